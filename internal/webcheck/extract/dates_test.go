@@ -23,10 +23,10 @@ func TestDates(t *testing.T) {
 		{"2024年01月05", []time.Time{day(2024, 1, 5)}},
 		{"[01-05]", []time.Time{day(2024, 1, 5)}},
 		{"［03-09］", []time.Time{day(2024, 3, 9)}},
-		{"(12-20)", []time.Time{day(2023, 12, 20)}},     // after ref's month-day: last year
-		{"[03-11]", []time.Time{day(2024, 3, 11)}},      // one day of slack
-		{"[03-12]", []time.Time{day(2023, 3, 12)}},      // beyond slack: last year
-		{"新闻 02-28", []time.Time{day(2024, 2, 28)}},     // bare MM-DD
+		{"(12-20)", []time.Time{day(2023, 12, 20)}}, // after ref's month-day: last year
+		{"[03-11]", []time.Time{day(2024, 3, 11)}},  // one day of slack
+		{"[03-12]", []time.Time{day(2023, 3, 12)}},  // beyond slack: last year
+		{"新闻 02-28", []time.Time{day(2024, 2, 28)}}, // bare MM-DD
 		{"1月5日", []time.Time{day(2024, 1, 5)}},
 		{"[02-29]", []time.Time{day(2024, 2, 29)}},
 		{"2024-02-30", nil},

@@ -113,14 +113,14 @@ func TestParseBounded(t *testing.T) {
 func TestClassifyColumn(t *testing.T) {
 	t.Parallel()
 	tests := map[string]ColumnKind{
-		"工作动态":              ColumnNews,
-		"政务要闻":              ColumnNews,
-		"通知公告":              ColumnNotice,
-		"政策文件":              ColumnPolicy,
-		"政策解读":              ColumnPolicy,
-		"领导信箱":              ColumnInteraction,
-		"人事信息":              ColumnOther,
-		"首页":                "",
+		"工作动态": ColumnNews,
+		"政务要闻": ColumnNews,
+		"通知公告": ColumnNotice,
+		"政策文件": ColumnPolicy,
+		"政策解读": ColumnPolicy,
+		"领导信箱": ColumnInteraction,
+		"人事信息": ColumnOther,
+		"首页":   "",
 		"关于开展安全生产检查的通知":     "",
 		"市政府召开常务会议研究部署工作动态": "",
 	}
