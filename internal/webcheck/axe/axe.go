@@ -1,0 +1,154 @@
+// Package axe runs the axe-core accessibility engine in headless Chromium
+// on a set of pages and reports violations (WCAG 2.x A and AA rules, which
+// GB/T 37668-2019 follows for web content).
+//
+// The axe-core script is a parameter: the caller passes the bytes of a
+// vendored axe.min.js, so this package ships no copy of its own.
+package axe
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// DefaultChromePath is where Chromium is looked for when Options.ChromePath
+// is empty.
+const DefaultChromePath = "/usr/bin/chromium"
+
+// ErrNoBrowser is returned when the Chromium executable does not exist.
+var ErrNoBrowser = errors.New("axe: chromium not found")
+
+// Options configure [Run].
+type Options struct {
+	ChromePath string        // default DefaultChromePath
+	Timeout    time.Duration // per page; default 60 s
+	// Tags selects axe rules by tag; default wcag2a, wcag2aa, wcag21a, wcag21aa.
+	Tags []string
+	// AllowPrivate lets the browser load private addresses; callers must
+	// check URLs themselves (the crawl's guard does not apply inside Chromium).
+	AllowPrivate bool
+}
+
+// Node is one element that fails a rule.
+type Node struct {
+	Target []string `json:"target"`
+	HTML   string   `json:"html"`
+}
+
+// Violation is one axe rule failed on a page.
+type Violation struct {
+	ID      string `json:"id"`
+	Impact  string `json:"impact"` // minor, moderate, serious, critical
+	Help    string `json:"help"`
+	HelpURL string `json:"helpUrl"`
+	Nodes   []Node `json:"nodes"`
+}
+
+// Result is the axe outcome for one page.
+type Result struct {
+	URL        string      `json:"url"`
+	Violations []Violation `json:"violations"`
+	Passes     int         `json:"passes"`
+	Incomplete int         `json:"incomplete"`
+	Err        string      `json:"error,omitempty"`
+}
+
+// Counts returns the number of violated rules by impact.
+func (r *Result) Counts() map[string]int {
+	m := map[string]int{}
+	for _, v := range r.Violations {
+		m[v.Impact]++
+	}
+	return m
+}
+
+// runScript is evaluated after the axe script; it resolves to the JSON
+// summary decoded by [ParseResult].
+func runScript(tags []string) string {
+	t, _ := json.Marshal(tags)
+	return `axe.run(document, {runOnly: {type: "tag", values: ` + string(t) + `}, resultTypes: ["violations"]}).then(r => JSON.stringify({
+  url: location.href,
+  passes: r.passes.length,
+  incomplete: r.incomplete.length,
+  violations: r.violations.map(v => ({id: v.id, impact: v.impact || "", help: v.help, helpUrl: v.helpUrl,
+    nodes: v.nodes.slice(0, 20).map(n => ({target: n.target.map(String), html: (n.html || "").slice(0, 300)}))}))
+}))`
+}
+
+// ParseResult decodes the JSON produced by the in-page run script.
+func ParseResult(b []byte) (*Result, error) {
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("axe: decode result: %w", err)
+	}
+	return &r, nil
+}
+
+// Run starts one headless Chromium, loads each URL in turn, injects script
+// (the axe-core source) and runs it. A page that fails to load or to run
+// gets a Result with Err set; Run itself fails only when the browser cannot
+// start or script is empty.
+func Run(ctx context.Context, script []byte, urls []string, o Options) ([]Result, error) {
+	if len(script) == 0 {
+		return nil, errors.New("axe: empty axe-core script")
+	}
+	path := o.ChromePath
+	if path == "" {
+		path = DefaultChromePath
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("%w at %s", ErrNoBrowser, path)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 60 * time.Second
+	}
+	tags := o.Tags
+	if len(tags) == 0 {
+		tags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa"}
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-dev-shm-usage", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	defer cancelBrowser()
+	if _, err := chromedp.Run(bctx, chromedp.Navigate("about:blank")); err != nil {
+		return nil, fmt.Errorf("axe: start chromium: %w", err)
+	}
+	run := runScript(tags)
+	out := make([]Result, 0, len(urls))
+	for _, u := range urls {
+		out = append(out, runPage(bctx, string(script), run, u, o.Timeout))
+	}
+	return out, nil
+}
+
+func runPage(bctx context.Context, script, run, u string, timeout time.Duration) Result {
+	tctx, cancelTab := chromedp.NewContext(bctx)
+	defer cancelTab()
+	tctx, cancel := context.WithTimeout(tctx, timeout)
+	defer cancel()
+	if _, err := chromedp.Run(tctx, chromedp.Navigate(u)); err != nil {
+		return Result{URL: u, Err: "load: " + err.Error()}
+	}
+	if _, err := chromedp.Run(tctx, chromedp.Evaluate[chromedp.Void](script)); err != nil {
+		return Result{URL: u, Err: "inject axe: " + err.Error()}
+	}
+	s, err := chromedp.Run(tctx, chromedp.Evaluate[string](run, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return Result{URL: u, Err: "run axe: " + err.Error()}
+	}
+	r, err := ParseResult([]byte(s))
+	if err != nil {
+		return Result{URL: u, Err: err.Error()}
+	}
+	r.URL = u
+	return *r
+}

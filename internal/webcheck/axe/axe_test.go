@@ -1,0 +1,83 @@
+package axe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestParseResult(t *testing.T) {
+	t.Parallel()
+	r, err := ParseResult([]byte(`{"url":"http://a.cn/","passes":30,"incomplete":2,"violations":[
+{"id":"image-alt","impact":"critical","help":"Images must have alternate text","helpUrl":"https://dequeuniversity.com/rules/axe/4.10/image-alt","nodes":[{"target":["img"],"html":"<img src=x>"}]},
+{"id":"html-has-lang","impact":"serious","help":"<html> element must have a lang attribute","helpUrl":"","nodes":[{"target":["html"],"html":"<html>"}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.Counts()
+	if r.Passes != 30 || len(r.Violations) != 2 || c["critical"] != 1 || c["serious"] != 1 || r.Violations[0].Nodes[0].Target[0] != "img" {
+		t.Fatalf("parsed %+v", r)
+	}
+	if _, err := ParseResult([]byte("not json")); err == nil {
+		t.Fatal("bad JSON accepted")
+	}
+}
+
+func TestRunRefusesWithoutBrowserOrScript(t *testing.T) {
+	t.Parallel()
+	if _, err := Run(context.Background(), nil, nil, Options{}); err == nil {
+		t.Fatal("empty script accepted")
+	}
+	_, err := Run(context.Background(), []byte("1"), nil, Options{ChromePath: filepath.Join(t.TempDir(), "none")})
+	if !errors.Is(err, ErrNoBrowser) {
+		t.Fatalf("err = %v, want ErrNoBrowser", err)
+	}
+}
+
+// axeScript finds a vendored axe-core: $ZHIHUI_AXE_SCRIPT or the web
+// package's vendor directory.
+func axeScript(t *testing.T) []byte {
+	for _, p := range []string{os.Getenv("ZHIHUI_AXE_SCRIPT"), "../../web/static/vendor/axe.min.js"} {
+		if p == "" {
+			continue
+		}
+		if b, err := os.ReadFile(p); err == nil {
+			return b
+		}
+	}
+	return nil
+}
+
+func TestRunInChromium(t *testing.T) {
+	if _, err := os.Stat(DefaultChromePath); err != nil {
+		t.Skip("skipped: no Chromium at " + DefaultChromePath)
+	}
+	script := axeScript(t)
+	if script == nil {
+		t.Skip("skipped: axe-core script not found (set ZHIHUI_AXE_SCRIPT or vendor internal/web/static/vendor/axe.min.js)")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!DOCTYPE html><html><head><title>测试</title></head><body><main><h1>标题</h1><img src="/x.png"></main></body></html>`)
+	}))
+	defer srv.Close()
+	res, err := Run(context.Background(), script, []string{srv.URL + "/"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].Err != "" {
+		t.Fatalf("result %+v", res)
+	}
+	ids := map[string]bool{}
+	for _, v := range res[0].Violations {
+		ids[v.ID] = true
+	}
+	if !ids["image-alt"] || !ids["html-has-lang"] {
+		t.Fatalf("violations %v; want image-alt and html-has-lang", ids)
+	}
+}
