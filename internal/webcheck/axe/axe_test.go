@@ -81,3 +81,34 @@ func TestRunInChromium(t *testing.T) {
 		t.Fatalf("violations %v; want image-alt and html-has-lang", ids)
 	}
 }
+
+// TestRunnerWithStubEngine checks the browser plumbing (start, navigate,
+// inject, await, decode) with a stand-in for axe-core that reports one
+// violation per image without alt text.
+func TestRunnerWithStubEngine(t *testing.T) {
+	if _, err := os.Stat(DefaultChromePath); err != nil {
+		t.Skip("skipped: no Chromium at " + DefaultChromePath)
+	}
+	stub := []byte(`window.axe = {run: (doc, opts) => Promise.resolve({passes: [1, 2], incomplete: [],
+  violations: Array.from(doc.querySelectorAll("img:not([alt])")).map((n, i) => ({id: "image-alt", impact: "critical",
+    help: "tags " + opts.runOnly.values.join(","), helpUrl: "", nodes: [{target: ["img:nth-of-type(" + (i + 1) + ")"], html: n.outerHTML}]}))})};`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!DOCTYPE html><html lang="zh-CN"><head><title>测试</title></head><body><img src="/a.png"><img src="/b.png" alt="b"><img src="/c.png"></body></html>`)
+	}))
+	defer srv.Close()
+	res, err := Run(context.Background(), stub, []string{srv.URL + "/", "http://127.0.0.1:1/"}, Options{Tags: []string{"wcag2a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 {
+		t.Fatalf("got %d results", len(res))
+	}
+	r := res[0]
+	if r.Err != "" || r.Passes != 2 || len(r.Violations) != 2 || r.Violations[0].Help != "tags wcag2a" || r.Violations[1].Nodes[0].HTML != `<img src="/c.png">` {
+		t.Fatalf("result %+v", r)
+	}
+	if res[1].Err == "" {
+		t.Fatalf("unreachable page gave no error: %+v", res[1])
+	}
+}
