@@ -1,0 +1,176 @@
+// Package webcheck inspects government websites the way a third-party
+// evaluator does under China's national rules: the 2015 census of
+// government websites (单项否决 vetoes and deductions) and the 2019
+// 100-point indicator scheme. [Inspect] crawls a site, checks links,
+// column freshness, HTTPS, IPv6, security headers, registration marks and
+// accessibility, and scores the outcome; every point lost carries the
+// evidence (URL, status, time, snippet) behind it.
+package webcheck
+
+import (
+	"time"
+
+	"zhihui/internal/webcheck/axe"
+	"zhihui/internal/webcheck/extract"
+	"zhihui/internal/webcheck/probe"
+)
+
+// Evidence is one observation behind a finding.
+type Evidence struct {
+	URL     string    `json:"url"`
+	Status  int       `json:"status,omitempty"`
+	Time    time.Time `json:"time,omitzero"`
+	Snippet string    `json:"snippet,omitempty"`
+	FoundOn []string  `json:"found_on,omitempty"`
+}
+
+// Text is a message in Chinese and English.
+type Text struct {
+	Zh string `json:"zh" yaml:"zh"`
+	En string `json:"en" yaml:"en"`
+}
+
+// Error is a user-facing error with Chinese and English text.
+type Error struct {
+	Text
+	Err error
+}
+
+func (e *Error) Error() string {
+	s := "webcheck: " + e.Zh + " / " + e.En
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// BrokenLink is a link that failed, with the pages it was found on.
+type BrokenLink struct {
+	URL        string    `json:"url"`
+	Status     int       `json:"status,omitempty"`
+	Err        string    `json:"error,omitempty"`
+	OnHomepage bool      `json:"on_homepage"`
+	External   bool      `json:"external"`
+	FoundOn    []string  `json:"found_on"`
+	FoundCount int       `json:"found_count"`
+	CheckedAt  time.Time `json:"checked_at,omitzero"`
+}
+
+// Column is a site column (栏目) found by its title, with its freshness.
+type Column struct {
+	Title     string             `json:"title"`
+	URL       string             `json:"url"`
+	Kind      extract.ColumnKind `json:"kind"`
+	FoundOn   string             `json:"found_on"`
+	Status    string             `json:"status"` // ok, stale, empty, unreachable, unknown
+	Latest    time.Time          `json:"latest,omitzero"`
+	AgeDays   int                `json:"age_days,omitempty"`
+	LimitDays int                `json:"limit_days"`
+	Items     int                `json:"items"`
+	Snippet   string             `json:"snippet,omitempty"`
+}
+
+// Home describes the homepage.
+type Home struct {
+	URL     string            `json:"url"`
+	Status  int               `json:"status,omitempty"`
+	Err     string            `json:"error,omitempty"`
+	Title   string            `json:"title,omitempty"`
+	Charset string            `json:"charset,omitempty"`
+	Latest  time.Time         `json:"latest,omitzero"`
+	Item    string            `json:"latest_item,omitempty"`
+	Items   int               `json:"items"`
+	Marks   extract.Marks     `json:"marks"`
+	Links   []string          `json:"-"`
+	Header  map[string]string `json:"headers,omitempty"` // security-relevant response headers
+	Fetched time.Time         `json:"fetched,omitzero"`
+}
+
+// Availability holds the probes of the homepage.
+type Availability struct {
+	Probes   []probe.Result `json:"probes"`
+	Summary  probe.Summary  `json:"summary"`
+	Assessed bool           `json:"assessed"` // enough probes for the veto rule
+}
+
+// TLSInfo is the outcome of the HTTPS check.
+type TLSInfo struct {
+	Available bool      `json:"available"` // something answered TLS on the HTTPS port
+	Valid     bool      `json:"valid"`     // chain verified for the host name
+	Err       string    `json:"error,omitempty"`
+	Subject   string    `json:"subject,omitempty"`
+	Issuer    string    `json:"issuer,omitempty"`
+	NotAfter  time.Time `json:"not_after,omitzero"`
+	DaysLeft  int       `json:"days_left,omitempty"`
+	Version   string    `json:"version,omitempty"`
+	HSTS      string    `json:"hsts,omitempty"`
+	URL       string    `json:"url"`
+	Checked   time.Time `json:"checked,omitzero"`
+}
+
+// IPv6 check outcomes.
+const (
+	IPv6OK          = "ok"
+	IPv6NoAAAA      = "no-aaaa"
+	IPv6Unreachable = "unreachable"
+	IPv6Unknown     = "unknown" // this machine cannot tell (no IPv6 route, DNS failure)
+)
+
+// IPv6Info is the outcome of the IPv6 check.
+type IPv6Info struct {
+	Status string   `json:"status"`
+	Addrs  []string `json:"addrs,omitempty"`
+	Reason string   `json:"reason,omitempty"`
+}
+
+// HeaderCheck is one security header on the homepage response.
+type HeaderCheck struct {
+	Name    string `json:"name"`
+	Value   string `json:"value,omitempty"`
+	Present bool   `json:"present"`
+}
+
+// Result is the outcome of one inspection.
+type Result struct {
+	URL              string            `json:"url"`
+	Started          time.Time         `json:"started"`
+	Finished         time.Time         `json:"finished"`
+	Canceled         bool              `json:"canceled,omitempty"`
+	Pages            int               `json:"pages"`
+	LinkOccurrences  int64             `json:"link_occurrences"`
+	UniqueLinks      int               `json:"unique_links"`
+	DroppedLinks     int               `json:"dropped_links,omitempty"`
+	Home             Home              `json:"home"`
+	BrokenLinks      []BrokenLink      `json:"broken_links"`
+	Columns          []Column          `json:"columns"`
+	Availability     Availability      `json:"availability"`
+	TLS              TLSInfo           `json:"tls"`
+	IPv6             IPv6Info          `json:"ipv6"`
+	Headers          []HeaderCheck     `json:"security_headers"`
+	MixedContent     []Evidence        `json:"mixed_content,omitempty"`
+	SevereErrors     []Evidence        `json:"severe_errors,omitempty"`
+	Accessibility    []axe.Result      `json:"accessibility,omitempty"`
+	AccessibilityErr string            `json:"accessibility_error,omitempty"`
+	Metrics          map[string]Metric `json:"metrics"`
+	Verdict          Verdict           `json:"verdict_2015"`
+	Score            Score             `json:"score_2019"`
+}
+
+// Metric is a measured quantity that rules are written against. Known is
+// false when the check could not be made (not enough probes, no IPv6 route
+// here, accessibility not run); unknown metrics never cost points.
+type Metric struct {
+	Value    float64    `json:"value"`
+	Known    bool       `json:"known"`
+	Note     string     `json:"note,omitempty"`
+	Evidence []Evidence `json:"-"`
+}
+
+func dateOrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format("2006-01-02")
+}
