@@ -113,6 +113,11 @@ func (f *facts) onPage(p *crawl.Page, s *Scheme, home string) {
 	service, interact := false, false
 	if d := p.Doc; d != nil {
 		isHTTPS := strings.HasPrefix(p.FinalURL, "https://")
+		// Dated list entries are articles, whatever their titles say.
+		items := make(map[string]bool, len(d.Items))
+		for _, it := range d.Items {
+			items[it.URL] = true
+		}
 		for _, l := range d.Links {
 			if isHTTPS && l.Resource && strings.HasPrefix(l.URL, "http://") {
 				mixed = append(mixed, Evidence{URL: l.URL, Time: p.Fetched.UTC(), Snippet: "<" + l.Tag + "> " + l.URL, FoundOn: []string{p.URL}})
@@ -133,7 +138,7 @@ func (f *facts) onPage(p *crawl.Page, s *Scheme, home string) {
 				}
 			}
 			kind := extract.ClassifyColumn(title)
-			if kind == "" || l.URL == home || l.URL == p.URL {
+			if kind == "" || l.URL == home || l.URL == p.URL || items[l.URL] {
 				continue
 			}
 			if cands == nil {
