@@ -298,3 +298,23 @@ func TestCheckIPv6(t *testing.T) {
 		t.Errorf("::1 guarded: %+v", got)
 	}
 }
+
+func TestWriteText(t *testing.T) {
+	t.Parallel()
+	srv := govSite(t)
+	defer srv.Close()
+	res, err := Inspect(context.Background(), srv.URL, inspectOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := WriteText(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"/broken-home.html", "[首页 homepage]", "见于 found on " + srv.URL, "不合格", "政务要闻", "stale", "4101000001"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
