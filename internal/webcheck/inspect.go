@@ -80,6 +80,7 @@ type candidate struct {
 	Title   string             `json:"t"`
 	Kind    extract.ColumnKind `json:"k"`
 	FoundOn string             `json:"o"`
+	Pages   int                `json:"n"` // pages linking to it with a column title
 }
 
 const (
@@ -178,9 +179,12 @@ func (f *facts) onPage(p *crawl.Page, s *Scheme, home string) {
 		f.Service, f.Interact = service, interact
 	}
 	for u, c := range cands {
-		if old, ok := f.Columns[u]; !ok || (old.FoundOn != home && c.FoundOn == home) {
-			f.Columns[u] = c
+		old, ok := f.Columns[u]
+		c.Pages = old.Pages + 1
+		if ok && (old.FoundOn == home || c.FoundOn != home) {
+			c.Title, c.Kind, c.FoundOn = old.Title, old.Kind, old.FoundOn
 		}
+		f.Columns[u] = c
 	}
 	if len(f.Mixed) < maxMixed {
 		f.Mixed = append(f.Mixed, mixed...)
@@ -323,7 +327,7 @@ func Inspect(ctx context.Context, rawURL string, o Options) (*Result, error) {
 	res.MixedContent = f.Mixed
 	res.SevereErrors = f.Severe
 	res.BrokenLinks = brokenLinks(cr, res.Home.Links)
-	res.Columns = columns(f, cr, scheme, now)
+	res.Columns = columns(f, cr, scheme, now, seed)
 
 	if len(o.AxeScript) > 0 && !res.Canceled {
 		urls := []string{seed}
@@ -404,9 +408,15 @@ func brokenLinks(cr *crawl.Result, homeLinks []string) []BrokenLink {
 	return out
 }
 
-func columns(f *facts, cr *crawl.Result, s *Scheme, now time.Time) []Column {
+func columns(f *facts, cr *crawl.Result, s *Scheme, now time.Time, home string) []Column {
 	out := make([]Column, 0, len(f.Columns))
 	for u, c := range f.Columns {
+		// Columns are linked from the homepage or from the navigation of
+		// several pages; a column-like title on one inner page is an
+		// ordinary link ("已删除的文件").
+		if c.FoundOn != home && c.Pages < 2 {
+			continue
+		}
 		col := Column{Title: c.Title, URL: u, Kind: c.Kind, FoundOn: c.FoundOn, LimitDays: s.Freshness[string(c.Kind)]}
 		pf, ok := f.Pages[u]
 		if ok && pf.Final != "" {

@@ -176,7 +176,7 @@ func (l *LinkResult) Broken() bool {
 // Result is what a crawl found.
 type Result struct {
 	Seed            string
-	Pages           int   // same-site pages fetched
+	Pages           int   // same-site HTML pages fetched and parsed
 	LinkOccurrences int64 // links seen on pages, duplicates included
 	Dropped         int   // URLs not tracked because MaxLinks was reached
 	Links           []LinkResult
@@ -486,6 +486,12 @@ func (c *Crawler) loadRobots(h *host) {
 
 // finish records a node's result and, for pages, queues the links found.
 func (c *Crawler) finish(id uint32, res *LinkResult, links []outLink) {
+	c.finishFrom(id, id, res, links)
+}
+
+// finishFrom is finish for a page whose links were read at another node:
+// the final URL of a redirect, which is where the links really are.
+func (c *Crawler) finishFrom(id, from uint32, res *LinkResult, links []outLink) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := &c.nodes[id]
@@ -494,8 +500,7 @@ func (c *Crawler) finish(id uint32, res *LinkResult, links []outLink) {
 	if links == nil {
 		return
 	}
-	c.fetched++
-	c.addLinks(id, int(n.depth)+1, links)
+	c.addLinks(from, int(n.depth)+1, links)
 }
 
 // outLink is a distinct URL found on a page; resource URLs (images,
@@ -704,12 +709,14 @@ func (c *Crawler) fetchPage(id uint32, n node, release func()) {
 
 	fu, _ := url.Parse(final)
 	parse := resp.StatusCode < 300 && fu != nil && c.cfg.SameSite(c.seed, fu) && final != "" && isHTML(page.ContentType)
+	from := id
 	if parse && final != n.url {
 		// A redirect to a URL that is (or will be) fetched on its own is
 		// not parsed twice.
 		c.mu.Lock()
 		fid, isNew, _ := c.addNode(final, int(n.depth), true, false)
 		if isNew {
+			from = fid
 			c.nodes[fid].done = true
 			c.nodes[fid].res = &LinkResult{URL: final, Status: resp.StatusCode, Method: http.MethodGet, Page: true, Depth: int(n.depth), CheckedAt: start}
 		} else {
@@ -774,8 +781,9 @@ func (c *Crawler) fetchPage(id uint32, n node, release func()) {
 	links = slices.CompactFunc(links, func(a, b outLink) bool { return a.url == b.url })
 	c.mu.Lock()
 	c.occ += int64(len(page.Doc.Links))
+	c.fetched++
 	c.mu.Unlock()
-	c.finish(id, res, links)
+	c.finishFrom(id, from, res, links)
 }
 
 func (c *Crawler) putBuf(b *bytes.Buffer) {
