@@ -98,3 +98,11 @@ func FuzzDates(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDates(b *testing.B) {
+	s := "关于开展2024年安全生产检查的通知 2024-01-05 [03-01] 2023年12月31日 电话：0371-65509999"
+	b.ReportAllocs()
+	for b.Loop() {
+		Dates(s, ref)
+	}
+}

@@ -356,6 +356,9 @@ func hasDigit(b []byte) bool {
 // collapse trims s and folds runs of white space (including U+3000 and
 // U+00A0) into single spaces.
 func collapse(s string) string {
+	if !needsCollapse(s) {
+		return s
+	}
 	var b strings.Builder
 	space := false
 	for _, r := range s {
@@ -372,6 +375,32 @@ func collapse(s string) string {
 	}
 	return b.String()
 }
+
+func needsCollapse(s string) bool {
+	if s == "" {
+		return false
+	}
+	if isSpace(s[0]) || isSpace(s[len(s)-1]) {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ':
+			if i+1 < len(s) && s[i+1] == ' ' {
+				return true
+			}
+		case c == '\t' || c == '\n' || c == '\r' || c == '\f':
+			return true
+		case c == 0xC2 && i+1 < len(s) && s[i+1] == 0xA0: // U+00A0
+			return true
+		case c == 0xE3 && i+2 < len(s) && s[i+1] == 0x80 && s[i+2] == 0x80: // U+3000
+			return true
+		}
+	}
+	return false
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 
 func clip(s string, runes int) string {
 	if utf8.RuneCountInString(s) <= runes {
@@ -399,6 +428,21 @@ func Resolve(base *url.URL, href string) string {
 	if strings.ContainsAny(href, "\n\r\t") {
 		href = strings.NewReplacer("\n", "", "\r", "", "\t", "").Replace(href)
 	}
+	if base != nil && base.Opaque == "" && base.User == nil && len(href) > 1 && href[0] == '/' && href[1] != '/' && simplePath(href) {
+		// Fast path for the common root-relative href: no dot segments,
+		// escapes or odd characters, so resolution is concatenation.
+		if i := strings.IndexByte(href, '#'); i >= 0 {
+			href = href[:i]
+		}
+		if s := Normalize(&url.URL{Scheme: base.Scheme, Host: base.Host}); s != "" {
+			return s[:len(s)-1] + href
+		}
+		return ""
+	}
+	return resolveSlow(base, href)
+}
+
+func resolveSlow(base *url.URL, href string) string {
 	ref, err := url.Parse(href)
 	if err != nil {
 		return ""
@@ -410,13 +454,32 @@ func Resolve(base *url.URL, href string) string {
 	return Normalize(u)
 }
 
+// simplePath reports whether href has only characters that url.Parse and
+// String leave unchanged, and no dot segments.
+func simplePath(href string) bool {
+	for i := 0; i < len(href); i++ {
+		c := href[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '/', c == '-', c == '_', c == '~', c == '=', c == '&', c == '?', c == '#':
+		case c == '.':
+			if href[i-1] == '/' {
+				return false // ./ or ../ or /.hidden: let net/url decide
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // Normalize returns the canonical string form of an absolute http(s) URL
 // (see [Resolve]) or "" when u is not one.
 func Normalize(u *url.URL) string {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return ""
 	}
-	if u.Host == "" || u.Opaque != "" {
+	if u.Hostname() == "" || u.Opaque != "" {
 		return ""
 	}
 	c := *u

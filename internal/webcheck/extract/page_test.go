@@ -166,3 +166,41 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParse(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`<html><head><title>第1号文章</title></head><body><div class="nav"><ul>`)
+	for i := range 26 {
+		sb.WriteString(`<li><a href="/col/` + string(rune('a'+i)) + `/">工作动态</a></li>`)
+	}
+	sb.WriteString(`</ul></div><div class="content"><p>` + strings.Repeat("为深入贯彻落实省委省政府关于加快推进信息化建设的决策部署。", 8) + `</p></div><ul>`)
+	for i := range 14 {
+		sb.WriteString(`<li><a href="/a/` + string(rune('0'+i%10)) + `.html">关于印发实施方案的通知</a><span>2024-01-0` + string(rune('1'+i%9)) + `</span></li>`)
+	}
+	sb.WriteString(`</ul><div class="footer">政府网站标识码：4101000001 豫ICP备05001234号</div></body></html>`)
+	body := []byte(sb.String())
+	base := mustURL(b, "http://www.example.gov.cn/a/1.html")
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Parse(body, base, Options{Now: ref})
+	}
+}
+
+// FuzzResolve checks that the fast path for root-relative hrefs gives
+// exactly what full net/url resolution gives.
+func FuzzResolve(f *testing.F) {
+	for _, s := range []string{"/a/b.html", "/a?x=1&y=2#f", "/./a", "/a/../b", "/a b", "/%41", "/a.b/c", "/~u/", "/a#"} {
+		f.Add(s)
+	}
+	base, _ := url.Parse("http://Www.Example.gov.cn:80/dir/page.html")
+	f.Fuzz(func(t *testing.T, href string) {
+		href = strings.TrimSpace(href)
+		if href == "" || href[0] == '#' || strings.ContainsAny(href, "\n\r\t") {
+			return
+		}
+		if got, want := Resolve(base, href), resolveSlow(base, href); got != want {
+			t.Fatalf("Resolve(%q) = %q, full resolution gives %q", href, got, want)
+		}
+	})
+}
