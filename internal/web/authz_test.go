@@ -113,7 +113,9 @@ func foundationCases() []authzCase {
 		{"POST /login", func(*authzFixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/login", url.Values{"name": {uniq("nobody")}, "password": {"wrong-password"}}
 		}, always(unauth)},
-		{"POST /logout", func(*authzFixture, bool) (string, string, url.Values) { return http.MethodPost, "/logout", url.Values{} }, loggedIn(redirect, unauth)},
+		{"POST /logout", func(*authzFixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/logout", url.Values{}
+		}, loggedIn(redirect, unauth)},
 		{"POST /lang", func(*authzFixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/lang", url.Values{"lang": {"zh-CN"}, "back": {"/plan"}}
 		}, always(redirect)},
