@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 )
 
 // Options changes a run without editing the framework.
@@ -350,7 +349,15 @@ func rankDesc(dst []int, x []float64) {
 			idx = append(idx, i)
 		}
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] > x[idx[b]] })
+	slices.SortFunc(idx, func(a, b int) int {
+		switch {
+		case x[a] > x[b]:
+			return -1
+		case x[a] < x[b]:
+			return 1
+		}
+		return a - b
+	})
 	for r, i := range idx {
 		if r > 0 && x[idx[r-1]] == x[i] {
 			dst[i] = dst[idx[r-1]]
