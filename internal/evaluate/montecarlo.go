@@ -401,17 +401,25 @@ func (wk *mcWorker) slow(u int, z, lz, ws []float64, agg int8, drop int) float64
 	if agg == 2 {
 		src = lz
 	}
-	copy(wk.val[:nI], src[u*nI:(u+1)*nI])
-	if drop >= 0 {
-		wk.val[drop] = math.NaN()
-	}
+	row := src[u*nI : (u+1)*nI]
 	for _, k := range st.post {
 		o, n := st.off[k], st.cnt[k]
 		s, W := 0.0, 0.0
 		if agg != 0 {
-			// uniform arithmetic, or geometric in the log domain: both are weighted means
+			// uniform arithmetic, or geometric in the log domain: both are
+			// weighted means; indicator values are read from the row directly
 			for j := o; j < o+n; j++ {
-				if v := wk.val[st.kids[j]]; v == v {
+				c := st.kids[j]
+				var v float64
+				if c < nI {
+					if c == drop {
+						continue
+					}
+					v = row[c]
+				} else {
+					v = wk.val[c]
+				}
+				if v == v { // not NaN
 					s += ws[j] * v
 					W += ws[j]
 				}
@@ -425,7 +433,14 @@ func (wk *mcWorker) slow(u int, z, lz, ws []float64, agg int8, drop int) float64
 		}
 		geo := st.nodeAgg[k] == 2
 		for j := o; j < o+n; j++ {
-			v := wk.val[st.kids[j]]
+			c := st.kids[j]
+			v := wk.val[c]
+			if c < nI {
+				v = z[u*nI+c]
+				if c == drop {
+					v = math.NaN()
+				}
+			}
 			if math.IsNaN(v) {
 				continue
 			}

@@ -1,7 +1,9 @@
 package evaluate
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -174,7 +176,7 @@ func rankFrac(dst, x []float64, lower bool) {
 			idx = append(idx, i)
 		}
 	}
-	sort.Slice(idx, func(a, b int) bool { return x[idx[a]] < x[idx[b]] })
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(x[a], x[b]) })
 	n := len(idx)
 	for a := 0; a < n; {
 		b := a
