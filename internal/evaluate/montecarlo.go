@@ -245,13 +245,25 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 		}
 	}
 
+	if mcSetupHook != nil {
+		mcSetupHook(st)
+	}
+	return st.run(res, opts, data.Units, nomRank)
+}
+
+// mcSetupHook lets tests inspect the precomputed state.
+var mcSetupHook func(*mcSetup)
+
+// run draws the samples and summarises them.
+func (st *mcSetup) run(res *MCResult, opts MCOptions, units []string, nomRank []int) (*MCResult, error) {
+	nu := st.nu
 	S := opts.Samples
 	ranks := make([]int32, S*nu)
 	Y := make([]float64, S)
 	levels := make([][4]int, S)
 	nDrop := 1
 	if st.drop {
-		nDrop = t.nInd + 1
+		nDrop = st.nInd + 1
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -276,7 +288,7 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 	}
 	wg.Wait()
 
-	res.Intervals = intervals(ranks, S, nu, st.nominal, data.Units, opts.Workers)
+	res.Intervals = intervals(ranks, S, nu, st.nominal, units, opts.Workers)
 	for u := range res.Intervals {
 		if nomRank[u] == 0 {
 			res.Intervals[u].Nominal = 0
