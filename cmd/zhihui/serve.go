@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"zhihui/internal/app"
+	"zhihui/internal/web"
+)
+
+func init() {
+	register("serve", "run the web server (--demo loads demo users and data)", runServe)
+}
+
+func runServe(args []string) error {
+	var c app.Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.ServeFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	a, err := app.Open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Bootstrap(ctx); err != nil {
+		return err
+	}
+	if c.Demo {
+		if err := a.LoadDemo(ctx); err != nil {
+			return err
+		}
+	}
+	srv, err := web.New(a.DB, a.Log, web.Options{SecureCookie: c.SecureCookie, Demo: c.Demo, AllowPrivate: c.AllowPrivate, Version: version})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // imports upload large files
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	fmt.Printf("智慧河南信息化推进平台 zhihui %s\n", version)
+	fmt.Printf("store: %s\n", a.Where())
+	fmt.Printf("ready in %s at %s\n", time.Since(start).Round(time.Millisecond), url)
+	if c.Demo {
+		fmt.Printf("demo logins (password %q): ", app.DemoPassword)
+		for i, d := range app.DemoUsers {
+			if i > 0 {
+				fmt.Print(", ")
+			}
+			fmt.Print(d.Name)
+		}
+		fmt.Printf("\nadmin login: admin / %s\n", app.DemoPassword)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-ctx.Done():
+		a.Log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		return hs.Shutdown(sctx)
+	}
+	return nil
+}

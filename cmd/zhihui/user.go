@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"zhihui/internal/app"
+	"zhihui/internal/audit"
+	"zhihui/internal/auth"
+)
+
+func init() {
+	register("user", "manage users: add, list, token, grant, revoke, passwd, disable, enable", runUser)
+}
+
+const userUsage = `usage:
+  zhihui user add NAME --role ROLE --org CODE [--display NAME] --password-stdin
+  zhihui user list
+  zhihui user token NAME [--name LABEL]
+  zhihui user grant NAME --role ROLE --org CODE
+  zhihui user revoke NAME --role ROLE --org CODE
+  zhihui user passwd NAME --password-stdin
+  zhihui user disable|enable NAME
+roles: admin, office, reporter, approver, leader, expert, evaluator, enterprise
+all take --data DIR or --db DSN`
+
+var cliActor = audit.Actor{Name: "cli"}
+
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", errors.New("no password on standard input")
+	}
+	return pw, nil
+}
+
+func runUser(args []string) error {
+	if len(args) == 0 {
+		return errors.New(userUsage)
+	}
+	sub, args := args[0], args[1:]
+	var name string
+	if sub != "list" {
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			return errors.New(userUsage)
+		}
+		name, args = args[0], args[1:]
+	}
+	var c app.Config
+	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
+	c.StoreFlags(fs)
+	role := fs.String("role", "", "role")
+	org := fs.String("org", "", "org unit code")
+	display := fs.String("display", "", "display name")
+	stdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	label := fs.String("name", "cli", "token label")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	a, err := app.Open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Bootstrap(ctx); err != nil {
+		return err
+	}
+	lookup := func() (*auth.User, error) {
+		u, err := auth.UserByName(ctx, a.DB, name)
+		if err != nil {
+			return nil, fmt.Errorf("no user %q", name)
+		}
+		return u, nil
+	}
+	switch sub {
+	case "add":
+		r, err := auth.ParseRole(*role)
+		if err != nil || *org == "" {
+			return fmt.Errorf("--role and --org are required\n%s", userUsage)
+		}
+		if !*stdin {
+			return errors.New("give the password on standard input with --password-stdin")
+		}
+		pw, err := readPassword(os.Stdin)
+		if err != nil {
+			return err
+		}
+		u, err := auth.CreateUser(ctx, a.DB, cliActor, auth.NewUser{Name: name, DisplayName: *display, Password: pw})
+		if err != nil {
+			return err
+		}
+		if err := auth.AddGrant(ctx, a.DB, cliActor, u.ID, r, *org); err != nil {
+			return err
+		}
+		fmt.Printf("created user %s (id %d) as %s at %s\n", u.Name, u.ID, r, *org)
+	case "list":
+		us, err := auth.ListUsers(ctx, a.DB, nil)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tDISPLAY\tSTATUS\tROLES")
+		for _, u := range us {
+			var gs []string
+			for _, g := range u.Grants {
+				gs = append(gs, string(g.Role)+"@"+g.OrgCode)
+			}
+			st := "active"
+			if u.Disabled {
+				st = "disabled"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", u.ID, u.Name, u.DisplayName, st, strings.Join(gs, " "))
+		}
+		return tw.Flush()
+	case "token":
+		u, err := lookup()
+		if err != nil {
+			return err
+		}
+		t, err := auth.NewToken(ctx, a.DB, cliActor, u.ID, *label)
+		if err != nil {
+			return err
+		}
+		fmt.Println(t)
+	case "grant", "revoke":
+		u, err := lookup()
+		if err != nil {
+			return err
+		}
+		r, err := auth.ParseRole(*role)
+		if err != nil || *org == "" {
+			return fmt.Errorf("--role and --org are required\n%s", userUsage)
+		}
+		if sub == "grant" {
+			err = auth.AddGrant(ctx, a.DB, cliActor, u.ID, r, *org)
+		} else {
+			err = auth.RemoveGrant(ctx, a.DB, cliActor, u.ID, r, *org)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s: %s %s at %s\n", u.Name, sub, r, *org)
+	case "passwd":
+		u, err := lookup()
+		if err != nil {
+			return err
+		}
+		if !*stdin {
+			return errors.New("give the password on standard input with --password-stdin")
+		}
+		pw, err := readPassword(os.Stdin)
+		if err != nil {
+			return err
+		}
+		if err := auth.SetPassword(ctx, a.DB, cliActor, u.ID, nil, pw, ""); err != nil {
+			return err
+		}
+		fmt.Printf("password of %s changed\n", u.Name)
+	case "disable", "enable":
+		u, err := lookup()
+		if err != nil {
+			return err
+		}
+		if err := auth.SetDisabled(ctx, a.DB, cliActor, u.ID, sub == "disable"); err != nil {
+			return err
+		}
+		fmt.Printf("%s %sd\n", u.Name, sub)
+	default:
+		return errors.New(userUsage)
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+// Package app holds Zhihui's configuration and wires the store and the
+// feature packages together: migrations, first-start loading, demo data.
+package app
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// Config is read from flags, falling back to ZHIHUI_* environment variables.
+type Config struct {
+	DataDir      string // --data, ZHIHUI_DATA
+	DSN          string // --db, ZHIHUI_DB (postgres://… selects PostgreSQL)
+	Addr         string // --addr, ZHIHUI_ADDR
+	Demo         bool   // --demo, ZHIHUI_DEMO
+	LogLevel     string // --log-level, ZHIHUI_LOG_LEVEL
+	SecureCookie bool   // --secure-cookie, ZHIHUI_SECURE_COOKIE: set Secure on cookies (behind HTTPS)
+	AllowPrivate bool   // --allow-private, ZHIHUI_ALLOW_PRIVATE: let inspections reach private addresses
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("ZHIHUI_" + name); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	v := strings.ToLower(env(name, ""))
+	return v == "1" || v == "true" || v == "yes" || v == "on"
+}
+
+// StoreFlags registers the flags every command that opens the store takes.
+func (c *Config) StoreFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data", env("DATA", "data"), "data directory for the embedded SQLite store (env ZHIHUI_DATA)")
+	fs.StringVar(&c.DSN, "db", env("DB", ""), "PostgreSQL DSN, e.g. postgres://user@host:5432/db (env ZHIHUI_DB); default: SQLite in --data")
+	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ZHIHUI_LOG_LEVEL)")
+}
+
+// ServeFlags registers the serve command's flags.
+func (c *Config) ServeFlags(fs *flag.FlagSet) {
+	c.StoreFlags(fs)
+	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address (env ZHIHUI_ADDR)")
+	fs.BoolVar(&c.Demo, "demo", envBool("DEMO"), "load demo users and data (env ZHIHUI_DEMO)")
+	fs.BoolVar(&c.SecureCookie, "secure-cookie", envBool("SECURE_COOKIE"), "mark cookies Secure; use behind HTTPS (env ZHIHUI_SECURE_COOKIE)")
+	fs.BoolVar(&c.AllowPrivate, "allow-private", envBool("ALLOW_PRIVATE"), "allow website inspection of private and loopback addresses (env ZHIHUI_ALLOW_PRIVATE)")
+}
+
+// Logger builds the process logger.
+func (c *Config) Logger() (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("bad --log-level %q: %w", c.LogLevel, err)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})), nil
+}

@@ -1,0 +1,71 @@
+package auth
+
+import (
+	"sync"
+	"time"
+)
+
+// Limiter counts failed logins per key (an account name or an IP address)
+// in a sliding window and refuses further attempts past a limit. State is
+// per process: each serve process limits on its own.
+type Limiter struct {
+	Max    int
+	Window time.Duration
+
+	mu       sync.Mutex
+	failures map[string][]time.Time
+	now      func() time.Time
+}
+
+// NewLimiter allows max failures per key within window.
+func NewLimiter(max int, window time.Duration) *Limiter {
+	return &Limiter{Max: max, Window: window, failures: map[string][]time.Time{}, now: time.Now}
+}
+
+func (l *Limiter) prune(key string, now time.Time) []time.Time {
+	fs := l.failures[key]
+	i := 0
+	for i < len(fs) && now.Sub(fs[i]) >= l.Window {
+		i++
+	}
+	fs = fs[i:]
+	if len(fs) == 0 {
+		delete(l.failures, key)
+	} else {
+		l.failures[key] = fs
+	}
+	return fs
+}
+
+// Blocked reports whether key is over its limit and, if so, how long until
+// it may try again.
+func (l *Limiter) Blocked(key string) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	fs := l.prune(key, now)
+	if len(fs) < l.Max {
+		return false, 0
+	}
+	return true, l.Window - now.Sub(fs[len(fs)-l.Max])
+}
+
+// Fail records a failed attempt for key.
+func (l *Limiter) Fail(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	l.failures[key] = append(l.prune(key, now), now)
+	if len(l.failures) > 100_000 { // bound memory under a spray of keys
+		for k := range l.failures {
+			l.prune(k, now)
+		}
+	}
+}
+
+// Reset forgets key's failures (after a successful login).
+func (l *Limiter) Reset(key string) {
+	l.mu.Lock()
+	delete(l.failures, key)
+	l.mu.Unlock()
+}

@@ -1,0 +1,192 @@
+// Package i18n holds Zhihui's user-facing text in Chinese (zh-CN, the
+// default) and English: the UI catalogue, and bilingual errors that feature
+// packages return when input is wrong.
+package i18n
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Languages Zhihui speaks; the first is the default.
+var Languages = []string{"zh-CN", "en"}
+
+// Text is one message in both languages.
+type Text struct {
+	Zh string `json:"zh"`
+	En string `json:"en"`
+}
+
+// In returns the text in lang ("en…" for English, Chinese otherwise).
+func (t Text) In(lang string) string {
+	if strings.HasPrefix(lang, "en") && t.En != "" {
+		return t.En
+	}
+	return t.Zh
+}
+
+// Error is an error a user can act on, in both languages, with where in
+// the input it happened when that is known.
+type Error struct {
+	Text
+	Field string `json:"field,omitempty"`
+	Row   int    `json:"row,omitempty"`    // 1-based input row, 0 when not row-bound
+	Col   string `json:"column,omitempty"` // column name or letter
+}
+
+// Errorf builds an Error; zh and en are format strings over the same args.
+func Errorf(zh, en string, args ...any) *Error {
+	return &Error{Text: Text{Zh: fmt.Sprintf(zh, args...), En: fmt.Sprintf(en, args...)}}
+}
+
+// At returns a copy of e located at row and column.
+func (e *Error) At(row int, col string) *Error {
+	c := *e
+	c.Row, c.Col = row, col
+	return &c
+}
+
+// OnField returns a copy of e attached to a form field.
+func (e *Error) OnField(f string) *Error {
+	c := *e
+	c.Field = f
+	return &c
+}
+
+func (e *Error) Error() string {
+	loc := ""
+	if e.Row > 0 {
+		loc = fmt.Sprintf("第%d行", e.Row)
+		if e.Col != "" {
+			loc += "「" + e.Col + "」列"
+		}
+		loc += ": "
+	}
+	return loc + e.Zh + " (" + e.En + ")"
+}
+
+// Message renders e in lang, with its location.
+func (e *Error) Message(lang string) string {
+	if strings.HasPrefix(lang, "en") {
+		loc := ""
+		if e.Row > 0 {
+			loc = fmt.Sprintf("row %d", e.Row)
+			if e.Col != "" {
+				loc += ", column " + e.Col
+			}
+			loc += ": "
+		}
+		return loc + e.En
+	}
+	loc := ""
+	if e.Row > 0 {
+		loc = fmt.Sprintf("第%d行", e.Row)
+		if e.Col != "" {
+			loc += "「" + e.Col + "」列"
+		}
+		loc += "："
+	}
+	return loc + e.Zh
+}
+
+//go:embed catalog/*.json
+var catalogFS embed.FS
+
+var (
+	loadOnce sync.Once
+	catalog  map[string]Text
+	loadErr  error
+)
+
+// Catalog returns every UI message, keyed. Each feature keeps its messages
+// in its own file catalog/<feature>.json: {"key": {"zh": "…", "en": "…"}}.
+func Catalog() (map[string]Text, error) {
+	loadOnce.Do(func() { catalog, loadErr = load(catalogFS) })
+	return catalog, loadErr
+}
+
+func load(fsys fs.FS) (map[string]Text, error) {
+	files, err := fs.Glob(fsys, "catalog/*.json")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	out := map[string]Text{}
+	for _, f := range files {
+		b, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]Text
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", f, err)
+		}
+		for k, v := range m {
+			if _, dup := out[k]; dup {
+				return nil, fmt.Errorf("i18n: %s: key %q defined twice", f, k)
+			}
+			if v.Zh == "" || v.En == "" {
+				return nil, fmt.Errorf("i18n: %s: key %q lacks a language", f, k)
+			}
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// T returns the message key in lang, formatted with args. A missing key
+// renders as the key itself so it is easy to spot.
+func T(lang, key string, args ...any) string {
+	c, _ := Catalog()
+	t, ok := c[key]
+	if !ok {
+		return key
+	}
+	s := t.In(lang)
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+// Negotiate picks a language from an Accept-Language header value.
+func Negotiate(accept string) string {
+	best, bestQ := Languages[0], -1.0
+	for _, part := range strings.Split(accept, ",") {
+		tag, q := strings.TrimSpace(part), 1.0
+		if i := strings.Index(tag, ";"); i >= 0 {
+			var f float64
+			if _, err := fmt.Sscanf(strings.TrimSpace(tag[i+1:]), "q=%g", &f); err == nil {
+				q = f
+			}
+			tag = strings.TrimSpace(tag[:i])
+		}
+		tag = strings.ToLower(tag)
+		var lang string
+		switch {
+		case strings.HasPrefix(tag, "zh"):
+			lang = "zh-CN"
+		case strings.HasPrefix(tag, "en"):
+			lang = "en"
+		default:
+			continue
+		}
+		if q > bestQ {
+			best, bestQ = lang, q
+		}
+	}
+	return best
+}
+
+// Normalize maps any accepted spelling to one of Languages.
+func Normalize(lang string) string {
+	if strings.HasPrefix(strings.ToLower(lang), "en") {
+		return "en"
+	}
+	return "zh-CN"
+}

@@ -1,0 +1,104 @@
+package pdffont
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const sample = "河南省信息化"
+
+func render(t *testing.T, orientation string) []byte {
+	t.Helper()
+	pdf := New(orientation)
+	pdf.AddPage()
+	pdf.Cell(0, 10, sample)
+	pdf.Ln(12)
+	pdf.MultiCell(0, 6, "智慧河南信息化推进平台 Zhihui 2013–2024", "", "L", false)
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		t.Fatalf("output: %v", err)
+	}
+	return buf.Bytes()
+}
+
+func TestEmbeddedFontIsTrueType(t *testing.T) {
+	// A TrueType outline font starts with version 1.0 (0x00010000) or "true".
+	if len(TTF) < 12 {
+		t.Fatalf("embedded font is %d bytes", len(TTF))
+	}
+	if !bytes.HasPrefix(TTF, []byte{0, 1, 0, 0}) && !bytes.HasPrefix(TTF, []byte("true")) {
+		t.Fatalf("embedded font has signature %x, want a TrueType font", TTF[:4])
+	}
+}
+
+func TestNewRendersChinese(t *testing.T) {
+	for _, orientation := range []string{"P", "L"} {
+		t.Run(orientation, func(t *testing.T) {
+			out := render(t, orientation)
+			if !bytes.HasPrefix(out, []byte("%PDF-")) {
+				t.Fatalf("output starts with %q, want %%PDF-", out[:min(len(out), 8)])
+			}
+			if !bytes.HasSuffix(bytes.TrimRight(out, "\r\n"), []byte("%%EOF")) {
+				t.Fatal("output does not end with the PDF end-of-file marker")
+			}
+			// fpdf names a UTF-8 font "utf8" + family and embeds its subset
+			// as a FontFile2 (TrueType) stream.
+			for _, want := range []string{"/BaseFont /utf8" + Family, "/FontFile2", "/Encoding /Identity-H", "/ToUnicode"} {
+				if !bytes.Contains(out, []byte(want)) {
+					t.Errorf("output lacks %q", want)
+				}
+			}
+			// The font is subset to the runes used, so the PDF must be far
+			// smaller than the 4.6 MB face.
+			if len(out) >= len(TTF)/4 {
+				t.Errorf("PDF is %d bytes; the font does not seem to be subset (face is %d bytes)", len(out), len(TTF))
+			}
+		})
+	}
+}
+
+func TestTextRoundTrip(t *testing.T) {
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Skip("pdftotext (poppler-utils) not installed")
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "sample.pdf")
+	if err := os.WriteFile(in, render(t, "P"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	txt, err := exec.Command(bin, "-enc", "UTF-8", in, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	got := string(txt)
+	for _, want := range []string{sample, "智慧河南信息化推进平台"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("extracted text %q lacks %q", got, want)
+		}
+	}
+}
+
+func TestUnknownStyleFails(t *testing.T) {
+	// Only the regular style exists; asking for bold must surface an error
+	// rather than silently falling back to a font without CJK glyphs.
+	pdf := New("P")
+	pdf.AddPage()
+	pdf.SetFont(Family, "B", 12)
+	if pdf.Err() == false {
+		t.Fatal("SetFont with bold style succeeded, want an undefined-font error")
+	}
+}
+
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		pdf := New("P")
+		if pdf.Err() {
+			b.Fatal(pdf.Error())
+		}
+	}
+}

@@ -1,0 +1,199 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+	"time"
+
+	"zhihui/internal/store"
+	"zhihui/internal/store/storetest"
+)
+
+var testSchema = store.Schema{Component: "storetest", Migrations: []store.Migration{
+	{Version: 1, SQL: `CREATE TABLE st_item (
+		id {{ID}},
+		name TEXT NOT NULL UNIQUE,
+		weight {{REAL}},
+		at {{TS}});
+	CREATE INDEX st_item_weight ON st_item (weight)`},
+	{Version: 2, SQL: `ALTER TABLE st_item ADD COLUMN note TEXT NOT NULL DEFAULT ''`},
+}}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		for range 2 {
+			if err := db.Migrate(ctx, testSchema); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v, err := db.Versions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v["storetest"] != 2 {
+			t.Fatalf("version = %d, want 2", v["storetest"])
+		}
+		if _, err := db.W.Exec(`INSERT INTO st_item (name, weight, note) VALUES ($1, $2, $3)`, "a", 1.5, "n"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestMigrateRejectsDuplicateVersion(t *testing.T) {
+	db := storetest.SQLite(t)
+	bad := store.Schema{Component: "dup", Migrations: []store.Migration{{Version: 1, SQL: "SELECT 1"}, {Version: 1, SQL: "SELECT 2"}}}
+	if err := db.Migrate(context.Background(), bad); err == nil {
+		t.Fatal("want error for duplicate migration version")
+	}
+}
+
+func TestInTxRollsBackOnError(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := db.Migrate(ctx, testSchema); err != nil {
+			t.Fatal(err)
+		}
+		boom := errors.New("boom")
+		err := db.InTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.Exec(`INSERT INTO st_item (name) VALUES ($1)`, "x"); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("err = %v", err)
+		}
+		var n int
+		db.R.QueryRow(`SELECT count(*) FROM st_item`).Scan(&n)
+		if n != 0 {
+			t.Fatalf("rolled-back row visible: %d rows", n)
+		}
+	})
+}
+
+func TestTimestampsRoundTrip(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := db.Migrate(ctx, testSchema); err != nil {
+			t.Fatal(err)
+		}
+		now := store.Now()
+		if _, err := db.W.Exec(`INSERT INTO st_item (name, at) VALUES ($1, $2)`, "t", now); err != nil {
+			t.Fatal(err)
+		}
+		var got time.Time
+		if err := db.R.QueryRow(`SELECT at FROM st_item WHERE name = $1`, "t").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if !got.Equal(now) {
+			t.Fatalf("got %v, want %v", got, now)
+		}
+	})
+}
+
+func TestCopy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := db.Migrate(ctx, testSchema); err != nil {
+			t.Fatal(err)
+		}
+		const total = 2503 // not a multiple of the SQLite batch
+		var n int64
+		err := db.InTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			n, err = db.Copy(ctx, tx, "st_item", []string{"name", "weight"}, func(yield func([]any) error) error {
+				row := make([]any, 2)
+				for i := range total {
+					row[0], row[1] = "n"+itoa(i), float64(i)
+					if err := yield(row); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != total {
+			t.Fatalf("copied %d, want %d", n, total)
+		}
+		var cnt int
+		var sum float64
+		db.R.QueryRow(`SELECT count(*), sum(weight) FROM st_item`).Scan(&cnt, &sum)
+		if cnt != total || sum != float64(total*(total-1)/2) {
+			t.Fatalf("count %d sum %v", cnt, sum)
+		}
+	})
+}
+
+func TestCopyFailureLeavesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := db.Migrate(ctx, testSchema); err != nil {
+			t.Fatal(err)
+		}
+		err := db.InTx(ctx, func(tx *sql.Tx) error {
+			_, err := db.Copy(ctx, tx, "st_item", []string{"name"}, func(yield func([]any) error) error {
+				for i := range 1000 {
+					if err := yield([]any{"dup" + itoa(i%600)}); err != nil { // unique violation at row 600
+						return err
+					}
+				}
+				return nil
+			})
+			return err
+		})
+		if err == nil {
+			t.Fatal("want unique violation")
+		}
+		var cnt int
+		db.R.QueryRow(`SELECT count(*) FROM st_item`).Scan(&cnt)
+		if cnt != 0 {
+			t.Fatalf("%d rows survived a failed copy", cnt)
+		}
+	})
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b [20]byte
+	p := len(b)
+	for i > 0 {
+		p--
+		b[p] = byte('0' + i%10)
+		i /= 10
+	}
+	return string(b[p:])
+}
+
+func TestBackup(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	if err := db.Migrate(ctx, testSchema); err != nil {
+		t.Fatal(err)
+	}
+	db.W.Exec(`INSERT INTO st_item (name) VALUES ('kept')`)
+	out := storetest.TempPath(t, "copy.db")
+	if n, err := db.Backup(ctx, out); err != nil || n == 0 {
+		t.Fatalf("backup: %d %v", n, err)
+	}
+	if _, err := db.Backup(ctx, out); err == nil {
+		t.Fatal("backup overwrote an existing file")
+	}
+	cp, err := store.Open(ctx, store.Options{DSN: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	var name string
+	if err := cp.R.QueryRow(`SELECT name FROM st_item`).Scan(&name); err != nil || name != "kept" {
+		t.Fatalf("copy holds %q, %v", name, err)
+	}
+}

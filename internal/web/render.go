@@ -1,0 +1,253 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"zhihui/internal/auth"
+	"zhihui/internal/i18n"
+	"zhihui/internal/period"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// pages holds one template set per page: the layout, the shared partials
+// (files starting with "_") and the page itself.
+type pages struct {
+	sets map[string]*template.Template
+}
+
+func funcs() template.FuncMap {
+	return template.FuncMap{
+		"t":        func(lang, key string, args ...any) string { return i18n.T(lang, key, args...) },
+		"tx":       func(lang string, t i18n.Text) string { return t.In(lang) },
+		"roleName": func(lang string, r auth.Role) string { return auth.RoleNames[r].In(lang) },
+		"isEn":     func(lang string) bool { return strings.HasPrefix(lang, "en") },
+		"json": func(v any) (template.JS, error) {
+			b, err := json.Marshal(v)
+			return template.JS(b), err
+		},
+		"jsonAttr": func(v any) (string, error) {
+			b, err := json.Marshal(v)
+			return string(b), err
+		},
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(period.Shanghai).Format("2006-01-02 15:04")
+		},
+		"num": func(v any) string {
+			switch n := v.(type) {
+			case int:
+				return formatNumber(float64(n))
+			case int64:
+				return formatNumber(float64(n))
+			case float64:
+				return formatNumber(n)
+			case *float64:
+				if n == nil {
+					return "—"
+				}
+				return formatNumber(*n)
+			}
+			return fmt.Sprint(v)
+		},
+		"add": func(a, b int) int { return a + b },
+		"query": func(kv ...string) string {
+			v := url.Values{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i+1] != "" {
+					v.Set(kv[i], kv[i+1])
+				}
+			}
+			return v.Encode()
+		},
+		"contains": strings.Contains,
+		"pct":      func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
+	}
+}
+
+func formatNumber(v float64) string {
+	if v == float64(int64(v)) && v < 1e15 && v > -1e15 {
+		s := fmt.Sprintf("%d", int64(v))
+		neg := strings.HasPrefix(s, "-")
+		s = strings.TrimPrefix(s, "-")
+		var b strings.Builder
+		for i, c := range s {
+			if i > 0 && (len(s)-i)%3 == 0 {
+				b.WriteByte(',')
+			}
+			b.WriteRune(c)
+		}
+		if neg {
+			return "-" + b.String()
+		}
+		return b.String()
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func loadPages() (*pages, error) {
+	all, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	sub, _ := fs.Glob(templateFS, "templates/*/*.html")
+	all = append(all, sub...)
+	var partials, pageFiles []string
+	for _, f := range all {
+		base := path.Base(f)
+		switch {
+		case base == "layout.html":
+		case strings.HasPrefix(base, "_"):
+			partials = append(partials, f)
+		default:
+			pageFiles = append(pageFiles, f)
+		}
+	}
+	p := &pages{sets: map[string]*template.Template{}}
+	for _, f := range pageFiles {
+		name := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html")
+		files := append([]string{"templates/layout.html"}, partials...)
+		files = append(files, f)
+		t, err := template.New("layout.html").Funcs(funcs()).ParseFS(templateFS, files...)
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", name, err)
+		}
+		p.sets[name] = t
+	}
+	return p, nil
+}
+
+// Page is what every template receives.
+type Page struct {
+	Lang      string
+	Title     string
+	Nav       string
+	User      *auth.User
+	Principal *auth.Principal
+	CSRF      string
+	Path      string
+	Demo      bool
+	Flash     string
+	Error     string
+	Errors    []*i18n.Error
+	Menu      []navItem
+	Data      any
+}
+
+func (s *Server) page(r *http.Request, nav string, data any) *Page {
+	p := principal(r)
+	return &Page{
+		Lang: lang(r), Nav: nav, User: p.User, Principal: p, CSRF: session(r).csrf,
+		Path: r.URL.Path, Demo: s.opt.Demo, Data: data, Flash: r.URL.Query().Get("flash"), Menu: menu(p),
+	}
+}
+
+// render writes a full page, or just its "content" block for htmx
+// requests that target the main area.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, pg *Page) {
+	t, ok := s.pages.sets[name]
+	if !ok {
+		s.log.Error("unknown template", "name", name)
+		http.Error(w, "template not found", http.StatusInternalServerError)
+		return
+	}
+	block := "layout.html"
+	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") != "" && r.Header.Get("HX-Boosted") != "true" {
+		if t.Lookup("partial") != nil {
+			block = "partial"
+		}
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, block, pg); err != nil {
+		s.log.Error("render", "template", name, "err", err)
+		http.Error(w, "render error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Vary", "HX-Request")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// lang is the request's language: the user's setting, then the language
+// cookie, then Accept-Language.
+func lang(r *http.Request) string {
+	if p := principal(r); p.Authenticated() && p.User.Lang != "" {
+		return i18n.Normalize(p.User.Lang)
+	}
+	if c, err := r.Cookie(langCookie); err == nil && c.Value != "" {
+		return i18n.Normalize(c.Value)
+	}
+	return i18n.Negotiate(r.Header.Get("Accept-Language"))
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// writeJSON writes v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// apiError is the JSON shape of every API error.
+type apiError struct {
+	Status  int           `json:"status"`
+	Code    string        `json:"code"`
+	Message string        `json:"message"`
+	Zh      string        `json:"message_zh"`
+	En      string        `json:"message_en"`
+	Errors  []*i18n.Error `json:"errors,omitempty"`
+}
+
+// deny answers a refused request: JSON for the API, a page otherwise.
+func (s *Server) deny(w http.ResponseWriter, r *http.Request, status int, key string) {
+	c, _ := i18n.Catalog()
+	t := c[key]
+	if isAPI(r) || strings.Contains(r.Header.Get("Accept"), "application/json") {
+		writeJSON(w, status, apiError{Status: status, Code: key, Message: t.In(lang(r)), Zh: t.Zh, En: t.En})
+		return
+	}
+	pg := s.page(r, "", nil)
+	pg.Title = i18n.T(pg.Lang, "errors.title")
+	pg.Error = t.In(pg.Lang)
+	s.render(w, r, "error", status, pg)
+}
+
+// fail reports err: a user error (i18n.Error) as 400 with its message,
+// anything else as 500 with the details logged, not shown.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ue *i18n.Error
+	if asI18n(err, &ue) {
+		if isAPI(r) {
+			writeJSON(w, http.StatusBadRequest, apiError{Status: 400, Code: "invalid", Message: ue.Message(lang(r)), Zh: ue.Zh, En: ue.En, Errors: []*i18n.Error{ue}})
+			return
+		}
+		pg := s.page(r, "", nil)
+		pg.Title = i18n.T(pg.Lang, "errors.title")
+		pg.Error = ue.Message(pg.Lang)
+		s.render(w, r, "error", http.StatusBadRequest, pg)
+		return
+	}
+	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.deny(w, r, http.StatusInternalServerError, "errors.internal")
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.deny(w, r, http.StatusNotFound, "errors.not_found")
+}

@@ -1,0 +1,257 @@
+// Package web serves Zhihui's pages and its JSON API. Handlers parse the
+// request, check permissions, call a feature package and render; the
+// domain logic lives in the feature packages.
+package web
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"zhihui/internal/auth"
+	"zhihui/internal/store"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+// Options configure a Server.
+type Options struct {
+	SecureCookie bool
+	Demo         bool
+	AllowPrivate bool
+	Version      string
+}
+
+// Server is the HTTP side of Zhihui.
+type Server struct {
+	db     *store.DB
+	log    *slog.Logger
+	opt    Options
+	pages  *pages
+	routes []route
+	mux    *http.ServeMux
+	// login throttles
+	byAccount *auth.Limiter
+	byIP      *auth.Limiter
+	metrics   *metrics
+	started   time.Time
+}
+
+// access says who may reach a route before its handler runs. Handlers
+// then check the org subtree of what is asked for.
+type access int
+
+const (
+	public access = iota // anyone, including anonymous visitors
+	user                 // any logged-in user
+	roles                // a user holding one of route.roles somewhere
+)
+
+type route struct {
+	pattern string
+	access  access
+	roles   []auth.Role
+	handler http.HandlerFunc
+}
+
+// New builds the server and its routes.
+func New(db *store.DB, log *slog.Logger, opt Options) (*Server, error) {
+	p, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		db: db, log: log, opt: opt, pages: p,
+		byAccount: auth.NewLimiter(5, 15*time.Minute),
+		byIP:      auth.NewLimiter(30, 15*time.Minute),
+		metrics:   newMetrics(),
+		started:   time.Now(),
+	}
+	s.routes = s.routeTable()
+	s.mux = http.NewServeMux()
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.pattern, s.guard(rt))
+	}
+	static, _ := fs.Sub(staticFS, "static")
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	return s, nil
+}
+
+// Patterns lists every route pattern with its access rule, for tests and docs.
+func (s *Server) Patterns() []string {
+	out := make([]string, len(s.routes))
+	for i, r := range s.routes {
+		out[i] = r.pattern
+	}
+	return out
+}
+
+func (s *Server) routeTable() []route {
+	rs := []route{
+		{"GET /healthz", public, nil, s.healthz},
+		{"GET /metrics", public, nil, s.metricsHandler},
+		{"GET /{$}", public, nil, s.home},
+		{"GET /login", public, nil, s.loginForm},
+		{"POST /login", public, nil, s.login},
+		{"POST /logout", user, nil, s.logout},
+		{"POST /lang", public, nil, s.setLang},
+		{"GET /account", user, nil, s.account},
+		{"POST /account/password", user, nil, s.changePassword},
+
+		{"GET /orgunits", user, nil, s.orgunitIndex},
+		{"GET /orgunits/{code}", user, nil, s.orgunitPage},
+		{"GET /orgunits/{code}/children", user, nil, s.orgunitChildren},
+
+		{"GET /plan", user, nil, s.planPage},
+		{"GET /plan/targets/{code}", user, nil, s.planTarget},
+
+		{"GET /admin/users", roles, []auth.Role{auth.Admin}, s.usersPage},
+		{"POST /admin/users", roles, []auth.Role{auth.Admin}, s.userCreate},
+		{"GET /admin/users/{id}", roles, []auth.Role{auth.Admin}, s.userPage},
+		{"POST /admin/users/{id}/grants", roles, []auth.Role{auth.Admin}, s.userGrant},
+		{"POST /admin/users/{id}/grants/delete", roles, []auth.Role{auth.Admin}, s.userRevoke},
+		{"POST /admin/users/{id}/password", roles, []auth.Role{auth.Admin}, s.userResetPassword},
+		{"POST /admin/users/{id}/disabled", roles, []auth.Role{auth.Admin}, s.userDisable},
+		{"GET /admin/audit", roles, []auth.Role{auth.Admin}, s.auditPage},
+
+		{"GET /api/v1/me", user, nil, s.apiMe},
+		{"GET /api/v1/orgunits", user, nil, s.apiOrgunits},
+		{"GET /api/v1/orgunits/{code}", user, nil, s.apiOrgunit},
+		{"GET /api/v1/plan", user, nil, s.apiPlan},
+		{"GET /api/v1/audit", roles, []auth.Role{auth.Admin}, s.apiAudit},
+		{"GET /api/v1/openapi.json", public, nil, s.apiOpenAPI},
+	}
+	return rs
+}
+
+// Handler is the complete HTTP handler with every middleware.
+func (s *Server) Handler() http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.deny(w, r, http.StatusForbidden, "errors.cross_origin")
+	}))
+	var h http.Handler = s.mux
+	h = s.identify(h)
+	h = cop.Handler(h)
+	h = securityHeaders(h)
+	h = s.observe(h)
+	return h
+}
+
+type ctxKey int
+
+const (
+	keyPrincipal ctxKey = iota
+	keySession
+)
+
+type sessionInfo struct {
+	token  string
+	csrf   string
+	bearer bool
+}
+
+const sessionCookie = "zhihui_session"
+const langCookie = "zhihui_lang"
+
+// identify works out who is calling: a Bearer token, a session cookie, or
+// nobody.
+func (s *Server) identify(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := auth.Anonymous
+		var si sessionInfo
+		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+			u, err := auth.LookupToken(r.Context(), s.db, strings.TrimSpace(h[len("Bearer "):]))
+			if err != nil {
+				s.deny(w, r, http.StatusUnauthorized, "errors.bad_token")
+				return
+			}
+			p = &auth.Principal{User: u}
+			si.bearer = true
+		} else if c, err := r.Cookie(sessionCookie); err == nil {
+			if sess, err := auth.LookupSession(r.Context(), s.db, c.Value); err == nil {
+				p = &auth.Principal{User: sess.User}
+				si = sessionInfo{token: c.Value, csrf: sess.CSRF}
+			}
+		}
+		ctx := context.WithValue(r.Context(), keyPrincipal, p)
+		ctx = context.WithValue(ctx, keySession, si)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func principal(r *http.Request) *auth.Principal {
+	if p, ok := r.Context().Value(keyPrincipal).(*auth.Principal); ok {
+		return p
+	}
+	return auth.Anonymous
+}
+
+func session(r *http.Request) sessionInfo {
+	si, _ := r.Context().Value(keySession).(sessionInfo)
+	return si
+}
+
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
+
+// guard enforces a route's access rule and, for cookie sessions, the CSRF
+// token on every unsafe method.
+func (s *Server) guard(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sw, ok := w.(*statusWriter); ok {
+			sw.route = rt.pattern
+		}
+		p := principal(r)
+		if rt.access != public && !p.Authenticated() {
+			if isAPI(r) || r.Method != http.MethodGet {
+				s.deny(w, r, http.StatusUnauthorized, "errors.login_required")
+				return
+			}
+			http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if rt.access == roles && !p.Has(rt.roles...) {
+			s.deny(w, r, http.StatusForbidden, "errors.forbidden")
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			si := session(r)
+			if !si.bearer && si.token != "" {
+				tok := r.Header.Get("X-CSRF-Token")
+				if tok == "" {
+					tok = r.PostFormValue("csrf")
+				}
+				if tok == "" || tok != si.csrf {
+					s.deny(w, r, http.StatusForbidden, "errors.csrf")
+					return
+				}
+			}
+		}
+		rt.handler(w, r)
+	})
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func cacheStatic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,134 @@
+package web
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"zhihui/internal/auth"
+	"zhihui/internal/i18n"
+)
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// safeNext keeps redirects after login on this site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+type loginData struct {
+	Name string
+	Next string
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	if principal(r).Authenticated() {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	pg := s.page(r, "login", loginData{Next: r.URL.Query().Get("next")})
+	pg.Title = i18n.T(pg.Lang, "login.title")
+	s.render(w, r, "login", http.StatusOK, pg)
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	pw := r.PostFormValue("password")
+	next := safeNext(r.PostFormValue("next"))
+	ip := clientIP(r)
+	pg := s.page(r, "login", loginData{Name: name, Next: next})
+	pg.Title = i18n.T(pg.Lang, "login.title")
+	if blocked, wait := s.byIP.Blocked(ip); blocked {
+		pg.Error = i18n.T(pg.Lang, "login.too_many", minutes(wait))
+		s.render(w, r, "login", http.StatusTooManyRequests, pg)
+		return
+	}
+	if blocked, wait := s.byAccount.Blocked(name); blocked {
+		pg.Error = i18n.T(pg.Lang, "login.account_locked", minutes(wait))
+		s.render(w, r, "login", http.StatusTooManyRequests, pg)
+		return
+	}
+	u, err := auth.Authenticate(r.Context(), s.db, name, pw)
+	if err != nil {
+		s.byIP.Fail(ip)
+		s.byAccount.Fail(name)
+		pg.Error = i18n.T(pg.Lang, "login.bad")
+		s.render(w, r, "login", http.StatusUnauthorized, pg)
+		return
+	}
+	s.byAccount.Reset(name)
+	sess, err := auth.NewSession(r.Context(), s.db, u, ip, r.UserAgent())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: s.opt.SecureCookie, MaxAge: int(auth.SessionTTL.Seconds())})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func minutes(d time.Duration) string {
+	return fmt.Sprint(int(d.Minutes()) + 1)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	auth.EndSession(r.Context(), s.db, session(r).token)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, MaxAge: -1, SameSite: http.SameSiteLaxMode, Secure: s.opt.SecureCookie})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// setLang switches the language: stored on the account when logged in,
+// in a cookie otherwise.
+func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
+	l := i18n.Normalize(r.PostFormValue("lang"))
+	p := principal(r)
+	if p.Authenticated() {
+		if err := auth.SetLang(r.Context(), s.db, p.Actor(clientIP(r)), p.User.ID, l); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode, Secure: s.opt.SecureCookie})
+	back := safeNext(r.PostFormValue("back"))
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+func (s *Server) account(w http.ResponseWriter, r *http.Request) {
+	pg := s.page(r, "account", nil)
+	pg.Title = i18n.T(pg.Lang, "account.title")
+	s.render(w, r, "account", http.StatusOK, pg)
+}
+
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	old := r.PostFormValue("old")
+	pw := r.PostFormValue("password")
+	pg := s.page(r, "account", nil)
+	pg.Title = i18n.T(pg.Lang, "account.title")
+	if pw != r.PostFormValue("confirm") {
+		pg.Error = i18n.T(pg.Lang, "account.mismatch")
+		s.render(w, r, "account", http.StatusBadRequest, pg)
+		return
+	}
+	if err := auth.SetPassword(r.Context(), s.db, p.Actor(clientIP(r)), p.User.ID, &old, pw, session(r).token); err != nil {
+		if ue, ok := asUserError(err); ok {
+			pg.Error = ue.Message(pg.Lang)
+			s.render(w, r, "account", http.StatusBadRequest, pg)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account?flash=password_changed", http.StatusSeeOther)
+}
