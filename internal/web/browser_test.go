@@ -80,6 +80,7 @@ func TestBrowserLoginAndPlan(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#password`), "test-password"),
 		chromedp.Submit(chromedp.CSS(`#password`)),
 		chromedp.WaitVisible(chromedp.CSS(`#targets`)),
+		chromedp.WaitReady(chromedp.CSS(`.user-menu`)),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +100,7 @@ func TestBrowserLoginAndPlan(t *testing.T) {
 	// Switch the language with the header button; the account keeps it.
 	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`form.lang-switch button`)),
-		chromedp.WaitVisible(chromedp.CSS(`#targets`)),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] #targets`)),
 	)
 	if err != nil {
 		t.Fatal(err)

@@ -347,6 +347,20 @@
       rendered.set(el, raw);
       zhihui.map(el);
     });
+    // A table wider than its box scrolls; keyboard users must be able to
+    // reach the scroll (WCAG 2.1.1), so make such boxes focusable.
+    each(root, ".table-wrap", function (el) {
+      if (!el.hasAttribute("tabindex") && el.scrollWidth > el.clientWidth) {
+        el.setAttribute("tabindex", "0");
+        if (!el.hasAttribute("role")) {
+          el.setAttribute("role", "region");
+        }
+        if (!el.hasAttribute("aria-label")) {
+          var cap = el.querySelector("caption, th");
+          el.setAttribute("aria-label", cap ? cap.textContent.trim() : "table");
+        }
+      }
+    });
   };
 
   zhihui.resize = function () {
