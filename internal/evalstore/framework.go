@@ -203,6 +203,7 @@ func DeleteFramework(ctx context.Context, db *store.DB, actor audit.Actor, key s
 // id (node or indicator), and AHP matrices by node id (upper triangle in
 // the order of the node's AHP spec; the lower triangle is the reciprocal).
 type WeightEdit struct {
+	NewID   string // when set, the edited framework gets this id (saving a copy)
 	Weights map[string]float64
 	AHP     map[string][][]float64
 }
@@ -210,6 +211,9 @@ type WeightEdit struct {
 // ApplyWeights returns the YAML of fw with the weights in e, validated.
 func ApplyWeights(fw *evaluate.Framework, e WeightEdit) (string, error) {
 	c := *fw
+	if e.NewID != "" {
+		c.ID = e.NewID
+	}
 	c.Nodes = slices.Clone(fw.Nodes)
 	c.Indicators = slices.Clone(fw.Indicators)
 	for i := range c.Nodes {
