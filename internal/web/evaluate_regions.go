@@ -35,6 +35,7 @@ type regionView struct {
 	Dropped   int
 	PrevYear  int
 	RankMove  map[string]int // unit → rank change against the previous year (positive = up)
+	covered   map[string]bool
 }
 
 // regionRun loads a demo-named dataset, scopes it, runs the framework and
@@ -55,11 +56,32 @@ func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework, da
 		return nil, nil, false
 	}
 	v.Dataset = info
-	d, units, dropped, ok := s.scopedDataset(w, r, info.ID)
-	if !ok {
+	// The index is computed over every unit of the dataset so that ranks
+	// are provincial ranks; the caller sees the rows of its own units.
+	d, err := s.loadDataset(r.Context(), info.ID)
+	if err != nil {
+		s.fail(w, r, err)
 		return nil, nil, false
 	}
-	v.Dropped, v.Years = dropped, d.Years
+	units, err := s.unitIndex(r.Context(), d.Units)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, false
+	}
+	p := principal(r)
+	covered := map[string]bool{}
+	for _, c := range d.Units {
+		u, ok := units[c]
+		covered[c] = !ok || p.Covers(u.Path, indexRoles...)
+		if !covered[c] {
+			v.Dropped++
+		}
+	}
+	if v.Dropped == len(d.Units) {
+		s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
+		return nil, nil, false
+	}
+	v.Years = d.Years
 	res, err := evaluate.Run(fw, d, evaluate.Options{})
 	if err != nil {
 		s.fail(w, r, evalstore.UserError(err))
@@ -71,11 +93,16 @@ func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework, da
 		v.Year = d.Years[len(d.Years)-1]
 	}
 	v.Subs = subNodes(res)
-	v.Rows = ranking(res, v.Year, units, lang(r))
+	for _, row := range ranking(res, v.Year, units, lang(r)) {
+		if covered[row.Unit] {
+			v.Rows = append(v.Rows, row)
+		}
+	}
+	v.covered = covered
 	// ?unit= picks the unit of the radar chart; it must be in scope.
 	v.Unit = r.URL.Query().Get("unit")
-	if v.Unit != "" && !slices.Contains(d.Units, v.Unit) {
-		if u, err := orgunit.Get(r.Context(), s.db, v.Unit); err == nil && !principal(r).Covers(u.Path, indexRoles...) {
+	if v.Unit != "" && !covered[v.Unit] {
+		if u, err := orgunit.Get(r.Context(), s.db, v.Unit); err == nil && !p.Covers(u.Path, indexRoles...) {
 			s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
 			return nil, nil, false
 		}
@@ -119,7 +146,7 @@ func radarChart(res *evaluate.Result, year int, unit, name, lang string) map[str
 		}
 		mean = append(mean, round1(s/float64(max(c, 1))))
 	}
-	avg := tr(lang, "平均", "Mean")
+	avg := tr(lang, "全省平均", "Provincial mean")
 	return map[string]any{
 		"title":   map[string]any{"text": name + " · " + strconv.Itoa(year), "left": "center", "textStyle": map[string]any{"fontSize": 14}},
 		"tooltip": map[string]any{},
@@ -192,7 +219,7 @@ func (s *Server) evalInformatization(w http.ResponseWriter, r *http.Request) {
 	pg := s.page(r, "evaluate", &v)
 	pg.Title = i18n.T(pg.Lang, "evaluate.informatization")
 	if v.HasData {
-		v.Trend = trendChart(res, units, pg.Lang)
+		v.Trend = trendChart(res, units, v.covered, pg.Lang)
 		v.Map = mapSpec(v.Rows, false, pg.Title+" "+strconv.Itoa(v.Year), i18n.T(pg.Lang, "evaluate.points"))
 		if i := slices.Index(v.Years, v.Year); i > 0 {
 			v.PrevYear = v.Years[i-1]
@@ -210,7 +237,7 @@ func (s *Server) evalInformatization(w http.ResponseWriter, r *http.Request) {
 }
 
 // trendChart draws every unit's index over the years, plus the mean.
-func trendChart(res *evaluate.Result, units map[string]orgunit.Unit, lang string) map[string]any {
+func trendChart(res *evaluate.Result, units map[string]orgunit.Unit, covered map[string]bool, lang string) map[string]any {
 	var years []string
 	for _, y := range res.Years {
 		years = append(years, strconv.Itoa(y.Year))
@@ -229,6 +256,9 @@ func trendChart(res *evaluate.Result, units map[string]orgunit.Unit, lang string
 		meanData[i] = round1(s / float64(max(c, 1)))
 	}
 	for u, c := range res.Units {
+		if !covered[c] {
+			continue
+		}
 		var data []any
 		for _, yr := range res.Years {
 			data = append(data, round1(float64(yr.Scores[res.Root][u])))
@@ -237,7 +267,7 @@ func trendChart(res *evaluate.Result, units map[string]orgunit.Unit, lang string
 		names = append(names, name)
 		series = append(series, map[string]any{"name": name, "type": "line", "data": data, "symbolSize": 4})
 	}
-	avg := tr(lang, "平均", "Mean")
+	avg := tr(lang, "全省平均", "Provincial mean")
 	names = append(names, avg)
 	series = append(series, map[string]any{"name": avg, "type": "line", "data": meanData, "lineStyle": map[string]any{"width": 4, "type": "dashed"}})
 	return map[string]any{
