@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -74,15 +75,22 @@ type mcSetup struct {
 	cnt              []int // item → number of children
 	kids             []int // flat children
 	parentOf         []int
-	z, logz          [][]float64 // per normalisation choice: unit-major nu×nInd
-	hasNaN           [][]bool    // per normalisation choice and unit
-	wsets            [][]float64 // per weight set: flat weights aligned with kids
-	aggs             []int8      // per aggregation choice: 0 configured, 1 arithmetic, 2 geometric
-	nodeAgg          []int8      // configured per item (1 arithmetic / 2 geometric)
-	uniform          int8        // configured aggregation if all nodes agree, else 0
-	floor            float64
-	nominal          []int32
-	drop             bool
+	// per normalisation choice: unit-major nu×nInd, missing values as 0
+	z, logz [][]float64
+	hasNaN  [][]bool // per normalisation choice and unit
+	// per normalisation choice, for the units with missing values: the
+	// missing indicators (miss[c][missOff[c][u]:missOff[c][u+1]]) and the
+	// nodes above them in post-order (aff, affOff alike)
+	missOff, miss, affOff, aff [][]int32
+	// leaves of every item: leaf[leafOff[k]:leafOff[k+1]] (an indicator is its own leaf)
+	leafOff, leaf []int32
+	wsets         [][]float64 // per weight set: flat weights aligned with kids
+	aggs          []int8      // per aggregation choice: 0 configured, 1 arithmetic, 2 geometric
+	nodeAgg       []int8      // configured per item (1 arithmetic / 2 geometric)
+	uniform       int8        // configured aggregation if all nodes agree, else 0
+	floor         float64
+	nominal       []int32
+	drop          bool
 }
 
 // MonteCarlo runs the uncertainty and sensitivity analysis for one year:
@@ -163,6 +171,11 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 	}
 
 	// normalised matrices, unit-major, one per normalisation choice
+	postPos := make([]int, len(t.ids))
+	for i, k := range t.post {
+		postPos[k] = i
+	}
+	st.leafOff, st.leaf = leafLists(t)
 	for _, nm := range opts.Normalisations {
 		ov := nm
 		if nm == "" {
@@ -179,17 +192,19 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 			col := p.z[i]
 			for u := 0; u < nu; u++ {
 				v := col[u]
-				z[u*t.nInd+i] = v
-				lz[u*t.nInd+i] = math.Log(math.Max(v, st.floor))
 				if math.IsNaN(v) {
 					hn[u] = true
-					lz[u*t.nInd+i] = math.NaN()
+					continue // stays 0; the missing lists say it is missing
 				}
+				z[u*t.nInd+i] = v
+				lz[u*t.nInd+i] = math.Log(math.Max(v, st.floor))
 			}
 		}
 		st.z = append(st.z, z)
 		st.logz = append(st.logz, lz)
 		st.hasNaN = append(st.hasNaN, hn)
+		mo, mi, ao, ai := missingLists(p.z, hn, t, postPos)
+		st.missOff, st.miss, st.affOff, st.aff = append(st.missOff, mo), append(st.miss, mi), append(st.affOff, ao), append(st.aff, ai)
 	}
 
 	// flat tree and weight sets around the nominal weights
@@ -251,6 +266,62 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 	return st.run(res, opts, data.Units, nomRank)
 }
 
+// missingLists lists, for every unit with missing values, the missing
+// indicators and the nodes above them (in post-order).
+func missingLists(z [][]float64, hn []bool, t *tree, postPos []int) (missOff, miss, affOff, aff []int32) {
+	nu := len(hn)
+	missOff = make([]int32, nu+1)
+	affOff = make([]int32, nu+1)
+	mark := make([]int, len(t.ids))
+	var nodes []int
+	for u := 0; u < nu; u++ {
+		missOff[u] = int32(len(miss))
+		affOff[u] = int32(len(aff))
+		if !hn[u] {
+			continue
+		}
+		nodes = nodes[:0]
+		for i := 0; i < t.nInd; i++ {
+			if !math.IsNaN(z[i][u]) {
+				continue
+			}
+			miss = append(miss, int32(i))
+			for k := t.parent[i]; k >= 0 && mark[k] != u+1; k = t.parent[k] {
+				mark[k] = u + 1
+				nodes = append(nodes, k)
+			}
+		}
+		slices.SortFunc(nodes, func(a, b int) int { return postPos[a] - postPos[b] })
+		for _, k := range nodes {
+			aff = append(aff, int32(k))
+		}
+	}
+	missOff[nu] = int32(len(miss))
+	affOff[nu] = int32(len(aff))
+	return
+}
+
+// leafLists lists the indicators below every item.
+func leafLists(t *tree) (off, leaf []int32) {
+	var walk func(k int)
+	walk = func(k int) {
+		if k < t.nInd {
+			leaf = append(leaf, int32(k))
+			return
+		}
+		for _, c := range t.children[k] {
+			walk(c)
+		}
+	}
+	off = make([]int32, len(t.ids)+1)
+	for k := range t.ids {
+		off[k] = int32(len(leaf))
+		walk(k)
+	}
+	off[len(t.ids)] = int32(len(leaf))
+	return
+}
+
 // mcSetupHook lets tests inspect the precomputed state.
 var mcSetupHook func(*mcSetup)
 
@@ -274,15 +345,23 @@ func (st *mcSetup) run(res *MCResult, opts MCOptions, units []string, nomRank []
 			wk := newMCWorker(st)
 			pcg := rand.NewPCG(0, 0)
 			r := rand.New(pcg)
+			lvs := make([][4]int, mcBatch)
+			rks := make([][]int32, mcBatch)
 			for {
-				s := int(next.Add(1) - 1)
-				if s >= S {
+				s0 := int(next.Add(mcBatch) - mcBatch)
+				if s0 >= S {
 					return
 				}
-				pcg.Seed(opts.Seed, uint64(s))
-				lv := [4]int{r.IntN(len(st.wsets)), r.IntN(len(st.z)), r.IntN(len(st.aggs)), r.IntN(nDrop)}
-				levels[s] = lv
-				Y[s] = wk.sample(lv, ranks[s*nu:(s+1)*nu])
+				s1 := min(s0+mcBatch, S)
+				for s := s0; s < s1; s++ {
+					// each sample's choices depend on the seed and its index only
+					pcg.Seed(opts.Seed, uint64(s))
+					lv := [4]int{r.IntN(len(st.wsets)), r.IntN(len(st.z)), r.IntN(len(st.aggs)), r.IntN(nDrop)}
+					levels[s] = lv
+					lvs[s-s0] = lv
+					rks[s-s0] = ranks[s*nu : (s+1)*nu]
+				}
+				wk.batch(lvs[:s1-s0], rks[:s1-s0], Y[s0:s1])
 			}
 		}()
 	}
@@ -307,13 +386,31 @@ func (st *mcSetup) run(res *MCResult, opts MCOptions, units []string, nomRank []
 	return res, nil
 }
 
-type mcWorker struct {
-	st    *mcSetup
-	live  []bool
+// mcBatch is how many samples a worker evaluates together: samples of the
+// batch that share a normalised matrix and an aggregation read each unit's
+// row once, which cuts the memory traffic of the sweep over the matrix.
+const mcBatch = 24
+
+// mcSample is one sample's choices, effective weights and scores.
+type mcSample struct {
+	lv    [4]int
+	ws    []float64 // weight set (aligned with mcSetup.kids)
+	agg   int8      // 1 arithmetic, 2 geometric, 0 as configured (mixed)
+	drop  int       // dropped indicator, −1 none
+	live  []bool    // item has a live indicator below
 	F     []float64 // effective weight of each item in the root
 	W     []float64 // effective indicator weights
-	val   []float64 // slow-path item values
 	score []float64
+}
+
+type mcWorker struct {
+	st    *mcSetup
+	sm    []mcSample
+	group []*mcSample
+	val   []float64 // item values of the unit being evaluated
+	avail []bool    // item has a value for the unit being evaluated
+	stamp []int32   // item is above a missing value of unit stamp−1
+	gone  []bool    // indicator missing for the unit being evaluated
 	keys  []uint64
 	keys2 []uint64
 	idx   []int32
@@ -321,74 +418,152 @@ type mcWorker struct {
 }
 
 func newMCWorker(st *mcSetup) *mcWorker {
-	return &mcWorker{st: st, live: make([]bool, st.nItems), F: make([]float64, st.nItems), W: make([]float64, st.nInd),
-		val: make([]float64, st.nItems), score: make([]float64, st.nu),
+	wk := &mcWorker{st: st, sm: make([]mcSample, mcBatch), group: make([]*mcSample, 0, mcBatch),
+		val: make([]float64, st.nItems), avail: make([]bool, st.nItems), stamp: make([]int32, st.nItems), gone: make([]bool, st.nInd),
 		keys: make([]uint64, st.nu), keys2: make([]uint64, st.nu), idx: make([]int32, st.nu), idx2: make([]int32, st.nu)}
+	for i := range wk.sm {
+		wk.sm[i] = mcSample{live: make([]bool, st.nItems), F: make([]float64, st.nItems), W: make([]float64, st.nInd), score: make([]float64, st.nu)}
+	}
+	return wk
 }
 
 // sample evaluates one sample, writes the ranks and returns the mean
 // absolute rank shift. It does not allocate.
 func (wk *mcWorker) sample(lv [4]int, rk []int32) float64 {
-	st := wk.st
-	ws := st.wsets[lv[0]]
-	z, lz, hn := st.z[lv[1]], st.logz[lv[1]], st.hasNaN[lv[1]]
-	agg := st.aggs[lv[2]]
-	drop := lv[3] - 1 // −1: none
-	if agg == 0 {
-		agg = st.uniform // 0 if the framework mixes aggregations
+	sm := &wk.sm[0]
+	wk.prepare(sm, lv)
+	wk.group = append(wk.group[:0], sm)
+	wk.scoreGroup(wk.group)
+	return wk.finish(sm, rk)
+}
+
+// batch evaluates len(lvs) ≤ mcBatch samples: samples that share a
+// matrix and an aggregation are scored in one sweep over the units.
+func (wk *mcWorker) batch(lvs [][4]int, rks [][]int32, ys []float64) {
+	n := len(lvs)
+	for i := 0; i < n; i++ {
+		wk.prepare(&wk.sm[i], lvs[i])
 	}
-	// live items and effective weights
+	done := 0
+	var used [mcBatch]bool
+	for done < n {
+		wk.group = wk.group[:0]
+		var key [2]int
+		for i := 0; i < n; i++ {
+			if used[i] {
+				continue
+			}
+			k := [2]int{wk.sm[i].lv[1], int(wk.sm[i].agg)}
+			if len(wk.group) == 0 {
+				key = k
+			}
+			if k == key {
+				used[i] = true
+				wk.group = append(wk.group, &wk.sm[i])
+			}
+		}
+		wk.scoreGroup(wk.group)
+		done += len(wk.group)
+	}
+	for i := 0; i < n; i++ {
+		ys[i] = wk.finish(&wk.sm[i], rks[i])
+	}
+}
+
+// prepare draws nothing: it sets a sample's choices and computes the live
+// items and effective weights.
+func (wk *mcWorker) prepare(sm *mcSample, lv [4]int) {
+	st := wk.st
+	sm.lv = lv
+	sm.ws = st.wsets[lv[0]]
+	sm.agg = st.aggs[lv[2]]
+	sm.drop = lv[3] - 1 // −1: none
+	if sm.agg == 0 {
+		sm.agg = st.uniform // 0 if the framework mixes aggregations
+	}
+	ws := sm.ws
 	for i := 0; i < st.nInd; i++ {
-		wk.live[i] = i != drop
+		sm.live[i] = i != sm.drop
 	}
 	for _, k := range st.post {
 		o := st.off[k]
-		wk.live[k] = false
-		for j := o; j < o+childCount(st, k); j++ {
-			if wk.live[st.kids[j]] {
-				wk.live[k] = true
+		sm.live[k] = false
+		for j := o; j < o+st.cnt[k]; j++ {
+			if sm.live[st.kids[j]] {
+				sm.live[k] = true
 				break
 			}
 		}
 	}
 	root := st.post[len(st.post)-1]
-	wk.F[root] = 1
+	sm.F[root] = 1
 	for p := len(st.post) - 1; p >= 0; p-- {
 		k := st.post[p]
-		o, n := st.off[k], childCount(st, k)
+		o, n := st.off[k], st.cnt[k]
 		sum := 0.0
 		for j := o; j < o+n; j++ {
-			if wk.live[st.kids[j]] {
+			if sm.live[st.kids[j]] {
 				sum += ws[j]
 			}
 		}
 		for j := o; j < o+n; j++ {
 			c := st.kids[j]
-			if wk.live[c] && sum > 0 {
-				wk.F[c] = wk.F[k] * ws[j] / sum
+			if sm.live[c] && sum > 0 {
+				sm.F[c] = sm.F[k] * ws[j] / sum
 			} else {
-				wk.F[c] = 0
+				sm.F[c] = 0
 			}
 		}
 	}
-	copy(wk.W, wk.F[:st.nInd])
+	copy(sm.W, sm.F[:st.nInd])
+}
+
+// scoreGroup scores every unit for samples that share lv[1] and agg.
+func (wk *mcWorker) scoreGroup(g []*mcSample) {
+	st := wk.st
+	c, agg := g[0].lv[1], g[0].agg
+	z, hn := st.z[c], st.hasNaN[c]
+	src := z
+	if agg == 2 {
+		src = st.logz[c]
+	}
+	missOff, miss := st.missOff[c], st.miss[c]
+	affOff, aff := st.affOff[c], st.aff[c]
 	nI := st.nInd
 	for u := 0; u < st.nu; u++ {
+		row := src[u*nI : (u+1)*nI]
 		if agg != 0 && !hn[u] {
-			row := z[u*nI : (u+1)*nI]
-			if agg == 2 {
-				row = lz[u*nI : (u+1)*nI]
+			for _, sm := range g {
+				s := 0.0
+				for i, w := range sm.W {
+					s += w * row[i]
+				}
+				sm.score[u] = s
 			}
-			s := 0.0
-			for i, w := range wk.W {
-				s += w * row[i]
-			}
-			wk.score[u] = s
 			continue
 		}
-		wk.score[u] = wk.slow(u, z, lz, ws, agg, drop)
+		ms := miss[missOff[u]:missOff[u+1]]
+		for _, i := range ms {
+			wk.gone[i] = true
+		}
+		for _, sm := range g {
+			if agg != 0 {
+				sm.score[u] = wk.incomplete(sm, u, row, aff[affOff[u]:affOff[u+1]])
+			} else {
+				sm.score[u] = wk.slow(sm, u, z)
+			}
+		}
+		for _, i := range ms {
+			wk.gone[i] = false
+		}
 	}
-	rankInto(rk, wk.score, wk.keys, wk.keys2, wk.idx, wk.idx2)
+}
+
+// finish ranks a sample's scores into rk and returns the mean absolute
+// rank shift against the nominal ranking.
+func (wk *mcWorker) finish(sm *mcSample, rk []int32) float64 {
+	st := wk.st
+	rankInto(rk, sm.score, wk.keys, wk.keys2, wk.idx, wk.idx2)
 	shift := 0.0
 	for u, r := range rk {
 		d := r - st.nominal[u]
@@ -400,58 +575,86 @@ func (wk *mcWorker) sample(lv [4]int, rk []int32) float64 {
 	return shift / float64(st.nu)
 }
 
-func childCount(st *mcSetup, k int) int { return st.cnt[k] }
-
-// slow evaluates the tree for one unit, skipping missing children and
-// re-weighting. With uniform geometric aggregation it works in the log
-// domain on the precomputed log matrix and returns the log of the root
-// value, so that it ranks together with the fast path.
-func (wk *mcWorker) slow(u int, z, lz, ws []float64, agg int8, drop int) float64 {
+// incomplete evaluates the index of a unit with missing values under
+// uniform aggregation (arithmetic, or geometric on the log matrix): every
+// node is a weighted mean of its available children, re-weighted. Only the
+// nodes above a missing value (aff, post-order) are walked; any other
+// subtree is complete, and its value is a dot product with the sample's
+// effective weights: Σ W_i·x_i / F_c over its leaves. row holds 0 for
+// missing values; wk.gone marks them.
+func (wk *mcWorker) incomplete(sm *mcSample, u int, row []float64, aff []int32) float64 {
 	st := wk.st
 	nI := st.nInd
-	src := z
-	if agg == 2 {
-		src = lz
+	ws := sm.ws
+	mark := int32(u + 1)
+	for _, k := range aff {
+		wk.stamp[k] = mark
 	}
-	row := src[u*nI : (u+1)*nI]
+	for _, k32 := range aff {
+		k := int(k32)
+		o, n := st.off[k], st.cnt[k]
+		s, W := 0.0, 0.0
+		for j := o; j < o+n; j++ {
+			c := st.kids[j]
+			if !sm.live[c] {
+				continue // dropped, or nothing live below
+			}
+			var v float64
+			switch {
+			case c < nI:
+				if wk.gone[c] {
+					continue
+				}
+				v = row[c]
+			case wk.stamp[c] == mark:
+				if !wk.avail[c] {
+					continue
+				}
+				v = wk.val[c]
+			case sm.F[c] == 0:
+				continue // no weight in the root: contributes nothing
+			default:
+				p := 0.0
+				for _, i := range st.leaf[st.leafOff[c]:st.leafOff[c+1]] {
+					p += sm.W[i] * row[i]
+				}
+				v = p / sm.F[c]
+			}
+			s += ws[j] * v
+			W += ws[j]
+		}
+		wk.avail[k] = W > 0
+		wk.val[k] = s / W
+	}
+	for _, k := range aff {
+		wk.stamp[k] = 0
+	}
+	root := st.post[len(st.post)-1]
+	if !wk.avail[root] {
+		return math.NaN()
+	}
+	return wk.val[root]
+}
+
+// slow evaluates the whole tree for one unit when the framework mixes
+// arithmetic and geometric nodes, skipping missing children (wk.gone) and
+// re-weighting.
+func (wk *mcWorker) slow(sm *mcSample, u int, z []float64) float64 {
+	st := wk.st
+	nI := st.nInd
+	ws := sm.ws
 	for _, k := range st.post {
 		o, n := st.off[k], st.cnt[k]
 		s, W := 0.0, 0.0
-		if agg != 0 {
-			// uniform arithmetic, or geometric in the log domain: both are
-			// weighted means; indicator values are read from the row directly
-			for j := o; j < o+n; j++ {
-				c := st.kids[j]
-				var v float64
-				if c < nI {
-					if c == drop {
-						continue
-					}
-					v = row[c]
-				} else {
-					v = wk.val[c]
-				}
-				if v == v { // not NaN
-					s += ws[j] * v
-					W += ws[j]
-				}
-			}
-			if W == 0 {
-				wk.val[k] = math.NaN()
-			} else {
-				wk.val[k] = s / W
-			}
-			continue
-		}
 		geo := st.nodeAgg[k] == 2
 		for j := o; j < o+n; j++ {
 			c := st.kids[j]
 			v := wk.val[c]
 			if c < nI {
-				v = z[u*nI+c]
-				if c == drop {
-					v = math.NaN()
+				if c == sm.drop || wk.gone[c] {
+					continue
 				}
+				v = z[u*nI+c]
 			}
 			if math.IsNaN(v) {
 				continue
