@@ -3,7 +3,9 @@ package evaluate
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -141,4 +143,62 @@ func buildSetupForTest(t *testing.T, fw *Framework, d *Dataset) *mcSetup {
 		t.Fatal(err)
 	}
 	return kept
+}
+
+// rankInto against a comparison sort, with ties, negative values, zeros of
+// both signs and NaN.
+func TestRankIntoMatchesSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 2, 7, 100, 5000} {
+		score := make([]float64, n)
+		for i := range score {
+			switch r.IntN(10) {
+			case 0:
+				score[i] = math.NaN()
+			case 1:
+				score[i] = float64(r.IntN(3)) // ties
+			case 2:
+				score[i] = math.Copysign(0, -1)
+			default:
+				score[i] = r.NormFloat64() * math.Pow(10, float64(r.IntN(20)-10))
+			}
+		}
+		rk := make([]int32, n)
+		rankInto(rk, score, make([]uint64, n), make([]uint64, n), make([]int32, n), make([]int32, n))
+		for i, x := range score {
+			want := int32(n)
+			if !math.IsNaN(x) {
+				want = 1
+				for _, y := range score {
+					if !math.IsNaN(y) && y > x {
+						want++
+					}
+				}
+			}
+			if rk[i] != want {
+				t.Fatalf("n=%d: rank of %v is %d, want %d", n, x, rk[i], want)
+			}
+		}
+	}
+}
+
+// The quantiles of intervals are the nearest-rank quantiles of the sorted ranks.
+func TestIntervalsQuantiles(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const S, nu = 101, 3
+	ranks := make([]int32, S*nu)
+	for i := range ranks {
+		ranks[i] = int32(1 + r.IntN(50))
+	}
+	out := intervals(slices.Clone(ranks), S, nu, []int32{1, 2, 3}, []string{"a", "b", "c"}, 1)
+	for u := 0; u < nu; u++ {
+		col := make([]int32, S)
+		for s := 0; s < S; s++ {
+			col[s] = ranks[s*nu+u]
+		}
+		slices.Sort(col)
+		if got := out[u]; got.P5 != int(col[quantileIndex(S, 0.05)]) || got.Median != int(col[quantileIndex(S, 0.5)]) || got.P95 != int(col[quantileIndex(S, 0.95)]) {
+			t.Fatalf("unit %d: %+v, sorted %v", u, got, col)
+		}
+	}
 }

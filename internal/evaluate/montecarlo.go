@@ -678,16 +678,28 @@ func (wk *mcWorker) slow(sm *mcSample, u int, z []float64) float64 {
 	return wk.val[st.post[len(st.post)-1]]
 }
 
+// Radix sort digits: 11 bits, so 6 passes cover a 64-bit key; all six
+// histograms are counted in one read of the keys.
+const (
+	radixBits   = 11
+	radixSize   = 1 << radixBits
+	radixPasses = (64 + radixBits - 1) / radixBits
+)
+
 // rankInto ranks scores (1 = highest, ties share the best rank, NaN last)
 // with an LSD radix sort on order-preserving keys. No allocation.
 func rankInto(rk []int32, score []float64, keys, keys2 []uint64, idx, idx2 []int32) {
 	n := len(score)
+	if n == 0 {
+		return
+	}
+	var hist [radixPasses][radixSize]int32
 	for i, f := range score {
 		var b uint64
 		if math.IsNaN(f) {
 			b = math.MaxUint64
 		} else {
-			b = math.Float64bits(f)
+			b = math.Float64bits(f + 0) // f + 0: −0 ranks with +0
 			if b>>63 == 1 {
 				b = ^b
 			} else {
@@ -700,27 +712,27 @@ func rankInto(rk []int32, score []float64, keys, keys2 []uint64, idx, idx2 []int
 		}
 		keys[i] = b
 		idx[i] = int32(i)
-	}
-	var cnt [256]int
-	for shift := uint(0); shift < 64; shift += 8 {
-		cnt = [256]int{}
-		for _, k := range keys[:n] {
-			cnt[(k>>shift)&0xff]++
+		for p := 0; p < radixPasses; p++ {
+			hist[p][(b>>(p*radixBits))&(radixSize-1)]++
 		}
-		if cnt[(keys[0]>>shift)&0xff] == n {
+	}
+	for p := 0; p < radixPasses; p++ {
+		shift := uint(p * radixBits)
+		h := &hist[p]
+		if h[(keys[0]>>shift)&(radixSize-1)] == int32(n) {
 			continue // every key has the same digit
 		}
-		sum := 0
-		for d := 0; d < 256; d++ {
-			c := cnt[d]
-			cnt[d] = sum
+		var sum int32
+		for d := range h {
+			c := h[d]
+			h[d] = sum
 			sum += c
 		}
 		for i, k := range keys[:n] {
-			d := (k >> shift) & 0xff
-			keys2[cnt[d]] = k
-			idx2[cnt[d]] = idx[i]
-			cnt[d]++
+			d := (k >> shift) & (radixSize - 1)
+			keys2[h[d]] = k
+			idx2[h[d]] = idx[i]
+			h[d]++
 		}
 		keys, keys2 = keys2, keys
 		idx, idx2 = idx2, idx
@@ -768,8 +780,18 @@ func intervals(ranks []int32, S, nu int, nominal []int32, units []string, worker
 					for _, r := range col {
 						sum += float64(r)
 					}
-					out[u] = RankInterval{Unit: units[u], Nominal: int(nominal[u]), Mean: sum / float64(S),
-						P5: int(nth(col, quantileIndex(S, 0.05))), Median: int(nth(col, quantileIndex(S, 0.5))), P95: int(nth(col, quantileIndex(S, 0.95)))}
+					// after selecting the median, smaller ranks lie left of it and
+					// larger ones right, so the tails are selected in the halves
+					km, k5, k95 := quantileIndex(S, 0.5), quantileIndex(S, 0.05), quantileIndex(S, 0.95)
+					med := nth(col, km)
+					p5, p95 := med, med
+					if k5 < km {
+						p5 = nth(col[:km], k5)
+					}
+					if k95 > km {
+						p95 = nth(col[km+1:], k95-km-1)
+					}
+					out[u] = RankInterval{Unit: units[u], Nominal: int(nominal[u]), Mean: sum / float64(S), P5: int(p5), Median: int(med), P95: int(p95)}
 				}
 			}
 		}()
