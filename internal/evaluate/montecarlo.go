@@ -82,15 +82,18 @@ type mcSetup struct {
 	// missing indicators (miss[c][missOff[c][u]:missOff[c][u+1]]) and the
 	// nodes above them in post-order (aff, affOff alike)
 	missOff, miss, affOff, aff [][]int32
-	// leaves of every item: leaf[leafOff[k]:leafOff[k+1]] (an indicator is its own leaf)
-	leafOff, leaf []int32
-	wsets         [][]float64 // per weight set: flat weights aligned with kids
-	aggs          []int8      // per aggregation choice: 0 configured, 1 arithmetic, 2 geometric
-	nodeAgg       []int8      // configured per item (1 arithmetic / 2 geometric)
-	uniform       int8        // configured aggregation if all nodes agree, else 0
-	floor         float64
-	nominal       []int32
-	drop          bool
+	// The matrix columns are the indicators in depth-first order, so that
+	// the leaves of every item are the columns lo[k] ≤ col < hi[k]; pos maps
+	// an indicator to its column.
+	pos, lo, hi []int
+	kidIdx      []int       // item → its index into kids (and a weight set)
+	wsets       [][]float64 // per weight set: flat weights aligned with kids
+	aggs        []int8      // per aggregation choice: 0 configured, 1 arithmetic, 2 geometric
+	nodeAgg     []int8      // configured per item (1 arithmetic / 2 geometric)
+	uniform     int8        // configured aggregation if all nodes agree, else 0
+	floor       float64
+	nominal     []int32
+	drop        bool
 }
 
 // MonteCarlo runs the uncertainty and sensitivity analysis for one year:
@@ -175,7 +178,8 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 	for i, k := range t.post {
 		postPos[k] = i
 	}
-	st.leafOff, st.leaf = leafLists(t)
+	st.pos, st.lo, st.hi = leafColumns(t)
+	st.kidIdx = make([]int, len(t.ids))
 	for _, nm := range opts.Normalisations {
 		ov := nm
 		if nm == "" {
@@ -196,8 +200,8 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 					hn[u] = true
 					continue // stays 0; the missing lists say it is missing
 				}
-				z[u*t.nInd+i] = v
-				lz[u*t.nInd+i] = math.Log(math.Max(v, st.floor))
+				z[u*t.nInd+st.pos[i]] = v
+				lz[u*t.nInd+st.pos[i]] = math.Log(math.Max(v, st.floor))
 			}
 		}
 		st.z = append(st.z, z)
@@ -213,6 +217,9 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 	st.nodeAgg = make([]int8, st.nItems)
 	for _, k := range t.post {
 		st.off[k] = len(st.kids)
+		for j, c := range t.children[k] {
+			st.kidIdx[c] = st.off[k] + j
+		}
 		st.kids = append(st.kids, t.children[k]...)
 		st.cnt[k] = len(t.children[k])
 		if t.agg[k] == AggGeometric {
@@ -301,24 +308,26 @@ func missingLists(z [][]float64, hn []bool, t *tree, postPos []int) (missOff, mi
 	return
 }
 
-// leafLists lists the indicators below every item.
-func leafLists(t *tree) (off, leaf []int32) {
+// leafColumns orders the indicators depth-first from the root and returns
+// each indicator's column and each item's column range.
+func leafColumns(t *tree) (pos, lo, hi []int) {
+	pos = make([]int, t.nInd)
+	lo = make([]int, len(t.ids))
+	hi = make([]int, len(t.ids))
+	col := 0
 	var walk func(k int)
 	walk = func(k int) {
+		lo[k] = col
 		if k < t.nInd {
-			leaf = append(leaf, int32(k))
-			return
+			pos[k] = col
+			col++
 		}
 		for _, c := range t.children[k] {
 			walk(c)
 		}
+		hi[k] = col
 	}
-	off = make([]int32, len(t.ids)+1)
-	for k := range t.ids {
-		off[k] = int32(len(leaf))
-		walk(k)
-	}
-	off[len(t.ids)] = int32(len(leaf))
+	walk(t.post[len(t.post)-1])
 	return
 }
 
@@ -399,7 +408,9 @@ type mcSample struct {
 	drop  int       // dropped indicator, −1 none
 	live  []bool    // item has a live indicator below
 	F     []float64 // effective weight of each item in the root
-	W     []float64 // effective indicator weights
+	W     []float64 // effective indicator weights, by matrix column
+	sum   []float64 // node → sum of the weights of its live children
+	nlive []int32   // node → number of live children
 	score []float64
 }
 
@@ -407,10 +418,13 @@ type mcWorker struct {
 	st    *mcSetup
 	sm    []mcSample
 	group []*mcSample
-	val   []float64 // item values of the unit being evaluated
-	avail []bool    // item has a value for the unit being evaluated
-	stamp []int32   // item is above a missing value of unit stamp−1
+	val   []float64 // item values of the unit being evaluated (mixed aggregation)
 	gone  []bool    // indicator missing for the unit being evaluated
+	pre   []float64 // prefix sums of W·row over the columns
+	sub   []float64 // node → Σ prefix sums of its children above a missing value
+	add   []float64 // node → Σ weight × value of those children that have a value
+	wrem  []float64 // node → weight of its live children without a value
+	nrem  []int32   // node → number of those
 	keys  []uint64
 	keys2 []uint64
 	idx   []int32
@@ -419,10 +433,12 @@ type mcWorker struct {
 
 func newMCWorker(st *mcSetup) *mcWorker {
 	wk := &mcWorker{st: st, sm: make([]mcSample, mcBatch), group: make([]*mcSample, 0, mcBatch),
-		val: make([]float64, st.nItems), avail: make([]bool, st.nItems), stamp: make([]int32, st.nItems), gone: make([]bool, st.nInd),
+		val: make([]float64, st.nItems), gone: make([]bool, st.nInd), pre: make([]float64, st.nInd+1),
+		sub: make([]float64, st.nItems), add: make([]float64, st.nItems), wrem: make([]float64, st.nItems), nrem: make([]int32, st.nItems),
 		keys: make([]uint64, st.nu), keys2: make([]uint64, st.nu), idx: make([]int32, st.nu), idx2: make([]int32, st.nu)}
 	for i := range wk.sm {
-		wk.sm[i] = mcSample{live: make([]bool, st.nItems), F: make([]float64, st.nItems), W: make([]float64, st.nInd), score: make([]float64, st.nu)}
+		wk.sm[i] = mcSample{live: make([]bool, st.nItems), F: make([]float64, st.nItems), W: make([]float64, st.nInd),
+			sum: make([]float64, st.nItems), nlive: make([]int32, st.nItems), score: make([]float64, st.nu)}
 	}
 	return wk
 }
@@ -501,11 +517,14 @@ func (wk *mcWorker) prepare(sm *mcSample, lv [4]int) {
 		k := st.post[p]
 		o, n := st.off[k], st.cnt[k]
 		sum := 0.0
+		var nl int32
 		for j := o; j < o+n; j++ {
 			if sm.live[st.kids[j]] {
 				sum += ws[j]
+				nl++
 			}
 		}
+		sm.sum[k], sm.nlive[k] = sum, nl
 		for j := o; j < o+n; j++ {
 			c := st.kids[j]
 			if sm.live[c] && sum > 0 {
@@ -515,7 +534,9 @@ func (wk *mcWorker) prepare(sm *mcSample, lv [4]int) {
 			}
 		}
 	}
-	copy(sm.W, sm.F[:st.nInd])
+	for i := 0; i < st.nInd; i++ {
+		sm.W[st.pos[i]] = sm.F[i]
+	}
 }
 
 // scoreGroup scores every unit for samples that share lv[1] and agg.
@@ -543,15 +564,18 @@ func (wk *mcWorker) scoreGroup(g []*mcSample) {
 			continue
 		}
 		ms := miss[missOff[u]:missOff[u+1]]
+		if agg != 0 {
+			as := aff[affOff[u]:affOff[u+1]]
+			for _, sm := range g {
+				sm.score[u] = wk.incomplete(sm, row, as, ms)
+			}
+			continue
+		}
 		for _, i := range ms {
 			wk.gone[i] = true
 		}
 		for _, sm := range g {
-			if agg != 0 {
-				sm.score[u] = wk.incomplete(sm, u, row, aff[affOff[u]:affOff[u+1]])
-			} else {
-				sm.score[u] = wk.slow(sm, u, z)
-			}
+			sm.score[u] = wk.slow(sm, u, z)
 		}
 		for _, i := range ms {
 			wk.gone[i] = false
@@ -576,64 +600,62 @@ func (wk *mcWorker) finish(sm *mcSample, rk []int32) float64 {
 }
 
 // incomplete evaluates the index of a unit with missing values under
-// uniform aggregation (arithmetic, or geometric on the log matrix): every
-// node is a weighted mean of its available children, re-weighted. Only the
-// nodes above a missing value (aff, post-order) are walked; any other
-// subtree is complete, and its value is a dot product with the sample's
-// effective weights: Σ W_i·x_i / F_c over its leaves. row holds 0 for
-// missing values; wk.gone marks them.
-func (wk *mcWorker) incomplete(sm *mcSample, u int, row []float64, aff []int32) float64 {
+// uniform aggregation (arithmetic, or geometric on the log matrix), where
+// every node is the weighted mean of its children that have a value.
+//
+// A child c of node k without missing values below has the value
+// P_c/F_c, P_c = Σ W_i·x_i over its columns, and F_c = F_k·w_c/Σw (Σw over
+// k's live children), so w_c·value_c = (Σw/F_k)·P_c: all such children of k
+// together contribute (Σw/F_k)·(P_k − Σ P over k's other children), where
+// missing values count 0 in P. Only the nodes above a missing value (aff,
+// in post-order) are visited, each in constant time after one pass of
+// prefix sums over the row; counts, not weight sums, decide whether a node
+// has a value at all.
+func (wk *mcWorker) incomplete(sm *mcSample, row []float64, aff, miss []int32) float64 {
 	st := wk.st
-	nI := st.nInd
-	ws := sm.ws
-	mark := int32(u + 1)
-	for _, k := range aff {
-		wk.stamp[k] = mark
+	pre := wk.pre
+	acc := 0.0
+	for i, w := range sm.W {
+		acc += w * row[i]
+		pre[i+1] = acc
 	}
-	for _, k32 := range aff {
-		k := int(k32)
-		o, n := st.off[k], st.cnt[k]
-		s, W := 0.0, 0.0
-		for j := o; j < o+n; j++ {
-			c := st.kids[j]
-			if !sm.live[c] {
-				continue // dropped, or nothing live below
-			}
-			var v float64
-			switch {
-			case c < nI:
-				if wk.gone[c] {
-					continue
-				}
-				v = row[c]
-			case wk.stamp[c] == mark:
-				if !wk.avail[c] {
-					continue
-				}
-				v = wk.val[c]
-			case sm.F[c] == 0:
-				continue // no weight in the root: contributes nothing
-			default:
-				p := 0.0
-				for _, i := range st.leaf[st.leafOff[c]:st.leafOff[c+1]] {
-					p += sm.W[i] * row[i]
-				}
-				v = p / sm.F[c]
-			}
-			s += ws[j] * v
-			W += ws[j]
+	for _, k := range aff {
+		wk.sub[k], wk.add[k], wk.wrem[k], wk.nrem[k] = 0, 0, 0, 0
+	}
+	for _, i := range miss {
+		if sm.live[i] {
+			p := st.parentOf[i]
+			wk.wrem[p] += sm.ws[st.kidIdx[i]]
+			wk.nrem[p]++
 		}
-		wk.avail[k] = W > 0
-		wk.val[k] = s / W
-	}
-	for _, k := range aff {
-		wk.stamp[k] = 0
 	}
 	root := st.post[len(st.post)-1]
-	if !wk.avail[root] {
+	val, avail := 0.0, false
+	for _, k32 := range aff {
+		k := int(k32)
+		P := pre[st.hi[k]] - pre[st.lo[k]]
+		avail = sm.nlive[k] > wk.nrem[k] && sm.F[k] > 0
+		if avail {
+			val = (sm.sum[k]/sm.F[k]*(P-wk.sub[k]) + wk.add[k]) / (sm.sum[k] - wk.wrem[k])
+		}
+		if k == root {
+			break
+		}
+		p := st.parentOf[k]
+		wk.sub[p] += P
+		j := st.kidIdx[k]
+		switch {
+		case avail:
+			wk.add[p] += sm.ws[j] * val
+		case sm.live[k]:
+			wk.wrem[p] += sm.ws[j]
+			wk.nrem[p]++
+		}
+	}
+	if !avail {
 		return math.NaN()
 	}
-	return wk.val[root]
+	return val
 }
 
 // slow evaluates the whole tree for one unit when the framework mixes
@@ -654,7 +676,7 @@ func (wk *mcWorker) slow(sm *mcSample, u int, z []float64) float64 {
 				if c == sm.drop || wk.gone[c] {
 					continue
 				}
-				v = z[u*nI+c]
+				v = z[u*nI+st.pos[c]]
 			}
 			if math.IsNaN(v) {
 				continue
