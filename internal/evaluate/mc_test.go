@@ -161,6 +161,8 @@ func TestRankIntoMatchesSort(t *testing.T) {
 				score[i] = float64(r.IntN(3)) // ties
 			case 2:
 				score[i] = math.Copysign(0, -1)
+			case 3:
+				score[i] = 1 + float64(r.IntN(1000))*1e-12 // equal in the top bits of the key
 			default:
 				score[i] = r.NormFloat64() * math.Pow(10, float64(r.IntN(20)-10))
 			}

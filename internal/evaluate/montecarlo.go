@@ -420,7 +420,6 @@ type mcWorker struct {
 	group []*mcSample
 	val   []float64 // item values of the unit being evaluated (mixed aggregation)
 	gone  []bool    // indicator missing for the unit being evaluated
-	pre   []float64 // prefix sums of W·row over the columns
 	sub   []float64 // node → Σ prefix sums of its children above a missing value
 	add   []float64 // node → Σ weight × value of those children that have a value
 	wrem  []float64 // node → weight of its live children without a value
@@ -433,7 +432,7 @@ type mcWorker struct {
 
 func newMCWorker(st *mcSetup) *mcWorker {
 	wk := &mcWorker{st: st, sm: make([]mcSample, mcBatch), group: make([]*mcSample, 0, mcBatch),
-		val: make([]float64, st.nItems), gone: make([]bool, st.nInd), pre: make([]float64, st.nInd+1),
+		val: make([]float64, st.nItems), gone: make([]bool, st.nInd),
 		sub: make([]float64, st.nItems), add: make([]float64, st.nItems), wrem: make([]float64, st.nItems), nrem: make([]int32, st.nItems),
 		keys: make([]uint64, st.nu), keys2: make([]uint64, st.nu), idx: make([]int32, st.nu), idx2: make([]int32, st.nu)}
 	for i := range wk.sm {
@@ -555,11 +554,7 @@ func (wk *mcWorker) scoreGroup(g []*mcSample) {
 		row := src[u*nI : (u+1)*nI]
 		if agg != 0 && !hn[u] {
 			for _, sm := range g {
-				s := 0.0
-				for i, w := range sm.W {
-					s += w * row[i]
-				}
-				sm.score[u] = s
+				sm.score[u] = dot(sm.W, row)
 			}
 			continue
 		}
@@ -581,6 +576,24 @@ func (wk *mcWorker) scoreGroup(g []*mcSample) {
 			wk.gone[i] = false
 		}
 	}
+}
+
+// dot returns Σ w_i·x_i (len(x) ≥ len(w)) with four accumulators, which
+// lets the additions overlap.
+func dot(w, x []float64) float64 {
+	x = x[:len(w)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(w); i += 4 {
+		s0 += w[i] * x[i]
+		s1 += w[i+1] * x[i+1]
+		s2 += w[i+2] * x[i+2]
+		s3 += w[i+3] * x[i+3]
+	}
+	for ; i < len(w); i++ {
+		s0 += w[i] * x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // finish ranks a sample's scores into rk and returns the mean absolute
@@ -608,17 +621,10 @@ func (wk *mcWorker) finish(sm *mcSample, rk []int32) float64 {
 // k's live children), so w_c·value_c = (Σw/F_k)·P_c: all such children of k
 // together contribute (Σw/F_k)·(P_k − Σ P over k's other children), where
 // missing values count 0 in P. Only the nodes above a missing value (aff,
-// in post-order) are visited, each in constant time after one pass of
-// prefix sums over the row; counts, not weight sums, decide whether a node
-// has a value at all.
+// in post-order) are visited, each with one dot product over its columns;
+// counts, not weight sums, decide whether a node has a value at all.
 func (wk *mcWorker) incomplete(sm *mcSample, row []float64, aff, miss []int32) float64 {
 	st := wk.st
-	pre := wk.pre
-	acc := 0.0
-	for i, w := range sm.W {
-		acc += w * row[i]
-		pre[i+1] = acc
-	}
 	for _, k := range aff {
 		wk.sub[k], wk.add[k], wk.wrem[k], wk.nrem[k] = 0, 0, 0, 0
 	}
@@ -633,7 +639,8 @@ func (wk *mcWorker) incomplete(sm *mcSample, row []float64, aff, miss []int32) f
 	val, avail := 0.0, false
 	for _, k32 := range aff {
 		k := int(k32)
-		P := pre[st.hi[k]] - pre[st.lo[k]]
+		lo, hi := st.lo[k], st.hi[k]
+		P := dot(sm.W[lo:hi], row[lo:hi])
 		avail = sm.nlive[k] > wk.nrem[k] && sm.F[k] > 0
 		if avail {
 			val = (sm.sum[k]/sm.F[k]*(P-wk.sub[k]) + wk.add[k]) / (sm.sum[k] - wk.wrem[k])
@@ -700,12 +707,15 @@ func (wk *mcWorker) slow(sm *mcSample, u int, z []float64) float64 {
 	return wk.val[st.post[len(st.post)-1]]
 }
 
-// Radix sort digits: 11 bits, so 6 passes cover a 64-bit key; all six
-// histograms are counted in one read of the keys.
+// Radix sort digits: 11 bits; the three passes sort on the top 33 bits of
+// the 64-bit key (sign, exponent and 21 bits of mantissa), all three
+// histograms counted in one read of the keys. Keys that agree on those
+// bits are then put in order by their full value, which is rarely needed.
 const (
 	radixBits   = 11
 	radixSize   = 1 << radixBits
-	radixPasses = (64 + radixBits - 1) / radixBits
+	radixPasses = 3
+	radixLow    = 64 - radixBits*radixPasses // bits below the sorted digits
 )
 
 // rankInto ranks scores (1 = highest, ties share the best rank, NaN last)
@@ -735,11 +745,11 @@ func rankInto(rk []int32, score []float64, keys, keys2 []uint64, idx, idx2 []int
 		keys[i] = b
 		idx[i] = int32(i)
 		for p := 0; p < radixPasses; p++ {
-			hist[p][(b>>(p*radixBits))&(radixSize-1)]++
+			hist[p][(b>>(radixLow+p*radixBits))&(radixSize-1)]++
 		}
 	}
 	for p := 0; p < radixPasses; p++ {
-		shift := uint(p * radixBits)
+		shift := uint(radixLow + p*radixBits)
 		h := &hist[p]
 		if h[(keys[0]>>shift)&(radixSize-1)] == int32(n) {
 			continue // every key has the same digit
@@ -758,6 +768,16 @@ func rankInto(rk []int32, score []float64, keys, keys2 []uint64, idx, idx2 []int
 		}
 		keys, keys2 = keys2, keys
 		idx, idx2 = idx2, idx
+	}
+	// insertion sort on the full key within runs equal in the top bits
+	for r := 1; r < n; r++ {
+		k, i := keys[r], idx[r]
+		j := r
+		for j > 0 && keys[j-1]>>radixLow == k>>radixLow && keys[j-1] > k {
+			keys[j], idx[j] = keys[j-1], idx[j-1]
+			j--
+		}
+		keys[j], idx[j] = k, i
 	}
 	for r := 0; r < n; r++ {
 		i := idx[r]
