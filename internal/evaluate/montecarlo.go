@@ -180,35 +180,55 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 	}
 	st.pos, st.lo, st.hi = leafColumns(t)
 	st.kidIdx = make([]int, len(t.ids))
-	for _, nm := range opts.Normalisations {
+	// The choices are prepared concurrently (at most opts.Workers at a
+	// time); the framework's own normalisation reuses the nominal run's.
+	nn := len(opts.Normalisations)
+	st.z, st.logz, st.hasNaN = make([][]float64, nn), make([][]float64, nn), make([][]bool, nn)
+	st.missOff, st.miss, st.affOff, st.aff = make([][]int32, nn), make([][]int32, nn), make([][]int32, nn), make([][]int32, nn)
+	errs := make([]error, nn)
+	sem := make(chan struct{}, opts.Workers)
+	var pw sync.WaitGroup
+	for c, nm := range opts.Normalisations {
 		ov := nm
 		if nm == "" {
 			ov = base.Normalisation
 		}
-		p, err := fw.prepare(data, year, ov, nil)
+		pw.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; pw.Done() }()
+			p := p0
+			if ov != base.Normalisation {
+				var err error
+				if p, err = fw.prepare(data, year, ov, nil); err != nil {
+					errs[c] = err
+					return
+				}
+			}
+			z := make([]float64, nu*t.nInd)
+			lz := make([]float64, nu*t.nInd)
+			hn := make([]bool, nu)
+			for i := 0; i < t.nInd; i++ {
+				col := p.z[i]
+				for u := 0; u < nu; u++ {
+					v := col[u]
+					if math.IsNaN(v) {
+						hn[u] = true
+						continue // stays 0; the missing lists say it is missing
+					}
+					z[u*t.nInd+st.pos[i]] = v
+					lz[u*t.nInd+st.pos[i]] = math.Log(math.Max(v, st.floor))
+				}
+			}
+			st.z[c], st.logz[c], st.hasNaN[c] = z, lz, hn
+			st.missOff[c], st.miss[c], st.affOff[c], st.aff[c] = missingLists(p.z, hn, t, postPos)
+		}()
+	}
+	pw.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		z := make([]float64, nu*t.nInd)
-		lz := make([]float64, nu*t.nInd)
-		hn := make([]bool, nu)
-		for i := 0; i < t.nInd; i++ {
-			col := p.z[i]
-			for u := 0; u < nu; u++ {
-				v := col[u]
-				if math.IsNaN(v) {
-					hn[u] = true
-					continue // stays 0; the missing lists say it is missing
-				}
-				z[u*t.nInd+st.pos[i]] = v
-				lz[u*t.nInd+st.pos[i]] = math.Log(math.Max(v, st.floor))
-			}
-		}
-		st.z = append(st.z, z)
-		st.logz = append(st.logz, lz)
-		st.hasNaN = append(st.hasNaN, hn)
-		mo, mi, ao, ai := missingLists(p.z, hn, t, postPos)
-		st.missOff, st.miss, st.affOff, st.aff = append(st.missOff, mo), append(st.miss, mi), append(st.affOff, ao), append(st.aff, ai)
 	}
 
 	// flat tree and weight sets around the nominal weights
