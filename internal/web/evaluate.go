@@ -342,5 +342,5 @@ func fmtValue(v evaluate.Value) string {
 	if v.IsMissing() || math.IsInf(float64(v), 0) {
 		return "—"
 	}
-	return fmt.Sprintf("%.1f", float64(v))
+	return fmt.Sprintf("%.1f", math.Round(float64(v)*10)/10+0) // +0: no "-0.0"
 }

@@ -179,10 +179,11 @@ func parseRatio(s string) (float64, bool) {
 	if a, b, ok := strings.Cut(s, "/"); ok {
 		x, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
 		y, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
-		if err1 != nil || err2 != nil || y == 0 {
+		if err1 != nil || err2 != nil || !(x > 0) || !(y > 0) {
 			return 0, false
 		}
-		return x / y, x > 0 && y > 0
+		r := x / y
+		return r, r > 0 && !math.IsInf(r, 0)
 	}
 	x, err := strconv.ParseFloat(s, 64)
 	return x, err == nil && x > 0 && !math.IsInf(x, 0)
