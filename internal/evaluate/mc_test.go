@@ -278,3 +278,22 @@ indicators:
 		}
 	}
 }
+
+// quantiles counts or selects; both give the sorted nearest-rank values.
+func TestQuantiles(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, spread := range []int{1, 10, 4000, 100000} {
+		for _, n := range []int{1, 2, 19, 20, 1000} {
+			x := make([]int32, n)
+			for i := range x {
+				x[i] = int32(1 + r.IntN(spread))
+			}
+			s := slices.Clone(x)
+			slices.Sort(s)
+			p5, med, p95 := quantiles(x, make([]int32, countRange))
+			if p5 != s[quantileIndex(n, 0.05)] || med != s[quantileIndex(n, 0.5)] || p95 != s[quantileIndex(n, 0.95)] {
+				t.Fatalf("spread %d n %d: %d %d %d, sorted %v", spread, n, p5, med, p95, s)
+			}
+		}
+	}
+}

@@ -183,6 +183,11 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 	// The choices are prepared concurrently (at most opts.Workers at a
 	// time); the framework's own normalisation reuses the nominal run's.
 	nn := len(opts.Normalisations)
+	// the log matrices are needed only if some sample aggregates geometrically
+	geo := false
+	for _, a := range opts.Aggregations {
+		geo = geo || a == AggGeometric || (a == "" && slices.Contains(t.agg, AggGeometric))
+	}
 	st.z, st.logz, st.hasNaN = make([][]float64, nn), make([][]float64, nn), make([][]bool, nn)
 	st.missOff, st.miss, st.affOff, st.aff = make([][]int32, nn), make([][]int32, nn), make([][]int32, nn), make([][]int32, nn)
 	errs := make([]error, nn)
@@ -206,18 +211,28 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 				}
 			}
 			z := make([]float64, nu*t.nInd)
-			lz := make([]float64, nu*t.nInd)
+			var lz []float64
+			if geo {
+				lz = make([]float64, nu*t.nInd)
+			}
 			hn := make([]bool, nu)
-			for i := 0; i < t.nInd; i++ {
-				col := p.z[i]
-				for u := 0; u < nu; u++ {
-					v := col[u]
-					if math.IsNaN(v) {
-						hn[u] = true
-						continue // stays 0; the missing lists say it is missing
+			// transpose in blocks of units so that the writes stay in cache
+			const block = 256
+			for u0 := 0; u0 < nu; u0 += block {
+				u1 := min(u0+block, nu)
+				for i := 0; i < t.nInd; i++ {
+					col, c := p.z[i][u0:u1], st.pos[i]
+					for j, v := range col {
+						u := u0 + j
+						if math.IsNaN(v) {
+							hn[u] = true
+							continue // stays 0; the missing lists say it is missing
+						}
+						z[u*t.nInd+c] = v
+						if geo {
+							lz[u*t.nInd+c] = math.Log(math.Max(v, st.floor))
+						}
 					}
-					z[u*t.nInd+st.pos[i]] = v
-					lz[u*t.nInd+st.pos[i]] = math.Log(math.Max(v, st.floor))
 				}
 			}
 			st.z[c], st.logz[c], st.hasNaN[c] = z, lz, hn
@@ -824,6 +839,7 @@ func intervals(ranks []int32, S, nu int, nominal []int32, units []string, worker
 		go func() {
 			defer wg.Done()
 			buf := make([]int32, block*S)
+			hist := make([]int32, countRange)
 			for {
 				b0 := int(next.Add(block)) - block
 				if b0 >= nu {
@@ -842,17 +858,7 @@ func intervals(ranks []int32, S, nu int, nominal []int32, units []string, worker
 					for _, r := range col {
 						sum += float64(r)
 					}
-					// after selecting the median, smaller ranks lie left of it and
-					// larger ones right, so the tails are selected in the halves
-					km, k5, k95 := quantileIndex(S, 0.5), quantileIndex(S, 0.05), quantileIndex(S, 0.95)
-					med := nth(col, km)
-					p5, p95 := med, med
-					if k5 < km {
-						p5 = nth(col[:km], k5)
-					}
-					if k95 > km {
-						p95 = nth(col[km+1:], k95-km-1)
-					}
+					p5, med, p95 := quantiles(col, hist)
 					out[u] = RankInterval{Unit: units[u], Nominal: int(nominal[u]), Mean: sum / float64(S), P5: int(p5), Median: int(med), P95: int(p95)}
 				}
 			}
@@ -860,6 +866,55 @@ func intervals(ranks []int32, S, nu int, nominal []int32, units []string, worker
 	}
 	wg.Wait()
 	return out
+}
+
+// countRange is the widest spread of a unit's ranks that quantiles counts
+// instead of selecting.
+const countRange = 4096
+
+// quantiles returns the nearest-rank 5 %, 50 % and 95 % quantiles of x.
+// A unit's ranks usually lie close together: when their spread is below
+// countRange they are counted in hist (len countRange), otherwise selected
+// (the tails within the halves left and right of the median). x may be
+// reordered.
+func quantiles(x, hist []int32) (p5, med, p95 int32) {
+	n := len(x)
+	k5, km, k95 := quantileIndex(n, 0.05), quantileIndex(n, 0.5), quantileIndex(n, 0.95)
+	lo, hi := x[0], x[0]
+	for _, v := range x {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if int(hi-lo) < len(hist) {
+		h := hist[:hi-lo+1]
+		clear(h)
+		for _, v := range x {
+			h[v-lo]++
+		}
+		seen := 0
+		want := [3]int{k5, km, k95}
+		var got [3]int32
+		w := 0
+		for d, c := range h {
+			seen += int(c)
+			for w < 3 && seen > want[w] {
+				got[w] = lo + int32(d)
+				w++
+			}
+			if w == 3 {
+				break
+			}
+		}
+		return got[0], got[1], got[2]
+	}
+	med = nth(x, km)
+	p5, p95 = med, med
+	if k5 < km {
+		p5 = nth(x[:km], k5)
+	}
+	if k95 > km {
+		p95 = nth(x[km+1:], k95-km-1)
+	}
+	return p5, med, p95
 }
 
 // quantileIndex is the 0-based index of the nearest-rank quantile.
