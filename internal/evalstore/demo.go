@@ -175,7 +175,46 @@ func LoadDemo(ctx context.Context, db *store.DB) error {
 			return fmt.Errorf("demo dataset %s: %w", ds.name, err)
 		}
 	}
+	if err := loadDemoAHP(ctx, db, actor); err != nil {
+		return err
+	}
 	return loadDemoEnterprises(ctx, db, actor)
+}
+
+// DemoAHPFramework is a stored copy of the two-integration index whose
+// sub-index weights come from an AHP matrix, so that the AHP editor and
+// the comparison of weighting schemes have something to show.
+const DemoAHPFramework = "two-integration-ahp"
+
+func loadDemoAHP(ctx context.Context, db *store.DB, actor audit.Actor) error {
+	base, err := evaluate.Builtin("two-integration-region")
+	if err != nil {
+		return err
+	}
+	c := *base
+	c.ID = DemoAHPFramework
+	c.Name = evaluate.Text{Zh: "区域两化融合发展水平指数（层次分析法权重，演示）", En: "Regional two-integration index (AHP weights, demo)"}
+	c.Nodes = append([]evaluate.Node(nil), base.Nodes...)
+	for i := range c.Nodes {
+		n := &c.Nodes[i]
+		switch {
+		case n.Parent == "":
+			n.Weighting = evaluate.WeightAHP
+			// industrial application matters most, benefits least
+			n.AHP = &evaluate.AHPSpec{Order: []string{"environment", "application", "benefit"},
+				Matrix: [][]evaluate.Ratio{{1, evaluate.Ratio(1.0 / 3), 2}, {3, 1, 4}, {0.5, 0.25, 1}}}
+		case n.Parent == base.Root():
+			n.Weight = nil
+		}
+	}
+	text, err := MarshalFramework(&c)
+	if err != nil {
+		return err
+	}
+	if _, err := SaveFramework(ctx, db, actor, "/41/", text); err != nil {
+		return fmt.Errorf("demo framework: %w", err)
+	}
+	return nil
 }
 
 var demoMu sync.Mutex

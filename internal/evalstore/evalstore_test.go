@@ -339,6 +339,13 @@ func TestLoadDemo(t *testing.T) {
 		if !(mean(2020) > mean(2013)) {
 			t.Errorf("index mean %v (2013) → %v (2020)", mean(2013), mean(2020))
 		}
+		ahp, err := Framework(ctx, db, DemoAHPFramework)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := evaluate.Run(ahp.Framework, d, evaluate.Options{}); err != nil {
+			t.Fatal(err)
+		}
 		as, err := Assessments(ctx, db, AssessmentFilter{})
 		if err != nil || len(as) != DemoEnterprises {
 			t.Fatalf("%d demo assessments (%v)", len(as), err)

@@ -368,3 +368,26 @@ func FuzzParseRatio(f *testing.F) {
 		}
 	})
 }
+
+// The demo's AHP framework: its edit page carries the live matrix, and it
+// compares with the explicit weights of the built-in index.
+func TestAHPFrameworkPages(t *testing.T) {
+	db := storetest.SQLite(t)
+	e := evalEnv(t, db)
+	_, c := e.user(t, "office1", auth.Office, "41")
+	rec := e.do(t, c, http.MethodGet, "/evaluate/frameworks/"+evalstore.DemoAHPFramework+"/edit", nil)
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(body, `hx-post="/evaluate/ahp"`) || !strings.Contains(body, `name="ahp.tii.0.1"`) || !strings.Contains(body, "CR = <strong>0.0") {
+		t.Fatalf("edit page: %d", rec.Code)
+	}
+	// Saving an inconsistent matrix is refused, naming the matrix.
+	rec = e.do(t, c, http.MethodPost, "/evaluate/frameworks/"+evalstore.DemoAHPFramework, url.Values{"ahp.tii.0.1": {"9"}, "ahp.tii.0.2": {"1/9"}, "ahp.tii.1.2": {"9"}})
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "tii") {
+		t.Fatalf("inconsistent save: %d", rec.Code)
+	}
+	info, _ := evalstore.DatasetByName(context.Background(), db, evalstore.DemoTwoIntegrationCounty)
+	rec = e.do(t, c, http.MethodGet, "/evaluate/compare?fw=two-integration-region&b="+evalstore.DemoAHPFramework+"&ds="+itoa(info.ID), nil)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "badge-ok\">↑") {
+		t.Fatalf("compare: %d (no unit moves up under AHP weights?)", rec.Code)
+	}
+}
