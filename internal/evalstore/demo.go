@@ -37,12 +37,19 @@ var demoLevel = map[string]float64{
 	"4113": 0.31, "4109": 0.3, "4114": 0.24, "4115": 0.24, "4116": 0.2, "4117": 0.2,
 }
 
-// DemoCities returns the 18 city-level units of the demo: the 17
-// prefecture-level cities and 济源市 (419001, directly under the province).
+// DemoCities returns the 18 city-level units of the demo (the 17
+// prefecture-level cities and 济源市, 419001, directly under the province)
+// and the 181 county-level units, with their paths. The slices are shared:
+// do not modify them.
 func DemoCities() ([]orgunit.Unit, []orgunit.Unit, error) {
+	u, err := demoUnits()
+	return u[0], u[1], err
+}
+
+var demoUnits = sync.OnceValues(func() ([2][]orgunit.Unit, error) {
 	all, err := orgunit.Divisions()
 	if err != nil {
-		return nil, nil, err
+		return [2][]orgunit.Unit{}, err
 	}
 	var cities, counties []orgunit.Unit
 	for _, u := range all {
@@ -62,8 +69,8 @@ func DemoCities() ([]orgunit.Unit, []orgunit.Unit, error) {
 			}
 		}
 	}
-	return cities, counties, nil
-}
+	return [2][]orgunit.Unit{cities, counties}, nil
+})
 
 // DemoDataset generates the synthetic dataset of a built-in framework
 // ("two-integration-region" or "city-informatization") for cities or

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"zhihui/internal/audit"
@@ -35,7 +36,7 @@ func evaluateSetup(t *testing.T, e *testEnv, f *authzFixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counties, err := evalstore.DemoDataset("two-integration-region", true)
+	counties, err := demoCounties()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +67,10 @@ func evaluateSetup(t *testing.T, e *testEnv, f *authzFixture) {
 		}
 	}
 }
+
+var demoCounties = sync.OnceValues(func() (*evaluate.Dataset, error) {
+	return evalstore.DemoDataset("two-integration-region", true)
+})
 
 func creditCode() string { return fmt.Sprintf("914101%012d", seq.Add(1)) }
 
