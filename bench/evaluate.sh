@@ -23,7 +23,22 @@ else
 	rss=""
 fi
 
-awk -v rss="$rss" '
+# CPU seconds (user + sys) of one Monte Carlo, independent of how busy the
+# machine is: the process CPU of 4 runs minus that of 1 run, divided by 3
+# (data generation and start-up cancel out).
+cpu=""
+if [ -x /usr/bin/time ]; then
+	cpuof() {
+		/usr/bin/time -f "%U %S" "$out/evaluate.test" -test.run '^$' -test.bench 'EvaluateMonteCarlo1000$' \
+			-test.benchtime "$1x" 2>&1 >/dev/null | tail -1 | awk '{print $1 + $2}'
+	}
+	c1=$(cpuof 1)
+	c4=$(cpuof 4)
+	cpu=$(awk -v a="$c1" -v b="$c4" 'BEGIN { printf "%.2f", (b - a) / 3 }')
+fi
+load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)
+
+awk -v rss="$rss" -v cpu="$cpu" -v loadavg="$load" '
 /^BenchmarkEvaluateRun-/ { run = $3 }
 /^BenchmarkEvaluateMonteCarlo1000-/ { mc = $3 }
 END {
@@ -32,4 +47,6 @@ END {
 	printf "Monte Carlo, 1000 samples:    %.3f s\n", mc / 1e9
 	printf "ratio MC / baseline:          %.1f×  (%.2f baselines per 100 samples)\n", mc / run, mc / run / 10
 	if (rss != "") printf "peak RSS of MC process:       %.0f MiB\n", rss / 1024
+	if (cpu != "") printf "CPU per Monte Carlo:          %.2f s (%.2f s of wall time on 2 idle cores)\n", cpu, cpu / 2
+	if (loadavg != "") printf "load average after the run:   %s\n", loadavg
 }' "$out/evaluate.txt"

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
+	"zhihui/internal/evalstore"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/plan"
 	"zhihui/internal/store"
@@ -18,6 +20,8 @@ type App struct {
 	Config Config
 	DB     *store.DB
 	Log    *slog.Logger
+
+	bg sync.WaitGroup // background loading started by LoadDemo
 }
 
 // Schemas lists every feature's tables, in dependency order.
@@ -26,6 +30,7 @@ func Schemas() []store.Schema {
 		orgunit.Schema,
 		audit.Schema,
 		auth.Schema,
+		evalstore.Schema,
 	}
 }
 
@@ -46,8 +51,14 @@ func Open(ctx context.Context, c Config) (*App, error) {
 	return &App{Config: c, DB: db, Log: log}, nil
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.DB.Close() }
+// Close waits for background loading and releases the store.
+func (a *App) Close() error {
+	a.bg.Wait()
+	return a.DB.Close()
+}
+
+// Wait blocks until background loading started by LoadDemo is done.
+func (a *App) Wait() { a.bg.Wait() }
 
 // Where describes the store for messages.
 func (a *App) Where() string {
@@ -103,7 +114,9 @@ var DemoUsers = []DemoUser{
 	{"enterprise", "企业用户（郑州）", auth.Enterprise, "4101"},
 }
 
-// LoadDemo creates the demo accounts unless they exist.
+// LoadDemo creates the demo accounts unless they exist, and starts loading
+// the synthetic evaluation demo data (datasets, enterprise assessments) in
+// the background so that the server starts at once; [App.Wait] waits for it.
 func (a *App) LoadDemo(ctx context.Context) error {
 	actor := audit.Actor{Name: "demo"}
 	for _, d := range DemoUsers {
@@ -118,5 +131,15 @@ func (a *App) LoadDemo(ctx context.Context) error {
 			return fmt.Errorf("demo user %s: %w", d.Name, err)
 		}
 	}
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		start := time.Now()
+		if err := evalstore.LoadDemo(context.WithoutCancel(ctx), a.DB); err != nil {
+			a.Log.Error("evaluation demo data", "err", err)
+			return
+		}
+		a.Log.Info("evaluation demo data ready", "took", time.Since(start).Round(time.Millisecond))
+	}()
 	return nil
 }

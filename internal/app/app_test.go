@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"zhihui/internal/auth"
+	"zhihui/internal/evalstore"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
@@ -27,6 +28,12 @@ func TestBootstrapTwice(t *testing.T) {
 			if err := a.LoadDemo(ctx); err != nil {
 				t.Fatal(err)
 			}
+		}
+		a.Wait()
+		// The evaluation demo data are loaded once.
+		ds, err := evalstore.Datasets(ctx, db)
+		if err != nil || len(ds) != 4 {
+			t.Fatalf("%d demo datasets (%v)", len(ds), err)
 		}
 		n, err := orgunit.CountDescendants(ctx, db, "/41/", 0)
 		if err != nil || n != 55163+29 {

@@ -2,8 +2,12 @@ package evaluate
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -141,4 +145,155 @@ func buildSetupForTest(t *testing.T, fw *Framework, d *Dataset) *mcSetup {
 		t.Fatal(err)
 	}
 	return kept
+}
+
+// rankInto against a comparison sort, with ties, negative values, zeros of
+// both signs and NaN.
+func TestRankIntoMatchesSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 2, 7, 100, 5000} {
+		score := make([]float64, n)
+		for i := range score {
+			switch r.IntN(10) {
+			case 0:
+				score[i] = math.NaN()
+			case 1:
+				score[i] = float64(r.IntN(3)) // ties
+			case 2:
+				score[i] = math.Copysign(0, -1)
+			case 3:
+				score[i] = 1 + float64(r.IntN(1000))*1e-12 // equal in the top bits of the key
+			default:
+				score[i] = r.NormFloat64() * math.Pow(10, float64(r.IntN(20)-10))
+			}
+		}
+		rk := make([]int32, n)
+		rankInto(rk, score, make([]uint64, n), make([]uint64, n), make([]int32, n), make([]int32, n))
+		for i, x := range score {
+			want := int32(n)
+			if !math.IsNaN(x) {
+				want = 1
+				for _, y := range score {
+					if !math.IsNaN(y) && y > x {
+						want++
+					}
+				}
+			}
+			if rk[i] != want {
+				t.Fatalf("n=%d: rank of %v is %d, want %d", n, x, rk[i], want)
+			}
+		}
+	}
+}
+
+// The quantiles of intervals are the nearest-rank quantiles of the sorted ranks.
+func TestIntervalsQuantiles(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const S, nu = 101, 3
+	ranks := make([]int32, S*nu)
+	for i := range ranks {
+		ranks[i] = int32(1 + r.IntN(50))
+	}
+	out := intervals(slices.Clone(ranks), S, nu, []int32{1, 2, 3}, []string{"a", "b", "c"}, 1)
+	for u := 0; u < nu; u++ {
+		col := make([]int32, S)
+		for s := 0; s < S; s++ {
+			col[s] = ranks[s*nu+u]
+		}
+		slices.Sort(col)
+		if got := out[u]; got.P5 != int(col[quantileIndex(S, 0.05)]) || got.Median != int(col[quantileIndex(S, 0.5)]) || got.P95 != int(col[quantileIndex(S, 0.95)]) {
+			t.Fatalf("unit %d: %+v, sorted %v", u, got, col)
+		}
+	}
+}
+
+// Every sample path (complete units, units with missing values, a dropped
+// indicator, arithmetic and geometric, a three-level tree with unequal
+// weights, a framework mixing aggregations) reproduces Run's ranking when
+// the weights are not perturbed.
+func TestMonteCarloSamplesMatchRun(t *testing.T) {
+	const yaml = `
+id: deep
+name: {zh: 深, en: deep}
+normalisation: {method: minmax}
+nodes:
+  - {id: root, name: {zh: 根, en: root}}
+  - {id: a, parent: root, weight: 0.5, name: {zh: 甲, en: a}}
+  - {id: b, parent: root, weight: 0.3, name: {zh: 乙, en: b}}
+  - {id: a1, parent: a, weight: 0.7, name: {zh: 甲一, en: a1}AGG}
+  - {id: a2, parent: a, weight: 0.3, name: {zh: 甲二, en: a2}}
+indicators:
+  - {id: i0, parent: a1, weight: 0.6, name: {zh: 0, en: "0"}}
+  - {id: i1, parent: a1, weight: 0.4, name: {zh: 1, en: "1"}}
+  - {id: i2, parent: a2, weight: 1, name: {zh: 2, en: "2"}}
+  - {id: i3, parent: b, weight: 0.25, name: {zh: 3, en: "3"}}
+  - {id: i4, parent: b, weight: 0.75, name: {zh: 4, en: "4"}}
+  - {id: i5, parent: root, weight: 0.2, name: {zh: 5, en: "5"}}
+`
+	for _, mixed := range []bool{false, true} {
+		agg := ""
+		if mixed {
+			agg = ", aggregation: geometric"
+		}
+		fw, err := ParseFramework(strings.NewReader(strings.Replace(yaml, "AGG", agg, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := synthData(400, 6, 0.15, 9)
+		var st *mcSetup
+		mcSetupHook = func(s *mcSetup) { st = s }
+		aggs := []string{AggArithmetic, AggGeometric}
+		if mixed {
+			aggs = []string{""}
+		}
+		_, err = MonteCarlo(fw, d, Options{}, MCOptions{Samples: 2, Seed: 1, WeightSets: 1, WeightRange: 1e-12, Normalisations: []string{""}, Aggregations: aggs})
+		mcSetupHook = nil
+		if err != nil {
+			t.Fatal(err)
+		}
+		wk := newMCWorker(st)
+		rk := make([]int32, st.nu)
+		for a := range aggs {
+			for drop := 0; drop <= 6; drop++ {
+				o := Options{Aggregation: aggs[a]}
+				if drop > 0 {
+					o.Drop = []string{fmt.Sprintf("i%d", drop-1)}
+				}
+				res, err := Run(fw, d, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := res.Years[0].Ranks["root"]
+				wk.sample([4]int{0, 0, a, drop}, rk)
+				for u := range rk {
+					w := int32(want[u])
+					if w == 0 {
+						w = int32(st.nu)
+					}
+					if rk[u] != w {
+						t.Fatalf("mixed=%v agg=%q drop=%d unit %d: rank %d, Run %d", mixed, aggs[a], drop, u, rk[u], w)
+					}
+				}
+			}
+		}
+	}
+}
+
+// quantiles counts or selects; both give the sorted nearest-rank values.
+func TestQuantiles(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, spread := range []int{1, 10, 4000, 100000} {
+		for _, n := range []int{1, 2, 19, 20, 1000} {
+			x := make([]int32, n)
+			for i := range x {
+				x[i] = int32(1 + r.IntN(spread))
+			}
+			s := slices.Clone(x)
+			slices.Sort(s)
+			p5, med, p95 := quantiles(x, make([]int32, countRange))
+			if p5 != s[quantileIndex(n, 0.05)] || med != s[quantileIndex(n, 0.5)] || p95 != s[quantileIndex(n, 0.95)] {
+				t.Fatalf("spread %d n %d: %d %d %d, sorted %v", spread, n, p5, med, p95, s)
+			}
+		}
+	}
 }

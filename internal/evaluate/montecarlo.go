@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -74,15 +75,25 @@ type mcSetup struct {
 	cnt              []int // item → number of children
 	kids             []int // flat children
 	parentOf         []int
-	z, logz          [][]float64 // per normalisation choice: unit-major nu×nInd
-	hasNaN           [][]bool    // per normalisation choice and unit
-	wsets            [][]float64 // per weight set: flat weights aligned with kids
-	aggs             []int8      // per aggregation choice: 0 configured, 1 arithmetic, 2 geometric
-	nodeAgg          []int8      // configured per item (1 arithmetic / 2 geometric)
-	uniform          int8        // configured aggregation if all nodes agree, else 0
-	floor            float64
-	nominal          []int32
-	drop             bool
+	// per normalisation choice: unit-major nu×nInd, missing values as 0
+	z, logz [][]float64
+	hasNaN  [][]bool // per normalisation choice and unit
+	// per normalisation choice, for the units with missing values: the
+	// missing indicators (miss[c][missOff[c][u]:missOff[c][u+1]]) and the
+	// nodes above them in post-order (aff, affOff alike)
+	missOff, miss, affOff, aff [][]int32
+	// The matrix columns are the indicators in depth-first order, so that
+	// the leaves of every item are the columns lo[k] ≤ col < hi[k]; pos maps
+	// an indicator to its column.
+	pos, lo, hi []int
+	kidIdx      []int       // item → its index into kids (and a weight set)
+	wsets       [][]float64 // per weight set: flat weights aligned with kids
+	aggs        []int8      // per aggregation choice: 0 configured, 1 arithmetic, 2 geometric
+	nodeAgg     []int8      // configured per item (1 arithmetic / 2 geometric)
+	uniform     int8        // configured aggregation if all nodes agree, else 0
+	floor       float64
+	nominal     []int32
+	drop        bool
 }
 
 // MonteCarlo runs the uncertainty and sensitivity analysis for one year:
@@ -163,33 +174,76 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 	}
 
 	// normalised matrices, unit-major, one per normalisation choice
-	for _, nm := range opts.Normalisations {
+	postPos := make([]int, len(t.ids))
+	for i, k := range t.post {
+		postPos[k] = i
+	}
+	st.pos, st.lo, st.hi = leafColumns(t)
+	st.kidIdx = make([]int, len(t.ids))
+	// The choices are prepared concurrently (at most opts.Workers at a
+	// time); the framework's own normalisation reuses the nominal run's.
+	nn := len(opts.Normalisations)
+	// the log matrices are needed only if some sample aggregates geometrically
+	geo := false
+	for _, a := range opts.Aggregations {
+		geo = geo || a == AggGeometric || (a == "" && slices.Contains(t.agg, AggGeometric))
+	}
+	st.z, st.logz, st.hasNaN = make([][]float64, nn), make([][]float64, nn), make([][]bool, nn)
+	st.missOff, st.miss, st.affOff, st.aff = make([][]int32, nn), make([][]int32, nn), make([][]int32, nn), make([][]int32, nn)
+	errs := make([]error, nn)
+	sem := make(chan struct{}, opts.Workers)
+	var pw sync.WaitGroup
+	for c, nm := range opts.Normalisations {
 		ov := nm
 		if nm == "" {
 			ov = base.Normalisation
 		}
-		p, err := fw.prepare(data, year, ov, nil)
+		pw.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; pw.Done() }()
+			p := p0
+			if ov != base.Normalisation {
+				var err error
+				if p, err = fw.prepare(data, year, ov, nil); err != nil {
+					errs[c] = err
+					return
+				}
+			}
+			z := make([]float64, nu*t.nInd)
+			var lz []float64
+			if geo {
+				lz = make([]float64, nu*t.nInd)
+			}
+			hn := make([]bool, nu)
+			// transpose in blocks of units so that the writes stay in cache
+			const block = 256
+			for u0 := 0; u0 < nu; u0 += block {
+				u1 := min(u0+block, nu)
+				for i := 0; i < t.nInd; i++ {
+					col, c := p.z[i][u0:u1], st.pos[i]
+					for j, v := range col {
+						u := u0 + j
+						if math.IsNaN(v) {
+							hn[u] = true
+							continue // stays 0; the missing lists say it is missing
+						}
+						z[u*t.nInd+c] = v
+						if geo {
+							lz[u*t.nInd+c] = math.Log(math.Max(v, st.floor))
+						}
+					}
+				}
+			}
+			st.z[c], st.logz[c], st.hasNaN[c] = z, lz, hn
+			st.missOff[c], st.miss[c], st.affOff[c], st.aff[c] = missingLists(p.z, hn, t, postPos)
+		}()
+	}
+	pw.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		z := make([]float64, nu*t.nInd)
-		lz := make([]float64, nu*t.nInd)
-		hn := make([]bool, nu)
-		for i := 0; i < t.nInd; i++ {
-			col := p.z[i]
-			for u := 0; u < nu; u++ {
-				v := col[u]
-				z[u*t.nInd+i] = v
-				lz[u*t.nInd+i] = math.Log(math.Max(v, st.floor))
-				if math.IsNaN(v) {
-					hn[u] = true
-					lz[u*t.nInd+i] = math.NaN()
-				}
-			}
-		}
-		st.z = append(st.z, z)
-		st.logz = append(st.logz, lz)
-		st.hasNaN = append(st.hasNaN, hn)
 	}
 
 	// flat tree and weight sets around the nominal weights
@@ -198,6 +252,9 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 	st.nodeAgg = make([]int8, st.nItems)
 	for _, k := range t.post {
 		st.off[k] = len(st.kids)
+		for j, c := range t.children[k] {
+			st.kidIdx[c] = st.off[k] + j
+		}
 		st.kids = append(st.kids, t.children[k]...)
 		st.cnt[k] = len(t.children[k])
 		if t.agg[k] == AggGeometric {
@@ -251,6 +308,64 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 	return st.run(res, opts, data.Units, nomRank)
 }
 
+// missingLists lists, for every unit with missing values, the missing
+// indicators and the nodes above them (in post-order).
+func missingLists(z [][]float64, hn []bool, t *tree, postPos []int) (missOff, miss, affOff, aff []int32) {
+	nu := len(hn)
+	missOff = make([]int32, nu+1)
+	affOff = make([]int32, nu+1)
+	mark := make([]int, len(t.ids))
+	var nodes []int
+	for u := 0; u < nu; u++ {
+		missOff[u] = int32(len(miss))
+		affOff[u] = int32(len(aff))
+		if !hn[u] {
+			continue
+		}
+		nodes = nodes[:0]
+		for i := 0; i < t.nInd; i++ {
+			if !math.IsNaN(z[i][u]) {
+				continue
+			}
+			miss = append(miss, int32(i))
+			for k := t.parent[i]; k >= 0 && mark[k] != u+1; k = t.parent[k] {
+				mark[k] = u + 1
+				nodes = append(nodes, k)
+			}
+		}
+		slices.SortFunc(nodes, func(a, b int) int { return postPos[a] - postPos[b] })
+		for _, k := range nodes {
+			aff = append(aff, int32(k))
+		}
+	}
+	missOff[nu] = int32(len(miss))
+	affOff[nu] = int32(len(aff))
+	return
+}
+
+// leafColumns orders the indicators depth-first from the root and returns
+// each indicator's column and each item's column range.
+func leafColumns(t *tree) (pos, lo, hi []int) {
+	pos = make([]int, t.nInd)
+	lo = make([]int, len(t.ids))
+	hi = make([]int, len(t.ids))
+	col := 0
+	var walk func(k int)
+	walk = func(k int) {
+		lo[k] = col
+		if k < t.nInd {
+			pos[k] = col
+			col++
+		}
+		for _, c := range t.children[k] {
+			walk(c)
+		}
+		hi[k] = col
+	}
+	walk(t.post[len(t.post)-1])
+	return
+}
+
 // mcSetupHook lets tests inspect the precomputed state.
 var mcSetupHook func(*mcSetup)
 
@@ -274,15 +389,23 @@ func (st *mcSetup) run(res *MCResult, opts MCOptions, units []string, nomRank []
 			wk := newMCWorker(st)
 			pcg := rand.NewPCG(0, 0)
 			r := rand.New(pcg)
+			lvs := make([][4]int, mcBatch)
+			rks := make([][]int32, mcBatch)
 			for {
-				s := int(next.Add(1) - 1)
-				if s >= S {
+				s0 := int(next.Add(mcBatch) - mcBatch)
+				if s0 >= S {
 					return
 				}
-				pcg.Seed(opts.Seed, uint64(s))
-				lv := [4]int{r.IntN(len(st.wsets)), r.IntN(len(st.z)), r.IntN(len(st.aggs)), r.IntN(nDrop)}
-				levels[s] = lv
-				Y[s] = wk.sample(lv, ranks[s*nu:(s+1)*nu])
+				s1 := min(s0+mcBatch, S)
+				for s := s0; s < s1; s++ {
+					// each sample's choices depend on the seed and its index only
+					pcg.Seed(opts.Seed, uint64(s))
+					lv := [4]int{r.IntN(len(st.wsets)), r.IntN(len(st.z)), r.IntN(len(st.aggs)), r.IntN(nDrop)}
+					levels[s] = lv
+					lvs[s-s0] = lv
+					rks[s-s0] = ranks[s*nu : (s+1)*nu]
+				}
+				wk.batch(lvs[:s1-s0], rks[:s1-s0], Y[s0:s1])
 			}
 		}()
 	}
@@ -307,13 +430,35 @@ func (st *mcSetup) run(res *MCResult, opts MCOptions, units []string, nomRank []
 	return res, nil
 }
 
+// mcBatch is how many samples a worker evaluates together: samples of the
+// batch that share a normalised matrix and an aggregation read each unit's
+// row once, which cuts the memory traffic of the sweep over the matrix.
+const mcBatch = 24
+
+// mcSample is one sample's choices, effective weights and scores.
+type mcSample struct {
+	lv    [4]int
+	ws    []float64 // weight set (aligned with mcSetup.kids)
+	agg   int8      // 1 arithmetic, 2 geometric, 0 as configured (mixed)
+	drop  int       // dropped indicator, −1 none
+	live  []bool    // item has a live indicator below
+	F     []float64 // effective weight of each item in the root
+	W     []float64 // effective indicator weights, by matrix column
+	sum   []float64 // node → sum of the weights of its live children
+	nlive []int32   // node → number of live children
+	score []float64
+}
+
 type mcWorker struct {
 	st    *mcSetup
-	live  []bool
-	F     []float64 // effective weight of each item in the root
-	W     []float64 // effective indicator weights
-	val   []float64 // slow-path item values
-	score []float64
+	sm    []mcSample
+	group []*mcSample
+	val   []float64 // item values of the unit being evaluated (mixed aggregation)
+	gone  []bool    // indicator missing for the unit being evaluated
+	sub   []float64 // node → Σ prefix sums of its children above a missing value
+	add   []float64 // node → Σ weight × value of those children that have a value
+	wrem  []float64 // node → weight of its live children without a value
+	nrem  []int32   // node → number of those
 	keys  []uint64
 	keys2 []uint64
 	idx   []int32
@@ -321,74 +466,176 @@ type mcWorker struct {
 }
 
 func newMCWorker(st *mcSetup) *mcWorker {
-	return &mcWorker{st: st, live: make([]bool, st.nItems), F: make([]float64, st.nItems), W: make([]float64, st.nInd),
-		val: make([]float64, st.nItems), score: make([]float64, st.nu),
+	wk := &mcWorker{st: st, sm: make([]mcSample, mcBatch), group: make([]*mcSample, 0, mcBatch),
+		val: make([]float64, st.nItems), gone: make([]bool, st.nInd),
+		sub: make([]float64, st.nItems), add: make([]float64, st.nItems), wrem: make([]float64, st.nItems), nrem: make([]int32, st.nItems),
 		keys: make([]uint64, st.nu), keys2: make([]uint64, st.nu), idx: make([]int32, st.nu), idx2: make([]int32, st.nu)}
+	for i := range wk.sm {
+		wk.sm[i] = mcSample{live: make([]bool, st.nItems), F: make([]float64, st.nItems), W: make([]float64, st.nInd),
+			sum: make([]float64, st.nItems), nlive: make([]int32, st.nItems), score: make([]float64, st.nu)}
+	}
+	return wk
 }
 
 // sample evaluates one sample, writes the ranks and returns the mean
 // absolute rank shift. It does not allocate.
 func (wk *mcWorker) sample(lv [4]int, rk []int32) float64 {
-	st := wk.st
-	ws := st.wsets[lv[0]]
-	z, lz, hn := st.z[lv[1]], st.logz[lv[1]], st.hasNaN[lv[1]]
-	agg := st.aggs[lv[2]]
-	drop := lv[3] - 1 // −1: none
-	if agg == 0 {
-		agg = st.uniform // 0 if the framework mixes aggregations
+	sm := &wk.sm[0]
+	wk.prepare(sm, lv)
+	wk.group = append(wk.group[:0], sm)
+	wk.scoreGroup(wk.group)
+	return wk.finish(sm, rk)
+}
+
+// batch evaluates len(lvs) ≤ mcBatch samples: samples that share a
+// matrix and an aggregation are scored in one sweep over the units.
+func (wk *mcWorker) batch(lvs [][4]int, rks [][]int32, ys []float64) {
+	n := len(lvs)
+	for i := 0; i < n; i++ {
+		wk.prepare(&wk.sm[i], lvs[i])
 	}
-	// live items and effective weights
+	done := 0
+	var used [mcBatch]bool
+	for done < n {
+		wk.group = wk.group[:0]
+		var key [2]int
+		for i := 0; i < n; i++ {
+			if used[i] {
+				continue
+			}
+			k := [2]int{wk.sm[i].lv[1], int(wk.sm[i].agg)}
+			if len(wk.group) == 0 {
+				key = k
+			}
+			if k == key {
+				used[i] = true
+				wk.group = append(wk.group, &wk.sm[i])
+			}
+		}
+		wk.scoreGroup(wk.group)
+		done += len(wk.group)
+	}
+	for i := 0; i < n; i++ {
+		ys[i] = wk.finish(&wk.sm[i], rks[i])
+	}
+}
+
+// prepare draws nothing: it sets a sample's choices and computes the live
+// items and effective weights.
+func (wk *mcWorker) prepare(sm *mcSample, lv [4]int) {
+	st := wk.st
+	sm.lv = lv
+	sm.ws = st.wsets[lv[0]]
+	sm.agg = st.aggs[lv[2]]
+	sm.drop = lv[3] - 1 // −1: none
+	if sm.agg == 0 {
+		sm.agg = st.uniform // 0 if the framework mixes aggregations
+	}
+	ws := sm.ws
 	for i := 0; i < st.nInd; i++ {
-		wk.live[i] = i != drop
+		sm.live[i] = i != sm.drop
 	}
 	for _, k := range st.post {
 		o := st.off[k]
-		wk.live[k] = false
-		for j := o; j < o+childCount(st, k); j++ {
-			if wk.live[st.kids[j]] {
-				wk.live[k] = true
+		sm.live[k] = false
+		for j := o; j < o+st.cnt[k]; j++ {
+			if sm.live[st.kids[j]] {
+				sm.live[k] = true
 				break
 			}
 		}
 	}
 	root := st.post[len(st.post)-1]
-	wk.F[root] = 1
+	sm.F[root] = 1
 	for p := len(st.post) - 1; p >= 0; p-- {
 		k := st.post[p]
-		o, n := st.off[k], childCount(st, k)
+		o, n := st.off[k], st.cnt[k]
 		sum := 0.0
+		var nl int32
 		for j := o; j < o+n; j++ {
-			if wk.live[st.kids[j]] {
+			if sm.live[st.kids[j]] {
 				sum += ws[j]
+				nl++
 			}
 		}
+		sm.sum[k], sm.nlive[k] = sum, nl
 		for j := o; j < o+n; j++ {
 			c := st.kids[j]
-			if wk.live[c] && sum > 0 {
-				wk.F[c] = wk.F[k] * ws[j] / sum
+			if sm.live[c] && sum > 0 {
+				sm.F[c] = sm.F[k] * ws[j] / sum
 			} else {
-				wk.F[c] = 0
+				sm.F[c] = 0
 			}
 		}
 	}
-	copy(wk.W, wk.F[:st.nInd])
+	for i := 0; i < st.nInd; i++ {
+		sm.W[st.pos[i]] = sm.F[i]
+	}
+}
+
+// scoreGroup scores every unit for samples that share lv[1] and agg.
+func (wk *mcWorker) scoreGroup(g []*mcSample) {
+	st := wk.st
+	c, agg := g[0].lv[1], g[0].agg
+	z, hn := st.z[c], st.hasNaN[c]
+	src := z
+	if agg == 2 {
+		src = st.logz[c]
+	}
+	missOff, miss := st.missOff[c], st.miss[c]
+	affOff, aff := st.affOff[c], st.aff[c]
 	nI := st.nInd
 	for u := 0; u < st.nu; u++ {
+		row := src[u*nI : (u+1)*nI]
 		if agg != 0 && !hn[u] {
-			row := z[u*nI : (u+1)*nI]
-			if agg == 2 {
-				row = lz[u*nI : (u+1)*nI]
+			for _, sm := range g {
+				sm.score[u] = dot(sm.W, row)
 			}
-			s := 0.0
-			for i, w := range wk.W {
-				s += w * row[i]
-			}
-			wk.score[u] = s
 			continue
 		}
-		wk.score[u] = wk.slow(u, z, lz, ws, agg, drop)
+		ms := miss[missOff[u]:missOff[u+1]]
+		if agg != 0 {
+			as := aff[affOff[u]:affOff[u+1]]
+			for _, sm := range g {
+				sm.score[u] = wk.incomplete(sm, row, as, ms)
+			}
+			continue
+		}
+		for _, i := range ms {
+			wk.gone[i] = true
+		}
+		for _, sm := range g {
+			sm.score[u] = wk.slow(sm, u, z)
+		}
+		for _, i := range ms {
+			wk.gone[i] = false
+		}
 	}
-	rankInto(rk, wk.score, wk.keys, wk.keys2, wk.idx, wk.idx2)
+}
+
+// dot returns Σ w_i·x_i (len(x) ≥ len(w)) with four accumulators, which
+// lets the additions overlap.
+func dot(w, x []float64) float64 {
+	x = x[:len(w)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(w); i += 4 {
+		s0 += w[i] * x[i]
+		s1 += w[i+1] * x[i+1]
+		s2 += w[i+2] * x[i+2]
+		s3 += w[i+3] * x[i+3]
+	}
+	for ; i < len(w); i++ {
+		s0 += w[i] * x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// finish ranks a sample's scores into rk and returns the mean absolute
+// rank shift against the nominal ranking.
+func (wk *mcWorker) finish(sm *mcSample, rk []int32) float64 {
+	st := wk.st
+	rankInto(rk, sm.score, wk.keys, wk.keys2, wk.idx, wk.idx2)
 	shift := 0.0
 	for u, r := range rk {
 		d := r - st.nominal[u]
@@ -400,58 +647,78 @@ func (wk *mcWorker) sample(lv [4]int, rk []int32) float64 {
 	return shift / float64(st.nu)
 }
 
-func childCount(st *mcSetup, k int) int { return st.cnt[k] }
+// incomplete evaluates the index of a unit with missing values under
+// uniform aggregation (arithmetic, or geometric on the log matrix), where
+// every node is the weighted mean of its children that have a value.
+//
+// A child c of node k without missing values below has the value
+// P_c/F_c, P_c = Σ W_i·x_i over its columns, and F_c = F_k·w_c/Σw (Σw over
+// k's live children), so w_c·value_c = (Σw/F_k)·P_c: all such children of k
+// together contribute (Σw/F_k)·(P_k − Σ P over k's other children), where
+// missing values count 0 in P. Only the nodes above a missing value (aff,
+// in post-order) are visited, each with one dot product over its columns;
+// counts, not weight sums, decide whether a node has a value at all.
+func (wk *mcWorker) incomplete(sm *mcSample, row []float64, aff, miss []int32) float64 {
+	st := wk.st
+	for _, k := range aff {
+		wk.sub[k], wk.add[k], wk.wrem[k], wk.nrem[k] = 0, 0, 0, 0
+	}
+	for _, i := range miss {
+		if sm.live[i] {
+			p := st.parentOf[i]
+			wk.wrem[p] += sm.ws[st.kidIdx[i]]
+			wk.nrem[p]++
+		}
+	}
+	root := st.post[len(st.post)-1]
+	val, avail := 0.0, false
+	for _, k32 := range aff {
+		k := int(k32)
+		lo, hi := st.lo[k], st.hi[k]
+		P := dot(sm.W[lo:hi], row[lo:hi])
+		avail = sm.nlive[k] > wk.nrem[k] && sm.F[k] > 0
+		if avail {
+			val = (sm.sum[k]/sm.F[k]*(P-wk.sub[k]) + wk.add[k]) / (sm.sum[k] - wk.wrem[k])
+		}
+		if k == root {
+			break
+		}
+		p := st.parentOf[k]
+		wk.sub[p] += P
+		j := st.kidIdx[k]
+		switch {
+		case avail:
+			wk.add[p] += sm.ws[j] * val
+		case sm.live[k]:
+			wk.wrem[p] += sm.ws[j]
+			wk.nrem[p]++
+		}
+	}
+	if !avail {
+		return math.NaN()
+	}
+	return val
+}
 
-// slow evaluates the tree for one unit, skipping missing children and
-// re-weighting. With uniform geometric aggregation it works in the log
-// domain on the precomputed log matrix and returns the log of the root
-// value, so that it ranks together with the fast path.
-func (wk *mcWorker) slow(u int, z, lz, ws []float64, agg int8, drop int) float64 {
+// slow evaluates the whole tree for one unit when the framework mixes
+// arithmetic and geometric nodes, skipping missing children (wk.gone) and
+// re-weighting.
+func (wk *mcWorker) slow(sm *mcSample, u int, z []float64) float64 {
 	st := wk.st
 	nI := st.nInd
-	src := z
-	if agg == 2 {
-		src = lz
-	}
-	row := src[u*nI : (u+1)*nI]
+	ws := sm.ws
 	for _, k := range st.post {
 		o, n := st.off[k], st.cnt[k]
 		s, W := 0.0, 0.0
-		if agg != 0 {
-			// uniform arithmetic, or geometric in the log domain: both are
-			// weighted means; indicator values are read from the row directly
-			for j := o; j < o+n; j++ {
-				c := st.kids[j]
-				var v float64
-				if c < nI {
-					if c == drop {
-						continue
-					}
-					v = row[c]
-				} else {
-					v = wk.val[c]
-				}
-				if v == v { // not NaN
-					s += ws[j] * v
-					W += ws[j]
-				}
-			}
-			if W == 0 {
-				wk.val[k] = math.NaN()
-			} else {
-				wk.val[k] = s / W
-			}
-			continue
-		}
 		geo := st.nodeAgg[k] == 2
 		for j := o; j < o+n; j++ {
 			c := st.kids[j]
 			v := wk.val[c]
 			if c < nI {
-				v = z[u*nI+c]
-				if c == drop {
-					v = math.NaN()
+				if c == sm.drop || wk.gone[c] {
+					continue
 				}
+				v = z[u*nI+st.pos[c]]
 			}
 			if math.IsNaN(v) {
 				continue
@@ -475,16 +742,31 @@ func (wk *mcWorker) slow(u int, z, lz, ws []float64, agg int8, drop int) float64
 	return wk.val[st.post[len(st.post)-1]]
 }
 
+// Radix sort digits: 11 bits; the three passes sort on the top 33 bits of
+// the 64-bit key (sign, exponent and 21 bits of mantissa), all three
+// histograms counted in one read of the keys. Keys that agree on those
+// bits are then put in order by their full value, which is rarely needed.
+const (
+	radixBits   = 11
+	radixSize   = 1 << radixBits
+	radixPasses = 3
+	radixLow    = 64 - radixBits*radixPasses // bits below the sorted digits
+)
+
 // rankInto ranks scores (1 = highest, ties share the best rank, NaN last)
 // with an LSD radix sort on order-preserving keys. No allocation.
 func rankInto(rk []int32, score []float64, keys, keys2 []uint64, idx, idx2 []int32) {
 	n := len(score)
+	if n == 0 {
+		return
+	}
+	var hist [radixPasses][radixSize]int32
 	for i, f := range score {
 		var b uint64
 		if math.IsNaN(f) {
 			b = math.MaxUint64
 		} else {
-			b = math.Float64bits(f)
+			b = math.Float64bits(f + 0) // f + 0: −0 ranks with +0
 			if b>>63 == 1 {
 				b = ^b
 			} else {
@@ -497,30 +779,40 @@ func rankInto(rk []int32, score []float64, keys, keys2 []uint64, idx, idx2 []int
 		}
 		keys[i] = b
 		idx[i] = int32(i)
-	}
-	var cnt [256]int
-	for shift := uint(0); shift < 64; shift += 8 {
-		cnt = [256]int{}
-		for _, k := range keys[:n] {
-			cnt[(k>>shift)&0xff]++
+		for p := 0; p < radixPasses; p++ {
+			hist[p][(b>>(radixLow+p*radixBits))&(radixSize-1)]++
 		}
-		if cnt[(keys[0]>>shift)&0xff] == n {
+	}
+	for p := 0; p < radixPasses; p++ {
+		shift := uint(radixLow + p*radixBits)
+		h := &hist[p]
+		if h[(keys[0]>>shift)&(radixSize-1)] == int32(n) {
 			continue // every key has the same digit
 		}
-		sum := 0
-		for d := 0; d < 256; d++ {
-			c := cnt[d]
-			cnt[d] = sum
+		var sum int32
+		for d := range h {
+			c := h[d]
+			h[d] = sum
 			sum += c
 		}
 		for i, k := range keys[:n] {
-			d := (k >> shift) & 0xff
-			keys2[cnt[d]] = k
-			idx2[cnt[d]] = idx[i]
-			cnt[d]++
+			d := (k >> shift) & (radixSize - 1)
+			keys2[h[d]] = k
+			idx2[h[d]] = idx[i]
+			h[d]++
 		}
 		keys, keys2 = keys2, keys
 		idx, idx2 = idx2, idx
+	}
+	// insertion sort on the full key within runs equal in the top bits
+	for r := 1; r < n; r++ {
+		k, i := keys[r], idx[r]
+		j := r
+		for j > 0 && keys[j-1]>>radixLow == k>>radixLow && keys[j-1] > k {
+			keys[j], idx[j] = keys[j-1], idx[j-1]
+			j--
+		}
+		keys[j], idx[j] = k, i
 	}
 	for r := 0; r < n; r++ {
 		i := idx[r]
@@ -547,6 +839,7 @@ func intervals(ranks []int32, S, nu int, nominal []int32, units []string, worker
 		go func() {
 			defer wg.Done()
 			buf := make([]int32, block*S)
+			hist := make([]int32, countRange)
 			for {
 				b0 := int(next.Add(block)) - block
 				if b0 >= nu {
@@ -565,14 +858,63 @@ func intervals(ranks []int32, S, nu int, nominal []int32, units []string, worker
 					for _, r := range col {
 						sum += float64(r)
 					}
-					out[u] = RankInterval{Unit: units[u], Nominal: int(nominal[u]), Mean: sum / float64(S),
-						P5: int(nth(col, quantileIndex(S, 0.05))), Median: int(nth(col, quantileIndex(S, 0.5))), P95: int(nth(col, quantileIndex(S, 0.95)))}
+					p5, med, p95 := quantiles(col, hist)
+					out[u] = RankInterval{Unit: units[u], Nominal: int(nominal[u]), Mean: sum / float64(S), P5: int(p5), Median: int(med), P95: int(p95)}
 				}
 			}
 		}()
 	}
 	wg.Wait()
 	return out
+}
+
+// countRange is the widest spread of a unit's ranks that quantiles counts
+// instead of selecting.
+const countRange = 4096
+
+// quantiles returns the nearest-rank 5 %, 50 % and 95 % quantiles of x.
+// A unit's ranks usually lie close together: when their spread is below
+// countRange they are counted in hist (len countRange), otherwise selected
+// (the tails within the halves left and right of the median). x may be
+// reordered.
+func quantiles(x, hist []int32) (p5, med, p95 int32) {
+	n := len(x)
+	k5, km, k95 := quantileIndex(n, 0.05), quantileIndex(n, 0.5), quantileIndex(n, 0.95)
+	lo, hi := x[0], x[0]
+	for _, v := range x {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if int(hi-lo) < len(hist) {
+		h := hist[:hi-lo+1]
+		clear(h)
+		for _, v := range x {
+			h[v-lo]++
+		}
+		seen := 0
+		want := [3]int{k5, km, k95}
+		var got [3]int32
+		w := 0
+		for d, c := range h {
+			seen += int(c)
+			for w < 3 && seen > want[w] {
+				got[w] = lo + int32(d)
+				w++
+			}
+			if w == 3 {
+				break
+			}
+		}
+		return got[0], got[1], got[2]
+	}
+	med = nth(x, km)
+	p5, p95 = med, med
+	if k5 < km {
+		p5 = nth(x[:km], k5)
+	}
+	if k95 > km {
+		p95 = nth(x[km+1:], k95-km-1)
+	}
+	return p5, med, p95
 }
 
 // quantileIndex is the 0-based index of the nearest-rank quantile.

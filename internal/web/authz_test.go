@@ -27,7 +27,13 @@ type authzCase struct {
 // authzFixture holds per-caller objects the requests refer to.
 type authzFixture struct {
 	inUser, outUser int64
+	// obj holds objects that feature setups create, by name.
+	obj map[string]string
 }
+
+// authzSetups create per-caller objects for feature cases (after the
+// users above); feature test files append to it.
+var authzSetups []func(t *testing.T, e *testEnv, f *authzFixture)
 
 var seq atomic.Int64
 
@@ -183,7 +189,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			// change another's outcome.
 			inU, _ := e.user(t, uniq("in"), auth.Reporter, "410102")
 			outU, _ := e.user(t, uniq("out"), auth.Reporter, "410202")
-			f := &authzFixture{inUser: inU.ID, outUser: outU.ID}
+			f := &authzFixture{inUser: inU.ID, outUser: outU.ID, obj: map[string]string{}}
+			for _, setup := range authzSetups {
+				setup(t, e, f)
+			}
 			var caller *auth.User
 			if role != "" {
 				caller, _ = e.user(t, uniq(string(role)), role, "4101")

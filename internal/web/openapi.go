@@ -13,6 +13,7 @@ var apiDocs = map[string]string{
 	"GET /api/v1/orgunits":        "Children of ?parent=CODE, or units matching ?q=TEXT (code prefix or name), optionally ?within=CODE",
 	"GET /api/v1/orgunits/{code}": "One org unit: code, name, level, parent, path, child count, ancestors, groups",
 	"GET /api/v1/plan":            "The plan: sections, goals, targets, and tasks filtered by ?section= and ?dept=",
+	"POST /api/v1/index/run":      "Run a composite index: framework (built-in or stored id) or framework_yaml, data (CSV text, long or wide) or dataset (stored id), year, mc (Monte Carlo samples), seed; JSON or form body. Returns scores, ranks, contributions, and with mc rank intervals and Sobol indices. Data are restricted to the caller's units (office, leader, admin, evaluator)",
 	"GET /api/v1/audit":           "Audit log entries, newest first (admins; scoped to their units)",
 	"GET /api/v1/openapi.json":    "This document",
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"zhihui/internal/auth"
+	"zhihui/internal/evaluate"
 	"zhihui/internal/i18n"
 	"zhihui/internal/period"
 )
@@ -75,6 +76,14 @@ func funcs() template.FuncMap {
 		},
 		"contains": strings.Contains,
 		"pct":      func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
+		// evaluation module: engine scores (NaN = missing) and bilingual labels
+		"score": fmtValue,
+		"etx": func(lang string, t evaluate.Text) string {
+			if strings.HasPrefix(lang, "en") && t.En != "" {
+				return t.En
+			}
+			return t.Zh
+		},
 	}
 }
 

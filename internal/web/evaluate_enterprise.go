@@ -1,0 +1,318 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"zhihui/internal/auth"
+	"zhihui/internal/evalstore"
+	"zhihui/internal/evaluate"
+	"zhihui/internal/i18n"
+	"zhihui/internal/orgunit"
+)
+
+type enterpriseFormView struct {
+	Q          *evaluate.Questionnaire
+	Industries []evalstore.Industry
+	Mine       []*evalstore.Assessment
+	Form       struct {
+		Name, CreditCode, Industry, Org string
+		Year                            int
+		Answers                         map[string]string
+	}
+}
+
+// evalEnterpriseForm: GET /evaluate/enterprise — the questionnaire and the
+// caller's earlier submissions.
+func (s *Server) evalEnterpriseForm(w http.ResponseWriter, r *http.Request) {
+	var v enterpriseFormView
+	v.Form.Org = principal(r).Home()
+	v.Form.Year = 2020
+	s.renderEnterpriseForm(w, r, http.StatusOK, v, nil)
+}
+
+func (s *Server) renderEnterpriseForm(w http.ResponseWriter, r *http.Request, status int, v enterpriseFormView, formErr error) {
+	p := principal(r)
+	mine, err := evalstore.Assessments(r.Context(), s.db, evalstore.AssessmentFilter{Scopes: p.Scopes(enterpriseRoles...), CreatedBy: p.User.Name, Limit: 50})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Q, v.Industries, v.Mine = evaluate.EnterpriseQuestionnaire(), evalstore.Industries, mine
+	if v.Form.Answers == nil {
+		v.Form.Answers = map[string]string{}
+	}
+	pg := s.page(r, "evaluate", v)
+	pg.Title = i18n.T(pg.Lang, "evaluate.enterprise")
+	if ue, ok := asUserError(formErr); ok {
+		pg.Error = ue.Message(pg.Lang)
+	} else if formErr != nil {
+		s.fail(w, r, formErr)
+		return
+	}
+	s.render(w, r, "evaluate/enterprise_form", status, pg)
+}
+
+// evalEnterpriseSubmit: POST /evaluate/enterprise — score and store a
+// self-assessment; the location must be in the caller's subtree.
+func (s *Server) evalEnterpriseSubmit(w http.ResponseWriter, r *http.Request) {
+	var v enterpriseFormView
+	v.Form.Name = r.PostFormValue("name")
+	v.Form.CreditCode = r.PostFormValue("credit_code")
+	v.Form.Industry = r.PostFormValue("industry")
+	v.Form.Org = strings.TrimSpace(r.PostFormValue("org"))
+	v.Form.Answers = map[string]string{}
+	year, err := strconv.Atoi(r.PostFormValue("year"))
+	v.Form.Year = year
+	if err != nil {
+		s.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("评估年度无效", "the assessment year is not valid").OnField("year"))
+		return
+	}
+	unit, err := orgunit.Get(r.Context(), s.db, v.Form.Org)
+	if err != nil {
+		s.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("未知的地区代码 %q", "unknown area code %q", v.Form.Org).OnField("org"))
+		return
+	}
+	if !s.coversOrDeny(w, r, unit.Path, enterpriseRoles) {
+		return
+	}
+	answers := map[string]float64{}
+	for _, d := range evaluate.EnterpriseQuestionnaire().Dimensions {
+		for _, q := range d.Questions {
+			raw := strings.TrimSpace(r.PostFormValue("q." + q.ID))
+			v.Form.Answers[q.ID] = raw
+			if raw == "" {
+				s.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("第 %[1]s 题未作答：%[2]s", "question %[1]s is not answered: %[3]s", q.ID, q.Name.Zh, q.Name.En).OnField("q."+q.ID))
+				return
+			}
+			x, err := strconv.ParseFloat(raw, 64)
+			if err != nil {
+				s.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("第 %s 题的答案 %q 不是数字", "the answer to question %s, %q, is not a number", q.ID, raw).OnField("q."+q.ID))
+				return
+			}
+			answers[q.ID] = x
+		}
+	}
+	a, err := evalstore.Submit(r.Context(), s.db, principal(r).Actor(clientIP(r)), unit, evalstore.Submission{
+		Name: v.Form.Name, CreditCode: v.Form.CreditCode, Industry: v.Form.Industry, Year: year, Answers: answers})
+	if err != nil {
+		s.renderEnterpriseForm(w, r, http.StatusBadRequest, v, err)
+		return
+	}
+	http.Redirect(w, r, "/evaluate/enterprise/"+strconv.FormatInt(a.ID, 10)+"?flash=evaluate_submitted", http.StatusSeeOther)
+}
+
+// assessmentReaders may read an assessment in their subtree.
+var assessmentReaders = []auth.Role{auth.Enterprise, auth.Office, auth.Admin, auth.Leader}
+
+// assessment loads the assessment in the path and checks the caller
+// covers its unit.
+func (s *Server) assessment(w http.ResponseWriter, r *http.Request) (*evalstore.Assessment, bool) {
+	id, ok := s.pathInt(w, r, "id")
+	if !ok {
+		return nil, false
+	}
+	a, err := evalstore.GetAssessment(r.Context(), s.db, id)
+	if errors.Is(err, evalstore.ErrNotFound) {
+		s.notFound(w, r)
+		return nil, false
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	if !s.coversOrDeny(w, r, a.OrgPath, assessmentReaders) {
+		return nil, false
+	}
+	return a, true
+}
+
+type assessmentView struct {
+	A          *evalstore.Assessment
+	Place      string
+	Industry   i18n.Text
+	ByIndustry *evaluate.PeerBenchmark
+	ByCity     *evaluate.PeerBenchmark
+	DimNames   map[string]evaluate.Text
+	Chart      map[string]any
+}
+
+func (s *Server) assessmentView(w http.ResponseWriter, r *http.Request) (*assessmentView, bool) {
+	a, ok := s.assessment(w, r)
+	if !ok {
+		return nil, false
+	}
+	bi, bc, err := evalstore.Benchmark(r.Context(), s.db, a)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	v := &assessmentView{A: a, ByIndustry: bi, ByCity: bc, Industry: evalstore.IndustryName(a.Industry), DimNames: map[string]evaluate.Text{}}
+	if u, err := orgunit.Get(r.Context(), s.db, a.OrgCode); err == nil {
+		v.Place = u.Name
+		if c, err := orgunit.Get(r.Context(), s.db, a.City()); err == nil && c.Code != u.Code {
+			v.Place = c.Name + u.Name
+		}
+	}
+	var ind, mine, peers []any
+	for _, d := range a.Result.Dimensions {
+		v.DimNames[d.ID] = d.Name
+		ind = append(ind, map[string]any{"name": tr(lang(r), d.Name.Zh, d.Name.En), "max": 100})
+		mine = append(mine, round1(float64(d.Score)))
+	}
+	data := []any{map[string]any{"name": a.Name, "value": mine, "areaStyle": map[string]any{"opacity": 0.2}}}
+	if bi != nil {
+		for _, d := range a.Result.Dimensions {
+			peers = append(peers, round1(bi.Dimensions[d.ID]))
+		}
+		data = append(data, map[string]any{"name": tr(lang(r), "同行业百分位", "Industry percentile"), "value": peers, "lineStyle": map[string]any{"type": "dashed"}})
+	}
+	v.Chart = map[string]any{"tooltip": map[string]any{}, "legend": map[string]any{"bottom": 0}, "radar": map[string]any{"indicator": ind, "radius": "62%"},
+		"series": []any{map[string]any{"type": "radar", "data": data}}}
+	return v, true
+}
+
+// evalAssessment: GET /evaluate/enterprise/{id} — score, stage, strengths
+// and weaknesses, peer benchmark.
+func (s *Server) evalAssessment(w http.ResponseWriter, r *http.Request) {
+	v, ok := s.assessmentView(w, r)
+	if !ok {
+		return
+	}
+	pg := s.page(r, "evaluate", v)
+	pg.Title = i18n.T(pg.Lang, "evaluate.assessment") + " · " + v.A.Name
+	s.render(w, r, "evaluate/assessment", http.StatusOK, pg)
+}
+
+// evalAssessmentPDF: GET /evaluate/enterprise/{id}/report.pdf.
+func (s *Server) evalAssessmentPDF(w http.ResponseWriter, r *http.Request) {
+	v, ok := s.assessmentView(w, r)
+	if !ok {
+		return
+	}
+	var buf bytes.Buffer
+	if err := evalstore.ReportPDF(&buf, v.A, v.Place, v.ByIndustry, v.ByCity); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"assessment-%d.pdf\"; filename*=UTF-8''%s", v.A.ID, url.PathEscape(v.A.Name+"-评测报告.pdf")))
+	w.Write(buf.Bytes())
+}
+
+type distributionView struct {
+	Total      int
+	ByCity     []distRow
+	ByIndustry []distRow
+	Stages     []evaluate.Stage
+	Map        map[string]any
+	Chart      map[string]any
+	Industry   string
+	Industries []evalstore.Industry
+}
+
+type distRow struct {
+	evalstore.Cell
+	Name   string
+	Counts []int
+}
+
+// cityNames resolves city codes to names.
+func (s *Server) cityNamer(r *http.Request, codes []string) func(string) string {
+	units, _ := s.unitIndex(r.Context(), codes)
+	return func(c string) string {
+		if u, ok := units[c]; ok {
+			return u.Name
+		}
+		return c
+	}
+}
+
+func (s *Server) scopedAssessments(r *http.Request) ([]*evalstore.Assessment, error) {
+	return evalstore.Assessments(r.Context(), s.db, evalstore.AssessmentFilter{Scopes: principal(r).Scopes(officeRoles...), Industry: r.URL.Query().Get("industry")})
+}
+
+// evalDistribution: GET /evaluate/enterprises — assessments in the
+// caller's units by region and industry.
+func (s *Server) evalDistribution(w http.ResponseWriter, r *http.Request) {
+	as, err := s.scopedAssessments(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	byCity, byInd := evalstore.Distribution(as)
+	var codes []string
+	for _, c := range byCity {
+		codes = append(codes, c.Key)
+	}
+	name := s.cityNamer(r, codes)
+	stages := evaluate.EnterpriseQuestionnaire().Stages
+	v := distributionView{Stages: stages, Industry: r.URL.Query().Get("industry"), Industries: evalstore.Industries}
+	row := func(c evalstore.Cell, n string) distRow {
+		d := distRow{Cell: c, Name: n}
+		for _, s := range stages {
+			d.Counts = append(d.Counts, c.Stages[s.ID])
+		}
+		return d
+	}
+	var mapData []any
+	for _, c := range byCity {
+		v.ByCity = append(v.ByCity, row(c, name(c.Key)))
+		v.Total += c.Count
+		mapData = append(mapData, map[string]any{"name": name(c.Key), "value": round1(c.Mean)})
+	}
+	var indNames []string
+	var series []any
+	for _, c := range byInd {
+		v.ByIndustry = append(v.ByIndustry, row(c, tr(lang(r), evalstore.IndustryName(c.Key).Zh, evalstore.IndustryName(c.Key).En)))
+		indNames = append(indNames, tr(lang(r), evalstore.IndustryName(c.Key).Zh, evalstore.IndustryName(c.Key).En))
+	}
+	for i, st := range stages {
+		var data []int
+		for _, c := range v.ByIndustry {
+			data = append(data, c.Counts[i])
+		}
+		series = append(series, map[string]any{"name": tr(lang(r), st.Name.Zh, st.Name.En), "type": "bar", "stack": "stage", "data": data})
+	}
+	lg := lang(r)
+	v.Map = map[string]any{"data": mapData, "min": 0, "max": 100, "title": tr(lg, "各市企业平均得分", "Mean enterprise score by city"), "unit": tr(lg, "分", "points")}
+	v.Chart = map[string]any{
+		"title":   map[string]any{"text": tr(lg, "各行业企业发展阶段分布", "Enterprises by industry and stage"), "left": "center", "textStyle": map[string]any{"fontSize": 14}},
+		"tooltip": map[string]any{"trigger": "axis"},
+		"legend":  map[string]any{"bottom": 0},
+		"grid":    map[string]any{"left": 40, "right": 20, "top": 40, "bottom": 110},
+		"xAxis":   map[string]any{"type": "category", "data": indNames, "axisLabel": map[string]any{"rotate": 30, "interval": 0}},
+		"yAxis":   map[string]any{"type": "value", "name": tr(lg, "企业数", "Enterprises")},
+		"series":  series,
+	}
+	pg := s.page(r, "evaluate", v)
+	pg.Title = i18n.T(pg.Lang, "evaluate.distribution")
+	s.render(w, r, "evaluate/distribution", http.StatusOK, pg)
+}
+
+// evalDistributionXLSX: GET /evaluate/enterprises.xlsx — the same as a
+// workbook.
+func (s *Server) evalDistributionXLSX(w http.ResponseWriter, r *http.Request) {
+	as, err := s.scopedAssessments(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var codes []string
+	for _, a := range as {
+		codes = append(codes, a.City())
+	}
+	var buf bytes.Buffer
+	if err := evalstore.DistributionXLSX(&buf, as, s.cityNamer(r, codes)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="enterprise-assessments.xlsx"`)
+	w.Write(buf.Bytes())
+}
