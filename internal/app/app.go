@@ -8,6 +8,7 @@ import (
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
+	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/plan"
 	"zhihui/internal/store"
@@ -26,6 +27,7 @@ func Schemas() []store.Schema {
 		orgunit.Schema,
 		audit.Schema,
 		auth.Schema,
+		monitor.Schema,
 	}
 }
 

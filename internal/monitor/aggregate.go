@@ -1,0 +1,525 @@
+package monitor
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"zhihui/internal/period"
+	"zhihui/internal/store"
+)
+
+// Aggregates. A cell (element, period P, unit U) summarises every value
+// of the element whose period lies within P and whose unit lies in the
+// subtree of U (U included): sum, count, min, max, and the latest period
+// with the sum of the values at it. Villages (the leaves) have no cells;
+// their values are the raw values.
+//
+// Writes keep cells exact in the same transaction. Sums and counts move by
+// deltas; min and max move by deltas while values are added or move
+// outward; when a value that may have been a cell's min, max or latest is
+// lowered, raised, or deleted, that cell is recomputed from its children's
+// cells and the raw values of its own unit and village children, deepest
+// units first. Very large rewrites rebuild the element's cells per year.
+
+type aggKey struct {
+	el, pe int32 // element id; index into deltas.pes
+	ou     int32
+}
+
+type delta struct {
+	sum     float64
+	cnt     int64
+	min     float64
+	max     float64
+	lastPe  string
+	last    float64
+	recheck bool // a stored value changed or went away
+}
+
+type deltas struct {
+	b     *batch
+	pes   []string
+	peIdx map[string]int32
+	// periods each batch period rolls up into, itself first
+	up    map[int32][]int32
+	cells map[aggKey]*delta
+	ptype map[int32]period.Type
+	x     *unitIndex
+}
+
+func newDeltas(x *unitIndex, b *batch) *deltas {
+	return &deltas{x: x, b: b, peIdx: map[string]int32{}, up: map[int32][]int32{}, cells: map[aggKey]*delta{}, ptype: map[int32]period.Type{}}
+}
+
+func (d *deltas) periodIdx(p period.Period) int32 {
+	id := p.ID()
+	if i, ok := d.peIdx[id]; ok {
+		return i
+	}
+	d.pes = append(d.pes, id)
+	d.peIdx[id] = int32(len(d.pes) - 1)
+	d.ptype[int32(len(d.pes)-1)] = p.Type
+	return int32(len(d.pes) - 1)
+}
+
+func (d *deltas) rollup(bp int32) []int32 {
+	if u, ok := d.up[bp]; ok {
+		return u
+	}
+	p := d.b.pes[bp]
+	out := []int32{d.periodIdx(p)}
+	for _, a := range p.Ancestors() {
+		out = append(out, d.periodIdx(a))
+	}
+	d.up[bp] = out
+	return out
+}
+
+// add records r replacing old (nil when there was none).
+func (d *deltas) add(r *row, old *float64) {
+	e := d.b.els[r.el]
+	pe := d.b.peIDs[r.pe]
+	var dsum, dlast float64
+	var dcnt int64
+	if !r.del {
+		dsum, dlast = r.num, r.num
+		if old == nil {
+			dcnt = 1
+		}
+	}
+	if old != nil {
+		dsum -= *old
+		dlast -= *old
+		if r.del {
+			dcnt = -1
+		}
+	}
+	for _, ouID := range d.x.aggUnits(r.unit) {
+		for _, p := range d.rollup(r.pe) {
+			k := aggKey{int32(e.ID), p, int32(ouID)}
+			c := d.cells[k]
+			if c == nil {
+				c = &delta{min: math.Inf(1), max: math.Inf(-1)}
+				d.cells[k] = c
+			}
+			c.sum += dsum
+			c.cnt += dcnt
+			if !r.del {
+				c.min = math.Min(c.min, r.num)
+				c.max = math.Max(c.max, r.num)
+			}
+			switch {
+			case pe > c.lastPe:
+				c.lastPe, c.last = pe, dlast
+			case pe == c.lastPe:
+				c.last += dlast
+			}
+			if old != nil {
+				c.recheck = true
+			}
+		}
+	}
+}
+
+// sentinel bounds stand in for "no new value" in min/max columns.
+const bigNum = 1e308
+
+func (db dialect) least() string {
+	if store.Dialect(db) == store.Postgres {
+		return "LEAST"
+	}
+	return "min"
+}
+
+func (db dialect) greatest() string {
+	if store.Dialect(db) == store.Postgres {
+		return "GREATEST"
+	}
+	return "max"
+}
+
+type dialect store.Dialect
+
+func upsertAggSQL(d store.Dialect, n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO monitor_agg (element_id, pe, ou_id, sum, cnt, min, max, last_pe, last) VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		o := i * 9
+		fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", o+1, o+2, o+3, o+4, o+5, o+6, o+7, o+8, o+9)
+	}
+	fmt.Fprintf(&b, ` ON CONFLICT (element_id, pe, ou_id) DO UPDATE SET
+		sum = monitor_agg.sum + excluded.sum,
+		cnt = monitor_agg.cnt + excluded.cnt,
+		min = %s(monitor_agg.min, excluded.min),
+		max = %s(monitor_agg.max, excluded.max),
+		last = CASE WHEN excluded.last_pe > monitor_agg.last_pe THEN excluded.last
+			WHEN excluded.last_pe = monitor_agg.last_pe THEN monitor_agg.last + excluded.last ELSE monitor_agg.last END,
+		last_pe = CASE WHEN excluded.last_pe > monitor_agg.last_pe THEN excluded.last_pe ELSE monitor_agg.last_pe END`,
+		dialect(d).least(), dialect(d).greatest())
+	return b.String()
+}
+
+// flush applies every cell delta once, then recomputes the cells a changed
+// or deleted value may have left inexact.
+func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
+	if len(d.cells) == 0 {
+		return nil
+	}
+	keys := make([]aggKey, 0, len(d.cells))
+	for k := range d.cells {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.el != b.el {
+			return a.el < b.el
+		}
+		if a.pe != b.pe {
+			return d.pes[a.pe] < d.pes[b.pe]
+		}
+		return a.ou < b.ou
+	})
+	per := 3000
+	if db.Dialect == store.SQLite {
+		per = 300
+	}
+	full, err := tx.PrepareContext(ctx, upsertAggSQL(db.Dialect, per))
+	if err != nil {
+		return fmt.Errorf("monitor: prepare aggregates: %w", err)
+	}
+	defer full.Close()
+	args := make([]any, 0, per*9)
+	var recheck []aggKey
+	for i, k := range keys {
+		c := d.cells[k]
+		mn, mx := c.min, c.max
+		if math.IsInf(mn, 1) {
+			mn, mx = bigNum, -bigNum
+		}
+		args = append(args, int64(k.el), d.pes[k.pe], int64(k.ou), c.sum, c.cnt, mn, mx, c.lastPe, c.last)
+		if c.recheck {
+			recheck = append(recheck, k)
+		}
+		if len(args) == per*9 || i == len(keys)-1 {
+			n := len(args) / 9
+			if n == per {
+				_, err = full.ExecContext(ctx, args...)
+			} else {
+				_, err = tx.ExecContext(ctx, upsertAggSQL(db.Dialect, n), args...)
+			}
+			if err != nil {
+				return fmt.Errorf("monitor: upsert aggregates: %w", err)
+			}
+			args = args[:0]
+		}
+	}
+	if len(recheck) == 0 {
+		return nil
+	}
+	if len(recheck) > rebuildOver {
+		return d.rebuildTouched(ctx, db, tx, recheck)
+	}
+	return d.recompute(ctx, db, tx, recheck)
+}
+
+// rebuildOver is the number of possibly inexact cells above which an
+// element's cells are rebuilt per year rather than one by one.
+const rebuildOver = 5000
+
+func (d *deltas) rebuildTouched(ctx context.Context, db *store.DB, tx *sql.Tx, keys []aggKey) error {
+	years := map[int32]map[int]bool{}
+	for _, k := range keys {
+		p, _ := period.Parse(d.pes[k.pe])
+		if years[k.el] == nil {
+			years[k.el] = map[int]bool{}
+		}
+		years[k.el][p.Year] = true
+	}
+	for el, ys := range years {
+		var e *Element
+		for _, x := range d.b.els {
+			if x.ID == int64(el) {
+				e = x
+			}
+		}
+		for y := range ys {
+			if err := rebuildYear(ctx, db, tx, e, y); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// recompute sets the given cells from their children, deepest units first.
+func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *sql.Tx, keys []aggKey) error {
+	x := units(db)
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := x.byIDs(int64(keys[i].ou)), x.byIDs(int64(keys[j].ou))
+		if a.level != b.level {
+			return a.level > b.level
+		}
+		return keys[i].ou < keys[j].ou
+	})
+	elByID := map[int64]*Element{}
+	for _, e := range d.b.els {
+		elByID[e.ID] = e
+	}
+	for _, k := range keys {
+		e := elByID[int64(k.el)]
+		p, _ := period.Parse(d.pes[k.pe])
+		c, err := cellFromChildren(ctx, db, tx, e, p, x.byIDs(int64(k.ou)))
+		if err != nil {
+			return err
+		}
+		if c.Count == 0 {
+			_, err = tx.ExecContext(ctx, "DELETE FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id = $3", e.ID, d.pes[k.pe], k.ou)
+		} else {
+			_, err = tx.ExecContext(ctx, "UPDATE monitor_agg SET sum = $4, cnt = $5, min = $6, max = $7, last_pe = $8, last = $9 WHERE element_id = $1 AND pe = $2 AND ou_id = $3",
+				e.ID, d.pes[k.pe], k.ou, c.Sum, c.Count, c.Min, c.Max, c.LastPeriod, c.Last)
+		}
+		if err != nil {
+			return fmt.Errorf("monitor: recompute aggregate: %w", err)
+		}
+	}
+	return nil
+}
+
+// Cell is one aggregate: what the values of an element within a period
+// and a subtree add up to.
+type Cell struct {
+	Sum        float64 `json:"sum"`
+	Count      int64   `json:"count"`
+	Min        float64 `json:"min"`
+	Max        float64 `json:"max"`
+	LastPeriod string  `json:"last_period"`
+	Last       float64 `json:"last"`
+}
+
+func (c *Cell) merge(o Cell) {
+	if o.Count == 0 {
+		return
+	}
+	if c.Count == 0 {
+		*c = o
+		return
+	}
+	c.Sum += o.Sum
+	c.Count += o.Count
+	c.Min = math.Min(c.Min, o.Min)
+	c.Max = math.Max(c.Max, o.Max)
+	switch {
+	case o.LastPeriod > c.LastPeriod:
+		c.LastPeriod, c.Last = o.LastPeriod, o.Last
+	case o.LastPeriod == c.LastPeriod:
+		c.Last += o.Last
+	}
+}
+
+func (c *Cell) addValue(pe string, v float64) {
+	c.merge(Cell{Sum: v, Count: 1, Min: v, Max: v, LastPeriod: pe, Last: v})
+}
+
+// Value is the cell's figure under aggregation agg; false when there is
+// none (no values, or several under aggregation none).
+func (c Cell) Value(agg string) (float64, bool) {
+	if c.Count == 0 {
+		return 0, false
+	}
+	switch agg {
+	case Sum:
+		return c.Sum, true
+	case Average:
+		return c.Sum / float64(c.Count), true
+	case Min:
+		return c.Min, true
+	case Max:
+		return c.Max, true
+	case Last:
+		return c.Last, true
+	case None:
+		if c.Count == 1 {
+			return c.Sum, true
+		}
+	}
+	return 0, false
+}
+
+// subPeriods are the ids of the periods of type t within p.
+func subPeriods(p period.Period, t period.Type) []any {
+	ch := p.Children(t)
+	out := make([]any, len(ch))
+	for i, c := range ch {
+		out[i] = c.ID()
+	}
+	return out
+}
+
+func placeholders(from, n int) string {
+	ph := make([]string, n)
+	for i := range ph {
+		ph[i] = fmt.Sprintf("$%d", from+i)
+	}
+	return strings.Join(ph, ",")
+}
+
+// cellFromChildren computes the cell (e, p, u) from the cells of u's
+// non-village children at p and the raw values of u and its village
+// children within p.
+func cellFromChildren(ctx context.Context, db *store.DB, q querier, e *Element, p period.Period, u *ou) (Cell, error) {
+	var c Cell
+	x := units(db)
+	kids := x.children(u.id)
+	var aggKids, rawUnits []any
+	rawUnits = append(rawUnits, u.id)
+	for _, k := range kids {
+		if x.byIDs(k).level >= leafLevel {
+			rawUnits = append(rawUnits, k)
+		} else {
+			aggKids = append(aggKids, k)
+		}
+	}
+	for start := 0; start < len(aggKids); start += 500 {
+		chunk := aggKids[start:min(len(aggKids), start+500)]
+		args := append([]any{e.ID, p.ID()}, chunk...)
+		rows, err := q.QueryContext(ctx, "SELECT sum, cnt, min, max, last_pe, last FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id IN ("+placeholders(3, len(chunk))+")", args...)
+		if err != nil {
+			return c, fmt.Errorf("monitor: read child aggregates: %w", err)
+		}
+		for rows.Next() {
+			var o Cell
+			if err := rows.Scan(&o.Sum, &o.Count, &o.Min, &o.Max, &o.LastPeriod, &o.Last); err != nil {
+				rows.Close()
+				return c, err
+			}
+			c.merge(o)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return c, err
+		}
+	}
+	pes := subPeriods(p, e.PType())
+	for start := 0; start < len(rawUnits); start += 400 {
+		chunk := rawUnits[start:min(len(rawUnits), start+400)]
+		args := append([]any{e.ID}, pes...)
+		args = append(args, chunk...)
+		rows, err := q.QueryContext(ctx, "SELECT pe, value FROM monitor_value WHERE element_id = $1 AND pe IN ("+placeholders(2, len(pes))+
+			") AND ou_id IN ("+placeholders(2+len(pes), len(chunk))+") AND value IS NOT NULL", args...)
+		if err != nil {
+			return c, fmt.Errorf("monitor: read values: %w", err)
+		}
+		for rows.Next() {
+			var pe string
+			var v float64
+			if err := rows.Scan(&pe, &v); err != nil {
+				rows.Close()
+				return c, err
+			}
+			c.addValue(pe, v)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// rebuildYear recomputes every cell of element e for the periods of year
+// y from the raw values, replacing what was there. It reads the year's
+// values in key order and keeps only that year's cells in memory.
+func rebuildYear(ctx context.Context, db *store.DB, tx *sql.Tx, e *Element, y int) error {
+	if !e.Numeric() {
+		return nil
+	}
+	lo, hi := fmt.Sprintf("%04d", y), fmt.Sprintf("%04d", y+1)
+	if _, err := tx.ExecContext(ctx, "DELETE FROM monitor_agg WHERE element_id = $1 AND pe >= $2 AND pe < $3", e.ID, lo, hi); err != nil {
+		return fmt.Errorf("monitor: rebuild: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT pe, ou_id, value FROM monitor_value WHERE element_id = $1 AND pe >= $2 AND pe < $3 AND value IS NOT NULL ORDER BY pe, ou_id", e.ID, lo, hi)
+	if err != nil {
+		return fmt.Errorf("monitor: rebuild: %w", err)
+	}
+	b := newBatch()
+	b.element(e)
+	x := units(db)
+	d := newDeltas(x, b)
+	for rows.Next() {
+		var pe string
+		var ouID int64
+		var v float64
+		if err := rows.Scan(&pe, &ouID, &v); err != nil {
+			rows.Close()
+			return err
+		}
+		p, err := period.Parse(pe)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		u := x.byIDs(ouID)
+		if u == nil {
+			continue
+		}
+		r := row{el: 0, pe: b.period(p), unit: u, num: v}
+		d.add(&r, nil)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return d.flush(ctx, db, tx)
+}
+
+// Rebuild recomputes every aggregate of the given elements (all when
+// codes is empty) from the raw values, one year at a time, in one
+// transaction. It is how aggregates are made after values were loaded by
+// other means than [SaveValues], and a check of the incremental upkeep.
+func Rebuild(ctx context.Context, db *store.DB, codes ...string) error {
+	els, err := Elements(ctx, db)
+	if err != nil {
+		return err
+	}
+	if _, err := units(db).lookup(ctx, db, "41"); err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, c := range codes {
+		want[c] = true
+	}
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		for i := range els {
+			e := &els[i]
+			if len(codes) > 0 && !want[e.Code] {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM monitor_agg WHERE element_id = $1", e.ID); err != nil {
+				return err
+			}
+			var yLo, yHi sql.NullString
+			if err := tx.QueryRowContext(ctx, "SELECT min(pe), max(pe) FROM monitor_value WHERE element_id = $1", e.ID).Scan(&yLo, &yHi); err != nil {
+				return err
+			}
+			if !yLo.Valid {
+				continue
+			}
+			var a, b int
+			fmt.Sscanf(yLo.String[:4], "%d", &a)
+			fmt.Sscanf(yHi.String[:4], "%d", &b)
+			for y := a; y <= b; y++ {
+				if err := rebuildYear(ctx, db, tx, e, y); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
