@@ -97,7 +97,9 @@ func readAgg(t testing.TB, db *store.DB) map[string]aggRow {
 	return out
 }
 
-func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Max(1, math.Max(math.Abs(a), math.Abs(b))) }
+func near(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-6*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+}
 
 // assertConsistent checks the stored aggregates against a rebuild from the
 // raw values.
@@ -170,7 +172,7 @@ func TestSaveValuesKeepsAggregates(t *testing.T) {
 		check("STATIONS", "2015", "4101", 226)
 		check("STATIONS", "201502", "410102", 21*2+100)
 		check("STATIONS", "2015Q1", vs[0], 6)
-		check("SPEED", "201502", "41", 7)      // (2+4+…+12)/6
+		check("SPEED", "201502", "41", 7)     // (2+4+…+12)/6
 		check("SPEED", "2015Q1", "410102", 7) // mean of all 18 values: 21*6/18
 		check("SPEED_MAX", "2015", "41", 18)
 		check("SPEED_MIN", "2015Q1", "4101", 1)
