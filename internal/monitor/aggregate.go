@@ -40,10 +40,19 @@ type delta struct {
 	recheck bool // a stored value changed or went away
 }
 
+// baseKey is (element id, batch period index, nearest aggregate unit).
+type baseKey struct {
+	el, pe int32
+	ou     int32
+}
+
 type deltas struct {
-	b     *batch
-	pes   []string
-	peIdx map[string]int32
+	b        *batch
+	base     map[baseKey]*delta
+	lastKey  baseKey
+	lastBase *delta
+	pes      []string
+	peIdx    map[string]int32
 	// periods each batch period rolls up into, itself first
 	up    map[int32][]int32
 	cells map[aggKey]*delta
@@ -52,7 +61,7 @@ type deltas struct {
 }
 
 func newDeltas(x *unitIndex, b *batch) *deltas {
-	return &deltas{x: x, b: b, peIdx: map[string]int32{}, up: map[int32][]int32{}, cells: map[aggKey]*delta{}, ptype: map[int32]period.Type{}}
+	return &deltas{x: x, b: b, base: map[baseKey]*delta{}, peIdx: map[string]int32{}, up: map[int32][]int32{}, cells: map[aggKey]*delta{}, ptype: map[int32]period.Type{}}
 }
 
 func (d *deltas) periodIdx(p period.Period) int32 {
@@ -79,50 +88,81 @@ func (d *deltas) rollup(bp int32) []int32 {
 	return out
 }
 
-// add records r replacing old (nil when there was none).
+// add records r replacing old (nil when there was none). Rows are first
+// summed per (element, period, nearest aggregate unit); flush spreads
+// those sums up the unit and period hierarchies, so that a million
+// village values cost a million cheap additions and a few hundred
+// thousand map updates, not sixteen million.
 func (d *deltas) add(r *row, old *float64) {
 	e := d.b.els[r.el]
 	pe := d.b.peIDs[r.pe]
-	var dsum, dlast float64
-	var dcnt int64
+	chain := d.x.aggUnits(r.unit)
+	if len(chain) == 0 {
+		return
+	}
+	k := baseKey{int32(e.ID), r.pe, int32(chain[0])}
+	c := d.lastBase
+	if c == nil || d.lastKey != k {
+		c = d.base[k]
+		if c == nil {
+			c = &delta{min: math.Inf(1), max: math.Inf(-1)}
+			d.base[k] = c
+		}
+		d.lastKey, d.lastBase = k, c
+	}
+	var one delta
+	one.min, one.max = math.Inf(1), math.Inf(-1)
 	if !r.del {
-		dsum, dlast = r.num, r.num
+		one.sum, one.last = r.num, r.num
+		one.min, one.max = r.num, r.num
 		if old == nil {
-			dcnt = 1
+			one.cnt = 1
 		}
 	}
 	if old != nil {
-		dsum -= *old
-		dlast -= *old
+		one.sum -= *old
+		one.last -= *old
+		one.recheck = true
 		if r.del {
-			dcnt = -1
+			one.cnt = -1
 		}
 	}
-	for _, ouID := range d.x.aggUnits(r.unit) {
-		for _, p := range d.rollup(r.pe) {
-			k := aggKey{int32(e.ID), p, int32(ouID)}
-			c := d.cells[k]
-			if c == nil {
-				c = &delta{min: math.Inf(1), max: math.Inf(-1)}
-				d.cells[k] = c
-			}
-			c.sum += dsum
-			c.cnt += dcnt
-			if !r.del {
-				c.min = math.Min(c.min, r.num)
-				c.max = math.Max(c.max, r.num)
-			}
-			switch {
-			case pe > c.lastPe:
-				c.lastPe, c.last = pe, dlast
-			case pe == c.lastPe:
-				c.last += dlast
-			}
-			if old != nil {
-				c.recheck = true
+	one.lastPe = pe
+	c.merge(&one)
+}
+
+func (c *delta) merge(o *delta) {
+	c.sum += o.sum
+	c.cnt += o.cnt
+	c.min = math.Min(c.min, o.min)
+	c.max = math.Max(c.max, o.max)
+	switch {
+	case o.lastPe > c.lastPe:
+		c.lastPe, c.last = o.lastPe, o.last
+	case o.lastPe == c.lastPe:
+		c.last += o.last
+	}
+	c.recheck = c.recheck || o.recheck
+}
+
+// expand spreads the per-unit sums into every cell they feed.
+func (d *deltas) expand() {
+	for k, b := range d.base {
+		u := d.x.byIDs(int64(k.ou))
+		for _, ouID := range d.x.aggUnits(u) {
+			for _, p := range d.rollup(k.pe) {
+				ck := aggKey{k.el, p, int32(ouID)}
+				c := d.cells[ck]
+				if c == nil {
+					c = &delta{min: math.Inf(1), max: math.Inf(-1)}
+					d.cells[ck] = c
+				}
+				c.merge(b)
 			}
 		}
 	}
+	clear(d.base)
+	d.lastBase = nil
 }
 
 // sentinel bounds stand in for "no new value" in min/max columns.
@@ -163,12 +203,13 @@ func upsertAggSQL(d store.Dialect, n int) string {
 			WHEN excluded.last_pe = monitor_agg.last_pe THEN monitor_agg.last + excluded.last ELSE monitor_agg.last END,
 		last_pe = CASE WHEN excluded.last_pe > monitor_agg.last_pe THEN excluded.last_pe ELSE monitor_agg.last_pe END`,
 		dialect(d).least(), dialect(d).greatest())
-	return b.String()
+	return rebind(d, b.String())
 }
 
 // flush applies every cell delta once, then recomputes the cells a changed
 // or deleted value may have left inexact.
 func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
+	d.expand()
 	if len(d.cells) == 0 {
 		return nil
 	}
@@ -389,7 +430,7 @@ func cellFromChildren(ctx context.Context, db *store.DB, q querier, e *Element, 
 	for start := 0; start < len(aggKids); start += 500 {
 		chunk := aggKids[start:min(len(aggKids), start+500)]
 		args := append([]any{e.ID, p.ID()}, chunk...)
-		rows, err := q.QueryContext(ctx, "SELECT sum, cnt, min, max, last_pe, last FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id IN ("+placeholders(3, len(chunk))+")", args...)
+		rows, err := q.QueryContext(ctx, rebind(db.Dialect, "SELECT sum, cnt, min, max, last_pe, last FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id IN ("+placeholders(3, len(chunk))+")"), args...)
 		if err != nil {
 			return c, fmt.Errorf("monitor: read child aggregates: %w", err)
 		}
@@ -411,8 +452,8 @@ func cellFromChildren(ctx context.Context, db *store.DB, q querier, e *Element, 
 		chunk := rawUnits[start:min(len(rawUnits), start+400)]
 		args := append([]any{e.ID}, pes...)
 		args = append(args, chunk...)
-		rows, err := q.QueryContext(ctx, "SELECT pe, value FROM monitor_value WHERE element_id = $1 AND pe IN ("+placeholders(2, len(pes))+
-			") AND ou_id IN ("+placeholders(2+len(pes), len(chunk))+") AND value IS NOT NULL", args...)
+		rows, err := q.QueryContext(ctx, rebind(db.Dialect, "SELECT pe, value FROM monitor_value WHERE element_id = $1 AND pe IN ("+placeholders(2, len(pes))+
+			") AND ou_id IN ("+placeholders(2+len(pes), len(chunk))+") AND value IS NOT NULL"), args...)
 		if err != nil {
 			return c, fmt.Errorf("monitor: read values: %w", err)
 		}
@@ -522,4 +563,36 @@ func Rebuild(ctx context.Context, db *store.DB, codes ...string) error {
 		}
 		return nil
 	})
+}
+
+// rebind turns $1, $2, … into plain ? placeholders on SQLite when they
+// appear in order. SQLite resolves every numbered parameter by walking a
+// list of names, which makes statements with thousands of parameters
+// quadratic to bind; anonymous ? parameters skip that.
+func rebind(d store.Dialect, q string) string {
+	if d != store.SQLite {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q))
+	next := 1
+	for i := 0; i < len(q); i++ {
+		if q[i] != '$' || i+1 >= len(q) || q[i+1] < '0' || q[i+1] > '9' {
+			b.WriteByte(q[i])
+			continue
+		}
+		j := i + 1
+		n := 0
+		for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+			n = n*10 + int(q[j]-'0')
+			j++
+		}
+		if n != next {
+			return q // out of order: keep the numbered form
+		}
+		next++
+		b.WriteByte('?')
+		i = j - 1
+	}
+	return b.String()
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -101,7 +102,7 @@ func ReadImport(ctx context.Context, db *store.DB, name string, r io.Reader, opt
 	if opt.MaxErrors <= 0 {
 		opt.MaxErrors = 1000
 	}
-	rd := &reader{ctx: ctx, db: db, opt: opt, im: im, b: newBatch(), seen: map[dupKey]int32{}, names: map[string][]orgunit.Unit{}}
+	rd := &reader{ctx: ctx, db: db, opt: opt, im: im, b: newBatch(), x: units(db), names: map[string][]orgunit.Unit{}}
 	var err error
 	if format == "xlsx" {
 		err = rd.readXLSX(br)
@@ -139,11 +140,6 @@ func (im *Import) Commit(ctx context.Context, db *store.DB, actor audit.Actor) (
 	return res, err
 }
 
-type dupKey struct {
-	el, pe int32
-	ou     int64
-}
-
 type reader struct {
 	ctx   context.Context
 	db    *store.DB
@@ -151,7 +147,7 @@ type reader struct {
 	im    *Import
 	b     *batch
 	els   map[string]*Element // by code and by name
-	seen  map[dupKey]int32
+	x     *unitIndex
 	names map[string][]orgunit.Unit
 	// header state
 	shape     string
@@ -457,6 +453,9 @@ var cnPeriodRE = regexp.MustCompile(`^(\d{4})\s*年\s*(?:(\d{1,2})\s*月|第?\s*
 // (2015年, 2015年7月, 2015年第三季度, 2015年上半年).
 func normalizePeriod(s string) string {
 	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "年") {
+		return s
+	}
 	m := cnPeriodRE.FindStringSubmatch(s)
 	if m == nil {
 		return s
@@ -560,8 +559,14 @@ func (rd *reader) add(n int, elText, ecol, code, name, ocol, pe, pcol, raw, vcol
 	}
 	var u *ou
 	if code != "" {
-		got, ok, err := units(rd.db).get(rd.ctx, rd.db, code)
-		if err != nil || !ok {
+		got := rd.x.find(code)
+		ok := got != nil
+		if !ok {
+			var err error
+			got, ok, err = rd.x.get(rd.ctx, rd.db, code)
+			ok = ok && err == nil
+		}
+		if !ok {
 			rd.fail(i18n.Errorf("未知的单位代码 %q", "unknown org unit code %q", code).At(n, ocol))
 			return
 		}
@@ -618,12 +623,6 @@ func (rd *reader) add(n int, elText, ecol, code, name, ocol, pe, pcol, raw, vcol
 	r := row{unit: u, num: num, text: text, comment: comment, src: int32(n)}
 	r.el = rd.b.element(e)
 	r.pe = rd.b.period(p)
-	k := dupKey{int32(e.ID), r.pe, u.id}
-	if prev, dup := rd.seen[k]; dup {
-		rd.fail(i18n.Errorf("与第 %d 行重复（%s，%s，%s）", "duplicates row %d (%s, %s, %s)", prev, e.Code, u.code, p.ID()).At(n, vcol))
-		return
-	}
-	rd.seen[k] = int32(n)
 	rd.b.rows = append(rd.b.rows, r)
 	if len(rd.im.Sample) < maxSample {
 		v := raw
@@ -634,7 +633,41 @@ func (rd *reader) add(n int, elText, ecol, code, name, ocol, pe, pcol, raw, vcol
 	}
 }
 
+// dupCol is the column a duplicate value of e was read from.
+func (rd *reader) dupCol(e *Element) string {
+	if rd.shape == Long {
+		return colName(rd.cols["value"])
+	}
+	for _, c := range rd.elCols {
+		if c.el.Code == e.Code {
+			return colName(c.idx)
+		}
+	}
+	return ""
+}
+
 func (rd *reader) end() error {
+	// Duplicates: sort by key and file row; every repeat is an error.
+	rows := rd.b.rows
+	sortRows(rows)
+	kept := rows[:0]
+	dups := false
+	for i := range rows {
+		r := rows[i]
+		if len(kept) > 0 && sameKey(&kept[len(kept)-1], &r) {
+			prev := kept[len(kept)-1]
+			e := rd.b.els[r.el]
+			rd.fail(i18n.Errorf("与第 %d 行重复（%s，%s，%s）", "duplicates row %d (%s, %s, %s)",
+				prev.src, e.Code, r.unit.code, rd.b.peIDs[r.pe]).At(int(r.src), rd.dupCol(e)))
+			dups = true
+			continue
+		}
+		kept = append(kept, r)
+	}
+	rd.b.rows = kept
+	if dups {
+		sort.SliceStable(rd.im.Errors, func(i, j int) bool { return rd.im.Errors[i].Row < rd.im.Errors[j].Row })
+	}
 	if rd.shape == "" {
 		rd.fail(i18n.Errorf("没有找到表头（长表需有 数据元、单位代码、报告期、数值 列；统计报表需有 单位代码或单位名称 列和数据元列）",
 			"no header row found (long files need element, org unit, period and value columns; report sheets need an org unit code or name column and element columns)"))

@@ -87,6 +87,14 @@ func (x *unitIndex) lookup(ctx context.Context, db *store.DB, codes ...string) (
 	return out, nil
 }
 
+// find returns the unit with code if the index holds it, without
+// touching the store.
+func (x *unitIndex) find(code string) *ou {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.byCode[code]
+}
+
 // get returns one unit by code.
 func (x *unitIndex) get(ctx context.Context, db *store.DB, code string) (*ou, bool, error) {
 	m, err := x.lookup(ctx, db, code)
@@ -177,4 +185,11 @@ func (x *unitIndex) aggUnits(u *ou) []int64 {
 	}
 	x.anc[u.id] = out
 	return out
+}
+
+// InternUnits gives every org unit its integer id in monitor_ou now
+// rather than on first use; bulk loaders that write monitor_value
+// directly call it first and read the ids from monitor_ou.
+func InternUnits(ctx context.Context, db *store.DB) error {
+	return units(db).sync(ctx, db)
 }

@@ -1,11 +1,13 @@
 package monitor
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,6 +88,12 @@ func ParseNumber(s string) (float64, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, false
+	}
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, false
+		}
+		return v, true
 	}
 	s = strings.Map(func(r rune) rune {
 		switch {
@@ -275,42 +283,17 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 	if len(b.rows) == 0 {
 		return res, nil
 	}
-	// Later rows win over earlier ones with the same key.
-	type key struct {
-		el, pe int32
-		ou     int64
-	}
-	last := make(map[key]int, len(b.rows))
-	dup := false
+	// Group rows by (element, period, unit); of rows with the same key
+	// the later input wins.
+	sortRows(b.rows)
+	kept := b.rows[:0]
 	for i, r := range b.rows {
-		k := key{r.el, r.pe, r.unit.id}
-		if _, ok := last[k]; ok {
-			dup = true
+		if i+1 < len(b.rows) && sameKey(&r, &b.rows[i+1]) {
+			continue
 		}
-		last[k] = i
+		kept = append(kept, r)
 	}
-	if dup {
-		kept := b.rows[:0]
-		for i, r := range b.rows {
-			if last[key{r.el, r.pe, r.unit.id}] == i {
-				kept = append(kept, r)
-			}
-		}
-		b.rows = kept
-	}
-	clear(last)
-	last = nil
-	// Group rows by (element, period).
-	sort.Slice(b.rows, func(i, j int) bool {
-		a, c := b.rows[i], b.rows[j]
-		if a.el != c.el {
-			return a.el < c.el
-		}
-		if a.pe != c.pe {
-			return a.pe < c.pe
-		}
-		return a.unit.id < c.unit.id
-	})
+	b.rows = kept
 	if db.Dialect == store.Postgres {
 		// Serialise writers per element so aggregates stay exact.
 		ids := make([]int64, len(b.els))
@@ -336,7 +319,7 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 		group := b.rows[start:end]
 		e := b.els[group[0].el]
 		peID := b.peIDs[group[0].pe]
-		existing, err := loadExisting(ctx, tx, e.ID, peID, group)
+		existing, err := loadExisting(ctx, db.Dialect, tx, e.ID, peID, group)
 		if err != nil {
 			return res, err
 		}
@@ -382,25 +365,43 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 	}
 	// Raw values: new ones in bulk, changed ones one by one.
 	if len(fresh) > 0 {
-		_, err := db.Copy(ctx, tx, "monitor_value", []string{"element_id", "pe", "ou_id", "value", "text_value", "comment", "updated_by", "updated_at"},
-			func(yield func([]any) error) error {
-				vals := make([]any, 8)
-				for _, idx := range fresh {
-					r := &b.rows[idx]
-					e := b.els[r.el]
-					vals[0], vals[1], vals[2] = e.ID, b.peIDs[r.pe], r.unit.id
-					if e.Numeric() {
-						vals[3], vals[4] = r.num, nil
-					} else {
-						vals[3], vals[4] = nil, r.text
-					}
-					vals[5], vals[6], vals[7] = r.comment, actor.UserID, now
-					if err := yield(vals); err != nil {
-						return err
+		// Numbers without comments, the bulk case, skip the columns
+		// their defaults fill.
+		short := true
+		for _, idx := range fresh {
+			r := &b.rows[idx]
+			if r.comment != "" || !b.els[r.el].Numeric() {
+				short = false
+				break
+			}
+		}
+		cols := []string{"element_id", "pe", "ou_id", "value", "updated_by", "updated_at", "text_value", "comment"}
+		if short {
+			cols = cols[:6]
+		}
+		_, err := db.Copy(ctx, tx, "monitor_value", cols, func(yield func([]any) error) error {
+			vals := make([]any, len(cols))
+			for _, idx := range fresh {
+				r := &b.rows[idx]
+				e := b.els[r.el]
+				vals[0], vals[1], vals[2], vals[4], vals[5] = e.ID, b.peIDs[r.pe], r.unit.id, actor.UserID, now
+				if e.Numeric() {
+					vals[3] = r.num
+				} else {
+					vals[3] = nil
+				}
+				if !short {
+					vals[6], vals[7] = nil, r.comment
+					if !e.Numeric() {
+						vals[6] = r.text
 					}
 				}
-				return nil
-			})
+				if err := yield(vals); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		if err != nil {
 			return res, fmt.Errorf("monitor: insert values: %w", err)
 		}
@@ -468,6 +469,24 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 	return res, nil
 }
 
+// sortRows orders rows by element, period, unit and input position.
+func sortRows(rows []row) {
+	slices.SortFunc(rows, func(a, c row) int {
+		if x := cmp.Compare(a.el, c.el); x != 0 {
+			return x
+		}
+		if x := cmp.Compare(a.pe, c.pe); x != 0 {
+			return x
+		}
+		if x := cmp.Compare(a.unit.id, c.unit.id); x != 0 {
+			return x
+		}
+		return cmp.Compare(a.src, c.src)
+	})
+}
+
+func sameKey(a, c *row) bool { return a.el == c.el && a.pe == c.pe && a.unit.id == c.unit.id }
+
 func elementCodes(b *batch) []string {
 	out := make([]string, len(b.els))
 	for i, e := range b.els {
@@ -514,7 +533,7 @@ func auditValue(e *Element, pe, unit string, o oldValue) Value {
 // loadExisting returns the stored values of element e in period pe for the
 // units of group: by key for small groups, the whole (element, period)
 // slice for large ones.
-func loadExisting(ctx context.Context, tx *sql.Tx, el int64, pe string, group []row) (map[int64]oldValue, error) {
+func loadExisting(ctx context.Context, d store.Dialect, tx *sql.Tx, el int64, pe string, group []row) (map[int64]oldValue, error) {
 	out := map[int64]oldValue{}
 	scan := func(rows *sql.Rows, err error) error {
 		if err != nil {
@@ -542,7 +561,7 @@ func loadExisting(ctx context.Context, tx *sql.Tx, el int64, pe string, group []
 			args = append(args, r.unit.id)
 			ph[i] = fmt.Sprintf("$%d", i+3)
 		}
-		if err := scan(tx.QueryContext(ctx, `SELECT ou_id, value, text_value, comment FROM monitor_value WHERE element_id = $1 AND pe = $2 AND ou_id IN (`+strings.Join(ph, ",")+`)`, args...)); err != nil {
+		if err := scan(tx.QueryContext(ctx, rebind(d, `SELECT ou_id, value, text_value, comment FROM monitor_value WHERE element_id = $1 AND pe = $2 AND ou_id IN (`+strings.Join(ph, ",")+`)`), args...)); err != nil {
 			return nil, err
 		}
 	}
