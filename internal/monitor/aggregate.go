@@ -37,7 +37,14 @@ type delta struct {
 	max     float64
 	lastPe  string
 	last    float64
-	recheck bool // a stored value changed or went away
+	recheck bool    // a stored value changed or went away
+	oldMin  float64 // smallest and largest replaced or deleted value
+	oldMax  float64
+	deleted bool // a value went away
+}
+
+func newDelta() *delta {
+	return &delta{min: math.Inf(1), max: math.Inf(-1), oldMin: math.Inf(1), oldMax: math.Inf(-1)}
 }
 
 // baseKey is (element id, batch period index, nearest aggregate unit).
@@ -105,13 +112,12 @@ func (d *deltas) add(r *row, old *float64) {
 	if c == nil || d.lastKey != k {
 		c = d.base[k]
 		if c == nil {
-			c = &delta{min: math.Inf(1), max: math.Inf(-1)}
+			c = newDelta()
 			d.base[k] = c
 		}
 		d.lastKey, d.lastBase = k, c
 	}
-	var one delta
-	one.min, one.max = math.Inf(1), math.Inf(-1)
+	one := newDelta()
 	if !r.del {
 		one.sum, one.last = r.num, r.num
 		one.min, one.max = r.num, r.num
@@ -123,12 +129,14 @@ func (d *deltas) add(r *row, old *float64) {
 		one.sum -= *old
 		one.last -= *old
 		one.recheck = true
+		one.oldMin, one.oldMax = *old, *old
 		if r.del {
 			one.cnt = -1
+			one.deleted = true
 		}
 	}
 	one.lastPe = pe
-	c.merge(&one)
+	c.merge(one)
 }
 
 func (c *delta) merge(o *delta) {
@@ -143,6 +151,19 @@ func (c *delta) merge(o *delta) {
 		c.last += o.last
 	}
 	c.recheck = c.recheck || o.recheck
+	c.oldMin = math.Min(c.oldMin, o.oldMin)
+	c.oldMax = math.Max(c.oldMax, o.oldMax)
+	c.deleted = c.deleted || o.deleted
+}
+
+// stale reports whether a cell whose stored state after the delta is
+// (mn, mx, cnt) may be inexact: a deleted value, or a replaced value that
+// was its minimum or maximum. Sums, counts and the latest period's sum
+// are exact under deltas; min and max are exact unless the value that
+// held them moved inward; the latest period may move back only when a
+// value is deleted.
+func (c *delta) stale(mn, mx float64, cnt int64) bool {
+	return c.deleted || cnt <= 0 || mn >= c.oldMin || mx <= c.oldMax
 }
 
 // expand spreads the per-unit sums into every cell they feed.
@@ -154,7 +175,7 @@ func (d *deltas) expand() {
 				ck := aggKey{k.el, p, int32(ouID)}
 				c := d.cells[ck]
 				if c == nil {
-					c = &delta{min: math.Inf(1), max: math.Inf(-1)}
+					c = newDelta()
 					d.cells[ck] = c
 				}
 				c.merge(b)
@@ -231,13 +252,28 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 	if db.Dialect == store.SQLite {
 		per = 300
 	}
-	full, err := tx.PrepareContext(ctx, upsertAggSQL(db.Dialect, per))
-	if err != nil {
-		return fmt.Errorf("monitor: prepare aggregates: %w", err)
+	anyRecheck := false
+	for _, c := range d.cells {
+		anyRecheck = anyRecheck || c.recheck
 	}
-	defer full.Close()
-	args := make([]any, 0, per*9)
+	// When stored values changed, the upsert returns each cell's new
+	// state so that only cells left inexact are recomputed.
+	returning := ""
+	if anyRecheck {
+		returning = " RETURNING element_id, pe, ou_id, min, max, cnt"
+	}
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, min(len(keys), per)*9)
 	var recheck []aggKey
+	byKey := func(el int64, pe string, ou int64) (aggKey, bool) {
+		i, ok := d.peIdx[pe]
+		return aggKey{int32(el), i, int32(ou)}, ok
+	}
 	for i, k := range keys {
 		c := d.cells[k]
 		mn, mx := c.min, c.max
@@ -245,21 +281,49 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 			mn, mx = bigNum, -bigNum
 		}
 		args = append(args, int64(k.el), d.pes[k.pe], int64(k.ou), c.sum, c.cnt, mn, mx, c.lastPe, c.last)
-		if c.recheck {
-			recheck = append(recheck, k)
+		if len(args) < per*9 && i < len(keys)-1 {
+			continue
 		}
-		if len(args) == per*9 || i == len(keys)-1 {
-			n := len(args) / 9
-			if n == per {
-				_, err = full.ExecContext(ctx, args...)
-			} else {
-				_, err = tx.ExecContext(ctx, upsertAggSQL(db.Dialect, n), args...)
+		n := len(args) / 9
+		var rows *sql.Rows
+		var err error
+		switch {
+		case n == per && returning == "":
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, upsertAggSQL(db.Dialect, per)); err != nil {
+					return fmt.Errorf("monitor: prepare aggregates: %w", err)
+				}
 			}
-			if err != nil {
+			_, err = full.ExecContext(ctx, args...)
+		case returning == "":
+			_, err = tx.ExecContext(ctx, upsertAggSQL(db.Dialect, n), args...)
+		default:
+			rows, err = tx.QueryContext(ctx, upsertAggSQL(db.Dialect, n)+returning, args...)
+		}
+		if err != nil {
+			return fmt.Errorf("monitor: upsert aggregates: %w", err)
+		}
+		if rows != nil {
+			for rows.Next() {
+				var el, ou, cnt int64
+				var pe string
+				var mn, mx float64
+				if err := rows.Scan(&el, &pe, &ou, &mn, &mx, &cnt); err != nil {
+					rows.Close()
+					return err
+				}
+				if k, ok := byKey(el, pe, ou); ok {
+					if c := d.cells[k]; c != nil && c.recheck && c.stale(mn, mx, cnt) {
+						recheck = append(recheck, k)
+					}
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
 				return fmt.Errorf("monitor: upsert aggregates: %w", err)
 			}
-			args = args[:0]
 		}
+		args = args[:0]
 	}
 	if len(recheck) == 0 {
 		return nil
@@ -427,6 +491,40 @@ func cellFromChildren(ctx context.Context, db *store.DB, q querier, e *Element, 
 			aggKids = append(aggKids, k)
 		}
 	}
+	pes := subPeriods(p, e.PType())
+	if len(aggKids) <= 500 && len(rawUnits) <= 400 {
+		// One round trip: the children's cells and the raw values together.
+		args := []any{e.ID, p.ID()}
+		stmt := ""
+		if len(aggKids) > 0 {
+			args = append(args, aggKids...)
+			stmt = "SELECT sum, cnt, min, max, last_pe, last FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id IN (" + placeholders(3, len(aggKids)) + ") UNION ALL "
+		}
+		n := len(args)
+		args = append(args, e.ID)
+		args = append(args, pes...)
+		args = append(args, rawUnits...)
+		stmt += fmt.Sprintf("SELECT value, 1, value, value, pe, value FROM monitor_value WHERE element_id = $%d AND pe IN (", n+1) + placeholders(n+2, len(pes)) +
+			") AND ou_id IN (" + placeholders(n+2+len(pes), len(rawUnits)) + ") AND value IS NOT NULL"
+		if len(aggKids) == 0 {
+			args = args[2:]
+			stmt = "SELECT value, 1, value, value, pe, value FROM monitor_value WHERE element_id = $1 AND pe IN (" + placeholders(2, len(pes)) +
+				") AND ou_id IN (" + placeholders(2+len(pes), len(rawUnits)) + ") AND value IS NOT NULL"
+		}
+		rows, err := q.QueryContext(ctx, rebind(db.Dialect, stmt), args...)
+		if err != nil {
+			return c, fmt.Errorf("monitor: read children: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var o Cell
+			if err := rows.Scan(&o.Sum, &o.Count, &o.Min, &o.Max, &o.LastPeriod, &o.Last); err != nil {
+				return c, err
+			}
+			c.merge(o)
+		}
+		return c, rows.Err()
+	}
 	for start := 0; start < len(aggKids); start += 500 {
 		chunk := aggKids[start:min(len(aggKids), start+500)]
 		args := append([]any{e.ID, p.ID()}, chunk...)
@@ -447,7 +545,6 @@ func cellFromChildren(ctx context.Context, db *store.DB, q querier, e *Element, 
 			return c, err
 		}
 	}
-	pes := subPeriods(p, e.PType())
 	for start := 0; start < len(rawUnits); start += 400 {
 		chunk := rawUnits[start:min(len(rawUnits), start+400)]
 		args := append([]any{e.ID}, pes...)

@@ -379,7 +379,11 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 		if short {
 			cols = cols[:6]
 		}
-		_, err := db.Copy(ctx, tx, "monitor_value", cols, func(yield func([]any) error) error {
+		insert := db.Copy
+		if len(fresh) < 64 {
+			insert = smallInsert
+		}
+		_, err := insert(ctx, tx, "monitor_value", cols, func(yield func([]any) error) error {
 			vals := make([]any, len(cols))
 			for _, idx := range fresh {
 				r := &b.rows[idx]
@@ -467,6 +471,27 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 		}
 	}
 	return res, nil
+}
+
+// smallInsert is store.Copy's contract for a handful of rows: one plain
+// multi-row INSERT, cheaper than starting a COPY.
+func smallInsert(ctx context.Context, tx *sql.Tx, table string, cols []string, rows func(yield func([]any) error) error) (int64, error) {
+	var args []any
+	var vals []string
+	err := rows(func(row []any) error {
+		ph := make([]string, len(row))
+		for i := range row {
+			args = append(args, row[i])
+			ph[i] = fmt.Sprintf("$%d", len(args))
+		}
+		vals = append(vals, "("+strings.Join(ph, ",")+")")
+		return nil
+	})
+	if err != nil || len(vals) == 0 {
+		return 0, err
+	}
+	_, err = tx.ExecContext(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES "+strings.Join(vals, ","), args...)
+	return int64(len(vals)), err
 }
 
 // sortRows orders rows by element, period, unit and input position.
