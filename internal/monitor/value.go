@@ -592,3 +592,10 @@ func loadExisting(ctx context.Context, d store.Dialect, tx *sql.Tx, el int64, pe
 	}
 	return out, nil
 }
+
+// CheckValues validates vals as SaveValues would, without writing: the
+// dry run of a data value set.
+func CheckValues(ctx context.Context, db *store.DB, vals []Value) ([]*i18n.Error, error) {
+	_, errs, err := prepare(ctx, db, vals)
+	return errs, err
+}
