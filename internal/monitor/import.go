@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -229,8 +230,46 @@ func (rd *reader) readCSV(br *bufio.Reader) error {
 // maxXLSX bounds the size of an uploaded workbook (compressed).
 const maxXLSX = 200 << 20
 
+// Limits on what a workbook may unpack to. excelize allocates each part's
+// declared size up front, so the declared sizes are checked first: a part
+// claiming far more than its compressed bytes could hold is refused.
+const (
+	maxUnzipped    = 1 << 30
+	maxPart        = 256 << 20
+	maxRatio       = 200
+	sheetInMemory  = 32 << 20 // larger sheets are unpacked to a temporary file
+	ratioAllowance = 1 << 20
+)
+
+func checkZip(b []byte) *i18n.Error {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return i18n.Errorf("不是有效的 XLSX 文件：%v", "not a valid XLSX file: %v", err)
+	}
+	var total uint64
+	for _, f := range zr.File {
+		total += f.UncompressedSize64
+		if f.UncompressedSize64 > maxPart || total > maxUnzipped || f.UncompressedSize64 > f.CompressedSize64*maxRatio+ratioAllowance {
+			return i18n.Errorf("XLSX 文件内容过大或已损坏（%s）", "the XLSX file unpacks too large or is damaged (%s)", f.Name)
+		}
+	}
+	return nil
+}
+
 func (rd *reader) readXLSX(r io.Reader) error {
-	f, err := excelize.OpenReader(io.LimitReader(r, maxXLSX), excelize.Options{UnzipSizeLimit: 2 << 30, UnzipXMLSizeLimit: 256 << 20})
+	b, err := io.ReadAll(io.LimitReader(r, maxXLSX+1))
+	if err != nil {
+		return fmt.Errorf("monitor: read xlsx: %w", err)
+	}
+	if len(b) > maxXLSX {
+		rd.fail(i18n.Errorf("文件过大（最大 %d MB）", "the file is too large (at most %d MB)", maxXLSX>>20))
+		return nil
+	}
+	if e := checkZip(b); e != nil {
+		rd.fail(e)
+		return nil
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(b), excelize.Options{UnzipSizeLimit: maxUnzipped, UnzipXMLSizeLimit: sheetInMemory})
 	if err != nil {
 		rd.fail(i18n.Errorf("无法读取 XLSX 文件：%v", "cannot read the XLSX file: %v", err))
 		return nil
