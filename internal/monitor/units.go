@@ -121,7 +121,8 @@ func (x *unitIndex) sync(ctx context.Context, db *store.DB) error {
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO monitor_ou (code, parent_code, level, path)
 			SELECT o.code, COALESCE(o.parent_code, ''), o.level, o.path FROM orgunit o
-			WHERE NOT EXISTS (SELECT 1 FROM monitor_ou m WHERE m.code = o.code) ORDER BY o.path`)
+			WHERE NOT EXISTS (SELECT 1 FROM monitor_ou m WHERE m.code = o.code) ORDER BY o.path
+			ON CONFLICT (code) DO NOTHING`)
 		return err
 	})
 	if err != nil {
