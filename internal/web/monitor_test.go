@@ -145,6 +145,14 @@ func TestMonitorRoutesByRole(t *testing.T) {
 		{"export values out of scope", "reporter", "GET", "/monitor/export/download?kind=values&dx=ECOMMERCE_VOLUME&ou=4102", "", nil, 403, ""},
 		{"export analytics", "leader", "GET", "/monitor/export/download?kind=analytics&dx=ECOMMERCE_VOLUME&pe=2015&ou=41&format=csv", "", nil, 200, "ECOMMERCE_VOLUME,电子商务交易额,2015"},
 		{"import page for a reader", "leader", "GET", "/monitor/import", "", nil, 403, ""},
+		{"import page for a reporter", "reporter", "GET", "/monitor/import", "", nil, 200, `enctype="multipart/form-data"`},
+		{"indicator list", "leader", "GET", "/monitor/indicators", "", nil, 200, "CNC_RATE"},
+		{"indicator form", "office", "GET", "/monitor/indicators/CNC_RATE", "", nil, 200, "hx-post=\"/monitor/formula/check\""},
+		{"new indicator form", "office", "GET", "/monitor/indicators/new", "", nil, 200, "formula"},
+		{"unknown indicator", "office", "GET", "/monitor/indicators/NOPE", "", nil, 404, ""},
+		{"export page", "leader", "GET", "/monitor/export", "", nil, 200, "/monitor/export/download"},
+		{"monitor home anonymously", "", "GET", "/monitor", "", nil, 303, ""},
+		{"catalogue API", "leader", "GET", "/api/v1/indicators", "", nil, 200, "IPV6_ACTIVE_USER_RATE"},
 		{"openapi lists analytics", "", "GET", "/api/v1/openapi.json", "", nil, 200, "/api/v1/analytics"},
 	}
 	for _, c := range cases {
