@@ -411,17 +411,28 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 		}
 	}
 	if len(changed) > 0 {
-		upd, err := tx.PrepareContext(ctx, `UPDATE monitor_value SET value = $4, text_value = $5, comment = $6, updated_by = $7, updated_at = $8
-			WHERE element_id = $1 AND pe = $2 AND ou_id = $3`)
-		if err != nil {
-			return res, err
+		// Statements are prepared for many rows; a few go straight
+		// through (the driver keeps its own statement cache).
+		const updSQL = `UPDATE monitor_value SET value = $4, text_value = $5, comment = $6, updated_by = $7, updated_at = $8
+			WHERE element_id = $1 AND pe = $2 AND ou_id = $3`
+		const delSQL = `DELETE FROM monitor_value WHERE element_id = $1 AND pe = $2 AND ou_id = $3`
+		type execer interface {
+			ExecContext(ctx context.Context, args ...any) (sql.Result, error)
 		}
-		defer upd.Close()
-		del, err := tx.PrepareContext(ctx, `DELETE FROM monitor_value WHERE element_id = $1 AND pe = $2 AND ou_id = $3`)
-		if err != nil {
-			return res, err
+		var upd, del execer = direct{tx, updSQL}, direct{tx, delSQL}
+		if len(changed) > 20 {
+			u, err := tx.PrepareContext(ctx, updSQL)
+			if err != nil {
+				return res, err
+			}
+			defer u.Close()
+			d, err := tx.PrepareContext(ctx, delSQL)
+			if err != nil {
+				return res, err
+			}
+			defer d.Close()
+			upd, del = u, d
 		}
-		defer del.Close()
 		for _, idx := range changed {
 			r := &b.rows[idx]
 			e := b.els[r.el]
@@ -471,6 +482,16 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 		}
 	}
 	return res, nil
+}
+
+// direct runs one statement on tx, shaped like a prepared *sql.Stmt.
+type direct struct {
+	tx  *sql.Tx
+	sql string
+}
+
+func (d direct) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return d.tx.ExecContext(ctx, d.sql, args...)
 }
 
 // smallInsert is store.Copy's contract for a handful of rows: one plain
