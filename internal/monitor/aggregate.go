@@ -377,24 +377,66 @@ func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *sql.Tx, keys [
 	for _, e := range d.b.els {
 		elByID[e.ID] = e
 	}
+	// Compute every cell first, deepest units first, each from its
+	// children as they now are (recomputed children from memory), then
+	// store them in one statement.
+	done := make(map[aggKey]Cell, len(keys))
 	for _, k := range keys {
 		e := elByID[int64(k.el)]
 		p, _ := period.Parse(d.pes[k.pe])
-		c, err := cellFromChildren(ctx, db, tx, e, p, x.byIDs(int64(k.ou)))
+		c, err := cellFromChildren(ctx, db, tx, e, p, x.byIDs(int64(k.ou)), func(child int64) (Cell, bool) {
+			c, ok := done[aggKey{k.el, k.pe, int32(child)}]
+			return c, ok
+		})
 		if err != nil {
 			return err
 		}
-		if c.Count == 0 {
-			_, err = tx.ExecContext(ctx, "DELETE FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id = $3", e.ID, d.pes[k.pe], k.ou)
-		} else {
-			_, err = tx.ExecContext(ctx, "UPDATE monitor_agg SET sum = $4, cnt = $5, min = $6, max = $7, last_pe = $8, last = $9 WHERE element_id = $1 AND pe = $2 AND ou_id = $3",
-				e.ID, d.pes[k.pe], k.ou, c.Sum, c.Count, c.Min, c.Max, c.LastPeriod, c.Last)
+		done[k] = c
+	}
+	var args []any
+	flushSet := func() error {
+		if len(args) == 0 {
+			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("monitor: recompute aggregate: %w", err)
+		_, err := tx.ExecContext(ctx, setAggSQL(db.Dialect, len(args)/9), args...)
+		args = args[:0]
+		return err
+	}
+	for _, k := range keys {
+		c := done[k]
+		if c.Count == 0 {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id = $3", int64(k.el), d.pes[k.pe], int64(k.ou)); err != nil {
+				return fmt.Errorf("monitor: recompute aggregate: %w", err)
+			}
+			continue
+		}
+		args = append(args, int64(k.el), d.pes[k.pe], int64(k.ou), c.Sum, c.Count, c.Min, c.Max, c.LastPeriod, c.Last)
+		if len(args) >= 300*9 {
+			if err := flushSet(); err != nil {
+				return fmt.Errorf("monitor: recompute aggregate: %w", err)
+			}
 		}
 	}
+	if err := flushSet(); err != nil {
+		return fmt.Errorf("monitor: recompute aggregate: %w", err)
+	}
 	return nil
+}
+
+// setAggSQL stores n cells as they are (not as deltas).
+func setAggSQL(d store.Dialect, n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO monitor_agg (element_id, pe, ou_id, sum, cnt, min, max, last_pe, last) VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		o := i * 9
+		fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", o+1, o+2, o+3, o+4, o+5, o+6, o+7, o+8, o+9)
+	}
+	b.WriteString(` ON CONFLICT (element_id, pe, ou_id) DO UPDATE SET sum = excluded.sum, cnt = excluded.cnt,
+		min = excluded.min, max = excluded.max, last_pe = excluded.last_pe, last = excluded.last`)
+	return rebind(d, b.String())
 }
 
 // Cell is one aggregate: what the values of an element within a period
@@ -478,8 +520,18 @@ func placeholders(from, n int) string {
 // cellFromChildren computes the cell (e, p, u) from the cells of u's
 // non-village children at p and the raw values of u and its village
 // children within p.
-func cellFromChildren(ctx context.Context, db *store.DB, q querier, e *Element, p period.Period, u *ou) (Cell, error) {
+func cellFromChildren(ctx context.Context, db *store.DB, q querier, e *Element, p period.Period, u *ou, override func(ou int64) (Cell, bool)) (Cell, error) {
 	var c Cell
+	// add merges a row; child cells recomputed earlier in this write
+	// (not yet stored) replace what the store holds for them.
+	add := func(ouID int64, o Cell) {
+		if ouID > 0 && override != nil {
+			if oc, ok := override(ouID); ok {
+				o = oc
+			}
+		}
+		c.merge(o)
+	}
 	x := units(db)
 	kids := x.children(u.id)
 	var aggKids, rawUnits []any
@@ -498,17 +550,17 @@ func cellFromChildren(ctx context.Context, db *store.DB, q querier, e *Element, 
 		stmt := ""
 		if len(aggKids) > 0 {
 			args = append(args, aggKids...)
-			stmt = "SELECT sum, cnt, min, max, last_pe, last FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id IN (" + placeholders(3, len(aggKids)) + ") UNION ALL "
+			stmt = "SELECT ou_id, sum, cnt, min, max, last_pe, last FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id IN (" + placeholders(3, len(aggKids)) + ") UNION ALL "
 		}
 		n := len(args)
 		args = append(args, e.ID)
 		args = append(args, pes...)
 		args = append(args, rawUnits...)
-		stmt += fmt.Sprintf("SELECT value, 1, value, value, pe, value FROM monitor_value WHERE element_id = $%d AND pe IN (", n+1) + placeholders(n+2, len(pes)) +
+		stmt += fmt.Sprintf("SELECT 0, value, 1, value, value, pe, value FROM monitor_value WHERE element_id = $%d AND pe IN (", n+1) + placeholders(n+2, len(pes)) +
 			") AND ou_id IN (" + placeholders(n+2+len(pes), len(rawUnits)) + ") AND value IS NOT NULL"
 		if len(aggKids) == 0 {
 			args = args[2:]
-			stmt = "SELECT value, 1, value, value, pe, value FROM monitor_value WHERE element_id = $1 AND pe IN (" + placeholders(2, len(pes)) +
+			stmt = "SELECT 0, value, 1, value, value, pe, value FROM monitor_value WHERE element_id = $1 AND pe IN (" + placeholders(2, len(pes)) +
 				") AND ou_id IN (" + placeholders(2+len(pes), len(rawUnits)) + ") AND value IS NOT NULL"
 		}
 		rows, err := q.QueryContext(ctx, rebind(db.Dialect, stmt), args...)
@@ -518,27 +570,29 @@ func cellFromChildren(ctx context.Context, db *store.DB, q querier, e *Element, 
 		defer rows.Close()
 		for rows.Next() {
 			var o Cell
-			if err := rows.Scan(&o.Sum, &o.Count, &o.Min, &o.Max, &o.LastPeriod, &o.Last); err != nil {
+			var id int64
+			if err := rows.Scan(&id, &o.Sum, &o.Count, &o.Min, &o.Max, &o.LastPeriod, &o.Last); err != nil {
 				return c, err
 			}
-			c.merge(o)
+			add(id, o)
 		}
 		return c, rows.Err()
 	}
 	for start := 0; start < len(aggKids); start += 500 {
 		chunk := aggKids[start:min(len(aggKids), start+500)]
 		args := append([]any{e.ID, p.ID()}, chunk...)
-		rows, err := q.QueryContext(ctx, rebind(db.Dialect, "SELECT sum, cnt, min, max, last_pe, last FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id IN ("+placeholders(3, len(chunk))+")"), args...)
+		rows, err := q.QueryContext(ctx, rebind(db.Dialect, "SELECT ou_id, sum, cnt, min, max, last_pe, last FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id IN ("+placeholders(3, len(chunk))+")"), args...)
 		if err != nil {
 			return c, fmt.Errorf("monitor: read child aggregates: %w", err)
 		}
 		for rows.Next() {
 			var o Cell
-			if err := rows.Scan(&o.Sum, &o.Count, &o.Min, &o.Max, &o.LastPeriod, &o.Last); err != nil {
+			var id int64
+			if err := rows.Scan(&id, &o.Sum, &o.Count, &o.Min, &o.Max, &o.LastPeriod, &o.Last); err != nil {
 				rows.Close()
 				return c, err
 			}
-			c.merge(o)
+			add(id, o)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
