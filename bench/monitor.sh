@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Monitoring benchmarks, each against a plain baseline measured in the same run:
 #   1. import of 1,047,560 values (52,378 villages × 20 elements, one month) from CSV
-#      through `zhihui import`, on SQLite and PostgreSQL, with peak RSS; baseline:
-#      parsing the same file and bulk-inserting its rows with store.Copy, no rollups;
+#      through `zhihui import` (start, read, validate, write values + aggregates +
+#      audit, commit), on SQLite and PostgreSQL, with peak RSS; baseline: parsing the
+#      same file and bulk-inserting its rows with store.Copy, no rollups. Each is run
+#      RUNS times on a fresh store; the best and the median are printed.
 #   2. analytics for one element × 12 months × all 181 counties over a large store
 #      (BIG_MONTHS × 52,378 villages × 4 elements, loaded with store.Copy and
-#      aggregated in bulk); baseline: a plain GROUP BY over the raw values;
+#      aggregated in bulk by monitor.Rebuild); baseline: a plain GROUP BY over the
+#      raw values of the same element and months.
 #   3. writing one value (Go benchmark BenchmarkSaveOneValue).
 # Env: ZHIHUI_BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432/test; "off" skips),
-#      BIG_MONTHS (default 48 → 10.06 M values), BIG_ENGINES (default "sqlite postgres").
+#      RUNS (default 3), BIG_MONTHS (default 48: 10.06 M values; 478: 100.1 M),
+#      BIG_ENGINES (default "sqlite postgres"; "" skips part 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG=${ZHIHUI_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}
+RUNS=${RUNS:-3}
 BIG_MONTHS=${BIG_MONTHS:-48}
-BIG_ENGINES=${BIG_ENGINES:-sqlite postgres}
+BIG_ENGINES=${BIG_ENGINES-sqlite postgres}
+export PGOPTIONS='--client-min-messages=warning'
 W=$(mktemp -d)
 SCHEMAS=()
 cleanup() {
@@ -26,48 +32,62 @@ go build -o "$W/zhihui" ./cmd/zhihui
 go build -o "$W/mbench" ./bench/monitor
 "$W/mbench" gen -out "$W/village.csv"
 
-pgdsn() { # new schema on the PostgreSQL server, printed as a DSN
-	local s="zhihui_bench_$$_$1"
-	psql "$PG" -qc "DROP SCHEMA IF EXISTS $s CASCADE; CREATE SCHEMA $s" >/dev/null
-	SCHEMAS+=("$s")
-	case "$PG" in *\?*) echo "$PG&search_path=$s" ;; *) echo "$PG?search_path=$s" ;; esac
+n=0
+fresh() { # engine → store flags of a new, empty store
+	n=$((n + 1))
+	if [ "$1" = sqlite ]; then
+		echo "--data $W/s$n"
+	else
+		local s="zhihui_bench_$$_$n"
+		psql "$PG" -qc "DROP SCHEMA IF EXISTS $s CASCADE; CREATE SCHEMA $s" >/dev/null
+		SCHEMAS+=("$s")
+		case "$PG" in *\?*) echo "--db $PG&search_path=$s" ;; *) echo "--db $PG?search_path=$s" ;; esac
+	fi
 }
-
-import_bench() { # engine, store flags…
-	local engine=$1; shift
-	"$W/mbench" elements "$@" 2>/dev/null
-	local out
-	out=$( { /usr/bin/time -f "TIME %e %M" "$W/zhihui" import "$W/village.csv" "$@" --log-level warn; } 2>&1 )
-	echo "$out" | grep -v '^TIME' | sed 's/^/    /'
-	local secs rss
-	secs=$(echo "$out" | awk '/^TIME/ {print $2}')
-	rss=$(echo "$out" | awk '/^TIME/ {print $3}')
-	echo "$engine: import ${secs}s (whole command: start, read, validate, write values + aggregates + audit), peak RSS $((rss / 1024)) MB"
-	IMPORT_SECS=$secs
+drop() { # store flags → remove the store
+	case "$1" in --data*) rm -rf "${1#--data }" ;; --db*) psql "$PG" -qc "DROP SCHEMA IF EXISTS ${1##*search_path=} CASCADE" >/dev/null ;; esac
 }
+stats() { sort -g | awk '{a[NR]=$1} END {printf "best %.2fs, median %.2fs", a[1], a[int((NR+1)/2)]}'; }
 
-baseline_bench() { # store flags…
-	"$W/mbench" elements "$@" 2>/dev/null
-	"$W/mbench" baseline -file "$W/village.csv" "$@" | awk -F'[= ]' '/baseline_seconds/ {print $2}'
-}
-
-echo "== import 1,047,560 values"
-import_bench sqlite --data "$W/s-import"
-b=$(baseline_bench --data "$W/s-base")
-echo "sqlite: bare store.Copy of the same rows ${b}s; import/baseline = $(awk -v a="$IMPORT_SECS" -v b="$b" 'BEGIN {printf "%.1f", a/b}')"
-if [ "$PG" != off ]; then
-	import_bench postgres --db "$(pgdsn imp)"
-	b=$(baseline_bench --db "$(pgdsn base)")
-	echo "postgres: bare COPY of the same rows ${b}s; import/baseline = $(awk -v a="$IMPORT_SECS" -v b="$b" 'BEGIN {printf "%.1f", a/b}')"
-fi
-
-echo "== analytics over $((BIG_MONTHS * 52378 * 4)) values: 1 element × 12 months × 181 counties"
-for engine in $BIG_ENGINES; do
-	if [ "$engine" = sqlite ]; then flags=(--data "$W/s-big"); else [ "$PG" = off ] && continue; flags=(--db "$(pgdsn big)"); fi
-	echo "$engine:"
-	"$W/mbench" big -months "$BIG_MONTHS" "${flags[@]}" | sed 's/^/    /'
-	rm -rf "$W/s-big"
+engines="sqlite"
+[ "$PG" != off ] && engines="sqlite postgres"
+echo "== import 1,047,560 values (best and median of $RUNS runs, each on a fresh store)"
+for engine in $engines; do
+	: >"$W/imp" ; : >"$W/base" ; : >"$W/rss"
+	for run in $(seq "$RUNS"); do
+		flags=$(fresh "$engine")
+		# shellcheck disable=SC2086
+		"$W/mbench" elements $flags
+		# shellcheck disable=SC2086
+		out=$( { /usr/bin/time -f "TIME %e %M" "$W/zhihui" import "$W/village.csv" $flags --log-level warn; } 2>&1 )
+		[ "$run" = 1 ] && echo "$out" | grep -v '^TIME' | sed 's/^/    /'
+		echo "$out" | awk '/^TIME/ {print $2}' >>"$W/imp"
+		echo "$out" | awk '/^TIME/ {print $3}' >>"$W/rss"
+		drop "$flags"
+		flags=$(fresh "$engine")
+		# shellcheck disable=SC2086
+		"$W/mbench" elements $flags
+		# shellcheck disable=SC2086
+		"$W/mbench" baseline -file "$W/village.csv" $flags | awk -F'[= ]' '/baseline_seconds/ {print $2}' >>"$W/base"
+		drop "$flags"
+	done
+	bi=$(sort -g "$W/imp" | head -1); bb=$(sort -g "$W/base" | head -1)
+	echo "$engine: zhihui import: $(stats <"$W/imp"); peak RSS $(( $(sort -g "$W/rss" | tail -1) / 1024 )) MB"
+	echo "$engine: bare store.Copy of the same rows: $(stats <"$W/base")"
+	echo "$engine: import/baseline (best vs best) = $(awk -v a="$bi" -v b="$bb" 'BEGIN {printf "%.1f", a/b}')"
 done
 
+if [ -n "$BIG_ENGINES" ]; then
+	echo "== analytics over $((BIG_MONTHS * 52378 * 4)) values: 1 element × 12 months × 181 counties"
+	for engine in $BIG_ENGINES; do
+		[ "$engine" = postgres ] && [ "$PG" = off ] && continue
+		flags=$(fresh "$engine")
+		echo "$engine:"
+		# shellcheck disable=SC2086
+		"$W/mbench" big -months "$BIG_MONTHS" $flags | sed 's/^/    /'
+		drop "$flags"
+	done
+fi
+
 echo "== one value written (16 aggregate cells + audit, one transaction)"
-go test ./internal/monitor -run '^$' -bench BenchmarkSaveOneValue -benchtime 500x | grep '^Benchmark'
+go test ./internal/monitor -run '^$' -bench BenchmarkSaveOneValue -benchtime 500x -count 3 | grep '^Benchmark'

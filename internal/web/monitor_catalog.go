@@ -10,6 +10,7 @@ import (
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
+	"zhihui/internal/orgunit"
 )
 
 // Who may edit the monitoring catalogue.
@@ -17,6 +18,21 @@ var monitorEditors = []auth.Role{auth.Office, auth.Admin}
 
 // Who may write data values.
 var monitorReporters = []auth.Role{auth.Reporter, auth.Office, auth.Admin}
+
+// canEditCatalog reports whether the caller may change the catalogue,
+// which serves the whole province: office or admin at the province.
+func canEditCatalog(r *http.Request) bool {
+	return principal(r).Covers("/"+orgunit.Root+"/", monitorEditors...)
+}
+
+// editorOnly answers 403 unless the caller may edit the catalogue.
+func (s *Server) editorOnly(w http.ResponseWriter, r *http.Request) bool {
+	if canEditCatalog(r) {
+		return true
+	}
+	s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
+	return false
+}
 
 type elementsView struct {
 	Elements []monitor.Element
@@ -29,7 +45,7 @@ func (s *Server) monitorElements(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	pg := s.page(r, "monitor", elementsView{Elements: els, CanEdit: principal(r).Has(monitorEditors...)})
+	pg := s.page(r, "monitor", elementsView{Elements: els, CanEdit: canEditCatalog(r)})
 	pg.Title = i18n.T(pg.Lang, "monitor.elements")
 	s.render(w, r, "monitor/elements", http.StatusOK, pg)
 }
@@ -73,10 +89,16 @@ func fmtBound(p *float64) string {
 }
 
 func (s *Server) monitorElementNew(w http.ResponseWriter, r *http.Request) {
+	if !s.editorOnly(w, r) {
+		return
+	}
 	s.renderElementForm(w, r, http.StatusOK, elementForm{New: true, E: monitor.Element{ValueType: monitor.Number, Aggregation: monitor.Sum, PeriodType: "yearly"}}, nil)
 }
 
 func (s *Server) monitorElementEdit(w http.ResponseWriter, r *http.Request) {
+	if !s.editorOnly(w, r) {
+		return
+	}
 	e, err := monitor.GetElement(r.Context(), s.db, r.PathValue("code"))
 	if errors.Is(err, monitor.ErrNotFound) {
 		s.notFound(w, r)
@@ -104,6 +126,9 @@ func parseBound(field, v string) (*float64, *i18n.Error) {
 // monitorElementSave creates (POST /monitor/elements) or updates (POST
 // /monitor/elements/{code}) a data element.
 func (s *Server) monitorElementSave(w http.ResponseWriter, r *http.Request) {
+	if !s.editorOnly(w, r) {
+		return
+	}
 	f := elementForm{New: r.PathValue("code") == ""}
 	f.E = monitor.Element{
 		Code: strings.TrimSpace(r.PostFormValue("code")), Name: strings.TrimSpace(r.PostFormValue("name")),
@@ -160,7 +185,7 @@ func (s *Server) monitorIndicators(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	pg := s.page(r, "monitor", indicatorsView{Indicators: inds, CanEdit: principal(r).Has(monitorEditors...)})
+	pg := s.page(r, "monitor", indicatorsView{Indicators: inds, CanEdit: canEditCatalog(r)})
 	pg.Title = i18n.T(pg.Lang, "monitor.indicators")
 	s.render(w, r, "monitor/indicators", http.StatusOK, pg)
 }
@@ -199,10 +224,16 @@ func (s *Server) renderIndicatorForm(w http.ResponseWriter, r *http.Request, sta
 }
 
 func (s *Server) monitorIndicatorNew(w http.ResponseWriter, r *http.Request) {
+	if !s.editorOnly(w, r) {
+		return
+	}
 	s.renderIndicatorForm(w, r, http.StatusOK, indicatorForm{New: true, I: monitor.Indicator{Direction: monitor.Higher, Decimals: 1}}, nil)
 }
 
 func (s *Server) monitorIndicatorEdit(w http.ResponseWriter, r *http.Request) {
+	if !s.editorOnly(w, r) {
+		return
+	}
 	i, err := monitor.GetIndicator(r.Context(), s.db, r.PathValue("code"))
 	if errors.Is(err, monitor.ErrNotFound) {
 		s.notFound(w, r)
@@ -216,6 +247,9 @@ func (s *Server) monitorIndicatorEdit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) monitorIndicatorSave(w http.ResponseWriter, r *http.Request) {
+	if !s.editorOnly(w, r) {
+		return
+	}
 	f := indicatorForm{New: r.PathValue("code") == ""}
 	dec, _ := strconv.Atoi(r.PostFormValue("decimals"))
 	f.I = monitor.Indicator{
@@ -250,6 +284,9 @@ func (s *Server) monitorIndicatorSave(w http.ResponseWriter, r *http.Request) {
 // monitorFormulaCheck answers the indicator form's inline check (htmx):
 // the formula's problems, or that it is fine.
 func (s *Server) monitorFormulaCheck(w http.ResponseWriter, r *http.Request) {
+	if !s.editorOnly(w, r) {
+		return
+	}
 	errs := monitor.CheckFormula(r.Context(), s.db, r.PostFormValue("formula"))
 	l := lang(r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -38,7 +38,7 @@ func (s *Server) monitorHome(w http.ResponseWriter, r *http.Request) {
 	v := monitorHomeView{
 		DX: qv.Get("dx"), PE: qv.Get("pe"), OU: qv.Get("ou"),
 		Relative:  monitor.RelativePeriods(),
-		CanImport: principal(r).Has(monitorReporters...), CanEdit: principal(r).Has(monitorEditors...),
+		CanImport: principal(r).Has(monitorReporters...), CanEdit: canEditCatalog(r),
 	}
 	if v.PE == "" {
 		v.PE = "THIS_YEAR;LAST_YEAR"

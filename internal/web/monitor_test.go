@@ -49,7 +49,7 @@ func newMonitorEnv(t *testing.T) *monitorEnv {
 	for name, g := range map[string]struct {
 		role auth.Role
 		org  string
-	}{"reporter": {auth.Reporter, "410102"}, "office": {auth.Office, "41"}, "leader": {auth.Leader, "41"}, "approver": {auth.Approver, "4101"}} {
+	}{"reporter": {auth.Reporter, "410102"}, "office": {auth.Office, "41"}, "leader": {auth.Leader, "41"}, "approver": {auth.Approver, "4101"}, "cityoffice": {auth.Office, "4101"}} {
 		u, err := auth.CreateUser(ctx, db, audit.System, auth.NewUser{Name: name, DisplayName: name, Password: "a-long-password-1"})
 		if err != nil {
 			t.Fatal(err)
@@ -132,6 +132,8 @@ func TestMonitorRoutesByRole(t *testing.T) {
 		{"monitor home", "reporter", "GET", "/monitor?dx=ECOMMERCE_VOLUME&pe=2015&ou=410102", "", nil, 200, "中原区"},
 		{"element list", "approver", "GET", "/monitor/elements", "", nil, 200, "BB_URBAN_CAP"},
 		{"element form for a reporter", "reporter", "GET", "/monitor/elements/new", "", nil, 403, ""},
+		{"element form for a city office", "cityoffice", "GET", "/monitor/elements/BB_URBAN_CAP", "", nil, 403, ""},
+		{"element save by a city office", "cityoffice", "POST", "/monitor/elements/BB_URBAN_CAP", formType, form("name", "x", "value_type", "number", "aggregation", "average", "period_type", "yearly"), 403, ""},
 		{"element form for office", "office", "GET", "/monitor/elements/BB_URBAN_CAP", "", nil, 200, "城市家庭宽带接入能力"},
 		{"create element", "office", "POST", "/monitor/elements", formType, form("code", "NEW_EL", "name", "新数据元", "value_type", "integer", "aggregation", "sum", "period_type", "yearly", "min", "0"), 303, ""},
 		{"create invalid element", "office", "POST", "/monitor/elements", formType, form("code", "bad", "name", "", "value_type", "integer", "aggregation", "sum", "period_type", "yearly"), 400, "form-error"},
