@@ -10,6 +10,7 @@ import (
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
 	"zhihui/internal/evalstore"
+	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/plan"
 	"zhihui/internal/store"
@@ -31,6 +32,7 @@ func Schemas() []store.Schema {
 		audit.Schema,
 		auth.Schema,
 		evalstore.Schema,
+		monitor.Schema,
 	}
 }
 
@@ -70,15 +72,23 @@ func (a *App) Where() string {
 
 // Bootstrap loads what every installation needs and loads it only once:
 // the Henan divisions, the provincial departments of the plan and the
-// 省直管县 group.
+// 省直管县 group; then the monitoring catalogue's missing entries.
 func (a *App) Bootstrap(ctx context.Context) error {
 	ok, err := orgunit.Loaded(ctx, a.DB)
 	if err != nil {
 		return err
 	}
-	if ok {
-		return nil
+	if !ok {
+		if err := a.loadUnits(ctx); err != nil {
+			return err
+		}
 	}
+	// The monitoring catalogue adds only what is missing, so it runs on
+	// every start and picks up elements added in new releases.
+	return monitor.InstallCatalog(ctx, a.DB)
+}
+
+func (a *App) loadUnits(ctx context.Context) error {
 	start := time.Now()
 	var depts []orgunit.Unit
 	for _, d := range plan.Departments() {

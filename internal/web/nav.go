@@ -15,6 +15,7 @@ type navItem struct {
 var navItems = []navItem{
 	{Key: "home", Href: "/", Label: "nav.home", Public: true},
 	{Key: "plan", Href: "/plan", Label: "nav.plan"},
+	{Key: "monitor", Href: "/monitor", Label: "nav.monitor"},
 	{Key: "orgunits", Href: "/orgunits/41", Label: "nav.orgunits"},
 	{Key: "evaluate", Href: "/evaluate", Label: "evaluate.nav", Roles: evaluateRoles},
 	{Key: "admin", Href: "/admin/users", Label: "nav.admin", Roles: []auth.Role{auth.Admin}},

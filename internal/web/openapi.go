@@ -16,6 +16,11 @@ var apiDocs = map[string]string{
 	"POST /api/v1/index/run":      "Run a composite index: framework (built-in or stored id) or framework_yaml, data (CSV text, long or wide) or dataset (stored id), year, mc (Monte Carlo samples), seed; JSON or form body. Returns scores, ranks, contributions, and with mc rank intervals and Sobol indices. Data are restricted to the caller's units (office, leader, admin, evaluator)",
 	"GET /api/v1/audit":           "Audit log entries, newest first (admins; scoped to their units)",
 	"GET /api/v1/openapi.json":    "This document",
+	"GET /api/v1/analytics":       "Analytics, DHIS2 style: ?dx=CODES&pe=PERIODS&ou=SELECTORS (';'-separated; ou accepts LEVEL-n and CHILDREN, pe accepts LAST_12_MONTHS, THIS_YEAR …). Rows (dx, pe, ou, value) and metaData with names. Anonymous callers get published data only",
+	"GET /api/v1/dataValueSets":   "Raw data values: ?dataElement=&orgUnit=&period=[&children=true], limited to the caller's units",
+	"POST /api/v1/dataValueSets":  `Write data values {"dataValues":[{"dataElement","orgUnit","period","value","comment"}]} in one transaction (empty value deletes); ?dryRun=true only validates. 409 with every error when invalid`,
+	"GET /api/v1/dataElements":    "The monitoring data elements",
+	"GET /api/v1/indicators":      "The monitoring indicators with their formulas",
 }
 
 var pathParam = regexp.MustCompile(`\{([a-zA-Z_]+)\.{0,3}\}`)

@@ -1,0 +1,212 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"zhihui/internal/app"
+	"zhihui/internal/audit"
+	"zhihui/internal/auth"
+	"zhihui/internal/monitor"
+	"zhihui/internal/store"
+	"zhihui/internal/store/storetest"
+)
+
+type monitorEnv struct {
+	t      *testing.T
+	db     *store.DB
+	srv    *httptest.Server
+	tokens map[string]string
+}
+
+func newMonitorEnv(t *testing.T) *monitorEnv {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	if err := db.Migrate(ctx, app.Schemas()...); err != nil {
+		t.Fatal(err)
+	}
+	a := &app.App{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := a.Bootstrap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(db, a.Log, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	e := &monitorEnv{t: t, db: db, srv: srv, tokens: map[string]string{}}
+	for name, g := range map[string]struct {
+		role auth.Role
+		org  string
+	}{"reporter": {auth.Reporter, "410102"}, "office": {auth.Office, "41"}, "leader": {auth.Leader, "41"}, "approver": {auth.Approver, "4101"}, "cityoffice": {auth.Office, "4101"}} {
+		u, err := auth.CreateUser(ctx, db, audit.System, auth.NewUser{Name: name, DisplayName: name, Password: "a-long-password-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := auth.AddGrant(ctx, db, audit.System, u.ID, g.role, g.org); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := auth.NewToken(ctx, db, audit.System, u.ID, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tokens[name] = tok
+	}
+	return e
+}
+
+func (e *monitorEnv) do(who, method, path, ctype string, body io.Reader) (int, string) {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.srv.URL+path, body)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if who != "" {
+		req.Header.Set("Authorization", "Bearer "+e.tokens[who])
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func form(kv ...string) io.Reader {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return strings.NewReader(v.Encode())
+}
+
+const formType = "application/x-www-form-urlencoded"
+
+func TestMonitorRoutesByRole(t *testing.T) {
+	e := newMonitorEnv(t)
+	ctx := context.Background()
+	if err := monitor.SaveValues(ctx, e.db, audit.System, []monitor.Value{
+		{DataElement: "BB_ACCESS_USERS", OrgUnit: "4102", Period: "2015", Value: "5"},
+		{DataElement: "ECOMMERCE_VOLUME", OrgUnit: "4102", Period: "2015", Value: "7"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dvs := func(org, val string) io.Reader {
+		b, _ := json.Marshal(map[string]any{"dataValues": []map[string]string{{"dataElement": "ECOMMERCE_VOLUME", "orgUnit": org, "period": "2015", "value": val}}})
+		return bytes.NewReader(b)
+	}
+	cases := []struct {
+		name, who, method, path, ctype string
+		body                           io.Reader
+		status                         int
+		contains                       string
+	}{
+		{"public analytics of published data", "", "GET", "/api/v1/analytics?dx=ECOMMERCE_VOLUME&pe=2015&ou=41", "", nil, 200, `"value":7`},
+		{"public analytics of unpublished data", "", "GET", "/api/v1/analytics?dx=BB_ACCESS_USERS&pe=2015&ou=41", "", nil, 403, "outside_scope"},
+		{"reporter outside scope, unpublished", "reporter", "GET", "/api/v1/analytics?dx=BB_ACCESS_USERS&pe=2015&ou=4102", "", nil, 403, ""},
+		{"reporter outside scope, published", "reporter", "GET", "/api/v1/analytics?dx=ECOMMERCE_VOLUME&pe=2015&ou=4102", "", nil, 200, `"value":7`},
+		{"reporter in scope", "reporter", "GET", "/api/v1/analytics?dx=BB_ACCESS_USERS&pe=2015&ou=410102", "", nil, 200, `"rows":null`},
+		{"leader everywhere", "leader", "GET", "/api/v1/analytics?dx=BB_ACCESS_USERS&pe=2015&ou=41;LEVEL-2", "", nil, 200, `"ou":"4102"`},
+		{"bad period", "leader", "GET", "/api/v1/analytics?dx=BB_ACCESS_USERS&pe=2015X&ou=41", "", nil, 400, "invalid period"},
+		{"write in scope", "reporter", "POST", "/api/v1/dataValueSets", "application/json", dvs("410102", "3"), 200, `"SUCCESS"`},
+		{"write out of scope", "reporter", "POST", "/api/v1/dataValueSets", "application/json", dvs("4102", "3"), 403, ""},
+		{"write by a reader", "leader", "POST", "/api/v1/dataValueSets", "application/json", dvs("410102", "3"), 403, ""},
+		{"write anonymously", "", "POST", "/api/v1/dataValueSets", "application/json", dvs("410102", "3"), 401, ""},
+		{"invalid value", "reporter", "POST", "/api/v1/dataValueSets", "application/json", dvs("410102", "x"), 409, "not a number"},
+		{"dry run", "reporter", "POST", "/api/v1/dataValueSets?dryRun=true", "application/json", dvs("410102", "99"), 200, `"dryRun":true`},
+		{"read values in scope", "reporter", "GET", "/api/v1/dataValueSets?dataElement=ECOMMERCE_VOLUME&orgUnit=410102&period=2015", "", nil, 200, `"value":"3"`},
+		{"read values out of scope", "reporter", "GET", "/api/v1/dataValueSets?orgUnit=4102", "", nil, 403, ""},
+		{"monitor home", "reporter", "GET", "/monitor?dx=ECOMMERCE_VOLUME&pe=2015&ou=410102", "", nil, 200, "中原区"},
+		{"element list", "approver", "GET", "/monitor/elements", "", nil, 200, "BB_URBAN_CAP"},
+		{"element form for a reporter", "reporter", "GET", "/monitor/elements/new", "", nil, 403, ""},
+		{"element form for a city office", "cityoffice", "GET", "/monitor/elements/BB_URBAN_CAP", "", nil, 403, ""},
+		{"element save by a city office", "cityoffice", "POST", "/monitor/elements/BB_URBAN_CAP", formType, form("name", "x", "value_type", "number", "aggregation", "average", "period_type", "yearly"), 403, ""},
+		{"element form for office", "office", "GET", "/monitor/elements/BB_URBAN_CAP", "", nil, 200, "城市家庭宽带接入能力"},
+		{"create element", "office", "POST", "/monitor/elements", formType, form("code", "NEW_EL", "name", "新数据元", "value_type", "integer", "aggregation", "sum", "period_type", "yearly", "min", "0"), 303, ""},
+		{"create invalid element", "office", "POST", "/monitor/elements", formType, form("code", "bad", "name", "", "value_type", "integer", "aggregation", "sum", "period_type", "yearly"), 400, "form-error"},
+		{"create indicator with a bad formula", "office", "POST", "/monitor/indicators", formType, form("code", "NEW_IND", "name", "新指标", "direction", "higher", "formula", "#{NEW_EL} / ", "decimals", "1"), 400, "个字符"},
+		{"create indicator", "office", "POST", "/monitor/indicators", formType, form("code", "NEW_IND", "name", "新指标", "direction", "higher", "formula", "#{NEW_EL} / #{ADMIN_VILLAGES} * 100", "decimals", "1"), 303, ""},
+		{"formula check", "office", "POST", "/monitor/formula/check", formType, form("formula", "#{NOPE} +"), 200, "form-error"},
+		{"formula check by reporter", "reporter", "POST", "/monitor/formula/check", formType, form("formula", "1"), 403, ""},
+		{"template in scope", "reporter", "GET", "/monitor/template?ou=410102&dx=ADMIN_VILLAGES&pe=2015", "", nil, 200, "PK"},
+		{"template out of scope", "reporter", "GET", "/monitor/template?ou=4102&dx=ADMIN_VILLAGES&pe=2015", "", nil, 403, ""},
+		{"template for a reader", "leader", "GET", "/monitor/template?ou=41&dx=ADMIN_VILLAGES&pe=2015", "", nil, 403, ""},
+		{"export values out of scope", "reporter", "GET", "/monitor/export/download?kind=values&dx=ECOMMERCE_VOLUME&ou=4102", "", nil, 403, ""},
+		{"export analytics", "leader", "GET", "/monitor/export/download?kind=analytics&dx=ECOMMERCE_VOLUME&pe=2015&ou=41&format=csv", "", nil, 200, "ECOMMERCE_VOLUME,电子商务交易额,2015"},
+		{"import page for a reader", "leader", "GET", "/monitor/import", "", nil, 403, ""},
+		{"import page for a reporter", "reporter", "GET", "/monitor/import", "", nil, 200, `enctype="multipart/form-data"`},
+		{"indicator list", "leader", "GET", "/monitor/indicators", "", nil, 200, "CNC_RATE"},
+		{"indicator form", "office", "GET", "/monitor/indicators/CNC_RATE", "", nil, 200, "hx-post=\"/monitor/formula/check\""},
+		{"new indicator form", "office", "GET", "/monitor/indicators/new", "", nil, 200, "formula"},
+		{"unknown indicator", "office", "GET", "/monitor/indicators/NOPE", "", nil, 404, ""},
+		{"export page", "leader", "GET", "/monitor/export", "", nil, 200, "/monitor/export/download"},
+		{"monitor home anonymously", "", "GET", "/monitor", "", nil, 303, ""},
+		{"catalogue API", "leader", "GET", "/api/v1/indicators", "", nil, 200, "IPV6_ACTIVE_USER_RATE"},
+		{"openapi lists analytics", "", "GET", "/api/v1/openapi.json", "", nil, 200, "/api/v1/analytics"},
+	}
+	for _, c := range cases {
+		status, body := e.do(c.who, c.method, c.path, c.ctype, c.body)
+		if status != c.status || !strings.Contains(body, c.contains) {
+			t.Errorf("%s: %s %s as %q = %d, want %d containing %q\n%.400s", c.name, c.method, c.path, c.who, status, c.status, c.contains, body)
+		}
+	}
+	// The dry run wrote nothing; the real write is audited.
+	vals, _ := monitor.DataValues(ctx, e.db, monitor.ValueFilter{Elements: []string{"ECOMMERCE_VOLUME"}, OrgUnits: []string{"410102"}})
+	if len(vals) != 1 || vals[0].Value.Value != "3" {
+		t.Fatalf("values = %+v", vals)
+	}
+}
+
+func upload(t *testing.T, name, content string, fields ...string) (io.Reader, string) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for i := 0; i+1 < len(fields); i += 2 {
+		mw.WriteField(fields[i], fields[i+1])
+	}
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write([]byte(content))
+	mw.Close()
+	return &buf, mw.FormDataContentType()
+}
+
+func TestMonitorImportFlow(t *testing.T) {
+	e := newMonitorEnv(t)
+	// Out of scope rows are reported, nothing is offered for commit.
+	body, ct := upload(t, "v.csv", "dataElement,orgUnit,period,value\nECOMMERCE_VOLUME,410102,2015,1\nECOMMERCE_VOLUME,4102,2015,2\n")
+	status, page := e.do("reporter", "POST", "/monitor/import", ct, body)
+	if status != 422 || !strings.Contains(page, "4102") || strings.Contains(page, `name="token"`) {
+		t.Fatalf("preview with errors: %d\n%.600s", status, page)
+	}
+	body, ct = upload(t, "v.csv", "填报单位：中原区\n报告期：2016年\n单位代码,电子商务交易额（亿元）,农村综合信息服务站数量\n410102,12.5,4\n")
+	status, page = e.do("reporter", "POST", "/monitor/import", ct, body)
+	m := regexp.MustCompile(`name="token" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	if status != 200 || m == nil {
+		t.Fatalf("preview: %d\n%.800s", status, page)
+	}
+	// Another user cannot confirm it.
+	status, _ = e.do("office", "POST", "/monitor/import/confirm", formType, form("token", m[1], "ext", ".csv", "name", "v.csv"))
+	if status != 400 {
+		t.Fatalf("confirm by another user: %d", status)
+	}
+	status, page = e.do("reporter", "POST", "/monitor/import/confirm", formType, form("token", m[1], "ext", ".csv", "name", "v.csv"))
+	if status != 200 || !strings.Contains(page, "新增 2") {
+		t.Fatalf("confirm: %d\n%.800s", status, page)
+	}
+	status, page = e.do("reporter", "GET", "/api/v1/analytics?dx=ECOMMERCE_VOLUME;RURAL_INFO_STATIONS&pe=2016&ou=4101", "", nil)
+	if status != 200 || !strings.Contains(page, `"value":12.5`) || !strings.Contains(page, `"value":4`) {
+		t.Fatalf("analytics after import: %d %s", status, page)
+	}
+}
