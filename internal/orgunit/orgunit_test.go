@@ -2,6 +2,7 @@ package orgunit_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 
@@ -169,5 +170,82 @@ func BenchmarkCountyVillages(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkCountyVillagesLikeScan is the baseline for
+// BenchmarkCountyVillages: the same villages found by a plain LIKE on the
+// code, which no index serves.
+func BenchmarkCountyVillagesLikeScan(b *testing.B) {
+	db := storetest.SQLite(b)
+	ctx := context.Background()
+	if err := db.Migrate(ctx, orgunit.Schema); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		rows, err := db.R.QueryContext(ctx, "SELECT code, name FROM orgunit WHERE code LIKE '411525%' AND level = 5 ORDER BY code")
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		rows.Close()
+		if n == 0 {
+			b.Fatal("no villages")
+		}
+	}
+}
+
+// BenchmarkLoad is a full load of the hierarchy into a fresh SQLite store;
+// BenchmarkLoadBareInsert inserts the same rows without paths, child
+// counts or validation, as the baseline.
+func BenchmarkLoad(b *testing.B) {
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		db := storetest.SQLite(b)
+		if err := db.Migrate(ctx, orgunit.Schema); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLoadBareInsert(b *testing.B) {
+	ctx := context.Background()
+	units, err := orgunit.Divisions()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		db := storetest.SQLite(b)
+		if err := db.Migrate(ctx, orgunit.Schema); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		err := db.InTx(ctx, func(tx *sql.Tx) error {
+			_, err := db.Copy(ctx, tx, "orgunit", []string{"code", "name", "kind", "level", "parent_code", "path"}, func(yield func([]any) error) error {
+				for _, u := range units {
+					if err := yield([]any{u.Code, u.Name, u.Kind, u.Level, u.Parent, u.Code}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
 	}
 }

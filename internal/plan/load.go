@@ -54,14 +54,16 @@ func Load(fsys fs.FS) (*Plan, error) {
 		return nil, Errors{{Zh: "没有找到计划文件（*.yaml）", En: "no plan file (*.yaml) found"}}
 	}
 	l := &loader{pos: map[string]map[string]position{}}
+	ok := true
 	for _, name := range names {
 		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return nil, fmt.Errorf("plan: read %s: %w", name, err)
 		}
-		l.parse(name, data)
+		ok = l.parse(name, data) && ok
 	}
-	if len(l.errs) > 0 {
+	if !ok {
+		// Without a well-formed document there is nothing to check.
 		return nil, l.errs
 	}
 	l.validate()
@@ -130,28 +132,30 @@ func (l *loader) lookup(file, path string) (position, bool) {
 	}
 }
 
-func (l *loader) parse(name string, data []byte) {
+// parse decodes one file and adds its items to the plan. It reports false
+// if the file is not a well-formed plan document.
+func (l *loader) parse(name string, data []byte) bool {
 	l.files = append(l.files, name)
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
 			l.errs = append(l.errs, &Error{File: name, Zh: "文件为空", En: "file is empty"})
-			return
+			return false
 		}
 		l.yamlError(name, "YAML 语法错误", "YAML syntax error", err)
-		return
+		return false
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		l.errs = append(l.errs, &Error{File: name, Line: extra.Line,
 			Zh: "一个文件只能包含一个 YAML 文档", En: "a file must hold exactly one YAML document"})
-		return
+		return false
 	}
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		l.errs = append(l.errs, &Error{File: name, Line: root.Line,
 			Zh: "文件顶层必须是映射（键: 值）", En: "the top level must be a mapping (key: value)"})
-		return
+		return false
 	}
 
 	var doc document
@@ -159,7 +163,7 @@ func (l *loader) parse(name string, data []byte) {
 	strict.KnownFields(true)
 	if err := strict.Decode(&doc); err != nil {
 		l.yamlError(name, "字段未知或类型错误", "unknown field or wrong type", err)
-		return
+		return false
 	}
 
 	pos := map[string]position{}
@@ -171,6 +175,7 @@ func (l *loader) parse(name string, data []byte) {
 	appendAll(&l.p.Goals, &l.goals, doc.Goals, name, "goals")
 	appendAll(&l.p.Targets, &l.tgts, doc.Targets, name, "targets")
 	appendAll(&l.p.Tasks, &l.tasks, doc.Tasks, name, "tasks")
+	return true
 }
 
 func appendAll[T any](dst *[]T, orgs *[]origin, src []T, file, key string) {

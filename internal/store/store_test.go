@@ -172,3 +172,28 @@ func itoa(i int) string {
 	}
 	return string(b[p:])
 }
+
+func TestBackup(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	if err := db.Migrate(ctx, testSchema); err != nil {
+		t.Fatal(err)
+	}
+	db.W.Exec(`INSERT INTO st_item (name) VALUES ('kept')`)
+	out := storetest.TempPath(t, "copy.db")
+	if n, err := db.Backup(ctx, out); err != nil || n == 0 {
+		t.Fatalf("backup: %d %v", n, err)
+	}
+	if _, err := db.Backup(ctx, out); err == nil {
+		t.Fatal("backup overwrote an existing file")
+	}
+	cp, err := store.Open(ctx, store.Options{DSN: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	var name string
+	if err := cp.R.QueryRow(`SELECT name FROM st_item`).Scan(&name); err != nil || name != "kept" {
+		t.Fatalf("copy holds %q, %v", name, err)
+	}
+}

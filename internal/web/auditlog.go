@@ -52,15 +52,23 @@ func auditFilter(r *http.Request) (audit.Filter, error) {
 	return f, nil
 }
 
-func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
+// searchAudit runs the search the request asks for; on failure it has
+// answered the request and returns ok false.
+func (s *Server) searchAudit(w http.ResponseWriter, r *http.Request) (f audit.Filter, es []audit.Entry, more, ok bool) {
 	f, err := auditFilter(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	if err == nil {
+		es, more, err = audit.Search(r.Context(), s.db, f)
 	}
-	es, more, err := audit.Search(r.Context(), s.db, f)
 	if err != nil {
 		s.fail(w, r, err)
+		return f, nil, false, false
+	}
+	return f, es, more, true
+}
+
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
+	f, es, more, ok := s.searchAudit(w, r)
+	if !ok {
 		return
 	}
 	v := auditView{Filter: f, From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to"), Entries: es, More: more,
@@ -71,14 +79,8 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
-	f, err := auditFilter(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	es, more, err := audit.Search(r.Context(), s.db, f)
-	if err != nil {
-		s.fail(w, r, err)
+	_, es, more, ok := s.searchAudit(w, r)
+	if !ok {
 		return
 	}
 	if es == nil {

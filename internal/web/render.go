@@ -47,7 +47,22 @@ func funcs() template.FuncMap {
 			}
 			return t.In(period.Shanghai).Format("2006-01-02 15:04")
 		},
-		"num": formatNumber,
+		"num": func(v any) string {
+			switch n := v.(type) {
+			case int:
+				return formatNumber(float64(n))
+			case int64:
+				return formatNumber(float64(n))
+			case float64:
+				return formatNumber(n)
+			case *float64:
+				if n == nil {
+					return "—"
+				}
+				return formatNumber(*n)
+			}
+			return fmt.Sprint(v)
+		},
 		"add": func(a, b int) int { return a + b },
 		"query": func(kv ...string) string {
 			v := url.Values{}

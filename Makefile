@@ -1,0 +1,57 @@
+# Zhihui build and test entry points. `make test` is what CI runs.
+GO ?= go
+PG_DSN ?= postgres://postgres@127.0.0.1:5432/test
+export ZHIHUI_TEST_POSTGRES ?= $(PG_DSN)
+export ZHIHUI_REQUIRE_BROWSER ?= 1
+export CGO_ENABLED ?= 0
+
+.PHONY: all build test deps chromium postgres vet fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o zhihui ./cmd/zhihui
+
+# test installs what the tests need (Debian chromium for browser tests),
+# makes sure PostgreSQL answers, then runs vet and every test.
+test: deps vet
+	$(GO) test -count=1 -timeout 20m ./...
+
+deps: chromium postgres
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing Debian chromium for the browser tests"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+postgres:
+	@if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		echo "starting PostgreSQL"; \
+		$(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+		for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+	fi
+	@psql "$(PG_DSN)" -qtAc 'SELECT 1' >/dev/null 2>&1 || \
+		psql -h 127.0.0.1 -U postgres -d postgres -qc 'CREATE DATABASE test' >/dev/null
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+
+# fuzz runs every fuzz target for FUZZTIME each.
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+bench:
+	@for s in bench/*.sh; do echo "== $$s"; sh $$s || exit 1; done
+
+clean:
+	rm -f zhihui

@@ -1,0 +1,107 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"zhihui/internal/app"
+	"zhihui/internal/audit"
+	"zhihui/internal/auth"
+	"zhihui/internal/orgunit"
+	"zhihui/internal/plan"
+	"zhihui/internal/store"
+)
+
+// testEnv is a migrated store with the hierarchy loaded and a server on it.
+type testEnv struct {
+	db  *store.DB
+	srv *Server
+	h   http.Handler
+}
+
+func newEnv(t *testing.T, db *store.DB) *testEnv {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.Migrate(ctx, app.Schemas()...); err != nil {
+		t.Fatal(err)
+	}
+	var depts []orgunit.Unit
+	for _, d := range plan.Departments() {
+		depts = append(depts, orgunit.Unit{Code: d.Code, Name: d.Name, NameEn: d.NameEn, Kind: orgunit.Department})
+	}
+	if _, err := orgunit.Load(ctx, db, depts, []orgunit.Group{orgunit.PilotCounties}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{db: db, srv: srv, h: srv.Handler()}
+}
+
+// client is a logged-in session (or anonymous when token is empty).
+type client struct {
+	token, csrf string
+}
+
+func (e *testEnv) user(t *testing.T, name string, role auth.Role, org string) (*auth.User, client) {
+	t.Helper()
+	ctx := context.Background()
+	u, err := auth.CreateUser(ctx, e.db, audit.Actor{Name: "test"}, auth.NewUser{Name: name, Password: "test-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if role != "" {
+		if err := auth.AddGrant(ctx, e.db, audit.Actor{Name: "test"}, u.ID, role, org); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, _ = auth.GetUser(ctx, e.db, u.ID)
+	s, err := auth.NewSession(ctx, e.db, u, "127.0.0.1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, client{token: s.Token, csrf: s.CSRF}
+}
+
+// session logs u in; nil u is the anonymous client.
+func (e *testEnv) session(t *testing.T, u *auth.User) client {
+	t.Helper()
+	if u == nil {
+		return client{}
+	}
+	s, err := auth.NewSession(context.Background(), e.db, u, "127.0.0.1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client{token: s.Token, csrf: s.CSRF}
+}
+
+func (e *testEnv) do(t *testing.T, c client, method, target string, form url.Values) *httptest.ResponseRecorder {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, target, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if c.token != "" {
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: c.token})
+		if method != http.MethodGet {
+			req.Header.Set("X-CSRF-Token", c.csrf)
+		}
+	}
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	return rec
+}
+
+func firstTarget() string { return plan.Default().Targets()[0].Code }
