@@ -458,3 +458,77 @@ func TestProgress(t *testing.T) {
 
 func itoa(i int) string    { return strconv.Itoa(i) }
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func TestDemoData(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		setup(t, db)
+		p := &DemoProgress{st: DemoStatus{Started: time.Now(), Steps: demoSteps}}
+		if err := GenerateDemo(ctx, db, p, DemoOptions{Within: "/41/4101/", Months: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := DemoLoaded(ctx, db); !ok || err != nil {
+			t.Fatalf("demo not marked loaded: %v", err)
+		}
+		// A second start does not generate again.
+		sp := StartDemo(ctx, db, nil)
+		for !sp.Status().Done {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if st := sp.Status(); !st.Skipped || st.Values != 0 {
+			t.Fatalf("second start = %+v", st)
+		}
+		// Village values add up to the county's rural subscribers.
+		res, err := monitor.Analytics(ctx, db, monitor.Query{DX: []string{"VILLAGE_BB_SUBS", "BB_RURAL_SUBS", "BB_VILLAGE_RATE"}, PE: []string{"202012", "2020", "2013", "2014"}, OU: []string{"410122"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		village, ok1 := res.Get("VILLAGE_BB_SUBS", "202012", "410122")
+		county, ok2 := res.Get("BB_RURAL_SUBS", "2020", "410122")
+		if !ok1 || !ok2 || math.Abs(village-county)/county > 0.05 {
+			t.Fatalf("village sum %v vs county %v", village, county)
+		}
+		// Consistent with the published figure: every village had
+		// broadband from 2014 (admin_village_broadband_rate 2014 = 100).
+		if r, ok := res.Get("BB_VILLAGE_RATE", "2014", "410122"); !ok || r != 100 {
+			t.Fatalf("2014 village broadband rate = %v", r)
+		}
+		if r, _ := res.Get("BB_VILLAGE_RATE", "2013", "410122"); r >= 100 {
+			t.Fatalf("2013 village broadband rate = %v", r)
+		}
+		// Approvals: older periods approved, the latest has gaps.
+		d := dataset(t, db, "COUNTY_ANNUAL")
+		zz := unit(t, db, "4101")
+		old, _, err := CompletenessOf(ctx, db, d, period.MustParse("2015"), zz, false)
+		if err != nil || old.Received != old.Expected || old.Expected == 0 {
+			t.Fatalf("2015 completeness = %+v, %v", old, err)
+		}
+		if a, _ := GetApproval(ctx, db, d.Code, unit(t, db, "410102"), "2015"); a.State != Approved {
+			t.Fatalf("2015 state = %s", a.State)
+		}
+		// Every demo value of an approved report is locked.
+		err = monitor.SaveValues(ctx, db, actor, []monitor.Value{{DataElement: "ADMIN_VILLAGES", OrgUnit: "410102", Period: "2015", Value: "1"}})
+		var ve *monitor.ValidationError
+		if !errors.As(err, &ve) {
+			t.Fatalf("write to approved demo data: %v", err)
+		}
+		// The injected violations were found by the validation run.
+		vs, err := Violations(ctx, db, ViolationFilter{Root: "/41/"})
+		if err != nil || len(vs) == 0 {
+			t.Fatalf("violations = %d, %v", len(vs), err)
+		}
+		// Progress is computed for every target at the province.
+		tps, err := Progress(ctx, db, ProgressQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tps) != len(plan.Default().Targets()) {
+			t.Fatalf("%d progress rows for %d targets", len(tps), len(plan.Default().Targets()))
+		}
+		for _, tp := range tps {
+			if tp.Status == progress.NoData {
+				t.Errorf("%s has no data in the demo", tp.Target.Code)
+			}
+		}
+	})
+}

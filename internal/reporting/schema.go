@@ -47,7 +47,6 @@ CREATE TABLE reporting_approval (
 	updated_at {{TS}} NOT NULL,
 	PRIMARY KEY (dataset, pe, ou));
 CREATE INDEX reporting_approval_path ON reporting_approval (dataset, pe, ou_path);
-CREATE INDEX reporting_approval_state ON reporting_approval (state, ou_path);
 CREATE TABLE reporting_rule (
 	code TEXT PRIMARY KEY,
 	name TEXT NOT NULL,
