@@ -456,7 +456,7 @@ func countyQuarterly(cs []county, annual []monitor.Value, rng *rand.Rand) []moni
 				out = append(out,
 					monitor.Value{DataElement: "COUNTY_BB_NEW_SUBS", OrgUnit: c.u.Code, Period: pe, Value: iv(math.Max(0, gain*share*(0.9+0.2*rng.Float64()))), Comment: DemoComment},
 					monitor.Value{DataElement: "COUNTY_FTTH_NEW", OrgUnit: c.u.Code, Period: pe, Value: iv(math.Max(0, gain*share*0.7*(0.9+0.2*rng.Float64()))), Comment: DemoComment},
-					monitor.Value{DataElement: "COUNTY_IT_INVEST", OrgUnit: c.u.Code, Period: pe, Value: fv(math.Round(c.weight*path(y, 2013, 300, 2020, 900)*(0.7+0.6*rng.Float64()))), Comment: DemoComment})
+					monitor.Value{DataElement: "COUNTY_IT_INVEST", OrgUnit: c.u.Code, Period: pe, Value: fv(math.Round(c.weight * path(y, 2013, 300, 2020, 900) * (0.7 + 0.6*rng.Float64()))), Comment: DemoComment})
 			}
 		}
 	}

@@ -45,7 +45,9 @@ type TargetProgress struct {
 	Published  bool                 `json:"published"`
 	Status     progress.Status      `json:"status"`
 	StatusName i18n.Text            `json:"status_name"`
-	Real       map[string]i18n.Text `json:"-"` // year -> source of a published (non-demo) figure
+	// Sources names, per year, the published source of a real figure in
+	// the series (the rest is entered or demo data).
+	Sources map[string]string `json:"sources,omitempty"`
 }
 
 // proxies turn the plan's qualitative goals into readings of their
@@ -198,6 +200,11 @@ func Progress(ctx context.Context, db *store.DB, q ProgressQuery) ([]TargetProgr
 				provBase = baseOf(ps, q.FromYear)
 			}
 			assess(&tp, q.FromYear, additive && u.Code != orgunit.Root, provBase)
+			if _, isEl := els[t.Indicator]; isEl && len(tp.Series) > 0 {
+				if tp.Sources, err = sources(ctx, db, t.Indicator, u.Code, pe); err != nil {
+					return nil, err
+				}
+			}
 			out = append(out, tp)
 		}
 	}
@@ -288,4 +295,24 @@ func Badge(s progress.Status) string {
 		return "badge-late"
 	}
 	return "badge-muted"
+}
+
+// sources returns the comments of published figures (those that name a
+// source, not demo values) of element at unit in the periods.
+func sources(ctx context.Context, db *store.DB, element, unit string, pes []string) (map[string]string, error) {
+	vals, err := monitor.DataValues(ctx, db, monitor.ValueFilter{Elements: []string{element}, OrgUnits: []string{unit}, Periods: pes})
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]string
+	for _, v := range vals {
+		if v.Comment == "" || v.Comment == DemoComment {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[v.Period] = v.Comment
+	}
+	return out, nil
 }

@@ -456,7 +456,7 @@ func TestProgress(t *testing.T) {
 	})
 }
 
-func itoa(i int) string    { return strconv.Itoa(i) }
+func itoa(i int) string     { return strconv.Itoa(i) }
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 func TestDemoData(t *testing.T) {

@@ -54,7 +54,9 @@ type Rule struct {
 }
 
 // Message is the rule's message in lang.
-func (r Rule) Message(lang string) string { return i18n.Text{Zh: r.MessageZh, En: r.MessageEn}.In(lang) }
+func (r Rule) Message(lang string) string {
+	return i18n.Text{Zh: r.MessageZh, En: r.MessageEn}.In(lang)
+}
 
 // DisplayName is the rule's name in lang.
 func (r Rule) DisplayName(lang string) string { return i18n.Text{Zh: r.Name, En: r.NameEn}.In(lang) }

@@ -18,7 +18,7 @@ import (
 	"zhihui/internal/period"
 )
 
-//go:embed templates
+//go:embed all:templates
 var templateFS embed.FS
 
 // pages holds one template set per page: the layout, the shared partials
@@ -75,6 +75,8 @@ func funcs() template.FuncMap {
 		},
 		"contains": strings.Contains,
 		"pct":      func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
+		"derefT":   func(t *time.Time) time.Time { return *t },
+		"levels":   func() []int { return []int{2, 3, 4, 5} },
 	}
 }
 
