@@ -31,20 +31,20 @@ type Goal struct {
 // TargetProgress is one target at one unit: the measured series, the
 // goal assessed, status and forecasts.
 type TargetProgress struct {
-	Target     plan.Target          `json:"target"`
-	Unit       orgunit.Unit         `json:"unit"`
-	Series     []progress.Point     `json:"series"`
-	Base       *progress.Point      `json:"base,omitempty"`
-	Goal       *Goal                `json:"goal,omitempty"`
-	Goals      []Goal               `json:"goals,omitempty"`
-	Assessment progress.Assessment  `json:"assessment"`
-	Forecast   map[string]float64   `json:"forecast,omitempty"` // "2015", "2020"
-	MetYear    *float64             `json:"met_year,omitempty"`
-	Percent    float64              `json:"percent"`
-	Measure    string               `json:"measure_unit"`
-	Published  bool                 `json:"published"`
-	Status     progress.Status      `json:"status"`
-	StatusName i18n.Text            `json:"status_name"`
+	Target     plan.Target         `json:"target"`
+	Unit       orgunit.Unit        `json:"unit"`
+	Series     []progress.Point    `json:"series"`
+	Base       *progress.Point     `json:"base,omitempty"`
+	Goal       *Goal               `json:"goal,omitempty"`
+	Goals      []Goal              `json:"goals,omitempty"`
+	Assessment progress.Assessment `json:"assessment"`
+	Forecast   map[string]float64  `json:"forecast,omitempty"` // "2015", "2020"
+	MetYear    *float64            `json:"met_year,omitempty"`
+	Percent    float64             `json:"percent"`
+	Measure    string              `json:"measure_unit"`
+	Published  bool                `json:"published"`
+	Status     progress.Status     `json:"status"`
+	StatusName i18n.Text           `json:"status_name"`
 	// Sources names, per year, the published source of a real figure in
 	// the series (the rest is entered or demo data).
 	Sources map[string]string `json:"sources,omitempty"`

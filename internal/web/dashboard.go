@@ -48,24 +48,24 @@ type regionValue struct {
 }
 
 type dashboardView struct {
-	Unit     orgunit.Unit
-	Parents  []orgunit.Unit
-	Cards    []card
-	Options  []dxOption
-	DX       string
-	DXName   string
-	DXUnit   string
-	Year     int
-	Years    []int
-	Map      map[string]any
-	Regions  []regionValue
-	Trend    map[string]any
-	Ranking  map[string]any
-	Target   string
-	Targets  []card // progress of one target at each region
-	Public   bool
-	Demo     reporting.DemoStatus
-	Query    string
+	Unit    orgunit.Unit
+	Parents []orgunit.Unit
+	Cards   []card
+	Options []dxOption
+	DX      string
+	DXName  string
+	DXUnit  string
+	Year    int
+	Years   []int
+	Map     map[string]any
+	Regions []regionValue
+	Trend   map[string]any
+	Ranking map[string]any
+	Target  string
+	Targets []card // progress of one target at each region
+	Public  bool
+	Demo    reporting.DemoStatus
+	Query   string
 }
 
 // dashboardData builds the dashboard for r; publishedOnly limits it to

@@ -18,8 +18,8 @@ import (
 
 // Who may do what in the reporting cycle.
 var (
-	reportViewers = []auth.Role{auth.Reporter, auth.Approver, auth.Office, auth.Admin}
-	reportWriters = []auth.Role{auth.Reporter, auth.Admin}
+	reportViewers  = []auth.Role{auth.Reporter, auth.Approver, auth.Office, auth.Admin}
+	reportWriters  = []auth.Role{auth.Reporter, auth.Admin}
 	reportDeciders = []auth.Role{auth.Approver, auth.Admin}
 	reportOpeners  = []auth.Role{auth.Approver, auth.Office, auth.Admin}
 )
