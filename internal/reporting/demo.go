@@ -132,7 +132,7 @@ func StartDemo(ctx context.Context, db *store.DB, log *slog.Logger) *DemoProgres
 }
 
 // demoSteps is the number of stages GenerateDemo reports.
-const demoSteps = 7 + 12
+const demoSteps = 6 + 12
 
 // county is one county's demo profile.
 type county struct {

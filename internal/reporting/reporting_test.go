@@ -24,7 +24,7 @@ var actor = audit.Actor{UserID: 1, Name: "tester"}
 
 // setup migrates every table reporting touches, loads the hierarchy, the
 // monitoring catalogue and the reporting defaults.
-func setup(t *testing.T, db *store.DB) {
+func setup(t testing.TB, db *store.DB) {
 	t.Helper()
 	ctx := context.Background()
 	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, monitor.Schema, Schema); err != nil {
