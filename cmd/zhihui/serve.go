@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"zhihui/internal/app"
+	"zhihui/internal/reporting"
 	"zhihui/internal/web"
 )
 
@@ -43,11 +44,16 @@ func runServe(args []string) error {
 			return err
 		}
 	}
-	srv, err := web.New(a.DB, a.Log, web.Options{SecureCookie: c.SecureCookie, Demo: c.Demo, AllowPrivate: c.AllowPrivate, Version: version})
+	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", c.Addr)
+	var demo *reporting.DemoProgress
+	if c.Demo {
+		// The demo data set is large: generate it in the background.
+		demo = reporting.StartDemo(ctx, a.DB, a.Log)
+	}
+	srv, err := web.New(a.DB, a.Log, web.Options{SecureCookie: c.SecureCookie, Demo: c.Demo, AllowPrivate: c.AllowPrivate, Version: version, DemoProgress: demo})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/plan"
+	"zhihui/internal/reporting"
 	"zhihui/internal/store"
 )
 
@@ -33,6 +34,7 @@ func Schemas() []store.Schema {
 		auth.Schema,
 		evalstore.Schema,
 		monitor.Schema,
+		reporting.Schema,
 	}
 }
 
@@ -85,7 +87,10 @@ func (a *App) Bootstrap(ctx context.Context) error {
 	}
 	// The monitoring catalogue adds only what is missing, so it runs on
 	// every start and picks up elements added in new releases.
-	return monitor.InstallCatalog(ctx, a.DB)
+	if err := monitor.InstallCatalog(ctx, a.DB); err != nil {
+		return err
+	}
+	return reporting.Install(ctx, a.DB)
 }
 
 func (a *App) loadUnits(ctx context.Context) error {

@@ -452,6 +452,9 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 	if err := agg.flush(ctx, db, tx); err != nil {
 		return res, err
 	}
+	if err := runWriteHooks(ctx, db, tx, b); err != nil {
+		return res, err
+	}
 	// Audit.
 	for _, idx := range changed {
 		r := &b.rows[idx]

@@ -14,6 +14,9 @@ type navItem struct {
 
 var navItems = []navItem{
 	{Key: "home", Href: "/", Label: "nav.home", Public: true},
+	{Key: "dashboard", Href: "/dashboard", Label: "nav.dashboard"},
+	{Key: "reporting", Href: "/reporting", Label: "nav.reporting", Roles: []auth.Role{auth.Reporter, auth.Approver, auth.Office, auth.Admin}},
+	{Key: "public", Href: "/public", Label: "nav.public", Public: true},
 	{Key: "plan", Href: "/plan", Label: "nav.plan"},
 	{Key: "monitor", Href: "/monitor", Label: "nav.monitor"},
 	{Key: "orgunits", Href: "/orgunits/41", Label: "nav.orgunits"},

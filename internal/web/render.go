@@ -19,7 +19,7 @@ import (
 	"zhihui/internal/period"
 )
 
-//go:embed templates
+//go:embed all:templates
 var templateFS embed.FS
 
 // pages holds one template set per page: the layout, the shared partials
@@ -84,6 +84,8 @@ func funcs() template.FuncMap {
 			}
 			return t.Zh
 		},
+		"derefT": func(t *time.Time) time.Time { return *t },
+		"levels": func() []int { return []int{2, 3, 4, 5} },
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"zhihui/internal/auth"
+	"zhihui/internal/reporting"
 	"zhihui/internal/store"
 )
 
@@ -25,6 +26,7 @@ type Options struct {
 	Demo         bool
 	AllowPrivate bool
 	Version      string
+	DemoProgress *reporting.DemoProgress // background demo data generation, if any
 }
 
 // Server is the HTTP side of Zhihui.
@@ -172,6 +174,7 @@ func (s *Server) routeTable() []route {
 		{"GET /api/v1/indicators", user, nil, s.apiIndicators},
 		{"GET /api/v1/openapi.json", public, nil, s.apiOpenAPI},
 	}
+	rs = append(rs, s.reportingRoutes()...)
 	return rs
 }
 

@@ -13,8 +13,10 @@ import (
 	"zhihui/internal/app"
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
+	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/plan"
+	"zhihui/internal/reporting"
 	"zhihui/internal/store"
 )
 
@@ -38,7 +40,13 @@ func newEnv(t *testing.T, db *store.DB) *testEnv {
 	if _, err := orgunit.Load(ctx, db, depts, []orgunit.Group{orgunit.PilotCounties}); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})
+	if err := monitor.InstallCatalog(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if err := reporting.Install(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(db, slog.New(slog.NewTextHandler(testLogOut(), nil)), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

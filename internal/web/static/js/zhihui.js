@@ -24,6 +24,9 @@
  * API (window.zhihui):
  *   zhihui.chart(el[, option]) -> echarts instance | null
  *   zhihui.map(el[, spec])     -> Promise<echarts instance | null>
+ *                              spec.city: a city code ("4101") draws only its counties on
+ *                              "henan-counties"; spec.links: {region name: "/path"} follows
+ *                              a link when a region is clicked
  *   zhihui.init([root])        scan root (default document) for [data-chart], [data-map]
  *   zhihui.resize()            resize every chart now
  *   zhihui.csrfToken()         the token from <meta name="csrf-token">, or ""
@@ -217,7 +220,7 @@
     }
     var unit = spec.unit ? String(spec.unit) : "";
     // City names fit on the map; 157 county names do not, so they show on hover.
-    var labels = typeof spec.labels === "boolean" ? spec.labels : spec.mapName !== "henan-counties";
+    var labels = typeof spec.labels === "boolean" ? spec.labels : spec.mapName.indexOf("henan-counties") !== 0 || !!spec.city;
     var unitSep = unit === "%" || unit === "‰" ? "" : " ";
     // ECharts' generated description lists every region, including those
     // without data as "NaN"; describe only the regions that have values.
@@ -306,8 +309,33 @@
     var name = spec.map === "henan-counties" ? "henan-counties" : "henan";
     return loadMap(name).then(
       function () {
-        var option = mapOption(Object.assign({}, spec, { mapName: name }));
-        return zhihui.chart(el, option);
+        var mapName = name;
+        // spec.city ("4101") draws only that city's counties.
+        if (name === "henan-counties" && spec.city) {
+          mapName = name + "-" + String(spec.city);
+          if (!window.echarts.getMap(mapName)) {
+            var geo = window.echarts.getMap(name).geoJSON || window.echarts.getMap(name).geoJson;
+            window.echarts.registerMap(mapName, {
+              type: "FeatureCollection",
+              features: geo.features.filter(function (f) {
+                return f.properties && f.properties.city_code === String(spec.city);
+              }),
+            });
+          }
+        }
+        var option = mapOption(Object.assign({}, spec, { mapName: mapName }));
+        var inst = zhihui.chart(el, option);
+        // spec.links ({"郑州市": "/dashboard?ou=4101"}) makes regions links.
+        if (inst && spec.links) {
+          inst.off("click");
+          inst.on("click", function (p) {
+            var href = spec.links[p.name];
+            if (href && href.charAt(0) === "/") {
+              window.location.assign(href);
+            }
+          });
+        }
+        return inst;
       },
       function (err) {
         console.error("zhihui:", err);
