@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"zhihui/internal/auth"
 
 	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
@@ -80,6 +81,12 @@ func (s *Server) dashboardData(r *http.Request, publishedOnly bool) (*dashboardV
 	u, err := orgunit.Get(ctx, s.db, code)
 	if err != nil || u.Level > 2 || u.Kind == orgunit.Department {
 		return nil, i18n.Errorf("仪表盘只能查看全省或省辖市", "the dashboard shows the province or a city")
+	}
+	// Unpublished figures are shown only for units the caller is
+	// responsible for (any role at the unit or above); everywhere else the
+	// dashboard shows what the public sees.
+	if !principal(r).Covers(u.Path, auth.Roles...) {
+		publishedOnly = true
 	}
 	v := &dashboardView{Unit: u, Public: publishedOnly, Demo: s.opt.DemoProgress.Status()}
 	if u.Code != orgunit.Root {
@@ -393,7 +400,7 @@ func (s *Server) dashboardExport(w http.ResponseWriter, r *http.Request) {
 		for _, y := range v.Years {
 			pes = append(pes, strconv.Itoa(y))
 		}
-		res, err := monitor.Analytics(r.Context(), s.db, monitor.Query{DX: []string{v.DX}, PE: pes, OU: []string{v.Unit.Code}})
+		res, err := monitor.Analytics(r.Context(), s.db, monitor.Query{DX: []string{v.DX}, PE: pes, OU: []string{v.Unit.Code}, PublishedOnly: v.Public})
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -405,7 +412,7 @@ func (s *Server) dashboardExport(w http.ResponseWriter, r *http.Request) {
 		for _, x := range v.Regions {
 			codes = append(codes, x.Unit.Code)
 		}
-		res, err := monitor.Analytics(r.Context(), s.db, monitor.Query{DX: []string{v.DX}, PE: []string{strconv.Itoa(v.Year)}, OU: codes})
+		res, err := monitor.Analytics(r.Context(), s.db, monitor.Query{DX: []string{v.DX}, PE: []string{strconv.Itoa(v.Year)}, OU: codes, PublishedOnly: v.Public})
 		if err != nil {
 			s.fail(w, r, err)
 			return

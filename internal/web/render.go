@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,7 +77,23 @@ func funcs() template.FuncMap {
 			return v.Encode()
 		},
 		"contains": strings.Contains,
-		"pct":      func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
+		// year renders a forecast year as the calendar year in which it
+		// falls (2023.06 is during 2023), without digit grouping.
+		"year": func(v any) string {
+			switch y := v.(type) {
+			case float64:
+				return strconv.Itoa(int(math.Floor(y)))
+			case *float64:
+				if y == nil {
+					return "—"
+				}
+				return strconv.Itoa(int(math.Floor(*y)))
+			case int:
+				return strconv.Itoa(y)
+			}
+			return fmt.Sprint(v)
+		},
+		"pct": func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
 		// evaluation module: engine scores (NaN = missing) and bilingual labels
 		"score": fmtValue,
 		"etx": func(lang string, t evaluate.Text) string {

@@ -219,3 +219,28 @@ func TestUserAdminIsAudited(t *testing.T) {
 		t.Fatalf("grant not audited with actor and unit: %+v", res.Entries)
 	}
 }
+
+// TestDashboardScope: unpublished figures appear only for units in the
+// caller's subtree; elsewhere the dashboard shows the public view.
+func TestDashboardScope(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.SQLite(t))
+	rep, _ := e.user(t, "rep-dash", auth.Reporter, "410102")
+	lead, _ := e.user(t, "lead-dash", auth.Leader, "4101")
+	const unpublished = "VILLAGE_BB_SUBS"
+	for _, c := range []struct {
+		who  *auth.User
+		ou   string
+		want bool
+	}{
+		{lead, "4101", true},  // a leader of 郑州 sees 郑州's unpublished elements
+		{lead, "41", false},   // but not the province's
+		{rep, "4101", false},  // a district reporter does not see its city's
+		{lead, "4102", false}, // nor another city's
+	} {
+		body := e.do(t, e.session(t, c.who), "GET", "/dashboard?ou="+c.ou, nil).Body.String()
+		if got := strings.Contains(body, `value="`+unpublished+`"`); got != c.want {
+			t.Errorf("%s at %s: unpublished element offered = %v, want %v", c.who.Name, c.ou, got, c.want)
+		}
+	}
+}
