@@ -78,6 +78,10 @@ func (e *testEnv) user(t *testing.T, name string, role auth.Role, org string) (*
 	return u, client{token: s.Token, csrf: s.CSRF}
 }
 
+// jsonBody as the only key of a form passed to do sends its value as a
+// JSON body.
+const jsonBody = "\x00json"
+
 // session logs u in; nil u is the anonymous client.
 func (e *testEnv) session(t *testing.T, u *auth.User) client {
 	t.Helper()
@@ -94,12 +98,16 @@ func (e *testEnv) session(t *testing.T, u *auth.User) client {
 func (e *testEnv) do(t *testing.T, c client, method, target string, form url.Values) *httptest.ResponseRecorder {
 	t.Helper()
 	var body io.Reader
-	if form != nil {
+	ctype := "application/x-www-form-urlencoded"
+	if js, ok := form[jsonBody]; ok {
+		// A JSON request body rather than a form.
+		body, ctype = strings.NewReader(js[0]), "application/json"
+	} else if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
 	req := httptest.NewRequest(method, target, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if body != nil {
+		req.Header.Set("Content-Type", ctype)
 	}
 	if c.token != "" {
 		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: c.token})
