@@ -50,7 +50,10 @@ func TestAccessibility(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`#password`)),
 		chromedp.WaitReady(chromedp.CSS(`.user-menu`)),
 	}
-	pages := []string{"/", "/plan", "/orgunits/4101", "/orgunits?q=" + "兰考", "/admin/users", "/admin/audit", "/account"}
+	pages := []string{"/", "/plan", "/orgunits/4101", "/orgunits?q=" + "兰考", "/admin/users", "/admin/audit", "/account",
+		"/dashboard", "/dashboard?ou=4101", "/public", "/monitor", "/monitor/elements", "/monitor/indicators", "/monitor/import", "/monitor/export",
+		"/reporting", "/reporting/completeness", "/reporting/validation", "/reporting/outliers",
+		"/evaluate", "/evaluate/frameworks", "/evaluate/regional", "/evaluate/informatization", "/evaluate/datasets", "/evaluate/enterprise", "/evaluate/enterprises"}
 	for _, size := range []struct {
 		name string
 		w, h int64

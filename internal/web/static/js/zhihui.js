@@ -375,10 +375,11 @@
       rendered.set(el, raw);
       zhihui.map(el);
     });
-    // A table wider than its box scrolls; keyboard users must be able to
-    // reach the scroll (WCAG 2.1.1), so make such boxes focusable.
+    // A table box scrolls when the table is wider or taller than the box
+    // (which depends on the screen); keyboard users must be able to reach
+    // the scroll (WCAG 2.1.1), so every such box is focusable.
     each(root, ".table-wrap", function (el) {
-      if (!el.hasAttribute("tabindex") && el.scrollWidth > el.clientWidth) {
+      if (!el.hasAttribute("tabindex")) {
         el.setAttribute("tabindex", "0");
         if (!el.hasAttribute("role")) {
           el.setAttribute("role", "region");
