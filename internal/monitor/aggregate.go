@@ -260,7 +260,7 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 	// state so that only cells left inexact are recomputed.
 	returning := ""
 	if anyRecheck {
-		returning = " RETURNING element_id, pe, ou_id, min, max, cnt"
+		returning = " RETURNING element_id, pe, ou_id, min, max, cnt, sum, last_pe, last"
 	}
 	var full *sql.Stmt
 	defer func() {
@@ -270,6 +270,9 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 	}()
 	args := make([]any, 0, min(len(keys), per)*9)
 	var recheck []aggKey
+	// Cells left holding a single value need no query: that value is
+	// their sum, min, max and latest.
+	single := map[aggKey]Cell{}
 	byKey := func(el int64, pe string, ou int64) (aggKey, bool) {
 		i, ok := d.peIdx[pe]
 		return aggKey{int32(el), i, int32(ou)}, ok
@@ -306,14 +309,17 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 		if rows != nil {
 			for rows.Next() {
 				var el, ou, cnt int64
-				var pe string
-				var mn, mx float64
-				if err := rows.Scan(&el, &pe, &ou, &mn, &mx, &cnt); err != nil {
+				var pe, lastPe string
+				var mn, mx, sum, last float64
+				if err := rows.Scan(&el, &pe, &ou, &mn, &mx, &cnt, &sum, &lastPe, &last); err != nil {
 					rows.Close()
 					return err
 				}
 				if k, ok := byKey(el, pe, ou); ok {
 					if c := d.cells[k]; c != nil && c.recheck && c.stale(mn, mx, cnt) {
+						if cnt == 1 && !c.deleted {
+							single[k] = Cell{Sum: sum, Count: 1, Min: sum, Max: sum, LastPeriod: lastPe, Last: sum}
+						}
 						recheck = append(recheck, k)
 					}
 				}
@@ -331,7 +337,7 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 	if len(recheck) > rebuildOver {
 		return d.rebuildTouched(ctx, db, tx, recheck)
 	}
-	return d.recompute(ctx, db, tx, recheck)
+	return d.recompute(ctx, db, tx, recheck, single)
 }
 
 // rebuildOver is the number of possibly inexact cells above which an
@@ -364,7 +370,7 @@ func (d *deltas) rebuildTouched(ctx context.Context, db *store.DB, tx *sql.Tx, k
 }
 
 // recompute sets the given cells from their children, deepest units first.
-func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *sql.Tx, keys []aggKey) error {
+func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *sql.Tx, keys []aggKey, known map[aggKey]Cell) error {
 	x := units(db)
 	sort.Slice(keys, func(i, j int) bool {
 		a, b := x.byIDs(int64(keys[i].ou)), x.byIDs(int64(keys[j].ou))
@@ -381,15 +387,23 @@ func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *sql.Tx, keys [
 	// children as they now are (recomputed children from memory), then
 	// store them in one statement.
 	done := make(map[aggKey]Cell, len(keys))
-	for start := 0; start < len(keys); {
+	var todo []aggKey
+	for _, k := range keys {
+		if c, ok := known[k]; ok {
+			done[k] = c
+		} else {
+			todo = append(todo, k)
+		}
+	}
+	for start := 0; start < len(todo); {
 		// One round trip per unit level (and per 40 cells): the cells of
 		// a level depend only on the levels below, already in done.
-		level := x.byIDs(int64(keys[start].ou)).level
+		level := x.byIDs(int64(todo[start].ou)).level
 		end := start
-		for end < len(keys) && end-start < 40 && x.byIDs(int64(keys[end].ou)).level == level {
+		for end < len(todo) && end-start < 40 && x.byIDs(int64(todo[end].ou)).level == level {
 			end++
 		}
-		if err := recomputeCells(ctx, db, tx, elByID, d.pes, keys[start:end], done); err != nil {
+		if err := recomputeCells(ctx, db, tx, elByID, d.pes, todo[start:end], done); err != nil {
 			return err
 		}
 		start = end
