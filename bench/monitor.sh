@@ -21,9 +21,9 @@ BIG_MONTHS=${BIG_MONTHS:-48}
 BIG_ENGINES=${BIG_ENGINES-sqlite postgres}
 export PGOPTIONS='--client-min-messages=warning'
 W=$(mktemp -d)
-SCHEMAS=()
+touch "$W/schemas" # PostgreSQL schemas made by fresh (which runs in a subshell)
 cleanup() {
-	for s in "${SCHEMAS[@]}"; do psql "$PG" -qc "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1 || true; done
+	while read -r s; do psql "$PG" -qc "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1 || true; done <"$W/schemas"
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -40,7 +40,7 @@ fresh() { # engine → store flags of a new, empty store
 	else
 		local s="zhihui_bench_$$_$n"
 		psql "$PG" -qc "DROP SCHEMA IF EXISTS $s CASCADE; CREATE SCHEMA $s" >/dev/null
-		SCHEMAS+=("$s")
+		echo "$s" >>"$W/schemas"
 		case "$PG" in *\?*) echo "--db $PG&search_path=$s" ;; *) echo "--db $PG?search_path=$s" ;; esac
 	fi
 }

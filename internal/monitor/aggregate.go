@@ -260,7 +260,7 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 	// state so that only cells left inexact are recomputed.
 	returning := ""
 	if anyRecheck {
-		returning = " RETURNING element_id, pe, ou_id, min, max, cnt"
+		returning = " RETURNING element_id, pe, ou_id, min, max, cnt, sum, last_pe, last"
 	}
 	var full *sql.Stmt
 	defer func() {
@@ -270,6 +270,9 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 	}()
 	args := make([]any, 0, min(len(keys), per)*9)
 	var recheck []aggKey
+	// Cells left holding a single value need no query: that value is
+	// their sum, min, max and latest.
+	single := map[aggKey]Cell{}
 	byKey := func(el int64, pe string, ou int64) (aggKey, bool) {
 		i, ok := d.peIdx[pe]
 		return aggKey{int32(el), i, int32(ou)}, ok
@@ -306,14 +309,17 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 		if rows != nil {
 			for rows.Next() {
 				var el, ou, cnt int64
-				var pe string
-				var mn, mx float64
-				if err := rows.Scan(&el, &pe, &ou, &mn, &mx, &cnt); err != nil {
+				var pe, lastPe string
+				var mn, mx, sum, last float64
+				if err := rows.Scan(&el, &pe, &ou, &mn, &mx, &cnt, &sum, &lastPe, &last); err != nil {
 					rows.Close()
 					return err
 				}
 				if k, ok := byKey(el, pe, ou); ok {
 					if c := d.cells[k]; c != nil && c.recheck && c.stale(mn, mx, cnt) {
+						if cnt == 1 && !c.deleted {
+							single[k] = Cell{Sum: sum, Count: 1, Min: sum, Max: sum, LastPeriod: lastPe, Last: sum}
+						}
 						recheck = append(recheck, k)
 					}
 				}
@@ -331,7 +337,7 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 	if len(recheck) > rebuildOver {
 		return d.rebuildTouched(ctx, db, tx, recheck)
 	}
-	return d.recompute(ctx, db, tx, recheck)
+	return d.recompute(ctx, db, tx, recheck, single)
 }
 
 // rebuildOver is the number of possibly inexact cells above which an
@@ -364,7 +370,7 @@ func (d *deltas) rebuildTouched(ctx context.Context, db *store.DB, tx *sql.Tx, k
 }
 
 // recompute sets the given cells from their children, deepest units first.
-func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *sql.Tx, keys []aggKey) error {
+func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *sql.Tx, keys []aggKey, known map[aggKey]Cell) error {
 	x := units(db)
 	sort.Slice(keys, func(i, j int) bool {
 		a, b := x.byIDs(int64(keys[i].ou)), x.byIDs(int64(keys[j].ou))
@@ -381,17 +387,26 @@ func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *sql.Tx, keys [
 	// children as they now are (recomputed children from memory), then
 	// store them in one statement.
 	done := make(map[aggKey]Cell, len(keys))
+	var todo []aggKey
 	for _, k := range keys {
-		e := elByID[int64(k.el)]
-		p, _ := period.Parse(d.pes[k.pe])
-		c, err := cellFromChildren(ctx, db, tx, e, p, x.byIDs(int64(k.ou)), func(child int64) (Cell, bool) {
-			c, ok := done[aggKey{k.el, k.pe, int32(child)}]
-			return c, ok
-		})
-		if err != nil {
+		if c, ok := known[k]; ok {
+			done[k] = c
+		} else {
+			todo = append(todo, k)
+		}
+	}
+	for start := 0; start < len(todo); {
+		// One round trip per unit level (and per 40 cells): the cells of
+		// a level depend only on the levels below, already in done.
+		level := x.byIDs(int64(todo[start].ou)).level
+		end := start
+		for end < len(todo) && end-start < 40 && x.byIDs(int64(todo[end].ou)).level == level {
+			end++
+		}
+		if err := recomputeCells(ctx, db, tx, elByID, d.pes, todo[start:end], done); err != nil {
 			return err
 		}
-		done[k] = c
+		start = end
 	}
 	var args []any
 	flushSet := func() error {
@@ -419,6 +434,96 @@ func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *sql.Tx, keys [
 	}
 	if err := flushSet(); err != nil {
 		return fmt.Errorf("monitor: recompute aggregate: %w", err)
+	}
+	return nil
+}
+
+// recomputeCells computes keys (all at one unit level) from their
+// children in one query: each child cell (taken from done when it was
+// recomputed in this write) and the raw values of the unit itself and of
+// its village children.
+func recomputeCells(ctx context.Context, db *store.DB, q querier, els map[int64]*Element, pes []string, keys []aggKey, done map[aggKey]Cell) error {
+	x := units(db)
+	var parts []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	// in is "col IN (…)" on SQLite and "col = ANY($n)" on PostgreSQL,
+	// whose statement text then stays the same from write to write, so
+	// the driver's prepared statement and its plan are reused.
+	in := func(col string, vs []any) string {
+		if db.Dialect != store.Postgres {
+			ph := make([]string, len(vs))
+			for i, v := range vs {
+				ph[i] = arg(v)
+			}
+			return col + " IN (" + strings.Join(ph, ",") + ")"
+		}
+		switch vs[0].(type) {
+		case string:
+			a := make([]string, len(vs))
+			for i, v := range vs {
+				a[i] = v.(string)
+			}
+			return col + " = ANY(" + arg(a) + ")"
+		default:
+			a := make([]int64, len(vs))
+			for i, v := range vs {
+				a[i] = v.(int64)
+			}
+			return col + " = ANY(" + arg(a) + ")"
+		}
+	}
+	for i, k := range keys {
+		e := els[int64(k.el)]
+		p, err := period.Parse(pes[k.pe])
+		if err != nil {
+			return err
+		}
+		u := x.byIDs(int64(k.ou))
+		var aggKids []any
+		rawUnits := []any{u.id}
+		for _, c := range x.children(u.id) {
+			if x.byIDs(c).level >= leafLevel {
+				rawUnits = append(rawUnits, c)
+			} else {
+				aggKids = append(aggKids, c)
+			}
+		}
+		if len(aggKids) > 0 {
+			parts = append(parts, fmt.Sprintf("SELECT %d, ou_id, sum, cnt, min, max, last_pe, last FROM monitor_agg WHERE element_id = %s AND pe = %s AND %s",
+				i, arg(e.ID), arg(p.ID()), in("ou_id", aggKids)))
+		}
+		parts = append(parts, fmt.Sprintf("SELECT %d, 0, value, 1, value, value, pe, value FROM monitor_value WHERE element_id = %s AND %s AND %s AND value IS NOT NULL",
+			i, arg(e.ID), in("pe", subPeriods(p, e.PType())), in("ou_id", rawUnits)))
+	}
+	rows, err := q.QueryContext(ctx, rebind(db.Dialect, strings.Join(parts, " UNION ALL ")), args...)
+	if err != nil {
+		return fmt.Errorf("monitor: recompute aggregates: %w", err)
+	}
+	defer rows.Close()
+	cells := make([]Cell, len(keys))
+	for rows.Next() {
+		var i int
+		var child int64
+		var o Cell
+		if err := rows.Scan(&i, &child, &o.Sum, &o.Count, &o.Min, &o.Max, &o.LastPeriod, &o.Last); err != nil {
+			return err
+		}
+		if child > 0 {
+			if oc, ok := done[aggKey{keys[i].el, keys[i].pe, int32(child)}]; ok {
+				o = oc
+			}
+		}
+		cells[i].merge(o)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i, k := range keys {
+		done[k] = cells[i]
 	}
 	return nil
 }

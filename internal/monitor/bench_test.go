@@ -48,8 +48,13 @@ func BenchmarkSaveOneValue(b *testing.B) {
 			}
 			codes := benchStore(b, db)
 			ctx := context.Background()
+			// seq runs on across repeated runs (-count), so that every
+			// operation really creates or changes a value.
+			seq := 0
 			b.Run("new", func(b *testing.B) {
-				for i := 0; b.Loop(); i++ {
+				for b.Loop() {
+					seq++
+					i := seq
 					v := Value{DataElement: "BENCH_ONE", OrgUnit: codes[i%len(codes)], Period: fmt.Sprintf("%04d%02d", 2016+i/len(codes)/12, 1+(i/len(codes))%12), Value: "5"}
 					if err := SaveValues(ctx, db, tester, []Value{v}); err != nil {
 						b.Fatal(err)
@@ -57,8 +62,10 @@ func BenchmarkSaveOneValue(b *testing.B) {
 				}
 			})
 			b.Run("update", func(b *testing.B) {
-				for i := 0; b.Loop(); i++ {
-					v := Value{DataElement: "BENCH_ONE", OrgUnit: codes[i%len(codes)], Period: "201506", Value: fmt.Sprint((i * 37) % 1000)}
+				for b.Loop() {
+					seq++
+					i := seq
+					v := Value{DataElement: "BENCH_ONE", OrgUnit: codes[i%len(codes)], Period: "201506", Value: fmt.Sprint(i % 1000)}
 					if err := SaveValues(ctx, db, tester, []Value{v}); err != nil {
 						b.Fatal(err)
 					}
