@@ -2,6 +2,8 @@ package webcheck
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"testing"
 
 	"zhihui/internal/audit"
@@ -10,6 +12,8 @@ import (
 )
 
 var testActor = audit.Actor{Name: "test"}
+
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // setupStore migrates what webcheck needs and adds a few org units:
 // 河南省 41, 郑州市 4101 with 中原区 410102, 开封市 4102 and one department.
