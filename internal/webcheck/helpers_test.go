@@ -4,6 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"zhihui/internal/audit"
@@ -48,4 +51,24 @@ func mustSite(t testing.TB, db *store.DB, url, name, kind, org string) *Site {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// pdfText extracts the text of a PDF with pdftotext, or returns "" (the
+// test then checks less) when the tool is missing.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Log("pdftotext not installed: PDF text not checked")
+		return ""
+	}
+	f := filepath.Join(t.TempDir(), "r.pdf")
+	if err := os.WriteFile(f, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-enc", "UTF-8", f, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
 }

@@ -3,6 +3,7 @@ package webcheck
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -330,6 +331,78 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 		db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE entity IN ('webcheck_problem', 'webcheck_problems', 'webcheck_round')`).Scan(&audits)
 		if audits < 10 {
 			t.Fatalf("only %d audit entries", audits)
+		}
+	})
+}
+
+func TestWritePDF(t *testing.T) {
+	r := fakeResult("http://www.zhongyuan.gov.cn/", 2, true)
+	r.BrokenLinks = []BrokenLink{{URL: "http://www.zhongyuan.gov.cn/gone/a", Status: 404, OnHomepage: true, FoundOn: []string{"http://www.zhongyuan.gov.cn/"}}}
+	var buf bytes.Buffer
+	if err := WritePDF(&buf, r, ReportInfo{SiteName: "中原区人民政府", OrgName: "中原区", Round: "2026年第一季度"}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(buf.Bytes(), []byte("%PDF-")) {
+		t.Fatal("not a PDF")
+	}
+	txt := pdfText(t, buf.Bytes())
+	if txt == "" {
+		return
+	}
+	flat := strings.Join(strings.Fields(txt), "")
+	for _, want := range []string{"政府网站检查报告", "中原区人民政府", "不合格", "首页栏目信息超过2周未更新", "2019年百分制得分", "http://www.zhongyuan.gov.cn/gone/a", "[404]"} {
+		if !strings.Contains(flat, strings.Join(strings.Fields(want), "")) {
+			t.Errorf("PDF text lacks %q:\n%s", want, txt)
+		}
+	}
+}
+
+// TestDemoRounds builds the demo rounds for three demo sites with the real
+// inspector against generated local sites.
+func TestDemoRounds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		setupStore(t, db)
+		ctx := context.Background()
+		n, err := LoadDemoSites(ctx, db)
+		if err != nil || n != 4 { // 工信厅, 郑州, 开封, 中原 exist among the test units
+			t.Fatalf("demo sites %d %v", n, err)
+		}
+		if again, _ := LoadDemoSites(ctx, db); again != 0 {
+			t.Fatalf("second load added %d", again)
+		}
+		if err := LoadDemoRounds(ctx, db, quietLog); err != nil {
+			t.Fatal(err)
+		}
+		rounds, _ := ListRounds(ctx, db)
+		if len(rounds) != 2 || !rounds[0].Demo || rounds[0].Jobs.Done != 4 {
+			t.Fatalf("rounds %+v", rounds)
+		}
+		rank, _ := Ranking(ctx, db, rounds[0].ID, nil)
+		if len(rank) != 4 || rank[0].InspectionID == 0 || rank[0].Pages < 150 {
+			t.Fatalf("ranking %+v", rank)
+		}
+		info, r, err := GetInspection(ctx, db, rank[0].InspectionID)
+		if err != nil || !info.Demo {
+			t.Fatalf("inspection %+v %v", info, err)
+		}
+		b, _ := json.Marshal(r)
+		if strings.Contains(string(b), "127.0.0.1") || !strings.Contains(string(b), rank[0].Site.URL) {
+			t.Fatalf("demo result keeps the local address or lacks the site's")
+		}
+		// The generated sites plant two broken homepage links each.
+		if len(r.BrokenLinks) == 0 || !strings.HasPrefix(r.BrokenLinks[0].URL, rank[0].Site.URL) {
+			t.Fatalf("broken links %+v", r.BrokenLinks)
+		}
+		over, _ := ListProblems(ctx, db, ProblemFilter{OverdueAt: time.Now()})
+		closed, _ := ListProblems(ctx, db, ProblemFilter{Status: ProblemClosed})
+		if len(over) == 0 || len(closed) == 0 {
+			t.Fatalf("demo workflow: %d overdue, %d closed", len(over), len(closed))
+		}
+		if err := LoadDemoRounds(ctx, db, quietLog); err != nil {
+			t.Fatal(err)
+		}
+		if rounds, _ := ListRounds(ctx, db); len(rounds) != 2 {
+			t.Fatalf("demo rounds built twice: %d", len(rounds))
 		}
 	})
 }
