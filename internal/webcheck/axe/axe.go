@@ -101,6 +101,9 @@ func Run(ctx context.Context, script []byte, urls []string, o Options) ([]Result
 	if len(script) == 0 {
 		return nil, errors.New("axe: empty axe-core script")
 	}
+	if len(o.Locale) > 0 && !json.Valid(o.Locale) {
+		return nil, errors.New("axe: locale is not valid JSON")
+	}
 	path := o.ChromePath
 	if path == "" {
 		path = DefaultChromePath
@@ -128,9 +131,6 @@ func Run(ctx context.Context, script []byte, urls []string, o Options) ([]Result
 	run := runScript(tags)
 	inject := string(script)
 	if len(o.Locale) > 0 {
-		if !json.Valid(o.Locale) {
-			return nil, errors.New("axe: locale is not valid JSON")
-		}
 		inject += ";\naxe.configure({locale: " + string(o.Locale) + "});"
 	}
 	out := make([]Result, 0, len(urls))
