@@ -11,6 +11,7 @@ import (
 	"zhihui/internal/orgunit"
 	"zhihui/internal/plan"
 	"zhihui/internal/store"
+	"zhihui/internal/webcheck"
 )
 
 // App is an open Zhihui installation.
@@ -26,6 +27,7 @@ func Schemas() []store.Schema {
 		orgunit.Schema,
 		audit.Schema,
 		auth.Schema,
+		webcheck.Schema,
 	}
 }
 
@@ -103,8 +105,20 @@ var DemoUsers = []DemoUser{
 	{"enterprise", "企业用户（郑州）", auth.Enterprise, "4101"},
 }
 
-// LoadDemo creates the demo accounts unless they exist.
+// LoadDemo creates the demo accounts and registers the demo websites
+// unless they exist. The demo inspection rounds take longer; serve builds
+// them in the background with [webcheck.LoadDemoRounds].
 func (a *App) LoadDemo(ctx context.Context) error {
+	if err := a.loadDemoUsers(ctx); err != nil {
+		return err
+	}
+	if _, err := webcheck.LoadDemoSites(ctx, a.DB); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (a *App) loadDemoUsers(ctx context.Context) error {
 	actor := audit.Actor{Name: "demo"}
 	for _, d := range DemoUsers {
 		if _, err := auth.UserByName(ctx, a.DB, d.Name); err == nil {

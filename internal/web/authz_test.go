@@ -24,10 +24,16 @@ type authzCase struct {
 	want    func(role auth.Role, inside bool) int
 }
 
-// authzFixture holds per-caller objects the requests refer to.
+// authzFixture holds per-caller objects the requests refer to. Feature
+// tests add theirs to ids (name -> id) through fixtureSetups.
 type authzFixture struct {
 	inUser, outUser int64
+	ids             map[string]int64
 }
+
+// fixtureSetups run for every caller after the users are made; feature
+// test files append the objects their routes need.
+var fixtureSetups []func(t *testing.T, e *testEnv, f *authzFixture)
 
 var seq atomic.Int64
 
@@ -183,7 +189,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			// change another's outcome.
 			inU, _ := e.user(t, uniq("in"), auth.Reporter, "410102")
 			outU, _ := e.user(t, uniq("out"), auth.Reporter, "410202")
-			f := &authzFixture{inUser: inU.ID, outUser: outU.ID}
+			f := &authzFixture{inUser: inU.ID, outUser: outU.ID, ids: map[string]int64{}}
+			for _, setup := range fixtureSetups {
+				setup(t, e, f)
+			}
 			var caller *auth.User
 			if role != "" {
 				caller, _ = e.user(t, uniq(string(role)), role, "4101")

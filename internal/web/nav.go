@@ -16,6 +16,7 @@ var navItems = []navItem{
 	{Key: "home", Href: "/", Label: "nav.home", Public: true},
 	{Key: "plan", Href: "/plan", Label: "nav.plan"},
 	{Key: "orgunits", Href: "/orgunits/41", Label: "nav.orgunits"},
+	{Key: "webcheck", Href: "/webcheck", Label: "nav.webcheck"},
 	{Key: "admin", Href: "/admin/users", Label: "nav.admin", Roles: []auth.Role{auth.Admin}},
 }
 

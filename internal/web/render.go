@@ -18,7 +18,7 @@ import (
 	"zhihui/internal/period"
 )
 
-//go:embed templates
+//go:embed all:templates
 var templateFS embed.FS
 
 // pages holds one template set per page: the layout, the shared partials

@@ -208,3 +208,43 @@ func GetJob(ctx context.Context, db *store.DB, id int64) (*JobInfo, error) {
 	}
 	return &j, nil
 }
+
+// RecordRoundResult stores r as site's result in a round without a
+// worker: an inspection made elsewhere (by hand, by another tool) or a
+// generated one. It finishes the site's queued job in the round, or adds a
+// finished job, and raises the problems, in one transaction.
+func RecordRoundResult(ctx context.Context, db *store.DB, actor audit.Actor, roundID, siteID int64, r *Result) (int64, error) {
+	var inspID int64
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		now := store.Now()
+		var days int
+		if err := tx.QueryRowContext(ctx, `SELECT deadline_days FROM webcheck_round WHERE id = $1`, roundID).Scan(&days); err != nil {
+			return err
+		}
+		var jobID int64
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(MIN(id), 0) FROM webcheck_job WHERE round_id = $1 AND site_id = $2 AND purpose = $3 AND status = $4`,
+			roundID, siteID, PurposeRound, JobQueued).Scan(&jobID)
+		if err != nil {
+			return err
+		}
+		if jobID == 0 {
+			if err := tx.QueryRowContext(ctx, `INSERT INTO webcheck_job (round_id, site_id, purpose, status, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+				roundID, siteID, PurposeRound, JobRunning, now).Scan(&jobID); err != nil {
+				return err
+			}
+		}
+		inspID, err = insertInspection(ctx, tx, siteID, roundID, jobID, PurposeRound, false, r)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE webcheck_job SET status = $1, claimed_by = $2, started_at = COALESCE(started_at, $3), finished_at = $3, inspection_id = $4 WHERE id = $5`,
+			JobDone, actor.Name, now, inspID, jobID); err != nil {
+			return err
+		}
+		return raiseProblems(ctx, tx, actor, siteID, inspID, roundID, now.AddDate(0, 0, days), r)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("webcheck: record result: %w", err)
+	}
+	return inspID, nil
+}
