@@ -276,3 +276,11 @@ func cacheStatic(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// AxeAssets returns the vendored axe-core script and its Chinese locale,
+// for the accessibility checks of website inspections.
+func AxeAssets() (script, locale []byte) {
+	script, _ = staticFS.ReadFile("static/vendor/axe.min.js")
+	locale, _ = staticFS.ReadFile("static/vendor/axe.zh_CN.json")
+	return script, locale
+}
