@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"strings"
 	"testing"
 	"time"
@@ -403,6 +406,44 @@ func TestDemoRounds(t *testing.T) {
 		}
 		if rounds, _ := ListRounds(ctx, db); len(rounds) != 2 {
 			t.Fatalf("demo rounds built twice: %d", len(rounds))
+		}
+	})
+}
+
+// TestProbeLoop probes registered sites on a schedule and stores the
+// results; demo sites are left alone.
+func TestProbeLoop(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		setupStore(t, db)
+		ctx := context.Background()
+		var hits atomic.Int64
+		up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1); w.Write([]byte("ok")) }))
+		defer up.Close()
+		down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 503) }))
+		defer down.Close()
+		a := mustSite(t, db, up.URL, "在线", KindCity, "4101")
+		b := mustSite(t, db, down.URL, "故障", KindCity, "4102")
+		LoadDemoSites(ctx, db)
+		l := &ProbeLoop{DB: db, Interval: 200 * time.Millisecond, AllowPrivate: true, Log: quietLog}
+		rctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+		defer cancel()
+		l.Run(rctx)
+		pa, _ := Probes(ctx, db, a.ID, time.Time{})
+		pb, _ := Probes(ctx, db, b.ID, time.Time{})
+		if len(pa) < 4 || len(pb) < 4 || !pa[0].OK || pb[0].OK || pb[0].Status != 503 {
+			t.Fatalf("probes: up %d %+v, down %d %+v", len(pa), pa, len(pb), pb)
+		}
+		if n, _ := l.Stats(); n < int64(len(pa)+len(pb)) {
+			t.Fatalf("stats count %d probes, %d stored", n, len(pa)+len(pb))
+		}
+		var total int
+		db.R.QueryRow(`SELECT COUNT(*) FROM webcheck_probe`).Scan(&total)
+		if total != len(pa)+len(pb) {
+			t.Fatalf("%d probes stored; demo sites were probed", total)
+		}
+		s, _ := SiteAvailability(ctx, db, b.ID, time.Time{})
+		if s.Percent != 100 || s.Last == nil {
+			t.Fatalf("availability %+v", s)
 		}
 	})
 }

@@ -207,6 +207,25 @@ type ProbeLoop struct {
 	AllowPrivate bool
 	Timeout      time.Duration // per probe; default 15 s
 	Log          *slog.Logger
+
+	mu      sync.Mutex
+	cur     *probe.Scheduler
+	probes  int64 // of finished schedules
+	maxLate time.Duration
+}
+
+// Stats reports the probes run so far and the worst delay between a
+// probe's due time and its start.
+func (l *ProbeLoop) Stats() (probes int64, maxLate time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	probes, late := l.probes, l.maxLate
+	if l.cur != nil {
+		p, ml := l.cur.Stats()
+		probes += p
+		late = max(late, ml)
+	}
+	return probes, late
 }
 
 // Run probes until ctx is done. Demo sites are not probed: their URLs are
@@ -241,7 +260,14 @@ func (l *ProbeLoop) Run(ctx context.Context) error {
 			s := &probe.Scheduler{Sites: urls, Interval: l.Interval, Concurrency: l.Concurrency,
 				Prober: &probe.Prober{Client: client, Timeout: l.Timeout}, Sink: sink.add}
 			go sink.run(rctx)
+			l.mu.Lock()
+			l.cur = s
+			l.mu.Unlock()
 			s.Run(rctx)
+			p, late := s.Stats()
+			l.mu.Lock()
+			l.cur, l.probes, l.maxLate = nil, l.probes+p, max(l.maxLate, late)
+			l.mu.Unlock()
 			sink.flush(context.WithoutCancel(ctx))
 		} else {
 			<-rctx.Done()
