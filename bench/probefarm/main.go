@@ -20,6 +20,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"sync"
@@ -151,6 +152,27 @@ func run(n int, interval, duration time.Duration, conc int, down, hang float64, 
 		return err
 	}
 	opts := store.Options{DSN: dsn}
+	if dsn != "" {
+		// A schema of its own, dropped at the end.
+		schema := fmt.Sprintf("probefarm_%d", os.Getpid())
+		admin, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return err
+		}
+		defer admin.Close()
+		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+			return err
+		}
+		defer admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return err
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		opts.DSN = u.String()
+	}
 	if dsn == "" {
 		dir, err := os.MkdirTemp("", "probefarm")
 		if err != nil {
@@ -231,7 +253,7 @@ func run(n int, interval, duration time.Duration, conc int, down, hang float64, 
 	fmt.Printf("sites probed:         %d of %d\n", probed, n)
 	fmt.Printf("rows stored:          %d (probes cut off by the end of the run are not stored)\n", rows)
 	fmt.Printf("max start lag:        %s (due time to probe start)\n", maxLate.Round(time.Millisecond))
-	fmt.Printf("gap between probes:   p50 %.1f s  p99 %.1f s  max %.1f s (interval %.0f s, jitter ±%.0f s)\n",
+	fmt.Printf("gap between probes:   p50 %.1f s  p99 %.1f s  max %.1f s (interval %.0f s, jitter ±%.1f s)\n",
 		pct(gaps, 0.5), pct(gaps, 0.99), pct(gaps, 1), interval.Seconds(), (interval / 20).Seconds())
 	fmt.Printf("baseline sweep:       %d answering homepages in %s, plain net/http, %d goroutines = %.0f probes/min\n", len(f.live), sweep.Round(time.Millisecond), conc, capacity)
 	fmt.Printf("baseline/required:    %.1f (headroom of the plain fetch over the required rate)\n", capacity/required)
