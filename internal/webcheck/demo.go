@@ -188,10 +188,46 @@ func inspectGenerated(ctx context.Context, s Site, seed uint64, at time.Time) (*
 	if err := json.Unmarshal([]byte(txt), &out); err != nil {
 		return nil, err
 	}
-	shift := at.Sub(out.Started)
-	out.Started, out.Finished = out.Started.Add(shift), out.Finished.Add(shift)
-	// Evidence inside losses went through JSON; metrics are not kept.
+	shiftTimes(&out, at.Sub(out.Started))
 	return &out, nil
+}
+
+// shiftTimes moves every time in r by d, so that a demo inspection made
+// now reads as made on its round's date.
+func shiftTimes(r *Result, d time.Duration) {
+	sh := func(t *time.Time) {
+		if !t.IsZero() {
+			*t = t.Add(d)
+		}
+	}
+	shEv := func(es []Evidence) {
+		for i := range es {
+			sh(&es[i].Time)
+		}
+	}
+	sh(&r.Started)
+	sh(&r.Finished)
+	sh(&r.Home.Fetched)
+	sh(&r.TLS.Checked)
+	for i := range r.BrokenLinks {
+		sh(&r.BrokenLinks[i].CheckedAt)
+	}
+	for i := range r.Availability.Probes {
+		sh(&r.Availability.Probes[i].Time)
+	}
+	shEv(r.MixedContent)
+	shEv(r.SevereErrors)
+	for i := range r.Verdict.Vetoes {
+		shEv(r.Verdict.Vetoes[i].Evidence)
+	}
+	for i := range r.Verdict.Deductions {
+		shEv(r.Verdict.Deductions[i].Evidence)
+	}
+	for i := range r.Score.Indicators {
+		for j := range r.Score.Indicators[i].Losses {
+			shEv(r.Score.Indicators[i].Losses[j].Evidence)
+		}
+	}
 }
 
 // storeDemoResult records r as the finished job of site in a demo round.

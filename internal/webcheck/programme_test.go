@@ -396,6 +396,13 @@ func TestDemoRounds(t *testing.T) {
 		if len(r.BrokenLinks) == 0 || !strings.HasPrefix(r.BrokenLinks[0].URL, rank[0].Site.URL) {
 			t.Fatalf("broken links %+v", r.BrokenLinks)
 		}
+		// The result reads as made on the round's date, evidence included.
+		if d := r.Started.Sub(rounds[0].CreatedAt); d < -time.Second || d > time.Second {
+			t.Fatalf("started %s, round created %s", r.Started, rounds[0].CreatedAt)
+		}
+		if d := r.BrokenLinks[0].CheckedAt.Sub(rounds[0].CreatedAt); d < 0 || d > time.Minute {
+			t.Fatalf("link checked %s, round created %s", r.BrokenLinks[0].CheckedAt, rounds[0].CreatedAt)
+		}
 		over, _ := ListProblems(ctx, db, ProblemFilter{OverdueAt: time.Now()})
 		closed, _ := ListProblems(ctx, db, ProblemFilter{Status: ProblemClosed})
 		if len(over) == 0 || len(closed) == 0 {
