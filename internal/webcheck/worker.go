@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -198,12 +200,13 @@ func (w *Worker) run(ctx context.Context, j *Job) {
 
 // ProbeLoop probes every site's homepage once per Interval (the national
 // census takes availability from repeated probes) and stores the results.
-// The site list is reloaded every Reload so new sites join.
+// The site list is read again every Reload; when it changed the scheduler
+// restarts, anchored to a fixed epoch so that every site keeps its phase.
 type ProbeLoop struct {
 	DB           *store.DB
 	Interval     time.Duration // default 10 minutes
 	Concurrency  int           // default 64
-	Reload       time.Duration // default 10 minutes
+	Reload       time.Duration // default 1 minute
 	AllowPrivate bool
 	Timeout      time.Duration // per probe; default 15 s
 	Log          *slog.Logger
@@ -228,6 +231,9 @@ func (l *ProbeLoop) Stats() (probes int64, maxLate time.Duration) {
 	return probes, late
 }
 
+// probeEpoch anchors every site's probe phase.
+var probeEpoch = time.Unix(0, 0)
+
 // Run probes until ctx is done. Demo sites are not probed: their URLs are
 // real government sites and their data is generated.
 func (l *ProbeLoop) Run(ctx context.Context) error {
@@ -235,15 +241,20 @@ func (l *ProbeLoop) Run(ctx context.Context) error {
 		l.Interval = 10 * time.Minute
 	}
 	if l.Reload <= 0 {
-		l.Reload = 10 * time.Minute
+		l.Reload = time.Minute
 	}
 	if l.Log == nil {
 		l.Log = slog.Default()
 	}
 	client := probeClient(l.AllowPrivate, l.Timeout)
-	for ctx.Err() == nil {
+	var (
+		cur  []string
+		stop = func() {}
+	)
+	defer func() { stop() }()
+	for {
 		sites, err := ListSites(ctx, l.DB, SiteFilter{})
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			l.Log.Warn("webcheck probes: list sites", "err", err)
 		}
 		ids := map[string]int64{}
@@ -254,25 +265,45 @@ func (l *ProbeLoop) Run(ctx context.Context) error {
 				urls = append(urls, s.URL)
 			}
 		}
-		rctx, cancel := context.WithTimeout(ctx, l.Reload)
-		if len(urls) > 0 {
-			sink := newProbeSink(l.DB, ids, l.Log)
-			s := &probe.Scheduler{Sites: urls, Interval: l.Interval, Concurrency: l.Concurrency,
-				Prober: &probe.Prober{Client: client, Timeout: l.Timeout}, Sink: sink.add}
-			go sink.run(rctx)
-			l.mu.Lock()
-			l.cur = s
-			l.mu.Unlock()
-			s.Run(rctx)
-			p, late := s.Stats()
-			l.mu.Lock()
-			l.cur, l.probes, l.maxLate = nil, l.probes+p, max(l.maxLate, late)
-			l.mu.Unlock()
-			sink.flush(context.WithoutCancel(ctx))
-		} else {
-			<-rctx.Done()
+		if err == nil && !slices.Equal(urls, cur) {
+			stop()
+			stop = func() {}
+			cur = urls
+			if len(urls) > 0 {
+				stop = l.start(ctx, client, urls, ids)
+			}
 		}
-		cancel()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(l.Reload):
+		}
 	}
-	return nil
+}
+
+// start runs a scheduler over urls and returns the function that stops it
+// and stores what it has.
+func (l *ProbeLoop) start(ctx context.Context, client *http.Client, urls []string, ids map[string]int64) func() {
+	sctx, cancel := context.WithCancel(ctx)
+	sink := newProbeSink(l.DB, ids, l.Log)
+	s := &probe.Scheduler{Sites: urls, Interval: l.Interval, Concurrency: l.Concurrency, Epoch: probeEpoch,
+		Prober: &probe.Prober{Client: client, Timeout: l.Timeout}, Sink: sink.add}
+	l.mu.Lock()
+	l.cur = s
+	l.mu.Unlock()
+	done := make(chan struct{})
+	go sink.run(sctx)
+	go func() {
+		defer close(done)
+		s.Run(sctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+		p, late := s.Stats()
+		l.mu.Lock()
+		l.cur, l.probes, l.maxLate = nil, l.probes+p, max(l.maxLate, late)
+		l.mu.Unlock()
+		sink.flush(context.WithoutCancel(ctx))
+	}
 }
