@@ -125,13 +125,13 @@ func Summarize(rs []Result) Summary {
 // evenly instead of arriving in bursts. When probes fall behind, due sites
 // are taken in order of due time; a site is never probed twice at once.
 type Scheduler struct {
-	Sites       []string
-	Interval    time.Duration // default 5 minutes
+	Sites    []string
+	Interval time.Duration // default 5 minutes
 	// Epoch anchors the offsets: when set, a site is due at Epoch + its
 	// offset + k×Interval, so a scheduler restarted with a changed site
 	// list keeps every site's phase (no site probed twice in a row or
 	// starved). Zero: offsets count from Run's start.
-	Epoch time.Time
+	Epoch       time.Time
 	Jitter      time.Duration // random extra delay per round; default Interval/10
 	Concurrency int           // default 64
 	Prober      *Prober
