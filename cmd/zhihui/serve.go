@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -79,6 +80,11 @@ func runServe(args []string) error {
 		}
 		fmt.Printf("\nadmin login: admin / %s\n", app.DemoPassword)
 	}
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	bgCtx, bgStop := context.WithCancel(ctx)
+	defer bgStop()
+	startInspection(bgCtx, &bg, a.DB, a.Log, inspectionOptions{workers: c.InspectWorkers, probe: c.ProbeInterval, allowPrivate: c.AllowPrivate, demo: c.Demo})
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -15,6 +15,7 @@ import (
 	"zhihui/internal/plan"
 	"zhihui/internal/reporting"
 	"zhihui/internal/store"
+	"zhihui/internal/webcheck"
 )
 
 // App is an open Zhihui installation.
@@ -35,6 +36,7 @@ func Schemas() []store.Schema {
 		evalstore.Schema,
 		monitor.Schema,
 		reporting.Schema,
+		webcheck.Schema,
 	}
 }
 
@@ -129,10 +131,32 @@ var DemoUsers = []DemoUser{
 	{"enterprise", "企业用户（郑州）", auth.Enterprise, "4101"},
 }
 
-// LoadDemo creates the demo accounts unless they exist, and starts loading
-// the synthetic evaluation demo data (datasets, enterprise assessments) in
-// the background so that the server starts at once; [App.Wait] waits for it.
+// LoadDemo creates the demo accounts and registers the demo websites
+// unless they exist, and starts loading the synthetic evaluation demo data
+// (datasets, enterprise assessments) in the background so that the server
+// starts at once; [App.Wait] waits for it. The demo inspection rounds and
+// monitoring values take longer; serve builds them in the background.
 func (a *App) LoadDemo(ctx context.Context) error {
+	if err := a.loadDemoUsers(ctx); err != nil {
+		return err
+	}
+	if _, err := webcheck.LoadDemoSites(ctx, a.DB); err != nil {
+		return err
+	}
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		start := time.Now()
+		if err := evalstore.LoadDemo(context.WithoutCancel(ctx), a.DB); err != nil {
+			a.Log.Error("evaluation demo data", "err", err)
+			return
+		}
+		a.Log.Info("evaluation demo data ready", "took", time.Since(start).Round(time.Millisecond))
+	}()
+	return nil
+}
+
+func (a *App) loadDemoUsers(ctx context.Context) error {
 	actor := audit.Actor{Name: "demo"}
 	for _, d := range DemoUsers {
 		if _, err := auth.UserByName(ctx, a.DB, d.Name); err == nil {
@@ -146,15 +170,5 @@ func (a *App) LoadDemo(ctx context.Context) error {
 			return fmt.Errorf("demo user %s: %w", d.Name, err)
 		}
 	}
-	a.bg.Add(1)
-	go func() {
-		defer a.bg.Done()
-		start := time.Now()
-		if err := evalstore.LoadDemo(context.WithoutCancel(ctx), a.DB); err != nil {
-			a.Log.Error("evaluation demo data", "err", err)
-			return
-		}
-		a.Log.Info("evaluation demo data ready", "took", time.Since(start).Round(time.Millisecond))
-	}()
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"zhihui/internal/orgunit"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
+	"zhihui/internal/webcheck"
 )
 
 // TestBootstrapTwice checks that a second start loads nothing twice.
@@ -47,6 +48,10 @@ func TestBootstrapTwice(t *testing.T) {
 			if len(u.Grants) != 1 {
 				t.Errorf("%s has %d grants", u.Name, len(u.Grants))
 			}
+		}
+		sites, err := webcheck.ListSites(ctx, db, webcheck.SiteFilter{})
+		if err != nil || len(sites) != len(webcheck.DemoSites) {
+			t.Fatalf("%d demo sites, want %d (%v)", len(sites), len(webcheck.DemoSites), err)
 		}
 		// Every department the plan names is an org unit.
 		if _, err := orgunit.Get(ctx, db, "41D-GXT"); err != nil {

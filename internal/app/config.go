@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is read from flags, falling back to ZHIHUI_* environment variables.
@@ -19,6 +21,10 @@ type Config struct {
 	LogLevel     string // --log-level, ZHIHUI_LOG_LEVEL
 	SecureCookie bool   // --secure-cookie, ZHIHUI_SECURE_COOKIE: set Secure on cookies (behind HTTPS)
 	AllowPrivate bool   // --allow-private, ZHIHUI_ALLOW_PRIVATE: let inspections reach private addresses
+
+	// Website inspection work done inside serve.
+	InspectWorkers int           // --inspect-workers, ZHIHUI_INSPECT_WORKERS: crawl jobs run at once (0: leave them to `zhihui worker`)
+	ProbeInterval  time.Duration // --probe-interval, ZHIHUI_PROBE_INTERVAL: availability probes of every site (0: off)
 }
 
 func env(name, def string) string {
@@ -47,6 +53,22 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Demo, "demo", envBool("DEMO"), "load demo users and data (env ZHIHUI_DEMO)")
 	fs.BoolVar(&c.SecureCookie, "secure-cookie", envBool("SECURE_COOKIE"), "mark cookies Secure; use behind HTTPS (env ZHIHUI_SECURE_COOKIE)")
 	fs.BoolVar(&c.AllowPrivate, "allow-private", envBool("ALLOW_PRIVATE"), "allow website inspection of private and loopback addresses (env ZHIHUI_ALLOW_PRIVATE)")
+	fs.IntVar(&c.InspectWorkers, "inspect-workers", envInt("INSPECT_WORKERS", 1), "website inspection jobs run at once inside serve; 0 leaves them to `zhihui worker` (env ZHIHUI_INSPECT_WORKERS)")
+	fs.DurationVar(&c.ProbeInterval, "probe-interval", envDuration("PROBE_INTERVAL", 10*time.Minute), "probe every registered website's homepage this often; 0 turns probing off (env ZHIHUI_PROBE_INTERVAL)")
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(env(name, "")); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(env(name, "")); err == nil {
+		return v
+	}
+	return def
 }
 
 // Logger builds the process logger.

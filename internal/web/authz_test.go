@@ -24,16 +24,18 @@ type authzCase struct {
 	want    func(role auth.Role, inside bool) int
 }
 
-// authzFixture holds per-caller objects the requests refer to.
+// authzFixture holds per-caller objects the requests refer to. Feature
+// tests add theirs to ids (name -> id) through fixtureSetups.
 type authzFixture struct {
 	inUser, outUser int64
-	// obj holds objects that feature setups create, by name.
+	// obj and ids hold objects that feature setups create, by name.
 	obj map[string]string
+	ids map[string]int64
 }
 
-// authzSetups create per-caller objects for feature cases (after the
-// users above); feature test files append to it.
-var authzSetups []func(t *testing.T, e *testEnv, f *authzFixture)
+// authzSetups (and fixtureSetups) create per-caller objects for feature
+// cases after the users above; feature test files append to them.
+var authzSetups, fixtureSetups []func(t *testing.T, e *testEnv, f *authzFixture)
 
 var seq atomic.Int64
 
@@ -189,8 +191,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 			// change another's outcome.
 			inU, _ := e.user(t, uniq("in"), auth.Reporter, "410102")
 			outU, _ := e.user(t, uniq("out"), auth.Reporter, "410202")
-			f := &authzFixture{inUser: inU.ID, outUser: outU.ID, obj: map[string]string{}}
-			for _, setup := range authzSetups {
+			f := &authzFixture{inUser: inU.ID, outUser: outU.ID, obj: map[string]string{}, ids: map[string]int64{}}
+			for _, setup := range append(authzSetups, fixtureSetups...) {
 				setup(t, e, f)
 			}
 			var caller *auth.User

@@ -20,6 +20,7 @@ var navItems = []navItem{
 	{Key: "plan", Href: "/plan", Label: "nav.plan"},
 	{Key: "monitor", Href: "/monitor", Label: "nav.monitor"},
 	{Key: "orgunits", Href: "/orgunits/41", Label: "nav.orgunits"},
+	{Key: "webcheck", Href: "/webcheck", Label: "nav.webcheck"},
 	{Key: "evaluate", Href: "/evaluate", Label: "evaluate.nav", Roles: evaluateRoles},
 	{Key: "admin", Href: "/admin/users", Label: "nav.admin", Roles: []auth.Role{auth.Admin}},
 }

@@ -21,6 +21,14 @@ var apiDocs = map[string]string{
 	"POST /api/v1/dataValueSets":  `Write data values {"dataValues":[{"dataElement","orgUnit","period","value","comment"}]} in one transaction (empty value deletes); ?dryRun=true only validates. 409 with every error when invalid`,
 	"GET /api/v1/dataElements":    "The monitoring data elements",
 	"GET /api/v1/indicators":      "The monitoring indicators with their formulas",
+
+	"GET /api/v1/webcheck/sites":               "Government websites under evaluation within the caller's units; ?kind=portal|department|city|county, ?q=name or URL",
+	"POST /api/v1/webcheck/sites":              "Register a website {url, name, kind, org_code} (office, evaluator, admin; owner unit within their units)",
+	"POST /api/v1/webcheck/rounds":             "Start an inspection round {name, site_ids, deadline_days, scheme (YAML, optional)}: one crawl job per site (office, evaluator, admin)",
+	"GET /api/v1/webcheck/rounds/{id}/ranking": "A round's ranking by 2019 score with 2015 verdicts, ranks over the whole round, rows within the caller's units",
+	"GET /api/v1/webcheck/inspections/{id}":    "One inspection: summary, site and the full result with the evidence behind every lost point",
+	"GET /api/v1/webcheck/problems":            "Rectification problems within the caller's units; ?status=open|reopened|fixed|closed|pending, ?overdue=1, ?round=ID, ?site=ID",
+	"POST /api/v1/webcheck/problems/{id}":      "Act on a problem {action, note}: fix (owner unit), close, reopen or recheck (evaluator, office)",
 }
 
 var pathParam = regexp.MustCompile(`\{([a-zA-Z_]+)\.{0,3}\}`)

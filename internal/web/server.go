@@ -161,6 +161,20 @@ func (s *Server) routeTable() []route {
 		{"POST /admin/users/{id}/disabled", roles, []auth.Role{auth.Admin}, s.userDisable},
 		{"GET /admin/audit", roles, []auth.Role{auth.Admin}, s.auditPage},
 
+		{"GET /webcheck", user, nil, s.webcheckIndex},
+		{"GET /webcheck/sites", user, nil, s.webcheckSites},
+		{"POST /webcheck/sites", roles, wcManagers, s.webcheckSiteCreate},
+		{"POST /webcheck/sites/import", roles, wcManagers, s.webcheckImport},
+		{"GET /webcheck/sites/{id}", user, nil, s.webcheckSite},
+		{"POST /webcheck/sites/{id}", roles, wcManagers, s.webcheckSiteUpdate},
+		{"POST /webcheck/rounds", roles, wcManagers, s.webcheckRoundCreate},
+		{"GET /webcheck/rounds/{id}", user, nil, s.webcheckRound},
+		{"GET /webcheck/inspections/{id}", user, nil, s.webcheckInspection},
+		{"GET /webcheck/inspections/{id}/pdf", user, nil, s.webcheckPDF},
+		{"GET /webcheck/inspections/{id}/xlsx", user, nil, s.webcheckXLSX},
+		{"GET /webcheck/problems", user, nil, s.webcheckProblems},
+		{"POST /webcheck/problems/{id}", user, nil, s.webcheckProblemUpdate},
+
 		{"GET /api/v1/me", user, nil, s.apiMe},
 		{"GET /api/v1/orgunits", user, nil, s.apiOrgunits},
 		{"GET /api/v1/orgunits/{code}", user, nil, s.apiOrgunit},
@@ -172,6 +186,13 @@ func (s *Server) routeTable() []route {
 		{"POST /api/v1/dataValueSets", roles, monitorReporters, s.apiDataValueSetsPost},
 		{"GET /api/v1/dataElements", user, nil, s.apiDataElements},
 		{"GET /api/v1/indicators", user, nil, s.apiIndicators},
+		{"GET /api/v1/webcheck/sites", user, nil, s.apiWebcheckSites},
+		{"POST /api/v1/webcheck/sites", roles, wcManagers, s.apiWebcheckSiteCreate},
+		{"POST /api/v1/webcheck/rounds", roles, wcManagers, s.apiWebcheckRoundCreate},
+		{"GET /api/v1/webcheck/rounds/{id}/ranking", user, nil, s.apiWebcheckRanking},
+		{"GET /api/v1/webcheck/inspections/{id}", user, nil, s.apiWebcheckInspection},
+		{"GET /api/v1/webcheck/problems", user, nil, s.apiWebcheckProblems},
+		{"POST /api/v1/webcheck/problems/{id}", user, nil, s.apiWebcheckProblemUpdate},
 		{"GET /api/v1/openapi.json", public, nil, s.apiOpenAPI},
 	}
 	rs = append(rs, s.reportingRoutes()...)
@@ -303,4 +324,12 @@ func cacheStatic(next http.Handler) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// AxeAssets returns the vendored axe-core script and its Chinese locale,
+// for the accessibility checks of website inspections.
+func AxeAssets() (script, locale []byte) {
+	script, _ = staticFS.ReadFile("static/vendor/axe.min.js")
+	locale, _ = staticFS.ReadFile("static/vendor/axe.zh_CN.json")
+	return script, locale
 }

@@ -51,7 +51,12 @@ type Options struct {
 	RootCAs  *x509.CertPool   // nil = system roots
 	Resolver Resolver         // nil = net.DefaultResolver
 	Store    crawl.StateStore // crawl progress, for resuming; nil = none
-	Logger   *slog.Logger
+	// SaveInterval is how often crawl progress is saved to Store; default 30 s.
+	SaveInterval time.Duration
+	// AxeLocale is an axe-core locale (e.g. axe.zh_CN.json) for the
+	// accessibility messages; nil = English.
+	AxeLocale []byte
+	Logger    *slog.Logger
 }
 
 // facts is what the inspector keeps of the pages as they stream past. It is
@@ -253,7 +258,7 @@ func Inspect(ctx context.Context, rawURL string, o Options) (*Result, error) {
 	cfg := crawl.Config{
 		MaxPages: o.MaxPages, MaxDepth: o.MaxDepth, MaxLinks: o.MaxLinks, Workers: o.Workers,
 		PerHost: o.PerHost, PerHostRate: o.PerHostRate, Timeout: o.Timeout, AllowPrivate: o.AllowPrivate,
-		SkipExternal: o.SkipExternal, RootCAs: o.RootCAs, Now: now, Store: o.Store, Logger: logger,
+		SkipExternal: o.SkipExternal, RootCAs: o.RootCAs, Now: now, Store: o.Store, SaveInterval: o.SaveInterval, Logger: logger,
 		OnPage: func(p *crawl.Page) { f.onPage(p, scheme, seed) },
 		SaveExtra: func() ([]byte, error) {
 			f.mu.Lock()
@@ -342,7 +347,7 @@ func Inspect(ctx context.Context, rawURL string, o Options) (*Result, error) {
 		if !o.AllowPrivate {
 			urls = publicOnly(ctx, o.Resolver, urls)
 		}
-		ar, err := axe.Run(ctx, o.AxeScript, urls, axe.Options{ChromePath: o.ChromePath, AllowPrivate: o.AllowPrivate})
+		ar, err := axe.Run(ctx, o.AxeScript, urls, axe.Options{ChromePath: o.ChromePath, AllowPrivate: o.AllowPrivate, Locale: o.AxeLocale})
 		if err != nil {
 			res.AccessibilityErr = err.Error()
 		}

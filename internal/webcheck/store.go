@@ -14,16 +14,23 @@ import (
 )
 
 // Schema owns the webcheck tables: inspected sites, availability probes,
-// inspection results (full JSON plus the figures lists are sorted by) and
-// saved crawl state for resumable inspections.
+// inspection rounds and their crawl jobs (claimed by workers under a
+// lease), inspection results (full JSON plus the figures lists are sorted
+// by), saved crawl state for resumable inspections, and the problems a
+// result raises for its owner to rectify.
 var Schema = store.Schema{Component: "webcheck", Migrations: []store.Migration{{Version: 1, SQL: `
 CREATE TABLE webcheck_site (
 	id {{ID}},
 	url TEXT NOT NULL UNIQUE,
 	name TEXT NOT NULL DEFAULT '',
+	kind TEXT NOT NULL DEFAULT 'department',
 	org_code TEXT NOT NULL DEFAULT '',
-	created_at {{TS}} NOT NULL
+	org_path TEXT {{C}} NOT NULL DEFAULT '',
+	demo BOOLEAN NOT NULL DEFAULT FALSE,
+	created_at {{TS}} NOT NULL,
+	updated_at {{TS}} NOT NULL
 );
+CREATE INDEX webcheck_site_path ON webcheck_site (org_path);
 CREATE TABLE webcheck_probe (
 	site_id BIGINT NOT NULL REFERENCES webcheck_site(id) ON DELETE CASCADE,
 	at {{TS}} NOT NULL,
@@ -33,9 +40,41 @@ CREATE TABLE webcheck_probe (
 	error TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX webcheck_probe_site_at ON webcheck_probe (site_id, at);
+CREATE TABLE webcheck_round (
+	id {{ID}},
+	name TEXT NOT NULL,
+	scheme TEXT NOT NULL,
+	deadline_days INTEGER NOT NULL,
+	created_by TEXT NOT NULL,
+	created_by_id BIGINT NOT NULL DEFAULT 0,
+	created_at {{TS}} NOT NULL,
+	demo BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE webcheck_job (
+	id {{ID}},
+	round_id BIGINT NOT NULL REFERENCES webcheck_round(id) ON DELETE CASCADE,
+	site_id BIGINT NOT NULL REFERENCES webcheck_site(id) ON DELETE CASCADE,
+	purpose TEXT NOT NULL,
+	status TEXT NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	claimed_by TEXT NOT NULL DEFAULT '',
+	lease_until {{TS}},
+	heartbeat_at {{TS}},
+	created_at {{TS}} NOT NULL,
+	started_at {{TS}},
+	finished_at {{TS}},
+	inspection_id BIGINT,
+	error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX webcheck_job_claim ON webcheck_job (status, id);
+CREATE INDEX webcheck_job_round ON webcheck_job (round_id, site_id);
 CREATE TABLE webcheck_inspection (
 	id {{ID}},
 	site_id BIGINT NOT NULL REFERENCES webcheck_site(id) ON DELETE CASCADE,
+	round_id BIGINT REFERENCES webcheck_round(id) ON DELETE CASCADE,
+	job_id BIGINT,
+	purpose TEXT NOT NULL DEFAULT 'round',
+	demo BOOLEAN NOT NULL DEFAULT FALSE,
 	started_at {{TS}} NOT NULL,
 	finished_at {{TS}} NOT NULL,
 	pages INTEGER NOT NULL,
@@ -47,30 +86,47 @@ CREATE TABLE webcheck_inspection (
 	result TEXT NOT NULL
 );
 CREATE INDEX webcheck_inspection_site ON webcheck_inspection (site_id, started_at);
+CREATE INDEX webcheck_inspection_round ON webcheck_inspection (round_id, score);
 CREATE TABLE webcheck_crawl_state (
 	key TEXT PRIMARY KEY,
 	saved_at {{TS}} NOT NULL,
 	state TEXT NOT NULL
 );
+CREATE TABLE webcheck_problem (
+	id {{ID}},
+	site_id BIGINT NOT NULL REFERENCES webcheck_site(id) ON DELETE CASCADE,
+	inspection_id BIGINT NOT NULL REFERENCES webcheck_inspection(id) ON DELETE CASCADE,
+	round_id BIGINT REFERENCES webcheck_round(id) ON DELETE CASCADE,
+	scheme TEXT NOT NULL,
+	indicator TEXT NOT NULL DEFAULT '',
+	rule TEXT NOT NULL,
+	metric TEXT NOT NULL,
+	title_zh TEXT NOT NULL,
+	title_en TEXT NOT NULL,
+	points {{REAL}} NOT NULL,
+	value {{REAL}} NOT NULL,
+	evidence TEXT NOT NULL,
+	evidence_total INTEGER NOT NULL,
+	org_code TEXT NOT NULL,
+	org_path TEXT {{C}} NOT NULL,
+	deadline {{TS}} NOT NULL,
+	status TEXT NOT NULL,
+	fix_note TEXT NOT NULL DEFAULT '',
+	fixed_at {{TS}},
+	fixed_by TEXT NOT NULL DEFAULT '',
+	check_note TEXT NOT NULL DEFAULT '',
+	checked_at {{TS}},
+	checked_by TEXT NOT NULL DEFAULT '',
+	recheck_job BIGINT,
+	created_at {{TS}} NOT NULL,
+	updated_at {{TS}} NOT NULL
+);
+CREATE INDEX webcheck_problem_path ON webcheck_problem (org_path, status);
+CREATE INDEX webcheck_problem_site ON webcheck_problem (site_id, status);
 `}}}
 
 // ErrNotFound is returned when a site or inspection does not exist.
 var ErrNotFound = fmt.Errorf("webcheck: not found: %w", sql.ErrNoRows)
-
-// SaveSite records a site to inspect, or updates its name and org unit when
-// the URL is already known, and returns its id.
-func SaveSite(ctx context.Context, db *store.DB, url, name, orgCode string) (int64, error) {
-	var id int64
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO webcheck_site (url, name, org_code, created_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (url) DO UPDATE SET name = excluded.name, org_code = excluded.org_code
-			RETURNING id`, url, name, orgCode, store.Now()).Scan(&id)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("webcheck: save site %s: %w", url, err)
-	}
-	return id, nil
-}
 
 // SaveProbes appends availability probes of a site (bulk: COPY on
 // PostgreSQL).
@@ -118,24 +174,40 @@ func Probes(ctx context.Context, db *store.DB, siteID int64, since time.Time) ([
 	return out, nil
 }
 
-// SaveInspection stores an inspection result of a site and returns its id.
+// SaveInspection stores an inspection result of a site outside any round
+// (a one-off inspection) and returns its id.
 func SaveInspection(ctx context.Context, db *store.DB, siteID int64, r *Result) (int64, error) {
+	var id int64
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = insertInspection(ctx, tx, siteID, 0, 0, "oneoff", false, r)
+		return err
+	})
+	return id, err
+}
+
+func insertInspection(ctx context.Context, tx *sql.Tx, siteID, roundID, jobID int64, purpose string, demo bool, r *Result) (int64, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return 0, fmt.Errorf("webcheck: encode inspection: %w", err)
 	}
 	var id int64
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO webcheck_inspection
-			(site_id, started_at, finished_at, pages, links, broken_links, pass, deducted, score, result)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-			siteID, r.Started.UTC().Truncate(time.Microsecond), r.Finished.UTC().Truncate(time.Microsecond), r.Pages, r.LinkOccurrences,
-			len(r.BrokenLinks), r.Verdict.Pass, r.Verdict.Deducted, r.Score.Total, string(b)).Scan(&id)
-	})
+	err = tx.QueryRowContext(ctx, `INSERT INTO webcheck_inspection
+		(site_id, round_id, job_id, purpose, demo, started_at, finished_at, pages, links, broken_links, pass, deducted, score, result)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+		siteID, nullID(roundID), nullID(jobID), purpose, demo, r.Started.UTC().Truncate(time.Microsecond), r.Finished.UTC().Truncate(time.Microsecond), r.Pages, r.LinkOccurrences,
+		len(r.BrokenLinks), r.Verdict.Pass, r.Verdict.Deducted, r.Score.Total, string(b)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("webcheck: save inspection: %w", err)
 	}
 	return id, nil
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 // Inspection loads a stored inspection result. Metric evidence is not kept

@@ -15,17 +15,8 @@ import (
 func TestStore(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		if err := db.Migrate(ctx, Schema); err != nil {
-			t.Fatal(err)
-		}
-		id, err := SaveSite(ctx, db, "http://www.zhengzhou.gov.cn/", "郑州市人民政府", "4101")
-		if err != nil {
-			t.Fatal(err)
-		}
-		again, err := SaveSite(ctx, db, "http://www.zhengzhou.gov.cn/", "郑州市人民政府门户网站", "4101")
-		if err != nil || again != id {
-			t.Fatalf("upsert gave id %d (%v), want %d", again, err, id)
-		}
+		setupStore(t, db)
+		id := mustSite(t, db, "http://www.zhengzhou.gov.cn/", "郑州市人民政府", KindCity, "4101").ID
 		base := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 		var rs []probe.Result
 		for i := range 30 {

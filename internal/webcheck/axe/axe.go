@@ -33,6 +33,9 @@ type Options struct {
 	// AllowPrivate lets the browser load private addresses; callers must
 	// check URLs themselves (the crawl's guard does not apply inside Chromium).
 	AllowPrivate bool
+	// Locale is an axe-core locale file (JSON, e.g. axe.zh_CN.json); when
+	// set, rule help texts come back in its language.
+	Locale []byte
 }
 
 // Node is one element that fails a rule.
@@ -98,6 +101,9 @@ func Run(ctx context.Context, script []byte, urls []string, o Options) ([]Result
 	if len(script) == 0 {
 		return nil, errors.New("axe: empty axe-core script")
 	}
+	if len(o.Locale) > 0 && !json.Valid(o.Locale) {
+		return nil, errors.New("axe: locale is not valid JSON")
+	}
 	path := o.ChromePath
 	if path == "" {
 		path = DefaultChromePath
@@ -123,9 +129,13 @@ func Run(ctx context.Context, script []byte, urls []string, o Options) ([]Result
 		return nil, fmt.Errorf("axe: start chromium: %w", err)
 	}
 	run := runScript(tags)
+	inject := string(script)
+	if len(o.Locale) > 0 {
+		inject += ";\naxe.configure({locale: " + string(o.Locale) + "});"
+	}
 	out := make([]Result, 0, len(urls))
 	for _, u := range urls {
-		out = append(out, runPage(bctx, string(script), run, u, o.Timeout))
+		out = append(out, runPage(bctx, inject, run, u, o.Timeout))
 	}
 	return out, nil
 }

@@ -39,46 +39,62 @@ func TestRunRefusesWithoutBrowserOrScript(t *testing.T) {
 	}
 }
 
-// axeScript finds a vendored axe-core: $ZHIHUI_AXE_SCRIPT or the web
-// package's vendor directory.
-func axeScript(t *testing.T) []byte {
-	for _, p := range []string{os.Getenv("ZHIHUI_AXE_SCRIPT"), "../../web/static/vendor/axe.min.js"} {
-		if p == "" {
-			continue
-		}
-		if b, err := os.ReadFile(p); err == nil {
-			return b
-		}
-	}
-	return nil
-}
-
-func TestRunInChromium(t *testing.T) {
+// needBrowser skips the test when Chromium is missing, unless
+// ZHIHUI_REQUIRE_BROWSER is set (then a missing browser fails).
+func needBrowser(t *testing.T) {
+	t.Helper()
 	if _, err := os.Stat(DefaultChromePath); err != nil {
+		if os.Getenv("ZHIHUI_REQUIRE_BROWSER") != "" {
+			t.Fatalf("ZHIHUI_REQUIRE_BROWSER is set but there is no Chromium at %s", DefaultChromePath)
+		}
 		t.Skip("skipped: no Chromium at " + DefaultChromePath)
 	}
-	script := axeScript(t)
-	if script == nil {
-		t.Skip("skipped: axe-core script not found (set ZHIHUI_AXE_SCRIPT or vendor internal/web/static/vendor/axe.min.js)")
+}
+
+// vendored reads a file of the vendored axe-core (the web package's
+// static/vendor directory), or $ZHIHUI_AXE_SCRIPT for the script.
+func vendored(t *testing.T, name string) []byte {
+	t.Helper()
+	p := "../../web/static/vendor/" + name
+	if v := os.Getenv("ZHIHUI_AXE_SCRIPT"); v != "" && name == "axe.min.js" {
+		p = v
 	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("vendored axe-core: %v", err)
+	}
+	return b
+}
+
+// TestRunInChromium runs the real axe-core, with its Chinese locale, on a
+// page with known violations.
+func TestRunInChromium(t *testing.T) {
+	needBrowser(t)
+	script := vendored(t, "axe.min.js")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, `<!DOCTYPE html><html><head><title>测试</title></head><body><main><h1>标题</h1><img src="/x.png"></main></body></html>`)
 	}))
 	defer srv.Close()
-	res, err := Run(context.Background(), script, []string{srv.URL + "/"}, Options{})
+	res, err := Run(context.Background(), script, []string{srv.URL + "/"}, Options{Locale: vendored(t, "axe.zh_CN.json")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res) != 1 || res[0].Err != "" {
 		t.Fatalf("result %+v", res)
 	}
-	ids := map[string]bool{}
+	help := map[string]string{}
 	for _, v := range res[0].Violations {
-		ids[v.ID] = true
+		help[v.ID] = v.Help
 	}
-	if !ids["image-alt"] || !ids["html-has-lang"] {
-		t.Fatalf("violations %v; want image-alt and html-has-lang", ids)
+	if help["image-alt"] != "图像必须有替代文本" || help["html-has-lang"] == "" {
+		t.Fatalf("violations %v; want image-alt (in Chinese) and html-has-lang", help)
+	}
+	if res[0].Passes == 0 {
+		t.Fatal("no rule passed")
+	}
+	if _, err := Run(context.Background(), script, nil, Options{Locale: []byte("{not json")}); err == nil {
+		t.Fatal("broken locale accepted")
 	}
 }
 
@@ -86,9 +102,7 @@ func TestRunInChromium(t *testing.T) {
 // inject, await, decode) with a stand-in for axe-core that reports one
 // violation per image without alt text.
 func TestRunnerWithStubEngine(t *testing.T) {
-	if _, err := os.Stat(DefaultChromePath); err != nil {
-		t.Skip("skipped: no Chromium at " + DefaultChromePath)
-	}
+	needBrowser(t)
 	stub := []byte(`window.axe = {run: (doc, opts) => Promise.resolve({passes: [1, 2], incomplete: [],
   violations: Array.from(doc.querySelectorAll("img:not([alt])")).map((n, i) => ({id: "image-alt", impact: "critical",
     help: "tags " + opts.runOnly.values.join(","), helpUrl: "", nodes: [{target: ["img:nth-of-type(" + (i + 1) + ")"], html: n.outerHTML}]}))})};`)

@@ -125,8 +125,13 @@ func Summarize(rs []Result) Summary {
 // evenly instead of arriving in bursts. When probes fall behind, due sites
 // are taken in order of due time; a site is never probed twice at once.
 type Scheduler struct {
-	Sites       []string
-	Interval    time.Duration // default 5 minutes
+	Sites    []string
+	Interval time.Duration // default 5 minutes
+	// Epoch anchors the offsets: when set, a site is due at Epoch + its
+	// offset + k×Interval, so a scheduler restarted with a changed site
+	// list keeps every site's phase (no site probed twice in a row or
+	// starved). Zero: offsets count from Run's start.
+	Epoch       time.Time
 	Jitter      time.Duration // random extra delay per round; default Interval/10
 	Concurrency int           // default 64
 	Prober      *Prober
@@ -161,6 +166,21 @@ func (h *dueHeap) Pop() any {
 	return x
 }
 
+// firstDue is when a site with offset off is first due after start: off
+// into the interval, counted from start or, when epoch is set, from the
+// last whole interval since epoch (not before start).
+func firstDue(start, epoch time.Time, interval, off time.Duration) time.Time {
+	if epoch.IsZero() {
+		return start.Add(off)
+	}
+	cycle := start.Add(-(start.Sub(epoch) % interval))
+	at := cycle.Add(off)
+	if at.Before(start) {
+		at = at.Add(interval)
+	}
+	return at
+}
+
 // Run probes until ctx is done, then waits for probes in flight.
 func (s *Scheduler) Run(ctx context.Context) error {
 	interval := s.Interval
@@ -185,7 +205,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		f := fnv.New64a()
 		f.Write([]byte(u))
 		off := time.Duration(f.Sum64() % uint64(interval))
-		h = append(h, due{at: start.Add(off), site: i})
+		h = append(h, due{at: firstDue(start, s.Epoch, interval, off), site: i})
 	}
 	heap.Init(&h)
 	sem := make(chan struct{}, conc)

@@ -130,3 +130,30 @@ func TestSchedulerManySites(t *testing.T) {
 		t.Fatalf("Stats probes = %d", probes)
 	}
 }
+
+// TestFirstDueKeepsPhase checks that with an epoch a site is due at the
+// same phase of the interval whenever the scheduler starts, never before
+// the start and never more than one interval after it.
+func TestFirstDueKeepsPhase(t *testing.T) {
+	epoch := time.Unix(0, 0)
+	interval := 10 * time.Minute
+	for _, off := range []time.Duration{0, time.Second, 4 * time.Minute, interval - time.Nanosecond} {
+		for _, start := range []time.Time{
+			time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC),
+			time.Date(2026, 11, 26, 3, 4, 0, 0, time.UTC),
+			time.Date(2026, 11, 26, 3, 7, 30, 123, time.UTC),
+		} {
+			at := firstDue(start, epoch, interval, off)
+			if at.Before(start) || at.Sub(start) >= interval {
+				t.Fatalf("off %s start %s: due %s", off, start, at)
+			}
+			if phase := at.Sub(epoch) % interval; phase != off {
+				t.Fatalf("off %s start %s: phase %s", off, start, phase)
+			}
+		}
+	}
+	start := time.Date(2026, 11, 26, 3, 7, 30, 0, time.UTC)
+	if at := firstDue(start, time.Time{}, interval, time.Minute); !at.Equal(start.Add(time.Minute)) {
+		t.Fatalf("without epoch: %s", at)
+	}
+}

@@ -1,0 +1,5 @@
+package main
+
+import "runtime"
+
+func runtimeCores() int { return runtime.NumCPU() }
