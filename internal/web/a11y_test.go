@@ -54,6 +54,7 @@ func TestAccessibility(t *testing.T) {
 		"/dashboard", "/dashboard?ou=4101", "/public", "/monitor", "/monitor/elements", "/monitor/indicators", "/monitor/import", "/monitor/export",
 		"/reporting", "/reporting/completeness", "/reporting/validation", "/reporting/outliers",
 		"/evaluate", "/evaluate/frameworks", "/evaluate/regional", "/evaluate/informatization", "/evaluate/datasets", "/evaluate/enterprise", "/evaluate/enterprises"}
+	pages = append(pages, "/webcheck", "/webcheck/sites", "/webcheck/problems")
 	for _, size := range []struct {
 		name string
 		w, h int64
