@@ -53,7 +53,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Demo, "demo", envBool("DEMO"), "load demo users and data (env ZHIHUI_DEMO)")
 	fs.BoolVar(&c.SecureCookie, "secure-cookie", envBool("SECURE_COOKIE"), "mark cookies Secure; use behind HTTPS (env ZHIHUI_SECURE_COOKIE)")
 	fs.BoolVar(&c.AllowPrivate, "allow-private", envBool("ALLOW_PRIVATE"), "allow website inspection of private and loopback addresses (env ZHIHUI_ALLOW_PRIVATE)")
-	fs.IntVar(&c.InspectWorkers, "inspect-workers", envInt("INSPECT_WORKERS", 1), "website inspection jobs run at once inside serve; 0 leaves them to `zhihui worker` (env ZHIHUI_INSPECT_WORKERS)")
+	fs.IntVar(&c.InspectWorkers, "inspect-workers", envInt("INSPECT_WORKERS", 1), "website inspection jobs run at once inside serve; 0 leaves them to zhihui worker processes (env ZHIHUI_INSPECT_WORKERS)")
 	fs.DurationVar(&c.ProbeInterval, "probe-interval", envDuration("PROBE_INTERVAL", 10*time.Minute), "probe every registered website's homepage this often; 0 turns probing off (env ZHIHUI_PROBE_INTERVAL)")
 }
 
