@@ -356,3 +356,15 @@ func LoadForFramework(ctx context.Context, fw *evaluate.Framework, mon *Monitor,
 	}
 	return Merge(series, md, dd), nil
 }
+
+// Static is a dataset in memory (an uploaded CSV, say) as a DataSource.
+type Static struct{ Data *evaluate.Dataset }
+
+// Values returns the units of the dataset among units (all when empty);
+// series and years are left to the caller.
+func (s Static) Values(_ context.Context, _ []string, units []string, _ []int) (*evaluate.Dataset, error) {
+	if len(units) == 0 {
+		return s.Data, nil
+	}
+	return Subset(s.Data, func(u string) bool { return slices.Contains(units, u) }), nil
+}

@@ -295,8 +295,9 @@ type frameworkView struct {
 	YAML    string
 	Tree    []treeItem
 	AHP     []ahpView
-	CanEdit bool
-	NewID   string
+	CanEdit   bool
+	CanDelete bool
+	NewID     string
 	Home    string
 }
 
@@ -317,6 +318,7 @@ func (s *Server) frameworkView(w http.ResponseWriter, r *http.Request) (*framewo
 	if sf.Builtin {
 		v.NewID = sf.Key + "-custom"
 	}
+	v.CanDelete = !sf.Builtin && p.Covers(sf.OrgPath, deleteRoles...)
 	return v, true
 }
 
