@@ -175,9 +175,9 @@ type runRequest struct {
 	// those indicators for every unit in the year asked for (or any year).
 	Source string   `json:"source"`
 	Units  []string `json:"units"` // units of a monitoring run (default: the 18 cities)
-	Year          int    `json:"year"`
-	MC            int    `json:"mc"`
-	Seed          uint64 `json:"seed"`
+	Year   int      `json:"year"`
+	MC     int      `json:"mc"`
+	Seed   uint64   `json:"seed"`
 }
 
 func parseRunRequest(r *http.Request) (runRequest, error) {

@@ -290,15 +290,15 @@ func (s *Server) evalFrameworkCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 type frameworkView struct {
-	Info    evalstore.FrameworkInfo
-	FW      *evaluate.Framework
-	YAML    string
-	Tree    []treeItem
-	AHP     []ahpView
+	Info      evalstore.FrameworkInfo
+	FW        *evaluate.Framework
+	YAML      string
+	Tree      []treeItem
+	AHP       []ahpView
 	CanEdit   bool
 	CanDelete bool
 	NewID     string
-	Home    string
+	Home      string
 }
 
 func (s *Server) frameworkView(w http.ResponseWriter, r *http.Request) (*frameworkView, bool) {

@@ -302,12 +302,12 @@ func fileExt(name string) string {
 type datasetView struct {
 	Info      evalstore.DatasetInfo
 	CanDelete bool
-	Year    int
-	Years   []int
-	Series  []string
-	Rows    []datasetRow
-	Dropped int
-	More    int
+	Year      int
+	Years     []int
+	Series    []string
+	Rows      []datasetRow
+	Dropped   int
+	More      int
 }
 
 type datasetRow struct {
