@@ -176,7 +176,7 @@ const (
 type Merged struct {
 	Data *evaluate.Dataset
 	// From maps each series to FromMonitor, FromDataset, FromBoth or
-	// FromNone.
+	// FromNone, counted over every year (also the dropped ones).
 	From map[string]string
 	// Dropped lists years left out because some series had no figure in
 	// them at all.
@@ -247,16 +247,28 @@ func Merge(series []string, mon, data *evaluate.Dataset) *Merged {
 			out.Data.Groups[u] = g
 		}
 	}
+	kept := map[int]bool{}
+	for _, y := range keep {
+		kept[y] = true
+	}
 	for _, s := range series {
-		nm, nd := 0, 0
-		for _, y := range keep {
+		nm, nd := 0, 0 // counted over every year, kept or not
+		for _, y := range years {
 			for _, u := range units {
-				if v := value(mon, u, y, s); !math.IsNaN(v) {
-					out.Data.Set(u, y, s, v)
+				v, fromMon := value(mon, u, y, s), true
+				if math.IsNaN(v) {
+					v, fromMon = value(data, u, y, s), false
+				}
+				if math.IsNaN(v) {
+					continue
+				}
+				if fromMon {
 					nm++
-				} else if v := value(data, u, y, s); !math.IsNaN(v) {
-					out.Data.Set(u, y, s, v)
+				} else {
 					nd++
+				}
+				if kept[y] {
+					out.Data.Set(u, y, s, v)
 				}
 			}
 		}

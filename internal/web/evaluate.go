@@ -340,7 +340,8 @@ func (s *Server) apiIndexRun(w http.ResponseWriter, r *http.Request) {
 		for id := range codes {
 			mapped = append(mapped, id)
 		}
-		if len(mapped) > 0 {
+		// Without a dataset, monitoring must supply every indicator.
+		if len(mapped) > 0 && len(mapped) == len(fw.Indicators) {
 			m := *mon
 			m.Codes = codes
 			md, err := m.Values(r.Context(), mapped, q.Units, nil)
@@ -376,6 +377,16 @@ func (s *Server) apiIndexRun(w http.ResponseWriter, r *http.Request) {
 		m, err := evalstore.LoadForFramework(r.Context(), fw, mon, fallback, units, nil)
 		if err != nil {
 			s.fail(w, r, evalstore.UserError(err))
+			return
+		}
+		var none []string
+		for _, id := range fw.IndicatorIDs() {
+			if m.From[id] == evalstore.FromNone {
+				none = append(none, id)
+			}
+		}
+		if len(none) > 0 {
+			s.fail(w, r, i18n.Errorf("指标 %s 既没有监测数据，也不在所给数据中；请用 dataset 或 data 补足", "indicators %s have neither monitoring figures nor values in the data given; add them with dataset or data", strings.Join(none, ", ")).OnField("dataset"))
 			return
 		}
 		if len(m.Data.Units) == 0 || len(m.Data.Years) == 0 {
