@@ -1,24 +1,28 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"zhihui/internal/app"
+	"zhihui/internal/evalstore"
 	"zhihui/internal/evaluate"
 )
 
 func init() {
-	register("index", "composite index: index run FRAMEWORK.yaml --data FILE.csv", runIndex)
+	register("index", "composite index: index run FRAMEWORK.yaml|builtin:ID|stored:KEY --csv FILE.csv | --dataset ID|monitor", runIndex)
 }
 
 func runIndex(args []string) error {
 	if len(args) == 0 || args[0] != "run" {
-		return fmt.Errorf("usage: zhihui index run FRAMEWORK.yaml|builtin:ID --data FILE.csv [--year Y] [--mc N] [--seed S] [--json]")
+		return fmt.Errorf("usage: zhihui index run FRAMEWORK.yaml|builtin:ID|stored:KEY (--csv FILE.csv | --dataset ID|monitor [--fill ID] [--units 4101,4102]) [--data DIR] [--db DSN] [--year Y] [--mc N] [--seed S] [--json]")
 	}
 	args = args[1:]
 	var fwPath string
@@ -26,7 +30,12 @@ func runIndex(args []string) error {
 		fwPath, args = args[0], args[1:]
 	}
 	fs := flag.NewFlagSet("index run", flag.ContinueOnError)
-	dataPath := fs.String("data", "", "data CSV, long (unit,year,indicator,value) or wide (unit,year,IND1,…)")
+	csvPath := fs.String("csv", "", "data CSV, long (unit,year,indicator,value) or wide (unit,year,IND1,…)")
+	dataset := fs.String("dataset", "", "stored dataset id, or monitor: monitoring data for the framework's monitor-sourced indicators")
+	fill := fs.Int64("fill", 0, "with --dataset monitor: stored dataset id for the other indicators and the gaps")
+	unitList := fs.String("units", "", "with --dataset monitor: unit codes, comma-separated (default: the 18 cities, or the --fill dataset's units)")
+	var c app.Config
+	c.StoreFlags(fs)
 	year := fs.Int("year", 0, "year to print (default: latest)")
 	mc := fs.Int("mc", 0, "Monte Carlo samples for rank intervals (0 = none)")
 	seed := fs.Uint64("seed", 1, "Monte Carlo seed")
@@ -37,13 +46,27 @@ func runIndex(args []string) error {
 	if fwPath == "" && fs.NArg() > 0 {
 		fwPath = fs.Arg(0)
 	}
-	if fwPath == "" || *dataPath == "" {
-		return fmt.Errorf("a framework and --data are required")
+	if fwPath == "" || (*csvPath == "") == (*dataset == "") {
+		return fmt.Errorf("a framework and one of --csv or --dataset are required")
+	}
+	ctx := context.Background()
+	var a *app.App
+	if *dataset != "" || strings.HasPrefix(fwPath, "stored:") {
+		var err error
+		if a, err = app.Open(ctx, c); err != nil {
+			return err
+		}
+		defer a.Close()
 	}
 	var fw *evaluate.Framework
 	var err error
 	if id, ok := strings.CutPrefix(fwPath, "builtin:"); ok {
 		fw, err = evaluate.Builtin(id)
+	} else if key, ok := strings.CutPrefix(fwPath, "stored:"); ok {
+		var sf *evalstore.StoredFramework
+		if sf, err = evalstore.Framework(ctx, a.DB, key); err == nil {
+			fw = sf.Framework
+		}
 	} else {
 		var f *os.File
 		if f, err = os.Open(fwPath); err != nil {
@@ -55,14 +78,49 @@ func runIndex(args []string) error {
 	if err != nil {
 		return err
 	}
-	df, err := os.Open(*dataPath)
-	if err != nil {
-		return err
-	}
-	data, err := evaluate.ReadCSV(df)
-	df.Close()
-	if err != nil {
-		return err
+	var data *evaluate.Dataset
+	var sources map[string]string
+	switch {
+	case *csvPath != "":
+		df, err := os.Open(*csvPath)
+		if err != nil {
+			return err
+		}
+		data, err = evaluate.ReadCSV(df)
+		df.Close()
+		if err != nil {
+			return err
+		}
+	case *dataset == "monitor":
+		var units []string
+		for _, u := range strings.Split(*unitList, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				units = append(units, u)
+			}
+		}
+		var fallback evalstore.DataSource
+		if *fill != 0 {
+			fallback = evalstore.Stored{DB: a.DB, ID: *fill}
+		}
+		m, err := evalstore.LoadForFramework(ctx, fw, &evalstore.Monitor{DB: a.DB}, fallback, units, nil)
+		if err != nil {
+			return err
+		}
+		if len(m.Dropped) > 0 {
+			fmt.Fprintf(os.Stderr, "注 note: 年份 %v 有指标全无数据，未计算 / years %v left out: some indicator has no figure at all\n", m.Dropped, m.Dropped)
+		}
+		if len(m.Data.Years) == 0 {
+			return fmt.Errorf("no year has figures for every indicator (sources: %v); add --fill ID for the indicators monitoring lacks", m.From)
+		}
+		data, sources = m.Data, m.From
+	default:
+		id, err := strconv.ParseInt(*dataset, 10, 64)
+		if err != nil {
+			return fmt.Errorf("--dataset must be a stored dataset id or monitor, not %q", *dataset)
+		}
+		if data, err = evalstore.LoadDataset(ctx, a.DB, id); err != nil {
+			return fmt.Errorf("dataset %d: %w", id, err)
+		}
 	}
 	res, err := evaluate.Run(fw, data, evaluate.Options{})
 	if err != nil {
@@ -85,7 +143,8 @@ func runIndex(args []string) error {
 		return enc.Encode(struct {
 			Result     *evaluate.Result   `json:"result"`
 			MonteCarlo *evaluate.MCResult `json:"monte_carlo,omitempty"`
-		}{res, mcRes})
+			Sources    map[string]string  `json:"sources,omitempty"`
+		}{res, mcRes, sources})
 	}
 	var yr *evaluate.YearResult
 	for i := range res.Years {
@@ -142,6 +201,12 @@ func runIndex(args []string) error {
 		fmt.Printf("\n蒙特卡洛 Monte Carlo: %d samples; 一阶 Sobol 指数 first-order Sobol indices (output: %s)\n", mcRes.Samples, mcRes.Output)
 		for _, s := range mcRes.Sobol {
 			fmt.Printf("  %-18s %.3f  (%d levels)\n", s.Factor, s.FirstOrder, s.Levels)
+		}
+	}
+	if sources != nil {
+		fmt.Println("\n数据来源 sources:")
+		for _, id := range fw.IndicatorIDs() {
+			fmt.Printf("  %-24s %s\n", id, sources[id])
 		}
 	}
 	for _, n := range res.Notes {

@@ -326,3 +326,22 @@ func Subset(d *evaluate.Dataset, keep func(unit string) bool) *evaluate.Dataset 
 	}
 	return out
 }
+
+// DeleteDataset removes a stored dataset and its values.
+func DeleteDataset(ctx context.Context, db *store.DB, actor audit.Actor, id int64) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		d, err := scanDataset(tx.QueryRowContext(ctx, `SELECT `+datasetCols+` FROM evaluate_dataset WHERE id = $1`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		for _, q := range []string{`DELETE FROM evaluate_value WHERE dataset_id = $1`, `DELETE FROM evaluate_dataset_unit WHERE dataset_id = $1`, `DELETE FROM evaluate_dataset WHERE id = $1`} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return fmt.Errorf("evalstore: delete dataset %d: %w", id, err)
+			}
+		}
+		return audit.Record(ctx, tx, actor, "delete", "evaluate_dataset", fmt.Sprint(id), d.OrgPath, d, nil)
+	})
+}

@@ -1,7 +1,10 @@
 // Package evalstore keeps what the composite index engine works on in the
 // database: edited frameworks (as YAML), uploaded datasets, and enterprise
 // self-assessments; it also makes the synthetic demo data and defines
-// [DataSource], through which other modules can feed the engine.
+// [DataSource], through which other modules can feed the engine: [Stored]
+// datasets, and [Monitor], the monitoring module's aggregates for the
+// indicators a framework marks "source: monitor:CODE" ([LoadForFramework]
+// merges the two, monitoring figures winning).
 package evalstore
 
 import "zhihui/internal/store"

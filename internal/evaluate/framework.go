@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,7 +100,23 @@ type Indicator struct {
 	Missing       string         `yaml:"missing,omitempty" json:"missing,omitempty"`
 	Outliers      string         `yaml:"outliers,omitempty" json:"outliers,omitempty"`
 	Target        *float64       `yaml:"target,omitempty" json:"target,omitempty"` // raw-value target for reporting
+	// Source says where the indicator's values come from when it is not
+	// the dataset the index is run on: "monitor:CODE" reads the monitoring
+	// element or indicator CODE (see package evalstore).
+	Source string `yaml:"source,omitempty" json:"source,omitempty"`
 }
+
+// MonitorCode returns the monitoring code of an indicator whose source is
+// "monitor:CODE", and "" otherwise.
+func (in *Indicator) MonitorCode() string {
+	c, _ := strings.CutPrefix(in.Source, "monitor:")
+	if c == in.Source {
+		return ""
+	}
+	return c
+}
+
+var sourceRe = regexp.MustCompile(`^monitor:[A-Za-z0-9_]{1,64}$`)
 
 // AHPSpec is a pairwise comparison matrix over the children of a node, in
 // the given order. Entries may be numbers or fractions written "1/3".
@@ -414,6 +431,9 @@ func (fw *Framework) checkIndicator(in *Indicator) error {
 	}
 	if in.Per == 0 {
 		in.Per = 1
+	}
+	if in.Source != "" && !sourceRe.MatchString(in.Source) {
+		return errf("bad_source", in.ID, "指标 %s 的数据来源 %q 无效（应为 monitor:代码）", "indicator %s: source %q is not monitor:CODE", in.ID, in.Source)
 	}
 	if in.Denominator == in.ID && in.ID != "" {
 		return errf("bad_denominator", in.ID, "指标 %s 不能以自身为分母", "indicator %s cannot be its own denominator", in.ID)

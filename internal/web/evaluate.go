@@ -168,9 +168,16 @@ type runRequest struct {
 	FrameworkYAML string `json:"framework_yaml"` // or the framework itself
 	Data          string `json:"data"`           // CSV text (long or wide)
 	Dataset       int64  `json:"dataset"`        // or a stored dataset id
-	Year          int    `json:"year"`
-	MC            int    `json:"mc"`
-	Seed          uint64 `json:"seed"`
+	// Source "monitor" reads the framework's monitoring-sourced
+	// indicators from the monitoring module (data or dataset, if given,
+	// fill the rest); "dataset" uses data or dataset only. Empty: monitor
+	// when neither data nor dataset is given and the monitoring data cover
+	// those indicators for every unit in the year asked for (or any year).
+	Source string   `json:"source"`
+	Units  []string `json:"units"` // units of a monitoring run (default: the 18 cities)
+	Year   int      `json:"year"`
+	MC     int      `json:"mc"`
+	Seed   uint64   `json:"seed"`
 }
 
 func parseRunRequest(r *http.Request) (runRequest, error) {
@@ -185,6 +192,14 @@ func parseRunRequest(r *http.Request) (runRequest, error) {
 	q.Framework = r.FormValue("framework")
 	q.FrameworkYAML = r.FormValue("framework_yaml")
 	q.Data = r.FormValue("data")
+	q.Source = r.FormValue("source")
+	if u := strings.TrimSpace(r.FormValue("units")); u != "" {
+		for _, c := range strings.Split(u, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				q.Units = append(q.Units, c)
+			}
+		}
+	}
 	for _, f := range []struct {
 		name string
 		dst  any
@@ -236,6 +251,9 @@ type indexRun struct {
 	MC     *evaluate.MCResult `json:"monte_carlo,omitempty"`
 	Year   int                `json:"year"`
 	Names  map[string]string  `json:"names"`
+	// Sources says, per indicator, where the figures of a monitoring run
+	// came from (monitor, dataset, both, none).
+	Sources map[string]string `json:"sources,omitempty"`
 }
 
 // runIndex runs fw on d; with mc > 0 also the Monte Carlo analysis for year.
@@ -291,20 +309,99 @@ func (s *Server) apiIndexRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, i18n.Errorf("缺少指标体系（framework 或 framework_yaml）", "a framework is required (framework or framework_yaml)").OnField("framework"))
 		return
 	}
-	var d *evaluate.Dataset
+	if q.Source != "" && q.Source != evalstore.FromMonitor && q.Source != evalstore.FromDataset {
+		s.fail(w, r, i18n.Errorf("source 应为 monitor 或 dataset", "source must be monitor or dataset").OnField("source"))
+		return
+	}
+	var fallback evalstore.DataSource
 	switch {
 	case q.Data != "":
-		if d, err = evalstore.ReadUpload("data.csv", strings.NewReader(q.Data)); err != nil {
+		d, err := evalstore.ReadUpload("data.csv", strings.NewReader(q.Data))
+		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		fallback = evalstore.Static{Data: d}
 	case q.Dataset != 0:
-		if d, err = s.loadDataset(r.Context(), q.Dataset); err != nil {
+		if _, err := evalstore.GetDataset(r.Context(), s.db, q.Dataset); err != nil {
+			if errors.Is(err, evalstore.ErrNotFound) {
+				err = i18n.Errorf("没有编号为 %d 的数据集", "no dataset %d", q.Dataset).OnField("dataset")
+			}
+			s.fail(w, r, err)
+			return
+		}
+		fallback = evalstore.Stored{DB: s.db, ID: q.Dataset}
+	}
+	mon := &evalstore.Monitor{DB: s.db, Scopes: principal(r).Scopes(indexRoles...)}
+	if q.Source == "" && fallback == nil {
+		// Monitoring data are the default when they cover the framework.
+		codes := evalstore.MonitorCodes(fw)
+		var mapped []string
+		for id := range codes {
+			mapped = append(mapped, id)
+		}
+		// Without a dataset, monitoring must supply every indicator.
+		if len(mapped) > 0 && len(mapped) == len(fw.Indicators) {
+			m := *mon
+			m.Codes = codes
+			md, err := m.Values(r.Context(), mapped, q.Units, nil)
+			if err != nil {
+				s.fail(w, r, evalstore.UserError(err))
+				return
+			}
+			ys := evalstore.CoveredYears(md, mapped, md.Units)
+			if len(ys) > 0 && (q.Year == 0 || slices.Contains(ys, q.Year)) {
+				q.Source = evalstore.FromMonitor
+			}
+		}
+	}
+	var d *evaluate.Dataset
+	var sources map[string]string
+	switch {
+	case q.Source == evalstore.FromMonitor:
+		if len(evalstore.MonitorCodes(fw)) == 0 {
+			s.fail(w, r, i18n.Errorf("指标体系 %s 没有取自监测数据的指标（source: monitor:代码）", "framework %s has no indicator read from monitoring (source: monitor:CODE)", fw.ID).OnField("source"))
+			return
+		}
+		units := q.Units
+		if len(units) == 0 && fallback == nil {
+			cities, _, err := evalstore.DemoCities()
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			for _, u := range cities {
+				units = append(units, u.Code)
+			}
+		}
+		m, err := evalstore.LoadForFramework(r.Context(), fw, mon, fallback, units, nil)
+		if err != nil {
+			s.fail(w, r, evalstore.UserError(err))
+			return
+		}
+		var none []string
+		for _, id := range fw.IndicatorIDs() {
+			if m.From[id] == evalstore.FromNone {
+				none = append(none, id)
+			}
+		}
+		if len(none) > 0 {
+			s.fail(w, r, i18n.Errorf("指标 %s 既没有监测数据，也不在所给数据中；请用 dataset 或 data 补足", "indicators %s have neither monitoring figures nor values in the data given; add them with dataset or data", strings.Join(none, ", ")).OnField("dataset"))
+			return
+		}
+		if len(m.Data.Units) == 0 || len(m.Data.Years) == 0 {
+			s.fail(w, r, i18n.Errorf("监测数据中没有可计算的数据", "monitoring has no figures to compute the index on").OnField("source"))
+			return
+		}
+		d, sources = m.Data, m.From
+	case fallback != nil:
+		var err error
+		if d, err = fallback.Values(r.Context(), nil, nil, nil); err != nil {
 			s.fail(w, r, err)
 			return
 		}
 	default:
-		s.fail(w, r, i18n.Errorf("缺少数据（data 或 dataset）", "data are required (data or dataset)").OnField("data"))
+		s.fail(w, r, i18n.Errorf("缺少数据（data、dataset 或 source=monitor）", "data are required (data, dataset or source=monitor)").OnField("data"))
 		return
 	}
 	d, units, ok, err := s.scopeData(r, d, indexRoles)
@@ -321,6 +418,7 @@ func (s *Server) apiIndexRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	out.Sources = sources
 	out.Names = map[string]string{}
 	for _, c := range d.Units {
 		out.Names[c] = unitName(units, c, lang(r))

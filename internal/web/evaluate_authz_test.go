@@ -55,6 +55,17 @@ func evaluateSetup(t *testing.T, e *testEnv, f *authzFixture) {
 			t.Fatal(err)
 		}
 		f.obj["ds."+side.name] = fmt.Sprint(info.ID)
+		// Objects the delete cases remove.
+		del := uniq("fw-del-" + side.name + "-")
+		if _, err := evalstore.SaveFramework(ctx, e.db, actor, side.path, strings.Replace(base.YAML, "id: two-integration-region", "id: "+del, 1)); err != nil {
+			t.Fatal(err)
+		}
+		f.obj["fwdel."+side.name] = del
+		delDS, err := evalstore.SaveDataset(ctx, e.db, actor, uniq("ds-del-"+side.name+"-"), "", side.path, false, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.obj["dsdel."+side.name] = fmt.Sprint(delDS.ID)
 		_, units, _ := evalstore.DemoCities()
 		for _, u := range units {
 			if u.Code == side.county {
@@ -172,6 +183,12 @@ func evaluateCases() []authzCase {
 			return http.MethodPost, "/evaluate/datasets", url.Values{"name": {uniq("up-")}, "org": {org(inside, "4101", "4102")}, "csv": {"unit,year,a\n410102,2020,1\n"}}
 		}, rolesScoped(editRoles, redirect, unauth)},
 		{"GET /evaluate/datasets/{id}", objGet("/evaluate/datasets/%s", "ds"), rolesScoped(indexRoles, ok, redirect)},
+		{"POST /evaluate/datasets/{id}/delete", func(f *authzFixture, inside bool) (string, string, url.Values) {
+			return http.MethodPost, "/evaluate/datasets/" + f.obj["dsdel."+side(inside)] + "/delete", url.Values{"confirm": {"1"}}
+		}, rolesScoped(deleteRoles, redirect, unauth)},
+		{"POST /evaluate/frameworks/{key}/delete", func(f *authzFixture, inside bool) (string, string, url.Values) {
+			return http.MethodPost, "/evaluate/frameworks/" + f.obj["fwdel."+side(inside)] + "/delete", url.Values{"confirm": {"1"}}
+		}, rolesScoped(deleteRoles, redirect, unauth)},
 		{"GET /evaluate/regional", func(_ *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/evaluate/regional?unit=" + org(inside, "4101", "4102"), nil
 		}, rolesScoped(indexRoles, ok, redirect)},

@@ -290,14 +290,15 @@ func (s *Server) evalFrameworkCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 type frameworkView struct {
-	Info    evalstore.FrameworkInfo
-	FW      *evaluate.Framework
-	YAML    string
-	Tree    []treeItem
-	AHP     []ahpView
-	CanEdit bool
-	NewID   string
-	Home    string
+	Info      evalstore.FrameworkInfo
+	FW        *evaluate.Framework
+	YAML      string
+	Tree      []treeItem
+	AHP       []ahpView
+	CanEdit   bool
+	CanDelete bool
+	NewID     string
+	Home      string
 }
 
 func (s *Server) frameworkView(w http.ResponseWriter, r *http.Request) (*frameworkView, bool) {
@@ -317,6 +318,7 @@ func (s *Server) frameworkView(w http.ResponseWriter, r *http.Request) (*framewo
 	if sf.Builtin {
 		v.NewID = sf.Key + "-custom"
 	}
+	v.CanDelete = !sf.Builtin && p.Covers(sf.OrgPath, deleteRoles...)
 	return v, true
 }
 

@@ -7,11 +7,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"zhihui/internal/evalstore"
 	"zhihui/internal/evaluate"
 	"zhihui/internal/i18n"
+	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/period"
 	"zhihui/internal/plan"
 )
 
@@ -36,39 +39,151 @@ type regionView struct {
 	PrevYear  int
 	RankMove  map[string]int // unit → rank change against the previous year (positive = up)
 	covered   map[string]bool
+	// Data choice: Source is "monitor" (monitoring data, the dataset
+	// filling the rest) or a stored dataset id.
+	Source       string
+	Datasets     []evalstore.DatasetInfo
+	HasMonitor   bool  // the framework has monitoring-sourced indicators
+	MonitorYears []int // years in which monitoring covers them for every unit shown
+	From         []sourceRow
+	Synthetic    bool      // synthetic figures went into the index
+	Rank         *infoRank // the province's national rank (informatization page)
 }
 
-// regionRun loads a demo-named dataset, scopes it, runs the framework and
-// fills the common parts of the view. ok false means a response was sent.
+// sourceRow says where one indicator's figures came from.
+type sourceRow struct {
+	ID   string
+	Name evaluate.Text
+	Code string // monitoring code, if the indicator has one
+	From string // evalstore.FromMonitor, FromDataset, FromBoth, FromNone
+}
+
+// regionRun runs a built-in framework on the data the caller chose —
+// monitoring data (merged with the level's demo-named dataset for the
+// indicators monitoring lacks) or a stored dataset — scopes it and fills
+// the common parts of the view. Monitoring data are the default when they
+// cover the framework's monitoring-sourced indicators for every visible
+// unit in the chosen (or latest) year. ok false means a response was sent.
 func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework, dataset string, v *regionView) (*evaluate.Result, map[string]orgunit.Unit, bool) {
+	ctx := r.Context()
 	fw, err := evaluate.Builtin(framework)
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, nil, false
 	}
 	v.Framework = fw.Name
-	info, err := evalstore.DatasetByName(r.Context(), s.db, dataset)
-	if errors.Is(err, evalstore.ErrNotFound) {
-		return nil, nil, true // no data yet: the page says so
-	}
-	if err != nil {
+	if v.Datasets, err = evalstore.Datasets(ctx, s.db); err != nil {
 		s.fail(w, r, err)
 		return nil, nil, false
 	}
-	v.Dataset = info
-	// The index is computed over every unit of the dataset so that ranks
-	// are provincial ranks; the caller sees the rows of its own units.
-	d, err := s.loadDataset(r.Context(), info.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return nil, nil, false
-	}
-	units, err := s.unitIndex(r.Context(), d.Units)
-	if err != nil {
-		s.fail(w, r, err)
-		return nil, nil, false
-	}
+	q := r.URL.Query()
+	v.Source = q.Get("src")
+	wantYear, _ := strconv.Atoi(q.Get("year"))
 	p := principal(r)
+	var info evalstore.DatasetInfo
+	haveInfo := false
+	if id, err := strconv.ParseInt(v.Source, 10, 64); err == nil {
+		if info, err = evalstore.GetDataset(ctx, s.db, id); err != nil {
+			if errors.Is(err, evalstore.ErrNotFound) {
+				err = i18n.Errorf("没有编号为 %d 的数据集", "no dataset %d", id).OnField("src")
+			}
+			s.fail(w, r, err)
+			return nil, nil, false
+		}
+		haveInfo = true
+	} else if v.Source != "" && v.Source != evalstore.FromMonitor {
+		s.fail(w, r, i18n.Errorf("未知的数据来源 %q", "unknown data source %q", v.Source).OnField("src"))
+		return nil, nil, false
+	} else {
+		info, err = evalstore.DatasetByName(ctx, s.db, dataset)
+		switch {
+		case err == nil:
+			haveInfo = true
+		case !errors.Is(err, evalstore.ErrNotFound):
+			s.fail(w, r, err)
+			return nil, nil, false
+		}
+	}
+	// Monitoring figures of the level's units the caller may see.
+	codes := evalstore.MonitorCodes(fw)
+	v.HasMonitor = len(codes) > 0
+	var mon *evaluate.Dataset
+	var mapped []string
+	if v.HasMonitor && v.Source != strconv.FormatInt(info.ID, 10) {
+		cities, counties, err := evalstore.DemoCities()
+		if err != nil {
+			s.fail(w, r, err)
+			return nil, nil, false
+		}
+		level := cities
+		if v.Level == "county" {
+			level = counties
+		}
+		var unitCodes []string
+		for _, u := range level {
+			unitCodes = append(unitCodes, u.Code)
+		}
+		for _, id := range fw.IndicatorIDs() {
+			if codes[id] != "" {
+				mapped = append(mapped, id)
+			}
+		}
+		mon, err = evalstore.Monitor{DB: s.db, Codes: codes, Scopes: p.Scopes(indexRoles...)}.Values(ctx, mapped, unitCodes, nil)
+		if err != nil {
+			s.fail(w, r, evalstore.UserError(err))
+			return nil, nil, false
+		}
+		v.MonitorYears = evalstore.CoveredYears(mon, mapped, mon.Units)
+		if v.Source == "" && len(v.MonitorYears) > 0 && (wantYear == 0 || slices.Contains(v.MonitorYears, wantYear)) {
+			v.Source = evalstore.FromMonitor
+			if wantYear == 0 {
+				wantYear = v.MonitorYears[0]
+			}
+		}
+	}
+	var d *evaluate.Dataset
+	if v.Source == evalstore.FromMonitor {
+		var fallback evalstore.DataSource
+		if haveInfo {
+			fallback = evalstore.Stored{DB: s.db, ID: info.ID}
+			v.Dataset = info
+		}
+		m, err := evalstore.LoadForFramework(ctx, fw, &evalstore.Monitor{DB: s.db, Scopes: p.Scopes(indexRoles...)}, fallback, mon.Units, nil)
+		if err != nil {
+			s.fail(w, r, evalstore.UserError(err))
+			return nil, nil, false
+		}
+		d = m.Data
+		for i := range fw.Indicators {
+			in := &fw.Indicators[i]
+			from := m.From[in.ID]
+			if haveInfo && info.Synthetic && (from == evalstore.FromDataset || from == evalstore.FromBoth) {
+				v.Synthetic = true
+			}
+			v.From = append(v.From, sourceRow{ID: in.ID, Name: in.Name, Code: in.MonitorCode(), From: from})
+		}
+	} else {
+		if !haveInfo {
+			return nil, nil, true // no data yet: the page says so
+		}
+		v.Source = strconv.FormatInt(info.ID, 10)
+		v.Dataset, v.Synthetic = info, info.Synthetic
+		// The index is computed over every unit of the dataset so that
+		// ranks are provincial ranks; the caller sees the rows of its own
+		// units.
+		if d, err = s.loadDataset(ctx, info.ID); err != nil {
+			s.fail(w, r, err)
+			return nil, nil, false
+		}
+	}
+	if len(d.Units) == 0 || len(d.Years) == 0 {
+		return nil, nil, true
+	}
+	units, err := s.unitIndex(ctx, d.Units)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, false
+	}
 	covered := map[string]bool{}
 	for _, c := range d.Units {
 		u, ok := units[c]
@@ -88,7 +203,7 @@ func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework, da
 		return nil, nil, false
 	}
 	v.HasData = true
-	v.Year, _ = strconv.Atoi(r.URL.Query().Get("year"))
+	v.Year = wantYear
 	if !slices.Contains(d.Years, v.Year) {
 		v.Year = d.Years[len(d.Years)-1]
 	}
@@ -100,9 +215,9 @@ func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework, da
 	}
 	v.covered = covered
 	// ?unit= picks the unit of the radar chart; it must be in scope.
-	v.Unit = r.URL.Query().Get("unit")
+	v.Unit = q.Get("unit")
 	if v.Unit != "" && !covered[v.Unit] {
-		if u, err := orgunit.Get(r.Context(), s.db, v.Unit); err == nil && !p.Covers(u.Path, indexRoles...) {
+		if u, err := orgunit.Get(ctx, s.db, v.Unit); err == nil && !p.Covers(u.Path, indexRoles...) {
 			s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
 			return nil, nil, false
 		}
@@ -211,6 +326,7 @@ func (s *Server) evalInformatization(w http.ResponseWriter, r *http.Request) {
 	v := regionView{Level: "city"}
 	if t, ok := plan.Default().Target(infoRankTarget); ok {
 		v.Target = &t
+		v.Rank = s.provinceRank(r, t.Indicator)
 	}
 	res, units, ok := s.regionRun(w, r, "city-informatization", evalstore.DemoInformatization, &v)
 	if !ok {
@@ -279,4 +395,63 @@ func trendChart(res *evaluate.Result, units map[string]orgunit.Unit, covered map
 		"yAxis":   map[string]any{"type": "value", "name": tr(lang, "指数", "Index")},
 		"series":  series,
 	}
+}
+
+// infoRank is the province's national rank on the informatization
+// development index, read from monitoring, against the plan's base year.
+type infoRank struct {
+	Code   string
+	Years  []rankYear // oldest first
+	Base   *rankYear  // the plan's base year, when monitoring has it
+	Latest *rankYear
+	Moved  int // Base.Rank − Latest.Rank: positive = moved up
+}
+
+type rankYear struct {
+	Year int
+	Rank int
+}
+
+// rankBaseYear is the base year of the 2013 plan's rank goal.
+const rankBaseYear = 2012
+
+// provinceRank reads the yearly national rank of the province (41) from
+// monitoring. The figure is provincial; a caller whose scope does not
+// include the province sees it only when it is published, as the
+// monitoring API would show it. nil when monitoring has no figure.
+func (s *Server) provinceRank(r *http.Request, code string) *infoRank {
+	var pe []string
+	for y := rankBaseYear; y <= time.Now().In(period.Shanghai).Year(); y++ {
+		pe = append(pe, strconv.Itoa(y))
+	}
+	q := monitor.Query{DX: []string{code}, PE: pe, OU: []string{"41"}, Scopes: principal(r).Scopes(indexRoles...)}
+	res, err := monitor.Analytics(r.Context(), s.db, q)
+	if errors.Is(err, monitor.ErrForbidden) {
+		q.Scopes, q.PublishedOnly = nil, true
+		res, err = monitor.Analytics(r.Context(), s.db, q)
+	}
+	if err != nil {
+		if !errors.Is(err, monitor.ErrForbidden) {
+			s.log.Warn("evaluate: province rank from monitoring", "code", code, "err", err)
+		}
+		return nil
+	}
+	out := &infoRank{Code: code}
+	for _, row := range res.Rows {
+		y, err := strconv.Atoi(row.PE)
+		if err != nil || row.OU != "41" {
+			continue
+		}
+		out.Years = append(out.Years, rankYear{Year: y, Rank: int(math.Round(row.Value))})
+	}
+	if len(out.Years) == 0 {
+		return nil
+	}
+	slices.SortFunc(out.Years, func(a, b rankYear) int { return a.Year - b.Year })
+	out.Latest = &out.Years[len(out.Years)-1]
+	if out.Years[0].Year == rankBaseYear {
+		out.Base = &out.Years[0]
+		out.Moved = out.Base.Rank - out.Latest.Rank
+	}
+	return out
 }

@@ -300,13 +300,14 @@ func fileExt(name string) string {
 }
 
 type datasetView struct {
-	Info    evalstore.DatasetInfo
-	Year    int
-	Years   []int
-	Series  []string
-	Rows    []datasetRow
-	Dropped int
-	More    int
+	Info      evalstore.DatasetInfo
+	CanDelete bool
+	Year      int
+	Years     []int
+	Series    []string
+	Rows      []datasetRow
+	Dropped   int
+	More      int
 }
 
 type datasetRow struct {
@@ -334,7 +335,7 @@ func (s *Server) evalDataset(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := datasetView{Info: info, Years: d.Years, Series: d.Series, Dropped: dropped}
+	v := datasetView{Info: info, Years: d.Years, Series: d.Series, Dropped: dropped, CanDelete: principal(r).Covers(info.OrgPath, deleteRoles...)}
 	v.Year, _ = strconv.Atoi(r.URL.Query().Get("year"))
 	if !slices.Contains(d.Years, v.Year) {
 		v.Year = d.Years[len(d.Years)-1]
