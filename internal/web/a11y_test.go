@@ -53,6 +53,8 @@ func TestAccessibility(t *testing.T) {
 	pages := []string{"/", "/plan", "/orgunits/4101", "/orgunits?q=" + "兰考", "/admin/users", "/admin/audit", "/account",
 		"/dashboard", "/dashboard?ou=4101", "/public", "/monitor", "/monitor/elements", "/monitor/indicators", "/monitor/import", "/monitor/export",
 		"/reporting", "/reporting/completeness", "/reporting/validation", "/reporting/outliers",
+		"/reporting/datasets", "/reporting/datasets/new", "/reporting/datasets/COUNTY_ANNUAL", "/reporting/rules", "/reporting/rules/new",
+		"/reporting/rules/VILLAGES_BB_LE_VILLAGES", "/reporting/notifications",
 		"/evaluate", "/evaluate/frameworks", "/evaluate/regional", "/evaluate/informatization", "/evaluate/datasets", "/evaluate/enterprise", "/evaluate/enterprises"}
 	for _, size := range []struct {
 		name string

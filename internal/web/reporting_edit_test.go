@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
+	"zhihui/internal/monitor"
+	"zhihui/internal/plan"
 	"zhihui/internal/reporting"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
@@ -286,6 +289,60 @@ func TestNotificationBadge(t *testing.T) {
 		}
 		if n, _ := reporting.Unread(ctx, db, other.ID); n != 1 {
 			t.Fatalf("another user's messages changed: %d unread", n)
+		}
+	})
+}
+
+// TestProgressAPIScope: unpublished targets only for units the caller
+// holds a role over, as on the dashboard.
+func TestProgressAPIScope(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		_, rc := e.user(t, "rep", auth.Reporter, "410102")
+		// Withdraw the first target's figure from publication.
+		ctx, code := context.Background(), plan.Default().Targets()[0].Indicator
+		if ind, err := monitor.GetIndicator(ctx, db, code); err == nil {
+			ind.Published = false
+			if _, err := monitor.SaveIndicator(ctx, db, audit.Actor{Name: "test"}, ind); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			el, err := monitor.GetElement(ctx, db, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			el.Published = false
+			if _, err := monitor.SaveElement(ctx, db, audit.Actor{Name: "test"}, el); err != nil {
+				t.Fatal(err)
+			}
+		}
+		read := func(target string) (all, published int) {
+			t.Helper()
+			rec := e.do(t, rc, "GET", target, nil)
+			if rec.Code != ok {
+				t.Fatalf("%s: %d", target, rec.Code)
+			}
+			var got struct {
+				Progress []reporting.TargetProgress `json:"progress"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			for _, tp := range got.Progress {
+				if tp.Published {
+					published++
+				}
+			}
+			return len(got.Progress), published
+		}
+		all, pub := read("/api/v1/progress?ou=410102")
+		if all == pub {
+			t.Fatalf("inside the caller's unit: %d targets, all published; the test needs unpublished ones", all)
+		}
+		for _, target := range []string{"/api/v1/progress?ou=4102", "/api/v1/progress?ou=410102,4102", "/api/v1/progress"} {
+			if n, pub := read(target); n == 0 || n != pub {
+				t.Errorf("%s: %d targets, %d published", target, n, pub)
+			}
 		}
 	})
 }
