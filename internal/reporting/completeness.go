@@ -227,6 +227,16 @@ func MarkRead(ctx context.Context, db *store.DB, user, id int64) error {
 	return nil
 }
 
+// MarkAllRead marks every unread notification of user read and returns
+// how many there were.
+func MarkAllRead(ctx context.Context, db *store.DB, user int64) (int64, error) {
+	res, err := db.W.ExecContext(ctx, "UPDATE reporting_notification SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL", store.Now(), user)
+	if err != nil {
+		return 0, fmt.Errorf("reporting: mark notifications read: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // RemindResult says whom a reminder reached.
 type RemindResult struct {
 	Overdue int      `json:"overdue"`

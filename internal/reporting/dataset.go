@@ -153,6 +153,18 @@ func SaveDataSet(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet
 		} else if !errors.Is(err, ErrNotFound) {
 			return err
 		}
+		if err == nil && old.PeriodType != d.PeriodType {
+			// Reports are kept per period of the form's type; a form that
+			// has reports keeps its type.
+			var one int
+			err := tx.QueryRowContext(ctx, "SELECT 1 FROM reporting_approval WHERE dataset = $1 LIMIT 1", d.Code).Scan(&one)
+			if err == nil {
+				return &monitor.ValidationError{Errors: []*i18n.Error{i18n.Errorf("表单“%s”已有报表，不能更改周期类型", "form %s has reports; its period type cannot change", d.Code).OnField("period_type")}}
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("reporting: reports of %s: %w", d.Code, err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO reporting_dataset (code, name, name_en, period_type, org_kinds, due_days, elements, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, period_type = excluded.period_type,

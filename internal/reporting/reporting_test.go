@@ -2,12 +2,14 @@ package reporting
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"math"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"zhihui/internal/i18n"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
@@ -529,6 +531,119 @@ func TestDemoData(t *testing.T) {
 			if tp.Status == progress.NoData {
 				t.Errorf("%s has no data in the demo", tp.Target.Code)
 			}
+		}
+	})
+}
+
+// TestEditDataSetsAndRules saves forms and rules as the editing pages do:
+// every save is audited with what it replaced, a form with reports keeps
+// its period type, and a changed rule drops the violations its old
+// definition found.
+func TestEditDataSetsAndRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		setup(t, db)
+		d := DataSet{Code: "TOWN_ANNUAL", Name: "乡镇年报", PeriodType: "yearly", OrgKinds: []string{orgunit.Township}, DueDays: 30, Elements: []string{"ADMIN_VILLAGES"}}
+		if err := SaveDataSet(ctx, db, actor, d); err != nil {
+			t.Fatal(err)
+		}
+		d.NameEn, d.Elements = "Township annual report", []string{"ADMIN_VILLAGES", "ADMIN_VILLAGES_BB"}
+		if err := SaveDataSet(ctx, db, actor, d); err != nil {
+			t.Fatal(err)
+		}
+		if got := dataset(t, db, "TOWN_ANNUAL"); len(got.Elements) != 2 || got.NameEn != d.NameEn {
+			t.Fatalf("saved data set = %+v", got)
+		}
+		es, _, err := audit.Search(ctx, db, audit.Filter{Entity: "dataset", EntityID: "TOWN_ANNUAL"})
+		if err != nil || len(es) != 2 {
+			t.Fatalf("audit of data set saves: %d entries, %v", len(es), err)
+		}
+		if len(es[1].Before) != 0 || !strings.Contains(string(es[0].Before), `"ADMIN_VILLAGES"]`) || !strings.Contains(string(es[0].After), "ADMIN_VILLAGES_BB") {
+			t.Errorf("audit before/after: %s -> %s", es[0].Before, es[0].After)
+		}
+
+		// A form with reports keeps its period type.
+		annual := dataset(t, db, "COUNTY_ANNUAL")
+		u := unit(t, db, "410102")
+		if err := SaveForm(ctx, db, actor, annual, u, period.MustParse("2019"), map[string]string{"ADMIN_VILLAGES": "10", "ADMIN_VILLAGES_BB": "12"}); err != nil {
+			t.Fatal(err)
+		}
+		changed := annual
+		changed.PeriodType, changed.Elements = "quarterly", []string{"COUNTY_IT_INVEST"}
+		var ve *monitor.ValidationError
+		if err := SaveDataSet(ctx, db, actor, changed); !errors.As(err, &ve) || ve.Errors[0].Field != "period_type" {
+			t.Fatalf("period type change of a form with reports: %v", err)
+		}
+		if got := dataset(t, db, "COUNTY_ANNUAL"); got.PeriodType != "yearly" {
+			t.Fatalf("refused change was written: %s", got.PeriodType)
+		}
+
+		// The save above broke VILLAGES_BB_LE_VILLAGES (12 > 10).
+		vs, err := Violations(ctx, db, ViolationFilter{Root: u.Path, Rules: []string{"VILLAGES_BB_LE_VILLAGES"}})
+		if err != nil || len(vs) != 1 {
+			t.Fatalf("violations before the rule change: %d, %v", len(vs), err)
+		}
+		r, err := GetRule(ctx, db, "VILLAGES_BB_LE_VILLAGES")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Only the message changes: the violation stays.
+		r.MessageEn = "too many villages with broadband"
+		if err := SaveRule(ctx, db, actor, r); err != nil {
+			t.Fatal(err)
+		}
+		if vs, _ := Violations(ctx, db, ViolationFilter{Root: u.Path, Rules: []string{r.Code}}); len(vs) != 1 {
+			t.Fatalf("violations after a message change: %d", len(vs))
+		}
+		r.Right = "#{ADMIN_VILLAGES} + 5"
+		if err := SaveRule(ctx, db, actor, r); err != nil {
+			t.Fatal(err)
+		}
+		if vs, _ := Violations(ctx, db, ViolationFilter{Root: u.Path, Rules: []string{r.Code}}); len(vs) != 0 {
+			t.Fatalf("violations of the old definition kept: %d", len(vs))
+		}
+		if got, _ := GetRule(ctx, db, r.Code); got.Right != r.Right || got.MessageEn != r.MessageEn {
+			t.Fatalf("saved rule = %+v", got)
+		}
+		es, _, _ = audit.Search(ctx, db, audit.Filter{Entity: "rule", EntityID: r.Code})
+		// Install saved it first, then the two saves above.
+		if len(es) != 3 || !strings.Contains(string(es[0].Before), `"right":"#{ADMIN_VILLAGES}"`) {
+			t.Fatalf("rule audit: %d entries, before %s", len(es), es[0].Before)
+		}
+		if _, err := GetRule(ctx, db, "NO_SUCH_RULE"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("unknown rule: %v", err)
+		}
+		bad := r
+		bad.Left = "#{ADMIN_VILLAGES} +"
+		if err := SaveRule(ctx, db, actor, bad); !errors.As(err, &ve) || ve.Errors[0].Field != "left" {
+			t.Fatalf("bad left side: %v", err)
+		}
+	})
+}
+
+func TestMarkAllRead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		setup(t, db)
+		for _, user := range []int64{7, 7, 7, 8} {
+			if err := db.InTx(ctx, func(tx *sql.Tx) error {
+				return notify(ctx, tx, user, "reminder", i18n.Text{Zh: "请填报", En: "please report"}, "/reporting", time.Now())
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ns, _ := Notifications(ctx, db, 7, 10)
+		if err := MarkRead(ctx, db, 7, ns[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := MarkAllRead(ctx, db, 7); err != nil || n != 2 {
+			t.Fatalf("mark all read: %d, %v", n, err)
+		}
+		if n, _ := Unread(ctx, db, 7); n != 0 {
+			t.Errorf("unread after mark all: %d", n)
+		}
+		if n, _ := Unread(ctx, db, 8); n != 1 {
+			t.Errorf("another user's notifications changed: %d unread", n)
 		}
 	})
 }

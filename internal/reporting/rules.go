@@ -188,6 +188,22 @@ func SaveRule(ctx context.Context, db *store.DB, actor audit.Actor, r Rule) erro
 		return &monitor.ValidationError{Errors: errs}
 	}
 	return db.InTx(ctx, func(tx *sql.Tx) error {
+		old, err := getRule(ctx, tx, r.Code)
+		var before any
+		switch {
+		case err == nil:
+			before = old
+			// Violations found under the old definition no longer say
+			// anything about the new one; the next write or run finds
+			// the new ones.
+			if old.Left != r.Left || old.Op != r.Op || old.Right != r.Right || old.PeriodType != r.PeriodType {
+				if _, err := tx.ExecContext(ctx, "DELETE FROM reporting_violation WHERE rule_code = $1", r.Code); err != nil {
+					return fmt.Errorf("reporting: clear violations of %s: %w", r.Code, err)
+				}
+			}
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO reporting_rule (code, name, name_en, left_expr, op, right_expr, importance, message_zh, message_en, period_type, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, left_expr = excluded.left_expr, op = excluded.op,
@@ -196,23 +212,49 @@ func SaveRule(ctx context.Context, db *store.DB, actor audit.Actor, r Rule) erro
 			r.Code, r.Name, r.NameEn, r.Left, r.Op, r.Right, r.Importance, r.MessageZh, r.MessageEn, r.PeriodType, store.Now()); err != nil {
 			return fmt.Errorf("reporting: save rule: %w", err)
 		}
-		return audit.Record(ctx, tx, actor, "save", "rule", r.Code, "", nil, r)
+		return audit.Record(ctx, tx, actor, "save", "rule", r.Code, "", before, r)
 	})
+}
+
+const ruleCols = "code, name, name_en, left_expr, op, right_expr, importance, message_zh, message_en, period_type"
+
+func scanRule(s interface{ Scan(...any) error }) (Rule, error) {
+	var r Rule
+	err := s.Scan(&r.Code, &r.Name, &r.NameEn, &r.Left, &r.Op, &r.Right, &r.Importance, &r.MessageZh, &r.MessageEn, &r.PeriodType)
+	return r, err
+}
+
+func getRule(ctx context.Context, q querier, code string) (Rule, error) {
+	r, err := scanRule(q.QueryRowContext(ctx, "SELECT "+ruleCols+" FROM reporting_rule WHERE code = $1", code))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("%w: rule %s", ErrNotFound, code)
+	}
+	if err != nil {
+		return r, fmt.Errorf("reporting: get rule: %w", err)
+	}
+	r.compile()
+	return r, nil
+}
+
+// GetRule returns the rule with code, compiled, or an error wrapping
+// ErrNotFound.
+func GetRule(ctx context.Context, db *store.DB, code string) (Rule, error) {
+	return getRule(ctx, db.R, code)
 }
 
 // Rules lists every rule by code, compiled.
 func Rules(ctx context.Context, db *store.DB) ([]Rule, error) { return listRules(ctx, db.R) }
 
 func listRules(ctx context.Context, q querier) ([]Rule, error) {
-	rows, err := q.QueryContext(ctx, "SELECT code, name, name_en, left_expr, op, right_expr, importance, message_zh, message_en, period_type FROM reporting_rule ORDER BY code")
+	rows, err := q.QueryContext(ctx, "SELECT "+ruleCols+" FROM reporting_rule ORDER BY code")
 	if err != nil {
 		return nil, fmt.Errorf("reporting: list rules: %w", err)
 	}
 	defer rows.Close()
 	var out []Rule
 	for rows.Next() {
-		var r Rule
-		if err := rows.Scan(&r.Code, &r.Name, &r.NameEn, &r.Left, &r.Op, &r.Right, &r.Importance, &r.MessageZh, &r.MessageEn, &r.PeriodType); err != nil {
+		r, err := scanRule(rows)
+		if err != nil {
 			return nil, err
 		}
 		r.compile()

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"zhihui/internal/auth"
+	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
 )
 
@@ -32,6 +33,10 @@ func TestAccessibility(t *testing.T) {
 	ctx := newBrowser(t)
 	e := newEnv(t, storetest.SQLite(t))
 	admin, _ := e.user(t, "a11y", auth.Admin, "41")
+	// An unread message, so that the top bar shows its count badge.
+	if _, err := e.db.W.Exec(`INSERT INTO reporting_notification (user_id, kind, text_zh, text_en, link, created_at) VALUES ($1, 'reminder', '请尽快填报', 'please report', '/reporting', $2)`, admin.ID, store.Now()); err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(e.h)
 	defer ts.Close()
 	axe, err := os.ReadFile("static/vendor/axe.min.js")
@@ -53,6 +58,8 @@ func TestAccessibility(t *testing.T) {
 	pages := []string{"/", "/plan", "/orgunits/4101", "/orgunits?q=" + "兰考", "/admin/users", "/admin/audit", "/account",
 		"/dashboard", "/dashboard?ou=4101", "/public", "/monitor", "/monitor/elements", "/monitor/indicators", "/monitor/import", "/monitor/export",
 		"/reporting", "/reporting/completeness", "/reporting/validation", "/reporting/outliers",
+		"/reporting/datasets", "/reporting/datasets/new", "/reporting/datasets/COUNTY_ANNUAL", "/reporting/rules", "/reporting/rules/new",
+		"/reporting/rules/VILLAGES_BB_LE_VILLAGES", "/reporting/notifications",
 		"/evaluate", "/evaluate/frameworks", "/evaluate/regional", "/evaluate/informatization", "/evaluate/datasets", "/evaluate/enterprise", "/evaluate/enterprises"}
 	pages = append(pages, "/webcheck", "/webcheck/sites", "/webcheck/problems")
 	for _, size := range []struct {

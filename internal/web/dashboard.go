@@ -463,7 +463,8 @@ func (s *Server) demoStatus(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `<span class="demo-status" role="status">%s</span>`, html.EscapeString(msg))
 }
 
-// apiProgress: GET /api/v1/progress?ou=CODE[,CODE…]
+// apiProgress: GET /api/v1/progress?ou=CODE[,CODE…]; unpublished targets
+// only when the caller holds a role over every unit asked for.
 func (s *Server) apiProgress(w http.ResponseWriter, r *http.Request) {
 	s.progressJSON(w, r, false)
 }
@@ -483,6 +484,26 @@ func (s *Server) progressJSON(w http.ResponseWriter, r *http.Request, published 
 	if len(units) > 200 {
 		s.fail(w, r, i18n.Errorf("单位过多（最多 200 个）", "too many units (at most 200)"))
 		return
+	}
+	if !published {
+		// As on the dashboard: unpublished figures only for units the
+		// caller holds a role over; a query reaching outside them gets
+		// the published targets.
+		codes := units
+		if len(codes) == 0 {
+			codes = []string{orgunit.Root}
+		}
+		us, err := orgunit.GetMany(r.Context(), s.db, codes)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		p := principal(r)
+		for _, u := range us {
+			if !p.Covers(u.Path, auth.Roles...) {
+				published = true
+			}
+		}
 	}
 	tps, err := reporting.Progress(r.Context(), s.db, reporting.ProgressQuery{Units: units, PublishedOnly: published})
 	if err != nil {

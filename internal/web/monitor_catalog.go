@@ -288,17 +288,7 @@ func (s *Server) monitorFormulaCheck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	errs := monitor.CheckFormula(r.Context(), s.db, r.PostFormValue("formula"))
-	l := lang(r)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if len(errs) == 0 {
-		w.Write([]byte(`<p class="form-hint" role="status">` + htmlEscape(i18n.T(l, "monitor.formula_ok")) + `</p>`))
-		return
-	}
-	var b strings.Builder
-	for _, e := range errs {
-		b.WriteString(`<p class="form-error" role="alert">` + htmlEscape(e.Message(l)) + `</p>`)
-	}
-	w.Write([]byte(b.String()))
+	writeChecks(w, lang(r), errs, "monitor.formula_ok")
 }
 
 func htmlEscape(s string) string { return template.HTMLEscapeString(s) }

@@ -21,6 +21,8 @@ var apiDocs = map[string]string{
 	"POST /api/v1/dataValueSets":  `Write data values {"dataValues":[{"dataElement","orgUnit","period","value","comment"}]} in one transaction (empty value deletes); ?dryRun=true only validates. 409 with every error when invalid`,
 	"GET /api/v1/dataElements":    "The monitoring data elements",
 	"GET /api/v1/indicators":      "The monitoring indicators with their formulas",
+	"GET /api/v1/progress":        `Progress of the plan's §2.3 targets for the province or ?ou=CODE[,CODE…] (at most 200 units): {"progress":[…],"statuses":{…}}, per target and unit the yearly series, baseline, goal, completion percent, status and trend forecast. Unpublished targets only when the caller holds a role over every unit asked for`,
+	"GET /api/v1/public/progress": "The same progress, published targets only; no login needed",
 
 	"GET /api/v1/webcheck/sites":               "Government websites under evaluation within the caller's units; ?kind=portal|department|city|county, ?q=name or URL",
 	"POST /api/v1/webcheck/sites":              "Register a website {url, name, kind, org_code} (office, evaluator, admin; owner unit within their units)",

@@ -19,6 +19,7 @@ import (
 	"zhihui/internal/evaluate"
 	"zhihui/internal/i18n"
 	"zhihui/internal/period"
+	"zhihui/internal/reporting"
 )
 
 //go:embed all:templates
@@ -174,14 +175,44 @@ type Page struct {
 	Errors    []*i18n.Error
 	Menu      []navItem
 	Data      any
+
+	// unread counts the user's unread notifications; nil for visitors.
+	unread     func() int
+	unreadDone bool
+	unreadN    int
+}
+
+// Unread is the user's unread notification count for the top bar, read
+// with one indexed query the first time the layout asks for it (never
+// for htmx partials, which do not render the top bar).
+func (p *Page) Unread() int {
+	if p.unread == nil {
+		return 0
+	}
+	if !p.unreadDone {
+		p.unreadN, p.unreadDone = p.unread(), true
+	}
+	return p.unreadN
 }
 
 func (s *Server) page(r *http.Request, nav string, data any) *Page {
 	p := principal(r)
-	return &Page{
+	pg := &Page{
 		Lang: lang(r), Nav: nav, User: p.User, Principal: p, CSRF: session(r).csrf,
 		Path: r.URL.Path, Demo: s.opt.Demo, Data: data, Flash: r.URL.Query().Get("flash"), Menu: menu(p),
 	}
+	if p.Authenticated() {
+		ctx, id := r.Context(), p.User.ID
+		pg.unread = func() int {
+			n, err := reporting.Unread(ctx, s.db, id)
+			if err != nil {
+				s.log.Warn("unread notifications", "user", id, "err", err)
+				return 0
+			}
+			return n
+		}
+	}
+	return pg
 }
 
 // render writes a full page, or just its "content" block for htmx
