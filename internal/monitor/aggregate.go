@@ -65,6 +65,11 @@ type deltas struct {
 	cells map[aggKey]*delta
 	ptype map[int32]period.Type
 	x     *unitIndex
+	// with is a WITH clause of data-modifying statements (PostgreSQL
+	// only), numbered $1 … $len(withArgs), that flush sends as part of
+	// its first statement.
+	with     string
+	withArgs []any
 }
 
 func newDeltas(x *unitIndex, b *batch) *deltas {
@@ -205,14 +210,15 @@ func (db dialect) greatest() string {
 
 type dialect store.Dialect
 
-func upsertAggSQL(d store.Dialect, n int) string {
+// upsertAggSQL adds n cell deltas, numbering parameters from $from.
+func upsertAggSQL(d store.Dialect, n, from int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO monitor_agg (element_id, pe, ou_id, sum, cnt, min, max, last_pe, last) VALUES ")
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		o := i * 9
+		o := i*9 + from - 1
 		fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", o+1, o+2, o+3, o+4, o+5, o+6, o+7, o+8, o+9)
 	}
 	fmt.Fprintf(&b, ` ON CONFLICT (element_id, pe, ou_id) DO UPDATE SET
@@ -231,7 +237,14 @@ func upsertAggSQL(d store.Dialect, n int) string {
 // or deleted value may have left inexact.
 func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 	d.expand()
+	with, withArgs := d.with, d.withArgs
+	d.with, d.withArgs = "", nil
 	if len(d.cells) == 0 {
+		if with != "" {
+			if _, err := tx.ExecContext(ctx, with+" SELECT 1", withArgs...); err != nil {
+				return fmt.Errorf("monitor: write values: %w", err)
+			}
+		}
 		return nil
 	}
 	keys := make([]aggKey, 0, len(d.cells))
@@ -291,17 +304,27 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 		var rows *sql.Rows
 		var err error
 		switch {
+		case with != "":
+			// the value writes go with the first cells
+			q := with + " " + upsertAggSQL(db.Dialect, n, len(withArgs)+1)
+			all := append(withArgs, args...)
+			with, withArgs = "", nil
+			if returning == "" {
+				_, err = tx.ExecContext(ctx, q, all...)
+			} else {
+				rows, err = tx.QueryContext(ctx, q+returning, all...)
+			}
 		case n == per && returning == "":
 			if full == nil {
-				if full, err = tx.PrepareContext(ctx, upsertAggSQL(db.Dialect, per)); err != nil {
+				if full, err = tx.PrepareContext(ctx, upsertAggSQL(db.Dialect, per, 1)); err != nil {
 					return fmt.Errorf("monitor: prepare aggregates: %w", err)
 				}
 			}
 			_, err = full.ExecContext(ctx, args...)
 		case returning == "":
-			_, err = tx.ExecContext(ctx, upsertAggSQL(db.Dialect, n), args...)
+			_, err = tx.ExecContext(ctx, upsertAggSQL(db.Dialect, n, 1), args...)
 		default:
-			rows, err = tx.QueryContext(ctx, upsertAggSQL(db.Dialect, n)+returning, args...)
+			rows, err = tx.QueryContext(ctx, upsertAggSQL(db.Dialect, n, 1)+returning, args...)
 		}
 		if err != nil {
 			return fmt.Errorf("monitor: upsert aggregates: %w", err)
