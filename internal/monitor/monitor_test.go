@@ -594,3 +594,48 @@ func TestMinMaxRetreatOneValueAtATime(t *testing.T) {
 		check("LOW", "2015", "41", 8)
 	})
 }
+
+// TestTextValueWrites writes, changes and deletes a text value, which
+// feeds no aggregate: the value and its audit entries are still written.
+func TestTextValueWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		setup(t, db)
+		mustElement(t, db, Element{Code: "NOTE", Name: "说明", ValueType: Text, Aggregation: None, PeriodType: "yearly"})
+		for _, v := range []string{"光纤到村", "光纤到户", ""} {
+			if err := SaveValues(ctx, db, tester, []Value{{DataElement: "NOTE", OrgUnit: "410102", Period: "2015", Value: v}}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := DataValues(ctx, db, ValueFilter{Elements: []string{"NOTE"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case v == "" && len(got) != 0:
+				t.Errorf("after deleting: %+v", got)
+			case v != "" && (len(got) != 1 || got[0].Value.Value != v):
+				t.Errorf("after writing %q: %+v", v, got)
+			}
+		}
+		var actions []string
+		rows, err := db.R.Query("SELECT action FROM audit_log WHERE entity = 'datavalue' AND entity_id = 'NOTE/410102/2015' ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a string
+			if err := rows.Scan(&a); err != nil {
+				t.Fatal(err)
+			}
+			actions = append(actions, a)
+		}
+		if strings.Join(actions, " ") != "create update delete" {
+			t.Errorf("audit actions = %v", actions)
+		}
+		var n int
+		if err := db.R.QueryRow("SELECT count(*) FROM monitor_agg").Scan(&n); err != nil || n != 0 {
+			t.Errorf("aggregate cells = %d, %v", n, err)
+		}
+	})
+}

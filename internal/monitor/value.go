@@ -465,6 +465,43 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 			}
 		}
 	}
+	// Audit, in the same statement as the values when they go together.
+	record := func(ex audit.Execer) error {
+		for _, idx := range changed {
+			r := &b.rows[idx]
+			e := b.els[r.el]
+			before := auditValue(e, b.peIDs[r.pe], r.unit.code, olds[idx])
+			var after any
+			action := "delete"
+			if !r.del {
+				action = "update"
+				after = rowValue(e, b.peIDs[r.pe], r)
+			}
+			if err := audit.Record(ctx, ex, actor, action, "datavalue", e.Code+"/"+r.unit.code+"/"+b.peIDs[r.pe], r.unit.path, before, after); err != nil {
+				return err
+			}
+		}
+		if len(fresh) <= auditEach {
+			for _, idx := range fresh {
+				r := &b.rows[idx]
+				e := b.els[r.el]
+				if err := audit.Record(ctx, ex, actor, "create", "datavalue", e.Code+"/"+r.unit.code+"/"+b.peIDs[r.pe], r.unit.path, nil, rowValue(e, b.peIDs[r.pe], r)); err != nil {
+					return err
+				}
+			}
+		} else {
+			summary := map[string]any{"created": len(fresh), "elements": elementCodes(b), "periods": b.peIDs}
+			if err := audit.Record(ctx, ex, actor, "create", "datavalueset", fmt.Sprintf("%d values", len(fresh)), commonPath(b, fresh), nil, summary); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if merged {
+		if err := record(&w); err != nil {
+			return res, err
+		}
+	}
 	agg.with, agg.withArgs = w.sql(), w.args
 	if err := agg.flush(ctx, db, tx); err != nil {
 		return res, err
@@ -472,32 +509,8 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 	if err := runWriteHooks(ctx, db, tx, b); err != nil {
 		return res, err
 	}
-	// Audit.
-	for _, idx := range changed {
-		r := &b.rows[idx]
-		e := b.els[r.el]
-		before := auditValue(e, b.peIDs[r.pe], r.unit.code, olds[idx])
-		var after any
-		action := "delete"
-		if !r.del {
-			action = "update"
-			after = rowValue(e, b.peIDs[r.pe], r)
-		}
-		if err := audit.Record(ctx, tx, actor, action, "datavalue", e.Code+"/"+r.unit.code+"/"+b.peIDs[r.pe], r.unit.path, before, after); err != nil {
-			return res, err
-		}
-	}
-	if len(fresh) <= auditEach {
-		for _, idx := range fresh {
-			r := &b.rows[idx]
-			e := b.els[r.el]
-			if err := audit.Record(ctx, tx, actor, "create", "datavalue", e.Code+"/"+r.unit.code+"/"+b.peIDs[r.pe], r.unit.path, nil, rowValue(e, b.peIDs[r.pe], r)); err != nil {
-				return res, err
-			}
-		}
-	} else {
-		summary := map[string]any{"created": len(fresh), "elements": elementCodes(b), "periods": b.peIDs}
-		if err := audit.Record(ctx, tx, actor, "create", "datavalueset", fmt.Sprintf("%d values", len(fresh)), commonPath(b, fresh), nil, summary); err != nil {
+	if !merged {
+		if err := record(tx); err != nil {
 			return res, err
 		}
 	}
@@ -540,6 +553,12 @@ func (w *withClause) add(stmt string, args ...any) {
 	})
 	w.parts = append(w.parts, fmt.Sprintf("w%d AS (%s)", len(w.parts), stmt))
 	w.args = append(w.args, args...)
+}
+
+// ExecContext adds a statement (audit.Execer).
+func (w *withClause) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+	w.add(query, args...)
+	return nil, nil
 }
 
 // sql is the clause, "" when it is empty.
