@@ -21,9 +21,8 @@ import (
 // Writes keep cells exact in the same transaction. Sums and counts move by
 // deltas; min and max move by deltas while values are added or move
 // outward; when a value that may have been a cell's min, max or latest is
-// lowered, raised, or deleted, that cell is recomputed from its children's
-// cells and the raw values of its own unit and village children, deepest
-// units first. Very large rewrites rebuild the element's cells per year.
+// lowered, raised, or deleted, that cell is recomputed (see recompute).
+// Very large rewrites rebuild the element's cells per year.
 
 type aggKey struct {
 	el, pe int32 // element id; index into deltas.pes
