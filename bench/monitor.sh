@@ -9,7 +9,8 @@
 #      (BIG_MONTHS × 52,378 villages × 4 elements, loaded with store.Copy and
 #      aggregated in bulk by monitor.Rebuild); baseline: a plain GROUP BY over the
 #      raw values of the same element and months.
-#   3. writing one value (Go benchmark BenchmarkSaveOneValue).
+#   3. writing one value (Go benchmark BenchmarkSaveOneValue, 3 runs of 500 writes);
+#      baseline: one transaction upserting the raw value row alone, same store, same run.
 # Env: ZHIHUI_BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432/test; "off" skips),
 #      RUNS (default 3), BIG_MONTHS (default 48: 10.06 M values; 478: 100.1 M),
 #      BIG_ENGINES (default "sqlite postgres"; "" skips part 2).
@@ -90,4 +91,10 @@ if [ -n "$BIG_ENGINES" ]; then
 fi
 
 echo "== one value written (16 aggregate cells + audit, one transaction)"
-go test ./internal/monitor -run '^$' -bench BenchmarkSaveOneValue -benchtime 500x -count 3 | grep '^Benchmark'
+go test ./internal/monitor -run '^$' -bench BenchmarkSaveOneValue -benchtime 500x -count 3 | grep '^Benchmark' | tee "$W/one"
+# per store and case: range of the three runs in ms, and the median against the baseline's median
+awk '{split($1, p, "/"); k = p[2] "/" p[3]; sub(/-[0-9]+$/, "", k); v[k] = v[k] " " $3 / 1e6}
+END {
+	for (k in v) { n = split(substr(v[k], 2), a, " "); for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j] < a[j-1]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t } med[k] = a[int((n + 1) / 2)]; lo[k] = a[1]; hi[k] = a[n] }
+	for (k in v) { split(k, q, "/"); if (q[2] != "baseline") printf "%s %s: %.2f–%.2f ms, median %.2f ms = %.1f× the baseline (%.2f ms)\n", q[1], q[2], lo[k], hi[k], med[k], med[k] / med[q[1] "/baseline"], med[q[1] "/baseline"] }
+}' "$W/one" | sort

@@ -21,9 +21,8 @@ import (
 // Writes keep cells exact in the same transaction. Sums and counts move by
 // deltas; min and max move by deltas while values are added or move
 // outward; when a value that may have been a cell's min, max or latest is
-// lowered, raised, or deleted, that cell is recomputed from its children's
-// cells and the raw values of its own unit and village children, deepest
-// units first. Very large rewrites rebuild the element's cells per year.
+// lowered, raised, or deleted, that cell is recomputed (see recompute).
+// Very large rewrites rebuild the element's cells per year.
 
 type aggKey struct {
 	el, pe int32 // element id; index into deltas.pes
@@ -65,6 +64,11 @@ type deltas struct {
 	cells map[aggKey]*delta
 	ptype map[int32]period.Type
 	x     *unitIndex
+	// with is a WITH clause of data-modifying statements (PostgreSQL
+	// only), numbered $1 … $len(withArgs), that flush sends as part of
+	// its first statement.
+	with     string
+	withArgs []any
 }
 
 func newDeltas(x *unitIndex, b *batch) *deltas {
@@ -205,14 +209,15 @@ func (db dialect) greatest() string {
 
 type dialect store.Dialect
 
-func upsertAggSQL(d store.Dialect, n int) string {
+// upsertAggSQL adds n cell deltas, numbering parameters from $from.
+func upsertAggSQL(d store.Dialect, n, from int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO monitor_agg (element_id, pe, ou_id, sum, cnt, min, max, last_pe, last) VALUES ")
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		o := i * 9
+		o := i*9 + from - 1
 		fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", o+1, o+2, o+3, o+4, o+5, o+6, o+7, o+8, o+9)
 	}
 	fmt.Fprintf(&b, ` ON CONFLICT (element_id, pe, ou_id) DO UPDATE SET
@@ -231,7 +236,14 @@ func upsertAggSQL(d store.Dialect, n int) string {
 // or deleted value may have left inexact.
 func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 	d.expand()
+	with, withArgs := d.with, d.withArgs
+	d.with, d.withArgs = "", nil
 	if len(d.cells) == 0 {
+		if with != "" {
+			if _, err := tx.ExecContext(ctx, with+" SELECT 1", withArgs...); err != nil {
+				return fmt.Errorf("monitor: write values: %w", err)
+			}
+		}
 		return nil
 	}
 	keys := make([]aggKey, 0, len(d.cells))
@@ -291,17 +303,27 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 		var rows *sql.Rows
 		var err error
 		switch {
+		case with != "":
+			// the value writes go with the first cells
+			q := with + " " + upsertAggSQL(db.Dialect, n, len(withArgs)+1)
+			all := append(withArgs, args...)
+			with, withArgs = "", nil
+			if returning == "" {
+				_, err = tx.ExecContext(ctx, q, all...)
+			} else {
+				rows, err = tx.QueryContext(ctx, q+returning, all...)
+			}
 		case n == per && returning == "":
 			if full == nil {
-				if full, err = tx.PrepareContext(ctx, upsertAggSQL(db.Dialect, per)); err != nil {
+				if full, err = tx.PrepareContext(ctx, upsertAggSQL(db.Dialect, per, 1)); err != nil {
 					return fmt.Errorf("monitor: prepare aggregates: %w", err)
 				}
 			}
 			_, err = full.ExecContext(ctx, args...)
 		case returning == "":
-			_, err = tx.ExecContext(ctx, upsertAggSQL(db.Dialect, n), args...)
+			_, err = tx.ExecContext(ctx, upsertAggSQL(db.Dialect, n, 1), args...)
 		default:
-			rows, err = tx.QueryContext(ctx, upsertAggSQL(db.Dialect, n)+returning, args...)
+			rows, err = tx.QueryContext(ctx, upsertAggSQL(db.Dialect, n, 1)+returning, args...)
 		}
 		if err != nil {
 			return fmt.Errorf("monitor: upsert aggregates: %w", err)
@@ -369,10 +391,22 @@ func (d *deltas) rebuildTouched(ctx context.Context, db *store.DB, tx *sql.Tx, k
 	return nil
 }
 
-// recompute sets the given cells from their children, deepest units first.
+// recompute sets the given cells exactly. A cell at the element's own
+// period type is the sum of its non-village children's cells at that
+// period and the raw values there of its unit and of its village
+// children; a cell at a longer period is the sum of the unit's cells at
+// the periods one type shorter that make it up (a year of its two
+// half-years, a quarter of its three months). Every cell's part that is
+// not itself being recomputed is read in one query for all cells at once;
+// the recomputed cells are then added into the cells they make up in
+// memory, shortest periods and deepest units first, so that the whole
+// recompute costs one read and one write.
 func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *sql.Tx, keys []aggKey, known map[aggKey]Cell) error {
 	x := units(db)
 	sort.Slice(keys, func(i, j int) bool {
+		if a, b := d.ptype[keys[i].pe], d.ptype[keys[j].pe]; a != b {
+			return a < b
+		}
 		a, b := x.byIDs(int64(keys[i].ou)), x.byIDs(int64(keys[j].ou))
 		if a.level != b.level {
 			return a.level > b.level
@@ -383,147 +417,213 @@ func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *sql.Tx, keys [
 	for _, e := range d.b.els {
 		elByID[e.ID] = e
 	}
-	// Compute every cell first, deepest units first, each from its
-	// children as they now are (recomputed children from memory), then
-	// store them in one statement.
-	done := make(map[aggKey]Cell, len(keys))
+	set := make(map[aggKey]bool, len(keys))
+	for _, k := range keys {
+		set[k] = true
+	}
 	var todo []aggKey
 	for _, k := range keys {
-		if c, ok := known[k]; ok {
-			done[k] = c
-		} else {
+		if _, ok := known[k]; !ok {
 			todo = append(todo, k)
 		}
 	}
-	for start := 0; start < len(todo); {
-		// One round trip per unit level (and per 40 cells): the cells of
-		// a level depend only on the levels below, already in done.
-		level := x.byIDs(int64(todo[start].ou)).level
-		end := start
-		for end < len(todo) && end-start < 40 && x.byIDs(int64(todo[end].ou)).level == level {
-			end++
-		}
-		if err := recomputeCells(ctx, db, tx, elByID, d.pes, todo[start:end], done); err != nil {
-			return err
-		}
-		start = end
-	}
-	var args []any
-	flushSet := func() error {
-		if len(args) == 0 {
-			return nil
-		}
-		_, err := tx.ExecContext(ctx, setAggSQL(db.Dialect, len(args)/9), args...)
-		args = args[:0]
+	own := make([]Cell, len(todo))
+	if err := d.readOwnParts(ctx, db, tx, elByID, todo, set, own); err != nil {
 		return err
 	}
+	done := make(map[aggKey]Cell, len(keys))
+	for k, c := range known {
+		if set[k] {
+			done[k] = c
+		}
+	}
+	for i, k := range todo {
+		done[k] = own[i]
+	}
+	// When k is reached, every recomputed cell that makes it up has
+	// already been added into it. Known cells are complete as they are.
+	feed := func(k, into aggKey) {
+		if _, ok := known[into]; ok || !set[into] {
+			return
+		}
+		c := done[into]
+		c.merge(done[k])
+		done[into] = c
+	}
+	for _, k := range keys {
+		pt := d.ptype[k.pe]
+		if pt == elByID[int64(k.el)].PType() {
+			feed(k, aggKey{k.el, k.pe, int32(x.byIDs(int64(k.ou)).parent)})
+		}
+		if up, ok := d.longer(k.pe); ok {
+			feed(k, aggKey{k.el, up, k.ou})
+		}
+	}
+	var args []any
+	var gone []aggKey
 	for _, k := range keys {
 		c := done[k]
 		if c.Count == 0 {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id = $3", int64(k.el), d.pes[k.pe], int64(k.ou)); err != nil {
-				return fmt.Errorf("monitor: recompute aggregate: %w", err)
-			}
+			gone = append(gone, k)
 			continue
 		}
 		args = append(args, int64(k.el), d.pes[k.pe], int64(k.ou), c.Sum, c.Count, c.Min, c.Max, c.LastPeriod, c.Last)
-		if len(args) >= 300*9 {
-			if err := flushSet(); err != nil {
-				return fmt.Errorf("monitor: recompute aggregate: %w", err)
-			}
+	}
+	for start := 0; start < len(args); start += 300 * 9 {
+		chunk := args[start:min(len(args), start+300*9)]
+		if _, err := tx.ExecContext(ctx, setAggSQL(db.Dialect, len(chunk)/9), chunk...); err != nil {
+			return fmt.Errorf("monitor: recompute aggregate: %w", err)
 		}
 	}
-	if err := flushSet(); err != nil {
-		return fmt.Errorf("monitor: recompute aggregate: %w", err)
+	for _, k := range gone {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id = $3", int64(k.el), d.pes[k.pe], int64(k.ou)); err != nil {
+			return fmt.Errorf("monitor: recompute aggregate: %w", err)
+		}
 	}
 	return nil
 }
 
-// recomputeCells computes keys (all at one unit level) from their
-// children in one query: each child cell (taken from done when it was
-// recomputed in this write) and the raw values of the unit itself and of
-// its village children.
-func recomputeCells(ctx context.Context, db *store.DB, q querier, els map[int64]*Element, pes []string, keys []aggKey, done map[aggKey]Cell) error {
-	x := units(db)
-	var parts []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
+// longer returns the index of the period one type longer than pes[i]
+// that contains it, when the write touched it.
+func (d *deltas) longer(i int32) (int32, bool) {
+	if d.ptype[i] >= period.Year {
+		return 0, false
 	}
-	// in is "col IN (…)" on SQLite and "col = ANY($n)" on PostgreSQL,
-	// whose statement text then stays the same from write to write, so
-	// the driver's prepared statement and its plan are reused.
-	in := func(col string, vs []any) string {
-		if db.Dialect != store.Postgres {
-			ph := make([]string, len(vs))
-			for i, v := range vs {
-				ph[i] = arg(v)
-			}
-			return col + " IN (" + strings.Join(ph, ",") + ")"
-		}
-		switch vs[0].(type) {
-		case string:
-			a := make([]string, len(vs))
-			for i, v := range vs {
-				a[i] = v.(string)
-			}
-			return col + " = ANY(" + arg(a) + ")"
-		default:
-			a := make([]int64, len(vs))
-			for i, v := range vs {
-				a[i] = v.(int64)
-			}
-			return col + " = ANY(" + arg(a) + ")"
-		}
+	p, err := period.Parse(d.pes[i])
+	if err != nil {
+		return 0, false
+	}
+	up, _ := p.In(p.Type + 1)
+	j, ok := d.peIdx[up.ID()]
+	return j, ok
+}
+
+// readOwnParts merges into own[i] the part of cell keys[i] that is not
+// itself being recomputed (set): at the element's period type the stored
+// cells of its non-village children outside set and the raw values at
+// that period of its own unit and its village children; at a longer
+// period the stored cells outside set of its unit at the periods one type
+// shorter within it. Each is a key lookup; the lookups of every cell go
+// in one statement (several on SQLite, whose statements take a bounded
+// number of parameters).
+func (d *deltas) readOwnParts(ctx context.Context, db *store.DB, q querier, els map[int64]*Element, keys []aggKey, set map[aggKey]bool, own []Cell) error {
+	x := units(db)
+	// lookups of (cell index, element, period, unit): cells in
+	// monitor_agg, raw values in monitor_value
+	type lookups struct {
+		i, el, ou []int64
+		pe        []string
+	}
+	var agg, raw lookups
+	add := func(l *lookups, i int, el int64, pe string, ou int64) {
+		l.i = append(l.i, int64(i))
+		l.el = append(l.el, el)
+		l.pe = append(l.pe, pe)
+		l.ou = append(l.ou, ou)
+	}
+	recomputed := func(k aggKey, pe string) bool {
+		j, ok := d.peIdx[pe]
+		return ok && set[aggKey{k.el, j, k.ou}]
 	}
 	for i, k := range keys {
 		e := els[int64(k.el)]
-		p, err := period.Parse(pes[k.pe])
+		pe := d.pes[k.pe]
+		p, err := period.Parse(pe)
 		if err != nil {
 			return err
 		}
-		u := x.byIDs(int64(k.ou))
-		var aggKids []any
-		rawUnits := []any{u.id}
-		for _, c := range x.children(u.id) {
-			if x.byIDs(c).level >= leafLevel {
-				rawUnits = append(rawUnits, c)
-			} else {
-				aggKids = append(aggKids, c)
+		if p.Type > e.PType() {
+			for _, c := range p.Children(p.Type - 1) {
+				if id := c.ID(); !recomputed(k, id) {
+					add(&agg, i, e.ID, id, int64(k.ou))
+				}
+			}
+			continue
+		}
+		add(&raw, i, e.ID, pe, int64(k.ou))
+		for _, c := range x.children(int64(k.ou)) {
+			switch {
+			case x.byIDs(c).level >= leafLevel:
+				add(&raw, i, e.ID, pe, c)
+			case !set[aggKey{k.el, k.pe, int32(c)}]:
+				add(&agg, i, e.ID, pe, c)
 			}
 		}
-		if len(aggKids) > 0 {
-			parts = append(parts, fmt.Sprintf("SELECT %d, ou_id, sum, cnt, min, max, last_pe, last FROM monitor_agg WHERE element_id = %s AND pe = %s AND %s",
-				i, arg(e.ID), arg(p.ID()), in("ou_id", aggKids)))
-		}
-		parts = append(parts, fmt.Sprintf("SELECT %d, 0, value, 1, value, value, pe, value FROM monitor_value WHERE element_id = %s AND %s AND %s AND value IS NOT NULL",
-			i, arg(e.ID), in("pe", subPeriods(p, e.PType())), in("ou_id", rawUnits)))
 	}
-	rows, err := q.QueryContext(ctx, rebind(db.Dialect, strings.Join(parts, " UNION ALL ")), args...)
+	// PostgreSQL takes each list as four arrays, so the statement text
+	// never changes and its prepared statement is reused; SQLite takes a
+	// VALUES list of at most per lookups of each kind.
+	per := 100000
+	if db.Dialect != store.Postgres {
+		per = 2000
+	}
+	for a, r := 0, 0; a < len(agg.i) || r < len(raw.i); {
+		na, nr := min(per, len(agg.i)-a), min(per, len(raw.i)-r)
+		var stmt string
+		var args []any
+		if db.Dialect == store.Postgres {
+			stmt = `WITH ak AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) AS t(i, el, pe, ou)),
+				rk AS (SELECT * FROM unnest($5::bigint[], $6::bigint[], $7::text[], $8::bigint[]) AS t(i, el, pe, ou))
+				SELECT ak.i, a.sum, a.cnt, a.min, a.max, a.last_pe, a.last FROM ak CROSS JOIN monitor_agg a
+					WHERE a.element_id = ak.el AND a.pe = ak.pe AND a.ou_id = ak.ou
+				UNION ALL
+				SELECT rk.i, v.value, 1, v.value, v.value, v.pe, v.value FROM rk CROSS JOIN monitor_value v
+					WHERE v.element_id = rk.el AND v.pe = rk.pe AND v.ou_id = rk.ou AND v.value IS NOT NULL`
+			args = []any{agg.i[a : a+na], agg.el[a : a+na], agg.pe[a : a+na], agg.ou[a : a+na],
+				raw.i[r : r+nr], raw.el[r : r+nr], raw.pe[r : r+nr], raw.ou[r : r+nr]}
+		} else {
+			// CROSS JOIN makes SQLite walk the lookups and probe the
+			// table's key, rather than the other way round.
+			values := func(l *lookups, from, n int) string {
+				var b strings.Builder
+				for j := from; j < from+n; j++ {
+					if j > from {
+						b.WriteByte(',')
+					}
+					b.WriteString("(?,?,?,?)")
+					args = append(args, l.i[j], l.el[j], l.pe[j], l.ou[j])
+				}
+				return b.String()
+			}
+			var with, sel []string
+			if na > 0 {
+				with = append(with, "ak(i, el, pe, ou) AS (VALUES "+values(&agg, a, na)+")")
+				sel = append(sel, `SELECT ak.i, a.sum, a.cnt, a.min, a.max, a.last_pe, a.last FROM ak CROSS JOIN monitor_agg a
+					WHERE a.element_id = ak.el AND a.pe = ak.pe AND a.ou_id = ak.ou`)
+			}
+			if nr > 0 {
+				with = append(with, "rk(i, el, pe, ou) AS (VALUES "+values(&raw, r, nr)+")")
+				sel = append(sel, `SELECT rk.i, v.value, 1, v.value, v.value, v.pe, v.value FROM rk CROSS JOIN monitor_value v
+					WHERE v.element_id = rk.el AND v.pe = rk.pe AND v.ou_id = rk.ou AND v.value IS NOT NULL`)
+			}
+			stmt = "WITH " + strings.Join(with, ", ") + " " + strings.Join(sel, " UNION ALL ")
+		}
+		a, r = a+na, r+nr
+		if err := mergeRows(ctx, q, stmt, args, own); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mergeRows runs a query whose rows are (cell index, cell) and merges
+// each row into own[index].
+func mergeRows(ctx context.Context, q querier, stmt string, args []any, own []Cell) error {
+	rows, err := q.QueryContext(ctx, stmt, args...)
 	if err != nil {
 		return fmt.Errorf("monitor: recompute aggregates: %w", err)
 	}
 	defer rows.Close()
-	cells := make([]Cell, len(keys))
 	for rows.Next() {
 		var i int
-		var child int64
 		var o Cell
-		if err := rows.Scan(&i, &child, &o.Sum, &o.Count, &o.Min, &o.Max, &o.LastPeriod, &o.Last); err != nil {
-			return err
+		if err := rows.Scan(&i, &o.Sum, &o.Count, &o.Min, &o.Max, &o.LastPeriod, &o.Last); err != nil {
+			return fmt.Errorf("monitor: recompute aggregates: %w", err)
 		}
-		if child > 0 {
-			if oc, ok := done[aggKey{keys[i].el, keys[i].pe, int32(child)}]; ok {
-				o = oc
-			}
-		}
-		cells[i].merge(o)
+		own[i].merge(o)
 	}
 	if err := rows.Err(); err != nil {
-		return err
-	}
-	for i, k := range keys {
-		done[k] = cells[i]
+		return fmt.Errorf("monitor: recompute aggregates: %w", err)
 	}
 	return nil
 }
@@ -620,114 +720,6 @@ func placeholders(from, n int) string {
 		ph[i] = fmt.Sprintf("$%d", from+i)
 	}
 	return strings.Join(ph, ",")
-}
-
-// cellFromChildren computes the cell (e, p, u) from the cells of u's
-// non-village children at p and the raw values of u and its village
-// children within p.
-func cellFromChildren(ctx context.Context, db *store.DB, q querier, e *Element, p period.Period, u *ou, override func(ou int64) (Cell, bool)) (Cell, error) {
-	var c Cell
-	// add merges a row; child cells recomputed earlier in this write
-	// (not yet stored) replace what the store holds for them.
-	add := func(ouID int64, o Cell) {
-		if ouID > 0 && override != nil {
-			if oc, ok := override(ouID); ok {
-				o = oc
-			}
-		}
-		c.merge(o)
-	}
-	x := units(db)
-	kids := x.children(u.id)
-	var aggKids, rawUnits []any
-	rawUnits = append(rawUnits, u.id)
-	for _, k := range kids {
-		if x.byIDs(k).level >= leafLevel {
-			rawUnits = append(rawUnits, k)
-		} else {
-			aggKids = append(aggKids, k)
-		}
-	}
-	pes := subPeriods(p, e.PType())
-	if len(aggKids) <= 500 && len(rawUnits) <= 400 {
-		// One round trip: the children's cells and the raw values together.
-		args := []any{e.ID, p.ID()}
-		stmt := ""
-		if len(aggKids) > 0 {
-			args = append(args, aggKids...)
-			stmt = "SELECT ou_id, sum, cnt, min, max, last_pe, last FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id IN (" + placeholders(3, len(aggKids)) + ") UNION ALL "
-		}
-		n := len(args)
-		args = append(args, e.ID)
-		args = append(args, pes...)
-		args = append(args, rawUnits...)
-		stmt += fmt.Sprintf("SELECT 0, value, 1, value, value, pe, value FROM monitor_value WHERE element_id = $%d AND pe IN (", n+1) + placeholders(n+2, len(pes)) +
-			") AND ou_id IN (" + placeholders(n+2+len(pes), len(rawUnits)) + ") AND value IS NOT NULL"
-		if len(aggKids) == 0 {
-			args = args[2:]
-			stmt = "SELECT 0, value, 1, value, value, pe, value FROM monitor_value WHERE element_id = $1 AND pe IN (" + placeholders(2, len(pes)) +
-				") AND ou_id IN (" + placeholders(2+len(pes), len(rawUnits)) + ") AND value IS NOT NULL"
-		}
-		rows, err := q.QueryContext(ctx, rebind(db.Dialect, stmt), args...)
-		if err != nil {
-			return c, fmt.Errorf("monitor: read children: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var o Cell
-			var id int64
-			if err := rows.Scan(&id, &o.Sum, &o.Count, &o.Min, &o.Max, &o.LastPeriod, &o.Last); err != nil {
-				return c, err
-			}
-			add(id, o)
-		}
-		return c, rows.Err()
-	}
-	for start := 0; start < len(aggKids); start += 500 {
-		chunk := aggKids[start:min(len(aggKids), start+500)]
-		args := append([]any{e.ID, p.ID()}, chunk...)
-		rows, err := q.QueryContext(ctx, rebind(db.Dialect, "SELECT ou_id, sum, cnt, min, max, last_pe, last FROM monitor_agg WHERE element_id = $1 AND pe = $2 AND ou_id IN ("+placeholders(3, len(chunk))+")"), args...)
-		if err != nil {
-			return c, fmt.Errorf("monitor: read child aggregates: %w", err)
-		}
-		for rows.Next() {
-			var o Cell
-			var id int64
-			if err := rows.Scan(&id, &o.Sum, &o.Count, &o.Min, &o.Max, &o.LastPeriod, &o.Last); err != nil {
-				rows.Close()
-				return c, err
-			}
-			add(id, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return c, err
-		}
-	}
-	for start := 0; start < len(rawUnits); start += 400 {
-		chunk := rawUnits[start:min(len(rawUnits), start+400)]
-		args := append([]any{e.ID}, pes...)
-		args = append(args, chunk...)
-		rows, err := q.QueryContext(ctx, rebind(db.Dialect, "SELECT pe, value FROM monitor_value WHERE element_id = $1 AND pe IN ("+placeholders(2, len(pes))+
-			") AND ou_id IN ("+placeholders(2+len(pes), len(chunk))+") AND value IS NOT NULL"), args...)
-		if err != nil {
-			return c, fmt.Errorf("monitor: read values: %w", err)
-		}
-		for rows.Next() {
-			var pe string
-			var v float64
-			if err := rows.Scan(&pe, &v); err != nil {
-				rows.Close()
-				return c, err
-			}
-			c.addValue(pe, v)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return c, err
-		}
-	}
-	return c, nil
 }
 
 // rebuildYear recomputes every cell of element e for the periods of year

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"testing"
 
@@ -36,7 +37,9 @@ func benchStore(b *testing.B, db *store.DB) []string {
 // the 16 aggregate cells above it (township, county, city, province ×
 // month, quarter, half-year, year) and the audit log in one transaction.
 // "new" creates a value; "update" changes an existing one up and down, so
-// cells whose min or max it was are recomputed.
+// cells whose min or max it was are recomputed. "baseline" is the plain
+// floor on the same store in the same run: one transaction upserting the
+// raw value row alone, with no validation, aggregates or audit.
 func BenchmarkSaveOneValue(b *testing.B) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		b.Run(engine, func(b *testing.B) {
@@ -51,6 +54,26 @@ func BenchmarkSaveOneValue(b *testing.B) {
 			// seq runs on across repeated runs (-count), so that every
 			// operation really creates or changes a value.
 			seq := 0
+			b.Run("baseline", func(b *testing.B) {
+				var el, ou int64
+				if err := db.R.QueryRowContext(ctx, "SELECT id FROM monitor_element WHERE code = 'BENCH_ONE'").Scan(&el); err != nil {
+					b.Fatal(err)
+				}
+				if err := db.R.QueryRowContext(ctx, "SELECT id FROM monitor_ou WHERE code = $1", codes[0]).Scan(&ou); err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					seq++
+					err := db.InTx(ctx, func(tx *sql.Tx) error {
+						_, err := tx.ExecContext(ctx, `INSERT INTO monitor_value (element_id, pe, ou_id, value, updated_by, updated_at) VALUES ($1, '201001', $2, $3, 0, $4)
+							ON CONFLICT (element_id, pe, ou_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, el, ou, seq%1000, store.Now())
+						return err
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			b.Run("new", func(b *testing.B) {
 				for b.Loop() {
 					seq++

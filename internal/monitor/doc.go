@@ -58,9 +58,13 @@
 // values, read by primary key (at most 12 rows for a year of months).
 // Sums, counts and the latest period move by deltas; a cell whose min or
 // max may have been the value that changed, or that lost a value, is
-// recomputed from its children's cells and its own and village children's
-// raw values, deepest first (see aggregate.go). A whole import sums its
-// deltas in memory and upserts each touched cell once.
+// recomputed: at the element's own period type from its children's cells
+// and its own and village children's raw values, at a longer period from
+// its unit's cells of the periods one type shorter within it — all such
+// cells of a write with one read and one write (see aggregate.go). A whole
+// import sums its deltas in memory and upserts each touched cell once. On
+// PostgreSQL a write of at most 16 values sends its value rows and audit
+// entries in the statement of its first aggregate upsert.
 //
 //	type Cell struct{ Sum float64; Count int64; Min, Max float64; LastPeriod string; Last float64 }
 //	func (Cell) Value(aggregation string) (float64, bool)

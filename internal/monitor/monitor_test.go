@@ -489,3 +489,153 @@ func TestRebind(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// TestMinMaxRetreatOneValueAtATime lowers, raises and deletes, one value
+// per write, values that hold the minimum or maximum of cells at several
+// unit levels (township, county, city, province) and period levels, so
+// that those cells are recomputed from the cells below them: the maximum
+// moves to a value in another county, in another city, to a value
+// reported at the county itself, and a period loses its last value.
+func TestMinMaxRetreatOneValueAtATime(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		setup(t, db)
+		mustElement(t, db, Element{Code: "TOP", Name: "最高", ValueType: Number, Aggregation: Max, PeriodType: "monthly"})
+		mustElement(t, db, Element{Code: "LOW", Name: "最低", ValueType: Number, Aggregation: Min, PeriodType: "quarterly"})
+		a := villages(t, db, "410102", 2) // two townships of one county
+		b := villages(t, db, "410103", 1)[0]
+		c := villages(t, db, "411525", 1)[0] // another city
+		save := func(vals ...Value) {
+			t.Helper()
+			if err := SaveValues(ctx, db, tester, vals); err != nil {
+				t.Fatal(err)
+			}
+		}
+		one := func(el, ou, pe, v string) {
+			t.Helper()
+			save(Value{DataElement: el, OrgUnit: ou, Period: pe, Value: v})
+			assertConsistent(t, db)
+		}
+		check := func(dx, pe, ou string, want float64) {
+			t.Helper()
+			r, err := Analytics(ctx, db, Query{DX: []string{dx}, PE: []string{pe}, OU: []string{ou}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := r.Get(dx, pe, ou)
+			if !ok || !near(got, want) {
+				t.Errorf("%s %s %s = %v (%v), want %v", dx, pe, ou, got, ok, want)
+			}
+		}
+		none := func(dx, pe, ou string) {
+			t.Helper()
+			r, err := Analytics(ctx, db, Query{DX: []string{dx}, PE: []string{pe}, OU: []string{ou}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, ok := r.Get(dx, pe, ou); ok {
+				t.Errorf("%s %s %s = %v, want no value", dx, pe, ou, v)
+			}
+		}
+		save(
+			Value{DataElement: "TOP", OrgUnit: a[0], Period: "201501", Value: "10"},
+			Value{DataElement: "TOP", OrgUnit: a[1], Period: "201502", Value: "30"},
+			Value{DataElement: "TOP", OrgUnit: "410102", Period: "201503", Value: "5"},
+			Value{DataElement: "TOP", OrgUnit: b, Period: "201501", Value: "20"},
+			Value{DataElement: "TOP", OrgUnit: c, Period: "201504", Value: "25"},
+			Value{DataElement: "TOP", OrgUnit: "41D-GXT", Period: "201501", Value: "1"},
+			Value{DataElement: "LOW", OrgUnit: a[0], Period: "2015Q1", Value: "5"},
+			Value{DataElement: "LOW", OrgUnit: b, Period: "2015Q1", Value: "7"},
+			Value{DataElement: "LOW", OrgUnit: c, Period: "2015Q3", Value: "1"},
+		)
+		assertConsistent(t, db)
+		check("TOP", "2015", "41", 30)
+
+		// The province's, city's, county's and township's maximum is lowered.
+		one("TOP", a[1], "201502", "3")
+		check("TOP", "2015", "41", 25)     // another city
+		check("TOP", "2015Q1", "41", 20)   // another county
+		check("TOP", "2015S1", "4101", 20) // another county
+		check("TOP", "201502", "41", 3)
+		check("TOP", "2015", "410102", 10)
+		// The maximum in another city goes away, and with it every value of
+		// its quarter.
+		one("TOP", c, "201504", "")
+		check("TOP", "2015", "41", 20)
+		check("TOP", "2015S1", "41", 20)
+		none("TOP", "2015Q2", "41")
+		none("TOP", "201504", "4115")
+		// The county's maximum falls below the value reported at the county itself.
+		one("TOP", a[0], "201501", "2")
+		check("TOP", "2015", "410102", 5)
+		check("TOP", "2015Q1", "410102", 5)
+		check("TOP", "201501", "410102", 2)
+		check("TOP", "201501", "41", 20)
+		// Then the county's own value falls below a village's.
+		one("TOP", "410102", "201503", "0")
+		check("TOP", "2015", "410102", 3)
+		check("TOP", "2015", "41", 20)
+		// Raised past everything, then back.
+		one("TOP", "41D-GXT", "201501", "99")
+		check("TOP", "2015", "41", 99)
+		one("TOP", "41D-GXT", "201501", "1")
+		check("TOP", "2015", "41", 20)
+		check("TOP", "201501", "41", 20)
+
+		// The minimum is raised, then deleted.
+		one("LOW", c, "2015Q3", "9")
+		check("LOW", "2015", "41", 5)
+		check("LOW", "2015S2", "41", 9)
+		one("LOW", a[0], "2015Q1", "")
+		check("LOW", "2015", "41", 7)
+		check("LOW", "2015S1", "4101", 7)
+		none("LOW", "2015Q1", "410102")
+		one("LOW", b, "2015Q1", "8")
+		check("LOW", "2015", "41", 8)
+	})
+}
+
+// TestTextValueWrites writes, changes and deletes a text value, which
+// feeds no aggregate: the value and its audit entries are still written.
+func TestTextValueWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		setup(t, db)
+		mustElement(t, db, Element{Code: "NOTE", Name: "说明", ValueType: Text, Aggregation: None, PeriodType: "yearly"})
+		for _, v := range []string{"光纤到村", "光纤到户", ""} {
+			if err := SaveValues(ctx, db, tester, []Value{{DataElement: "NOTE", OrgUnit: "410102", Period: "2015", Value: v}}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := DataValues(ctx, db, ValueFilter{Elements: []string{"NOTE"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case v == "" && len(got) != 0:
+				t.Errorf("after deleting: %+v", got)
+			case v != "" && (len(got) != 1 || got[0].Value.Value != v):
+				t.Errorf("after writing %q: %+v", v, got)
+			}
+		}
+		var actions []string
+		rows, err := db.R.Query("SELECT action FROM audit_log WHERE entity = 'datavalue' AND entity_id = 'NOTE/410102/2015' ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a string
+			if err := rows.Scan(&a); err != nil {
+				t.Fatal(err)
+			}
+			actions = append(actions, a)
+		}
+		if strings.Join(actions, " ") != "create update delete" {
+			t.Errorf("audit actions = %v", actions)
+		}
+		var n int
+		if err := db.R.QueryRow("SELECT count(*) FROM monitor_agg").Scan(&n); err != nil || n != 0 {
+			t.Errorf("aggregate cells = %d, %v", n, err)
+		}
+	})
+}
