@@ -167,7 +167,9 @@ var authzCases = foundationCases
 // responses that differ from the expectation. It also fails when a route
 // has no case, so new routes cannot skip the check.
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel() // the two stores share nothing
 		e := newEnv(t, db)
 		cases := authzCases()
 		covered := map[string]bool{}
