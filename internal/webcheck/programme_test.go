@@ -464,3 +464,41 @@ func TestProbeLoop(t *testing.T) {
 		}
 	})
 }
+
+// TestProbeLoopOneLeader: with several processes on one PostgreSQL
+// database only one probes; when it stops, a waiting one takes over.
+func TestProbeLoopOneLeader(t *testing.T) {
+	db := storetest.Postgres(t)
+	setupStore(t, db)
+	ctx := context.Background()
+	var hits atomic.Int64
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1); w.Write([]byte("ok")) }))
+	defer up.Close()
+	site := mustSite(t, db, up.URL, "在线", KindCity, "4101")
+	newLoop := func() *ProbeLoop {
+		return &ProbeLoop{DB: db, Interval: 200 * time.Millisecond, Reload: 100 * time.Millisecond, AllowPrivate: true, Log: quietLog}
+	}
+	actx, stopA := context.WithCancel(ctx)
+	aDone := make(chan struct{})
+	go func() { newLoop().Run(actx); close(aDone) }()
+	time.Sleep(300 * time.Millisecond) // A takes the lock
+	bctx, stopB := context.WithTimeout(ctx, 3*time.Second)
+	defer stopB()
+	b := newLoop()
+	bDone := make(chan struct{})
+	go func() { b.Run(bctx); close(bDone) }()
+	time.Sleep(700 * time.Millisecond)
+	if n, _ := b.Stats(); n != 0 {
+		t.Fatalf("the standby loop probed %d times while the leader ran", n)
+	}
+	stopA()
+	<-aDone
+	before, _ := Probes(ctx, db, site.ID, time.Time{})
+	time.Sleep(900 * time.Millisecond)
+	after, _ := Probes(ctx, db, site.ID, time.Time{})
+	stopB()
+	<-bDone
+	if final, _ := Probes(ctx, db, site.ID, time.Time{}); len(final) <= len(before) {
+		t.Fatalf("nobody probed after the leader stopped: %d then %d then %d probes", len(before), len(after), len(final))
+	}
+}

@@ -246,6 +246,14 @@ func (l *ProbeLoop) Run(ctx context.Context) error {
 	if l.Log == nil {
 		l.Log = slog.Default()
 	}
+	release, err := l.lead(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer release()
 	client := probeClient(l.AllowPrivate, l.Timeout)
 	var (
 		cur  []string
@@ -276,6 +284,52 @@ func (l *ProbeLoop) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-time.After(l.Reload):
+		}
+	}
+}
+
+// probeLockKey is the PostgreSQL advisory lock that elects the one process
+// which probes.
+const probeLockKey = 7261002
+
+// lead waits until this process may run the probe loop. On PostgreSQL,
+// several serve and worker processes share the database; the one holding a
+// session advisory lock probes, the others wait and take over when it
+// stops or dies (the server drops a dead session's locks). SQLite has one
+// process.
+func (l *ProbeLoop) lead(ctx context.Context) (release func(), err error) {
+	if l.DB.Dialect != store.Postgres {
+		return func() {}, nil
+	}
+	waiting := false
+	for {
+		conn, err := l.DB.W.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var ok bool
+		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", probeLockKey).Scan(&ok); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		if ok {
+			if waiting {
+				l.Log.Info("webcheck probes: this process takes over probing")
+			}
+			return func() {
+				conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", probeLockKey)
+				conn.Close()
+			}, nil
+		}
+		conn.Close()
+		if !waiting {
+			l.Log.Info("webcheck probes: another process is probing; standing by")
+			waiting = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		case <-time.After(l.Reload):
 		}
 	}
