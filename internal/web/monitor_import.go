@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
@@ -49,6 +50,21 @@ func uploadPath(userID int64, token, ext string) string {
 
 var tokenRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
+// uploadTTL is how long an import waits between preview and confirm.
+const uploadTTL = 24 * time.Hour
+
+// sweepUploads removes uploads whose preview was never confirmed or
+// rejected within uploadTTL. It runs with every new preview, so stale files
+// never pile up without needing a timer.
+func sweepUploads(now time.Time) {
+	old, _ := filepath.Glob(filepath.Join(os.TempDir(), "zhihui-import-*"))
+	for _, f := range old {
+		if fi, err := os.Stat(f); err == nil && now.Sub(fi.ModTime()) > uploadTTL {
+			os.Remove(f)
+		}
+	}
+}
+
 // monitorImportPreview stores the upload and shows what importing it would
 // do: every row's errors, or the values ready to commit.
 func (s *Server) monitorImportPreview(w http.ResponseWriter, r *http.Request) {
@@ -65,6 +81,7 @@ func (s *Server) monitorImportPreview(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, i18n.Errorf("只支持 .csv 和 .xlsx 文件", "only .csv and .xlsx files are accepted"))
 		return
 	}
+	sweepUploads(time.Now())
 	b := make([]byte, 16)
 	rand.Read(b)
 	token := hex.EncodeToString(b)

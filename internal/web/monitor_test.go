@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"zhihui/internal/app"
 	"zhihui/internal/audit"
@@ -208,5 +210,25 @@ func TestMonitorImportFlow(t *testing.T) {
 	status, page = e.do("reporter", "GET", "/api/v1/analytics?dx=ECOMMERCE_VOLUME;RURAL_INFO_STATIONS&pe=2016&ou=4101", "", nil)
 	if status != 200 || !strings.Contains(page, `"value":12.5`) || !strings.Contains(page, `"value":4`) {
 		t.Fatalf("analytics after import: %d %s", status, page)
+	}
+}
+
+func TestSweepUploads(t *testing.T) {
+	now := time.Now()
+	fresh := uploadPath(1, "0123456789abcdef0123456789abcdef", ".csv")
+	stale := uploadPath(1, "fedcba9876543210fedcba9876543210", ".csv")
+	for _, f := range []string{fresh, stale} {
+		if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(f) })
+	}
+	os.Chtimes(stale, now.Add(-25*time.Hour), now.Add(-25*time.Hour))
+	sweepUploads(now)
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatal("a fresh upload was removed")
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Fatal("an upload older than a day was kept")
 	}
 }
