@@ -48,12 +48,7 @@ func (s *Server) evalDatasetDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info, err := evalstore.GetDataset(r.Context(), s.db, id)
-	if errors.Is(err, evalstore.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, evalstore.ErrNotFound) {
 		return
 	}
 	if !s.coversOrDeny(w, r, info.OrgPath, deleteRoles) {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -118,12 +117,7 @@ func (s *Server) assessment(w http.ResponseWriter, r *http.Request) (*evalstore.
 		return nil, false
 	}
 	a, err := evalstore.GetAssessment(r.Context(), s.db, id)
-	if errors.Is(err, evalstore.ErrNotFound) {
-		s.notFound(w, r)
-		return nil, false
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, evalstore.ErrNotFound) {
 		return nil, false
 	}
 	if !s.coversOrDeny(w, r, a.OrgPath, assessmentReaders) {

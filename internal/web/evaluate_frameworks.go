@@ -303,12 +303,7 @@ type frameworkView struct {
 
 func (s *Server) frameworkView(w http.ResponseWriter, r *http.Request) (*frameworkView, bool) {
 	sf, err := evalstore.Framework(r.Context(), s.db, r.PathValue("key"))
-	if errors.Is(err, evalstore.ErrNotFound) {
-		s.notFound(w, r)
-		return nil, false
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, evalstore.ErrNotFound) {
 		return nil, false
 	}
 	tree, ahps := frameworkTree(sf.Framework)

@@ -323,12 +323,7 @@ func (s *Server) evalDataset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info, err := evalstore.GetDataset(r.Context(), s.db, id)
-	if errors.Is(err, evalstore.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, evalstore.ErrNotFound) {
 		return
 	}
 	d, units, dropped, ok := s.scopedDataset(w, r, id)

@@ -100,12 +100,7 @@ func (s *Server) monitorElementEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e, err := monitor.GetElement(r.Context(), s.db, r.PathValue("code"))
-	if errors.Is(err, monitor.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, monitor.ErrNotFound) {
 		return
 	}
 	s.renderElementForm(w, r, http.StatusOK, elementForm{E: e, Min: fmtBound(e.Min), Max: fmtBound(e.Max)}, nil)
@@ -235,12 +230,7 @@ func (s *Server) monitorIndicatorEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	i, err := monitor.GetIndicator(r.Context(), s.db, r.PathValue("code"))
-	if errors.Is(err, monitor.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, monitor.ErrNotFound) {
 		return
 	}
 	s.renderIndicatorForm(w, r, http.StatusOK, indicatorForm{I: i}, nil)

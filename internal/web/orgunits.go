@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -81,12 +80,7 @@ func sortByPath(us []orgunit.Unit) {
 
 func (s *Server) orgunitPage(w http.ResponseWriter, r *http.Request) {
 	v, err := s.loadUnitView(r, r.PathValue("code"))
-	if errors.Is(err, orgunit.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, orgunit.ErrNotFound) {
 		return
 	}
 	pg := s.page(r, "orgunits", v)
@@ -108,12 +102,7 @@ func (s *Server) orgunitChildren(w http.ResponseWriter, r *http.Request) {
 // apiOrgunit: GET /api/v1/orgunits/{code}
 func (s *Server) apiOrgunit(w http.ResponseWriter, r *http.Request) {
 	u, err := orgunit.Get(r.Context(), s.db, r.PathValue("code"))
-	if errors.Is(err, orgunit.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, orgunit.ErrNotFound) {
 		return
 	}
 	groups, err := orgunit.GroupsOf(r.Context(), s.db, u.Code)

@@ -125,12 +125,7 @@ func (s *Server) dataSetEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, err := reporting.GetDataSet(r.Context(), s.db, r.PathValue("code"))
-	if errors.Is(err, reporting.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, reporting.ErrNotFound) {
 		return
 	}
 	s.renderDataSetForm(w, r, http.StatusOK, dataSetForm{D: d, DueDays: strconv.Itoa(d.DueDays)}, nil)
@@ -234,12 +229,7 @@ func (s *Server) ruleEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rule, err := reporting.GetRule(r.Context(), s.db, r.PathValue("code"))
-	if errors.Is(err, reporting.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, reporting.ErrNotFound) {
 		return
 	}
 	s.renderRuleForm(w, r, http.StatusOK, ruleForm{R: rule}, nil)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -84,12 +83,7 @@ func (s *Server) managedUser(w http.ResponseWriter, r *http.Request) (*auth.User
 		return nil, false
 	}
 	u, err := auth.GetUser(r.Context(), s.db, id)
-	if errors.Is(err, auth.ErrNotFound) {
-		s.notFound(w, r)
-		return nil, false
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, auth.ErrNotFound) {
 		return nil, false
 	}
 	if !principal(r).CanManage(u) {

@@ -57,12 +57,7 @@ func (s *Server) wcSite(w http.ResponseWriter, r *http.Request) (*webcheck.Site,
 		return nil, false
 	}
 	site, err := webcheck.GetSite(r.Context(), s.db, id)
-	if errors.Is(err, webcheck.ErrNotFound) {
-		s.notFound(w, r)
-		return nil, false
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, webcheck.ErrNotFound) {
 		return nil, false
 	}
 	if !canSee(principal(r), site.OrgPath) {
@@ -81,12 +76,7 @@ func (s *Server) wcInspection(w http.ResponseWriter, r *http.Request) (*webcheck
 		return nil, nil, nil, false
 	}
 	info, res, err := webcheck.GetInspection(r.Context(), s.db, id)
-	if errors.Is(err, webcheck.ErrNotFound) {
-		s.notFound(w, r)
-		return nil, nil, nil, false
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, webcheck.ErrNotFound) {
 		return nil, nil, nil, false
 	}
 	site, err := webcheck.GetSite(r.Context(), s.db, info.SiteID)
@@ -454,12 +444,7 @@ func (s *Server) wcRound(w http.ResponseWriter, r *http.Request) (*webcheck.Roun
 		return nil, false
 	}
 	rd, err := webcheck.GetRound(r.Context(), s.db, id)
-	if errors.Is(err, webcheck.ErrNotFound) {
-		s.notFound(w, r)
-		return nil, false
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, webcheck.ErrNotFound) {
 		return nil, false
 	}
 	return rd, true
@@ -651,12 +636,7 @@ func (s *Server) problemAction(w http.ResponseWriter, r *http.Request) (*webchec
 		return nil, false
 	}
 	pr, err := webcheck.GetProblem(r.Context(), s.db, id)
-	if errors.Is(err, webcheck.ErrNotFound) {
-		s.notFound(w, r)
-		return nil, false
-	}
-	if err != nil {
-		s.fail(w, r, err)
+	if s.lookupFailed(w, r, err, webcheck.ErrNotFound) {
 		return nil, false
 	}
 	return pr, true
