@@ -54,6 +54,14 @@ func Open(ctx context.Context, c Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	// aggregates a migration left to be recomputed (exact sums since
+	// monitor schema 2)
+	if n, err := monitor.RebuildStale(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	} else if n > 0 {
+		log.Warn("monitor: stored values that cannot be held exactly were moved to monitor_value_setaside", slog.Int("count", n))
+	}
 	return &App{Config: c, DB: db, Log: log}, nil
 }
 

@@ -7,7 +7,9 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
+	"zhihui/internal/i18n"
 	"zhihui/internal/period"
 	"zhihui/internal/store"
 )
@@ -30,20 +32,30 @@ type aggKey struct {
 }
 
 type delta struct {
-	sum     float64
+	sum     int64 // in units of 10^-scale of the element
 	cnt     int64
-	min     float64
-	max     float64
+	min     int64
+	max     int64
 	lastPe  string
-	last    float64
-	recheck bool    // a stored value changed or went away
-	oldMin  float64 // smallest and largest replaced or deleted value
-	oldMax  float64
+	last    int64
+	recheck bool  // a stored value changed or went away
+	oldMin  int64 // smallest and largest replaced or deleted value
+	oldMax  int64
 	deleted bool // a value went away
+	over    bool // a sum left the int64 range
 }
 
 func newDelta() *delta {
-	return &delta{min: math.Inf(1), max: math.Inf(-1), oldMin: math.Inf(1), oldMax: math.Inf(-1)}
+	return &delta{min: math.MaxInt64, max: math.MinInt64, oldMin: math.MaxInt64, oldMax: math.MinInt64}
+}
+
+// addExact is a+b, setting *over when it leaves the int64 range.
+func addExact(a, b int64, over *bool) int64 {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		*over = true
+	}
+	return s
 }
 
 // baseKey is (element id, batch period index, nearest aggregate unit).
@@ -104,7 +116,7 @@ func (d *deltas) rollup(bp int32) []int32 {
 // those sums up the unit and period hierarchies, so that a million
 // village values cost a million cheap additions and a few hundred
 // thousand map updates, not sixteen million.
-func (d *deltas) add(r *row, old *float64) {
+func (d *deltas) add(r *row, old *int64) {
 	e := d.b.els[r.el]
 	pe := d.b.peIDs[r.pe]
 	chain := d.x.aggUnits(r.unit)
@@ -123,13 +135,14 @@ func (d *deltas) add(r *row, old *float64) {
 	}
 	one := newDelta()
 	if !r.del {
-		one.sum, one.last = r.num, r.num
-		one.min, one.max = r.num, r.num
+		one.sum, one.last = r.fx, r.fx
+		one.min, one.max = r.fx, r.fx
 		if old == nil {
 			one.cnt = 1
 		}
 	}
 	if old != nil {
+		// values lie within ±(2^53−1): their difference cannot overflow
 		one.sum -= *old
 		one.last -= *old
 		one.recheck = true
@@ -144,20 +157,21 @@ func (d *deltas) add(r *row, old *float64) {
 }
 
 func (c *delta) merge(o *delta) {
-	c.sum += o.sum
+	c.sum = addExact(c.sum, o.sum, &c.over)
 	c.cnt += o.cnt
-	c.min = math.Min(c.min, o.min)
-	c.max = math.Max(c.max, o.max)
+	c.min = min(c.min, o.min)
+	c.max = max(c.max, o.max)
 	switch {
 	case o.lastPe > c.lastPe:
 		c.lastPe, c.last = o.lastPe, o.last
 	case o.lastPe == c.lastPe:
-		c.last += o.last
+		c.last = addExact(c.last, o.last, &c.over)
 	}
 	c.recheck = c.recheck || o.recheck
-	c.oldMin = math.Min(c.oldMin, o.oldMin)
-	c.oldMax = math.Max(c.oldMax, o.oldMax)
+	c.oldMin = min(c.oldMin, o.oldMin)
+	c.oldMax = max(c.oldMax, o.oldMax)
 	c.deleted = c.deleted || o.deleted
+	c.over = c.over || o.over
 }
 
 // stale reports whether a cell whose stored state after the delta is
@@ -166,7 +180,7 @@ func (c *delta) merge(o *delta) {
 // are exact under deltas; min and max are exact unless the value that
 // held them moved inward; the latest period may move back only when a
 // value is deleted.
-func (c *delta) stale(mn, mx float64, cnt int64) bool {
+func (c *delta) stale(mn, mx, cnt int64) bool {
 	return c.deleted || cnt <= 0 || mn >= c.oldMin || mx <= c.oldMax
 }
 
@@ -190,8 +204,9 @@ func (d *deltas) expand() {
 	d.lastBase = nil
 }
 
-// sentinel bounds stand in for "no new value" in min/max columns.
-const bigNum = 1e308
+// errTooLarge is the answer to a write after which a total would leave
+// the int64 range of the aggregates.
+var errTooLarge = i18n.Errorf("写入后合计超出可精确保存的范围（%d 个最小单位）", "after this write a total would exceed what can be kept exactly (%d units of the smallest decimal)", int64(math.MaxInt64))
 
 func (db dialect) least() string {
 	if store.Dialect(db) == store.Postgres {
@@ -291,10 +306,12 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 	}
 	for i, k := range keys {
 		c := d.cells[k]
-		mn, mx := c.min, c.max
-		if math.IsInf(mn, 1) {
-			mn, mx = bigNum, -bigNum
+		if c.over {
+			return errTooLarge
 		}
+		// without a new value min and max stay MaxInt64 and MinInt64,
+		// which LEAST and GREATEST leave the stored bounds alone for
+		mn, mx := c.min, c.max
 		args = append(args, int64(k.el), d.pes[k.pe], int64(k.ou), c.sum, c.cnt, mn, mx, c.lastPe, c.last)
 		if len(args) < per*9 && i < len(keys)-1 {
 			continue
@@ -325,6 +342,9 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 		default:
 			rows, err = tx.QueryContext(ctx, upsertAggSQL(db.Dialect, n, 1)+returning, args...)
 		}
+		if store.IsOutOfRange(err) {
+			return errTooLarge
+		}
 		if err != nil {
 			return fmt.Errorf("monitor: upsert aggregates: %w", err)
 		}
@@ -332,7 +352,7 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 			for rows.Next() {
 				var el, ou, cnt int64
 				var pe, lastPe string
-				var mn, mx, sum, last float64
+				var mn, mx, sum, last int64
 				if err := rows.Scan(&el, &pe, &ou, &mn, &mx, &cnt, &sum, &lastPe, &last); err != nil {
 					rows.Close()
 					return err
@@ -347,7 +367,9 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 				}
 			}
 			rows.Close()
-			if err := rows.Err(); err != nil {
+			if err := rows.Err(); store.IsOutOfRange(err) {
+				return errTooLarge
+			} else if err != nil {
 				return fmt.Errorf("monitor: upsert aggregates: %w", err)
 			}
 		}
@@ -463,6 +485,9 @@ func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *sql.Tx, keys [
 	var gone []aggKey
 	for _, k := range keys {
 		c := done[k]
+		if c.over {
+			return errTooLarge
+		}
 		if c.Count == 0 {
 			gone = append(gone, k)
 			continue
@@ -472,6 +497,9 @@ func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *sql.Tx, keys [
 	for start := 0; start < len(args); start += 300 * 9 {
 		chunk := args[start:min(len(args), start+300*9)]
 		if _, err := tx.ExecContext(ctx, setAggSQL(db.Dialect, len(chunk)/9), chunk...); err != nil {
+			if store.IsOutOfRange(err) {
+				return errTooLarge
+			}
 			return fmt.Errorf("monitor: recompute aggregate: %w", err)
 		}
 	}
@@ -564,10 +592,10 @@ func (d *deltas) readOwnParts(ctx context.Context, db *store.DB, q querier, els 
 		if db.Dialect == store.Postgres {
 			stmt = `WITH ak AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) AS t(i, el, pe, ou)),
 				rk AS (SELECT * FROM unnest($5::bigint[], $6::bigint[], $7::text[], $8::bigint[]) AS t(i, el, pe, ou))
-				SELECT ak.i, a.sum, a.cnt, a.min, a.max, a.last_pe, a.last FROM ak CROSS JOIN monitor_agg a
+				SELECT ak.i, a.sum, a.cnt, a.min, a.max, a.last_pe, a.last, CAST(NULL AS DOUBLE PRECISION) FROM ak CROSS JOIN monitor_agg a
 					WHERE a.element_id = ak.el AND a.pe = ak.pe AND a.ou_id = ak.ou
 				UNION ALL
-				SELECT rk.i, v.value, 1, v.value, v.value, v.pe, v.value FROM rk CROSS JOIN monitor_value v
+				SELECT rk.i, 0, 1, 0, 0, v.pe, 0, v.value FROM rk CROSS JOIN monitor_value v
 					WHERE v.element_id = rk.el AND v.pe = rk.pe AND v.ou_id = rk.ou AND v.value IS NOT NULL`
 			args = []any{agg.i[a : a+na], agg.el[a : a+na], agg.pe[a : a+na], agg.ou[a : a+na],
 				raw.i[r : r+nr], raw.el[r : r+nr], raw.pe[r : r+nr], raw.ou[r : r+nr]}
@@ -588,27 +616,28 @@ func (d *deltas) readOwnParts(ctx context.Context, db *store.DB, q querier, els 
 			var with, sel []string
 			if na > 0 {
 				with = append(with, "ak(i, el, pe, ou) AS (VALUES "+values(&agg, a, na)+")")
-				sel = append(sel, `SELECT ak.i, a.sum, a.cnt, a.min, a.max, a.last_pe, a.last FROM ak CROSS JOIN monitor_agg a
+				sel = append(sel, `SELECT ak.i, a.sum, a.cnt, a.min, a.max, a.last_pe, a.last, NULL FROM ak CROSS JOIN monitor_agg a
 					WHERE a.element_id = ak.el AND a.pe = ak.pe AND a.ou_id = ak.ou`)
 			}
 			if nr > 0 {
 				with = append(with, "rk(i, el, pe, ou) AS (VALUES "+values(&raw, r, nr)+")")
-				sel = append(sel, `SELECT rk.i, v.value, 1, v.value, v.value, v.pe, v.value FROM rk CROSS JOIN monitor_value v
+				sel = append(sel, `SELECT rk.i, 0, 1, 0, 0, v.pe, 0, v.value FROM rk CROSS JOIN monitor_value v
 					WHERE v.element_id = rk.el AND v.pe = rk.pe AND v.ou_id = rk.ou AND v.value IS NOT NULL`)
 			}
 			stmt = "WITH " + strings.Join(with, ", ") + " " + strings.Join(sel, " UNION ALL ")
 		}
 		a, r = a+na, r+nr
-		if err := mergeRows(ctx, q, stmt, args, own); err != nil {
+		if err := mergeRows(ctx, q, stmt, args, own, func(i int) int { return els[int64(keys[i].el)].Scale() }); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// mergeRows runs a query whose rows are (cell index, cell) and merges
-// each row into own[index].
-func mergeRows(ctx context.Context, q querier, stmt string, args []any, own []Cell) error {
+// mergeRows runs a query whose rows are (cell index, cell, raw value)
+// and merges each row into own[index]: the raw value when it is not
+// null, in units of 10^-scale(index), else the cell.
+func mergeRows(ctx context.Context, q querier, stmt string, args []any, own []Cell, scale func(i int) int) error {
 	rows, err := q.QueryContext(ctx, stmt, args...)
 	if err != nil {
 		return fmt.Errorf("monitor: recompute aggregates: %w", err)
@@ -617,8 +646,16 @@ func mergeRows(ctx context.Context, q querier, stmt string, args []any, own []Ce
 	for rows.Next() {
 		var i int
 		var o Cell
-		if err := rows.Scan(&i, &o.Sum, &o.Count, &o.Min, &o.Max, &o.LastPeriod, &o.Last); err != nil {
+		var raw sql.NullFloat64
+		if err := rows.Scan(&i, &o.Sum, &o.Count, &o.Min, &o.Max, &o.LastPeriod, &o.Last, &raw); err != nil {
 			return fmt.Errorf("monitor: recompute aggregates: %w", err)
+		}
+		if raw.Valid {
+			x, err := fixedOf(raw.Float64, scale(i))
+			if err != nil {
+				return err
+			}
+			o.Sum, o.Min, o.Max, o.Last = x, x, x, x
 		}
 		own[i].merge(o)
 	}
@@ -645,14 +682,17 @@ func setAggSQL(d store.Dialect, n int) string {
 }
 
 // Cell is one aggregate: what the values of an element within a period
-// and a subtree add up to.
+// and a subtree add up to. Sum, Min, Max and Last are exact integers in
+// units of 10^-Scale (see [Element.Scale]).
 type Cell struct {
-	Sum        float64 `json:"sum"`
-	Count      int64   `json:"count"`
-	Min        float64 `json:"min"`
-	Max        float64 `json:"max"`
-	LastPeriod string  `json:"last_period"`
-	Last       float64 `json:"last"`
+	Sum        int64  `json:"sum"`
+	Count      int64  `json:"count"`
+	Min        int64  `json:"min"`
+	Max        int64  `json:"max"`
+	LastPeriod string `json:"last_period"`
+	Last       int64  `json:"last"`
+	Scale      int    `json:"scale"`
+	over       bool   // a sum left the int64 range
 }
 
 func (c *Cell) merge(o Cell) {
@@ -663,42 +703,44 @@ func (c *Cell) merge(o Cell) {
 		*c = o
 		return
 	}
-	c.Sum += o.Sum
+	c.Sum = addExact(c.Sum, o.Sum, &c.over)
 	c.Count += o.Count
-	c.Min = math.Min(c.Min, o.Min)
-	c.Max = math.Max(c.Max, o.Max)
+	c.Min = min(c.Min, o.Min)
+	c.Max = max(c.Max, o.Max)
 	switch {
 	case o.LastPeriod > c.LastPeriod:
 		c.LastPeriod, c.Last = o.LastPeriod, o.Last
 	case o.LastPeriod == c.LastPeriod:
-		c.Last += o.Last
+		c.Last = addExact(c.Last, o.Last, &c.over)
 	}
+	c.over = c.over || o.over
 }
 
-func (c *Cell) addValue(pe string, v float64) {
-	c.merge(Cell{Sum: v, Count: 1, Min: v, Max: v, LastPeriod: pe, Last: v})
+func (c *Cell) addValue(pe string, v int64) {
+	c.merge(Cell{Sum: v, Count: 1, Min: v, Max: v, LastPeriod: pe, Last: v, Scale: c.Scale})
 }
 
 // Value is the cell's figure under aggregation agg; false when there is
-// none (no values, or several under aggregation none).
+// none (no values, several under aggregation none, or a total too large
+// to be exact). The figure is always finite.
 func (c Cell) Value(agg string) (float64, bool) {
-	if c.Count == 0 {
+	if c.Count == 0 || c.over {
 		return 0, false
 	}
 	switch agg {
 	case Sum:
-		return c.Sum, true
+		return fromFixed(c.Sum, c.Scale), true
 	case Average:
-		return c.Sum / float64(c.Count), true
+		return float64(c.Sum) / float64(c.Count) / pow10[c.Scale], true
 	case Min:
-		return c.Min, true
+		return fromFixed(c.Min, c.Scale), true
 	case Max:
-		return c.Max, true
+		return fromFixed(c.Max, c.Scale), true
 	case Last:
-		return c.Last, true
+		return fromFixed(c.Last, c.Scale), true
 	case None:
 		if c.Count == 1 {
-			return c.Sum, true
+			return fromFixed(c.Sum, c.Scale), true
 		}
 	}
 	return 0, false
@@ -749,6 +791,11 @@ func rebuildYear(ctx context.Context, db *store.DB, tx *sql.Tx, e *Element, y in
 			rows.Close()
 			return err
 		}
+		fx, err := fixedOf(v, e.Scale())
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("%w (%s/%s)", err, e.Code, pe)
+		}
 		p, err := period.Parse(pe)
 		if err != nil {
 			rows.Close()
@@ -758,7 +805,7 @@ func rebuildYear(ctx context.Context, db *store.DB, tx *sql.Tx, e *Element, y in
 		if u == nil {
 			continue
 		}
-		r := row{el: 0, pe: b.period(p), unit: u, num: v}
+		r := row{el: 0, pe: b.period(p), unit: u, num: v, fx: fx}
 		d.add(&r, nil)
 	}
 	rows.Close()
@@ -790,23 +837,8 @@ func Rebuild(ctx context.Context, db *store.DB, codes ...string) error {
 			if len(codes) > 0 && !want[e.Code] {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, "DELETE FROM monitor_agg WHERE element_id = $1", e.ID); err != nil {
+			if err := rebuildElement(ctx, db, tx, e); err != nil {
 				return err
-			}
-			var yLo, yHi sql.NullString
-			if err := tx.QueryRowContext(ctx, "SELECT min(pe), max(pe) FROM monitor_value WHERE element_id = $1", e.ID).Scan(&yLo, &yHi); err != nil {
-				return err
-			}
-			if !yLo.Valid {
-				continue
-			}
-			var a, b int
-			fmt.Sscanf(yLo.String[:4], "%d", &a)
-			fmt.Sscanf(yHi.String[:4], "%d", &b)
-			for y := a; y <= b; y++ {
-				if err := rebuildYear(ctx, db, tx, e, y); err != nil {
-					return err
-				}
 			}
 		}
 		return nil
@@ -843,4 +875,130 @@ func rebind(d store.Dialect, q string) string {
 		i = j - 1
 	}
 	return b.String()
+}
+
+// RebuildStale recomputes the aggregates of every element listed in
+// monitor_agg_stale (all elements, after the schema moved to exact
+// aggregates) and empties the list, in one transaction. A stored value
+// that cannot be held exactly is first moved to monitor_value_setaside
+// with the reason; the returned count says how many were. It does nothing
+// when the list is empty, so it runs at every start.
+func RebuildStale(ctx context.Context, db *store.DB) (setAside int, err error) {
+	var n int
+	if err := db.R.QueryRowContext(ctx, "SELECT count(*) FROM monitor_agg_stale").Scan(&n); err != nil {
+		return 0, fmt.Errorf("monitor: stale aggregates: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	els, err := Elements(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := units(db).lookup(ctx, db, "41"); err != nil {
+		return 0, err
+	}
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		stale := map[int64]bool{}
+		rows, err := tx.QueryContext(ctx, "SELECT element_id FROM monitor_agg_stale")
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			stale[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		now := store.Now()
+		for i := range els {
+			e := &els[i]
+			if !stale[e.ID] {
+				continue
+			}
+			if e.Numeric() {
+				k, err := setAsideInexact(ctx, tx, e, now)
+				if err != nil {
+					return err
+				}
+				setAside += k
+			}
+			if err := rebuildElement(ctx, db, tx, e); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM monitor_agg_stale")
+		return err
+	})
+	return setAside, err
+}
+
+// setAsideInexact moves the stored values of e that cannot be held
+// exactly to monitor_value_setaside.
+func setAsideInexact(ctx context.Context, tx *sql.Tx, e *Element, now time.Time) (int, error) {
+	type key struct {
+		pe string
+		ou int64
+		v  float64
+	}
+	var bad []key
+	rows, err := tx.QueryContext(ctx, "SELECT pe, ou_id, value FROM monitor_value WHERE element_id = $1 AND value IS NOT NULL", e.ID)
+	if err != nil {
+		return 0, fmt.Errorf("monitor: check stored values: %w", err)
+	}
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.pe, &k.ou, &k.v); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if _, ok := toFixed(k.v, e.Scale()); !ok {
+			bad = append(bad, k)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, k := range bad {
+		reason := fmt.Sprintf("cannot be held exactly with %d decimals within ±%s", e.Scale(), fmtNum(maxExact(e.Scale())))
+		if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_value_setaside (element_id, pe, ou_id, value, comment, updated_by, updated_at, reason, set_aside_at)
+			SELECT element_id, pe, ou_id, value, comment, updated_by, updated_at, $4, $5 FROM monitor_value WHERE element_id = $1 AND pe = $2 AND ou_id = $3`,
+			e.ID, k.pe, k.ou, reason, now); err != nil {
+			return 0, fmt.Errorf("monitor: set value aside: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM monitor_value WHERE element_id = $1 AND pe = $2 AND ou_id = $3", e.ID, k.pe, k.ou); err != nil {
+			return 0, fmt.Errorf("monitor: set value aside: %w", err)
+		}
+	}
+	return len(bad), nil
+}
+
+// rebuildElement recomputes every aggregate of e from its stored values.
+func rebuildElement(ctx context.Context, db *store.DB, tx *sql.Tx, e *Element) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM monitor_agg WHERE element_id = $1", e.ID); err != nil {
+		return err
+	}
+	var yLo, yHi sql.NullString
+	if err := tx.QueryRowContext(ctx, "SELECT min(pe), max(pe) FROM monitor_value WHERE element_id = $1", e.ID).Scan(&yLo, &yHi); err != nil {
+		return err
+	}
+	if !yLo.Valid {
+		return nil
+	}
+	var a, b int
+	fmt.Sscanf(yLo.String[:4], "%d", &a)
+	fmt.Sscanf(yHi.String[:4], "%d", &b)
+	for y := a; y <= b; y++ {
+		if err := rebuildYear(ctx, db, tx, e, y); err != nil {
+			return err
+		}
+	}
+	return nil
 }

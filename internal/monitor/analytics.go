@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -226,7 +227,8 @@ func Analytics(ctx context.Context, db *store.DB, q Query) (*Result, error) {
 						return c.Value(e.Aggregation)
 					})
 				}
-				if ok {
+				// a formula may divide by zero: no figure, never Inf or NaN
+				if ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
 					code := ""
 					if d.el != nil {
 						code = d.el.Code
@@ -292,7 +294,7 @@ func readCells(ctx context.Context, db *store.DB, els []*Element, pes []period.P
 			for rows.Next() {
 				var pe string
 				var id int64
-				var c Cell
+				c := Cell{Scale: e.Scale()}
 				if err := rows.Scan(&pe, &id, &c.Sum, &c.Count, &c.Min, &c.Max, &c.LastPeriod, &c.Last); err != nil {
 					rows.Close()
 					return nil, err
@@ -323,10 +325,16 @@ func readCells(ctx context.Context, db *store.DB, els []*Element, pes []period.P
 						rows.Close()
 						return nil, err
 					}
+					x, err := fixedOf(v, e.Scale())
+					if err != nil {
+						rows.Close()
+						return nil, err
+					}
 					for _, want := range subOf[pe] {
 						k := cellKey{e.Code, want, codeOf[id]}
 						c := out[k]
-						c.addValue(pe, v)
+						c.Scale = e.Scale()
+						c.addValue(pe, x)
 						out[k] = c
 					}
 				}

@@ -80,6 +80,22 @@ func (e Element) PType() period.Type {
 // Numeric reports whether the element holds numbers (everything but text).
 func (e Element) Numeric() bool { return e.ValueType != Text }
 
+// DecimalScale is the number of decimal places numbers and percentages
+// keep. Aggregates are sums of integers in units of 10^-scale, so they
+// are exact whatever the order of writes.
+const DecimalScale = 4
+
+// Scale is the number of decimal places e's values keep exactly: none for
+// integers and yes/no values, DecimalScale for numbers and percentages.
+// A value with more decimals, or beyond ±(2^53−1)/10^scale, is refused.
+func (e Element) Scale() int {
+	switch e.ValueType {
+	case Number, Percent:
+		return DecimalScale
+	}
+	return 0
+}
+
 // Indicator is a figure computed by a formula over aggregated data
 // elements, e.g. a coverage rate from a numerator and a denominator.
 type Indicator struct {

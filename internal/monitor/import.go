@@ -659,7 +659,8 @@ func (rd *reader) add(n int, elText, ecol, code, name, ocol, pe, pcol, raw, vcol
 		rd.fail(verr.At(n, vcol))
 		return
 	}
-	r := row{unit: u, num: num, text: text, comment: comment, src: int32(n)}
+	fx, _ := toFixed(num, e.Scale())
+	r := row{unit: u, num: num, fx: fx, text: text, comment: comment, src: int32(n)}
 	r.el = rd.b.element(e)
 	r.pe = rd.b.period(p)
 	rd.b.rows = append(rd.b.rows, r)

@@ -70,12 +70,12 @@ type aggRow struct {
 	el      int64
 	pe      string
 	ou      int64
-	sum     float64
+	sum     int64
 	cnt     int64
-	min     float64
-	max     float64
+	min     int64
+	max     int64
 	lastPe  string
-	last    float64
+	last    int64
 	hasLast bool
 }
 
@@ -116,7 +116,7 @@ func assertConsistent(t testing.TB, db *store.DB) {
 	bad := 0
 	for k, w := range want {
 		g, ok := got[k]
-		if !ok || g.cnt != w.cnt || !near(g.sum, w.sum) || !near(g.min, w.min) || !near(g.max, w.max) || g.lastPe != w.lastPe || !near(g.last, w.last) {
+		if !ok || g != w {
 			if bad < 5 {
 				t.Errorf("cell %s: kept %+v, rebuilt %+v", k, g, w)
 			}

@@ -43,6 +43,7 @@ type row struct {
 	pe      int32 // index into batch.pes
 	unit    *ou
 	num     float64
+	fx      int64 // num in units of 10^-scale of its element
 	text    string
 	comment string
 	del     bool
@@ -146,6 +147,12 @@ func CheckValue(e *Element, raw string) (num float64, text string, err *i18n.Err
 	if e.ValueType == Integer && v != math.Trunc(v) {
 		return 0, "", i18n.Errorf("%q 不是整数", "%q is not a whole number", raw)
 	}
+	if _, ok := toFixed(v, e.Scale()); !ok {
+		if math.Abs(v) > maxExact(e.Scale()) {
+			return 0, "", i18n.Errorf("%q 超出可精确保存的范围（绝对值不超过 %s）", "%q is too large to be kept exactly (at most %s in absolute value)", raw, fmtNum(maxExact(e.Scale())))
+		}
+		return 0, "", i18n.Errorf("%q 的小数超过 %d 位", "%q has more than %d decimal places", raw, e.Scale())
+	}
 	if e.Min != nil && v < *e.Min {
 		return 0, "", i18n.Errorf("%s 小于下限 %s", "%s is below the minimum %s", fmtNum(v), fmtNum(*e.Min))
 	}
@@ -175,6 +182,44 @@ func CheckPeriod(e *Element, id string) (period.Period, *i18n.Error) {
 }
 
 func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// maxFixed is the largest magnitude of a value in fixed point: beyond
+// 2^53 a float64 no longer holds every integer, so a stored value could
+// not be read back exactly.
+const maxFixed = 1<<53 - 1
+
+var pow10 = [...]float64{1, 10, 100, 1000, 10000}
+
+// maxExact is the largest magnitude a value with scale decimals may have.
+func maxExact(scale int) float64 { return math.Floor(maxFixed / pow10[scale]) }
+
+// toFixed is v in units of 10^-scale, exact: false when v has more
+// decimals than scale, is NaN or infinite, or lies beyond ±maxExact.
+// Values are stored as float64; for any value that passes, the float64
+// nearest its decimal form turns back into the same integer, so
+// aggregates of these integers equal the sum of the stored values.
+func toFixed(v float64, scale int) (int64, bool) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	x := math.Round(v * pow10[scale])
+	if math.Abs(x) > maxFixed || x/pow10[scale] != v {
+		return 0, false
+	}
+	return int64(x), true
+}
+
+// fixedOf is toFixed for stored values, with an error naming the value.
+func fixedOf(v float64, scale int) (int64, error) {
+	x, ok := toFixed(v, scale)
+	if !ok {
+		return 0, fmt.Errorf("monitor: stored value %s cannot be held exactly with %d decimals", fmtNum(v), scale)
+	}
+	return x, nil
+}
+
+// fromFixed is x units of 10^-scale as a float64 (for display).
+func fromFixed(x int64, scale int) float64 { return float64(x) / pow10[scale] }
 
 // SaveValues validates vals and writes them in one transaction together
 // with every aggregate they change and their audit entries. Nothing is
@@ -245,6 +290,7 @@ func prepare(ctx context.Context, db *store.DB, vals []Value) (*batch, []*i18n.E
 				continue
 			}
 			r.num, r.text = num, text
+			r.fx, _ = toFixed(num, e.Scale())
 		}
 		if j, ok := b.elIdx[e.Code]; ok {
 			r.el = j
@@ -355,9 +401,13 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 				olds[idx] = old
 			}
 			if e.Numeric() {
-				var o *float64
+				var o *int64
 				if had && old.num.Valid {
-					o = &old.num.Float64
+					x, err := fixedOf(old.num.Float64, e.Scale())
+					if err != nil {
+						return res, fmt.Errorf("%w (%s/%s/%s)", err, e.Code, r.unit.code, peID)
+					}
+					o = &x
 				}
 				agg.add(r, o)
 			}

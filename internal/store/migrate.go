@@ -3,9 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Migration is one numbered schema change of a component. SQL may hold
@@ -17,6 +21,10 @@ import (
 //	{{BLOB}}  binary column
 //	{{REAL}}  double-precision float column
 //	{{C}}     byte-order collation for a text column (for prefix ranges)
+//	{{EXACT name}}  a NOT NULL int64 column called name whose arithmetic
+//	          fails on overflow: PostgreSQL's bigint raises an error by
+//	          itself; SQLite turns an overflowing integer sum into a float,
+//	          which a CHECK on the column's type refuses (see IsOutOfRange)
 type Migration struct {
 	Version int
 	SQL     string
@@ -45,8 +53,30 @@ var tokens = map[Dialect]*strings.Replacer{
 	),
 }
 
+var exactToken = regexp.MustCompile(`\{\{EXACT ([a-z_][a-z0-9_]*)\}\}`)
+
 // Expand replaces the dialect tokens in sql.
-func (db *DB) Expand(sql string) string { return tokens[db.Dialect].Replace(sql) }
+func (db *DB) Expand(sql string) string {
+	sql = exactToken.ReplaceAllStringFunc(sql, func(m string) string {
+		col := exactToken.FindStringSubmatch(m)[1]
+		if db.Dialect == SQLite {
+			return col + " INTEGER NOT NULL CHECK (typeof(" + col + ") = 'integer')"
+		}
+		return col + " BIGINT NOT NULL"
+	})
+	return tokens[db.Dialect].Replace(sql)
+}
+
+// IsOutOfRange reports whether err is an int64 column's overflow: an
+// {{EXACT}} column's CHECK on SQLite, numeric value out of range
+// (SQLSTATE 22003) on PostgreSQL.
+func IsOutOfRange(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "22003"
+	}
+	return err != nil && strings.Contains(err.Error(), "CHECK constraint failed: typeof(")
+}
 
 // Migrate brings every schema up to its newest version. Each migration runs
 // in its own transaction together with the bump of its version, so a crash
