@@ -80,6 +80,7 @@
 // with more decimals than its scale, beyond ±(2^53−1) units, NaN or
 // infinite is refused naming the value; a write after which a total would
 // leave the int64 range is refused as a whole.
+//
 //	func InternUnits(ctx, db) error              // assign monitor_ou ids now (for bulk loaders)
 //
 // # Analytics
