@@ -70,6 +70,7 @@
 //	func (Cell) Value(aggregation string) (float64, bool) // always finite
 //	func Rebuild(ctx, db, codes ...string) error // recompute cells from raw values (bulk loads, checks)
 //	func RebuildStale(ctx, db) (int, error)     // recompute elements a migration listed; run at start
+//	func InternUnits(ctx, db) error              // assign monitor_ou ids now (for bulk loaders)
 //
 // Exactness: aggregates are integers in units of 10^-scale of their
 // element (Element.Scale: 0 for integer and boolean, DecimalScale = 4 for
@@ -80,8 +81,6 @@
 // with more decimals than its scale, beyond ±(2^53−1) units, NaN or
 // infinite is refused naming the value; a write after which a total would
 // leave the int64 range is refused as a whole.
-//
-//	func InternUnits(ctx, db) error              // assign monitor_ou ids now (for bulk loaders)
 //
 // # Analytics
 //
