@@ -5,7 +5,7 @@ export ZHIHUI_TEST_POSTGRES ?= $(PG_DSN)
 export ZHIHUI_REQUIRE_BROWSER ?= 1
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test deps chromium postgres vet fuzz bench clean
+.PHONY: all build test test-short deps chromium postgres vet fuzz bench clean
 
 all: build
 
@@ -14,8 +14,14 @@ build:
 
 # test installs what the tests need (Debian chromium for browser tests),
 # makes sure PostgreSQL answers, then runs vet and every test.
+# go test prints each package's time on its "ok" line.
 test: deps vet
 	$(GO) test -count=1 -timeout 20m ./...
+
+# test-short runs every package without a browser and on SQLite only: the
+# quick check before a commit (browser and PostgreSQL tests skip visibly).
+test-short:
+	ZHIHUI_TEST_POSTGRES=off ZHIHUI_REQUIRE_BROWSER= $(GO) test -short -count=1 -timeout 5m ./...
 
 deps: chromium postgres
 

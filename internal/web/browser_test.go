@@ -3,65 +3,24 @@ package web
 import (
 	"context"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"zhihui/internal/auth"
+	"zhihui/internal/journey/browser"
 	"zhihui/internal/store/storetest"
 )
 
-// chromium returns the browser the tests drive. Without one the browser
-// tests skip, unless ZHIHUI_REQUIRE_BROWSER is set (make test sets it), in
-// which case they fail.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("ZHIHUI_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := exec.LookPath(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("ZHIHUI_REQUIRE_BROWSER") != "" {
-		t.Fatal("chromium not found; install Debian's chromium package (make test does)")
-	}
-	t.Skip("chromium not found; set ZHIHUI_REQUIRE_BROWSER=1 to make this a failure")
-	return ""
-}
+func TestMain(m *testing.M) { browser.Main(m) }
 
-// newBrowser starts headless Chromium with a fresh profile.
+// newBrowser opens a fresh incognito tab in the test process's browser
+// (started with retries) at 1366×768; its context is bounded by the
+// test's own deadline, not by a fixed budget.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path := chromium(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1366, 768),
-		// A browser set up for Chinese, as users in Henan have.
-		chromedp.Flag("lang", "zh-CN"),
-		chromedp.Flag("accept-lang", "zh-CN,zh"),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancel3)
-	return ctx
+	return browser.NewTab(t, "").Context()
 }
 
 // TestBrowserLoginAndPlan logs in through the real login form, lands on the

@@ -4,7 +4,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"html"
+	"html/template"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,7 +68,7 @@ type dashboardView struct {
 	Targets []card // progress of one target at each region
 	Public  bool
 	Demo    reporting.DemoStatus
-	Query   string
+	Query   template.URL // dx, ou and year of what is on screen, encoded
 }
 
 // dashboardData builds the dashboard for r; publishedOnly limits it to
@@ -145,7 +147,7 @@ func (s *Server) dashboardData(r *http.Request, publishedOnly bool) (*dashboardV
 			v.DX, v.DXName, v.DXUnit = v.Options[0].Code, v.Options[0].Name, v.Options[0].Unit
 		}
 	}
-	v.Query = "dx=" + v.DX + "&ou=" + u.Code + "&year=" + strconv.Itoa(v.Year)
+	v.Query = template.URL(url.Values{"dx": {v.DX}, "ou": {u.Code}, "year": {strconv.Itoa(v.Year)}}.Encode())
 	// Regions: cities (济源 stands for 4190) or a city's counties.
 	regions, err := mapRegions(r, s, u)
 	if err != nil {

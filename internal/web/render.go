@@ -69,14 +69,17 @@ func funcs() template.FuncMap {
 			return fmt.Sprint(v)
 		},
 		"add": func(a, b int) int { return a + b },
-		"query": func(kv ...string) string {
+		// query encodes key/value pairs (empty values left out) as a query
+		// string; it is a template.URL so that html/template, which would
+		// percent-encode "=" and "&" in a plain string after "?", keeps them.
+		"query": func(kv ...string) template.URL {
 			v := url.Values{}
 			for i := 0; i+1 < len(kv); i += 2 {
 				if kv[i+1] != "" {
 					v.Set(kv[i], kv[i+1])
 				}
 			}
-			return v.Encode()
+			return template.URL(v.Encode())
 		},
 		"contains": strings.Contains,
 		// year renders a forecast year as the calendar year in which it

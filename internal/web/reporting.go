@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -185,8 +187,11 @@ func (s *Server) reportingIndex(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "reporting/index", http.StatusOK, pg)
 }
 
+// formQuery is the encoded query string that names one form. Templates
+// receive it as template.URL (see formView.Query) so that html/template
+// keeps its separators instead of percent-encoding them.
 func formQuery(ds, ou, pe string) string {
-	return "ds=" + ds + "&ou=" + ou + "&pe=" + pe
+	return url.Values{"ds": {ds}, "ou": {ou}, "pe": {pe}}.Encode()
 }
 
 type formView struct {
@@ -195,7 +200,7 @@ type formView struct {
 	CanEdit    bool
 	CanDecide  bool
 	CanReopen  bool
-	Query      string
+	Query      template.URL
 	FieldErrs  map[string]string
 	Entries    map[string]string
 	Violations []reporting.Violation
@@ -214,7 +219,7 @@ func (s *Server) showForm(w http.ResponseWriter, r *http.Request, t reportTarget
 		CanEdit:   f.Approval.Editable() && p.Covers(t.unit.Path, reportWriters...),
 		CanDecide: f.Approval.State == reporting.Submitted && above(p, t.unit, reportDeciders...),
 		CanReopen: f.Approval.State == reporting.Approved && (above(p, t.unit, auth.Approver) || p.Covers(t.unit.Path, auth.Office)),
-		Query:     formQuery(t.ds.Code, t.unit.Code, t.pe.ID()),
+		Query:     template.URL(formQuery(t.ds.Code, t.unit.Code, t.pe.ID())),
 		FieldErrs: map[string]string{}, Entries: f.Values, Violations: f.Violations,
 	}
 	pg := s.page(r, "reporting", v)

@@ -1,0 +1,225 @@
+// Package journey drives Zhihui the way its users do, for tests: it starts
+// the real application on a fresh store (a temporary SQLite file or a new
+// PostgreSQL schema), serves it on 127.0.0.1 and opens pages in Debian's
+// headless Chromium, where a test logs in through the login page, follows
+// links, fills fields by their labels, presses buttons by their text and
+// reads what is on screen.
+//
+// Every role's work through a feature is a journey test in this style: it
+// starts from the home page, uses only what pages offer (never a URL built
+// by the test) and checks what the user sees and what was stored. The
+// journeys live in this package's tests; see docs/testing.md.
+//
+// Nothing here sleeps for a fixed time: every wait is for a condition,
+// bounded by the test's own deadline.
+package journey
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"zhihui/internal/app"
+	"zhihui/internal/audit"
+	"zhihui/internal/auth"
+	"zhihui/internal/store"
+	"zhihui/internal/store/storetest"
+	"zhihui/internal/web"
+)
+
+// Password is the password of every user a journey creates.
+const Password = "journey-password"
+
+// Store names a store a site runs on.
+type Store string
+
+// The two stores.
+const (
+	SQLite   Store = "sqlite"
+	Postgres Store = "postgres"
+)
+
+// Site is a running Zhihui: the application on its own store, served on
+// 127.0.0.1. Close happens when the test ends.
+type Site struct {
+	URL   string
+	Store Store
+	App   *app.App
+	DB    *store.DB
+	Web   *web.Server
+
+	t      testing.TB
+	h      http.Handler
+	mu     sync.Mutex
+	errors []string // requests that ended in a server error
+	logs   bytes.Buffer
+}
+
+// Options choose what a site holds besides what every installation has.
+type Options struct {
+	// Demo creates the demo accounts and sites (app.LoadDemo) and waits
+	// for its background loading.
+	Demo bool
+	// Seed runs after bootstrap, before the server starts, for data a
+	// journey needs (written through the feature packages).
+	Seed func(ctx context.Context, s *Site) error
+}
+
+// Each runs fn as two subtests, "sqlite" and "postgres", each on a site of
+// its own. Journeys that write run on both stores.
+func Each(t *testing.T, opt Options, fn func(t *testing.T, s *Site)) {
+	t.Helper()
+	for _, st := range []Store{SQLite, Postgres} {
+		t.Run(string(st), func(t *testing.T) { fn(t, Start(t, st, opt)) })
+	}
+}
+
+// Start opens the application on a fresh store of kind st (app.Open and
+// Bootstrap, as `zhihui serve` does), seeds it and serves it on 127.0.0.1.
+// The test fails if any request ended in a server error (5xx).
+func Start(t testing.TB, st Store, opt Options) *Site {
+	t.Helper()
+	ctx := context.Background()
+	s := &Site{Store: st, t: t}
+	cfg := app.Config{LogLevel: "warn"}
+	switch st {
+	case SQLite:
+		cfg.DataDir = t.TempDir()
+	case Postgres:
+		base := storetest.PostgresDSN()
+		if base == "off" {
+			t.Skip("PostgreSQL journeys disabled by ZHIHUI_TEST_POSTGRES=off")
+		}
+		cfg.DSN = storetest.WithSearchPath(base, storetest.NewSchema(t, base))
+	default:
+		t.Fatalf("journey: unknown store %q", st)
+	}
+	a, err := app.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("journey: open %s: %v", st, err)
+	}
+	t.Cleanup(func() { a.Close() })
+	s.App, s.DB = a, a.DB
+	if err := a.Bootstrap(ctx); err != nil {
+		t.Fatalf("journey: bootstrap: %v", err)
+	}
+	if opt.Demo {
+		if err := a.LoadDemo(ctx); err != nil {
+			t.Fatalf("journey: demo: %v", err)
+		}
+		a.Wait()
+	}
+	if opt.Seed != nil {
+		if err := opt.Seed(ctx, s); err != nil {
+			t.Fatalf("journey: seed: %v", err)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(&lockedWriter{mu: &s.mu, w: &s.logs}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv, err := web.New(a.DB, log, web.Options{Version: "journey"})
+	if err != nil {
+		t.Fatalf("journey: web: %v", err)
+	}
+	s.Web = srv
+	s.h = s.watch(srv.Handler())
+	ts := httptest.NewUnstartedServer(s.h)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
+	t.Cleanup(ts.Close)
+	s.URL = ts.URL
+	t.Cleanup(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, e := range s.errors {
+			t.Errorf("server error during the journey: %s", e)
+		}
+		if len(s.errors) > 0 || t.Failed() {
+			t.Logf("server log:\n%s", s.logs.String())
+		}
+	})
+	return s
+}
+
+// Handler is the handler the site serves, for checks that need no browser.
+func (s *Site) Handler() http.Handler { return s.h }
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// watch wraps h so that server errors are recorded against the test.
+func (s *Site) watch(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		if rec.status >= 500 {
+			s.mu.Lock()
+			s.errors = append(s.errors, r.Method+" "+r.URL.String()+": "+http.StatusText(rec.status))
+			s.mu.Unlock()
+		}
+	})
+}
+
+// User creates an account called name holding role at the unit org (an
+// org unit code) with the password [Password]; display is the name shown
+// on pages ("" = name).
+func (s *Site) User(name, display string, role auth.Role, org string) *auth.User {
+	s.t.Helper()
+	ctx := context.Background()
+	actor := audit.Actor{Name: "journey"}
+	u, err := auth.CreateUser(ctx, s.DB, actor, auth.NewUser{Name: name, DisplayName: display, Password: Password})
+	if err != nil {
+		s.t.Fatalf("journey: user %s: %v", name, err)
+	}
+	if role != "" {
+		if err := auth.AddGrant(ctx, s.DB, actor, u.ID, role, org); err != nil {
+			s.t.Fatalf("journey: grant %s: %v", name, err)
+		}
+	}
+	if u, err = auth.GetUser(ctx, s.DB, u.ID); err != nil {
+		s.t.Fatal(err)
+	}
+	return u
+}
+
+// normSpace collapses runs of white space to one space and trims.
+func normSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
