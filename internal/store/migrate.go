@@ -87,6 +87,9 @@ func (db *DB) Migrate(ctx context.Context, schemas ...Schema) error {
 		version INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("store: create schema_version: %w", err)
 	}
+	if err := db.refuseNewer(ctx, schemas); err != nil {
+		return err
+	}
 	for _, s := range schemas {
 		ms := append([]Migration(nil), s.Migrations...)
 		sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
@@ -128,9 +131,38 @@ func (db *DB) Migrate(ctx context.Context, schemas ...Schema) error {
 	return nil
 }
 
+// ErrSchemaNewer is returned by Migrate when the database holds a schema
+// version of a component newer than this binary knows: a newer release
+// wrote it, and this one could misread it.
+var ErrSchemaNewer = errors.New("store: database schema is newer than this program")
+
+// refuseNewer fails, before anything is changed, when a component's
+// stored version is above the newest migration this binary has for it.
+func (db *DB) refuseNewer(ctx context.Context, schemas []Schema) error {
+	cur, err := db.versionsIn(ctx, db.W)
+	if err != nil {
+		return err
+	}
+	for _, s := range schemas {
+		known := 0
+		for _, m := range s.Migrations {
+			known = max(known, m.Version)
+		}
+		if v, ok := cur[s.Component]; ok && v > known {
+			return fmt.Errorf("%w: component %s is at version %d in the database, this program knows versions up to %d; run the newer release that wrote it (or restore a backup made with this one)",
+				ErrSchemaNewer, s.Component, v, known)
+		}
+	}
+	return nil
+}
+
 // Versions returns the schema version of every component.
 func (db *DB) Versions(ctx context.Context) (map[string]int, error) {
-	rows, err := db.R.QueryContext(ctx, "SELECT component, version FROM schema_version ORDER BY component")
+	return db.versionsIn(ctx, db.R)
+}
+
+func (db *DB) versionsIn(ctx context.Context, q *sql.DB) (map[string]int, error) {
+	rows, err := q.QueryContext(ctx, "SELECT component, version FROM schema_version ORDER BY component")
 	if err != nil {
 		return nil, err
 	}
