@@ -12,7 +12,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"flag"
 	"fmt"
@@ -162,7 +161,7 @@ func baseline(args []string) error {
 	defer f.Close()
 	var n int64
 	now := store.Now()
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		n, err = db.Copy(ctx, tx, "bench_value", []string{"element_id", "pe", "ou_id", "value", "updated_at"}, func(yield func([]any) error) error {
 			cr := csv.NewReader(bufio.NewReaderSize(f, 1<<20))
@@ -306,7 +305,7 @@ func big(args []string) error {
 		start := time.Now()
 		var total int64
 		for _, c := range codes {
-			err := db.InTx(ctx, func(tx *sql.Tx) error {
+			err := db.InTx(ctx, func(tx *store.Tx) error {
 				n, err := db.Copy(ctx, tx, "monitor_value", []string{"element_id", "pe", "ou_id", "value", "comment", "updated_by", "updated_at"}, func(yield func([]any) error) error {
 					row := make([]any, 7)
 					now := store.Now()

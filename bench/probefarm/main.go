@@ -192,7 +192,7 @@ func run(n int, interval, duration time.Duration, conc int, down, hang float64, 
 	if _, err := db.W.ExecContext(ctx, `DELETE FROM webcheck_site`); err != nil {
 		return err
 	}
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		now := store.Now()
 		_, err := db.Copy(ctx, tx, "webcheck_site", []string{"url", "name", "kind", "org_code", "org_path", "created_at", "updated_at"}, func(yield func([]any) error) error {
 			for i, u := range f.urls {

@@ -18,7 +18,7 @@ func TestRecordAndSearch(t *testing.T) {
 			t.Fatal(err)
 		}
 		alice := audit.Actor{UserID: 1, Name: "alice", IP: "10.0.0.1"}
-		err := db.InTx(ctx, func(tx *sql.Tx) error {
+		err := db.InTx(ctx, func(tx *store.Tx) error {
 			if err := audit.Record(ctx, tx, alice, "create", "user", "7", "/41/4101/", nil, map[string]string{"name": "bob"}); err != nil {
 				return err
 			}
@@ -51,7 +51,7 @@ func TestRecordAndSearch(t *testing.T) {
 			t.Fatalf("paging: %d %v", len(got), more)
 		}
 		// A rolled-back change leaves no audit entry.
-		db.InTx(ctx, func(tx *sql.Tx) error {
+		db.InTx(ctx, func(tx *store.Tx) error {
 			audit.Record(ctx, tx, alice, "delete", "user", "7", "", nil, nil)
 			return sql.ErrTxDone
 		})

@@ -277,7 +277,7 @@ func CreateUser(ctx context.Context, db *store.DB, actor audit.Actor, n NewUser)
 		n.DisplayName = n.Name
 	}
 	u := &User{Name: n.Name, DisplayName: n.DisplayName, Lang: n.Lang, CreatedAt: store.Now()}
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		var exists int
 		tx.QueryRowContext(ctx, "SELECT count(*) FROM auth_user WHERE name = $1", n.Name).Scan(&exists)
 		if exists > 0 {
@@ -412,7 +412,7 @@ func AddGrant(ctx context.Context, db *store.DB, actor audit.Actor, id int64, ro
 	if err != nil {
 		return i18n.Errorf("未知的单位代码 %q", "unknown org unit code %q", orgCode).OnField("org")
 	}
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		g := Grant{Role: role, OrgCode: unit.Code, OrgName: unit.Name, OrgPath: unit.Path, GrantedAt: store.Now()}
 		res, err := tx.ExecContext(ctx, `INSERT INTO auth_grant (user_id, role, org_code, org_path, granted_at) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (user_id, role, org_code) DO NOTHING`, id, string(role), unit.Code, unit.Path, g.GrantedAt)
@@ -428,7 +428,7 @@ func AddGrant(ctx context.Context, db *store.DB, actor audit.Actor, id int64, ro
 
 // RemoveGrant takes role at org away from user id.
 func RemoveGrant(ctx context.Context, db *store.DB, actor audit.Actor, id int64, role Role, orgCode string) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		var path string
 		err := tx.QueryRowContext(ctx, "SELECT org_path FROM auth_grant WHERE user_id = $1 AND role = $2 AND org_code = $3", id, string(role), orgCode).Scan(&path)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -446,7 +446,7 @@ func RemoveGrant(ctx context.Context, db *store.DB, actor audit.Actor, id int64,
 
 // SetDisabled enables or disables an account; disabling ends its sessions.
 func SetDisabled(ctx context.Context, db *store.DB, actor audit.Actor, id int64, disabled bool) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE auth_user SET disabled = $1 WHERE id = $2", disabled, id); err != nil {
 			return err
 		}
@@ -461,7 +461,7 @@ func SetDisabled(ctx context.Context, db *store.DB, actor audit.Actor, id int64,
 
 // SetLang stores a user's language.
 func SetLang(ctx context.Context, db *store.DB, actor audit.Actor, id int64, lang string) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		var old string
 		tx.QueryRowContext(ctx, "SELECT lang FROM auth_user WHERE id = $1", id).Scan(&old)
 		if _, err := tx.ExecContext(ctx, "UPDATE auth_user SET lang = $1 WHERE id = $2", lang, id); err != nil {
@@ -488,7 +488,7 @@ func SetPassword(ctx context.Context, db *store.DB, actor audit.Actor, id int64,
 	if err != nil {
 		return err
 	}
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE auth_user SET password_hash = $1, password_changed_at = $2 WHERE id = $3", nh, store.Now(), id); err != nil {
 			return err
 		}
@@ -546,7 +546,7 @@ type Session struct {
 func NewSession(ctx context.Context, db *store.DB, u *User, ip, ua string) (*Session, error) {
 	s := &Session{Token: randomToken(32), CSRF: randomToken(24), User: u}
 	now := store.Now()
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM auth_session WHERE expires_at < $1", now); err != nil {
 			return err
 		}
@@ -600,7 +600,7 @@ func EndSession(ctx context.Context, db *store.DB, token string) error {
 // is stored.
 func NewToken(ctx context.Context, db *store.DB, actor audit.Actor, id int64, name string) (string, error) {
 	t := "zh_" + randomToken(32)
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO auth_token (hash, user_id, name, created_at) VALUES ($1, $2, $3, $4)",
 			hashToken(t), id, name, store.Now()); err != nil {
 			return err

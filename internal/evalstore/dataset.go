@@ -109,7 +109,7 @@ func SaveDataset(ctx context.Context, db *store.DB, actor audit.Actor, name, not
 	}
 	info := &DatasetInfo{Name: name, Note: note, Synthetic: synthetic, OrgPath: orgPath, Units: len(d.Units), Series: len(d.Series),
 		FirstYear: d.Years[0], LastYear: d.Years[len(d.Years)-1], CreatedAt: store.Now(), CreatedBy: actor.Name}
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM evaluate_dataset WHERE name = $1`, name).Scan(&n); err != nil {
 			return err
@@ -329,7 +329,7 @@ func Subset(d *evaluate.Dataset, keep func(unit string) bool) *evaluate.Dataset 
 
 // DeleteDataset removes a stored dataset and its values.
 func DeleteDataset(ctx context.Context, db *store.DB, actor audit.Actor, id int64) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		d, err := scanDataset(tx.QueryRowContext(ctx, `SELECT `+datasetCols+` FROM evaluate_dataset WHERE id = $1`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound

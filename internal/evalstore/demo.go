@@ -2,7 +2,6 @@ package evalstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -280,7 +279,7 @@ func loadDemoEnterprises(ctx context.Context, db *store.DB, actor audit.Actor) e
 	if err != nil {
 		return err
 	}
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		_, err := db.Copy(ctx, tx, "evaluate_enterprise", []string{"name", "credit_code", "industry", "org_code", "org_path", "year", "answers_json", "result_json", "score", "stage", "synthetic", "created_at", "created_by"},
 			func(yield func([]any) error) error {
 				for _, a := range as {

@@ -133,7 +133,7 @@ func Submit(ctx context.Context, db *store.DB, actor audit.Actor, unit orgunit.U
 		Answers: s.Answers, Result: res, Synthetic: s.Synthetic, CreatedAt: store.Now(), CreatedBy: actor.Name}
 	answers, _ := json.Marshal(s.Answers)
 	result, _ := json.Marshal(res)
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO evaluate_enterprise (name, credit_code, industry, org_code, org_path, year, answers_json, result_json, score, stage, synthetic, created_at, created_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 			a.Name, a.CreditCode, a.Industry, a.OrgCode, a.OrgPath, a.Year, string(answers), string(result), res.Score, res.Stage.ID, a.Synthetic, a.CreatedAt, a.CreatedBy).Scan(&a.ID)

@@ -138,7 +138,7 @@ func SaveFramework(ctx context.Context, db *store.DB, actor audit.Actor, orgPath
 	}
 	now := store.Now()
 	f := &StoredFramework{FrameworkInfo: FrameworkInfo{Key: fw.ID, Name: fw.Name, OrgPath: orgPath, UpdatedAt: now, UpdatedBy: actor.Name}, YAML: text, Framework: fw}
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		var before *FrameworkInfo
 		var old FrameworkInfo
 		var oldYAML string
@@ -183,7 +183,7 @@ func FrameworkOwner(ctx context.Context, db *store.DB, key string) (string, erro
 
 // DeleteFramework removes a stored framework.
 func DeleteFramework(ctx context.Context, db *store.DB, actor audit.Actor, key string) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		var path, text string
 		err := tx.QueryRowContext(ctx, `SELECT org_path, yaml FROM evaluate_framework WHERE key = $1`, key).Scan(&path, &text)
 		if errors.Is(err, sql.ErrNoRows) {

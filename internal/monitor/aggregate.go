@@ -249,7 +249,7 @@ func upsertAggSQL(d store.Dialect, n, from int) string {
 
 // flush applies every cell delta once, then recomputes the cells a changed
 // or deleted value may have left inexact.
-func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
+func (d *deltas) flush(ctx context.Context, db *store.DB, tx *store.Tx) error {
 	d.expand()
 	with, withArgs := d.with, d.withArgs
 	d.with, d.withArgs = "", nil
@@ -388,7 +388,7 @@ func (d *deltas) flush(ctx context.Context, db *store.DB, tx *sql.Tx) error {
 // element's cells are rebuilt per year rather than one by one.
 const rebuildOver = 5000
 
-func (d *deltas) rebuildTouched(ctx context.Context, db *store.DB, tx *sql.Tx, keys []aggKey) error {
+func (d *deltas) rebuildTouched(ctx context.Context, db *store.DB, tx *store.Tx, keys []aggKey) error {
 	years := map[int32]map[int]bool{}
 	for _, k := range keys {
 		p, _ := period.Parse(d.pes[k.pe])
@@ -423,7 +423,7 @@ func (d *deltas) rebuildTouched(ctx context.Context, db *store.DB, tx *sql.Tx, k
 // the recomputed cells are then added into the cells they make up in
 // memory, shortest periods and deepest units first, so that the whole
 // recompute costs one read and one write.
-func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *sql.Tx, keys []aggKey, known map[aggKey]Cell) error {
+func (d *deltas) recompute(ctx context.Context, db *store.DB, tx *store.Tx, keys []aggKey, known map[aggKey]Cell) error {
 	x := units(db)
 	sort.Slice(keys, func(i, j int) bool {
 		if a, b := d.ptype[keys[i].pe], d.ptype[keys[j].pe]; a != b {
@@ -767,7 +767,7 @@ func placeholders(from, n int) string {
 // rebuildYear recomputes every cell of element e for the periods of year
 // y from the raw values, replacing what was there. It reads the year's
 // values in key order and keeps only that year's cells in memory.
-func rebuildYear(ctx context.Context, db *store.DB, tx *sql.Tx, e *Element, y int) error {
+func rebuildYear(ctx context.Context, db *store.DB, tx *store.Tx, e *Element, y int) error {
 	if !e.Numeric() {
 		return nil
 	}
@@ -831,7 +831,7 @@ func Rebuild(ctx context.Context, db *store.DB, codes ...string) error {
 	for _, c := range codes {
 		want[c] = true
 	}
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		for i := range els {
 			e := &els[i]
 			if len(codes) > 0 && !want[e.Code] {
@@ -898,7 +898,7 @@ func RebuildStale(ctx context.Context, db *store.DB) (setAside int, err error) {
 	if _, err := units(db).lookup(ctx, db, "41"); err != nil {
 		return 0, err
 	}
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		stale := map[int64]bool{}
 		rows, err := tx.QueryContext(ctx, "SELECT element_id FROM monitor_agg_stale")
 		if err != nil {
@@ -941,7 +941,7 @@ func RebuildStale(ctx context.Context, db *store.DB) (setAside int, err error) {
 
 // setAsideInexact moves the stored values of e that cannot be held
 // exactly to monitor_value_setaside.
-func setAsideInexact(ctx context.Context, tx *sql.Tx, e *Element, now time.Time) (int, error) {
+func setAsideInexact(ctx context.Context, tx *store.Tx, e *Element, now time.Time) (int, error) {
 	type key struct {
 		pe string
 		ou int64
@@ -981,7 +981,7 @@ func setAsideInexact(ctx context.Context, tx *sql.Tx, e *Element, now time.Time)
 }
 
 // rebuildElement recomputes every aggregate of e from its stored values.
-func rebuildElement(ctx context.Context, db *store.DB, tx *sql.Tx, e *Element) error {
+func rebuildElement(ctx context.Context, db *store.DB, tx *store.Tx, e *Element) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM monitor_agg WHERE element_id = $1", e.ID); err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"testing"
 
@@ -64,7 +63,7 @@ func BenchmarkSaveOneValue(b *testing.B) {
 				}
 				for b.Loop() {
 					seq++
-					err := db.InTx(ctx, func(tx *sql.Tx) error {
+					err := db.InTx(ctx, func(tx *store.Tx) error {
 						_, err := tx.ExecContext(ctx, `INSERT INTO monitor_value (element_id, pe, ou_id, value, updated_by, updated_at) VALUES ($1, '201001', $2, $3, 0, $4)
 							ON CONFLICT (element_id, pe, ou_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, el, ou, seq%1000, store.Now())
 						return err

@@ -324,7 +324,7 @@ func SaveElement(ctx context.Context, db *store.DB, actor audit.Actor, e Element
 	if errs := ValidateElement(e); len(errs) > 0 {
 		return e, &ValidationError{Errors: errs}
 	}
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		old, err := scanElement(tx.QueryRowContext(ctx, "SELECT "+elementCols+" FROM monitor_element WHERE code = $1", e.Code))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -403,7 +403,7 @@ func GetIndicator(ctx context.Context, db *store.DB, code string) (Indicator, er
 // its formula against the existing elements; the change is audited. An
 // indicator code may not repeat an element code.
 func SaveIndicator(ctx context.Context, db *store.DB, actor audit.Actor, ind Indicator) (Indicator, error) {
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		els, err := elementMap(ctx, tx)
 		if err != nil {
 			return err

@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sort"
 	"sync"
@@ -15,7 +14,7 @@ import (
 // before the commit. An error rolls the whole write back; a
 // *ValidationError reaches the caller as it is. Feature packages use it to
 // refuse writes to locked data and to check rules on what was written.
-type WriteHook func(ctx context.Context, db *store.DB, tx *sql.Tx, w *WriteSet) error
+type WriteHook func(ctx context.Context, db *store.DB, tx *store.Tx, w *WriteSet) error
 
 var writeHooks struct {
 	sync.RWMutex
@@ -29,7 +28,7 @@ func AddWriteHook(h WriteHook) {
 	writeHooks.list = append(writeHooks.list, h)
 }
 
-func runWriteHooks(ctx context.Context, db *store.DB, tx *sql.Tx, b *batch) error {
+func runWriteHooks(ctx context.Context, db *store.DB, tx *store.Tx, b *batch) error {
 	writeHooks.RLock()
 	hs := append([]WriteHook(nil), writeHooks.list...)
 	writeHooks.RUnlock()
@@ -48,7 +47,7 @@ func runWriteHooks(ctx context.Context, db *store.DB, tx *sql.Tx, b *batch) erro
 // WriteSet is what one write stores or deletes.
 type WriteSet struct {
 	b  *batch
-	tx *sql.Tx
+	tx *store.Tx
 }
 
 // Written is one value of a write.

@@ -5,7 +5,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -128,7 +127,7 @@ func (im *Import) Commit(ctx context.Context, db *store.DB, actor audit.Actor) (
 		return WriteResult{}, i18n.Errorf("导入文件有 %d 处错误，请修正后再提交", "the import has %d errors; fix them first", im.ErrorCount)
 	}
 	var res WriteResult
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		res, err = write(ctx, db, tx, actor, im.b)
 		if err != nil {

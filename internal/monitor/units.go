@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sync"
 
@@ -118,7 +117,7 @@ func (x *unitIndex) sync(ctx context.Context, db *store.DB) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.kids = nil
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO monitor_ou (code, parent_code, level, path)
 			SELECT o.code, COALESCE(o.parent_code, ''), o.level, o.path FROM orgunit o
 			WHERE NOT EXISTS (SELECT 1 FROM monitor_ou m WHERE m.code = o.code) ORDER BY o.path

@@ -236,7 +236,7 @@ func SaveValues(ctx context.Context, db *store.DB, actor audit.Actor, vals []Val
 	if len(errs) > 0 {
 		return &ValidationError{Errors: errs}
 	}
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		_, err := write(ctx, db, tx, actor, b)
 		return err
 	})
@@ -325,7 +325,7 @@ type oldValue struct {
 }
 
 // write stores b within tx: raw values, aggregates, audit.
-func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *batch) (WriteResult, error) {
+func write(ctx context.Context, db *store.DB, tx *store.Tx, actor audit.Actor, b *batch) (WriteResult, error) {
 	var res WriteResult
 	if len(b.rows) == 0 {
 		return res, nil
@@ -341,17 +341,16 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 		kept = append(kept, r)
 	}
 	b.rows = kept
-	if db.Dialect == store.Postgres {
-		// Serialise writers per element so aggregates stay exact.
-		ids := make([]int64, len(b.els))
-		for i, e := range b.els {
-			ids[i] = e.ID
-		}
-		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7262, $1)", int32(id)); err != nil {
-				return res, fmt.Errorf("monitor: lock element: %w", err)
-			}
+	// Serialise writers per element so aggregates stay exact (a no-op
+	// on SQLite, whose single writer does that already).
+	ids := make([]int64, len(b.els))
+	for i, e := range b.els {
+		ids[i] = e.ID
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		if err := tx.Lock(ctx, "monitor.element/"+strconv.FormatInt(id, 10)); err != nil {
+			return res, err
 		}
 	}
 	now := store.Now()
@@ -437,7 +436,7 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 		insert := db.Copy
 		switch {
 		case merged:
-			insert = func(_ context.Context, _ *sql.Tx, table string, cols []string, rows func(yield func([]any) error) error) (int64, error) {
+			insert = func(_ context.Context, _ *store.Tx, table string, cols []string, rows func(yield func([]any) error) error) (int64, error) {
 				q, args, err := insertSQL(table, cols, rows)
 				if q != "" {
 					w.add(q, args...)
@@ -569,7 +568,7 @@ func write(ctx context.Context, db *store.DB, tx *sql.Tx, actor audit.Actor, b *
 
 // direct runs one statement on tx, shaped like a prepared *sql.Stmt.
 type direct struct {
-	tx  *sql.Tx
+	tx  *store.Tx
 	sql string
 }
 
@@ -623,7 +622,7 @@ var placeholder = regexp.MustCompile(`\$[0-9]+`)
 
 // smallInsert is store.Copy's contract for a handful of rows: one plain
 // multi-row INSERT, cheaper than starting a COPY.
-func smallInsert(ctx context.Context, tx *sql.Tx, table string, cols []string, rows func(yield func([]any) error) error) (int64, error) {
+func smallInsert(ctx context.Context, tx *store.Tx, table string, cols []string, rows func(yield func([]any) error) error) (int64, error) {
 	q, args, err := insertSQL(table, cols, rows)
 	if err != nil || q == "" {
 		return 0, err
@@ -715,7 +714,7 @@ func auditValue(e *Element, pe, unit string, o oldValue) Value {
 // loadExisting returns the stored values of element e in period pe for the
 // units of group: by key for small groups, the whole (element, period)
 // slice for large ones.
-func loadExisting(ctx context.Context, d store.Dialect, tx *sql.Tx, el int64, pe string, group []row) (map[int64]oldValue, error) {
+func loadExisting(ctx context.Context, d store.Dialect, tx *store.Tx, el int64, pe string, group []row) (map[int64]oldValue, error) {
 	out := map[int64]oldValue{}
 	scan := func(rows *sql.Rows, err error) error {
 		if err != nil {

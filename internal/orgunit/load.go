@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"database/sql"
 	_ "embed"
 	"encoding/csv"
 	"fmt"
@@ -142,7 +141,7 @@ func Load(ctx context.Context, db *store.DB, extra []Unit, groups []Group) (int,
 	if err != nil {
 		return 0, err
 	}
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		_, err := db.Copy(ctx, tx, "orgunit", []string{"code", "name", "name_en", "kind", "level", "parent_code", "path", "child_count"},
 			func(yield func([]any) error) error {
 				row := make([]any, 8)

@@ -2,7 +2,6 @@ package orgunit_test
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 
@@ -233,7 +232,7 @@ func BenchmarkLoadBareInsert(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		err := db.InTx(ctx, func(tx *sql.Tx) error {
+		err := db.InTx(ctx, func(tx *store.Tx) error {
 			_, err := db.Copy(ctx, tx, "orgunit", []string{"code", "name", "kind", "level", "parent_code", "path"}, func(yield func([]any) error) error {
 				for _, u := range units {
 					if err := yield([]any{u.Code, u.Name, u.Kind, u.Level, u.Parent, u.Code}); err != nil {

@@ -152,7 +152,7 @@ func CheckField(ctx context.Context, db *store.DB, d DataSet, code, raw string) 
 	return ue
 }
 
-func transition(ctx context.Context, tx *sql.Tx, a Approval, state string, actor audit.Actor, comment string, now time.Time) error {
+func transition(ctx context.Context, tx *store.Tx, a Approval, state string, actor audit.Actor, comment string, now time.Time) error {
 	before := a
 	a.State = state
 	switch state {
@@ -220,7 +220,7 @@ func SaveForm(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet, u
 	if a.State == Draft {
 		return nil
 	}
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		return transition(ctx, tx, a, Draft, actor, a.Comment, store.Now())
 	})
 }
@@ -237,7 +237,7 @@ func lockedError(d DataSet, u orgunit.Unit, p period.Period, state string) *i18n
 // Submit hands the report to the approvers. It is refused when a
 // high-importance validation rule is violated.
 func Submit(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet, u orgunit.Unit, p period.Period) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		a, err := getApproval(ctx, tx, d.Code, u, p.ID())
 		if err != nil {
 			return err
@@ -264,7 +264,7 @@ func Decide(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet, u o
 	if !approve && comment == "" {
 		return i18n.Errorf("退回时请填写意见", "a comment is required to return a report").OnField("comment")
 	}
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		a, err := getApproval(ctx, tx, d.Code, u, p.ID())
 		if err != nil {
 			return err
@@ -296,7 +296,7 @@ func Reopen(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet, u o
 	if reason == "" {
 		return i18n.Errorf("重新开放时请填写原因", "a reason is required to re-open a report").OnField("comment")
 	}
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		a, err := getApproval(ctx, tx, d.Code, u, p.ID())
 		if err != nil {
 			return err
@@ -366,7 +366,7 @@ func Approvals(ctx context.Context, db *store.DB, f ApprovalFilter) ([]Approval,
 
 // lockHook refuses writes to values of an approved report, whichever way
 // they come (form, API, import).
-func lockHook(ctx context.Context, db *store.DB, tx *sql.Tx, w *monitor.WriteSet) error {
+func lockHook(ctx context.Context, db *store.DB, tx *store.Tx, w *monitor.WriteSet) error {
 	var one int
 	err := tx.QueryRowContext(ctx, "SELECT 1 FROM reporting_approval WHERE state = $1 LIMIT 1", Approved).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {

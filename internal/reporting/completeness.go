@@ -168,7 +168,7 @@ type Notification struct {
 	ReadAt    *time.Time `json:"read_at,omitempty"`
 }
 
-func notify(ctx context.Context, tx *sql.Tx, user int64, kind string, text i18n.Text, link string, now time.Time) error {
+func notify(ctx context.Context, tx *store.Tx, user int64, kind string, text i18n.Text, link string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO reporting_notification (user_id, kind, text_zh, text_en, link, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		user, kind, text.Zh, text.En, link, now)
 	if err != nil {
@@ -302,7 +302,7 @@ func Remind(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet, p p
 			msgs = append(msgs, best)
 		}
 	}
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		t := store.Now()
 		for _, m := range msgs {
 			text := i18n.Text{

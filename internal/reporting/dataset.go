@@ -145,7 +145,7 @@ func SaveDataSet(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet
 	if errs := ValidateDataSet(d, els); len(errs) > 0 {
 		return &monitor.ValidationError{Errors: errs}
 	}
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		old, err := getDataSet(ctx, tx, d.Code)
 		var before any
 		if err == nil {

@@ -582,7 +582,7 @@ func demoApprovals(ctx context.Context, db *store.DB, cs []county, months []peri
 		return a.u.Code < b.u.Code
 	})
 	n := 0
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM reporting_approval"); err != nil {
 			return err
 		}

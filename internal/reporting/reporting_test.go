@@ -2,7 +2,6 @@ package reporting
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"math"
 	"strconv"
@@ -626,7 +625,7 @@ func TestMarkAllRead(t *testing.T) {
 		ctx := context.Background()
 		setup(t, db)
 		for _, user := range []int64{7, 7, 7, 8} {
-			if err := db.InTx(ctx, func(tx *sql.Tx) error {
+			if err := db.InTx(ctx, func(tx *store.Tx) error {
 				return notify(ctx, tx, user, "reminder", i18n.Text{Zh: "请填报", En: "please report"}, "/reporting", time.Now())
 			}); err != nil {
 				t.Fatal(err)

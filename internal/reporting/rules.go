@@ -187,7 +187,7 @@ func SaveRule(ctx context.Context, db *store.DB, actor audit.Actor, r Rule) erro
 	if errs := ValidateRule(&r, els); len(errs) > 0 {
 		return &monitor.ValidationError{Errors: errs}
 	}
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		old, err := getRule(ctx, tx, r.Code)
 		var before any
 		switch {
@@ -432,7 +432,7 @@ func evaluate(rules []Rule, vals unitValues, paths map[string]string, now time.T
 }
 
 // storeResults replaces the stored outcome of every checked triple.
-func storeResults(ctx context.Context, tx *sql.Tx, checked [][3]string, fails []Violation) error {
+func storeResults(ctx context.Context, tx *store.Tx, checked [][3]string, fails []Violation) error {
 	for start := 0; start < len(checked); start += 300 {
 		chunk := checked[start:min(len(checked), start+300)]
 		var ors []string
@@ -468,7 +468,7 @@ func WithoutRuleCheck(ctx context.Context) context.Context {
 // ruleHook checks the rules touched by a write, in its transaction, and
 // keeps reporting_violation in step: this is how form saves, the API and
 // imports are all checked.
-func ruleHook(ctx context.Context, db *store.DB, tx *sql.Tx, w *monitor.WriteSet) error {
+func ruleHook(ctx context.Context, db *store.DB, tx *store.Tx, w *monitor.WriteSet) error {
 	if ctx.Value(skipRulesKey) != nil {
 		return nil
 	}
@@ -608,7 +608,7 @@ func Run(ctx context.Context, db *store.DB, q RunQuery) (*RunResult, error) {
 	}
 	fails, checked := evaluate(rules, vals, assigned, store.Now())
 	res.Checked = len(checked)
-	if err := db.InTx(ctx, func(tx *sql.Tx) error { return storeResults(ctx, tx, checked, fails) }); err != nil {
+	if err := db.InTx(ctx, func(tx *store.Tx) error { return storeResults(ctx, tx, checked, fails) }); err != nil {
 		return nil, err
 	}
 	if err := describe(ctx, db, fails); err != nil {

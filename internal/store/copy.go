@@ -41,19 +41,19 @@ const sqliteMaxParams = 32000
 // Copy bulk-loads rows into table within tx: COPY FROM STDIN on PostgreSQL,
 // batched multi-row INSERT statements on SQLite. rows calls yield once per
 // row; the slice may be reused after yield returns.
-func (db *DB) Copy(ctx context.Context, tx *sql.Tx, table string, cols []string, rows func(yield func(row []any) error) error) (int64, error) {
-	if db.Dialect == Postgres {
-		return copyPostgres(ctx, tx, table, cols, rows)
-	}
-	return copySQLite(ctx, tx, table, cols, rows)
+func (db *DB) Copy(ctx context.Context, tx *Tx, table string, cols []string, rows func(yield func(row []any) error) error) (int64, error) {
+	return tx.Copy(ctx, table, cols, rows)
 }
 
-func copyPostgres(ctx context.Context, tx *sql.Tx, table string, cols []string, rows func(yield func(row []any) error) error) (int64, error) {
-	v, ok := txConns.Load(tx)
-	if !ok {
-		return 0, fmt.Errorf("store: copy into %s: transaction not opened by InTx", table)
+// Copy is [DB.Copy] within tx.
+func (tx *Tx) Copy(ctx context.Context, table string, cols []string, rows func(yield func(row []any) error) error) (int64, error) {
+	if tx.Dialect == Postgres {
+		return copyPostgres(ctx, tx.conn, table, cols, rows)
 	}
-	conn := v.(*sql.Conn)
+	return copySQLite(ctx, tx.Tx, table, cols, rows)
+}
+
+func copyPostgres(ctx context.Context, conn *sql.Conn, table string, cols []string, rows func(yield func(row []any) error) error) (int64, error) {
 	var n int64
 	err := conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()

@@ -99,12 +99,10 @@ func (db *DB) Migrate(ctx context.Context, schemas ...Schema) error {
 			}
 		}
 		for _, m := range ms {
-			err := db.InTx(ctx, func(tx *sql.Tx) error {
-				if db.Dialect == Postgres {
-					// Serialise concurrent migrators (several serve processes starting together).
-					if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7261001)"); err != nil {
-						return err
-					}
+			err := db.InTx(ctx, func(tx *Tx) error {
+				// Serialise concurrent migrators (several serve processes starting together).
+				if err := tx.Lock(ctx, "store.migrate"); err != nil {
+					return err
 				}
 				var cur int
 				err := tx.QueryRowContext(ctx, "SELECT version FROM schema_version WHERE component = $1", s.Component).Scan(&cur)

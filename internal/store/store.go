@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
@@ -131,38 +130,42 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.R.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// txConns maps the transactions InTx opened to their connections, so that
-// Copy can reach the driver connection underneath a *sql.Tx.
-var txConns sync.Map // *sql.Tx -> *sql.Conn
+// Tx is a write transaction opened by InTx: the *sql.Tx, plus what the
+// dialect helpers need — its engine and the connection it runs on (COPY
+// on PostgreSQL reaches the driver connection underneath).
+type Tx struct {
+	*sql.Tx
+	Dialect Dialect
+	conn    *sql.Conn
+}
 
 // InTx runs fn in a write transaction, committing when fn returns nil and
 // rolling back otherwise. Nothing fn wrote is visible to anyone else unless
 // the commit succeeds.
-func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	conn, err := db.W.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: connect: %w", err)
 	}
 	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
+	stx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	txConns.Store(tx, conn)
-	defer txConns.Delete(tx)
+	tx := &Tx{Tx: stx, Dialect: db.Dialect, conn: conn}
 	defer func() {
 		if p := recover(); p != nil {
-			tx.Rollback()
+			stx.Rollback()
 			panic(p)
 		}
 		if err != nil {
-			tx.Rollback()
+			stx.Rollback()
 		}
 	}()
 	if err = fn(tx); err != nil {
 		return err
 	}
-	if err = tx.Commit(); err != nil {
+	if err = stx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -57,7 +56,7 @@ func TestInTxRollsBackOnError(t *testing.T) {
 			t.Fatal(err)
 		}
 		boom := errors.New("boom")
-		err := db.InTx(ctx, func(tx *sql.Tx) error {
+		err := db.InTx(ctx, func(tx *store.Tx) error {
 			if _, err := tx.Exec(`INSERT INTO st_item (name) VALUES ($1)`, "x"); err != nil {
 				return err
 			}
@@ -102,7 +101,7 @@ func TestCopy(t *testing.T) {
 		}
 		const total = 2503 // not a multiple of the SQLite batch
 		var n int64
-		err := db.InTx(ctx, func(tx *sql.Tx) error {
+		err := db.InTx(ctx, func(tx *store.Tx) error {
 			var err error
 			n, err = db.Copy(ctx, tx, "st_item", []string{"name", "weight"}, func(yield func([]any) error) error {
 				row := make([]any, 2)
@@ -137,7 +136,7 @@ func TestCopyFailureLeavesNothing(t *testing.T) {
 		if err := db.Migrate(ctx, testSchema); err != nil {
 			t.Fatal(err)
 		}
-		err := db.InTx(ctx, func(tx *sql.Tx) error {
+		err := db.InTx(ctx, func(tx *store.Tx) error {
 			_, err := db.Copy(ctx, tx, "st_item", []string{"name"}, func(yield func([]any) error) error {
 				for i := range 1000 {
 					if err := yield([]any{"dup" + itoa(i%600)}); err != nil { // unique violation at row 600

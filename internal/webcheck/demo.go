@@ -59,7 +59,7 @@ var DemoSites = []SiteInput{
 // Units missing from the store are skipped.
 func LoadDemoSites(ctx context.Context, db *store.DB) (int, error) {
 	n := 0
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		now := store.Now()
 		for _, s := range DemoSites {
 			var path string
@@ -129,7 +129,7 @@ func LoadDemoRounds(ctx context.Context, db *store.DB, log *slog.Logger) error {
 	for _, dr := range demoRounds {
 		at := store.Now().Add(-dr.ago)
 		var roundID int64
-		err := db.InTx(ctx, func(tx *sql.Tx) error {
+		err := db.InTx(ctx, func(tx *store.Tx) error {
 			if err := tx.QueryRowContext(ctx, `INSERT INTO webcheck_round (name, scheme, deadline_days, created_by, created_at, demo)
 				VALUES ($1, $2, 30, 'demo', $3, TRUE) RETURNING id`, dr.name, string(defaultScheme), at).Scan(&roundID); err != nil {
 				return err
@@ -232,7 +232,7 @@ func shiftTimes(r *Result, d time.Duration) {
 
 // storeDemoResult records r as the finished job of site in a demo round.
 func storeDemoResult(ctx context.Context, db *store.DB, actor audit.Actor, roundID, siteID int64, at time.Time, r *Result) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		var jobID int64
 		if err := tx.QueryRowContext(ctx, `INSERT INTO webcheck_job (round_id, site_id, purpose, status, attempts, claimed_by, created_at, started_at, finished_at)
 			VALUES ($1, $2, $3, $4, 1, 'demo', $5, $5, $5) RETURNING id`, roundID, siteID, PurposeRound, JobDone, at).Scan(&jobID); err != nil {

@@ -176,7 +176,7 @@ func ImportSites(ctx context.Context, db *store.DB, actor audit.Actor, filename 
 	if len(errs) > 0 {
 		return res, errs
 	}
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		now := store.Now()
 		for i, in := range ins {
 			var id int64

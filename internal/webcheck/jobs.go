@@ -42,17 +42,14 @@ const MaxAttempts = 5
 func ClaimJob(ctx context.Context, db *store.DB, worker string, lease time.Duration) (*Job, error) {
 	var j Job
 	found := false
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		now := store.Now()
 		if _, err := tx.ExecContext(ctx, `UPDATE webcheck_job SET status = $1, error = $2, finished_at = $3
 			WHERE status = $4 AND lease_until < $3 AND attempts >= $5`,
 			JobFailed, fmt.Sprintf("工作进程中断 %d 次 / worker lost %d times", MaxAttempts, MaxAttempts), now, JobRunning, MaxAttempts); err != nil {
 			return err
 		}
-		lock := ""
-		if db.Dialect == store.Postgres {
-			lock = " FOR UPDATE SKIP LOCKED"
-		}
+		lock := db.SkipLocked()
 		err := tx.QueryRowContext(ctx, `UPDATE webcheck_job SET status = $1, claimed_by = $2, lease_until = $3, heartbeat_at = $4,
 				attempts = attempts + 1, started_at = COALESCE(started_at, $4)
 			WHERE id = (SELECT id FROM webcheck_job WHERE status = $5 OR (status = $1 AND lease_until < $4)
@@ -82,7 +79,7 @@ func ClaimJob(ctx context.Context, db *store.DB, worker string, lease time.Durat
 // the job is no longer the worker's.
 func Heartbeat(ctx context.Context, db *store.DB, id int64, worker string, lease time.Duration) error {
 	var n int64
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		now := store.Now()
 		res, err := tx.ExecContext(ctx, `UPDATE webcheck_job SET lease_until = $1, heartbeat_at = $2 WHERE id = $3 AND claimed_by = $4 AND status = $5`,
 			now.Add(lease), now, id, worker, JobRunning)
@@ -129,7 +126,7 @@ func FailJob(ctx context.Context, db *store.DB, id int64, worker, reason string)
 // was taken over.
 func CompleteJob(ctx context.Context, db *store.DB, j *Job, worker string, r *Result) (int64, error) {
 	var inspID int64
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		now := store.Now()
 		var st, by string
 		err := tx.QueryRowContext(ctx, `SELECT status, claimed_by FROM webcheck_job WHERE id = $1`+forUpdate(db), j.ID).Scan(&st, &by)
@@ -215,7 +212,7 @@ func GetJob(ctx context.Context, db *store.DB, id int64) (*JobInfo, error) {
 // finished job, and raises the problems, in one transaction.
 func RecordRoundResult(ctx context.Context, db *store.DB, actor audit.Actor, roundID, siteID int64, r *Result) (int64, error) {
 	var inspID int64
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		now := store.Now()
 		var days int
 		if err := tx.QueryRowContext(ctx, `SELECT deadline_days FROM webcheck_round WHERE id = $1`, roundID).Scan(&days); err != nil {

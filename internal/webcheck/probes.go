@@ -2,7 +2,6 @@ package webcheck
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -26,7 +25,7 @@ func SaveProbeBatch(ctx context.Context, db *store.DB, ps []SiteProbe) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		_, err := db.Copy(ctx, tx, "webcheck_probe", []string{"site_id", "at", "status", "elapsed_ms", "ok", "error"},
 			func(yield func(row []any) error) error {
 				for _, p := range ps {

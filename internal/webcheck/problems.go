@@ -118,7 +118,7 @@ func lossesOf(r *Result) map[string]struct {
 
 // raiseProblems records one problem per veto and lost point of r, owned by
 // the site's unit.
-func raiseProblems(ctx context.Context, tx *sql.Tx, actor audit.Actor, siteID, inspID, roundID int64, deadline time.Time, r *Result) error {
+func raiseProblems(ctx context.Context, tx *store.Tx, actor audit.Actor, siteID, inspID, roundID int64, deadline time.Time, r *Result) error {
 	var code, path string
 	if err := tx.QueryRowContext(ctx, `SELECT org_code, org_path FROM webcheck_site WHERE id = $1`, siteID).Scan(&code, &path); err != nil {
 		return err
@@ -167,7 +167,7 @@ func raiseProblems(ctx context.Context, tx *sql.Tx, actor audit.Actor, siteID, i
 
 // applyRecheck decides the problems waiting on re-check job jobID: a
 // problem whose rule still loses points in r is reopened, otherwise closed.
-func applyRecheck(ctx context.Context, tx *sql.Tx, actor audit.Actor, jobID, inspID int64, r *Result) error {
+func applyRecheck(ctx context.Context, tx *store.Tx, actor audit.Actor, jobID, inspID int64, r *Result) error {
 	rows, err := tx.QueryContext(ctx, `SELECT id, scheme, indicator, rule, status, org_path FROM webcheck_problem WHERE recheck_job = $1 AND status = $2`, jobID, ProblemFixed)
 	if err != nil {
 		return err
@@ -358,7 +358,7 @@ func UpdateProblem(ctx context.Context, db *store.DB, actor audit.Actor, id int6
 	if action == ActionRecheck && p.RecheckJob != 0 {
 		return nil, i18n.Errorf("已在复查中", "a re-check is already queued").OnField("action")
 	}
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		now := store.Now()
 		var res sql.Result
 		var err error

@@ -116,7 +116,7 @@ func CreateRound(ctx context.Context, db *store.DB, actor audit.Actor, in RoundI
 		return nil, errs
 	}
 	var id int64
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		now := store.Now()
 		if err := tx.QueryRowContext(ctx, `INSERT INTO webcheck_round (name, scheme, deadline_days, created_by, created_by_id, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, in.Name, in.Scheme, in.DeadlineDays, actor.Name, actor.UserID, now).Scan(&id); err != nil {

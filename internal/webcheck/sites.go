@@ -246,7 +246,7 @@ func CreateSite(ctx context.Context, db *store.DB, actor audit.Actor, in SiteInp
 		return nil, ErrorList{outsideScope(in.OrgCode).OnField("org_code")}
 	}
 	var id int64
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webcheck_site WHERE url = $1`, in.URL).Scan(&n); err != nil {
 			return err
@@ -284,7 +284,7 @@ func UpdateSite(ctx context.Context, db *store.DB, actor audit.Actor, id int64, 
 	if allowed != nil && !allowed(unit.Path) {
 		return nil, ErrorList{outsideScope(in.OrgCode).OnField("org_code")}
 	}
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webcheck_site WHERE url = $1 AND id <> $2`, in.URL, id).Scan(&n); err != nil {
 			return err

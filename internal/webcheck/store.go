@@ -131,7 +131,7 @@ var ErrNotFound = fmt.Errorf("webcheck: not found: %w", sql.ErrNoRows)
 // SaveProbes appends availability probes of a site (bulk: COPY on
 // PostgreSQL).
 func SaveProbes(ctx context.Context, db *store.DB, siteID int64, rs []probe.Result) error {
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		_, err := db.Copy(ctx, tx, "webcheck_probe", []string{"site_id", "at", "status", "elapsed_ms", "ok", "error"},
 			func(yield func(row []any) error) error {
 				for _, r := range rs {
@@ -178,7 +178,7 @@ func Probes(ctx context.Context, db *store.DB, siteID int64, since time.Time) ([
 // (a one-off inspection) and returns its id.
 func SaveInspection(ctx context.Context, db *store.DB, siteID int64, r *Result) (int64, error) {
 	var id int64
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		id, err = insertInspection(ctx, tx, siteID, 0, 0, "oneoff", false, r)
 		return err
@@ -186,7 +186,7 @@ func SaveInspection(ctx context.Context, db *store.DB, siteID int64, r *Result) 
 	return id, err
 }
 
-func insertInspection(ctx context.Context, tx *sql.Tx, siteID, roundID, jobID int64, purpose string, demo bool, r *Result) (int64, error) {
+func insertInspection(ctx context.Context, tx *store.Tx, siteID, roundID, jobID int64, purpose string, demo bool, r *Result) (int64, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return 0, fmt.Errorf("webcheck: encode inspection: %w", err)
@@ -258,7 +258,7 @@ func (s DBStateStore) Save(ctx context.Context, st *crawl.State) error {
 	if err != nil {
 		return fmt.Errorf("webcheck: encode crawl state: %w", err)
 	}
-	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO webcheck_crawl_state (key, saved_at, state) VALUES ($1, $2, $3)
 			ON CONFLICT (key) DO UPDATE SET saved_at = excluded.saved_at, state = excluded.state`, s.Key, store.Now(), string(b))
 		return err

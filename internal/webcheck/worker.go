@@ -289,9 +289,8 @@ func (l *ProbeLoop) Run(ctx context.Context) error {
 	}
 }
 
-// probeLockKey is the PostgreSQL advisory lock that elects the one process
-// which probes.
-const probeLockKey = 7261002
+// probeLock is the named lock that elects the one process which probes.
+const probeLock = "webcheck.probe"
 
 // lead waits until this process may run the probe loop. On PostgreSQL,
 // several serve and worker processes share the database; the one holding a
@@ -304,25 +303,16 @@ func (l *ProbeLoop) lead(ctx context.Context) (release func(), err error) {
 	}
 	waiting := false
 	for {
-		conn, err := l.DB.W.Conn(ctx)
+		release, ok, err := l.DB.TryLock(ctx, probeLock)
 		if err != nil {
-			return nil, err
-		}
-		var ok bool
-		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", probeLockKey).Scan(&ok); err != nil {
-			conn.Close()
 			return nil, err
 		}
 		if ok {
 			if waiting {
 				l.Log.Info("webcheck probes: this process takes over probing")
 			}
-			return func() {
-				conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", probeLockKey)
-				conn.Close()
-			}, nil
+			return release, nil
 		}
-		conn.Close()
 		if !waiting {
 			l.Log.Info("webcheck probes: another process is probing; standing by")
 			waiting = true
