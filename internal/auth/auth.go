@@ -228,7 +228,7 @@ CREATE TABLE auth_token (
 var (
 	ErrBadLogin  = i18n.Errorf("用户名或密码错误", "wrong user name or password")
 	ErrNoSession = errors.New("auth: no such session")
-	ErrNotFound  = errors.New("auth: no such user")
+	ErrNotFound  = fmt.Errorf("auth: no such user: %w", store.ErrNotFound)
 )
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,31}$`)

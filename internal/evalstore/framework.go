@@ -21,7 +21,7 @@ import (
 
 // ErrNotFound is returned for a framework, dataset or assessment that does
 // not exist.
-var ErrNotFound = errors.New("evalstore: not found")
+var ErrNotFound = fmt.Errorf("evalstore: %w", store.ErrNotFound)
 
 // FrameworkInfo describes a framework in a list: a built-in one or one
 // stored in evaluate_framework.

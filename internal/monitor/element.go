@@ -48,7 +48,7 @@ const (
 )
 
 // ErrNotFound is returned for an unknown element or indicator code.
-var ErrNotFound = errors.New("monitor: not found")
+var ErrNotFound = fmt.Errorf("monitor: %w", store.ErrNotFound)
 
 // Element is a data element: one figure units report per period.
 type Element struct {

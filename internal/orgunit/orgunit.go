@@ -120,7 +120,7 @@ CREATE TABLE orgunit_group_member (
 CREATE INDEX orgunit_group_member_unit ON orgunit_group_member (unit_code)`}}}
 
 // ErrNotFound is returned for unknown codes.
-var ErrNotFound = errors.New("orgunit: not found")
+var ErrNotFound = fmt.Errorf("orgunit: %w", store.ErrNotFound)
 
 const cols = "code, name, name_en, kind, level, COALESCE(parent_code, ''), path, child_count"
 

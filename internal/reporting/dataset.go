@@ -18,7 +18,7 @@ import (
 )
 
 // ErrNotFound is returned for an unknown data set, rule or notification.
-var ErrNotFound = errors.New("reporting: not found")
+var ErrNotFound = fmt.Errorf("reporting: %w", store.ErrNotFound)
 
 // DataSet is a form: the elements one kind of unit reports together for
 // each period, and when it is due.

@@ -18,6 +18,11 @@ import (
 	_ "modernc.org/sqlite"             // SQLite driver "sqlite"
 )
 
+// ErrNotFound is what every package's "no such thing" error wraps, so
+// that one errors.Is check answers for all of them (a package may keep
+// its own sentinel for its callers; it wraps this one).
+var ErrNotFound = errors.New("not found")
+
 // Dialect names the SQL engine behind a DB.
 type Dialect string
 

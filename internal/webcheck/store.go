@@ -126,7 +126,7 @@ CREATE INDEX webcheck_problem_site ON webcheck_problem (site_id, status);
 `}}}
 
 // ErrNotFound is returned when a site or inspection does not exist.
-var ErrNotFound = fmt.Errorf("webcheck: not found: %w", sql.ErrNoRows)
+var ErrNotFound = fmt.Errorf("webcheck: %w", store.ErrNotFound)
 
 // SaveProbes appends availability probes of a site (bulk: COPY on
 // PostgreSQL).
