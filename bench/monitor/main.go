@@ -363,15 +363,8 @@ func big(args []string) error {
 	}
 	var elID int64
 	db.R.QueryRowContext(ctx, "SELECT id FROM monitor_element WHERE code = 'BIG_A'").Scan(&elID)
-	args2 := []any{elID}
-	ph := ""
-	for i, p := range pes {
-		args2 = append(args2, p)
-		if i > 0 {
-			ph += ","
-		}
-		ph += fmt.Sprintf("$%d", i+2)
-	}
+	args2 := store.Args{elID}
+	ph := store.In(&args2, pes)
 	plain := `SELECT substr(o.path, 1, 16), v.pe, sum(v.value) FROM monitor_value v JOIN monitor_ou o ON o.id = v.ou_id
 		WHERE v.element_id = $1 AND v.pe IN (` + ph + `) GROUP BY substr(o.path, 1, 16), v.pe`
 	var groups int

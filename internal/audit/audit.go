@@ -116,8 +116,8 @@ type Filter struct {
 // Search returns matching entries, newest first, and whether more follow.
 func Search(ctx context.Context, db *store.DB, f Filter) ([]Entry, bool, error) {
 	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	var args store.Args
+	arg := args.Add
 	if f.Actor != "" {
 		where = append(where, "actor_name = "+arg(f.Actor))
 	}

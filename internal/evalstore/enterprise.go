@@ -186,7 +186,7 @@ type AssessmentFilter struct {
 // Assessments lists assessments, newest first.
 func Assessments(ctx context.Context, db *store.DB, f AssessmentFilter) ([]*Assessment, error) {
 	q := `SELECT ` + assessCols + ` FROM evaluate_enterprise WHERE 1=1`
-	var args []any
+	var args store.Args
 	if f.Scopes != nil {
 		if len(f.Scopes) == 0 {
 			return nil, nil
@@ -194,18 +194,15 @@ func Assessments(ctx context.Context, db *store.DB, f AssessmentFilter) ([]*Asse
 		var or []string
 		for _, p := range f.Scopes {
 			lo, hi := orgunit.SubtreeRange(p)
-			args = append(args, lo, hi)
-			or = append(or, fmt.Sprintf("(org_path >= $%d AND org_path < $%d)", len(args)-1, len(args)))
+			or = append(or, "(org_path >= "+args.Add(lo)+" AND org_path < "+args.Add(hi)+")")
 		}
 		q += " AND (" + strings.Join(or, " OR ") + ")"
 	}
 	if f.Industry != "" {
-		args = append(args, f.Industry)
-		q += fmt.Sprintf(" AND industry = $%d", len(args))
+		q += " AND industry = " + args.Add(f.Industry)
 	}
 	if f.CreatedBy != "" {
-		args = append(args, f.CreatedBy)
-		q += fmt.Sprintf(" AND created_by = $%d", len(args))
+		q += " AND created_by = " + args.Add(f.CreatedBy)
 	}
 	q += " ORDER BY id DESC"
 	if f.Limit > 0 {

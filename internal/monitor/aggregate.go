@@ -228,13 +228,7 @@ type dialect store.Dialect
 func upsertAggSQL(d store.Dialect, n, from int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO monitor_agg (element_id, pe, ou_id, sum, cnt, min, max, last_pe, last) VALUES ")
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		o := i*9 + from - 1
-		fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", o+1, o+2, o+3, o+4, o+5, o+6, o+7, o+8, o+9)
-	}
+	b.WriteString(store.Tuples(from, n, 9))
 	fmt.Fprintf(&b, ` ON CONFLICT (element_id, pe, ou_id) DO UPDATE SET
 		sum = monitor_agg.sum + excluded.sum,
 		cnt = monitor_agg.cnt + excluded.cnt,
@@ -244,7 +238,7 @@ func upsertAggSQL(d store.Dialect, n, from int) string {
 			WHEN excluded.last_pe = monitor_agg.last_pe THEN monitor_agg.last + excluded.last ELSE monitor_agg.last END,
 		last_pe = CASE WHEN excluded.last_pe > monitor_agg.last_pe THEN excluded.last_pe ELSE monitor_agg.last_pe END`,
 		dialect(d).least(), dialect(d).greatest())
-	return rebind(d, b.String())
+	return store.Rebind(d, b.String())
 }
 
 // flush applies every cell delta once, then recomputes the cells a changed
@@ -669,16 +663,10 @@ func mergeRows(ctx context.Context, q querier, stmt string, args []any, own []Ce
 func setAggSQL(d store.Dialect, n int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO monitor_agg (element_id, pe, ou_id, sum, cnt, min, max, last_pe, last) VALUES ")
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		o := i * 9
-		fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", o+1, o+2, o+3, o+4, o+5, o+6, o+7, o+8, o+9)
-	}
+	b.WriteString(store.Tuples(1, n, 9))
 	b.WriteString(` ON CONFLICT (element_id, pe, ou_id) DO UPDATE SET sum = excluded.sum, cnt = excluded.cnt,
 		min = excluded.min, max = excluded.max, last_pe = excluded.last_pe, last = excluded.last`)
-	return rebind(d, b.String())
+	return store.Rebind(d, b.String())
 }
 
 // Cell is one aggregate: what the values of an element within a period
@@ -754,14 +742,6 @@ func subPeriods(p period.Period, t period.Type) []any {
 		out[i] = c.ID()
 	}
 	return out
-}
-
-func placeholders(from, n int) string {
-	ph := make([]string, n)
-	for i := range ph {
-		ph[i] = fmt.Sprintf("$%d", from+i)
-	}
-	return strings.Join(ph, ",")
 }
 
 // rebuildYear recomputes every cell of element e for the periods of year
@@ -843,38 +823,6 @@ func Rebuild(ctx context.Context, db *store.DB, codes ...string) error {
 		}
 		return nil
 	})
-}
-
-// rebind turns $1, $2, … into plain ? placeholders on SQLite when they
-// appear in order. SQLite resolves every numbered parameter by walking a
-// list of names, which makes statements with thousands of parameters
-// quadratic to bind; anonymous ? parameters skip that.
-func rebind(d store.Dialect, q string) string {
-	if d != store.SQLite {
-		return q
-	}
-	var b strings.Builder
-	b.Grow(len(q))
-	next := 1
-	for i := 0; i < len(q); i++ {
-		if q[i] != '$' || i+1 >= len(q) || q[i+1] < '0' || q[i+1] > '9' {
-			b.WriteByte(q[i])
-			continue
-		}
-		j := i + 1
-		n := 0
-		for j < len(q) && q[j] >= '0' && q[j] <= '9' {
-			n = n*10 + int(q[j]-'0')
-			j++
-		}
-		if n != next {
-			return q // out of order: keep the numbered form
-		}
-		next++
-		b.WriteByte('?')
-		i = j - 1
-	}
-	return b.String()
 }
 
 // RebuildStale recomputes the aggregates of every element listed in

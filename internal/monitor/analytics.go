@@ -286,8 +286,8 @@ func readCells(ctx context.Context, db *store.DB, els []*Element, pes []period.P
 			chunk := aggIDs[start:min(len(aggIDs), start+500)]
 			args := append([]any{e.ID}, pids...)
 			args = append(args, chunk...)
-			rows, err := db.R.QueryContext(ctx, rebind(db.Dialect, "SELECT pe, ou_id, sum, cnt, min, max, last_pe, last FROM monitor_agg WHERE element_id = $1 AND pe IN ("+
-				placeholders(2, len(pids))+") AND ou_id IN ("+placeholders(2+len(pids), len(chunk))+")"), args...)
+			rows, err := db.R.QueryContext(ctx, store.Rebind(db.Dialect, "SELECT pe, ou_id, sum, cnt, min, max, last_pe, last FROM monitor_agg WHERE element_id = $1 AND pe IN ("+
+				store.Placeholders(2, len(pids))+") AND ou_id IN ("+store.Placeholders(2+len(pids), len(chunk))+")"), args...)
 			if err != nil {
 				return nil, fmt.Errorf("monitor: read aggregates: %w", err)
 			}
@@ -312,8 +312,8 @@ func readCells(ctx context.Context, db *store.DB, els []*Element, pes []period.P
 				pchunk := sub[ps:min(len(sub), ps+400)]
 				args := append([]any{e.ID}, pchunk...)
 				args = append(args, chunk...)
-				rows, err := db.R.QueryContext(ctx, rebind(db.Dialect, "SELECT pe, ou_id, value FROM monitor_value WHERE element_id = $1 AND pe IN ("+
-					placeholders(2, len(pchunk))+") AND ou_id IN ("+placeholders(2+len(pchunk), len(chunk))+") AND value IS NOT NULL"), args...)
+				rows, err := db.R.QueryContext(ctx, store.Rebind(db.Dialect, "SELECT pe, ou_id, value FROM monitor_value WHERE element_id = $1 AND pe IN ("+
+					store.Placeholders(2, len(pchunk))+") AND ou_id IN ("+store.Placeholders(2+len(pchunk), len(chunk))+") AND value IS NOT NULL"), args...)
 				if err != nil {
 					return nil, fmt.Errorf("monitor: read values: %w", err)
 				}

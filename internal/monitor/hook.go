@@ -111,7 +111,7 @@ func (w *WriteSet) Stored(ctx context.Context, elements []string, at []UnitPerio
 				args = append(args, c)
 			}
 			q := `SELECT e.code, o.code, v.value FROM monitor_value v JOIN monitor_element e ON e.id = v.element_id JOIN monitor_ou o ON o.id = v.ou_id
-				WHERE v.pe = $1 AND v.value IS NOT NULL AND e.code IN (` + placeholders(2, len(elements)) + `) AND o.code IN (` + placeholders(2+len(elements), len(chunk)) + `)`
+				WHERE v.pe = $1 AND v.value IS NOT NULL AND e.code IN (` + store.Placeholders(2, len(elements)) + `) AND o.code IN (` + store.Placeholders(2+len(elements), len(chunk)) + `)`
 			rows, err := w.tx.QueryContext(ctx, q, args...)
 			if err != nil {
 				return nil, fmt.Errorf("monitor: read written values: %w", err)

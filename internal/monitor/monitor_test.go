@@ -478,18 +478,6 @@ func mustTime(s string) time.Time {
 	return t
 }
 
-func TestRebind(t *testing.T) {
-	if got := rebind(store.SQLite, "a = $1 AND b IN ($2,$3)"); got != "a = ? AND b IN (?,?)" {
-		t.Fatal(got)
-	}
-	if got := rebind(store.SQLite, "a = $2 AND b = $1"); got != "a = $2 AND b = $1" {
-		t.Fatal(got)
-	}
-	if got := rebind(store.Postgres, "a = $1"); got != "a = $1" {
-		t.Fatal(got)
-	}
-}
-
 // TestMinMaxRetreatOneValueAtATime lowers, raises and deletes, one value
 // per write, values that hold the minimum or maximum of cells at several
 // unit levels (township, county, city, province) and period levels, so

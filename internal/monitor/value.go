@@ -633,15 +633,10 @@ func smallInsert(ctx context.Context, tx *store.Tx, table string, cols []string,
 
 // insertSQL is one multi-row INSERT of rows, "" when there are none.
 func insertSQL(table string, cols []string, rows func(yield func([]any) error) error) (string, []any, error) {
-	var args []any
+	var args store.Args
 	var vals []string
 	err := rows(func(row []any) error {
-		ph := make([]string, len(row))
-		for i := range row {
-			args = append(args, row[i])
-			ph[i] = fmt.Sprintf("$%d", len(args))
-		}
-		vals = append(vals, "("+strings.Join(ph, ",")+")")
+		vals = append(vals, "("+store.In(&args, row)+")")
 		return nil
 	})
 	if err != nil || len(vals) == 0 {
@@ -736,13 +731,12 @@ func loadExisting(ctx context.Context, d store.Dialect, tx *store.Tx, el int64, 
 	}
 	for start := 0; start < len(group); start += 100 {
 		chunk := group[start:min(len(group), start+100)]
-		args := []any{el, pe}
-		ph := make([]string, len(chunk))
+		args := store.Args{el, pe}
+		ids := make([]int64, len(chunk))
 		for i, r := range chunk {
-			args = append(args, r.unit.id)
-			ph[i] = fmt.Sprintf("$%d", i+3)
+			ids[i] = r.unit.id
 		}
-		if err := scan(tx.QueryContext(ctx, rebind(d, `SELECT ou_id, value, text_value, comment FROM monitor_value WHERE element_id = $1 AND pe = $2 AND ou_id IN (`+strings.Join(ph, ",")+`)`), args...)); err != nil {
+		if err := scan(tx.QueryContext(ctx, store.Rebind(d, `SELECT ou_id, value, text_value, comment FROM monitor_value WHERE element_id = $1 AND pe = $2 AND ou_id IN (`+store.In(&args, ids)+`)`), args...)); err != nil {
 			return nil, err
 		}
 	}

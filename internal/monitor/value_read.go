@@ -33,17 +33,10 @@ func DataValues(ctx context.Context, db *store.DB, f ValueFilter) ([]StoredValue
 		limit = MaxValues
 	}
 	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var args store.Args
+	arg := args.Add
 	in := func(col string, vals []string) {
-		ph := make([]string, len(vals))
-		for i, v := range vals {
-			ph[i] = arg(v)
-		}
-		where = append(where, col+" IN ("+strings.Join(ph, ",")+")")
+		where = append(where, col+" IN ("+store.In(&args, vals)+")")
 	}
 	if len(f.Elements) > 0 {
 		in("e.code", f.Elements)

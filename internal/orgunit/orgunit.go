@@ -164,13 +164,8 @@ func GetMany(ctx context.Context, db *store.DB, codes []string) ([]Unit, error) 
 	var out []Unit
 	for start := 0; start < len(codes); start += 500 {
 		chunk := codes[start:min(len(codes), start+500)]
-		ph := make([]string, len(chunk))
-		args := make([]any, len(chunk))
-		for i, c := range chunk {
-			ph[i] = fmt.Sprintf("$%d", i+1)
-			args[i] = c
-		}
-		us, err := scanAll(db.R.QueryContext(ctx, "SELECT "+cols+" FROM orgunit WHERE code IN ("+strings.Join(ph, ",")+")", args...))
+		var args store.Args
+		us, err := scanAll(db.R.QueryContext(ctx, "SELECT "+cols+" FROM orgunit WHERE code IN ("+store.In(&args, chunk)+")", args...))
 		if err != nil {
 			return nil, err
 		}

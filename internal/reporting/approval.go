@@ -327,12 +327,9 @@ func Approvals(ctx context.Context, db *store.DB, f ApprovalFilter) ([]Approval,
 	q := "SELECT " + apCols + " FROM reporting_approval WHERE ou_path >= $1 AND ou_path < $2"
 	args := []any{lo, hi}
 	add := func(col string, vals []string) {
-		var ph []string
-		for _, v := range vals {
-			args = append(args, v)
-			ph = append(ph, fmt.Sprintf("$%d", len(args)))
-		}
-		q += " AND " + col + " IN (" + strings.Join(ph, ",") + ")"
+		a := store.Args(args)
+		q += " AND " + col + " IN (" + store.In(&a, vals) + ")"
+		args = a
 	}
 	if len(f.States) > 0 {
 		add("state", f.States)
@@ -404,11 +401,9 @@ func lockHook(ctx context.Context, db *store.DB, tx *store.Tx, w *monitor.WriteS
 	for start := 0; start < len(keys); start += 300 {
 		chunk := keys[start:min(len(keys), start+300)]
 		var ors []string
-		args := []any{Approved}
+		args := store.Args{Approved}
 		for _, k := range chunk {
-			args = append(args, k.ds, k.ou, k.pe)
-			n := len(args)
-			ors = append(ors, fmt.Sprintf("(dataset = $%d AND ou = $%d AND pe = $%d)", n-2, n-1, n))
+			ors = append(ors, "(dataset = "+args.Add(k.ds)+" AND ou = "+args.Add(k.ou)+" AND pe = "+args.Add(k.pe)+")")
 		}
 		rows, err := tx.QueryContext(ctx, "SELECT dataset, ou, pe FROM reporting_approval WHERE state = $1 AND ("+strings.Join(ors, " OR ")+")", args...)
 		if err != nil {

@@ -321,12 +321,9 @@ func Violations(ctx context.Context, db *store.DB, f ViolationFilter) ([]Violati
 		args = []any{lo, hi}
 	}
 	in := func(col string, vals []string) {
-		var ph []string
-		for _, v := range vals {
-			args = append(args, v)
-			ph = append(ph, fmt.Sprintf("$%d", len(args)))
-		}
-		q += " AND " + col + " IN (" + strings.Join(ph, ",") + ")"
+		a := store.Args(args)
+		q += " AND " + col + " IN (" + store.In(&a, vals) + ")"
+		args = a
 	}
 	if len(f.Periods) > 0 {
 		in("pe", f.Periods)
@@ -436,11 +433,9 @@ func storeResults(ctx context.Context, tx *store.Tx, checked [][3]string, fails 
 	for start := 0; start < len(checked); start += 300 {
 		chunk := checked[start:min(len(checked), start+300)]
 		var ors []string
-		var args []any
+		var args store.Args
 		for _, c := range chunk {
-			args = append(args, c[0], c[1], c[2])
-			n := len(args)
-			ors = append(ors, fmt.Sprintf("(rule_code = $%d AND ou = $%d AND pe = $%d)", n-2, n-1, n))
+			ors = append(ors, "(rule_code = "+args.Add(c[0])+" AND ou = "+args.Add(c[1])+" AND pe = "+args.Add(c[2])+")")
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM reporting_violation WHERE "+strings.Join(ors, " OR "), args...); err != nil {
 			return fmt.Errorf("reporting: clear violations: %w", err)

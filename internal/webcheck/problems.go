@@ -253,31 +253,27 @@ type ProblemFilter struct {
 
 // ListProblems returns the problems matching f, most urgent first.
 func ListProblems(ctx context.Context, db *store.DB, f ProblemFilter) ([]Problem, error) {
-	cond, args := scopeSQL("p.org_path", f.Scopes, nil)
+	cond, scope := scopeSQL("p.org_path", f.Scopes, nil)
+	args := store.Args(scope)
 	q := `SELECT ` + problemCols + problemFrom + ` WHERE ` + cond
-	add := func(clause string, v any) {
-		args = append(args, v)
-		q += fmt.Sprintf(" AND "+clause, len(args))
-	}
 	if f.SiteID != 0 {
-		add("p.site_id = $%d", f.SiteID)
+		q += " AND p.site_id = " + args.Add(f.SiteID)
 	}
 	if f.RoundID != 0 {
-		add("p.round_id = $%d", f.RoundID)
+		q += " AND p.round_id = " + args.Add(f.RoundID)
 	}
 	if f.InspectionID != 0 {
-		add("p.inspection_id = $%d", f.InspectionID)
+		q += " AND p.inspection_id = " + args.Add(f.InspectionID)
 	}
 	switch f.Status {
 	case "":
 	case "pending":
 		q += " AND p.status IN ('open', 'reopened')"
 	default:
-		add("p.status = $%d", f.Status)
+		q += " AND p.status = " + args.Add(f.Status)
 	}
 	if !f.OverdueAt.IsZero() {
-		q += " AND p.status IN ('open', 'reopened')"
-		add("p.deadline < $%d", f.OverdueAt.UTC())
+		q += " AND p.status IN ('open', 'reopened') AND p.deadline < " + args.Add(f.OverdueAt.UTC())
 	}
 	limit := f.Limit
 	if limit <= 0 {

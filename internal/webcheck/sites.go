@@ -189,34 +189,30 @@ func scopeSQL(col string, scopes []string, args []any) (string, []any) {
 	var parts []string
 	for _, p := range scopes {
 		lo, hi := orgunit.SubtreeRange(p)
-		args = append(args, lo, hi)
-		parts = append(parts, fmt.Sprintf("(%s >= $%d AND %s < $%d)", col, len(args)-1, col, len(args)))
+		a := store.Args(args)
+		parts = append(parts, "("+col+" >= "+a.Add(lo)+" AND "+col+" < "+a.Add(hi)+")")
+		args = a
 	}
 	return "(" + strings.Join(parts, " OR ") + ")", args
 }
 
 // ListSites returns the sites matching f, by kind then path then name.
 func ListSites(ctx context.Context, db *store.DB, f SiteFilter) ([]Site, error) {
-	cond, args := scopeSQL("s.org_path", f.Scopes, nil)
+	cond, scope := scopeSQL("s.org_path", f.Scopes, nil)
+	args := store.Args(scope)
 	q := `SELECT ` + siteCols + siteFrom + ` WHERE ` + cond
 	if f.Kind != "" {
-		args = append(args, f.Kind)
-		q += fmt.Sprintf(" AND s.kind = $%d", len(args))
+		q += " AND s.kind = " + args.Add(f.Kind)
 	}
 	if f.Query != "" {
-		args = append(args, "%"+strings.ToLower(f.Query)+"%")
-		q += fmt.Sprintf(" AND (LOWER(s.name) LIKE $%d OR LOWER(s.url) LIKE $%d)", len(args), len(args))
+		p := args.Add("%" + strings.ToLower(f.Query) + "%")
+		q += " AND (LOWER(s.name) LIKE " + p + " OR LOWER(s.url) LIKE " + p + ")"
 	}
 	if f.IDs != nil {
 		if len(f.IDs) == 0 {
 			return nil, nil
 		}
-		var ph []string
-		for _, id := range f.IDs {
-			args = append(args, id)
-			ph = append(ph, fmt.Sprintf("$%d", len(args)))
-		}
-		q += " AND s.id IN (" + strings.Join(ph, ",") + ")"
+		q += " AND s.id IN (" + store.In(&args, f.IDs) + ")"
 	}
 	q += ` ORDER BY CASE s.kind WHEN 'portal' THEN 0 WHEN 'department' THEN 1 WHEN 'city' THEN 2 ELSE 3 END, s.org_path, s.name`
 	rows, err := db.R.QueryContext(ctx, q, args...)
