@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -234,7 +235,7 @@ var (
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,31}$`)
 
 // ValidatePassword enforces the password policy: at least 8 characters,
-// not all digits, not the user name.
+// not all digits, not the user name, not on the list of common passwords.
 func ValidatePassword(name, pw string) error {
 	if utf8.RuneCountInString(pw) < 8 {
 		return i18n.Errorf("密码至少需要 8 个字符", "the password needs at least 8 characters").OnField("password")
@@ -247,6 +248,9 @@ func ValidatePassword(name, pw string) error {
 	}
 	if len(pw) > 256 {
 		return i18n.Errorf("密码过长", "the password is too long").OnField("password")
+	}
+	if IsCommonPassword(pw) {
+		return i18n.Errorf("这个密码太常见，很容易被猜到，请换一个", "this password is too common and easily guessed: choose another").OnField("password")
 	}
 	return nil
 }
@@ -508,16 +512,25 @@ func Authenticate(ctx context.Context, db *store.DB, name, pw string) (*User, er
 	var disabled bool
 	err := db.R.QueryRowContext(ctx, "SELECT id, password_hash, disabled FROM auth_user WHERE name = $1", name).Scan(&id, &hash, &disabled)
 	if err != nil {
-		CheckPassword(dummyHash, pw)
-		return nil, ErrBadLogin
+		hash = dummyHash()
+		id = 0
 	}
-	if !CheckPassword(hash, pw) || disabled {
+	ok, herr := checkPassword(ctx, hash, pw)
+	if herr != nil {
+		return nil, herr
+	}
+	if !ok || disabled || id == 0 {
 		return nil, ErrBadLogin
 	}
 	return GetUser(ctx, db, id)
 }
 
-var dummyHash, _ = HashPassword("not a password anyone has")
+// dummyHash is hashed against when the user does not exist, so that a
+// login takes as long either way.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("not a password anyone has")
+	return h
+})
 
 func randomToken(n int) string {
 	b := make([]byte, n)
@@ -622,4 +635,10 @@ func LookupToken(ctx context.Context, db *store.DB, token string) (*User, error)
 		return nil, ErrNoSession
 	}
 	return u, nil
+}
+
+// RecordFailedLogin writes a failed login to the audit log: the name tried
+// (which may not exist) and the address.
+func RecordFailedLogin(ctx context.Context, db *store.DB, name, ip string) error {
+	return audit.Record(ctx, db.W, audit.Actor{Name: truncate(name, 64), IP: ip}, "login_failed", "user", "", "", nil, map[string]string{"name": truncate(name, 64)})
 }

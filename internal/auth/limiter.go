@@ -69,3 +69,39 @@ func (l *Limiter) Reset(key string) {
 	delete(l.failures, key)
 	l.mu.Unlock()
 }
+
+// Attempt counts an attempt for key before it is made and reports whether
+// it may go ahead: checking and counting happen under one lock, so that
+// parallel attempts cannot all pass a check made before any of them
+// failed. A refused attempt is not counted. [Limiter.Undo] takes back an
+// attempt that succeeded.
+func (l *Limiter) Attempt(key string) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	fs := l.prune(key, now)
+	if len(fs) >= l.Max {
+		return false, l.Window - now.Sub(fs[len(fs)-l.Max])
+	}
+	l.failures[key] = append(fs, now)
+	if len(l.failures) > 100_000 {
+		for k := range l.failures {
+			l.prune(k, now)
+		}
+	}
+	return true, 0
+}
+
+// Undo takes back the latest attempt counted for key.
+func (l *Limiter) Undo(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fs := l.failures[key]
+	switch len(fs) {
+	case 0:
+	case 1:
+		delete(l.failures, key)
+	default:
+		l.failures[key] = fs[:len(fs)-1]
+	}
+}

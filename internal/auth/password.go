@@ -1,14 +1,50 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
+
+// Each argon2id hash holds 19 MiB for its duration, so the number of hashes
+// computed at once is bounded: a flood of logins queues here instead of
+// growing the heap by 19 MiB per request.
+var (
+	hashSlots    = make(chan struct{}, max(2, min(runtime.NumCPU(), 8)))
+	hashInFlight atomic.Int64
+	hashPeak     atomic.Int64
+)
+
+// acquireHash waits for a hashing slot or for ctx to end.
+func acquireHash(ctx context.Context) (release func(), err error) {
+	select {
+	case hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	n := hashInFlight.Add(1)
+	for {
+		p := hashPeak.Load()
+		if n <= p || hashPeak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	return func() { hashInFlight.Add(-1); <-hashSlots }, nil
+}
+
+// HashSlots is the most password hashes computed at once.
+func HashSlots() int { return cap(hashSlots) }
+
+// PeakHashes is the most password hashes that were ever computed at once
+// in this process (for tests and metrics).
+func PeakHashes() int64 { return hashPeak.Load() }
 
 // Argon2id parameters: OWASP's recommended minimum (19 MiB, 2 passes).
 const (
@@ -20,6 +56,11 @@ const (
 
 // HashPassword returns an encoded argon2id hash of pw.
 func HashPassword(pw string) (string, error) {
+	release, err := acquireHash(context.Background())
+	if err != nil {
+		return "", err
+	}
+	defer release()
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
@@ -33,6 +74,22 @@ func HashPassword(pw string) (string, error) {
 // CheckPassword reports whether pw matches the encoded hash, in constant
 // time for a given hash.
 func CheckPassword(hash, pw string) bool {
+	ok, _ := checkPassword(context.Background(), hash, pw)
+	return ok
+}
+
+// checkPassword is CheckPassword waiting for a hashing slot no longer than
+// ctx allows.
+func checkPassword(ctx context.Context, hash, pw string) (bool, error) {
+	release, err := acquireHash(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return verifyPassword(hash, pw), nil
+}
+
+func verifyPassword(hash, pw string) bool {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false

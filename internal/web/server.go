@@ -38,7 +38,8 @@ type Server struct {
 	routes []route
 	mux    *http.ServeMux
 	// login throttles
-	byAccount *auth.Limiter
+	byPair    *auth.Limiter // failed logins per account and address
+	byAccount *auth.Limiter // failed logins per account from anywhere
 	byIP      *auth.Limiter
 	metrics   *metrics
 	started   time.Time
@@ -69,7 +70,8 @@ func New(db *store.DB, log *slog.Logger, opt Options) (*Server, error) {
 	}
 	s := &Server{
 		db: db, log: log, opt: opt, pages: p,
-		byAccount: auth.NewLimiter(5, 15*time.Minute),
+		byPair:    auth.NewLimiter(5, 15*time.Minute),
+		byAccount: auth.NewLimiter(100, 15*time.Minute),
 		byIP:      auth.NewLimiter(30, 15*time.Minute),
 		metrics:   newMetrics(),
 		started:   time.Now(),

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -19,9 +21,25 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// safeNext keeps redirects after login on this site.
+// safeNext keeps redirects after login on this site: only a clean
+// absolute path without a host passes. Browsers drop tabs and newlines
+// from URLs and read a backslash as a slash, so "/\t/evil.example" and
+// "/\\evil.example" would leave the site; anything with a control
+// character, a backslash, a scheme or a host becomes "/".
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || next[0] != '/' || len(next) > 2048 {
+		return "/"
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	if strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next
@@ -49,25 +67,57 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	ip := clientIP(r)
 	pg := s.page(r, "login", loginData{Name: name, Next: next})
 	pg.Title = i18n.T(pg.Lang, "login.title")
-	if blocked, wait := s.byIP.Blocked(ip); blocked {
+	if len(name) > 64 || len(pw) > 1024 {
+		pg.Error = i18n.T(pg.Lang, "login.bad")
+		s.render(w, r, "login", http.StatusBadRequest, pg)
+		return
+	}
+	// Attempts are counted before the password is checked, so parallel
+	// attempts cannot pass a limit together, and refused callers never
+	// reach the (memory-hungry) hash. The lock is per account and
+	// address, so that a stranger cannot lock an account out for everyone;
+	// a much higher per-account limit stops guessing spread over many
+	// addresses.
+	pair := name + "\x00" + ip
+	if ok, wait := s.byIP.Attempt(ip); !ok {
 		pg.Error = i18n.T(pg.Lang, "login.too_many", minutes(wait))
 		s.render(w, r, "login", http.StatusTooManyRequests, pg)
 		return
 	}
-	if blocked, wait := s.byAccount.Blocked(name); blocked {
+	if ok, wait := s.byPair.Attempt(pair); !ok {
+		s.byIP.Undo(ip)
+		pg.Error = i18n.T(pg.Lang, "login.account_locked", minutes(wait))
+		s.render(w, r, "login", http.StatusTooManyRequests, pg)
+		return
+	}
+	if ok, wait := s.byAccount.Attempt(name); !ok {
+		s.byIP.Undo(ip)
+		s.byPair.Undo(pair)
 		pg.Error = i18n.T(pg.Lang, "login.account_locked", minutes(wait))
 		s.render(w, r, "login", http.StatusTooManyRequests, pg)
 		return
 	}
 	u, err := auth.Authenticate(r.Context(), s.db, name, pw)
 	if err != nil {
-		s.byIP.Fail(ip)
-		s.byAccount.Fail(name)
+		if !errors.Is(err, auth.ErrBadLogin) {
+			// The request ended while it waited for a hashing slot: not
+			// a wrong password, so it does not count.
+			s.byIP.Undo(ip)
+			s.byPair.Undo(pair)
+			s.byAccount.Undo(name)
+			s.fail(w, r, err)
+			return
+		}
+		if err := auth.RecordFailedLogin(r.Context(), s.db, name, ip); err != nil {
+			s.log.Warn("audit failed login", "err", err)
+		}
 		pg.Error = i18n.T(pg.Lang, "login.bad")
 		s.render(w, r, "login", http.StatusUnauthorized, pg)
 		return
 	}
-	s.byAccount.Reset(name)
+	s.byPair.Reset(pair)
+	s.byIP.Undo(ip)
+	s.byAccount.Undo(name)
 	sess, err := auth.NewSession(r.Context(), s.db, u, ip, r.UserAgent())
 	if err != nil {
 		s.fail(w, r, err)

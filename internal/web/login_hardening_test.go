@@ -1,0 +1,140 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"zhihui/internal/audit"
+	"zhihui/internal/auth"
+	"zhihui/internal/store"
+	"zhihui/internal/store/storetest"
+)
+
+// loginFrom posts a login from the given address.
+func (e *testEnv) loginFrom(ip, name, pw string) int {
+	req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"name": {name}, "password": {pw}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.RemoteAddr = ip + ":40000"
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	return rec.Code
+}
+
+func failedLogins(t *testing.T, e *testEnv) int {
+	t.Helper()
+	entries, _, err := audit.Search(context.Background(), e.db, audit.Filter{Action: "login_failed", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
+}
+
+// Parallel wrong passwords are counted before they are checked: 40 at once
+// for one account check at most 5 passwords, and 150 at once from one
+// address at most 30; every check is in the audit log.
+func TestLoginAttemptsCountedAtomically(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		e.user(t, "bob", auth.Leader, "41")
+		codes := map[int]int{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range 40 {
+			wg.Go(func() {
+				c := e.loginFrom("198.51.100.7", "bob", "wrong-password-1")
+				mu.Lock()
+				codes[c]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if codes[http.StatusUnauthorized] > 5 || codes[http.StatusUnauthorized]+codes[http.StatusTooManyRequests] != 40 {
+			t.Fatalf("40 parallel wrong passwords for one account: %v (at most 5 may be checked)", codes)
+		}
+		if n := failedLogins(t, e); n != codes[http.StatusUnauthorized] {
+			t.Fatalf("failed logins audited: %d, checked: %d", n, codes[http.StatusUnauthorized])
+		}
+
+		// 150 at once from one address, each for another name.
+		codes = map[int]int{}
+		for i := range 150 {
+			wg.Go(func() {
+				c := e.loginFrom("198.51.100.8", "nobody"+string(rune('a'+i%26))+strings.Repeat("x", i/26), "wrong-password-1")
+				mu.Lock()
+				codes[c]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if codes[http.StatusUnauthorized] > 30 {
+			t.Fatalf("150 parallel logins from one address: %v (at most 30 may be checked)", codes)
+		}
+		if p := auth.PeakHashes(); p > int64(auth.HashSlots()) {
+			t.Fatalf("%d password hashes at once, the bound is %d", p, auth.HashSlots())
+		}
+	})
+}
+
+// A stranger's wrong passwords lock the account for the stranger's
+// address only: the office still logs in from its own.
+func TestStrangerCannotLockAccount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.SQLite(t))
+	e.user(t, "office1", auth.Office, "41")
+	for range 6 {
+		e.loginFrom("203.0.113.9", "office1", "wrong-password-1")
+	}
+	if c := e.loginFrom("203.0.113.9", "office1", "test-password"); c != http.StatusTooManyRequests {
+		t.Fatalf("the guessing address is not locked: %d", c)
+	}
+	if c := e.loginFrom("192.0.2.50", "office1", "test-password"); c != http.StatusSeeOther {
+		t.Fatalf("the owner is locked out from their own address: %d", c)
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"/plan":                 "/plan",
+		"/monitor?dx=A&pe=2020": "/monitor?dx=A&pe=2020",
+		"":                      "/",
+		"//evil.example":        "/",
+		"/\t/evil.example":      "/",
+		"/\n/evil.example":      "/",
+		"/\\evil.example":       "/",
+		"/a\\b":                 "/",
+		"https://evil.example/": "/",
+		"javascript:alert(1)":   "/",
+		"evil.example":          "/",
+		"/%09/evil.example":     "/%09/evil.example", // stays a path on this site
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// The login page redirects an authenticated visitor only to a clean path.
+	e := newEnv(t, storetest.SQLite(t))
+	_, c := e.user(t, "carol", auth.Leader, "41")
+	rec := e.do(t, c, "GET", "/login?next=/%09/evil.example", nil)
+	if loc := rec.Header().Get("Location"); strings.ContainsAny(loc, "\t\n\\") || strings.HasPrefix(loc, "//") {
+		t.Fatalf("redirect to %q", loc)
+	}
+}
+
+func TestCommonPasswordRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.SQLite(t))
+	_, err := auth.CreateUser(context.Background(), e.db, audit.Actor{Name: "test"}, auth.NewUser{Name: "dave", Password: "password"})
+	if err == nil || !strings.Contains(err.Error(), "常见") {
+		t.Fatalf("common password accepted: %v", err)
+	}
+	if _, err := auth.CreateUser(context.Background(), e.db, audit.Actor{Name: "test"}, auth.NewUser{Name: "dave", Password: "Qwerty123"}); err == nil {
+		t.Fatal("common password accepted regardless of case")
+	}
+}
