@@ -434,3 +434,43 @@ func TestAnalyticsNeverInfinite(t *testing.T) {
 		}
 	})
 }
+
+// FuzzCheckValue: whatever the input, a value CheckValue accepts for a
+// numeric element is finite, within the element's exact range, and
+// converts to fixed point and back without change — the property exact
+// aggregates rest on; and what it refuses carries both languages.
+func FuzzCheckValue(f *testing.F) {
+	for _, s := range []string{"1", "-0", "3.1415", "3.14159", "1e308", "1e20", "-1e-5", "9007199254740991", "9007199254740992",
+		"900719925474.0991", "900719925474.0992", "NaN", "Inf", "-Infinity", "1,234.5", "１２３．４", "0x10", "1_000", "12%", "+7", " 42 ", ".5", "5."} {
+		f.Add(s)
+	}
+	els := []Element{
+		{Code: "F_INT", ValueType: Integer, Aggregation: Sum, PeriodType: "yearly"},
+		{Code: "F_NUM", ValueType: Number, Aggregation: Sum, PeriodType: "yearly"},
+		{Code: "F_PCT", ValueType: Percent, Aggregation: Max, PeriodType: "yearly"},
+		{Code: "F_BOOL", ValueType: Boolean, Aggregation: Last, PeriodType: "yearly"},
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		for i := range els {
+			e := &els[i]
+			v, _, err := CheckValue(e, raw)
+			if err != nil {
+				if err.Text.Zh == "" || err.Text.En == "" {
+					t.Fatalf("%s %q: error without both languages: %+v", e.Code, raw, err)
+				}
+				continue
+			}
+			if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > maxExact(e.Scale()) {
+				t.Fatalf("%s %q accepted as %v", e.Code, raw, v)
+			}
+			x, ok := toFixed(v, e.Scale())
+			if !ok || fromFixed(x, e.Scale()) != v {
+				t.Fatalf("%s %q = %v does not survive fixed point (%d, %v)", e.Code, raw, v, x, ok)
+			}
+			back, _, err := CheckValue(e, fixedString(x, e.Scale()))
+			if err != nil || back != v {
+				t.Fatalf("%s %q: %s reads back as %v (%v), want %v", e.Code, raw, fixedString(x, e.Scale()), back, err, v)
+			}
+		}
+	})
+}

@@ -191,7 +191,7 @@ const maxFixed = 1<<53 - 1
 var pow10 = [...]float64{1, 10, 100, 1000, 10000}
 
 // maxExact is the largest magnitude a value with scale decimals may have.
-func maxExact(scale int) float64 { return math.Floor(maxFixed / pow10[scale]) }
+func maxExact(scale int) float64 { return maxFixed / pow10[scale] }
 
 // toFixed is v in units of 10^-scale, exact: false when v has more
 // decimals than scale, is NaN or infinite, or lies beyond ±maxExact.
