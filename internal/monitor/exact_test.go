@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"zhihui/internal/audit"
+	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
@@ -472,5 +474,68 @@ func FuzzCheckValue(f *testing.F) {
 				t.Fatalf("%s %q: %s reads back as %v (%v), want %v", e.Code, raw, fixedString(x, e.Scale()), back, err, v)
 			}
 		}
+	})
+}
+
+// TestUpgradeToExactAggregates migrates a store written under the float
+// aggregates (monitor schema 1) to schema 2 and recomputes: every cell
+// then equals the GROUP BY of the stored values, the value no element can
+// hold is set aside, and writes go on exactly.
+func TestUpgradeToExactAggregates(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		v1 := store.Schema{Component: Schema.Component, Migrations: Schema.Migrations[:1]}
+		if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, v1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		now := store.Now()
+		for _, el := range []struct{ code, vt, agg string }{{"OLD_INT", Integer, Sum}, {"OLD_NUM", Number, Max}} {
+			if _, err := db.W.Exec(`INSERT INTO monitor_element (code, name, value_type, aggregation, period_type, updated_at) VALUES ($1, $1, $2, $3, 'yearly', $4)`, el.code, el.vt, el.agg, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := units(db).lookup(ctx, db, "410202", "410203", "410204"); err != nil {
+			t.Fatal(err)
+		}
+		rows := []struct {
+			el, ou string
+			v      float64
+		}{{"OLD_INT", "410202", 5}, {"OLD_INT", "410203", 1e308}, {"OLD_INT", "410204", 7}, {"OLD_NUM", "410202", 0.5}, {"OLD_NUM", "410203", 12.25}}
+		for _, r := range rows {
+			if _, err := db.W.Exec(`INSERT INTO monitor_value (element_id, pe, ou_id, value, updated_at)
+				SELECT e.id, '2024', o.id, $3, $4 FROM monitor_element e, monitor_ou o WHERE e.code = $1 AND o.code = $2`, r.el, r.ou, r.v, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// float aggregates as the old release kept them
+		if _, err := db.W.Exec(`INSERT INTO monitor_agg (element_id, pe, ou_id, sum, cnt, min, max, last_pe, last)
+			SELECT element_id, '2024', 1, 1e308, 3, 5, 1e308, '2024', 1e308 FROM monitor_value LIMIT 1`); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx, Schema); err != nil {
+			t.Fatal(err)
+		}
+		n, err := RebuildStale(ctx, db)
+		if err != nil || n != 1 {
+			t.Fatalf("upgrade set aside %d values (%v), want 1", n, err)
+		}
+		assertGroupBy(t, db, "after the upgrade")
+		r, err := Analytics(ctx, db, Query{DX: []string{"OLD_INT", "OLD_NUM"}, PE: []string{"2024"}, OU: []string{"4102"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := r.Get("OLD_INT", "2024", "4102"); v != 12 {
+			t.Errorf("OLD_INT 4102 = %v, want 12", v)
+		}
+		if v, _ := r.Get("OLD_NUM", "2024", "4102"); v != 12.25 {
+			t.Errorf("OLD_NUM 4102 = %v, want 12.25", v)
+		}
+		if err := SaveValues(ctx, db, tester, []Value{{DataElement: "OLD_INT", OrgUnit: "410203", Period: "2024", Value: "3"}}); err != nil {
+			t.Fatal(err)
+		}
+		assertGroupBy(t, db, "after a write")
 	})
 }
