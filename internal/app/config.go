@@ -14,13 +14,15 @@ import (
 
 // Config is read from flags, falling back to ZHIHUI_* environment variables.
 type Config struct {
-	DataDir      string // --data, ZHIHUI_DATA
-	DSN          string // --db, ZHIHUI_DB (postgres://… selects PostgreSQL)
-	Addr         string // --addr, ZHIHUI_ADDR
-	Demo         bool   // --demo, ZHIHUI_DEMO
-	LogLevel     string // --log-level, ZHIHUI_LOG_LEVEL
-	SecureCookie bool   // --secure-cookie, ZHIHUI_SECURE_COOKIE: set Secure on cookies (behind HTTPS)
-	AllowPrivate bool   // --allow-private, ZHIHUI_ALLOW_PRIVATE: let inspections reach private addresses
+	DataDir       string // --data, ZHIHUI_DATA
+	DSN           string // --db, ZHIHUI_DB (postgres://… selects PostgreSQL)
+	Addr          string // --addr, ZHIHUI_ADDR
+	Demo          bool   // --demo, ZHIHUI_DEMO
+	LogLevel      string // --log-level, ZHIHUI_LOG_LEVEL
+	SecureCookie  bool   // --secure-cookie, ZHIHUI_SECURE_COOKIE: set Secure on cookies (behind HTTPS)
+	AllowPrivate  bool   // --allow-private, ZHIHUI_ALLOW_PRIVATE: let inspections reach private addresses
+	MetricsToken  string // --metrics-token, ZHIHUI_METRICS_TOKEN: /metrics answers callers presenting this bearer token
+	MetricsPublic bool   // --metrics-public, ZHIHUI_METRICS_PUBLIC: /metrics answers anyone (bind to an internal network)
 
 	// Website inspection work done inside serve.
 	InspectWorkers int           // --inspect-workers, ZHIHUI_INSPECT_WORKERS: crawl jobs run at once (0: leave them to `zhihui worker`)
@@ -53,6 +55,8 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Demo, "demo", envBool("DEMO"), "load demo users and data (env ZHIHUI_DEMO)")
 	fs.BoolVar(&c.SecureCookie, "secure-cookie", envBool("SECURE_COOKIE"), "mark cookies Secure; use behind HTTPS (env ZHIHUI_SECURE_COOKIE)")
 	fs.BoolVar(&c.AllowPrivate, "allow-private", envBool("ALLOW_PRIVATE"), "allow website inspection of private and loopback addresses (env ZHIHUI_ALLOW_PRIVATE)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env("METRICS_TOKEN", ""), "serve Prometheus /metrics to callers sending 'Authorization: Bearer TOKEN' (env ZHIHUI_METRICS_TOKEN); without it or --metrics-public, /metrics is off")
+	fs.BoolVar(&c.MetricsPublic, "metrics-public", envBool("METRICS_PUBLIC"), "serve /metrics to anyone; only behind a firewall (env ZHIHUI_METRICS_PUBLIC)")
 	fs.IntVar(&c.InspectWorkers, "inspect-workers", envInt("INSPECT_WORKERS", 1), "website inspection jobs run at once inside serve; 0 leaves them to zhihui worker processes (env ZHIHUI_INSPECT_WORKERS)")
 	fs.DurationVar(&c.ProbeInterval, "probe-interval", envDuration("PROBE_INTERVAL", 10*time.Minute), "probe every registered website's homepage this often; 0 turns probing off (env ZHIHUI_PROBE_INTERVAL)")
 }

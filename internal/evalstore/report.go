@@ -9,6 +9,7 @@ import (
 
 	"zhihui/internal/evaluate"
 	"zhihui/internal/pdffont"
+	"zhihui/internal/spreadsheet"
 )
 
 // ReportPDF writes an enterprise's self-assessment report as an A4 PDF
@@ -103,6 +104,9 @@ func DistributionXLSX(w io.Writer, as []*Assessment, cityName func(code string) 
 	f.SetSheetName("Sheet1", list)
 	set := func(sheet string, row int, vals ...any) {
 		cell, _ := excelize.CoordinatesToCellName(1, row)
+		for i, v := range vals {
+			vals[i] = spreadsheet.Value(v)
+		}
 		f.SetSheetRow(sheet, cell, &vals)
 	}
 	set(list, 1, "编号", "企业名称", "统一社会信用代码", "行业代码", "行业", "城市", "所在地代码", "年度", "得分", "阶段", "合成演示数据", "提交时间")

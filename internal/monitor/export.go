@@ -5,12 +5,14 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/xuri/excelize/v2"
 
 	"zhihui/internal/i18n"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/spreadsheet"
 	"zhihui/internal/store"
 )
 
@@ -35,15 +37,15 @@ func (t *table) write(w io.Writer, format, sheet string) error {
 		}
 		cw := csv.NewWriter(w)
 		for _, p := range t.pre {
-			cw.Write(p)
+			cw.Write(spreadsheet.Row(slices.Clone(p)))
 		}
-		cw.Write(t.header)
+		cw.Write(spreadsheet.Row(slices.Clone(t.header)))
 		rec := make([]string, len(t.header))
 		for _, r := range t.rows {
 			for i := range rec {
 				rec[i] = ""
 				if i < len(r) {
-					rec[i] = cellText(r[i])
+					rec[i] = cellText(spreadsheet.Value(r[i]))
 				}
 			}
 			if err := cw.Write(rec); err != nil {
@@ -64,7 +66,7 @@ func (t *table) write(w io.Writer, format, sheet string) error {
 		for _, p := range t.pre {
 			vals := make([]any, len(p))
 			for i, c := range p {
-				vals[i] = c
+				vals[i] = spreadsheet.Text(c)
 			}
 			cellRef, _ := excelize.CoordinatesToCellName(1, n)
 			if err := sw.SetRow(cellRef, vals); err != nil {
@@ -74,7 +76,7 @@ func (t *table) write(w io.Writer, format, sheet string) error {
 		}
 		head := make([]any, len(t.header))
 		for i, h := range t.header {
-			head[i] = h
+			head[i] = spreadsheet.Text(h)
 		}
 		cellRef, _ := excelize.CoordinatesToCellName(1, n)
 		if err := sw.SetRow(cellRef, head); err != nil {
@@ -83,7 +85,11 @@ func (t *table) write(w io.Writer, format, sheet string) error {
 		for _, r := range t.rows {
 			n++
 			cellRef, _ := excelize.CoordinatesToCellName(1, n)
-			if err := sw.SetRow(cellRef, r); err != nil {
+			vals := make([]any, len(r))
+			for i, v := range r {
+				vals[i] = spreadsheet.Value(v)
+			}
+			if err := sw.SetRow(cellRef, vals); err != nil {
 				return err
 			}
 		}

@@ -115,7 +115,7 @@ func foundationCases() []authzCase {
 	}
 	return []authzCase{
 		{"GET /healthz", get("/healthz"), always(ok)},
-		{"GET /metrics", get("/metrics"), always(ok)},
+		{"GET /metrics", get("/metrics"), always(http.StatusNotFound)}, // off unless configured
 		{"GET /{$}", get("/"), always(ok)},
 		{"GET /login", get("/login"), loggedIn(redirect, ok)},
 		{"POST /login", func(*authzFixture, bool) (string, string, url.Values) {

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"zhihui/internal/orgunit"
 	"zhihui/internal/progress"
 	"zhihui/internal/reporting"
+	"zhihui/internal/spreadsheet"
 )
 
 func templateEscape(s string) string { return html.EscapeString(s) }
@@ -26,7 +28,10 @@ func writeCSV(w http.ResponseWriter, name string, rows [][]string) {
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Write([]byte("\xef\xbb\xbf")) // BOM, so spreadsheet programs read UTF-8
 	cw := csv.NewWriter(w)
-	cw.WriteAll(rows)
+	for _, r := range rows {
+		cw.Write(spreadsheet.Row(slices.Clone(r)))
+	}
+	cw.Flush()
 }
 
 // card is one target on the dashboard.

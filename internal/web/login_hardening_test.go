@@ -138,3 +138,44 @@ func TestCommonPasswordRefused(t *testing.T) {
 		t.Fatal("common password accepted regardless of case")
 	}
 }
+
+func TestMetricsOptIn(t *testing.T) {
+	t.Parallel()
+	db := storetest.SQLite(t)
+	e := newEnv(t, db)
+	if rec := e.do(t, client{}, "GET", "/metrics", nil); rec.Code != http.StatusNotFound {
+		t.Fatalf("/metrics without configuration: %d", rec.Code)
+	}
+	srv, err := New(db, e.srv.log, Options{MetricsToken: "s3cret-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := srv.Handler()
+	for tok, want := range map[string]int{"": http.StatusNotFound, "wrong": http.StatusNotFound, "s3cret-token": http.StatusOK} {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("token %q: %d, want %d", tok, rec.Code, want)
+		}
+		if want == http.StatusOK && !strings.Contains(rec.Body.String(), "go_goroutines") {
+			t.Errorf("metrics body: %.200s", rec.Body.String())
+		}
+	}
+}
+
+func TestStaticHasNoListings(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.SQLite(t))
+	for _, p := range []string{"/static/", "/static/vendor/", "/static/vendor", "/static/../"} {
+		if rec := e.do(t, client{}, "GET", p, nil); rec.Code == http.StatusOK {
+			t.Errorf("%s lists a directory: %.200s", p, rec.Body.String())
+		}
+	}
+	if rec := e.do(t, client{}, "GET", "/static/vendor/htmx.min.js", nil); rec.Code != http.StatusOK {
+		t.Errorf("a static file: %d", rec.Code)
+	}
+}

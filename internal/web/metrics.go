@@ -1,8 +1,10 @@
 package web
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -90,6 +92,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 }
 
 func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) {
+	if !s.opt.MetricsPublic {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if s.opt.MetricsToken == "" || !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opt.MetricsToken)) != 1 {
+			// Off, or not for this caller: as if there were no such page.
+			http.NotFound(w, r)
+			return
+		}
+	}
 	s.metrics.handler.ServeHTTP(w, r)
 }
 

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -26,7 +27,11 @@ type Options struct {
 	Demo         bool
 	AllowPrivate bool
 	Version      string
-	DemoProgress *reporting.DemoProgress // background demo data generation, if any
+	// /metrics: off unless MetricsPublic, or a bearer token equal to
+	// MetricsToken is sent.
+	MetricsToken  string
+	MetricsPublic bool
+	DemoProgress  *reporting.DemoProgress // background demo data generation, if any
 }
 
 // Server is the HTTP side of Zhihui.
@@ -82,7 +87,7 @@ func New(db *store.DB, log *slog.Logger, opt Options) (*Server, error) {
 		s.mux.Handle(rt.pattern, s.guard(rt))
 	}
 	static, _ := fs.Sub(staticFS, "static")
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(noListings(static, http.FileServerFS(static)))))
 	return s, nil
 }
 
@@ -239,7 +244,8 @@ func (s *Server) identify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := auth.Anonymous
 		var si sessionInfo
-		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") && r.URL.Path != "/metrics" {
+			// (/metrics checks its own token, not a user's.)
 			u, err := auth.LookupToken(r.Context(), s.db, strings.TrimSpace(h[len("Bearer "):]))
 			if err != nil {
 				s.deny(w, r, http.StatusUnauthorized, "errors.bad_token")
@@ -319,6 +325,22 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// noListings answers 404 for directories instead of listing their files.
+func noListings(fsys fs.FS, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		if name == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		if st, err := fs.Stat(fsys, name); err != nil || st.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }

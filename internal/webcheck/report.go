@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"zhihui/internal/spreadsheet"
 )
 
 // Sheet names of the XLSX report, in order.
@@ -52,7 +54,11 @@ func WriteXLSX(w io.Writer, r *Result) error {
 			if i == 0 && sheet != reportSheets[0] {
 				opts = append(opts, excelize.RowOpts{StyleID: bold})
 			}
-			if err := sw.SetRow(cell, row, opts...); err != nil {
+			safe := make([]any, len(row))
+			for j, v := range row {
+				safe[j] = spreadsheet.Value(v)
+			}
+			if err := sw.SetRow(cell, safe, opts...); err != nil {
 				werr = err
 				return
 			}
