@@ -103,6 +103,16 @@ func reportingCases() []authzCase {
 		// decision is a 400, an unauthorised one a 403.
 		{"POST /reporting/form/decide", formPost("/reporting/form/decide", "COUNTY_QUARTERLY", url.Values{"action": {"approve"}}), scopedTo(reportDeciders, bad, unauth)},
 		{"POST /reporting/form/reopen", formPost("/reporting/form/reopen", "COUNTY_QUARTERLY", url.Values{"comment": {"口径调整"}}), scopedTo(reportOpeners, bad, unauth)},
+		{"GET /reporting/queue", func(_ *authzFixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/reporting/queue?state=all&ou=" + county(inside), nil
+		}, scopedTo(reportDeciders, ok, redirect)},
+		{"GET /reporting/queue.xlsx", func(_ *authzFixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/reporting/queue.xlsx?ou=" + county(inside), nil
+		}, scopedTo(reportDeciders, ok, redirect)},
+		// Nothing was submitted for a fresh quarter: a 400 inside, 403 outside.
+		{"POST /reporting/queue/approve", func(_ *authzFixture, inside bool) (string, string, url.Values) {
+			return http.MethodPost, "/reporting/queue/approve", url.Values{"item": {"COUNTY_QUARTERLY|" + county(inside) + "|" + freshQuarter()}, "comment": {"同意"}}
+		}, scopedTo(reportDeciders, bad, unauth)},
 		{"GET /reporting/validation", func(_ *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/reporting/validation?ou=" + city(inside), nil
 		}, scopedTo(reportViewers, ok, redirect)},

@@ -20,6 +20,7 @@ import (
 // method fails the test on error, with a screenshot of the page.
 type Tab struct {
 	t    testing.TB
+	tab  context.Context // the tab, unbounded: for reporting a failure
 	ctx  context.Context // bounded by the test's deadline
 	base string          // the site's address, for Open
 }
@@ -36,7 +37,7 @@ func NewTab(t testing.TB, base string) *Tab {
 	}
 	octx, ocancel := context.WithTimeout(ctx, Budget(t))
 	t.Cleanup(ocancel)
-	tab := &Tab{t: t, ctx: octx, base: strings.TrimSuffix(base, "/")}
+	tab := &Tab{t: t, tab: ctx, ctx: octx, base: strings.TrimSuffix(base, "/")}
 	tab.Size(1366, 768)
 	return tab
 }
@@ -48,12 +49,16 @@ func (b *Tab) Context() context.Context { return b.ctx }
 func (b *Tab) fail(format string, args ...any) {
 	b.t.Helper()
 	msg := fmt.Sprintf(format, args...)
-	url, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`location.href`))
-	text, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	// The test's deadline may have passed: describe the page with a
+	// short grace period of its own.
+	ctx, cancel := context.WithTimeout(b.tab, 20*time.Second)
+	defer cancel()
+	url, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href`))
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
 	if len([]rune(text)) > 1500 {
 		text = string([]rune(text)[:1500]) + "…"
 	}
-	if shot, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot()); err == nil {
+	if shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 		if p, err := write(b.t, "failed", shot); err == nil {
 			msg += "\nscreenshot: " + p
 		}
@@ -206,12 +211,19 @@ const finder = `(kind, text, scope, mark) => {
     pool = [...document.querySelectorAll(sel)].map(el => [el, norm(el.innerText || el.value || el.getAttribute("aria-label") || el.title)]);
   }
   if (scope) {
-    pool = pool.filter(([el]) => {
-      for (let p = el.closest("tr, li, article, section, form, fieldset, .card"); p; p = p.parentElement && p.parentElement.closest("tr, li, article, section, form, fieldset, .card")) {
-        if (norm(p.innerText).includes(norm(scope))) return true;
+    // Keep the elements whose nearest row, item, card or form holding the
+    // scope text is the closest: a row says more than the table's card.
+    const box = "tr, li, article, section, form, fieldset, .card";
+    const dist = el => {
+      let d = 0;
+      for (let p = el.closest(box); p; p = p.parentElement && p.parentElement.closest(box), d++) {
+        if (norm(p.innerText).includes(norm(scope))) return d;
       }
-      return false;
-    });
+      return -1;
+    };
+    pool = pool.map(e => [e[0], e[1], dist(e[0])]).filter(e => e[2] >= 0);
+    const best = Math.min(...pool.map(e => e[2]));
+    pool = pool.filter(e => e[2] === best);
   }
   pool = pool.filter(([el]) => visible(el) || (el.type === "radio" || el.type === "checkbox"));
   const want = norm(text);
@@ -327,7 +339,8 @@ func (b *Tab) Fill(label, value string, within ...string) {
 	case "file":
 		b.do("choose file for "+label, chromedp.SetUploadFiles(chromedp.CSS(sel), []string{value}))
 	default:
-		b.do("fill "+label, chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), value))
+		eval[bool](b, "clear "+label, `(el => (el.value = "", el.dispatchEvent(new Event("input", {bubbles: true})), true))(document.querySelector('`+sel+`'))`)
+		b.do("fill "+label, chromedp.SendKeys(chromedp.CSS(sel), value))
 		// Let handlers that listen for change run, as leaving the field does.
 		eval[bool](b, "change "+label, `(el => (el.dispatchEvent(new Event("change", {bubbles: true})), true))(document.querySelector('`+sel+`'))`)
 	}
