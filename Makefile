@@ -33,6 +33,11 @@ chromium:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
+	@# A Chinese font, so that the journey screenshots are readable.
+	@if [ -z "$$(fc-list :lang=zh 2>/dev/null)" ]; then \
+		echo "installing a Chinese font for the browser tests"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null || true; \
+	fi
 
 postgres:
 	@if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
