@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/i18n"
@@ -29,6 +30,9 @@ type Value struct {
 	Value       string `json:"value"`
 	Comment     string `json:"comment,omitempty"`
 }
+
+// MaxCommentLen is the longest comment a value may carry, in characters.
+const MaxCommentLen = 1000
 
 // StoredValue is a value as stored, with who changed it last and when.
 type StoredValue struct {
@@ -281,6 +285,10 @@ func prepare(ctx context.Context, db *store.DB, vals []Value) (*batch, []*i18n.E
 			continue
 		}
 		r := row{unit: u, comment: strings.TrimSpace(v.Comment), src: int32(i)}
+		if utf8.RuneCountInString(r.comment) > MaxCommentLen {
+			errs = append(errs, i18n.Errorf("备注过长（最多 %d 字）", "comment too long (%d characters at most)", MaxCommentLen).At(rowNo, "comment"))
+			continue
+		}
 		if strings.TrimSpace(v.Value) == "" {
 			r.del = true
 		} else {

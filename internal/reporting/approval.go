@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/i18n"
@@ -264,6 +265,9 @@ func Decide(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet, u o
 	if !approve && comment == "" {
 		return i18n.Errorf("退回时请填写意见", "a comment is required to return a report").OnField("comment")
 	}
+	if err := checkCommentLen(comment); err != nil {
+		return err
+	}
 	return db.InTx(ctx, func(tx *store.Tx) error {
 		a, err := getApproval(ctx, tx, d.Code, u, p.ID())
 		if err != nil {
@@ -295,6 +299,9 @@ func Reopen(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet, u o
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return i18n.Errorf("重新开放时请填写原因", "a reason is required to re-open a report").OnField("comment")
+	}
+	if err := checkCommentLen(reason); err != nil {
+		return err
 	}
 	return db.InTx(ctx, func(tx *store.Tx) error {
 		a, err := getApproval(ctx, tx, d.Code, u, p.ID())
@@ -435,4 +442,15 @@ func lockHook(ctx context.Context, db *store.DB, tx *store.Tx, w *monitor.WriteS
 		return len(errs) < 100
 	})
 	return &monitor.ValidationError{Errors: errs}
+}
+
+// MaxCommentLen is the longest approval comment or re-open reason, in
+// characters.
+const MaxCommentLen = 2000
+
+func checkCommentLen(c string) error {
+	if utf8.RuneCountInString(c) > MaxCommentLen {
+		return i18n.Errorf("意见过长（最多 %d 字）", "comment too long (%d characters at most)", MaxCommentLen).OnField("comment")
+	}
+	return nil
 }

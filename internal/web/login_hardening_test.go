@@ -1,10 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -177,5 +180,68 @@ func TestStaticHasNoListings(t *testing.T) {
 	}
 	if rec := e.do(t, client{}, "GET", "/static/vendor/htmx.min.js", nil); rec.Code != http.StatusOK {
 		t.Errorf("a static file: %d", rec.Code)
+	}
+}
+
+func multipartBody(t *testing.T, fields map[string]string, file []byte) (*bytes.Buffer, string) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	if file != nil {
+		fw, err := mw.CreateFormFile("file", "big.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(file)
+	}
+	mw.Close()
+	return &b, mw.FormDataContentType()
+}
+
+// Bodies are bounded before anything parses them, and multipart uploads
+// leave no temporary files, whatever the answer.
+func TestBodiesBoundedAndTempFilesRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	e := newEnv(t, storetest.SQLite(t))
+	_, office := e.user(t, "office1", auth.Office, "41")
+
+	send := func(c client, target string, body *bytes.Buffer, ctype string) int {
+		req := httptest.NewRequest("POST", target, body)
+		req.Header.Set("Content-Type", ctype)
+		req.RemoteAddr = "198.51.100.20:1234"
+		if c.token != "" {
+			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: c.token})
+			req.Header.Set("X-CSRF-Token", c.csrf)
+		}
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	big := bytes.Repeat([]byte("x"), 3<<20)
+	for _, target := range []string{"/login", "/lang"} {
+		body, ct := multipartBody(t, map[string]string{"name": "a", "password": "b"}, big)
+		if code := send(client{}, target, body, ct); code != http.StatusRequestEntityTooLarge {
+			t.Errorf("anonymous 3 MiB upload to %s: %d", target, code)
+		}
+	}
+	// A large upload where uploads belong: parsed (to disk past 8 MiB in
+	// memory), then its temporary file removed.
+	csvData := append([]byte("dataElement,orgUnit,period,value\n"), bytes.Repeat([]byte("# padding line\n"), 10<<20/15)...)
+	body, ct := multipartBody(t, map[string]string{"csrf": office.csrf}, csvData)
+	if code := send(office, "/monitor/import", body, ct); code == http.StatusRequestEntityTooLarge || code >= 500 {
+		t.Fatalf("10 MiB import upload: %d", code)
+	}
+	over := bytes.Repeat([]byte("y"), maxUpload+1)
+	body, ct = multipartBody(t, map[string]string{"csrf": office.csrf}, over)
+	if code := send(office, "/monitor/import", body, ct); code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("upload over the import cap: %d", code)
+	}
+	left, _ := filepath.Glob(filepath.Join(tmp, "multipart-*"))
+	if len(left) > 0 {
+		t.Fatalf("temporary upload files left behind: %v", left)
 	}
 }

@@ -6,8 +6,10 @@ package web
 import (
 	"context"
 	"embed"
+	"errors"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"path"
 	"strings"
@@ -300,6 +302,21 @@ func (s *Server) guard(rt route) http.Handler {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// Bound the body before anything reads it (the CSRF check
+			// below parses forms), and never leave multipart temp
+			// files behind.
+			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(rt.pattern))
+			if err := parseForm(r); err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					s.deny(w, r, http.StatusRequestEntityTooLarge, "errors.too_large")
+				} else {
+					s.deny(w, r, http.StatusBadRequest, "errors.bad_form")
+				}
+				removeMultipart(r)
+				return
+			}
+			defer removeMultipart(r)
 			si := session(r)
 			if !si.bearer && si.token != "" {
 				tok := r.Header.Get("X-CSRF-Token")
@@ -314,6 +331,45 @@ func (s *Server) guard(rt route) http.Handler {
 		}
 		rt.handler(w, r)
 	})
+}
+
+// defaultBodyLimit bounds the body of every unsafe request whose route
+// has no limit of its own in bodyLimits.
+const defaultBodyLimit = 2 << 20
+
+// bodyLimits are the routes that take uploads or bulk data.
+var bodyLimits = map[string]int64{
+	"POST /monitor/import":        maxUpload,
+	"POST /api/v1/dataValueSets":  64 << 20,
+	"POST /api/v1/index/run":      32 << 20,
+	"POST /evaluate/datasets":     maxUploadBytes,
+	"POST /webcheck/sites/import": 20 << 20,
+}
+
+func bodyLimit(pattern string) int64 {
+	if n, ok := bodyLimits[pattern]; ok {
+		return n
+	}
+	return defaultBodyLimit
+}
+
+// parseForm parses a form body (URL-encoded or multipart, at most 8 MiB of
+// it in memory); other bodies (JSON) are left to the handler.
+func parseForm(r *http.Request) error {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "multipart/form-data":
+		return r.ParseMultipartForm(8 << 20)
+	case "application/x-www-form-urlencoded":
+		return r.ParseForm()
+	}
+	return nil
+}
+
+func removeMultipart(r *http.Request) {
+	if r.MultipartForm != nil {
+		r.MultipartForm.RemoveAll()
+	}
 }
 
 func securityHeaders(next http.Handler) http.Handler {
