@@ -68,15 +68,21 @@ func (s *Server) unitIndex(ctx context.Context, codes []string) (map[string]orgu
 // scopeData restricts d to the units the caller covers with one of roles.
 // Units that are not org units (countries, enterprises in an uploaded
 // file) are kept. ok is false when d had units and none is left.
-func (s *Server) scopeData(r *http.Request, d *evaluate.Dataset, roles []auth.Role) (*evaluate.Dataset, map[string]orgunit.Unit, bool, error) {
+//
+// Rows that are not org units (companies, say) belong to whoever owns the
+// data: with ownerPath set (a stored dataset's owner unit) they are kept
+// only for callers covering the owner; ownerPath "" is the caller's own
+// upload, whose rows are all theirs.
+func (s *Server) scopeData(r *http.Request, d *evaluate.Dataset, roles []auth.Role, ownerPath string) (*evaluate.Dataset, map[string]orgunit.Unit, bool, error) {
 	units, err := s.unitIndex(r.Context(), d.Units)
 	if err != nil {
 		return nil, nil, false, err
 	}
 	p := principal(r)
+	owner := ownerPath == "" || p.Covers(ownerPath, roles...)
 	all := true
 	for _, c := range d.Units {
-		if u, ok := units[c]; ok && !p.Covers(u.Path, roles...) {
+		if u, ok := units[c]; ok && !p.Covers(u.Path, roles...) || !ok && !owner {
 			all = false
 			break
 		}
@@ -86,7 +92,10 @@ func (s *Server) scopeData(r *http.Request, d *evaluate.Dataset, roles []auth.Ro
 	}
 	out := evalstore.Subset(d, func(c string) bool {
 		u, ok := units[c]
-		return !ok || p.Covers(u.Path, roles...)
+		if !ok {
+			return owner
+		}
+		return p.Covers(u.Path, roles...)
 	})
 	return out, units, len(out.Units) > 0, nil
 }
@@ -314,6 +323,7 @@ func (s *Server) apiIndexRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var fallback evalstore.DataSource
+	var ownerPath string // a stored dataset's owner
 	switch {
 	case q.Data != "":
 		d, err := evalstore.ReadUpload("data.csv", strings.NewReader(q.Data))
@@ -323,7 +333,8 @@ func (s *Server) apiIndexRun(w http.ResponseWriter, r *http.Request) {
 		}
 		fallback = evalstore.Static{Data: d}
 	case q.Dataset != 0:
-		if _, err := evalstore.GetDataset(r.Context(), s.db, q.Dataset); err != nil {
+		info, err := evalstore.GetDataset(r.Context(), s.db, q.Dataset)
+		if err != nil {
 			if errors.Is(err, evalstore.ErrNotFound) {
 				err = i18n.Errorf("没有编号为 %d 的数据集", "no dataset %d", q.Dataset).OnField("dataset")
 			}
@@ -331,6 +342,7 @@ func (s *Server) apiIndexRun(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fallback = evalstore.Stored{DB: s.db, ID: q.Dataset}
+		ownerPath = info.OrgPath
 	}
 	mon := &evalstore.Monitor{DB: s.db, Scopes: principal(r).Scopes(indexRoles...)}
 	if q.Source == "" && fallback == nil {
@@ -404,7 +416,7 @@ func (s *Server) apiIndexRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, i18n.Errorf("缺少数据（data、dataset 或 source=monitor）", "data are required (data, dataset or source=monitor)").OnField("data"))
 		return
 	}
-	d, units, ok, err := s.scopeData(r, d, indexRoles)
+	d, units, ok, err := s.scopeData(r, d, indexRoles, ownerPath)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -144,6 +144,23 @@ func rolesScoped(rs []auth.Role, ok, anon int) func(auth.Role, bool) int {
 	}
 }
 
+// othersAssessment: an assessment someone else submitted. Office, leaders
+// and admins read it inside their subtree; an enterprise, even at the same
+// unit, gets 404; everyone else 403.
+func othersAssessment(ok, anon int) func(auth.Role, bool) int {
+	return func(r auth.Role, inside bool) int {
+		switch {
+		case r == "":
+			return anon
+		case r != auth.Office && r != auth.Admin && r != auth.Leader && r != auth.Enterprise, !inside:
+			return http.StatusForbidden
+		case r == auth.Enterprise:
+			return http.StatusNotFound
+		}
+		return ok
+	}
+}
+
 func objGet(format, obj string) func(*authzFixture, bool) (string, string, url.Values) {
 	return func(f *authzFixture, inside bool) (string, string, url.Values) {
 		return http.MethodGet, fmt.Sprintf(format, f.obj[obj+"."+side(inside)]), nil
@@ -199,8 +216,8 @@ func evaluateCases() []authzCase {
 		{"POST /evaluate/enterprise", func(_ *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodPost, "/evaluate/enterprise", answersForm(org(inside, "410102", "410202"))
 		}, rolesScoped(enterpriseRoles, redirect, unauth)},
-		{"GET /evaluate/enterprise/{id}", objGet("/evaluate/enterprise/%s", "ent"), rolesScoped(assessmentReaders, ok, redirect)},
-		{"GET /evaluate/enterprise/{id}/report.pdf", objGet("/evaluate/enterprise/%s/report.pdf", "ent"), rolesScoped(assessmentReaders, ok, redirect)},
+		{"GET /evaluate/enterprise/{id}", objGet("/evaluate/enterprise/%s", "ent"), othersAssessment(ok, redirect)},
+		{"GET /evaluate/enterprise/{id}/report.pdf", objGet("/evaluate/enterprise/%s/report.pdf", "ent"), othersAssessment(ok, redirect)},
 		{"GET /evaluate/enterprises", get("/evaluate/enterprises"), rolesOK(officeRoles, ok, redirect)},
 		{"GET /evaluate/enterprises.xlsx", get("/evaluate/enterprises.xlsx"), rolesOK(officeRoles, ok, redirect)},
 		{"POST /api/v1/index/run", func(f *authzFixture, inside bool) (string, string, url.Values) {

@@ -123,8 +123,19 @@ func (s *Server) assessment(w http.ResponseWriter, r *http.Request) (*evalstore.
 	if !s.coversOrDeny(w, r, a.OrgPath, assessmentReaders) {
 		return nil, false
 	}
+	// Office, leaders and admins read every assessment in their subtree;
+	// an enterprise reads only those it submitted itself.
+	p := principal(r)
+	if !p.Covers(a.OrgPath, assessmentOverseers...) && a.CreatedBy != p.User.Name {
+		s.notFound(w, r)
+		return nil, false
+	}
 	return a, true
 }
+
+// assessmentOverseers read every assessment in their subtree, not only
+// their own.
+var assessmentOverseers = []auth.Role{auth.Office, auth.Admin, auth.Leader}
 
 type assessmentView struct {
 	A          *evalstore.Assessment

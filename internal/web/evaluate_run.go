@@ -66,8 +66,13 @@ func (s *Server) scopedDataset(w http.ResponseWriter, r *http.Request, id int64)
 		s.fail(w, r, err)
 		return nil, nil, 0, false
 	}
+	info, err := evalstore.GetDataset(r.Context(), s.db, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, 0, false
+	}
 	n := len(d.Units)
-	d, units, ok, err := s.scopeData(r, d, indexRoles)
+	d, units, ok, err := s.scopeData(r, d, indexRoles, info.OrgPath)
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, nil, 0, false

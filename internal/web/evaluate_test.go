@@ -286,6 +286,17 @@ func TestEnterpriseAssessment(t *testing.T) {
 		if rec := e.do(t, other, http.MethodGet, page, nil); rec.Code != http.StatusForbidden {
 			t.Errorf("other enterprise: %d", rec.Code)
 		}
+		// Another enterprise in the same city (its sequential id guessed)
+		// sees neither the page nor the PDF; the city's office does.
+		_, neighbour := e.user(t, "ent-zz2", auth.Enterprise, "4101")
+		for _, p := range []string{page, page + "/report.pdf"} {
+			if rec := e.do(t, neighbour, http.MethodGet, p, nil); rec.Code != http.StatusNotFound {
+				t.Errorf("another enterprise at the same unit reads %s: %d", p, rec.Code)
+			}
+			if rec := e.do(t, office, http.MethodGet, p, nil); rec.Code != http.StatusOK {
+				t.Errorf("office reads %s: %d", p, rec.Code)
+			}
+		}
 		if rec := e.do(t, other, http.MethodPost, "/evaluate/enterprise", answersForm("410102")); rec.Code != http.StatusForbidden {
 			t.Errorf("submit outside subtree: %d", rec.Code)
 		}
