@@ -54,7 +54,7 @@ func runServe(args []string) error {
 		// The demo data set is large: generate it in the background.
 		demo = reporting.StartDemo(ctx, a.DB, a.Log)
 	}
-	srv, err := web.New(a.DB, a.Log, web.Options{SecureCookie: c.SecureCookie, Demo: c.Demo, AllowPrivate: c.AllowPrivate, Version: version, DemoProgress: demo,
+	srv, err := web.New(a.DB, a.Log, web.Options{Modules: a.Modules, SecureCookie: c.SecureCookie, Demo: c.Demo, AllowPrivate: c.AllowPrivate, Version: version, DemoProgress: demo,
 		MetricsToken: c.MetricsToken, MetricsPublic: c.MetricsPublic})
 	if err != nil {
 		return err

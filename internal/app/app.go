@@ -9,13 +9,11 @@ import (
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
-	"zhihui/internal/evalstore"
+	"zhihui/internal/module"
 	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/plan"
-	"zhihui/internal/reporting"
 	"zhihui/internal/store"
-	"zhihui/internal/webcheck"
 )
 
 // App is an open Zhihui installation.
@@ -23,25 +21,18 @@ type App struct {
 	Config Config
 	DB     *store.DB
 	Log    *slog.Logger
+	// Modules are the installation's feature modules (see [Modules]).
+	Modules []module.Module
 
 	bg sync.WaitGroup // background loading started by LoadDemo
 }
 
-// Schemas lists every feature's tables, in dependency order.
-func Schemas() []store.Schema {
-	return []store.Schema{
-		orgunit.Schema,
-		audit.Schema,
-		auth.Schema,
-		evalstore.Schema,
-		monitor.Schema,
-		reporting.Schema,
-		webcheck.Schema,
-	}
-}
+// Open opens the store with [Modules] and brings its schema up to date.
+func Open(ctx context.Context, c Config) (*App, error) { return OpenWith(ctx, c, Modules()) }
 
-// Open opens the store and brings its schema up to date.
-func Open(ctx context.Context, c Config) (*App, error) {
+// OpenWith opens the store with the modules mods (tests add their own)
+// and brings its schema up to date.
+func OpenWith(ctx context.Context, c Config, mods []module.Module) (*App, error) {
 	log, err := c.Logger()
 	if err != nil {
 		return nil, err
@@ -50,7 +41,11 @@ func Open(ctx context.Context, c Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Migrate(ctx, Schemas()...); err != nil {
+	if err := module.Check(mods); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.Migrate(ctx, SchemasOf(mods)...); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -62,7 +57,7 @@ func Open(ctx context.Context, c Config) (*App, error) {
 	} else if n > 0 {
 		log.Warn("monitor: stored values that cannot be held exactly were moved to monitor_value_setaside", slog.Int("count", n))
 	}
-	return &App{Config: c, DB: db, Log: log}, nil
+	return &App{Config: c, DB: db, Log: log, Modules: mods}, nil
 }
 
 // Close waits for background loading and releases the store.
@@ -82,9 +77,10 @@ func (a *App) Where() string {
 	return "SQLite " + a.DB.Path
 }
 
-// Bootstrap loads what every installation needs and loads it only once:
-// the Henan divisions, the provincial departments of the plan and the
-// 省直管县 group; then the monitoring catalogue's missing entries.
+// Bootstrap loads what every installation needs: once, the Henan
+// divisions, the provincial departments of the plan and the 省直管县
+// group; then, at every start, each module's Bootstrap in order (they add
+// only what is missing).
 func (a *App) Bootstrap(ctx context.Context) error {
 	ok, err := orgunit.Loaded(ctx, a.DB)
 	if err != nil {
@@ -95,12 +91,15 @@ func (a *App) Bootstrap(ctx context.Context) error {
 			return err
 		}
 	}
-	// The monitoring catalogue adds only what is missing, so it runs on
-	// every start and picks up elements added in new releases.
-	if err := monitor.InstallCatalog(ctx, a.DB); err != nil {
-		return err
+	for _, m := range a.Modules {
+		if m.Bootstrap == nil {
+			continue
+		}
+		if err := m.Bootstrap(ctx, a.DB); err != nil {
+			return fmt.Errorf("%s: bootstrap: %w", m.Name, err)
+		}
 	}
-	return reporting.Install(ctx, a.DB)
+	return nil
 }
 
 func (a *App) loadUnits(ctx context.Context) error {
@@ -139,28 +138,36 @@ var DemoUsers = []DemoUser{
 	{"enterprise", "企业用户（郑州）", auth.Enterprise, "4101"},
 }
 
-// LoadDemo creates the demo accounts and registers the demo websites
-// unless they exist, and starts loading the synthetic evaluation demo data
-// (datasets, enterprise assessments) in the background so that the server
-// starts at once; [App.Wait] waits for it. The demo inspection rounds and
-// monitoring values take longer; serve builds them in the background.
+// LoadDemo creates the demo accounts unless they exist, then runs each
+// module's LoadDemo: in order, or in the background for modules whose
+// demo data take a while (DemoInBackground) so that the server starts at
+// once; [App.Wait] waits for those. The demo inspection rounds and
+// monitoring values take longer still; serve builds them in the background.
 func (a *App) LoadDemo(ctx context.Context) error {
 	if err := a.loadDemoUsers(ctx); err != nil {
 		return err
 	}
-	if _, err := webcheck.LoadDemoSites(ctx, a.DB); err != nil {
-		return err
-	}
-	a.bg.Add(1)
-	go func() {
-		defer a.bg.Done()
-		start := time.Now()
-		if err := evalstore.LoadDemo(context.WithoutCancel(ctx), a.DB); err != nil {
-			a.Log.Error("evaluation demo data", "err", err)
-			return
+	for _, m := range a.Modules {
+		if m.LoadDemo == nil {
+			continue
 		}
-		a.Log.Info("evaluation demo data ready", "took", time.Since(start).Round(time.Millisecond))
-	}()
+		if !m.DemoInBackground {
+			if err := m.LoadDemo(ctx, a.DB); err != nil {
+				return fmt.Errorf("%s: demo data: %w", m.Name, err)
+			}
+			continue
+		}
+		a.bg.Add(1)
+		go func() {
+			defer a.bg.Done()
+			start := time.Now()
+			if err := m.LoadDemo(context.WithoutCancel(ctx), a.DB); err != nil {
+				a.Log.Error("demo data", slog.String("module", m.Name), slog.Any("error", err))
+				return
+			}
+			a.Log.Info("demo data ready", slog.String("module", m.Name), slog.Duration("took", time.Since(start).Round(time.Millisecond)))
+		}()
+	}
 	return nil
 }
 

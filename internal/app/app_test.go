@@ -21,7 +21,7 @@ func TestBootstrapTwice(t *testing.T) {
 		if err := db.Migrate(ctx, Schemas()...); err != nil {
 			t.Fatal(err)
 		}
-		a := &App{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		a := &App{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Modules: Modules()}
 		for range 2 {
 			if err := a.Bootstrap(ctx); err != nil {
 				t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Languages Zhihui speaks; the first is the default.
@@ -99,24 +100,65 @@ var catalogFS embed.FS
 
 var (
 	loadOnce sync.Once
-	catalog  map[string]Text
+	base     map[string]Text
 	loadErr  error
+
+	mu      sync.Mutex                      // serialises Register
+	current atomic.Pointer[map[string]Text] // base plus registered sources
+	sources = map[string]bool{}
 )
 
-// Catalog returns every UI message, keyed. Each feature keeps its messages
-// in its own file catalog/<feature>.json: {"key": {"zh": "…", "en": "…"}}.
+// Catalog returns every UI message, keyed. The core keeps its messages
+// in catalog/<feature>.json: {"key": {"zh": "…", "en": "…"}}; modules add
+// theirs with [Register]. The returned map must not be modified.
 func Catalog() (map[string]Text, error) {
-	loadOnce.Do(func() { catalog, loadErr = load(catalogFS) })
-	return catalog, loadErr
+	loadOnce.Do(func() {
+		base, loadErr = load(catalogFS, "catalog/*.json", nil)
+		if loadErr == nil {
+			current.Store(&base)
+		}
+	})
+	if loadErr != nil {
+		return nil, loadErr
+	}
+	return *current.Load(), nil
 }
 
-func load(fsys fs.FS) (map[string]Text, error) {
-	files, err := fs.Glob(fsys, "catalog/*.json")
+// Register adds the catalogue files "*.json" at the root of fsys to the
+// catalogue under the source name (a module's name). Registering the same
+// name again does nothing, so that every server built in one process may
+// register its modules. A key already defined elsewhere is an error.
+func Register(name string, fsys fs.FS) error {
+	if _, err := Catalog(); err != nil {
+		return err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if sources[name] {
+		return nil
+	}
+	cur := *current.Load()
+	merged, err := load(fsys, "*.json", cur)
+	if err != nil {
+		return fmt.Errorf("i18n: catalogue of %s: %w", name, err)
+	}
+	current.Store(&merged)
+	sources[name] = true
+	return nil
+}
+
+// load reads the catalogue files matching glob in fsys on top of a copy
+// of prev.
+func load(fsys fs.FS, glob string, prev map[string]Text) (map[string]Text, error) {
+	files, err := fs.Glob(fsys, glob)
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(files)
-	out := map[string]Text{}
+	out := make(map[string]Text, len(prev))
+	for k, v := range prev {
+		out[k] = v
+	}
 	for _, f := range files {
 		b, err := fs.ReadFile(fsys, f)
 		if err != nil {

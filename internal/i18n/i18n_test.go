@@ -34,11 +34,11 @@ func TestCatalogRejectsDuplicatesAndHalfTranslations(t *testing.T) {
 		"catalog/a.json": {Data: []byte(`{"k": {"zh": "甲", "en": "a"}}`)},
 		"catalog/b.json": {Data: []byte(`{"k": {"zh": "乙", "en": "b"}}`)},
 	}
-	if _, err := load(dup); err == nil {
+	if _, err := load(dup, "catalog/*.json", nil); err == nil {
 		t.Error("duplicate key accepted")
 	}
 	half := fstest.MapFS{"catalog/a.json": {Data: []byte(`{"k": {"zh": "甲"}}`)}}
-	if _, err := load(half); err == nil {
+	if _, err := load(half, "catalog/*.json", nil); err == nil {
 		t.Error("missing English accepted")
 	}
 	c, err := Catalog()

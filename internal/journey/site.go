@@ -122,7 +122,7 @@ func Start(t testing.TB, st Store, opt Options) *Site {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(&lockedWriter{mu: &s.mu, w: &s.logs}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := web.New(a.DB, log, web.Options{Version: "journey"})
+	srv, err := web.New(a.DB, log, web.Options{Modules: a.Modules, Version: "journey"})
 	if err != nil {
 		t.Fatalf("journey: web: %v", err)
 	}

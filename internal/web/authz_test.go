@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"zhihui/internal/auth"
+	"zhihui/internal/module"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
 )
@@ -31,6 +33,52 @@ type authzFixture struct {
 	// obj and ids hold objects that feature setups create, by name.
 	obj map[string]string
 	ids map[string]int64
+}
+
+// module is f as the module contract's fixture; it shares f's maps.
+func (f *authzFixture) module() *module.Fixture {
+	return &module.Fixture{InUser: f.inUser, OutUser: f.outUser, Obj: f.obj, IDs: f.ids}
+}
+
+// moduleCases are the authorization cases the modules of a server bring
+// (module.Module.Authz), and their fixture setups.
+func moduleCases(mods []module.Module) ([]authzCase, []func(t *testing.T, e *testEnv, f *authzFixture)) {
+	var cases []authzCase
+	var setups []func(t *testing.T, e *testEnv, f *authzFixture)
+	for _, m := range mods {
+		for _, c := range m.Authz {
+			req := c.Request
+			cases = append(cases, authzCase{c.Pattern, func(f *authzFixture, inside bool) (string, string, url.Values) {
+				return req(f.module(), inside)
+			}, c.Want})
+		}
+		if m.AuthzSetup != nil {
+			setup, name := m.AuthzSetup, m.Name
+			setups = append(setups, func(t *testing.T, e *testEnv, f *authzFixture) {
+				t.Helper()
+				if err := setup(context.Background(), e.db, f.module()); err != nil {
+					t.Fatalf("%s: authorization fixture: %v", name, err)
+				}
+			})
+		}
+	}
+	return cases, setups
+}
+
+// uncovered lists the patterns without a case, sorted.
+func uncovered(patterns []string, cases []authzCase) []string {
+	covered := map[string]bool{}
+	for _, c := range cases {
+		covered[c.pattern] = true
+	}
+	var missing []string
+	for _, p := range patterns {
+		if !covered[p] {
+			missing = append(missing, p)
+		}
+	}
+	sort.Strings(missing)
+	return missing
 }
 
 // authzSetups (and fixtureSetups) create per-caller objects for feature
@@ -171,55 +219,58 @@ func TestAuthorizationMatrix(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		t.Parallel() // the two stores share nothing
 		e := newEnv(t, db)
-		cases := authzCases()
-		covered := map[string]bool{}
-		for _, c := range cases {
-			covered[c.pattern] = true
-		}
-		var missing []string
-		for _, p := range e.srv.Patterns() {
-			if !covered[p] {
-				missing = append(missing, p)
-			}
-		}
-		sort.Strings(missing)
-		if len(missing) > 0 {
+		cases, setups := allCases(e)
+		if missing := uncovered(e.srv.Patterns(), cases); len(missing) > 0 {
 			t.Errorf("routes without an authorization case: %s", strings.Join(missing, ", "))
 		}
-		callers := append([]auth.Role{""}, auth.Roles...)
-		violations, checks := 0, 0
-		for _, role := range callers {
-			// Fresh objects per caller so one caller's writes cannot
-			// change another's outcome.
-			inU, _ := e.user(t, uniq("in"), auth.Reporter, "410102")
-			outU, _ := e.user(t, uniq("out"), auth.Reporter, "410202")
-			f := &authzFixture{inUser: inU.ID, outUser: outU.ID, obj: map[string]string{}, ids: map[string]int64{}}
-			for _, setup := range append(authzSetups, fixtureSetups...) {
-				setup(t, e, f)
-			}
-			var caller *auth.User
-			if role != "" {
-				caller, _ = e.user(t, uniq(string(role)), role, "4101")
-			}
-			for _, tc := range cases {
-				for _, inside := range []bool{true, false} {
-					// A fresh session per request: some routes (logout,
-					// password change) end sessions.
-					c := e.session(t, caller)
-					method, target, form := tc.req(f, inside)
-					rec := e.do(t, c, method, target, form)
-					checks++
-					if want := tc.want(role, inside); rec.Code != want {
-						violations++
-						who := string(role)
-						if who == "" {
-							who = "anonymous"
-						}
-						t.Errorf("%s as %s (inside=%v): %s %s = %d, want %d", tc.pattern, who, inside, method, target, rec.Code, want)
+		runMatrix(t, e, cases, setups)
+	})
+}
+
+// allCases are the package's cases and those of e's modules, with the
+// fixture setups they need.
+func allCases(e *testEnv) ([]authzCase, []func(t *testing.T, e *testEnv, f *authzFixture)) {
+	modCases, modSetups := moduleCases(e.srv.opt.Modules)
+	return append(authzCases(), modCases...), append(append(authzSetups, fixtureSetups...), modSetups...)
+}
+
+// runMatrix runs cases for every caller (anonymous and each role held at
+// 4101), for an object inside and outside the caller's subtree.
+func runMatrix(t *testing.T, e *testEnv, cases []authzCase, setups []func(t *testing.T, e *testEnv, f *authzFixture)) {
+	t.Helper()
+	callers := append([]auth.Role{""}, auth.Roles...)
+	violations, checks := 0, 0
+	for _, role := range callers {
+		// Fresh objects per caller so one caller's writes cannot
+		// change another's outcome.
+		inU, _ := e.user(t, uniq("in"), auth.Reporter, "410102")
+		outU, _ := e.user(t, uniq("out"), auth.Reporter, "410202")
+		f := &authzFixture{inUser: inU.ID, outUser: outU.ID, obj: map[string]string{}, ids: map[string]int64{}}
+		for _, setup := range setups {
+			setup(t, e, f)
+		}
+		var caller *auth.User
+		if role != "" {
+			caller, _ = e.user(t, uniq(string(role)), role, "4101")
+		}
+		for _, tc := range cases {
+			for _, inside := range []bool{true, false} {
+				// A fresh session per request: some routes (logout,
+				// password change) end sessions.
+				c := e.session(t, caller)
+				method, target, form := tc.req(f, inside)
+				rec := e.do(t, c, method, target, form)
+				checks++
+				if want := tc.want(role, inside); rec.Code != want {
+					violations++
+					who := string(role)
+					if who == "" {
+						who = "anonymous"
 					}
+					t.Errorf("%s as %s (inside=%v): %s %s = %d, want %d", tc.pattern, who, inside, method, target, rec.Code, want)
 				}
 			}
 		}
-		t.Logf("%d checks, %d violations", checks, violations)
-	})
+	}
+	t.Logf("%d checks, %d violations", checks, violations)
 }

@@ -149,7 +149,7 @@ func TestMetricsOptIn(t *testing.T) {
 	if rec := e.do(t, client{}, "GET", "/metrics", nil); rec.Code != http.StatusNotFound {
 		t.Fatalf("/metrics without configuration: %d", rec.Code)
 	}
-	srv, err := New(db, e.srv.log, Options{MetricsToken: "s3cret-token"})
+	srv, err := New(db, e.srv.log, Options{Modules: e.srv.opt.Modules, MetricsToken: "s3cret-token"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,11 +37,11 @@ func newMonitorEnv(t *testing.T) *monitorEnv {
 	if err := db.Migrate(ctx, app.Schemas()...); err != nil {
 		t.Fatal(err)
 	}
-	a := &app.App{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	a := &app.App{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Modules: app.Modules()}
 	if err := a.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(db, a.Log, Options{})
+	s, err := New(db, a.Log, Options{Modules: a.Modules})
 	if err != nil {
 		t.Fatal(err)
 	}

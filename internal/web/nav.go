@@ -1,6 +1,11 @@
 package web
 
-import "zhihui/internal/auth"
+import (
+	"sort"
+
+	"zhihui/internal/auth"
+	"zhihui/internal/module"
+)
 
 // navItem is one entry of the main navigation. Roles empty means any
 // logged-in user; Public means visitors see it too.
@@ -10,24 +15,38 @@ type navItem struct {
 	Label  string // catalogue key
 	Roles  []auth.Role
 	Public bool
+	order  int
 }
 
-var navItems = []navItem{
-	{Key: "home", Href: "/", Label: "nav.home", Public: true},
-	{Key: "dashboard", Href: "/dashboard", Label: "nav.dashboard"},
-	{Key: "reporting", Href: "/reporting", Label: "nav.reporting", Roles: []auth.Role{auth.Reporter, auth.Approver, auth.Office, auth.Admin}},
-	{Key: "public", Href: "/public", Label: "nav.public", Public: true},
-	{Key: "plan", Href: "/plan", Label: "nav.plan"},
-	{Key: "monitor", Href: "/monitor", Label: "nav.monitor"},
-	{Key: "orgunits", Href: "/orgunits/41", Label: "nav.orgunits"},
-	{Key: "webcheck", Href: "/webcheck", Label: "nav.webcheck"},
-	{Key: "evaluate", Href: "/evaluate", Label: "evaluate.nav", Roles: evaluateRoles},
-	{Key: "admin", Href: "/admin/users", Label: "nav.admin", Roles: []auth.Role{auth.Admin}},
+// coreNav are the core's menu entries; modules add theirs (module.Nav)
+// between them by Order.
+func coreNav() []navItem {
+	return []navItem{
+		{Key: "home", Href: "/", Label: "nav.home", Public: true, order: 10},
+		{Key: "dashboard", Href: "/dashboard", Label: "nav.dashboard", order: 20},
+		{Key: "public", Href: "/public", Label: "nav.public", Public: true, order: 40},
+		{Key: "plan", Href: "/plan", Label: "nav.plan", order: 50},
+		{Key: "orgunits", Href: "/orgunits/41", Label: "nav.orgunits", order: 70},
+		{Key: "admin", Href: "/admin/users", Label: "nav.admin", Roles: []auth.Role{auth.Admin}, order: 1000},
+	}
 }
 
-func menu(p *auth.Principal) []navItem {
+func navFromModule(ns []module.Nav) []navItem {
+	out := make([]navItem, len(ns))
+	for i, n := range ns {
+		out[i] = navItem{Key: n.Key, Href: n.Href, Label: n.Label, Roles: n.Roles, Public: n.Public, order: n.Order}
+	}
+	return out
+}
+
+func sortNav(ns []navItem) {
+	sort.SliceStable(ns, func(i, j int) bool { return ns[i].order < ns[j].order })
+}
+
+// menu is the entries p may see.
+func (s *Server) menu(p *auth.Principal) []navItem {
 	var out []navItem
-	for _, n := range navItems {
+	for _, n := range s.nav {
 		switch {
 		case n.Public:
 		case !p.Authenticated():

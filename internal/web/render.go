@@ -21,6 +21,7 @@ import (
 	"zhihui/internal/i18n"
 	"zhihui/internal/period"
 	"zhihui/internal/reporting"
+	"zhihui/internal/web/kit"
 )
 
 //go:embed all:templates
@@ -132,6 +133,40 @@ func formatNumber(v float64) string {
 	return fmt.Sprintf("%.2f", v)
 }
 
+// layoutFiles are the layout and the shared partials every page set
+// starts from, core pages and feature pages alike.
+func layoutFiles() ([]string, error) {
+	partials, err := fs.Glob(templateFS, "templates/_*.html")
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{"templates/layout.html"}, partials...), nil
+}
+
+// parseFeature parses a feature's template files from fsys on top of
+// the layout and the shared partials (kit.Core.Parse).
+func (s *Server) parseFeature(fsys fs.FS, files ...string) (*template.Template, error) {
+	base, err := layoutFiles()
+	if err != nil {
+		return nil, err
+	}
+	t, err := template.New("layout.html").Funcs(funcs()).ParseFS(templateFS, base...)
+	if err != nil {
+		return nil, err
+	}
+	return t.ParseFS(fsys, files...)
+}
+
+// renderFeature renders a feature page set (kit.Core.Render).
+func (s *Server) renderFeature(w http.ResponseWriter, r *http.Request, set *template.Template, status int, v kit.View) {
+	pg := s.page(r, v.Nav, v.Data)
+	pg.Title = v.Title
+	if v.Flash != "" {
+		pg.Flash = v.Flash
+	}
+	s.renderSet(w, r, set, "feature page", status, pg)
+}
+
 func loadPages() (*pages, error) {
 	all, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -203,7 +238,7 @@ func (s *Server) page(r *http.Request, nav string, data any) *Page {
 	p := principal(r)
 	pg := &Page{
 		Lang: lang(r), Nav: nav, User: p.User, Principal: p, CSRF: session(r).csrf,
-		Path: r.URL.Path, Demo: s.opt.Demo, Data: data, Flash: r.URL.Query().Get("flash"), Menu: menu(p),
+		Path: r.URL.Path, Demo: s.opt.Demo, Data: data, Flash: r.URL.Query().Get("flash"), Menu: s.menu(p),
 	}
 	if p.Authenticated() {
 		ctx, id := r.Context(), p.User.ID
@@ -228,6 +263,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, sta
 		http.Error(w, "template not found", http.StatusInternalServerError)
 		return
 	}
+	s.renderSet(w, r, t, name, status, pg)
+}
+
+// renderSet executes the layout of t (or its "partial" block for htmx).
+func (s *Server) renderSet(w http.ResponseWriter, r *http.Request, t *template.Template, name string, status int, pg *Page) {
 	block := "layout.html"
 	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") != "" && r.Header.Get("HX-Boosted") != "true" {
 		if t.Lookup("partial") != nil {
@@ -248,15 +288,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, sta
 
 // lang is the request's language: the user's setting, then the language
 // cookie, then Accept-Language.
-func lang(r *http.Request) string {
-	if p := principal(r); p.Authenticated() && p.User.Lang != "" {
-		return i18n.Normalize(p.User.Lang)
-	}
-	if c, err := r.Cookie(langCookie); err == nil && c.Value != "" {
-		return i18n.Normalize(c.Value)
-	}
-	return i18n.Negotiate(r.Header.Get("Accept-Language"))
-}
+func lang(r *http.Request) string { return kit.Lang(r) }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
@@ -293,9 +325,15 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, status int, key st
 	s.render(w, r, "error", status, pg)
 }
 
-// fail reports err: a user error (i18n.Error) as 400 with its message,
-// anything else as 500 with the details logged, not shown.
+// fail is the one place an error becomes an answer: a refusal
+// (kit.Status, store.ErrNotFound) with its status and message, a user
+// error (i18n.Error) as 400 with its message, anything else as 500 with
+// the details logged, not shown.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if st, ok := kit.StatusOf(err); ok {
+		s.deny(w, r, st.Code, st.Key)
+		return
+	}
 	var ue *i18n.Error
 	if asI18n(err, &ue) {
 		if isAPI(r) {

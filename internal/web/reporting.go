@@ -28,10 +28,6 @@ var (
 
 func (s *Server) reportingRoutes() []route {
 	return []route{
-		{"GET /dashboard", user, nil, s.dashboard},
-		{"GET /dashboard/export", user, nil, s.dashboardExport},
-		{"GET /public", public, nil, s.publicPage},
-		{"GET /demo/status", public, nil, s.demoStatus},
 		{"GET /reporting", roles, reportViewers, s.reportingIndex},
 		{"GET /reporting/form", roles, reportViewers, s.reportForm},
 		{"POST /reporting/form", roles, reportWriters, s.reportSave},

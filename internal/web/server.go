@@ -7,6 +7,7 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"mime"
@@ -16,8 +17,10 @@ import (
 	"time"
 
 	"zhihui/internal/auth"
+	"zhihui/internal/module"
 	"zhihui/internal/reporting"
 	"zhihui/internal/store"
+	"zhihui/internal/web/kit"
 )
 
 //go:embed static
@@ -34,6 +37,9 @@ type Options struct {
 	MetricsToken  string
 	MetricsPublic bool
 	DemoProgress  *reporting.DemoProgress // background demo data generation, if any
+	// Modules are the installation's feature modules (app.Modules): their
+	// routes, menu entries, catalogue messages and API documentation.
+	Modules []module.Module
 }
 
 // Server is the HTTP side of Zhihui.
@@ -44,6 +50,10 @@ type Server struct {
 	pages  *pages
 	routes []route
 	mux    *http.ServeMux
+	kit    *kit.Kit
+	nav    []navItem
+	api    map[string]string // OpenAPI summaries by pattern
+	limits map[string]int64  // body caps of module routes
 	// login throttles
 	byPair    *auth.Limiter // failed logins per account and address
 	byAccount *auth.Limiter // failed logins per account from anywhere
@@ -82,10 +92,33 @@ func New(db *store.DB, log *slog.Logger, opt Options) (*Server, error) {
 		byIP:      auth.NewLimiter(30, 15*time.Minute),
 		metrics:   newMetrics(),
 		started:   time.Now(),
+		limits:    map[string]int64{},
 	}
-	s.routes = s.routeTable()
+	if err := module.Check(opt.Modules); err != nil {
+		return nil, err
+	}
+	if err := module.RegisterCatalogs(opt.Modules); err != nil {
+		return nil, err
+	}
+	s.kit = kit.New(db, log, opt.Demo, opt.AllowPrivate, kit.Core{Parse: s.parseFeature, Render: s.renderFeature, Fail: s.fail})
+	if s.routes, err = s.routeTable(); err != nil {
+		return nil, err
+	}
+	s.nav, s.api = coreNav(), coreAPIDocs()
+	for _, m := range opt.Modules {
+		s.nav = append(s.nav, navFromModule(m.Nav)...)
+		for k, v := range m.API {
+			s.api[k] = v
+		}
+	}
+	sortNav(s.nav)
 	s.mux = http.NewServeMux()
+	seen := map[string]bool{}
 	for _, rt := range s.routes {
+		if seen[rt.pattern] {
+			return nil, fmt.Errorf("web: route %q registered twice", rt.pattern)
+		}
+		seen[rt.pattern] = true
 		s.mux.Handle(rt.pattern, s.guard(rt))
 	}
 	static, _ := fs.Sub(staticFS, "static")
@@ -102,8 +135,46 @@ func (s *Server) Patterns() []string {
 	return out
 }
 
-func (s *Server) routeTable() []route {
-	rs := []route{
+// routeTable is the core's routes followed by every module's, in the
+// order of Options.Modules.
+func (s *Server) routeTable() ([]route, error) {
+	rs := s.coreRoutes()
+	for _, m := range s.opt.Modules {
+		if legacy := legacyRoutes[m.Name]; legacy != nil {
+			rs = append(rs, legacy(s)...)
+		}
+		if m.Routes == nil {
+			continue
+		}
+		krs, err := m.Routes(s.kit)
+		if err != nil {
+			return nil, fmt.Errorf("web: module %s: %w", m.Name, err)
+		}
+		for _, kr := range krs {
+			rs = append(rs, route{kr.Pattern, access(kr.Access), kr.Roles, s.kit.Handler(kr.Handler)})
+			if kr.BodyLimit > 0 {
+				s.limits[kr.Pattern] = kr.BodyLimit
+			}
+		}
+	}
+	return rs, nil
+}
+
+// legacyRoutes are the routes of features whose handlers still live in
+// this package, registered when their module is listed. A feature that
+// moves into its own web/<feature> package returns its routes from its
+// module's Routes instead and leaves this table.
+var legacyRoutes = map[string]func(s *Server) []route{
+	"evaluate":  (*Server).evaluateRoutes,
+	"monitor":   (*Server).monitorRoutes,
+	"reporting": (*Server).reportingRoutes,
+	"webcheck":  (*Server).webcheckRoutes,
+}
+
+// coreRoutes are the routes of the core: accounts, org units, the plan,
+// the dashboard and public page, administration, the API's own document.
+func (s *Server) coreRoutes() []route {
+	return []route{
 		{"GET /healthz", public, nil, s.healthz},
 		{"GET /metrics", public, nil, s.metricsHandler},
 		{"GET /{$}", public, nil, s.home},
@@ -113,14 +184,35 @@ func (s *Server) routeTable() []route {
 		{"POST /lang", public, nil, s.setLang},
 		{"GET /account", user, nil, s.account},
 		{"POST /account/password", user, nil, s.changePassword},
-
 		{"GET /orgunits", user, nil, s.orgunitIndex},
 		{"GET /orgunits/{code}", user, nil, s.orgunitPage},
 		{"GET /orgunits/{code}/children", user, nil, s.orgunitChildren},
-
 		{"GET /plan", user, nil, s.planPage},
 		{"GET /plan/targets/{code}", user, nil, s.planTarget},
+		{"GET /admin/users", roles, []auth.Role{auth.Admin}, s.usersPage},
+		{"POST /admin/users", roles, []auth.Role{auth.Admin}, s.userCreate},
+		{"GET /admin/users/{id}", roles, []auth.Role{auth.Admin}, s.userPage},
+		{"POST /admin/users/{id}/grants", roles, []auth.Role{auth.Admin}, s.userGrant},
+		{"POST /admin/users/{id}/grants/delete", roles, []auth.Role{auth.Admin}, s.userRevoke},
+		{"POST /admin/users/{id}/password", roles, []auth.Role{auth.Admin}, s.userResetPassword},
+		{"POST /admin/users/{id}/disabled", roles, []auth.Role{auth.Admin}, s.userDisable},
+		{"GET /admin/audit", roles, []auth.Role{auth.Admin}, s.auditPage},
+		{"GET /api/v1/me", user, nil, s.apiMe},
+		{"GET /api/v1/orgunits", user, nil, s.apiOrgunits},
+		{"GET /api/v1/orgunits/{code}", user, nil, s.apiOrgunit},
+		{"GET /api/v1/plan", user, nil, s.apiPlan},
+		{"GET /api/v1/audit", roles, []auth.Role{auth.Admin}, s.apiAudit},
+		{"GET /api/v1/openapi.json", public, nil, s.apiOpenAPI},
+		{"GET /dashboard", user, nil, s.dashboard},
+		{"GET /dashboard/export", user, nil, s.dashboardExport},
+		{"GET /public", public, nil, s.publicPage},
+		{"GET /demo/status", public, nil, s.demoStatus},
+	}
+}
 
+// monitorRoutes are the monitoring module's routes.
+func (s *Server) monitorRoutes() []route {
+	return []route{
 		{"GET /monitor", user, nil, s.monitorHome},
 		{"GET /monitor/elements", user, nil, s.monitorElements},
 		{"GET /monitor/elements/new", roles, monitorEditors, s.monitorElementNew},
@@ -139,7 +231,17 @@ func (s *Server) routeTable() []route {
 		{"GET /monitor/template", roles, monitorReporters, s.monitorTemplate},
 		{"GET /monitor/export", user, nil, s.monitorExportPage},
 		{"GET /monitor/export/download", user, nil, s.monitorExportDownload},
+		{"GET /api/v1/analytics", public, nil, s.apiAnalytics},
+		{"GET /api/v1/dataValueSets", user, nil, s.apiDataValueSetsGet},
+		{"POST /api/v1/dataValueSets", roles, monitorReporters, s.apiDataValueSetsPost},
+		{"GET /api/v1/dataElements", user, nil, s.apiDataElements},
+		{"GET /api/v1/indicators", user, nil, s.apiIndicators},
+	}
+}
 
+// evaluateRoutes are the evaluation module's routes.
+func (s *Server) evaluateRoutes() []route {
+	return []route{
 		{"GET /evaluate", roles, evaluateRoles, s.evalHome},
 		{"GET /evaluate/frameworks", roles, indexRoles, s.evalFrameworks},
 		{"POST /evaluate/frameworks", roles, editRoles, s.evalFrameworkCreate},
@@ -162,16 +264,13 @@ func (s *Server) routeTable() []route {
 		{"GET /evaluate/enterprise/{id}/report.pdf", roles, assessmentReaders, s.evalAssessmentPDF},
 		{"GET /evaluate/enterprises", roles, officeRoles, s.evalDistribution},
 		{"GET /evaluate/enterprises.xlsx", roles, officeRoles, s.evalDistributionXLSX},
+		{"POST /api/v1/index/run", roles, indexRoles, s.apiIndexRun},
+	}
+}
 
-		{"GET /admin/users", roles, []auth.Role{auth.Admin}, s.usersPage},
-		{"POST /admin/users", roles, []auth.Role{auth.Admin}, s.userCreate},
-		{"GET /admin/users/{id}", roles, []auth.Role{auth.Admin}, s.userPage},
-		{"POST /admin/users/{id}/grants", roles, []auth.Role{auth.Admin}, s.userGrant},
-		{"POST /admin/users/{id}/grants/delete", roles, []auth.Role{auth.Admin}, s.userRevoke},
-		{"POST /admin/users/{id}/password", roles, []auth.Role{auth.Admin}, s.userResetPassword},
-		{"POST /admin/users/{id}/disabled", roles, []auth.Role{auth.Admin}, s.userDisable},
-		{"GET /admin/audit", roles, []auth.Role{auth.Admin}, s.auditPage},
-
+// webcheckRoutes are the website inspection module's routes.
+func (s *Server) webcheckRoutes() []route {
+	return []route{
 		{"GET /webcheck", user, nil, s.webcheckIndex},
 		{"GET /webcheck/sites", user, nil, s.webcheckSites},
 		{"POST /webcheck/sites", roles, wcManagers, s.webcheckSiteCreate},
@@ -185,18 +284,6 @@ func (s *Server) routeTable() []route {
 		{"GET /webcheck/inspections/{id}/xlsx", user, nil, s.webcheckXLSX},
 		{"GET /webcheck/problems", user, nil, s.webcheckProblems},
 		{"POST /webcheck/problems/{id}", user, nil, s.webcheckProblemUpdate},
-
-		{"GET /api/v1/me", user, nil, s.apiMe},
-		{"GET /api/v1/orgunits", user, nil, s.apiOrgunits},
-		{"GET /api/v1/orgunits/{code}", user, nil, s.apiOrgunit},
-		{"GET /api/v1/plan", user, nil, s.apiPlan},
-		{"POST /api/v1/index/run", roles, indexRoles, s.apiIndexRun},
-		{"GET /api/v1/audit", roles, []auth.Role{auth.Admin}, s.apiAudit},
-		{"GET /api/v1/analytics", public, nil, s.apiAnalytics},
-		{"GET /api/v1/dataValueSets", user, nil, s.apiDataValueSetsGet},
-		{"POST /api/v1/dataValueSets", roles, monitorReporters, s.apiDataValueSetsPost},
-		{"GET /api/v1/dataElements", user, nil, s.apiDataElements},
-		{"GET /api/v1/indicators", user, nil, s.apiIndicators},
 		{"GET /api/v1/webcheck/sites", user, nil, s.apiWebcheckSites},
 		{"POST /api/v1/webcheck/sites", roles, wcManagers, s.apiWebcheckSiteCreate},
 		{"POST /api/v1/webcheck/rounds", roles, wcManagers, s.apiWebcheckRoundCreate},
@@ -204,10 +291,7 @@ func (s *Server) routeTable() []route {
 		{"GET /api/v1/webcheck/inspections/{id}", user, nil, s.apiWebcheckInspection},
 		{"GET /api/v1/webcheck/problems", user, nil, s.apiWebcheckProblems},
 		{"POST /api/v1/webcheck/problems/{id}", user, nil, s.apiWebcheckProblemUpdate},
-		{"GET /api/v1/openapi.json", public, nil, s.apiOpenAPI},
 	}
-	rs = append(rs, s.reportingRoutes()...)
-	return rs
 }
 
 // Handler is the complete HTTP handler with every middleware.
@@ -226,10 +310,7 @@ func (s *Server) Handler() http.Handler {
 
 type ctxKey int
 
-const (
-	keyPrincipal ctxKey = iota
-	keySession
-)
+const keySession ctxKey = iota
 
 type sessionInfo struct {
 	token  string
@@ -238,7 +319,7 @@ type sessionInfo struct {
 }
 
 const sessionCookie = "zhihui_session"
-const langCookie = "zhihui_lang"
+const langCookie = kit.LangCookie
 
 // identify works out who is calling: a Bearer token, a session cookie, or
 // nobody.
@@ -261,18 +342,13 @@ func (s *Server) identify(next http.Handler) http.Handler {
 				si = sessionInfo{token: c.Value, csrf: sess.CSRF}
 			}
 		}
-		ctx := context.WithValue(r.Context(), keyPrincipal, p)
+		ctx := kit.WithPrincipal(r.Context(), p)
 		ctx = context.WithValue(ctx, keySession, si)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-func principal(r *http.Request) *auth.Principal {
-	if p, ok := r.Context().Value(keyPrincipal).(*auth.Principal); ok {
-		return p
-	}
-	return auth.Anonymous
-}
+func principal(r *http.Request) *auth.Principal { return kit.Principal(r) }
 
 func session(r *http.Request) sessionInfo {
 	si, _ := r.Context().Value(keySession).(sessionInfo)
@@ -305,7 +381,7 @@ func (s *Server) guard(rt route) http.Handler {
 			// Bound the body before anything reads it (the CSRF check
 			// below parses forms), and never leave multipart temp
 			// files behind.
-			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(rt.pattern))
+			r.Body = http.MaxBytesReader(w, r.Body, s.bodyLimit(rt.pattern))
 			if err := parseForm(r); err != nil {
 				var tooBig *http.MaxBytesError
 				if errors.As(err, &tooBig) {
@@ -346,8 +422,11 @@ var bodyLimits = map[string]int64{
 	"POST /webcheck/sites/import": 20 << 20,
 }
 
-func bodyLimit(pattern string) int64 {
+func (s *Server) bodyLimit(pattern string) int64 {
 	if n, ok := bodyLimits[pattern]; ok {
+		return n
+	}
+	if n, ok := s.limits[pattern]; ok {
 		return n
 	}
 	return defaultBodyLimit

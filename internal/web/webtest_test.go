@@ -13,10 +13,9 @@ import (
 	"zhihui/internal/app"
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
-	"zhihui/internal/monitor"
+	"zhihui/internal/module"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/plan"
-	"zhihui/internal/reporting"
 	"zhihui/internal/store"
 )
 
@@ -29,8 +28,14 @@ type testEnv struct {
 
 func newEnv(t *testing.T, db *store.DB) *testEnv {
 	t.Helper()
+	return newEnvWith(t, db, app.Modules())
+}
+
+// newEnvWith is newEnv with the modules mods instead of app.Modules.
+func newEnvWith(t *testing.T, db *store.DB, mods []module.Module) *testEnv {
+	t.Helper()
 	ctx := context.Background()
-	if err := db.Migrate(ctx, app.Schemas()...); err != nil {
+	if err := db.Migrate(ctx, app.SchemasOf(mods)...); err != nil {
 		t.Fatal(err)
 	}
 	var depts []orgunit.Unit
@@ -40,13 +45,14 @@ func newEnv(t *testing.T, db *store.DB) *testEnv {
 	if _, err := orgunit.Load(ctx, db, depts, []orgunit.Group{orgunit.PilotCounties}); err != nil {
 		t.Fatal(err)
 	}
-	if err := monitor.InstallCatalog(ctx, db); err != nil {
-		t.Fatal(err)
+	for _, m := range mods {
+		if m.Bootstrap != nil {
+			if err := m.Bootstrap(ctx, db); err != nil {
+				t.Fatalf("%s: %v", m.Name, err)
+			}
+		}
 	}
-	if err := reporting.Install(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(db, slog.New(slog.NewTextHandler(testLogOut(), nil)), Options{})
+	srv, err := New(db, slog.New(slog.NewTextHandler(testLogOut(), nil)), Options{Modules: mods})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,41 @@
+package app
+
+import (
+	"zhihui/internal/audit"
+	"zhihui/internal/auth"
+	"zhihui/internal/module"
+	"zhihui/internal/orgunit"
+	"zhihui/internal/store"
+	webevaluate "zhihui/internal/web/evaluate"
+	webmonitor "zhihui/internal/web/monitor"
+	webreporting "zhihui/internal/web/reporting"
+	webwebcheck "zhihui/internal/web/webcheck"
+)
+
+// Modules lists Zhihui's feature modules, once, in dependency order: a
+// module's tables are created after those of the modules before it.
+// Schemas, Bootstrap, LoadDemo, the server's routes and menu, the OpenAPI
+// document and the authorization matrix's route check all follow this
+// list. Adding a module is one line here (see docs/architecture.md).
+func Modules() []module.Module {
+	return []module.Module{
+		webevaluate.Module(),
+		webmonitor.Module(),
+		webreporting.Module(),
+		webwebcheck.Module(),
+	}
+}
+
+// coreSchemas are the tables every module builds on: org units, the audit
+// log, accounts.
+func coreSchemas() []store.Schema {
+	return []store.Schema{orgunit.Schema, audit.Schema, auth.Schema}
+}
+
+// Schemas lists every table, core first, then Modules in order.
+func Schemas() []store.Schema { return SchemasOf(Modules()) }
+
+// SchemasOf lists the core's tables followed by those of mods.
+func SchemasOf(mods []module.Module) []store.Schema {
+	return append(coreSchemas(), module.Schemas(mods)...)
+}

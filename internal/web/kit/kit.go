@@ -1,0 +1,294 @@
+// Package kit is what a feature's web package needs from the web core:
+// route declarations (pattern, access rule, handler), rendering of the
+// feature's own embedded templates inside the shared layout, one error
+// answer, the caller's principal and language, and request parsing under
+// the body caps the core enforces.
+//
+// A feature registers its routes by returning them from its module's
+// Routes function (see package module); the core guards each route
+// (login, roles, body cap, CSRF) before the handler runs, and turns the
+// error a handler returns into the page or JSON answer with [Kit.Fail].
+package kit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"zhihui/internal/auth"
+	"zhihui/internal/i18n"
+	"zhihui/internal/store"
+)
+
+// Access says who may reach a route before its handler runs. Handlers
+// then check the org subtree of what is asked for.
+type Access int
+
+const (
+	Public Access = iota // anyone, including anonymous visitors
+	User                 // any logged-in user
+	Roles                // a user holding one of Route.Roles somewhere
+)
+
+// HandlerFunc handles a request. A non-nil error is answered by the core
+// (see [Kit.Fail]); a handler that has written its answer returns nil.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Route is one route of a feature.
+type Route struct {
+	// Pattern is a net/http ServeMux pattern with a method:
+	// "GET /supervise/tasks/{id}". API routes start with /api/.
+	Pattern string
+	Access  Access
+	Roles   []auth.Role // for Access == Roles
+	Handler HandlerFunc
+	// BodyLimit caps the body of unsafe requests; 0 is the core's default
+	// (2 MiB). The core parses form bodies under this cap before the
+	// handler runs, so handlers read r.PostForm / r.MultipartForm.
+	BodyLimit int64
+}
+
+// Core is what the web core provides to feature packages. Its fields are
+// set once by the core; features use the [Kit] methods.
+type Core struct {
+	// Parse parses the feature templates named files in fsys together
+	// with the shared layout and partials, into one set.
+	Parse func(fsys fs.FS, files ...string) (*template.Template, error)
+	// Render writes a page of set within the layout (or its "partial"
+	// block for htmx requests).
+	Render func(w http.ResponseWriter, r *http.Request, set *template.Template, status int, v View)
+	// Fail answers err as a page or as JSON.
+	Fail func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// Kit is handed to a module's Routes function.
+type Kit struct {
+	DB  *store.DB
+	Log *slog.Logger
+	// Demo is set when the installation runs with demo data.
+	Demo bool
+	// AllowPrivate lets crawlers and probes reach private addresses.
+	AllowPrivate bool
+
+	core Core
+}
+
+// New returns a kit over core. Only the web core (and tests) call it.
+func New(db *store.DB, log *slog.Logger, demo, allowPrivate bool, core Core) *Kit {
+	return &Kit{DB: db, Log: log, Demo: demo, AllowPrivate: allowPrivate, core: core}
+}
+
+// View is what a feature hands to [Kit.Render]: the page title (already
+// translated), the navigation key that marks the current menu entry, and
+// the page's own data, available to templates as .Data next to the
+// layout's .Lang, .User, .Principal, .CSRF.
+type View struct {
+	Title string
+	Nav   string
+	Data  any
+	// Flash is a message shown above the page; empty takes the
+	// request's ?flash= value.
+	Flash string
+}
+
+// Pages is one feature's parsed templates: one set per page file.
+type Pages struct {
+	sets map[string]*template.Template
+}
+
+// Pages parses every "*.html" in dir of fsys: files starting with "_"
+// are partials every page of the feature sees, the others are pages named
+// by their base name without ".html". It fails on a template error, so a
+// feature calls it when its routes are built, never at request time.
+func (k *Kit) Pages(fsys fs.FS, dir string) (*Pages, error) {
+	files, err := fs.Glob(fsys, dir+"/*.html")
+	if err != nil {
+		return nil, err
+	}
+	var partials, pages []string
+	for _, f := range files {
+		base := f[strings.LastIndex(f, "/")+1:]
+		if strings.HasPrefix(base, "_") {
+			partials = append(partials, f)
+		} else {
+			pages = append(pages, f)
+		}
+	}
+	p := &Pages{sets: map[string]*template.Template{}}
+	for _, f := range pages {
+		name := strings.TrimSuffix(f[strings.LastIndex(f, "/")+1:], ".html")
+		set, err := k.core.Parse(fsys, append(append([]string{}, partials...), f)...)
+		if err != nil {
+			return nil, fmt.Errorf("kit: template %s: %w", f, err)
+		}
+		p.sets[name] = set
+	}
+	return p, nil
+}
+
+// Render writes page name of p with status.
+func (k *Kit) Render(w http.ResponseWriter, r *http.Request, p *Pages, name string, status int, v View) error {
+	set, ok := p.sets[name]
+	if !ok {
+		return fmt.Errorf("kit: no template %q", name)
+	}
+	k.core.Render(w, r, set, status, v)
+	return nil
+}
+
+// Fail answers err: an [*i18n.Error] as 400 with its message, a [*Status]
+// with its status and catalogue message, [store.ErrNotFound] as 404, and
+// anything else as 500 with the details logged, not shown. Pages get the
+// error page, /api/ and JSON-accepting requests a JSON error.
+func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, err error) { k.core.Fail(w, r, err) }
+
+// Handler adapts h to net/http, answering its error with [Kit.Fail].
+func (k *Kit) Handler(h HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			k.Fail(w, r, err)
+		}
+	}
+}
+
+// Status is an error answered with an HTTP status and a catalogue message.
+type Status struct {
+	Code int    // HTTP status
+	Key  string // catalogue key of the message
+}
+
+func (e *Status) Error() string { return fmt.Sprintf("%d %s", e.Code, e.Key) }
+
+// Errors handlers return for the usual refusals.
+var (
+	ErrNotFound  = &Status{http.StatusNotFound, "errors.not_found"}
+	ErrForbidden = &Status{http.StatusForbidden, "errors.forbidden"}
+	ErrBadForm   = &Status{http.StatusBadRequest, "errors.bad_form"}
+)
+
+// StatusOf returns the status and catalogue key err is answered with, and
+// whether err is a refusal rather than a user error or a server error.
+func StatusOf(err error) (*Status, bool) {
+	var st *Status
+	if errors.As(err, &st) {
+		return st, true
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNotFound, true
+	}
+	return nil, false
+}
+
+// UserError returns the bilingual error inside err, if any.
+func UserError(err error) (*i18n.Error, bool) {
+	var ue *i18n.Error
+	ok := errors.As(err, &ue)
+	return ue, ok
+}
+
+type ctxKey int
+
+const keyPrincipal ctxKey = iota
+
+// WithPrincipal returns ctx carrying p; the core calls it for every
+// request once it knows who is calling.
+func WithPrincipal(ctx context.Context, p *auth.Principal) context.Context {
+	return context.WithValue(ctx, keyPrincipal, p)
+}
+
+// Principal is who is calling: a user with its grants, or [auth.Anonymous].
+// Scope checks use its methods: Has (a role anywhere), Covers (a role over
+// an org path), Scopes (the org paths where it holds roles).
+func Principal(r *http.Request) *auth.Principal {
+	if p, ok := r.Context().Value(keyPrincipal).(*auth.Principal); ok {
+		return p
+	}
+	return auth.Anonymous
+}
+
+// LangCookie holds a visitor's chosen language.
+const LangCookie = "zhihui_lang"
+
+// Lang is the request's language: the user's setting, then the language
+// cookie, then Accept-Language.
+func Lang(r *http.Request) string {
+	if p := Principal(r); p.Authenticated() && p.User.Lang != "" {
+		return i18n.Normalize(p.User.Lang)
+	}
+	if c, err := r.Cookie(LangCookie); err == nil && c.Value != "" {
+		return i18n.Normalize(c.Value)
+	}
+	return i18n.Negotiate(r.Header.Get("Accept-Language"))
+}
+
+// T is the catalogue message key in the request's language.
+func T(r *http.Request, key string, args ...any) string { return i18n.T(Lang(r), key, args...) }
+
+// IsAPI reports whether r is a JSON API request.
+func IsAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
+
+// PathID reads the path value name as a positive integer id; anything
+// else is [ErrNotFound].
+func PathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, ErrNotFound
+	}
+	return id, nil
+}
+
+// FormInt reads the form (or query) value name as an integer; empty is
+// def, anything not a number is a bilingual error on that field.
+func FormInt(r *http.Request, name string, def int) (int, error) {
+	v := strings.TrimSpace(r.FormValue(name))
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, i18n.Errorf("「%s」应为整数：%q", "%s must be a whole number: %q", name, v).OnField(name)
+	}
+	return n, nil
+}
+
+// DecodeJSON decodes the request body (already capped by the core) into
+// v, rejecting unknown fields and trailing data with a bilingual error.
+func DecodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &Status{http.StatusRequestEntityTooLarge, "errors.too_large"}
+		}
+		return i18n.Errorf("请求体不是有效的 JSON：%v", "the request body is not valid JSON: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return i18n.Errorf("请求体在 JSON 之后还有内容", "the request body has data after the JSON value")
+	}
+	return nil
+}
+
+// JSON writes v as JSON with status.
+func JSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// Redirect answers a successful form post with 303 See Other to target,
+// a path built in Go (never a query string copied from input).
+func Redirect(w http.ResponseWriter, r *http.Request, target string) error {
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}
