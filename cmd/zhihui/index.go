@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -80,8 +81,7 @@ func runIndex(args []string) error {
 	}
 	var data *evaluate.Dataset
 	var sources map[string]string
-	switch {
-	case *csvPath != "":
+	if *csvPath != "" {
 		df, err := os.Open(*csvPath)
 		if err != nil {
 			return err
@@ -91,36 +91,42 @@ func runIndex(args []string) error {
 		if err != nil {
 			return err
 		}
-	case *dataset == "monitor":
-		var units []string
-		for _, u := range strings.Split(*unitList, ",") {
-			if u = strings.TrimSpace(u); u != "" {
-				units = append(units, u)
+	} else {
+		in := evalstore.RunInput{Framework: fw, Source: evalstore.FromDataset}
+		if *dataset == "monitor" {
+			in.Source = evalstore.FromMonitor
+			for _, u := range strings.Split(*unitList, ",") {
+				if u = strings.TrimSpace(u); u != "" {
+					in.Units = append(in.Units, u)
+				}
 			}
+			if *fill != 0 {
+				in.Dataset = evalstore.Stored{DB: a.DB, ID: *fill}
+			}
+		} else {
+			id, err := strconv.ParseInt(*dataset, 10, 64)
+			if err != nil {
+				return fmt.Errorf("--dataset must be a stored dataset id or monitor, not %q", *dataset)
+			}
+			in.Dataset = evalstore.Stored{DB: a.DB, ID: id}
 		}
-		var fallback evalstore.DataSource
-		if *fill != 0 {
-			fallback = evalstore.Stored{DB: a.DB, ID: *fill}
+		run, err := evalstore.ResolveRun(ctx, a.DB, in)
+		if errors.Is(err, evalstore.ErrNotFound) {
+			return fmt.Errorf("stored dataset: %w", err)
 		}
-		m, err := evalstore.LoadForFramework(ctx, fw, &evalstore.Monitor{DB: a.DB}, fallback, units, nil)
 		if err != nil {
 			return err
 		}
-		if len(m.Dropped) > 0 {
-			fmt.Fprintf(os.Stderr, "注 note: 年份 %v 有指标全无数据，未计算 / years %v left out: some indicator has no figure at all\n", m.Dropped, m.Dropped)
+		if len(run.Dropped) > 0 {
+			fmt.Fprintf(os.Stderr, "注 note: 年份 %v 有指标全无数据，未计算 / years %v left out: some indicator has no figure at all\n", run.Dropped, run.Dropped)
 		}
-		if len(m.Data.Years) == 0 {
-			return fmt.Errorf("no year has figures for every indicator (sources: %v); add --fill ID for the indicators monitoring lacks", m.From)
+		if err := run.Complete(fw); err != nil {
+			if run.Source == evalstore.FromMonitor {
+				return fmt.Errorf("%w (sources: %v); add --fill ID for the indicators monitoring lacks", err, run.From)
+			}
+			return err
 		}
-		data, sources = m.Data, m.From
-	default:
-		id, err := strconv.ParseInt(*dataset, 10, 64)
-		if err != nil {
-			return fmt.Errorf("--dataset must be a stored dataset id or monitor, not %q", *dataset)
-		}
-		if data, err = evalstore.LoadDataset(ctx, a.DB, id); err != nil {
-			return fmt.Errorf("dataset %d: %w", id, err)
-		}
+		data, sources = run.Data, run.From
 	}
 	res, err := evaluate.Run(fw, data, evaluate.Options{})
 	if err != nil {

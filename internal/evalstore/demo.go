@@ -11,7 +11,6 @@ import (
 
 	"zhihui/internal/audit"
 	"zhihui/internal/evaluate"
-	"zhihui/internal/orgunit"
 	"zhihui/internal/store"
 )
 
@@ -36,41 +35,6 @@ var demoLevel = map[string]float64{
 	"4113": 0.31, "4109": 0.3, "4114": 0.24, "4115": 0.24, "4116": 0.2, "4117": 0.2,
 }
 
-// DemoCities returns the 18 city-level units of the demo (the 17
-// prefecture-level cities and 济源市, 419001, directly under the province)
-// and the 181 county-level units, with their paths. The slices are shared:
-// do not modify them.
-func DemoCities() ([]orgunit.Unit, []orgunit.Unit, error) {
-	u, err := demoUnits()
-	return u[0], u[1], err
-}
-
-var demoUnits = sync.OnceValues(func() ([2][]orgunit.Unit, error) {
-	all, err := orgunit.Divisions()
-	if err != nil {
-		return [2][]orgunit.Unit{}, err
-	}
-	var cities, counties []orgunit.Unit
-	for _, u := range all {
-		switch u.Level {
-		case 2:
-			u.Path = "/41/" + u.Code + "/"
-		case 3:
-			u.Path = "/41/" + u.Parent + "/" + u.Code + "/"
-		}
-		switch {
-		case u.Level == 2 && u.Code != "4190":
-			cities = append(cities, u)
-		case u.Level == 3:
-			counties = append(counties, u)
-			if u.Code == "419001" {
-				cities = append(cities, u)
-			}
-		}
-	}
-	return [2][]orgunit.Unit{cities, counties}, nil
-})
-
 // DemoDataset generates the synthetic dataset of a built-in framework
 // ("two-integration-region" or "city-informatization") for cities or
 // counties. It is deterministic.
@@ -79,7 +43,7 @@ func DemoDataset(framework string, counties bool) (*evaluate.Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, cos, err := DemoCities()
+	cs, cos, err := Regions()
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +196,7 @@ const creditChars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 // demoAssessments makes synthetic, scored assessments.
 func demoAssessments() ([]*Assessment, error) {
-	_, counties, err := DemoCities()
+	_, counties, err := Regions()
 	if err != nil {
 		return nil, err
 	}

@@ -228,7 +228,7 @@ func TestEnterpriseStore(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		migrated(t, db)
 		ctx := context.Background()
-		_, units, err := DemoCities()
+		_, units, err := Regions()
 		if err != nil {
 			t.Fatal(err)
 		}

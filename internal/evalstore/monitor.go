@@ -61,7 +61,7 @@ func (m Monitor) Values(ctx context.Context, indicators, units []string, years [
 		slices.Sort(indicators)
 	}
 	if len(units) == 0 {
-		cities, _, err := DemoCities()
+		cities, _, err := Regions()
 		if err != nil {
 			return nil, err
 		}

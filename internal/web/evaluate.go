@@ -318,11 +318,7 @@ func (s *Server) apiIndexRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, i18n.Errorf("缺少指标体系（framework 或 framework_yaml）", "a framework is required (framework or framework_yaml)").OnField("framework"))
 		return
 	}
-	if q.Source != "" && q.Source != evalstore.FromMonitor && q.Source != evalstore.FromDataset {
-		s.fail(w, r, i18n.Errorf("source 应为 monitor 或 dataset", "source must be monitor or dataset").OnField("source"))
-		return
-	}
-	var fallback evalstore.DataSource
+	in := evalstore.RunInput{Framework: fw, Source: q.Source, Units: q.Units, Year: q.Year, Scopes: principal(r).Scopes(indexRoles...)}
 	var ownerPath string // a stored dataset's owner
 	switch {
 	case q.Data != "":
@@ -331,7 +327,7 @@ func (s *Server) apiIndexRun(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		fallback = evalstore.Static{Data: d}
+		in.Dataset = evalstore.Static{Data: d}
 	case q.Dataset != 0:
 		info, err := evalstore.GetDataset(r.Context(), s.db, q.Dataset)
 		if err != nil {
@@ -341,81 +337,21 @@ func (s *Server) apiIndexRun(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		fallback = evalstore.Stored{DB: s.db, ID: q.Dataset}
+		in.Dataset = evalstore.Stored{DB: s.db, ID: q.Dataset}
 		ownerPath = info.OrgPath
 	}
-	mon := &evalstore.Monitor{DB: s.db, Scopes: principal(r).Scopes(indexRoles...)}
-	if q.Source == "" && fallback == nil {
-		// Monitoring data are the default when they cover the framework.
-		codes := evalstore.MonitorCodes(fw)
-		var mapped []string
-		for id := range codes {
-			mapped = append(mapped, id)
-		}
-		// Without a dataset, monitoring must supply every indicator.
-		if len(mapped) > 0 && len(mapped) == len(fw.Indicators) {
-			m := *mon
-			m.Codes = codes
-			md, err := m.Values(r.Context(), mapped, q.Units, nil)
-			if err != nil {
-				s.fail(w, r, evalstore.UserError(err))
-				return
-			}
-			ys := evalstore.CoveredYears(md, mapped, md.Units)
-			if len(ys) > 0 && (q.Year == 0 || slices.Contains(ys, q.Year)) {
-				q.Source = evalstore.FromMonitor
-			}
-		}
+	if in.Source == "" && in.Dataset != nil {
+		in.Source = evalstore.FromDataset // data given: they are what the caller asks for
 	}
-	var d *evaluate.Dataset
-	var sources map[string]string
-	switch {
-	case q.Source == evalstore.FromMonitor:
-		if len(evalstore.MonitorCodes(fw)) == 0 {
-			s.fail(w, r, i18n.Errorf("指标体系 %s 没有取自监测数据的指标（source: monitor:代码）", "framework %s has no indicator read from monitoring (source: monitor:CODE)", fw.ID).OnField("source"))
-			return
-		}
-		units := q.Units
-		if len(units) == 0 && fallback == nil {
-			cities, _, err := evalstore.DemoCities()
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			for _, u := range cities {
-				units = append(units, u.Code)
-			}
-		}
-		m, err := evalstore.LoadForFramework(r.Context(), fw, mon, fallback, units, nil)
-		if err != nil {
-			s.fail(w, r, evalstore.UserError(err))
-			return
-		}
-		var none []string
-		for _, id := range fw.IndicatorIDs() {
-			if m.From[id] == evalstore.FromNone {
-				none = append(none, id)
-			}
-		}
-		if len(none) > 0 {
-			s.fail(w, r, i18n.Errorf("指标 %s 既没有监测数据，也不在所给数据中；请用 dataset 或 data 补足", "indicators %s have neither monitoring figures nor values in the data given; add them with dataset or data", strings.Join(none, ", ")).OnField("dataset"))
-			return
-		}
-		if len(m.Data.Units) == 0 || len(m.Data.Years) == 0 {
-			s.fail(w, r, i18n.Errorf("监测数据中没有可计算的数据", "monitoring has no figures to compute the index on").OnField("source"))
-			return
-		}
-		d, sources = m.Data, m.From
-	case fallback != nil:
-		var err error
-		if d, err = fallback.Values(r.Context(), nil, nil, nil); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	default:
-		s.fail(w, r, i18n.Errorf("缺少数据（data、dataset 或 source=monitor）", "data are required (data, dataset or source=monitor)").OnField("data"))
+	run, err := evalstore.ResolveRun(r.Context(), s.db, in)
+	if err == nil && run.Source == evalstore.FromMonitor {
+		err = run.Complete(fw)
+	}
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
+	d, sources := run.Data, run.From
 	d, units, ok, err := s.scopeData(r, d, indexRoles, ownerPath)
 	if err != nil {
 		s.fail(w, r, err)

@@ -66,7 +66,7 @@ func evaluateSetup(t *testing.T, e *testEnv, f *authzFixture) {
 			t.Fatal(err)
 		}
 		f.obj["dsdel."+side.name] = fmt.Sprint(delDS.ID)
-		_, units, _ := evalstore.DemoCities()
+		_, units, _ := evalstore.Regions()
 		for _, u := range units {
 			if u.Code == side.county {
 				a, err := evalstore.Submit(ctx, e.db, actor, u, evalstore.Submission{Name: "测试企业", CreditCode: creditCode(), Industry: "C36", Year: 2020, Answers: fullAnswers()})

@@ -104,77 +104,63 @@ func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework, da
 			return nil, nil, false
 		}
 	}
-	// Monitoring figures of the level's units the caller may see.
-	codes := evalstore.MonitorCodes(fw)
-	v.HasMonitor = len(codes) > 0
-	var mon *evaluate.Dataset
-	var mapped []string
-	if v.HasMonitor && v.Source != strconv.FormatInt(info.ID, 10) {
-		cities, counties, err := evalstore.DemoCities()
-		if err != nil {
-			s.fail(w, r, err)
-			return nil, nil, false
-		}
-		level := cities
-		if v.Level == "county" {
-			level = counties
-		}
-		var unitCodes []string
-		for _, u := range level {
-			unitCodes = append(unitCodes, u.Code)
-		}
-		for _, id := range fw.IndicatorIDs() {
-			if codes[id] != "" {
-				mapped = append(mapped, id)
-			}
-		}
-		mon, err = evalstore.Monitor{DB: s.db, Codes: codes, Scopes: p.Scopes(indexRoles...)}.Values(ctx, mapped, unitCodes, nil)
-		if err != nil {
-			s.fail(w, r, evalstore.UserError(err))
-			return nil, nil, false
-		}
-		v.MonitorYears = evalstore.CoveredYears(mon, mapped, mon.Units)
-		if v.Source == "" && len(v.MonitorYears) > 0 && (wantYear == 0 || slices.Contains(v.MonitorYears, wantYear)) {
-			v.Source = evalstore.FromMonitor
-			if wantYear == 0 {
-				wantYear = v.MonitorYears[0]
-			}
-		}
+	// Monitoring figures of the level's units the caller may see, filled
+	// in by the chosen (or default) dataset; or the dataset alone.
+	in := evalstore.RunInput{Framework: fw, Year: wantYear, Scopes: p.Scopes(indexRoles...)}
+	switch {
+	case v.Source == evalstore.FromMonitor:
+		in.Source = evalstore.FromMonitor
+	case v.Source != "":
+		in.Source = evalstore.FromDataset
 	}
-	var d *evaluate.Dataset
-	if v.Source == evalstore.FromMonitor {
-		var fallback evalstore.DataSource
+	if haveInfo {
+		in.Dataset = evalstore.Stored{DB: s.db, ID: info.ID}
+	}
+	cities, counties, err := evalstore.Regions()
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, false
+	}
+	level := cities
+	if v.Level == "county" {
+		level = counties
+	}
+	for _, u := range level {
+		in.Units = append(in.Units, u.Code)
+	}
+	run, err := evalstore.ResolveRun(ctx, s.db, in)
+	if errors.Is(err, evalstore.ErrNoData) {
+		return nil, nil, true // no data yet: the page says so
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, false
+	}
+	v.HasMonitor = len(evalstore.MonitorCodes(fw)) > 0
+	v.MonitorYears = run.MonitorYears
+	if wantYear == 0 && run.Source == evalstore.FromMonitor && v.Source == "" && len(run.MonitorYears) > 0 {
+		wantYear = run.MonitorYears[0]
+	}
+	d := run.Data
+	if run.Source == evalstore.FromMonitor {
+		v.Source = evalstore.FromMonitor
 		if haveInfo {
-			fallback = evalstore.Stored{DB: s.db, ID: info.ID}
 			v.Dataset = info
 		}
-		m, err := evalstore.LoadForFramework(ctx, fw, &evalstore.Monitor{DB: s.db, Scopes: p.Scopes(indexRoles...)}, fallback, mon.Units, nil)
-		if err != nil {
-			s.fail(w, r, evalstore.UserError(err))
-			return nil, nil, false
-		}
-		d = m.Data
 		for i := range fw.Indicators {
 			in := &fw.Indicators[i]
-			from := m.From[in.ID]
+			from := run.From[in.ID]
 			if haveInfo && info.Synthetic && (from == evalstore.FromDataset || from == evalstore.FromBoth) {
 				v.Synthetic = true
 			}
 			v.From = append(v.From, sourceRow{ID: in.ID, Name: in.Name, Code: in.MonitorCode(), From: from})
 		}
 	} else {
-		if !haveInfo {
-			return nil, nil, true // no data yet: the page says so
-		}
-		v.Source = strconv.FormatInt(info.ID, 10)
-		v.Dataset, v.Synthetic = info, info.Synthetic
 		// The index is computed over every unit of the dataset so that
 		// ranks are provincial ranks; the caller sees the rows of its own
 		// units.
-		if d, err = s.loadDataset(ctx, info.ID); err != nil {
-			s.fail(w, r, err)
-			return nil, nil, false
-		}
+		v.Source = strconv.FormatInt(info.ID, 10)
+		v.Dataset, v.Synthetic = info, info.Synthetic
 	}
 	if len(d.Units) == 0 || len(d.Years) == 0 {
 		return nil, nil, true
