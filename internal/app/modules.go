@@ -6,6 +6,7 @@ import (
 	"zhihui/internal/module"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/store"
+	"zhihui/internal/upload"
 	webevaluate "zhihui/internal/web/evaluate"
 	webmonitor "zhihui/internal/web/monitor"
 	webreporting "zhihui/internal/web/reporting"
@@ -27,9 +28,9 @@ func Modules() []module.Module {
 }
 
 // coreSchemas are the tables every module builds on: org units, the audit
-// log, accounts.
+// log, accounts, uploads waiting for an import's confirmation.
 func coreSchemas() []store.Schema {
-	return []store.Schema{orgunit.Schema, audit.Schema, auth.Schema}
+	return []store.Schema{orgunit.Schema, audit.Schema, auth.Schema, upload.Schema}
 }
 
 // Schemas lists every table, core first, then Modules in order.

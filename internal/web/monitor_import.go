@@ -1,22 +1,18 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/upload"
 )
 
 // maxUpload bounds an uploaded import file.
@@ -42,34 +38,16 @@ func (s *Server) monitorImportPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "monitor/import", http.StatusOK, pg)
 }
 
-// uploadPath is where an uploaded file waits between preview and
-// confirmation; the user id in the name keeps others from confirming it.
-func uploadPath(userID int64, token, ext string) string {
-	return filepath.Join(os.TempDir(), fmt.Sprintf("zhihui-import-%d-%s%s", userID, token, ext))
-}
+// importKind names monitoring imports among the stored uploads.
+const importKind = "monitor.import"
 
-var tokenRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
+var errImportExpired = i18n.Errorf("导入已过期，请重新上传", "the import has expired; upload the file again")
 
-// uploadTTL is how long an import waits between preview and confirm.
-const uploadTTL = 24 * time.Hour
-
-// sweepUploads removes uploads whose preview was never confirmed or
-// rejected within uploadTTL. It runs with every new preview, so stale files
-// never pile up without needing a timer.
-func sweepUploads(now time.Time) {
-	old, _ := filepath.Glob(filepath.Join(os.TempDir(), "zhihui-import-*"))
-	for _, f := range old {
-		if fi, err := os.Stat(f); err == nil && now.Sub(fi.ModTime()) > uploadTTL {
-			os.Remove(f)
-		}
-	}
-}
-
-// monitorImportPreview stores the upload and shows what importing it would
-// do: every row's errors, or the values ready to commit.
+// monitorImportPreview stores the upload in the database (any server
+// process sharing the store can confirm it) and shows what importing it
+// would do: every row's errors, or the values ready to commit.
 func (s *Server) monitorImportPreview(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
-	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
 		s.fail(w, r, i18n.Errorf("请选择要上传的 CSV 或 XLSX 文件（最大 200 MB）", "choose a CSV or XLSX file to upload (at most 200 MB)"))
@@ -81,31 +59,27 @@ func (s *Server) monitorImportPreview(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, i18n.Errorf("只支持 .csv 和 .xlsx 文件", "only .csv and .xlsx files are accepted"))
 		return
 	}
-	sweepUploads(time.Now())
-	b := make([]byte, 16)
-	rand.Read(b)
-	token := hex.EncodeToString(b)
-	path := uploadPath(p.User.ID, token, ext)
-	out, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	up, err := upload.Save(r.Context(), s.db, p.User.ID, importKind, hdr.Filename, file, maxUpload)
+	if errors.Is(err, upload.ErrTooLarge) {
+		s.deny(w, r, http.StatusRequestEntityTooLarge, "errors.too_large")
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := io.Copy(out, file); err != nil {
-		out.Close()
-		os.Remove(path)
-		s.fail(w, r, err)
-		return
-	}
-	out.Close()
-	im, err := s.readUpload(r, path, hdr.Filename)
+	im, err := s.readUpload(r, up.Token)
 	if err != nil {
-		os.Remove(path)
+		upload.Delete(r.Context(), s.db, up.Token)
 		s.fail(w, r, err)
 		return
 	}
+	token := up.Token
 	if !im.OK() {
-		os.Remove(path)
+		if err := upload.Delete(r.Context(), s.db, up.Token); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		token = ""
 	}
 	pg := s.page(r, "monitor", importView{Preview: &im.Preview, Token: token, Period: r.PostFormValue("period")})
@@ -117,34 +91,33 @@ func (s *Server) monitorImportPreview(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "monitor/import_preview", status, pg)
 }
 
-func (s *Server) readUpload(r *http.Request, path, name string) (*monitor.Import, error) {
-	f, err := os.Open(path)
+// readUpload reads the caller's stored upload token as an import, within
+// the caller's units as they are now.
+func (s *Server) readUpload(r *http.Request, token string) (*monitor.Import, error) {
+	up, content, err := upload.Open(r.Context(), s.db, principal(r).User.ID, importKind, token)
+	if errors.Is(err, upload.ErrNotFound) {
+		return nil, errImportExpired
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return monitor.ReadImport(r.Context(), s.db, name, f, monitor.ImportOptions{
+	return monitor.ReadImport(r.Context(), s.db, up.Name, content, monitor.ImportOptions{
 		Scopes: principal(r).Scopes(monitorReporters...), Period: strings.TrimSpace(r.PostFormValue("period")),
 	})
 }
 
 // monitorImportConfirm reads the stored upload again (the user's units
-// may have changed meanwhile) and commits it in one transaction.
+// may have changed meanwhile) and commits it in one transaction. The
+// upload is removed whatever the outcome.
 func (s *Server) monitorImportConfirm(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
-	token, ext := r.PostFormValue("token"), r.PostFormValue("ext")
-	if !tokenRE.MatchString(token) || (ext != ".csv" && ext != ".xlsx") {
-		s.fail(w, r, i18n.Errorf("导入已过期，请重新上传", "the import has expired; upload the file again"))
-		return
-	}
-	path := uploadPath(p.User.ID, token, ext)
-	defer os.Remove(path)
-	im, err := s.readUpload(r, path, r.PostFormValue("name"))
-	if errors.Is(err, os.ErrNotExist) {
-		s.fail(w, r, i18n.Errorf("导入已过期，请重新上传", "the import has expired; upload the file again"))
-		return
-	}
+	token := r.PostFormValue("token")
+	im, err := s.readUpload(r, token)
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := upload.Delete(r.Context(), s.db, token); err != nil {
 		s.fail(w, r, err)
 		return
 	}

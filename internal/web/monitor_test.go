@@ -10,11 +10,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"zhihui/internal/app"
 	"zhihui/internal/audit"
@@ -31,8 +29,10 @@ type monitorEnv struct {
 	tokens map[string]string
 }
 
-func newMonitorEnv(t *testing.T) *monitorEnv {
-	db := storetest.SQLite(t)
+func newMonitorEnv(t *testing.T) *monitorEnv { return newMonitorEnvOn(t, storetest.SQLite(t)) }
+
+// newMonitorEnvOn is newMonitorEnv on the store db.
+func newMonitorEnvOn(t *testing.T, db *store.DB) *monitorEnv {
 	ctx := context.Background()
 	if err := db.Migrate(ctx, app.Schemas()...); err != nil {
 		t.Fatal(err)
@@ -172,7 +172,7 @@ func TestMonitorRoutesByRole(t *testing.T) {
 	}
 }
 
-func upload(t *testing.T, name, content string, fields ...string) (io.Reader, string) {
+func multipartUpload(t *testing.T, name, content string, fields ...string) (io.Reader, string) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for i := 0; i+1 < len(fields); i += 2 {
@@ -187,12 +187,12 @@ func upload(t *testing.T, name, content string, fields ...string) (io.Reader, st
 func TestMonitorImportFlow(t *testing.T) {
 	e := newMonitorEnv(t)
 	// Out of scope rows are reported, nothing is offered for commit.
-	body, ct := upload(t, "v.csv", "dataElement,orgUnit,period,value\nECOMMERCE_VOLUME,410102,2015,1\nECOMMERCE_VOLUME,4102,2015,2\n")
+	body, ct := multipartUpload(t, "v.csv", "dataElement,orgUnit,period,value\nECOMMERCE_VOLUME,410102,2015,1\nECOMMERCE_VOLUME,4102,2015,2\n")
 	status, page := e.do("reporter", "POST", "/monitor/import", ct, body)
 	if status != 422 || !strings.Contains(page, "4102") || strings.Contains(page, `name="token"`) {
 		t.Fatalf("preview with errors: %d\n%.600s", status, page)
 	}
-	body, ct = upload(t, "v.csv", "填报单位：中原区\n报告期：2016年\n单位代码,电子商务交易额（亿元）,农村综合信息服务站数量\n410102,12.5,4\n")
+	body, ct = multipartUpload(t, "v.csv", "填报单位：中原区\n报告期：2016年\n单位代码,电子商务交易额（亿元）,农村综合信息服务站数量\n410102,12.5,4\n")
 	status, page = e.do("reporter", "POST", "/monitor/import", ct, body)
 	m := regexp.MustCompile(`name="token" value="([0-9a-f]+)"`).FindStringSubmatch(page)
 	if status != 200 || m == nil {
@@ -213,22 +213,63 @@ func TestMonitorImportFlow(t *testing.T) {
 	}
 }
 
-func TestSweepUploads(t *testing.T) {
-	now := time.Now()
-	fresh := uploadPath(1, "0123456789abcdef0123456789abcdef", ".csv")
-	stale := uploadPath(1, "fedcba9876543210fedcba9876543210", ".csv")
-	for _, f := range []string{fresh, stale} {
-		if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.Remove(f) })
-	}
-	os.Chtimes(stale, now.Add(-25*time.Hour), now.Add(-25*time.Hour))
-	sweepUploads(now)
-	if _, err := os.Stat(fresh); err != nil {
-		t.Fatal("a fresh upload was removed")
-	}
-	if _, err := os.Stat(stale); err == nil {
-		t.Fatal("an upload older than a day was kept")
+// TestImportPreviewAcrossProcesses previews an import on one server and
+// confirms it on another that has its own connections to the same store,
+// as two serve processes sharing PostgreSQL (or one SQLite file) do.
+func TestImportPreviewAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			var opts store.Options
+			if dialect == "sqlite" {
+				opts.DataDir = t.TempDir()
+			} else {
+				base := storetest.PostgresDSN()
+				if base == "off" {
+					t.Skip("PostgreSQL tests disabled")
+				}
+				opts.DSN = storetest.WithSearchPath(base, storetest.NewSchema(t, base))
+			}
+			open := func() *store.DB {
+				db, err := store.Open(ctx, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+			a := newMonitorEnvOn(t, open())
+			other, err := New(open(), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{Modules: app.Modules()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(other.Handler())
+			t.Cleanup(srv.Close)
+			b := *a
+			b.srv = srv
+
+			body, ct := multipartUpload(t, "v.csv", "dataElement,orgUnit,period,value\nECOMMERCE_VOLUME,410102,2017,7.5\n")
+			status, page := a.do("reporter", "POST", "/monitor/import", ct, body)
+			m := regexp.MustCompile(`name="token" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+			if status != 200 || m == nil {
+				t.Fatalf("preview: %d\n%.800s", status, page)
+			}
+			status, page = b.do("reporter", "POST", "/monitor/import/confirm", formType, form("token", m[1]))
+			if status != 200 || !strings.Contains(page, "新增 1") {
+				t.Fatalf("confirm on the other server: %d\n%.800s", status, page)
+			}
+			// confirmed once: the preview is gone on both servers
+			for _, e := range []*monitorEnv{a, &b} {
+				if status, page := e.do("reporter", "POST", "/monitor/import/confirm", formType, form("token", m[1])); status != 400 || !strings.Contains(page, "导入已过期") {
+					t.Fatalf("second confirm: %d\n%.400s", status, page)
+				}
+			}
+			vals, err := monitor.DataValues(ctx, a.db, monitor.ValueFilter{Elements: []string{"ECOMMERCE_VOLUME"}, OrgUnits: []string{"410102"}, Periods: []string{"2017"}})
+			if err != nil || len(vals) != 1 || vals[0].Value.Value != "7.5" {
+				t.Fatalf("stored values %+v (%v)", vals, err)
+			}
+		})
 	}
 }
