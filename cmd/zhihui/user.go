@@ -10,10 +10,12 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"zhihui/internal/app"
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
+	"zhihui/internal/period"
 )
 
 func init() {
@@ -23,7 +25,9 @@ func init() {
 const userUsage = `usage:
   zhihui user add NAME --role ROLE --org CODE [--display NAME] --password-stdin
   zhihui user list
-  zhihui user token NAME [--name LABEL]
+  zhihui user token NAME [--name LABEL] [--expires 90d|12h|2027-06-30|never]
+  zhihui user token NAME --list
+  zhihui user token NAME --revoke ID
   zhihui user grant NAME --role ROLE --org CODE
   zhihui user revoke NAME --role ROLE --org CODE
   zhihui user passwd NAME --password-stdin
@@ -65,6 +69,9 @@ func runUser(args []string) error {
 	display := fs.String("display", "", "display name")
 	stdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	label := fs.String("name", "cli", "token label")
+	expires := fs.String("expires", "90d", "token lifetime: a duration (90d, 12h), a date (YYYY-MM-DD, Asia/Shanghai) or never")
+	listTokens := fs.Bool("list", false, "list the user's tokens")
+	revokeID := fs.Int64("revoke", 0, "revoke the token with this ID")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -129,11 +136,45 @@ func runUser(args []string) error {
 		if err != nil {
 			return err
 		}
-		t, err := auth.NewToken(ctx, a.DB, cliActor, u.ID, *label)
-		if err != nil {
-			return err
+		switch {
+		case *listTokens:
+			ts, err := auth.Tokens(ctx, a.DB, u.ID)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tCREATED\tLAST USED\tEXPIRES")
+			now := time.Now()
+			for _, t := range ts {
+				last, exp := "-", "never"
+				if t.LastUsed != nil {
+					last = t.LastUsed.In(period.Shanghai).Format("2006-01-02 15:04")
+				}
+				if t.ExpiresAt != nil {
+					exp = t.ExpiresAt.In(period.Shanghai).Format("2006-01-02 15:04")
+					if t.Expired(now) {
+						exp += " (expired)"
+					}
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.CreatedAt.In(period.Shanghai).Format("2006-01-02 15:04"), last, exp)
+			}
+			return tw.Flush()
+		case *revokeID != 0:
+			if err := auth.RevokeToken(ctx, a.DB, cliActor, u.ID, *revokeID); err != nil {
+				return fmt.Errorf("revoke token %d of %s: %w", *revokeID, u.Name, err)
+			}
+			fmt.Printf("revoked token %d of %s\n", *revokeID, u.Name)
+		default:
+			exp, err := auth.ParseExpiry(*expires, time.Now())
+			if err != nil {
+				return err
+			}
+			t, err := auth.CreateToken(ctx, a.DB, cliActor, u.ID, *label, exp)
+			if err != nil {
+				return err
+			}
+			fmt.Println(t)
 		}
-		fmt.Println(t)
 	case "grant", "revoke":
 		u, err := lookup()
 		if err != nil {

@@ -223,7 +223,9 @@ CREATE TABLE auth_token (
 	user_id BIGINT NOT NULL REFERENCES auth_user (id) ON DELETE CASCADE,
 	name TEXT NOT NULL DEFAULT '',
 	created_at {{TS}} NOT NULL,
-	last_used_at {{TS}})`}}}
+	last_used_at {{TS}})`}, {Version: 2, SQL: `
+ALTER TABLE auth_token ADD COLUMN expires_at {{TS}};
+CREATE INDEX auth_token_user ON auth_token (user_id)`}}}
 
 // Errors callers check for.
 var (
@@ -444,6 +446,15 @@ func RemoveGrant(ctx context.Context, db *store.DB, actor audit.Actor, id int64,
 		if _, err := tx.ExecContext(ctx, "DELETE FROM auth_grant WHERE user_id = $1 AND role = $2 AND org_code = $3", id, string(role), orgCode); err != nil {
 			return err
 		}
+		var left int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM auth_grant WHERE user_id = $1", id).Scan(&left); err != nil {
+			return err
+		}
+		if left == 0 {
+			if err := revokeAll(ctx, tx, actor, id, "last role removed"); err != nil {
+				return err
+			}
+		}
 		return audit.Record(ctx, tx, actor, "revoke", "user", fmt.Sprint(id), path, Grant{Role: role, OrgCode: orgCode, OrgPath: path}, nil)
 	})
 }
@@ -456,6 +467,9 @@ func SetDisabled(ctx context.Context, db *store.DB, actor audit.Actor, id int64,
 		}
 		if disabled {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM auth_session WHERE user_id = $1", id); err != nil {
+				return err
+			}
+			if err := revokeAll(ctx, tx, actor, id, "disabled"); err != nil {
 				return err
 			}
 		}
@@ -497,6 +511,9 @@ func SetPassword(ctx context.Context, db *store.DB, actor audit.Actor, id int64,
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM auth_session WHERE user_id = $1 AND id_hash <> $2", id, hashToken(keepSession)); err != nil {
+			return err
+		}
+		if err := revokeAll(ctx, tx, actor, id, "password changed"); err != nil {
 			return err
 		}
 		// The audit entry records that the password changed, never the hash.
@@ -609,30 +626,160 @@ func EndSession(ctx context.Context, db *store.DB, token string) error {
 	return err
 }
 
-// NewToken creates an API token for user id and returns it; only its hash
-// is stored.
-func NewToken(ctx context.Context, db *store.DB, actor audit.Actor, id int64, name string) (string, error) {
-	t := "zh_" + randomToken(32)
-	err := db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO auth_token (hash, user_id, name, created_at) VALUES ($1, $2, $3, $4)",
-			hashToken(t), id, name, store.Now()); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, actor, "token", "user", fmt.Sprint(id), "", nil, map[string]string{"token_name": name})
-	})
-	return t, err
+// DefaultTokenTTL is how long an API token lives unless its creator says
+// otherwise.
+const DefaultTokenTTL = 90 * 24 * time.Hour
+
+// MaxTokensPerUser bounds how many live tokens one account may hold.
+const MaxTokensPerUser = 50
+
+// Token is an API token as listed to its owner: never the secret itself.
+type Token struct {
+	ID        int64
+	UserID    int64
+	Name      string
+	CreatedAt time.Time
+	LastUsed  *time.Time
+	ExpiresAt *time.Time // nil: never
 }
 
-// LookupToken returns the user an API token belongs to.
+// Expired reports whether the token can no longer be used.
+func (t Token) Expired(now time.Time) bool { return t.ExpiresAt != nil && !t.ExpiresAt.After(now) }
+
+// NewToken creates an API token for user id that expires after
+// DefaultTokenTTL and returns it; only its hash is stored.
+func NewToken(ctx context.Context, db *store.DB, actor audit.Actor, id int64, name string) (string, error) {
+	return CreateToken(ctx, db, actor, id, name, store.Now().Add(DefaultTokenTTL))
+}
+
+// CreateToken creates an API token for user id that expires at expires (the
+// zero time: never) and returns it; only its hash is stored.
+func CreateToken(ctx context.Context, db *store.DB, actor audit.Actor, id int64, name string, expires time.Time) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = "api"
+	}
+	if utf8.RuneCountInString(name) > 64 {
+		return "", i18n.Errorf("令牌名称最多 64 个字符", "a token name has at most 64 characters").OnField("name")
+	}
+	now := store.Now()
+	var exp any
+	if !expires.IsZero() {
+		if !expires.After(now) {
+			return "", i18n.Errorf("到期时间必须晚于现在", "the expiry must be in the future").OnField("expires")
+		}
+		exp = expires.UTC()
+	}
+	t := "zh_" + randomToken(32)
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM auth_token WHERE user_id = $1 AND (expires_at IS NULL OR expires_at > $2)", id, now).Scan(&n); err != nil {
+			return err
+		}
+		if n >= MaxTokensPerUser {
+			return i18n.Errorf("每个账号最多 %d 个有效令牌，请先撤销不用的令牌", "an account holds at most %d live tokens: revoke unused ones first", MaxTokensPerUser)
+		}
+		var tid int64
+		if err := tx.QueryRowContext(ctx, "INSERT INTO auth_token (hash, user_id, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+			hashToken(t), id, name, now, exp).Scan(&tid); err != nil {
+			return err
+		}
+		after := map[string]any{"token_id": tid, "token_name": name}
+		if exp != nil {
+			after["expires_at"] = expires.UTC().Format(time.RFC3339)
+		} else {
+			after["expires_at"] = "never"
+		}
+		return audit.Record(ctx, tx, actor, "token", "user", fmt.Sprint(id), "", nil, after)
+	})
+	if err != nil {
+		return "", err
+	}
+	return t, nil
+}
+
+// Tokens lists user id's tokens, newest first, expired ones included.
+func Tokens(ctx context.Context, db *store.DB, id int64) ([]Token, error) {
+	rows, err := db.R.QueryContext(ctx, "SELECT id, user_id, name, created_at, last_used_at, expires_at FROM auth_token WHERE user_id = $1 ORDER BY id DESC", id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Token
+	for rows.Next() {
+		var t Token
+		var last, exp sql.NullTime
+		if err := rows.Scan(&t.ID, &t.UserID, &t.Name, &t.CreatedAt, &last, &exp); err != nil {
+			return nil, err
+		}
+		if last.Valid {
+			v := last.Time
+			t.LastUsed = &v
+		}
+		if exp.Valid {
+			v := exp.Time
+			t.ExpiresAt = &v
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// ErrNoToken is returned when revoking a token the user does not have.
+var ErrNoToken = fmt.Errorf("auth: no such token: %w", store.ErrNotFound)
+
+// RevokeToken deletes token tokenID of user id.
+func RevokeToken(ctx context.Context, db *store.DB, actor audit.Actor, id, tokenID int64) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
+		var name string
+		err := tx.QueryRowContext(ctx, "SELECT name FROM auth_token WHERE id = $1 AND user_id = $2", tokenID, id).Scan(&name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNoToken
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM auth_token WHERE id = $1", tokenID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, actor, "token_revoke", "user", fmt.Sprint(id), "", map[string]any{"token_id": tokenID, "token_name": name}, nil)
+	})
+}
+
+// revokeAll deletes every token of user id inside tx; why goes to the audit.
+func revokeAll(ctx context.Context, tx *store.Tx, actor audit.Actor, id int64, why string) error {
+	res, err := tx.ExecContext(ctx, "DELETE FROM auth_token WHERE user_id = $1", id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return audit.Record(ctx, tx, actor, "token_revoke", "user", fmt.Sprint(id), "", map[string]any{"tokens": n}, map[string]string{"reason": why})
+	}
+	return nil
+}
+
+// tokenTouchEvery is how often a token's last use is written at most.
+const tokenTouchEvery = time.Hour
+
+// LookupToken returns the user an API token belongs to. Expired tokens and
+// tokens of disabled users are refused.
 func LookupToken(ctx context.Context, db *store.DB, token string) (*User, error) {
 	var uid int64
+	var last, exp sql.NullTime
 	h := hashToken(token)
-	if err := db.R.QueryRowContext(ctx, "SELECT user_id FROM auth_token WHERE hash = $1", h).Scan(&uid); err != nil {
+	if err := db.R.QueryRowContext(ctx, "SELECT user_id, last_used_at, expires_at FROM auth_token WHERE hash = $1", h).Scan(&uid, &last, &exp); err != nil {
+		return nil, ErrNoSession
+	}
+	now := time.Now()
+	if exp.Valid && !exp.Time.After(now) {
 		return nil, ErrNoSession
 	}
 	u, err := GetUser(ctx, db, uid)
 	if err != nil || u.Disabled {
 		return nil, ErrNoSession
+	}
+	if !last.Valid || now.Sub(last.Time) > tokenTouchEvery {
+		db.W.ExecContext(ctx, "UPDATE auth_token SET last_used_at = $1 WHERE hash = $2", store.Now(), h)
 	}
 	return u, nil
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -154,18 +155,103 @@ func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
-func (s *Server) account(w http.ResponseWriter, r *http.Request) {
-	pg := s.page(r, "account", nil)
+// accountView is the account page: the caller's API tokens and, right
+// after creation, the one new token's secret (shown once, never stored).
+type accountView struct {
+	Tokens   []tokenRow
+	NewToken string
+	Name     string // the new-token form's values after an error
+	Expires  string
+}
+
+// ExpiryChoices are the lifetimes offered for a new token.
+func (accountView) ExpiryChoices() []string { return []string{"30d", "90d", "365d", "never"} }
+
+type tokenRow struct {
+	auth.Token
+	Expired bool
+}
+
+func (s *Server) accountPage(r *http.Request, v accountView) (*Page, error) {
+	p := principal(r)
+	ts, err := auth.Tokens(r.Context(), s.db, p.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	for _, t := range ts {
+		v.Tokens = append(v.Tokens, tokenRow{Token: t, Expired: t.Expired(now)})
+	}
+	if v.Expires == "" {
+		v.Expires = "90d"
+	}
+	pg := s.page(r, "account", v)
 	pg.Title = i18n.T(pg.Lang, "account.title")
+	return pg, nil
+}
+
+func (s *Server) account(w http.ResponseWriter, r *http.Request) {
+	pg, err := s.accountPage(r, accountView{})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, "account", http.StatusOK, pg)
+}
+
+// tokenCreate makes an API token for the caller and shows it once on the
+// account page (answered directly, so that it never appears in a URL).
+func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	v := accountView{Name: r.PostFormValue("name"), Expires: r.PostFormValue("expires")}
+	exp, err := auth.ParseExpiry(v.Expires, time.Now())
+	if err == nil {
+		v.NewToken, err = auth.CreateToken(r.Context(), s.db, p.Actor(clientIP(r)), p.User.ID, v.Name, exp)
+	}
+	status := http.StatusOK
+	if v.NewToken != "" {
+		v.Name, v.Expires = "", ""
+	}
+	pg, perr := s.accountPage(r, v)
+	if perr != nil {
+		s.fail(w, r, perr)
+		return
+	}
+	if err != nil {
+		ue, ok := asUserError(err)
+		if !ok {
+			s.fail(w, r, err)
+			return
+		}
+		pg.Error = ue.Message(pg.Lang)
+		status = http.StatusBadRequest
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, r, "account", status, pg)
+}
+
+func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.notFound(w, r)
+		return
+	}
+	if err := auth.RevokeToken(r.Context(), s.db, p.Actor(clientIP(r)), p.User.ID, id); s.lookupFailed(w, r, err, auth.ErrNoToken) {
+		return
+	}
+	http.Redirect(w, r, "/account?flash=token_revoked", http.StatusSeeOther)
 }
 
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	old := r.PostFormValue("old")
 	pw := r.PostFormValue("password")
-	pg := s.page(r, "account", nil)
-	pg.Title = i18n.T(pg.Lang, "account.title")
+	pg, err := s.accountPage(r, accountView{})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if pw != r.PostFormValue("confirm") {
 		pg.Error = i18n.T(pg.Lang, "account.mismatch")
 		s.render(w, r, "account", http.StatusBadRequest, pg)

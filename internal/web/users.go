@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
@@ -94,8 +95,9 @@ func (s *Server) managedUser(w http.ResponseWriter, r *http.Request) (*auth.User
 }
 
 type userView struct {
-	U     *auth.User
-	Roles []auth.Role
+	U      *auth.User
+	Roles  []auth.Role
+	Tokens []tokenRow
 }
 
 func (s *Server) userPage(w http.ResponseWriter, r *http.Request) {
@@ -103,7 +105,17 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	pg := s.page(r, "admin", userView{U: u, Roles: auth.Roles})
+	ts, err := auth.Tokens(r.Context(), s.db, u.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := userView{U: u, Roles: auth.Roles}
+	now := time.Now()
+	for _, t := range ts {
+		v.Tokens = append(v.Tokens, tokenRow{Token: t, Expired: t.Expired(now)})
+	}
+	pg := s.page(r, "admin", v)
 	pg.Title = u.DisplayName
 	s.render(w, r, "user", http.StatusOK, pg)
 }
@@ -180,4 +192,21 @@ func (s *Server) userDisable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/admin/users/"+r.PathValue("id")+"?flash=saved", http.StatusSeeOther)
+}
+
+// userTokenRevoke lets an administrator revoke another user's API token.
+func (s *Server) userTokenRevoke(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.managedUser(w, r)
+	if !ok {
+		return
+	}
+	tid, err := strconv.ParseInt(r.PathValue("tid"), 10, 64)
+	if err != nil {
+		s.notFound(w, r)
+		return
+	}
+	if err := auth.RevokeToken(r.Context(), s.db, principal(r).Actor(clientIP(r)), u.ID, tid); s.lookupFailed(w, r, err, auth.ErrNoToken) {
+		return
+	}
+	http.Redirect(w, r, "/admin/users/"+strconv.FormatInt(u.ID, 10)+"?flash=token_revoked", http.StatusSeeOther)
 }
