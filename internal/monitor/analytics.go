@@ -31,7 +31,14 @@ type Query struct {
 	PublishedOnly bool
 	// Now anchors relative periods; zero means the current time.
 	Now time.Time
+	// MaxCells bounds dx × pe × ou below the store-wide limit (for
+	// anonymous callers); zero means the store-wide limit.
+	MaxCells int
 }
+
+// AnonymousMaxCells is what one anonymous analytics query may ask for: the
+// 181 counties × 12 months × 9 data items fit.
+const AnonymousMaxCells = 20000
 
 // Row is one figure of a result.
 type Row struct {
@@ -186,8 +193,15 @@ func Analytics(ctx context.Context, db *store.DB, q Query) (*Result, error) {
 	if len(dxs) == 0 {
 		return nil, i18n.Errorf("dx 为空", "dx is empty")
 	}
-	if len(dxs)*len(pes)*len(ous) > maxCells {
-		return nil, i18n.Errorf("查询过大（数据×周期×单位超过 %d）", "the query is too large (data × periods × units exceeds %d)", maxCells)
+	limit := maxCells
+	if q.MaxCells > 0 && q.MaxCells < limit {
+		limit = q.MaxCells
+	}
+	if n := len(dxs) * len(pes) * len(ous); n > limit {
+		if limit < maxCells {
+			return nil, i18n.Errorf("查询过大：数据×周期×单位为 %d，未登录时最多 %d；请缩小范围或登录后查询", "the query is too large: data × periods × units is %d, at most %d without logging in; narrow it or log in", n, limit)
+		}
+		return nil, i18n.Errorf("查询过大：数据×周期×单位为 %d，最多 %d", "the query is too large: data × periods × units is %d, at most %d", n, limit)
 	}
 	for _, p := range pes {
 		res.Meta.Items[p.ID()] = Item{Name: p.Label("zh-CN"), NameEn: p.Label("en"), Kind: "period"}

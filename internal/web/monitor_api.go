@@ -50,7 +50,7 @@ func analyticsQuery(r *http.Request, dx, pe, ou []string) monitor.Query {
 	if p.Authenticated() {
 		q.Scopes = p.Scopes(auth.Roles...)
 	} else {
-		q.PublishedOnly = true
+		q.PublishedOnly, q.MaxCells = true, monitor.AnonymousMaxCells
 	}
 	return q
 }

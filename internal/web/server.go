@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +59,7 @@ type Server struct {
 	byPair    *auth.Limiter // failed logins per account and address
 	byAccount *auth.Limiter // failed logins per account from anywhere
 	byIP      *auth.Limiter
+	anon      *auth.Limiter // anonymous reads of public data per address
 	metrics   *metrics
 	started   time.Time
 }
@@ -90,6 +92,7 @@ func New(db *store.DB, log *slog.Logger, opt Options) (*Server, error) {
 		byPair:    auth.NewLimiter(5, 15*time.Minute),
 		byAccount: auth.NewLimiter(100, 15*time.Minute),
 		byIP:      auth.NewLimiter(30, 15*time.Minute),
+		anon:      auth.NewLimiter(AnonymousRequestsPerMinute, time.Minute),
 		metrics:   newMetrics(),
 		started:   time.Now(),
 		limits:    map[string]int64{},
@@ -362,6 +365,18 @@ func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/")
 
 // guard enforces a route's access rule and, for cookie sessions, the CSRF
 // token on every unsafe method.
+// AnonymousRequestsPerMinute bounds how often one address may read public
+// data without logging in.
+const AnonymousRequestsPerMinute = 120
+
+// anonLimited are the public routes that read data; anonymous callers are
+// rate-limited on them per address.
+var anonLimited = map[string]bool{
+	"GET /api/v1/analytics":       true,
+	"GET /api/v1/public/progress": true,
+	"GET /public":                 true,
+}
+
 func (s *Server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sw, ok := w.(*statusWriter); ok {
@@ -379,6 +394,13 @@ func (s *Server) guard(rt route) http.Handler {
 		if rt.access == roles && !p.Has(rt.roles...) {
 			s.deny(w, r, http.StatusForbidden, "errors.forbidden")
 			return
+		}
+		if !p.Authenticated() && anonLimited[rt.pattern] {
+			if ok, wait := s.anon.Attempt(clientIP(r)); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+				s.deny(w, r, http.StatusTooManyRequests, "errors.rate_limited")
+				return
+			}
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			// Bound the body before anything reads it (the CSRF check
