@@ -21,7 +21,7 @@ func Module() module.Module {
 		Bootstrap: dom.InstallCatalog,
 		Nav:       []module.Nav{{Key: "monitor", Href: "/monitor", Label: "nav.monitor", Order: 60}},
 		API: map[string]string{
-			"GET /api/v1/analytics":      "Analytics, DHIS2 style: ?dx=CODES&pe=PERIODS&ou=SELECTORS (';'-separated; ou accepts LEVEL-n and CHILDREN, pe accepts LAST_12_MONTHS, THIS_YEAR …). Rows (dx, pe, ou, value) and metaData with names. Anonymous callers get published data only",
+			"GET /api/v1/analytics":      "Analytics, DHIS2 style: ?dx=CODES&pe=PERIODS&ou=SELECTORS (';'-separated; ou accepts LEVEL-n and CHILDREN, pe accepts LAST_12_MONTHS, THIS_YEAR …). Rows (dx, pe, ou, value) and metaData with names. Anonymous callers get published data only, at most 20,000 cells (data × periods × units) per query and 120 requests a minute per address (429 with Retry-After beyond)",
 			"GET /api/v1/dataValueSets":  "Raw data values: ?dataElement=&orgUnit=&period=[&children=true], limited to the caller's units",
 			"POST /api/v1/dataValueSets": `Write data values {"dataValues":[{"dataElement","orgUnit","period","value","comment"}]} in one transaction (empty value deletes); ?dryRun=true only validates. 409 with every error when invalid`,
 			"GET /api/v1/dataElements":   "The monitoring data elements",
