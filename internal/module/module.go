@@ -55,6 +55,11 @@ type Module struct {
 	Catalog fs.FS
 	// API documents API routes for the OpenAPI document: pattern → summary.
 	API map[string]string
+	// Pages are paths of the module's pages that the accessibility test
+	// visits (as an administrator at 41, at 1366×768 and 390×844) after
+	// the core's pages; list every page a user can reach, with query
+	// values where a page shows more with them.
+	Pages []string
 
 	// Authz are the feature's rows of the authorization matrix, one per
 	// route at least; AuthzSetup creates the objects they refer to, once

@@ -55,13 +55,12 @@ func TestAccessibility(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`#password`)),
 		chromedp.WaitReady(chromedp.CSS(`.user-menu`)),
 	}
+	// the core's pages, then every module's (module.Module.Pages)
 	pages := []string{"/", "/plan", "/orgunits/4101", "/orgunits?q=" + "兰考", "/admin/users", "/admin/audit", "/account",
-		"/dashboard", "/dashboard?ou=4101", "/public", "/monitor", "/monitor/elements", "/monitor/indicators", "/monitor/import", "/monitor/export",
-		"/reporting", "/reporting/completeness", "/reporting/validation", "/reporting/outliers",
-		"/reporting/datasets", "/reporting/datasets/new", "/reporting/datasets/COUNTY_ANNUAL", "/reporting/rules", "/reporting/rules/new",
-		"/reporting/rules/VILLAGES_BB_LE_VILLAGES", "/reporting/notifications",
-		"/evaluate", "/evaluate/frameworks", "/evaluate/regional", "/evaluate/informatization", "/evaluate/datasets", "/evaluate/enterprise", "/evaluate/enterprises"}
-	pages = append(pages, "/webcheck", "/webcheck/sites", "/webcheck/problems")
+		"/dashboard", "/dashboard?ou=4101", "/public"}
+	for _, m := range e.srv.opt.Modules {
+		pages = append(pages, m.Pages...)
+	}
 	for _, size := range []struct {
 		name string
 		w, h int64

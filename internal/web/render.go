@@ -160,7 +160,7 @@ func (s *Server) parseFeature(fsys fs.FS, files ...string) (*template.Template, 
 // renderFeature renders a feature page set (kit.Core.Render).
 func (s *Server) renderFeature(w http.ResponseWriter, r *http.Request, set *template.Template, status int, v kit.View) {
 	pg := s.page(r, v.Nav, v.Data)
-	pg.Title = v.Title
+	pg.Title, pg.Errors = v.Title, v.Errors
 	if v.Flash != "" {
 		pg.Flash = v.Flash
 	}

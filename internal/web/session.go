@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,15 +11,10 @@ import (
 
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
+	"zhihui/internal/web/kit"
 )
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func clientIP(r *http.Request) string { return kit.ClientIP(r) }
 
 // safeNext keeps redirects after login on this site: only a clean
 // absolute path without a host passes. Browsers drop tabs and newlines

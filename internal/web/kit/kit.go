@@ -19,10 +19,12 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"zhihui/internal/audit"
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
 	"zhihui/internal/store"
@@ -48,7 +50,11 @@ type Route struct {
 	// "GET /supervise/tasks/{id}". API routes start with /api/.
 	Pattern string
 	Access  Access
-	Roles   []auth.Role // for Access == Roles
+	// Roles admit, for Access == Roles, a user holding one of them at any
+	// unit; list auth.Admin too when administrators may come in (the gate
+	// does not add it). Handlers then check the unit of what is asked for
+	// with Principal(r).Covers, where admin covers every role.
+	Roles   []auth.Role
 	Handler HandlerFunc
 	// BodyLimit caps the body of unsafe requests; 0 is the core's default
 	// (2 MiB). The core parses form bodies under this cap before the
@@ -97,6 +103,9 @@ type View struct {
 	// Flash is a message shown above the page; empty takes the
 	// request's ?flash= value.
 	Flash string
+	// Errors are the bilingual errors of a form shown again after a
+	// failed submission (the layout lists them above the content).
+	Errors []*i18n.Error
 }
 
 // Pages is one feature's parsed templates: one set per page file.
@@ -213,6 +222,18 @@ func Principal(r *http.Request) *auth.Principal {
 	}
 	return auth.Anonymous
 }
+
+// ClientIP is the caller's address as the server sees it.
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// Actor is the caller as the author of a change, for the audit log.
+func Actor(r *http.Request) audit.Actor { return Principal(r).Actor(ClientIP(r)) }
 
 // LangCookie holds a visitor's chosen language.
 const LangCookie = "zhihui_lang"

@@ -20,6 +20,9 @@ func Module() module.Module {
 		// start and picks up elements added in new releases.
 		Bootstrap: dom.InstallCatalog,
 		Nav:       []module.Nav{{Key: "monitor", Href: "/monitor", Label: "nav.monitor", Order: 60}},
+		Pages: []string{
+			"/monitor", "/monitor/elements", "/monitor/indicators", "/monitor/import", "/monitor/export",
+		},
 		API: map[string]string{
 			"GET /api/v1/analytics":      "Analytics, DHIS2 style: ?dx=CODES&pe=PERIODS&ou=SELECTORS (';'-separated; ou accepts LEVEL-n and CHILDREN, pe accepts LAST_12_MONTHS, THIS_YEAR …). Rows (dx, pe, ou, value) and metaData with names. Anonymous callers get published data only, at most 20,000 cells (data × periods × units) per query and 120 requests a minute per address (429 with Retry-After beyond)",
 			"GET /api/v1/dataValueSets":  "Raw data values: ?dataElement=&orgUnit=&period=[&children=true], limited to the caller's units",

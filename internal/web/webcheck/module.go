@@ -25,6 +25,9 @@ func Module() module.Module {
 			return err
 		},
 		Nav: []module.Nav{{Key: "webcheck", Href: "/webcheck", Label: "nav.webcheck", Order: 80}},
+		Pages: []string{
+			"/webcheck", "/webcheck/sites", "/webcheck/problems",
+		},
 		API: map[string]string{
 			"GET /api/v1/webcheck/sites":               "Government websites under evaluation within the caller's units; ?kind=portal|department|city|county, ?q=name or URL",
 			"POST /api/v1/webcheck/sites":              "Register a website {url, name, kind, org_code} (office, evaluator, admin; owner unit within their units)",
