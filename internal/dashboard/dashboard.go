@@ -1,0 +1,399 @@
+// Package dashboard assembles what the monitoring dashboard and the public
+// progress page show for a unit: the target cards, the selectable data,
+// the map, ranking and trend of one element or indicator, and one target
+// across the unit's regions. It reads through the monitoring and reporting
+// packages' exported functions; the web handlers only parse the request
+// and render.
+package dashboard
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"zhihui/internal/auth"
+	"zhihui/internal/i18n"
+	"zhihui/internal/monitor"
+	"zhihui/internal/orgunit"
+	"zhihui/internal/period"
+	"zhihui/internal/reporting"
+	"zhihui/internal/store"
+)
+
+// Query says which dashboard to build.
+type Query struct {
+	Unit   string // org unit code: the province or a city ("" is the province)
+	DX     string // element or indicator code ("" picks one)
+	Year   int    // year of the map and ranking (0 or a year without figures picks one)
+	Target string // target shown across the regions ("" is the first card's)
+	Lang   string
+	// Caller sees unpublished figures for the units it holds a role over;
+	// PublishedOnly limits the dashboard to published figures everywhere
+	// (the public page).
+	Caller        *auth.Principal
+	PublishedOnly bool
+	// Now bounds the years offered (zero: the current time).
+	Now time.Time
+}
+
+// FirstYear is the first year the dashboard offers: the base year of the
+// 2013 plan.
+const FirstYear = 2012
+
+// Card is one target on the dashboard.
+type Card struct {
+	reporting.TargetProgress
+	Badge     string
+	Spark     map[string]any
+	RealNote  string
+	GoalBasis string
+}
+
+// Option is one selectable element or indicator.
+type Option struct {
+	Code, Name, Unit string
+	Published        bool
+}
+
+// RegionValue is the figure of one region on the map.
+type RegionValue struct {
+	Unit  orgunit.Unit
+	Value float64
+	Has   bool
+}
+
+// View is an assembled dashboard.
+type View struct {
+	Unit    orgunit.Unit
+	Parents []orgunit.Unit
+	Cards   []Card
+	Options []Option
+	DX      string
+	DXName  string
+	DXUnit  string
+	Year    int
+	Years   []int
+	Map     map[string]any
+	Regions []RegionValue
+	Trend   map[string]any
+	Ranking map[string]any
+	Target  string
+	Targets []Card // progress of one target at each region
+	Public  bool
+}
+
+// Build assembles the dashboard q asks for.
+func Build(ctx context.Context, db *store.DB, q Query) (*View, error) {
+	lg := q.Lang
+	publishedOnly := q.PublishedOnly
+	code := q.Unit
+	if code == "" {
+		code = orgunit.Root
+	}
+	u, err := orgunit.Get(ctx, db, code)
+	if err != nil || u.Level > 2 || u.Kind == orgunit.Department {
+		return nil, i18n.Errorf("仪表盘只能查看全省或省辖市", "the dashboard shows the province or a city")
+	}
+	// Unpublished figures are shown only for units the caller is
+	// responsible for (any role at the unit or above); everywhere else the
+	// dashboard shows what the public sees.
+	if !q.Caller.Covers(u.Path, auth.Roles...) {
+		publishedOnly = true
+	}
+	v := &View{Unit: u, Public: publishedOnly}
+	if u.Code != orgunit.Root {
+		root, _ := orgunit.Get(ctx, db, orgunit.Root)
+		v.Parents = []orgunit.Unit{root}
+	}
+	// Target cards at the unit.
+	tps, err := reporting.Progress(ctx, db, reporting.ProgressQuery{Units: []string{u.Code}, PublishedOnly: publishedOnly})
+	if err != nil {
+		return nil, err
+	}
+	for _, tp := range tps {
+		v.Cards = append(v.Cards, makeCard(tp, lg))
+	}
+	// Selectable data.
+	els, err := monitor.Elements(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	inds, err := monitor.Indicators(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range inds {
+		if !publishedOnly || i.Published {
+			v.Options = append(v.Options, Option{i.Code, i.DisplayName(lg), i.Unit, i.Published})
+		}
+	}
+	for _, e := range els {
+		if e.Numeric() && (!publishedOnly || e.Published) {
+			v.Options = append(v.Options, Option{e.Code, e.DisplayName(lg), e.Unit, e.Published})
+		}
+	}
+	v.DX = q.DX
+	found := false
+	for _, o := range v.Options {
+		if o.Code == v.DX {
+			found, v.DXName, v.DXUnit = true, o.Name, o.Unit
+		}
+	}
+	if !found && len(v.Options) > 0 {
+		v.DX = "BB_VILLAGE_RATE"
+		for _, o := range v.Options {
+			if o.Code == v.DX {
+				found, v.DXName, v.DXUnit = true, o.Name, o.Unit
+			}
+		}
+		if !found {
+			v.DX, v.DXName, v.DXUnit = v.Options[0].Code, v.Options[0].Name, v.Options[0].Unit
+		}
+	}
+	// Regions: cities (济源 stands for 4190) or a city's counties.
+	regions, err := mapRegions(ctx, db, u)
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	for _, x := range regions {
+		codes = append(codes, x.Code)
+	}
+	// Years: those with figures of the chosen data at the unit or its
+	// regions; the one shown is the asked-for year when it has figures,
+	// else the latest with figures at the regions (then at the unit).
+	if err := v.pickYears(ctx, db, codes, q); err != nil {
+		return nil, err
+	}
+	year := strconv.Itoa(v.Year)
+	if len(codes) > 0 && v.DX != "" {
+		res, err := monitor.Analytics(ctx, db, monitor.Query{DX: []string{v.DX}, PE: []string{year}, OU: codes, PublishedOnly: publishedOnly})
+		if err != nil {
+			return nil, err
+		}
+		var data []map[string]any
+		for _, x := range regions {
+			val, ok := res.Get(v.DX, year, x.Code)
+			v.Regions = append(v.Regions, RegionValue{x, val, ok})
+			if ok {
+				data = append(data, map[string]any{"name": x.Name, "value": Round(val)})
+			}
+		}
+		v.Map = map[string]any{"data": data, "title": v.DXName + " · " + year, "unit": v.DXUnit}
+		if u.Code != orgunit.Root {
+			v.Map["map"] = "henan-counties"
+			v.Map["city"] = u.Code
+		} else {
+			v.Map["links"] = cityLinks(regions, "/dashboard?dx="+v.DX+"&year="+year+"&ou=")
+		}
+		if publishedOnly {
+			delete(v.Map, "links")
+		}
+		ranked := append([]RegionValue(nil), v.Regions...)
+		sort.SliceStable(ranked, func(i, j int) bool { return ranked[i].Value > ranked[j].Value })
+		var names []string
+		var vals []float64
+		for i := len(ranked) - 1; i >= 0; i-- {
+			if ranked[i].Has {
+				names = append(names, ranked[i].Unit.Name)
+				vals = append(vals, Round(ranked[i].Value))
+			}
+		}
+		v.Ranking = map[string]any{
+			"grid":    map[string]any{"left": 90, "right": 24, "top": 24, "bottom": 24},
+			"tooltip": map[string]any{"trigger": "axis"},
+			"xAxis":   map[string]any{"type": "value", "name": v.DXUnit},
+			"yAxis":   map[string]any{"type": "category", "data": names},
+			"series":  []any{map[string]any{"type": "bar", "data": vals, "itemStyle": map[string]any{"color": "#0b5cad"}}},
+		}
+	}
+	// Trend at the unit.
+	if v.DX != "" {
+		var pes []string
+		for _, y := range v.Years {
+			pes = append(pes, strconv.Itoa(y))
+		}
+		res, err := monitor.Analytics(ctx, db, monitor.Query{DX: []string{v.DX}, PE: pes, OU: []string{u.Code}, PublishedOnly: publishedOnly})
+		if err != nil {
+			return nil, err
+		}
+		var vals []any
+		for _, p := range pes {
+			if x, ok := res.Get(v.DX, p, u.Code); ok {
+				vals = append(vals, Round(x))
+			} else {
+				vals = append(vals, nil)
+			}
+		}
+		v.Trend = map[string]any{
+			"grid":    map[string]any{"left": 56, "right": 24, "top": 32, "bottom": 32},
+			"tooltip": map[string]any{"trigger": "axis"},
+			"xAxis":   map[string]any{"type": "category", "data": pes},
+			"yAxis":   map[string]any{"type": "value", "name": v.DXUnit, "scale": true},
+			"series":  []any{map[string]any{"type": "line", "name": v.DXName, "data": vals, "connectNulls": true}},
+		}
+	}
+	// One target across the regions.
+	v.Target = q.Target
+	if v.Target == "" && len(v.Cards) > 0 {
+		v.Target = v.Cards[0].Target.Code
+	}
+	if v.Target != "" && len(codes) > 0 {
+		rows, err := reporting.Progress(ctx, db, reporting.ProgressQuery{Units: codes, Targets: []string{v.Target}, PublishedOnly: publishedOnly})
+		if err != nil {
+			return nil, err
+		}
+		for _, tp := range rows {
+			v.Targets = append(v.Targets, makeCard(tp, lg))
+		}
+	}
+	return v, nil
+}
+
+// pickYears sets v.Years to the years from FirstYear to now that have
+// figures of v.DX at the unit or its regions (all of them when none has),
+// and v.Year to q.Year when it is one of them, else the latest with
+// figures at the regions, else the latest with figures at the unit.
+func (v *View) pickYears(ctx context.Context, db *store.DB, regions []string, q Query) error {
+	now := q.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	var all []string
+	for y := FirstYear; y <= now.In(period.Shanghai).Year(); y++ {
+		all = append(all, strconv.Itoa(y))
+	}
+	atUnit, atRegions := map[int]bool{}, map[int]bool{}
+	if v.DX != "" {
+		res, err := monitor.Analytics(ctx, db, monitor.Query{DX: []string{v.DX}, PE: all, OU: append([]string{v.Unit.Code}, regions...), PublishedOnly: v.Public})
+		if err != nil {
+			return err
+		}
+		for _, row := range res.Rows {
+			y, err := strconv.Atoi(row.PE)
+			if err != nil {
+				continue
+			}
+			if row.OU == v.Unit.Code {
+				atUnit[y] = true
+			} else {
+				atRegions[y] = true
+			}
+		}
+	}
+	for _, p := range all {
+		y, _ := strconv.Atoi(p)
+		if atUnit[y] || atRegions[y] {
+			v.Years = append(v.Years, y)
+		}
+	}
+	if len(v.Years) == 0 {
+		for _, p := range all {
+			y, _ := strconv.Atoi(p)
+			v.Years = append(v.Years, y)
+		}
+	}
+	switch {
+	case slices.Contains(v.Years, q.Year):
+		v.Year = q.Year
+	case len(atRegions) > 0:
+		v.Year = latest(atRegions)
+	case len(atUnit) > 0:
+		v.Year = latest(atUnit)
+	default:
+		v.Year = v.Years[len(v.Years)-1]
+	}
+	return nil
+}
+
+func latest(ys map[int]bool) int {
+	best := 0
+	for y := range ys {
+		best = max(best, y)
+	}
+	return best
+}
+
+// Round rounds x to two decimals for display.
+func Round(x float64) float64 {
+	s := strconv.FormatFloat(x, 'f', 2, 64)
+	f, _ := strconv.ParseFloat(s, 64)
+	return f
+}
+
+// mapRegions lists the regions drawn for u: its cities (济源市 for the
+// 省直辖 group) or, for a city, its counties.
+func mapRegions(ctx context.Context, db *store.DB, u orgunit.Unit) ([]orgunit.Unit, error) {
+	kids, err := orgunit.Children(ctx, db, u.Code)
+	if err != nil {
+		return nil, err
+	}
+	var out []orgunit.Unit
+	for _, k := range kids {
+		switch {
+		case k.Kind == orgunit.Department:
+		case k.Code == "4190":
+			sub, err := orgunit.Children(ctx, db, k.Code)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sub...)
+		default:
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+func cityLinks(us []orgunit.Unit, prefix string) map[string]string {
+	m := map[string]string{}
+	for _, u := range us {
+		if u.Level == 2 {
+			m[u.Name] = prefix + u.Code
+		}
+	}
+	return m
+}
+
+func makeCard(tp reporting.TargetProgress, lg string) Card {
+	c := Card{TargetProgress: tp, Badge: reporting.Badge(tp.Status)}
+	var years []string
+	var vals []float64
+	for _, p := range tp.Series {
+		years = append(years, strconv.Itoa(int(p.Year)))
+		vals = append(vals, Round(p.Value))
+	}
+	series := []any{map[string]any{"type": "line", "data": vals, "symbol": "none", "lineStyle": map[string]any{"width": 2}, "color": "#0b5cad"}}
+	if tp.Goal != nil && tp.Base != nil {
+		series = append(series, map[string]any{"type": "line", "symbol": "none", "lineStyle": map[string]any{"type": "dashed", "width": 1}, "color": "#6b7785",
+			"data": pathLine(years, tp.Base.Year, tp.Base.Value, float64(tp.Goal.Year), tp.Goal.Value)})
+	}
+	c.Spark = map[string]any{
+		"grid":    map[string]any{"left": 2, "right": 2, "top": 6, "bottom": 2},
+		"tooltip": map[string]any{"trigger": "axis"},
+		"xAxis":   map[string]any{"type": "category", "show": false, "data": years},
+		"yAxis":   map[string]any{"type": "value", "show": false, "scale": true},
+		"series":  series,
+	}
+	if tp.Goal != nil && (tp.Goal.Proxy || tp.Goal.Scaled) {
+		c.GoalBasis = tp.Goal.Basis.In(lg)
+	}
+	return c
+}
+
+// pathLine is the planned straight path at each year label.
+func pathLine(years []string, by, bv, gy, gv float64) []float64 {
+	out := make([]float64, len(years))
+	for i, y := range years {
+		f, _ := strconv.ParseFloat(y, 64)
+		t := (f - by) / (gy - by)
+		if gy == by {
+			t = 1
+		}
+		t = max(0, min(1, t))
+		out[i] = Round(bv + t*(gv-bv))
+	}
+	return out
+}
