@@ -11,10 +11,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"zhihui/internal/webcheck/crawl"
 )
 
 // DefaultChromePath is where Chromium is looked for when Options.ChromePath
@@ -30,9 +39,17 @@ type Options struct {
 	Timeout    time.Duration // per page; default 60 s
 	// Tags selects axe rules by tag; default wcag2a, wcag2aa, wcag21a, wcag21aa.
 	Tags []string
-	// AllowPrivate lets the browser load private addresses; callers must
-	// check URLs themselves (the crawl's guard does not apply inside Chromium).
+	// AllowPrivate lets the browser load private addresses. Without it
+	// every connection the browser makes (navigations, redirects,
+	// subresources) goes through a proxy that refuses non-public
+	// addresses at dial time, as the crawler does.
 	AllowPrivate bool
+	// Allow, when set, decides instead which addresses the browser may
+	// connect to (tests: exactly one loopback server).
+	Allow func(netip.AddrPort) bool
+	// RunPageScripts lets the inspected pages run their own scripts; by
+	// default only axe-core runs.
+	RunPageScripts bool
 	// Locale is an axe-core locale file (JSON, e.g. axe.zh_CN.json); when
 	// set, rule help texts come back in its language.
 	Locale []byte
@@ -60,6 +77,9 @@ type Result struct {
 	Passes     int         `json:"passes"`
 	Incomplete int         `json:"incomplete"`
 	Err        string      `json:"error,omitempty"`
+	// Blocked are the addresses (host:port) the page tried to reach and
+	// the guard refused.
+	Blocked []string `json:"blocked,omitempty"`
 }
 
 // Counts returns the number of violated rules by impact.
@@ -118,9 +138,22 @@ func Run(ctx context.Context, script []byte, urls []string, o Options) ([]Result
 	if len(tags) == 0 {
 		tags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa"}
 	}
+	allow := o.Allow
+	if allow == nil {
+		allow = func(ap netip.AddrPort) bool { return o.AllowPrivate || crawl.IsPublic(ap.Addr()) }
+	}
+	proxy, err := newGuardProxy(allow)
+	if err != nil {
+		return nil, fmt.Errorf("axe: start the network guard: %w", err)
+	}
+	defer proxy.Close()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-dev-shm-usage", true))
+		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-dev-shm-usage", true),
+		// every connection through the guard, loopback included
+		chromedp.ProxyServer(proxy.URL()), chromedp.Flag("proxy-bypass-list", "<-loopback>"),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("dns-prefetch-disable", true),
+		chromedp.Flag("webrtc-ip-handling-policy", "disable_non_proxied_udp"))
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	defer cancelAlloc()
 	bctx, cancelBrowser := chromedp.NewContext(actx)
@@ -135,18 +168,88 @@ func Run(ctx context.Context, script []byte, urls []string, o Options) ([]Result
 	}
 	out := make([]Result, 0, len(urls))
 	for _, u := range urls {
-		out = append(out, runPage(bctx, inject, run, u, o.Timeout))
+		before := len(proxy.Blocked())
+		r := runPage(bctx, inject, run, u, o.Timeout, !o.RunPageScripts)
+		if b := proxy.Blocked(); len(b) > before {
+			r.Blocked = b[before:]
+			if pu, err := url.Parse(u); err == nil && slices.Contains(r.Blocked, hostPort(pu)) {
+				r = Result{URL: u, Err: "refused: " + pu.Host + " is not a public address", Blocked: r.Blocked}
+			}
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }
 
-func runPage(bctx context.Context, script, run, u string, timeout time.Duration) Result {
+// hostPort is u's host with its port, the default one if none is given.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "https" {
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
+}
+
+// sameAddress reports whether the page ended where it was asked for: the
+// same host and port (a switch from http to https on the same host is not
+// a different address).
+func sameAddress(asked, final string) bool {
+	a, err1 := url.Parse(asked)
+	f, err2 := url.Parse(final)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		return map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	if !strings.EqualFold(a.Hostname(), f.Hostname()) {
+		return false
+	}
+	return port(a) == port(f) || (a.Scheme == "http" && f.Scheme == "https" && port(f) == "443")
+}
+
+func runPage(bctx context.Context, script, run, u string, timeout time.Duration, noPageScripts bool) Result {
 	tctx, cancelTab := chromedp.NewContext(bctx)
 	defer cancelTab()
 	tctx, cancel := context.WithTimeout(tctx, timeout)
 	defer cancel()
+	if noPageScripts {
+		// The page's own scripts do not run; axe-core is evaluated
+		// through the DevTools protocol, which this does not stop.
+		disable := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		})
+		if err := chromedp.Do(tctx, disable); err != nil {
+			return Result{URL: u, Err: "disable page scripts: " + err.Error()}
+		}
+	}
 	if _, err := chromedp.Run(tctx, chromedp.Navigate(u)); err != nil {
 		return Result{URL: u, Err: "load: " + err.Error()}
+	}
+	if noPageScripts {
+		// Loaded without running the page's scripts; axe-core needs
+		// the script engine (timers, promises) from here on.
+		enable := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false})
+			return err
+		})
+		if err := chromedp.Do(tctx, enable); err != nil {
+			return Result{URL: u, Err: "enable scripts for axe: " + err.Error()}
+		}
+	}
+	final, err := chromedp.Run(tctx, chromedp.Location())
+	if err != nil {
+		return Result{URL: u, Err: "load: " + err.Error()}
+	}
+	if !sameAddress(u, final) {
+		// Nothing of another address goes into the report.
+		return Result{URL: u, Err: "the page moved to another address; not checked"}
 	}
 	if _, err := chromedp.Run(tctx, chromedp.Evaluate[chromedp.Void](script)); err != nil {
 		return Result{URL: u, Err: "inject axe: " + err.Error()}
@@ -158,6 +261,9 @@ func runPage(bctx context.Context, script, run, u string, timeout time.Duration)
 	r, err := ParseResult([]byte(s))
 	if err != nil {
 		return Result{URL: u, Err: err.Error()}
+	}
+	if !sameAddress(u, r.URL) {
+		return Result{URL: u, Err: "the page moved to another address; not checked"}
 	}
 	r.URL = u
 	return *r

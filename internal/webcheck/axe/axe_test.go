@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -76,7 +80,7 @@ func TestRunInChromium(t *testing.T) {
 		fmt.Fprint(w, `<!DOCTYPE html><html><head><title>测试</title></head><body><main><h1>标题</h1><img src="/x.png"></main></body></html>`)
 	}))
 	defer srv.Close()
-	res, err := Run(context.Background(), script, []string{srv.URL + "/"}, Options{Locale: vendored(t, "axe.zh_CN.json")})
+	res, err := Run(context.Background(), script, []string{srv.URL + "/"}, Options{Locale: vendored(t, "axe.zh_CN.json"), AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +115,7 @@ func TestRunnerWithStubEngine(t *testing.T) {
 		fmt.Fprint(w, `<!DOCTYPE html><html lang="zh-CN"><head><title>测试</title></head><body><img src="/a.png"><img src="/b.png" alt="b"><img src="/c.png"></body></html>`)
 	}))
 	defer srv.Close()
-	res, err := Run(context.Background(), stub, []string{srv.URL + "/", "http://127.0.0.1:1/"}, Options{Tags: []string{"wcag2a"}})
+	res, err := Run(context.Background(), stub, []string{srv.URL + "/", "http://127.0.0.1:1/"}, Options{Tags: []string{"wcag2a"}, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,5 +128,101 @@ func TestRunnerWithStubEngine(t *testing.T) {
 	}
 	if res[1].Err == "" {
 		t.Fatalf("unreachable page gave no error: %+v", res[1])
+	}
+}
+
+// TestBrowserNetworkGuard: with only the inspected site's address allowed,
+// the browser reaches nothing else — not a redirect to an internal server,
+// not its images, frames or scripts — the page's own scripts do not run,
+// and a page that ends on another address gives no result from it.
+func TestBrowserNetworkGuard(t *testing.T) {
+	needBrowser(t)
+	var internalHits atomic.Int64
+	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		internalHits.Add(1)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!DOCTYPE html><html lang="en"><head><title>secret</title></head><body><img src="/internal-secret.png">internal-secret</body></html>`)
+	}))
+	defer internal.Close()
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/moved" {
+			http.Redirect(w, r, internal.URL+"/internal-secret", http.StatusFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!DOCTYPE html><html lang="zh-CN"><head><title>站点</title><script>document.title = "ran"; fetch(%q);</script>
+<script src="%s/x.js"></script><link rel="stylesheet" href="%s/x.css"></head>
+<body><img src="%s/a.png"><iframe title="f" src="%s/"></iframe></body></html>`, internal.URL+"/fetch", internal.URL, internal.URL, internal.URL, internal.URL)
+	}))
+	defer site.Close()
+	su, _ := url.Parse(site.URL)
+	siteAddr := netip.MustParseAddrPort(su.Host)
+	// The stand-in engine reports the page's title and body as a node, so
+	// whatever the page held would show in the result.
+	stub := []byte(`window.axe = {run: () => Promise.resolve({passes: [], incomplete: [],
+  violations: [{id: "probe", impact: "minor", help: document.title, helpUrl: "", nodes: [{target: ["body"], html: document.documentElement.outerHTML}]}]})};`)
+	res, err := Run(context.Background(), stub, []string{site.URL + "/", site.URL + "/moved"},
+		Options{Allow: func(ap netip.AddrPort) bool { return ap == siteAddr }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := internalHits.Load(); n != 0 {
+		t.Fatalf("the internal server was reached %d times", n)
+	}
+	if len(res) != 2 {
+		t.Fatalf("%d results", len(res))
+	}
+	home := res[0]
+	if home.Err != "" || len(home.Violations) != 1 {
+		t.Fatalf("home: %+v", home)
+	}
+	if home.Violations[0].Help != "站点" {
+		t.Fatalf("the page's own script ran (title %q)", home.Violations[0].Help)
+	}
+	iu, _ := url.Parse(internal.URL)
+	if !strings.Contains(strings.Join(home.Blocked, " "), iu.Host) {
+		t.Fatalf("blocked %v, want %s", home.Blocked, iu.Host)
+	}
+	moved := res[1]
+	if moved.Err == "" || len(moved.Violations) != 0 {
+		t.Fatalf("a page that ended elsewhere gave a result: %+v", moved)
+	}
+	for _, r := range res {
+		for _, v := range r.Violations {
+			for _, n := range v.Nodes {
+				if strings.Contains(n.HTML, "internal-secret") {
+					t.Fatalf("internal content in the result: %s", n.HTML)
+				}
+			}
+		}
+	}
+
+	// The default rule (no Allow, no AllowPrivate) refuses loopback.
+	res, err = Run(context.Background(), stub, []string{site.URL + "/"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err == "" {
+		t.Fatalf("a loopback page was checked without AllowPrivate: %+v", res[0])
+	}
+}
+
+func TestSameAddress(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		a, f string
+		want bool
+	}{
+		{"http://a.gov.cn/", "http://a.gov.cn/index.html", true},
+		{"http://a.gov.cn/", "https://a.gov.cn/", true},
+		{"http://A.gov.cn:80/", "http://a.gov.cn/x", true},
+		{"http://a.gov.cn/", "http://b.gov.cn/", false},
+		{"http://a.gov.cn/", "http://a.gov.cn:8080/", false},
+		{"https://a.gov.cn/", "http://a.gov.cn/", false},
+		{"http://a.gov.cn/", "chrome-error://chromewebdata/", false},
+	} {
+		if got := sameAddress(c.a, c.f); got != c.want {
+			t.Errorf("sameAddress(%q, %q) = %v", c.a, c.f, got)
+		}
 	}
 }
