@@ -229,6 +229,7 @@ func manages(p *auth.Principal) func(string) bool {
 func (s *Server) webcheckSiteCreate(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	in := siteForm(r)
+	in.AllowPrivate = s.opt.AllowPrivate
 	if !s.managesUnit(w, r, in.OrgCode) {
 		return
 	}
@@ -253,13 +254,13 @@ func (s *Server) webcheckImport(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseMultipartForm(20 << 20); err == nil {
 		if f, h, err := r.FormFile("file"); err == nil {
 			defer f.Close()
-			res, err := webcheck.ImportSites(r.Context(), s.db, p.Actor(clientIP(r)), h.Filename, f, manages(p))
+			res, err := webcheck.ImportSites(r.Context(), s.db, p.Actor(clientIP(r)), h.Filename, f, manages(p), s.opt.AllowPrivate)
 			s.importDone(w, r, res, err, v)
 			return
 		}
 	}
 	v.ImportCSV = r.PostFormValue("csv")
-	res, err := webcheck.ImportSites(r.Context(), s.db, p.Actor(clientIP(r)), "pasted.csv", strings.NewReader(v.ImportCSV), manages(p))
+	res, err := webcheck.ImportSites(r.Context(), s.db, p.Actor(clientIP(r)), "pasted.csv", strings.NewReader(v.ImportCSV), manages(p), s.opt.AllowPrivate)
 	s.importDone(w, r, res, err, v)
 }
 
@@ -357,6 +358,7 @@ func (s *Server) webcheckSiteUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := siteForm(r)
+	in.AllowPrivate = s.opt.AllowPrivate
 	if !s.managesUnit(w, r, in.OrgCode) {
 		return
 	}

@@ -55,6 +55,7 @@ func (s *Server) apiWebcheckSiteCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	in.AllowPrivate = s.opt.AllowPrivate
 	if !s.managesUnit(w, r, strings.TrimSpace(in.OrgCode)) {
 		return
 	}

@@ -46,7 +46,7 @@ func setupStore(t testing.TB, db *store.DB) {
 
 func mustSite(t testing.TB, db *store.DB, url, name, kind, org string) *Site {
 	t.Helper()
-	s, err := CreateSite(context.Background(), db, testActor, SiteInput{URL: url, Name: name, Kind: kind, OrgCode: org}, nil)
+	s, err := CreateSite(context.Background(), db, testActor, SiteInput{URL: url, Name: name, Kind: kind, OrgCode: org, AllowPrivate: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -146,7 +146,9 @@ var fieldColumn = map[string]string{"name": "name", "url": "url", "org_code": "o
 // ImportSites registers or updates (by URL) every site in a CSV or XLSX
 // list, all or nothing: when any row is wrong nothing is saved and every
 // error is returned with its row and column.
-func ImportSites(ctx context.Context, db *store.DB, actor audit.Actor, filename string, r io.Reader, allowed func(path string) bool) (ImportResult, error) {
+//
+// Sites at non-public addresses are refused unless allowPrivate is set.
+func ImportSites(ctx context.Context, db *store.DB, actor audit.Actor, filename string, r io.Reader, allowed func(path string) bool, allowPrivate bool) (ImportResult, error) {
 	var res ImportResult
 	rows, err := ReadSiteRows(filename, r)
 	if err != nil {
@@ -160,6 +162,7 @@ func ImportSites(ctx context.Context, db *store.DB, actor audit.Actor, filename 
 	units := make([]orgunit.Unit, len(ins))
 	seen := map[string]int{}
 	for i := range ins {
+		ins[i].AllowPrivate = allowPrivate
 		unit, es := ins[i].check(ctx, db)
 		for _, e := range es {
 			errs = append(errs, e.At(lines[i], fieldColumn[e.Field]))

@@ -84,7 +84,7 @@ func TestImportSites(t *testing.T) {
 		mustSite(t, db, "http://www.kaifeng.gov.cn/", "开封", KindCity, "4102")
 
 		bad := "网站名称,网址,主管单位代码,类型\n郑州市人民政府,www.zhengzhou.gov.cn,4101,city\n,not a url,4101,city\n中原区,http://www.zhongyuan.gov.cn/,999,县\n郑州2,http://www.zhengzhou.gov.cn/,4101,village\n"
-		_, err := ImportSites(ctx, db, testActor, "sites.csv", strings.NewReader(bad), nil)
+		_, err := ImportSites(ctx, db, testActor, "sites.csv", strings.NewReader(bad), nil, false)
 		var el ErrorList
 		if !errors.As(err, &el) {
 			t.Fatalf("want row errors, got %v", err)
@@ -121,7 +121,7 @@ func TestImportSites(t *testing.T) {
 		}
 		var buf bytes.Buffer
 		x.Write(&buf)
-		res, err := ImportSites(ctx, db, testActor, "sites.xlsx", &buf, nil)
+		res, err := ImportSites(ctx, db, testActor, "sites.xlsx", &buf, nil, false)
 		if err != nil || res.Created != 2 || res.Updated != 1 {
 			t.Fatalf("xlsx import %+v %v", res, err)
 		}
@@ -132,7 +132,7 @@ func TestImportSites(t *testing.T) {
 
 		// A unit outside the importer's scope fails the whole file.
 		csv := "name,url,owner code,kind\nA,http://a.zz.gov.cn/,4101,city\nB,http://b.kf.gov.cn/,4102,city\n"
-		_, err = ImportSites(ctx, db, testActor, "x.csv", strings.NewReader(csv), func(p string) bool { return strings.HasPrefix(p, "/41/4101/") })
+		_, err = ImportSites(ctx, db, testActor, "x.csv", strings.NewReader(csv), func(p string) bool { return strings.HasPrefix(p, "/41/4101/") }, false)
 		if !errors.As(err, &el) || len(el) != 1 || el[0].Row != 3 {
 			t.Fatalf("scope error: %v", err)
 		}
@@ -140,7 +140,7 @@ func TestImportSites(t *testing.T) {
 			t.Fatalf("%d sites after refused import, want 3", len(all))
 		}
 		// Header naming a missing column.
-		_, err = ImportSites(ctx, db, testActor, "x.csv", strings.NewReader("name,url,kind\nA,http://a/,city\n"), nil)
+		_, err = ImportSites(ctx, db, testActor, "x.csv", strings.NewReader("name,url,kind\nA,http://a/,city\n"), nil, false)
 		if !errors.As(err, &el) || !strings.Contains(el[0].Zh, "主管单位代码") {
 			t.Fatalf("missing column: %v", err)
 		}
@@ -501,4 +501,43 @@ func TestProbeLoopOneLeader(t *testing.T) {
 	if final, _ := Probes(ctx, db, site.ID, time.Time{}); len(final) <= len(before) {
 		t.Fatalf("nobody probed after the leader stopped: %d then %d then %d probes", len(before), len(after), len(final))
 	}
+}
+
+// TestPrivateSitesRefused: sites at loopback, private or link-local
+// addresses are refused at registration, by form and by import (with row
+// and column), unless the operator allows private addresses.
+func TestPrivateSitesRefused(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		setupStore(t, db)
+		ctx := context.Background()
+		for _, u := range []string{"http://127.0.0.1:8080/", "http://10.1.2.3/", "http://192.168.0.1/", "http://169.254.169.254/", "http://[::1]/", "http://localhost/", "http://intranet.local/", "http://0.0.0.0/"} {
+			_, err := CreateSite(ctx, db, testActor, SiteInput{URL: u, Name: "内网", Kind: "city", OrgCode: "4101"}, nil)
+			var el ErrorList
+			if !errors.As(err, &el) || len(el) != 1 || el[0].Field != "url" || !strings.Contains(el[0].Error(), "内部网络") {
+				t.Fatalf("%s: %v", u, err)
+			}
+		}
+		if _, err := CreateSite(ctx, db, testActor, SiteInput{URL: "http://127.0.0.1:8080/", Name: "内网", Kind: "city", OrgCode: "4101", AllowPrivate: true}, nil); err != nil {
+			t.Fatalf("allowed private site refused: %v", err)
+		}
+		csv := "name,url,kind,owner code\n甲,http://203.0.113.9/,city,4101\n乙,http://10.0.0.8/,city,4101\n"
+		_, err := ImportSites(ctx, db, testActor, "x.csv", strings.NewReader(csv), nil, false)
+		var el ErrorList
+		if !errors.As(err, &el) || len(el) != 1 || !strings.Contains(el[0].Error(), "第3行") || !strings.Contains(el[0].Error(), "内部网络") {
+			t.Fatalf("import: %v", err)
+		}
+		if n := len(mustSites(t, db)); n != 1 {
+			t.Fatalf("%d sites after a refused import, want the 1 allowed one", n)
+		}
+	})
+}
+
+func mustSites(t *testing.T, db *store.DB) []Site {
+	t.Helper()
+	ss, err := ListSites(context.Background(), db, SiteFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ss
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"zhihui/internal/i18n"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/store"
+	"zhihui/internal/webcheck/crawl"
 	"zhihui/internal/webcheck/extract"
 )
 
@@ -78,6 +81,9 @@ type SiteInput struct {
 	Name    string `json:"name"`
 	Kind    string `json:"kind"`
 	OrgCode string `json:"org_code"`
+	// AllowPrivate accepts sites at private, loopback and link-local
+	// addresses (the operator's --allow-private); never from the user.
+	AllowPrivate bool `json:"-"`
 }
 
 // NormalizeSiteURL checks that s is an absolute http(s) URL of a site and
@@ -106,6 +112,11 @@ func (in *SiteInput) check(ctx context.Context, db *store.DB) (orgunit.Unit, []*
 	in.OrgCode = strings.TrimSpace(in.OrgCode)
 	if u, ok := NormalizeSiteURL(in.URL); ok {
 		in.URL = u
+		if !in.AllowPrivate {
+			if e := publicSite(ctx, u); e != nil {
+				errs = append(errs, e.OnField("url"))
+			}
+		}
 	} else {
 		errs = append(errs, i18n.Errorf("网址无效：%q（应为 http:// 或 https:// 开头的网站地址）", "invalid URL %q (want an http:// or https:// site address)", in.URL).OnField("url"))
 	}
@@ -313,4 +324,43 @@ func UpdateSite(ctx context.Context, db *store.DB, actor audit.Actor, id int64, 
 
 func outsideScope(code string) *i18n.Error {
 	return i18n.Errorf("单位 %s 不在您的管理范围内", "org unit %s is outside your scope", code)
+}
+
+// siteLookup bounds the name lookup made when a site is registered.
+const siteLookup = 3 * time.Second
+
+// publicSite refuses a site whose host is, or resolves to, a non-public
+// address (loopback, private, link-local …): inspections would reach into
+// the operator's own network. A name that does not resolve now is
+// accepted; the crawler's dial-time guard still applies to it.
+func publicSite(ctx context.Context, site string) *i18n.Error {
+	u, err := url.Parse(site)
+	if err != nil {
+		return nil
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	refuse := func(what string) *i18n.Error {
+		return i18n.Errorf("网址 %s 指向内部网络地址（%s），不能登记为受检网站", "the URL %s points into a private network (%s) and cannot be registered for inspection", site, what)
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		if !crawl.IsPublic(a) {
+			return refuse(a.String())
+		}
+		return nil
+	}
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".local") || strings.HasSuffix(host, ".internal") {
+		return refuse(host)
+	}
+	lctx, cancel := context.WithTimeout(ctx, siteLookup)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(lctx, "ip", host)
+	if err != nil {
+		return nil
+	}
+	for _, a := range addrs {
+		if !crawl.IsPublic(a) {
+			return refuse(host + " → " + a.String())
+		}
+	}
+	return nil
 }
