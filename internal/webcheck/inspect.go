@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"zhihui/internal/webcheck/axe"
 	"zhihui/internal/webcheck/crawl"
@@ -79,6 +80,7 @@ type pageFacts struct {
 	Snippet string    `json:"s,omitempty"`
 	Status  int       `json:"c,omitempty"`
 	Final   string    `json:"f,omitempty"`
+	Text    int       `json:"t,omitempty"` // runes of visible text
 }
 
 type candidate struct {
@@ -86,6 +88,10 @@ type candidate struct {
 	Kind    extract.ColumnKind `json:"k"`
 	FoundOn string             `json:"o"`
 	Pages   int                `json:"n"` // pages linking to it with a column title
+	// Structural: recognised by the site's structure (a navigation link
+	// to a list page, a section with a "more" link) rather than by a
+	// known column word.
+	Structural bool `json:"x,omitempty"`
 }
 
 const (
@@ -113,6 +119,7 @@ func (f *facts) onPage(p *crawl.Page, s *Scheme, home string) {
 		}
 		pf.Items = len(d.Items)
 		pf.Empty = extract.HasEmptyMarker(d.Text)
+		pf.Text = utf8.RuneCountInString(d.Text)
 	}
 	var cands map[string]candidate
 	var mixed, severe []Evidence
@@ -132,7 +139,8 @@ func (f *facts) onPage(p *crawl.Page, s *Scheme, home string) {
 				continue
 			}
 			title := l.Text
-			if extract.IsMoreLink(title) {
+			more := extract.IsMoreLink(title)
+			if more {
 				title = l.Heading
 			}
 			if p.Depth == 0 {
@@ -144,6 +152,13 @@ func (f *facts) onPage(p *crawl.Page, s *Scheme, home string) {
 				}
 			}
 			kind := extract.ClassifyColumn(title)
+			structural := false
+			if kind == "" && sameHost(l.URL, home) && extract.LooksLikeColumnTitle(title) && (more || extract.ListLikeURL(l.URL)) {
+				// Not a known column word, but shaped like a column:
+				// a section with a "more" link, or a short navigation
+				// text leading to a list page (专题专栏, 领导之窗 …).
+				kind, structural = extract.ColumnOther, true
+			}
 			if kind == "" || l.URL == home || l.URL == p.URL || items[l.URL] {
 				continue
 			}
@@ -151,7 +166,7 @@ func (f *facts) onPage(p *crawl.Page, s *Scheme, home string) {
 				cands = map[string]candidate{}
 			}
 			if _, ok := cands[l.URL]; !ok {
-				cands[l.URL] = candidate{Title: title, Kind: kind, FoundOn: p.URL}
+				cands[l.URL] = candidate{Title: title, Kind: kind, FoundOn: p.URL, Structural: structural}
 			}
 		}
 		for _, ph := range s.SeverePhrases {
@@ -187,7 +202,7 @@ func (f *facts) onPage(p *crawl.Page, s *Scheme, home string) {
 		old, ok := f.Columns[u]
 		c.Pages = old.Pages + 1
 		if ok && (old.FoundOn == home || c.FoundOn != home) {
-			c.Title, c.Kind, c.FoundOn = old.Title, old.Kind, old.FoundOn
+			c.Title, c.Kind, c.FoundOn, c.Structural = old.Title, old.Kind, old.FoundOn, old.Structural
 		}
 		f.Columns[u] = c
 	}
@@ -415,6 +430,14 @@ func brokenLinks(cr *crawl.Result, homeLinks []string) []BrokenLink {
 
 func columns(f *facts, cr *crawl.Result, s *Scheme, now time.Time, home string) []Column {
 	out := make([]Column, 0, len(f.Columns))
+	// The shortest page is about what every page repeats (navigation,
+	// footer); a column page not much longer has nothing of its own.
+	boiler := 0
+	for _, pf := range f.Pages {
+		if pf.Text > 0 && (boiler == 0 || pf.Text < boiler) {
+			boiler = pf.Text
+		}
+	}
 	for u, c := range f.Columns {
 		// Columns are linked from the homepage or from the navigation of
 		// several pages; a column-like title on one inner page is an
@@ -422,7 +445,7 @@ func columns(f *facts, cr *crawl.Result, s *Scheme, now time.Time, home string) 
 		if c.FoundOn != home && c.Pages < 2 {
 			continue
 		}
-		col := Column{Title: c.Title, URL: u, Kind: c.Kind, FoundOn: c.FoundOn, LimitDays: s.Freshness[string(c.Kind)]}
+		col := Column{Title: c.Title, URL: u, Kind: c.Kind, FoundOn: c.FoundOn, LimitDays: s.Freshness[string(c.Kind)], Structural: c.Structural}
 		pf, ok := f.Pages[u]
 		if ok && pf.Final != "" {
 			if pf2, ok2 := f.Pages[pf.Final]; ok2 && pf.Items == 0 {
@@ -439,10 +462,17 @@ func columns(f *facts, cr *crawl.Result, s *Scheme, now time.Time, home string) 
 			col.Snippet = strings.TrimSpace(l.Err + " " + statusText(l.Status))
 		case !ok:
 			col.Status = "unknown"
+		case pf.Items == 0 && c.Structural && !pf.Empty && pf.Text > boiler+blankSlack:
+			// A page of its own content without dated entries (a
+			// guide, an introduction): reported, freshness not judged.
+			col.Status = "undated"
+			col.Snippet = "有内容但无带日期的条目，未判断更新情况 / content without dated items; freshness not judged"
 		case pf.Items == 0:
 			col.Status = "empty"
 			if pf.Empty {
 				col.Snippet = "页面显示暂无信息 / page says it has no content"
+			} else if c.Structural {
+				col.Snippet = "栏目页除各页共有的导航外没有内容 / nothing on the page beyond the navigation every page has"
 			} else {
 				col.Snippet = "无带日期的条目 / no dated items"
 			}
@@ -458,6 +488,17 @@ func columns(f *facts, cr *crawl.Result, s *Scheme, now time.Time, home string) 
 	}
 	slices.SortFunc(out, func(a, b Column) int { return strings.Compare(a.URL, b.URL) })
 	return out
+}
+
+// blankSlack is how many characters a column page may have beyond what
+// every page repeats and still count as blank.
+const blankSlack = 30
+
+// sameHost reports whether two absolute URLs have the same host.
+func sameHost(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && strings.EqualFold(ua.Hostname(), ub.Hostname())
 }
 
 func statusText(code int) string {

@@ -96,7 +96,9 @@ func TestInspectGovSite(t *testing.T) {
 	for _, c := range res.Columns {
 		status[strings.TrimPrefix(c.URL, srv.URL)] = c
 	}
-	want := map[string]string{"/gzdt/": "ok", "/ywdt/": "stale", "/tzgg/": "stale", "/zcwj/": "ok", "/ldxx/": "empty", "/bmdt/": "ok"}
+	// 办事服务 is no known column word: it is found from the navigation
+	// (a short text leading to a list-shaped URL) and is blank.
+	want := map[string]string{"/gzdt/": "ok", "/ywdt/": "stale", "/tzgg/": "stale", "/zcwj/": "ok", "/ldxx/": "empty", "/bmdt/": "ok", "/bsfw/": "empty"}
 	for u, st := range want {
 		if status[u].Status != st {
 			t.Errorf("column %s = %+v, want %s", u, status[u], st)
@@ -123,7 +125,7 @@ func TestInspectGovSite(t *testing.T) {
 	m := res.Metrics
 	for name, v := range map[string]float64{
 		"broken_links_home": 1, "broken_links_other": 1, "home_stale": 0, "stale_news": 1, "stale_notice": 1,
-		"stale_key_columns": 2, "empty_columns": 0 + 1, "stale_interaction": 0, "no_https": 1, "missing_site_code": 0,
+		"stale_key_columns": 2, "empty_columns": 2, "stale_interaction": 0, "no_https": 1, "missing_site_code": 0,
 		"missing_service_entry": 0, "missing_interaction_entry": 0, "missing_security_headers": 3, "ipv6_no_aaaa": 1,
 	} {
 		if !m[name].Known || m[name].Value != v {
@@ -316,5 +318,58 @@ func TestWriteText(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestStructuralColumns: columns named by no known word are found from the
+// site's structure — navigation links to list pages, sections with a
+// "more" link — and reported with their status; blank ones count for the
+// 空白栏目 veto, introductions and other non-list pages are not columns.
+func TestStructuralColumns(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	page := func(body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, `<html><head><title>测试县人民政府</title></head><body>`+body+`<div class="footer">主办：测试县人民政府办公室</div></body></html>`)
+		}
+	}
+	nav := `<ul class="nav"><li><a href="/">首页</a></li><li><a href="/ztzl/">专题专栏</a></li><li><a href="/ldzc/index.html">领导之窗</a></li>
+<li><a href="/zwgk/">政务公开</a></li><li><a href="/hdjl/list.jhtml">互动交流</a></li><li><a href="/about/jgzn.html">机构职能</a></li><li><a href="/sitemap/">网站地图</a></li></ul>`
+	mux.HandleFunc("/{$}", page(nav+`<div><h3>乡村振兴</h3><a href="/xczx/">更多&gt;&gt;</a></div>
+<ul><li><a href="/art/1.html">县政府召开常务会议</a><span>`+ago(1)+`</span></li></ul>`))
+	mux.HandleFunc("/ztzl/", page(nav))                                                                             // blank
+	mux.HandleFunc("/ldzc/index.html", page(nav+`<h2>县长</h2><p>`+strings.Repeat("负责县政府全面工作，主持县政府常务会议。", 4)+`</p>`)) // content, no dates
+	mux.HandleFunc("/zwgk/", page(nav+`<ul><li><a href="/art/2.html">公开一</a> `+ago(20)+`</li></ul>`))               // dated
+	mux.HandleFunc("/hdjl/list.jhtml", page(nav+`<p>栏目建设中</p>`))                                                    // says it is empty
+	mux.HandleFunc("/xczx/", page(nav+`<ul><li><a href="/art/3.html">振兴一</a> `+ago(400)+`</li></ul>`))              // stale (other: 365 days)
+	mux.HandleFunc("/about/jgzn.html", page(nav+`<p>机构职能介绍</p>`))
+	mux.HandleFunc("/sitemap/", page(nav))
+	mux.HandleFunc("/art/", page(nav+`<p>正文</p>`))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	res, err := Inspect(context.Background(), srv.URL, inspectOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Column{}
+	for _, c := range res.Columns {
+		got[strings.TrimPrefix(c.URL, srv.URL)] = c
+	}
+	want := map[string]string{"/ztzl/": "empty", "/ldzc/index.html": "undated", "/zwgk/": "ok", "/hdjl/list.jhtml": "empty", "/xczx/": "stale"}
+	for u, st := range want {
+		c, ok := got[u]
+		if !ok || c.Status != st || !c.Structural {
+			t.Errorf("column %s = %+v, want %s (structural)", u, c, st)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("found %d columns, want %d: %+v", len(got), len(want), res.Columns)
+	}
+	if c := got["/xczx/"]; c.Title != "乡村振兴" {
+		t.Errorf("a more link's column is named by its heading: %+v", c)
+	}
+	if m := res.Metrics["empty_columns"]; !m.Known || m.Value != 2 {
+		t.Errorf("empty_columns = %+v, want 2 (专题专栏, 互动交流)", m)
 	}
 }

@@ -204,6 +204,8 @@ func columnStatusZh(s string) string {
 		return "未及时更新"
 	case "empty":
 		return "空白"
+	case "undated":
+		return "无日期条目"
 	case "unreachable":
 		return "无法访问"
 	}

@@ -64,12 +64,15 @@ type Column struct {
 	URL       string             `json:"url"`
 	Kind      extract.ColumnKind `json:"kind"`
 	FoundOn   string             `json:"found_on"`
-	Status    string             `json:"status"` // ok, stale, empty, unreachable, unknown
+	Status    string             `json:"status"` // ok, stale, empty, undated, unreachable, unknown
 	Latest    time.Time          `json:"latest,omitzero"`
 	AgeDays   int                `json:"age_days,omitempty"`
 	LimitDays int                `json:"limit_days"`
 	Items     int                `json:"items"`
 	Snippet   string             `json:"snippet,omitempty"`
+	// Structural: recognised from the site's structure (navigation to a
+	// list page, a section with a "more" link), not by a known word.
+	Structural bool `json:"structural,omitempty"`
 }
 
 // Home describes the homepage.

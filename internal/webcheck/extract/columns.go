@@ -96,3 +96,78 @@ func HasEmptyMarker(text string) bool {
 	}
 	return false
 }
+
+// navWords are navigation texts that never name a column.
+var navWords = []string{"首页", "网站首页", "返回首页", "主页", "网站地图", "无障碍", "无障碍浏览", "长者模式", "适老化", "english", "繁體", "繁体", "简体",
+	"登录", "注册", "联系我们", "关于我们", "设为首页", "加入收藏", "收藏本站", "上一页", "下一页", "尾页", "末页", "打印", "关闭", "返回顶部", "rss", "手机版", "移动版", "更多", "more"}
+
+// LooksLikeColumnTitle reports whether an anchor text could name a column
+// by its form alone: short, no sentence punctuation, not an article title,
+// not a navigation word such as 首页 or 网站地图.
+func LooksLikeColumnTitle(title string) bool {
+	title = strings.TrimSpace(title)
+	n := utf8.RuneCountInString(title)
+	if n < 2 || n > MaxColumnTitle {
+		return false
+	}
+	if strings.Contains(title, "关于") || strings.ContainsAny(title, "，。：:；！？!?、\"“”《》()（）") {
+		return false
+	}
+	low := strings.ToLower(title)
+	for _, w := range navWords {
+		if low == w {
+			return false
+		}
+	}
+	digits := 0
+	for _, r := range title {
+		if r >= '0' && r <= '9' {
+			digits++
+		}
+	}
+	return digits < 4 // "2024年第3期" is an issue, not a column
+}
+
+// ListLikeURL reports whether a URL has the shape of a column's list page
+// on Chinese government sites: a directory (/zwgk/tzgg/), an index or list
+// file (index.html, index_1.shtml, list.jhtml, default.htm), or a path
+// through /col/, /channel/, /list/ or /lanmu/. Article URLs (/art/…,
+// t20240105_123.html, content_…) are not.
+func ListLikeURL(u string) bool {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return false
+	}
+	path := u[i+3:]
+	j := strings.IndexByte(path, '/')
+	if j < 0 {
+		return false
+	}
+	path = strings.ToLower(path[j:])
+	if k := strings.IndexAny(path, "?#"); k >= 0 {
+		path = path[:k]
+	}
+	if path == "/" || path == "" {
+		return false // the homepage
+	}
+	for _, bad := range []string{"/art/", "art_", "/content", "detail", "/t20", "/t19", "/a/"} {
+		if strings.Contains(path, bad) {
+			return false
+		}
+	}
+	if strings.HasSuffix(path, "/") {
+		return true
+	}
+	for _, seg := range []string{"/col/", "/channel", "/list", "/lanmu", "/column"} {
+		if strings.Contains(path, seg) {
+			return true
+		}
+	}
+	last := path[strings.LastIndexByte(path, '/')+1:]
+	for _, p := range []string{"index", "list", "default"} {
+		if strings.HasPrefix(last, p) {
+			return true
+		}
+	}
+	return false
+}
