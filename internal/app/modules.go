@@ -9,6 +9,7 @@ import (
 	"zhihui/internal/upload"
 	webevaluate "zhihui/internal/web/evaluate"
 	webmonitor "zhihui/internal/web/monitor"
+	webplan "zhihui/internal/web/plan"
 	webreporting "zhihui/internal/web/reporting"
 	webwebcheck "zhihui/internal/web/webcheck"
 )
@@ -20,6 +21,7 @@ import (
 // list. Adding a module is one line here (see docs/architecture.md).
 func Modules() []module.Module {
 	return []module.Module{
+		webplan.Module(),
 		webevaluate.Module(),
 		webmonitor.Module(),
 		webreporting.Module(),

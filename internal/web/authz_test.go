@@ -182,10 +182,6 @@ func foundationCases() []authzCase {
 		{"GET /orgunits", get("/orgunits?q=" + url.QueryEscape("兰考")), loggedIn(ok, redirect)},
 		{"GET /orgunits/{code}", get("/orgunits/410225"), loggedIn(ok, redirect)},
 		{"GET /orgunits/{code}/children", get("/orgunits/4101/children"), loggedIn(ok, redirect)},
-		{"GET /plan", get("/plan?section=" + url.QueryEscape("§3")), loggedIn(ok, redirect)},
-		{"GET /plan/targets/{code}", func(*authzFixture, bool) (string, string, url.Values) {
-			return http.MethodGet, "/plan/targets/" + firstTarget(), nil
-		}, loggedIn(ok, redirect)},
 		{"GET /admin/users", get("/admin/users"), adminOnly(ok, redirect)},
 		{"POST /admin/users", func(_ *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodPost, "/admin/users", url.Values{"name": {uniq("new")}, "password": {"long-password"}, "role": {"reporter"}, "org": {grantOrg(inside)}}
@@ -201,7 +197,6 @@ func foundationCases() []authzCase {
 		{"GET /api/v1/me", get("/api/v1/me"), loggedIn(ok, unauth)},
 		{"GET /api/v1/orgunits", get("/api/v1/orgunits?parent=4101"), loggedIn(ok, unauth)},
 		{"GET /api/v1/orgunits/{code}", get("/api/v1/orgunits/410102"), loggedIn(ok, unauth)},
-		{"GET /api/v1/plan", get("/api/v1/plan"), loggedIn(ok, unauth)},
 		{"GET /api/v1/audit", get("/api/v1/audit"), adminOnly(ok, unauth)},
 		{"GET /api/v1/openapi.json", get("/api/v1/openapi.json"), always(ok)},
 	}

@@ -25,7 +25,6 @@ func coreNav() []navItem {
 		{Key: "home", Href: "/", Label: "nav.home", Public: true, order: 10},
 		{Key: "dashboard", Href: "/dashboard", Label: "nav.dashboard", order: 20},
 		{Key: "public", Href: "/public", Label: "nav.public", Public: true, order: 40},
-		{Key: "plan", Href: "/plan", Label: "nav.plan", order: 50},
 		{Key: "orgunits", Href: "/orgunits/41", Label: "nav.orgunits", order: 70},
 		{Key: "admin", Href: "/admin/users", Label: "nav.admin", Roles: []auth.Role{auth.Admin}, order: 1000},
 	}

@@ -14,7 +14,6 @@ func coreAPIDocs() map[string]string {
 		"GET /api/v1/me":              "The caller: account, language, roles and the units they are held at",
 		"GET /api/v1/orgunits":        "Children of ?parent=CODE, or units matching ?q=TEXT (code prefix or name), optionally ?within=CODE",
 		"GET /api/v1/orgunits/{code}": "One org unit: code, name, level, parent, path, child count, ancestors, groups",
-		"GET /api/v1/plan":            "The plan: sections, goals, targets, and tasks filtered by ?section= and ?dept=",
 		"GET /api/v1/audit":           "Audit log entries, newest first (admins; scoped to their units)",
 		"GET /api/v1/openapi.json":    "This document",
 	}

@@ -174,8 +174,8 @@ var legacyRoutes = map[string]func(s *Server) []route{
 	"webcheck":  (*Server).webcheckRoutes,
 }
 
-// coreRoutes are the routes of the core: accounts, org units, the plan,
-// the dashboard and public page, administration, the API's own document.
+// coreRoutes are the routes of the core: accounts, org units, the
+// dashboard and public page, administration, the API's own document.
 func (s *Server) coreRoutes() []route {
 	return []route{
 		{"GET /healthz", public, nil, s.healthz},
@@ -192,8 +192,6 @@ func (s *Server) coreRoutes() []route {
 		{"GET /orgunits", user, nil, s.orgunitIndex},
 		{"GET /orgunits/{code}", user, nil, s.orgunitPage},
 		{"GET /orgunits/{code}/children", user, nil, s.orgunitChildren},
-		{"GET /plan", user, nil, s.planPage},
-		{"GET /plan/targets/{code}", user, nil, s.planTarget},
 		{"GET /admin/users", roles, []auth.Role{auth.Admin}, s.usersPage},
 		{"POST /admin/users", roles, []auth.Role{auth.Admin}, s.userCreate},
 		{"GET /admin/users/{id}", roles, []auth.Role{auth.Admin}, s.userPage},
@@ -206,7 +204,6 @@ func (s *Server) coreRoutes() []route {
 		{"GET /api/v1/me", user, nil, s.apiMe},
 		{"GET /api/v1/orgunits", user, nil, s.apiOrgunits},
 		{"GET /api/v1/orgunits/{code}", user, nil, s.apiOrgunit},
-		{"GET /api/v1/plan", user, nil, s.apiPlan},
 		{"GET /api/v1/audit", roles, []auth.Role{auth.Admin}, s.apiAudit},
 		{"GET /api/v1/openapi.json", public, nil, s.apiOpenAPI},
 		{"GET /dashboard", user, nil, s.dashboard},
