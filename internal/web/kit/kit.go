@@ -103,11 +103,13 @@ type View struct {
 	Title string
 	Nav   string
 	Data  any
-	// Flash is a message shown above the page; empty takes the
-	// request's ?flash= value.
+	// Flash names a success message shown above the page: the layout
+	// shows the catalogue text "flash.<Flash>". Empty takes the request's
+	// ?flash= value (redirect to "…?flash=saved" after a post).
 	Flash string
 	// Errors are the bilingual errors of a form shown again after a
-	// failed submission (the layout lists them above the content).
+	// failed submission; the page's template lists them, for example
+	// {{range .Errors}}<div class="alert alert-error" role="alert">{{.Message $.Lang}}</div>{{end}}.
 	Errors []*i18n.Error
 }
 
