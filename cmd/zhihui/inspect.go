@@ -36,6 +36,7 @@ func runInspect(args []string) error {
 	printScheme := fs.Bool("print-scheme", false, "print the built-in scoring scheme and exit")
 	axeFile := fs.String("axe", "", "axe-core script (axe.min.js) to run accessibility checks in Chromium")
 	state := fs.String("state", "", "save crawl progress to this file and resume from it")
+	fs.Bool("quiet", false, "no progress or summary on standard error")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: zhihui inspect URL [flags]")
 		fs.PrintDefaults()
@@ -81,11 +82,23 @@ func runInspect(args []string) error {
 	if *state != "" {
 		o.Store = crawl.FileStore{Path: *state}
 	}
+	quiet := fs.Lookup("quiet").Value.String() == "true"
+	tty := isTerminal(os.Stderr)
+	if tty && !quiet {
+		// live progress on the terminal, redrawn in place
+		o.Progress = func(p crawl.Progress) { fmt.Fprintf(os.Stderr, "\r\033[K%s", webcheck.ProgressLine(p)) }
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	res, err := webcheck.Inspect(ctx, url, o)
+	if tty && !quiet {
+		fmt.Fprintln(os.Stderr)
+	}
 	if err != nil {
 		return err
+	}
+	if !quiet {
+		fmt.Fprintln(os.Stderr, webcheck.SummaryLine(res))
 	}
 	if *xlsx != "" {
 		f, err := os.Create(*xlsx)
@@ -106,4 +119,10 @@ func runInspect(args []string) error {
 		return enc.Encode(res)
 	}
 	return webcheck.WriteText(os.Stdout, res)
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -58,6 +58,10 @@ type Options struct {
 	// accessibility messages; nil = English.
 	AxeLocale []byte
 	Logger    *slog.Logger
+	// Progress, when set, is called about every ProgressEvery (default
+	// 1 s) while the site is crawled, and once at the end.
+	Progress      func(crawl.Progress)
+	ProgressEvery time.Duration
 }
 
 // facts is what the inspector keeps of the pages as they stream past. It is
@@ -321,13 +325,40 @@ func Inspect(ctx context.Context, rawURL string, o Options) (*Result, error) {
 	})
 	wg.Go(func() { res.IPv6 = checkIPv6(ctx, o.Resolver, host, port, o.AllowPrivate) })
 
+	stopProgress := func() {}
+	if o.Progress != nil {
+		every := o.ProgressEvery
+		if every <= 0 {
+			every = time.Second
+		}
+		done := make(chan struct{})
+		var pw sync.WaitGroup
+		pw.Go(func() {
+			t := time.NewTicker(every)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					o.Progress(c.Progress())
+				}
+			}
+		})
+		stopProgress = func() { close(done); pw.Wait(); o.Progress(c.Progress()) }
+	}
 	cr, err := c.Run(ctx, seed)
+	stopProgress()
 	wg.Wait()
 	if err != nil {
 		return nil, err
 	}
 	res.Canceled = cr.Canceled
 	res.Pages = cr.Pages
+	res.PageBudget, res.BudgetReached, res.PagesNotCrawled = o.MaxPages, cr.BudgetReached, cr.NotCrawled
+	if res.PageBudget <= 0 {
+		res.PageBudget = crawl.DefaultMaxPages
+	}
 	res.LinkOccurrences = cr.LinkOccurrences
 	res.UniqueLinks = len(cr.Links)
 	res.DroppedLinks = cr.Dropped

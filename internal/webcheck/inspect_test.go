@@ -4,18 +4,21 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"zhihui/internal/webcheck/crawl"
 	"zhihui/internal/webcheck/extract"
 )
 
@@ -371,5 +374,76 @@ func TestStructuralColumns(t *testing.T) {
 	}
 	if m := res.Metrics["empty_columns"]; !m.Known || m.Value != 2 {
 		t.Errorf("empty_columns = %+v, want 2 (专题专栏, 互动交流)", m)
+	}
+}
+
+// TestInspectBudgetReported: when the page budget keeps known pages from
+// being crawled, the result, the text report and the PDF say so.
+func TestInspectBudgetReported(t *testing.T) {
+	t.Parallel()
+	srv := govSite(t)
+	defer srv.Close()
+	o := inspectOpts()
+	o.MaxPages = 3
+	res, err := Inspect(context.Background(), srv.URL, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.BudgetReached || res.PageBudget != 3 || res.PagesNotCrawled < 1 {
+		t.Fatalf("budget: reached %v, budget %d, not crawled %d", res.BudgetReached, res.PageBudget, res.PagesNotCrawled)
+	}
+	var b strings.Builder
+	WriteText(&b, res)
+	if !strings.Contains(b.String(), "已达到页面上限 3") || !strings.Contains(b.String(), "page budget of 3 reached") {
+		t.Fatalf("text report does not say the budget was reached:\n%s", b.String())
+	}
+	js, _ := json.Marshal(res)
+	if !strings.Contains(string(js), `"budget_reached":true`) {
+		t.Fatal("JSON lacks budget_reached")
+	}
+	full, err := Inspect(context.Background(), srv.URL, inspectOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.BudgetReached || full.PagesNotCrawled != 0 {
+		t.Fatalf("default budget: reached %v, not crawled %d", full.BudgetReached, full.PagesNotCrawled)
+	}
+}
+
+// TestInspectProgress: progress is reported while crawling and once at the
+// end with every known URL done; the lines for the terminal and the
+// summary say pages, links and broken links.
+func TestInspectProgress(t *testing.T) {
+	t.Parallel()
+	srv := govSite(t)
+	defer srv.Close()
+	var mu sync.Mutex
+	var seen []crawl.Progress
+	o := inspectOpts()
+	o.ProgressEvery = time.Millisecond
+	o.Progress = func(p crawl.Progress) { mu.Lock(); seen = append(seen, p); mu.Unlock() }
+	res, err := Inspect(context.Background(), srv.URL, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) == 0 {
+		t.Fatal("no progress reported")
+	}
+	last := seen[len(seen)-1]
+	if last.Pages != res.Pages || last.Checked != last.Links || last.Links != res.UniqueLinks || last.Broken < len(res.BrokenLinks) {
+		t.Fatalf("final progress %+v, result pages %d links %d broken %d", last, res.Pages, res.UniqueLinks, len(res.BrokenLinks))
+	}
+	for i := 1; i < len(seen); i++ {
+		if seen[i].Checked < seen[i-1].Checked {
+			t.Fatalf("progress went back: %+v then %+v", seen[i-1], seen[i])
+		}
+	}
+	if l := ProgressLine(last); !strings.Contains(l, fmt.Sprintf("页面 pages %d/", res.Pages)) || !strings.Contains(l, "失效 broken") {
+		t.Fatalf("progress line %q", l)
+	}
+	if s := SummaryLine(res); !strings.Contains(s, fmt.Sprintf("%d 页面 pages", res.Pages)) || !strings.Contains(s, fmt.Sprintf("%d 失效 broken", len(res.BrokenLinks))) {
+		t.Fatalf("summary %q", s)
 	}
 }

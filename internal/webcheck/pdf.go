@@ -110,6 +110,9 @@ func WritePDF(w io.Writer, r *Result, info ReportInfo) error {
 	}
 	kv("检查时间 Inspected", fmtTime(r.Started)+" — "+fmtTime(r.Finished)+"（北京时间）")
 	kv("页面与链接 Pages, links", fmt.Sprintf("%d 个页面，%d 处链接（%d 个不同链接），%d 个失效链接", r.Pages, r.LinkOccurrences, r.UniqueLinks, len(r.BrokenLinks)))
+	if bt := r.BudgetText(); bt.Zh != "" {
+		kv("页面上限 Page budget", bt.Zh)
+	}
 	s := r.Availability.Summary
 	kv("可用性 Availability", fmt.Sprintf("监测 %d 次，失败 %d 次（%.1f%%）", s.Total, s.Failures, s.Percent))
 

@@ -8,6 +8,7 @@
 package webcheck
 
 import (
+	"fmt"
 	"time"
 
 	"zhihui/internal/webcheck/axe"
@@ -75,6 +76,17 @@ type Column struct {
 	Structural bool `json:"structural,omitempty"`
 }
 
+// BudgetText says that the page budget was reached, or "" when it was not.
+func (r *Result) BudgetText() Text {
+	if !r.BudgetReached {
+		return Text{}
+	}
+	return Text{
+		fmt.Sprintf("已达到页面上限 %d：另有 %d 个已知页面未抓取，只检查了其链接，这些页面上的问题未能发现", r.PageBudget, r.PagesNotCrawled),
+		fmt.Sprintf("page budget of %d reached: %d more known pages were not crawled (only checked as links), so problems on them are not seen", r.PageBudget, r.PagesNotCrawled),
+	}
+}
+
 // Home describes the homepage.
 type Home struct {
 	URL     string            `json:"url"`
@@ -137,14 +149,20 @@ type HeaderCheck struct {
 
 // Result is the outcome of one inspection.
 type Result struct {
-	URL              string            `json:"url"`
-	Started          time.Time         `json:"started"`
-	Finished         time.Time         `json:"finished"`
-	Canceled         bool              `json:"canceled,omitempty"`
-	Pages            int               `json:"pages"`
-	LinkOccurrences  int64             `json:"link_occurrences"`
-	UniqueLinks      int               `json:"unique_links"`
-	DroppedLinks     int               `json:"dropped_links,omitempty"`
+	URL             string    `json:"url"`
+	Started         time.Time `json:"started"`
+	Finished        time.Time `json:"finished"`
+	Canceled        bool      `json:"canceled,omitempty"`
+	Pages           int       `json:"pages"`
+	LinkOccurrences int64     `json:"link_occurrences"`
+	UniqueLinks     int       `json:"unique_links"`
+	DroppedLinks    int       `json:"dropped_links,omitempty"`
+	// PageBudget is the crawl's page limit; BudgetReached says it kept
+	// PagesNotCrawled known pages of the site from being fetched (they
+	// were checked as links only, so problems on them are not seen).
+	PageBudget       int               `json:"page_budget,omitempty"`
+	BudgetReached    bool              `json:"budget_reached,omitempty"`
+	PagesNotCrawled  int               `json:"pages_not_crawled,omitempty"`
 	Home             Home              `json:"home"`
 	BrokenLinks      []BrokenLink      `json:"broken_links"`
 	Columns          []Column          `json:"columns"`

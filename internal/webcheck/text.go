@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"zhihui/internal/webcheck/crawl"
 )
 
 // errWriter remembers the first write error so the report code stays flat.
@@ -34,6 +35,9 @@ func WriteText(out io.Writer, r *Result) error {
 	}
 	fmt.Fprintf(w, "页面 Pages: %d   链接 Links: %d (distinct %d)   失效 Broken: %d   用时 Took: %s\n",
 		r.Pages, r.LinkOccurrences, r.UniqueLinks, len(r.BrokenLinks), r.Finished.Sub(r.Started).Round(time.Millisecond))
+	if bt := r.BudgetText(); bt.Zh != "" {
+		fmt.Fprintf(w, "! %s\n! %s\n", bt.Zh, bt.En)
+	}
 	if r.Home.Err != "" || r.Home.Status >= 400 {
 		fmt.Fprintf(w, "首页无法访问 Homepage unreachable: %d %s\n", r.Home.Status, r.Home.Err)
 	}
@@ -112,6 +116,31 @@ func dateOr(t time.Time) string {
 func dash(s string) string {
 	if s == "" {
 		return "-（未找到 not found）"
+	}
+	return s
+}
+
+// ProgressLine is one line of a running inspection's progress, for a
+// terminal: pages, links, broken links, rate and the estimated time left.
+func ProgressLine(p crawl.Progress) string {
+	left := "—"
+	if d := p.Left(); d > 0 {
+		left = d.Round(time.Second).String()
+	}
+	return fmt.Sprintf("页面 pages %d/%d  链接 links %d/%d  失效 broken %d  %.1f/s  剩余约 left ~%s",
+		p.Pages, p.Budget, p.Checked, p.Links, p.Broken, p.Rate(), left)
+}
+
+// SummaryLine is the one line said at the end of an inspection when
+// progress is not shown live.
+func SummaryLine(r *Result) string {
+	s := fmt.Sprintf("检查完成 inspected %s: %d 页面 pages, %d 链接 links, %d 失效 broken, %s",
+		r.URL, r.Pages, r.UniqueLinks, len(r.BrokenLinks), r.Finished.Sub(r.Started).Round(time.Millisecond))
+	if r.BudgetReached {
+		s += fmt.Sprintf("; 页面上限 %d 已达到，%d 个页面未抓取 page budget %d reached, %d pages not crawled", r.PageBudget, r.PagesNotCrawled, r.PageBudget, r.PagesNotCrawled)
+	}
+	if r.Canceled {
+		s += "; 已中断 canceled"
 	}
 	return s
 }

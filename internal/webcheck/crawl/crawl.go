@@ -74,7 +74,7 @@ type Config struct {
 
 func (c *Config) defaults() {
 	if c.MaxPages <= 0 {
-		c.MaxPages = 1000
+		c.MaxPages = DefaultMaxPages
 	}
 	if c.MaxLinks <= 0 {
 		c.MaxLinks = 200000
@@ -179,10 +179,14 @@ type Result struct {
 	Pages           int   // same-site HTML pages fetched and parsed
 	LinkOccurrences int64 // links seen on pages, duplicates included
 	Dropped         int   // URLs not tracked because MaxLinks was reached
-	Links           []LinkResult
-	Canceled        bool
-	Started         time.Time
-	Finished        time.Time
+	// BudgetReached: MaxPages stopped the crawl from fetching pages it
+	// knew of; NotCrawled of them were only checked as links.
+	BudgetReached bool
+	NotCrawled    int
+	Links         []LinkResult
+	Canceled      bool
+	Started       time.Time
+	Finished      time.Time
 
 	byURL map[string]int
 }
@@ -201,6 +205,49 @@ func (r *Result) Link(u string) (*LinkResult, bool) {
 	}
 	return &r.Links[i], true
 }
+
+// Progress is how far a running crawl has got.
+type Progress struct {
+	Pages   int           // same-site pages fetched and parsed
+	Budget  int           // pages admitted so far (fetched or waiting), at most MaxPages
+	Links   int           // distinct URLs known
+	Checked int           // distinct URLs done (pages and links)
+	Broken  int           // of which broken
+	Elapsed time.Duration // since the crawl started
+}
+
+// Rate is URLs done per second.
+func (p Progress) Rate() float64 {
+	if p.Elapsed <= 0 {
+		return 0
+	}
+	return float64(p.Checked) / p.Elapsed.Seconds()
+}
+
+// Left estimates the time to finish the URLs known now (more may be
+// found); zero when nothing is done yet.
+func (p Progress) Left() time.Duration {
+	r := p.Rate()
+	if r <= 0 || p.Links <= p.Checked {
+		return 0
+	}
+	return time.Duration(float64(p.Links-p.Checked) / r * float64(time.Second))
+}
+
+// Progress returns a snapshot of the crawl's progress; safe to call while
+// Run is running.
+func (c *Crawler) Progress() Progress {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := Progress{Pages: c.fetched, Budget: c.pages, Links: len(c.nodes), Checked: c.checked, Broken: c.broken}
+	if !c.started.IsZero() {
+		p.Elapsed = time.Since(c.started)
+	}
+	return p
+}
+
+// DefaultMaxPages is the page budget when Config.MaxPages is not set.
+const DefaultMaxPages = 1000
 
 // node is one distinct URL in the crawl graph.
 type node struct {
@@ -233,20 +280,26 @@ type Crawler struct {
 	client *http.Client
 	seed   *url.URL
 
-	mu      sync.Mutex
-	nodes   []node
-	index   map[uint64]uint32
-	pages   int // pages admitted (queued or fetched)
-	fetched int
-	occ     int64
-	dropped int
-	hosts   map[string]*host
-	pending sync.WaitGroup // queued tasks
-	workers sync.WaitGroup
-	sem     chan struct{}
-	ctx     context.Context
-	started time.Time
-	bufs    sync.Pool
+	mu    sync.Mutex
+	nodes []node
+	index map[uint64]uint32
+	pages int // pages admitted (queued or fetched as HTML)
+	// deferred are same-site pages found when the budget was full, in
+	// the order found; they are admitted when a slot frees (a page that
+	// turned out broken or not HTML gives its slot back).
+	deferred []uint32
+	checked  int // nodes finished
+	broken   int // of which broken
+	fetched  int
+	occ      int64
+	dropped  int
+	hosts    map[string]*host
+	pending  sync.WaitGroup // queued tasks
+	workers  sync.WaitGroup
+	sem      chan struct{}
+	ctx      context.Context
+	started  time.Time
+	bufs     sync.Pool
 }
 
 // New returns a crawler with cfg's defaults filled in.
@@ -495,8 +548,18 @@ func (c *Crawler) finishFrom(id, from uint32, res *LinkResult, links []outLink) 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := &c.nodes[id]
+	if n.page && !res.Page && res.Skipped == "" {
+		// admitted as a page while its link check ran: fetch it as one
+		n.done, n.res = false, nil
+		c.enqueue(id)
+		return
+	}
 	n.done = true
 	n.res = res
+	c.checked++
+	if res.Broken() {
+		c.broken++
+	}
 	if links == nil {
 		return
 	}
@@ -524,7 +587,11 @@ func (c *Crawler) addLinks(from uint32, depth int, links []outLink) {
 			continue
 		}
 		page := same && !l.resource
-		if page && (c.pages >= c.cfg.MaxPages || (c.cfg.MaxDepth > 0 && depth > c.cfg.MaxDepth)) {
+		if page && c.cfg.MaxDepth > 0 && depth > c.cfg.MaxDepth {
+			page = false
+		}
+		overBudget := page && c.pages >= c.cfg.MaxPages
+		if overBudget {
 			page = false
 		}
 		id, isNew, ok := c.addNode(u, depth, page, !same)
@@ -540,8 +607,38 @@ func (c *Crawler) addLinks(from uint32, depth int, links []outLink) {
 			if page {
 				c.pages++
 			}
+			if overBudget {
+				c.deferred = append(c.deferred, id)
+			}
 			c.enqueue(id)
 		}
+	}
+}
+
+// giveBack returns the budget slot of page node id, which turned out not
+// to be an HTML page of the site (broken, an error, another type), and
+// admits deferred pages into the freed slots. c.mu is held.
+func (c *Crawler) giveBack(id uint32) {
+	if !c.nodes[id].page || id == 0 {
+		return
+	}
+	c.pages--
+	for c.pages < c.cfg.MaxPages && len(c.deferred) > 0 {
+		d := c.deferred[0]
+		c.deferred = c.deferred[1:]
+		m := &c.nodes[d]
+		if m.page {
+			continue
+		}
+		m.page = true
+		c.pages++
+		if m.done {
+			// already checked as a link: fetch it again as a page
+			m.done, m.res = false, nil
+			c.enqueue(d)
+		}
+		// not done: it is still queued (or being checked, which
+		// finishFrom notices) and is fetched as a page
 	}
 }
 
@@ -700,7 +797,7 @@ func (c *Crawler) fetchPage(id uint32, n node, release func()) {
 		page.Err = res.Err
 		release()
 		c.callOnPage(page)
-		c.finish(id, res, []outLink{})
+		c.finishNotPage(id, res)
 		return
 	}
 	res.Status, page.Status = resp.StatusCode, resp.StatusCode
@@ -730,7 +827,7 @@ func (c *Crawler) fetchPage(id uint32, n node, release func()) {
 		page.Elapsed = time.Since(start)
 		release()
 		c.callOnPage(page)
-		c.finish(id, res, []outLink{})
+		c.finishNotPage(id, res)
 		return
 	}
 	buf := c.bufs.Get().(*bytes.Buffer)
@@ -745,7 +842,7 @@ func (c *Crawler) fetchPage(id uint32, n node, release func()) {
 		page.Err = res.Err
 		c.putBuf(buf)
 		c.callOnPage(page)
-		c.finish(id, res, []outLink{})
+		c.finishNotPage(id, res)
 		return
 	}
 	body := buf.Bytes()
@@ -758,7 +855,7 @@ func (c *Crawler) fetchPage(id uint32, n node, release func()) {
 		if ct := http.DetectContentType(body); !strings.HasPrefix(ct, "text/html") && page.ContentType == "" {
 			c.putBuf(buf)
 			c.callOnPage(page)
-			c.finish(id, res, []outLink{})
+			c.finishNotPage(id, res)
 			return
 		}
 	}
@@ -784,6 +881,15 @@ func (c *Crawler) fetchPage(id uint32, n node, release func()) {
 	c.fetched++
 	c.mu.Unlock()
 	c.finishFrom(id, from, res, links)
+}
+
+// finishNotPage records a page node that gave no HTML page of the site: it
+// does not count against the page budget.
+func (c *Crawler) finishNotPage(id uint32, res *LinkResult) {
+	c.mu.Lock()
+	c.giveBack(id)
+	c.mu.Unlock()
+	c.finish(id, res, []outLink{})
 }
 
 func (c *Crawler) putBuf(b *bytes.Buffer) {
@@ -848,6 +954,14 @@ func (c *Crawler) result() *Result {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := &Result{Seed: c.seed.String(), Pages: c.fetched, LinkOccurrences: c.occ, Dropped: c.dropped}
+	// Known pages left uncrawled: deferred and never admitted, except
+	// those their link check found broken (no page to crawl).
+	for _, d := range c.deferred {
+		if n := &c.nodes[d]; !n.page && (n.res == nil || !n.res.Broken()) {
+			r.NotCrawled++
+		}
+	}
+	r.BudgetReached = r.NotCrawled > 0
 	r.Links = make([]LinkResult, len(c.nodes))
 	for i := range c.nodes {
 		n := &c.nodes[i]

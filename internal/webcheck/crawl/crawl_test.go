@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -426,5 +427,63 @@ func TestSameHost(t *testing.T) {
 		if SameHost(seed, pu) != want {
 			t.Errorf("SameHost(%s) != %v", u, want)
 		}
+	}
+}
+
+// TestBudgetNotSpentOnBrokenTargets: same-site links that turn out broken
+// give their page slot back, so a budget that fits the real pages crawls
+// all of them and the broken links on them are found; a budget that does
+// not fit says so and how many known pages were left.
+func TestBudgetNotSpentOnBrokenTargets(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	html := func(body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, "<html><body>"+body+"</body></html>")
+		}
+	}
+	var home strings.Builder
+	for i := range 8 { // sorted before /p/: queued first
+		fmt.Fprintf(&home, `<a href="/gone/%d.html">gone %d</a>`, i, i)
+	}
+	for i := range 5 {
+		fmt.Fprintf(&home, `<a href="/p/%d.html">page %d</a>`, i, i)
+	}
+	mux.HandleFunc("/{$}", html(home.String()))
+	mux.HandleFunc("/gone/", http.NotFound)
+	mux.HandleFunc("/p/", func(w http.ResponseWriter, r *http.Request) {
+		html(`<a href="/gone/p`+path.Base(r.URL.Path)+`">broken on a page</a>`)(w, r)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	cfg := testConfig()
+	cfg.MaxPages = 6 // home + 5 pages
+	cfg.SkipExternal = true
+	res, err := New(cfg).Run(context.Background(), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Pages != 6 {
+		t.Fatalf("fetched %d pages, want 6", res.Pages)
+	}
+	for i := range 5 {
+		u := fmt.Sprintf("%s/gone/p%d.html", srv.URL, i)
+		if l, ok := res.Link(u); !ok || !l.Broken() {
+			t.Errorf("broken link on page %d not found: %+v", i, l)
+		}
+	}
+	if res.NotCrawled != 0 {
+		t.Errorf("not crawled %d, want 0", res.NotCrawled)
+	}
+
+	cfg.MaxPages = 3
+	res, err = New(cfg).Run(context.Background(), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.BudgetReached || res.NotCrawled != 3 || res.Pages != 3 {
+		t.Fatalf("budget 3: reached %v, not crawled %d, pages %d; want true, 3, 3", res.BudgetReached, res.NotCrawled, res.Pages)
 	}
 }

@@ -35,6 +35,7 @@ type State struct {
 	Fetched     int             `json:"fetched"` // pages fetched
 	Occurrences int64           `json:"occurrences"`
 	Dropped     int             `json:"dropped,omitempty"`
+	Deferred    []uint32        `json:"deferred,omitempty"` // pages found over the budget
 	Nodes       []NodeState     `json:"nodes"`
 	Extra       json.RawMessage `json:"extra,omitempty"` // from Config.SaveExtra
 }
@@ -59,6 +60,7 @@ func (c *Crawler) snapshot() *State {
 	st := &State{
 		Seed: c.seed.String(), Saved: time.Now(), Pages: c.pages, Fetched: c.fetched,
 		Occurrences: c.occ, Dropped: c.dropped, Nodes: make([]NodeState, len(c.nodes)),
+		Deferred: append([]uint32(nil), c.deferred...),
 	}
 	for i := range c.nodes {
 		n := &c.nodes[i]
@@ -102,6 +104,12 @@ func (c *Crawler) restore(st *State) error {
 	defer c.mu.Unlock()
 	c.started = st.Started
 	c.pages, c.fetched, c.occ, c.dropped = st.Pages, st.Fetched, st.Occurrences, st.Dropped
+	for _, d := range st.Deferred {
+		if int(d) >= len(st.Nodes) {
+			return fmt.Errorf("crawl: corrupt state: deferred node %d", d)
+		}
+	}
+	c.deferred = append([]uint32(nil), st.Deferred...)
 	c.nodes = make([]node, len(st.Nodes))
 	for i, ns := range st.Nodes {
 		for _, r := range ns.Refs {
@@ -110,6 +118,12 @@ func (c *Crawler) restore(st *State) error {
 			}
 		}
 		c.nodes[i] = node{url: ns.URL, depth: ns.Depth, page: ns.Page, external: ns.External, refCount: ns.RefCount, refs: ns.Refs, res: ns.Result, done: ns.Result != nil}
+		if ns.Result != nil {
+			c.checked++
+			if ns.Result.Broken() {
+				c.broken++
+			}
+		}
 		c.index[hash64(ns.URL)] = uint32(i)
 	}
 	for i := range c.nodes {
