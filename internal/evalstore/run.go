@@ -2,7 +2,9 @@ package evalstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -146,4 +148,92 @@ func (d *RunData) Complete(fw *evaluate.Framework) error {
 		return i18n.Errorf("数据集中没有可计算的数据", "the dataset has no figures to compute the index on").OnField("dataset")
 	}
 	return nil
+}
+
+// DefaultDataset picks the stored dataset a regional index of fw over the
+// units of one level (the cities or the counties, see [Regions]) runs on
+// when the caller names none: among datasets (newest first, as
+// [Datasets] lists them; nil reads them) that have figures for every
+// indicator of fw not read from monitoring and cover at least half of
+// units, a real dataset before a synthetic one, then the newest. It
+// returns ErrNotFound when none fits.
+func DefaultDataset(ctx context.Context, db *store.DB, fw *evaluate.Framework, units []string, datasets []DatasetInfo) (DatasetInfo, error) {
+	if datasets == nil {
+		var err error
+		if datasets, err = Datasets(ctx, db); err != nil {
+			return DatasetInfo{}, err
+		}
+	}
+	codes := MonitorCodes(fw)
+	var need []string
+	for _, id := range fw.IndicatorIDs() {
+		if codes[id] == "" {
+			need = append(need, id)
+		}
+	}
+	level := map[string]bool{}
+	for _, u := range units {
+		level[u] = true
+	}
+	ordered := slices.Clone(datasets)
+	slices.SortStableFunc(ordered, func(a, b DatasetInfo) int {
+		switch {
+		case a.Synthetic == b.Synthetic:
+			return 0
+		case !a.Synthetic:
+			return -1
+		}
+		return 1
+	})
+	for _, d := range ordered {
+		if d.Units*2 < len(units) {
+			continue
+		}
+		ok, err := fits(ctx, db, d.ID, need, level, len(units))
+		if err != nil {
+			return DatasetInfo{}, err
+		}
+		if ok {
+			return d, nil
+		}
+	}
+	return DatasetInfo{}, ErrNotFound
+}
+
+// fits reports whether dataset id covers at least half of the n units of
+// level and has a figure of every series in need.
+func fits(ctx context.Context, db *store.DB, id int64, need []string, level map[string]bool, n int) (bool, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT unit FROM evaluate_dataset_unit WHERE dataset_id = $1`, id)
+	if err != nil {
+		return false, fmt.Errorf("evalstore: dataset units: %w", err)
+	}
+	in := 0
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			rows.Close()
+			return false, err
+		}
+		if level[u] {
+			in++
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	if in*2 < n {
+		return false, nil
+	}
+	for _, series := range need {
+		var one int
+		err := db.R.QueryRowContext(ctx, `SELECT 1 FROM evaluate_value WHERE dataset_id = $1 AND series = $2 LIMIT 1`, id, series).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("evalstore: dataset series: %w", err)
+		}
+	}
+	return true, nil
 }

@@ -135,3 +135,45 @@ func TestResolveRun(t *testing.T) {
 		}
 	})
 }
+
+// TestDefaultDataset picks the dataset a regional index runs on by what
+// it holds — the framework's indicators, most of the level's units — not
+// by a demo dataset's name; real data before synthetic, then the newest.
+func TestDefaultDataset(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		migrated(t, db)
+		ctx := context.Background()
+		fw := parseFW(t, mixedFW) // needs edu from a dataset
+		level := []string{"4101", "4102", "4103", "4104"}
+		save := func(name string, synthetic bool, units []string, series string) DatasetInfo {
+			t.Helper()
+			d := evaluate.NewDataset(units, []string{series}, []int{2020})
+			for i, u := range units {
+				d.Set(u, 2020, series, float64(i+1))
+			}
+			info, err := SaveDataset(ctx, db, audit.Actor{Name: "t"}, name, "", "/41/", synthetic, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return *info
+		}
+		if _, err := DefaultDataset(ctx, db, fw, level, nil); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("no datasets: %v", err)
+		}
+		synth := save("合成", true, []string{"4101", "4102", "4103"}, "edu")
+		save("一个市", false, []string{"4101"}, "edu")                     // too few of the level's units
+		save("缺指标", false, []string{"4101", "4102", "4103"}, "cnc")     // lacks edu
+		save("县", false, []string{"410102", "410103", "410104"}, "edu") // another level
+		if got, err := DefaultDataset(ctx, db, fw, level, nil); err != nil || got.ID != synth.ID {
+			t.Fatalf("want the synthetic dataset, got %+v (%v)", got, err)
+		}
+		actual := save("实际", false, []string{"4101", "4102", "4104"}, "edu")
+		save("更新的合成", true, level, "edu")
+		if got, err := DefaultDataset(ctx, db, fw, level, nil); err != nil || got.ID != actual.ID {
+			t.Fatalf("want the real dataset, got %+v (%v)", got, err)
+		}
+		if _, err := DefaultDataset(ctx, db, fw, []string{"4105", "4106"}, nil); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("level without data: %v", err)
+		}
+	})
+}

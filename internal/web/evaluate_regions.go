@@ -59,12 +59,13 @@ type sourceRow struct {
 }
 
 // regionRun runs a built-in framework on the data the caller chose —
-// monitoring data (merged with the level's demo-named dataset for the
-// indicators monitoring lacks) or a stored dataset — scopes it and fills
+// monitoring data (merged with the level's default dataset, see
+// evalstore.DefaultDataset, for the indicators monitoring lacks) or a
+// stored dataset — scopes it and fills
 // the common parts of the view. Monitoring data are the default when they
 // cover the framework's monitoring-sourced indicators for every visible
 // unit in the chosen (or latest) year. ok false means a response was sent.
-func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework, dataset string, v *regionView) (*evaluate.Result, map[string]orgunit.Unit, bool) {
+func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework string, v *regionView) (*evaluate.Result, map[string]orgunit.Unit, bool) {
 	ctx := r.Context()
 	fw, err := evaluate.Builtin(framework)
 	if err != nil {
@@ -80,6 +81,19 @@ func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework, da
 	v.Source = q.Get("src")
 	wantYear, _ := strconv.Atoi(q.Get("year"))
 	p := principal(r)
+	cities, counties, err := evalstore.Regions()
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, false
+	}
+	level := cities
+	if v.Level == "county" {
+		level = counties
+	}
+	var levelCodes []string
+	for _, u := range level {
+		levelCodes = append(levelCodes, u.Code)
+	}
 	var info evalstore.DatasetInfo
 	haveInfo := false
 	if id, err := strconv.ParseInt(v.Source, 10, 64); err == nil {
@@ -95,7 +109,7 @@ func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework, da
 		s.fail(w, r, i18n.Errorf("未知的数据来源 %q", "unknown data source %q", v.Source).OnField("src"))
 		return nil, nil, false
 	} else {
-		info, err = evalstore.DatasetByName(ctx, s.db, dataset)
+		info, err = evalstore.DefaultDataset(ctx, s.db, fw, levelCodes, v.Datasets)
 		switch {
 		case err == nil:
 			haveInfo = true
@@ -116,18 +130,7 @@ func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework, da
 	if haveInfo {
 		in.Dataset = evalstore.Stored{DB: s.db, ID: info.ID}
 	}
-	cities, counties, err := evalstore.Regions()
-	if err != nil {
-		s.fail(w, r, err)
-		return nil, nil, false
-	}
-	level := cities
-	if v.Level == "county" {
-		level = counties
-	}
-	for _, u := range level {
-		in.Units = append(in.Units, u.Code)
-	}
+	in.Units = levelCodes
 	run, err := evalstore.ResolveRun(ctx, s.db, in)
 	if errors.Is(err, evalstore.ErrNoData) {
 		return nil, nil, true // no data yet: the page says so
@@ -287,11 +290,10 @@ func mapSpec(rows []rankRow, counties bool, title, unit string) map[string]any {
 // 区域两化融合发展水平: map, ranking, radar of a unit.
 func (s *Server) evalRegional(w http.ResponseWriter, r *http.Request) {
 	v := regionView{Level: "city"}
-	ds := evalstore.DemoTwoIntegrationCities
 	if r.URL.Query().Get("level") == "county" {
-		v.Level, ds = "county", evalstore.DemoTwoIntegrationCounty
+		v.Level = "county"
 	}
-	if _, _, ok := s.regionRun(w, r, "two-integration-region", ds, &v); !ok {
+	if _, _, ok := s.regionRun(w, r, "two-integration-region", &v); !ok {
 		return
 	}
 	pg := s.page(r, "evaluate", &v)
@@ -314,7 +316,7 @@ func (s *Server) evalInformatization(w http.ResponseWriter, r *http.Request) {
 		v.Target = &t
 		v.Rank = s.provinceRank(r, t.Indicator)
 	}
-	res, units, ok := s.regionRun(w, r, "city-informatization", evalstore.DemoInformatization, &v)
+	res, units, ok := s.regionRun(w, r, "city-informatization", &v)
 	if !ok {
 		return
 	}
