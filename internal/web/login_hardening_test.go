@@ -16,6 +16,7 @@ import (
 	"zhihui/internal/auth"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
+	webmonitor "zhihui/internal/web/monitor"
 )
 
 // loginFrom posts a login from the given address.
@@ -235,7 +236,7 @@ func TestBodiesBoundedAndTempFilesRemoved(t *testing.T) {
 	if code := send(office, "/monitor/import", body, ct); code == http.StatusRequestEntityTooLarge || code >= 500 {
 		t.Fatalf("10 MiB import upload: %d", code)
 	}
-	over := bytes.Repeat([]byte("y"), maxUpload+1)
+	over := bytes.Repeat([]byte("y"), webmonitor.MaxUpload+1)
 	body, ct = multipartBody(t, map[string]string{"csrf": office.csrf}, over)
 	if code := send(office, "/monitor/import", body, ct); code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("upload over the import cap: %d", code)

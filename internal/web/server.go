@@ -169,7 +169,6 @@ func (s *Server) routeTable() ([]route, error) {
 // module's Routes instead and leaves this table.
 var legacyRoutes = map[string]func(s *Server) []route{
 	"evaluate":  (*Server).evaluateRoutes,
-	"monitor":   (*Server).monitorRoutes,
 	"reporting": (*Server).reportingRoutes,
 	"webcheck":  (*Server).webcheckRoutes,
 }
@@ -210,35 +209,6 @@ func (s *Server) coreRoutes() []route {
 		{"GET /dashboard/export", user, nil, s.dashboardExport},
 		{"GET /public", public, nil, s.publicPage},
 		{"GET /demo/status", public, nil, s.demoStatus},
-	}
-}
-
-// monitorRoutes are the monitoring module's routes.
-func (s *Server) monitorRoutes() []route {
-	return []route{
-		{"GET /monitor", user, nil, s.monitorHome},
-		{"GET /monitor/elements", user, nil, s.monitorElements},
-		{"GET /monitor/elements/new", roles, monitorEditors, s.monitorElementNew},
-		{"POST /monitor/elements", roles, monitorEditors, s.monitorElementSave},
-		{"GET /monitor/elements/{code}", roles, monitorEditors, s.monitorElementEdit},
-		{"POST /monitor/elements/{code}", roles, monitorEditors, s.monitorElementSave},
-		{"GET /monitor/indicators", user, nil, s.monitorIndicators},
-		{"GET /monitor/indicators/new", roles, monitorEditors, s.monitorIndicatorNew},
-		{"POST /monitor/indicators", roles, monitorEditors, s.monitorIndicatorSave},
-		{"GET /monitor/indicators/{code}", roles, monitorEditors, s.monitorIndicatorEdit},
-		{"POST /monitor/indicators/{code}", roles, monitorEditors, s.monitorIndicatorSave},
-		{"POST /monitor/formula/check", roles, monitorEditors, s.monitorFormulaCheck},
-		{"GET /monitor/import", roles, monitorReporters, s.monitorImportPage},
-		{"POST /monitor/import", roles, monitorReporters, s.monitorImportPreview},
-		{"POST /monitor/import/confirm", roles, monitorReporters, s.monitorImportConfirm},
-		{"GET /monitor/template", roles, monitorReporters, s.monitorTemplate},
-		{"GET /monitor/export", user, nil, s.monitorExportPage},
-		{"GET /monitor/export/download", user, nil, s.monitorExportDownload},
-		{"GET /api/v1/analytics", public, nil, s.apiAnalytics},
-		{"GET /api/v1/dataValueSets", user, nil, s.apiDataValueSetsGet},
-		{"POST /api/v1/dataValueSets", roles, monitorReporters, s.apiDataValueSetsPost},
-		{"GET /api/v1/dataElements", user, nil, s.apiDataElements},
-		{"GET /api/v1/indicators", user, nil, s.apiIndicators},
 	}
 }
 
@@ -437,8 +407,6 @@ const defaultBodyLimit = 2 << 20
 
 // bodyLimits are the routes that take uploads or bulk data.
 var bodyLimits = map[string]int64{
-	"POST /monitor/import":        maxUpload,
-	"POST /api/v1/dataValueSets":  64 << 20,
 	"POST /api/v1/index/run":      32 << 20,
 	"POST /evaluate/datasets":     maxUploadBytes,
 	"POST /webcheck/sites/import": 20 << 20,

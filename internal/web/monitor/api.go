@@ -1,4 +1,4 @@
-package web
+package monitor
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/web/kit"
 )
 
 // queryValues parses the query string like url.ParseQuery but keeps ';'
@@ -46,7 +47,7 @@ func splitSemi(s string) []string {
 // their units; anyone sees published data for every unit.
 func analyticsQuery(r *http.Request, dx, pe, ou []string) monitor.Query {
 	q := monitor.Query{DX: dx, PE: pe, OU: ou}
-	p := principal(r)
+	p := kit.Principal(r)
 	if p.Authenticated() {
 		q.Scopes = p.Scopes(auth.Roles...)
 	} else {
@@ -57,62 +58,56 @@ func analyticsQuery(r *http.Request, dx, pe, ou []string) monitor.Query {
 
 // runAnalytics answers q, retrying an out-of-scope query of a logged-in
 // user as a public one (published data only).
-func (s *Server) runAnalytics(r *http.Request, q monitor.Query) (*monitor.Result, error) {
-	res, err := monitor.Analytics(r.Context(), s.db, q)
+func (h handlers) runAnalytics(r *http.Request, q monitor.Query) (*monitor.Result, error) {
+	res, err := monitor.Analytics(r.Context(), h.k.DB, q)
 	if errors.Is(err, monitor.ErrForbidden) && q.Scopes != nil {
 		q.Scopes, q.PublishedOnly = nil, true
-		return monitor.Analytics(r.Context(), s.db, q)
+		return monitor.Analytics(r.Context(), h.k.DB, q)
 	}
 	return res, err
 }
 
 // apiAnalytics: GET /api/v1/analytics?dx=A;B&pe=2015;LAST_12_MONTHS&ou=41;LEVEL-3
-func (s *Server) apiAnalytics(w http.ResponseWriter, r *http.Request) {
+func (h handlers) apiAnalytics(w http.ResponseWriter, r *http.Request) error {
 	v := queryValues(r)
 	q := analyticsQuery(r, splitSemi(v.Get("dx")), splitSemi(v.Get("pe")), splitSemi(v.Get("ou")))
-	res, err := s.runAnalytics(r, q)
+	res, err := h.runAnalytics(r, q)
 	if errors.Is(err, monitor.ErrForbidden) {
-		s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
-		return
+		return errOutside
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, res)
+	return kit.JSON(w, http.StatusOK, res)
 }
 
 // apiDataValueSetsGet: GET /api/v1/dataValueSets?dataElement=&orgUnit=&period=[&children=true]
-func (s *Server) apiDataValueSetsGet(w http.ResponseWriter, r *http.Request) {
+func (h handlers) apiDataValueSetsGet(w http.ResponseWriter, r *http.Request) error {
 	v := queryValues(r)
 	f := monitor.ValueFilter{
 		Elements: splitList(v["dataElement"]), OrgUnits: splitList(v["orgUnit"]), Periods: splitList(v["period"]),
-		Children: v.Get("children") == "true", Scopes: principal(r).Scopes(auth.Roles...),
+		Children: v.Get("children") == "true", Scopes: kit.Principal(r).Scopes(auth.Roles...),
 	}
 	if len(f.OrgUnits) == 0 {
-		s.fail(w, r, i18n.Errorf("请指定 orgUnit", "orgUnit is required"))
-		return
+		return i18n.Errorf("请指定 orgUnit", "orgUnit is required")
 	}
-	us, err := orgunit.GetMany(r.Context(), s.db, f.OrgUnits)
+	us, err := orgunit.GetMany(r.Context(), h.k.DB, f.OrgUnits)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	for _, u := range us {
-		if !principal(r).Covers(u.Path, auth.Roles...) {
-			s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
-			return
+		if !kit.Principal(r).Covers(u.Path, auth.Roles...) {
+			return errOutside
 		}
 	}
-	vals, err := monitor.DataValues(r.Context(), s.db, f)
+	vals, err := monitor.DataValues(r.Context(), h.k.DB, f)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if vals == nil {
 		vals = []monitor.StoredValue{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"dataValues": vals})
+	return kit.JSON(w, http.StatusOK, map[string]any{"dataValues": vals})
 }
 
 // splitList accepts repeated parameters and ';' or ',' lists.
@@ -135,16 +130,14 @@ type dataValueSet struct {
 // apiDataValueSetsPost: POST /api/v1/dataValueSets[?dryRun=true] with
 // {"dataValues":[{"dataElement","orgUnit","period","value","comment"}]}.
 // Every value must be for a unit the caller reports for; all or nothing.
-func (s *Server) apiDataValueSetsPost(w http.ResponseWriter, r *http.Request) {
+func (h handlers) apiDataValueSetsPost(w http.ResponseWriter, r *http.Request) error {
 	var body dataValueSet
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<20))
 	if err := dec.Decode(&body); err != nil {
-		s.fail(w, r, i18n.Errorf("请求体不是有效的 JSON：%v", "the body is not valid JSON: %v", err))
-		return
+		return i18n.Errorf("请求体不是有效的 JSON：%v", "the body is not valid JSON: %v", err)
 	}
 	if len(body.DataValues) == 0 {
-		s.fail(w, r, i18n.Errorf("dataValues 为空", "dataValues is empty"))
-		return
+		return i18n.Errorf("dataValues 为空", "dataValues is empty")
 	}
 	codes := map[string]bool{}
 	var list []string
@@ -154,32 +147,29 @@ func (s *Server) apiDataValueSetsPost(w http.ResponseWriter, r *http.Request) {
 			list = append(list, v.OrgUnit)
 		}
 	}
-	us, err := orgunit.GetMany(r.Context(), s.db, list)
+	us, err := orgunit.GetMany(r.Context(), h.k.DB, list)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	p := principal(r)
+	p := kit.Principal(r)
 	for _, u := range us {
-		if !p.Covers(u.Path, monitorReporters...) {
-			s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
-			return
+		if !p.Covers(u.Path, Reporters...) {
+			return errOutside
 		}
 	}
 	dry := r.URL.Query().Get("dryRun") == "true"
 	var errs []*i18n.Error
 	if dry {
-		errs, err = monitor.CheckValues(r.Context(), s.db, body.DataValues)
+		errs, err = monitor.CheckValues(r.Context(), h.k.DB, body.DataValues)
 	} else {
-		err = monitor.SaveValues(r.Context(), s.db, p.Actor(clientIP(r)), body.DataValues)
+		err = monitor.SaveValues(r.Context(), h.k.DB, p.Actor(kit.ClientIP(r)), body.DataValues)
 		var ve *monitor.ValidationError
 		if errors.As(err, &ve) {
 			errs, err = ve.Errors, nil
 		}
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	status, state := http.StatusOK, "SUCCESS"
 	if len(errs) > 0 {
@@ -188,25 +178,23 @@ func (s *Server) apiDataValueSetsPost(w http.ResponseWriter, r *http.Request) {
 	if errs == nil {
 		errs = []*i18n.Error{}
 	}
-	writeJSON(w, status, map[string]any{"status": state, "dryRun": dry, "values": len(body.DataValues), "errors": errs})
+	return kit.JSON(w, status, map[string]any{"status": state, "dryRun": dry, "values": len(body.DataValues), "errors": errs})
 }
 
 // apiDataElements: GET /api/v1/dataElements — the catalogue's elements.
-func (s *Server) apiDataElements(w http.ResponseWriter, r *http.Request) {
-	els, err := monitor.Elements(r.Context(), s.db)
+func (h handlers) apiDataElements(w http.ResponseWriter, r *http.Request) error {
+	els, err := monitor.Elements(r.Context(), h.k.DB)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"dataElements": els})
+	return kit.JSON(w, http.StatusOK, map[string]any{"dataElements": els})
 }
 
 // apiIndicators: GET /api/v1/indicators — the catalogue's indicators.
-func (s *Server) apiIndicators(w http.ResponseWriter, r *http.Request) {
-	inds, err := monitor.Indicators(r.Context(), s.db)
+func (h handlers) apiIndicators(w http.ResponseWriter, r *http.Request) error {
+	inds, err := monitor.Indicators(r.Context(), h.k.DB)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"indicators": inds})
+	return kit.JSON(w, http.StatusOK, map[string]any{"indicators": inds})
 }

@@ -1,4 +1,4 @@
-package web
+package monitor
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/web/kit"
 )
 
 type monitorHomeView struct {
@@ -33,32 +34,30 @@ type analyticsLine struct {
 
 // monitorHome is the monitoring start page: the catalogue at a glance and
 // an analytics table for any dx × pe × ou the user may see.
-func (s *Server) monitorHome(w http.ResponseWriter, r *http.Request) {
+func (h handlers) monitorHome(w http.ResponseWriter, r *http.Request) error {
 	qv := queryValues(r)
 	v := monitorHomeView{
 		DX: qv.Get("dx"), PE: qv.Get("pe"), OU: qv.Get("ou"),
 		Relative:  monitor.RelativePeriods(),
-		CanImport: principal(r).Has(monitorReporters...), CanEdit: canEditCatalog(r),
+		CanImport: kit.Principal(r).Has(Reporters...), CanEdit: canEditCatalog(r),
 	}
 	if v.PE == "" {
 		v.PE = "THIS_YEAR;LAST_YEAR"
 	}
 	if v.OU == "" {
-		v.OU = principal(r).Home() + ";CHILDREN"
+		v.OU = kit.Principal(r).Home() + ";CHILDREN"
 	}
 	var err error
-	if v.Elements, err = monitor.Elements(r.Context(), s.db); err != nil {
-		s.fail(w, r, err)
-		return
+	if v.Elements, err = monitor.Elements(r.Context(), h.k.DB); err != nil {
+		return err
 	}
-	if v.Indicators, err = monitor.Indicators(r.Context(), s.db); err != nil {
-		s.fail(w, r, err)
-		return
+	if v.Indicators, err = monitor.Indicators(r.Context(), h.k.DB); err != nil {
+		return err
 	}
-	l := lang(r)
+	l := kit.Lang(r)
 	status := http.StatusOK
 	if v.DX != "" {
-		res, err := s.runAnalytics(r, analyticsQuery(r, splitSemi(v.DX), splitSemi(v.PE), splitSemi(v.OU)))
+		res, err := h.runAnalytics(r, analyticsQuery(r, splitSemi(v.DX), splitSemi(v.PE), splitSemi(v.OU)))
 		var ue *i18n.Error
 		switch {
 		case errors.Is(err, monitor.ErrForbidden):
@@ -66,8 +65,7 @@ func (s *Server) monitorHome(w http.ResponseWriter, r *http.Request) {
 		case errors.As(err, &ue):
 			v.Error, status = ue.Message(l), http.StatusBadRequest
 		case err != nil:
-			s.fail(w, r, err)
-			return
+			return err
 		default:
 			v.Result = res
 			for _, x := range res.Rows {
@@ -83,30 +81,24 @@ func (s *Server) monitorHome(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	pg := s.page(r, "monitor", v)
-	pg.Title = i18n.T(l, "monitor.title")
-	s.render(w, r, "monitor/home", status, pg)
+	return h.k.Render(w, r, h.pages, "home", status, kit.View{Title: kit.T(r, "monitor.title"), Nav: "monitor", Data: v})
 }
 
-func (s *Server) monitorExportPage(w http.ResponseWriter, r *http.Request) {
-	els, err := monitor.Elements(r.Context(), s.db)
+func (h handlers) monitorExportPage(w http.ResponseWriter, r *http.Request) error {
+	els, err := monitor.Elements(r.Context(), h.k.DB)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	inds, err := monitor.Indicators(r.Context(), s.db)
+	inds, err := monitor.Indicators(r.Context(), h.k.DB)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	pg := s.page(r, "monitor", monitorHomeView{Elements: els, Indicators: inds, OU: principal(r).Home(), Relative: monitor.RelativePeriods()})
-	pg.Title = i18n.T(pg.Lang, "monitor.export")
-	s.render(w, r, "monitor/export", http.StatusOK, pg)
+	return h.k.Render(w, r, h.pages, "export", http.StatusOK, kit.View{Title: kit.T(r, "monitor.export"), Nav: "monitor", Data: monitorHomeView{Elements: els, Indicators: inds, OU: kit.Principal(r).Home(), Relative: monitor.RelativePeriods()}})
 }
 
 // monitorExportDownload writes analytics (kind=analytics) or raw values
 // (kind=values) as CSV or XLSX.
-func (s *Server) monitorExportDownload(w http.ResponseWriter, r *http.Request) {
+func (h handlers) monitorExportDownload(w http.ResponseWriter, r *http.Request) error {
 	q := queryValues(r)
 	format := q.Get("format")
 	if format != monitor.XLSX {
@@ -119,46 +111,41 @@ func (s *Server) monitorExportDownload(w http.ResponseWriter, r *http.Request) {
 		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	}
 	if q.Get("kind") == "values" {
-		p := principal(r)
-		us, err := orgunit.GetMany(r.Context(), s.db, ou)
+		p := kit.Principal(r)
+		us, err := orgunit.GetMany(r.Context(), h.k.DB, ou)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		if len(us) == 0 {
-			s.fail(w, r, i18n.Errorf("请指定单位", "choose org units"))
-			return
+			return i18n.Errorf("请指定单位", "choose org units")
 		}
 		for _, u := range us {
 			if !p.Covers(u.Path, auth.Roles...) {
-				s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
-				return
+				return errOutside
 			}
 		}
-		vals, err := monitor.DataValues(r.Context(), s.db, monitor.ValueFilter{Elements: dx, Periods: pe, OrgUnits: ou, Children: true, Scopes: p.Scopes(auth.Roles...)})
+		vals, err := monitor.DataValues(r.Context(), h.k.DB, monitor.ValueFilter{Elements: dx, Periods: pe, OrgUnits: ou, Children: true, Scopes: p.Scopes(auth.Roles...)})
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		w.Header().Set("Content-Type", ctype)
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		if err := monitor.WriteValues(w, vals, format); err != nil {
-			s.log.Error("export values", "err", err)
+			h.k.Log.Error("export values", "err", err)
 		}
-		return
+		return nil
 	}
-	res, err := s.runAnalytics(r, analyticsQuery(r, dx, pe, ou))
+	res, err := h.runAnalytics(r, analyticsQuery(r, dx, pe, ou))
 	if errors.Is(err, monitor.ErrForbidden) {
-		s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
-		return
+		return errOutside
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+strings.ReplaceAll(name, `"`, "")+`"`)
-	if err := monitor.WriteAnalytics(w, res, format, lang(r)); err != nil {
-		s.log.Error("export analytics", "err", err)
+	if err := monitor.WriteAnalytics(w, res, format, kit.Lang(r)); err != nil {
+		h.k.Log.Error("export analytics", "err", err)
 	}
+	return nil
 }

@@ -1,0 +1,168 @@
+package monitor
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"zhihui/internal/i18n"
+	"zhihui/internal/monitor"
+	"zhihui/internal/orgunit"
+	"zhihui/internal/upload"
+	"zhihui/internal/web/kit"
+)
+
+type importView struct {
+	Preview  *monitor.Preview
+	Token    string
+	Result   *monitor.WriteResult
+	Elements []monitor.Element
+	Home     string
+	Period   string
+}
+
+func (h handlers) monitorImportPage(w http.ResponseWriter, r *http.Request) error {
+	els, err := monitor.Elements(r.Context(), h.k.DB)
+	if err != nil {
+		return err
+	}
+	return h.k.Render(w, r, h.pages, "import", http.StatusOK, kit.View{Title: kit.T(r, "monitor.import"), Nav: "monitor", Data: importView{Elements: els, Home: kit.Principal(r).Home()}})
+}
+
+// importKind names monitoring imports among the stored uploads.
+const importKind = "monitor.import"
+
+var errImportExpired = i18n.Errorf("导入已过期，请重新上传", "the import has expired; upload the file again")
+
+// monitorImportPreview stores the upload in the database (any server
+// process sharing the store can confirm it) and shows what importing it
+// would do: every row's errors, or the values ready to commit.
+func (h handlers) monitorImportPreview(w http.ResponseWriter, r *http.Request) error {
+	p := kit.Principal(r)
+	file, hdr, err := r.FormFile("file")
+	if err != nil {
+		return i18n.Errorf("请选择要上传的 CSV 或 XLSX 文件（最大 200 MB）", "choose a CSV or XLSX file to upload (at most 200 MB)")
+	}
+	defer file.Close()
+	ext := strings.ToLower(filepath.Ext(hdr.Filename))
+	if ext != ".csv" && ext != ".xlsx" {
+		return i18n.Errorf("只支持 .csv 和 .xlsx 文件", "only .csv and .xlsx files are accepted")
+	}
+	up, err := upload.Save(r.Context(), h.k.DB, p.User.ID, importKind, hdr.Filename, file, MaxUpload)
+	if errors.Is(err, upload.ErrTooLarge) {
+		return &kit.Status{Code: http.StatusRequestEntityTooLarge, Key: "errors.too_large"}
+	}
+	if err != nil {
+		return err
+	}
+	im, err := h.readUpload(r, up.Token)
+	if err != nil {
+		upload.Delete(r.Context(), h.k.DB, up.Token)
+		return err
+	}
+	token := up.Token
+	if !im.OK() {
+		if err := upload.Delete(r.Context(), h.k.DB, up.Token); err != nil {
+			return err
+		}
+		token = ""
+	}
+	status := http.StatusOK
+	if im.ErrorCount > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	return h.k.Render(w, r, h.pages, "import_preview", status, kit.View{
+		Title: kit.T(r, "monitor.import_preview"), Nav: "monitor",
+		Data: importView{Preview: &im.Preview, Token: token, Period: r.PostFormValue("period")},
+	})
+}
+
+// readUpload reads the caller's stored upload token as an import, within
+// the caller's units as they are now.
+func (h handlers) readUpload(r *http.Request, token string) (*monitor.Import, error) {
+	up, content, err := upload.Open(r.Context(), h.k.DB, kit.Principal(r).User.ID, importKind, token)
+	if errors.Is(err, upload.ErrNotFound) {
+		return nil, errImportExpired
+	}
+	if err != nil {
+		return nil, err
+	}
+	return monitor.ReadImport(r.Context(), h.k.DB, up.Name, content, monitor.ImportOptions{
+		Scopes: kit.Principal(r).Scopes(Reporters...), Period: strings.TrimSpace(r.PostFormValue("period")),
+	})
+}
+
+// monitorImportConfirm reads the stored upload again (the user's units
+// may have changed meanwhile) and commits it in one transaction. The
+// upload is removed whatever the outcome.
+func (h handlers) monitorImportConfirm(w http.ResponseWriter, r *http.Request) error {
+	p := kit.Principal(r)
+	token := r.PostFormValue("token")
+	im, err := h.readUpload(r, token)
+	if err != nil {
+		return err
+	}
+	if err := upload.Delete(r.Context(), h.k.DB, token); err != nil {
+		return err
+	}
+	if !im.OK() {
+		return h.k.Render(w, r, h.pages, "import_preview", http.StatusUnprocessableEntity, kit.View{Title: kit.T(r, "monitor.import_preview"), Nav: "monitor", Data: importView{Preview: &im.Preview}})
+	}
+	res, err := im.Commit(r.Context(), h.k.DB, p.Actor(kit.ClientIP(r)))
+	if err != nil {
+		return err
+	}
+	return h.k.Render(w, r, h.pages, "import_preview", http.StatusOK, kit.View{Title: kit.T(r, "monitor.import_done"), Nav: "monitor", Data: importView{Preview: &im.Preview, Result: &res}})
+}
+
+// monitorTemplate downloads a blank report sheet for the caller's units.
+func (h handlers) monitorTemplate(w http.ResponseWriter, r *http.Request) error {
+	q := queryValues(r)
+	root := q.Get("ou")
+	if root == "" {
+		root = kit.Principal(r).Home()
+	}
+	u, err := orgunit.Get(r.Context(), h.k.DB, root)
+	if err != nil {
+		return kit.ErrNotFound
+	}
+	if !kit.Principal(r).Covers(u.Path, Reporters...) {
+		return errOutside
+	}
+	level, _ := strconv.Atoi(q.Get("level"))
+	var els []string
+	for _, c := range strings.FieldsFunc(q.Get("dx"), func(r rune) bool { return r == ';' || r == ',' }) {
+		els = append(els, strings.TrimSpace(c))
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="template-%s-%s.xlsx"`, u.Code, sanitizeFile(q.Get("pe"))))
+	if err := monitor.WriteTemplate(r.Context(), h.k.DB, &bufferedWriter{w: w}, monitor.TemplateOptions{Root: u.Code, Level: level, Elements: els, Period: q.Get("pe")}); err != nil {
+		w.Header().Del("Content-Disposition")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		return err
+	}
+	return nil
+}
+
+// bufferedWriter defers the status line until the first byte, so that a
+// failure before any output can still answer with an error page.
+type bufferedWriter struct {
+	w       http.ResponseWriter
+	started bool
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if !b.started {
+		b.started = true
+		b.w.WriteHeader(http.StatusOK)
+	}
+	return b.w.Write(p)
+}
+
+var unsafeFile = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
+
+func sanitizeFile(s string) string { return unsafeFile.ReplaceAllString(s, "_") }
