@@ -36,8 +36,16 @@ func (t Text) In(lang string) string {
 type Error struct {
 	Text
 	Field string `json:"field,omitempty"`
+	Sheet string `json:"sheet,omitempty"`  // worksheet of a workbook, "" for other inputs
 	Row   int    `json:"row,omitempty"`    // 1-based input row, 0 when not row-bound
 	Col   string `json:"column,omitempty"` // column name or letter
+}
+
+// InSheet returns a copy of e located in worksheet name.
+func (e *Error) InSheet(name string) *Error {
+	c := *e
+	c.Sheet = name
+	return &c
 }
 
 // Errorf builds an Error; zh and en are format strings over the same args.
@@ -61,8 +69,14 @@ func (e *Error) OnField(f string) *Error {
 
 func (e *Error) Error() string {
 	loc := ""
+	if e.Sheet != "" {
+		loc = "工作表「" + e.Sheet + "」"
+		if e.Row == 0 {
+			loc += ": "
+		}
+	}
 	if e.Row > 0 {
-		loc = fmt.Sprintf("第%d行", e.Row)
+		loc += fmt.Sprintf("第%d行", e.Row)
 		if e.Col != "" {
 			loc += "「" + e.Col + "」列"
 		}
@@ -75,8 +89,16 @@ func (e *Error) Error() string {
 func (e *Error) Message(lang string) string {
 	if strings.HasPrefix(lang, "en") {
 		loc := ""
+		if e.Sheet != "" {
+			loc = "sheet " + e.Sheet
+			if e.Row > 0 {
+				loc += ", "
+			} else {
+				loc += ": "
+			}
+		}
 		if e.Row > 0 {
-			loc = fmt.Sprintf("row %d", e.Row)
+			loc += fmt.Sprintf("row %d", e.Row)
 			if e.Col != "" {
 				loc += ", column " + e.Col
 			}
@@ -85,8 +107,14 @@ func (e *Error) Message(lang string) string {
 		return loc + e.En
 	}
 	loc := ""
+	if e.Sheet != "" {
+		loc = "工作表「" + e.Sheet + "」"
+		if e.Row == 0 {
+			loc += "："
+		}
+	}
 	if e.Row > 0 {
-		loc = fmt.Sprintf("第%d行", e.Row)
+		loc += fmt.Sprintf("第%d行", e.Row)
 		if e.Col != "" {
 			loc += "「" + e.Col + "」列"
 		}

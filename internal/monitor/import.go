@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -44,6 +45,7 @@ type ImportOptions struct {
 
 // ImportRow is one value read from the file, for the preview table.
 type ImportRow struct {
+	Sheet   string `json:"sheet,omitempty"`
 	Row     int    `json:"row"`
 	Element string `json:"element"`
 	OrgUnit string `json:"org_unit"`
@@ -64,6 +66,8 @@ type Preview struct {
 	Unit       string        `json:"unit,omitempty"`        // 单位 (of measure) line
 	Rows       int           `json:"rows"`                  // data rows read
 	Values     int           `json:"values"`                // values that would be written
+	Missing    int           `json:"missing"`               // cells marked as no data (—, …, /)
+	Sheets     []SheetInfo   `json:"sheets"`
 	ErrorCount int           `json:"error_count"`
 	Errors     []*i18n.Error `json:"errors"`
 	Sample     []ImportRow   `json:"sample"`
@@ -89,10 +93,14 @@ func ReadImport(ctx context.Context, db *store.DB, name string, r io.Reader, opt
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(4)
 	format := "csv"
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".xlsx", ".xlsm":
+	ext := strings.ToLower(filepath.Ext(name))
+	switch {
+	case ext == ".xlsx" || ext == ".xlsm":
 		format = "xlsx"
-	case ".csv", ".txt":
+	case ext == ".xls" || ext == ".et" || ext == ".ods" || ext == ".numbers" || ext == ".wps" || ext == ".xlsb" ||
+		bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0")):
+		return nil, unsupportedFormat(ext, head)
+	case ext == ".csv" || ext == ".txt":
 	default:
 		if bytes.HasPrefix(head, []byte("PK\x03\x04")) {
 			format = "xlsx"
@@ -109,11 +117,20 @@ func ReadImport(ctx context.Context, db *store.DB, name string, r io.Reader, opt
 	} else {
 		err = rd.readCSV(br)
 	}
+	if err == nil {
+		err = rd.end()
+	}
 	if err != nil {
 		return nil, err
 	}
 	im.b = rd.b
 	im.Values = len(rd.b.rows)
+	for _, si := range im.Sheets {
+		im.Missing += si.Missing
+		if im.Shape == "" && si.Shape != "" {
+			im.Shape, im.HeaderRow, im.Period, im.ReportUnit, im.Unit = si.Shape, si.HeaderRow, si.Period, si.ReportUnit, si.Unit
+		}
+	}
 	if im.Rows == 0 && im.ErrorCount == 0 {
 		rd.fail(i18n.Errorf("文件中没有数据行", "the file holds no data rows"))
 	}
@@ -146,7 +163,8 @@ type reader struct {
 	opt   ImportOptions
 	im    *Import
 	b     *batch
-	els   map[string]*Element // by code and by name
+	els   map[string]*Element   // by code and by name
+	cands map[string][]*Element // by name and alias, every element so named
 	x     *unitIndex
 	names map[string][]orgunit.Unit
 	// header state
@@ -158,15 +176,28 @@ type reader struct {
 	periodCol int            // wide: optional period column
 	elCols    []wideCol
 	period    string
-	pending   [][]string // rows before the header is found
+	// per sheet
+	sheet      string            // worksheet name, "" for a CSV file
+	sheetIdx   int16             // index into im.Sheets
+	info       *SheetInfo        // the current sheet's summary
+	merges     map[[2]int]string // merged cells of the sheet: (row, col) → the range's value
+	win        [][]string        // rows of the sheet before the header, merges filled
+	sheetUnit  string            // a single unit named by the 计量单位 line
+	dataRows   int               // rows after the header
+	headerSeen bool              // a sheet of this import had a header
 }
 
 type wideCol struct {
-	idx int
-	el  *Element
+	idx    int
+	el     *Element
+	factor *big.Rat // multiplies the cell into the element's unit; nil: 1
+	from   string   // the unit the header states
 }
 
 func (rd *reader) fail(e *i18n.Error) {
+	if rd.sheet != "" && e.Sheet == "" {
+		e = e.InSheet(rd.sheet)
+	}
 	rd.im.ErrorCount++
 	if len(rd.im.Errors) < rd.opt.MaxErrors {
 		rd.im.Errors = append(rd.im.Errors, e)
@@ -199,6 +230,8 @@ func (rd *reader) readCSV(br *bufio.Reader) error {
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	cr.LazyQuotes = true
+	rd.startSheet("", nil)
+	defer rd.endSheet()
 	n := 0
 	for {
 		rec, err := cr.Read()
@@ -223,7 +256,7 @@ func (rd *reader) readCSV(br *bufio.Reader) error {
 			}
 		}
 	}
-	return rd.end()
+	return nil
 }
 
 // maxXLSX bounds the size of an uploaded workbook (compressed).
@@ -279,7 +312,38 @@ func (rd *reader) readXLSX(r io.Reader) error {
 		rd.fail(i18n.Errorf("工作簿中没有工作表", "the workbook has no sheet"))
 		return nil
 	}
-	rows, err := f.Rows(sheets[0])
+	for _, name := range sheets {
+		if err := rd.readSheet(f, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxMergeFill bounds the merged-header cells filled per sheet.
+const maxMergeFill = 20000
+
+// readSheet reads one worksheet with its own header, period and units.
+func (rd *reader) readSheet(f *excelize.File, name string) error {
+	merges := map[[2]int]string{}
+	if mcs, err := f.GetMergeCells(name); err == nil {
+		for _, mc := range mcs {
+			c1, r1, err1 := excelize.CellNameToCoordinates(mc.GetStartAxis())
+			c2, r2, err2 := excelize.CellNameToCoordinates(mc.GetEndAxis())
+			if err1 != nil || err2 != nil || r1 > headerSearchRows {
+				continue
+			}
+			v := mc.GetCellValue()
+			for r := r1; r <= min(r2, headerSearchRows); r++ {
+				for c := c1; c <= c2 && len(merges) < maxMergeFill; c++ {
+					merges[[2]int{r, c - 1}] = v
+				}
+			}
+		}
+	}
+	rd.startSheet(name, merges)
+	defer rd.endSheet()
+	rows, err := f.Rows(name)
 	if err != nil {
 		rd.fail(i18n.Errorf("无法读取工作表：%v", "cannot read the sheet: %v", err))
 		return nil
@@ -296,11 +360,40 @@ func (rd *reader) readXLSX(r io.Reader) error {
 		if err := rd.line(n, rec); err != nil {
 			return err
 		}
+		if n%50000 == 0 {
+			if err := rd.ctx.Err(); err != nil {
+				return err
+			}
+		}
 	}
 	if err := rows.Error(); err != nil {
 		rd.fail(i18n.Errorf("无法读取工作表：%v", "cannot read the sheet: %v", err))
 	}
-	return rd.end()
+	return nil
+}
+
+// headerSearchRows is how far down a sheet the header is looked for.
+const headerSearchRows = 30
+
+// startSheet resets the header state for a new worksheet.
+func (rd *reader) startSheet(name string, merges map[[2]int]string) {
+	rd.im.Sheets = append(rd.im.Sheets, SheetInfo{Name: name})
+	rd.sheetIdx = int16(len(rd.im.Sheets) - 1)
+	rd.info = &rd.im.Sheets[rd.sheetIdx]
+	rd.sheet, rd.merges, rd.win = name, merges, nil
+	rd.shape, rd.headerRow, rd.cols, rd.elCols, rd.period, rd.sheetUnit, rd.dataRows = "", 0, nil, nil, "", "", 0
+	rd.codeCol, rd.nameCol, rd.periodCol = -1, -1, -1
+}
+
+// endSheet closes the current worksheet's summary.
+func (rd *reader) endSheet() {
+	rd.info.Period = rd.period
+	if rd.shape == "" || rd.shape == "none" {
+		rd.info.Shape = ""
+		if rd.info.Skipped == "" {
+			rd.info.Skipped = "没有找到表头 / no header row"
+		}
+	}
 }
 
 func (rd *reader) loadElements() error {
@@ -312,18 +405,52 @@ func (rd *reader) loadElements() error {
 		return err
 	}
 	rd.els = map[string]*Element{}
+	rd.cands = map[string][]*Element{}
+	byCode := map[string]*Element{}
 	for i := range els {
 		e := &els[i]
 		rd.els[e.Code] = e
+		byCode[e.Code] = e
 		for _, n := range []string{e.Name, e.NameEn} {
 			if n = normName(n); n != "" {
 				if _, taken := rd.els[n]; !taken {
 					rd.els[n] = e
 				}
+				rd.cands[n] = append(rd.cands[n], e)
 			}
 		}
 	}
+	for alias, code := range headerAliases {
+		if e := byCode[code]; e != nil {
+			rd.cands[alias] = append(rd.cands[alias], e)
+		}
+	}
 	return nil
+}
+
+// elementFor finds the element a header text names (code, name, English
+// name or a known alias, without its bracketed unit), preferring one kept
+// at the period type of the sheet when several match.
+func (rd *reader) elementFor(s string, pt period.Type) *Element {
+	s = strings.TrimSpace(s)
+	if e, ok := rd.els[s]; ok && rd.els[s].Code == s {
+		return e
+	}
+	if e, ok := rd.els[strings.ToUpper(s)]; ok && e.Code == strings.ToUpper(s) {
+		return e
+	}
+	cs := rd.cands[normName(s)]
+	if len(cs) == 0 {
+		return nil
+	}
+	if pt != 0 {
+		for _, e := range cs {
+			if e.PType() == pt {
+				return e
+			}
+		}
+	}
+	return cs[0]
 }
 
 var parenRE = regexp.MustCompile(`\s*[（(][^（）()]*[）)]\s*$`)
@@ -366,12 +493,12 @@ func match(cell string, names []string) bool {
 	return false
 }
 
-// metaRE reads pre-header lines such as "填报单位：郑州市" or "报告期: 2015".
-var metaRE = regexp.MustCompile(`^\s*(填报单位|报告期|单位)\s*[:：]\s*(.*)$`)
-
 func (rd *reader) line(n int, rec []string) error {
 	if rd.shape == "" {
 		return rd.findHeader(n, rec)
+	}
+	if rd.shape == "none" {
+		return nil
 	}
 	empty := true
 	for _, c := range rec {
@@ -383,8 +510,13 @@ func (rd *reader) line(n int, rec []string) error {
 	if empty {
 		return nil
 	}
-	rd.im.Rows++
+	rd.dataRows++
+	if rd.dataRows == 1 && isColumnNumberRow(rec) {
+		return nil // the 甲/乙/1/2/3 row under the header
+	}
 	if rd.shape == Long {
+		rd.im.Rows++
+		rd.info.Rows++
 		rd.longRow(n, rec)
 	} else {
 		rd.wideRow(n, rec)
@@ -399,26 +531,51 @@ func cell(rec []string, i int) string {
 	return strings.TrimSpace(rec[i])
 }
 
-// findHeader looks for the header row among the first rows, reading
-// 填报单位 / 报告期 / 单位 lines above it.
+// findHeader looks for the header among the first rows of a sheet: one
+// row, or up to three rows whose parent cells (merged or written once over
+// their children) join the children's names. Lines above it give 填报单位,
+// 报告期 and 计量单位, several in one cell or each in its own.
 func (rd *reader) findHeader(n int, rec []string) error {
 	if err := rd.loadElements(); err != nil {
 		return err
 	}
+	row := make([]string, len(rec))
 	for i, c := range rec {
-		c = strings.TrimSpace(c)
-		if m := metaRE.FindStringSubmatch(c); m != nil {
-			v := strings.TrimSpace(m[2])
-			if v == "" {
-				v = cell(rec, i+1)
+		row[i] = strings.TrimSpace(strings.ReplaceAll(c, "\n", ""))
+	}
+	for i := range row {
+		if row[i] == "" {
+			if v, ok := rd.merges[[2]int{n, i}]; ok {
+				row[i] = strings.TrimSpace(v)
 			}
-			rd.meta(m[1], v)
-		} else if c == "填报单位" || c == "报告期" {
-			rd.meta(c, cell(rec, i+1))
 		}
 	}
+	for c := range maxMergeCol(rd.merges, n) {
+		if c >= len(row) {
+			if v, ok := rd.merges[[2]int{n, c}]; ok {
+				for len(row) <= c {
+					row = append(row, "")
+				}
+				row[c] = strings.TrimSpace(v)
+			}
+		}
+	}
+	for i, c := range row {
+		if kv := metaPairs(c); len(kv) > 0 {
+			for _, p := range kv {
+				v := p[1]
+				if v == "" {
+					v = cell(row, i+1)
+				}
+				rd.meta(p[0], v)
+			}
+		} else if c == "填报单位" || c == "报告期" || c == "计量单位" {
+			rd.meta(c, cell(row, i+1))
+		}
+	}
+	rd.win = append(rd.win, row)
 	long := map[string]int{}
-	for i, c := range rec {
+	for i, c := range row {
 		for k, names := range map[string][]string{"element": longElement, "orgunit": longOrg, "period": longPeriod, "value": longValue, "comment": longComment} {
 			if _, ok := long[k]; !ok && match(c, names) {
 				long[k] = i
@@ -430,43 +587,43 @@ func (rd *reader) findHeader(n int, rec []string) error {
 			if _, c := long["period"]; c {
 				if _, d := long["value"]; d {
 					rd.shape, rd.headerRow, rd.cols = Long, n, long
-					rd.im.Shape, rd.im.HeaderRow = Long, n
+					rd.info.Shape, rd.info.HeaderRow = Long, n
+					rd.headerSeen = true
 					return nil
 				}
 			}
 		}
 	}
-	codeCol, nameCol, periodCol := -1, -1, -1
-	var elCols []wideCol
-	for i, c := range rec {
-		switch {
-		case strings.TrimSpace(c) == "":
-		case codeCol < 0 && match(c, wideCode):
-			codeCol = i
-		case nameCol < 0 && match(c, wideName):
-			nameCol = i
-		case periodCol < 0 && match(c, longPeriod):
-			periodCol = i
-		default:
-			if e := rd.findElement(c); e != nil {
-				elCols = append(elCols, wideCol{i, e})
-			}
+	var best *wideHeader
+	for k := 1; k <= 3 && k <= len(rd.win); k++ {
+		h := rd.wideHeader(rd.win[len(rd.win)-k:])
+		if h != nil && (best == nil || len(h.els) > len(best.els)) {
+			best = h
 		}
 	}
-	if (codeCol >= 0 || nameCol >= 0) && len(elCols) > 0 {
+	if best != nil {
 		rd.shape, rd.headerRow = Wide, n
-		rd.codeCol, rd.nameCol, rd.periodCol, rd.elCols = codeCol, nameCol, periodCol, elCols
-		rd.im.Shape, rd.im.HeaderRow = Wide, n
-		if rd.period == "" {
-			rd.period = strings.TrimSpace(rd.opt.Period)
+		rd.codeCol, rd.nameCol, rd.periodCol, rd.elCols = best.code, best.name, best.period, best.els
+		rd.info.Shape, rd.info.HeaderRow = Wide, n
+		rd.headerSeen = true
+		for _, c := range best.els {
+			rd.info.Columns = append(rd.info.Columns, colName(c.idx)+" "+c.el.Code+" "+c.el.Name)
+			if c.factor != nil {
+				rd.info.Conversions = append(rd.info.Conversions, fmt.Sprintf("%s %s：%s → %s %s", colName(c.idx), c.el.Name, c.from, c.el.Unit, factorText(c.factor)))
+			}
 		}
-		rd.im.Period = rd.period
-		if rd.period == "" && periodCol < 0 {
+		if rd.period == "" {
+			rd.period = normalizeReportPeriod(rd.opt.Period)
+		}
+		if rd.period == "" && best.period < 0 {
 			rd.fail(i18n.Errorf("未找到报告期：请在表头上方写“报告期：2015”，或增加“报告期”列", `no reporting period: add a line "报告期：2015" above the header or a 报告期 column`).At(n, ""))
+		}
+		for _, e := range best.errs {
+			rd.fail(e.At(n, ""))
 		}
 		return nil
 	}
-	if n >= 30 {
+	if n >= headerSearchRows {
 		rd.fail(i18n.Errorf("前 30 行中没有找到表头（长表需有 数据元、单位代码、报告期、数值 列；统计报表需有 单位代码或单位名称 列和数据元列）",
 			"no header row in the first 30 rows (long files need element, org unit, period and value columns; report sheets need an org unit code or name column and element columns)"))
 		rd.shape = "none"
@@ -474,14 +631,135 @@ func (rd *reader) findHeader(n int, rec []string) error {
 	return nil
 }
 
+// maxMergeCol is one past the last column merged into row n.
+func maxMergeCol(m map[[2]int]string, n int) int {
+	mx := 0
+	for k := range m {
+		if k[0] == n && k[1]+1 > mx {
+			mx = k[1] + 1
+		}
+	}
+	return mx
+}
+
+type wideHeader struct {
+	code, name, period int
+	els                []wideCol
+	errs               []*i18n.Error
+}
+
+// wideHeader reads rows (top to bottom, the last being the header's last
+// row) as a 统计报表 header: code and name columns, element columns named by
+// a child joined with its parents, units in brackets. Nil when rows are
+// not such a header.
+func (rd *reader) wideHeader(rows [][]string) *wideHeader {
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r))
+	}
+	// Parent rows: a parent written once over its children (in a CSV, or
+	// a workbook without merges) covers the empty cells to its right.
+	filled := make([][]string, len(rows))
+	for k, r := range rows {
+		f := make([]string, width)
+		copy(f, r)
+		if k < len(rows)-1 {
+			last := ""
+			for i := range f {
+				if f[i] != "" {
+					last = f[i]
+				} else {
+					f[i] = last
+				}
+			}
+		}
+		filled[k] = f
+	}
+	h := &wideHeader{code: -1, name: -1, period: -1}
+	pt := periodType(rd.period)
+	for i := range width {
+		var stack []string
+		for _, r := range filled {
+			if v := r[i]; v != "" && (len(stack) == 0 || stack[len(stack)-1] != v) {
+				stack = append(stack, v)
+			}
+		}
+		if len(stack) == 0 {
+			continue
+		}
+		switch {
+		case h.code < 0 && anyMatch(stack, wideCode):
+			h.code = i
+			continue
+		case h.name < 0 && anyMatch(stack, wideName):
+			h.name = i
+			continue
+		case h.period < 0 && anyMatch(stack, longPeriod):
+			h.period = i
+			continue
+		}
+		var el *Element
+		for j := 0; j < len(stack) && el == nil; j++ {
+			parts := make([]string, 0, len(stack)-j)
+			for _, p := range stack[j:] {
+				parts = append(parts, normName(p))
+			}
+			el = rd.elementFor(strings.Join(parts, ""), pt)
+			if el == nil && j == len(stack)-1 {
+				el = rd.elementFor(stack[j], pt)
+			}
+		}
+		if el == nil {
+			continue
+		}
+		wc := wideCol{idx: i, el: el}
+		from := ""
+		for k := len(stack) - 1; k >= 0 && from == ""; k-- {
+			from = headerUnit(stack[k])
+		}
+		if from == "" {
+			from = rd.sheetUnit
+		}
+		if from != "" && from != el.Unit {
+			f, ok := unitFactor(from, el.Unit)
+			switch {
+			case !ok && unitScales[el.Unit].base != "":
+				h.errs = append(h.errs, i18n.Errorf("「%s」列的单位 %s 与数据元 %s 的单位 %s 不同，无法换算", "column %s states unit %s, but %s is kept in %s and cannot be converted",
+					colName(i), from, el.Name, el.Unit))
+			case ok && f.Cmp(big.NewRat(1, 1)) != 0:
+				wc.factor, wc.from = f, from
+			}
+		}
+		h.els = append(h.els, wc)
+	}
+	if (h.code < 0 && h.name < 0) || len(h.els) == 0 {
+		return nil
+	}
+	return h
+}
+
+func anyMatch(stack []string, lists ...[]string) bool {
+	for _, s := range stack {
+		for _, l := range lists {
+			if match(s, l) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (rd *reader) meta(key, v string) {
 	switch key {
 	case "填报单位":
-		rd.im.ReportUnit = v
+		rd.info.ReportUnit = v
 	case "报告期":
-		rd.period = normalizePeriod(v)
-	case "单位":
-		rd.im.Unit = v
+		rd.period = normalizeReportPeriod(v)
+	case "单位", "计量单位":
+		rd.info.Unit = v
+		if _, ok := unitScales[strings.TrimSpace(v)]; ok {
+			rd.sheetUnit = strings.TrimSpace(v)
+		}
 	}
 }
 
@@ -515,6 +793,16 @@ func normalizePeriod(s string) string {
 	return m[1]
 }
 
+// cellValue turns a cell into the text to check: "" with missing set for a
+// no-data mark, numbers with full-width digits and space separators folded.
+func (rd *reader) cellValue(raw string) (string, bool) {
+	if isNoData(raw) {
+		rd.info.Missing++
+		return "", true
+	}
+	return normalizeNumber(raw), false
+}
+
 func (rd *reader) longRow(n int, rec []string) {
 	ec, oc, pc, vc := rd.cols["element"], rd.cols["orgunit"], rd.cols["period"], rd.cols["value"]
 	cc, hasComment := rd.cols["comment"]
@@ -522,7 +810,11 @@ func (rd *reader) longRow(n int, rec []string) {
 	if hasComment {
 		comment = cell(rec, cc)
 	}
-	rd.add(n, cell(rec, ec), colName(ec), cell(rec, oc), "", colName(oc), normalizePeriod(cell(rec, pc)), colName(pc), cell(rec, vc), colName(vc), comment)
+	v, missing := rd.cellValue(cell(rec, vc))
+	if missing {
+		return
+	}
+	rd.add(n, cell(rec, ec), colName(ec), cell(rec, oc), "", colName(oc), normalizeReportPeriod(cell(rec, pc)), colName(pc), v, colName(vc), comment)
 }
 
 func (rd *reader) wideRow(n int, rec []string) {
@@ -530,14 +822,17 @@ func (rd *reader) wideRow(n int, rec []string) {
 	if code == "" && name == "" {
 		return
 	}
+	name = strings.Join(strings.Fields(strings.ReplaceAll(name, "\u3000", " ")), "")
 	if strings.HasPrefix(name, "合计") || strings.HasPrefix(name, "总计") || strings.EqualFold(name, "total") {
 		return // a totals row is computed, not imported
 	}
+	rd.im.Rows++
+	rd.info.Rows++
 	pe := rd.period
 	pcol := ""
 	if rd.periodCol >= 0 {
 		if p := cell(rec, rd.periodCol); p != "" {
-			pe, pcol = normalizePeriod(p), colName(rd.periodCol)
+			pe, pcol = normalizeReportPeriod(p), colName(rd.periodCol)
 		}
 	}
 	ocol := colName(max(rd.codeCol, 0))
@@ -548,6 +843,18 @@ func (rd *reader) wideRow(n int, rec []string) {
 		v := cell(rec, c.idx)
 		if v == "" {
 			continue
+		}
+		v, missing := rd.cellValue(v)
+		if missing {
+			continue
+		}
+		if c.factor != nil {
+			cv, ok := convertNumber(v, c.factor)
+			if !ok {
+				rd.fail(i18n.Errorf("%q 不是数字", "%q is not a number", v).At(n, colName(c.idx)))
+				continue
+			}
+			v = cv
 		}
 		rd.add(n, c.el.Code, colName(c.idx), code, name, ocol, pe, pcol, v, colName(c.idx), "")
 	}
@@ -659,7 +966,8 @@ func (rd *reader) add(n int, elText, ecol, code, name, ocol, pe, pcol, raw, vcol
 		return
 	}
 	fx, _ := toFixed(num, e.Scale())
-	r := row{unit: u, num: num, fx: fx, text: text, comment: comment, src: int32(n)}
+	r := row{unit: u, num: num, fx: fx, text: text, comment: comment, src: int32(n), sheet: rd.sheetIdx}
+	rd.info.Values++
 	r.el = rd.b.element(e)
 	r.pe = rd.b.period(p)
 	rd.b.rows = append(rd.b.rows, r)
@@ -668,7 +976,7 @@ func (rd *reader) add(n int, elText, ecol, code, name, ocol, pe, pcol, raw, vcol
 		if e.Numeric() {
 			v = fmtNum(num)
 		}
-		rd.im.Sample = append(rd.im.Sample, ImportRow{Row: n, Element: e.Code, OrgUnit: u.code, OrgName: name, Period: p.ID(), Value: v, Comment: comment})
+		rd.im.Sample = append(rd.im.Sample, ImportRow{Sheet: rd.sheet, Row: n, Element: e.Code, OrgUnit: u.code, OrgName: name, Period: p.ID(), Value: v, Comment: comment})
 	}
 }
 
@@ -696,8 +1004,19 @@ func (rd *reader) end() error {
 		if len(kept) > 0 && sameKey(&kept[len(kept)-1], &r) {
 			prev := kept[len(kept)-1]
 			e := rd.b.els[r.el]
-			rd.fail(i18n.Errorf("与第 %d 行重复（%s，%s，%s）", "duplicates row %d (%s, %s, %s)",
-				prev.src, e.Code, r.unit.code, rd.b.peIDs[r.pe]).At(int(r.src), rd.dupCol(e)))
+			where := ""
+			if ps := rd.im.Sheets[prev.sheet].Name; ps != "" && prev.sheet != r.sheet {
+				where = "「" + ps + "」"
+			}
+			err := i18n.Errorf("与%s第 %d 行重复（%s，%s，%s）", "duplicates %srow %d (%s, %s, %s)",
+				where, prev.src, e.Code, r.unit.code, rd.b.peIDs[r.pe]).At(int(r.src), rd.dupCol(e))
+			if name := rd.im.Sheets[r.sheet].Name; name != "" {
+				err = err.InSheet(name)
+			}
+			rd.im.ErrorCount++
+			if len(rd.im.Errors) < rd.opt.MaxErrors {
+				rd.im.Errors = append(rd.im.Errors, err)
+			}
 			dups = true
 			continue
 		}
@@ -707,9 +1026,11 @@ func (rd *reader) end() error {
 	if dups {
 		sort.SliceStable(rd.im.Errors, func(i, j int) bool { return rd.im.Errors[i].Row < rd.im.Errors[j].Row })
 	}
-	if rd.shape == "" {
+	if !rd.headerSeen {
+		rd.sheet = ""
 		rd.fail(i18n.Errorf("没有找到表头（长表需有 数据元、单位代码、报告期、数值 列；统计报表需有 单位代码或单位名称 列和数据元列）",
 			"no header row found (long files need element, org unit, period and value columns; report sheets need an org unit code or name column and element columns)"))
 	}
+	rd.im.Errors = groupErrors(rd.im.Errors)
 	return nil
 }

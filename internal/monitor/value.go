@@ -52,6 +52,7 @@ type row struct {
 	comment string
 	del     bool
 	src     int32 // index of the input it came from
+	sheet   int16 // worksheet of an import it came from
 }
 
 // batch is a set of validated rows with the elements and periods they use.

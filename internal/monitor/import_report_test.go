@@ -1,0 +1,288 @@
+package monitor
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"zhihui/internal/store"
+	"zhihui/internal/store/storetest"
+)
+
+// reportElements are the elements of the 统计报表 fixtures, as the
+// catalogue has them, with a monthly yes/no element whose name (without
+// its bracket) is also what a report header calls 行政村通宽带.
+func reportElements(t testing.TB, db *store.DB) {
+	mustElement(t, db, Element{Code: "HOUSEHOLDS_URBAN", Name: "城镇家庭户数", ValueType: Integer, Aggregation: Sum, Unit: "户", PeriodType: "yearly", Min: f64(0)})
+	mustElement(t, db, Element{Code: "BB_URBAN_SUBS", Name: "城镇家庭宽带用户数", ValueType: Integer, Aggregation: Sum, Unit: "户", PeriodType: "yearly", Min: f64(0)})
+	mustElement(t, db, Element{Code: "ADMIN_VILLAGES", Name: "行政村数", ValueType: Integer, Aggregation: Sum, Unit: "个", PeriodType: "yearly", Min: f64(0)})
+	mustElement(t, db, Element{Code: "ADMIN_VILLAGES_BB", Name: "通宽带的行政村数", ValueType: Integer, Aggregation: Sum, Unit: "个", PeriodType: "yearly", Min: f64(0)})
+	mustElement(t, db, Element{Code: "VILLAGE_BB", Name: "行政村通宽带（是否）", ValueType: Boolean, Aggregation: Last, Unit: "个", PeriodType: "monthly", Min: f64(0), Max: f64(1)})
+	mustElement(t, db, Element{Code: "EC_VOLUME", Name: "电子商务交易额", ValueType: Number, Aggregation: Sum, Unit: "亿元", PeriodType: "yearly", Min: f64(0)})
+}
+
+// reportWorkbook is a workbook made the way city offices make theirs: a
+// title, a combined 填报单位/报告期/计量单位 line, a two-row merged header
+// with units in brackets, the 甲/乙/1/2 row, a totals row, no-data marks,
+// a space as thousands separator and full-width digits; a second sheet
+// with its own period whose header states 万户; a notes sheet.
+func reportWorkbook(t testing.TB) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	kf := "开封市"
+	f.SetSheetName("Sheet1", kf)
+	set := func(sheet, cell string, v any) {
+		if err := f.SetCellValue(sheet, cell, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	merge := func(sheet, a, b string) {
+		if err := f.MergeCell(sheet, a, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(kf, "A1", "2024年宽带发展情况统计表")
+	merge(kf, "A1", "F1")
+	set(kf, "A2", "填报单位：开封市工业和信息化局　　报告期：2024年　　计量单位：户、个")
+	merge(kf, "A2", "F2")
+	set(kf, "A3", "单位名称")
+	merge(kf, "A3", "A4")
+	set(kf, "B3", "代码")
+	merge(kf, "B3", "B4")
+	set(kf, "C3", "城镇家庭")
+	merge(kf, "C3", "D3")
+	set(kf, "E3", "行政村")
+	merge(kf, "E3", "F3")
+	for c, v := range map[string]string{"C4": "户数（户）", "D4": "宽带用户数（户）", "E4": "总数（个）", "F4": "通宽带（个）"} {
+		set(kf, c, v)
+	}
+	for i, v := range []string{"甲", "乙", "1", "2", "3", "4"} {
+		cell, _ := excelize.CoordinatesToCellName(i+1, 5)
+		set(kf, cell, v)
+	}
+	for i, v := range []any{"合计", "", 29876, 25050, 10, 9} {
+		cell, _ := excelize.CoordinatesToCellName(i+1, 6)
+		set(kf, cell, v)
+	}
+	for i, v := range []any{"龙亭区", "410202", "24 876", "２１０５０", "—", "…"} {
+		cell, _ := excelize.CoordinatesToCellName(i+1, 7)
+		set(kf, cell, v)
+	}
+	for i, v := range []any{"顺河回族区", "410203", 5000, 4000, 10, 9} {
+		cell, _ := excelize.CoordinatesToCellName(i+1, 8)
+		set(kf, cell, v)
+	}
+
+	ly := "洛阳市"
+	if _, err := f.NewSheet(ly); err != nil {
+		t.Fatal(err)
+	}
+	set(ly, "A1", "报告期：2023年度")
+	set(ly, "A2", "单位代码")
+	set(ly, "B2", "单位名称")
+	set(ly, "C2", "城镇家庭户数（万户）")
+	set(ly, "A3", "410302")
+	set(ly, "B3", "老城区")
+	set(ly, "C3", "5.231")
+	set(ly, "A4", "410303")
+	set(ly, "B4", "西工区")
+	set(ly, "C4", "/")
+
+	if _, err := f.NewSheet("填表说明"); err != nil {
+		t.Fatal(err)
+	}
+	set("填表说明", "A1", "本表由各县（市、区）工信部门填报，每年1月底前报送。")
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestImportStatisticalReport: a workbook in the shape offices send
+// imports on both stores with exact values — merged two-row headers joined
+// to element names, the combined 填报单位/报告期/计量单位 line, the column
+// number row and the totals row skipped, no-data marks as missing values,
+// space separators and full-width digits read, 万户 converted to 户, every
+// sheet with its own period, a notes sheet passed over.
+func TestImportStatisticalReport(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		setup(t, db)
+		reportElements(t, db)
+		im, err := ReadImport(ctx, db, "宽带统计.xlsx", bytes.NewReader(reportWorkbook(t)), ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im.ErrorCount != 0 {
+			t.Fatalf("errors: %v", im.Errors)
+		}
+		if im.Values != 7 || im.Missing != 3 || len(im.Sheets) != 3 {
+			t.Fatalf("values %d missing %d sheets %d: %+v", im.Values, im.Missing, len(im.Sheets), im.Sheets)
+		}
+		kf, ly, notes := im.Sheets[0], im.Sheets[1], im.Sheets[2]
+		if kf.Name != "开封市" || kf.Period != "2024" || kf.ReportUnit != "开封市工业和信息化局" || kf.HeaderRow != 4 || kf.Rows != 2 || kf.Missing != 2 || kf.Values != 6 {
+			t.Errorf("开封市 sheet: %+v", kf)
+		}
+		if ly.Period != "2023" || ly.Values != 1 || ly.Missing != 1 || len(ly.Conversions) != 1 || !strings.Contains(ly.Conversions[0], "万户 → 户 ×10000") {
+			t.Errorf("洛阳市 sheet: %+v", ly)
+		}
+		if notes.Shape != "" || notes.Skipped == "" {
+			t.Errorf("notes sheet: %+v", notes)
+		}
+		if _, err := im.Commit(ctx, db, tester); err != nil {
+			t.Fatal(err)
+		}
+		want := map[[3]string]float64{
+			{"HOUSEHOLDS_URBAN", "410202", "2024"}:  24876,
+			{"BB_URBAN_SUBS", "410202", "2024"}:     21050,
+			{"HOUSEHOLDS_URBAN", "410203", "2024"}:  5000,
+			{"BB_URBAN_SUBS", "410203", "2024"}:     4000,
+			{"ADMIN_VILLAGES", "410203", "2024"}:    10,
+			{"ADMIN_VILLAGES_BB", "410203", "2024"}: 9,
+			{"HOUSEHOLDS_URBAN", "410302", "2023"}:  52310,
+		}
+		var n int
+		if err := db.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM monitor_value").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != len(want) {
+			t.Fatalf("%d values stored, want %d", n, len(want))
+		}
+		for k, v := range want {
+			r, err := Analytics(ctx, db, Query{DX: []string{k[0]}, PE: []string{k[2]}, OU: []string{k[1]}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := r.Get(k[0], k[2], k[1]); !ok || got != v {
+				t.Errorf("%v = %v (%v), want %v", k, got, ok, v)
+			}
+		}
+	})
+}
+
+// TestImportReportCSV: the same shape as CSV (parents written once over
+// their children), a half-year written 2024年1-6月, a unit line, and
+// errors of one cause grouped into one message with their rows.
+func TestImportReportCSV(t *testing.T) {
+	t.Parallel()
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	setup(t, db)
+	reportElements(t, db)
+	mustElement(t, db, Element{Code: "EC_HALF", Name: "网络零售额", ValueType: Number, Aggregation: Sum, Unit: "万元", PeriodType: "sixmonthly", Min: f64(0)})
+	csvText := "填报单位：郑州市商务局　报告期：2024年1-6月　计量单位：亿元\n" +
+		"单位名称,代码,网络零售额\n" +
+		"甲,乙,1\n" +
+		"中原区,410102,1.5\n" +
+		"二七区,410103,０.２５\n" +
+		"管城回族区,410104,—\n"
+	im, err := ReadImport(ctx, db, "零售.csv", strings.NewReader(csvText), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.ErrorCount != 0 || im.Values != 2 || im.Missing != 1 || im.Period != "2024S1" {
+		t.Fatalf("preview %+v errors %v", im.Preview, im.Errors)
+	}
+	if got := im.Sheets[0].Conversions; len(got) != 1 || !strings.Contains(got[0], "亿元 → 万元 ×10000") {
+		t.Fatalf("conversions %v", got)
+	}
+	if im.Sample[0].Value != "15000" || im.Sample[1].Value != "2500" {
+		t.Fatalf("converted values %+v", im.Sample)
+	}
+
+	// No period anywhere, a unit that cannot hold the converted value
+	// exactly: each cause is one message with its rows.
+	bad := "单位代码,城镇家庭户数（万户）\n410102,1.23456\n410103,2.00001\n410104,3\n"
+	im, err = ReadImport(ctx, db, "bad.csv", strings.NewReader(bad), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.ErrorCount < 3 {
+		t.Fatalf("errors %d: %v", im.ErrorCount, im.Errors)
+	}
+	var grouped bool
+	for _, e := range im.Errors {
+		if strings.Contains(e.Zh, "缺少报告期") && strings.Contains(e.Zh, "第2–4行") && strings.Contains(e.Zh, "共 3 个单元格") && strings.Contains(e.En, "rows 2–4") {
+			grouped = true
+		}
+	}
+	if !grouped {
+		t.Fatalf("missing periods not grouped: %v", im.Errors)
+	}
+	im, err = ReadImport(ctx, db, "bad.csv", strings.NewReader(bad), ImportOptions{Period: "2024"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1.23456 万户 = 12345.6 households: refused, never rounded
+	if im.ErrorCount != 2 || !strings.Contains(im.Errors[0].Error(), "不是整数") {
+		t.Fatalf("inexact conversions: %v", im.Errors)
+	}
+}
+
+// TestImportUnsupportedFormat: .xls and other binary formats get a clear
+// error naming the format, never a CSV guess.
+func TestImportUnsupportedFormat(t *testing.T) {
+	t.Parallel()
+	db := storetest.SQLite(t)
+	setup(t, db)
+	ole := append([]byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), make([]byte, 512)...)
+	for _, name := range []string{"old.xls", "wps.et", "noext"} {
+		_, err := ReadImport(context.Background(), db, name, bytes.NewReader(ole), ImportOptions{})
+		if err == nil || !strings.Contains(err.Error(), "另存为") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestReportHelpers(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"2024年": "2024", "2024年度": "2024", "2024年1-6月": "2024S1", "2024年7-12月": "2024S2",
+		"2024年1-3月": "2024Q1", "2024年10-12月": "2024Q4", "2024年1-12月": "2024", "2024年6月": "202406", "2024.06": "202406",
+		"2024年第三季度": "2024Q3", "２０２４年": "2024"} {
+		if got := normalizeReportPeriod(in); got != want {
+			t.Errorf("normalizeReportPeriod(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{"24 876": "24876", "１２，３４５．６": "12,345.6", "1 234 567.5": "1234567.5", "12 3": "12 3", "９.５１２": "9.512"} {
+		if got := normalizeNumber(in); got != want {
+			t.Errorf("normalizeNumber(%q) = %q, want %q", in, got, want)
+		}
+	}
+	kv := metaPairs("填报单位：开封市工业和信息化局　　报告期：2024年　　计量单位：户、个")
+	if len(kv) != 3 || kv[0][1] != "开封市工业和信息化局" || kv[1][1] != "2024年" || kv[2] != [2]string{"计量单位", "户、个"} {
+		t.Errorf("metaPairs = %q", kv)
+	}
+	if !isColumnNumberRow([]string{"甲", "乙", "1", "2", ""}) || isColumnNumberRow([]string{"中原区", "410102", "1"}) {
+		t.Error("isColumnNumberRow")
+	}
+}
+
+// FuzzReportHeader: the header detector never panics on what a workbook's
+// first rows may hold, and reads nothing from a file without a header.
+func FuzzReportHeader(f *testing.F) {
+	db := storetest.SQLite(f)
+	setup(f, db)
+	reportElements(f, db)
+	for _, s := range []string{
+		"单位名称,代码,城镇家庭,\n,,户数（户）,宽带用户数（户）\n甲,乙,1,2\n中原区,410102,1,2\n",
+		"填报单位：x　报告期：2024年1-6月　计量单位：万户\n代码,城镇家庭户数\n410102,—\n",
+		",,,\n,,\n", "报告期：\n单位代码,行政村,\n,总数（个）\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		im, err := ReadImport(context.Background(), db, "f.csv", strings.NewReader(s), ImportOptions{MaxErrors: 50})
+		if err != nil {
+			return
+		}
+		if im.Shape == "" && im.Values != 0 {
+			t.Fatalf("values without a header: %+v", im.Preview)
+		}
+	})
+}
