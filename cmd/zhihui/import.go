@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"zhihui/internal/app"
 	"zhihui/internal/audit"
+	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
 )
 
@@ -24,6 +26,7 @@ func runImport(args []string) error {
 	dry := fs.Bool("dry-run", false, "check the file and print the report without writing")
 	pe := fs.String("period", "", "period for report sheets that name none, e.g. 2015 or 201507")
 	lang := fs.String("lang", "zh-CN", "language of the error report: zh-CN or en")
+	asJSON := fs.Bool("json", false, `print the report as JSON: {"values", "missing", "errors", "sheets"}`)
 	// Accept the file before or after the flags.
 	var file string
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
@@ -57,8 +60,24 @@ func runImport(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *asJSON {
+		return importJSON(ctx, a, im, *dry)
+	}
 	fmt.Printf("%s: %s, %s shape, header at row %d, %d rows, %d values, %d errors (read in %s)\n",
 		im.File, im.Format, im.Shape, im.HeaderRow, im.Rows, im.Values, im.ErrorCount, time.Since(start).Round(time.Millisecond))
+	for _, sh := range im.Sheets {
+		if sh.Name == "" {
+			continue
+		}
+		if sh.Skipped != "" {
+			fmt.Printf("  sheet %s: skipped (%s)\n", sh.Name, sh.Skipped)
+			continue
+		}
+		fmt.Printf("  sheet %s: %s shape, header at row %d, period %s, %d rows, %d values, %d missing\n", sh.Name, sh.Shape, sh.HeaderRow, sh.Period, sh.Rows, sh.Values, sh.Missing)
+		for _, c := range sh.Conversions {
+			fmt.Println("    converted " + c)
+		}
+	}
 	for _, e := range im.Errors {
 		fmt.Println("  " + e.Message(*lang))
 	}
@@ -80,4 +99,35 @@ func runImport(args []string) error {
 	fmt.Printf("imported into %s: %d created, %d updated, %d deleted, %d unchanged (%s)\n",
 		a.Where(), res.Created, res.Updated, res.Deleted, res.Unchanged, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// importJSON prints the import report as JSON and, unless dry, commits.
+func importJSON(ctx context.Context, a *app.App, im *monitor.Import, dry bool) error {
+	out := struct {
+		File    string               `json:"file"`
+		Values  int                  `json:"values"`
+		Missing int                  `json:"missing"`
+		Errors  []*i18n.Error        `json:"errors"`
+		Sheets  []monitor.SheetInfo  `json:"sheets"`
+		Written *monitor.WriteResult `json:"written,omitempty"`
+	}{File: im.File, Values: im.Values, Missing: im.Missing, Errors: im.Errors, Sheets: im.Sheets}
+	if out.Errors == nil {
+		out.Errors = []*i18n.Error{}
+	}
+	var failed error
+	if im.ErrorCount > 0 {
+		failed = fmt.Errorf("nothing imported: %d errors", im.ErrorCount)
+	} else if !dry {
+		res, err := im.Commit(ctx, a.DB, audit.Actor{Name: "cli"})
+		if err != nil {
+			return err
+		}
+		out.Written = &res
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	return failed
 }
