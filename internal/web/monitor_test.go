@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/xuri/excelize/v2"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -271,5 +272,58 @@ func TestImportPreviewAcrossProcesses(t *testing.T) {
 				t.Fatalf("stored values %+v (%v)", vals, err)
 			}
 		})
+	}
+}
+
+// TestImportWorkbookSheets: an office previews a workbook with one sheet
+// per city in 统计报表 shape (two-row merged header, 万户 in a header); the
+// preview lists the sheets and the conversion, and confirming stores every
+// sheet's values.
+func TestImportWorkbookSheets(t *testing.T) {
+	e := newMonitorEnv(t)
+	f := excelize.NewFile()
+	kf, ly := "开封市", "洛阳市"
+	f.SetSheetName("Sheet1", kf)
+	f.NewSheet(ly)
+	for _, c := range []struct {
+		sheet, cell string
+		v           any
+	}{
+		{kf, "A1", "填报单位：开封市工信局　报告期：2024年　计量单位：户"},
+		{kf, "A2", "单位名称"}, {kf, "B2", "代码"}, {kf, "C2", "城镇家庭"},
+		{kf, "C3", "户数（户）"}, {kf, "D3", "宽带用户数（户）"},
+		{kf, "A4", "龙亭区"}, {kf, "B4", "410202"}, {kf, "C4", 24876}, {kf, "D4", "—"},
+		{ly, "A1", "报告期：2024年"}, {ly, "A2", "单位代码"}, {ly, "B2", "城镇家庭户数（万户）"},
+		{ly, "A3", "410302"}, {ly, "B3", "5.231"},
+	} {
+		if err := f.SetCellValue(c.sheet, c.cell, c.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.MergeCell(kf, "A2", "A3")
+	f.MergeCell(kf, "B2", "B3")
+	f.MergeCell(kf, "C2", "D2")
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	body, ct := multipartUpload(t, "宽带.xlsx", buf.String())
+	status, page := e.do("office", "POST", "/monitor/import", ct, body)
+	m := regexp.MustCompile(`name="token" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	if status != 200 || m == nil {
+		t.Fatalf("preview: %d\n%.1500s", status, page)
+	}
+	for _, want := range []string{"开封市", "洛阳市", "万户 → 户 ×10000", "1 个单元格标为无数据"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("preview lacks %q", want)
+		}
+	}
+	status, page = e.do("office", "POST", "/monitor/import/confirm", formType, form("token", m[1]))
+	if status != 200 || !strings.Contains(page, "新增 2") {
+		t.Fatalf("confirm: %d\n%.800s", status, page)
+	}
+	status, page = e.do("office", "GET", "/api/v1/analytics?dx=HOUSEHOLDS_URBAN&pe=2024&ou=410202;410302", "", nil)
+	if status != 200 || !strings.Contains(page, `"value":24876`) || !strings.Contains(page, `"value":52310`) {
+		t.Fatalf("analytics after import: %d %s", status, page)
 	}
 }
