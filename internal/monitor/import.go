@@ -58,7 +58,7 @@ type ImportRow struct {
 // Preview describes what an import would do.
 type Preview struct {
 	File       string        `json:"file"`
-	Format     string        `json:"format"` // csv or xlsx
+	Format     string        `json:"format"` // csv, xlsx or xls
 	Shape      string        `json:"shape"`  // long or wide
 	HeaderRow  int           `json:"header_row"`
 	ReportUnit string        `json:"report_unit,omitempty"` // 填报单位
@@ -97,7 +97,9 @@ func ReadImport(ctx context.Context, db *store.DB, name string, r io.Reader, opt
 	switch {
 	case ext == ".xlsx" || ext == ".xlsm":
 		format = "xlsx"
-	case ext == ".xls" || ext == ".et" || ext == ".ods" || ext == ".numbers" || ext == ".wps" || ext == ".xlsb" ||
+	case ext == ".xls" || (bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0")) && (ext == "" || ext == ".csv" || ext == ".txt")):
+		format = "xls"
+	case ext == ".et" || ext == ".ods" || ext == ".numbers" || ext == ".wps" || ext == ".xlsb" ||
 		bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0")):
 		return nil, unsupportedFormat(ext, head)
 	case ext == ".csv" || ext == ".txt":
@@ -112,9 +114,12 @@ func ReadImport(ctx context.Context, db *store.DB, name string, r io.Reader, opt
 	}
 	rd := &reader{ctx: ctx, db: db, opt: opt, im: im, b: newBatch(), x: units(db), names: map[string][]orgunit.Unit{}}
 	var err error
-	if format == "xlsx" {
+	switch format {
+	case "xlsx":
 		err = rd.readXLSX(br)
-	} else {
+	case "xls":
+		err = rd.readXLS(br)
+	default:
 		err = rd.readCSV(br)
 	}
 	if err == nil {
@@ -316,6 +321,50 @@ func (rd *reader) readXLSX(r io.Reader) error {
 		if err := rd.readSheet(f, name); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// readXLS reads every worksheet of an Excel 97–2003 workbook.
+func (rd *reader) readXLS(r io.Reader) error {
+	b, err := io.ReadAll(io.LimitReader(r, maxXLSX+1))
+	if err != nil {
+		return fmt.Errorf("monitor: read xls: %w", err)
+	}
+	if len(b) > maxXLSX {
+		rd.fail(i18n.Errorf("文件过大（最大 %d MB）", "the file is too large (at most %d MB)", maxXLSX>>20))
+		return nil
+	}
+	sheets, err := readXLSBook(bytes.NewReader(b))
+	if err != nil {
+		rd.fail(i18n.Errorf("无法读取 .xls 文件（%v）：请在 Excel 或 WPS 中另存为 .xlsx 后再导入", "cannot read the .xls file (%v): save it as .xlsx in Excel or WPS and import that", err))
+		return nil
+	}
+	if len(sheets) == 0 {
+		rd.fail(i18n.Errorf("工作簿中没有工作表", "the workbook has no sheet"))
+		return nil
+	}
+	for _, sh := range sheets {
+		merges := map[[2]int]string{}
+		for _, m := range sh.Merges {
+			if m[0] >= headerSearchRows || m[0] >= len(sh.Rows) || m[2] >= len(sh.Rows[m[0]]) {
+				continue
+			}
+			v := sh.Rows[m[0]][m[2]]
+			for r := m[0]; r <= min(m[1], headerSearchRows-1); r++ {
+				for c := m[2]; c <= m[3] && len(merges) < maxMergeFill; c++ {
+					merges[[2]int{r + 1, c}] = v
+				}
+			}
+		}
+		rd.startSheet(sh.Name, merges)
+		for i, rec := range sh.Rows {
+			if err := rd.line(i+1, rec); err != nil {
+				rd.endSheet()
+				return err
+			}
+		}
+		rd.endSheet()
 	}
 	return nil
 }
@@ -1026,7 +1075,7 @@ func (rd *reader) end() error {
 	if dups {
 		sort.SliceStable(rd.im.Errors, func(i, j int) bool { return rd.im.Errors[i].Row < rd.im.Errors[j].Row })
 	}
-	if !rd.headerSeen {
+	if !rd.headerSeen && rd.im.ErrorCount == 0 {
 		rd.sheet = ""
 		rd.fail(i18n.Errorf("没有找到表头（长表需有 数据元、单位代码、报告期、数值 列；统计报表需有 单位代码或单位名称 列和数据元列）",
 			"no header row found (long files need element, org unit, period and value columns; report sheets need an org unit code or name column and element columns)"))

@@ -3,9 +3,12 @@ package monitor
 import (
 	"bytes"
 	"context"
+	"io"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/richardlehane/mscfb"
 	"github.com/xuri/excelize/v2"
 
 	"zhihui/internal/store"
@@ -225,14 +228,21 @@ func TestImportReportCSV(t *testing.T) {
 	}
 }
 
-// TestImportUnsupportedFormat: .xls and other binary formats get a clear
-// error naming the format, never a CSV guess.
+// TestImportUnsupportedFormat: a damaged .xls gets a clear error in the
+// preview, and other binary formats (.et …) an error naming the format —
+// never a CSV guess.
 func TestImportUnsupportedFormat(t *testing.T) {
 	t.Parallel()
 	db := storetest.SQLite(t)
 	setup(t, db)
 	ole := append([]byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), make([]byte, 512)...)
-	for _, name := range []string{"old.xls", "wps.et", "noext"} {
+	for _, name := range []string{"old.xls", "noext"} {
+		im, err := ReadImport(context.Background(), db, name, bytes.NewReader(ole), ImportOptions{})
+		if err != nil || im.Format != "xls" || im.ErrorCount != 1 || !strings.Contains(im.Errors[0].Zh, "无法读取 .xls 文件") || im.Values != 0 {
+			t.Errorf("%s: %v %+v", name, err, im)
+		}
+	}
+	for _, name := range []string{"wps.et", "sheet.ods"} {
 		_, err := ReadImport(context.Background(), db, name, bytes.NewReader(ole), ImportOptions{})
 		if err == nil || !strings.Contains(err.Error(), "另存为") {
 			t.Errorf("%s: %v", name, err)
@@ -284,5 +294,84 @@ func FuzzReportHeader(f *testing.F) {
 		if im.Shape == "" && im.Values != 0 {
 			t.Fatalf("values without a header: %+v", im.Preview)
 		}
+	})
+}
+
+// TestImportXLS: the same report saved as an Excel 97–2003 workbook
+// (testdata/report.xls, BIFF8 with merged cells, shared strings, numbers
+// and three sheets) imports to the same values as the .xlsx.
+func TestImportXLS(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		setup(t, db)
+		reportElements(t, db)
+		b, err := os.ReadFile("testdata/report.xls")
+		if err != nil {
+			t.Fatal(err)
+		}
+		im, err := ReadImport(ctx, db, "宽带统计.xls", bytes.NewReader(b), ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im.Format != "xls" || im.ErrorCount != 0 || im.Values != 7 || im.Missing != 3 || len(im.Sheets) != 3 {
+			t.Fatalf("format %s values %d missing %d errors %v sheets %+v", im.Format, im.Values, im.Missing, im.Errors, im.Sheets)
+		}
+		if s := im.Sheets[0]; s.Name != "开封市" || s.Period != "2024" || s.HeaderRow != 4 {
+			t.Fatalf("first sheet %+v", s)
+		}
+		if _, err := im.Commit(ctx, db, tester); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Analytics(ctx, db, Query{DX: []string{"HOUSEHOLDS_URBAN", "ADMIN_VILLAGES_BB"}, PE: []string{"2024", "2023"}, OU: []string{"410202", "410203", "410302"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			dx, pe, ou string
+			v          float64
+		}{{"HOUSEHOLDS_URBAN", "2024", "410202", 24876}, {"ADMIN_VILLAGES_BB", "2024", "410203", 9}, {"HOUSEHOLDS_URBAN", "2023", "410302", 52310}} {
+			if got, ok := r.Get(c.dx, c.pe, c.ou); !ok || got != c.v {
+				t.Errorf("%s %s %s = %v, want %v", c.dx, c.pe, c.ou, got, c.v)
+			}
+		}
+	})
+}
+
+// FuzzXLS: the .xls reader never panics or runs away on a damaged file.
+func FuzzXLS(f *testing.F) {
+	if b, err := os.ReadFile("testdata/report.xls"); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sheets, err := readXLSBook(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for _, s := range sheets {
+			if len(s.Rows) > xlsMaxRows {
+				t.Fatalf("%d rows", len(s.Rows))
+			}
+		}
+	})
+}
+
+// FuzzBIFF: the record parser on its own (past the container), so that
+// the fuzzer reaches shared strings, cells and merges quickly.
+func FuzzBIFF(f *testing.F) {
+	if b, err := os.ReadFile("testdata/report.xls"); err == nil {
+		doc, err := mscfb.New(bytes.NewReader(b))
+		if err != nil {
+			f.Fatal(err)
+		}
+		for e, err := doc.Next(); err == nil; e, err = doc.Next() {
+			if e.Name == "Workbook" {
+				s, _ := io.ReadAll(e)
+				f.Add(s)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, s []byte) {
+		parseBIFF8(s)
 	})
 }

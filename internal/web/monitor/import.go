@@ -45,12 +45,16 @@ func (h handlers) monitorImportPreview(w http.ResponseWriter, r *http.Request) e
 	p := kit.Principal(r)
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
-		return i18n.Errorf("请选择要上传的 CSV 或 XLSX 文件（最大 200 MB）", "choose a CSV or XLSX file to upload (at most 200 MB)")
+		return i18n.Errorf("请选择要上传的 CSV、XLSX 或 XLS 文件（最大 200 MB）", "choose a CSV, XLSX or XLS file to upload (at most 200 MB)")
 	}
 	defer file.Close()
 	ext := strings.ToLower(filepath.Ext(hdr.Filename))
-	if ext != ".csv" && ext != ".xlsx" {
-		return i18n.Errorf("只支持 .csv 和 .xlsx 文件", "only .csv and .xlsx files are accepted")
+	switch ext {
+	case ".csv", ".xlsx", ".xls":
+	case ".et", ".ods", ".numbers", ".wps", ".xlsb":
+		return i18n.Errorf("暂不能直接读取 %s 文件：请在 Excel 或 WPS 中“另存为” .xlsx（或 CSV）后再导入", "%s files cannot be read yet: save the workbook as .xlsx (or CSV) in Excel or WPS and import that", ext)
+	default:
+		return i18n.Errorf("只支持 .csv、.xlsx 和 .xls 文件", "only .csv, .xlsx and .xls files are accepted")
 	}
 	up, err := upload.Save(r.Context(), h.k.DB, p.User.ID, importKind, hdr.Filename, file, MaxUpload)
 	if errors.Is(err, upload.ErrTooLarge) {
