@@ -7,11 +7,14 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
 	"zhihui/internal/i18n"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/period"
 	"zhihui/internal/spreadsheet"
 	"zhihui/internal/store"
 )
@@ -188,17 +191,131 @@ func WriteTemplate(ctx context.Context, db *store.DB, w io.Writer, o TemplateOpt
 			return err
 		}
 	}
-	t := &table{pre: [][]string{{"填报单位：" + root.Name}, {"报告期：" + o.Period}}}
-	t.header = []string{"单位代码", "单位名称"}
-	for _, e := range els {
-		h := e.Name
-		if e.Unit != "" {
-			h += "（" + e.Unit + "）"
+	return writeReportSheet(w, root, els, o.Period, us)
+}
+
+// headerGroup is a run of element columns under one parent header cell.
+type headerGroup struct {
+	parent   string   // "" for a column without a parent
+	children []string // each element's name below the parent, with its unit
+}
+
+// groupHeaders puts consecutive elements whose names share a leading part
+// (城镇家庭户数, 城镇家庭宽带用户数 → 城镇家庭) under one parent, as 统计报表
+// group their columns; the rest stand alone.
+func groupHeaders(els []Element) []headerGroup {
+	withUnit := func(name, unit string) string {
+		if unit == "" {
+			return name
 		}
-		t.header = append(t.header, h)
+		return name + "（" + unit + "）"
 	}
-	for _, u := range us {
-		t.rows = append(t.rows, []any{u.Code, u.Name})
+	var out []headerGroup
+	for i := 0; i < len(els); {
+		best, end := "", i+1
+		for j := i + 1; j < len(els); j++ {
+			p := commonPrefix(els[i].Name, els[j].Name)
+			if best != "" {
+				p = commonPrefix(best, els[j].Name)
+			}
+			if utf8.RuneCountInString(p) < 2 || p == els[j].Name || p == els[i].Name {
+				break
+			}
+			best, end = p, j+1
+		}
+		if best == "" {
+			out = append(out, headerGroup{children: []string{withUnit(els[i].Name, els[i].Unit)}})
+			i++
+			continue
+		}
+		g := headerGroup{parent: best}
+		for _, e := range els[i:end] {
+			g.children = append(g.children, withUnit(strings.TrimPrefix(e.Name, best), e.Unit))
+		}
+		out = append(out, g)
+		i = end
 	}
-	return t.write(w, XLSX, "报表")
+	return out
+}
+
+func commonPrefix(a, b string) string {
+	ra, rb := []rune(a), []rune(b)
+	n := 0
+	for n < len(ra) && n < len(rb) && ra[n] == rb[n] {
+		n++
+	}
+	return string(ra[:n])
+}
+
+// writeReportSheet writes a blank 统计报表 as XLSX: a title, the 填报单位 /
+// 报告期 / 计量单位 line, a two-row header with grouped columns merged and
+// units in brackets, the 甲/乙/1/2… column-number row, then one row per
+// unit. Filled in, it imports as it is.
+func writeReportSheet(w io.Writer, root orgunit.Unit, els []Element, pe string, us []orgunit.Unit) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	const sheet = "报表"
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return err
+	}
+	label := pe
+	if p, err := period.Parse(pe); err == nil {
+		label = p.Label("zh-CN")
+	}
+	last, _ := excelize.ColumnNumberToName(len(els) + 2)
+	bold, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}, Alignment: &excelize.Alignment{Horizontal: "center"}})
+	head, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true},
+		Border: []excelize.Border{{Type: "left", Style: 1}, {Type: "right", Style: 1}, {Type: "top", Style: 1}, {Type: "bottom", Style: 1}}})
+	text, _ := f.NewStyle(&excelize.Style{NumFmt: 49}) // codes stay text
+	set := func(cell string, v any) {
+		f.SetCellValue(sheet, cell, v)
+	}
+	set("A1", root.Name+label+"信息化统计报表")
+	f.MergeCell(sheet, "A1", last+"1")
+	f.SetCellStyle(sheet, "A1", "A1", bold)
+	set("A2", "填报单位："+root.Name+"　　报告期："+label+"　　计量单位：见表头")
+	f.MergeCell(sheet, "A2", last+"2")
+	set("A3", "单位名称")
+	f.MergeCell(sheet, "A3", "A4")
+	set("B3", "代码")
+	f.MergeCell(sheet, "B3", "B4")
+	col := 3
+	for _, g := range groupHeaders(els) {
+		first, _ := excelize.ColumnNumberToName(col)
+		if g.parent == "" {
+			set(first+"3", g.children[0])
+			f.MergeCell(sheet, first+"3", first+"4")
+			col++
+			continue
+		}
+		lastCol, _ := excelize.ColumnNumberToName(col + len(g.children) - 1)
+		set(first+"3", g.parent)
+		f.MergeCell(sheet, first+"3", lastCol+"3")
+		for _, c := range g.children {
+			name, _ := excelize.ColumnNumberToName(col)
+			set(name+"4", c)
+			col++
+		}
+	}
+	f.SetCellStyle(sheet, "A3", last+"4", head)
+	nums := []any{"甲", "乙"}
+	for i := range els {
+		nums = append(nums, strconv.Itoa(i+1))
+	}
+	f.SetSheetRow(sheet, "A5", &nums)
+	f.SetCellStyle(sheet, "A5", last+"5", head)
+	for i, u := range us {
+		row := []any{u.Name, u.Code}
+		f.SetSheetRow(sheet, "A"+strconv.Itoa(6+i), &row)
+	}
+	if len(us) > 0 {
+		f.SetCellStyle(sheet, "B6", "B"+strconv.Itoa(5+len(us)), text)
+	}
+	f.SetColWidth(sheet, "A", "A", 18)
+	f.SetColWidth(sheet, "B", "B", 14)
+	if len(els) > 0 {
+		f.SetColWidth(sheet, "C", last, 16)
+	}
+	f.SetPanes(sheet, &excelize.Panes{Freeze: true, XSplit: 2, YSplit: 5, TopLeftCell: "C6", ActivePane: "bottomRight"})
+	return f.Write(w)
 }

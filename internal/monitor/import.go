@@ -189,7 +189,9 @@ type reader struct {
 	win        [][]string        // rows of the sheet before the header, merges filled
 	sheetUnit  string            // a single unit named by the 计量单位 line
 	dataRows   int               // rows after the header
-	headerSeen bool              // a sheet of this import had a header
+	tent       *wideHeader       // a header found on the row above, kept while the next row may continue it
+	tentRow    int
+	headerSeen bool // a sheet of this import had a header
 }
 
 type wideCol struct {
@@ -430,12 +432,16 @@ func (rd *reader) startSheet(name string, merges map[[2]int]string) {
 	rd.sheetIdx = int16(len(rd.im.Sheets) - 1)
 	rd.info = &rd.im.Sheets[rd.sheetIdx]
 	rd.sheet, rd.merges, rd.win = name, merges, nil
-	rd.shape, rd.headerRow, rd.cols, rd.elCols, rd.period, rd.sheetUnit, rd.dataRows = "", 0, nil, nil, "", "", 0
+	rd.shape, rd.headerRow, rd.cols, rd.elCols, rd.period, rd.sheetUnit, rd.dataRows, rd.tent = "", 0, nil, nil, "", "", 0, nil
 	rd.codeCol, rd.nameCol, rd.periodCol = -1, -1, -1
 }
 
 // endSheet closes the current worksheet's summary.
 func (rd *reader) endSheet() {
+	if rd.tent != nil && rd.shape == "" {
+		rd.acceptWide(rd.tent, rd.tentRow)
+	}
+	rd.tent = nil
 	rd.info.Period = rd.period
 	if rd.shape == "" || rd.shape == "none" {
 		rd.info.Shape = ""
@@ -546,7 +552,7 @@ func (rd *reader) line(n int, rec []string) error {
 	if rd.shape == "" {
 		return rd.findHeader(n, rec)
 	}
-	if rd.shape == "none" {
+	if rd.shape == "none" || n <= rd.headerRow {
 		return nil
 	}
 	empty := true
@@ -650,26 +656,21 @@ func (rd *reader) findHeader(n int, rec []string) error {
 			best = h
 		}
 	}
+	if rd.tent != nil {
+		// A header was found on the row above; this row continues it
+		// when its unit cells are empty and it names more columns
+		// (children under parents), else it is the first data row.
+		t, tn := rd.tent, rd.tentRow
+		rd.tent = nil
+		if best != nil && len(best.els) > len(t.els) && cell(rec, t.code) == "" && cell(rec, t.name) == "" {
+			rd.acceptWide(best, n)
+			return nil
+		}
+		rd.acceptWide(t, tn)
+		return rd.line(n, rec)
+	}
 	if best != nil {
-		rd.shape, rd.headerRow = Wide, n
-		rd.codeCol, rd.nameCol, rd.periodCol, rd.elCols = best.code, best.name, best.period, best.els
-		rd.info.Shape, rd.info.HeaderRow = Wide, n
-		rd.headerSeen = true
-		for _, c := range best.els {
-			rd.info.Columns = append(rd.info.Columns, colName(c.idx)+" "+c.el.Code+" "+c.el.Name)
-			if c.factor != nil {
-				rd.info.Conversions = append(rd.info.Conversions, fmt.Sprintf("%s %s：%s → %s %s", colName(c.idx), c.el.Name, c.from, c.el.Unit, factorText(c.factor)))
-			}
-		}
-		if rd.period == "" {
-			rd.period = normalizeReportPeriod(rd.opt.Period)
-		}
-		if rd.period == "" && best.period < 0 {
-			rd.fail(i18n.Errorf("未找到报告期：请在表头上方写“报告期：2015”，或增加“报告期”列", `no reporting period: add a line "报告期：2015" above the header or a 报告期 column`).At(n, ""))
-		}
-		for _, e := range best.errs {
-			rd.fail(e.At(n, ""))
-		}
+		rd.tent, rd.tentRow = best, n
 		return nil
 	}
 	if n >= headerSearchRows {
@@ -678,6 +679,38 @@ func (rd *reader) findHeader(n int, rec []string) error {
 		rd.shape = "none"
 	}
 	return nil
+}
+
+// acceptWide takes best, found with its last row at n, as the sheet's
+// header.
+func (rd *reader) acceptWide(best *wideHeader, n int) {
+	// A header merged down over more rows ends where its merge does.
+	key := best.code
+	if key < 0 {
+		key = best.name
+	}
+	for k := 0; k < 3 && rd.merges[[2]int{n + 1, key}] != "" && rd.merges[[2]int{n + 1, key}] == rd.merges[[2]int{n, key}]; k++ {
+		n++
+	}
+	rd.shape, rd.headerRow = Wide, n
+	rd.codeCol, rd.nameCol, rd.periodCol, rd.elCols = best.code, best.name, best.period, best.els
+	rd.info.Shape, rd.info.HeaderRow = Wide, n
+	rd.headerSeen = true
+	for _, c := range best.els {
+		rd.info.Columns = append(rd.info.Columns, colName(c.idx)+" "+c.el.Code+" "+c.el.Name)
+		if c.factor != nil {
+			rd.info.Conversions = append(rd.info.Conversions, fmt.Sprintf("%s %s：%s → %s %s", colName(c.idx), c.el.Name, c.from, c.el.Unit, factorText(c.factor)))
+		}
+	}
+	if rd.period == "" {
+		rd.period = normalizeReportPeriod(rd.opt.Period)
+	}
+	if rd.period == "" && best.period < 0 {
+		rd.fail(i18n.Errorf("未找到报告期：请在表头上方写“报告期：2015”，或增加“报告期”列", `no reporting period: add a line "报告期：2015" above the header or a 报告期 column`).At(n, ""))
+	}
+	for _, e := range best.errs {
+		rd.fail(e.At(n, ""))
+	}
 }
 
 // maxMergeCol is one past the last column merged into row n.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -373,5 +374,74 @@ func FuzzBIFF(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s []byte) {
 		parseBIFF8(s)
+	})
+}
+
+// TestTemplateRoundTrip: the blank template is itself a 统计报表 (grouped
+// merged headers with units, column-number row), and a filled copy imports
+// back with no mapping.
+func TestTemplateRoundTrip(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		setup(t, db)
+		reportElements(t, db)
+		var buf bytes.Buffer
+		els := []string{"HOUSEHOLDS_URBAN", "BB_URBAN_SUBS", "ADMIN_VILLAGES", "ADMIN_VILLAGES_BB"}
+		if err := WriteTemplate(ctx, db, &buf, TemplateOptions{Root: "4102", Elements: els, Period: "2024"}); err != nil {
+			t.Fatal(err)
+		}
+		f, err := excelize.OpenReader(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := f.GetRows("报表")
+		if rows[2][2] != "城镇家庭" || rows[3][2] != "户数（户）" || rows[3][3] != "宽带用户数（户）" || rows[2][4] != "行政村数（个）" || rows[4][5] != "4" {
+			t.Fatalf("header rows: %q", rows[2:5])
+		}
+		merged, _ := f.GetMergeCells("报表")
+		var group bool
+		for _, m := range merged {
+			if m.GetStartAxis() == "C3" && m.GetEndAxis() == "D3" {
+				group = true
+			}
+		}
+		if !group {
+			t.Fatal("城镇家庭 is not merged over its two columns")
+		}
+		want := map[string]float64{}
+		for i := 6; i <= len(rows); i++ {
+			code, _ := f.GetCellValue("报表", "B"+strconv.Itoa(i))
+			for j, el := range els {
+				v := 100*i + j
+				cell, _ := excelize.CoordinatesToCellName(3+j, i)
+				f.SetCellValue("报表", cell, v)
+				want[el+"/"+code] = float64(v)
+			}
+		}
+		var out bytes.Buffer
+		if err := f.Write(&out); err != nil {
+			t.Fatal(err)
+		}
+		im, err := ReadImport(ctx, db, "开封.xlsx", bytes.NewReader(out.Bytes()), ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im.ErrorCount != 0 || im.Values != len(want) || im.Period != "2024" {
+			t.Fatalf("re-import: values %d of %d, period %s, errors %v, sheets %+v", im.Values, len(want), im.Period, im.Errors, im.Sheets)
+		}
+		if _, err := im.Commit(ctx, db, tester); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range want {
+			el, code, _ := strings.Cut(k, "/")
+			r, err := Analytics(ctx, db, Query{DX: []string{el}, PE: []string{"2024"}, OU: []string{code}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := r.Get(el, "2024", code); got != v {
+				t.Fatalf("%s = %v, want %v", k, got, v)
+			}
+		}
 	})
 }

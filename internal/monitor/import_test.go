@@ -109,29 +109,32 @@ func TestImportWideXLSXWithHeaderLines(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows, _ := f.GetRows("报表")
-		if rows[0][0] != "填报单位：郑州市" || rows[1][0] != "报告期：2015" || rows[2][2] != "电子商务交易额（亿元）" || rows[3][0] != "410102" {
-			t.Fatalf("template rows: %v", rows[:4])
+		// 统计报表 shape: title, 填报单位/报告期 line, header (merged over
+		// two rows), the 甲/乙/1/2 row, then the units.
+		if rows[0][0] != "郑州市2015年信息化统计报表" || !strings.HasPrefix(rows[1][0], "填报单位：郑州市　　报告期：2015年") ||
+			rows[2][2] != "电子商务交易额（亿元）" || rows[4][0] != "甲" || rows[4][2] != "1" || rows[5][1] != "410102" {
+			t.Fatalf("template rows: %q", rows[:6])
 		}
-		f.SetCellValue("报表", "C4", 100.5)
-		f.SetCellValue("报表", "D4", 7)
-		f.SetCellValue("报表", "C5", 50)
-		f.SetCellValue("报表", "A6", "")  // a row identified by name only
-		f.SetCellValue("报表", "C6", 1)   // 410104 管城回族区 by name
-		f.SetCellValue("报表", "D7", "x") // not a number
+		f.SetCellValue("报表", "C6", 100.5)
+		f.SetCellValue("报表", "D6", 7)
+		f.SetCellValue("报表", "C7", 50)
+		f.SetCellValue("报表", "B8", "")  // a row identified by name only
+		f.SetCellValue("报表", "C8", 1)   // 410104 管城回族区 by name
+		f.SetCellValue("报表", "D9", "x") // not a number
 		var out bytes.Buffer
 		f.Write(&out)
 		im, err := ReadImport(ctx, db, "郑州.xlsx", bytes.NewReader(out.Bytes()), ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if im.Shape != Wide || im.Period != "2015" || im.ReportUnit != "郑州市" || im.HeaderRow != 3 {
+		if im.Shape != Wide || im.Period != "2015" || im.ReportUnit != "郑州市" || im.HeaderRow != 4 {
 			t.Fatalf("preview = %+v", im.Preview)
 		}
-		if im.ErrorCount != 1 || im.Errors[0].Row != 7 || im.Errors[0].Col != "D" {
+		if im.ErrorCount != 1 || im.Errors[0].Row != 9 || im.Errors[0].Col != "D" {
 			t.Fatalf("errors = %v", im.Errors)
 		}
 		// Fix the bad cell and import again.
-		f.SetCellValue("报表", "D7", 3)
+		f.SetCellValue("报表", "D9", 3)
 		out.Reset()
 		f.Write(&out)
 		im, err = ReadImport(ctx, db, "郑州.xlsx", bytes.NewReader(out.Bytes()), ImportOptions{})
