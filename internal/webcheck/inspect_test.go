@@ -20,6 +20,7 @@ import (
 
 	"zhihui/internal/webcheck/crawl"
 	"zhihui/internal/webcheck/extract"
+	"zhihui/internal/webcheck/sitegen"
 )
 
 var now = time.Date(2024, 6, 20, 10, 0, 0, 0, extract.Shanghai)
@@ -445,5 +446,48 @@ func TestInspectProgress(t *testing.T) {
 	}
 	if s := SummaryLine(res); !strings.Contains(s, fmt.Sprintf("%d 页面 pages", res.Pages)) || !strings.Contains(s, fmt.Sprintf("%d 失效 broken", len(res.BrokenLinks))) {
 		t.Fatalf("summary %q", s)
+	}
+}
+
+// TestBlankColumnsVeto: on a generated site whose navigation also leads to
+// five blank columns named by no column word (专题专栏, 领导之窗, 政务公开,
+// 办事服务, 互动交流), every one is found from the site's structure and
+// reported empty, and with the site's other empty columns they reach the
+// 空白栏目 veto of the 2015 census.
+func TestBlankColumnsVeto(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(nil)
+	base := "http://" + srv.Listener.Addr().String()
+	site := sitegen.Generate(sitegen.Options{Articles: 60, Base: base, Now: now, Blank: true})
+	srv.Config.Handler = site
+	srv.Start()
+	defer srv.Close()
+	res, err := Inspect(context.Background(), srv.URL, inspectOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, res, site.Truth)
+	got := map[string]Column{}
+	for _, c := range res.Columns {
+		got[c.Title] = c
+	}
+	for _, title := range sitegen.BlankColumns {
+		c, ok := got[title]
+		if !ok || c.Status != "empty" || !c.Structural {
+			t.Errorf("column %s = %+v, want empty (found by structure)", title, c)
+		}
+	}
+	if len(res.Columns) != len(site.Truth.Columns) {
+		t.Errorf("%d columns reported, the site has %d: %+v", len(res.Columns), len(site.Truth.Columns), res.Columns)
+	}
+	if m := res.Metrics["empty_columns"]; !m.Known || m.Value != float64(len(site.Truth.Empty)) {
+		t.Errorf("empty_columns %+v, the site has %d", m, len(site.Truth.Empty))
+	}
+	vetoed := false
+	for _, v := range res.Verdict.Vetoes {
+		vetoed = vetoed || v.Rule == "empty_columns"
+	}
+	if !vetoed || res.Verdict.Pass {
+		t.Errorf("the 空白栏目 veto did not fire: %+v", res.Verdict)
 	}
 }

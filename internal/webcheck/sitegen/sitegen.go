@@ -47,7 +47,15 @@ type Options struct {
 	Seed uint64
 	Name string // site owner shown in titles; default 某某市人民政府
 	Now  time.Time
+	// Blank adds the columns of [BlankColumns] to the navigation: list
+	// pages named by no column word, holding nothing but their heading
+	// and what every page repeats, and not saying that they are empty.
+	// Only the site's structure shows them as columns.
+	Blank bool
 }
+
+// BlankColumns are the titles of the columns added by Options.Blank.
+var BlankColumns = []string{"专题专栏", "领导之窗", "政务公开", "办事服务", "互动交流"}
 
 type column struct {
 	title string
@@ -146,11 +154,18 @@ func Generate(o Options) *Site {
 	for i, c := range cols {
 		fmt.Fprintf(&nav, `<li><a href="/col/%d/">%s</a></li>`, i, c.title)
 	}
+	var blank []string
+	if o.Blank {
+		blank = BlankColumns
+	}
+	for i, t := range blank {
+		fmt.Fprintf(&nav, `<li><a href="/zl/%d/">%s</a></li>`, i, t)
+	}
 	for i, t := range nonColumns {
 		fmt.Fprintf(&nav, `<li><a href="/about/%d.html">%s</a></li>`, i, t)
 	}
 	nav.WriteString(`</ul></div>`)
-	navLinks := len(cols) + len(nonColumns)
+	navLinks := len(cols) + len(blank) + len(nonColumns)
 	footer := `<div class="footer">主办：` + o.Name + `办公室 政府网站标识码：4101000001 豫ICP备05001234号-1 豫公网安备 41010502000123号</div>`
 	if !siteCode {
 		footer = `<div class="footer">主办：` + o.Name + `办公室 豫ICP备05001234号-1 豫公网安备 41010502000123号</div>`
@@ -219,6 +234,14 @@ func Generate(o Options) *Site {
 		b.WriteString(`</ul>`)
 		put(path, c.title, b.String(), i%3)
 		s.Truth.Links += navLinks + items
+		s.Truth.Pages++
+	}
+	for i, t := range blank {
+		path := fmt.Sprintf("/zl/%d/", i)
+		s.Truth.Columns = append(s.Truth.Columns, base+path)
+		s.Truth.Empty = append(s.Truth.Empty, base+path)
+		put(path, t, `<h2>`+t+`</h2><ul class="list"></ul>`, 0)
+		s.Truth.Links += navLinks
 		s.Truth.Pages++
 	}
 	for i := range nonColumns {
