@@ -168,8 +168,9 @@ type reader struct {
 	opt   ImportOptions
 	im    *Import
 	b     *batch
-	els   map[string]*Element   // by code and by name
-	cands map[string][]*Element // by name and alias, every element so named
+	els   map[string]*Element          // by code and by name
+	cands map[string][]*Element        // by name and alias, every element so named
+	maps  map[string]map[string]string // saved column mappings: template → header text → element
 	x     *unitIndex
 	names map[string][]orgunit.Unit
 	// header state
@@ -475,6 +476,9 @@ func (rd *reader) loadElements() error {
 			}
 		}
 	}
+	if rd.maps, err = mappings(rd.ctx, rd.db); err != nil {
+		return err
+	}
 	for alias, code := range headerAliases {
 		if e := byCode[code]; e != nil {
 			rd.cands[alias] = append(rd.cands[alias], e)
@@ -695,6 +699,7 @@ func (rd *reader) acceptWide(best *wideHeader, n int) {
 	rd.shape, rd.headerRow = Wide, n
 	rd.codeCol, rd.nameCol, rd.periodCol, rd.elCols = best.code, best.name, best.period, best.els
 	rd.info.Shape, rd.info.HeaderRow = Wide, n
+	rd.info.Template, rd.info.Unmatched = best.template, best.unmatched
 	rd.headerSeen = true
 	for _, c := range best.els {
 		rd.info.Columns = append(rd.info.Columns, colName(c.idx)+" "+c.el.Code+" "+c.el.Name)
@@ -728,6 +733,8 @@ type wideHeader struct {
 	code, name, period int
 	els                []wideCol
 	errs               []*i18n.Error
+	template           string      // the header's wording, for saved column mappings
+	unmatched          []Unmatched // columns that name no element
 }
 
 // wideHeader reads rows (top to bottom, the last being the header's last
@@ -759,13 +766,20 @@ func (rd *reader) wideHeader(rows [][]string) *wideHeader {
 	}
 	h := &wideHeader{code: -1, name: -1, period: -1}
 	pt := periodType(rd.period)
+	stacks := make([][]string, width)
+	labels := make([]string, width)
 	for i := range width {
-		var stack []string
 		for _, r := range filled {
-			if v := r[i]; v != "" && (len(stack) == 0 || stack[len(stack)-1] != v) {
-				stack = append(stack, v)
+			if v := r[i]; v != "" && (len(stacks[i]) == 0 || stacks[i][len(stacks[i])-1] != v) {
+				stacks[i] = append(stacks[i], v)
 			}
 		}
+		labels[i] = strings.Join(stacks[i], " / ")
+	}
+	h.template = templateKey(labels)
+	saved := rd.maps[h.template]
+	for i := range width {
+		stack := stacks[i]
 		if len(stack) == 0 {
 			continue
 		}
@@ -792,6 +806,18 @@ func (rd *reader) wideHeader(rows [][]string) *wideHeader {
 			}
 		}
 		if el == nil {
+			switch code := saved[labels[i]]; code {
+			case "":
+				h.unmatched = append(h.unmatched, Unmatched{Col: colName(i), Label: labels[i]})
+				continue
+			case Ignore:
+				continue
+			default:
+				el = rd.els[code]
+			}
+		}
+		if el == nil {
+			h.unmatched = append(h.unmatched, Unmatched{Col: colName(i), Label: labels[i]})
 			continue
 		}
 		wc := wideCol{idx: i, el: el}

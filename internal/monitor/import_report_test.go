@@ -445,3 +445,59 @@ func TestTemplateRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// TestImportColumnMapping: a column whose header names no element is
+// listed as unmatched; once mapped (per template) the next import of the
+// same template reads it into that element, and a column mapped to
+// Ignore is no longer listed.
+func TestImportColumnMapping(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		setup(t, db)
+		importElements(t, db)
+		file := "报告期：2015年\n单位代码,电子商务交易额（亿元）,益农信息社（个）,序号\n410102,1.5,7,1\n410103,2,8,2\n"
+		read := func() *Import {
+			im, err := ReadImport(ctx, db, "县报表.csv", strings.NewReader(file), ImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if im.ErrorCount != 0 {
+				t.Fatalf("errors: %v", im.Errors)
+			}
+			return im
+		}
+		im := read()
+		sh := im.Sheets[0]
+		if im.Values != 2 || len(sh.Unmatched) != 2 || sh.Unmatched[0] != (Unmatched{"C", "益农信息社（个）"}) || sh.Template == "" {
+			t.Fatalf("before mapping: values %d, sheet %+v", im.Values, sh)
+		}
+		err := SaveMappings(ctx, db, tester, []Mapping{{sh.Template, "益农信息社（个）", "STATIONS"}, {sh.Template, "序号", Ignore}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := SaveMappings(ctx, db, tester, []Mapping{{sh.Template, "x", "NO_SUCH"}}); err == nil {
+			t.Fatal("a mapping to an unknown element was saved")
+		}
+		im = read()
+		if im.Values != 4 || len(im.Sheets[0].Unmatched) != 0 {
+			t.Fatalf("after mapping: values %d, sheet %+v", im.Values, im.Sheets[0])
+		}
+		if _, err := im.Commit(ctx, db, tester); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Analytics(ctx, db, Query{DX: []string{"STATIONS"}, PE: []string{"2015"}, OU: []string{"4101"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := r.Get("STATIONS", "2015", "4101"); v != 15 {
+			t.Fatalf("STATIONS 4101 = %v, want 15", v)
+		}
+		// Another template with the same column text is not affected.
+		other := "报告期：2015年\n单位名称,电子商务交易额（亿元）,益农信息社（个）\n中原区,1,3\n"
+		im2, err := ReadImport(ctx, db, "另一表.csv", strings.NewReader(other), ImportOptions{})
+		if err != nil || len(im2.Sheets[0].Unmatched) != 1 {
+			t.Fatalf("other template: %v %+v", err, im2.Sheets[0])
+		}
+	})
+}

@@ -28,6 +28,10 @@ type SheetInfo struct {
 	Columns     []string `json:"columns,omitempty"`     // "C 城镇家庭户数 ← 城镇家庭 / 户数（户）"
 	Conversions []string `json:"conversions,omitempty"` // "D 万户 → 户 ×10000"
 	Skipped     string   `json:"skipped,omitempty"`     // why a sheet gave nothing
+	// Template identifies the header's wording; Unmatched are its
+	// columns that name no element (read past unless mapped).
+	Template  string      `json:"template,omitempty"`
+	Unmatched []Unmatched `json:"unmatched,omitempty"`
 }
 
 // noDataMarks are what statistical tables write in a cell without a

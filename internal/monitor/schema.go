@@ -99,4 +99,11 @@ CREATE TABLE monitor_value_setaside (
 	updated_by BIGINT NOT NULL DEFAULT 0,
 	updated_at {{TS}} NOT NULL,
 	reason TEXT NOT NULL,
-	set_aside_at {{TS}} NOT NULL)`}}}
+	set_aside_at {{TS}} NOT NULL)`}, {Version: 3, SQL: `
+CREATE TABLE monitor_import_mapping (
+	template TEXT NOT NULL,
+	label TEXT NOT NULL,
+	element_code TEXT NOT NULL,
+	created_by BIGINT NOT NULL DEFAULT 0,
+	created_at {{TS}} NOT NULL,
+	PRIMARY KEY (template, label))`}}}

@@ -97,6 +97,8 @@ func monitorCases() []authzCase {
 		// No file: the reporter gets a clear 400, everyone else is stopped before.
 		{"POST /monitor/import", post("/monitor/import", url.Values{}), anyRole(http.StatusBadRequest, unauth, reporters...)},
 		{"POST /monitor/import/confirm", post("/monitor/import/confirm", url.Values{"token": {"nope"}}), anyRole(http.StatusBadRequest, unauth, reporters...)},
+		// only the office maps columns (an invalid mapping: 400 for them)
+		{"POST /monitor/import/mapping", post("/monitor/import/mapping", url.Values{"template": {"short"}, "label": {"x"}, "element": {"NOPE"}}), anyRole(http.StatusBadRequest, unauth, auth.Office, auth.Admin)},
 		{"GET /monitor/template", func(_ *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/monitor/template?dx=BB_URBAN_CAP&pe=2015&ou=" + unitCode(inside), nil
 		}, scopedRole(ok, redirect, reporters...)},

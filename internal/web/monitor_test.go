@@ -327,3 +327,38 @@ func TestImportWorkbookSheets(t *testing.T) {
 		t.Fatalf("analytics after import: %d %s", status, page)
 	}
 }
+
+// TestImportColumnMappingPage: the office previews a county's own report
+// with a column that names no element, maps it on the preview page, sees
+// the preview again with that column read, confirms; a reporter sees the
+// column listed but no mapping form.
+func TestImportColumnMappingPage(t *testing.T) {
+	e := newMonitorEnv(t)
+	file := "报告期：2016年\n单位代码,电子商务交易额（亿元）,益农社（个）\n410102,3.5,6\n"
+	body, ct := multipartUpload(t, "县表.csv", file)
+	status, page := e.do("reporter", "POST", "/monitor/import", ct, body)
+	if status != 200 || !strings.Contains(page, "益农社（个）") || strings.Contains(page, `action="/monitor/import/mapping"`) {
+		t.Fatalf("reporter preview: %d\n%.1200s", status, page)
+	}
+	body, ct = multipartUpload(t, "县表.csv", file)
+	status, page = e.do("office", "POST", "/monitor/import", ct, body)
+	tok := regexp.MustCompile(`name="token" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	tpl := regexp.MustCompile(`name="template" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	if status != 200 || tok == nil || tpl == nil {
+		t.Fatalf("office preview: %d\n%.1500s", status, page)
+	}
+	status, page = e.do("office", "POST", "/monitor/import/mapping", formType, form("token", tok[1], "template", tpl[1], "label", "益农社（个）", "element", "RURAL_INFO_STATIONS"))
+	if status != 200 || strings.Contains(page, `action="/monitor/import/mapping"`) || !strings.Contains(page, "RURAL_INFO_STATIONS") {
+		t.Fatalf("preview after mapping: %d\n%.1500s", status, page)
+	}
+	status, page = e.do("office", "POST", "/monitor/import/confirm", formType, form("token", tok[1]))
+	if status != 200 || !strings.Contains(page, "新增 2") {
+		t.Fatalf("confirm: %d\n%.800s", status, page)
+	}
+	// The next upload of the same template maps the column by itself.
+	body, ct = multipartUpload(t, "县表.csv", strings.Replace(file, "2016", "2017", 1))
+	status, page = e.do("reporter", "POST", "/monitor/import", ct, body)
+	if status != 200 || strings.Contains(page, "未对应数据元") || !strings.Contains(page, "RURAL_INFO_STATIONS") {
+		t.Fatalf("next import: %d\n%.1500s", status, page)
+	}
+}

@@ -23,6 +23,7 @@ type importView struct {
 	Elements []monitor.Element
 	Home     string
 	Period   string
+	CanMap   bool // the caller may map unmatched columns (office)
 }
 
 func (h handlers) monitorImportPage(w http.ResponseWriter, r *http.Request) error {
@@ -68,21 +69,67 @@ func (h handlers) monitorImportPreview(w http.ResponseWriter, r *http.Request) e
 		upload.Delete(r.Context(), h.k.DB, up.Token)
 		return err
 	}
-	token := up.Token
-	if !im.OK() {
-		if err := upload.Delete(r.Context(), h.k.DB, up.Token); err != nil {
+	return h.renderPreview(w, r, im, up.Token)
+}
+
+// renderPreview shows a read import. An import with errors cannot be
+// confirmed and its upload is removed, unless the office can still map
+// unmatched columns of it; the caller's units are read again on confirm.
+func (h handlers) renderPreview(w http.ResponseWriter, r *http.Request, im *monitor.Import, token string) error {
+	v := importView{Preview: &im.Preview, Period: r.PostFormValue("period")}
+	for _, sh := range im.Sheets {
+		if len(sh.Unmatched) > 0 && kit.Principal(r).Has(Editors...) {
+			v.CanMap = true
+		}
+	}
+	if v.CanMap {
+		els, err := monitor.Elements(r.Context(), h.k.DB)
+		if err != nil {
 			return err
 		}
-		token = ""
+		v.Elements = els
+	}
+	if im.OK() || v.CanMap {
+		v.Token = token
+	} else if err := upload.Delete(r.Context(), h.k.DB, token); err != nil {
+		return err
 	}
 	status := http.StatusOK
 	if im.ErrorCount > 0 {
 		status = http.StatusUnprocessableEntity
 	}
-	return h.k.Render(w, r, h.pages, "import_preview", status, kit.View{
-		Title: kit.T(r, "monitor.import_preview"), Nav: "monitor",
-		Data: importView{Preview: &im.Preview, Token: token, Period: r.PostFormValue("period")},
-	})
+	return h.k.Render(w, r, h.pages, "import_preview", status, kit.View{Title: kit.T(r, "monitor.import_preview"), Nav: "monitor", Data: v})
+}
+
+// monitorImportMapping saves the office's mapping of unmatched header
+// columns to elements (kept for the template) and shows the preview of the
+// same upload again, now reading those columns.
+func (h handlers) monitorImportMapping(w http.ResponseWriter, r *http.Request) error {
+	template := r.PostFormValue("template")
+	labels, els := r.PostForm["label"], r.PostForm["element"]
+	if len(labels) != len(els) {
+		return i18n.Errorf("列对应关系不完整", "the column mappings are incomplete")
+	}
+	var ms []monitor.Mapping
+	for i := range labels {
+		if els[i] == "" {
+			continue // left for later
+		}
+		ms = append(ms, monitor.Mapping{Template: template, Label: labels[i], Element: els[i]})
+	}
+	p := kit.Principal(r)
+	if err := monitor.SaveMappings(r.Context(), h.k.DB, p.Actor(kit.ClientIP(r)), ms); err != nil {
+		return err
+	}
+	token := r.PostFormValue("token")
+	im, err := h.readUpload(r, token)
+	if errors.Is(err, errImportExpired) {
+		return kit.Redirect(w, r, "/monitor/import?flash=mapping_saved")
+	}
+	if err != nil {
+		return err
+	}
+	return h.renderPreview(w, r, im, token)
 }
 
 // readUpload reads the caller's stored upload token as an import, within

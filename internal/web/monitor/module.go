@@ -47,6 +47,7 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /monitor/import", Access: kit.Roles, Roles: Reporters, Handler: h.monitorImportPage},
 		{Pattern: "POST /monitor/import", Access: kit.Roles, Roles: Reporters, Handler: h.monitorImportPreview, BodyLimit: MaxUpload},
 		{Pattern: "POST /monitor/import/confirm", Access: kit.Roles, Roles: Reporters, Handler: h.monitorImportConfirm},
+		{Pattern: "POST /monitor/import/mapping", Access: kit.Roles, Roles: Editors, Handler: h.monitorImportMapping},
 		{Pattern: "GET /monitor/template", Access: kit.Roles, Roles: Reporters, Handler: h.monitorTemplate},
 		{Pattern: "GET /monitor/export", Access: kit.User, Handler: h.monitorExportPage},
 		{Pattern: "GET /monitor/export/download", Access: kit.User, Handler: h.monitorExportDownload},
