@@ -47,6 +47,16 @@ var spacedThousands = regexp.MustCompile(`^[+-]?\d{1,3}([ \x{00A0}\x{2009}\x{202
 // drops spaces used as thousands separators ("24 876"); other text is
 // returned folded but otherwise as it was.
 func normalizeNumber(s string) string {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || c == ' ' || c == '\t' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s // the common case: nothing to fold
+	}
 	s = strings.TrimSpace(width.Narrow.String(s))
 	s = strings.Map(func(r rune) rune {
 		switch r {
