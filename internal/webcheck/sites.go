@@ -348,6 +348,16 @@ func publicSite(ctx context.Context, site string) *i18n.Error {
 		}
 		return nil
 	}
+	if a, numeric := crawl.LooseIPv4(host); numeric {
+		// A browser reads 2130706433 or 0x7f.1 as an address.
+		if !a.IsValid() {
+			return i18n.Errorf("网址 %s 的主机部分是数字但不是有效的地址", "the host of the URL %s is numeric but not a valid address", site)
+		}
+		if !crawl.IsPublic(a) {
+			return refuse(host + " → " + a.String())
+		}
+		return nil
+	}
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".local") || strings.HasSuffix(host, ".internal") {
 		return refuse(host)
 	}

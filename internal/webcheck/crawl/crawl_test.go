@@ -277,6 +277,10 @@ func TestIsPublic(t *testing.T) {
 		"8.8.8.8": true, "2001:4860:4860::8888": true, "127.0.0.1": false, "10.1.2.3": false, "172.16.0.1": false,
 		"192.168.1.1": false, "169.254.169.254": false, "::1": false, "fe80::1": false, "fc00::1": false,
 		"100.64.0.1": false, "0.0.0.0": false, "::ffff:127.0.0.1": false, "224.0.0.1": false,
+		"198.18.0.1": false, "192.0.0.8": false, "240.0.0.1": false, "255.255.255.255": false, "fec0::1": false,
+		"64:ff9b::7f00:1": false, "64:ff9b::a00:1": false, "64:ff9b::808:808": true, "64:ff9b:1::1": false,
+		"2002:7f00:1::1": false, "2002:c0a8:101::1": false, "2002:808:808::1": true, "::127.0.0.1": false, "::8.8.8.8": true,
+		"203.0.113.9": true,
 	} {
 		a, err := netipParse(addr)
 		if err != nil {
@@ -284,6 +288,28 @@ func TestIsPublic(t *testing.T) {
 		}
 		if got := IsPublic(a); got != want {
 			t.Errorf("IsPublic(%s) = %v", addr, got)
+		}
+	}
+}
+
+func TestLooseIPv4(t *testing.T) {
+	t.Parallel()
+	for host, want := range map[string]string{
+		"2130706433": "127.0.0.1", "0x7f.1": "127.0.0.1", "0177.0.0.1": "127.0.0.1", "127.1": "127.0.0.1",
+		"10.0.0.1.": "10.0.0.1", "0xA9.0xFE.0xA9.0xFE": "169.254.169.254", "0": "0.0.0.0", "192.168.257": "192.168.1.1",
+		"256.0.0.1": "invalid", "1.2.3.4.5": "invalid", "4294967296": "invalid", "0x": "0.0.0.0", "1.08": "invalid",
+		"www.gov.cn": "name", "a.b.c1": "name", "1.2.3.x": "name", "example.": "name",
+	} {
+		a, numeric := LooseIPv4(host)
+		got := "name"
+		if numeric {
+			got = "invalid"
+			if a.IsValid() {
+				got = a.String()
+			}
+		}
+		if got != want {
+			t.Errorf("LooseIPv4(%q) = %s, want %s", host, got, want)
 		}
 	}
 }
