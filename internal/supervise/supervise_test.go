@@ -1,0 +1,411 @@
+package supervise
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand"
+	"strconv"
+	"testing"
+	"time"
+
+	"zhihui/internal/audit"
+	"zhihui/internal/i18n"
+	"zhihui/internal/orgunit"
+	"zhihui/internal/plan"
+	"zhihui/internal/store"
+	"zhihui/internal/store/storetest"
+)
+
+var office = audit.Actor{UserID: 1, Name: "office"}
+var county = audit.Actor{UserID: 2, Name: "county"}
+
+const province = "/41/"
+
+func setup(t *testing.T, db *store.DB, today string) *Service {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, Schema); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := New(db)
+	d, err := ParseDate(today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Now = func() time.Time { return d.Add(10 * time.Hour) }
+	return s
+}
+
+func firstTask() string { return plan.Default().Tasks(plan.TaskFilter{})[0].ID }
+
+func pathOf(t *testing.T, db *store.DB, code string) string {
+	t.Helper()
+	u, err := orgunit.Get(context.Background(), db, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Path
+}
+
+func TestItemLifecycle(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := setup(t, db, "2015-03-02")
+		ids, err := s.Create(ctx, office, []string{province}, NewItem{Year: 2015, TaskID: firstTask(), Fanout: "cities", Due: "2015-06-30",
+			Milestones: []Milestone{{Date: "2015-04-30", Percent: 40, Text: "方案"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != 18 {
+			t.Fatalf("issued to all cities: %d items, want 18", len(ids))
+		}
+		counties, err := s.Create(ctx, office, []string{province}, NewItem{Year: 2015, TaskID: firstTask(), Fanout: "counties", DueDays: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(counties) < 100 {
+			t.Fatalf("issued to all counties: %d items", len(counties))
+		}
+		// 20 working days from Monday 2 March 2015 is Monday 30 March.
+		it, err := s.Item(ctx, []string{province}, counties[0])
+		if err != nil || it.Due != "2015-03-30" || it.BatchID != counties[0] {
+			t.Fatalf("county item: %+v, %v", it, err)
+		}
+		zz := pathOf(t, db, "4101")
+		// A city office cannot issue to another city.
+		if _, err := s.Create(ctx, office, []string{zz}, NewItem{Year: 2015, TaskID: firstTask(), Units: []string{"4102"}, Due: "2015-06-30"}); !IsOutside(err) {
+			t.Fatalf("issue outside: %v", err)
+		}
+		one, err := s.Create(ctx, office, []string{province}, NewItem{Year: 2015, TaskID: firstTask(), Units: []string{"410102"}, Due: "2015-06-30"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := one[0]
+		unitScope := []string{pathOf(t, db, "410102")}
+		// Scoping: another county sees nothing of it.
+		if _, err := s.Item(ctx, []string{pathOf(t, db, "410202")}, id); !IsOutside(err) {
+			t.Fatalf("read outside: %v", err)
+		}
+		list, err := s.Items(ctx, Filter{Scopes: unitScope})
+		if err != nil || len(list) != 2 || (list[0].ID != id && list[1].ID != id) {
+			t.Fatalf("unit list: %v %v", list, err)
+		}
+		if err := s.Report(ctx, county, unitScope, id, Progress{Text: "已完成方案起草", Percent: 30,
+			Files: []Upload{{Name: "方案.pdf", Data: []byte("%PDF-1.4 test")}}}); err != nil {
+			t.Fatal(err)
+		}
+		// Bad attachments leave nothing behind.
+		for _, f := range []Upload{{Name: "x.exe", Data: []byte("MZ")}, {Name: "x.pdf", Data: []byte("not a pdf at all")}, {Name: "big.txt", Data: bytes.Repeat([]byte("a"), MaxAttachment+1)}} {
+			err := s.Report(ctx, county, unitScope, id, Progress{Text: "x", Percent: 50, Files: []Upload{f}})
+			var ue *i18n.Error
+			if !errors.As(err, &ue) {
+				t.Fatalf("%s: %v, want a user error", f.Name, err)
+			}
+		}
+		tl, err := s.Timeline(ctx, unitScope, id)
+		if err != nil || len(tl) != 2 || tl[1].Percent != 30 || len(tl[1].Attachments) != 1 {
+			t.Fatalf("timeline: %+v %v", tl, err)
+		}
+		at, data, err := s.AttachmentData(ctx, unitScope, tl[1].Attachments[0].ID)
+		if err != nil || at.ContentType != "application/pdf" || string(data) != "%PDF-1.4 test" {
+			t.Fatalf("attachment: %+v %q %v", at, data, err)
+		}
+		if _, _, err := s.AttachmentData(ctx, []string{pathOf(t, db, "410202")}, at.ID); !IsOutside(err) {
+			t.Fatalf("attachment outside: %v", err)
+		}
+		// Extension: refused without reason, then approved.
+		if err := s.RequestExtension(ctx, county, unitScope, id, "2015-06-01", "因故"); err == nil {
+			t.Fatal("an earlier deadline was accepted")
+		}
+		if err := s.RequestExtension(ctx, county, unitScope, id, "2015-07-31", "需要等待省级平台上线"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RequestExtension(ctx, county, unitScope, id, "2015-08-31", "再延"); err == nil {
+			t.Fatal("a second waiting request was accepted")
+		}
+		if err := s.DecideExtension(ctx, office, []string{province}, id, false, ""); err == nil {
+			t.Fatal("a refusal without reason was accepted")
+		}
+		if err := s.DecideExtension(ctx, office, []string{province}, id, true, ""); err != nil {
+			t.Fatal(err)
+		}
+		it, _ = s.Item(ctx, unitScope, id)
+		if it.Due != "2015-07-31" || it.OriginalDue != "2015-06-30" || it.ExtensionPending != "" {
+			t.Fatalf("after approval: %+v", it)
+		}
+		// Return, report again, close; closed is final.
+		if err := s.Return(ctx, office, []string{province}, id, "材料不全"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(ctx, office, []string{province}, id, ""); err == nil {
+			t.Fatal("a returned item was closed")
+		}
+		if err := s.Report(ctx, county, unitScope, id, Progress{Text: "补充材料", Percent: 90}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(ctx, office, []string{province}, id, "通过"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Report(ctx, county, unitScope, id, Progress{Text: "x", Percent: 100}); err == nil {
+			t.Fatal("a closed item took a report")
+		}
+		tl, _ = s.Timeline(ctx, unitScope, id)
+		var kinds []string
+		for _, e := range tl {
+			kinds = append(kinds, e.Kind)
+		}
+		want := []string{"issue", "progress", "extension_request", "extension_approve", "return", "progress", "close"}
+		if len(kinds) != len(want) {
+			t.Fatalf("timeline kinds %v, want %v", kinds, want)
+		}
+		for i := range want {
+			if kinds[i] != want[i] {
+				t.Fatalf("timeline kinds %v, want %v", kinds, want)
+			}
+		}
+		var n int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE entity = 'supervise_item' AND entity_id = $1`, itoa(id)).Scan(&n); err != nil || n != 7 {
+			t.Fatalf("audit entries %d, %v", n, err)
+		}
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM supervise_attachment`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("attachments %d, %v", n, err)
+		}
+	})
+}
+
+func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+
+func TestLightsOverdueAndAssessment(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := setup(t, db, "2015-01-05")
+		all := []string{province}
+		mk := func(unit, due string) int64 {
+			ids, err := s.Create(ctx, office, all, NewItem{Year: 2015, TaskID: firstTask(), Units: []string{unit}, Start: "2015-01-05", Due: due})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ids[0]
+		}
+		onTime := mk("4101", "2015-03-31")
+		late := mk("4102", "2015-03-31")
+		overdue := mk("4102", "2015-03-31")
+		soon := mk("4103", "2015-04-03")
+		extended := mk("4103", "2015-03-31")
+		at := func(d string) {
+			x, _ := ParseDate(d)
+			s.Now = func() time.Time { return x.Add(9 * time.Hour) }
+		}
+		at("2015-03-10")
+		must(t, s.Report(ctx, county, all, onTime, Progress{Text: "ok", Percent: 80}))
+		must(t, s.Report(ctx, county, all, soon, Progress{Text: "ok", Percent: 90}))
+		must(t, s.RequestExtension(ctx, county, all, extended, "2015-05-29", "等待"))
+		must(t, s.DecideExtension(ctx, office, all, extended, true, ""))
+		at("2015-03-30")
+		must(t, s.Close(ctx, office, all, onTime, ""))
+		at("2015-04-01")
+		it, _ := s.Item(ctx, all, soon)
+		if it.Light != Blue {
+			t.Fatalf("due in two working days: %s (%s)", it.Light, it.LightWhy)
+		}
+		it, _ = s.Item(ctx, all, overdue)
+		if it.Light != Red {
+			t.Fatalf("overdue: %s", it.Light)
+		}
+		it, _ = s.Item(ctx, all, extended)
+		if it.Light != Yellow || it.LightWhy != "behind_schedule" {
+			t.Fatalf("no progress at 60%% of the time: %s (%s)", it.Light, it.LightWhy)
+		}
+		ov, err := s.Overdue(ctx, all, 2015)
+		if err != nil || len(ov) != 1 || ov[0].Unit != "4102" || len(ov[0].Items) != 2 {
+			t.Fatalf("overdue by unit: %+v %v", ov, err)
+		}
+		reds, err := s.Items(ctx, Filter{Scopes: all, Light: Red})
+		if err != nil || len(reds) != 2 {
+			t.Fatalf("red items %d %v", len(reds), err)
+		}
+		at("2015-04-10")
+		must(t, s.Close(ctx, office, all, late, ""))
+		at("2015-05-20")
+		must(t, s.Close(ctx, office, all, extended, ""))
+		at("2016-02-01")
+		a, err := s.Assess(ctx, DefaultSchemes(), all, 2015, "city")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]Row{}
+		for _, r := range a.Rows {
+			got[r.Unit] = r
+		}
+		// 4101: one on time → 100. 4102: late 60 + not done 0 → 30.
+		// 4103: extended 85 + soon (not done by year end) 0 → 42.5.
+		for unit, want := range map[string]float64{"4101": 100, "4102": 30, "4103": 42.5} {
+			r := got[unit]
+			if r.Score == nil || *r.Score != want {
+				t.Fatalf("%s score %v, want %v (%+v)", unit, r.Score, want, r)
+			}
+			if r.Parts[1].Assessed || r.Parts[1].Score != nil {
+				t.Fatalf("%s: indicators part should be not assessed: %+v", unit, r.Parts[1])
+			}
+		}
+		if got["4101"].Rank != 1 || got["4103"].Rank != 2 || got["4102"].Rank != 3 || got["4104"].Rank != 0 || got["4104"].Score != nil {
+			t.Fatalf("ranks: %+v", a.Rows[:4])
+		}
+		// A closed year recomputes to the same result later, whatever
+		// happens to its items afterwards.
+		must(t, s.Report(ctx, county, all, soon, Progress{Text: "done late", Percent: 100}))
+		at("2016-03-01")
+		must(t, s.Close(ctx, office, all, soon, ""))
+		b, err := s.Assess(ctx, DefaultSchemes(), all, 2015, "city")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range a.Rows {
+			if a.Rows[i].Unit != b.Rows[i].Unit || a.Rows[i].Rank != b.Rows[i].Rank || fmtScore(a.Rows[i].Score) != fmtScore(b.Rows[i].Score) {
+				t.Fatalf("recomputed row %d: %+v != %+v", i, a.Rows[i], b.Rows[i])
+			}
+		}
+		// Scoped: a city sees its own row only, ranked against all.
+		c, err := s.Assess(ctx, DefaultSchemes(), []string{pathOf(t, db, "4102")}, 2015, "city")
+		if err != nil || len(c.Rows) != 1 || c.Rows[0].Rank != 3 {
+			t.Fatalf("scoped assessment: %+v %v", c, err)
+		}
+	})
+}
+
+func fmtScore(p *float64) float64 {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEdges(t *testing.T) {
+	for _, c := range []struct {
+		from, to string
+		ok       bool
+	}{{Open, Closed, true}, {Open, Returned, true}, {Returned, Open, true}, {Returned, Closed, false}, {Closed, Open, false}, {Closed, Returned, false}} {
+		if CanMove(c.from, c.to) != c.ok {
+			t.Errorf("%s → %s: %v", c.from, c.to, !c.ok)
+		}
+	}
+}
+
+func TestWeekdays(t *testing.T) {
+	c := Weekdays{}
+	fri, _ := ParseDate("2015-12-31") // Thursday
+	if got := FormatDate(c.AddWorkingDays(fri, 2)); got != "2016-01-04" {
+		t.Fatalf("two working days after 31 Dec 2015: %s", got)
+	}
+	a, _ := ParseDate("2015-01-05")
+	b, _ := ParseDate("2015-01-12")
+	if n := c.WorkingDaysBetween(a, b); n != 5 || c.WorkingDaysBetween(b, a) != -5 {
+		t.Fatalf("between: %d", n)
+	}
+}
+
+// TestRankProperties checks, on random scores, that ranks are ordered,
+// ties share a rank and ranks skip after ties.
+func TestRankProperties(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for n := 0; n < 200; n++ {
+		rows := make([]Row, rng.Intn(30))
+		for i := range rows {
+			rows[i].Unit = string(rune('A' + i))
+			if rng.Intn(5) > 0 {
+				v := float64(rng.Intn(5) * 25)
+				rows[i].Score = &v
+			}
+		}
+		Rank(rows)
+		for i := range rows {
+			if rows[i].Score == nil {
+				if rows[i].Rank != 0 {
+					t.Fatal("unscored row ranked")
+				}
+				continue
+			}
+			if i > 0 && rows[i-1].Score == nil {
+				t.Fatal("scored row after an unscored one")
+			}
+			if rows[i].Rank < 1 || rows[i].Rank > i+1 {
+				t.Fatalf("rank %d at %d", rows[i].Rank, i)
+			}
+			if i > 0 {
+				p := rows[i-1]
+				if *p.Score < *rows[i].Score || (*p.Score == *rows[i].Score) != (p.Rank == rows[i].Rank) {
+					t.Fatalf("order broken at %d", i)
+				}
+				if *p.Score > *rows[i].Score && rows[i].Rank != i+1 {
+					t.Fatalf("rank after a tie should be %d, got %d", i+1, rows[i].Rank)
+				}
+			}
+		}
+	}
+}
+
+func TestScoreBounds(t *testing.T) {
+	sc, _ := DefaultSchemes().For(2015)
+	rng := rand.New(rand.NewSource(2))
+	stages := []string{Open, Returned, Closed}
+	for n := 0; n < 500; n++ {
+		var items []*Item
+		for i := rng.Intn(10); i > 0; i-- {
+			d := "2015-0" + string(rune('1'+rng.Intn(9))) + "-15"
+			items = append(items, &Item{Stage: stages[rng.Intn(3)], OriginalDue: d, Due: d, ClosedOn: "2015-0" + string(rune('1'+rng.Intn(9))) + "-10"})
+		}
+		r := Score(sc, "x", "x", items, "2015-12-31")
+		if r.Score != nil && (*r.Score < 0 || *r.Score > 100) {
+			t.Fatalf("score %v out of 0–100", *r.Score)
+		}
+		if (r.Score == nil) != (len(items) == 0) {
+			t.Fatalf("score %v for %d items all due in the year", r.Score, len(items))
+		}
+	}
+}
+
+func TestParseSchemesErrors(t *testing.T) {
+	for _, bad := range []string{"", "schemes: []", "schemes:\n - from: 2014\n   parts:\n    - {key: a, source: monitor, weight: 50}",
+		"schemes:\n - from: 2014\n   parts:\n    - {key: a, source: nowhere, weight: 100}",
+		"schemes:\n - from: 2014\n   parts:\n    - {key: a, source: supervise, weight: 100, points: {on_time: 100}}",
+		"schemes:\n - from: 2014\n   bogus: 1"} {
+		if _, err := ParseSchemes([]byte(bad)); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+func FuzzParseSchemes(f *testing.F) {
+	f.Add(defaultScheme)
+	f.Add([]byte("schemes:\n - from: 2014\n   parts:\n    - {key: a, source: monitor, weight: 100}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := ParseSchemes(b)
+		if err != nil {
+			return
+		}
+		for _, sc := range s.Schemes {
+			total := 0.0
+			for _, p := range sc.Parts {
+				total += p.Weight
+			}
+			if total < 99.999 || total > 100.001 {
+				t.Fatalf("accepted weights adding up to %v", total)
+			}
+			r := Score(sc, "u", "u", []*Item{{Stage: Closed, ClosedOn: "2015-01-01", OriginalDue: "2015-02-01", Due: "2015-02-01"}}, "2015-12-31")
+			if r.Score != nil && (*r.Score < 0 || *r.Score > 100) {
+				t.Fatalf("score %v", *r.Score)
+			}
+		}
+	})
+}
