@@ -16,6 +16,18 @@ import (
 	"zhihui/internal/evaluate"
 )
 
+// Who may do what in the evaluation module, written out here rather than
+// read from the handlers so that a change there shows up as a failure.
+var (
+	indexRoles        = []auth.Role{auth.Office, auth.Leader, auth.Admin, auth.Evaluator}
+	editRoles         = []auth.Role{auth.Office, auth.Admin, auth.Evaluator}
+	deleteRoles       = []auth.Role{auth.Office, auth.Admin}
+	officeRoles       = []auth.Role{auth.Office, auth.Admin, auth.Leader}
+	enterpriseRoles   = []auth.Role{auth.Enterprise, auth.Admin}
+	evaluateRoles     = []auth.Role{auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Enterprise}
+	assessmentReaders = []auth.Role{auth.Enterprise, auth.Office, auth.Admin, auth.Leader}
+)
+
 func init() {
 	authzSetups = append(authzSetups, evaluateSetup)
 	prev := authzCases

@@ -201,4 +201,13 @@ func TestModuleCheck(t *testing.T) {
 	if _, err := New(nil, nil, Options{Modules: []module.Module{broken}}); err == nil {
 		t.Error("a broken template did not fail the start")
 	}
+	// a page calling a partial the module does not have (as when go:embed
+	// without "all:" leaves out the "_" files) fails the start too
+	broken.Routes = func(k *kit.Kit) ([]kit.Route, error) {
+		_, err := k.Pages(fstest.MapFS{"t/x.html": {Data: []byte(`{{define "content"}}{{if .Data}}{{template "gone" .}}{{end}}{{end}}`)}}, "t")
+		return nil, err
+	}
+	if _, err := New(nil, nil, Options{Modules: []module.Module{broken}}); err == nil || !strings.Contains(err.Error(), `gone`) {
+		t.Errorf("a call of a missing partial did not fail the start: %v", err)
+	}
 }

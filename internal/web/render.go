@@ -160,7 +160,7 @@ func (s *Server) parseFeature(fsys fs.FS, files ...string) (*template.Template, 
 // renderFeature renders a feature page set (kit.Core.Render).
 func (s *Server) renderFeature(w http.ResponseWriter, r *http.Request, set *template.Template, status int, v kit.View) {
 	pg := s.page(r, v.Nav, v.Data)
-	pg.Title, pg.Errors = v.Title, v.Errors
+	pg.Title, pg.Error, pg.Errors = v.Title, v.Error, v.Errors
 	if v.Flash != "" {
 		pg.Flash = v.Flash
 	}
@@ -366,4 +366,12 @@ func (s *Server) lookupFailed(w http.ResponseWriter, r *http.Request, err, notFo
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.deny(w, r, http.StatusNotFound, "errors.not_found")
+}
+
+// fmtValue renders an engine score (NaN: missing) with one decimal.
+func fmtValue(v evaluate.Value) string {
+	if v.IsMissing() || math.IsInf(float64(v), 0) {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f", math.Round(float64(v)*10)/10+0) // +0: no "-0.0"
 }

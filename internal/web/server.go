@@ -168,7 +168,6 @@ func (s *Server) routeTable() ([]route, error) {
 // moves into its own web/<feature> package returns its routes from its
 // module's Routes instead and leaves this table.
 var legacyRoutes = map[string]func(s *Server) []route{
-	"evaluate":  (*Server).evaluateRoutes,
 	"reporting": (*Server).reportingRoutes,
 	"webcheck":  (*Server).webcheckRoutes,
 }
@@ -209,35 +208,6 @@ func (s *Server) coreRoutes() []route {
 		{"GET /dashboard/export", user, nil, s.dashboardExport},
 		{"GET /public", public, nil, s.publicPage},
 		{"GET /demo/status", public, nil, s.demoStatus},
-	}
-}
-
-// evaluateRoutes are the evaluation module's routes.
-func (s *Server) evaluateRoutes() []route {
-	return []route{
-		{"GET /evaluate", roles, evaluateRoles, s.evalHome},
-		{"GET /evaluate/frameworks", roles, indexRoles, s.evalFrameworks},
-		{"POST /evaluate/frameworks", roles, editRoles, s.evalFrameworkCreate},
-		{"GET /evaluate/frameworks/{key}", roles, indexRoles, s.evalFramework},
-		{"GET /evaluate/frameworks/{key}/edit", roles, editRoles, s.evalFrameworkEdit},
-		{"POST /evaluate/frameworks/{key}", roles, editRoles, s.evalFrameworkSave},
-		{"POST /evaluate/frameworks/{key}/delete", roles, deleteRoles, s.evalFrameworkDelete},
-		{"POST /evaluate/ahp", roles, indexRoles, s.evalAHP},
-		{"GET /evaluate/run", roles, indexRoles, s.evalRun},
-		{"GET /evaluate/compare", roles, indexRoles, s.evalCompare},
-		{"GET /evaluate/datasets", roles, indexRoles, s.evalDatasets},
-		{"POST /evaluate/datasets", roles, editRoles, s.evalDatasetUpload},
-		{"GET /evaluate/datasets/{id}", roles, indexRoles, s.evalDataset},
-		{"POST /evaluate/datasets/{id}/delete", roles, deleteRoles, s.evalDatasetDelete},
-		{"GET /evaluate/regional", roles, indexRoles, s.evalRegional},
-		{"GET /evaluate/informatization", roles, indexRoles, s.evalInformatization},
-		{"GET /evaluate/enterprise", roles, enterpriseRoles, s.evalEnterpriseForm},
-		{"POST /evaluate/enterprise", roles, enterpriseRoles, s.evalEnterpriseSubmit},
-		{"GET /evaluate/enterprise/{id}", roles, assessmentReaders, s.evalAssessment},
-		{"GET /evaluate/enterprise/{id}/report.pdf", roles, assessmentReaders, s.evalAssessmentPDF},
-		{"GET /evaluate/enterprises", roles, officeRoles, s.evalDistribution},
-		{"GET /evaluate/enterprises.xlsx", roles, officeRoles, s.evalDistributionXLSX},
-		{"POST /api/v1/index/run", roles, indexRoles, s.apiIndexRun},
 	}
 }
 
@@ -407,8 +377,6 @@ const defaultBodyLimit = 2 << 20
 
 // bodyLimits are the routes that take uploads or bulk data.
 var bodyLimits = map[string]int64{
-	"POST /api/v1/index/run":      32 << 20,
-	"POST /evaluate/datasets":     maxUploadBytes,
 	"POST /webcheck/sites/import": 20 << 20,
 }
 

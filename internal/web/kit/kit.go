@@ -21,8 +21,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"text/template/parse"
 
 	"github.com/xuri/excelize/v2"
 
@@ -107,6 +109,9 @@ type View struct {
 	// shows the catalogue text "flash.<Flash>". Empty takes the request's
 	// ?flash= value (redirect to "…?flash=saved" after a post).
 	Flash string
+	// Error is a message shown in an error box above the content (an
+	// input's problem when the page is shown again).
+	Error string
 	// Errors are the bilingual errors of a form shown again after a
 	// failed submission; the page's template lists them, for example
 	// {{range .Errors}}<div class="alert alert-error" role="alert">{{.Message $.Lang}}</div>{{end}}.
@@ -122,6 +127,8 @@ type Pages struct {
 // are partials every page of the feature sees, the others are pages named
 // by their base name without ".html". It fails on a template error, so a
 // feature calls it when its routes are built, never at request time.
+// Embed the directory with "//go:embed all:templates": without "all:",
+// go:embed leaves out the files starting with "_".
 func (k *Kit) Pages(fsys fs.FS, dir string) (*Pages, error) {
 	files, err := fs.Glob(fsys, dir+"/*.html")
 	if err != nil {
@@ -143,9 +150,50 @@ func (k *Kit) Pages(fsys fs.FS, dir string) (*Pages, error) {
 		if err != nil {
 			return nil, fmt.Errorf("kit: template %s: %w", f, err)
 		}
+		if missing := undefinedCalls(set); len(missing) > 0 {
+			return nil, fmt.Errorf("kit: template %s calls undefined templates %s", f, strings.Join(missing, ", "))
+		}
 		p.sets[name] = set
 	}
 	return p, nil
+}
+
+// undefinedCalls lists the templates that set calls ({{template "x"}})
+// but does not define, so that a missing partial fails the start rather
+// than a request.
+func undefinedCalls(set *template.Template) []string {
+	var missing []string
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.IfNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.TemplateNode:
+			if set.Lookup(n.Name) == nil && !slices.Contains(missing, n.Name) {
+				missing = append(missing, n.Name)
+			}
+		}
+	}
+	for _, t := range set.Templates() {
+		if t.Tree != nil {
+			walk(t.Tree.Root)
+		}
+	}
+	return missing
 }
 
 // Render writes page name of p with status.

@@ -13,7 +13,7 @@ import (
 	"zhihui/internal/web/kit"
 )
 
-//go:embed templates
+//go:embed all:templates
 var templates embed.FS
 
 // MaxUpload bounds an uploaded import file.

@@ -14,7 +14,7 @@ import (
 	"zhihui/internal/web/kit"
 )
 
-//go:embed templates
+//go:embed all:templates
 var templates embed.FS
 
 // Module is the plan module. The plan is embedded data (plans/*.yaml), so

@@ -1,4 +1,4 @@
-package web
+package evaluate
 
 import (
 	"errors"
@@ -16,6 +16,7 @@ import (
 	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
 	"zhihui/internal/plan"
+	"zhihui/internal/web/kit"
 )
 
 // regionView is the regional two-integration page and the city
@@ -64,27 +65,25 @@ type sourceRow struct {
 // stored dataset — scopes it and fills
 // the common parts of the view. Monitoring data are the default when they
 // cover the framework's monitoring-sourced indicators for every visible
-// unit in the chosen (or latest) year. ok false means a response was sent.
-func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework string, v *regionView) (*evaluate.Result, map[string]orgunit.Unit, bool) {
+// unit in the chosen (or latest) year. A nil result with a nil error
+// means there are no data yet (the page says so).
+func (h handlers) regionRun(r *http.Request, framework string, v *regionView) (*evaluate.Result, map[string]orgunit.Unit, error) {
 	ctx := r.Context()
 	fw, err := evaluate.Builtin(framework)
 	if err != nil {
-		s.fail(w, r, err)
-		return nil, nil, false
+		return nil, nil, err
 	}
 	v.Framework = fw.Name
-	if v.Datasets, err = evalstore.Datasets(ctx, s.db); err != nil {
-		s.fail(w, r, err)
-		return nil, nil, false
+	if v.Datasets, err = evalstore.Datasets(ctx, h.k.DB); err != nil {
+		return nil, nil, err
 	}
 	q := r.URL.Query()
 	v.Source = q.Get("src")
 	wantYear, _ := strconv.Atoi(q.Get("year"))
-	p := principal(r)
+	p := kit.Principal(r)
 	cities, counties, err := evalstore.Regions()
 	if err != nil {
-		s.fail(w, r, err)
-		return nil, nil, false
+		return nil, nil, err
 	}
 	level := cities
 	if v.Level == "county" {
@@ -97,25 +96,22 @@ func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework str
 	var info evalstore.DatasetInfo
 	haveInfo := false
 	if id, err := strconv.ParseInt(v.Source, 10, 64); err == nil {
-		if info, err = evalstore.GetDataset(ctx, s.db, id); err != nil {
+		if info, err = evalstore.GetDataset(ctx, h.k.DB, id); err != nil {
 			if errors.Is(err, evalstore.ErrNotFound) {
 				err = i18n.Errorf("没有编号为 %d 的数据集", "no dataset %d", id).OnField("src")
 			}
-			s.fail(w, r, err)
-			return nil, nil, false
+			return nil, nil, err
 		}
 		haveInfo = true
 	} else if v.Source != "" && v.Source != evalstore.FromMonitor {
-		s.fail(w, r, i18n.Errorf("未知的数据来源 %q", "unknown data source %q", v.Source).OnField("src"))
-		return nil, nil, false
+		return nil, nil, i18n.Errorf("未知的数据来源 %q", "unknown data source %q", v.Source).OnField("src")
 	} else {
-		info, err = evalstore.DefaultDataset(ctx, s.db, fw, levelCodes, v.Datasets)
+		info, err = evalstore.DefaultDataset(ctx, h.k.DB, fw, levelCodes, v.Datasets)
 		switch {
 		case err == nil:
 			haveInfo = true
 		case !errors.Is(err, evalstore.ErrNotFound):
-			s.fail(w, r, err)
-			return nil, nil, false
+			return nil, nil, err
 		}
 	}
 	// Monitoring figures of the level's units the caller may see, filled
@@ -128,16 +124,15 @@ func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework str
 		in.Source = evalstore.FromDataset
 	}
 	if haveInfo {
-		in.Dataset = evalstore.Stored{DB: s.db, ID: info.ID}
+		in.Dataset = evalstore.Stored{DB: h.k.DB, ID: info.ID}
 	}
 	in.Units = levelCodes
-	run, err := evalstore.ResolveRun(ctx, s.db, in)
+	run, err := evalstore.ResolveRun(ctx, h.k.DB, in)
 	if errors.Is(err, evalstore.ErrNoData) {
-		return nil, nil, true // no data yet: the page says so
+		return nil, nil, nil // no data yet: the page says so
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return nil, nil, false
+		return nil, nil, err
 	}
 	v.HasMonitor = len(evalstore.MonitorCodes(fw)) > 0
 	v.MonitorYears = run.MonitorYears
@@ -166,12 +161,11 @@ func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework str
 		v.Dataset, v.Synthetic = info, info.Synthetic
 	}
 	if len(d.Units) == 0 || len(d.Years) == 0 {
-		return nil, nil, true
+		return nil, nil, nil
 	}
-	units, err := s.unitIndex(ctx, d.Units)
+	units, err := h.unitIndex(ctx, d.Units)
 	if err != nil {
-		s.fail(w, r, err)
-		return nil, nil, false
+		return nil, nil, err
 	}
 	covered := map[string]bool{}
 	for _, c := range d.Units {
@@ -182,14 +176,12 @@ func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework str
 		}
 	}
 	if v.Dropped == len(d.Units) {
-		s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
-		return nil, nil, false
+		return nil, nil, errOutside
 	}
 	v.Years = d.Years
 	res, err := evaluate.Run(fw, d, evaluate.Options{})
 	if err != nil {
-		s.fail(w, r, evalstore.UserError(err))
-		return nil, nil, false
+		return nil, nil, evalstore.UserError(err)
 	}
 	v.HasData = true
 	v.Year = wantYear
@@ -197,7 +189,7 @@ func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework str
 		v.Year = d.Years[len(d.Years)-1]
 	}
 	v.Subs = subNodes(res)
-	for _, row := range ranking(res, v.Year, units, lang(r)) {
+	for _, row := range ranking(res, v.Year, units, kit.Lang(r)) {
 		if covered[row.Unit] {
 			v.Rows = append(v.Rows, row)
 		}
@@ -206,18 +198,17 @@ func (s *Server) regionRun(w http.ResponseWriter, r *http.Request, framework str
 	// ?unit= picks the unit of the radar chart; it must be in scope.
 	v.Unit = q.Get("unit")
 	if v.Unit != "" && !covered[v.Unit] {
-		if u, err := orgunit.Get(ctx, s.db, v.Unit); err == nil && !p.Covers(u.Path, indexRoles...) {
-			s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
-			return nil, nil, false
+		if u, err := orgunit.Get(ctx, h.k.DB, v.Unit); err == nil && !p.Covers(u.Path, indexRoles...) {
+			return nil, nil, errOutside
 		}
 		v.Unit = ""
 	}
 	if v.Unit == "" && len(v.Rows) > 0 {
 		v.Unit = v.Rows[0].Unit
 	}
-	v.UnitName = unitName(units, v.Unit, lang(r))
-	v.Radar = radarChart(res, v.Year, v.Unit, v.UnitName, lang(r))
-	return res, units, true
+	v.UnitName = unitName(units, v.Unit, kit.Lang(r))
+	v.Radar = radarChart(res, v.Year, v.Unit, v.UnitName, kit.Lang(r))
+	return res, units, nil
 }
 
 func tr(lang, zh, en string) string {
@@ -288,20 +279,19 @@ func mapSpec(rows []rankRow, counties bool, title, unit string) map[string]any {
 
 // evalRegional: GET /evaluate/regional?level=city|county&year=&unit= —
 // 区域两化融合发展水平: map, ranking, radar of a unit.
-func (s *Server) evalRegional(w http.ResponseWriter, r *http.Request) {
+func (h handlers) evalRegional(w http.ResponseWriter, r *http.Request) error {
 	v := regionView{Level: "city"}
 	if r.URL.Query().Get("level") == "county" {
 		v.Level = "county"
 	}
-	if _, _, ok := s.regionRun(w, r, "two-integration-region", &v); !ok {
-		return
+	if _, _, err := h.regionRun(r, "two-integration-region", &v); err != nil {
+		return err
 	}
-	pg := s.page(r, "evaluate", &v)
-	pg.Title = i18n.T(pg.Lang, "evaluate.regional")
+	title := kit.T(r, "evaluate.regional")
 	if v.HasData {
-		v.Map = mapSpec(v.Rows, v.Level == "county", pg.Title+" "+strconv.Itoa(v.Year), i18n.T(pg.Lang, "evaluate.points"))
+		v.Map = mapSpec(v.Rows, v.Level == "county", title+" "+strconv.Itoa(v.Year), kit.T(r, "evaluate.points"))
 	}
-	s.render(w, r, "evaluate/regional", http.StatusOK, pg)
+	return h.k.Render(w, r, h.pages, "regional", http.StatusOK, kit.View{Title: title, Nav: "evaluate", Data: &v})
 }
 
 // infoRankTarget is the plan target the informatization page reports on:
@@ -310,21 +300,20 @@ const infoRankTarget = "INFO_LEVEL_RANK"
 
 // evalInformatization: GET /evaluate/informatization?year=&unit= — the
 // city informatization development index year by year.
-func (s *Server) evalInformatization(w http.ResponseWriter, r *http.Request) {
+func (h handlers) evalInformatization(w http.ResponseWriter, r *http.Request) error {
 	v := regionView{Level: "city"}
 	if t, ok := plan.Default().Target(infoRankTarget); ok {
 		v.Target = &t
-		v.Rank = s.provinceRank(r, t.Indicator)
+		v.Rank = h.provinceRank(r, t.Indicator)
 	}
-	res, units, ok := s.regionRun(w, r, "city-informatization", &v)
-	if !ok {
-		return
+	res, units, err := h.regionRun(r, "city-informatization", &v)
+	if err != nil {
+		return err
 	}
-	pg := s.page(r, "evaluate", &v)
-	pg.Title = i18n.T(pg.Lang, "evaluate.informatization")
+	title := kit.T(r, "evaluate.informatization")
 	if v.HasData {
-		v.Trend = trendChart(res, units, v.covered, pg.Lang)
-		v.Map = mapSpec(v.Rows, false, pg.Title+" "+strconv.Itoa(v.Year), i18n.T(pg.Lang, "evaluate.points"))
+		v.Trend = trendChart(res, units, v.covered, kit.Lang(r))
+		v.Map = mapSpec(v.Rows, false, title+" "+strconv.Itoa(v.Year), kit.T(r, "evaluate.points"))
 		if i := slices.Index(v.Years, v.Year); i > 0 {
 			v.PrevYear = v.Years[i-1]
 			prev, cur := yearResult(res, v.PrevYear), yearResult(res, v.Year)
@@ -337,7 +326,7 @@ func (s *Server) evalInformatization(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	s.render(w, r, "evaluate/informatization", http.StatusOK, pg)
+	return h.k.Render(w, r, h.pages, "informatization", http.StatusOK, kit.View{Title: title, Nav: "evaluate", Data: &v})
 }
 
 // trendChart draws every unit's index over the years, plus the mean.
@@ -407,20 +396,20 @@ const rankBaseYear = 2012
 // monitoring. The figure is provincial; a caller whose scope does not
 // include the province sees it only when it is published, as the
 // monitoring API would show it. nil when monitoring has no figure.
-func (s *Server) provinceRank(r *http.Request, code string) *infoRank {
+func (h handlers) provinceRank(r *http.Request, code string) *infoRank {
 	var pe []string
 	for y := rankBaseYear; y <= time.Now().In(period.Shanghai).Year(); y++ {
 		pe = append(pe, strconv.Itoa(y))
 	}
-	q := monitor.Query{DX: []string{code}, PE: pe, OU: []string{"41"}, Scopes: principal(r).Scopes(indexRoles...)}
-	res, err := monitor.Analytics(r.Context(), s.db, q)
+	q := monitor.Query{DX: []string{code}, PE: pe, OU: []string{"41"}, Scopes: kit.Principal(r).Scopes(indexRoles...)}
+	res, err := monitor.Analytics(r.Context(), h.k.DB, q)
 	if errors.Is(err, monitor.ErrForbidden) {
 		q.Scopes, q.PublishedOnly = nil, true
-		res, err = monitor.Analytics(r.Context(), s.db, q)
+		res, err = monitor.Analytics(r.Context(), h.k.DB, q)
 	}
 	if err != nil {
 		if !errors.Is(err, monitor.ErrForbidden) {
-			s.log.Warn("evaluate: province rank from monitoring", "code", code, "err", err)
+			h.k.Log.Warn("evaluate: province rank from monitoring", "code", code, "err", err)
 		}
 		return nil
 	}

@@ -1,4 +1,4 @@
-package web
+package evaluate
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"zhihui/internal/evaluate"
 	"zhihui/internal/i18n"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/web/kit"
 )
 
 type enterpriseFormView struct {
@@ -28,38 +29,35 @@ type enterpriseFormView struct {
 
 // evalEnterpriseForm: GET /evaluate/enterprise — the questionnaire and the
 // caller's earlier submissions.
-func (s *Server) evalEnterpriseForm(w http.ResponseWriter, r *http.Request) {
+func (h handlers) evalEnterpriseForm(w http.ResponseWriter, r *http.Request) error {
 	var v enterpriseFormView
-	v.Form.Org = principal(r).Home()
+	v.Form.Org = kit.Principal(r).Home()
 	v.Form.Year = 2020
-	s.renderEnterpriseForm(w, r, http.StatusOK, v, nil)
+	return h.renderEnterpriseForm(w, r, http.StatusOK, v, nil)
 }
 
-func (s *Server) renderEnterpriseForm(w http.ResponseWriter, r *http.Request, status int, v enterpriseFormView, formErr error) {
-	p := principal(r)
-	mine, err := evalstore.Assessments(r.Context(), s.db, evalstore.AssessmentFilter{Scopes: p.Scopes(enterpriseRoles...), CreatedBy: p.User.Name, Limit: 50})
+func (h handlers) renderEnterpriseForm(w http.ResponseWriter, r *http.Request, status int, v enterpriseFormView, formErr error) error {
+	p := kit.Principal(r)
+	mine, err := evalstore.Assessments(r.Context(), h.k.DB, evalstore.AssessmentFilter{Scopes: p.Scopes(enterpriseRoles...), CreatedBy: p.User.Name, Limit: 50})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	v.Q, v.Industries, v.Mine = evaluate.EnterpriseQuestionnaire(), evalstore.Industries, mine
 	if v.Form.Answers == nil {
 		v.Form.Answers = map[string]string{}
 	}
-	pg := s.page(r, "evaluate", v)
-	pg.Title = i18n.T(pg.Lang, "evaluate.enterprise")
-	if ue, ok := asUserError(formErr); ok {
-		pg.Error = ue.Message(pg.Lang)
+	view := kit.View{Title: kit.T(r, "evaluate.enterprise"), Nav: "evaluate", Data: v}
+	if ue, ok := kit.UserError(formErr); ok {
+		view.Error = ue.Message(kit.Lang(r))
 	} else if formErr != nil {
-		s.fail(w, r, formErr)
-		return
+		return formErr
 	}
-	s.render(w, r, "evaluate/enterprise_form", status, pg)
+	return h.k.Render(w, r, h.pages, "enterprise_form", status, view)
 }
 
 // evalEnterpriseSubmit: POST /evaluate/enterprise — score and store a
 // self-assessment; the location must be in the caller's subtree.
-func (s *Server) evalEnterpriseSubmit(w http.ResponseWriter, r *http.Request) {
+func (h handlers) evalEnterpriseSubmit(w http.ResponseWriter, r *http.Request) error {
 	var v enterpriseFormView
 	v.Form.Name = r.PostFormValue("name")
 	v.Form.CreditCode = r.PostFormValue("credit_code")
@@ -69,16 +67,14 @@ func (s *Server) evalEnterpriseSubmit(w http.ResponseWriter, r *http.Request) {
 	year, err := strconv.Atoi(r.PostFormValue("year"))
 	v.Form.Year = year
 	if err != nil {
-		s.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("评估年度无效", "the assessment year is not valid").OnField("year"))
-		return
+		return h.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("评估年度无效", "the assessment year is not valid").OnField("year"))
 	}
-	unit, err := orgunit.Get(r.Context(), s.db, v.Form.Org)
+	unit, err := orgunit.Get(r.Context(), h.k.DB, v.Form.Org)
 	if err != nil {
-		s.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("未知的地区代码 %q", "unknown area code %q", v.Form.Org).OnField("org"))
-		return
+		return h.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("未知的地区代码 %q", "unknown area code %q", v.Form.Org).OnField("org"))
 	}
-	if !s.coversOrDeny(w, r, unit.Path, enterpriseRoles) {
-		return
+	if err := h.covers(r, unit.Path, enterpriseRoles); err != nil {
+		return err
 	}
 	answers := map[string]float64{}
 	for _, d := range evaluate.EnterpriseQuestionnaire().Dimensions {
@@ -86,24 +82,21 @@ func (s *Server) evalEnterpriseSubmit(w http.ResponseWriter, r *http.Request) {
 			raw := strings.TrimSpace(r.PostFormValue("q." + q.ID))
 			v.Form.Answers[q.ID] = raw
 			if raw == "" {
-				s.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("第 %[1]s 题未作答：%[2]s", "question %[1]s is not answered: %[3]s", q.ID, q.Name.Zh, q.Name.En).OnField("q."+q.ID))
-				return
+				return h.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("第 %[1]s 题未作答：%[2]s", "question %[1]s is not answered: %[3]s", q.ID, q.Name.Zh, q.Name.En).OnField("q."+q.ID))
 			}
 			x, err := strconv.ParseFloat(raw, 64)
 			if err != nil {
-				s.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("第 %s 题的答案 %q 不是数字", "the answer to question %s, %q, is not a number", q.ID, raw).OnField("q."+q.ID))
-				return
+				return h.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("第 %s 题的答案 %q 不是数字", "the answer to question %s, %q, is not a number", q.ID, raw).OnField("q."+q.ID))
 			}
 			answers[q.ID] = x
 		}
 	}
-	a, err := evalstore.Submit(r.Context(), s.db, principal(r).Actor(clientIP(r)), unit, evalstore.Submission{
+	a, err := evalstore.Submit(r.Context(), h.k.DB, kit.Principal(r).Actor(kit.ClientIP(r)), unit, evalstore.Submission{
 		Name: v.Form.Name, CreditCode: v.Form.CreditCode, Industry: v.Form.Industry, Year: year, Answers: answers})
 	if err != nil {
-		s.renderEnterpriseForm(w, r, http.StatusBadRequest, v, err)
-		return
+		return h.renderEnterpriseForm(w, r, http.StatusBadRequest, v, err)
 	}
-	http.Redirect(w, r, "/evaluate/enterprise/"+strconv.FormatInt(a.ID, 10)+"?flash=evaluate_submitted", http.StatusSeeOther)
+	return kit.Redirect(w, r, "/evaluate/enterprise/"+strconv.FormatInt(a.ID, 10)+"?flash=evaluate_submitted")
 }
 
 // assessmentReaders may read an assessment in their subtree.
@@ -111,26 +104,25 @@ var assessmentReaders = []auth.Role{auth.Enterprise, auth.Office, auth.Admin, au
 
 // assessment loads the assessment in the path and checks the caller
 // covers its unit.
-func (s *Server) assessment(w http.ResponseWriter, r *http.Request) (*evalstore.Assessment, bool) {
-	id, ok := s.pathInt(w, r, "id")
-	if !ok {
-		return nil, false
+func (h handlers) assessment(r *http.Request) (*evalstore.Assessment, error) {
+	id, err := kit.PathID(r, "id")
+	if err != nil {
+		return nil, err
 	}
-	a, err := evalstore.GetAssessment(r.Context(), s.db, id)
-	if s.lookupFailed(w, r, err, evalstore.ErrNotFound) {
-		return nil, false
+	a, err := evalstore.GetAssessment(r.Context(), h.k.DB, id)
+	if err != nil {
+		return nil, err
 	}
-	if !s.coversOrDeny(w, r, a.OrgPath, assessmentReaders) {
-		return nil, false
+	if err := h.covers(r, a.OrgPath, assessmentReaders); err != nil {
+		return nil, err
 	}
 	// Office, leaders and admins read every assessment in their subtree;
 	// an enterprise reads only those it submitted itself.
-	p := principal(r)
+	p := kit.Principal(r)
 	if !p.Covers(a.OrgPath, assessmentOverseers...) && a.CreatedBy != p.User.Name {
-		s.notFound(w, r)
-		return nil, false
+		return nil, kit.ErrNotFound
 	}
-	return a, true
+	return a, nil
 }
 
 // assessmentOverseers read every assessment in their subtree, not only
@@ -147,27 +139,26 @@ type assessmentView struct {
 	Chart      map[string]any
 }
 
-func (s *Server) assessmentView(w http.ResponseWriter, r *http.Request) (*assessmentView, bool) {
-	a, ok := s.assessment(w, r)
-	if !ok {
-		return nil, false
-	}
-	bi, bc, err := evalstore.Benchmark(r.Context(), s.db, a)
+func (h handlers) assessmentView(r *http.Request) (*assessmentView, error) {
+	a, err := h.assessment(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return nil, false
+		return nil, err
+	}
+	bi, bc, err := evalstore.Benchmark(r.Context(), h.k.DB, a)
+	if err != nil {
+		return nil, err
 	}
 	v := &assessmentView{A: a, ByIndustry: bi, ByCity: bc, Industry: evalstore.IndustryName(a.Industry), DimNames: map[string]evaluate.Text{}}
-	if u, err := orgunit.Get(r.Context(), s.db, a.OrgCode); err == nil {
+	if u, err := orgunit.Get(r.Context(), h.k.DB, a.OrgCode); err == nil {
 		v.Place = u.Name
-		if c, err := orgunit.Get(r.Context(), s.db, a.City()); err == nil && c.Code != u.Code {
+		if c, err := orgunit.Get(r.Context(), h.k.DB, a.City()); err == nil && c.Code != u.Code {
 			v.Place = c.Name + u.Name
 		}
 	}
 	var ind, mine, peers []any
 	for _, d := range a.Result.Dimensions {
 		v.DimNames[d.ID] = d.Name
-		ind = append(ind, map[string]any{"name": tr(lang(r), d.Name.Zh, d.Name.En), "max": 100})
+		ind = append(ind, map[string]any{"name": tr(kit.Lang(r), d.Name.Zh, d.Name.En), "max": 100})
 		mine = append(mine, round1(float64(d.Score)))
 	}
 	data := []any{map[string]any{"name": a.Name, "value": mine, "areaStyle": map[string]any{"opacity": 0.2}}}
@@ -175,39 +166,37 @@ func (s *Server) assessmentView(w http.ResponseWriter, r *http.Request) (*assess
 		for _, d := range a.Result.Dimensions {
 			peers = append(peers, round1(bi.Dimensions[d.ID]))
 		}
-		data = append(data, map[string]any{"name": tr(lang(r), "同行业百分位", "Industry percentile"), "value": peers, "lineStyle": map[string]any{"type": "dashed"}})
+		data = append(data, map[string]any{"name": tr(kit.Lang(r), "同行业百分位", "Industry percentile"), "value": peers, "lineStyle": map[string]any{"type": "dashed"}})
 	}
 	v.Chart = map[string]any{"tooltip": map[string]any{}, "legend": map[string]any{"bottom": 0}, "radar": map[string]any{"indicator": ind, "radius": "62%"},
 		"series": []any{map[string]any{"type": "radar", "data": data}}}
-	return v, true
+	return v, nil
 }
 
 // evalAssessment: GET /evaluate/enterprise/{id} — score, stage, strengths
 // and weaknesses, peer benchmark.
-func (s *Server) evalAssessment(w http.ResponseWriter, r *http.Request) {
-	v, ok := s.assessmentView(w, r)
-	if !ok {
-		return
+func (h handlers) evalAssessment(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.assessmentView(r)
+	if err != nil {
+		return err
 	}
-	pg := s.page(r, "evaluate", v)
-	pg.Title = i18n.T(pg.Lang, "evaluate.assessment") + " · " + v.A.Name
-	s.render(w, r, "evaluate/assessment", http.StatusOK, pg)
+	return h.k.Render(w, r, h.pages, "assessment", http.StatusOK, kit.View{Title: kit.T(r, "evaluate.assessment") + " · " + v.A.Name, Nav: "evaluate", Data: v})
 }
 
 // evalAssessmentPDF: GET /evaluate/enterprise/{id}/report.pdf.
-func (s *Server) evalAssessmentPDF(w http.ResponseWriter, r *http.Request) {
-	v, ok := s.assessmentView(w, r)
-	if !ok {
-		return
+func (h handlers) evalAssessmentPDF(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.assessmentView(r)
+	if err != nil {
+		return err
 	}
 	var buf bytes.Buffer
 	if err := evalstore.ReportPDF(&buf, v.A, v.Place, v.ByIndustry, v.ByCity); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"assessment-%d.pdf\"; filename*=UTF-8''%s", v.A.ID, url.PathEscape(v.A.Name+"-评测报告.pdf")))
-	w.Write(buf.Bytes())
+	_, err = w.Write(buf.Bytes())
+	return err
 }
 
 type distributionView struct {
@@ -228,8 +217,8 @@ type distRow struct {
 }
 
 // cityNames resolves city codes to names.
-func (s *Server) cityNamer(r *http.Request, codes []string) func(string) string {
-	units, _ := s.unitIndex(r.Context(), codes)
+func (h handlers) cityNamer(r *http.Request, codes []string) func(string) string {
+	units, _ := h.unitIndex(r.Context(), codes)
 	return func(c string) string {
 		if u, ok := units[c]; ok {
 			return u.Name
@@ -238,24 +227,23 @@ func (s *Server) cityNamer(r *http.Request, codes []string) func(string) string 
 	}
 }
 
-func (s *Server) scopedAssessments(r *http.Request) ([]*evalstore.Assessment, error) {
-	return evalstore.Assessments(r.Context(), s.db, evalstore.AssessmentFilter{Scopes: principal(r).Scopes(officeRoles...), Industry: r.URL.Query().Get("industry")})
+func (h handlers) scopedAssessments(r *http.Request) ([]*evalstore.Assessment, error) {
+	return evalstore.Assessments(r.Context(), h.k.DB, evalstore.AssessmentFilter{Scopes: kit.Principal(r).Scopes(officeRoles...), Industry: r.URL.Query().Get("industry")})
 }
 
 // evalDistribution: GET /evaluate/enterprises — assessments in the
 // caller's units by region and industry.
-func (s *Server) evalDistribution(w http.ResponseWriter, r *http.Request) {
-	as, err := s.scopedAssessments(r)
+func (h handlers) evalDistribution(w http.ResponseWriter, r *http.Request) error {
+	as, err := h.scopedAssessments(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	byCity, byInd := evalstore.Distribution(as)
 	var codes []string
 	for _, c := range byCity {
 		codes = append(codes, c.Key)
 	}
-	name := s.cityNamer(r, codes)
+	name := h.cityNamer(r, codes)
 	stages := evaluate.EnterpriseQuestionnaire().Stages
 	v := distributionView{Stages: stages, Industry: r.URL.Query().Get("industry"), Industries: evalstore.Industries}
 	row := func(c evalstore.Cell, n string) distRow {
@@ -274,17 +262,17 @@ func (s *Server) evalDistribution(w http.ResponseWriter, r *http.Request) {
 	var indNames []string
 	var series []any
 	for _, c := range byInd {
-		v.ByIndustry = append(v.ByIndustry, row(c, tr(lang(r), evalstore.IndustryName(c.Key).Zh, evalstore.IndustryName(c.Key).En)))
-		indNames = append(indNames, tr(lang(r), evalstore.IndustryName(c.Key).Zh, evalstore.IndustryName(c.Key).En))
+		v.ByIndustry = append(v.ByIndustry, row(c, tr(kit.Lang(r), evalstore.IndustryName(c.Key).Zh, evalstore.IndustryName(c.Key).En)))
+		indNames = append(indNames, tr(kit.Lang(r), evalstore.IndustryName(c.Key).Zh, evalstore.IndustryName(c.Key).En))
 	}
 	for i, st := range stages {
 		var data []int
 		for _, c := range v.ByIndustry {
 			data = append(data, c.Counts[i])
 		}
-		series = append(series, map[string]any{"name": tr(lang(r), st.Name.Zh, st.Name.En), "type": "bar", "stack": "stage", "data": data})
+		series = append(series, map[string]any{"name": tr(kit.Lang(r), st.Name.Zh, st.Name.En), "type": "bar", "stack": "stage", "data": data})
 	}
-	lg := lang(r)
+	lg := kit.Lang(r)
 	v.Map = map[string]any{"data": mapData, "min": 0, "max": 100, "title": tr(lg, "各市企业平均得分", "Mean enterprise score by city"), "unit": tr(lg, "分", "points")}
 	v.Chart = map[string]any{
 		"title":   map[string]any{"text": tr(lg, "各行业企业发展阶段分布", "Enterprises by industry and stage"), "left": "center", "textStyle": map[string]any{"fontSize": 14}},
@@ -295,29 +283,26 @@ func (s *Server) evalDistribution(w http.ResponseWriter, r *http.Request) {
 		"yAxis":   map[string]any{"type": "value", "name": tr(lg, "企业数", "Enterprises")},
 		"series":  series,
 	}
-	pg := s.page(r, "evaluate", v)
-	pg.Title = i18n.T(pg.Lang, "evaluate.distribution")
-	s.render(w, r, "evaluate/distribution", http.StatusOK, pg)
+	return h.k.Render(w, r, h.pages, "distribution", http.StatusOK, kit.View{Title: kit.T(r, "evaluate.distribution"), Nav: "evaluate", Data: v})
 }
 
 // evalDistributionXLSX: GET /evaluate/enterprises.xlsx — the same as a
 // workbook.
-func (s *Server) evalDistributionXLSX(w http.ResponseWriter, r *http.Request) {
-	as, err := s.scopedAssessments(r)
+func (h handlers) evalDistributionXLSX(w http.ResponseWriter, r *http.Request) error {
+	as, err := h.scopedAssessments(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	var codes []string
 	for _, a := range as {
 		codes = append(codes, a.City())
 	}
 	var buf bytes.Buffer
-	if err := evalstore.DistributionXLSX(&buf, as, s.cityNamer(r, codes)); err != nil {
-		s.fail(w, r, err)
-		return
+	if err := evalstore.DistributionXLSX(&buf, as, h.cityNamer(r, codes)); err != nil {
+		return err
 	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", `attachment; filename="enterprise-assessments.xlsx"`)
-	w.Write(buf.Bytes())
+	_, err = w.Write(buf.Bytes())
+	return err
 }

@@ -1,4 +1,4 @@
-package web
+package evaluate
 
 import (
 	"errors"
@@ -14,6 +14,7 @@ import (
 	"zhihui/internal/evaluate"
 	"zhihui/internal/i18n"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/web/kit"
 )
 
 // treeItem is one line of a framework tree.
@@ -196,96 +197,84 @@ type frameworksView struct {
 	YAML       string
 }
 
-func (s *Server) evalFrameworks(w http.ResponseWriter, r *http.Request) {
-	s.renderFrameworks(w, r, http.StatusOK, frameworksView{})
+func (h handlers) evalFrameworks(w http.ResponseWriter, r *http.Request) error {
+	return h.renderFrameworks(w, r, http.StatusOK, frameworksView{})
 }
 
-func (s *Server) renderFrameworks(w http.ResponseWriter, r *http.Request, status int, v frameworksView) {
-	list, err := evalstore.Frameworks(r.Context(), s.db)
+func (h handlers) renderFrameworks(w http.ResponseWriter, r *http.Request, status int, v frameworksView) error {
+	list, err := evalstore.Frameworks(r.Context(), h.k.DB)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	p := principal(r)
+	p := kit.Principal(r)
 	v.Frameworks, v.CanEdit = list, p.Has(editRoles...)
 	if v.Home == "" {
 		v.Home = p.Home()
 	}
-	pg := s.page(r, "evaluate", v)
-	pg.Title = i18n.T(pg.Lang, "evaluate.frameworks")
-	s.render(w, r, "evaluate/frameworks", status, pg)
+	return h.k.Render(w, r, h.pages, "frameworks", status, kit.View{Title: kit.T(r, "evaluate.frameworks"), Nav: "evaluate", Data: v})
 }
 
-// checkOwner answers 403 unless the caller may write a framework owned at
-// path (or a new one there).
-func (s *Server) coversOrDeny(w http.ResponseWriter, r *http.Request, path string, roles []auth.Role) bool {
-	if !principal(r).Covers(path, roles...) {
-		s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
-		return false
+// covers refuses (403) unless the caller holds one of roles over path
+// (the owner unit of a framework or dataset, or where a new one goes).
+func (h handlers) covers(r *http.Request, path string, roles []auth.Role) error {
+	if !kit.Principal(r).Covers(path, roles...) {
+		return errOutside
 	}
-	return true
+	return nil
 }
 
 // saveFramework stores text, owned by the unit code org for a new one;
 // updating an existing framework needs the caller to cover its owner.
-func (s *Server) saveFramework(w http.ResponseWriter, r *http.Request, text, org string, onError func(error)) {
+func (h handlers) saveFramework(w http.ResponseWriter, r *http.Request, text, org string, onError func(error) error) error {
 	fw, err := evaluate.ParseFramework(strings.NewReader(text))
 	if err != nil {
-		onError(evalstore.UserError(err))
-		return
+		return onError(evalstore.UserError(err))
 	}
-	owner, err := evalstore.FrameworkOwner(r.Context(), s.db, fw.ID)
+	owner, err := evalstore.FrameworkOwner(r.Context(), h.k.DB, fw.ID)
 	switch {
 	case errors.Is(err, evalstore.ErrNotFound):
-		unit, err := orgunit.Get(r.Context(), s.db, org)
+		unit, err := orgunit.Get(r.Context(), h.k.DB, org)
 		if err != nil {
-			onError(i18n.Errorf("未知的单位代码 %q", "unknown org unit code %q", org).OnField("org"))
-			return
+			return onError(i18n.Errorf("未知的单位代码 %q", "unknown org unit code %q", org).OnField("org"))
 		}
 		owner = unit.Path
 	case err != nil:
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	if !s.coversOrDeny(w, r, owner, editRoles) {
-		return
+	if err := h.covers(r, owner, editRoles); err != nil {
+		return err
 	}
-	sf, err := evalstore.SaveFramework(r.Context(), s.db, principal(r).Actor(clientIP(r)), owner, text)
+	sf, err := evalstore.SaveFramework(r.Context(), h.k.DB, kit.Principal(r).Actor(kit.ClientIP(r)), owner, text)
 	if err != nil {
-		if _, ok := asUserError(err); ok {
-			onError(err)
-			return
+		if _, ok := kit.UserError(err); ok {
+			return onError(err)
 		}
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	http.Redirect(w, r, "/evaluate/frameworks/"+url.PathEscape(sf.Key)+"?flash=evaluate_saved", http.StatusSeeOther)
+	return kit.Redirect(w, r, "/evaluate/frameworks/"+url.PathEscape(sf.Key)+"?flash=evaluate_saved")
 }
 
 // evalFrameworkCreate: POST /evaluate/frameworks (yaml, org).
-func (s *Server) evalFrameworkCreate(w http.ResponseWriter, r *http.Request) {
+func (h handlers) evalFrameworkCreate(w http.ResponseWriter, r *http.Request) error {
 	text := r.PostFormValue("yaml")
 	org := strings.TrimSpace(r.PostFormValue("org"))
 	if org == "" {
-		org = principal(r).Home()
+		org = kit.Principal(r).Home()
 	}
-	s.saveFramework(w, r, text, org, func(err error) {
-		ue, ok := asUserError(err)
+	return h.saveFramework(w, r, text, org, func(err error) error {
+		ue, ok := kit.UserError(err)
 		if !ok {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		v := frameworksView{YAML: text, Home: org}
-		list, lerr := evalstore.Frameworks(r.Context(), s.db)
+		list, lerr := evalstore.Frameworks(r.Context(), h.k.DB)
 		if lerr != nil {
-			s.fail(w, r, lerr)
-			return
+			return lerr
 		}
 		v.Frameworks, v.CanEdit = list, true
-		pg := s.page(r, "evaluate", v)
-		pg.Title = i18n.T(pg.Lang, "evaluate.frameworks")
-		pg.Error = ue.Message(pg.Lang)
-		s.render(w, r, "evaluate/frameworks", http.StatusBadRequest, pg)
+		return h.k.Render(w, r, h.pages, "frameworks", http.StatusBadRequest, kit.View{
+			Title: kit.T(r, "evaluate.frameworks"), Nav: "evaluate", Data: v, Error: ue.Message(kit.Lang(r)),
+		})
 	})
 }
 
@@ -301,96 +290,93 @@ type frameworkView struct {
 	Home      string
 }
 
-func (s *Server) frameworkView(w http.ResponseWriter, r *http.Request) (*frameworkView, bool) {
-	sf, err := evalstore.Framework(r.Context(), s.db, r.PathValue("key"))
-	if s.lookupFailed(w, r, err, evalstore.ErrNotFound) {
-		return nil, false
+func (h handlers) frameworkView(r *http.Request) (*frameworkView, error) {
+	sf, err := evalstore.Framework(r.Context(), h.k.DB, r.PathValue("key"))
+	if err != nil {
+		return nil, err
 	}
 	tree, ahps := frameworkTree(sf.Framework)
-	p := principal(r)
+	p := kit.Principal(r)
 	v := &frameworkView{Info: sf.FrameworkInfo, FW: sf.Framework, YAML: sf.YAML, Tree: tree, AHP: ahps, Home: p.Home()}
 	v.CanEdit = p.Has(editRoles...) && (sf.Builtin || p.Covers(sf.OrgPath, editRoles...))
 	if sf.Builtin {
 		v.NewID = sf.Key + "-custom"
 	}
 	v.CanDelete = !sf.Builtin && p.Covers(sf.OrgPath, deleteRoles...)
-	return v, true
+	return v, nil
 }
 
 // evalFramework: GET /evaluate/frameworks/{key} — the tree with weights.
-func (s *Server) evalFramework(w http.ResponseWriter, r *http.Request) {
-	v, ok := s.frameworkView(w, r)
-	if !ok {
-		return
+func (h handlers) evalFramework(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.frameworkView(r)
+	if err != nil {
+		return err
 	}
-	pg := s.page(r, "evaluate", v)
-	pg.Title = v.Info.Name.Zh
-	if pg.Lang == "en" {
-		pg.Title = v.Info.Name.En
+	title := v.Info.Name.Zh
+	if kit.Lang(r) == "en" {
+		title = v.Info.Name.En
 	}
-	s.render(w, r, "evaluate/framework", http.StatusOK, pg)
+	return h.k.Render(w, r, h.pages, "framework", http.StatusOK, kit.View{Title: title, Nav: "evaluate", Data: v})
 }
 
 // evalFrameworkEdit: GET /evaluate/frameworks/{key}/edit.
-func (s *Server) evalFrameworkEdit(w http.ResponseWriter, r *http.Request) {
-	v, ok := s.frameworkView(w, r)
-	if !ok {
-		return
+func (h handlers) evalFrameworkEdit(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.frameworkView(r)
+	if err != nil {
+		return err
 	}
-	if !v.Info.Builtin && !s.coversOrDeny(w, r, v.Info.OrgPath, editRoles) {
-		return
+	if !v.Info.Builtin {
+		if err := h.covers(r, v.Info.OrgPath, editRoles); err != nil {
+			return err
+		}
 	}
-	s.renderFrameworkEdit(w, r, http.StatusOK, v, nil)
+	return h.renderFrameworkEdit(w, r, http.StatusOK, v, nil)
 }
 
-func (s *Server) renderFrameworkEdit(w http.ResponseWriter, r *http.Request, status int, v *frameworkView, formErr error) {
-	pg := s.page(r, "evaluate", v)
-	pg.Title = i18n.T(pg.Lang, "evaluate.edit") + " · " + v.Info.Key
-	if ue, ok := asUserError(formErr); ok {
-		pg.Error = ue.Message(pg.Lang)
+func (h handlers) renderFrameworkEdit(w http.ResponseWriter, r *http.Request, status int, v *frameworkView, formErr error) error {
+	view := kit.View{Title: kit.T(r, "evaluate.edit") + " · " + v.Info.Key, Nav: "evaluate", Data: v}
+	if ue, ok := kit.UserError(formErr); ok {
+		view.Error = ue.Message(kit.Lang(r))
 	} else if formErr != nil {
-		s.fail(w, r, formErr)
-		return
+		return formErr
 	}
-	s.render(w, r, "evaluate/framework_edit", status, pg)
+	return h.k.Render(w, r, h.pages, "framework_edit", status, view)
 }
 
 // evalFrameworkSave: POST /evaluate/frameworks/{key} — either the whole
 // YAML (field yaml) or the weights and AHP matrices of the edit form.
 // Saving a built-in framework stores a copy under new_id.
-func (s *Server) evalFrameworkSave(w http.ResponseWriter, r *http.Request) {
-	v, ok := s.frameworkView(w, r)
-	if !ok {
-		return
+func (h handlers) evalFrameworkSave(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.frameworkView(r)
+	if err != nil {
+		return err
 	}
-	if !v.Info.Builtin && !s.coversOrDeny(w, r, v.Info.OrgPath, editRoles) {
-		return
+	if !v.Info.Builtin {
+		if err := h.covers(r, v.Info.OrgPath, editRoles); err != nil {
+			return err
+		}
 	}
-	onError := func(err error) { s.renderFrameworkEdit(w, r, http.StatusBadRequest, v, err) }
+	onError := func(err error) error { return h.renderFrameworkEdit(w, r, http.StatusBadRequest, v, err) }
 	org := strings.TrimSpace(r.PostFormValue("org"))
 	if org == "" {
-		org = principal(r).Home()
+		org = kit.Principal(r).Home()
 	}
 	if text := r.PostFormValue("yaml"); text != "" {
 		v.YAML = text
 		fw, err := evaluate.ParseFramework(strings.NewReader(text))
 		if err != nil {
-			onError(evalstore.UserError(err))
-			return
+			return onError(evalstore.UserError(err))
 		}
 		if !v.Info.Builtin && fw.ID != v.Info.Key {
-			onError(i18n.Errorf("YAML 中的 id（%s）须与所编辑的指标体系（%s）一致；另存请在列表页新建", "the id in the YAML (%s) must be the framework being edited (%s); create a new one from the list to save a copy", fw.ID, v.Info.Key).OnField("yaml"))
-			return
+			return onError(i18n.Errorf("YAML 中的 id（%s）须与所编辑的指标体系（%s）一致；另存请在列表页新建", "the id in the YAML (%s) must be the framework being edited (%s); create a new one from the list to save a copy", fw.ID, v.Info.Key).OnField("yaml"))
 		}
-		s.saveFramework(w, r, text, org, onError)
-		return
+		return h.saveFramework(w, r, text, org, onError)
 	}
 	e := evalstore.WeightEdit{Weights: map[string]float64{}, AHP: map[string][][]float64{}}
 	if v.Info.Builtin {
 		e.NewID = strings.TrimSpace(r.PostFormValue("new_id"))
 		if e.NewID == "" {
-			onError(i18n.Errorf("内置指标体系须以新的标识另存", "a built-in framework is saved as a copy under a new id").OnField("new_id"))
-			return
+			return onError(i18n.Errorf("内置指标体系须以新的标识另存", "a built-in framework is saved as a copy under a new id").OnField("new_id"))
 		}
 	}
 	for _, it := range v.Tree {
@@ -403,16 +389,14 @@ func (s *Server) evalFrameworkSave(w http.ResponseWriter, r *http.Request) {
 		}
 		x, err := strconv.ParseFloat(raw, 64)
 		if err != nil || x < 0 || math.IsNaN(x) || math.IsInf(x, 0) {
-			onError(i18n.Errorf("%s 的权重 %q 不是非负数", "weight of %s %q is not a non-negative number", it.ID, raw).OnField("w." + it.ID))
-			return
+			return onError(i18n.Errorf("%s 的权重 %q 不是非负数", "weight of %s %q is not a non-negative number", it.ID, raw).OnField("w." + it.ID))
 		}
 		e.Weights[it.ID] = x
 	}
 	for _, a := range v.AHP {
 		m, err := matrixFromForm(r, "ahp."+a.Node, len(a.Order), a.Node)
 		if err != nil {
-			onError(err)
-			return
+			return onError(err)
 		}
 		if m != nil {
 			e.AHP[a.Node] = m
@@ -420,10 +404,9 @@ func (s *Server) evalFrameworkSave(w http.ResponseWriter, r *http.Request) {
 	}
 	text, err := evalstore.ApplyWeights(v.FW, e)
 	if err != nil {
-		onError(err)
-		return
+		return onError(err)
 	}
-	s.saveFramework(w, r, text, org, onError)
+	return h.saveFramework(w, r, text, org, onError)
 }
 
 // matrixFromForm reads the upper triangle prefix.i.j (0-based, i < j) of
@@ -457,12 +440,11 @@ func matrixFromForm(r *http.Request, prefix string, n int, name string) ([][]flo
 
 // evalAHP: POST /evaluate/ahp — recompute an AHP matrix's weights and
 // consistency ratio as its cells change (htmx partial).
-func (s *Server) evalAHP(w http.ResponseWriter, r *http.Request) {
+func (h handlers) evalAHP(w http.ResponseWriter, r *http.Request) error {
 	name := r.PostFormValue("node")
 	n, err := strconv.Atoi(r.PostFormValue("n"))
 	if err != nil || n < 1 || n > 15 {
-		s.fail(w, r, i18n.Errorf("矩阵阶数无效", "invalid matrix order").OnField("n"))
-		return
+		return i18n.Errorf("矩阵阶数无效", "invalid matrix order").OnField("n")
 	}
 	v := ahpView{Node: name}
 	for i := 0; i < n; i++ {
@@ -485,15 +467,13 @@ func (s *Server) evalAHP(w http.ResponseWriter, r *http.Request) {
 			err = aerr
 		}
 	}
-	if ue, ok := asUserError(err); ok {
-		errText = ue.Message(lang(r))
+	if ue, ok := kit.UserError(err); ok {
+		errText = ue.Message(kit.Lang(r))
 	} else if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	pg := s.page(r, "evaluate", struct {
+	return h.k.Render(w, r, h.pages, "ahp", http.StatusOK, kit.View{Nav: "evaluate", Data: struct {
 		A   ahpView
 		Err string
-	}{v, errText})
-	s.render(w, r, "evaluate/ahp", http.StatusOK, pg)
+	}{v, errText}})
 }

@@ -1,4 +1,4 @@
-package web
+package evaluate
 
 import (
 	"errors"
@@ -13,6 +13,7 @@ import (
 	"zhihui/internal/evaluate"
 	"zhihui/internal/i18n"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/web/kit"
 )
 
 type runView struct {
@@ -41,13 +42,13 @@ type compareRow struct {
 }
 
 // runForm reads the common query of the run and compare pages.
-func (s *Server) runForm(r *http.Request) (runView, error) {
+func (h handlers) runForm(r *http.Request) (runView, error) {
 	var v runView
 	var err error
-	if v.Frameworks, err = evalstore.Frameworks(r.Context(), s.db); err != nil {
+	if v.Frameworks, err = evalstore.Frameworks(r.Context(), h.k.DB); err != nil {
 		return v, err
 	}
-	if v.Datasets, err = evalstore.Datasets(r.Context(), s.db); err != nil {
+	if v.Datasets, err = evalstore.Datasets(r.Context(), h.k.DB); err != nil {
 		return v, err
 	}
 	q := r.URL.Query()
@@ -58,66 +59,57 @@ func (s *Server) runForm(r *http.Request) (runView, error) {
 	return v, nil
 }
 
-// scopedDataset loads a stored dataset restricted to the caller's units;
-// ok false means a response was sent.
-func (s *Server) scopedDataset(w http.ResponseWriter, r *http.Request, id int64) (*evaluate.Dataset, map[string]orgunit.Unit, int, bool) {
-	d, err := s.loadDataset(r.Context(), id)
+// scopedDataset loads a stored dataset restricted to the caller's units,
+// with the number of rows left out; none left is a refusal.
+func (h handlers) scopedDataset(r *http.Request, id int64) (*evaluate.Dataset, map[string]orgunit.Unit, int, error) {
+	d, err := h.loadDataset(r.Context(), id)
 	if err != nil {
-		s.fail(w, r, err)
-		return nil, nil, 0, false
+		return nil, nil, 0, err
 	}
-	info, err := evalstore.GetDataset(r.Context(), s.db, id)
+	info, err := evalstore.GetDataset(r.Context(), h.k.DB, id)
 	if err != nil {
-		s.fail(w, r, err)
-		return nil, nil, 0, false
+		return nil, nil, 0, err
 	}
 	n := len(d.Units)
-	d, units, ok, err := s.scopeData(r, d, indexRoles, info.OrgPath)
+	d, units, ok, err := h.scopeData(r, d, indexRoles, info.OrgPath)
 	if err != nil {
-		s.fail(w, r, err)
-		return nil, nil, 0, false
+		return nil, nil, 0, err
 	}
 	if !ok {
-		s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
-		return nil, nil, 0, false
+		return nil, nil, 0, errOutside
 	}
-	return d, units, n - len(d.Units), true
+	return d, units, n - len(d.Units), nil
 }
 
 // evalRun: GET /evaluate/run?fw=&ds=&year=&mc= — run a framework on a
 // dataset: ranking, sub-indices and, with mc, rank intervals.
-func (s *Server) evalRun(w http.ResponseWriter, r *http.Request) {
-	v, err := s.runForm(r)
+func (h handlers) evalRun(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.runForm(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if v.FW != "" && v.DS != 0 {
-		fw, err := s.loadFramework(r.Context(), v.FW)
+		fw, err := h.loadFramework(r.Context(), v.FW)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
-		d, units, dropped, ok := s.scopedDataset(w, r, v.DS)
-		if !ok {
-			return
+		d, units, dropped, err := h.scopedDataset(r, v.DS)
+		if err != nil {
+			return err
 		}
 		v.Dropped, v.Years = dropped, d.Years
 		run, err := runIndex(fw, d, v.Year, v.MC, 1)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		v.Run, v.Year, v.Subs = run, run.Year, subNodes(run.Result)
-		v.Rows = ranking(run.Result, run.Year, units, lang(r))
+		v.Rows = ranking(run.Result, run.Year, units, kit.Lang(r))
 		if run.MC != nil {
 			v.Sobol = run.MC.Sobol
-			v.Chart = intervalChart(run.MC, units, lang(r))
+			v.Chart = intervalChart(run.MC, units, kit.Lang(r))
 		}
 	}
-	pg := s.page(r, "evaluate", v)
-	pg.Title = i18n.T(pg.Lang, "evaluate.run")
-	s.render(w, r, "evaluate/run", http.StatusOK, pg)
+	return h.k.Render(w, r, h.pages, "run", http.StatusOK, kit.View{Title: kit.T(r, "evaluate.run"), Nav: "evaluate", Data: v})
 }
 
 // intervalChart draws rank intervals (5–95 %) as boxes with the median,
@@ -157,42 +149,37 @@ func intervalChart(mc *evaluate.MCResult, units map[string]orgunit.Unit, lang st
 
 // evalCompare: GET /evaluate/compare?fw=A&b=B&ds=&year= — two weighting
 // schemes side by side with the rank change.
-func (s *Server) evalCompare(w http.ResponseWriter, r *http.Request) {
-	v, err := s.runForm(r)
+func (h handlers) evalCompare(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.runForm(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if v.FW != "" && v.B != "" && v.DS != 0 {
-		fa, err := s.loadFramework(r.Context(), v.FW)
+		fa, err := h.loadFramework(r.Context(), v.FW)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
-		fb, err := s.loadFramework(r.Context(), v.B)
+		fb, err := h.loadFramework(r.Context(), v.B)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
-		d, units, dropped, ok := s.scopedDataset(w, r, v.DS)
-		if !ok {
-			return
+		d, units, dropped, err := h.scopedDataset(r, v.DS)
+		if err != nil {
+			return err
 		}
 		v.Dropped, v.Years = dropped, d.Years
 		ra, err := runIndex(fa, d, v.Year, 0, 0)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		rb, err := runIndex(fb, d, ra.Year, 0, 0)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		v.Year, v.NameA, v.NameB = ra.Year, fa.Name, fb.Name
 		ya, yb := yearResult(ra.Result, ra.Year), yearResult(rb.Result, ra.Year)
 		for i, c := range d.Units {
-			row := compareRow{Unit: c, Name: unitName(units, c, lang(r)),
+			row := compareRow{Unit: c, Name: unitName(units, c, kit.Lang(r)),
 				ScoreA: ya.Scores[ra.Result.Root][i], ScoreB: yb.Scores[rb.Result.Root][i],
 				RankA: ya.Ranks[ra.Result.Root][i], RankB: yb.Ranks[rb.Result.Root][i]}
 			if row.RankA > 0 && row.RankB > 0 {
@@ -205,9 +192,7 @@ func (s *Server) evalCompare(w http.ResponseWriter, r *http.Request) {
 			return x != 0 && (y == 0 || x < y)
 		})
 	}
-	pg := s.page(r, "evaluate", v)
-	pg.Title = i18n.T(pg.Lang, "evaluate.compare")
-	s.render(w, r, "evaluate/compare", http.StatusOK, pg)
+	return h.k.Render(w, r, h.pages, "compare", http.StatusOK, kit.View{Title: kit.T(r, "evaluate.compare"), Nav: "evaluate", Data: v})
 }
 
 type datasetsView struct {
@@ -217,29 +202,26 @@ type datasetsView struct {
 }
 
 // evalDatasets: GET /evaluate/datasets — list and upload form.
-func (s *Server) evalDatasets(w http.ResponseWriter, r *http.Request) {
+func (h handlers) evalDatasets(w http.ResponseWriter, r *http.Request) error {
 	var v datasetsView
-	v.Form.Org = principal(r).Home()
-	s.renderDatasets(w, r, http.StatusOK, v, nil)
+	v.Form.Org = kit.Principal(r).Home()
+	return h.renderDatasets(w, r, http.StatusOK, v, nil)
 }
 
-func (s *Server) renderDatasets(w http.ResponseWriter, r *http.Request, status int, v datasetsView, formErr error) {
-	list, err := evalstore.Datasets(r.Context(), s.db)
+func (h handlers) renderDatasets(w http.ResponseWriter, r *http.Request, status int, v datasetsView, formErr error) error {
+	list, err := evalstore.Datasets(r.Context(), h.k.DB)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	v.Datasets, v.CanEdit = list, principal(r).Has(editRoles...)
-	pg := s.page(r, "evaluate", v)
-	pg.Title = i18n.T(pg.Lang, "evaluate.datasets")
-	if ue, ok := asUserError(formErr); ok {
-		pg.Error = ue.Message(pg.Lang)
-		pg.Errors = []*i18n.Error{ue}
+	v.Datasets, v.CanEdit = list, kit.Principal(r).Has(editRoles...)
+	view := kit.View{Title: kit.T(r, "evaluate.datasets"), Nav: "evaluate", Data: v}
+	if ue, ok := kit.UserError(formErr); ok {
+		view.Error = ue.Message(kit.Lang(r))
+		view.Errors = []*i18n.Error{ue}
 	} else if formErr != nil {
-		s.fail(w, r, formErr)
-		return
+		return formErr
 	}
-	s.render(w, r, "evaluate/datasets", status, pg)
+	return h.k.Render(w, r, h.pages, "datasets", status, view)
 }
 
 // maxUploadBytes bounds an uploaded dataset file.
@@ -247,28 +229,26 @@ const maxUploadBytes = 32 << 20
 
 // evalDatasetUpload: POST /evaluate/datasets — a CSV/XLSX file (field
 // file) or pasted CSV (field csv), named, owned by unit org.
-func (s *Server) evalDatasetUpload(w http.ResponseWriter, r *http.Request) {
+func (h handlers) evalDatasetUpload(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
 	var v datasetsView
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 		if err := r.ParseMultipartForm(8 << 20); err != nil {
-			s.renderDatasets(w, r, http.StatusBadRequest, v, i18n.Errorf("上传失败：%v", "upload failed: %v", err))
-			return
+			return h.renderDatasets(w, r, http.StatusBadRequest, v, i18n.Errorf("上传失败：%v", "upload failed: %v", err))
 		}
 	}
 	v.Form.Name = strings.TrimSpace(r.PostFormValue("name"))
 	v.Form.Note = strings.TrimSpace(r.PostFormValue("note"))
 	v.Form.Org = strings.TrimSpace(r.PostFormValue("org"))
 	if v.Form.Org == "" {
-		v.Form.Org = principal(r).Home()
+		v.Form.Org = kit.Principal(r).Home()
 	}
-	unit, err := orgunit.Get(r.Context(), s.db, v.Form.Org)
+	unit, err := orgunit.Get(r.Context(), h.k.DB, v.Form.Org)
 	if err != nil {
-		s.renderDatasets(w, r, http.StatusBadRequest, v, i18n.Errorf("未知的单位代码 %q", "unknown org unit code %q", v.Form.Org).OnField("org"))
-		return
+		return h.renderDatasets(w, r, http.StatusBadRequest, v, i18n.Errorf("未知的单位代码 %q", "unknown org unit code %q", v.Form.Org).OnField("org"))
 	}
-	if !s.coversOrDeny(w, r, unit.Path, editRoles) {
-		return
+	if err := h.covers(r, unit.Path, editRoles); err != nil {
+		return err
 	}
 	var d *evaluate.Dataset
 	if f, fh, ferr := r.FormFile("file"); ferr == nil {
@@ -286,15 +266,13 @@ func (s *Server) evalDatasetUpload(w http.ResponseWriter, r *http.Request) {
 		err = ferr
 	}
 	if err != nil {
-		s.renderDatasets(w, r, http.StatusBadRequest, v, err)
-		return
+		return h.renderDatasets(w, r, http.StatusBadRequest, v, err)
 	}
-	info, err := evalstore.SaveDataset(r.Context(), s.db, principal(r).Actor(clientIP(r)), v.Form.Name, v.Form.Note, unit.Path, false, d)
+	info, err := evalstore.SaveDataset(r.Context(), h.k.DB, kit.Principal(r).Actor(kit.ClientIP(r)), v.Form.Name, v.Form.Note, unit.Path, false, d)
 	if err != nil {
-		s.renderDatasets(w, r, http.StatusBadRequest, v, err)
-		return
+		return h.renderDatasets(w, r, http.StatusBadRequest, v, err)
 	}
-	http.Redirect(w, r, "/evaluate/datasets/"+strconv.FormatInt(info.ID, 10)+"?flash=evaluate_uploaded", http.StatusSeeOther)
+	return kit.Redirect(w, r, "/evaluate/datasets/"+strconv.FormatInt(info.ID, 10)+"?flash=evaluate_uploaded")
 }
 
 func fileExt(name string) string {
@@ -322,20 +300,20 @@ type datasetRow struct {
 
 // evalDataset: GET /evaluate/datasets/{id}?year= — the values of one year
 // for the units in the caller's scope.
-func (s *Server) evalDataset(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.pathInt(w, r, "id")
-	if !ok {
-		return
+func (h handlers) evalDataset(w http.ResponseWriter, r *http.Request) error {
+	id, err := kit.PathID(r, "id")
+	if err != nil {
+		return err
 	}
-	info, err := evalstore.GetDataset(r.Context(), s.db, id)
-	if s.lookupFailed(w, r, err, evalstore.ErrNotFound) {
-		return
+	info, err := evalstore.GetDataset(r.Context(), h.k.DB, id)
+	if err != nil {
+		return err
 	}
-	d, units, dropped, ok := s.scopedDataset(w, r, id)
-	if !ok {
-		return
+	d, units, dropped, err := h.scopedDataset(r, id)
+	if err != nil {
+		return err
 	}
-	v := datasetView{Info: info, Years: d.Years, Series: d.Series, Dropped: dropped, CanDelete: principal(r).Covers(info.OrgPath, deleteRoles...)}
+	v := datasetView{Info: info, Years: d.Years, Series: d.Series, Dropped: dropped, CanDelete: kit.Principal(r).Covers(info.OrgPath, deleteRoles...)}
 	v.Year, _ = strconv.Atoi(r.URL.Query().Get("year"))
 	if !slices.Contains(d.Years, v.Year) {
 		v.Year = d.Years[len(d.Years)-1]
@@ -346,15 +324,13 @@ func (s *Server) evalDataset(w http.ResponseWriter, r *http.Request) {
 			v.More = len(d.Units) - maxRows
 			break
 		}
-		row := datasetRow{Unit: u, Name: unitName(units, u, lang(r))}
+		row := datasetRow{Unit: u, Name: unitName(units, u, kit.Lang(r))}
 		for _, sr := range d.Series {
 			row.Values = append(row.Values, rawValue(d.Value(u, v.Year, sr)))
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	pg := s.page(r, "evaluate", v)
-	pg.Title = info.Name
-	s.render(w, r, "evaluate/dataset", http.StatusOK, pg)
+	return h.k.Render(w, r, h.pages, "dataset", http.StatusOK, kit.View{Title: info.Name, Nav: "evaluate", Data: v})
 }
 
 // rawValue prints a data value with up to six significant digits.

@@ -1,4 +1,4 @@
-package web
+package evaluate
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"zhihui/internal/evaluate"
 	"zhihui/internal/i18n"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/web/kit"
 )
 
 // Who may do what in the evaluation module.
@@ -38,23 +39,21 @@ var (
 const maxMCSamples = 5000
 
 // evalHome is the module's start page: links by role.
-func (s *Server) evalHome(w http.ResponseWriter, r *http.Request) {
-	p := principal(r)
+func (h handlers) evalHome(w http.ResponseWriter, r *http.Request) error {
+	p := kit.Principal(r)
 	v := map[string]bool{
 		"Index":      p.Has(indexRoles...),
 		"Edit":       p.Has(editRoles...),
 		"Office":     p.Has(officeRoles...),
 		"Enterprise": p.Has(enterpriseRoles...),
 	}
-	pg := s.page(r, "evaluate", v)
-	pg.Title = i18n.T(pg.Lang, "evaluate.title")
-	s.render(w, r, "evaluate/home", http.StatusOK, pg)
+	return h.k.Render(w, r, h.pages, "home", http.StatusOK, kit.View{Title: kit.T(r, "evaluate.title"), Nav: "evaluate", Data: v})
 }
 
 // unitIndex looks up the org units among codes (codes that are not org
 // units are absent from the map).
-func (s *Server) unitIndex(ctx context.Context, codes []string) (map[string]orgunit.Unit, error) {
-	us, err := orgunit.GetMany(ctx, s.db, codes)
+func (h handlers) unitIndex(ctx context.Context, codes []string) (map[string]orgunit.Unit, error) {
+	us, err := orgunit.GetMany(ctx, h.k.DB, codes)
 	if err != nil {
 		return nil, err
 	}
@@ -73,12 +72,12 @@ func (s *Server) unitIndex(ctx context.Context, codes []string) (map[string]orgu
 // data: with ownerPath set (a stored dataset's owner unit) they are kept
 // only for callers covering the owner; ownerPath "" is the caller's own
 // upload, whose rows are all theirs.
-func (s *Server) scopeData(r *http.Request, d *evaluate.Dataset, roles []auth.Role, ownerPath string) (*evaluate.Dataset, map[string]orgunit.Unit, bool, error) {
-	units, err := s.unitIndex(r.Context(), d.Units)
+func (h handlers) scopeData(r *http.Request, d *evaluate.Dataset, roles []auth.Role, ownerPath string) (*evaluate.Dataset, map[string]orgunit.Unit, bool, error) {
+	units, err := h.unitIndex(r.Context(), d.Units)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	p := principal(r)
+	p := kit.Principal(r)
 	owner := ownerPath == "" || p.Covers(ownerPath, roles...)
 	all := true
 	for _, c := range d.Units {
@@ -234,8 +233,8 @@ func parseRunRequest(r *http.Request) (runRequest, error) {
 }
 
 // loadFramework loads a framework by key; unknown keys are user errors.
-func (s *Server) loadFramework(ctx context.Context, key string) (*evaluate.Framework, error) {
-	sf, err := evalstore.Framework(ctx, s.db, key)
+func (h handlers) loadFramework(ctx context.Context, key string) (*evaluate.Framework, error) {
+	sf, err := evalstore.Framework(ctx, h.k.DB, key)
 	if errors.Is(err, evalstore.ErrNotFound) {
 		return nil, i18n.Errorf("没有指标体系 %q", "no framework %q", key).OnField("framework")
 	}
@@ -246,8 +245,8 @@ func (s *Server) loadFramework(ctx context.Context, key string) (*evaluate.Frame
 }
 
 // loadDataset loads a stored dataset; unknown ids are user errors.
-func (s *Server) loadDataset(ctx context.Context, id int64) (*evaluate.Dataset, error) {
-	d, err := evalstore.LoadDataset(ctx, s.db, id)
+func (h handlers) loadDataset(ctx context.Context, id int64) (*evaluate.Dataset, error) {
+	d, err := evalstore.LoadDataset(ctx, h.k.DB, id)
 	if errors.Is(err, evalstore.ErrNotFound) {
 		return nil, i18n.Errorf("没有编号为 %d 的数据集", "no dataset %d", id).OnField("dataset")
 	}
@@ -296,92 +295,72 @@ func runIndex(fw *evaluate.Framework, d *evaluate.Dataset, year, mc int, seed ui
 
 // apiIndexRun: POST /api/v1/index/run — run a framework (id or YAML) on
 // data (CSV text or stored dataset id), restricted to the caller's units.
-func (s *Server) apiIndexRun(w http.ResponseWriter, r *http.Request) {
+func (h handlers) apiIndexRun(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseRunRequest(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	var fw *evaluate.Framework
 	switch {
 	case q.FrameworkYAML != "":
 		if fw, err = evaluate.ParseFramework(strings.NewReader(q.FrameworkYAML)); err != nil {
-			s.fail(w, r, evalstore.UserError(err))
-			return
+			return evalstore.UserError(err)
 		}
 	case q.Framework != "":
-		if fw, err = s.loadFramework(r.Context(), q.Framework); err != nil {
-			s.fail(w, r, err)
-			return
+		if fw, err = h.loadFramework(r.Context(), q.Framework); err != nil {
+			return err
 		}
 	default:
-		s.fail(w, r, i18n.Errorf("缺少指标体系（framework 或 framework_yaml）", "a framework is required (framework or framework_yaml)").OnField("framework"))
-		return
+		return i18n.Errorf("缺少指标体系（framework 或 framework_yaml）", "a framework is required (framework or framework_yaml)").OnField("framework")
 	}
-	in := evalstore.RunInput{Framework: fw, Source: q.Source, Units: q.Units, Year: q.Year, Scopes: principal(r).Scopes(indexRoles...)}
+	in := evalstore.RunInput{Framework: fw, Source: q.Source, Units: q.Units, Year: q.Year, Scopes: kit.Principal(r).Scopes(indexRoles...)}
 	var ownerPath string // a stored dataset's owner
 	switch {
 	case q.Data != "":
 		d, err := evalstore.ReadUpload("data.csv", strings.NewReader(q.Data))
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		in.Dataset = evalstore.Static{Data: d}
 	case q.Dataset != 0:
-		info, err := evalstore.GetDataset(r.Context(), s.db, q.Dataset)
+		info, err := evalstore.GetDataset(r.Context(), h.k.DB, q.Dataset)
 		if err != nil {
 			if errors.Is(err, evalstore.ErrNotFound) {
 				err = i18n.Errorf("没有编号为 %d 的数据集", "no dataset %d", q.Dataset).OnField("dataset")
 			}
-			s.fail(w, r, err)
-			return
+			return err
 		}
-		in.Dataset = evalstore.Stored{DB: s.db, ID: q.Dataset}
+		in.Dataset = evalstore.Stored{DB: h.k.DB, ID: q.Dataset}
 		ownerPath = info.OrgPath
 	}
 	if in.Source == "" && in.Dataset != nil {
 		in.Source = evalstore.FromDataset // data given: they are what the caller asks for
 	}
-	run, err := evalstore.ResolveRun(r.Context(), s.db, in)
+	run, err := evalstore.ResolveRun(r.Context(), h.k.DB, in)
 	if err == nil && run.Source == evalstore.FromMonitor {
 		err = run.Complete(fw)
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	d, sources := run.Data, run.From
-	d, units, ok, err := s.scopeData(r, d, indexRoles, ownerPath)
+	d, units, ok, err := h.scopeData(r, d, indexRoles, ownerPath)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if !ok {
-		s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
-		return
+		return errOutside
 	}
 	out, err := runIndex(fw, d, q.Year, q.MC, q.Seed)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	out.Sources = sources
 	out.Names = map[string]string{}
 	for _, c := range d.Units {
-		out.Names[c] = unitName(units, c, lang(r))
+		out.Names[c] = unitName(units, c, kit.Lang(r))
 	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-// pathInt reads an integer path value; ok is false (and 404 sent) if not.
-func (s *Server) pathInt(w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil {
-		s.notFound(w, r)
-		return 0, false
-	}
-	return id, true
+	return kit.JSON(w, http.StatusOK, out)
 }
 
 func fmtValue(v evaluate.Value) string {
