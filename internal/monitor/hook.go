@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -18,7 +19,49 @@ type WriteHook func(ctx context.Context, db *store.DB, tx *store.Tx, w *WriteSet
 
 var writeHooks struct {
 	sync.RWMutex
-	list []WriteHook
+	list  []WriteHook
+	check []WriteHook
+}
+
+// AddCheckHook registers h to run also on an import's preview, before
+// anything is written, so that what a commit would refuse (values in a
+// locked report) is said per row already. h must only read: the values of
+// the preview are not in the store.
+func AddCheckHook(h WriteHook) {
+	writeHooks.Lock()
+	defer writeHooks.Unlock()
+	writeHooks.check = append(writeHooks.check, h)
+}
+
+var errCheckDone = errors.New("monitor: check done")
+
+// runCheckHooks runs the check hooks over b in a transaction that is
+// rolled back; a *ValidationError is returned as it is.
+func runCheckHooks(ctx context.Context, db *store.DB, b *batch) error {
+	writeHooks.RLock()
+	hs := append([]WriteHook(nil), writeHooks.check...)
+	writeHooks.RUnlock()
+	if len(hs) == 0 || len(b.rows) == 0 {
+		return nil
+	}
+	var found error
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		w := &WriteSet{b: b, tx: tx}
+		for _, h := range hs {
+			if err := h(ctx, db, tx, w); err != nil {
+				var ve *ValidationError
+				if !errors.As(err, &ve) {
+					return err
+				}
+				found = err
+			}
+		}
+		return errCheckDone
+	})
+	if err != nil && !errors.Is(err, errCheckDone) {
+		return err
+	}
+	return found
 }
 
 // AddWriteHook registers h for every later write on every store.
@@ -58,6 +101,7 @@ type Written struct {
 	OrgPath string
 	Period  string
 	Deleted bool
+	Sheet   string // worksheet of an import, "" otherwise
 }
 
 // Len is the number of values written.
@@ -73,7 +117,15 @@ func (w *WriteSet) Periods() []string { return append([]string(nil), w.b.peIDs..
 func (w *WriteSet) Each(fn func(Written) bool) {
 	for i := range w.b.rows {
 		r := &w.b.rows[i]
-		if !fn(Written{Row: int(r.src) + 1, Element: w.b.els[r.el].Code, OrgUnit: r.unit.code, OrgPath: r.unit.path, Period: w.b.peIDs[r.pe], Deleted: r.del}) {
+		v := Written{Row: int(r.src) + 1, Element: w.b.els[r.el].Code, OrgUnit: r.unit.code, OrgPath: r.unit.path, Period: w.b.peIDs[r.pe], Deleted: r.del}
+		if w.b.sheets != nil {
+			// an import: rows are the file's, sheets by name
+			v.Row = int(r.src)
+			if int(r.sheet) < len(w.b.sheets) {
+				v.Sheet = w.b.sheets[r.sheet]
+			}
+		}
+		if !fn(v) {
 			return
 		}
 	}

@@ -128,6 +128,23 @@ func ReadImport(ctx context.Context, db *store.DB, name string, r io.Reader, opt
 	if err != nil {
 		return nil, err
 	}
+	rd.b.sheets = make([]string, len(im.Sheets))
+	for i, sh := range im.Sheets {
+		rd.b.sheets[i] = sh.Name
+	}
+	// What a commit would refuse (values in approved, locked reports)
+	// is said per row in the preview already.
+	if err := runCheckHooks(ctx, db, rd.b); err != nil {
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			return nil, err
+		}
+		for _, e := range ve.Errors {
+			rd.sheet = e.Sheet
+			rd.fail(e)
+		}
+		im.Errors = groupErrors(im.Errors)
+	}
 	im.b = rd.b
 	im.Values = len(rd.b.rows)
 	for _, si := range im.Sheets {

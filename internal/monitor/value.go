@@ -57,12 +57,13 @@ type row struct {
 
 // batch is a set of validated rows with the elements and periods they use.
 type batch struct {
-	els   []*Element
-	elIdx map[string]int32
-	pes   []period.Period
-	peIDs []string
-	peIdx map[string]int32
-	rows  []row
+	sheets []string // an import's worksheet names by index; nil for other writes
+	els    []*Element
+	elIdx  map[string]int32
+	pes    []period.Period
+	peIDs  []string
+	peIdx  map[string]int32
+	rows   []row
 }
 
 func newBatch() *batch {

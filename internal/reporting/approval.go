@@ -433,9 +433,13 @@ func lockHook(ctx context.Context, db *store.DB, tx *store.Tx, w *monitor.WriteS
 	w.Each(func(v monitor.Written) bool {
 		for _, d := range inSet[v.Element] {
 			if locked[key{d.Code, v.OrgUnit, v.Period}] {
-				errs = append(errs, i18n.Errorf("%s 在 %s 报告期 %s 的值属于已审核锁定的“%s”，不能修改；请联系审核人重新开放",
+				e := i18n.Errorf("%s 在 %s 报告期 %s 的值属于已审核锁定的“%s”，不能修改；请联系审核人重新开放",
 					"%s for %s, period %s belongs to the approved (locked) report %s; ask an approver to re-open it",
-					v.Element, v.OrgUnit, v.Period, d.Name).At(v.Row, "value"))
+					v.Element, v.OrgUnit, v.Period, d.Name).At(v.Row, "value")
+				if v.Sheet != "" {
+					e = e.InSheet(v.Sheet)
+				}
+				errs = append(errs, e)
 				break
 			}
 		}

@@ -692,4 +692,6 @@ func CheckValues(ctx context.Context, db *store.DB, vals []monitor.Value) ([]Vio
 func init() {
 	monitor.AddWriteHook(lockHook)
 	monitor.AddWriteHook(ruleHook)
+	// an import's preview says per row which values fall in locked reports
+	monitor.AddCheckHook(lockHook)
 }
