@@ -226,3 +226,31 @@ func TestSameAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestPageHandlersDoNotRun: the page's inline event handlers stay dead
+// while axe-core runs, even for events that fire after loading (a CSS
+// animation ending after the page has loaded).
+func TestPageHandlersDoNotRun(t *testing.T) {
+	needBrowser(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!DOCTYPE html><html lang="zh-CN"><head><title>站点</title><style>@keyframes k {from {opacity: 0} to {opacity: 1}} .a {animation: k 0.5s}</style></head>
+<body><div class="a" onanimationend="document.title = 'ran: animation'">动画</div>
+<a href="#" onfocus="document.title = 'ran: focus'" autofocus>链接</a></body></html>`)
+	}))
+	defer srv.Close()
+	// The stand-in engine waits past the end of the animation,
+	// then reports the title.
+	stub := []byte(`window.axe = {run: () => new Promise(ok => setTimeout(() => ok({passes: [], incomplete: [],
+  violations: [{id: "probe", impact: "minor", help: document.title, helpUrl: "", nodes: []}]}), 1500))};`)
+	res, err := Run(context.Background(), stub, []string{srv.URL + "/"}, Options{AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].Err != "" || len(res[0].Violations) != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	if h := res[0].Violations[0].Help; h != "站点" {
+		t.Fatalf("a page handler ran: title %q", h)
+	}
+}
