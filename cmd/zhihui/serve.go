@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -14,8 +15,11 @@ import (
 	"time"
 
 	"zhihui/internal/app"
+	"zhihui/internal/jobs"
+	"zhihui/internal/module"
 	"zhihui/internal/reporting"
 	"zhihui/internal/web"
+	"zhihui/internal/webcheck"
 )
 
 func init() {
@@ -50,9 +54,16 @@ func runServe(args []string) error {
 		return err
 	}
 	var demo *reporting.DemoProgress
+	var extra []func(*jobs.Registry)
 	if c.Demo {
-		// The demo data set is large: generate it in the background.
-		demo = reporting.StartDemo(ctx, a.DB, a.Log)
+		// The demo data set is large: a job generates it after the start,
+		// in this process, which shows its progress.
+		demo = reporting.NewDemoProgress()
+		extra = append(extra, func(r *jobs.Registry) { reporting.RegisterDemoJob(r, a.DB, a.Log, demo) })
+	}
+	eng, err := a.OpenJobs(ctx, jobs.Config{Workers: c.JobWorkers}, module.JobEnv{Demo: c.Demo, AllowPrivate: c.AllowPrivate, ProbeInterval: c.ProbeInterval}, extra...)
+	if err != nil {
+		return err
 	}
 	srv, err := web.New(a.DB, a.Log, web.Options{Modules: a.Modules, SecureCookie: c.SecureCookie, Demo: c.Demo, AllowPrivate: c.AllowPrivate, Version: version, DemoProgress: demo,
 		MetricsToken: c.MetricsToken, MetricsPublic: c.MetricsPublic})
@@ -85,7 +96,16 @@ func runServe(args []string) error {
 	defer bg.Wait()
 	bgCtx, bgStop := context.WithCancel(ctx)
 	defer bgStop()
-	startInspection(bgCtx, &bg, a.DB, a.Log, inspectionOptions{workers: c.InspectWorkers, probe: c.ProbeInterval, allowPrivate: c.AllowPrivate, demo: c.Demo})
+	if err := eng.Start(bgCtx); err != nil {
+		return err
+	}
+	defer stopJobs(eng, a.Log)
+	if c.Demo {
+		if err := enqueueDemo(ctx, eng, a, demo); err != nil {
+			return err
+		}
+	}
+	startInspection(bgCtx, &bg, a.DB, a.Log, inspectionOptions{workers: c.InspectWorkers, allowPrivate: c.AllowPrivate})
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -100,4 +120,31 @@ func runServe(args []string) error {
 		return hs.Shutdown(sctx)
 	}
 	return nil
+}
+
+// enqueueDemo enqueues the demo generation jobs, once per installation
+// (unique jobs): the reporting figures and the inspection rounds.
+func enqueueDemo(ctx context.Context, eng *jobs.Engine, a *app.App, demo *reporting.DemoProgress) error {
+	once := &jobs.InsertOpts{MaxAttempts: 3, UniqueOpts: jobs.UniqueOpts{ByArgs: true}}
+	res, err := eng.Insert(ctx, reporting.DemoArgs{}, once)
+	if err != nil {
+		return err
+	}
+	if res.Duplicate {
+		if done, err := reporting.DemoLoaded(ctx, a.DB); err == nil && done {
+			demo.MarkDemoSkipped()
+		}
+	}
+	_, err = eng.Insert(ctx, webcheck.DemoRoundsArgs{}, once)
+	return err
+}
+
+// stopJobs lets running jobs finish for a while, then cancels them (they
+// run again on the next start or on another process).
+func stopJobs(eng *jobs.Engine, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := eng.Stop(ctx); err != nil {
+		log.Warn("jobs: stop", "err", err)
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"zhihui/internal/app"
+	"zhihui/internal/jobs"
+	"zhihui/internal/module"
 	"zhihui/internal/store"
 	"zhihui/internal/web"
 	"zhihui/internal/webcheck"
@@ -19,7 +21,7 @@ import (
 )
 
 func init() {
-	register("worker", "run website inspection jobs from the database; start as many as needed, on any machine", runWorker)
+	register("worker", "run background jobs and website inspection jobs from the database; start as many as needed, on any machine", runWorker)
 }
 
 func runWorker(args []string) error {
@@ -30,7 +32,8 @@ func runWorker(args []string) error {
 	allowPrivate := fs.Bool("allow-private", false, "allow inspection of private and loopback addresses")
 	lease := fs.Duration("lease", 2*time.Minute, "job lease; a job whose worker stops renewing is taken over after this")
 	id := fs.String("id", "", "worker name in the job table (default host:pid:n)")
-	probe := fs.Duration("probe-interval", 0, "also probe every site's homepage this often (0: off; run it in one process only)")
+	probe := fs.Duration("probe-interval", 0, "probe every site's homepage this often (0: off); give every process the same value: one elected process enqueues the rounds")
+	jobWorkers := fs.Int("jobs", 4, "background jobs (probe rounds, demo rounds) run at once")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,9 +48,17 @@ func runWorker(args []string) error {
 		fmt.Fprintln(os.Stderr, "note: on SQLite `zhihui serve` already runs inspection jobs; extra workers share its single writer")
 	}
 	fmt.Printf("zhihui worker %s on %s, %d at once\n", version, a.Where(), *conc)
+	eng, err := a.OpenJobs(ctx, jobs.Config{Workers: *jobWorkers, ID: *id}, module.JobEnv{AllowPrivate: *allowPrivate, ProbeInterval: *probe})
+	if err != nil {
+		return err
+	}
+	if err := eng.Start(ctx); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
-	startInspection(ctx, &wg, a.DB, a.Log, inspectionOptions{workers: *conc, lease: *lease, id: *id, probe: *probe, allowPrivate: *allowPrivate})
+	startInspection(ctx, &wg, a.DB, a.Log, inspectionOptions{workers: *conc, lease: *lease, id: *id, allowPrivate: *allowPrivate})
 	wg.Wait()
+	stopJobs(eng, a.Log)
 	return nil
 }
 
@@ -55,14 +66,13 @@ type inspectionOptions struct {
 	workers      int
 	lease        time.Duration
 	id           string
-	probe        time.Duration
 	allowPrivate bool
-	demo         bool
 }
 
-// startInspection runs the website inspection background work until ctx
-// ends: a job worker, the availability probe loop and, for the demo, the
-// demo inspection rounds.
+// startInspection runs the website inspection crawl worker until ctx
+// ends. Crawl jobs keep their own leased queue (webcheck.Worker), which
+// saves a crawl's state as it goes so that another worker resumes a crawl
+// whose worker died; every other background task runs on the job engine.
 func startInspection(ctx context.Context, wg *sync.WaitGroup, db *store.DB, log *slog.Logger, o inspectionOptions) {
 	if o.workers > 0 {
 		w := &webcheck.Worker{DB: db, ID: o.id, Concurrency: o.workers, Lease: o.lease, Log: log,
@@ -73,16 +83,5 @@ func startInspection(ctx context.Context, wg *sync.WaitGroup, db *store.DB, log 
 			log.Info("no Chromium: accessibility checks are off", "path", axe.DefaultChromePath)
 		}
 		wg.Go(func() { w.Run(ctx) })
-	}
-	if o.probe > 0 {
-		p := &webcheck.ProbeLoop{DB: db, Interval: o.probe, AllowPrivate: o.allowPrivate, Log: log}
-		wg.Go(func() { p.Run(ctx) })
-	}
-	if o.demo {
-		wg.Go(func() {
-			if err := webcheck.LoadDemoRounds(ctx, db, log); err != nil && ctx.Err() == nil {
-				log.Warn("webcheck demo rounds", "err", err)
-			}
-		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
+	"zhihui/internal/jobs"
 	"zhihui/internal/module"
 	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
@@ -46,6 +47,11 @@ func OpenWith(ctx context.Context, c Config, mods []module.Module) (*App, error)
 		return nil, err
 	}
 	if err := db.Migrate(ctx, SchemasOf(mods)...); err != nil {
+		db.Close()
+		return nil, err
+	}
+	// the job engine's tables (River's own migrations)
+	if err := jobs.Migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -186,4 +192,25 @@ func (a *App) loadDemoUsers(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// OpenJobs builds the job engine of this process: the jobs of every
+// module (module.Module.Jobs) and those extra registers (work only this
+// process does). Start it with Start; Stop it before Close.
+func (a *App) OpenJobs(ctx context.Context, cfg jobs.Config, env module.JobEnv, extra ...func(r *jobs.Registry)) (*jobs.Engine, error) {
+	if env.DB == nil {
+		env.DB = a.DB
+	}
+	if env.Log == nil {
+		env.Log = a.Log
+	}
+	if cfg.Log == nil {
+		cfg.Log = a.Log
+	}
+	r := jobs.NewRegistry()
+	module.RegisterJobs(a.Modules, r, env)
+	for _, f := range extra {
+		f(r)
+	}
+	return jobs.Open(ctx, a.DB, r, cfg)
 }

@@ -26,6 +26,7 @@ type Config struct {
 
 	// Website inspection work done inside serve.
 	InspectWorkers int           // --inspect-workers, ZHIHUI_INSPECT_WORKERS: crawl jobs run at once (0: leave them to `zhihui worker`)
+	JobWorkers     int           // --job-workers, ZHIHUI_JOB_WORKERS: background jobs run at once (0: the engine's default)
 	ProbeInterval  time.Duration // --probe-interval, ZHIHUI_PROBE_INTERVAL: availability probes of every site (0: off)
 }
 
@@ -58,6 +59,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("METRICS_TOKEN", ""), "serve Prometheus /metrics to callers sending 'Authorization: Bearer TOKEN' (env ZHIHUI_METRICS_TOKEN); without it or --metrics-public, /metrics is off")
 	fs.BoolVar(&c.MetricsPublic, "metrics-public", envBool("METRICS_PUBLIC"), "serve /metrics to anyone; only behind a firewall (env ZHIHUI_METRICS_PUBLIC)")
 	fs.IntVar(&c.InspectWorkers, "inspect-workers", envInt("INSPECT_WORKERS", 1), "website inspection jobs run at once inside serve; 0 leaves them to zhihui worker processes (env ZHIHUI_INSPECT_WORKERS)")
+	fs.IntVar(&c.JobWorkers, "job-workers", envInt("JOB_WORKERS", 0), "background jobs (probe rounds, demo generation) run at once inside serve; 0: 2 on SQLite, 4 on PostgreSQL (env ZHIHUI_JOB_WORKERS)")
 	fs.DurationVar(&c.ProbeInterval, "probe-interval", envDuration("PROBE_INTERVAL", 10*time.Minute), "probe every registered website's homepage this often; 0 turns probing off (env ZHIHUI_PROBE_INTERVAL)")
 }
 

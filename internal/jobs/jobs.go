@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
@@ -159,17 +160,12 @@ func Migrate(ctx context.Context, db *store.DB) error {
 		}
 		return nil
 	case store.Postgres:
-		pool, err := poolOf(ctx, db)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		return migratePG(ctx, db, pool)
+		return migratePG(ctx, db)
 	}
 	return fmt.Errorf("jobs: unknown dialect %q", db.Dialect)
 }
 
-func migratePG(ctx context.Context, db *store.DB, pool *pgxpool.Pool) error {
+func migratePG(ctx context.Context, db *store.DB) error {
 	// Several processes may start at once: one migrates, the others wait.
 	conn, err := db.W.Conn(ctx)
 	if err != nil {
@@ -181,7 +177,7 @@ func migratePG(ctx context.Context, db *store.DB, pool *pgxpool.Pool) error {
 		return fmt.Errorf("jobs: migrate: lock: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key)
-	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: quiet(nil)})
+	m, err := rivermigrate.New(riverdatabasesql.New(db.W), &rivermigrate.Config{Logger: quiet(nil)})
 	if err != nil {
 		return fmt.Errorf("jobs: migrate: %w", err)
 	}
@@ -207,6 +203,8 @@ func Open(ctx context.Context, db *store.DB, r *Registry, cfg Config) (*Engine, 
 		FetchPollInterval:           cfg.PollInterval,
 		RetryPolicy:                 cfg.RetryPolicy,
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
+		CancelledJobRetentionPeriod: 7 * 24 * time.Hour,
+		DiscardedJobRetentionPeriod: 7 * 24 * time.Hour,
 		// A crashed process's running jobs are handed to another after
 		// this; jobs that run longer extend it with their own timeout.
 		RescueStuckJobsAfter: 15 * time.Minute,
@@ -224,6 +222,9 @@ func Open(ctx context.Context, db *store.DB, r *Registry, cfg Config) (*Engine, 
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}}
 		rc.Workers = r.workers
 		rc.PeriodicJobs = r.periodic
+		// A process fetches only the kinds it has workers for, so that a
+		// job registered by the server alone is never fetched by a worker.
+		rc.FetchOnlyKnownKinds = true
 	}
 	e := &Engine{db: db}
 	switch db.Dialect {
@@ -237,12 +238,20 @@ func Open(ctx context.Context, db *store.DB, r *Registry, cfg Config) (*Engine, 
 		}
 		e.c = c
 	case store.Postgres:
-		pool, err := poolOf(ctx, db)
-		if err != nil {
+		if err := migratePG(ctx, db); err != nil {
 			return nil, err
 		}
-		if err := migratePG(ctx, db, pool); err != nil {
-			pool.Close()
+		if cfg.InsertOnly {
+			// managing jobs needs no connections of its own
+			c, err := river.NewClient(riverdatabasesql.New(db.W), rc)
+			if err != nil {
+				return nil, fmt.Errorf("jobs: %w", err)
+			}
+			e.c = c
+			break
+		}
+		pool, err := poolOf(ctx, db)
+		if err != nil {
 			return nil, err
 		}
 		c, err := river.NewClient[pgx.Tx](riverpgxv5.New(pool), rc)

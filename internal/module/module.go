@@ -17,12 +17,15 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
+	"zhihui/internal/jobs"
 	"zhihui/internal/store"
 	"zhihui/internal/web/kit"
 )
@@ -66,6 +69,32 @@ type Module struct {
 	// per caller, before that caller's requests.
 	Authz      []AuthzCase
 	AuthzSetup func(ctx context.Context, db *store.DB, f *Fixture) error
+
+	// Jobs registers the feature's background work with the job engine:
+	// its workers and periodic jobs. Every process that works jobs (serve
+	// and worker) calls it, so that any of them can run any job.
+	Jobs func(r *jobs.Registry, env JobEnv)
+}
+
+// JobEnv is what a module's jobs are built with.
+type JobEnv struct {
+	DB  *store.DB
+	Log *slog.Logger
+	// Demo is set when the installation runs with demo data.
+	Demo bool
+	// AllowPrivate lets crawlers and probes reach private addresses.
+	AllowPrivate bool
+	// ProbeInterval is how often every website is probed (0: never).
+	ProbeInterval time.Duration
+}
+
+// RegisterJobs registers the jobs of mods with r.
+func RegisterJobs(mods []Module, r *jobs.Registry, env JobEnv) {
+	for _, m := range mods {
+		if m.Jobs != nil {
+			m.Jobs(r, env)
+		}
+	}
 }
 
 // Nav is one entry of the main menu. Roles empty means any logged-in

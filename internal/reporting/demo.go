@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"zhihui/internal/audit"
+	"zhihui/internal/jobs"
 	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
@@ -109,26 +110,57 @@ func DemoLoaded(ctx context.Context, db *store.DB) (bool, error) {
 // start did) and returns its progress at once, so that the server can
 // listen while it runs.
 func StartDemo(ctx context.Context, db *store.DB, log *slog.Logger) *DemoProgress {
+	p := NewDemoProgress()
+	go RunDemo(ctx, db, p, log)
+	return p
+}
+
+// NewDemoProgress returns the progress of a demo generation about to start.
+func NewDemoProgress() *DemoProgress {
+	return &DemoProgress{st: DemoStatus{Stage: "starting", Started: time.Now(), Steps: demoSteps}}
+}
+
+// RunDemo generates the demo data unless an earlier start did, reporting
+// to p (which it resets first), and logs the outcome.
+func RunDemo(ctx context.Context, db *store.DB, p *DemoProgress, log *slog.Logger) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	p := &DemoProgress{st: DemoStatus{Stage: "starting", Started: time.Now(), Steps: demoSteps}}
-	go func() {
-		done, err := DemoLoaded(ctx, db)
-		if err != nil || done {
-			p.finish(err, done)
-			return
-		}
-		err = GenerateDemo(ctx, db, p, DemoOptions{})
-		p.finish(err, false)
-		st := p.Status()
-		if err != nil {
-			log.Error("demo data failed", "err", err)
-		} else {
-			log.Info("demo data generated", "values", st.Values, "took", st.Elapsed.Round(time.Millisecond))
-		}
-	}()
-	return p
+	p.mu.Lock()
+	p.st = DemoStatus{Stage: "starting", Started: time.Now(), Steps: demoSteps}
+	p.mu.Unlock()
+	done, err := DemoLoaded(ctx, db)
+	if err != nil || done {
+		p.finish(err, done)
+		return err
+	}
+	err = GenerateDemo(ctx, db, p, DemoOptions{})
+	p.finish(err, false)
+	st := p.Status()
+	if err != nil {
+		log.Error("demo data failed", "err", err)
+	} else {
+		log.Info("demo data generated", "values", st.Values, "took", st.Elapsed.Round(time.Millisecond))
+	}
+	return err
+}
+
+// MarkDemoSkipped records in p that the demo data was generated before.
+func (p *DemoProgress) MarkDemoSkipped() { p.finish(nil, true) }
+
+// DemoArgs is the job that generates the demo data.
+type DemoArgs struct{}
+
+// Kind names the job.
+func (DemoArgs) Kind() string { return "reporting_demo" }
+
+// RegisterDemoJob registers the demo generation's worker; it reports its
+// progress to p. Only the server that shows the progress registers it, so
+// only it fetches the job.
+func RegisterDemoJob(r *jobs.Registry, db *store.DB, log *slog.Logger, p *DemoProgress) {
+	jobs.Handle(r, func(ctx context.Context, j *jobs.Job[DemoArgs]) error {
+		return RunDemo(ctx, db, p, log)
+	})
 }
 
 // demoSteps is the number of stages GenerateDemo reports.

@@ -8,6 +8,7 @@ package webcheck
 import (
 	"context"
 
+	"zhihui/internal/jobs"
 	"zhihui/internal/module"
 	"zhihui/internal/store"
 	dom "zhihui/internal/webcheck"
@@ -18,11 +19,15 @@ func Module() module.Module {
 	return module.Module{
 		Name:    "webcheck",
 		Schemas: []store.Schema{dom.Schema},
-		// The demo websites; their inspection rounds are built by serve in
-		// the background.
+		// The demo websites; their inspection rounds are a job serve
+		// enqueues.
 		LoadDemo: func(ctx context.Context, db *store.DB) error {
 			_, err := dom.LoadDemoSites(ctx, db)
 			return err
+		},
+		// The availability probe round (periodic) and the demo rounds.
+		Jobs: func(r *jobs.Registry, env module.JobEnv) {
+			dom.RegisterJobs(r, env.DB, env.Log, env.AllowPrivate, env.ProbeInterval)
 		},
 		Nav: []module.Nav{{Key: "webcheck", Href: "/webcheck", Label: "nav.webcheck", Order: 80}},
 		Pages: []string{
