@@ -8,6 +8,7 @@ import (
 	"zhihui/internal/store"
 	"zhihui/internal/upload"
 	webevaluate "zhihui/internal/web/evaluate"
+	webjobs "zhihui/internal/web/jobs"
 	webmonitor "zhihui/internal/web/monitor"
 	webplan "zhihui/internal/web/plan"
 	webreporting "zhihui/internal/web/reporting"
@@ -26,6 +27,7 @@ func Modules() []module.Module {
 		webmonitor.Module(),
 		webreporting.Module(),
 		webwebcheck.Module(),
+		webjobs.Module(),
 	}
 }
 
