@@ -13,6 +13,7 @@ package jobs
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -129,6 +130,9 @@ type Engine struct {
 	db   *store.DB
 	c    client
 	pool *pgxpool.Pool // PostgreSQL only
+	// tx inserts inside the store's transactions (database/sql); on
+	// SQLite it is c.
+	tx *river.Client[*sql.Tx]
 }
 
 // client is what the engine uses of a River client, whatever its driver's
@@ -236,7 +240,7 @@ func Open(ctx context.Context, db *store.DB, r *Registry, cfg Config) (*Engine, 
 		if err != nil {
 			return nil, fmt.Errorf("jobs: %w", err)
 		}
-		e.c = c
+		e.c, e.tx = c, c
 	case store.Postgres:
 		if err := migratePG(ctx, db); err != nil {
 			return nil, err
@@ -247,7 +251,7 @@ func Open(ctx context.Context, db *store.DB, r *Registry, cfg Config) (*Engine, 
 			if err != nil {
 				return nil, fmt.Errorf("jobs: %w", err)
 			}
-			e.c = c
+			e.c, e.tx = c, c
 			break
 		}
 		pool, err := poolOf(ctx, db)
@@ -260,6 +264,13 @@ func Open(ctx context.Context, db *store.DB, r *Registry, cfg Config) (*Engine, 
 			return nil, fmt.Errorf("jobs: %w", err)
 		}
 		e.c, e.pool = c, pool
+		// inserts inside the store's transactions go through database/sql
+		txc, err := river.NewClient(riverdatabasesql.New(db.W), &river.Config{Logger: rc.Logger})
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		e.tx = txc
 	default:
 		return nil, fmt.Errorf("jobs: unknown dialect %q", db.Dialect)
 	}
@@ -356,6 +367,17 @@ func (e *Engine) ID() string { return e.c.ID() }
 // cancelled …) for jobs this process works; cancel ends it.
 func (e *Engine) Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func()) {
 	return e.c.Subscribe(kinds...)
+}
+
+// InsertTx enqueues a job inside tx: the job exists, and is worked, only
+// if tx commits — a feature saves a change and the work it implies
+// together.
+func (e *Engine) InsertTx(ctx context.Context, tx *store.Tx, args Args, opts *InsertOpts) (Inserted, error) {
+	res, err := e.tx.InsertTx(ctx, tx.Tx, args, opts)
+	if err != nil {
+		return Inserted{}, fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
+	}
+	return Inserted{ID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate}, nil
 }
 
 // Inserted is the outcome of an insertion.

@@ -318,3 +318,51 @@ func TestPeriodic(t *testing.T) {
 		waitFor(t, "two periodic runs", func() bool { return ticks.Load() >= 2 })
 	})
 }
+
+// TestInsertTx: a job enqueued inside a store transaction exists only if
+// the transaction commits, and is then worked.
+func TestInsertTx(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.W.ExecContext(ctx, "CREATE TABLE note (body TEXT NOT NULL)"); err != nil {
+			t.Fatal(err)
+		}
+		var worked atomic.Int32
+		r := jobs.NewRegistry()
+		jobs.Handle(r, func(ctx context.Context, j *jobs.Job[echoArgs]) error { worked.Add(1); return nil })
+		e := start(t, db, r, "tx")
+		boom := errors.New("rolled back on purpose")
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO note (body) VALUES ('lost')"); err != nil {
+				return err
+			}
+			if _, err := e.InsertTx(ctx, tx, echoArgs{N: 1}, nil); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		var id int64
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO note (body) VALUES ('kept')"); err != nil {
+				return err
+			}
+			res, err := e.InsertTx(ctx, tx, echoArgs{N: 2}, nil)
+			id = res.ID
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "committed job worked", func() bool { return state(t, e, id).State == jobs.Completed })
+		all, err := e.List(ctx, jobs.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 1 || worked.Load() != 1 {
+			t.Errorf("%d jobs stored, %d worked; want the committed one only", len(all), worked.Load())
+		}
+	})
+}

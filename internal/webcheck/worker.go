@@ -199,7 +199,10 @@ func (w *Worker) run(ctx context.Context, j *Job) {
 }
 
 // ProbeLoop probes every site's homepage once per Interval (the national
-// census takes availability from repeated probes) and stores the results.
+// census takes availability from repeated probes) and stores the results,
+// spreading the probes over the interval. serve and worker probe with the
+// periodic job ProbeRoundArgs instead; the loop remains for the probe
+// farm benchmark (bench/probefarm).
 // The site list is read again every Reload; when it changed the scheduler
 // restarts, anchored to a fixed epoch so that every site keeps its phase.
 type ProbeLoop struct {
