@@ -122,7 +122,9 @@ func TestWebcheckRoundReportAndRectification(t *testing.T) {
 		if rec.Code != http.StatusCreated || rd.Jobs.Queued != 2 || rd.DeadlineDays != 15 {
 			t.Fatalf("round %d %s", rec.Code, rec.Body)
 		}
-		zi, err := webcheck.RecordRoundResult(ctx, db, actor, rd.ID, zz.ID, wcResult(zz.URL))
+		zr := wcResult(zz.URL)
+		zr.PageBudget, zr.BudgetReached, zr.PagesNotCrawled = 1000, true, 143
+		zi, err := webcheck.RecordRoundResult(ctx, db, actor, rd.ID, zz.ID, zr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +151,7 @@ func TestWebcheckRoundReportAndRectification(t *testing.T) {
 
 		// The report: verdict, veto, evidence with where it was found.
 		page = e.do(t, zzOwner, "GET", fmt.Sprintf("/webcheck/inspections/%d", zi), nil).Body.String()
-		for _, want := range []string{"不合格", "首页栏目信息超过2周未更新", "http://www.zhengzhou.gov.cn/gone.html", "404", "2019年百分制得分"} {
+		for _, want := range []string{"不合格", "首页栏目信息超过2周未更新", "http://www.zhengzhou.gov.cn/gone.html", "404", "2019年百分制得分", "已达到页面上限 1000：另有 143 个已知页面未抓取"} {
 			if !strings.Contains(page, want) {
 				t.Errorf("report lacks %q", want)
 			}

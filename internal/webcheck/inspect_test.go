@@ -398,6 +398,22 @@ func TestInspectBudgetReported(t *testing.T) {
 	if !strings.Contains(b.String(), "已达到页面上限 3") || !strings.Contains(b.String(), "page budget of 3 reached") {
 		t.Fatalf("text report does not say the budget was reached:\n%s", b.String())
 	}
+	var xb bytes.Buffer
+	if err := WriteXLSX(&xb, res); err != nil {
+		t.Fatal(err)
+	}
+	x, err := excelize.OpenReader(&xb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := x.GetRows("概要 Summary")
+	budgetRow := false
+	for _, row := range rows {
+		budgetRow = budgetRow || (len(row) == 2 && strings.Contains(row[1], fmt.Sprintf("已达到页面上限 3：另有 %d 个已知页面未抓取", res.PagesNotCrawled)))
+	}
+	if !budgetRow {
+		t.Fatalf("workbook summary does not say the budget was reached: %v", rows)
+	}
 	js, _ := json.Marshal(res)
 	if !strings.Contains(string(js), `"budget_reached":true`) {
 		t.Fatal("JSON lacks budget_reached")

@@ -341,6 +341,7 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 func TestWritePDF(t *testing.T) {
 	r := fakeResult("http://www.zhongyuan.gov.cn/", 2, true)
 	r.BrokenLinks = []BrokenLink{{URL: "http://www.zhongyuan.gov.cn/gone/a", Status: 404, OnHomepage: true, FoundOn: []string{"http://www.zhongyuan.gov.cn/"}}}
+	r.PageBudget, r.BudgetReached, r.PagesNotCrawled = 10, true, 143
 	var buf bytes.Buffer
 	if err := WritePDF(&buf, r, ReportInfo{SiteName: "中原区人民政府", OrgName: "中原区", Round: "2026年第一季度"}); err != nil {
 		t.Fatal(err)
@@ -353,7 +354,7 @@ func TestWritePDF(t *testing.T) {
 		return
 	}
 	flat := strings.Join(strings.Fields(txt), "")
-	for _, want := range []string{"政府网站检查报告", "中原区人民政府", "不合格", "首页栏目信息超过2周未更新", "2019年百分制得分", "http://www.zhongyuan.gov.cn/gone/a", "[404]"} {
+	for _, want := range []string{"政府网站检查报告", "中原区人民政府", "不合格", "首页栏目信息超过2周未更新", "2019年百分制得分", "http://www.zhongyuan.gov.cn/gone/a", "[404]", "已达到页面上限10：另有143个已知页面未抓取"} {
 		if !strings.Contains(flat, strings.Join(strings.Fields(want), "")) {
 			t.Errorf("PDF text lacks %q:\n%s", want, txt)
 		}

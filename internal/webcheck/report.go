@@ -3,6 +3,7 @@ package webcheck
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -89,6 +90,10 @@ func WriteXLSX(w io.Writer, r *Result) error {
 		{"HTTPS", fmt.Sprintf("available=%v valid=%v expires=%s %s", r.TLS.Available, r.TLS.Valid, dateOrEmpty(r.TLS.NotAfter), r.TLS.Err)},
 		{"IPv6", strings.TrimSpace(r.IPv6.Status + " " + strings.Join(r.IPv6.Addrs, ",") + " " + r.IPv6.Reason)},
 		{"可用性监测 Probes", fmt.Sprintf("%d 次，失败 %d 次（%.1f%%）", r.Availability.Summary.Total, r.Availability.Summary.Failures, r.Availability.Summary.Percent)},
+	}
+	if bt := r.BudgetText(); bt.Zh != "" {
+		// right after the page counts, which it qualifies
+		summary = slices.Insert(summary, 6, []any{"页面上限 Page budget", bt.Zh + "\n" + bt.En})
 	}
 	put(reportSheets[0], summary, 28, 100)
 
