@@ -7,6 +7,7 @@ import (
 	"zhihui/internal/orgunit"
 	"zhihui/internal/store"
 	"zhihui/internal/upload"
+	webcalendar "zhihui/internal/web/calendar"
 	webevaluate "zhihui/internal/web/evaluate"
 	webjobs "zhihui/internal/web/jobs"
 	webmonitor "zhihui/internal/web/monitor"
@@ -22,6 +23,7 @@ import (
 // list. Adding a module is one line here (see docs/architecture.md).
 func Modules() []module.Module {
 	return []module.Module{
+		webcalendar.Module(),
 		webplan.Module(),
 		webevaluate.Module(),
 		webmonitor.Module(),

@@ -14,25 +14,19 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"zhihui/internal/i18n"
+	"zhihui/internal/period"
 )
 
 //go:embed holidays.txt
 var embedded string
 
-// Shanghai is the zone every date is read in.
-var Shanghai = loadZone()
-
-func loadZone() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		// China has kept UTC+8 without daylight saving since 1991.
-		return time.FixedZone("CST", 8*3600)
-	}
-	return loc
-}
+// Shanghai is the zone every date is read in (China Standard Time, the
+// same fixed zone as package period, so that no zone database is needed).
+var Shanghai = period.Shanghai
 
 // FirstYear and LastYear bound the years a calendar may describe; dates
 // outside them are read as plain Monday–Friday weeks.
@@ -120,6 +114,22 @@ func mustParse() *Calendar {
 	return build(years)
 }
 
+var current atomic.Pointer[Calendar]
+
+// Default is the installation's calendar: [Embedded] until the server
+// calls [SetDefault] with the result of [Load] at start, and again after
+// the office saves a year ([SaveYear] does it). Code without a store at
+// hand (due dates of reports) reads it.
+func Default() *Calendar {
+	if c := current.Load(); c != nil {
+		return c
+	}
+	return embeddedCal
+}
+
+// SetDefault makes c the calendar [Default] returns.
+func SetDefault(c *Calendar) { current.Store(c) }
+
 // Embedded returns the calendar of the embedded years (2013–2026).
 func Embedded() *Calendar { return embeddedCal }
 
@@ -194,23 +204,42 @@ func (c *Calendar) AddWorkingDays(from time.Time, n int) time.Time {
 	return d.time()
 }
 
+// Postpone returns t when its date (Asia/Shanghai) is a working day, and
+// otherwise the same time of day on the next working day: a deadline that
+// falls on a weekend or public holiday moves to the next working day
+// (遇节假日顺延).
+func (c *Calendar) Postpone(t time.Time) time.Time {
+	d := civilOf(t)
+	if c.working(d) {
+		return t
+	}
+	n := civilOf(c.AddWorkingDays(t, 1))
+	s := t.In(Shanghai)
+	return time.Date(n.y, n.m, n.d, s.Hour(), s.Minute(), s.Second(), s.Nanosecond(), Shanghai).In(t.Location())
+}
+
 // WorkingDaysBetween counts the working days after from's date up to and
-// including to's date; it is negative (the count from to to from) when to
-// is before from, so that AddWorkingDays(from, WorkingDaysBetween(from,
-// to)) is the last working day on or before to.
+// including to's date. When to is before from it counts, negated, the
+// working days from to's date up to but excluding from's date. Either way
+// it undoes [Calendar.AddWorkingDays]: WorkingDaysBetween(from,
+// AddWorkingDays(from, n)) == n.
 func (c *Calendar) WorkingDaysBetween(from, to time.Time) int {
 	a, b := civilOf(from), civilOf(to)
-	sign := 1
-	if b.time().Before(a.time()) {
-		a, b, sign = b, a, -1
-	}
 	n := 0
+	if b.time().Before(a.time()) {
+		for d := b; d.time().Before(a.time()); d = d.add(1) {
+			if c.working(d) {
+				n--
+			}
+		}
+		return n
+	}
 	for d := a.add(1); !d.time().After(b.time()); d = d.add(1) {
 		if c.working(d) {
 			n++
 		}
 	}
-	return sign * n
+	return n
 }
 
 // ParseDate reads a YYYY-MM-DD date as midnight in Asia/Shanghai, with a

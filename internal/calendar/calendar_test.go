@@ -253,3 +253,30 @@ func FuzzParseYearText(f *testing.F) {
 		}
 	})
 }
+
+func TestBetweenUndoesAdd(t *testing.T) {
+	c := Embedded()
+	for d := date(t, "2023-12-20"); d.Before(date(t, "2024-02-25")); d = d.AddDate(0, 0, 1) {
+		for _, n := range []int{-12, -5, -1, 0, 1, 5, 12} {
+			if got := c.WorkingDaysBetween(d, c.AddWorkingDays(d, n)); got != n {
+				t.Fatalf("%s %+d: back %d", Format(d), n, got)
+			}
+		}
+	}
+}
+
+func TestPostpone(t *testing.T) {
+	c := Embedded()
+	at := time.Date(2024, 10, 3, 2, 30, 0, 0, time.UTC) // 10:30 on 3 October in Shanghai
+	if got := c.Postpone(at); !got.Equal(time.Date(2024, 10, 8, 2, 30, 0, 0, time.UTC)) || got.Location() != time.UTC {
+		t.Errorf("holiday: %v", got)
+	}
+	sat := time.Date(2024, 10, 12, 9, 0, 0, 0, Shanghai) // a working Saturday
+	if got := c.Postpone(sat); !got.Equal(sat) {
+		t.Errorf("working Saturday: %v", got)
+	}
+	sun := time.Date(2024, 10, 13, 17, 0, 0, 0, Shanghai)
+	if got := c.Postpone(sun); !got.Equal(time.Date(2024, 10, 14, 17, 0, 0, 0, Shanghai)) {
+		t.Errorf("Sunday: %v", got)
+	}
+}

@@ -81,7 +81,7 @@ func SaveYear(ctx context.Context, db *store.DB, actor audit.Actor, y Year) erro
 		return err
 	}
 	before, had := cur.Year(y.Year)
-	return db.InTx(ctx, func(tx *store.Tx) error {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM calendar_days WHERE year = $1`, y.Year); err != nil {
 			return fmt.Errorf("calendar: save %d: %w", y.Year, err)
 		}
@@ -106,4 +106,9 @@ func SaveYear(ctx context.Context, db *store.DB, actor audit.Actor, y Year) erro
 		y.Stored = true
 		return audit.Record(ctx, tx, actor, action, "calendar_year", strconv.Itoa(y.Year), "", prev, y)
 	})
+	if err != nil {
+		return err
+	}
+	SetDefault(cur.With(y))
+	return nil
 }

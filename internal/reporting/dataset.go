@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"zhihui/internal/calendar"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/i18n"
@@ -45,9 +46,16 @@ func (d DataSet) PType() period.Type {
 }
 
 // Due is the deadline of period p: the end of the DueDays-th day after
-// it ends (Asia/Shanghai); a report at or before Due is on time.
+// it ends (Asia/Shanghai) or, when that day is not a working day (a
+// weekend or public holiday in the working-day calendar), the end of the
+// next working day (截止日遇节假日顺延). A report at or before Due is on
+// time. DueDays 0 is the period's last day, postponed likewise.
 func (d DataSet) Due(p period.Period) time.Time {
-	return p.End().AddDate(0, 0, d.DueDays)
+	last := p.End().AddDate(0, 0, d.DueDays-1)
+	if c := calendar.Default(); !c.IsWorkingDay(last) {
+		last = c.AddWorkingDays(last, 1)
+	}
+	return last.AddDate(0, 0, 1)
 }
 
 // ReportedBy reports whether units of kind report d.

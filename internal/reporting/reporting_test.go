@@ -69,8 +69,22 @@ func dataset(t *testing.T, db *store.DB, code string) DataSet {
 
 func TestDueDates(t *testing.T) {
 	m := DataSet{PeriodType: "monthly", DueDays: 15}
-	if got := m.Due(period.MustParse("202001")).Format("2006-01-02"); got != "2020-02-16" {
-		t.Errorf("monthly due = %s, want the end of 15 Feb (2020-02-16 00:00)", got)
+	if got := m.Due(period.MustParse("202002")).Format("2006-01-02"); got != "2020-03-17" {
+		t.Errorf("monthly due = %s, want the end of Monday 16 March (2020-03-17 00:00)", got)
+	}
+	// 15 February 2020 was a Saturday: the deadline moves to Monday 17 February.
+	if got := m.Due(period.MustParse("202001")).Format("2006-01-02"); got != "2020-02-18" {
+		t.Errorf("monthly due = %s, want the end of Monday 17 Feb (2020-02-18 00:00)", got)
+	}
+	// 5 October 2024 was in the National Day holiday, 8 October the next working day.
+	m5 := DataSet{PeriodType: "monthly", DueDays: 5}
+	if got := m5.Due(period.MustParse("202409")).Format("2006-01-02 15:04"); got != "2024-10-09 00:00" {
+		t.Errorf("monthly due in the holiday = %s", got)
+	}
+	// Sunday 4 February 2024 was a working day (调休): no postponement.
+	m4 := DataSet{PeriodType: "monthly", DueDays: 4}
+	if got := m4.Due(period.MustParse("202401")).Format("2006-01-02"); got != "2024-02-05" {
+		t.Errorf("monthly due on a working Sunday = %s", got)
 	}
 	y := DataSet{PeriodType: "yearly", DueDays: 20}
 	if got := y.Due(period.MustParse("2019")); !got.Equal(time.Date(2020, 1, 21, 0, 0, 0, 0, period.Shanghai)) {

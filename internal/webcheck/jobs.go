@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"zhihui/internal/calendar"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/store"
@@ -151,7 +152,7 @@ func CompleteJob(ctx context.Context, db *store.DB, j *Job, worker string, r *Re
 		actor := audit.Actor{Name: "worker:" + worker}
 		switch j.Purpose {
 		case PurposeRound:
-			return raiseProblems(ctx, tx, actor, j.SiteID, inspID, roundID, now.AddDate(0, 0, j.DeadlineDays), r)
+			return raiseProblems(ctx, tx, actor, j.SiteID, inspID, roundID, rectifyBy(now, j.DeadlineDays), r)
 		case PurposeRecheck:
 			return applyRecheck(ctx, tx, actor, j.ID, inspID, r)
 		}
@@ -238,10 +239,17 @@ func RecordRoundResult(ctx context.Context, db *store.DB, actor audit.Actor, rou
 			JobDone, actor.Name, now, inspID, jobID); err != nil {
 			return err
 		}
-		return raiseProblems(ctx, tx, actor, siteID, inspID, roundID, now.AddDate(0, 0, days), r)
+		return raiseProblems(ctx, tx, actor, siteID, inspID, roundID, rectifyBy(now, days), r)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("webcheck: record result: %w", err)
 	}
 	return inspID, nil
+}
+
+// rectifyBy is the rectification deadline of problems found at now: days
+// calendar days later, moved to the next working day when that falls on a
+// weekend or public holiday (calendar.Default).
+func rectifyBy(now time.Time, days int) time.Time {
+	return calendar.Default().Postpone(now.AddDate(0, 0, days))
 }
