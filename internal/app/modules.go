@@ -13,6 +13,7 @@ import (
 	webmonitor "zhihui/internal/web/monitor"
 	webplan "zhihui/internal/web/plan"
 	webreporting "zhihui/internal/web/reporting"
+	websupervise "zhihui/internal/web/supervise"
 	webwebcheck "zhihui/internal/web/webcheck"
 )
 
@@ -30,6 +31,7 @@ func Modules() []module.Module {
 		webreporting.Module(),
 		webwebcheck.Module(),
 		webjobs.Module(),
+		websupervise.Module(),
 	}
 }
 

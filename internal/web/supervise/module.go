@@ -1,0 +1,210 @@
+// Package supervise is the web side of task supervision (督查督办) and the
+// annual target assessment (年度目标考核): the office decomposes plan tasks
+// into work items and issues them, responsible units report progress and
+// ask for extensions, the office reviews, returns and closes; leaders see
+// the overdue list and the assessment ranking. Handlers are written on the
+// web kit; the domain is package internal/supervise.
+package supervise
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"zhihui/internal/audit"
+	"zhihui/internal/auth"
+	"zhihui/internal/module"
+	"zhihui/internal/orgunit"
+	"zhihui/internal/plan"
+	"zhihui/internal/store"
+	dom "zhihui/internal/supervise"
+	"zhihui/internal/web/kit"
+)
+
+//go:embed templates templates/_parts.html catalog
+var files embed.FS
+
+// Offices issue, review, return and close items and decide extensions.
+var Offices = []auth.Role{auth.Office, auth.Admin}
+
+// Responsible roles report progress and ask for extensions for their units.
+var Responsible = []auth.Role{auth.Reporter, auth.Office, auth.Admin}
+
+// MaxReport bounds the body of a progress report with its attachments.
+const MaxReport = dom.MaxAttachments*dom.MaxAttachment + 1<<20
+
+// Module is the supervision and assessment module.
+func Module() module.Module {
+	catalog, _ := fs.Sub(files, "catalog")
+	return module.Module{
+		Name:    "supervise",
+		Schemas: []store.Schema{dom.Schema},
+		Catalog: catalog,
+		Routes:  routes,
+		Nav:     []module.Nav{{Key: "supervise", Href: "/supervise", Label: "supervise.nav", Order: 55}},
+		Pages: []string{"/supervise", "/supervise?status=red", "/supervise/new", "/supervise/overdue", "/supervise/assessment",
+			"/supervise/assessment?group=county"},
+		API: map[string]string{
+			"GET /api/v1/supervision/items":                "Work items in the caller's units: ?unit=CODE&status=red|yellow|blue|green|closed&year=Y; each with its computed status and reason",
+			"POST /api/v1/supervision/items":               `Issue a work item from a plan task: {"year","task","units":[…] or "fanout":"cities|counties","due":"YYYY-MM-DD" or "due_days":N,"milestones":[{"date","percent","text"}],…}; office only, units in the caller's subtree`,
+			"POST /api/v1/supervision/items/{id}/progress": `Report progress {"text","percent"} for an item of the caller's units`,
+			"GET /api/v1/assessment/{year}":                "The annual assessment: ?group=city|county|department; rows with unit, score, rank and per-part scores with their source (parts without figures are not assessed, never zero)",
+		},
+		Authz:      authzCases(),
+		AuthzSetup: authzSetup,
+	}
+}
+
+func routes(k *kit.Kit) ([]kit.Route, error) {
+	pages, err := k.Pages(files, "templates")
+	if err != nil {
+		return nil, err
+	}
+	h := handlers{k: k, pages: pages, svc: dom.New(k.DB), schemes: dom.DefaultSchemes()}
+	return []kit.Route{
+		{Pattern: "GET /supervise", Access: kit.User, Handler: h.list},
+		{Pattern: "GET /supervise/export", Access: kit.User, Handler: h.listExport},
+		{Pattern: "GET /supervise/new", Access: kit.Roles, Roles: Offices, Handler: h.newForm},
+		{Pattern: "POST /supervise/items", Access: kit.Roles, Roles: Offices, Handler: h.create},
+		{Pattern: "GET /supervise/items/{id}", Access: kit.User, Handler: h.item},
+		{Pattern: "POST /supervise/items/{id}/progress", Access: kit.Roles, Roles: Responsible, Handler: h.progress, BodyLimit: MaxReport},
+		{Pattern: "POST /supervise/items/{id}/extension", Access: kit.Roles, Roles: Responsible, Handler: h.extension},
+		{Pattern: "POST /supervise/items/{id}/decision", Access: kit.Roles, Roles: Offices, Handler: h.decision},
+		{Pattern: "POST /supervise/items/{id}/return", Access: kit.Roles, Roles: Offices, Handler: h.ret},
+		{Pattern: "POST /supervise/items/{id}/close", Access: kit.Roles, Roles: Offices, Handler: h.close},
+		{Pattern: "GET /supervise/attachments/{id}", Access: kit.User, Handler: h.attachment},
+		{Pattern: "GET /supervise/overdue", Access: kit.User, Handler: h.overdue},
+		{Pattern: "GET /supervise/overdue/export", Access: kit.User, Handler: h.overdueExport},
+		{Pattern: "GET /supervise/assessment", Access: kit.User, Handler: h.assessment},
+		{Pattern: "GET /supervise/assessment/export", Access: kit.User, Handler: h.assessmentExport},
+		{Pattern: "GET /api/v1/supervision/items", Access: kit.User, Handler: h.apiItems},
+		{Pattern: "POST /api/v1/supervision/items", Access: kit.Roles, Roles: Offices, Handler: h.apiCreate},
+		{Pattern: "POST /api/v1/supervision/items/{id}/progress", Access: kit.Roles, Roles: Responsible, Handler: h.apiProgress},
+		{Pattern: "GET /api/v1/assessment/{year}", Access: kit.User, Handler: h.apiAssessment},
+	}, nil
+}
+
+// authzSetup creates, per caller, one item of each kind inside the
+// caller's city (4101) and one outside it (4102).
+func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
+	svc := dom.New(db)
+	a := audit.Actor{Name: "authz"}
+	all := []string{"/" + orgunit.Root + "/"}
+	task := plan.Default().Tasks(plan.TaskFilter{})[0].ID
+	due := dom.FormatDate(svc.Today().AddDate(0, 2, 0))
+	for _, side := range []struct{ name, unit string }{{"in", "4101"}, {"out", "4102"}} {
+		for _, kind := range []string{"item", "progress", "extension", "decision", "return", "close"} {
+			ids, err := svc.Create(ctx, a, all, dom.NewItem{Year: svc.Today().Year(), TaskID: task, Units: []string{side.unit}, Due: due})
+			if err != nil {
+				return err
+			}
+			f.IDs[kind+"-"+side.name] = ids[0]
+			if kind == "decision" {
+				if err := svc.RequestExtension(ctx, a, all, ids[0], dom.FormatDate(svc.Today().AddDate(0, 3, 0)), "authz"); err != nil {
+					return err
+				}
+			}
+			if kind == "item" {
+				if err := svc.Report(ctx, a, all, ids[0], dom.Progress{Text: "authz", Percent: 10,
+					Files: []dom.Upload{{Name: "a.txt", Data: []byte("authz attachment")}}}); err != nil {
+					return err
+				}
+				tl, err := svc.Timeline(ctx, all, ids[0])
+				if err != nil {
+					return err
+				}
+				f.IDs["attachment-"+side.name] = tl[1].Attachments[0].ID
+			}
+		}
+	}
+	return nil
+}
+
+func side(inside bool) string {
+	if inside {
+		return "in"
+	}
+	return "out"
+}
+
+// itemPost posts form to /supervise/items/{id}/suffix for the item kind.
+func itemPost(kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
+	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
+		return http.MethodPost, "/supervise/items/" + strconv.FormatInt(f.IDs[kind+"-"+side(inside)], 10) + suffix, form
+	}
+}
+
+// seenInside expects ok from logged-in callers for objects in their
+// subtree, 403 outside it, and anon from visitors.
+func seenInside(ok, anon int) func(auth.Role, bool) int {
+	return func(r auth.Role, inside bool) int {
+		switch {
+		case r == "":
+			return anon
+		case !inside:
+			return http.StatusForbidden
+		}
+		return ok
+	}
+}
+
+func authzCases() []module.AuthzCase {
+	const see, un = http.StatusSeeOther, http.StatusUnauthorized
+	ok := http.StatusOK
+	return []module.AuthzCase{
+		{Pattern: "GET /supervise", Request: module.Get("/supervise"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /supervise/export", Request: module.Get("/supervise/export"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /supervise/new", Request: module.Get("/supervise/new"), Want: module.AnyRole(ok, see, Offices...)},
+		{Pattern: "POST /supervise/items", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
+			unit := "4102"
+			if inside {
+				unit = "4101"
+			}
+			return http.MethodPost, "/supervise/items", url.Values{"year": {"2015"}, "task": {plan.Default().Tasks(plan.TaskFilter{})[0].ID},
+				"units": {unit}, "due": {"2015-12-31"}, "start": {"2015-01-05"}}
+		}, Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "GET /supervise/items/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/supervise/items/" + strconv.FormatInt(f.IDs["item-"+side(inside)], 10), nil
+		}, Want: seenInside(ok, see)},
+		{Pattern: "GET /supervise/attachments/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/supervise/attachments/" + strconv.FormatInt(f.IDs["attachment-"+side(inside)], 10), nil
+		}, Want: seenInside(ok, see)},
+		{Pattern: "POST /supervise/items/{id}/progress", Request: itemPost("progress", "/progress", url.Values{"text": {"进展"}, "percent": {"20"}}),
+			Want: module.ScopedRole(see, un, Responsible...)},
+		{Pattern: "POST /supervise/items/{id}/extension", Request: itemPost("extension", "/extension", url.Values{"due": {"2099-12-31"}, "reason": {"理由"}}),
+			Want: module.ScopedRole(see, un, Responsible...)},
+		{Pattern: "POST /supervise/items/{id}/decision", Request: itemPost("decision", "/decision", url.Values{"decision": {"approve"}}),
+			Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "POST /supervise/items/{id}/return", Request: itemPost("return", "/return", url.Values{"reason": {"材料不全"}}),
+			Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "POST /supervise/items/{id}/close", Request: itemPost("close", "/close", url.Values{"note": {"通过"}}),
+			Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "GET /supervise/overdue", Request: module.Get("/supervise/overdue"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /supervise/overdue/export", Request: module.Get("/supervise/overdue/export"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /supervise/assessment", Request: module.Get("/supervise/assessment?year=2015"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /supervise/assessment/export", Request: module.Get("/supervise/assessment/export?year=2015"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /api/v1/supervision/items", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
+			unit := "4102"
+			if inside {
+				unit = "4101"
+			}
+			return http.MethodGet, "/api/v1/supervision/items?unit=" + unit, nil
+		}, Want: seenInside(ok, un)},
+		{Pattern: "POST /api/v1/supervision/items", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
+			unit := "4102"
+			if inside {
+				unit = "4101"
+			}
+			return http.MethodPost, "/api/v1/supervision/items", url.Values{"year": {"2015"}, "task": {plan.Default().Tasks(plan.TaskFilter{})[0].ID},
+				"units": {unit}, "due": {"2015-12-31"}, "start": {"2015-01-05"}}
+		}, Want: module.ScopedRole(http.StatusCreated, un, Offices...)},
+		{Pattern: "POST /api/v1/supervision/items/{id}/progress", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodPost, "/api/v1/supervision/items/" + strconv.FormatInt(f.IDs["progress-"+side(inside)], 10) + "/progress",
+				url.Values{"text": {"进展"}, "percent": {"30"}}
+		}, Want: module.ScopedRole(ok, un, Responsible...)},
+		{Pattern: "GET /api/v1/assessment/{year}", Request: module.Get("/api/v1/assessment/2015?group=city"), Want: module.LoggedIn(ok, un)},
+	}
+}
