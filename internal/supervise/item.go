@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"zhihui/internal/audit"
+	"zhihui/internal/calendar"
 	"zhihui/internal/i18n"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/plan"
@@ -102,10 +103,11 @@ type Service struct {
 	WarnDays int
 }
 
-// New returns a service over db with the Monday–Friday calendar, the
-// system clock and a five-working-day warning.
+// New returns a service over db with the official working-day calendar
+// (holidays and 调休 working weekends included), the system clock and a
+// five-working-day warning.
 func New(db *store.DB) *Service {
-	return &Service{DB: db, Cal: Weekdays{}, Now: time.Now, WarnDays: 5}
+	return &Service{DB: db, Cal: calendar.Embedded(), Now: time.Now, WarnDays: 5}
 }
 
 // Today is the service's current date in Shanghai.

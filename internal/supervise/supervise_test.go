@@ -409,3 +409,69 @@ func FuzzParseSchemes(f *testing.F) {
 		}
 	})
 }
+
+// TestOfficialCalendar: deadlines in working days skip the National Day
+// holidays and count the 调休 Saturday.
+func TestOfficialCalendar(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := setup(t, db, "2024-09-30")
+		ids, err := s.Create(ctx, office, []string{province}, NewItem{Year: 2024, TaskID: firstTask(), Units: []string{"4101"}, DueDays: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := s.Item(ctx, []string{province}, ids[0])
+		if err != nil || it.Due != "2024-10-12" {
+			t.Fatalf("5 working days after 2024-09-30: %+v %v", it, err)
+		}
+		// Across the Spring Festival of 2015 (18–24 February off, Sunday
+		// 15 and Saturday 28 February worked).
+		ids, err = s.Create(ctx, office, []string{province}, NewItem{Year: 2015, TaskID: firstTask(), Units: []string{"4101"}, Start: "2015-02-13", DueDays: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, _ = s.Item(ctx, []string{province}, ids[0])
+		if want := FormatDate(s.Cal.AddWorkingDays(mustDate(t, "2015-02-13"), 3)); it.Due != want || it.Due == FormatDate(Weekdays{}.AddWorkingDays(mustDate(t, "2015-02-13"), 3)) {
+			t.Fatalf("3 working days after 2015-02-13: %s (calendar says %s)", it.Due, want)
+		}
+	})
+}
+
+func mustDate(t *testing.T, s string) time.Time {
+	t.Helper()
+	d, err := ParseDate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestRemind records one reminder a day on red and blue items only.
+func TestRemind(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := setup(t, db, "2015-03-02")
+		all := []string{province}
+		late, err := s.Create(ctx, office, all, NewItem{Year: 2015, TaskID: firstTask(), Units: []string{"4101"}, Start: "2015-02-02", Due: "2015-02-27"})
+		must(t, err)
+		soon, err := s.Create(ctx, office, all, NewItem{Year: 2015, TaskID: firstTask(), Units: []string{"4102"}, Start: "2015-02-02", Due: "2015-03-04"})
+		must(t, err)
+		must(t, s.Report(ctx, county, all, soon[0], Progress{Text: "ok", Percent: 95}))
+		_, err = s.Create(ctx, office, all, NewItem{Year: 2015, TaskID: firstTask(), Units: []string{"4103"}, Due: "2015-12-31"})
+		must(t, err)
+		for i := 0; i < 2; i++ {
+			n, err := s.Remind(ctx)
+			if err != nil || n != 2-2*i {
+				t.Fatalf("run %d: %d reminders, %v", i, n, err)
+			}
+		}
+		tl, _ := s.Timeline(ctx, all, late[0])
+		if tl[len(tl)-1].Kind != "remind" {
+			t.Fatalf("no reminder on the overdue item: %+v", tl)
+		}
+		s.Now = func() time.Time { return mustDate(t, "2015-03-03").Add(9 * time.Hour) }
+		if n, err := s.Remind(ctx); err != nil || n != 2 {
+			t.Fatalf("next day: %d %v", n, err)
+		}
+	})
+}

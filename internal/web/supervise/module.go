@@ -13,9 +13,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
+	"zhihui/internal/jobs"
 	"zhihui/internal/module"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/plan"
@@ -53,10 +55,29 @@ func Module() module.Module {
 			"POST /api/v1/supervision/items/{id}/progress": `Report progress {"text","percent"} for an item of the caller's units`,
 			"GET /api/v1/assessment/{year}":                "The annual assessment: ?group=city|county|department; rows with unit, score, rank and per-part scores with their source (parts without figures are not assessed, never zero)",
 		},
+		// The daily reminders (催办) on overdue and nearly due items.
+		Jobs: func(r *jobs.Registry, env module.JobEnv) {
+			jobs.Handle(r, func(ctx context.Context, j *jobs.Job[RemindArgs]) error {
+				n, err := dom.New(env.DB).Remind(ctx)
+				if err == nil && n > 0 {
+					env.Log.Info("supervision reminders", "items", n)
+				}
+				return err
+			})
+			r.Every("supervise_remind", 24*time.Hour, true, func() (jobs.Args, *jobs.InsertOpts) {
+				return RemindArgs{}, &jobs.InsertOpts{MaxAttempts: 3, UniqueOpts: jobs.UniqueOpts{ByPeriod: 24 * time.Hour}}
+			})
+		},
 		Authz:      authzCases(),
 		AuthzSetup: authzSetup,
 	}
 }
+
+// RemindArgs is the daily reminder job.
+type RemindArgs struct{}
+
+// Kind names the job.
+func (RemindArgs) Kind() string { return "supervise_remind" }
 
 func routes(k *kit.Kit) ([]kit.Route, error) {
 	pages, err := k.Pages(files, "templates")
