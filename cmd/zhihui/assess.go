@@ -39,6 +39,9 @@ func runAssess(args []string) error {
 		return err
 	}
 	defer a.Close()
+	if err := a.Bootstrap(ctx); err != nil {
+		return err
+	}
 	res, err := supervise.New(a.DB).Assess(ctx, supervise.DefaultSchemes(), []string{"/" + orgunit.Root + "/"}, *year, *group)
 	if err != nil {
 		return err
