@@ -475,3 +475,20 @@ func TestRemind(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkLights computes the lights of 50,000 open items in memory.
+func BenchmarkLights(b *testing.B) {
+	cal := New(nil).Cal
+	today, _ := ParseDate("2015-06-15")
+	items := make([]*Item, 50000)
+	for i := range items {
+		items[i] = &Item{Stage: Open, Start: "2015-01-05", Due: FormatDate(today.AddDate(0, 0, i%200-50)), Percent: i % 101,
+			Milestones: []Milestone{{Date: "2015-04-30", Percent: 40, Text: "m"}}}
+	}
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		for _, it := range items {
+			ComputeLight(it, today, cal, 5)
+		}
+	}
+}
