@@ -63,3 +63,30 @@ func ParseDate(s string) (time.Time, error) { return time.ParseInLocation("2006-
 
 // FormatDate writes t's Shanghai date as YYYY-MM-DD.
 func FormatDate(t time.Time) string { return t.In(Shanghai).Format("2006-01-02") }
+
+// memo remembers the working-day counts of a calendar for the date pairs
+// it was asked, so that computing the lights of many items issued in
+// batches (same start, few distinct deadlines) counts each span once.
+type memo struct {
+	Calendar
+	between map[[2]int64]int
+}
+
+// Memo wraps c with a cache of WorkingDaysBetween; not safe for
+// concurrent use.
+func Memo(c Calendar) Calendar {
+	if _, ok := c.(*memo); ok {
+		return c
+	}
+	return &memo{Calendar: c, between: map[[2]int64]int{}}
+}
+
+func (m *memo) WorkingDaysBetween(from, to time.Time) int {
+	k := [2]int64{day(from).Unix(), day(to).Unix()}
+	if n, ok := m.between[k]; ok {
+		return n
+	}
+	n := m.Calendar.WorkingDaysBetween(from, to)
+	m.between[k] = n
+	return n
+}

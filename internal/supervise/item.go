@@ -463,13 +463,14 @@ func (s *Service) Items(ctx context.Context, f Filter) ([]*Item, error) {
 	}
 	defer rows.Close()
 	today := s.Today()
+	cal := Memo(s.Cal)
 	out := []*Item{}
 	for rows.Next() {
 		it, err := scanItem(rows)
 		if err != nil {
 			return nil, err
 		}
-		it.Light, it.LightWhy = ComputeLight(it, today, s.Cal, s.WarnDays)
+		it.Light, it.LightWhy = ComputeLight(it, today, cal, s.WarnDays)
 		if f.Light != "" && it.Light != f.Light {
 			continue
 		}

@@ -476,9 +476,15 @@ func TestRemind(t *testing.T) {
 	})
 }
 
-// BenchmarkLights computes the lights of 50,000 open items in memory.
+// BenchmarkLights computes the lights of 50,000 open items in memory,
+// with the official calendar counted day by day (plain) and remembered per
+// date pair as the item list does (memo).
 func BenchmarkLights(b *testing.B) {
-	cal := New(nil).Cal
+	b.Run("plain", func(b *testing.B) { benchLights(b, New(nil).Cal, false) })
+	b.Run("memo", func(b *testing.B) { benchLights(b, New(nil).Cal, true) })
+}
+
+func benchLights(b *testing.B, cal Calendar, memo bool) {
 	today, _ := ParseDate("2015-06-15")
 	items := make([]*Item, 50000)
 	for i := range items {
@@ -487,8 +493,27 @@ func BenchmarkLights(b *testing.B) {
 	}
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
+		c := cal
+		if memo {
+			c = Memo(cal)
+		}
 		for _, it := range items {
-			ComputeLight(it, today, cal, 5)
+			ComputeLight(it, today, c, 5)
+		}
+	}
+}
+
+// TestMemoAgrees: the remembered counts equal the calendar's, asked twice.
+func TestMemoAgrees(t *testing.T) {
+	cal := New(nil).Cal
+	m := Memo(cal)
+	rng := rand.New(rand.NewSource(3))
+	base := mustDate(t, "2014-01-01")
+	for i := 0; i < 2000; i++ {
+		a := base.AddDate(0, 0, rng.Intn(60)*7)
+		b := base.AddDate(0, 0, rng.Intn(400))
+		if got, want := m.WorkingDaysBetween(a, b), cal.WorkingDaysBetween(a, b); got != want {
+			t.Fatalf("%s→%s: memo %d, calendar %d", FormatDate(a), FormatDate(b), got, want)
 		}
 	}
 }
