@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -210,6 +212,10 @@ type reader struct {
 	tent       *wideHeader       // a header found on the row above, kept while the next row may continue it
 	tentRow    int
 	headerSeen bool // a sheet of this import had a header
+	numRows    int  // rows of figures met while no header was found
+	// percent tells whether a cell (row, col) is shown as a percentage;
+	// nil where numbers arrive as shown (CSV) or already marked (.xls).
+	percent func(row, col int) bool
 }
 
 type wideCol struct {
@@ -378,6 +384,9 @@ func (rd *reader) readXLS(r io.Reader) error {
 			}
 		}
 		rd.startSheet(sh.Name, merges)
+		if pct := sh.Percent; pct != nil {
+			rd.percent = func(row, col int) bool { return pct[[2]int{row - 1, col}] }
+		}
 		for i, rec := range sh.Rows {
 			if err := rd.line(i+1, rec); err != nil {
 				rd.endSheet()
@@ -411,6 +420,7 @@ func (rd *reader) readSheet(f *excelize.File, name string) error {
 		}
 	}
 	rd.startSheet(name, merges)
+	rd.percent = xlsxPercent(f, name)
 	defer rd.endSheet()
 	rows, err := f.Rows(name)
 	if err != nil {
@@ -421,7 +431,12 @@ func (rd *reader) readSheet(f *excelize.File, name string) error {
 	n := 0
 	for rows.Next() {
 		n++
-		rec, err := rows.Columns()
+		// Numbers as kept, not as their display format rounds them
+		// (5.2314 shown as 5.23); percentages are found by their format.
+		rec, err := rows.Columns(excelize.Options{RawCellValue: true})
+		for i, c := range rec {
+			rec[i] = excelNumber(c)
+		}
 		if err != nil {
 			rd.fail(i18n.Errorf("无法读取该行：%v", "cannot read the row: %v", err).At(n, ""))
 			continue
@@ -441,6 +456,77 @@ func (rd *reader) readSheet(f *excelize.File, name string) error {
 	return nil
 }
 
+// excelNumber writes a number kept in a workbook's XML with the 15
+// significant digits a spreadsheet program shows ("5.2313999999999998" is
+// 5.2314); other text is returned as it is.
+func excelNumber(c string) string {
+	if len(c) <= 15 && !strings.ContainsAny(c, "Ee") {
+		return c
+	}
+	v, err := strconv.ParseFloat(c, 64)
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) || strings.TrimSpace(c) != c {
+		return c
+	}
+	v, _ = strconv.ParseFloat(strconv.FormatFloat(v, 'g', 15, 64), 64)
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// xlsxPercent tells whether a cell of sheet (1-based row, 0-based column)
+// is shown as a percentage, so that 0.9512 shown as 95.12% is read as
+// 95.12%. It is asked only for numbers in columns kept in %.
+func xlsxPercent(f *excelize.File, sheet string) func(row, col int) bool {
+	byStyle := map[int]bool{}
+	return func(row, col int) bool {
+		axis, err := excelize.CoordinatesToCellName(col+1, row)
+		if err != nil {
+			return false
+		}
+		id, err := f.GetCellStyle(sheet, axis)
+		if err != nil || id == 0 {
+			return false
+		}
+		pct, ok := byStyle[id]
+		if !ok {
+			if st, err := f.GetStyle(id); err == nil {
+				pct = st.NumFmt == 9 || st.NumFmt == 10 || (st.CustomNumFmt != nil && percentFormat(*st.CustomNumFmt))
+			}
+			byStyle[id] = pct
+		}
+		return pct
+	}
+}
+
+// percentFormat reports whether a number format shows its value times 100
+// with a percent sign (a % outside quotes and escapes).
+func percentFormat(f string) bool {
+	quoted := false
+	for i := 0; i < len(f); i++ {
+		switch f[i] {
+		case '"':
+			quoted = !quoted
+		case '\\':
+			i++
+		case '%':
+			if !quoted {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// asPercent turns a plain number read from a cell shown as a percentage
+// into the percentage it shows ("0.9512" → "95.12%"), exactly.
+func (rd *reader) asPercent(n, col int, v string, el *Element) string {
+	if rd.percent == nil || el == nil || (el.Unit != "%" && el.ValueType != Percent) || strings.HasSuffix(v, "%") || !rd.percent(n, col) {
+		return v
+	}
+	if pv, ok := convertNumber(v, big.NewRat(100, 1)); ok {
+		return pv + "%"
+	}
+	return v
+}
+
 // headerSearchRows is how far down a sheet the header is looked for.
 const headerSearchRows = 30
 
@@ -452,6 +538,7 @@ func (rd *reader) startSheet(name string, merges map[[2]int]string) {
 	rd.sheet, rd.merges, rd.win = name, merges, nil
 	rd.shape, rd.headerRow, rd.cols, rd.elCols, rd.period, rd.sheetUnit, rd.dataRows, rd.tent = "", 0, nil, nil, "", "", 0, nil
 	rd.codeCol, rd.nameCol, rd.periodCol = -1, -1, -1
+	rd.numRows, rd.percent = 0, nil
 }
 
 // endSheet closes the current worksheet's summary.
@@ -465,6 +552,12 @@ func (rd *reader) endSheet() {
 		rd.info.Shape = ""
 		if rd.info.Skipped == "" {
 			rd.info.Skipped = "没有找到表头 / no header row"
+		}
+		// A sheet of figures whose header is not understood is an error,
+		// never silently left out; a sheet of notes is passed over.
+		if rd.numRows >= 2 {
+			rd.fail(i18n.Errorf("有 %d 行数字，但前 30 行中没有找到表头（长表需有 数据元、单位代码、报告期、数值 列；统计报表需有 单位代码或单位名称 列和数据元列）",
+				"%d rows hold figures, but there is no header row in the first 30 rows (long files need element, org unit, period and value columns; report sheets need an org unit code or name column and element columns)", rd.numRows))
 		}
 	}
 }
@@ -570,10 +663,16 @@ func match(cell string, names []string) bool {
 }
 
 func (rd *reader) line(n int, rec []string) error {
-	if rd.shape == "" {
+	if rd.shape == "" || rd.shape == "none" {
+		if figures(rec) >= 2 {
+			rd.numRows++
+		}
+		if rd.shape == "none" {
+			return nil
+		}
 		return rd.findHeader(n, rec)
 	}
-	if rd.shape == "none" || n <= rd.headerRow {
+	if n <= rd.headerRow {
 		return nil
 	}
 	empty := true
@@ -598,6 +697,31 @@ func (rd *reader) line(n int, rec []string) error {
 		rd.wideRow(n, rec)
 	}
 	return nil
+}
+
+// figures counts the cells of rec that hold a number (digits with
+// separators, a sign, a decimal point or a percent sign).
+func figures(rec []string) int {
+	n := 0
+	for _, c := range rec {
+		digit, other := false, false
+		for _, r := range strings.TrimSpace(c) {
+			switch {
+			case r >= '0' && r <= '9' || r >= '０' && r <= '９':
+				digit = true
+			case strings.ContainsRune(".,-+% ．，％", r):
+			default:
+				other = true
+			}
+			if other {
+				break
+			}
+		}
+		if digit && !other {
+			n++
+		}
+	}
+	return n
 }
 
 func cell(rec []string, i int) string {
@@ -695,9 +819,7 @@ func (rd *reader) findHeader(n int, rec []string) error {
 		return nil
 	}
 	if n >= headerSearchRows {
-		rd.fail(i18n.Errorf("前 30 行中没有找到表头（长表需有 数据元、单位代码、报告期、数值 列；统计报表需有 单位代码或单位名称 列和数据元列）",
-			"no header row in the first 30 rows (long files need element, org unit, period and value columns; report sheets need an org unit code or name column and element columns)"))
-		rd.shape = "none"
+		rd.shape = "none" // endSheet says whether that is an error
 	}
 	return nil
 }
@@ -939,6 +1061,9 @@ func (rd *reader) longRow(n int, rec []string) {
 	if missing {
 		return
 	}
+	if rd.percent != nil {
+		v = rd.asPercent(n, vc, v, rd.findElement(cell(rec, ec)))
+	}
 	rd.add(n, cell(rec, ec), colName(ec), cell(rec, oc), "", colName(oc), normalizeReportPeriod(cell(rec, pc)), colName(pc), v, colName(vc), comment)
 }
 
@@ -973,6 +1098,7 @@ func (rd *reader) wideRow(n int, rec []string) {
 		if missing {
 			continue
 		}
+		v = rd.asPercent(n, c.idx, v, c.el)
 		if c.factor != nil {
 			cv, ok := convertNumber(v, c.factor)
 			if !ok {

@@ -373,7 +373,7 @@ func FuzzBIFF(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, s []byte) {
-		parseBIFF8(s)
+		parseBIFF8(s, 1<<16) // a small grid keeps each run quick
 	})
 }
 

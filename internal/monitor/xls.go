@@ -25,15 +25,19 @@ type xlsSheet struct {
 	Name   string
 	Rows   [][]string // dense, row 0 first
 	Merges [][4]int   // first row, last row, first col, last col (0-based)
+	// Percent holds the numbers shown as percentages (0.9512 shown as
+	// 95.12%), by 0-based row and column.
+	Percent map[[2]int]bool
 }
 
 // Limits on what one .xls file may unpack to.
 const (
 	xlsMaxStream = 256 << 20
-	xlsMaxCells  = 20_000_000
+	xlsMaxCells  = 10_000_000 // cells of the dense grid, empty ones included
 	xlsMaxRows   = 1 << 20
 	xlsMaxCols   = 1 << 14
 	xlsMaxSST    = 10_000_000
+	xlsMaxSheets = 1000
 )
 
 var errXLS = errors.New("not a readable Excel 97–2003 workbook")
@@ -63,7 +67,7 @@ func readXLSBook(r io.ReaderAt) ([]xlsSheet, error) {
 	if stream == nil {
 		return nil, fmt.Errorf("%w: no Workbook stream", errXLS)
 	}
-	return parseBIFF8(stream)
+	return parseBIFF8(stream, xlsMaxCells)
 }
 
 type biffRecord struct {
@@ -95,7 +99,9 @@ type boundSheet struct {
 	name string
 }
 
-func parseBIFF8(s []byte) ([]xlsSheet, error) {
+// parseBIFF8 reads the worksheets of a Workbook stream; maxCells bounds
+// the cells of their dense grids together.
+func parseBIFF8(s []byte, maxCells int) ([]xlsSheet, error) {
 	glob, err := biffRecords(s, 0)
 	if err != nil {
 		return nil, err
@@ -105,9 +111,23 @@ func parseBIFF8(s []byte) ([]xlsSheet, error) {
 	}
 	var sheets []boundSheet
 	var sst []string
+	formats := map[uint16]string{}
+	var xfFormats []uint16
 	for i := 0; i < len(glob); i++ {
 		rec := glob[i]
 		switch rec.typ {
+		case 0x002F: // FILEPASS
+			return nil, fmt.Errorf("%w: the workbook is protected by a password; remove the password and save it again", errXLS)
+		case 0x041E: // FORMAT
+			if len(rec.data) >= 2 {
+				if f, _, err := longString(rec.data[2:]); err == nil {
+					formats[binary.LittleEndian.Uint16(rec.data)] = f
+				}
+			}
+		case 0x00E0: // XF: the number format of each cell style
+			if len(rec.data) >= 4 && len(xfFormats) < 1<<16 {
+				xfFormats = append(xfFormats, binary.LittleEndian.Uint16(rec.data[2:]))
+			}
 		case 0x0085: // BOUNDSHEET8
 			d := rec.data
 			if len(d) < 8 {
@@ -119,6 +139,9 @@ func parseBIFF8(s []byte) ([]xlsSheet, error) {
 			name, _, err := shortString(d[6:])
 			if err != nil {
 				return nil, err
+			}
+			if len(sheets) >= xlsMaxSheets {
+				return nil, fmt.Errorf("%w: more than %d sheets", errXLS, xlsMaxSheets)
 			}
 			sheets = append(sheets, boundSheet{int(binary.LittleEndian.Uint32(d)), name})
 		case 0x00FC: // SST with its CONTINUE records
@@ -133,6 +156,10 @@ func parseBIFF8(s []byte) ([]xlsSheet, error) {
 			}
 		}
 	}
+	percent := make([]bool, len(xfFormats))
+	for i, f := range xfFormats {
+		percent[i] = f == 9 || f == 10 || percentFormat(formats[f])
+	}
 	out := make([]xlsSheet, 0, len(sheets))
 	cells := 0
 	for _, bs := range sheets {
@@ -143,7 +170,7 @@ func parseBIFF8(s []byte) ([]xlsSheet, error) {
 		if err != nil {
 			return nil, err
 		}
-		sh, n, err := parseSheet(bs.name, recs, sst, xlsMaxCells-cells)
+		sh, n, err := parseSheet(bs.name, recs, sst, percent, maxCells-cells)
 		if err != nil {
 			return nil, err
 		}
@@ -340,6 +367,8 @@ func rkNumber(rk uint32) float64 {
 	return v
 }
 
+// numText writes a number with the 15 significant digits a spreadsheet
+// program shows (0.1+0.2 is 0.3).
 func numText(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return ""
@@ -347,30 +376,48 @@ func numText(v float64) string {
 	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
 		return strconv.FormatInt(int64(v), 10)
 	}
+	v, _ = strconv.ParseFloat(strconv.FormatFloat(v, 'g', 15, 64), 64)
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
-func parseSheet(name string, recs []biffRecord, sst []string, budget int) (xlsSheet, int, error) {
+func parseSheet(name string, recs []biffRecord, sst []string, percent []bool, budget int) (xlsSheet, int, error) {
 	sh := xlsSheet{Name: name}
-	cells := 0
+	cells := 0 // cells of the dense grid, counting the empty ones before a cell
 	set := func(row, col int, v string) error {
 		if row >= xlsMaxRows || col >= xlsMaxCols {
 			return fmt.Errorf("%w: sheet %q is too large", errXLS, name)
 		}
-		if cells++; cells > budget {
-			return fmt.Errorf("%w: the workbook has too many cells", errXLS)
-		}
-		for len(sh.Rows) <= row {
-			sh.Rows = append(sh.Rows, nil)
+		if row >= len(sh.Rows) {
+			if cells += row + 1 - len(sh.Rows); cells > budget {
+				return fmt.Errorf("%w: the workbook has too many cells", errXLS)
+			}
+			sh.Rows = append(sh.Rows, make([][]string, row+1-len(sh.Rows))...)
 		}
 		r := sh.Rows[row]
-		for len(r) <= col {
-			r = append(r, "")
+		if col >= len(r) {
+			if cells += col + 1 - len(r); cells > budget {
+				return fmt.Errorf("%w: the workbook has too many cells", errXLS)
+			}
+			r = append(r, make([]string, col+1-len(r))...)
 		}
 		r[col] = v
 		sh.Rows[row] = r
 		return nil
 	}
+	// num sets a number, noting it when its style shows a percentage.
+	num := func(row, col int, xf uint16, v float64) error {
+		if err := set(row, col, numText(v)); err != nil {
+			return err
+		}
+		if int(xf) < len(percent) && percent[xf] {
+			if sh.Percent == nil {
+				sh.Percent = map[[2]int]bool{}
+			}
+			sh.Percent[[2]int{row, col}] = true
+		}
+		return nil
+	}
+	xf := func(d []byte) uint16 { return binary.LittleEndian.Uint16(d[4:]) }
 	cell := func(d []byte) (int, int, bool) {
 		if len(d) < 6 {
 			return 0, 0, false
@@ -407,20 +454,20 @@ func parseSheet(name string, recs []biffRecord, sst []string, budget int) (xlsSh
 			if !ok || len(d) < 14 {
 				return sh, 0, fmt.Errorf("%w: short cell record", errXLS)
 			}
-			err = set(row, col, numText(math.Float64frombits(binary.LittleEndian.Uint64(d[6:]))))
+			err = num(row, col, xf(d), math.Float64frombits(binary.LittleEndian.Uint64(d[6:])))
 		case 0x027E: // RK
 			row, col, ok := cell(d)
 			if !ok || len(d) < 10 {
 				return sh, 0, fmt.Errorf("%w: short cell record", errXLS)
 			}
-			err = set(row, col, numText(rkNumber(binary.LittleEndian.Uint32(d[6:]))))
+			err = num(row, col, xf(d), rkNumber(binary.LittleEndian.Uint32(d[6:])))
 		case 0x00BD: // MULRK
 			if len(d) < 6 {
 				return sh, 0, fmt.Errorf("%w: short cell record", errXLS)
 			}
 			row, col := int(binary.LittleEndian.Uint16(d)), int(binary.LittleEndian.Uint16(d[2:]))
 			for off := 4; off+6 <= len(d)-2; off += 6 {
-				if err = set(row, col, numText(rkNumber(binary.LittleEndian.Uint32(d[off+2:])))); err != nil {
+				if err = num(row, col, binary.LittleEndian.Uint16(d[off:]), rkNumber(binary.LittleEndian.Uint32(d[off+2:]))); err != nil {
 					break
 				}
 				col++
@@ -439,7 +486,7 @@ func parseSheet(name string, recs []biffRecord, sst []string, budget int) (xlsSh
 					err = set(row, col, map[bool]string{true: "TRUE", false: "FALSE"}[res[2] != 0])
 				}
 			} else {
-				err = set(row, col, numText(math.Float64frombits(binary.LittleEndian.Uint64(res))))
+				err = num(row, col, xf(d), math.Float64frombits(binary.LittleEndian.Uint64(res)))
 			}
 		case 0x0207: // STRING: a formula's text result
 			if pendingRow >= 0 {
