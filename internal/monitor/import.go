@@ -215,7 +215,8 @@ type reader struct {
 	numRows    int  // rows of figures met while no header was found
 	// percent tells whether a cell (row, col) is shown as a percentage;
 	// nil where numbers arrive as shown (CSV) or already marked (.xls).
-	percent func(row, col int) bool
+	percent  func(row, col int) bool
+	pctShown map[int]bool // columns whose percent cells the preview names
 }
 
 type wideCol struct {
@@ -521,10 +522,19 @@ func (rd *reader) asPercent(n, col int, v string, el *Element) string {
 	if rd.percent == nil || el == nil || (el.Unit != "%" && el.ValueType != Percent) || strings.HasSuffix(v, "%") || !rd.percent(n, col) {
 		return v
 	}
-	if pv, ok := convertNumber(v, big.NewRat(100, 1)); ok {
-		return pv + "%"
+	pv, ok := convertNumber(v, big.NewRat(100, 1))
+	if !ok {
+		return v
 	}
-	return v
+	if !rd.pctShown[col] {
+		// The preview says so once per column, with the first cell.
+		if rd.pctShown == nil {
+			rd.pctShown = map[int]bool{}
+		}
+		rd.pctShown[col] = true
+		rd.info.Conversions = append(rd.info.Conversions, fmt.Sprintf("%s %s：百分比格式 / percent format %s → %s%%", colName(col), el.Name, v, pv))
+	}
+	return pv + "%"
 }
 
 // headerSearchRows is how far down a sheet the header is looked for.
@@ -538,7 +548,7 @@ func (rd *reader) startSheet(name string, merges map[[2]int]string) {
 	rd.sheet, rd.merges, rd.win = name, merges, nil
 	rd.shape, rd.headerRow, rd.cols, rd.elCols, rd.period, rd.sheetUnit, rd.dataRows, rd.tent = "", 0, nil, nil, "", "", 0, nil
 	rd.codeCol, rd.nameCol, rd.periodCol = -1, -1, -1
-	rd.numRows, rd.percent = 0, nil
+	rd.numRows, rd.percent, rd.pctShown = 0, nil, nil
 }
 
 // endSheet closes the current worksheet's summary.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -360,5 +361,42 @@ func TestImportColumnMappingPage(t *testing.T) {
 	status, page = e.do("reporter", "POST", "/monitor/import", ct, body)
 	if status != 200 || strings.Contains(page, "未对应数据元") || !strings.Contains(page, "RURAL_INFO_STATIONS") {
 		t.Fatalf("next import: %d\n%.1500s", status, page)
+	}
+}
+
+// TestImportXLSWorkbookPage: an office uploads an Excel 97–2003 workbook
+// saved by a spreadsheet program (one sheet per city, a notes sheet, a
+// percentage column, 万户 shown with two decimals); the preview groups it by
+// sheet, confirming stores the values as the workbook keeps them.
+func TestImportXLSWorkbookPage(t *testing.T) {
+	e := newMonitorEnv(t)
+	xls, err := os.ReadFile("../monitor/testdata/office.xls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, ct := multipartUpload(t, "开封洛阳.xls", string(xls))
+	status, page := e.do("office", "POST", "/monitor/import", ct, body)
+	m := regexp.MustCompile(`name="token" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	if status != 200 || m == nil {
+		t.Fatalf("preview: %d\n%.2000s", status, page)
+	}
+	for _, want := range []string{"开封市", "洛阳市", "填表说明", "万户 → 户 ×10000", "百分比格式", "信息化投资额（亿元）"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("preview lacks %q", want)
+		}
+	}
+	status, page = e.do("office", "POST", "/monitor/import/confirm", formType, form("token", m[1]))
+	if status != 200 || !strings.Contains(page, "新增 10") {
+		t.Fatalf("confirm: %d\n%.800s", status, page)
+	}
+	for q, want := range map[string]string{
+		"dx=HOUSEHOLDS_URBAN&pe=2023&ou=410302":     `"value":52314`,
+		"dx=INTERNET_PENETRATION&pe=2024&ou=410202": `"value":95.12`,
+		"dx=BB_URBAN_SUBS&pe=2024&ou=410203":        `"value":4000`,
+	} {
+		status, page = e.do("office", "GET", "/api/v1/analytics?"+q, "", nil)
+		if status != 200 || !strings.Contains(page, want) {
+			t.Errorf("analytics %s: %d %s", q, status, page)
+		}
 	}
 }
