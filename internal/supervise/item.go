@@ -96,18 +96,28 @@ type Item struct {
 // Service runs the module's operations over db with a working-day
 // calendar and a clock.
 type Service struct {
-	DB  *store.DB
+	DB *store.DB
+	// Cal counts working days; nil is the installation's calendar
+	// (calendar.Default: the embedded years and those the office entered).
 	Cal Calendar
 	Now func() time.Time
 	// WarnDays is N of the blue light: the deadline is within N working days.
 	WarnDays int
 }
 
-// New returns a service over db with the official working-day calendar
-// (holidays and 调休 working weekends included), the system clock and a
-// five-working-day warning.
+// New returns a service over db with the installation's working-day
+// calendar (holidays and 调休 working weekends included), the system clock
+// and a five-working-day warning.
 func New(db *store.DB) *Service {
-	return &Service{DB: db, Cal: calendar.Embedded(), Now: time.Now, WarnDays: 5}
+	return &Service{DB: db, Now: time.Now, WarnDays: 5}
+}
+
+// Calendar is the calendar the service counts working days with.
+func (s *Service) Calendar() Calendar {
+	if s.Cal != nil {
+		return s.Cal
+	}
+	return calendar.Default()
 }
 
 // Today is the service's current date in Shanghai.
@@ -222,7 +232,7 @@ func (s *Service) Create(ctx context.Context, a audit.Actor, scopes []string, n 
 		}
 		due = t
 	case n.DueDays > 0 && n.DueDays <= 1000:
-		due = s.Cal.AddWorkingDays(start, n.DueDays)
+		due = s.Calendar().AddWorkingDays(start, n.DueDays)
 	default:
 		return nil, i18n.Errorf("请填写办结时限（日期或 1–1000 个工作日）", "give a deadline (a date or 1–1000 working days)").OnField("due")
 	}
@@ -405,7 +415,7 @@ func (s *Service) Item(ctx context.Context, scopes []string, id int64) (*Item, e
 	if !inScopes(it.UnitPath, scopes) {
 		return nil, ErrOutside
 	}
-	it.Light, it.LightWhy = ComputeLight(it, s.Today(), s.Cal, s.WarnDays)
+	it.Light, it.LightWhy = ComputeLight(it, s.Today(), s.Calendar(), s.WarnDays)
 	return it, nil
 }
 
@@ -463,7 +473,7 @@ func (s *Service) Items(ctx context.Context, f Filter) ([]*Item, error) {
 	}
 	defer rows.Close()
 	today := s.Today()
-	cal := Memo(s.Cal)
+	cal := Memo(s.Calendar())
 	out := []*Item{}
 	for rows.Next() {
 		it, err := scanItem(rows)

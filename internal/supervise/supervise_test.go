@@ -431,7 +431,7 @@ func TestOfficialCalendar(t *testing.T) {
 			t.Fatal(err)
 		}
 		it, _ = s.Item(ctx, []string{province}, ids[0])
-		if want := FormatDate(s.Cal.AddWorkingDays(mustDate(t, "2015-02-13"), 3)); it.Due != want || it.Due == FormatDate(Weekdays{}.AddWorkingDays(mustDate(t, "2015-02-13"), 3)) {
+		if want := FormatDate(s.Calendar().AddWorkingDays(mustDate(t, "2015-02-13"), 3)); it.Due != want || it.Due == FormatDate(Weekdays{}.AddWorkingDays(mustDate(t, "2015-02-13"), 3)) {
 			t.Fatalf("3 working days after 2015-02-13: %s (calendar says %s)", it.Due, want)
 		}
 	})
@@ -480,8 +480,8 @@ func TestRemind(t *testing.T) {
 // with the official calendar counted day by day (plain) and remembered per
 // date pair as the item list does (memo).
 func BenchmarkLights(b *testing.B) {
-	b.Run("plain", func(b *testing.B) { benchLights(b, New(nil).Cal, false) })
-	b.Run("memo", func(b *testing.B) { benchLights(b, New(nil).Cal, true) })
+	b.Run("plain", func(b *testing.B) { benchLights(b, New(nil).Calendar(), false) })
+	b.Run("memo", func(b *testing.B) { benchLights(b, New(nil).Calendar(), true) })
 }
 
 func benchLights(b *testing.B, cal Calendar, memo bool) {
@@ -505,7 +505,7 @@ func benchLights(b *testing.B, cal Calendar, memo bool) {
 
 // TestMemoAgrees: the remembered counts equal the calendar's, asked twice.
 func TestMemoAgrees(t *testing.T) {
-	cal := New(nil).Cal
+	cal := New(nil).Calendar()
 	m := Memo(cal)
 	rng := rand.New(rand.NewSource(3))
 	base := mustDate(t, "2014-01-01")
