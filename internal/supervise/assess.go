@@ -202,7 +202,7 @@ func (s *Service) Assess(ctx context.Context, schemes *Schemes, scopes []string,
 	if err != nil {
 		return nil, err
 	}
-	items, err := s.Items(ctx, Filter{Scopes: []string{root.Path}, Year: year})
+	items, err := s.Items(ctx, Filter{Scopes: []string{root.Path}, Year: year, Limit: -1})
 	if err != nil {
 		return nil, err
 	}

@@ -425,7 +425,9 @@ type Filter struct {
 	Unit   string   // a unit code: its subtree
 	Light  string   // red, yellow, blue, green or closed
 	Year   int
-	Limit  int // at most MaxList
+	// Limit caps the list at MaxList (0 or above MaxList is MaxList); a
+	// negative Limit reads every item, for the assessment and reminders.
+	Limit int
 }
 
 // MaxList bounds one list.
@@ -464,7 +466,7 @@ func (s *Service) Items(ctx context.Context, f Filter) ([]*Item, error) {
 		return nil, i18n.Errorf("状态应为 red、yellow、blue、green 或 closed：%q", "the status must be red, yellow, blue, green or closed: %q", f.Light).OnField("status")
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > MaxList {
+	if limit == 0 || limit > MaxList {
 		limit = MaxList
 	}
 	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+itemCols+itemFrom+` WHERE `+strings.Join(where, " AND ")+` ORDER BY i.due_on, i.id`, a...)

@@ -17,7 +17,7 @@ var Reminder = audit.Actor{Name: "督查督办提醒 / supervision reminder"}
 // job of the module; reminders to people's inboxes follow these entries.
 func (s *Service) Remind(ctx context.Context) (int, error) {
 	root := []string{"/41/"}
-	items, err := s.Items(ctx, Filter{Scopes: root})
+	items, err := s.Items(ctx, Filter{Scopes: root, Limit: -1})
 	if err != nil {
 		return 0, err
 	}

@@ -70,6 +70,12 @@ func TestItemLifecycle(t *testing.T) {
 		if len(counties) < 100 {
 			t.Fatalf("issued to all counties: %d items", len(counties))
 		}
+		if few, err := s.Items(ctx, Filter{Scopes: []string{province}, Limit: 5}); err != nil || len(few) != 5 {
+			t.Fatalf("a capped list: %d %v", len(few), err)
+		}
+		if every, err := s.Items(ctx, Filter{Scopes: []string{province}, Limit: -1}); err != nil || len(every) != 18+len(counties) {
+			t.Fatalf("every item: %d %v", len(every), err)
+		}
 		// 20 working days from Monday 2 March 2015 is Monday 30 March.
 		it, err := s.Item(ctx, []string{province}, counties[0])
 		if err != nil || it.Due != "2015-03-30" || it.BatchID != counties[0] {
