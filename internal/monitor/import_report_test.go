@@ -341,8 +341,10 @@ func TestImportXLS(t *testing.T) {
 
 // FuzzXLS: the .xls reader never panics or runs away on a damaged file.
 func FuzzXLS(f *testing.F) {
-	if b, err := os.ReadFile("testdata/report.xls"); err == nil {
-		f.Add(b)
+	for _, name := range []string{"testdata/report.xls", "testdata/office.xls"} {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sheets, err := readXLSBook(bytes.NewReader(b))
