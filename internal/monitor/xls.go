@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 
 	"github.com/richardlehane/mscfb"
@@ -50,10 +51,10 @@ func readXLSBook(r io.ReaderAt) ([]xlsSheet, error) {
 	}
 	var stream []byte
 	for e, err := doc.Next(); err == nil; e, err = doc.Next() {
-		if e.Name == "Book" {
+		if strings.EqualFold(e.Name, "Book") {
 			return nil, fmt.Errorf("%w: Excel 5/95 (BIFF5) workbooks are not read; save as .xlsx", errXLS)
 		}
-		if e.Name != "Workbook" {
+		if !strings.EqualFold(e.Name, "Workbook") {
 			continue
 		}
 		if e.Size > xlsMaxStream {
@@ -487,6 +488,14 @@ func parseSheet(name string, recs []biffRecord, sst []string, percent []bool, bu
 				}
 			} else {
 				err = num(row, col, xf(d), math.Float64frombits(binary.LittleEndian.Uint64(res)))
+			}
+		case 0x0205: // BOOLERR: a yes/no value (errors such as #N/A are left empty)
+			row, col, ok := cell(d)
+			if !ok || len(d) < 8 {
+				return sh, 0, fmt.Errorf("%w: short cell record", errXLS)
+			}
+			if d[7] == 0 {
+				err = set(row, col, map[bool]string{true: "TRUE", false: "FALSE"}[d[6] != 0])
 			}
 		case 0x0207: // STRING: a formula's text result
 			if pendingRow >= 0 {

@@ -328,6 +328,13 @@ func TestXLSBounds(t *testing.T) {
 	if p := sh[0].Percent; len(p) != 2 || !p[[2]int{0, 1}] || !p[[2]int{0, 2}] || p[[2]int{0, 0}] {
 		t.Fatalf("percent cells %v", p)
 	}
+	boolerr := func(col uint16, v, isErr byte) []byte {
+		return biffRec(0x0205, []byte{0, 0, byte(col), 0, 0, 0, v, isErr})
+	}
+	sh, err = parseAll(biff8(nil, boolerr(0, 1, 0), boolerr(1, 0, 0), boolerr(2, 0x2A, 1)))
+	if err != nil || len(sh[0].Rows) != 1 || strings.Join(sh[0].Rows[0], ",") != "TRUE,FALSE" {
+		t.Fatalf("yes/no cells: %v %+v", err, sh)
+	}
 	if got := numText(0.1 + 0.2); got != "0.3" {
 		t.Fatalf("numText(0.1+0.2) = %s", got)
 	}
