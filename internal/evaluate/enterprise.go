@@ -30,12 +30,15 @@ type Stage struct {
 
 // Scale is an answer scale: "choice" (fixed options with scores) or
 // "number" (a value mapped linearly from [Min, Max] onto 0–1, clipped).
+// A Bounded number cannot lie outside [Min, Max] (a share of a whole):
+// forms refuse such answers instead of clipping them.
 type Scale struct {
 	Type    string   `yaml:"type" json:"type"`
 	Options []Option `yaml:"options,omitempty" json:"options,omitempty"`
 	Min     float64  `yaml:"min,omitempty" json:"min,omitempty"`
 	Max     float64  `yaml:"max,omitempty" json:"max,omitempty"`
 	Unit    string   `yaml:"unit,omitempty" json:"unit,omitempty"`
+	Bounded bool     `yaml:"bounded,omitempty" json:"bounded,omitempty"`
 }
 
 // Option is one choice of a choice scale.

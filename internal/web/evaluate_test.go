@@ -305,6 +305,29 @@ func TestEnterpriseAssessment(t *testing.T) {
 		if rec := e.do(t, ent, http.MethodPost, "/evaluate/enterprise", form); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "B1") {
 			t.Errorf("missing answer: %d", rec.Code)
 		}
+		// A share above 100 % is refused with the question and the range,
+		// not clipped to a top mark; a growth rate may exceed its scale.
+		form = answersForm("410102")
+		form.Set("q.B1", "150")
+		rec = e.do(t, ent, http.MethodPost, "/evaluate/enterprise", form)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "第 B1 题的答案 150 超出范围 0–100%") {
+			t.Errorf("150 %%: %d", rec.Code)
+		}
+		// The form keeps every answer, also those after the wrong one.
+		if !strings.Contains(rec.Body.String(), `id="q.K2" name="q.K2" required inputmode="decimal" value="50"`) {
+			t.Error("the refused form lost the answers after B1")
+		}
+		form = answersForm("410102")
+		form.Set("q.K1", "35")
+		if rec := e.do(t, ent, http.MethodPost, "/evaluate/enterprise", form); rec.Code != http.StatusSeeOther {
+			t.Errorf("growth of 35 %%: %d", rec.Code)
+		}
+		// The location is chosen among the user's city and its counties,
+		// each county beside its city; no code is typed.
+		rec = e.do(t, ent, http.MethodGet, "/evaluate/enterprise", nil)
+		if b := rec.Body.String(); !strings.Contains(b, `<option value="410102">郑州市 · 中原区</option>`) || !strings.Contains(b, `<option value="4101" selected>郑州市</option>`) || strings.Contains(b, `value="4102"`) {
+			t.Errorf("location picker: %s", b)
+		}
 		// The PDF report.
 		rec = e.do(t, ent, http.MethodGet, page+"/report.pdf", nil)
 		pdf := rec.Body.Bytes()

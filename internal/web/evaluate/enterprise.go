@@ -20,11 +20,70 @@ type enterpriseFormView struct {
 	Q          *evaluate.Questionnaire
 	Industries []evalstore.Industry
 	Mine       []*evalstore.Assessment
+	Places     []place
 	Form       struct {
 		Name, CreditCode, Industry, Org string
 		Year                            int
 		Answers                         map[string]string
 	}
+}
+
+// place is a city or county an enterprise may say it is in.
+type place struct{ Code, Label string }
+
+// places lists the cities and counties within the caller's enterprise
+// scopes, each county beside its city, so that nobody types a code.
+func (h handlers) places(r *http.Request) ([]place, error) {
+	ctx, lang := r.Context(), kit.Lang(r)
+	var out []place
+	seen := map[string]bool{}
+	add := func(u orgunit.Unit, city string) {
+		if u.Kind == orgunit.Department || u.Level < 2 || u.Level > 3 || seen[u.Code] {
+			return
+		}
+		seen[u.Code] = true
+		label := u.DisplayName(lang)
+		if city != "" {
+			label = city + " · " + label
+		}
+		out = append(out, place{Code: u.Code, Label: label})
+	}
+	for _, scope := range kit.Principal(r).Scopes(enterpriseRoles...) {
+		codes := orgunit.PathCodes(scope)
+		if len(codes) == 0 {
+			continue
+		}
+		top, err := orgunit.Get(ctx, h.k.DB, codes[len(codes)-1])
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case top.Level == 3:
+			c, err := orgunit.Get(ctx, h.k.DB, top.Parent)
+			if err != nil {
+				return nil, err
+			}
+			add(top, c.DisplayName(lang))
+		case top.Level <= 2:
+			var cities []orgunit.Unit
+			if top.Level == 2 {
+				cities = []orgunit.Unit{top}
+			} else if cities, err = orgunit.Descendants(ctx, h.k.DB, top.Path, 2, 0); err != nil {
+				return nil, err
+			}
+			for _, c := range cities {
+				add(c, "")
+				counties, err := orgunit.Children(ctx, h.k.DB, c.Code)
+				if err != nil {
+					return nil, err
+				}
+				for _, k := range counties {
+					add(k, c.DisplayName(lang))
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 // evalEnterpriseForm: GET /evaluate/enterprise — the questionnaire and the
@@ -43,6 +102,9 @@ func (h handlers) renderEnterpriseForm(w http.ResponseWriter, r *http.Request, s
 		return err
 	}
 	v.Q, v.Industries, v.Mine = evaluate.EnterpriseQuestionnaire(), evalstore.Industries, mine
+	if v.Places, err = h.places(r); err != nil {
+		return err
+	}
 	if v.Form.Answers == nil {
 		v.Form.Answers = map[string]string{}
 	}
@@ -77,18 +139,30 @@ func (h handlers) evalEnterpriseSubmit(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	answers := map[string]float64{}
-	for _, d := range evaluate.EnterpriseQuestionnaire().Dimensions {
-		for _, q := range d.Questions {
-			raw := strings.TrimSpace(r.PostFormValue("q." + q.ID))
-			v.Form.Answers[q.ID] = raw
+	q := evaluate.EnterpriseQuestionnaire()
+	// Every answer goes back into the form, also those after the first
+	// error, so that correcting one answer is all the user has to do.
+	for _, d := range q.Dimensions {
+		for _, qu := range d.Questions {
+			v.Form.Answers[qu.ID] = strings.TrimSpace(r.PostFormValue("q." + qu.ID))
+		}
+	}
+	for _, d := range q.Dimensions {
+		for _, qu := range d.Questions {
+			raw := v.Form.Answers[qu.ID]
 			if raw == "" {
-				return h.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("第 %[1]s 题未作答：%[2]s", "question %[1]s is not answered: %[3]s", q.ID, q.Name.Zh, q.Name.En).OnField("q."+q.ID))
+				return h.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("第 %[1]s 题未作答：%[2]s", "question %[1]s is not answered: %[3]s", qu.ID, qu.Name.Zh, qu.Name.En).OnField("q."+qu.ID))
 			}
 			x, err := strconv.ParseFloat(raw, 64)
 			if err != nil {
-				return h.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("第 %s 题的答案 %q 不是数字", "the answer to question %s, %q, is not a number", q.ID, raw).OnField("q."+q.ID))
+				return h.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("第 %s 题的答案 %q 不是数字", "the answer to question %s, %q, is not a number", qu.ID, raw).OnField("q."+qu.ID))
 			}
-			answers[q.ID] = x
+			// A share outside its scale would be clipped when scored:
+			// 150 % is a typing error, not a top mark.
+			if sc := q.Scales[qu.Scale]; sc.Bounded && (x < sc.Min || x > sc.Max) {
+				return h.renderEnterpriseForm(w, r, http.StatusBadRequest, v, i18n.Errorf("第 %[1]s 题的答案 %[2]s 超出范围 %[3]g–%[4]g%[5]s", "the answer to question %[1]s, %[2]s, is outside %[3]g–%[4]g%[5]s", qu.ID, raw, sc.Min, sc.Max, sc.Unit).OnField("q."+qu.ID))
+			}
+			answers[qu.ID] = x
 		}
 	}
 	a, err := evalstore.Submit(r.Context(), h.k.DB, kit.Principal(r).Actor(kit.ClientIP(r)), unit, evalstore.Submission{
