@@ -93,8 +93,8 @@ func Build(ctx context.Context, db *store.DB, q Query) (*View, error) {
 		code = orgunit.Root
 	}
 	u, err := orgunit.Get(ctx, db, code)
-	if err != nil || u.Level > 2 || u.Kind == orgunit.Department {
-		return nil, i18n.Errorf("仪表盘只能查看全省或省辖市", "the dashboard shows the province or a city")
+	if err != nil || u.Level > 3 || u.Kind == orgunit.Department {
+		return nil, i18n.Errorf("仪表盘只能查看全省、省辖市或县（市、区）", "the dashboard shows the province, a city or a county")
 	}
 	// Unpublished figures are shown only for units the caller is
 	// responsible for (any role at the unit or above); everywhere else the
@@ -190,6 +190,9 @@ func Build(ctx context.Context, db *store.DB, q Query) (*View, error) {
 		}
 		if publishedOnly {
 			delete(v.Map, "links")
+		}
+		if u.Level >= 3 {
+			v.Map = nil // no township boundaries: the ranking lists them
 		}
 		ranked := append([]RegionValue(nil), v.Regions...)
 		sort.SliceStable(ranked, func(i, j int) bool { return ranked[i].Value > ranked[j].Value })
