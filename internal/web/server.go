@@ -300,8 +300,6 @@ func session(r *http.Request) sessionInfo {
 
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
 
-// guard enforces a route's access rule and, for cookie sessions, the CSRF
-// token on every unsafe method.
 // AnonymousRequestsPerMinute bounds how often one address may read public
 // data without logging in.
 const AnonymousRequestsPerMinute = 120
@@ -314,6 +312,9 @@ var anonLimited = map[string]bool{
 	"GET /public":                 true,
 }
 
+// guard enforces a route's access rule, the anonymous rate limit on
+// public data and, for cookie sessions, the CSRF token on every unsafe
+// method, after capping the body.
 func (s *Server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sw, ok := w.(*statusWriter); ok {
