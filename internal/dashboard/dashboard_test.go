@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,9 +71,17 @@ func TestYearsFollowTheData(t *testing.T) {
 		if len(v.Years) != 2024-FirstYear+1 || v.Years[0] != FirstYear || v.Year != 2024 {
 			t.Errorf("4103 without figures: years %v, year %d", v.Years, v.Year)
 		}
-		// a county is refused, bilingually
-		if _, err := Build(ctx, db, Query{Unit: "410102", Lang: "en", Now: now}); err == nil {
-			t.Error("a county dashboard was built")
+		// a county has its dashboard (its townships ranked, no map); a
+		// township is refused, bilingually
+		cv, err := Build(ctx, db, Query{Unit: "410102", DX: "BB_URBAN_CAP", Lang: "en", Now: now})
+		if err != nil {
+			t.Fatalf("county dashboard: %v", err)
+		}
+		if cv.Map != nil || len(cv.Regions) == 0 || cv.Regions[0].Unit.Level != 4 {
+			t.Errorf("county dashboard: map %v, %d regions", cv.Map, len(cv.Regions))
+		}
+		if _, err := Build(ctx, db, Query{Unit: "410102001", Lang: "en", Now: now}); err == nil || !strings.Contains(err.Error(), "a county") {
+			t.Errorf("a township dashboard: %v", err)
 		}
 	})
 }
