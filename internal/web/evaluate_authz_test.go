@@ -19,12 +19,12 @@ import (
 // Who may do what in the evaluation module, written out here rather than
 // read from the handlers so that a change there shows up as a failure.
 var (
-	indexRoles        = []auth.Role{auth.Office, auth.Leader, auth.Admin, auth.Evaluator}
+	indexRoles        = []auth.Role{auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert}
 	editRoles         = []auth.Role{auth.Office, auth.Admin, auth.Evaluator}
 	deleteRoles       = []auth.Role{auth.Office, auth.Admin}
 	officeRoles       = []auth.Role{auth.Office, auth.Admin, auth.Leader}
 	enterpriseRoles   = []auth.Role{auth.Enterprise, auth.Admin}
-	evaluateRoles     = []auth.Role{auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Enterprise}
+	evaluateRoles     = []auth.Role{auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Enterprise, auth.Expert}
 	assessmentReaders = []auth.Role{auth.Enterprise, auth.Office, auth.Admin, auth.Leader}
 )
 

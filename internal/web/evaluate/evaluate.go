@@ -23,8 +23,9 @@ import (
 // Who may do what in the evaluation module.
 var (
 	// indexRoles read frameworks and run indices; data are restricted to
-	// the units they cover.
-	indexRoles = []auth.Role{auth.Office, auth.Leader, auth.Admin, auth.Evaluator}
+	// the units they cover. Review experts are among them: they examine
+	// the frameworks, their weights and the results, and change nothing.
+	indexRoles = []auth.Role{auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert}
 	// editRoles write frameworks and upload datasets.
 	editRoles = []auth.Role{auth.Office, auth.Admin, auth.Evaluator}
 	// officeRoles see the distribution of enterprise assessments.
@@ -32,7 +33,7 @@ var (
 	// enterpriseRoles fill the self-assessment.
 	enterpriseRoles = []auth.Role{auth.Enterprise, auth.Admin}
 	// evaluateRoles reach the module's start page.
-	evaluateRoles = []auth.Role{auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Enterprise}
+	evaluateRoles = []auth.Role{auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Enterprise, auth.Expert}
 )
 
 // maxMCSamples bounds Monte Carlo samples per request.
