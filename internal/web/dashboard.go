@@ -34,11 +34,21 @@ func writeCSV(w http.ResponseWriter, name string, rows [][]string) {
 }
 
 // dashboardView is an assembled dashboard with what only the web shows:
-// the demo generation's progress and the query of what is on screen.
+// the demo generation's progress.
 type dashboardView struct {
 	*dashboard.View
-	Demo  reporting.DemoStatus
-	Query template.URL // dx, ou and year of what is on screen, encoded
+	Demo reporting.DemoStatus
+}
+
+// Export is the address of an export of what is on screen (its data, unit
+// and year): what is regions, trend or progress, format csv or xlsx, extra
+// more query pairs. Built here so that templates never print a query.
+func (v *dashboardView) Export(what, format string, extra ...string) template.URL {
+	q := url.Values{"dx": {v.DX}, "ou": {v.Unit.Code}, "year": {strconv.Itoa(v.Year)}, "what": {what}, "format": {format}}
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1])
+	}
+	return template.URL("/dashboard/export?" + q.Encode())
 }
 
 // dashboardData builds the dashboard for r; publishedOnly limits it to
@@ -52,9 +62,7 @@ func (s *Server) dashboardData(r *http.Request, publishedOnly bool) (*dashboardV
 	if err != nil {
 		return nil, err
 	}
-	return &dashboardView{View: v, Demo: s.opt.DemoProgress.Status(),
-		Query: template.URL(url.Values{"dx": {v.DX}, "ou": {v.Unit.Code}, "year": {strconv.Itoa(v.Year)}}.Encode()),
-	}, nil
+	return &dashboardView{View: v, Demo: s.opt.DemoProgress.Status()}, nil
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {

@@ -186,9 +186,8 @@ func (s *Server) reportingIndex(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "reporting/index", http.StatusOK, pg)
 }
 
-// formQuery is the encoded query string that names one form. Templates
-// receive it as template.URL (see formView.Query) so that html/template
-// keeps its separators instead of percent-encoding them.
+// formQuery is the encoded query string that names one form; templates
+// get whole addresses from formView.Action.
 func formQuery(ds, ou, pe string) string {
 	return url.Values{"ds": {ds}, "ou": {ou}, "pe": {pe}}.Encode()
 }
@@ -199,10 +198,16 @@ type formView struct {
 	CanEdit    bool
 	CanDecide  bool
 	CanReopen  bool
-	Query      template.URL
+	query      string // formQuery of the form
 	FieldErrs  map[string]string
 	Entries    map[string]string
 	Violations []reporting.Violation
+}
+
+// Action is the address of path acting on this form (its data set, unit
+// and period in the query), built here rather than in the template.
+func (v formView) Action(path string) template.URL {
+	return template.URL(path + "?" + v.query)
 }
 
 func (s *Server) showForm(w http.ResponseWriter, r *http.Request, t reportTarget, status int, errs []*i18n.Error, entries map[string]string) {
@@ -218,7 +223,7 @@ func (s *Server) showForm(w http.ResponseWriter, r *http.Request, t reportTarget
 		CanEdit:   f.Approval.Editable() && p.Covers(t.unit.Path, reportWriters...),
 		CanDecide: f.Approval.State == reporting.Submitted && above(p, t.unit, reportDeciders...),
 		CanReopen: f.Approval.State == reporting.Approved && (above(p, t.unit, auth.Approver) || p.Covers(t.unit.Path, auth.Office)),
-		Query:     template.URL(formQuery(t.ds.Code, t.unit.Code, t.pe.ID())),
+		query:     formQuery(t.ds.Code, t.unit.Code, t.pe.ID()),
 		FieldErrs: map[string]string{}, Entries: f.Values, Violations: f.Violations,
 	}
 	pg := s.page(r, "reporting", v)
