@@ -6,12 +6,11 @@ import (
 	"time"
 
 	"zhihui/internal/i18n"
+	"zhihui/internal/period"
 )
 
 // MaxTokenTTL is the longest lifetime a token can be given short of never.
 const MaxTokenTTL = 5 * 366 * 24 * time.Hour
-
-var cst = time.FixedZone("CST", 8*3600)
 
 // ParseExpiry reads a token lifetime as typed by a user: "never", a number
 // of days ("90d", "90"), a Go duration ("12h") or a date ("2027-06-30", the
@@ -26,7 +25,7 @@ func ParseExpiry(s string, now time.Time) (time.Time, error) {
 	case s == "":
 		d = DefaultTokenTTL
 	case len(s) == 10 && s[4] == '-' && s[7] == '-':
-		day, err := time.ParseInLocation("2006-01-02", s, cst)
+		day, err := time.ParseInLocation("2006-01-02", s, period.Shanghai)
 		if err != nil {
 			return time.Time{}, bad
 		}

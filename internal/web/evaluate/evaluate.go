@@ -350,7 +350,7 @@ func (h handlers) apiIndexRun(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !ok {
-		return errOutside
+		return kit.ErrOutside
 	}
 	out, err := runIndex(fw, d, q.Year, q.MC, q.Seed)
 	if err != nil {

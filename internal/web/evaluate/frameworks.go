@@ -218,7 +218,7 @@ func (h handlers) renderFrameworks(w http.ResponseWriter, r *http.Request, statu
 // (the owner unit of a framework or dataset, or where a new one goes).
 func (h handlers) covers(r *http.Request, path string, roles []auth.Role) error {
 	if !kit.Principal(r).Covers(path, roles...) {
-		return errOutside
+		return kit.ErrOutside
 	}
 	return nil
 }

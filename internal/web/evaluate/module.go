@@ -8,7 +8,6 @@ package evaluate
 
 import (
 	"embed"
-	"net/http"
 
 	"zhihui/internal/evalstore"
 	"zhihui/internal/module"
@@ -18,9 +17,6 @@ import (
 
 //go:embed all:templates
 var templates embed.FS
-
-// errOutside refuses an object outside the caller's units.
-var errOutside = &kit.Status{Code: http.StatusForbidden, Key: "errors.outside_scope"}
 
 // handlers serve the module's routes.
 type handlers struct {

@@ -176,7 +176,7 @@ func (h handlers) regionRun(r *http.Request, framework string, v *regionView) (*
 		}
 	}
 	if v.Dropped == len(d.Units) {
-		return nil, nil, errOutside
+		return nil, nil, kit.ErrOutside
 	}
 	v.Years = d.Years
 	res, err := evaluate.Run(fw, d, evaluate.Options{})
@@ -199,7 +199,7 @@ func (h handlers) regionRun(r *http.Request, framework string, v *regionView) (*
 	v.Unit = q.Get("unit")
 	if v.Unit != "" && !covered[v.Unit] {
 		if u, err := orgunit.Get(ctx, h.k.DB, v.Unit); err == nil && !p.Covers(u.Path, indexRoles...) {
-			return nil, nil, errOutside
+			return nil, nil, kit.ErrOutside
 		}
 		v.Unit = ""
 	}

@@ -76,7 +76,7 @@ func (h handlers) scopedDataset(r *http.Request, id int64) (*evaluate.Dataset, m
 		return nil, nil, 0, err
 	}
 	if !ok {
-		return nil, nil, 0, errOutside
+		return nil, nil, 0, kit.ErrOutside
 	}
 	return d, units, n - len(d.Units), nil
 }

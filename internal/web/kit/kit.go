@@ -233,6 +233,7 @@ func (e *Status) Error() string { return fmt.Sprintf("%d %s", e.Code, e.Key) }
 var (
 	ErrNotFound  = &Status{http.StatusNotFound, "errors.not_found"}
 	ErrForbidden = &Status{http.StatusForbidden, "errors.forbidden"}
+	ErrOutside   = &Status{http.StatusForbidden, "errors.outside_scope"} // an object outside the caller's units
 	ErrBadForm   = &Status{http.StatusBadRequest, "errors.bad_form"}
 )
 

@@ -73,7 +73,7 @@ func (h handlers) apiAnalytics(w http.ResponseWriter, r *http.Request) error {
 	q := analyticsQuery(r, splitSemi(v.Get("dx")), splitSemi(v.Get("pe")), splitSemi(v.Get("ou")))
 	res, err := h.runAnalytics(r, q)
 	if errors.Is(err, monitor.ErrForbidden) {
-		return errOutside
+		return kit.ErrOutside
 	}
 	if err != nil {
 		return err
@@ -97,7 +97,7 @@ func (h handlers) apiDataValueSetsGet(w http.ResponseWriter, r *http.Request) er
 	}
 	for _, u := range us {
 		if !kit.Principal(r).Covers(u.Path, auth.Roles...) {
-			return errOutside
+			return kit.ErrOutside
 		}
 	}
 	vals, err := monitor.DataValues(r.Context(), h.k.DB, f)
@@ -154,7 +154,7 @@ func (h handlers) apiDataValueSetsPost(w http.ResponseWriter, r *http.Request) e
 	p := kit.Principal(r)
 	for _, u := range us {
 		if !p.Covers(u.Path, Reporters...) {
-			return errOutside
+			return kit.ErrOutside
 		}
 	}
 	dry := r.URL.Query().Get("dryRun") == "true"

@@ -21,9 +21,6 @@ var Editors = []auth.Role{auth.Office, auth.Admin}
 // Reporters may write data values for their units.
 var Reporters = []auth.Role{auth.Reporter, auth.Office, auth.Admin}
 
-// errOutside refuses an object outside the caller's units.
-var errOutside = &kit.Status{Code: http.StatusForbidden, Key: "errors.outside_scope"}
-
 // canEditCatalog reports whether the caller may change the catalogue,
 // which serves the whole province: office or admin at the province.
 func canEditCatalog(r *http.Request) bool {
@@ -92,14 +89,14 @@ func fmtBound(p *float64) string {
 
 func (h handlers) monitorElementNew(w http.ResponseWriter, r *http.Request) error {
 	if !canEditCatalog(r) {
-		return errOutside
+		return kit.ErrOutside
 	}
 	return h.renderElementForm(w, r, http.StatusOK, elementForm{New: true, E: monitor.Element{ValueType: monitor.Number, Aggregation: monitor.Sum, PeriodType: "yearly"}}, nil)
 }
 
 func (h handlers) monitorElementEdit(w http.ResponseWriter, r *http.Request) error {
 	if !canEditCatalog(r) {
-		return errOutside
+		return kit.ErrOutside
 	}
 	e, err := monitor.GetElement(r.Context(), h.k.DB, r.PathValue("code"))
 	if err != nil {
@@ -124,7 +121,7 @@ func parseBound(field, v string) (*float64, *i18n.Error) {
 // /monitor/elements/{code}) a data element.
 func (h handlers) monitorElementSave(w http.ResponseWriter, r *http.Request) error {
 	if !canEditCatalog(r) {
-		return errOutside
+		return kit.ErrOutside
 	}
 	f := elementForm{New: r.PathValue("code") == ""}
 	f.E = monitor.Element{
@@ -207,14 +204,14 @@ func (h handlers) renderIndicatorForm(w http.ResponseWriter, r *http.Request, st
 
 func (h handlers) monitorIndicatorNew(w http.ResponseWriter, r *http.Request) error {
 	if !canEditCatalog(r) {
-		return errOutside
+		return kit.ErrOutside
 	}
 	return h.renderIndicatorForm(w, r, http.StatusOK, indicatorForm{New: true, I: monitor.Indicator{Direction: monitor.Higher, Decimals: 1}}, nil)
 }
 
 func (h handlers) monitorIndicatorEdit(w http.ResponseWriter, r *http.Request) error {
 	if !canEditCatalog(r) {
-		return errOutside
+		return kit.ErrOutside
 	}
 	i, err := monitor.GetIndicator(r.Context(), h.k.DB, r.PathValue("code"))
 	if err != nil {
@@ -225,7 +222,7 @@ func (h handlers) monitorIndicatorEdit(w http.ResponseWriter, r *http.Request) e
 
 func (h handlers) monitorIndicatorSave(w http.ResponseWriter, r *http.Request) error {
 	if !canEditCatalog(r) {
-		return errOutside
+		return kit.ErrOutside
 	}
 	f := indicatorForm{New: r.PathValue("code") == ""}
 	dec, _ := strconv.Atoi(r.PostFormValue("decimals"))
@@ -258,7 +255,7 @@ func (h handlers) monitorIndicatorSave(w http.ResponseWriter, r *http.Request) e
 // the formula's problems, or that it is fine.
 func (h handlers) monitorFormulaCheck(w http.ResponseWriter, r *http.Request) error {
 	if !canEditCatalog(r) {
-		return errOutside
+		return kit.ErrOutside
 	}
 	errs := monitor.CheckFormula(r.Context(), h.k.DB, r.PostFormValue("formula"))
 	lg := kit.Lang(r)

@@ -121,7 +121,7 @@ func (h handlers) monitorExportDownload(w http.ResponseWriter, r *http.Request) 
 		}
 		for _, u := range us {
 			if !p.Covers(u.Path, auth.Roles...) {
-				return errOutside
+				return kit.ErrOutside
 			}
 		}
 		vals, err := monitor.DataValues(r.Context(), h.k.DB, monitor.ValueFilter{Elements: dx, Periods: pe, OrgUnits: ou, Children: true, Scopes: p.Scopes(auth.Roles...)})
@@ -137,7 +137,7 @@ func (h handlers) monitorExportDownload(w http.ResponseWriter, r *http.Request) 
 	}
 	res, err := h.runAnalytics(r, analyticsQuery(r, dx, pe, ou))
 	if errors.Is(err, monitor.ErrForbidden) {
-		return errOutside
+		return kit.ErrOutside
 	}
 	if err != nil {
 		return err

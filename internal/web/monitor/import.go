@@ -189,7 +189,7 @@ func (h handlers) monitorTemplate(w http.ResponseWriter, r *http.Request) error 
 		return kit.ErrNotFound
 	}
 	if !kit.Principal(r).Covers(u.Path, Reporters...) {
-		return errOutside
+		return kit.ErrOutside
 	}
 	level, _ := strconv.Atoi(q.Get("level"))
 	var els []string
