@@ -26,10 +26,10 @@ const (
 	Pending  = "pending"  // not closed, deadline not reached: not counted
 )
 
-// Sources a scheme part may take its figures from. Only "supervise" is
-// computed by this module; the others are "not assessed" until their
-// modules provide a unit's figures.
-var Sources = map[string]bool{"supervise": true, "monitor": true, "reporting": true, "webcheck": true, "evaluate": true}
+// Sources a scheme part may take its figures from: "supervise" is this
+// module's work items; the others are read through Service.Inputs, and a
+// unit (or a whole source) without figures is "not assessed".
+var Sources = map[string]bool{"supervise": true, "monitor": true, "reporting": true, "webcheck": true, "evaluate": true, "publiceval": true}
 
 // Part is one part of a scoring scheme.
 type Part struct {
@@ -170,8 +170,10 @@ type Assessment struct {
 	Year   int    `json:"year"`
 	Group  string `json:"group"`
 	Cutoff string `json:"cutoff"`
-	Scheme Scheme `json:"scheme"`
-	Rows   []Row  `json:"rows"`
+	// InputsAsOf is the date other modules' figures were read as of.
+	InputsAsOf string `json:"inputs_as_of"`
+	Scheme     Scheme `json:"scheme"`
+	Rows       []Row  `json:"rows"`
 }
 
 // Groups are the assessed groups and the unit kind of each.
@@ -210,15 +212,37 @@ func (s *Service) Assess(ctx context.Context, schemes *Schemes, scopes []string,
 	for _, it := range items {
 		byUnit[it.Unit] = append(byUnit[it.Unit], it)
 	}
-	var rows []Row
+	var members []orgunit.Unit
 	for _, u := range units {
-		if u.Kind != kind {
+		if u.Kind == kind {
+			members = append(members, u)
+		}
+	}
+	// Other modules' figures are read as they stood on 31 March of the
+	// next year (or today, if earlier): the year's last reports are due
+	// in January, and after that date a year recomputes to the same.
+	asOf := fmt.Sprintf("%d-03-31", year+1)
+	if today := FormatDate(s.Today()); today < asOf {
+		asOf = today
+	}
+	ext := map[string]map[string]Measure{}
+	for _, p := range sc.Parts {
+		in := s.Inputs[p.Source]
+		if p.Source == "supervise" || in == nil || ext[p.Source] != nil {
 			continue
 		}
-		rows = append(rows, Score(sc, u.Code, u.Name, byUnit[u.Code], cutoff))
+		m, err := in(ctx, s.DB, year, asOf, members)
+		if err != nil {
+			return nil, err
+		}
+		ext[p.Source] = m
+	}
+	var rows []Row
+	for _, u := range members {
+		rows = append(rows, Score(sc, u.Code, u.Name, byUnit[u.Code], cutoff, ext))
 	}
 	Rank(rows)
-	out := &Assessment{Year: year, Group: group, Cutoff: cutoff, Scheme: sc, Rows: []Row{}}
+	out := &Assessment{Year: year, Group: group, Cutoff: cutoff, InputsAsOf: asOf, Scheme: sc, Rows: []Row{}}
 	paths := map[string]string{}
 	for _, u := range units {
 		paths[u.Code] = u.Path
@@ -231,8 +255,10 @@ func (s *Service) Assess(ctx context.Context, schemes *Schemes, scopes []string,
 	return out, nil
 }
 
-// Score is one unit's row under sc from its items of the year.
-func Score(sc Scheme, unit, name string, items []*Item, cutoff string) Row {
+// Score is one unit's row under sc from its items of the year and, for
+// the parts of other sources, the inputs' measures by source and unit (a
+// unit without a measure is not assessed in that part).
+func Score(sc Scheme, unit, name string, items []*Item, cutoff string, ext map[string]map[string]Measure) Row {
 	r := Row{Unit: unit, UnitName: name}
 	sum, weights := 0.0, 0.0
 	for _, p := range sc.Parts {
@@ -255,6 +281,11 @@ func Score(sc Scheme, unit, name string, items []*Item, cutoff string) Row {
 				sum += v * p.Weight
 				weights += p.Weight
 			}
+		} else if m, ok := ext[p.Source][unit]; ok {
+			v := m.Score
+			ps.Score, ps.Assessed, ps.Counts = &v, true, m.Counts
+			sum += v * p.Weight
+			weights += p.Weight
 		}
 		r.Parts = append(r.Parts, ps)
 	}
@@ -291,3 +322,31 @@ func Rank(rows []Row) {
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+// Detail says in words what a part's score was made from, or nothing
+// when the part has no counts.
+func (p PartScore) Detail() i18n.Text {
+	c := p.Counts
+	if len(c) == 0 {
+		return i18n.Text{}
+	}
+	switch p.Source {
+	case "supervise":
+		return i18n.Text{
+			Zh: fmt.Sprintf("按时 %d · 延期后按时 %d · 逾期办结 %d · 未办结 %d", c[OnTime], c[Extended], c[Late], c[NotDone]),
+			En: fmt.Sprintf("on time %d · on time after extension %d · late %d · not done %d", c[OnTime], c[Extended], c[Late], c[NotDone])}
+	case "reporting":
+		return i18n.Text{
+			Zh: fmt.Sprintf("应报 %d · 已报 %d · 按时 %d", c["expected"], c["received"], c["on_time"]),
+			En: fmt.Sprintf("due %d · received %d · on time %d", c["expected"], c["received"], c["on_time"])}
+	case "webcheck":
+		return i18n.Text{
+			Zh: fmt.Sprintf("网站 %d · 合格 %d", c["sites"], c["passed"]),
+			En: fmt.Sprintf("sites %d · passed %d", c["sites"], c["passed"])}
+	case "monitor":
+		return i18n.Text{
+			Zh: fmt.Sprintf("目标 %d · 已达成 %d · 正常 %d · 预警 %d · 滞后 %d", c["targets"], c["met"], c["on_track"], c["warning"], c["behind"]),
+			En: fmt.Sprintf("targets %d · met %d · on track %d · warning %d · behind %d", c["targets"], c["met"], c["on_track"], c["warning"], c["behind"])}
+	}
+	return i18n.Text{}
+}

@@ -103,13 +103,16 @@ type Service struct {
 	Now func() time.Time
 	// WarnDays is N of the blue light: the deadline is within N working days.
 	WarnDays int
+	// Inputs score the assessment's parts whose figures come from other
+	// modules, by scheme source (DefaultInputs).
+	Inputs map[string]Input
 }
 
 // New returns a service over db with the installation's working-day
 // calendar (holidays and 调休 working weekends included), the system clock
 // and a five-working-day warning.
 func New(db *store.DB) *Service {
-	return &Service{DB: db, Now: time.Now, WarnDays: 5}
+	return &Service{DB: db, Now: time.Now, WarnDays: 5, Inputs: DefaultInputs()}
 }
 
 // Calendar is the calendar the service counts working days with.

@@ -11,10 +11,14 @@ import (
 
 	"zhihui/internal/audit"
 	"zhihui/internal/i18n"
+	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/period"
 	"zhihui/internal/plan"
+	"zhihui/internal/reporting"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
+	"zhihui/internal/webcheck"
 )
 
 var office = audit.Actor{UserID: 1, Name: "office"}
@@ -25,7 +29,7 @@ const province = "/41/"
 func setup(t *testing.T, db *store.DB, today string) *Service {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, Schema); err != nil {
+	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, monitor.Schema, reporting.Schema, webcheck.Schema, Schema); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
@@ -371,7 +375,7 @@ func TestScoreBounds(t *testing.T) {
 			d := "2015-0" + string(rune('1'+rng.Intn(9))) + "-15"
 			items = append(items, &Item{Stage: stages[rng.Intn(3)], OriginalDue: d, Due: d, ClosedOn: "2015-0" + string(rune('1'+rng.Intn(9))) + "-10"})
 		}
-		r := Score(sc, "x", "x", items, "2015-12-31")
+		r := Score(sc, "x", "x", items, "2015-12-31", nil)
 		if r.Score != nil && (*r.Score < 0 || *r.Score > 100) {
 			t.Fatalf("score %v out of 0–100", *r.Score)
 		}
@@ -408,7 +412,7 @@ func FuzzParseSchemes(f *testing.F) {
 			if total < 99.999 || total > 100.001 {
 				t.Fatalf("accepted weights adding up to %v", total)
 			}
-			r := Score(sc, "u", "u", []*Item{{Stage: Closed, ClosedOn: "2015-01-01", OriginalDue: "2015-02-01", Due: "2015-02-01"}}, "2015-12-31")
+			r := Score(sc, "u", "u", []*Item{{Stage: Closed, ClosedOn: "2015-01-01", OriginalDue: "2015-02-01", Due: "2015-02-01"}}, "2015-12-31", nil)
 			if r.Score != nil && (*r.Score < 0 || *r.Score > 100) {
 				t.Fatalf("score %v", *r.Score)
 			}
@@ -521,5 +525,110 @@ func TestMemoAgrees(t *testing.T) {
 		if got, want := m.WorkingDaysBetween(a, b), cal.WorkingDaysBetween(a, b); got != want {
 			t.Fatalf("%s→%s: memo %d, calendar %d", FormatDate(a), FormatDate(b), got, want)
 		}
+	}
+}
+
+// TestAssessmentInputs checks the parts read from other modules: the
+// reporting part counts the reports each city's counties owed in the
+// year, received and on time, as of 31 March of the next year; a city
+// whose counties sent nothing scores 0 there (it owed reports), while a
+// part with no figures at all stays not assessed.
+func TestAssessmentInputs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := setup(t, db, "2016-05-01")
+		now := store.Now()
+		if _, err := db.W.ExecContext(ctx, db.Rebind(`INSERT INTO reporting_dataset (code, name, period_type, org_kinds, due_days, elements, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`), "CTY_Q", "县季报", "quarterly", "county", 10, "X", now); err != nil {
+			t.Fatal(err)
+		}
+		d, err := reporting.GetDataSet(ctx, db, "CTY_Q")
+		if err != nil {
+			t.Fatal(err)
+		}
+		kids, err := orgunit.Descendants(ctx, db, pathOf(t, db, "4101"), 3, 0)
+		if err != nil || len(kids) < 3 {
+			t.Fatalf("counties of 4101: %d %v", len(kids), err)
+		}
+		submit := func(u orgunit.Unit, pe string, at time.Time) {
+			t.Helper()
+			if _, err := db.W.ExecContext(ctx, db.Rebind(`INSERT INTO reporting_approval (dataset, ou, ou_path, pe, state, submitted_at, updated_at)
+				VALUES ($1, $2, $3, $4, 'submitted', $5, $6)`), "CTY_Q", u.Code, u.Path, pe, at.UTC(), now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for q := 1; q <= 4; q++ {
+			p := period.Period{Type: period.Quarter, Year: 2015, N: q}
+			submit(kids[0], p.ID(), d.Due(p).Add(-time.Hour)) // on time
+		}
+		q1 := period.Period{Type: period.Quarter, Year: 2015, N: 1}
+		submit(kids[1], q1.ID(), d.Due(q1).Add(48*time.Hour))                         // late
+		submit(kids[2], q1.ID(), time.Date(2016, 4, 2, 10, 0, 0, 0, period.Shanghai)) // after 31 March 2016: not counted
+		a, err := s.Assess(ctx, DefaultSchemes(), []string{province}, 2015, "city")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.InputsAsOf != "2016-03-31" {
+			t.Fatalf("inputs as of %s", a.InputsAsOf)
+		}
+		got := map[string]Row{}
+		for _, r := range a.Rows {
+			got[r.Unit] = r
+		}
+		n := len(kids) * 4
+		want := round2(float64(5+4) * 50 / float64(n))
+		rep := got["4101"].Parts[2]
+		if rep.Key != "reporting" || !rep.Assessed || rep.Score == nil || *rep.Score != want {
+			t.Fatalf("4101 reporting part %+v, want %v", rep, want)
+		}
+		if rep.Counts["expected"] != n || rep.Counts["received"] != 5 || rep.Counts["on_time"] != 4 {
+			t.Fatalf("4101 reporting counts %v (counties %d)", rep.Counts, len(kids))
+		}
+		if r := got["4102"].Parts[2]; !r.Assessed || r.Score == nil || *r.Score != 0 {
+			t.Fatalf("4102 owed reports and sent none: %+v", r)
+		}
+		// No work items, no plan figures, no inspection: only reporting is
+		// assessed, and the total is its score, not diluted by zeros.
+		for _, i := range []int{0, 1, 3} {
+			if p := got["4101"].Parts[i]; p.Assessed || p.Score != nil {
+				t.Fatalf("part %s should be not assessed: %+v", p.Key, p)
+			}
+		}
+		if sc := got["4101"].Score; sc == nil || *sc != want {
+			t.Fatalf("4101 total %v, want %v", sc, want)
+		}
+		// A year recomputes to the same once its window is over.
+		s.Now = func() time.Time { return time.Date(2017, 1, 1, 9, 0, 0, 0, period.Shanghai) }
+		b, err := s.Assess(ctx, DefaultSchemes(), []string{province}, 2015, "city")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range a.Rows {
+			if fmtScore(a.Rows[i].Score) != fmtScore(b.Rows[i].Score) || a.Rows[i].Unit != b.Rows[i].Unit {
+				t.Fatalf("recomputed: %+v != %+v", a.Rows[i], b.Rows[i])
+			}
+		}
+	})
+}
+
+func TestSiteMeasures(t *testing.T) {
+	units := []orgunit.Unit{{Code: "4101", Level: 2}, {Code: "4102", Level: 2}}
+	site := func(path string) webcheck.Site { return webcheck.Site{OrgPath: path} }
+	rows := []webcheck.RankRow{
+		{InspectionID: 1, Score: 90, Pass: true, Site: site("/41/4101/")},
+		{InspectionID: 2, Score: 70, Site: site("/41/4101/410102/")},
+		{InspectionID: 0, Score: 0, Site: site("/41/4101/410103/")}, // not inspected yet
+		{InspectionID: 3, Score: 50, Site: site("/41/4103/")},       // another unit
+		{InspectionID: 4, Score: 60, Site: site("/41/")},            // the province's own
+	}
+	m := siteMeasures(rows, units, 7)
+	if got := m["4101"]; got.Score != 80 || got.Counts["sites"] != 2 || got.Counts["passed"] != 1 || got.Counts["round"] != 7 {
+		t.Fatalf("4101: %+v", got)
+	}
+	if _, ok := m["4102"]; ok {
+		t.Fatalf("4102 has no inspected site and must be absent (not assessed): %+v", m)
+	}
+	if len(m) != 1 {
+		t.Fatalf("measures %+v", m)
 	}
 }
