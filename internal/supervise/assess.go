@@ -158,11 +158,14 @@ type PartScore struct {
 
 // Row is one unit's assessment.
 type Row struct {
-	Unit     string      `json:"unit"`
-	UnitName string      `json:"unit_name"`
-	Score    *float64    `json:"score"` // nil when no part was assessed
-	Rank     int         `json:"rank"`  // 0 when not ranked
-	Parts    []PartScore `json:"parts"`
+	Unit     string   `json:"unit"`
+	UnitName string   `json:"unit_name"`
+	Score    *float64 `json:"score"` // nil when no part was assessed
+	Rank     int      `json:"rank"`  // 0 when not ranked
+	// Adjust is the sum of the year's bonuses and penalties (加减分),
+	// included in Score.
+	Adjust float64     `json:"adjust,omitempty"`
+	Parts  []PartScore `json:"parts"`
 }
 
 // Assessment is one year's scores of one group of units.
@@ -241,6 +244,11 @@ func (s *Service) Assess(ctx context.Context, schemes *Schemes, scopes []string,
 	for _, u := range members {
 		rows = append(rows, Score(sc, u.Code, u.Name, byUnit[u.Code], cutoff, ext))
 	}
+	adj, err := s.Adjustments(ctx, []string{root.Path}, year, group)
+	if err != nil {
+		return nil, err
+	}
+	applyAdjustments(rows, adj)
 	Rank(rows)
 	out := &Assessment{Year: year, Group: group, Cutoff: cutoff, InputsAsOf: asOf, Scheme: sc, Rows: []Row{}}
 	paths := map[string]string{}

@@ -63,4 +63,48 @@ CREATE TABLE supervise_attachment (
 	data {{BLOB}} NOT NULL
 );
 CREATE INDEX supervise_attachment_item ON supervise_attachment (item_id);
+`}, {Version: 2, SQL: `
+CREATE TABLE supervise_publication (
+	year INTEGER NOT NULL,
+	grp TEXT NOT NULL,
+	version INTEGER NOT NULL,
+	state TEXT NOT NULL,
+	published_at {{TS}} NOT NULL,
+	published_by TEXT NOT NULL,
+	appeal_until TEXT NOT NULL,
+	final_at {{TS}},
+	result TEXT NOT NULL,
+	PRIMARY KEY (year, grp, version)
+);
+CREATE TABLE supervise_adjustment (
+	id {{ID}},
+	year INTEGER NOT NULL,
+	grp TEXT NOT NULL,
+	unit_code TEXT NOT NULL,
+	unit_path TEXT {{C}} NOT NULL,
+	points {{REAL}} NOT NULL,
+	reason TEXT NOT NULL,
+	evidence TEXT NOT NULL,
+	appeal_id BIGINT NOT NULL,
+	actor_id BIGINT NOT NULL,
+	actor_name TEXT NOT NULL,
+	at {{TS}} NOT NULL
+);
+CREATE INDEX supervise_adjustment_year ON supervise_adjustment (year, grp, unit_code);
+CREATE TABLE supervise_appeal (
+	id {{ID}},
+	year INTEGER NOT NULL,
+	grp TEXT NOT NULL,
+	unit_code TEXT NOT NULL,
+	unit_path TEXT {{C}} NOT NULL,
+	text TEXT NOT NULL,
+	actor_id BIGINT NOT NULL,
+	actor_name TEXT NOT NULL,
+	at {{TS}} NOT NULL,
+	state TEXT NOT NULL,
+	decision TEXT NOT NULL,
+	decided_by TEXT NOT NULL,
+	decided_at {{TS}}
+);
+CREATE INDEX supervise_appeal_year ON supervise_appeal (year, grp, state);
 `}}}

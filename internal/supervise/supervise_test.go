@@ -632,3 +632,126 @@ func TestSiteMeasures(t *testing.T) {
 		t.Fatalf("measures %+v", m)
 	}
 }
+
+// TestPublishAppealFinal walks a year's assessment through publication,
+// an appeal upheld with points, a bonus, a second version and the final
+// decision, after which nothing changes.
+func TestPublishAppealFinal(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := setup(t, db, "2015-01-05")
+		all := []string{province}
+		for _, u := range []string{"4101", "4102"} {
+			ids, err := s.Create(ctx, office, all, NewItem{Year: 2015, TaskID: firstTask(), Units: []string{u}, Start: "2015-01-05", Due: "2015-03-31"})
+			must(t, err)
+			if u == "4101" {
+				must(t, s.Close(ctx, office, all, ids[0], ""))
+			}
+		}
+		at := func(d string) {
+			x, _ := ParseDate(d)
+			s.Now = func() time.Time { return x.Add(9 * time.Hour) }
+		}
+		at("2016-02-01")
+		if _, err := s.FileAppeal(ctx, county, all, 2015, "city", "4102", "有误"); err == nil {
+			t.Fatal("an appeal before publication must be refused")
+		}
+		p, err := s.Publish(ctx, office, DefaultSchemes(), 2015, "city", DefaultAppealDays)
+		must(t, err)
+		// The window is counted in working days on the official calendar
+		// (the 2016 Spring Festival holidays fall inside it).
+		if p.Version != 1 || p.State != PubAppeal || p.AppealUntil != FormatDate(s.Calendar().AddWorkingDays(mustDate(t, "2016-02-01"), 10)) {
+			t.Fatalf("publication %+v", p)
+		}
+		score := func(a *Assessment, unit string) float64 {
+			for _, r := range a.Rows {
+				if r.Unit == unit {
+					return fmtScore(r.Score)
+				}
+			}
+			return -2
+		}
+		if score(p.Result, "4101") != 100 || score(p.Result, "4102") != 0 {
+			t.Fatalf("published scores %v %v", score(p.Result, "4101"), score(p.Result, "4102"))
+		}
+		c4102 := []string{pathOf(t, db, "4102")}
+		if _, err := s.FileAppeal(ctx, county, c4102, 2015, "city", "4101", "不服"); !errors.Is(err, ErrOutside) {
+			t.Fatalf("appeal for another unit: %v", err)
+		}
+		if _, err := s.FileAppeal(ctx, county, c4102, 2015, "county", "4102", "不服"); err == nil {
+			t.Fatal("a city in the county group must be refused")
+		}
+		aid, err := s.FileAppeal(ctx, county, c4102, 2015, "city", "4102", "事项已于 3 月办结，系统未登记")
+		must(t, err)
+		if _, err := s.FileAppeal(ctx, county, c4102, 2015, "city", "4102", "再申诉"); err == nil {
+			t.Fatal("a second open appeal must be refused")
+		}
+		apps, err := s.Appeals(ctx, all, 2015, "city")
+		must(t, err)
+		if len(apps) != 1 {
+			t.Fatalf("appeals %+v", apps)
+		}
+		if apps[0].State != AppealOpen || apps[0].UnitName == "" {
+			t.Fatalf("appeal %+v", apps[0])
+		}
+		must(t, s.DecideAppeal(ctx, office, all, aid, true, "情况属实，加 5 分", 5))
+		if err := s.DecideAppeal(ctx, office, all, aid, false, "再次处理", 0); err == nil {
+			t.Fatal("an appeal is decided once")
+		}
+		if _, err := s.Adjust(ctx, office, all, 2015, "city", "4101", 30, "过多", ""); err == nil {
+			t.Fatal("an adjustment above the cap must be refused")
+		}
+		_, err = s.Adjust(ctx, office, all, 2015, "city", "4101", -3, "数据报送迟报", "通报〔2016〕1号")
+		must(t, err)
+		live, err := s.Assess(ctx, DefaultSchemes(), all, 2015, "city")
+		must(t, err)
+		if score(live, "4102") != 5 || score(live, "4101") != 97 {
+			t.Fatalf("live scores with adjustments: %v %v", score(live, "4102"), score(live, "4101"))
+		}
+		pub, err := s.Published(ctx, all, 2015, "city")
+		must(t, err)
+		if pub.Version != 1 || score(pub.Result, "4102") != 0 {
+			t.Fatalf("the published version must not change silently: v%d %v", pub.Version, score(pub.Result, "4102"))
+		}
+		if err := s.Finalize(ctx, office, 2015, "city"); err == nil {
+			t.Fatal("final before the appeal window ends must be refused")
+		}
+		p2, err := s.Publish(ctx, office, DefaultSchemes(), 2015, "city", 5)
+		must(t, err)
+		if p2.Version != 2 || score(p2.Result, "4102") != 5 {
+			t.Fatalf("second version %+v", p2)
+		}
+		scoped, err := s.Published(ctx, c4102, 2015, "city")
+		must(t, err)
+		if len(scoped.Result.Rows) != 1 || scoped.Result.Rows[0].Unit != "4102" {
+			t.Fatalf("a city reads its own published row: %+v", scoped.Result.Rows)
+		}
+		at("2016-04-01")
+		if _, err := s.FileAppeal(ctx, county, c4102, 2015, "city", "4102", "逾期申诉"); err == nil {
+			t.Fatal("an appeal after the window must be refused")
+		}
+		must(t, s.Finalize(ctx, office, 2015, "city"))
+		if _, err := s.Adjust(ctx, office, all, 2015, "city", "4101", 1, "终审后", ""); err == nil {
+			t.Fatal("a final year cannot be adjusted")
+		}
+		if _, err := s.Publish(ctx, office, DefaultSchemes(), 2015, "city", 5); err == nil {
+			t.Fatal("a final year cannot be published again")
+		}
+		vs, err := s.Versions(ctx, 2015, "city")
+		must(t, err)
+		if len(vs) != 2 || vs[0].Version != 2 {
+			t.Fatalf("versions %+v", vs)
+		}
+		final, err := s.Published(ctx, all, 2015, "city")
+		must(t, err)
+		if final.State != PubFinal || final.FinalAt == nil {
+			t.Fatalf("final %+v", final)
+		}
+		var audited int
+		must(t, db.R.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE entity IN ('supervise_assessment', 'supervise_appeal')`).Scan(&audited))
+		// publish ×2, appeal, upheld, adjust ×2 (appeal's and the bonus), finalize.
+		if audited != 7 {
+			t.Fatalf("audited steps: %d", audited)
+		}
+	})
+}
