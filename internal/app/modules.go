@@ -4,6 +4,7 @@ import (
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
 	"zhihui/internal/module"
+	"zhihui/internal/notify"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/store"
 	"zhihui/internal/upload"
@@ -11,6 +12,7 @@ import (
 	webevaluate "zhihui/internal/web/evaluate"
 	webjobs "zhihui/internal/web/jobs"
 	webmonitor "zhihui/internal/web/monitor"
+	webnotify "zhihui/internal/web/notify"
 	webplan "zhihui/internal/web/plan"
 	webreporting "zhihui/internal/web/reporting"
 	websupervise "zhihui/internal/web/supervise"
@@ -25,6 +27,7 @@ import (
 func Modules() []module.Module {
 	return []module.Module{
 		webcalendar.Module(),
+		webnotify.Module(),
 		webplan.Module(),
 		webevaluate.Module(),
 		webmonitor.Module(),
@@ -36,9 +39,10 @@ func Modules() []module.Module {
 }
 
 // coreSchemas are the tables every module builds on: org units, the audit
-// log, accounts, uploads waiting for an import's confirmation.
+// log, accounts, uploads waiting for an import's confirmation, the
+// notification inbox.
 func coreSchemas() []store.Schema {
-	return []store.Schema{orgunit.Schema, audit.Schema, auth.Schema, upload.Schema}
+	return []store.Schema{orgunit.Schema, audit.Schema, auth.Schema, upload.Schema, notify.Schema}
 }
 
 // Schemas lists every table, core first, then Modules in order.

@@ -26,6 +26,7 @@ import (
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
 	"zhihui/internal/jobs"
+	"zhihui/internal/notify"
 	"zhihui/internal/store"
 	"zhihui/internal/web/kit"
 )
@@ -86,6 +87,11 @@ type JobEnv struct {
 	AllowPrivate bool
 	// ProbeInterval is how often every website is probed (0: never).
 	ProbeInterval time.Duration
+	// Mail sends e-mail through the configured SMTP server (nil: none
+	// configured, nothing is mailed); BaseURL is where users reach
+	// Zhihui, for links in e-mail.
+	Mail    *notify.Mailer
+	BaseURL string
 }
 
 // RegisterJobs registers the jobs of mods with r.

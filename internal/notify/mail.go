@@ -77,8 +77,8 @@ func ParseSMTP(raw string) (SMTP, error) {
 	return s, nil
 }
 
-// Message is one e-mail: plain text in UTF-8.
-type Message struct {
+// Mail is one e-mail: plain text in UTF-8.
+type Mail struct {
 	To      []string
 	Subject string
 	Body    string
@@ -99,7 +99,7 @@ type Mailer struct {
 
 // Send delivers m. The connection is refused before it is made when the
 // server's address is private and AllowPrivate is not set.
-func (ml *Mailer) Send(ctx context.Context, m Message) error {
+func (ml *Mailer) Send(ctx context.Context, m Mail) error {
 	if len(m.To) == 0 {
 		return errors.New("notify: a message without recipients")
 	}
@@ -180,7 +180,7 @@ func (ml *Mailer) tlsConfig() *tls.Config {
 
 // compose writes m as an RFC 5322 message: UTF-8 headers encoded as
 // RFC 2047 words, the body in base64 lines of 76 characters.
-func compose(from string, m Message, now time.Time) []byte {
+func compose(from string, m Mail, now time.Time) []byte {
 	var b bytes.Buffer
 	hdr := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
 	hdr("From", from)

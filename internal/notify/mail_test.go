@@ -142,7 +142,7 @@ func TestSendOverSTARTTLS(t *testing.T) {
 	}
 	// The test allows loopback explicitly; the operator's default refuses it.
 	m := &Mailer{SMTP: cfg, AllowPrivate: true, TLS: &tls.Config{RootCAs: roots}}
-	msg := Message{To: []string{"reporter@example.cn"}, Subject: "催报：2024年报表已过截止日期", Body: "您负责的单位中有 3 个尚未提交。\nhttps://zhihui.example/reporting"}
+	msg := Mail{To: []string{"reporter@example.cn"}, Subject: "催报：2024年报表已过截止日期", Body: "您负责的单位中有 3 个尚未提交。\nhttps://zhihui.example/reporting"}
 	if err := m.Send(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestSendRefusesPrivateAddresses(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := &Mailer{SMTP: cfg, TLS: &tls.Config{RootCAs: roots}}
-	err = m.Send(context.Background(), Message{To: []string{"a@example.cn"}, Subject: "x", Body: "y"})
+	err = m.Send(context.Background(), Mail{To: []string{"a@example.cn"}, Subject: "x", Body: "y"})
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1") {
 		t.Fatalf("sent to loopback without permission: %v", err)
 	}
@@ -197,17 +197,17 @@ func TestSendKeepsPasswordOffCleartext(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := &Mailer{SMTP: cfg, AllowPrivate: true}
-	err = m.Send(context.Background(), Message{To: []string{"a@example.cn"}, Subject: "x", Body: "y"})
+	err = m.Send(context.Background(), Mail{To: []string{"a@example.cn"}, Subject: "x", Body: "y"})
 	if err == nil || !strings.Contains(err.Error(), "STARTTLS") || len(be.all()) != 0 {
 		t.Fatalf("password over clear text: %v", err)
 	}
 	// Without credentials, a plain relay is fine.
 	m.SMTP.User, m.SMTP.Password = "", ""
-	if err := m.Send(context.Background(), Message{To: []string{"a@example.cn"}, Subject: "x", Body: "y"}); err != nil || len(be.all()) != 1 {
+	if err := m.Send(context.Background(), Mail{To: []string{"a@example.cn"}, Subject: "x", Body: "y"}); err != nil || len(be.all()) != 1 {
 		t.Fatalf("plain relay: %v", err)
 	}
 	// Header injection through a recipient is refused.
-	if err := m.Send(context.Background(), Message{To: []string{"a@example.cn\r\nBcc: b@example.cn"}, Subject: "x", Body: "y"}); err == nil {
+	if err := m.Send(context.Background(), Mail{To: []string{"a@example.cn\r\nBcc: b@example.cn"}, Subject: "x", Body: "y"}); err == nil {
 		t.Fatal("a recipient with a line break was accepted")
 	}
 }

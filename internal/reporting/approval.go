@@ -13,6 +13,7 @@ import (
 	"zhihui/internal/audit"
 	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
+	"zhihui/internal/notify"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
 	"zhihui/internal/store"
@@ -283,14 +284,39 @@ func Decide(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet, u o
 		if err := transition(ctx, tx, a, state, actor, comment, store.Now()); err != nil {
 			return err
 		}
-		if !approve && a.SubmittedBy != 0 {
-			return notify(ctx, tx, a.SubmittedBy, "returned",
-				i18n.Text{Zh: fmt.Sprintf("%s %s 的“%s”被退回：%s", u.Name, p.Label("zh-CN"), d.Name, comment),
-					En: fmt.Sprintf("%s, %s: %s was returned: %s", u.Name, p.Label("en"), d.NameEn, comment)},
-				formLink(d.Code, u.Code, p.ID()), store.Now())
+		if a.SubmittedBy == 0 {
+			return nil
 		}
-		return nil
+		if !approve {
+			return tell(ctx, tx, KindReturned, "notify.reporting.returned", a.SubmittedBy, actor, d, u, p, comment)
+		}
+		return tell(ctx, tx, KindApproved, "notify.reporting.approved", a.SubmittedBy, actor, d, u, p)
 	})
+}
+
+// Kinds of notification the reporting cycle sends (see package notify).
+var (
+	KindReturned = notify.DefineKind("reporting.returned", "notify.kind.reporting.returned", true)
+	KindApproved = notify.DefineKind("reporting.approved", "notify.kind.reporting.approved", false)
+	KindReopened = notify.DefineKind("reporting.reopened", "notify.kind.reporting.reopened", true)
+	KindReminder = notify.DefineKind("reporting.reminder", "notify.kind.reporting.reminder", false)
+)
+
+// tell notifies the reporter who submitted d for u and p, inside tx; the
+// message's arguments are the unit, the period, the data set and extra.
+func tell(ctx context.Context, tx *store.Tx, kind, key string, user int64, actor audit.Actor, d DataSet, u orgunit.Unit, p period.Period, extra ...any) error {
+	args := append([]any{unitText(u), periodText(p), i18n.Text{Zh: d.Name, En: d.DisplayName("en")}}, extra...)
+	_, err := notify.Send(ctx, tx, notify.Message{
+		Kind: kind, Key: key, Args: args, Link: formLink(d.Code, u.Code, p.ID()),
+		To: []notify.Recipient{notify.Users(user)}, Except: actor.UserID,
+	})
+	return err
+}
+
+func unitText(u orgunit.Unit) i18n.Text { return i18n.Text{Zh: u.Name, En: u.NameEn} }
+
+func periodText(p period.Period) i18n.Text {
+	return i18n.Text{Zh: p.Label("zh-CN"), En: p.Label("en")}
 }
 
 // Reopen unlocks an approved report (state returned) so that it can be
@@ -311,7 +337,13 @@ func Reopen(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet, u o
 		if a.State != Approved {
 			return i18n.Errorf("只能重新开放已审核的报表", "only approved reports can be re-opened")
 		}
-		return transition(ctx, tx, a, Returned, actor, reason, store.Now())
+		if err := transition(ctx, tx, a, Returned, actor, reason, store.Now()); err != nil {
+			return err
+		}
+		if a.SubmittedBy == 0 {
+			return nil
+		}
+		return tell(ctx, tx, KindReopened, "notify.reporting.reopened", a.SubmittedBy, actor, d, u, p, reason)
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
+	"zhihui/internal/notify"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
 	"zhihui/internal/store"
@@ -157,86 +159,6 @@ func Overdue(ctx context.Context, db *store.DB, d DataSet, p period.Period, u or
 	return out, n, nil
 }
 
-// Notification is an in-app message to one user.
-type Notification struct {
-	ID        int64      `json:"id"`
-	UserID    int64      `json:"user_id"`
-	Kind      string     `json:"kind"` // reminder, returned
-	Text      i18n.Text  `json:"text"`
-	Link      string     `json:"link,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	ReadAt    *time.Time `json:"read_at,omitempty"`
-}
-
-func notify(ctx context.Context, tx *store.Tx, user int64, kind string, text i18n.Text, link string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO reporting_notification (user_id, kind, text_zh, text_en, link, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		user, kind, text.Zh, text.En, link, now)
-	if err != nil {
-		return fmt.Errorf("reporting: notify: %w", err)
-	}
-	return nil
-}
-
-// Notifications lists a user's notifications, unread first, newest first.
-func Notifications(ctx context.Context, db *store.DB, user int64, limit int) ([]Notification, error) {
-	if limit <= 0 || limit > 200 {
-		limit = 50
-	}
-	rows, err := db.R.QueryContext(ctx, fmt.Sprintf(`SELECT id, user_id, kind, text_zh, text_en, link, created_at, read_at FROM reporting_notification
-		WHERE user_id = $1 ORDER BY CASE WHEN read_at IS NULL THEN 0 ELSE 1 END, id DESC LIMIT %d`, limit), user)
-	if err != nil {
-		return nil, fmt.Errorf("reporting: notifications: %w", err)
-	}
-	defer rows.Close()
-	var out []Notification
-	for rows.Next() {
-		var n Notification
-		var read sql.NullTime
-		if err := rows.Scan(&n.ID, &n.UserID, &n.Kind, &n.Text.Zh, &n.Text.En, &n.Link, &n.CreatedAt, &read); err != nil {
-			return nil, err
-		}
-		if read.Valid {
-			t := read.Time
-			n.ReadAt = &t
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
-}
-
-// Unread counts a user's unread notifications.
-func Unread(ctx context.Context, db *store.DB, user int64) (int, error) {
-	var n int
-	err := db.R.QueryRowContext(ctx, "SELECT count(*) FROM reporting_notification WHERE user_id = $1 AND read_at IS NULL", user).Scan(&n)
-	return n, err
-}
-
-// MarkRead marks notification id of user read; another user's
-// notification is not found.
-func MarkRead(ctx context.Context, db *store.DB, user, id int64) error {
-	res, err := db.W.ExecContext(ctx, "UPDATE reporting_notification SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL", store.Now(), id, user)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		var x int
-		if err := db.R.QueryRowContext(ctx, "SELECT 1 FROM reporting_notification WHERE id = $1 AND user_id = $2", id, user).Scan(&x); err != nil {
-			return fmt.Errorf("%w: notification %d", ErrNotFound, id)
-		}
-	}
-	return nil
-}
-
-// MarkAllRead marks every unread notification of user read and returns
-// how many there were.
-func MarkAllRead(ctx context.Context, db *store.DB, user int64) (int64, error) {
-	res, err := db.W.ExecContext(ctx, "UPDATE reporting_notification SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL", store.Now(), user)
-	if err != nil {
-		return 0, fmt.Errorf("reporting: mark notifications read: %w", err)
-	}
-	return res.RowsAffected()
-}
-
 // RemindResult says whom a reminder reached.
 type RemindResult struct {
 	Overdue int      `json:"overdue"`
@@ -303,14 +225,14 @@ func Remind(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet, p p
 		}
 	}
 	err = db.InTx(ctx, func(tx *store.Tx) error {
-		t := store.Now()
 		for _, m := range msgs {
-			text := i18n.Text{
-				Zh: fmt.Sprintf("催报：“%s”%s 已过截止日期（%s），您负责的单位中有 %d 个尚未提交。", d.Name, p.Label("zh-CN"), d.Due(p).Format("2006-01-02"), m.count),
-				En: fmt.Sprintf("Reminder: %s for %s was due %s; %d of your units have not submitted.", d.DisplayName("en"), p.Label("en"), d.Due(p).Format("2006-01-02"), m.count),
-			}
-			link := "/reporting/completeness?ds=" + d.Code + "&pe=" + p.ID() + "&ou=" + m.org
-			if err := notify(ctx, tx, m.user.ID, "reminder", text, link, t); err != nil {
+			_, err := notify.Send(ctx, tx, notify.Message{
+				Kind: KindReminder, Key: "notify.reporting.reminder",
+				Args: []any{i18n.Text{Zh: d.Name, En: d.DisplayName("en")}, periodText(p), d.Due(p).Format("2006-01-02"), m.count},
+				Link: completenessLink(d.Code, p.ID(), m.org),
+				To:   []notify.Recipient{notify.Users(m.user.ID)},
+			})
+			if err != nil {
 				return err
 			}
 			res.Users = append(res.Users, m.user.Name)
@@ -319,4 +241,10 @@ func Remind(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet, p p
 			map[string]any{"overdue": n, "users": res.Users})
 	})
 	return res, err
+}
+
+// completenessLink is the completeness page of data set ds for period pe
+// under unit ou.
+func completenessLink(ds, pe, ou string) string {
+	return "/reporting/completeness?" + url.Values{"ds": {ds}, "pe": {pe}, "ou": {ou}}.Encode()
 }

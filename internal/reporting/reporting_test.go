@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"zhihui/internal/i18n"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
 	"zhihui/internal/monitor"
+	"zhihui/internal/notify"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
 	"zhihui/internal/plan"
@@ -28,7 +28,7 @@ var actor = audit.Actor{UserID: 1, Name: "tester"}
 func setup(t testing.TB, db *store.DB) {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, monitor.Schema, Schema); err != nil {
+	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, monitor.Schema, Schema); err != nil {
 		t.Fatal(err)
 	}
 	var depts []orgunit.Unit
@@ -46,6 +46,13 @@ func setup(t testing.TB, db *store.DB) {
 	}
 	if err := Install(ctx, db); err != nil { // idempotent
 		t.Fatal(err)
+	}
+	// the accounts of actor (1) and of the approver (2), whom
+	// notifications reach
+	for _, n := range []string{"tester", "approver"} {
+		if _, err := auth.CreateUser(ctx, db, actor, auth.NewUser{Name: n, Password: "a-long-test-password"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -151,8 +158,10 @@ func TestWorkflowAndLocking(t *testing.T) {
 		if err := Decide(ctx, db, audit.Actor{UserID: 2, Name: "approver"}, d, u, p, false, "请核实行政村数"); err != nil {
 			t.Fatal(err)
 		}
-		ns, err := Notifications(ctx, db, actor.UserID, 10)
-		if err != nil || len(ns) != 1 || ns[0].Kind != "returned" || !strings.Contains(ns[0].Text.Zh, "请核实行政村数") {
+		ns, err := notify.List(ctx, db, actor.UserID, 10)
+		if err != nil || len(ns) != 1 || ns[0].Kind != KindReturned || ns[0].Key != "notify.reporting.returned" ||
+			!strings.Contains(ns[0].In("zh-CN"), "请核实行政村数") || !strings.Contains(ns[0].In("en"), "was returned") ||
+			ns[0].Link != formLink(d.Code, u.Code, p.ID()) {
 			t.Fatalf("notifications = %+v, %v", ns, err)
 		}
 		if err := SaveForm(ctx, db, actor, d, u, p, map[string]string{"ADMIN_VILLAGES_BB": "8"}); err != nil {
@@ -183,8 +192,12 @@ func TestWorkflowAndLocking(t *testing.T) {
 		if err := Reopen(ctx, db, actor, d, u, p, ""); err == nil {
 			t.Fatal("re-opened without a reason")
 		}
-		if err := Reopen(ctx, db, actor, d, u, p, "统计口径调整"); err != nil {
+		if err := Reopen(ctx, db, audit.Actor{UserID: 2, Name: "approver"}, d, u, p, "统计口径调整"); err != nil {
 			t.Fatal(err)
+		}
+		// the submitter is told (approved by themself: not told)
+		if ns, err := notify.List(ctx, db, actor.UserID, 10); err != nil || len(ns) != 2 || ns[0].Kind != KindReopened || !strings.Contains(ns[0].In("zh-CN"), "统计口径调整") {
+			t.Fatalf("notifications after re-opening = %+v, %v", ns, err)
 		}
 		if err := monitor.SaveValues(ctx, db, actor, []monitor.Value{{DataElement: "ADMIN_VILLAGES_BB", OrgUnit: "410102", Period: "2019", Value: "7"}}); err != nil {
 			t.Fatalf("write after re-open: %v", err)
@@ -384,21 +397,21 @@ func TestOutliersAndCompleteness(t *testing.T) {
 			t.Fatalf("remind = %+v", res)
 		}
 		for _, u := range []*auth.User{done, other, appr} {
-			if c, _ := Unread(ctx, db, u.ID); c != 0 {
+			if c, _ := notify.Unread(ctx, db, u.ID); c != 0 {
 				t.Errorf("%s got %d notifications", u.Name, c)
 			}
 		}
-		ns, _ := Notifications(ctx, db, inZZ.ID, 5)
-		if len(ns) != 1 || !strings.Contains(ns[0].Link, "ou=410104") {
+		ns, _ := notify.List(ctx, db, inZZ.ID, 5)
+		if len(ns) != 1 || !strings.Contains(ns[0].Link, "ou=410104") || ns[0].Kind != KindReminder || !strings.Contains(ns[0].In("zh-CN"), "催报") {
 			t.Fatalf("notification = %+v", ns)
 		}
-		if err := MarkRead(ctx, db, other.ID, ns[0].ID); !errors.Is(err, ErrNotFound) {
+		if err := notify.MarkRead(ctx, db, other.ID, ns[0].ID); !errors.Is(err, notify.ErrNotFound) {
 			t.Fatalf("marking another user's notification: %v", err)
 		}
-		if err := MarkRead(ctx, db, inZZ.ID, ns[0].ID); err != nil {
+		if err := notify.MarkRead(ctx, db, inZZ.ID, ns[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		if c, _ := Unread(ctx, db, inZZ.ID); c != 0 {
+		if c, _ := notify.Unread(ctx, db, inZZ.ID); c != 0 {
 			t.Fatalf("unread after mark = %d", c)
 		}
 	})
@@ -630,33 +643,6 @@ func TestEditDataSetsAndRules(t *testing.T) {
 		bad.Left = "#{ADMIN_VILLAGES} +"
 		if err := SaveRule(ctx, db, actor, bad); !errors.As(err, &ve) || ve.Errors[0].Field != "left" {
 			t.Fatalf("bad left side: %v", err)
-		}
-	})
-}
-
-func TestMarkAllRead(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		setup(t, db)
-		for _, user := range []int64{7, 7, 7, 8} {
-			if err := db.InTx(ctx, func(tx *store.Tx) error {
-				return notify(ctx, tx, user, "reminder", i18n.Text{Zh: "请填报", En: "please report"}, "/reporting", time.Now())
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		ns, _ := Notifications(ctx, db, 7, 10)
-		if err := MarkRead(ctx, db, 7, ns[0].ID); err != nil {
-			t.Fatal(err)
-		}
-		if n, err := MarkAllRead(ctx, db, 7); err != nil || n != 2 {
-			t.Fatalf("mark all read: %d, %v", n, err)
-		}
-		if n, _ := Unread(ctx, db, 7); n != 0 {
-			t.Errorf("unread after mark all: %d", n)
-		}
-		if n, _ := Unread(ctx, db, 8); n != 1 {
-			t.Errorf("another user's notifications changed: %d unread", n)
 		}
 	})
 }

@@ -21,7 +21,8 @@ import "zhihui/internal/store"
 //   - reporting_approval: workflow state per (data set, unit, period).
 //   - reporting_rule, reporting_violation: validation rules and the
 //     violations last found, kept fresh by every write.
-//   - reporting_notification: in-app messages (reminders, returns).
+//   - reporting_notification: in-app messages until migration 2, which
+//     moved them into package notify's inbox (notify_message).
 //   - reporting_meta: small key/value facts (demo data generated).
 var Schema = store.Schema{Component: "reporting", Migrations: []store.Migration{{Version: 1, SQL: `
 CREATE TABLE reporting_dataset (
@@ -81,4 +82,7 @@ CREATE TABLE reporting_notification (
 CREATE INDEX reporting_notification_user ON reporting_notification (user_id, read_at);
 CREATE TABLE reporting_meta (
 	key TEXT PRIMARY KEY,
-	value TEXT NOT NULL)`}}}
+	value TEXT NOT NULL)`}, {Version: 2, SQL: `
+INSERT INTO notify_message (user_id, kind, text_zh, text_en, link, created_at, read_at)
+	SELECT user_id, 'reporting.' || kind, text_zh, text_en, link, created_at, read_at FROM reporting_notification ORDER BY id;
+DROP TABLE reporting_notification`}}}

@@ -14,6 +14,7 @@ import (
 	"zhihui/internal/dashboard"
 	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
+	"zhihui/internal/notify"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/progress"
 	"zhihui/internal/reporting"
@@ -74,17 +75,17 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	pg := s.page(r, "dashboard", v)
 	pg.Title = i18n.T(pg.Lang, "dashboard.title")
 	if p := principal(r); p.Authenticated() {
-		ns, _ := reporting.Notifications(r.Context(), s.db, p.User.ID, 5)
+		ns, _ := notify.List(r.Context(), s.db, p.User.ID, 5)
 		pg.Data = struct {
 			*dashboardView
-			Notifications []reporting.Notification
+			Notifications []notify.Notification
 		}{v, unread(ns)}
 	}
 	s.render(w, r, "dashboard/index", http.StatusOK, pg)
 }
 
-func unread(ns []reporting.Notification) []reporting.Notification {
-	var out []reporting.Notification
+func unread(ns []notify.Notification) []notify.Notification {
+	var out []notify.Notification
 	for _, n := range ns {
 		if n.ReadAt == nil {
 			out = append(out, n)

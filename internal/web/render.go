@@ -19,8 +19,8 @@ import (
 	"zhihui/internal/auth"
 	"zhihui/internal/evaluate"
 	"zhihui/internal/i18n"
+	"zhihui/internal/notify"
 	"zhihui/internal/period"
-	"zhihui/internal/reporting"
 	"zhihui/internal/web/kit"
 )
 
@@ -243,7 +243,7 @@ func (s *Server) page(r *http.Request, nav string, data any) *Page {
 	if p.Authenticated() {
 		ctx, id := r.Context(), p.User.ID
 		pg.unread = func() int {
-			n, err := reporting.Unread(ctx, s.db, id)
+			n, err := notify.Unread(ctx, s.db, id)
 			if err != nil {
 				s.log.Warn("unread notifications", "user", id, "err", err)
 				return 0

@@ -7,12 +7,12 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
+	"zhihui/internal/notify"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
 	"zhihui/internal/reporting"
@@ -43,9 +43,6 @@ func (s *Server) reportingRoutes() []route {
 		{"GET /reporting/outliers", roles, reportViewers, s.outliersPage},
 		{"GET /reporting/completeness", roles, reportViewers, s.completenessPage},
 		{"POST /reporting/remind", roles, reportOpeners, s.remind},
-		{"GET /reporting/notifications", user, nil, s.notificationsPage},
-		{"POST /reporting/notifications/read", user, nil, s.notificationsReadAll},
-		{"POST /reporting/notifications/{id}/read", user, nil, s.notificationRead},
 		{"GET /reporting/datasets", roles, reportViewers, s.dataSetsPage},
 		{"GET /reporting/datasets/new", roles, monitorEditors, s.dataSetNew},
 		{"POST /reporting/datasets", roles, monitorEditors, s.dataSetSave},
@@ -123,7 +120,7 @@ type reportingIndexView struct {
 	Home          orgunit.Unit
 	Units         []orgunit.Unit
 	Pending       []approvalRow
-	Notifications []reporting.Notification
+	Notifications []notify.Notification
 	Periods       map[string][]period.Period
 	CanDecide     bool
 }
@@ -180,7 +177,7 @@ func (s *Server) reportingIndex(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	v.Notifications, _ = reporting.Notifications(ctx, s.db, p.User.ID, 20)
+	v.Notifications, _ = notify.List(ctx, s.db, p.User.ID, 20)
 	pg := s.page(r, "reporting", v)
 	pg.Title = i18n.T(pg.Lang, "reporting.title")
 	s.render(w, r, "reporting/index", http.StatusOK, pg)
@@ -616,27 +613,6 @@ func (s *Server) remind(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/reporting/completeness?ds="+d.Code+"&ou="+u.Code+"&pe="+p.ID()+"&reminded="+strconv.Itoa(len(res.Users)), http.StatusSeeOther)
-}
-
-func (s *Server) notificationRead(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.notFound(w, r)
-		return
-	}
-	if err := reporting.MarkRead(r.Context(), s.db, principal(r).User.ID, id); err != nil {
-		if errors.Is(err, reporting.ErrNotFound) {
-			s.notFound(w, r)
-			return
-		}
-		s.fail(w, r, err)
-		return
-	}
-	back := r.FormValue("back")
-	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") {
-		back = "/reporting"
-	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
 // sortUnits orders units by code.

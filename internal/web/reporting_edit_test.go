@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -46,8 +45,6 @@ func reportingEditCases() []authzCase {
 	rule := url.Values{"code": {"AUTHZ_RULE"}, "name": {"测试规则"}, "left": {"#{ADMIN_VILLAGES_BB}"}, "op": {"<="}, "right": {"#{ADMIN_VILLAGES}"},
 		"importance": {"low"}, "message_zh": {"测试"}, "period_type": {"yearly"}}
 	return []authzCase{
-		{"GET /reporting/notifications", get("/reporting/notifications"), loggedIn(ok, redirect)},
-		{"POST /reporting/notifications/read", post("/reporting/notifications/read", url.Values{}), loggedIn(redirect, unauth)},
 		{"GET /reporting/datasets", get("/reporting/datasets"), roleOnly(reportViewers, ok, redirect)},
 		{"GET /reporting/datasets/new", get("/reporting/datasets/new"), notHere},
 		{"POST /reporting/datasets", post("/reporting/datasets", ds), notHerePost},
@@ -245,50 +242,6 @@ func TestRuleEditing(t *testing.T) {
 		}
 		if rec = e.do(t, ac, "GET", "/reporting/rules/NO_SUCH_RULE", nil); rec.Code != http.StatusNotFound {
 			t.Fatalf("unknown rule: %d", rec.Code)
-		}
-	})
-}
-
-// TestNotificationBadge: the top bar counts the user's unread messages,
-// the list shows them, and marking them read clears the count.
-func TestNotificationBadge(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		ctx := context.Background()
-		rep, rc := e.user(t, "rep", auth.Reporter, "410102")
-		other, _ := e.user(t, "rep2", auth.Reporter, "410103")
-		for _, u := range []int64{rep.ID, rep.ID, other.ID} {
-			if _, err := db.W.ExecContext(ctx, `INSERT INTO reporting_notification (user_id, kind, text_zh, text_en, link, created_at) VALUES ($1, 'reminder', '请尽快填报', 'please report', '/reporting', $2)`, u, store.Now()); err != nil {
-				t.Fatal(err)
-			}
-		}
-		rec := e.do(t, rc, "GET", "/plan", nil)
-		if rec.Code != ok || !strings.Contains(rec.Body.String(), `<span class="notify-count">2<`) {
-			t.Fatalf("badge on another page: %d", rec.Code)
-		}
-		// Visitors have no messages link.
-		if rec := e.do(t, client{}, "GET", "/plan", nil); strings.Contains(rec.Body.String(), "notify-link") {
-			t.Error("anonymous page shows the notifications link")
-		}
-		rec = e.do(t, rc, "GET", "/reporting/notifications", nil)
-		if rec.Code != ok || strings.Count(rec.Body.String(), "请尽快填报") != 2 || !strings.Contains(rec.Body.String(), "2 条未读") {
-			t.Fatalf("list: %d", rec.Code)
-		}
-		ns, _ := reporting.Notifications(ctx, db, rep.ID, 10)
-		if rec = e.do(t, rc, "POST", "/reporting/notifications/"+strconv.FormatInt(ns[0].ID, 10)+"/read", url.Values{"back": {"/reporting/notifications"}}); rec.Code != redirect || rec.Header().Get("Location") != "/reporting/notifications" {
-			t.Fatalf("mark one read: %d %s", rec.Code, rec.Header().Get("Location"))
-		}
-		if rec = e.do(t, rc, "GET", "/plan", nil); !strings.Contains(rec.Body.String(), `<span class="notify-count">1<`) {
-			t.Fatal("badge after reading one")
-		}
-		if rec = e.do(t, rc, "POST", "/reporting/notifications/read", url.Values{}); rec.Code != redirect {
-			t.Fatalf("mark all read: %d", rec.Code)
-		}
-		if rec = e.do(t, rc, "GET", "/plan", nil); strings.Contains(rec.Body.String(), "notify-count") || !strings.Contains(rec.Body.String(), "notify-link") {
-			t.Fatal("badge after reading all")
-		}
-		if n, _ := reporting.Unread(ctx, db, other.ID); n != 1 {
-			t.Fatalf("another user's messages changed: %d unread", n)
 		}
 	})
 }

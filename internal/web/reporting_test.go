@@ -128,9 +128,6 @@ func reportingCases() []authzCase {
 		{"POST /reporting/remind", func(_ *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodPost, "/reporting/remind", url.Values{"ou": {city(inside)}, "ds": {"COUNTY_ANNUAL"}, "pe": {"2019"}}
 		}, scopedTo(reportOpeners, redirect, unauth)},
-		{"POST /reporting/notifications/{id}/read", func(*authzFixture, bool) (string, string, url.Values) {
-			return http.MethodPost, "/reporting/notifications/999999/read", url.Values{}
-		}, loggedIn(http.StatusNotFound, unauth)},
 		{"GET /api/v1/progress", get("/api/v1/progress?ou=4101"), loggedIn(ok, unauth)},
 		{"GET /api/v1/public/progress", get("/api/v1/public/progress"), always(ok)},
 	}

@@ -22,7 +22,7 @@ func Module() module.Module {
 		Pages: []string{
 			"/reporting", "/reporting/completeness", "/reporting/validation", "/reporting/outliers",
 			"/reporting/datasets", "/reporting/datasets/new", "/reporting/datasets/COUNTY_ANNUAL", "/reporting/rules", "/reporting/rules/new",
-			"/reporting/rules/VILLAGES_BB_LE_VILLAGES", "/reporting/notifications",
+			"/reporting/rules/VILLAGES_BB_LE_VILLAGES",
 		},
 		API: map[string]string{
 			"GET /api/v1/progress":        `Progress of the plan's §2.3 targets for the province or ?ou=CODE[,CODE…] (at most 200 units): {"progress":[…],"statuses":{…}}, per target and unit the yearly series, baseline, goal, completion percent, status and trend forecast. Unpublished targets only when the caller holds a role over every unit asked for`,
