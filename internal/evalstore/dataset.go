@@ -89,7 +89,7 @@ func ReadUpload(filename string, r io.Reader) (*evaluate.Dataset, error) {
 func readCSV(r io.Reader) (*evaluate.Dataset, error) {
 	d, err := evaluate.ReadCSV(r)
 	if err != nil {
-		return nil, UserError(err)
+		return nil, err
 	}
 	if len(d.Units)*len(d.Series)*len(d.Years) > maxUpload {
 		return nil, i18n.Errorf("数据集过大：%d 个单位 × %d 个指标 × %d 年超过 %d 个单元格", "the dataset is too large: %d units × %d series × %d years exceeds %d cells", len(d.Units), len(d.Series), len(d.Years), maxUpload)

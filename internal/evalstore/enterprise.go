@@ -127,7 +127,7 @@ func Submit(ctx context.Context, db *store.DB, actor audit.Actor, unit orgunit.U
 	s.OrgCode = unit.Code
 	res, err := evaluate.ScoreEnterprise(evaluate.EnterpriseAnswers{Enterprise: s.CreditCode, Name: s.Name, Industry: s.Industry, City: cityOf(unit.Code), Year: s.Year, Answers: s.Answers})
 	if err != nil {
-		return nil, UserError(err)
+		return nil, err
 	}
 	a := &Assessment{Name: s.Name, CreditCode: s.CreditCode, Industry: s.Industry, OrgCode: unit.Code, OrgPath: unit.Path, Year: s.Year,
 		Answers: s.Answers, Result: res, Synthetic: s.Synthetic, CreatedAt: store.Now(), CreatedBy: actor.Name}

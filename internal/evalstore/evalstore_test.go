@@ -154,7 +154,7 @@ func TestReadUpload(t *testing.T) {
 	// A bad value names its row and column in both languages.
 	_, err = ReadUpload("x.csv", strings.NewReader("unit,year,a\n4101,2020,1\n4102,2020,abc\n"))
 	var ue *i18n.Error
-	if !errors.As(err, &ue) || !strings.Contains(ue.Zh, "第 3 行") || !strings.Contains(ue.En, "row 3") || !strings.Contains(ue.En, "column a") {
+	if !errors.As(err, &ue) || !strings.Contains(ue.Message("zh-CN"), "第3行「a」列") || !strings.Contains(ue.Message("en"), "row 3, column a") {
 		t.Fatalf("error: %v", err)
 	}
 	if _, err := ReadUpload("x.pdf", strings.NewReader("")); !errors.As(err, &ue) {

@@ -107,20 +107,6 @@ func MarshalFramework(fw *evaluate.Framework) (string, error) {
 	return b.String(), nil
 }
 
-// UserError turns an engine error into a bilingual user error; other
-// errors pass through.
-func UserError(err error) error {
-	var ee *evaluate.Error
-	if errors.As(err, &ee) {
-		zh, en := ee.Zh, ee.En
-		if ee.Place != "" && !strings.HasPrefix(ee.Place, "row") && !strings.Contains(zh, ee.Place) {
-			zh, en = ee.Place+"："+zh, ee.Place+": "+en
-		}
-		return &i18n.Error{Text: i18n.Text{Zh: zh, En: en}}
-	}
-	return err
-}
-
 // SaveFramework validates text as a framework and stores it under its id
 // (insert, or update when it exists and owner covers it — the caller
 // checks that). Built-in ids cannot be overwritten. orgPath is the unit
@@ -128,7 +114,7 @@ func UserError(err error) error {
 func SaveFramework(ctx context.Context, db *store.DB, actor audit.Actor, orgPath, text string) (*StoredFramework, error) {
 	fw, err := evaluate.ParseFramework(strings.NewReader(text))
 	if err != nil {
-		return nil, UserError(err)
+		return nil, err
 	}
 	if !keyRe.MatchString(fw.ID) {
 		return nil, i18n.Errorf("指标体系标识 %q 无效：只能使用小写字母、数字、- 和 _（2–63 个字符）", "framework id %q is invalid: use lower-case letters, digits, - and _ (2–63 characters)", fw.ID).OnField("id")
@@ -242,7 +228,7 @@ func ApplyWeights(fw *evaluate.Framework, e WeightEdit) (string, error) {
 		return "", err
 	}
 	if _, err := evaluate.ParseFramework(strings.NewReader(text)); err != nil {
-		return "", UserError(err)
+		return "", err
 	}
 	return text, nil
 }

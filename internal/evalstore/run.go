@@ -86,7 +86,7 @@ func ResolveRun(ctx context.Context, db *store.DB, in RunInput) (*RunData, error
 		}
 		md, err := Monitor{DB: db, Codes: codes, Scopes: in.Scopes}.Values(ctx, mapped, in.Units, nil)
 		if err != nil {
-			return nil, UserError(err)
+			return nil, err
 		}
 		out.MonitorYears = CoveredYears(md, mapped, md.Units)
 		if in.Source == "" && len(out.MonitorYears) > 0 && (in.Year == 0 || slices.Contains(out.MonitorYears, in.Year)) &&
@@ -107,7 +107,7 @@ func ResolveRun(ctx context.Context, db *store.DB, in RunInput) (*RunData, error
 		}
 		m, err := LoadForFramework(ctx, fw, &Monitor{DB: db, Scopes: in.Scopes}, in.Dataset, units, nil)
 		if err != nil {
-			return nil, UserError(err)
+			return nil, err
 		}
 		out.Data, out.Source, out.From, out.Dropped = m.Data, FromMonitor, m.From, m.Dropped
 		return out, nil

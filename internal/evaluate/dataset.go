@@ -113,7 +113,7 @@ func ReadCSV(r io.Reader) (*Dataset, error) {
 	cr.TrimLeadingSpace = true
 	head, err := cr.Read()
 	if err != nil {
-		return nil, errf("csv_header", "row 1", "无法读取 CSV 表头：%s", "cannot read the CSV header: %s", err.Error())
+		return nil, csvErr("csv_header", 1, "", "无法读取 CSV 表头：%s", "cannot read the CSV header: %s", err.Error())
 	}
 	orig := make([]string, len(head))
 	for i, h := range head {
@@ -128,7 +128,7 @@ func ReadCSV(r io.Reader) (*Dataset, error) {
 	ui, okU := col["unit"]
 	yi, okY := col["year"]
 	if !okU || !okY {
-		return nil, errf("csv_header", "row 1", "CSV 表头必须含 unit 和 year 列", "the CSV header must have unit and year columns")
+		return nil, csvErr("csv_header", 1, "", "CSV 表头必须含 unit 和 year 列", "the CSV header must have unit and year columns")
 	}
 	gi, hasG := col["group"]
 	ii, okI := col["indicator"]
@@ -144,18 +144,18 @@ func ReadCSV(r io.Reader) (*Dataset, error) {
 		}
 		line++
 		if err != nil {
-			return nil, errf("csv_row", fmt.Sprintf("row %d", line), "第 %d 行无法解析：%s", "row %d cannot be parsed: %s", line, err.Error())
+			return nil, csvErr("csv_row", line, "", "无法解析：%s", "cannot be parsed: %s", err.Error())
 		}
 		if len(rec) != len(head) {
-			return nil, errf("csv_row", fmt.Sprintf("row %d", line), "第 %d 行有 %d 列，表头有 %d 列", "row %d has %d fields, the header has %d", line, len(rec), len(head))
+			return nil, csvErr("csv_row", line, "", "有 %d 列，表头有 %d 列", "has %d fields, the header has %d", len(rec), len(head))
 		}
 		unit := strings.TrimSpace(rec[ui])
 		if unit == "" {
-			return nil, errf("csv_unit", fmt.Sprintf("row %d, column unit", line), "第 %d 行 unit 为空", "row %d: unit is empty", line)
+			return nil, csvErr("csv_unit", line, "unit", "unit 为空", "unit is empty")
 		}
 		year, err := strconv.Atoi(strings.TrimSpace(rec[yi]))
 		if err != nil || year < 1000 || year > 9999 {
-			return nil, errf("csv_year", fmt.Sprintf("row %d, column year", line), "第 %d 行的年份 %q 无效", "row %d: year %q is not valid", line, rec[yi])
+			return nil, csvErr("csv_year", line, "year", "年份 %q 无效", "year %q is not valid", rec[yi])
 		}
 		if hasG {
 			if g := strings.TrimSpace(rec[gi]); g != "" {
@@ -165,22 +165,22 @@ func ReadCSV(r io.Reader) (*Dataset, error) {
 		if long {
 			name := strings.TrimSpace(rec[ii])
 			if name == "" {
-				return nil, errf("csv_indicator", fmt.Sprintf("row %d, column indicator", line), "第 %d 行 indicator 为空", "row %d: indicator is empty", line)
+				return nil, csvErr("csv_indicator", line, "indicator", "indicator 为空", "indicator is empty")
 			}
 			v, err := parseCell(rec[vi])
 			if err != nil {
-				return nil, errf("csv_value", fmt.Sprintf("row %d, column value", line), "第 %d 行的数值 %q 无效", "row %d: value %q is not a number", line, rec[vi])
+				return nil, csvErr("csv_value", line, "value", "数值 %q 无效", "value %q is not a number", rec[vi])
 			}
 			all = append(all, obs{unit, year, name, v})
 			continue
 		}
-		for c, h := range head {
+		for c := range head {
 			if c == ui || c == yi || (hasG && c == gi) {
 				continue
 			}
 			v, err := parseCell(rec[c])
 			if err != nil {
-				return nil, errf("csv_value", fmt.Sprintf("row %d, column %s", line, h), "第 %d 行 %s 列的数值 %q 无效", "row %d, column %s: value %q is not a number", line, h, rec[c])
+				return nil, csvErr("csv_value", line, orig[c], "数值 %q 无效", "value %q is not a number", rec[c])
 			}
 			all = append(all, obs{unit, year, orig[c], v})
 		}

@@ -3,6 +3,8 @@ package evaluate
 import (
 	"errors"
 	"testing"
+
+	"zhihui/internal/i18n"
 )
 
 func answersAll(v map[string]float64) map[string]float64 {
@@ -55,7 +57,7 @@ func TestScoreEnterprise(t *testing.T) {
 	if len(r.Weaknesses) != 2 {
 		t.Fatalf("weaknesses %v", r.Weaknesses)
 	}
-	var e *Error
+	var e *i18n.Error
 	delete(mid, "S1")
 	if _, err := ScoreEnterprise(EnterpriseAnswers{Enterprise: "E", Answers: mid}); !errors.As(err, &e) || e.Code != "unanswered" || e.Place != "S1" {
 		t.Fatalf("unanswered: %v", err)

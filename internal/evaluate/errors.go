@@ -1,27 +1,26 @@
 package evaluate
 
 import (
-	"fmt"
+	"zhihui/internal/i18n"
 )
 
-// Error is a user-facing error of the engine. It names the place in the
-// framework or data that caused it (a node id, an indicator id, a CSV row
-// and column) and carries a Chinese and an English text.
-type Error struct {
-	Code  string `json:"code"`            // stable machine code, e.g. "weights_sum"
-	Place string `json:"place,omitempty"` // node/indicator id, matrix name or "row 3, column value"
-	Zh    string `json:"zh"`
-	En    string `json:"en"`
+// The engine's user-facing errors are [*i18n.Error] values with a stable
+// Code (e.g. "weights_sum") that tests and callers branch on, and a Place
+// naming where in the framework or data the problem is (a node id, an
+// indicator id, a matrix name) or, for CSV input, a Row and Col.
+
+// errf returns the bilingual error code at place; zh and en are format
+// strings over args.
+func errf(code, place, zh, en string, args ...any) *i18n.Error {
+	e := i18n.Errorf(zh, en, args...)
+	e.Code, e.Place = code, place
+	return e
 }
 
-// Error returns the Chinese text followed by the English text.
-func (e *Error) Error() string {
-	if e.Place != "" {
-		return fmt.Sprintf("evaluate: %s（%s）/ %s (%s)", e.Zh, e.Place, e.En, e.Place)
-	}
-	return fmt.Sprintf("evaluate: %s / %s", e.Zh, e.En)
-}
-
-func errf(code, place, zh, en string, args ...any) *Error {
-	return &Error{Code: code, Place: place, Zh: fmt.Sprintf(zh, args...), En: fmt.Sprintf(en, args...)}
+// csvErr returns the bilingual error code at row and column col of a CSV
+// input (col "" for the whole row).
+func csvErr(code string, row int, col, zh, en string, args ...any) *i18n.Error {
+	e := i18n.Errorf(zh, en, args...)
+	e.Code, e.Row, e.Col = code, row, col
+	return e
 }

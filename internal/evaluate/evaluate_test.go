@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"zhihui/internal/i18n"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
@@ -98,7 +100,7 @@ func TestAHP(t *testing.T) {
 	}
 	// cyclic preferences: strongly inconsistent
 	_, err = AHP([][]float64{{1, 9, 1.0 / 9}, {1.0 / 9, 1, 9}, {9, 1.0 / 9, 1}}, "cyc")
-	var e *Error
+	var e *i18n.Error
 	if !errors.As(err, &e) || e.Code != "ahp_inconsistent" || e.Place != "cyc.ahp" || !strings.Contains(e.Zh, "cyc") {
 		t.Fatalf("want inconsistency error naming the matrix, got %v", err)
 	}
@@ -147,7 +149,7 @@ func TestPCAWeights(t *testing.T) {
 	}
 	x[0][2], x[1][2], x[2][2], x[3][2], x[4][2], x[5][2] = 7, 7, 7, 7, 7, 7
 	_, err = PCAWeights(x, "n", []string{"a", "b", "c"})
-	var e *Error
+	var e *i18n.Error
 	if !errors.As(err, &e) || e.Code != "pca_singular" || !strings.Contains(e.En, "c") {
 		t.Fatalf("want singular error naming c, got %v", err)
 	}
@@ -392,7 +394,7 @@ func TestFrameworkErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseFramework(strings.NewReader(c.yaml))
-			var e *Error
+			var e *i18n.Error
 			if !errors.As(err, &e) || e.Code != c.code || (c.place != "" && e.Place != c.place) || e.Zh == "" || e.En == "" {
 				t.Fatalf("got %v (%+v), want code %s at %s", err, e, c.code, c.place)
 			}
@@ -402,7 +404,7 @@ func TestFrameworkErrors(t *testing.T) {
 
 func TestRunDataErrors(t *testing.T) {
 	fw := mustFramework(t, smallFW)
-	var e *Error
+	var e *i18n.Error
 	_, err := Run(fw, mustCSV(t, "unit,year,x1,x2,x3\nP,2020,1,,1\nQ,2020,2,,2\n"), Options{})
 	if !errors.As(err, &e) || e.Code != "all_missing" || e.Place != "x2" {
 		t.Fatalf("all-missing: %v", err)
@@ -428,16 +430,21 @@ func TestReadCSV(t *testing.T) {
 	if wide.Value("A", 2020, "GDP_pc") != 3 || wide.Value("A", 2020, "Pop") != 4 {
 		t.Fatalf("wide: %+v", wide)
 	}
-	for _, c := range []struct{ csv, place string }{
-		{"unit,year,x\nA,20x0,1\n", "row 2, column year"},
-		{"unit,year,x\nA,2020,1\nB,2020,abc\n", "row 3, column x"},
-		{"unit,indicator\n", "row 1"},
-		{"unit,year,indicator,value\nA,2020,x,1\nA,2020,x,2\n", "A/2020/x"},
+	for _, c := range []struct {
+		csv   string
+		row   int
+		col   string
+		place string
+	}{
+		{"unit,year,x\nA,20x0,1\n", 2, "year", ""},
+		{"unit,year,x\nA,2020,1\nB,2020,abc\n", 3, "x", ""},
+		{"unit,indicator\n", 1, "", ""},
+		{"unit,year,indicator,value\nA,2020,x,1\nA,2020,x,2\n", 0, "", "A/2020/x"},
 	} {
 		_, err := ReadCSV(strings.NewReader(c.csv))
-		var e *Error
-		if !errors.As(err, &e) || e.Place != c.place {
-			t.Fatalf("%q: got %v, want place %q", c.csv, err, c.place)
+		var e *i18n.Error
+		if !errors.As(err, &e) || e.Row != c.row || e.Col != c.col || e.Place != c.place {
+			t.Fatalf("%q: got %v, want row %d column %q place %q", c.csv, err, c.row, c.col, c.place)
 		}
 	}
 }

@@ -217,7 +217,7 @@ func parseFrameworkBytes(b []byte) (*Framework, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&fw); err != nil {
-		return nil, &Error{Code: "yaml", Zh: "框架 YAML 无法解析：" + err.Error(), En: "framework YAML cannot be parsed: " + err.Error()}
+		return nil, errf("yaml", "", "框架 YAML 无法解析：%s", "framework YAML cannot be parsed: %s", err.Error())
 	}
 	if err := fw.compile(); err != nil {
 		return nil, err

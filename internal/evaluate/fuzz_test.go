@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"zhihui/internal/i18n"
 )
 
 func FuzzParseFramework(f *testing.F) {
@@ -17,8 +19,8 @@ func FuzzParseFramework(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		fw, err := ParseFramework(strings.NewReader(s))
 		if err != nil {
-			if _, ok := err.(*Error); !ok {
-				t.Fatalf("error is not an *Error: %T %v", err, err)
+			if _, ok := err.(*i18n.Error); !ok {
+				t.Fatalf("error is not an *i18n.Error: %T %v", err, err)
 			}
 			return
 		}
@@ -77,8 +79,8 @@ func FuzzAHP(f *testing.F) {
 		}
 		r, err := AHP(m, "fuzz")
 		if err != nil {
-			if _, ok := err.(*Error); !ok {
-				t.Fatalf("error is not an *Error: %v", err)
+			if _, ok := err.(*i18n.Error); !ok {
+				t.Fatalf("error is not an *i18n.Error: %v", err)
 			}
 			return
 		}

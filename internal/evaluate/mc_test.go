@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"zhihui/internal/i18n"
 )
 
 // With no uncertainty at all every sample reproduces the nominal ranking:
@@ -106,7 +108,7 @@ func TestMonteCarloDominantUnit(t *testing.T) {
 		t.Fatalf("WORST %+v", iv)
 	}
 	_, err = MonteCarlo(fw, d, Options{}, MCOptions{Normalisations: []string{"goalpost"}})
-	var e *Error
+	var e *i18n.Error
 	if !errors.As(err, &e) || e.Code != "bad_option" {
 		t.Fatalf("got %v", err)
 	}

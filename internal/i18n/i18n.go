@@ -31,14 +31,29 @@ func (t Text) In(lang string) string {
 	return t.Zh
 }
 
-// Error is an error a user can act on, in both languages, with where in
-// the input it happened when that is known.
+// Error is the one bilingual error of Zhihui: an error a user can act on,
+// in both languages, with where in the input it happened when that is
+// known. Domain packages return it (wrapped or not) for bad input; the web
+// core answers it with 400 and the message in the caller's language, the
+// command line prints Error(). Build one with [Errorf] (inline texts) or
+// [E] (a catalogue key), then locate it with At, InSheet, OnField or
+// AtPlace, and give it a stable code with WithCode when callers branch on
+// the kind of problem.
 type Error struct {
 	Text
+	// Code is a stable machine-readable name of the problem ("weights_sum",
+	// or the catalogue key the texts came from); "" when nobody branches on it.
+	Code  string `json:"code,omitempty"`
 	Field string `json:"field,omitempty"`
 	Sheet string `json:"sheet,omitempty"`  // worksheet of a workbook, "" for other inputs
 	Row   int    `json:"row,omitempty"`    // 1-based input row, 0 when not row-bound
 	Col   string `json:"column,omitempty"` // column name or letter
+	// Place is where in a structured input the problem is when it is not a
+	// row and column: a framework node or indicator id, "plan.yaml:12:3".
+	Place string `json:"place,omitempty"`
+	// Cause is the underlying error, if any: kept for errors.Is/As and the
+	// log, never shown to users.
+	Cause error `json:"-"`
 }
 
 // InSheet returns a copy of e located in worksheet name.
@@ -53,6 +68,18 @@ func Errorf(zh, en string, args ...any) *Error {
 	return &Error{Text: Text{Zh: fmt.Sprintf(zh, args...), En: fmt.Sprintf(en, args...)}}
 }
 
+// E builds an Error from the catalogue entry key, whose texts are format
+// strings over args; its Code is key. A key missing from the catalogue
+// gives the key itself in both languages (the catalogue test catches it).
+func E(key string, args ...any) *Error {
+	c, _ := Catalog()
+	t, ok := c[key]
+	if !ok {
+		t = Text{Zh: key, En: key}
+	}
+	return &Error{Code: key, Text: Text{Zh: fmt.Sprintf(t.Zh, args...), En: fmt.Sprintf(t.En, args...)}}
+}
+
 // At returns a copy of e located at row and column.
 func (e *Error) At(row int, col string) *Error {
 	c := *e
@@ -60,13 +87,39 @@ func (e *Error) At(row int, col string) *Error {
 	return &c
 }
 
-// OnField returns a copy of e attached to a form field.
+// OnField returns a copy of e attached to form field f.
 func (e *Error) OnField(f string) *Error {
 	c := *e
 	c.Field = f
 	return &c
 }
 
+// AtPlace returns a copy of e located at place (see [Error.Place]).
+func (e *Error) AtPlace(place string) *Error {
+	c := *e
+	c.Place = place
+	return &c
+}
+
+// WithCode returns a copy of e with the machine-readable code.
+func (e *Error) WithCode(code string) *Error {
+	c := *e
+	c.Code = code
+	return &c
+}
+
+// Wrap returns a copy of e caused by err (for errors.Is/As and the log).
+func (e *Error) Wrap(err error) *Error {
+	c := *e
+	c.Cause = err
+	return &c
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Error returns the place in the input, the Chinese text and the English
+// text in parentheses, for logs and the command line.
 func (e *Error) Error() string {
 	loc := ""
 	if e.Sheet != "" {
@@ -82,12 +135,35 @@ func (e *Error) Error() string {
 		}
 		loc += ": "
 	}
-	return loc + e.Zh + " (" + e.En + ")"
+	s := loc + e.placed(false) + " (" + e.placed(true) + ")"
+	if e.Cause != nil {
+		s += ": " + e.Cause.Error()
+	}
+	return s
 }
 
-// Message renders e in lang, with its location.
+// placed is the text in English or Chinese preceded by the place, unless
+// the text names it already.
+func (e *Error) placed(en bool) string {
+	text := e.Zh
+	if en {
+		text = e.En
+	}
+	if e.Place == "" || strings.Contains(text, e.Place) {
+		return text
+	}
+	if en {
+		return e.Place + ": " + text
+	}
+	return e.Place + "：" + text
+}
+
+// Message returns the text in lang, preceded by where it happened: the
+// worksheet, row and column, and the place unless the text names it.
 func (e *Error) Message(lang string) string {
-	if strings.HasPrefix(lang, "en") {
+	en := strings.HasPrefix(lang, "en")
+	text := e.placed(en)
+	if en {
 		loc := ""
 		if e.Sheet != "" {
 			loc = "sheet " + e.Sheet
@@ -104,7 +180,7 @@ func (e *Error) Message(lang string) string {
 			}
 			loc += ": "
 		}
-		return loc + e.En
+		return loc + text
 	}
 	loc := ""
 	if e.Sheet != "" {
@@ -120,7 +196,7 @@ func (e *Error) Message(lang string) string {
 		}
 		loc += "："
 	}
-	return loc + e.Zh
+	return loc + text
 }
 
 //go:embed catalog/*.json

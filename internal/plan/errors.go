@@ -3,53 +3,39 @@ package plan
 import (
 	"fmt"
 	"strings"
+
+	"zhihui/internal/i18n"
 )
 
-// Error is one problem found in a plan file. Zh and En say the same thing
-// for users in Chinese and English; File, Line, Column and Field say where.
-// Field is a path into the document such as "tasks[4].lead".
-type Error struct {
-	File   string `json:"file"`
-	Line   int    `json:"line,omitempty"`
-	Column int    `json:"column,omitempty"`
-	Field  string `json:"field,omitempty"`
-	Zh     string `json:"zh"`
-	En     string `json:"en"`
-}
+// A problem found in a plan file is an [*i18n.Error]: its Field is the path
+// into the document ("tasks[4].lead") and its Place says where, as
+// "FILE:LINE:COL FIELD" (line and column when known).
 
-// Error returns "plan: FILE:LINE:COL: FIELD: 中文 / English".
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("plan: ")
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d", e.Line)
-			if e.Column > 0 {
-				fmt.Fprintf(&b, ":%d", e.Column)
-			}
+// problem returns the bilingual error at line and col (0 when unknown) of
+// file, on field.
+func problem(file string, line, col int, field, zh, en string) *i18n.Error {
+	place := file
+	if line > 0 {
+		place += fmt.Sprintf(":%d", line)
+		if col > 0 {
+			place += fmt.Sprintf(":%d", col)
 		}
-		b.WriteString(": ")
 	}
-	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
+	if field != "" {
+		place += " " + field
 	}
-	b.WriteString(e.Zh)
-	b.WriteString(" / ")
-	b.WriteString(e.En)
-	return b.String()
+	return &i18n.Error{Text: i18n.Text{Zh: zh, En: en}, Field: field, Place: place}
 }
 
 // Errors is every problem [Load] found, in file order. It is returned as
 // the error of Load whenever it is not empty; use errors.As to get it.
-type Errors []*Error
+type Errors []*i18n.Error
 
 // Error lists the problems one per line.
 func (es Errors) Error() string {
 	lines := make([]string, len(es))
 	for i, e := range es {
-		lines[i] = e.Error()
+		lines[i] = "plan: " + e.Error()
 	}
 	return strings.Join(lines, "\n")
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"zhihui/internal/i18n"
 )
 
 var (
@@ -51,7 +53,7 @@ func Load(fsys fs.FS) (*Plan, error) {
 	}
 	slices.Sort(names)
 	if len(names) == 0 {
-		return nil, Errors{{Zh: "没有找到计划文件（*.yaml）", En: "no plan file (*.yaml) found"}}
+		return nil, Errors{i18n.Errorf("没有找到计划文件（*.yaml）", "no plan file (*.yaml) found")}
 	}
 	l := &loader{pos: map[string]map[string]position{}}
 	ok := true
@@ -108,11 +110,8 @@ func (l *loader) fail(o origin, field, zh, en string) {
 		}
 		path += field
 	}
-	e := &Error{File: o.file, Field: path, Zh: zh, En: en}
-	if pos, ok := l.lookup(o.file, path); ok {
-		e.Line, e.Column = pos.line, pos.col
-	}
-	l.errs = append(l.errs, e)
+	pos, _ := l.lookup(o.file, path)
+	l.errs = append(l.errs, problem(o.file, pos.line, pos.col, path, zh, en))
 }
 
 // lookup finds the position of path, or of its nearest ancestor present in
@@ -140,7 +139,7 @@ func (l *loader) parse(name string, data []byte) bool {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
-			l.errs = append(l.errs, &Error{File: name, Zh: "文件为空", En: "file is empty"})
+			l.errs = append(l.errs, problem(name, 0, 0, "", "文件为空", "file is empty"))
 			return false
 		}
 		l.yamlError(name, "YAML 语法错误", "YAML syntax error", err)
@@ -148,13 +147,13 @@ func (l *loader) parse(name string, data []byte) bool {
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		l.errs = append(l.errs, &Error{File: name, Line: extra.Line,
-			Zh: "一个文件只能包含一个 YAML 文档", En: "a file must hold exactly one YAML document"})
+		l.errs = append(l.errs, problem(name, extra.Line, 0, "",
+			"一个文件只能包含一个 YAML 文档", "a file must hold exactly one YAML document"))
 		return false
 	}
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
-		l.errs = append(l.errs, &Error{File: name, Line: root.Line,
-			Zh: "文件顶层必须是映射（键: 值）", En: "the top level must be a mapping (key: value)"})
+		l.errs = append(l.errs, problem(name, root.Line, 0, "",
+			"文件顶层必须是映射（键: 值）", "the top level must be a mapping (key: value)"))
 		return false
 	}
 
@@ -185,7 +184,7 @@ func appendAll[T any](dst *[]T, orgs *[]origin, src []T, file, key string) {
 	}
 }
 
-// yamlError turns a yaml.v3 error into one Error per reported line.
+// yamlError turns a yaml.v3 error into one problem per reported line.
 func (l *loader) yamlError(name, zh, en string, err error) {
 	var msgs []string
 	var te *yaml.TypeError
@@ -195,21 +194,19 @@ func (l *loader) yamlError(name, zh, en string, err error) {
 		msgs = []string{err.Error()}
 	}
 	for _, msg := range msgs {
-		e := &Error{File: name, Zh: zh, En: en}
+		line, field, ezh, een := 0, "", zh, en
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			e.Line, _ = strconv.Atoi(m[1])
+			line, _ = strconv.Atoi(m[1])
 			msg = m[2]
 		}
 		msg = strings.TrimPrefix(msg, "yaml: ")
 		if f, ok := strings.CutPrefix(msg, "field "); ok {
 			if f, _, ok := strings.Cut(f, " not found in type"); ok {
-				e.Field = f
-				e.Zh, e.En = "未知字段", "unknown field"
+				field = f
+				ezh, een = "未知字段", "unknown field"
 			}
 		}
-		e.Zh += "：" + msg
-		e.En += ": " + msg
-		l.errs = append(l.errs, e)
+		l.errs = append(l.errs, problem(name, line, 0, field, ezh+"："+msg, een+": "+msg))
 	}
 }
 

@@ -2,9 +2,12 @@ package plan
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"zhihui/internal/i18n"
 )
 
 // validPlan is a small plan that passes Load; the cases below break it one
@@ -169,7 +172,7 @@ func TestLoadErrors(t *testing.T) {
 			if !errors.As(err, &errs) || len(errs) == 0 {
 				t.Fatalf("error %v is not plan.Errors", err)
 			}
-			var got *Error
+			var got *i18n.Error
 			for _, e := range errs {
 				if e.Field == tt.field && strings.Contains(e.En, tt.contains) {
 					got = e
@@ -182,13 +185,14 @@ func TestLoadErrors(t *testing.T) {
 			if got.Zh == "" || got.En == "" || got.Zh == got.En {
 				t.Errorf("error needs distinct Chinese and English texts: %+v", got)
 			}
-			if got.File != "plan.yaml" && tt.name != "empty file" {
-				t.Errorf("File = %q, want plan.yaml", got.File)
+			file, line := where(got)
+			if file != "plan.yaml" && tt.name != "empty file" {
+				t.Errorf("file = %q, want plan.yaml", file)
 			}
 			if tt.at != "" {
 				want := 1 + strings.Count(doc[:strings.Index(doc, tt.at)], "\n")
-				if got.Line != want {
-					t.Errorf("Line = %d, want %d (%v)", got.Line, want, got)
+				if line != want {
+					t.Errorf("line = %d, want %d (%v)", line, want, got)
 				}
 			}
 			if msg := got.Error(); !strings.Contains(msg, got.Zh) || !strings.Contains(msg, got.En) || !strings.Contains(msg, "plan.yaml") {
@@ -206,9 +210,9 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	if !errors.As(err, &errs) || len(errs) != 2 {
 		t.Fatalf("want 2 errors, got %v", err)
 	}
-	var one *Error
+	var one *i18n.Error
 	if !errors.As(err, &one) {
-		t.Error("errors.As cannot reach a single *Error")
+		t.Error("errors.As cannot reach a single *i18n.Error")
 	}
 }
 
@@ -244,10 +248,22 @@ func TestLoadMergesFiles(t *testing.T) {
 	}
 	var conflict, lead bool
 	for _, e := range errs {
-		conflict = conflict || (e.File == "b.yaml" && e.Field == "code" && e.Line == 1)
-		lead = lead || (e.File == "b.yaml" && e.Field == "tasks[0].lead" && e.Line > 1)
+		file, line := where(e)
+		conflict = conflict || (file == "b.yaml" && e.Field == "code" && line == 1)
+		lead = lead || (file == "b.yaml" && e.Field == "tasks[0].lead" && line > 1)
 	}
 	if !conflict || !lead {
 		t.Errorf("want a code conflict and a bad lead reported in b.yaml, got:\n%v", err)
 	}
+}
+
+// where reads the file and line of a problem from its Place
+// ("FILE:LINE:COL FIELD").
+func where(e *i18n.Error) (file string, line int) {
+	pos, _, _ := strings.Cut(e.Place, " ")
+	parts := strings.Split(pos, ":")
+	if len(parts) > 1 {
+		line, _ = strconv.Atoi(parts[1])
+	}
+	return parts[0], line
 }

@@ -126,7 +126,7 @@ func TestIndexRunAPI(t *testing.T) {
 	}
 	rec = e.postJSON(t, prov, "/api/v1/index/run", map[string]any{"framework": "tiny", "framework_yaml": tinyFramework, "data": "unit,year,a,b\n4101,2020,x,1\n"})
 	json.Unmarshal(rec.Body.Bytes(), &ae)
-	if rec.Code != http.StatusBadRequest || !strings.Contains(ae.Zh, "第 2 行") || !strings.Contains(ae.En, "row 2") {
+	if rec.Code != http.StatusBadRequest || !strings.Contains(ae.Zh, "第2行") || !strings.Contains(ae.En, "row 2") {
 		t.Fatalf("bad data: %d %+v", rec.Code, ae)
 	}
 }
@@ -197,7 +197,7 @@ func TestDatasetUploadErrors(t *testing.T) {
 	_, c := e.user(t, "office1", auth.Office, "41")
 	rec := e.do(t, c, http.MethodPost, "/evaluate/datasets", url.Values{"name": {"坏数据"}, "org": {"41"}, "csv": {"unit,year,a\n4101,2020,1\n4102,2020,abc\n"}})
 	body := rec.Body.String()
-	if rec.Code != http.StatusBadRequest || !strings.Contains(body, "第 3 行") || !strings.Contains(body, "abc") {
+	if rec.Code != http.StatusBadRequest || !strings.Contains(body, "第3行「a」列") || !strings.Contains(body, "abc") {
 		t.Fatalf("bad upload: %d", rec.Code)
 	}
 	// Multipart XLSX upload.

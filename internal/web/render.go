@@ -334,10 +334,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.deny(w, r, st.Code, st.Key)
 		return
 	}
-	var ue *i18n.Error
-	if asI18n(err, &ue) {
-		if isAPI(r) {
-			writeJSON(w, http.StatusBadRequest, apiError{Status: 400, Code: "invalid", Message: ue.Message(lang(r)), Zh: ue.Zh, En: ue.En, Errors: []*i18n.Error{ue}})
+	if ue, ok := kit.UserError(err); ok {
+		if isAPI(r) || strings.Contains(r.Header.Get("Accept"), "application/json") {
+			writeJSON(w, http.StatusBadRequest, apiError{Status: 400, Code: "invalid", Message: ue.Message(lang(r)), Zh: ue.Message("zh-CN"), En: ue.Message("en"), Errors: []*i18n.Error{ue}})
 			return
 		}
 		pg := s.page(r, "", nil)

@@ -212,7 +212,7 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		ue, ok := asUserError(err)
+		ue, ok := kit.UserError(err)
 		if !ok {
 			s.fail(w, r, err)
 			return
@@ -252,7 +252,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := auth.SetPassword(r.Context(), s.db, p.Actor(clientIP(r)), p.User.ID, &old, pw, session(r).token); err != nil {
-		if ue, ok := asUserError(err); ok {
+		if ue, ok := kit.UserError(err); ok {
 			pg.Error = ue.Message(pg.Lang)
 			s.render(w, r, "account", http.StatusBadRequest, pg)
 			return

@@ -9,6 +9,7 @@ import (
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/web/kit"
 )
 
 type usersView struct {
@@ -31,7 +32,7 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 	v.Users, v.Roles = users, auth.Roles
 	pg := s.page(r, "admin", v)
 	pg.Title = i18n.T(pg.Lang, "users.title")
-	if ue, ok := asUserError(formErr); ok {
+	if ue, ok := kit.UserError(formErr); ok {
 		pg.Error = ue.Message(pg.Lang)
 	} else if formErr != nil {
 		s.fail(w, r, formErr)

@@ -278,7 +278,7 @@ func runIndex(fw *evaluate.Framework, d *evaluate.Dataset, year, mc int, seed ui
 	}
 	res, err := evaluate.Run(fw, d, evaluate.Options{})
 	if err != nil {
-		return nil, evalstore.UserError(err)
+		return nil, err
 	}
 	out := &indexRun{Result: res, Year: year}
 	if mc > 0 {
@@ -287,7 +287,7 @@ func runIndex(fw *evaluate.Framework, d *evaluate.Dataset, year, mc int, seed ui
 		}
 		m, err := evaluate.MonteCarlo(fw, d, evaluate.Options{}, evaluate.MCOptions{Samples: mc, Seed: seed, Year: year})
 		if err != nil {
-			return nil, evalstore.UserError(err)
+			return nil, err
 		}
 		out.MC = m
 	}
@@ -305,7 +305,7 @@ func (h handlers) apiIndexRun(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case q.FrameworkYAML != "":
 		if fw, err = evaluate.ParseFramework(strings.NewReader(q.FrameworkYAML)); err != nil {
-			return evalstore.UserError(err)
+			return err
 		}
 	case q.Framework != "":
 		if fw, err = h.loadFramework(r.Context(), q.Framework); err != nil {

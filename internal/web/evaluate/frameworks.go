@@ -42,7 +42,7 @@ type ahpView struct {
 	Matrix  [][]string
 	CR      float64
 	Weights []float64
-	Err     *evaluate.Error
+	Err     *i18n.Error
 }
 
 // frameworkTree lists the tree in pre-order with nominal weights: explicit
@@ -117,7 +117,7 @@ func frameworkTree(fw *evaluate.Framework) ([]treeItem, []ahpView) {
 					}
 				}
 			}
-			var ee *evaluate.Error
+			var ee *i18n.Error
 			if errors.As(err, &ee) {
 				av.Err = ee
 			}
@@ -228,7 +228,7 @@ func (h handlers) covers(r *http.Request, path string, roles []auth.Role) error 
 func (h handlers) saveFramework(w http.ResponseWriter, r *http.Request, text, org string, onError func(error) error) error {
 	fw, err := evaluate.ParseFramework(strings.NewReader(text))
 	if err != nil {
-		return onError(evalstore.UserError(err))
+		return onError(err)
 	}
 	owner, err := evalstore.FrameworkOwner(r.Context(), h.k.DB, fw.ID)
 	switch {
@@ -365,7 +365,7 @@ func (h handlers) evalFrameworkSave(w http.ResponseWriter, r *http.Request) erro
 		v.YAML = text
 		fw, err := evaluate.ParseFramework(strings.NewReader(text))
 		if err != nil {
-			return onError(evalstore.UserError(err))
+			return onError(err)
 		}
 		if !v.Info.Builtin && fw.ID != v.Info.Key {
 			return onError(i18n.Errorf("YAML 中的 id（%s）须与所编辑的指标体系（%s）一致；另存请在列表页新建", "the id in the YAML (%s) must be the framework being edited (%s); create a new one from the list to save a copy", fw.ID, v.Info.Key).OnField("yaml"))
@@ -460,7 +460,7 @@ func (h handlers) evalAHP(w http.ResponseWriter, r *http.Request) error {
 		if res != nil {
 			v.CR, v.Weights = res.CR, res.Weights
 		}
-		var ee *evaluate.Error
+		var ee *i18n.Error
 		if errors.As(aerr, &ee) {
 			v.Err = ee
 		} else if aerr != nil {

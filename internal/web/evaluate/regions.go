@@ -181,7 +181,7 @@ func (h handlers) regionRun(r *http.Request, framework string, v *regionView) (*
 	v.Years = d.Years
 	res, err := evaluate.Run(fw, d, evaluate.Options{})
 	if err != nil {
-		return nil, nil, evalstore.UserError(err)
+		return nil, nil, err
 	}
 	v.HasData = true
 	v.Year = wantYear
