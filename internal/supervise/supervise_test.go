@@ -747,6 +747,16 @@ func TestPublishAppealFinal(t *testing.T) {
 		if final.State != PubFinal || final.FinalAt == nil {
 			t.Fatalf("final %+v", final)
 		}
+		adj, err := s.Adjustments(ctx, all, 2015, "city")
+		must(t, err)
+		if len(adj) != 2 || adj[0].AppealID != aid || adj[1].Points != -3 {
+			t.Fatalf("adjustments %+v", adj)
+		}
+		var pdf bytes.Buffer
+		must(t, NoticePDF(&pdf, final.Result, final, adj))
+		if !bytes.HasPrefix(pdf.Bytes(), []byte("%PDF-")) || pdf.Len() < 10000 {
+			t.Fatalf("notice PDF: %d bytes %q", pdf.Len(), pdf.Bytes()[:min(8, pdf.Len())])
+		}
 		var audited int
 		must(t, db.R.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE entity IN ('supervise_assessment', 'supervise_appeal')`).Scan(&audited))
 		// publish ×2, appeal, upheld, adjust ×2 (appeal's and the bonus), finalize.
@@ -754,4 +764,17 @@ func TestPublishAppealFinal(t *testing.T) {
 			t.Fatalf("audited steps: %d", audited)
 		}
 	})
+}
+
+func TestFitText(t *testing.T) {
+	width := func(s string) float64 { return float64(len([]rune(s))) }
+	for _, c := range []struct {
+		in   string
+		w    float64
+		want string
+	}{{"郑州市", 5, "郑州市"}, {"河南省工业和信息化厅", 5, "河南省工…"}, {"abc", 1, "a…"}} {
+		if got := fitText(width, c.in, c.w); got != c.want {
+			t.Errorf("fitText(%q, %v) = %q, want %q", c.in, c.w, got, c.want)
+		}
+	}
 }

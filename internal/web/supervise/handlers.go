@@ -444,39 +444,6 @@ func (h handlers) overdueExport(w http.ResponseWriter, r *http.Request) error {
 	return kit.XLSX(w, "supervision-overdue.xlsx", itemHeader(r), rows)
 }
 
-type assessView struct {
-	A         *dom.Assessment
-	Years     []int
-	Groups    []string
-	ExportURL string
-}
-
-func (h handlers) assessData(r *http.Request) (*dom.Assessment, error) {
-	year, err := kit.FormInt(r, "year", h.svc.Today().Year())
-	if err != nil {
-		return nil, err
-	}
-	group := r.URL.Query().Get("group")
-	if group == "" {
-		group = "city"
-	}
-	return h.svc.Assess(r.Context(), h.schemes, viewScopes(r), year, group)
-}
-
-func (h handlers) assessment(w http.ResponseWriter, r *http.Request) error {
-	a, err := h.assessData(r)
-	if err != nil {
-		return err
-	}
-	var years []int
-	for y := h.svc.Today().Year(); y >= 2014; y-- {
-		years = append(years, y)
-	}
-	exp := "/supervise/assessment/export?" + url.Values{"year": {strconv.Itoa(a.Year)}, "group": {a.Group}}.Encode()
-	return h.k.Render(w, r, h.pages, "assessment", http.StatusOK, kit.View{Title: kit.T(r, "supervise.assessment"), Nav: "supervise",
-		Data: assessView{A: a, Years: years, Groups: []string{"city", "county", "department"}, ExportURL: exp}})
-}
-
 func (h handlers) assessmentExport(w http.ResponseWriter, r *http.Request) error {
 	a, err := h.assessData(r)
 	if err != nil {
@@ -595,6 +562,16 @@ func (h handlers) apiAssessment(w http.ResponseWriter, r *http.Request) error {
 	group := r.URL.Query().Get("group")
 	if group == "" {
 		group = "city"
+	}
+	if r.URL.Query().Get("published") == "1" {
+		p, err := h.svc.Published(r.Context(), viewScopes(r), year, group)
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			return kit.ErrNotFound
+		}
+		return kit.JSON(w, http.StatusOK, p)
 	}
 	a, err := h.svc.Assess(r.Context(), h.schemes, viewScopes(r), year, group)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"zhihui/internal/jobs"
 	"zhihui/internal/module"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/period"
 	"zhihui/internal/plan"
 	"zhihui/internal/store"
 	dom "zhihui/internal/supervise"
@@ -53,7 +54,7 @@ func Module() module.Module {
 			"GET /api/v1/supervision/items":                "Work items in the caller's units: ?unit=CODE&status=red|yellow|blue|green|closed&year=Y; each with its computed status and reason",
 			"POST /api/v1/supervision/items":               `Issue a work item from a plan task: {"year","task","units":[…] or "fanout":"cities|counties","due":"YYYY-MM-DD" or "due_days":N,"milestones":[{"date","percent","text"}],…}; office only, units in the caller's subtree`,
 			"POST /api/v1/supervision/items/{id}/progress": `Report progress {"text","percent"} for an item of the caller's units`,
-			"GET /api/v1/assessment/{year}":                "The annual assessment: ?group=city|county|department; rows with unit, score, rank and per-part scores with their source (parts without figures are not assessed, never zero)",
+			"GET /api/v1/assessment/{year}":                "The annual assessment: ?group=city|county|department; rows with unit, score, rank and per-part scores with their source (parts without figures are not assessed, never zero); &published=1 gives the latest published version (404 before publication)",
 		},
 		// The daily reminders (催办) on overdue and nearly due items.
 		Jobs: func(r *jobs.Registry, env module.JobEnv) {
@@ -101,6 +102,12 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /supervise/overdue/export", Access: kit.User, Handler: h.overdueExport},
 		{Pattern: "GET /supervise/assessment", Access: kit.User, Handler: h.assessment},
 		{Pattern: "GET /supervise/assessment/export", Access: kit.User, Handler: h.assessmentExport},
+		{Pattern: "GET /supervise/assessment/notice.pdf", Access: kit.User, Handler: h.notice},
+		{Pattern: "POST /supervise/assessment/publish", Access: kit.Roles, Roles: Offices, Handler: h.publish},
+		{Pattern: "POST /supervise/assessment/finalize", Access: kit.Roles, Roles: Offices, Handler: h.finalize},
+		{Pattern: "POST /supervise/assessment/adjust", Access: kit.Roles, Roles: Offices, Handler: h.adjust},
+		{Pattern: "POST /supervise/assessment/appeal", Access: kit.Roles, Roles: Appellants, Handler: h.appeal},
+		{Pattern: "POST /supervise/appeals/{id}/decision", Access: kit.Roles, Roles: Offices, Handler: h.decideAppeal},
 		{Pattern: "GET /api/v1/supervision/items", Access: kit.User, Handler: h.apiItems},
 		{Pattern: "POST /api/v1/supervision/items", Access: kit.Roles, Roles: Offices, Handler: h.apiCreate},
 		{Pattern: "POST /api/v1/supervision/items/{id}/progress", Access: kit.Roles, Roles: Responsible, Handler: h.apiProgress},
@@ -141,6 +148,33 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 			}
 		}
 	}
+	// A published assessment of this year with an open appeal of each
+	// side for the decision route, and last year's published with no
+	// open appeal, for the appeal route to file one.
+	year := svc.Today().Year()
+	for _, y := range []int{year, year - 1} {
+		open, err := svc.Appeals(ctx, all, y, "city")
+		if err != nil {
+			return err
+		}
+		for _, x := range open {
+			if x.State == dom.AppealOpen {
+				if err := svc.DecideAppeal(ctx, a, all, x.ID, false, "authz", 0); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := svc.Publish(ctx, a, dom.DefaultSchemes(), y, "city", dom.DefaultAppealDays); err != nil {
+			return err
+		}
+	}
+	for _, side := range []struct{ name, unit string }{{"in", "4101"}, {"out", "4102"}} {
+		id, err := svc.FileAppeal(ctx, a, all, year, "city", side.unit, "authz")
+		if err != nil {
+			return err
+		}
+		f.IDs["appeal-"+side.name] = id
+	}
 	return nil
 }
 
@@ -169,6 +203,49 @@ func seenInside(ok, anon int) func(auth.Role, bool) int {
 			return http.StatusForbidden
 		}
 		return ok
+	}
+}
+
+func unitOf(inside bool) string {
+	if inside {
+		return "4101"
+	}
+	return "4102"
+}
+
+// yearPost posts form with this year (plus delta) and the city group.
+func yearPost(target string, delta int, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
+	return func(*module.Fixture, bool) (string, string, url.Values) {
+		v := url.Values{"year": {strconv.Itoa(time.Now().In(period.Shanghai).Year() + delta)}, "group": {"city"}}
+		for k, x := range form {
+			v[k] = x
+		}
+		return http.MethodPost, target, v
+	}
+}
+
+// refusedAll: 401 for visitors, 403 for every role held at a city.
+func refusedAll(r auth.Role, _ bool) int {
+	if r == "" {
+		return http.StatusUnauthorized
+	}
+	return http.StatusForbidden
+}
+
+// literal expects ok from the roles listed (written out here, not the
+// production role lists) for objects inside the caller's subtree, 403
+// otherwise, anon from visitors.
+func literal(ok, anon int, roles ...auth.Role) func(auth.Role, bool) int {
+	return func(r auth.Role, inside bool) int {
+		if r == "" {
+			return anon
+		}
+		for _, x := range roles {
+			if x == r && inside {
+				return ok
+			}
+		}
+		return http.StatusForbidden
 	}
 }
 
@@ -207,6 +284,22 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "GET /supervise/overdue/export", Request: module.Get("/supervise/overdue/export"), Want: module.LoggedIn(ok, see)},
 		{Pattern: "GET /supervise/assessment", Request: module.Get("/supervise/assessment?year=2015"), Want: module.LoggedIn(ok, see)},
 		{Pattern: "GET /supervise/assessment/export", Request: module.Get("/supervise/assessment/export?year=2015"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /supervise/assessment/notice.pdf", Request: module.Get("/supervise/assessment/notice.pdf?year=2015"), Want: module.LoggedIn(ok, see)},
+		// Publishing and the final decision are the provincial office's:
+		// an office or admin at a city is refused like everyone else.
+		{Pattern: "POST /supervise/assessment/publish", Request: yearPost("/supervise/assessment/publish", 0, url.Values{"appeal_days": {"10"}}),
+			Want: refusedAll},
+		{Pattern: "POST /supervise/assessment/finalize", Request: yearPost("/supervise/assessment/finalize", 0, nil), Want: refusedAll},
+		{Pattern: "POST /supervise/assessment/adjust", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return yearPost("/supervise/assessment/adjust", 0, url.Values{"unit": {unitOf(inside)}, "points": {"1"}, "reason": {"authz"}})(f, inside)
+		}, Want: literal(see, un, auth.Office, auth.Admin)},
+		{Pattern: "POST /supervise/assessment/appeal", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return yearPost("/supervise/assessment/appeal", -1, url.Values{"unit": {unitOf(inside)}, "text": {"authz"}})(f, inside)
+		}, Want: literal(see, un, auth.Reporter, auth.Approver)},
+		{Pattern: "POST /supervise/appeals/{id}/decision", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodPost, "/supervise/appeals/" + strconv.FormatInt(f.IDs["appeal-"+side(inside)], 10) + "/decision",
+				url.Values{"year": {strconv.Itoa(time.Now().In(period.Shanghai).Year())}, "group": {"city"}, "decision": {"reject"}, "reason": {"authz"}}
+		}, Want: literal(see, un, auth.Office, auth.Admin)},
 		{Pattern: "GET /api/v1/supervision/items", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
 			unit := "4102"
 			if inside {
