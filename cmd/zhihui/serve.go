@@ -33,6 +33,10 @@ func runServe(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	mailer, err := c.Mailer()
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
@@ -61,7 +65,8 @@ func runServe(args []string) error {
 		demo = reporting.NewDemoProgress()
 		extra = append(extra, func(r *jobs.Registry) { reporting.RegisterDemoJob(r, a.DB, a.Log, demo) })
 	}
-	eng, err := a.OpenJobs(ctx, jobs.Config{Workers: c.JobWorkers}, module.JobEnv{Demo: c.Demo, AllowPrivate: c.AllowPrivate, ProbeInterval: c.ProbeInterval}, extra...)
+	eng, err := a.OpenJobs(ctx, jobs.Config{Workers: c.JobWorkers}, module.JobEnv{Demo: c.Demo, AllowPrivate: c.AllowPrivate, ProbeInterval: c.ProbeInterval,
+		Mail: mailer, BaseURL: c.BaseURL}, extra...)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,12 @@ func runWorker(args []string) error {
 	id := fs.String("id", "", "worker name in the job table (default host:pid:n)")
 	probe := fs.Duration("probe-interval", 0, "probe every site's homepage this often (0: off); give every process the same value: one elected process enqueues the rounds")
 	jobWorkers := fs.Int("jobs", 4, "background jobs (probe rounds, demo rounds) run at once")
+	c.MailFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	mailer, err := c.Mailer()
+	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -48,7 +53,7 @@ func runWorker(args []string) error {
 		fmt.Fprintln(os.Stderr, "note: on SQLite `zhihui serve` already runs inspection jobs; extra workers share its single writer")
 	}
 	fmt.Printf("zhihui worker %s on %s, %d at once\n", version, a.Where(), *conc)
-	eng, err := a.OpenJobs(ctx, jobs.Config{Workers: *jobWorkers, ID: *id}, module.JobEnv{AllowPrivate: *allowPrivate, ProbeInterval: *probe})
+	eng, err := a.OpenJobs(ctx, jobs.Config{Workers: *jobWorkers, ID: *id}, module.JobEnv{AllowPrivate: *allowPrivate, ProbeInterval: *probe, Mail: mailer, BaseURL: c.BaseURL})
 	if err != nil {
 		return err
 	}

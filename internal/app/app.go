@@ -12,6 +12,7 @@ import (
 	"zhihui/internal/jobs"
 	"zhihui/internal/module"
 	"zhihui/internal/monitor"
+	"zhihui/internal/notify"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/plan"
 	"zhihui/internal/store"
@@ -43,6 +44,12 @@ func OpenWith(ctx context.Context, c Config, mods []module.Module) (*App, error)
 		return nil, err
 	}
 	if err := module.Check(mods); err != nil {
+		db.Close()
+		return nil, err
+	}
+	// the modules' messages, for notifications rendered outside the web
+	// server (e-mail sent by a worker)
+	if err := module.RegisterCatalogs(mods); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -212,5 +219,13 @@ func (a *App) OpenJobs(ctx context.Context, cfg jobs.Config, env module.JobEnv, 
 	for _, f := range extra {
 		f(r)
 	}
-	return jobs.Open(ctx, a.DB, r, cfg)
+	e, err := jobs.Open(ctx, a.DB, r, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if env.Mail != nil {
+		// notifications enqueue their e-mail on this engine
+		notify.UseMail(e, a.DB.Dialect)
+	}
+	return e, nil
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"zhihui/internal/notify"
 )
 
 // Config is read from flags, falling back to ZHIHUI_* environment variables.
@@ -28,6 +30,33 @@ type Config struct {
 	InspectWorkers int           // --inspect-workers, ZHIHUI_INSPECT_WORKERS: crawl jobs run at once (0: leave them to `zhihui worker`)
 	JobWorkers     int           // --job-workers, ZHIHUI_JOB_WORKERS: background jobs run at once (0: the engine's default)
 	ProbeInterval  time.Duration // --probe-interval, ZHIHUI_PROBE_INTERVAL: availability probes of every site (0: off)
+
+	// E-mail of notifications (serve and worker).
+	SMTP             string // --smtp, ZHIHUI_SMTP: smtp://user:pass@host:port?from=addr (or smtps://); empty: no e-mail
+	SMTPAllowPrivate bool   // --smtp-allow-private, ZHIHUI_SMTP_ALLOW_PRIVATE: the SMTP server may be at a private or loopback address
+	BaseURL          string // --base-url, ZHIHUI_BASE_URL: where users reach Zhihui, for links in e-mail
+}
+
+// MailFlags registers the e-mail flags of serve and worker.
+func (c *Config) MailFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.SMTP, "smtp", env("SMTP", ""), "send notification e-mail through this server: smtp://user:pass@host:port?from=addr or smtps://…; empty: in-app messages only (env ZHIHUI_SMTP)")
+	fs.BoolVar(&c.SMTPAllowPrivate, "smtp-allow-private", envBool("SMTP_ALLOW_PRIVATE"), "allow an SMTP server at a private or loopback address (env ZHIHUI_SMTP_ALLOW_PRIVATE)")
+	fs.StringVar(&c.BaseURL, "base-url", env("BASE_URL", ""), "the address users reach Zhihui at, e.g. https://zhihui.example.cn, put before links in e-mail (env ZHIHUI_BASE_URL)")
+}
+
+// Mailer returns the mailer of --smtp, nil when none is configured.
+func (c *Config) Mailer() (*notify.Mailer, error) {
+	if strings.TrimSpace(c.SMTP) == "" {
+		return nil, nil
+	}
+	s, err := notify.ParseSMTP(c.SMTP)
+	if err != nil {
+		return nil, err
+	}
+	if b := strings.TrimSpace(c.BaseURL); b != "" && !strings.HasPrefix(b, "http://") && !strings.HasPrefix(b, "https://") {
+		return nil, fmt.Errorf("--base-url must start with http:// or https://, not %q", b)
+	}
+	return &notify.Mailer{SMTP: s, AllowPrivate: c.SMTPAllowPrivate}, nil
 }
 
 func env(name, def string) string {
@@ -61,6 +90,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.InspectWorkers, "inspect-workers", envInt("INSPECT_WORKERS", 1), "website inspection jobs run at once inside serve; 0 leaves them to zhihui worker processes (env ZHIHUI_INSPECT_WORKERS)")
 	fs.IntVar(&c.JobWorkers, "job-workers", envInt("JOB_WORKERS", 0), "background jobs (probe rounds, demo generation) run at once inside serve; 0: 2 on SQLite, 4 on PostgreSQL (env ZHIHUI_JOB_WORKERS)")
 	fs.DurationVar(&c.ProbeInterval, "probe-interval", envDuration("PROBE_INTERVAL", 10*time.Minute), "probe every registered website's homepage this often; 0 turns probing off (env ZHIHUI_PROBE_INTERVAL)")
+	c.MailFlags(fs)
 }
 
 func envInt(name string, def int) int {

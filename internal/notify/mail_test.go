@@ -36,6 +36,9 @@ type received struct {
 type backend struct {
 	mu   sync.Mutex
 	msgs []received
+	// fail is how many more messages the server refuses (451) before it
+	// accepts again.
+	fail int
 }
 
 func (b *backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{b: b}, nil }
@@ -69,8 +72,12 @@ func (s *session) Data(r io.Reader) error {
 	}
 	s.cur.Data = d
 	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	if s.b.fail > 0 {
+		s.b.fail--
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	}
 	s.b.msgs = append(s.b.msgs, s.cur)
-	s.b.mu.Unlock()
 	return nil
 }
 func (s *session) Reset()        { s.cur = received{User: s.cur.User} }

@@ -98,6 +98,9 @@ var (
 	kinds   []Kind
 )
 
+// KindNotice is a general notice from the platform.
+var KindNotice = DefineKind("notify.notice", "notify.kind.notice", false)
+
 // DefineKind declares a kind of message and returns its name; features
 // call it once, in a package variable. Defining a name twice panics.
 func DefineKind(name, label string, mandatory bool) string {

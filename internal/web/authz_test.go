@@ -179,6 +179,9 @@ func foundationCases() []authzCase {
 		{"POST /account/password", func(*authzFixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/account/password", url.Values{"old": {"not-the-password"}, "password": {"new-password-1"}, "confirm": {"new-password-1"}}
 		}, loggedIn(http.StatusBadRequest, unauth)},
+		{"POST /account/notifications", func(*authzFixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/account/notifications", url.Values{"email": {""}, "mode_notify.notice": {"inapp"}}
+		}, loggedIn(redirect, unauth)},
 		{"GET /orgunits", get("/orgunits?q=" + url.QueryEscape("兰考")), loggedIn(ok, redirect)},
 		{"GET /orgunits/{code}", get("/orgunits/410225"), loggedIn(ok, redirect)},
 		{"GET /orgunits/{code}/children", get("/orgunits/4101/children"), loggedIn(ok, redirect)},

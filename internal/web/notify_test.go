@@ -75,3 +75,44 @@ func TestNotificationBadge(t *testing.T) {
 		}
 	})
 }
+
+// TestNotificationSettings: the account page offers every kind with its
+// modes (no "off" for mandatory kinds), saves them, and shows a wrong
+// address again with a bilingual error, keeping what was entered.
+func TestNotificationSettings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		rep, rc := e.user(t, "rep", auth.Reporter, "410102")
+		rec := e.do(t, rc, "GET", "/account", nil)
+		body := rec.Body.String()
+		if rec.Code != ok || !strings.Contains(body, `action="/account/notifications"`) || !strings.Contains(body, `name="mode_reporting.returned"`) {
+			t.Fatalf("account page: %d", rec.Code)
+		}
+		// the returned-report select offers no "off"
+		sel := body[strings.Index(body, `name="mode_reporting.returned"`):]
+		sel = sel[:strings.Index(sel, "</select>")]
+		if strings.Contains(sel, `value="off"`) || !strings.Contains(sel, `value="digest"`) {
+			t.Fatalf("mandatory kind's choices: %s", sel)
+		}
+		rec = e.do(t, rc, "POST", "/account/notifications", url.Values{"email": {"rep@example.cn"}, "mode_reporting.approved": {"digest"}, "mode_reporting.reminder": {"off"}})
+		if rec.Code != redirect {
+			t.Fatalf("save: %d %s", rec.Code, rec.Body.String())
+		}
+		st, err := notify.GetSettings(ctx, db, rep.ID)
+		if err != nil || st.Email != "rep@example.cn" || st.Mode("reporting.approved") != notify.Digest || st.Mode("reporting.reminder") != notify.Off {
+			t.Fatalf("saved %+v %v", st, err)
+		}
+		rec = e.do(t, rc, "POST", "/account/notifications", url.Values{"email": {"rep at example"}, "mode_reporting.approved": {"email"}})
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), "电子邮件地址格式不正确") || !strings.Contains(rec.Body.String(), `value="rep at example"`) {
+			t.Fatalf("bad address: %d", rec.Code)
+		}
+		if st, _ := notify.GetSettings(ctx, db, rep.ID); st.Email != "rep@example.cn" {
+			t.Fatalf("a refused form changed the settings: %+v", st)
+		}
+		rec = e.do(t, rc, "POST", "/account/notifications", url.Values{"email": {""}, "mode_reporting.returned": {"off"}})
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), "不能关闭") {
+			t.Fatalf("mandatory kind off: %d", rec.Code)
+		}
+	})
+}

@@ -187,6 +187,7 @@ func (s *Server) coreRoutes() []route {
 		{"POST /account/password", user, nil, s.changePassword},
 		{"POST /account/tokens", user, nil, s.tokenCreate},
 		{"POST /account/tokens/{id}/revoke", user, nil, s.tokenRevoke},
+		{"POST /account/notifications", user, nil, s.notifySettingsSave},
 		{"GET /orgunits", user, nil, s.orgunitIndex},
 		{"GET /orgunits/{code}", user, nil, s.orgunitPage},
 		{"GET /orgunits/{code}/children", user, nil, s.orgunitChildren},

@@ -11,6 +11,7 @@ import (
 
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
+	"zhihui/internal/notify"
 	"zhihui/internal/web/kit"
 )
 
@@ -156,6 +157,8 @@ type accountView struct {
 	NewToken string
 	Name     string // the new-token form's values after an error
 	Expires  string
+	// Notify is the notification settings form (see account_notify.go).
+	Notify *notifyForm
 }
 
 // ExpiryChoices are the lifetimes offered for a new token.
@@ -178,6 +181,13 @@ func (s *Server) accountPage(r *http.Request, v accountView) (*Page, error) {
 	}
 	if v.Expires == "" {
 		v.Expires = "90d"
+	}
+	if v.Notify == nil {
+		st, err := notify.GetSettings(r.Context(), s.db, p.User.ID)
+		if err != nil {
+			return nil, err
+		}
+		v.Notify = newNotifyForm(st)
 	}
 	pg := s.page(r, "account", v)
 	pg.Title = i18n.T(pg.Lang, "account.title")

@@ -181,7 +181,7 @@ func (h handlers) api(w http.ResponseWriter, r *http.Request) error {
 // it does not exist.
 func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 	return db.InTx(ctx, func(tx *store.Tx) error {
-		_, err := dom.Send(ctx, tx, dom.Message{Kind: authzKind, Key: "notify.title", Link: "/notifications",
+		_, err := dom.Send(ctx, tx, dom.Message{Kind: dom.KindNotice, Key: "notify.title", Link: "/notifications",
 			To: []dom.Recipient{dom.Users(f.InUser)}})
 		if err != nil {
 			return err
@@ -194,8 +194,6 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 		return nil
 	})
 }
-
-var authzKind = dom.DefineKind("notify.test", "notify.title", false)
 
 func authzCases() []module.AuthzCase {
 	return []module.AuthzCase{
