@@ -14,6 +14,7 @@ import (
 	webmonitor "zhihui/internal/web/monitor"
 	webnotify "zhihui/internal/web/notify"
 	webplan "zhihui/internal/web/plan"
+	webproject "zhihui/internal/web/project"
 	webreporting "zhihui/internal/web/reporting"
 	websupervise "zhihui/internal/web/supervise"
 	webwebcheck "zhihui/internal/web/webcheck"
@@ -35,6 +36,7 @@ func Modules() []module.Module {
 		webwebcheck.Module(),
 		webjobs.Module(),
 		websupervise.Module(),
+		webproject.Module(),
 	}
 }
 

@@ -459,8 +459,9 @@ func (s *Service) Score(ctx context.Context, a audit.Actor, account string, id i
 			return fmt.Errorf("project: score: %w", err)
 		}
 		// The timeline names the seat, never the expert.
-		body := fmt.Sprintf("专家 %d 评分 %d", as.Seat.Position, score)
-		if err := s.event(ctx, tx, a, as.Project.ID, "score", as.Review.Stage, body); err != nil {
+		seat := fmt.Sprintf("专家 %d", as.Seat.Position)
+		body := fmt.Sprintf("%s 评分 %d", seat, score)
+		if err := s.event(ctx, tx, audit.Actor{Name: seat}, as.Project.ID, "score", as.Review.Stage, body); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, "score", "project_seat", strconv.FormatInt(id, 10), as.Project.OwnerPath,

@@ -258,3 +258,6 @@ func (s *Service) Similar(ctx context.Context, scopes []string, text string, exc
 	}
 	return out, nil
 }
+
+// Percent is the score in whole percent, for display.
+func (m Match) Percent() int { return int(m.Score*100 + 0.5) }

@@ -1,0 +1,257 @@
+// Package project is the web side of the IT project portfolio
+// (财政投资信息化项目管理): owner units register projects and take them
+// through the stage gates, the office decides and draws expert panels,
+// experts score their own assignments, leaders read. The domain is
+// package internal/project.
+package project
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"zhihui/internal/audit"
+	"zhihui/internal/auth"
+	"zhihui/internal/module"
+	dom "zhihui/internal/project"
+	"zhihui/internal/store"
+	"zhihui/internal/web/kit"
+)
+
+//go:embed all:templates catalog
+var files embed.FS
+
+// Roles of the module.
+var (
+	// Viewers read the projects of their units.
+	Viewers = []auth.Role{auth.Office, auth.Admin, auth.Leader, auth.Reporter, auth.Approver}
+	// Owners (the owner units' reporters and approvers, and the office)
+	// register projects, upload documents and submit gates.
+	Owners = []auth.Role{auth.Reporter, auth.Approver, auth.Office, auth.Admin}
+	// Offices decide gates, draw panels and keep the expert pool.
+	Offices = []auth.Role{auth.Office, auth.Admin}
+	// Experts score the panels they sit on.
+	Experts = []auth.Role{auth.Expert}
+)
+
+// MaxDocumentBody bounds the body of a document upload; MaxImportBody
+// that of a project list.
+const (
+	MaxDocumentBody = dom.MaxDocument + 1<<20
+	MaxImportBody   = dom.MaxImportFile + 1<<20
+)
+
+// Module is the project portfolio module.
+func Module() module.Module {
+	catalog, _ := fs.Sub(files, "catalog")
+	return module.Module{
+		Name:     "project",
+		Schemas:  []store.Schema{dom.Schema},
+		Catalog:  catalog,
+		Routes:   routes,
+		LoadDemo: dom.LoadDemo,
+		Nav: []module.Nav{
+			{Key: "project", Href: "/projects", Label: "project.nav", Roles: Viewers, Order: 57},
+			{Key: "project-reviews", Href: "/projects/reviews", Label: "project.reviews", Roles: Experts, Order: 58},
+		},
+		Pages: []string{"/projects", "/projects?stage=feasibility", "/projects/new", "/projects/import", "/projects/systems", "/projects/experts"},
+		API: map[string]string{
+			"GET /api/v1/projects":              "Projects of the caller's units: ?stage=&unit=CODE&status=&level=&category=&q=&page=",
+			"POST /api/v1/projects":             `Register a project {"name","owner","level","category","funding","estimate" (万元, exact decimal string),"summary","content","functions"}; owner units and the office`,
+			"GET /api/v1/projects/{id}":         "One project with its checks, documents, timeline and panels (expert names only for the office)",
+			"GET /api/v1/projects/{id}/similar": "Projects and systems similar to the project, best first: ?limit=N; [{kind,id,name,score,passages}]",
+			"POST /api/v1/projects/similar":     `Projects and systems similar to a draft {"name","summary","content","functions"} (not stored): ?limit=N`,
+		},
+		Authz:      authzCases(),
+		AuthzSetup: authzSetup,
+	}
+}
+
+func routes(k *kit.Kit) ([]kit.Route, error) {
+	pages, err := k.Pages(files, "templates")
+	if err != nil {
+		return nil, err
+	}
+	h := handlers{k: k, pages: pages, svc: dom.New(k.DB)}
+	return []kit.Route{
+		{Pattern: "GET /projects", Access: kit.Roles, Roles: Viewers, Handler: h.list},
+		{Pattern: "GET /projects/export", Access: kit.Roles, Roles: Viewers, Handler: h.listExport},
+		{Pattern: "GET /projects/new", Access: kit.Roles, Roles: Owners, Handler: h.newForm},
+		{Pattern: "POST /projects", Access: kit.Roles, Roles: Owners, Handler: h.create},
+		{Pattern: "GET /projects/{id}", Access: kit.Roles, Roles: Viewers, Handler: h.show},
+		{Pattern: "POST /projects/{id}/amounts", Access: kit.Roles, Roles: Owners, Handler: h.amounts},
+		{Pattern: "POST /projects/{id}/documents", Access: kit.Roles, Roles: Owners, Handler: h.document, BodyLimit: MaxDocumentBody},
+		{Pattern: "GET /projects/documents/{id}", Access: kit.Roles, Roles: Viewers, Handler: h.documentData},
+		{Pattern: "POST /projects/{id}/submit", Access: kit.Roles, Roles: Owners, Handler: h.submit},
+		{Pattern: "POST /projects/{id}/decision", Access: kit.Roles, Roles: Offices, Handler: h.decide},
+		{Pattern: "POST /projects/{id}/draw", Access: kit.Roles, Roles: Offices, Handler: h.draw},
+		{Pattern: "GET /projects/import", Access: kit.Roles, Roles: Owners, Handler: h.importForm},
+		{Pattern: "GET /projects/import/template", Access: kit.Roles, Roles: Owners, Handler: h.importTemplate},
+		{Pattern: "POST /projects/import", Access: kit.Roles, Roles: Owners, Handler: h.importPost, BodyLimit: MaxImportBody},
+		{Pattern: "GET /projects/systems", Access: kit.Roles, Roles: Viewers, Handler: h.systems},
+		{Pattern: "GET /projects/systems/export", Access: kit.Roles, Roles: Viewers, Handler: h.systemsExport},
+		{Pattern: "POST /projects/systems", Access: kit.Roles, Roles: Owners, Handler: h.addSystem},
+		{Pattern: "GET /projects/experts", Access: kit.Roles, Roles: Offices, Handler: h.experts},
+		{Pattern: "GET /projects/experts/export", Access: kit.Roles, Roles: Offices, Handler: h.expertsExport},
+		{Pattern: "POST /projects/experts", Access: kit.Roles, Roles: Offices, Handler: h.addExpert},
+		{Pattern: "GET /projects/reviews", Access: kit.Roles, Roles: Experts, Handler: h.reviews},
+		{Pattern: "GET /projects/reviews/{id}", Access: kit.Roles, Roles: Experts, Handler: h.seat},
+		{Pattern: "POST /projects/reviews/{id}/score", Access: kit.Roles, Roles: Experts, Handler: h.score},
+		{Pattern: "GET /api/v1/projects", Access: kit.Roles, Roles: Viewers, Handler: h.apiList},
+		{Pattern: "POST /api/v1/projects", Access: kit.Roles, Roles: Owners, Handler: h.apiCreate},
+		{Pattern: "GET /api/v1/projects/{id}", Access: kit.Roles, Roles: Viewers, Handler: h.apiGet},
+		{Pattern: "GET /api/v1/projects/{id}/similar", Access: kit.Roles, Roles: Viewers, Handler: h.apiSimilar},
+		{Pattern: "POST /api/v1/projects/similar", Access: kit.Roles, Roles: Viewers, Handler: h.apiSimilarDraft},
+	}, nil
+}
+
+// authzSetup creates, per caller, projects in each state inside the
+// caller's city (4101) and outside it (4102), a document and a panel seat.
+func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
+	s := dom.New(db)
+	a := audit.Actor{Name: "authz"}
+	all := []string{"/41/"}
+	for i := 0; i < 3; i++ {
+		if _, err := s.AddExpert(ctx, a, dom.Expert{Name: "专家" + strconv.Itoa(i), Fields: []string{"egov"}, Employer: "authz 大学", Region: "41", Available: true}); err != nil {
+			return err
+		}
+	}
+	for _, side := range []struct{ name, unit string }{{"in", "4101"}, {"out", "4102"}} {
+		for _, kind := range []string{"view", "amounts", "doc", "submit", "decision", "draw", "seat"} {
+			id, err := s.Register(ctx, a, all, dom.NewProject{Name: "authz 项目 " + kind, Owner: side.unit, Category: "new", Funding: "财政", Estimate: 1000000})
+			if err != nil {
+				return err
+			}
+			f.IDs[kind+"-"+side.name] = id
+			if kind == "view" || kind == "amounts" || kind == "doc" {
+				continue
+			}
+			did, err := s.AddDocument(ctx, a, all, id, dom.Material, "a.txt", []byte("authz material"))
+			if err != nil {
+				return err
+			}
+			f.IDs["document-"+side.name] = did
+			if kind == "submit" {
+				continue
+			}
+			if err := s.Submit(ctx, a, all, id, ""); err != nil {
+				return err
+			}
+			if kind == "seat" {
+				rid, err := s.DrawPanel(ctx, a, all, id, "egov", 3, nil)
+				if err != nil {
+					return err
+				}
+				revs, err := s.Reviews(ctx, id)
+				if err != nil {
+					return err
+				}
+				for _, r := range revs {
+					if r.ID == rid {
+						f.IDs["seat-"+side.name] = r.Seats[0].ID
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func side(inside bool) string {
+	if inside {
+		return "in"
+	}
+	return "out"
+}
+
+func projectReq(method, kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
+	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
+		return method, "/projects/" + strconv.FormatInt(f.IDs[kind+"-"+side(inside)], 10) + suffix, form
+	}
+}
+
+func unitReq(method, target, field string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
+	return func(_ *module.Fixture, inside bool) (string, string, url.Values) {
+		v := url.Values{}
+		for k, x := range form {
+			v[k] = x
+		}
+		if inside {
+			v.Set(field, "4101")
+		} else {
+			v.Set(field, "4102")
+		}
+		return method, target, v
+	}
+}
+
+// nobodyButAnon expects 403 from every logged-in caller (an expert's seat
+// belongs to an account the matrix does not create) and anon from visitors.
+func nobodyButAnon(anon int) func(auth.Role, bool) int {
+	return func(r auth.Role, _ bool) int {
+		if r == "" {
+			return anon
+		}
+		return http.StatusForbidden
+	}
+}
+
+func authzCases() []module.AuthzCase {
+	const ok, see, un = http.StatusOK, http.StatusSeeOther, http.StatusUnauthorized
+	newProject := url.Values{"name": {"authz 新项目"}, "category": {"new"}, "funding": {"财政"}, "estimate": {"100"}}
+	return []module.AuthzCase{
+		{Pattern: "GET /projects", Request: module.Get("/projects"), Want: module.AnyRole(ok, see, Viewers...)},
+		{Pattern: "GET /projects/export", Request: module.Get("/projects/export"), Want: module.AnyRole(ok, see, Viewers...)},
+		{Pattern: "GET /projects/new", Request: module.Get("/projects/new"), Want: module.AnyRole(ok, see, Owners...)},
+		{Pattern: "POST /projects", Request: unitReq(http.MethodPost, "/projects", "owner", newProject), Want: module.ScopedRole(see, un, Owners...)},
+		{Pattern: "GET /projects/{id}", Request: projectReq(http.MethodGet, "view", "", nil), Want: module.ScopedRole(ok, see, Viewers...)},
+		{Pattern: "POST /projects/{id}/amounts", Request: projectReq(http.MethodPost, "amounts", "/amounts", url.Values{"estimate": {"120"}}), Want: module.ScopedRole(see, un, Owners...)},
+		{Pattern: "POST /projects/{id}/documents", Request: projectReq(http.MethodPost, "doc", "/documents", url.Values{"kind": {"material"}}), Want: module.ScopedRole(http.StatusBadRequest, un, Owners...)},
+		{Pattern: "GET /projects/documents/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/projects/documents/" + strconv.FormatInt(f.IDs["document-"+side(inside)], 10), nil
+		}, Want: module.ScopedRole(ok, see, Viewers...)},
+		{Pattern: "POST /projects/{id}/submit", Request: projectReq(http.MethodPost, "submit", "/submit", url.Values{"note": {"报送"}}), Want: module.ScopedRole(see, un, Owners...)},
+		{Pattern: "POST /projects/{id}/decision", Request: projectReq(http.MethodPost, "decision", "/decision", url.Values{"decision": {"return"}, "reason": {"补充材料"}}), Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "POST /projects/{id}/draw", Request: projectReq(http.MethodPost, "draw", "/draw", url.Values{"field": {"egov"}, "size": {"3"}}), Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "GET /projects/import", Request: module.Get("/projects/import"), Want: module.AnyRole(ok, see, Owners...)},
+		{Pattern: "GET /projects/import/template", Request: module.Get("/projects/import/template"), Want: module.AnyRole(ok, see, Owners...)},
+		// An empty upload: the form comes back with its error, nothing stored.
+		{Pattern: "POST /projects/import", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/projects/import", url.Values{}
+		}, Want: module.AnyRole(http.StatusBadRequest, un, Owners...)},
+		{Pattern: "GET /projects/systems", Request: module.Get("/projects/systems"), Want: module.AnyRole(ok, see, Viewers...)},
+		{Pattern: "GET /projects/systems/export", Request: module.Get("/projects/systems/export"), Want: module.AnyRole(ok, see, Viewers...)},
+		{Pattern: "POST /projects/systems", Request: unitReq(http.MethodPost, "/projects/systems", "owner", url.Values{"name": {"authz 系统"}, "om_cost": {"10"}, "mlps_level": {"3"}}),
+			Want: module.ScopedRole(see, un, Owners...)},
+		{Pattern: "GET /projects/experts", Request: module.Get("/projects/experts"), Want: module.AnyRole(ok, see, Offices...)},
+		{Pattern: "GET /projects/experts/export", Request: module.Get("/projects/experts/export"), Want: module.AnyRole(ok, see, Offices...)},
+		{Pattern: "POST /projects/experts", Request: unitReq(http.MethodPost, "/projects/experts", "region", url.Values{"name": {"authz 专家"}, "fields": {"egov"}, "employer": {"某大学"}}),
+			Want: module.AnyRole(see, un, Offices...)},
+		{Pattern: "GET /projects/reviews", Request: module.Get("/projects/reviews"), Want: module.AnyRole(ok, see, Experts...)},
+		{Pattern: "GET /projects/reviews/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/projects/reviews/" + strconv.FormatInt(f.IDs["seat-"+side(inside)], 10), nil
+		}, Want: nobodyButAnon(see)},
+		{Pattern: "POST /projects/reviews/{id}/score", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodPost, "/projects/reviews/" + strconv.FormatInt(f.IDs["seat-"+side(inside)], 10) + "/score", url.Values{"score": {"80"}, "opinion": {"可行"}}
+		}, Want: nobodyButAnon(un)},
+		{Pattern: "GET /api/v1/projects", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
+			if inside {
+				return http.MethodGet, "/api/v1/projects?unit=4101", nil
+			}
+			return http.MethodGet, "/api/v1/projects?unit=4102", nil
+		}, Want: module.ScopedRole(ok, un, Viewers...)},
+		{Pattern: "POST /api/v1/projects", Request: unitReq(http.MethodPost, "/api/v1/projects", "owner", newProject), Want: module.ScopedRole(http.StatusCreated, un, Owners...)},
+		{Pattern: "GET /api/v1/projects/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/api/v1/projects/" + strconv.FormatInt(f.IDs["view-"+side(inside)], 10), nil
+		}, Want: module.ScopedRole(ok, un, Viewers...)},
+		{Pattern: "GET /api/v1/projects/{id}/similar", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/api/v1/projects/" + strconv.FormatInt(f.IDs["view-"+side(inside)], 10) + "/similar?limit=3", nil
+		}, Want: module.ScopedRole(ok, un, Viewers...)},
+		{Pattern: "POST /api/v1/projects/similar", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/api/v1/projects/similar", url.Values{"name": {"政务服务平台"}, "content": {"建设政务服务平台"}}
+		}, Want: module.AnyRole(ok, un, Viewers...)},
+	}
+}
