@@ -169,7 +169,6 @@ func (s *Server) routeTable() ([]route, error) {
 // module's Routes instead and leaves this table.
 var legacyRoutes = map[string]func(s *Server) []route{
 	"reporting": (*Server).reportingRoutes,
-	"webcheck":  (*Server).webcheckRoutes,
 }
 
 // coreRoutes are the routes of the core: accounts, org units, the
@@ -209,32 +208,6 @@ func (s *Server) coreRoutes() []route {
 		{"GET /dashboard/export", user, nil, s.dashboardExport},
 		{"GET /public", public, nil, s.publicPage},
 		{"GET /demo/status", public, nil, s.demoStatus},
-	}
-}
-
-// webcheckRoutes are the website inspection module's routes.
-func (s *Server) webcheckRoutes() []route {
-	return []route{
-		{"GET /webcheck", user, nil, s.webcheckIndex},
-		{"GET /webcheck/sites", user, nil, s.webcheckSites},
-		{"POST /webcheck/sites", roles, wcManagers, s.webcheckSiteCreate},
-		{"POST /webcheck/sites/import", roles, wcManagers, s.webcheckImport},
-		{"GET /webcheck/sites/{id}", user, nil, s.webcheckSite},
-		{"POST /webcheck/sites/{id}", roles, wcManagers, s.webcheckSiteUpdate},
-		{"POST /webcheck/rounds", roles, wcManagers, s.webcheckRoundCreate},
-		{"GET /webcheck/rounds/{id}", user, nil, s.webcheckRound},
-		{"GET /webcheck/inspections/{id}", user, nil, s.webcheckInspection},
-		{"GET /webcheck/inspections/{id}/pdf", user, nil, s.webcheckPDF},
-		{"GET /webcheck/inspections/{id}/xlsx", user, nil, s.webcheckXLSX},
-		{"GET /webcheck/problems", user, nil, s.webcheckProblems},
-		{"POST /webcheck/problems/{id}", user, nil, s.webcheckProblemUpdate},
-		{"GET /api/v1/webcheck/sites", user, nil, s.apiWebcheckSites},
-		{"POST /api/v1/webcheck/sites", roles, wcManagers, s.apiWebcheckSiteCreate},
-		{"POST /api/v1/webcheck/rounds", roles, wcManagers, s.apiWebcheckRoundCreate},
-		{"GET /api/v1/webcheck/rounds/{id}/ranking", user, nil, s.apiWebcheckRanking},
-		{"GET /api/v1/webcheck/inspections/{id}", user, nil, s.apiWebcheckInspection},
-		{"GET /api/v1/webcheck/problems", user, nil, s.apiWebcheckProblems},
-		{"POST /api/v1/webcheck/problems/{id}", user, nil, s.apiWebcheckProblemUpdate},
 	}
 }
 
@@ -374,18 +347,10 @@ func (s *Server) guard(rt route) http.Handler {
 }
 
 // defaultBodyLimit bounds the body of every unsafe request whose route
-// has no limit of its own in bodyLimits.
+// has no limit of its own (kit.Route.BodyLimit).
 const defaultBodyLimit = 2 << 20
 
-// bodyLimits are the routes that take uploads or bulk data.
-var bodyLimits = map[string]int64{
-	"POST /webcheck/sites/import": 20 << 20,
-}
-
 func (s *Server) bodyLimit(pattern string) int64 {
-	if n, ok := bodyLimits[pattern]; ok {
-		return n
-	}
 	if n, ok := s.limits[pattern]; ok {
 		return n
 	}

@@ -22,6 +22,19 @@ import (
 	"zhihui/internal/webcheck"
 )
 
+// wcResult is an inspection result with a veto (stale homepage) and a
+// broken homepage link: it raises four problems.
+func wcResult(u string) *webcheck.Result {
+	now := time.Now().UTC()
+	r := &webcheck.Result{URL: u, Started: now.Add(-time.Minute), Finished: now, Pages: 12}
+	r.Metrics = map[string]webcheck.Metric{
+		"broken_links_home": {Value: 1, Known: true, Evidence: []webcheck.Evidence{{URL: u + "gone.html", Status: 404, Time: now, FoundOn: []string{u}}}},
+		"home_stale":        {Value: 1, Known: true, Evidence: []webcheck.Evidence{{URL: u, Snippet: "最新：2020-01-01"}}},
+	}
+	r.Verdict, r.Score = webcheck.DefaultScheme().Evaluate(r.Metrics)
+	return r
+}
+
 func (e *testEnv) doJSON(t *testing.T, c client, method, target string, body any) *httptest.ResponseRecorder {
 	t.Helper()
 	b, _ := json.Marshal(body)

@@ -1,18 +1,37 @@
-// Package webcheck is the web side of the website inspection module: its [Module]
-// value for app.Modules.
-//
-// Its handlers still live in the web core (package web registers the
-// routes of a listed module named "webcheck"); they move here one by one.
+// Package webcheck is the web side of the website inspection module
+// (政府网站检查): sites, inspection rounds, reports, rankings and the
+// rectification of problems. Handlers are written on the web kit; the
+// domain is package internal/webcheck.
 package webcheck
 
 import (
 	"context"
+	"embed"
 
+	"zhihui/internal/auth"
 	"zhihui/internal/jobs"
 	"zhihui/internal/module"
 	"zhihui/internal/store"
+	"zhihui/internal/web/kit"
 	dom "zhihui/internal/webcheck"
 )
+
+//go:embed all:templates
+var files embed.FS
+
+// Who does what in the website evaluation programme.
+var (
+	// managers register sites and start rounds: the office running the
+	// programme and the third-party evaluator (admins always may).
+	managers = []auth.Role{auth.Admin, auth.Office, auth.Evaluator}
+	// owners act for a site's owner unit: they mark problems fixed.
+	owners = []auth.Role{auth.Reporter, auth.Approver, auth.Office}
+	// checkers confirm or reopen fixed problems.
+	checkers = []auth.Role{auth.Evaluator, auth.Office}
+)
+
+// maxImport bounds a site list upload.
+const maxImport = 20 << 20
 
 // Module is the website inspection module.
 func Module() module.Module {
@@ -29,7 +48,8 @@ func Module() module.Module {
 		Jobs: func(r *jobs.Registry, env module.JobEnv) {
 			dom.RegisterJobs(r, env.DB, env.Log, env.AllowPrivate, env.ProbeInterval)
 		},
-		Nav: []module.Nav{{Key: "webcheck", Href: "/webcheck", Label: "nav.webcheck", Order: 80}},
+		Routes: routes,
+		Nav:    []module.Nav{{Key: "webcheck", Href: "/webcheck", Label: "nav.webcheck", Order: 80}},
 		Pages: []string{
 			"/webcheck", "/webcheck/sites", "/webcheck/problems",
 		},
@@ -42,5 +62,37 @@ func Module() module.Module {
 			"GET /api/v1/webcheck/problems":            "Rectification problems within the caller's units; ?status=open|reopened|fixed|closed|pending, ?overdue=1, ?round=ID, ?site=ID",
 			"POST /api/v1/webcheck/problems/{id}":      "Act on a problem {action, note}: fix (owner unit), close, reopen or recheck (evaluator, office)",
 		},
+		Authz:      authzCases(),
+		AuthzSetup: authzSetup,
 	}
+}
+
+func routes(k *kit.Kit) ([]kit.Route, error) {
+	pages, err := k.Pages(files, "templates")
+	if err != nil {
+		return nil, err
+	}
+	h := handlers{k: k, pages: pages}
+	return []kit.Route{
+		{Pattern: "GET /webcheck", Access: kit.User, Handler: h.index},
+		{Pattern: "GET /webcheck/sites", Access: kit.User, Handler: h.sites},
+		{Pattern: "POST /webcheck/sites", Access: kit.Roles, Roles: managers, Handler: h.siteCreate},
+		{Pattern: "POST /webcheck/sites/import", Access: kit.Roles, Roles: managers, Handler: h.siteImport, BodyLimit: maxImport},
+		{Pattern: "GET /webcheck/sites/{id}", Access: kit.User, Handler: h.sitePage},
+		{Pattern: "POST /webcheck/sites/{id}", Access: kit.Roles, Roles: managers, Handler: h.siteUpdate},
+		{Pattern: "POST /webcheck/rounds", Access: kit.Roles, Roles: managers, Handler: h.roundCreate},
+		{Pattern: "GET /webcheck/rounds/{id}", Access: kit.User, Handler: h.roundPage},
+		{Pattern: "GET /webcheck/inspections/{id}", Access: kit.User, Handler: h.inspectionPage},
+		{Pattern: "GET /webcheck/inspections/{id}/pdf", Access: kit.User, Handler: h.pdf},
+		{Pattern: "GET /webcheck/inspections/{id}/xlsx", Access: kit.User, Handler: h.xlsx},
+		{Pattern: "GET /webcheck/problems", Access: kit.User, Handler: h.problems},
+		{Pattern: "POST /webcheck/problems/{id}", Access: kit.User, Handler: h.problemUpdate},
+		{Pattern: "GET /api/v1/webcheck/sites", Access: kit.User, Handler: h.apiSites},
+		{Pattern: "POST /api/v1/webcheck/sites", Access: kit.Roles, Roles: managers, Handler: h.apiSiteCreate},
+		{Pattern: "POST /api/v1/webcheck/rounds", Access: kit.Roles, Roles: managers, Handler: h.apiRoundCreate},
+		{Pattern: "GET /api/v1/webcheck/rounds/{id}/ranking", Access: kit.User, Handler: h.apiRanking},
+		{Pattern: "GET /api/v1/webcheck/inspections/{id}", Access: kit.User, Handler: h.apiInspection},
+		{Pattern: "GET /api/v1/webcheck/problems", Access: kit.User, Handler: h.apiProblems},
+		{Pattern: "POST /api/v1/webcheck/problems/{id}", Access: kit.User, Handler: h.apiProblemUpdate},
+	}, nil
 }
