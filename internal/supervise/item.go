@@ -268,7 +268,7 @@ func (s *Service) Create(ctx context.Context, a audit.Actor, scopes []string, n 
 	ms, _ := json.Marshal(nonNilMs(n.Milestones))
 	var ids []int64
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		now := store.Now()
+		now := s.stamp()
 		var batch sql.NullInt64
 		for _, u := range units {
 			var id int64
@@ -287,7 +287,7 @@ func (s *Service) Create(ctx context.Context, a audit.Actor, scopes []string, n 
 					return err
 				}
 			}
-			if err := addEvent(ctx, tx, a, id, "issue", title, 0, "", FormatDate(due)); err != nil {
+			if err := addEvent(ctx, tx, s.stamp(), a, id, "issue", title, 0, "", FormatDate(due)); err != nil {
 				return err
 			}
 			if err := audit.Record(ctx, tx, a, "create", "supervise_item", fmt.Sprint(id), u.Path, nil,
@@ -536,3 +536,7 @@ func (s *Service) Overdue(ctx context.Context, scopes []string, year int) ([]Uni
 	})
 	return out, nil
 }
+
+// stamp is the service clock's current instant as stored (UTC,
+// microseconds): the time of timeline events and decisions.
+func (s *Service) stamp() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }

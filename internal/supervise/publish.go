@@ -204,7 +204,7 @@ func (s *Service) Publish(ctx context.Context, a audit.Actor, schemes *Schemes, 
 	if err != nil {
 		return nil, err
 	}
-	now := store.Now()
+	now := s.stamp()
 	until := FormatDate(s.Calendar().AddWorkingDays(s.Today(), appealDays))
 	var out *Publication
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
@@ -277,7 +277,7 @@ func (s *Service) Finalize(ctx context.Context, a audit.Actor, year int, group s
 		if open > 0 {
 			return i18n.Errorf("还有 %d 件申诉未处理", "%d appeals are still open", open)
 		}
-		now := store.Now()
+		now := s.stamp()
 		if _, err := tx.ExecContext(ctx, `UPDATE supervise_publication SET state = $1, final_at = $2 WHERE year = $3 AND grp = $4 AND version = $5`,
 			PubFinal, now, year, group, p.Version); err != nil {
 			return err
@@ -349,7 +349,7 @@ func (s *Service) adjust(ctx context.Context, tx *store.Tx, a audit.Actor, year 
 	var id int64
 	if err := tx.QueryRowContext(ctx, `INSERT INTO supervise_adjustment (year, grp, unit_code, unit_path, points, reason, evidence, appeal_id, actor_id, actor_name, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`, year, group, u.Code, u.Path, points, reason, evidence, appeal,
-		a.UserID, a.Name, store.Now()).Scan(&id); err != nil {
+		a.UserID, a.Name, s.stamp()).Scan(&id); err != nil {
 		return 0, err
 	}
 	return id, audit.Record(ctx, tx, a, "adjust", "supervise_assessment", fmt.Sprintf("%d/%s/%s", year, group, u.Code), u.Path,
@@ -417,7 +417,7 @@ func (s *Service) FileAppeal(ctx context.Context, a audit.Actor, scopes []string
 			return i18n.Errorf("%s 已有一件申诉正在处理", "%s already has an appeal being handled", u.Name)
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO supervise_appeal (year, grp, unit_code, unit_path, text, actor_id, actor_name, at, state, decision, decided_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '') RETURNING id`, year, group, u.Code, u.Path, text, a.UserID, a.Name, store.Now(), AppealOpen).Scan(&id); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '') RETURNING id`, year, group, u.Code, u.Path, text, a.UserID, a.Name, s.stamp(), AppealOpen).Scan(&id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, "appeal", "supervise_appeal", fmt.Sprint(id), u.Path, nil,
@@ -492,7 +492,7 @@ func (s *Service) DecideAppeal(ctx context.Context, a audit.Actor, scopes []stri
 			state = AppealUpheld
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE supervise_appeal SET state = $1, decision = $2, decided_by = $3, decided_at = $4 WHERE id = $5 AND state = $6`,
-			state, decision, a.Name, store.Now(), id, AppealOpen)
+			state, decision, a.Name, s.stamp(), id, AppealOpen)
 		if err != nil {
 			return err
 		}
@@ -534,3 +534,20 @@ func applyAdjustments(rows []Row, adj []Adjustment) {
 }
 
 func userErr(zh, en string) *i18n.Error { return &i18n.Error{Text: i18n.Text{Zh: zh, En: en}} }
+
+// LatestYear is the latest year up to this one with work items or a
+// published assessment (this year when there are none): the year the
+// assessment pages open on.
+func (s *Service) LatestYear(ctx context.Context) (int, error) {
+	now := s.Today().Year()
+	var y sql.NullInt64
+	err := s.DB.R.QueryRowContext(ctx, `SELECT max(y) FROM (SELECT max(year) AS y FROM supervise_item WHERE year <= $1
+		UNION ALL SELECT max(year) AS y FROM supervise_publication WHERE year <= $1) t`, now).Scan(&y)
+	if err != nil {
+		return 0, fmt.Errorf("supervise: latest year: %w", err)
+	}
+	if !y.Valid {
+		return now, nil
+	}
+	return int(y.Int64), nil
+}

@@ -41,7 +41,7 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 				body = "已超过办结时限，请尽快办结 / past its deadline"
 			}
 			// due_after holds the reminder's date, so one a day.
-			if err := addEvent(ctx, tx, Reminder, it.ID, "remind", body, it.Percent, it.Due, today); err != nil {
+			if err := addEvent(ctx, tx, s.stamp(), Reminder, it.ID, "remind", body, it.Percent, it.Due, today); err != nil {
 				return err
 			}
 			n++

@@ -88,15 +88,15 @@ type Attachment struct {
 	Size        int64  `json:"size"`
 }
 
-func addEvent(ctx context.Context, tx *store.Tx, a audit.Actor, item int64, kind, body string, percent int, before, after string) error {
-	_, err := addEventID(ctx, tx, a, item, kind, body, percent, before, after)
+func addEvent(ctx context.Context, tx *store.Tx, at time.Time, a audit.Actor, item int64, kind, body string, percent int, before, after string) error {
+	_, err := addEventID(ctx, tx, at, a, item, kind, body, percent, before, after)
 	return err
 }
 
-func addEventID(ctx context.Context, tx *store.Tx, a audit.Actor, item int64, kind, body string, percent int, before, after string) (int64, error) {
+func addEventID(ctx context.Context, tx *store.Tx, at time.Time, a audit.Actor, item int64, kind, body string, percent int, before, after string) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO supervise_event (item_id, at, kind, actor_id, actor_name, body, percent, due_before, due_after)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id`, item, store.Now(), kind, a.UserID, a.Name, body, percent, before, after).Scan(&id)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id`, item, at, kind, a.UserID, a.Name, body, percent, before, after).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("supervise: add %s event: %w", kind, err)
 	}
@@ -236,7 +236,7 @@ func (s *Service) Report(ctx context.Context, a audit.Actor, scopes []string, id
 		default:
 			return errStage(it, "reported on")
 		}
-		ev, err := addEventID(ctx, tx, a, id, "progress", text, p.Percent, "", "")
+		ev, err := addEventID(ctx, tx, s.stamp(), a, id, "progress", text, p.Percent, "", "")
 		if err != nil {
 			return err
 		}
@@ -282,7 +282,7 @@ func (s *Service) RequestExtension(ctx context.Context, a audit.Actor, scopes []
 		if _, err := tx.ExecContext(ctx, `UPDATE supervise_item SET extension_pending = $1 WHERE id = $2`, FormatDate(nd), id); err != nil {
 			return err
 		}
-		if err := addEvent(ctx, tx, a, id, "extension_request", reason, it.Percent, it.Due, FormatDate(nd)); err != nil {
+		if err := addEvent(ctx, tx, s.stamp(), a, id, "extension_request", reason, it.Percent, it.Due, FormatDate(nd)); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, "extension_request", "supervise_item", fmt.Sprint(id), it.UnitPath, nil, map[string]any{"due": it.Due, "asked": FormatDate(nd), "reason": reason})
@@ -310,7 +310,7 @@ func (s *Service) DecideExtension(ctx context.Context, a audit.Actor, scopes []s
 		if _, err := tx.ExecContext(ctx, `UPDATE supervise_item SET due_on = $1, extension_pending = '' WHERE id = $2`, due, id); err != nil {
 			return err
 		}
-		if err := addEvent(ctx, tx, a, id, kind, reason, it.Percent, it.Due, due); err != nil {
+		if err := addEvent(ctx, tx, s.stamp(), a, id, kind, reason, it.Percent, it.Due, due); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, kind, "supervise_item", fmt.Sprint(id), it.UnitPath,
@@ -344,7 +344,7 @@ func (s *Service) move(ctx context.Context, a audit.Actor, scopes []string, id i
 		if _, err := tx.ExecContext(ctx, `UPDATE supervise_item SET stage = $1, closed_on = $2, percent = $3, extension_pending = '' WHERE id = $4`, to, closed, percent, id); err != nil {
 			return err
 		}
-		if err := addEvent(ctx, tx, a, id, kind, body, percent, "", ""); err != nil {
+		if err := addEvent(ctx, tx, s.stamp(), a, id, kind, body, percent, "", ""); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, kind, "supervise_item", fmt.Sprint(id), it.UnitPath,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand"
 	"strconv"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"zhihui/internal/audit"
 	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
+	"zhihui/internal/notify"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
 	"zhihui/internal/plan"
@@ -29,10 +31,14 @@ const province = "/41/"
 func setup(t *testing.T, db *store.DB, today string) *Service {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, monitor.Schema, reporting.Schema, webcheck.Schema, Schema); err != nil {
+	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, notify.Schema, monitor.Schema, reporting.Schema, webcheck.Schema, Schema); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
+	var depts []orgunit.Unit
+	for _, d := range plan.Departments() {
+		depts = append(depts, orgunit.Unit{Code: d.Code, Name: d.Name, Kind: orgunit.Department})
+	}
+	if _, err := orgunit.Load(ctx, db, depts, nil); err != nil {
 		t.Fatal(err)
 	}
 	s := New(db)
@@ -777,4 +783,52 @@ func TestFitText(t *testing.T) {
 			t.Errorf("fitText(%q, %v) = %q, want %q", c.in, c.w, got, c.want)
 		}
 	}
+}
+
+// TestDemo: the demo holds 2014–2020 items with every outcome, a final
+// published assessment of the cities and departments each year, and a
+// second load adds nothing.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo plays about a thousand items")
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := setup(t, db, "2026-01-05")
+		must(t, LoadDemo(ctx, db))
+		items, err := s.Items(ctx, Filter{Scopes: []string{province}, Limit: -1})
+		must(t, err)
+		outcomes := map[string]int{}
+		years := map[int]bool{}
+		for _, it := range items {
+			years[it.Year] = true
+			outcomes[Outcome(it, fmt.Sprintf("%d-12-31", it.Year))]++
+		}
+		for _, o := range []string{OnTime, Extended, Late, NotDone} {
+			if outcomes[o] == 0 {
+				t.Fatalf("no %s item in the demo: %v", o, outcomes)
+			}
+		}
+		if len(years) != DemoTo-DemoFrom+1 || outcomes[OnTime] < outcomes[NotDone] {
+			t.Fatalf("years %v, outcomes %v", years, outcomes)
+		}
+		for y := DemoFrom; y <= DemoTo; y++ {
+			for _, g := range []string{"city", "department"} {
+				p, err := s.Published(ctx, []string{province}, y, g)
+				must(t, err)
+				if p == nil || p.State != PubFinal || len(p.Result.Rows) == 0 || p.Result.Rows[0].Rank != 1 {
+					t.Fatalf("%d %s: %+v", y, g, p)
+				}
+			}
+		}
+		if y, err := s.LatestYear(ctx); err != nil || y != DemoTo {
+			t.Fatalf("the pages open on %d (%v), want %d", y, err, DemoTo)
+		}
+		must(t, LoadDemo(ctx, db))
+		again, err := s.Items(ctx, Filter{Scopes: []string{province}, Limit: -1})
+		must(t, err)
+		if len(again) != len(items) {
+			t.Fatalf("a second load added items: %d → %d", len(items), len(again))
+		}
+	})
 }

@@ -59,7 +59,14 @@ func (v assessView) Open() bool { return v.Pub != nil && v.Pub.State == dom.PubA
 // yearGroup reads ?year= (default this year) and ?group= (default city)
 // from the query or the posted form.
 func (h handlers) yearGroup(r *http.Request) (int, string, error) {
-	year, err := kit.FormInt(r, "year", h.svc.Today().Year())
+	def := h.svc.Today().Year()
+	if strings.TrimSpace(r.FormValue("year")) == "" {
+		var err error
+		if def, err = h.svc.LatestYear(r.Context()); err != nil {
+			return 0, "", err
+		}
+	}
+	year, err := kit.FormInt(r, "year", def)
 	if err != nil {
 		return 0, "", err
 	}

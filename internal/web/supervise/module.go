@@ -45,9 +45,13 @@ func Module() module.Module {
 	return module.Module{
 		Name:    "supervise",
 		Schemas: []store.Schema{dom.Schema},
-		Catalog: catalog,
-		Routes:  routes,
-		Nav:     []module.Nav{{Key: "supervise", Href: "/supervise", Label: "supervise.nav", Order: 55}},
+		// Work items 2014–2020 played through their course, and each
+		// year's assessment published and made final.
+		LoadDemo:         dom.LoadDemo,
+		DemoInBackground: true,
+		Catalog:          catalog,
+		Routes:           routes,
+		Nav:              []module.Nav{{Key: "supervise", Href: "/supervise", Label: "supervise.nav", Order: 55}},
 		Pages: []string{"/supervise", "/supervise?status=red", "/supervise/new", "/supervise/overdue", "/supervise/assessment",
 			"/supervise/assessment?group=county"},
 		API: map[string]string{
