@@ -1,0 +1,394 @@
+package publiceval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"zhihui/internal/audit"
+	"zhihui/internal/i18n"
+	"zhihui/internal/orgunit"
+	"zhihui/internal/store"
+	"zhihui/internal/store/storetest"
+	"zhihui/internal/webcheck"
+)
+
+var staff = audit.Actor{UserID: 2, Name: "county staff"}
+
+func all(string) bool { return true }
+
+// setup migrates the tables, loads the divisions, registers one site of
+// 中原区 (410102) and returns a service whose clock is at.
+func setup(t *testing.T, db *store.DB, at time.Time) (*Service, string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, webcheck.Schema, Schema); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	site, err := webcheck.CreateSite(ctx, db, staff, webcheck.SiteInput{URL: "https://www.zhongyuan.gov.cn", Name: "中原区人民政府", Kind: "county", OrgCode: "410102"}, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := at
+	s := &Service{DB: db, Now: func() time.Time { return now }}
+	return s, SiteKey(site.ID)
+}
+
+func TestRateAndHandleABadRating(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		// Monday 2 March 2026, 10:00 in Shanghai
+		at := time.Date(2026, 3, 2, 10, 0, 0, 0, shanghai)
+		s, key := setup(t, db, at)
+
+		good, err := s.Rate(ctx, Input{Target: key, Level: VerySatisfied, Tags: []string{"findable", "accurate", "findable"}, IP: "203.0.113.1", Channel: ChannelWeb}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if good.CaseID != 0 || !reflect.DeepEqual(good.Tags, []string{"accurate", "findable"}) || good.Month != "202603" {
+			t.Fatalf("a good rating: %+v", good)
+		}
+		bad, err := s.Rate(ctx, Input{Target: key, Level: VeryDissatisfied, Tags: []string{"outdated"}, Comment: "<script>alert(1)</script> 指南过期",
+			Case: "ZY-2026-0001", Name: "张三", Phone: "13812345678", IP: "203.0.113.2", Channel: ChannelWeb}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bad.CaseID == 0 {
+			t.Fatal("a 差评 opened no case")
+		}
+		// one rating per case
+		if _, err := s.Rate(ctx, Input{Target: key, Level: Satisfied, Case: "ZY-2026-0001", IP: "203.0.113.3"}, false); !errors.Is(err, ErrCaseRated) {
+			t.Fatalf("second rating of a case: %v", err)
+		}
+		c, err := GetCase(ctx, db, bad.CaseID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.OrgCode != "410102" || c.State != StateNew || c.MaskedName != "张*" || c.MaskedTel != "138****5678" {
+			t.Fatalf("case: %+v", c)
+		}
+		// first contact: the end of the next working day (Tuesday 3 March)
+		if got := c.ContactDue.In(shanghai).Format("2006-01-02 15:04:05"); got != "2026-03-03 23:59:59" {
+			t.Fatalf("contact due %s", got)
+		}
+		// steps out of order are refused with a bilingual message
+		err = s.Do(ctx, staff, c.ID, Step{Kind: "answer", Text: "x"}, all)
+		var ue *i18n.Error
+		if !errors.As(err, &ue) || ue.Zh == "" || ue.En == "" {
+			t.Fatalf("answer before contact: %v", err)
+		}
+		outside := func(p string) bool { return strings.HasPrefix(p, "/41/4102/") }
+		if err := s.Do(ctx, staff, c.ID, Step{Kind: "contact", Text: "电话"}, outside); !errors.Is(err, ErrOutside) {
+			t.Fatalf("a unit outside: %v", err)
+		}
+		for _, st := range []Step{{Kind: "contact", Text: "已电话联系"}, {Kind: "triage", Choice: TriageDeadline, Text: "更新办事指南"}} {
+			if err := s.Do(ctx, staff, c.ID, st, all); err != nil {
+				t.Fatalf("%s: %v", st.Kind, err)
+			}
+		}
+		c, _ = GetCase(ctx, db, c.ID)
+		// five working days after Monday 2 March: Monday 9 March
+		if c.State != StateHandling || c.RectifyDue != "2026-03-09" || c.Triage != TriageDeadline {
+			t.Fatalf("after triage: %+v", c)
+		}
+		for _, st := range []Step{{Kind: "answer", Text: "已更新"}, {Kind: "satisfaction", Choice: SatisfactionYes}} {
+			if err := s.Do(ctx, staff, c.ID, st, all); err != nil {
+				t.Fatalf("%s: %v", st.Kind, err)
+			}
+		}
+		st, err := Stats(ctx, db, "/41/", Period{From: "202603", To: "202603"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Counts{Total: 2, Levels: [5]int64{1, 0, 0, 0, 1}, Cases: 1, Contacted: 1, Rectified: 1, OnTime: 1, Satisfied: 1}
+		if st != want {
+			t.Fatalf("stats %+v, want %+v", st, want)
+		}
+		if st.Satisfaction().String() != "50.0%" || st.RectifyRate().String() != "100.0%" {
+			t.Fatalf("rates %s %s", st.Satisfaction(), st.RectifyRate())
+		}
+		// identity: audited on every access
+		who, err := s.Identity(ctx, staff, c.ID, all)
+		if err != nil || who.Name != "张三" || who.Phone != "13812345678" {
+			t.Fatalf("identity %+v %v", who, err)
+		}
+		if _, err := s.Identity(ctx, staff, c.ID, outside); !errors.Is(err, ErrOutside) {
+			t.Fatalf("identity outside: %v", err)
+		}
+		var n int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'view_identity'`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("identity accesses audited: %d %v", n, err)
+		}
+		tl, err := Timeline(ctx, db, c.ID)
+		if err != nil || len(tl) != 5 {
+			t.Fatalf("timeline %d %v", len(tl), err)
+		}
+	})
+}
+
+func TestAppealJudgedMaliciousLeavesStatistics(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, key := setup(t, db, time.Date(2026, 3, 2, 10, 0, 0, 0, shanghai))
+		r, err := s.Rate(ctx, Input{Target: key, Level: Dissatisfied, IP: "203.0.113.9"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range []Step{{Kind: "contact", Text: "联系"}, {Kind: "triage", Choice: TriageAppeal, Text: "与本单位无关"}, {Kind: "appeal", Choice: "upheld", Text: "经核查属恶意评价"}} {
+			if err := s.Do(ctx, staff, r.CaseID, st, all); err != nil {
+				t.Fatalf("%s: %v", st.Kind, err)
+			}
+		}
+		st, err := Stats(ctx, db, "/41/4101/", Period{From: "202603", To: "202603"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Total != 1 || st.Excluded != 1 || st.Valid() != 0 || st.Cases != 0 {
+			t.Fatalf("stats after a malicious rating: %+v", st)
+		}
+		var excluded bool
+		if err := db.R.QueryRowContext(ctx, `SELECT excluded FROM publiceval_rating WHERE id = $1`, r.ID).Scan(&excluded); err != nil || !excluded {
+			t.Fatalf("rating kept and excluded: %v %v", excluded, err)
+		}
+		var n int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'appeal_upheld' AND after_json LIKE '%恶意%'`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("the decision and its reason audited: %d %v", n, err)
+		}
+	})
+}
+
+func TestAbuseIsFlaggedNotDropped(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, key := setup(t, db, time.Date(2026, 3, 2, 10, 0, 0, 0, shanghai))
+		var flagged int
+		for i := 0; i < BurstIP+2; i++ {
+			r, err := s.Rate(ctx, Input{Target: key, Level: VeryDissatisfied, IP: "198.51.100.7", UserAgent: fmt.Sprint("ua", i)}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Suspicious() {
+				flagged++
+				if r.CaseID != 0 {
+					t.Fatal("a suspicious 差评 opened a case")
+				}
+			}
+		}
+		if flagged != 2 {
+			t.Fatalf("burst from one address: %d flagged, want 2", flagged)
+		}
+		hp, err := s.Rate(ctx, Input{Target: key, Level: Satisfied, IP: "192.0.2.1", Website: "x"}, false)
+		if err != nil || !reflect.DeepEqual(hp.Flags, []string{FlagHoneypot}) {
+			t.Fatalf("honeypot: %+v %v", hp, err)
+		}
+		for i := 0; i < BurstPhone+1; i++ {
+			r, err := s.Rate(ctx, Input{Target: key, Level: Satisfied, IP: fmt.Sprintf("192.0.%d.1", 10+i), Name: "李四", Phone: "13900001111", Case: fmt.Sprintf("CASE-%d", i)}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (i >= BurstPhone) != r.Suspicious() {
+				t.Fatalf("phone rating %d flags %v", i, r.Flags)
+			}
+		}
+		st, err := Stats(ctx, db, "/41/", Period{From: "202603", To: "202603"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Total != int64(BurstIP+2+1+BurstPhone+1) || st.Suspicious != 4 {
+			t.Fatalf("stored and counted apart: %+v", st)
+		}
+	})
+}
+
+// TestFiguresEqualRecomputation runs random ratings and case steps and
+// checks after each batch that the month figures kept incrementally equal
+// a recomputation from the ratings and cases.
+func TestFiguresEqualRecomputation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		start := time.Date(2025, 11, 20, 9, 0, 0, 0, shanghai)
+		s, key := setup(t, db, start)
+		other, err := AddTarget(ctx, db, staff, NewTarget{Kind: KindService, Name: "社保办理", OrgCode: "4102"}, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(7, 14))
+		now := start
+		s.Now = func() time.Time { return now }
+		var cases []int64
+		steps := []Step{{Kind: "contact", Text: "c"}, {Kind: "triage", Choice: TriageImmediate}, {Kind: "triage", Choice: TriageAppeal, Text: "a"},
+			{Kind: "answer", Text: "a"}, {Kind: "satisfaction", Choice: SatisfactionNo}, {Kind: "satisfaction", Choice: SatisfactionYes},
+			{Kind: "appeal", Choice: "upheld", Text: "u"}, {Kind: "appeal", Choice: "rejected", Text: "r"}}
+		for batch := 0; batch < 6; batch++ {
+			for i := 0; i < 40; i++ {
+				now = now.Add(time.Duration(rng.IntN(30)) * time.Hour)
+				if rng.IntN(3) > 0 || len(cases) == 0 {
+					k := key
+					if rng.IntN(2) == 0 {
+						k = other.Key
+					}
+					in := Input{Target: k, Level: 1 + rng.IntN(5), IP: fmt.Sprintf("10.0.%d.%d", rng.IntN(4), rng.IntN(3))}
+					if rng.IntN(10) == 0 {
+						in.Website = "bot"
+					}
+					r, err := s.Rate(ctx, in, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if r.CaseID != 0 {
+						cases = append(cases, r.CaseID)
+					}
+					continue
+				}
+				err := s.Do(ctx, staff, cases[rng.IntN(len(cases))], steps[rng.IntN(len(steps))], all)
+				var ue *i18n.Error
+				if err != nil && !errors.As(err, &ue) {
+					t.Fatal(err)
+				}
+			}
+			got, err := Stored(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := Recompute(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("batch %d: stored figures differ from a recomputation:\n%v\n%v", batch, got, want)
+			}
+		}
+		var total int64
+		got, _ := Stored(ctx, db)
+		for _, c := range got {
+			total += c.Total
+		}
+		if total == 0 || len(cases) == 0 {
+			t.Fatal("the property test exercised nothing")
+		}
+	})
+}
+
+func TestParseRejectsBadInput(t *testing.T) {
+	for name, body := range map[string]string{
+		"unknown field": `{"target":"site-1","level":5,"x":1}`,
+		"level 0":       `{"target":"site-1","level":0}`,
+		"level 6":       `{"target":"site-1","level":6}`,
+		"bad tag":       `{"target":"site-1","level":5,"tags":["outdated"]}`,
+		"long comment":  `{"target":"site-1","level":5,"comment":"` + strings.Repeat("长", MaxComment+1) + `"}`,
+		"no target":     `{"level":5}`,
+		"name no case":  `{"target":"site-1","level":5,"name":"王五","phone":"13812345678"}`,
+		"bad phone":     `{"target":"site-1","level":5,"phone":"12345","case":"ABCD1"}`,
+		"trailing":      `{"target":"site-1","level":5} {}`,
+		"invalid utf8":  "{\"target\":\"site-1\",\"level\":5,\"comment\":\"\xff\"}",
+		"control":       `{"target":"site-1","level":5,"comment":"a\u0000b"}`,
+	} {
+		_, err := ParseJSON([]byte(body))
+		var ue *i18n.Error
+		if !errors.As(err, &ue) || ue.Zh == "" || ue.En == "" {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	in, err := ParseForm(url.Values{"target": {" site-1 "}, "level": {"2"}, "tags": {"broken", "outdated"}, "comment": {" 打不开 "}})
+	if err != nil || in.Target != "site-1" || in.Level != 2 || in.Comment != "打不开" || len(in.Tags) != 2 {
+		t.Fatalf("form: %+v %v", in, err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"target":"site-1","level":5,"tags":["accurate"],"comment":"好","case":"AB-1234","name":"张三","phone":"13812345678"}`))
+	f.Add([]byte(`{"target":"service-3","level":1,"tags":["broken","outdated"]}`))
+	f.Add([]byte("target=site-1&level=2&tags=broken&comment=%3Cscript%3E"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, parse := range []func() (Input, error){
+			func() (Input, error) { return ParseJSON(b) },
+			func() (Input, error) {
+				v, err := url.ParseQuery(string(b))
+				if err != nil {
+					return Input{}, i18n.Errorf("x", "x")
+				}
+				return ParseForm(v)
+			},
+		} {
+			in, err := parse()
+			if err != nil {
+				var ue *i18n.Error
+				if !errors.As(err, &ue) {
+					t.Fatalf("not a bilingual error: %v", err)
+				}
+				continue
+			}
+			if _, ok := Levels[in.Level]; !ok || in.Target == "" || len([]rune(in.Comment)) > MaxComment || len(in.Tags) > MaxTags {
+				t.Fatalf("accepted an invalid rating: %+v", in)
+			}
+			for _, tag := range in.Tags {
+				if !strings.Contains(fmt.Sprint(TagsFor(in.Level)), tag) {
+					t.Fatalf("tag %q with level %d", tag, in.Level)
+				}
+			}
+		}
+	})
+}
+
+func TestOverdueAlertsOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		at := time.Date(2026, 3, 2, 10, 0, 0, 0, shanghai)
+		s, key := setup(t, db, at)
+		r, err := s.Rate(ctx, Input{Target: key, Level: VeryDissatisfied, IP: "203.0.113.50"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, err := s.Alerts(ctx); err != nil || len(a) != 0 {
+			t.Fatalf("before the deadline: %v %v", a, err)
+		}
+		s.Now = func() time.Time { return at.AddDate(0, 0, 3) }
+		a, err := s.Alerts(ctx)
+		if err != nil || len(a) != 1 || a[0].CaseID != r.CaseID || a[0].Kind != "contact" || a[0].OrgPath != "/41/4101/410102/" {
+			t.Fatalf("overdue contact: %+v %v", a, err)
+		}
+		if a, err := s.Alerts(ctx); err != nil || len(a) != 0 {
+			t.Fatalf("alerted twice: %v %v", a, err)
+		}
+		c, _ := GetCase(ctx, db, r.CaseID)
+		if !c.Overdue(s.now()) {
+			t.Fatal("the case does not show as overdue")
+		}
+	})
+}
+
+func TestRankingAndPeriods(t *testing.T) {
+	for _, bad := range []string{"", "2026-03", "202613", "20", "abcd"} {
+		if _, err := ParsePeriod(bad); err == nil {
+			t.Errorf("period %q accepted", bad)
+		}
+	}
+	if p, err := ParsePeriod("2026"); err != nil || p.From != "202601" || p.To != "202612" {
+		t.Fatalf("year: %+v %v", p, err)
+	}
+	rows := rank([]RankRow{
+		{Code: "a", Counts: Counts{Levels: [5]int64{1, 0, 0, 0, 2}}},
+		{Code: "b", Counts: Counts{Levels: [5]int64{0, 0, 0, 0, 1}}},
+		{Code: "c"},
+		{Code: "d", Counts: Counts{Levels: [5]int64{2, 0, 0, 0, 4}}},
+	})
+	var got []string
+	for _, r := range rows {
+		got = append(got, fmt.Sprint(r.Code, r.Rank))
+	}
+	if strings.Join(got, " ") != "b1 d2 a3 c0" {
+		t.Fatalf("ranking %v", got)
+	}
+	if MaskPhone("13812345678") != "138****5678" || MaskName("欧阳修") != "欧**" {
+		t.Fatal("masks")
+	}
+}

@@ -1,0 +1,119 @@
+// Package publiceval keeps public evaluation (公众评价, 政务服务“好差评”) of
+// government websites, pages, information-disclosure items and services:
+// ratings on five levels with reason tags and a comment, optionally bound
+// to a case number and the rater's real name and phone; the case every
+// 差评 opens for the responsible unit (first contact, triage,
+// rectification within working days, the answer to the rater and the
+// rater's satisfaction, appeals against malicious ratings); abuse flags
+// (honeypot, bursts per address, network, device and phone) that mark
+// ratings without dropping them; and monthly statistics kept in the same
+// transaction as every change, equal to a recomputation from the ratings.
+package publiceval
+
+import "zhihui/internal/store"
+
+// Schema owns the public evaluation tables.
+//
+// publiceval_month holds, per month (of the rating, Asia/Shanghai) and
+// target, the sums of every rating's contribution (see [Contribution]);
+// it is changed only together with the ratings and cases it sums.
+var Schema = store.Schema{Component: "publiceval", Migrations: []store.Migration{{Version: 1, SQL: `
+CREATE TABLE publiceval_target (
+	id {{ID}},
+	tkey TEXT NOT NULL UNIQUE,
+	kind TEXT NOT NULL,
+	name TEXT NOT NULL,
+	url TEXT NOT NULL,
+	site_id BIGINT,
+	org_code TEXT NOT NULL,
+	org_path TEXT {{C}} NOT NULL,
+	demo BOOLEAN NOT NULL DEFAULT FALSE,
+	created_at {{TS}} NOT NULL
+);
+CREATE INDEX publiceval_target_path ON publiceval_target (org_path);
+CREATE TABLE publiceval_rating (
+	id {{ID}},
+	target_id BIGINT NOT NULL REFERENCES publiceval_target (id),
+	org_path TEXT {{C}} NOT NULL,
+	month TEXT NOT NULL,
+	level INTEGER NOT NULL,
+	tags TEXT NOT NULL,
+	comment TEXT NOT NULL,
+	case_no TEXT UNIQUE,
+	rater_name TEXT NOT NULL,
+	rater_phone TEXT NOT NULL,
+	channel TEXT NOT NULL,
+	ip TEXT NOT NULL,
+	net TEXT NOT NULL,
+	device TEXT NOT NULL,
+	origin TEXT NOT NULL,
+	flags TEXT NOT NULL,
+	excluded BOOLEAN NOT NULL DEFAULT FALSE,
+	external_id TEXT UNIQUE,
+	demo BOOLEAN NOT NULL DEFAULT FALSE,
+	created_at {{TS}} NOT NULL
+);
+CREATE INDEX publiceval_rating_target ON publiceval_rating (target_id, created_at);
+CREATE INDEX publiceval_rating_ip ON publiceval_rating (ip, created_at);
+CREATE INDEX publiceval_rating_net ON publiceval_rating (net, created_at);
+CREATE INDEX publiceval_rating_device ON publiceval_rating (device, created_at);
+CREATE INDEX publiceval_rating_phone ON publiceval_rating (rater_phone, created_at);
+CREATE TABLE publiceval_case (
+	id {{ID}},
+	rating_id BIGINT NOT NULL UNIQUE REFERENCES publiceval_rating (id),
+	org_code TEXT NOT NULL,
+	org_path TEXT {{C}} NOT NULL,
+	state TEXT NOT NULL,
+	contact_due {{TS}} NOT NULL,
+	contacted_at {{TS}},
+	triage TEXT NOT NULL,
+	rectify_due TEXT NOT NULL,
+	answer TEXT NOT NULL,
+	answered_at {{TS}},
+	satisfaction TEXT NOT NULL,
+	appeal_reason TEXT NOT NULL,
+	appeal_decision TEXT NOT NULL,
+	alerted TEXT NOT NULL,
+	created_at {{TS}} NOT NULL,
+	updated_at {{TS}} NOT NULL
+);
+CREATE INDEX publiceval_case_path ON publiceval_case (org_path, state);
+CREATE TABLE publiceval_event (
+	id {{ID}},
+	case_id BIGINT NOT NULL REFERENCES publiceval_case (id),
+	at {{TS}} NOT NULL,
+	kind TEXT NOT NULL,
+	actor_name TEXT NOT NULL,
+	body TEXT NOT NULL
+);
+CREATE INDEX publiceval_event_case ON publiceval_event (case_id, id);
+CREATE TABLE publiceval_month (
+	month TEXT NOT NULL,
+	target_id BIGINT NOT NULL REFERENCES publiceval_target (id),
+	org_path TEXT {{C}} NOT NULL,
+	total BIGINT NOT NULL,
+	suspicious BIGINT NOT NULL,
+	excluded BIGINT NOT NULL,
+	l1 BIGINT NOT NULL,
+	l2 BIGINT NOT NULL,
+	l3 BIGINT NOT NULL,
+	l4 BIGINT NOT NULL,
+	l5 BIGINT NOT NULL,
+	cases BIGINT NOT NULL,
+	contacted BIGINT NOT NULL,
+	rectified BIGINT NOT NULL,
+	ontime BIGINT NOT NULL,
+	satisfied BIGINT NOT NULL,
+	PRIMARY KEY (month, target_id)
+);
+CREATE INDEX publiceval_month_path ON publiceval_month (org_path, month);
+CREATE TABLE publiceval_setting (
+	name TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+CREATE TABLE publiceval_published (
+	month TEXT PRIMARY KEY,
+	published_at {{TS}} NOT NULL,
+	actor_name TEXT NOT NULL
+);
+`}}}
