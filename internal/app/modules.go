@@ -15,6 +15,7 @@ import (
 	webnotify "zhihui/internal/web/notify"
 	webplan "zhihui/internal/web/plan"
 	webproject "zhihui/internal/web/project"
+	webpubliceval "zhihui/internal/web/publiceval"
 	webreporting "zhihui/internal/web/reporting"
 	websupervise "zhihui/internal/web/supervise"
 	webwebcheck "zhihui/internal/web/webcheck"
@@ -37,6 +38,7 @@ func Modules() []module.Module {
 		webjobs.Module(),
 		websupervise.Module(),
 		webproject.Module(),
+		webpubliceval.Module(),
 	}
 }
 

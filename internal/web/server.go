@@ -55,6 +55,8 @@ type Server struct {
 	nav    []navItem
 	api    map[string]string // OpenAPI summaries by pattern
 	limits map[string]int64  // body caps of module routes
+	// crossOrigin are module routes that accept posts from other sites
+	crossOrigin []string
 	// login throttles
 	byPair    *auth.Limiter // failed logins per account and address
 	byAccount *auth.Limiter // failed logins per account from anywhere
@@ -155,6 +157,9 @@ func (s *Server) routeTable() ([]route, error) {
 		}
 		for _, kr := range krs {
 			rs = append(rs, route{kr.Pattern, access(kr.Access), kr.Roles, s.kit.Handler(kr.Handler)})
+			if kr.CrossOrigin {
+				s.crossOrigin = append(s.crossOrigin, kr.Pattern)
+			}
 			if kr.BodyLimit > 0 {
 				s.limits[kr.Pattern] = kr.BodyLimit
 			}
@@ -217,6 +222,9 @@ func (s *Server) Handler() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.deny(w, r, http.StatusForbidden, "errors.cross_origin")
 	}))
+	for _, p := range s.crossOrigin {
+		cop.AddInsecureBypassPattern(p)
+	}
 	var h http.Handler = s.mux
 	h = s.identify(h)
 	h = cop.Handler(h)

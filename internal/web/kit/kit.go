@@ -65,6 +65,11 @@ type Route struct {
 	// (2 MiB). The core parses form bodies under this cap before the
 	// handler runs, so handlers read r.PostForm / r.MultipartForm.
 	BodyLimit int64
+	// CrossOrigin admits unsafe requests from other sites' pages (the
+	// core otherwise refuses them): for public endpoints that other
+	// sites embed, whose handlers check the Origin against their own
+	// allow-list. Cookie sessions still need the CSRF token.
+	CrossOrigin bool
 }
 
 // Core is what the web core provides to feature packages. Its fields are

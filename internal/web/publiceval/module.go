@@ -1,0 +1,235 @@
+// Package publiceval is the web side of public evaluation (公众评价 /
+// 好差评): the hosted rating page and the embeddable widget for anonymous
+// raters, the public API, the 差评 cases the responsible units handle,
+// the office's settings and appeal reviews, statistics and rankings for
+// leaders, and the public page of published statistics. The domain is
+// package internal/publiceval.
+package publiceval
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"zhihui/internal/audit"
+	"zhihui/internal/auth"
+	"zhihui/internal/jobs"
+	"zhihui/internal/module"
+	dom "zhihui/internal/publiceval"
+	"zhihui/internal/store"
+	"zhihui/internal/web/kit"
+)
+
+//go:embed all:templates catalog static
+var files embed.FS
+
+// Handlers handle the 差评 cases of their units.
+var Handlers = []auth.Role{auth.Reporter, auth.Approver, auth.Office, auth.Admin}
+
+// Offices configure the module, register targets, review appeals and
+// publish statistics.
+var Offices = []auth.Role{auth.Office, auth.Admin}
+
+// Module is the public evaluation module.
+func Module() module.Module {
+	catalog, _ := fs.Sub(files, "catalog")
+	return module.Module{
+		Name:    "publiceval",
+		Schemas: []store.Schema{dom.Schema},
+		Catalog: catalog,
+		Routes:  routes,
+		Nav: []module.Nav{
+			{Key: "rate", Href: "/rate", Label: "publiceval.rate_nav", Public: true, Order: 57},
+			{Key: "publiceval", Href: "/publiceval", Label: "publiceval.nav", Order: 58},
+		},
+		Pages: []string{"/rate", "/rate/stats", "/publiceval", "/publiceval/stats", "/publiceval/settings"},
+		API: map[string]string{
+			"POST /api/v1/ratings":      `Rate a target (public, no login): {"target":"site-12","level":1..5 (5 非常满意 … 1 非常不满意),"tags":[…],"comment":"…","case":"…","name":"…","phone":"…"} → 201 {"id", "case_id"}; 4xx with message_zh and message_en. Cross-origin callers must be on the allow-list (the target's own site or the office's list).`,
+			"OPTIONS /api/v1/ratings":   "CORS preflight of the rating endpoint for allowed embedding sites",
+			"GET /api/v1/ratings/stats": "Statistics of the caller's units: ?unit=CODE&period=YYYYMM|YYYY → counts per level, suspicious and excluded ratings, 差评 rate, satisfaction, rectification and on-time figures",
+			"GET /api/v1/ratings/cases": "差评 cases of the caller's units (rater identity masked): ?state=open|new|contacted|handling|appeal|answered|closed|excluded",
+		},
+		LoadDemo:         dom.LoadDemo,
+		DemoInBackground: true,
+		Jobs: func(r *jobs.Registry, env module.JobEnv) {
+			jobs.Handle(r, func(ctx context.Context, j *jobs.Job[AlertArgs]) error {
+				a, err := dom.New(env.DB).Alerts(ctx)
+				if err == nil && len(a) > 0 {
+					env.Log.Info("public evaluation overdue alerts", "cases", len(a))
+				}
+				return err
+			})
+			r.Every("publiceval_alerts", time.Hour, true, func() (jobs.Args, *jobs.InsertOpts) {
+				return AlertArgs{}, &jobs.InsertOpts{MaxAttempts: 3, UniqueOpts: jobs.UniqueOpts{ByPeriod: time.Hour}}
+			})
+		},
+		Authz:      authzCases(),
+		AuthzSetup: authzSetup,
+	}
+}
+
+// AlertArgs is the hourly job that finds overdue 差评 cases.
+type AlertArgs struct{}
+
+// Kind names the job.
+func (AlertArgs) Kind() string { return "publiceval_alerts" }
+
+func routes(k *kit.Kit) ([]kit.Route, error) {
+	pages, err := k.Pages(files, "templates")
+	if err != nil {
+		return nil, err
+	}
+	widget, err := files.ReadFile("static/widget.js")
+	if err != nil {
+		return nil, err
+	}
+	h := &handlers{k: k, pages: pages, svc: dom.New(k.DB), widget: widget, limits: newLimits()}
+	return []kit.Route{
+		{Pattern: "GET /rate", Access: kit.Public, Handler: h.targets},
+		{Pattern: "GET /rate/stats", Access: kit.Public, Handler: h.publicStats},
+		{Pattern: "GET /rate/{key}", Access: kit.Public, Handler: h.form},
+		{Pattern: "POST /rate/{key}", Access: kit.Public, Handler: h.rate, BodyLimit: dom.MaxBody, CrossOrigin: true},
+		{Pattern: "GET /rate/{key}/thanks", Access: kit.Public, Handler: h.thanks},
+		{Pattern: "GET /widget.js", Access: kit.Public, Handler: h.widgetJS},
+		{Pattern: "POST /api/v1/ratings", Access: kit.Public, Handler: h.apiRate, BodyLimit: dom.MaxBody, CrossOrigin: true},
+		{Pattern: "OPTIONS /api/v1/ratings", Access: kit.Public, Handler: h.preflight, BodyLimit: 1, CrossOrigin: true},
+		{Pattern: "GET /api/v1/ratings/stats", Access: kit.User, Handler: h.apiStats},
+		{Pattern: "GET /api/v1/ratings/cases", Access: kit.Roles, Roles: Handlers, Handler: h.apiCases},
+		{Pattern: "GET /publiceval", Access: kit.User, Handler: h.cases},
+		{Pattern: "GET /publiceval/export", Access: kit.Roles, Roles: Handlers, Handler: h.casesExport},
+		{Pattern: "GET /publiceval/cases/{id}", Access: kit.Roles, Roles: Handlers, Handler: h.caseView},
+		{Pattern: "POST /publiceval/cases/{id}/step", Access: kit.Roles, Roles: Handlers, Handler: h.step},
+		{Pattern: "POST /publiceval/cases/{id}/appeal", Access: kit.Roles, Roles: Offices, Handler: h.appeal},
+		{Pattern: "POST /publiceval/cases/{id}/identity", Access: kit.Roles, Roles: Handlers, Handler: h.identity},
+		{Pattern: "GET /publiceval/stats", Access: kit.User, Handler: h.stats},
+		{Pattern: "GET /publiceval/stats/export", Access: kit.User, Handler: h.statsExport},
+		{Pattern: "POST /publiceval/publish", Access: kit.Roles, Roles: Offices, Handler: h.publish},
+		{Pattern: "GET /publiceval/settings", Access: kit.Roles, Roles: Offices, Handler: h.settings},
+		{Pattern: "POST /publiceval/settings", Access: kit.Roles, Roles: Offices, Handler: h.saveSettings},
+		{Pattern: "POST /publiceval/targets", Access: kit.Roles, Roles: Offices, Handler: h.addTarget},
+	}, nil
+}
+
+// authzSetup creates, per caller, targets of 4101 (inside) and 4102
+// (outside) with a 差评 case each, per kind of step.
+func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
+	all := func(string) bool { return true }
+	a := audit.Actor{Name: "authz"}
+	s := dom.New(db)
+	for j, side := range []struct{ name, unit string }{{"in", "4101"}, {"out", "4102"}} {
+		t, err := dom.AddTarget(ctx, db, a, dom.NewTarget{Kind: dom.KindService, Name: "authz " + side.unit, OrgCode: side.unit}, all)
+		if err != nil {
+			return err
+		}
+		f.Obj["target-"+side.name] = t.Key
+		for i, kind := range []string{"case", "step", "appeal", "identity"} {
+			r, err := s.Rate(ctx, dom.Input{Target: t.Key, Level: dom.VeryDissatisfied, IP: fmt.Sprintf("10.%d.%d.%d", f.InUser%250, f.InUser/250%250, 1+i*2+j),
+				UserAgent: "authz"}, false)
+			if err != nil {
+				return err
+			}
+			f.IDs[kind+"-"+side.name] = r.CaseID
+			if kind == "appeal" {
+				for _, st := range []dom.Step{{Kind: "contact", Text: "authz"}, {Kind: "triage", Choice: dom.TriageAppeal, Text: "authz"}} {
+					if err := s.Do(ctx, a, r.CaseID, st, all); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func side(inside bool) string {
+	if inside {
+		return "in"
+	}
+	return "out"
+}
+
+func casePost(kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
+	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
+		return http.MethodPost, "/publiceval/cases/" + strconv.FormatInt(f.IDs[kind+"-"+side(inside)], 10) + suffix, form
+	}
+}
+
+func authzCases() []module.AuthzCase {
+	const ok, see, un, forbidden = http.StatusOK, http.StatusSeeOther, http.StatusUnauthorized, http.StatusForbidden
+	// Ratings are public: everyone may rate the targets inside and
+	// outside; each caller rates from its own case number.
+	rate := func(path string) func(*module.Fixture, bool) (string, string, url.Values) {
+		return func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			key := f.Obj["target-"+side(inside)]
+			p := path
+			if p == "" {
+				p = "/rate/" + key
+			}
+			return http.MethodPost, p, url.Values{"target": {key}, "level": {"5"}}
+		}
+	}
+	return []module.AuthzCase{
+		{Pattern: "GET /rate", Request: module.Get("/rate"), Want: module.Always(ok)},
+		{Pattern: "GET /rate/stats", Request: module.Get("/rate/stats"), Want: module.Always(ok)},
+		{Pattern: "GET /rate/{key}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/rate/" + f.Obj["target-"+side(inside)], nil
+		}, Want: module.Always(ok)},
+		{Pattern: "POST /rate/{key}", Request: rate(""), Want: module.Always(see)},
+		{Pattern: "GET /rate/{key}/thanks", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/rate/" + f.Obj["target-"+side(inside)] + "/thanks", nil
+		}, Want: module.Always(ok)},
+		{Pattern: "GET /widget.js", Request: module.Get("/widget.js"), Want: module.Always(ok)},
+		{Pattern: "POST /api/v1/ratings", Request: rate("/api/v1/ratings"), Want: module.Always(http.StatusCreated)},
+		{Pattern: "OPTIONS /api/v1/ratings", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodOptions, "/api/v1/ratings", nil
+		}, Want: module.Always(http.StatusNoContent)},
+		{Pattern: "GET /api/v1/ratings/stats", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
+			unit := "4102"
+			if inside {
+				unit = "4101"
+			}
+			return http.MethodGet, "/api/v1/ratings/stats?period=2026&unit=" + unit, nil
+		}, Want: func(r auth.Role, inside bool) int {
+			switch {
+			case r == "":
+				return un
+			case !inside:
+				return forbidden
+			}
+			return ok
+		}},
+		{Pattern: "GET /api/v1/ratings/cases", Request: module.Get("/api/v1/ratings/cases"), Want: module.AnyRole(ok, un, Handlers...)},
+		{Pattern: "GET /publiceval", Request: module.Get("/publiceval"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /publiceval/export", Request: module.Get("/publiceval/export"), Want: module.AnyRole(ok, see, Handlers...)},
+		{Pattern: "GET /publiceval/cases/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/publiceval/cases/" + strconv.FormatInt(f.IDs["case-"+side(inside)], 10), nil
+		}, Want: module.ScopedRole(ok, see, Handlers...)},
+		{Pattern: "POST /publiceval/cases/{id}/step", Request: casePost("step", "/step", url.Values{"kind": {"contact"}, "text": {"已联系"}}),
+			Want: module.ScopedRole(see, un, Handlers...)},
+		{Pattern: "POST /publiceval/cases/{id}/appeal", Request: casePost("appeal", "/appeal", url.Values{"choice": {"rejected"}, "text": {"不属恶意"}}),
+			Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "POST /publiceval/cases/{id}/identity", Request: casePost("identity", "/identity", nil),
+			Want: module.ScopedRole(ok, un, Handlers...)},
+		{Pattern: "GET /publiceval/stats", Request: module.Get("/publiceval/stats?period=2026"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /publiceval/stats/export", Request: module.Get("/publiceval/stats/export?period=2026"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "POST /publiceval/publish", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/publiceval/publish", url.Values{"month": {"202601"}}
+		}, Want: module.AnyRole(see, un, Offices...)},
+		{Pattern: "GET /publiceval/settings", Request: module.Get("/publiceval/settings"), Want: module.AnyRole(ok, see, Offices...)},
+		{Pattern: "POST /publiceval/settings", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/publiceval/settings", url.Values{"contact_days": {"1"}, "rectify_days": {"5"}}
+		}, Want: module.AnyRole(see, un, Offices...)},
+		{Pattern: "POST /publiceval/targets", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
+			unit := "4102"
+			if inside {
+				unit = "4101"
+			}
+			return http.MethodPost, "/publiceval/targets", url.Values{"kind": {"service"}, "name": {"事项"}, "org": {unit}}
+		}, Want: module.ScopedRole(see, un, Offices...)},
+	}
+}

@@ -1,0 +1,315 @@
+package publiceval_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"zhihui/internal/app"
+	"zhihui/internal/audit"
+	"zhihui/internal/journey"
+	dom "zhihui/internal/publiceval"
+	"zhihui/internal/store"
+	"zhihui/internal/store/storetest"
+	"zhihui/internal/web"
+)
+
+func all(string) bool { return true }
+
+// site starts the application with one service target of 中原区 whose
+// address is https://www.zhongyuan.gov.cn, and returns its key.
+func site(t *testing.T, st journey.Store) (*journey.Site, string) {
+	var key string
+	s := journey.Start(t, st, journey.Options{Seed: func(ctx context.Context, s *journey.Site) error {
+		tg, err := dom.AddTarget(ctx, s.DB, audit.System, dom.NewTarget{Kind: dom.KindService, Name: "社保卡办理", URL: "https://www.zhongyuan.gov.cn/bs", OrgCode: "410102"}, all)
+		key = tg.Key
+		return err
+	}})
+	return s, key
+}
+
+func do(h http.Handler, method, target, ctype, body string, hdr map[string]string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestPublicEndpoints(t *testing.T) {
+	for _, st := range []journey.Store{journey.SQLite, journey.Postgres} {
+		t.Run(string(st), func(t *testing.T) {
+			s, key := site(t, st)
+			h := s.Handler()
+			ctx := context.Background()
+
+			// the hosted form works without JavaScript
+			form := url.Values{"level": {"1"}, "tags": {"broken"}, "comment": {"<script>alert(1)</script>"}}
+			rec := do(h, "POST", "/rate/"+key, "application/x-www-form-urlencoded", form.Encode(), nil)
+			if rec.Code != http.StatusSeeOther || !strings.Contains(rec.Header().Get("Location"), "/thanks?no=") {
+				t.Fatalf("form: %d %s", rec.Code, rec.Body)
+			}
+			// a refused form keeps what was typed and says why in both languages
+			rec = do(h, "POST", "/rate/"+key, "application/x-www-form-urlencoded", url.Values{"level": {"5"}, "tags": {"broken"}, "comment": {"保留的意见"}}.Encode(), nil)
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "保留的意见") || !strings.Contains(rec.Body.String(), "不适用") {
+				t.Fatalf("refused form: %d", rec.Code)
+			}
+			// the comment is shown escaped on the case page's source: check the stored text
+			var comment string
+			if err := s.DB.R.QueryRowContext(ctx, `SELECT comment FROM publiceval_rating ORDER BY id LIMIT 1`).Scan(&comment); err != nil || comment != "<script>alert(1)</script>" {
+				t.Fatalf("stored comment %q %v", comment, err)
+			}
+
+			// JSON from the target's own site: 201 and CORS for that origin
+			own := map[string]string{"Origin": "https://www.zhongyuan.gov.cn"}
+			rec = do(h, "POST", "/api/v1/ratings", "application/json", `{"target":"`+key+`","level":4,"tags":["clear"]}`, own)
+			if rec.Code != http.StatusCreated || rec.Header().Get("Access-Control-Allow-Origin") != "https://www.zhongyuan.gov.cn" {
+				t.Fatalf("api from the own site: %d %q %s", rec.Code, rec.Header().Get("Access-Control-Allow-Origin"), rec.Body)
+			}
+			var got struct{ ID int64 }
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.ID == 0 {
+				t.Fatalf("answer %s", rec.Body)
+			}
+			// preflight
+			rec = do(h, "OPTIONS", "/api/v1/ratings", "", "", map[string]string{"Origin": "https://www.zhongyuan.gov.cn", "Access-Control-Request-Method": "POST"})
+			if rec.Code != http.StatusNoContent || rec.Header().Get("Access-Control-Allow-Methods") != "POST" {
+				t.Fatalf("preflight: %d %v", rec.Code, rec.Header())
+			}
+			// a foreign page: refused with a bilingual message, no CORS, nothing stored
+			evil := map[string]string{"Origin": "https://evil.example"}
+			rec = do(h, "POST", "/api/v1/ratings", "application/json", `{"target":"`+key+`","level":1}`, evil)
+			if rec.Code != http.StatusForbidden || rec.Header().Get("Access-Control-Allow-Origin") != "" || !strings.Contains(rec.Body.String(), "message_en") {
+				t.Fatalf("foreign origin: %d %v %s", rec.Code, rec.Header(), rec.Body)
+			}
+			if rec := do(h, "OPTIONS", "/api/v1/ratings", "", "", evil); rec.Header().Get("Access-Control-Allow-Origin") != "" {
+				t.Fatal("preflight allowed a foreign origin")
+			}
+			// a foreign page posting the plain form: stored, flagged
+			rec = do(h, "POST", "/rate/"+key, "application/x-www-form-urlencoded", url.Values{"level": {"3"}}.Encode(), map[string]string{"Referer": "https://evil.example/page"})
+			if rec.Code != http.StatusSeeOther {
+				t.Fatalf("foreign form: %d", rec.Code)
+			}
+			var flags string
+			if err := s.DB.R.QueryRowContext(ctx, `SELECT flags FROM publiceval_rating ORDER BY id DESC LIMIT 1`).Scan(&flags); err != nil || flags != dom.FlagOrigin {
+				t.Fatalf("foreign form flags %q %v", flags, err)
+			}
+			// hostile bodies
+			for name, c := range map[string]struct {
+				body string
+				want int
+			}{
+				"too big":      {`{"target":"` + key + `","level":1,"comment":"` + strings.Repeat("x", dom.MaxBody) + `"}`, http.StatusRequestEntityTooLarge},
+				"invalid json": {`{"target":`, http.StatusBadRequest},
+				"invalid utf8": {"{\"target\":\"" + key + "\",\"level\":1,\"comment\":\"\xff\xfe\"}", http.StatusBadRequest},
+				"no target":    {`{"target":"site-999999","level":1}`, http.StatusNotFound},
+			} {
+				rec := do(h, "POST", "/api/v1/ratings", "application/json", c.body, nil)
+				if rec.Code != c.want || !strings.Contains(rec.Body.String(), "message_zh") {
+					t.Errorf("%s: %d %s", name, rec.Code, rec.Body.String()[:min(200, rec.Body.Len())])
+				}
+			}
+			// the widget script
+			rec = do(h, "GET", "/widget.js", "", "", nil)
+			if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/javascript") || !strings.Contains(rec.Body.String(), "attachShadow") ||
+				!strings.Contains(rec.Body.String(), `credentials: "omit"`) {
+				t.Fatalf("widget: %d %s", rec.Code, rec.Header().Get("Content-Type"))
+			}
+			// figures equal a recomputation after all of this
+			a, err := dom.Stored(ctx, s.DB)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := dom.Recompute(ctx, s.DB)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(a) != fmt.Sprint(b) || len(a) == 0 {
+				t.Fatalf("figures %v, recomputed %v", a, b)
+			}
+		})
+	}
+}
+
+// TestAcknowledgedRatingsSurviveKill starts the server as a child
+// process, sends ratings from several clients, kills the child with
+// SIGKILL while requests are in flight and checks that every rating
+// answered 201 is in the store when it is opened again.
+func TestAcknowledgedRatingsSurviveKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child server")
+	}
+	for _, st := range []journey.Store{journey.SQLite, journey.Postgres} {
+		t.Run(string(st), func(t *testing.T) {
+			ctx := context.Background()
+			cfg := app.Config{LogLevel: "error"}
+			if st == journey.SQLite {
+				cfg.DataDir = t.TempDir()
+			} else {
+				base := storetest.PostgresDSN()
+				if base == "off" {
+					t.Skip("PostgreSQL disabled")
+				}
+				cfg.DSN = storetest.WithSearchPath(base, storetest.NewSchema(t, base))
+			}
+			a, err := app.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Bootstrap(ctx); err != nil {
+				t.Fatal(err)
+			}
+			tg, err := dom.AddTarget(ctx, a.DB, audit.System, dom.NewTarget{Kind: dom.KindService, Name: "办事", OrgCode: "4101"}, all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Close()
+
+			cmd := exec.Command(os.Args[0], "-test.run=^TestChildServer$", "-test.v")
+			cmd.Env = append(os.Environ(), "PUBLICEVAL_CHILD_DATA="+cfg.DataDir, "PUBLICEVAL_CHILD_DSN="+cfg.DSN)
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			sc := bufio.NewScanner(out)
+			addr := ""
+			for sc.Scan() {
+				if a, ok := strings.CutPrefix(sc.Text(), "CHILD ADDR "); ok {
+					addr = a
+					break
+				}
+			}
+			if addr == "" {
+				t.Fatal("the child server did not start")
+			}
+			go io.Copy(io.Discard, out)
+
+			var mu sync.Mutex
+			acked := map[int64]int{}
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			client := &http.Client{Timeout: time.Minute}
+			for w := 0; w < 6; w++ {
+				wg.Add(1)
+				go func(w int) {
+					defer wg.Done()
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						level := 1 + (w+i)%5
+						res, err := client.Post("http://"+addr+"/api/v1/ratings", "application/json",
+							strings.NewReader(fmt.Sprintf(`{"target":%q,"level":%d,"comment":"w%d-%d"}`, tg.Key, level, w, i)))
+						if err != nil {
+							return // the server is gone
+						}
+						var body struct{ ID int64 }
+						err = json.NewDecoder(res.Body).Decode(&body)
+						res.Body.Close()
+						if res.StatusCode == http.StatusCreated && err == nil {
+							mu.Lock()
+							acked[body.ID] = level
+							mu.Unlock()
+						}
+					}
+				}(w)
+			}
+			// kill while the clients are sending
+			for {
+				mu.Lock()
+				n := len(acked)
+				mu.Unlock()
+				if n >= 150 {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if err := cmd.Process.Signal(os.Kill); err != nil {
+				t.Fatal(err)
+			}
+			cmd.Wait()
+			close(stop)
+			wg.Wait()
+
+			db, err := store.Open(ctx, store.Options{DataDir: cfg.DataDir, DSN: cfg.DSN})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if db.Dialect == store.SQLite {
+				// WAL with synchronous=NORMAL: a commit is in the WAL file
+				// (the kernel's) before the answer, which a killed process
+				// cannot take back; only a power cut could.
+				var mode string
+				var sync int
+				if err := db.W.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+					t.Fatalf("journal_mode %q %v", mode, err)
+				}
+				if err := db.W.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil || sync < 1 {
+					t.Fatalf("synchronous %d %v", sync, err)
+				}
+			} else {
+				var sc string
+				if err := db.R.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&sc); err != nil || sc != "on" {
+					t.Fatalf("synchronous_commit %q %v", sc, err)
+				}
+			}
+			missing := 0
+			for id, level := range acked {
+				var got int
+				if err := db.R.QueryRowContext(ctx, `SELECT level FROM publiceval_rating WHERE id = $1`, id).Scan(&got); err != nil || got != level {
+					missing++
+				}
+			}
+			var stored int
+			if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM publiceval_rating`).Scan(&stored); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d ratings acknowledged before the kill, %d stored", len(acked), stored)
+			if missing > 0 || stored < len(acked) {
+				t.Fatalf("%d of %d acknowledged ratings lost", missing, len(acked))
+			}
+		})
+	}
+}
+
+// TestChildServer is the child process of TestAcknowledgedRatingsSurviveKill.
+func TestChildServer(t *testing.T) {
+	data, dsn := os.Getenv("PUBLICEVAL_CHILD_DATA"), os.Getenv("PUBLICEVAL_CHILD_DSN")
+	if data == "" && dsn == "" {
+		t.Skip("only as the child of TestAcknowledgedRatingsSurviveKill")
+	}
+	ctx := context.Background()
+	a, err := app.Open(ctx, app.Config{DataDir: data, DSN: dsn, LogLevel: "error"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.New(a.DB, a.Log, web.Options{Modules: a.Modules, Version: "child"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	fmt.Printf("CHILD ADDR %s\n", strings.TrimPrefix(ts.URL, "http://"))
+	select {} // until killed
+}
