@@ -1,0 +1,147 @@
+package journey
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"zhihui/internal/audit"
+	"zhihui/internal/auth"
+	"zhihui/internal/journey/browser"
+	"zhihui/internal/project"
+)
+
+// TestProjectGateWithExpertPanel: the 中原区 owner unit registers a
+// project from the home page and sees the existing system it resembles,
+// uploads its feasibility study and submits the gate; the provincial
+// office, who also sees the similar project of another city, draws an
+// expert panel avoiding the expert who works for the applicant; the drawn expert finds the assignment
+// under 我的评审 and scores it; the office sees the score and approves the
+// gate with a reason, and the project moves to the preliminary design.
+// The applicant sees the score but never the expert's name; the store
+// holds the panel, its seed, the score and the approved estimate.
+func TestProjectGateWithExpertPanel(t *testing.T) {
+	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
+		svc := project.New(s.DB)
+		a := audit.Actor{Name: "seed"}
+		if _, err := svc.Register(ctx, a, []string{"/41/"}, project.NewProject{Name: "开封市政务服务一体化平台", Owner: "4102", Category: "new",
+			Funding: "市级财政预算资金", Estimate: 8000000,
+			Content: "整合各部门政务服务事项，建设统一的网上办事大厅和移动端，实现事项统一受理、统一办理、统一反馈。推进电子证照共享互认。"}); err != nil {
+			return err
+		}
+		if _, err := svc.AddSystem(ctx, a, []string{"/41/"}, project.NewSystem{Owner: "410102", Name: "中原区网上办事大厅", MLPSLevel: 3, OMCost: 300000,
+			Description: "整合各部门政务服务事项，建设统一的网上办事大厅，实现事项统一受理。", DataResources: "办件库"}); err != nil {
+			return err
+		}
+		for _, e := range []project.Expert{
+			{Name: "王建国", Employer: "郑州大学", Account: "wjg"},
+			{Name: "李海燕", Employer: "河南大学"},
+			{Name: "张志强", Employer: "河南省信息中心"},
+			{Name: "刘晓明", Employer: "中原区", EmployerCode: "410102"}, // works for the applicant
+		} {
+			e.Fields, e.Region, e.Available = []string{"egov"}, "4101", true
+			if _, err := svc.AddExpert(ctx, a, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}, func(t *testing.T, s *Site) {
+		ctx := context.Background()
+		s.User("zy-pm", "中原区项目负责人", auth.Reporter, "410102")
+		s.User("ban", "省信息化办公室", auth.Office, "41")
+		s.User("wjg", "王建国", auth.Expert, "41")
+		svc := project.New(s.DB)
+		doc := filepath.Join(t.TempDir(), "可行性研究报告.txt")
+		if err := os.WriteFile(doc, []byte("中原区政务服务平台可行性研究报告"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+
+		owner := browser.NewTab(t, s.URL)
+		owner.Login("zy-pm", Password)
+		owner.Follow("项目管理")
+		owner.Follow("登记项目")
+		owner.Fill("项目名称", "中原区政务服务一体化平台")
+		owner.Fill("建设单位（代码）", "410102")
+		owner.Fill("类别", "新建")
+		owner.Fill("资金来源", "区级财政预算资金")
+		owner.Fill("估算（万元）", "260.5")
+		owner.Fill("建设内容", "整合各部门政务服务事项，建设统一的网上办事大厅和移动端，实现事项统一受理、统一办理、统一反馈。")
+		owner.Press("登记")
+		owner.WaitText("中原区政务服务一体化平台")
+		// The owner unit sees what resembles it among its own systems; the
+		// other city's project is for the office to see.
+		if !owner.Has("中原区网上办事大厅") || owner.Has("开封市政务服务一体化平台") || !owner.Has("可行性研究报告") {
+			t.Fatalf("the new project's page lacks its similar project or its gate: %s", owner.Text("main"))
+		}
+		ps, total, err := svc.List(ctx, project.Filter{Scopes: []string{"/41/"}, Unit: "410102"})
+		if err != nil || total != 1 || ps[0].Estimate != 2605000 || ps[0].Level != "county" || ps[0].Stage != project.Feasibility {
+			t.Fatalf("stored: %+v %d %v", ps, total, err)
+		}
+		id := ps[0].ID
+		owner.Press("报送审批")
+		owner.WaitText("尚不能报送")
+		owner.Fill("材料文件", doc)
+		owner.Press("上传")
+		owner.WaitText("可行性研究报告.txt")
+		owner.Fill("报送说明", "请审批可研")
+		owner.Press("报送审批")
+		owner.WaitText("待审批")
+
+		office := browser.NewTab(t, s.URL)
+		office.Login("ban", Password)
+		office.Follow("项目管理")
+		office.Follow("中原区政务服务一体化平台")
+		office.Fill("专业领域", "电子政务")
+		office.Fill("专家人数", "3")
+		office.Press("抽取")
+		office.WaitText("随机种子")
+		revs, err := svc.Reviews(ctx, id)
+		if err != nil || len(revs) != 1 || len(revs[0].Seats) != 3 || len(revs[0].Candidates) != 3 || !revs[0].Reproduces() {
+			t.Fatalf("the panel: %+v %v", revs, err)
+		}
+		for _, st := range revs[0].Seats {
+			if st.ExpertName == "刘晓明" {
+				t.Fatal("the expert working for the applicant was drawn")
+			}
+		}
+		if !office.Has("王建国") || !office.Has("按种子复现一致") || !office.Has("开封市政务服务一体化平台") {
+			t.Fatalf("the office's panel: %s", office.Text("main"))
+		}
+
+		expert := browser.NewTab(t, s.URL)
+		expert.Login("wjg", Password)
+		expert.Follow("我的评审")
+		expert.Follow("中原区政务服务一体化平台")
+		expert.Fill("评分（0–100）", "86")
+		expert.Fill("评审意见", "方案基本可行，建议复用省级平台")
+		expert.Press("提交评分")
+		expert.WaitText("已保存")
+		revs, _ = svc.Reviews(ctx, id)
+		scored := false
+		for _, st := range revs[0].Seats {
+			scored = scored || (st.ExpertName == "王建国" && st.Score != nil && *st.Score == 86)
+		}
+		if !scored {
+			t.Fatalf("the score is not stored: %+v", revs[0].Seats)
+		}
+
+		office.Follow("项目管理")
+		office.Follow("中原区政务服务一体化平台")
+		office.WaitText("方案基本可行，建议复用省级平台")
+		office.Fill("决定理由", "专家评审通过，同意批复可研")
+		office.Press("批准")
+		office.WaitText("专家评审通过，同意批复可研")
+		p, err := svc.Get(ctx, []string{"/41/"}, id)
+		if err != nil || p.Stage != project.Design || p.Status != project.Draft || p.Approved == nil || *p.Approved != 2605000 {
+			t.Fatalf("after the approval: %+v %v", p, err)
+		}
+
+		owner.Follow("项目管理")
+		owner.Follow("中原区政务服务一体化平台")
+		owner.WaitText("方案基本可行，建议复用省级平台")
+		if owner.Has("王建国") || !owner.Has("初步设计与概算") {
+			t.Fatalf("the applicant's view: %s", owner.Text("main"))
+		}
+	})
+}
