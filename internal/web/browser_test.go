@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -13,7 +14,12 @@ import (
 	"zhihui/internal/store/storetest"
 )
 
-func TestMain(m *testing.M) { browser.Main(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	browser.Shutdown()
+	storetest.RemoveTemplates()
+	os.Exit(code)
+}
 
 // newBrowser opens a fresh incognito tab in the test process's browser
 // (started with retries) at 1366×768; its context is bounded by the

@@ -16,18 +16,6 @@ import (
 	"zhihui/internal/evaluate"
 )
 
-// Who may do what in the evaluation module, written out here rather than
-// read from the handlers so that a change there shows up as a failure.
-var (
-	indexRoles        = []auth.Role{auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert}
-	editRoles         = []auth.Role{auth.Office, auth.Admin, auth.Evaluator}
-	deleteRoles       = []auth.Role{auth.Office, auth.Admin}
-	officeRoles       = []auth.Role{auth.Office, auth.Admin, auth.Leader}
-	enterpriseRoles   = []auth.Role{auth.Enterprise, auth.Admin}
-	evaluateRoles     = []auth.Role{auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Enterprise, auth.Expert}
-	assessmentReaders = []auth.Role{auth.Enterprise, auth.Office, auth.Admin, auth.Leader}
-)
-
 func init() {
 	authzSetups = append(authzSetups, evaluateSetup)
 	prev := authzCases
@@ -129,8 +117,11 @@ func side(inside bool) string {
 	return "out"
 }
 
+// Who may do what is written out literally in each row, not read from
+// the handlers' role lists, so that a change there shows up as a failure.
+
 // rolesOK: the route admits roles; the object is not scoped.
-func rolesOK(rs []auth.Role, ok, anon int) func(auth.Role, bool) int {
+func rolesOK(ok, anon int, rs ...auth.Role) func(auth.Role, bool) int {
 	return func(r auth.Role, _ bool) int {
 		switch {
 		case r == "":
@@ -144,7 +135,7 @@ func rolesOK(rs []auth.Role, ok, anon int) func(auth.Role, bool) int {
 
 // rolesScoped: the route admits roles, and only for objects inside the
 // caller's subtree.
-func rolesScoped(rs []auth.Role, ok, anon int) func(auth.Role, bool) int {
+func rolesScoped(ok, anon int, rs ...auth.Role) func(auth.Role, bool) int {
 	return func(r auth.Role, inside bool) int {
 		switch {
 		case r == "":
@@ -187,54 +178,54 @@ func evaluateCases() []authzCase {
 		return out
 	}
 	return []authzCase{
-		{"GET /evaluate", get("/evaluate"), rolesOK(evaluateRoles, ok, redirect)},
-		{"GET /evaluate/frameworks", get("/evaluate/frameworks"), rolesOK(indexRoles, ok, redirect)},
+		{"GET /evaluate", get("/evaluate"), rolesOK(ok, redirect, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Enterprise, auth.Expert)},
+		{"GET /evaluate/frameworks", get("/evaluate/frameworks"), rolesOK(ok, redirect, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
 		{"POST /evaluate/frameworks", func(_ *authzFixture, inside bool) (string, string, url.Values) {
 			base, _ := evalstore.MarshalFramework(mustBuiltin("city-informatization"))
 			text := strings.Replace(base, "id: city-informatization", "id: "+uniq("new-"), 1)
 			return http.MethodPost, "/evaluate/frameworks", url.Values{"yaml": {text}, "org": {org(inside, "4101", "4102")}}
-		}, rolesScoped(editRoles, redirect, unauth)},
+		}, rolesScoped(redirect, unauth, auth.Office, auth.Admin, auth.Evaluator)},
 		// Frameworks are definitions every index role may read.
-		{"GET /evaluate/frameworks/{key}", objGet("/evaluate/frameworks/%s", "fw"), rolesOK(indexRoles, ok, redirect)},
-		{"GET /evaluate/frameworks/{key}/edit", objGet("/evaluate/frameworks/%s/edit", "fw"), rolesScoped(editRoles, ok, redirect)},
+		{"GET /evaluate/frameworks/{key}", objGet("/evaluate/frameworks/%s", "fw"), rolesOK(ok, redirect, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
+		{"GET /evaluate/frameworks/{key}/edit", objGet("/evaluate/frameworks/%s/edit", "fw"), rolesScoped(ok, redirect, auth.Office, auth.Admin, auth.Evaluator)},
 		{"POST /evaluate/frameworks/{key}", func(f *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodPost, "/evaluate/frameworks/" + f.obj["fw."+side(inside)], url.Values{"w.environment": {"0.25"}, "w.application": {"0.5"}, "w.benefit": {"0.25"}}
-		}, rolesScoped(editRoles, redirect, unauth)},
+		}, rolesScoped(redirect, unauth, auth.Office, auth.Admin, auth.Evaluator)},
 		{"POST /evaluate/ahp", func(*authzFixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/evaluate/ahp", url.Values{"node": {"m"}, "n": {"3"}, "ahp.m.0.1": {"3"}, "ahp.m.0.2": {"5"}, "ahp.m.1.2": {"2"}}
-		}, rolesOK(indexRoles, ok, unauth)},
-		{"GET /evaluate/run", objGet("/evaluate/run?fw=two-integration-region&ds=%s", "ds"), rolesScoped(indexRoles, ok, redirect)},
+		}, rolesOK(ok, unauth, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
+		{"GET /evaluate/run", objGet("/evaluate/run?fw=two-integration-region&ds=%s", "ds"), rolesScoped(ok, redirect, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
 		{"GET /evaluate/compare", func(f *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/evaluate/compare?fw=two-integration-region&b=" + f.obj["fw.in"] + "&ds=" + f.obj["ds."+side(inside)], nil
-		}, rolesScoped(indexRoles, ok, redirect)},
-		{"GET /evaluate/datasets", get("/evaluate/datasets"), rolesOK(indexRoles, ok, redirect)},
+		}, rolesScoped(ok, redirect, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
+		{"GET /evaluate/datasets", get("/evaluate/datasets"), rolesOK(ok, redirect, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
 		{"POST /evaluate/datasets", func(_ *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodPost, "/evaluate/datasets", url.Values{"name": {uniq("up-")}, "org": {org(inside, "4101", "4102")}, "csv": {"unit,year,a\n410102,2020,1\n"}}
-		}, rolesScoped(editRoles, redirect, unauth)},
-		{"GET /evaluate/datasets/{id}", objGet("/evaluate/datasets/%s", "ds"), rolesScoped(indexRoles, ok, redirect)},
+		}, rolesScoped(redirect, unauth, auth.Office, auth.Admin, auth.Evaluator)},
+		{"GET /evaluate/datasets/{id}", objGet("/evaluate/datasets/%s", "ds"), rolesScoped(ok, redirect, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
 		{"POST /evaluate/datasets/{id}/delete", func(f *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodPost, "/evaluate/datasets/" + f.obj["dsdel."+side(inside)] + "/delete", url.Values{"confirm": {"1"}}
-		}, rolesScoped(deleteRoles, redirect, unauth)},
+		}, rolesScoped(redirect, unauth, auth.Office, auth.Admin)},
 		{"POST /evaluate/frameworks/{key}/delete", func(f *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodPost, "/evaluate/frameworks/" + f.obj["fwdel."+side(inside)] + "/delete", url.Values{"confirm": {"1"}}
-		}, rolesScoped(deleteRoles, redirect, unauth)},
+		}, rolesScoped(redirect, unauth, auth.Office, auth.Admin)},
 		{"GET /evaluate/regional", func(_ *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/evaluate/regional?unit=" + org(inside, "4101", "4102"), nil
-		}, rolesScoped(indexRoles, ok, redirect)},
+		}, rolesScoped(ok, redirect, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
 		{"GET /evaluate/informatization", func(_ *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/evaluate/informatization?unit=" + org(inside, "4101", "4102"), nil
-		}, rolesScoped(indexRoles, ok, redirect)},
-		{"GET /evaluate/enterprise", get("/evaluate/enterprise"), rolesOK(enterpriseRoles, ok, redirect)},
+		}, rolesScoped(ok, redirect, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
+		{"GET /evaluate/enterprise", get("/evaluate/enterprise"), rolesOK(ok, redirect, auth.Enterprise, auth.Admin)},
 		{"POST /evaluate/enterprise", func(_ *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodPost, "/evaluate/enterprise", answersForm(org(inside, "410102", "410202"))
-		}, rolesScoped(enterpriseRoles, redirect, unauth)},
+		}, rolesScoped(redirect, unauth, auth.Enterprise, auth.Admin)},
 		{"GET /evaluate/enterprise/{id}", objGet("/evaluate/enterprise/%s", "ent"), othersAssessment(ok, redirect)},
 		{"GET /evaluate/enterprise/{id}/report.pdf", objGet("/evaluate/enterprise/%s/report.pdf", "ent"), othersAssessment(ok, redirect)},
-		{"GET /evaluate/enterprises", get("/evaluate/enterprises"), rolesOK(officeRoles, ok, redirect)},
-		{"GET /evaluate/enterprises.xlsx", get("/evaluate/enterprises.xlsx"), rolesOK(officeRoles, ok, redirect)},
+		{"GET /evaluate/enterprises", get("/evaluate/enterprises"), rolesOK(ok, redirect, auth.Office, auth.Admin, auth.Leader)},
+		{"GET /evaluate/enterprises.xlsx", get("/evaluate/enterprises.xlsx"), rolesOK(ok, redirect, auth.Office, auth.Admin, auth.Leader)},
 		{"POST /api/v1/index/run", func(f *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodPost, "/api/v1/index/run", url.Values{"framework": {"two-integration-region"}, "dataset": {f.obj["ds."+side(inside)]}}
-		}, rolesScoped(indexRoles, ok, unauth)},
+		}, rolesScoped(ok, unauth, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
 	}
 }
 

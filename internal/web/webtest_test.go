@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"zhihui/internal/orgunit"
 	"zhihui/internal/plan"
 	"zhihui/internal/store"
+	"zhihui/internal/store/storetest"
 )
 
 // testEnv is a migrated store with the hierarchy loaded and a server on it.
@@ -34,22 +36,35 @@ func newEnv(t *testing.T, db *store.DB) *testEnv {
 // newEnvWith is newEnv with the modules mods instead of app.Modules.
 func newEnvWith(t *testing.T, db *store.DB, mods []module.Module) *testEnv {
 	t.Helper()
-	ctx := context.Background()
-	if err := db.Migrate(ctx, app.SchemasOf(mods)...); err != nil {
-		t.Fatal(err)
-	}
-	var depts []orgunit.Unit
-	for _, d := range plan.Departments() {
-		depts = append(depts, orgunit.Unit{Code: d.Code, Name: d.Name, NameEn: d.NameEn, Kind: orgunit.Department})
-	}
-	if _, err := orgunit.Load(ctx, db, depts, []orgunit.Group{orgunit.PilotCounties}); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range mods {
-		if m.Bootstrap != nil {
-			if err := m.Bootstrap(ctx, db); err != nil {
-				t.Fatalf("%s: %v", m.Name, err)
+	// The org units and the modules' bootstrap data are written once per
+	// test process into a template that each SQLite test copies.
+	build := func(ctx context.Context, db *store.DB) error {
+		if err := db.Migrate(ctx, app.SchemasOf(mods)...); err != nil {
+			return err
+		}
+		var depts []orgunit.Unit
+		for _, d := range plan.Departments() {
+			depts = append(depts, orgunit.Unit{Code: d.Code, Name: d.Name, NameEn: d.NameEn, Kind: orgunit.Department})
+		}
+		if _, err := orgunit.Load(ctx, db, depts, []orgunit.Group{orgunit.PilotCounties}); err != nil {
+			return err
+		}
+		for _, m := range mods {
+			if m.Bootstrap != nil {
+				if err := m.Bootstrap(ctx, db); err != nil {
+					return fmt.Errorf("%s: %w", m.Name, err)
+				}
 			}
+		}
+		return nil
+	}
+	names := make([]string, len(mods))
+	for i, m := range mods {
+		names[i] = m.Name
+	}
+	if !storetest.FillFromTemplate(t, db, "web-"+strings.Join(names, "-"), build) {
+		if err := build(context.Background(), db); err != nil {
+			t.Fatal(err)
 		}
 	}
 	srv, err := New(db, slog.New(slog.NewTextHandler(testLogOut(), nil)), Options{Modules: mods})

@@ -1,0 +1,220 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"modernc.org/sqlite"
+
+	"zhihui/internal/store"
+)
+
+// A template is a SQLite file filled once per test process by a slow
+// set-up (the 55,164 org units, the monitoring catalogue) that tests then
+// copy into their own fresh store instead of repeating it.
+type template struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+var (
+	templates   sync.Map // key → *template
+	templateDir struct {
+		once sync.Once
+		path string
+		err  error
+	}
+)
+
+// FillFromTemplate makes the fresh SQLite store db hold what build writes
+// into an empty store: build runs once per test process and key on a
+// store of its own, and each call copies that store's rows into db. It
+// reports false, doing nothing, when db is not SQLite (PostgreSQL tests
+// run build themselves). build must migrate the schemas it fills; db must
+// be migrated to the same schemas or not at all.
+//
+// Call RemoveTemplates from TestMain after the tests to delete the files.
+func FillFromTemplate(t testing.TB, db *store.DB, key string, build func(ctx context.Context, db *store.DB) error) bool {
+	t.Helper()
+	if db.Dialect != store.SQLite {
+		return false
+	}
+	v, _ := templates.LoadOrStore(key, &template{})
+	tpl := v.(*template)
+	tpl.once.Do(func() { tpl.path, tpl.err = buildTemplate(key, build) })
+	if tpl.err != nil {
+		t.Fatalf("storetest: template %s: %v", key, tpl.err)
+	}
+	if err := fill(context.Background(), db, tpl.path); err != nil {
+		t.Fatalf("storetest: fill from template %s: %v", key, err)
+	}
+	return true
+}
+
+func buildTemplate(key string, build func(ctx context.Context, db *store.DB) error) (string, error) {
+	templateDir.once.Do(func() { templateDir.path, templateDir.err = os.MkdirTemp("", "zhihui-template-") })
+	if templateDir.err != nil {
+		return "", templateDir.err
+	}
+	dir := filepath.Join(templateDir.path, sanitize(key))
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{DataDir: dir})
+	if err != nil {
+		return "", err
+	}
+	if err := build(ctx, db); err != nil {
+		db.Close()
+		return "", err
+	}
+	// Fold the write-ahead log into the file so that readers see it all.
+	if _, err := db.W.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		db.Close()
+		return "", err
+	}
+	if err := db.Close(); err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "zhihui.db"), nil
+}
+
+// fill makes db a copy of the SQLite file at path: page by page with
+// SQLite's backup API when db is still empty, else row by row.
+func fill(ctx context.Context, db *store.DB, path string) error {
+	var n int
+	if err := db.W.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return copyRows(ctx, db, path)
+	}
+	conn, err := db.W.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	restored := false
+	err = conn.Raw(func(dc any) error {
+		r, ok := dc.(interface {
+			NewRestore(string) (*sqlite.Backup, error)
+		})
+		if !ok {
+			return nil
+		}
+		b, err := r.NewRestore(path)
+		if err != nil {
+			return err
+		}
+		for more := true; more; {
+			if more, err = b.Step(-1); err != nil {
+				b.Finish()
+				return err
+			}
+		}
+		restored = true
+		return b.Finish()
+	})
+	conn.Close()
+	if err != nil || restored {
+		return err
+	}
+	return copyRows(ctx, db, path)
+}
+
+// copyRows copies every table of the SQLite file at path into db, first
+// creating the tables db lacks and emptying those it has.
+func copyRows(ctx context.Context, db *store.DB, path string) error {
+	conn, err := db.W.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ? AS tpl", path); err != nil {
+		return err
+	}
+	defer conn.ExecContext(ctx, "DETACH DATABASE tpl")
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		return err
+	}
+	defer conn.ExecContext(ctx, "PRAGMA foreign_keys = ON")
+
+	type object struct{ kind, name, sql string }
+	rows, err := conn.QueryContext(ctx, `SELECT type, name, sql FROM tpl.sqlite_master
+		WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, rowid`)
+	if err != nil {
+		return err
+	}
+	var objs []object
+	for rows.Next() {
+		var o object
+		if err := rows.Scan(&o.kind, &o.name, &o.sql); err != nil {
+			rows.Close()
+			return err
+		}
+		objs = append(objs, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	rows, err = conn.QueryContext(ctx, `SELECT name FROM main.sqlite_master WHERE name NOT LIKE 'sqlite_%'`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		have[n] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		conn.ExecContext(ctx, "ROLLBACK")
+		return err
+	}
+	for _, o := range objs {
+		if !have[o.name] {
+			// The schema itself: tables, then their indexes, views, triggers.
+			if _, err := conn.ExecContext(ctx, o.sql); err != nil {
+				return fail(fmt.Errorf("create %s: %w", o.name, err))
+			}
+		}
+		if o.kind != "table" {
+			continue
+		}
+		q := quote(o.name)
+		if _, err := conn.ExecContext(ctx, "DELETE FROM main."+q); err != nil {
+			return fail(fmt.Errorf("empty %s: %w", o.name, err))
+		}
+		if _, err := conn.ExecContext(ctx, "INSERT INTO main."+q+" SELECT * FROM tpl."+q); err != nil {
+			return fail(fmt.Errorf("copy %s: %w", o.name, err))
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+// RemoveTemplates deletes the template files of this test process.
+func RemoveTemplates() {
+	if templateDir.path != "" {
+		os.RemoveAll(templateDir.path)
+	}
+}
