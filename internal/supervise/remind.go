@@ -13,8 +13,9 @@ var Reminder = audit.Actor{Name: "督查督办提醒 / supervision reminder"}
 
 // Remind records a reminder (催办) on the timeline of every open item that
 // is overdue or whose deadline is within WarnDays working days, at most
-// one a day per item, and returns how many it recorded. It is the daily
-// job of the module; reminders to people's inboxes follow these entries.
+// one a day per item, and returns how many it recorded. With each entry
+// the people of the item's unit and their superiors are told through
+// notify. It is the daily job of the module.
 func (s *Service) Remind(ctx context.Context) (int, error) {
 	root := []string{"/41/"}
 	items, err := s.Items(ctx, Filter{Scopes: root, Limit: -1})
@@ -42,6 +43,9 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 			}
 			// due_after holds the reminder's date, so one a day.
 			if err := addEvent(ctx, tx, s.stamp(), Reminder, it.ID, "remind", body, it.Percent, it.Due, today); err != nil {
+				return err
+			}
+			if err := s.remindPeople(ctx, tx, it); err != nil {
 				return err
 			}
 			n++

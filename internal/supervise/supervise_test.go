@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"zhihui/internal/audit"
+	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
 	"zhihui/internal/notify"
@@ -31,7 +32,7 @@ const province = "/41/"
 func setup(t *testing.T, db *store.DB, today string) *Service {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, notify.Schema, monitor.Schema, reporting.Schema, webcheck.Schema, Schema); err != nil {
+	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, monitor.Schema, reporting.Schema, webcheck.Schema, Schema); err != nil {
 		t.Fatal(err)
 	}
 	var depts []orgunit.Unit
