@@ -351,6 +351,10 @@ func (p PartScore) Detail() i18n.Text {
 		return i18n.Text{
 			Zh: fmt.Sprintf("网站 %d · 合格 %d", c["sites"], c["passed"]),
 			En: fmt.Sprintf("sites %d · passed %d", c["sites"], c["passed"])}
+	case "publiceval":
+		return i18n.Text{
+			Zh: fmt.Sprintf("有效评价 %d · 满意 %d · 差评 %d · 已整改 %d", c["valid"], c["good"], c["cases"], c["rectified"]),
+			En: fmt.Sprintf("valid ratings %d · satisfied %d · complaints %d · rectified %d", c["valid"], c["good"], c["cases"], c["rectified"])}
 	case "monitor":
 		return i18n.Text{
 			Zh: fmt.Sprintf("目标 %d · 已达成 %d · 正常 %d · 预警 %d · 滞后 %d", c["targets"], c["met"], c["on_track"], c["warning"], c["behind"]),

@@ -10,6 +10,7 @@ import (
 
 	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
+	"zhihui/internal/publiceval"
 	"zhihui/internal/reporting"
 	"zhihui/internal/store"
 	"zhihui/internal/webcheck"
@@ -34,7 +35,7 @@ type Input func(ctx context.Context, db *store.DB, year int, asOf string, units 
 // without an input (public evaluation until it provides one) is not
 // assessed.
 func DefaultInputs() map[string]Input {
-	return map[string]Input{"monitor": MonitorInput, "reporting": ReportingInput, "webcheck": WebcheckInput}
+	return map[string]Input{"monitor": MonitorInput, "reporting": ReportingInput, "webcheck": WebcheckInput, "publiceval": PublicInput}
 }
 
 // ancestorAt returns the code at level of path ("/41/4101/410102/") or "".
@@ -284,4 +285,44 @@ func siteMeasures(rows []webcheck.RankRow, units []orgunit.Unit, round int64) ma
 		out[code] = Measure{Score: round2(sum[code] / float64(k)), Counts: map[string]int{"sites": k, "passed": pass[code], "round": int(round)}}
 	}
 	return out
+}
+
+// PublicInput scores a unit by the public's ratings (好差评) of the
+// services, sites and disclosures of its subtree in the year: 80 % the
+// satisfaction rate (非常满意, 满意 and 基本满意 among valid ratings;
+// flagged and excluded ratings do not count) and 20 % the share of 差评
+// cases rectified (the satisfaction rate alone when there were none).
+// Units without a valid rating are not assessed. Counts: valid, good,
+// cases, rectified.
+func PublicInput(ctx context.Context, db *store.DB, year int, _ string, units []orgunit.Unit) (map[string]Measure, error) {
+	out := map[string]Measure{}
+	p, err := publiceval.ParsePeriod(strconv.Itoa(year))
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	parents := map[string]bool{}
+	for _, u := range units {
+		want[u.Code] = true
+		parents[u.Path[:strings.LastIndex(strings.TrimSuffix(u.Path, "/"), "/")+1]] = true
+	}
+	for parent := range parents {
+		rows, err := publiceval.RankUnits(ctx, db, parent, p)
+		if err != nil {
+			return nil, fmt.Errorf("supervise: public evaluation input: %w", err)
+		}
+		for _, r := range rows {
+			c := r.Counts
+			if !want[r.Code] || c.Valid() == 0 {
+				continue
+			}
+			score := c.Satisfaction().Percent()
+			if c.Cases > 0 {
+				score = 0.8*score + 0.2*c.RectifyRate().Percent()
+			}
+			out[r.Code] = Measure{Score: round2(score), Counts: map[string]int{"valid": int(c.Valid()), "good": int(c.Good()),
+				"cases": int(c.Cases), "rectified": int(c.Rectified)}}
+		}
+	}
+	return out, nil
 }

@@ -18,6 +18,7 @@ import (
 	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
 	"zhihui/internal/plan"
+	"zhihui/internal/publiceval"
 	"zhihui/internal/reporting"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
@@ -32,7 +33,7 @@ const province = "/41/"
 func setup(t *testing.T, db *store.DB, today string) *Service {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, monitor.Schema, reporting.Schema, webcheck.Schema, Schema); err != nil {
+	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, monitor.Schema, reporting.Schema, webcheck.Schema, publiceval.Schema, Schema); err != nil {
 		t.Fatal(err)
 	}
 	var depts []orgunit.Unit
@@ -832,4 +833,63 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("a second load added items: %d → %d", len(items), len(again))
 		}
 	})
+}
+
+// TestPublicInput: the public's ratings of a county's service count for
+// the county and its city (80 % satisfaction, 20 % complaints
+// rectified), from 2019 when the scheme takes them in; a county without
+// ratings is not assessed there.
+func TestPublicInput(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := setup(t, db, "2020-05-01")
+		tg, err := publiceval.AddTarget(ctx, db, office, publiceval.NewTarget{Kind: publiceval.KindService, Name: "不动产登记", OrgCode: "410102"},
+			func(string) bool { return true })
+		must(t, err)
+		pe := publiceval.New(db)
+		for i, level := range []int{5, 5, 4, 3, 1} {
+			at := time.Date(2019, 3, 10+i, 10, 0, 0, 0, period.Shanghai)
+			_, err := pe.Rate(ctx, publiceval.Input{Target: tg.Key, Level: level, Channel: "web", IP: fmt.Sprintf("198.51.100.%d", i+1), At: at}, false)
+			must(t, err)
+		}
+		counties, err := PublicInput(ctx, db, 2019, "2020-03-31", mustUnits(t, db, "410102", "410103"))
+		must(t, err)
+		m, ok := counties["410102"]
+		if !ok || m.Counts["valid"] != 5 || m.Counts["cases"] > 1 {
+			t.Fatalf("410102: %+v (%v)", m, counties)
+		}
+		// Satisfied: levels 3–5 (非常满意, 满意, 基本满意) = 4 of 5.
+		want := 80.0
+		if m.Counts["cases"] == 1 {
+			want = 0.8*80 + 0.2*float64(m.Counts["rectified"]*100)
+		}
+		if m.Score != want {
+			t.Fatalf("410102 score %v, want %v (%+v)", m.Score, want, m)
+		}
+		if _, ok := counties["410103"]; ok {
+			t.Fatalf("410103 has no ratings and must not be assessed: %+v", counties)
+		}
+		cities, err := PublicInput(ctx, db, 2019, "2020-03-31", mustUnits(t, db, "4101", "4102"))
+		must(t, err)
+		if cities["4101"].Score != m.Score || len(cities) != 1 {
+			t.Fatalf("cities %+v", cities)
+		}
+		a, err := s.Assess(ctx, DefaultSchemes(), []string{province}, 2019, "county")
+		must(t, err)
+		for _, r := range a.Rows {
+			if r.Unit == "410102" {
+				p := r.Parts[len(r.Parts)-1]
+				if p.Source != "publiceval" || p.Score == nil || *p.Score != m.Score {
+					t.Fatalf("the 2019 scheme's public part: %+v", p)
+				}
+			}
+		}
+	})
+}
+
+func mustUnits(t *testing.T, db *store.DB, codes ...string) []orgunit.Unit {
+	t.Helper()
+	us, err := orgunit.GetMany(context.Background(), db, codes)
+	must(t, err)
+	return us
 }
