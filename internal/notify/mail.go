@@ -1,7 +1,8 @@
-// Package notify delivers notifications. So far it holds the e-mail side:
-// a mailer that sends plain-text UTF-8 mail through one SMTP server,
-// refusing servers at private addresses unless the operator allows them.
 package notify
+
+// The e-mail side: a mailer that sends plain-text UTF-8 mail through one
+// SMTP server, refusing servers at private addresses unless the operator
+// allows them.
 
 import (
 	"bytes"

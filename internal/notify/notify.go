@@ -295,6 +295,21 @@ func Send(ctx context.Context, tx *store.Tx, m Message) (int, error) {
 	return n, nil
 }
 
+// Resolve returns the ids of the enabled users to names, sorted, as Send
+// would reach them (before preferences and Except).
+func Resolve(ctx context.Context, tx *store.Tx, to ...Recipient) ([]int64, error) {
+	users, err := resolve(ctx, tx, to)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(users))
+	for id := range users {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids, nil
+}
+
 // resolve turns recipients into the set of enabled users they name.
 func resolve(ctx context.Context, tx *store.Tx, to []Recipient) (map[int64]bool, error) {
 	users := map[int64]bool{}

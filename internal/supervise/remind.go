@@ -3,8 +3,10 @@ package supervise
 import (
 	"context"
 	"fmt"
+	"net/url"
 
 	"zhihui/internal/audit"
+	"zhihui/internal/notify"
 	"zhihui/internal/store"
 )
 
@@ -13,9 +15,10 @@ var Reminder = audit.Actor{Name: "督查督办提醒 / supervision reminder"}
 
 // Remind records a reminder (催办) on the timeline of every open item that
 // is overdue or whose deadline is within WarnDays working days, at most
-// one a day per item, and returns how many it recorded. With each entry
-// the people of the item's unit and their superiors are told through
-// notify. It is the daily job of the module.
+// one a day per item, and returns how many it recorded. Then each person
+// of those items' units and of the units above them (see recipients) gets
+// one message through notify counting their overdue and nearly due items,
+// instead of one per item. It is the daily job of the module.
 func (s *Service) Remind(ctx context.Context) (int, error) {
 	root := []string{"/41/"}
 	items, err := s.Items(ctx, Filter{Scopes: root, Limit: -1})
@@ -24,6 +27,7 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 	}
 	today := FormatDate(s.Today())
 	n := 0
+	people := map[int64]*reminded{}
 	for _, it := range items {
 		if it.Light != Red && it.Light != Blue {
 			continue
@@ -45,15 +49,55 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 			if err := addEvent(ctx, tx, s.stamp(), Reminder, it.ID, "remind", body, it.Percent, it.Due, today); err != nil {
 				return err
 			}
-			if err := s.remindPeople(ctx, tx, it); err != nil {
+			users, err := notify.Resolve(ctx, tx, recipients(it)...)
+			if err != nil {
+				return err
+			}
+			if err := audit.Record(ctx, tx, Reminder, "remind", "supervise_item", fmt.Sprint(it.ID), it.UnitPath, nil, map[string]any{"light": it.Light, "on": today}); err != nil {
 				return err
 			}
 			n++
-			return audit.Record(ctx, tx, Reminder, "remind", "supervise_item", fmt.Sprint(it.ID), it.UnitPath, nil, map[string]any{"light": it.Light, "on": today})
+			for _, u := range users {
+				r := people[u]
+				if r == nil {
+					r = &reminded{}
+					people[u] = r
+				}
+				if it.Light == Red {
+					r.red++
+				} else {
+					r.blue++
+				}
+			}
+			return nil
 		})
 		if err != nil {
 			return n, fmt.Errorf("supervise: remind item %d: %w", it.ID, err)
 		}
 	}
+	if len(people) == 0 {
+		return n, nil
+	}
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		for u, r := range people {
+			status := Red
+			if r.red == 0 {
+				status = Blue
+			}
+			_, err := notify.Send(ctx, tx, notify.Message{Kind: KindRemind, Key: "notify.supervise.remind",
+				Args: []any{r.red, r.blue, s.WarnDays}, Link: "/supervise?" + url.Values{"status": {status}}.Encode(),
+				To: []notify.Recipient{notify.Users(u)}})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("supervise: tell people of reminders: %w", err)
+	}
 	return n, nil
 }
+
+// reminded counts one person's items reminded today.
+type reminded struct{ red, blue int }

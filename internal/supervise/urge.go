@@ -14,7 +14,8 @@ import (
 
 // Kinds of notification supervision sends (see package notify).
 var (
-	// KindRemind is the daily reminder on nearly due and overdue items.
+	// KindRemind is the daily reminder of a person's nearly due and
+	// overdue items.
 	KindRemind = notify.DefineKind("supervise.remind", "notify.kind.supervise.remind", false)
 	// KindUrge is the office's 催办 on one item; it cannot be turned off.
 	KindUrge = notify.DefineKind("supervise.urge", "notify.kind.supervise.urge", true)
@@ -72,21 +73,4 @@ func (s *Service) Urge(ctx context.Context, a audit.Actor, scopes []string, id i
 		return audit.Record(ctx, tx, a, "urge", "supervise_item", fmt.Sprint(id), it.UnitPath, nil, map[string]any{"note": note, "told": n})
 	})
 	return n, err
-}
-
-// remindPeople tells the people of it and their superiors of the day's
-// reminder, inside tx.
-func (s *Service) remindPeople(ctx context.Context, tx *store.Tx, it *Item) error {
-	key := "notify.supervise.remind_overdue"
-	args := itemArgs(it)
-	if it.Light != Red {
-		key = "notify.supervise.remind_due"
-		due, err := ParseDate(it.Due)
-		if err != nil {
-			return err
-		}
-		args = append(args, fmt.Sprint(s.Calendar().WorkingDaysBetween(s.Today(), due)))
-	}
-	_, err := notify.Send(ctx, tx, notify.Message{Kind: KindRemind, Key: key, Args: args, Link: ItemLink(it.ID), To: recipients(it)})
-	return err
 }

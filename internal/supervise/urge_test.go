@@ -46,27 +46,31 @@ func unread(t *testing.T, db *store.DB, u int64) []notify.Notification {
 	return out
 }
 
-// TestRemindTellsPeople: the daily reminder reaches the reporters of the
-// item's unit and the people of the unit above, once a day, with the
-// working days left (Spring Festival 2015 counted by the calendar).
+// TestRemindTellsPeople: the daily reminder gives each person of the
+// items' unit and of the unit above one message counting their overdue
+// and nearly due items, once a day. The item due on 26 February 2015 is
+// nearly due on the 16th only because Spring Festival (18–24 February)
+// leaves three working days: the calendar counts.
 func TestRemindTellsPeople(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := setup(t, db, "2015-02-16") // Monday before Spring Festival (18–24 February off, 28 February worked)
+		s := setup(t, db, "2015-02-16")
 		all := []string{province}
 		rep := account(t, db, "rep-zz", auth.Reporter, "4101")
 		county := account(t, db, "rep-zy", auth.Reporter, "410102")
 		off := account(t, db, "office-41", auth.Office, "41")
 		other := account(t, db, "rep-kf", auth.Reporter, "4102")
-		soon, err := s.Create(ctx, office, all, NewItem{Year: 2015, TaskID: firstTask(), Units: []string{"4101"}, Start: "2015-02-16", Due: "2015-02-26"})
+		_, err := s.Create(ctx, office, all, NewItem{Year: 2015, TaskID: firstTask(), Units: []string{"4101"}, Start: "2015-02-16", Due: "2015-02-26"})
 		must(t, err)
-		if n, err := s.Remind(ctx); err != nil || n != 1 {
+		_, err = s.Create(ctx, office, all, NewItem{Year: 2015, TaskID: firstTask(), Units: []string{"4101"}, Start: "2015-01-05", Due: "2015-02-13"})
+		must(t, err)
+		if n, err := s.Remind(ctx); err != nil || n != 2 {
 			t.Fatalf("remind: %d %v", n, err)
 		}
 		for _, u := range []int64{rep, off} {
 			ns := unread(t, db, u)
-			// 17 Feb, then 25 and 26 Feb: three working days
-			if len(ns) != 1 || ns[0].Kind != KindRemind || ns[0].Link != ItemLink(soon[0]) || !strings.Contains(ns[0].In("zh-CN"), "还剩 3 个工作日") {
+			if len(ns) != 1 || ns[0].Kind != KindRemind || ns[0].Link != "/supervise?status=red" ||
+				!strings.Contains(ns[0].In("zh-CN"), "1 项已超过办结时限，1 项距办结时限不足 5 个工作日") {
 				t.Fatalf("user %d: %+v", u, ns)
 			}
 		}
