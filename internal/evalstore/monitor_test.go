@@ -256,7 +256,9 @@ func TestDeleteDataset(t *testing.T) {
 			t.Fatalf("after delete: %v", err)
 		}
 		var n int
-		db.R.QueryRow(`SELECT COUNT(*) FROM evaluate_value WHERE dataset_id = $1`, info.ID).Scan(&n)
+		if err := db.R.QueryRow(`SELECT COUNT(*) FROM evaluate_value WHERE dataset_id = $1`, info.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if n != 0 || auditCount(t, db, "evaluate_dataset") != 2 {
 			t.Fatalf("values left %d, audit %d", n, auditCount(t, db, "evaluate_dataset"))
 		}

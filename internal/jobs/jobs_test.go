@@ -13,6 +13,7 @@ import (
 	"zhihui/internal/jobs"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
+	"zhihui/internal/testwait"
 )
 
 type echoArgs struct {
@@ -41,16 +42,7 @@ func (now) NextRetry(*rivertype.JobRow) time.Time { return time.Now() }
 // waitFor polls cond until it holds or the test's budget ends.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	if d, ok := t.Deadline(); ok && time.Until(d) < 90*time.Second {
-		deadline = d.Add(-10 * time.Second)
-	}
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testwait.Until(t, what, cond)
 }
 
 func start(t *testing.T, db *store.DB, r *jobs.Registry, id string) *jobs.Engine {
@@ -64,9 +56,7 @@ func start(t *testing.T, db *store.DB, r *jobs.Registry, id string) *jobs.Engine
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if err := e.Stop(sctx); err != nil {
+		if err := e.Stop(testwait.Context(t)); err != nil {
 			t.Errorf("stop: %v", err)
 		}
 	})

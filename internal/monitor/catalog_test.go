@@ -89,7 +89,9 @@ func TestInstallCatalog(t *testing.T) {
 			t.Errorf("install overwrote an edit: %q", e.Name)
 		}
 		var n int
-		db.R.QueryRow("SELECT count(*) FROM monitor_value").Scan(&n)
+		if err := db.R.QueryRow("SELECT count(*) FROM monitor_value").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if n != 81 {
 			t.Errorf("%d values loaded, want 81", n)
 		}

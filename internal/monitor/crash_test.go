@@ -134,7 +134,9 @@ func TestKillDuringImport(t *testing.T) {
 			t.Logf("%d values after kill -9 (killed mid-commit: %v)", n, killed)
 			assertConsistent(t, db2)
 			var sum float64
-			db2.R.QueryRow("SELECT COALESCE(sum(value), 0) FROM monitor_value v JOIN monitor_element e ON e.id = v.element_id WHERE e.code = 'VBB_PORTS'").Scan(&sum)
+			if err := db2.R.QueryRow("SELECT COALESCE(sum(value), 0) FROM monitor_value v JOIN monitor_element e ON e.id = v.element_id WHERE e.code = 'VBB_PORTS'").Scan(&sum); err != nil {
+				t.Fatal(err)
+			}
 			r, err := Analytics(ctx, db2, Query{DX: []string{"VBB_PORTS"}, PE: []string{"2015"}, OU: []string{"41"}})
 			if err != nil {
 				t.Fatal(err)

@@ -51,7 +51,12 @@ func groupBy(t testing.TB, db *store.DB) map[string]aggRow {
 		}
 		us[id], ids[code] = u, id
 	}
-	rows.Close()
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	out := map[string]aggRow{}
 	rows, err = db.R.Query("SELECT element_id, pe, ou_id, value FROM monitor_value WHERE value IS NOT NULL")
 	if err != nil {

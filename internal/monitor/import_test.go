@@ -37,7 +37,9 @@ func TestImportLongCSV(t *testing.T) {
 			t.Fatalf("preview = %+v", im.Preview)
 		}
 		var n int
-		db.R.QueryRow("SELECT count(*) FROM monitor_value").Scan(&n)
+		if err := db.R.QueryRow("SELECT count(*) FROM monitor_value").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if n != 0 {
 			t.Fatal("reading an import wrote values")
 		}

@@ -94,6 +94,9 @@ func readAgg(t testing.TB, db *store.DB) map[string]aggRow {
 		}
 		out[fmt.Sprintf("%d/%s/%d", r.el, r.pe, r.ou)] = r
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 
@@ -331,7 +334,9 @@ func TestSaveValuesValidates(t *testing.T) {
 			}
 		}
 		var n int
-		db.R.QueryRow("SELECT count(*) FROM monitor_value").Scan(&n)
+		if err := db.R.QueryRow("SELECT count(*) FROM monitor_value").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if n != 0 {
 			t.Fatalf("%d values written despite errors", n)
 		}
@@ -365,8 +370,13 @@ func TestLastWriteWinsAndIsAudited(t *testing.T) {
 		var trail []string
 		for rows.Next() {
 			var who, act, before, after string
-			rows.Scan(&who, &act, &before, &after)
+			if err := rows.Scan(&who, &act, &before, &after); err != nil {
+				t.Fatal(err)
+			}
 			trail = append(trail, who+" "+act+" "+before+" -> "+after)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
 		}
 		if len(trail) != 3 || !strings.Contains(trail[2], `bob update {"dataElement":"NN","orgUnit":"410102","period":"2015","value":"5"}`) {
 			t.Fatalf("trail:\n%s", strings.Join(trail, "\n"))
@@ -391,7 +401,9 @@ func TestConcurrentWritersLastWins(t *testing.T) {
 			}
 		}
 		var n int
-		db.R.QueryRow("SELECT count(*) FROM audit_log WHERE entity = 'datavalue'").Scan(&n)
+		if err := db.R.QueryRow("SELECT count(*) FROM audit_log WHERE entity = 'datavalue'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if n != 8 {
 			t.Fatalf("%d audit entries, want 8", n)
 		}
@@ -617,6 +629,9 @@ func TestTextValueWrites(t *testing.T) {
 				t.Fatal(err)
 			}
 			actions = append(actions, a)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
 		}
 		if strings.Join(actions, " ") != "create update delete" {
 			t.Errorf("audit actions = %v", actions)

@@ -20,6 +20,7 @@ import (
 	"zhihui/internal/period"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
+	"zhihui/internal/testwait"
 )
 
 var (
@@ -264,9 +265,7 @@ func mailEngine(t *testing.T, db *store.DB, port string, now func() time.Time) (
 	UseMail(e, db.Dialect)
 	t.Cleanup(func() {
 		UseMail(nil, "")
-		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if err := e.Stop(sctx); err != nil {
+		if err := e.Stop(testwait.Context(t)); err != nil {
 			t.Errorf("stop: %v", err)
 		}
 	})
@@ -276,16 +275,7 @@ func mailEngine(t *testing.T, db *store.DB, port string, now func() time.Time) (
 // waitFor polls cond until it holds or the test's budget ends.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	if d, ok := t.Deadline(); ok && time.Until(d) < 100*time.Second {
-		deadline = d.Add(-10 * time.Second)
-	}
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testwait.Until(t, what, cond)
 }
 
 // decode returns a received message's recipient, subject and body.
@@ -348,7 +338,9 @@ func TestMailDelivery(t *testing.T) {
 		}
 		waitFor(t, "the message marked mailed", func() bool {
 			var n int
-			db.R.QueryRowContext(ctx, `SELECT count(*) FROM notify_message WHERE mailed_at IS NOT NULL`).Scan(&n)
+			if err := db.R.QueryRowContext(ctx, `SELECT count(*) FROM notify_message WHERE mailed_at IS NOT NULL`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
 			return n == 1
 		})
 		// the server refuses twice; the engine tries again

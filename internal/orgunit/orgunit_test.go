@@ -194,6 +194,9 @@ func BenchmarkCountyVillagesLikeScan(b *testing.B) {
 		for rows.Next() {
 			n++
 		}
+		if err := rows.Err(); err != nil {
+			b.Fatal(err)
+		}
 		rows.Close()
 		if n == 0 {
 			b.Fatal("no villages")

@@ -19,6 +19,7 @@ import (
 	"zhihui/internal/progress"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
+	"zhihui/internal/testwait"
 )
 
 var actor = audit.Actor{UserID: 1, Name: "tester"}
@@ -500,9 +501,7 @@ func TestDemoData(t *testing.T) {
 		}
 		// A second start does not generate again.
 		sp := StartDemo(ctx, db, nil)
-		for !sp.Status().Done {
-			time.Sleep(10 * time.Millisecond)
-		}
+		testwait.Until(t, "the second demo start to finish", func() bool { return sp.Status().Done })
 		if st := sp.Status(); !st.Skipped || st.Values != 0 {
 			t.Fatalf("second start = %+v", st)
 		}

@@ -66,7 +66,9 @@ func TestInTxRollsBackOnError(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 		var n int
-		db.R.QueryRow(`SELECT count(*) FROM st_item`).Scan(&n)
+		if err := db.R.QueryRow(`SELECT count(*) FROM st_item`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if n != 0 {
 			t.Fatalf("rolled-back row visible: %d rows", n)
 		}
@@ -123,7 +125,9 @@ func TestCopy(t *testing.T) {
 		}
 		var cnt int
 		var sum float64
-		db.R.QueryRow(`SELECT count(*), sum(weight) FROM st_item`).Scan(&cnt, &sum)
+		if err := db.R.QueryRow(`SELECT count(*), sum(weight) FROM st_item`).Scan(&cnt, &sum); err != nil {
+			t.Fatal(err)
+		}
 		if cnt != total || sum != float64(total*(total-1)/2) {
 			t.Fatalf("count %d sum %v", cnt, sum)
 		}
@@ -151,7 +155,9 @@ func TestCopyFailureLeavesNothing(t *testing.T) {
 			t.Fatal("want unique violation")
 		}
 		var cnt int
-		db.R.QueryRow(`SELECT count(*) FROM st_item`).Scan(&cnt)
+		if err := db.R.QueryRow(`SELECT count(*) FROM st_item`).Scan(&cnt); err != nil {
+			t.Fatal(err)
+		}
 		if cnt != 0 {
 			t.Fatalf("%d rows survived a failed copy", cnt)
 		}

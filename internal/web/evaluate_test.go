@@ -175,7 +175,9 @@ func TestFrameworkEditing(t *testing.T) {
 			t.Fatalf("bad weights: %d", rec.Code)
 		}
 		var n int
-		db.R.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE entity = 'evaluate_framework' AND entity_id = 'tii-2'`).Scan(&n)
+		if err := db.R.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE entity = 'evaluate_framework' AND entity_id = 'tii-2'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if n != 1 {
 			t.Errorf("%d audit entries, want 1", n)
 		}

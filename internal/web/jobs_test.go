@@ -15,6 +15,7 @@ import (
 	"zhihui/internal/jobs"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
+	"zhihui/internal/testwait"
 )
 
 type failingArgs struct{}
@@ -43,20 +44,13 @@ func TestJobList(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(60 * time.Second)
-		for {
+		testwait.Until(t, "the failing job to be discarded", func() bool {
 			i, err := eng.Get(ctx, res.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if i.State == jobs.Discarded {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("job still %s", i.State)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return i.State == jobs.Discarded
+		})
 		eng.Stop(ctx) // nothing works the job from here on
 		mgr, err := jobs.Open(ctx, db, nil, jobs.Config{})
 		if err != nil {

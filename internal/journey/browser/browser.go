@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"zhihui/internal/testwait"
 )
 
 // Path returns the browser the tests drive. With go test -short the test
@@ -56,24 +58,7 @@ const startTries = 3
 
 // Budget is the time left before the test's deadline, less a margin for
 // reporting; without a deadline (go test -timeout 0) it is an hour.
-func Budget(t testing.TB) time.Duration {
-	d, ok := t.(interface{ Deadline() (time.Time, bool) })
-	if !ok {
-		return time.Hour
-	}
-	end, ok := d.Deadline()
-	if !ok {
-		return time.Hour
-	}
-	left := time.Until(end)
-	// Keep a tenth (at least 5 s) to report a failure before go test
-	// kills the process.
-	margin := max(left/10, 5*time.Second)
-	if left-margin < time.Second {
-		return time.Second
-	}
-	return left - margin
-}
+func Budget(t testing.TB) time.Duration { return testwait.Budget(t) }
 
 // browser returns the process's browser, starting it on first use. A start
 // that fails or hangs is retried; each try may take a share of the test's
