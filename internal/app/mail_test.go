@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -21,6 +20,7 @@ import (
 	"zhihui/internal/reporting"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
+	"zhihui/internal/testwait"
 )
 
 // inbox is an SMTP server's store of messages.
@@ -124,13 +124,7 @@ func TestMailWiring(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(60 * time.Second)
-		for len(be.got()) == 0 {
-			if time.Now().After(deadline) {
-				t.Fatal(errors.New("no mail arrived"))
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		testwait.Until(t, "the e-mail", func() bool { return len(be.got()) > 0 })
 		if got := strings.Join(be.got(), ","); got != "rep@example.cn" {
 			t.Fatalf("mail went to %s", got)
 		}
