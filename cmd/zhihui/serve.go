@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
@@ -65,7 +64,7 @@ func runServe(args []string) error {
 		demo = reporting.NewDemoProgress()
 		extra = append(extra, func(r *jobs.Registry) { reporting.RegisterDemoJob(r, a.DB, a.Log, demo) })
 	}
-	eng, err := a.OpenJobs(ctx, jobs.Config{Workers: c.JobWorkers}, module.JobEnv{Demo: c.Demo, AllowPrivate: c.AllowPrivate, ProbeInterval: c.ProbeInterval,
+	eng, err := a.OpenJobs(ctx, jobs.Config{Workers: c.JobWorkers, Queues: map[string]int{webcheck.CrawlQueue: c.InspectWorkers}}, module.JobEnv{Demo: c.Demo, AllowPrivate: c.AllowPrivate, ProbeInterval: c.ProbeInterval, Crawl: crawlEnv(a.Log, 0),
 		Mail: mailer, BaseURL: c.BaseURL}, extra...)
 	if err != nil {
 		return err
@@ -97,8 +96,6 @@ func runServe(args []string) error {
 		}
 		fmt.Printf("\nadmin login: admin / %s\n", app.DemoPassword)
 	}
-	var bg sync.WaitGroup
-	defer bg.Wait()
 	bgCtx, bgStop := context.WithCancel(ctx)
 	defer bgStop()
 	if err := eng.Start(bgCtx); err != nil {
@@ -110,7 +107,6 @@ func runServe(args []string) error {
 			return err
 		}
 	}
-	startInspection(bgCtx, &bg, a.DB, a.Log, inspectionOptions{workers: c.InspectWorkers, allowPrivate: c.AllowPrivate})
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
@@ -30,8 +29,8 @@ func runWorker(args []string) error {
 	c.StoreFlags(fs)
 	conc := fs.Int("concurrency", 2, "inspections run at once")
 	allowPrivate := fs.Bool("allow-private", false, "allow inspection of private and loopback addresses")
-	lease := fs.Duration("lease", 2*time.Minute, "job lease; a job whose worker stops renewing is taken over after this")
-	id := fs.String("id", "", "worker name in the job table (default host:pid:n)")
+	lease := fs.Duration("lease", 2*time.Minute, "crawl lease; a crawl whose process stops renewing it may be taken over after this")
+	id := fs.String("id", "", "this process's name among the job engine's clients (default: generated)")
 	probe := fs.Duration("probe-interval", 0, "probe every site's homepage this often (0: off); give every process the same value: one elected process enqueues the rounds")
 	jobWorkers := fs.Int("jobs", 4, "background jobs (probe rounds, demo rounds) run at once")
 	c.MailFlags(fs)
@@ -53,40 +52,27 @@ func runWorker(args []string) error {
 		fmt.Fprintln(os.Stderr, "note: on SQLite `zhihui serve` already runs inspection jobs; extra workers share its single writer")
 	}
 	fmt.Printf("zhihui worker %s on %s, %d at once\n", version, a.Where(), *conc)
-	eng, err := a.OpenJobs(ctx, jobs.Config{Workers: *jobWorkers, ID: *id}, module.JobEnv{AllowPrivate: *allowPrivate, ProbeInterval: *probe, Mail: mailer, BaseURL: c.BaseURL})
+	eng, err := a.OpenJobs(ctx, jobs.Config{Workers: *jobWorkers, ID: *id, Queues: map[string]int{webcheck.CrawlQueue: *conc}},
+		module.JobEnv{AllowPrivate: *allowPrivate, ProbeInterval: *probe, Mail: mailer, BaseURL: c.BaseURL, Crawl: crawlEnv(a.Log, *lease)})
 	if err != nil {
 		return err
 	}
 	if err := eng.Start(ctx); err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	startInspection(ctx, &wg, a.DB, a.Log, inspectionOptions{workers: *conc, lease: *lease, id: *id, allowPrivate: *allowPrivate})
-	wg.Wait()
+	<-ctx.Done()
 	stopJobs(eng, a.Log)
 	return nil
 }
 
-type inspectionOptions struct {
-	workers      int
-	lease        time.Duration
-	id           string
-	allowPrivate bool
-}
-
-// startInspection runs the website inspection crawl worker until ctx
-// ends. Crawl jobs keep their own leased queue (webcheck.Worker), which
-// saves a crawl's state as it goes so that another worker resumes a crawl
-// whose worker died; every other background task runs on the job engine.
-func startInspection(ctx context.Context, wg *sync.WaitGroup, db *store.DB, log *slog.Logger, o inspectionOptions) {
-	if o.workers > 0 {
-		w := &webcheck.Worker{DB: db, ID: o.id, Concurrency: o.workers, Lease: o.lease, Log: log,
-			Options: webcheck.Options{AllowPrivate: o.allowPrivate}}
-		if _, err := os.Stat(axe.DefaultChromePath); err == nil {
-			w.Options.AxeScript, w.Options.AxeLocale = web.AxeAssets()
-		} else {
-			log.Info("no Chromium: accessibility checks are off", "path", axe.DefaultChromePath)
-		}
-		wg.Go(func() { w.Run(ctx) })
+// crawlEnv is how crawl jobs run in this process: the lease, and the
+// accessibility checks when Chromium is installed.
+func crawlEnv(log *slog.Logger, lease time.Duration) module.CrawlEnv {
+	c := module.CrawlEnv{Lease: lease}
+	if _, err := os.Stat(axe.DefaultChromePath); err == nil {
+		c.AxeScript, c.AxeLocale = web.AxeAssets()
+	} else {
+		log.Info("no Chromium: accessibility checks are off", "path", axe.DefaultChromePath)
 	}
+	return c
 }

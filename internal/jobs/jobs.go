@@ -52,8 +52,14 @@ type Registry struct {
 	workers  *river.Workers
 	periodic []*river.PeriodicJob
 	kinds    []string
+	opened   []func(e *Engine)
 	err      error
 }
+
+// OnOpen adds fn to what runs when an engine is built on the registry: a
+// feature that enqueues jobs from its own transactions keeps the engine
+// there (see [Engine.InsertTx]).
+func (r *Registry) OnOpen(fn func(e *Engine)) { r.opened = append(r.opened, fn) }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry { return &Registry{workers: river.NewWorkers()} }
@@ -73,6 +79,24 @@ func Handle[T Args](r *Registry, fn func(ctx context.Context, job *Job[T]) error
 	}
 	r.kinds = append(r.kinds, zero.Kind())
 }
+
+// HandleFor is [Handle] for jobs that run at most timeout each time: the
+// job's context ends then (a job that saves its progress returns and runs
+// again, see [Snooze]). A job whose process died is handed to another
+// process only once timeout has passed since it started (and RescueAfter
+// too): jobs without a timeout are never handed over.
+func HandleFor[T Args](r *Registry, timeout time.Duration, fn func(ctx context.Context, job *Job[T]) error) {
+	HandleWorker(r, &timed[T]{fn: fn, timeout: timeout})
+}
+
+type timed[T Args] struct {
+	river.WorkerDefaults[T]
+	fn      func(ctx context.Context, job *Job[T]) error
+	timeout time.Duration
+}
+
+func (w *timed[T]) Work(ctx context.Context, job *Job[T]) error { return w.fn(ctx, job) }
+func (w *timed[T]) Timeout(*Job[T]) time.Duration               { return w.timeout }
 
 // HandleWorker registers a River worker for kind T (for workers that set
 // their own timeout or retry schedule).
@@ -123,6 +147,14 @@ type Config struct {
 	PollInterval time.Duration
 	// RetryPolicy overrides River's exponential backoff (tests).
 	RetryPolicy river.ClientRetryPolicy
+	// Queues are queues besides the default one, with how many of their
+	// jobs this process works at once; a queue left out (or 0) is not
+	// worked here (heavy jobs, such as website crawls, have their own).
+	Queues map[string]int
+	// RescueAfter is how long a job may stay running before it counts as
+	// stuck (its process died) and is handed to another process (default
+	// 15 minutes; tests shorten it).
+	RescueAfter time.Duration
 }
 
 // Engine is a River client on the application's store.
@@ -211,9 +243,12 @@ func Open(ctx context.Context, db *store.DB, r *Registry, cfg Config) (*Engine, 
 		DiscardedJobRetentionPeriod: 7 * 24 * time.Hour,
 		// A crashed process's running jobs are handed to another after
 		// this; jobs that run longer extend it with their own timeout.
-		RescueStuckJobsAfter: 15 * time.Minute,
+		RescueStuckJobsAfter: cfg.RescueAfter,
 		JobTimeout:           -1, // jobs bound themselves; the crawl runs for long
 		PollOnly:             true,
+	}
+	if rc.RescueStuckJobsAfter <= 0 {
+		rc.RescueStuckJobsAfter = 15 * time.Minute
 	}
 	if !cfg.InsertOnly {
 		n := cfg.Workers
@@ -224,6 +259,11 @@ func Open(ctx context.Context, db *store.DB, r *Registry, cfg Config) (*Engine, 
 			}
 		}
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}}
+		for q, m := range cfg.Queues {
+			if m > 0 && q != river.QueueDefault {
+				rc.Queues[q] = river.QueueConfig{MaxWorkers: m}
+			}
+		}
 		rc.Workers = r.workers
 		rc.PeriodicJobs = r.periodic
 		// A process fetches only the kinds it has workers for, so that a
@@ -273,6 +313,9 @@ func Open(ctx context.Context, db *store.DB, r *Registry, cfg Config) (*Engine, 
 		e.tx = txc
 	default:
 		return nil, fmt.Errorf("jobs: unknown dialect %q", db.Dialect)
+	}
+	for _, fn := range r.opened {
+		fn(e)
 	}
 	return e, nil
 }

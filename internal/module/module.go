@@ -87,11 +87,22 @@ type JobEnv struct {
 	AllowPrivate bool
 	// ProbeInterval is how often every website is probed (0: never).
 	ProbeInterval time.Duration
+	// Crawl tunes website inspection crawls: Lease is how long a crawl
+	// is held without a heartbeat before another process may take it over
+	// (default 2 minutes); AxeScript and AxeLocale, when set, run the
+	// accessibility checks in Chromium.
+	Crawl CrawlEnv
 	// Mail sends e-mail through the configured SMTP server (nil: none
 	// configured, nothing is mailed); BaseURL is where users reach
 	// Zhihui, for links in e-mail.
 	Mail    *notify.Mailer
 	BaseURL string
+}
+
+// CrawlEnv tunes website inspection crawls (see [JobEnv]).
+type CrawlEnv struct {
+	Lease                time.Duration
+	AxeScript, AxeLocale []byte
 }
 
 // RegisterJobs registers the jobs of mods with r.

@@ -71,16 +71,37 @@ func ProbeRound(ctx context.Context, db *store.DB, o ProbeOptions) (int, error) 
 	return len(out), SaveProbeBatch(context.WithoutCancel(ctx), db, out)
 }
 
-// RegisterJobs registers the module's background work: the probe round
-// (periodic, every env.ProbeInterval when it is positive) and the demo
-// rounds (enqueued by the server started with --demo).
-func RegisterJobs(r *jobs.Registry, db *store.DB, log *slog.Logger, allowPrivate bool, probeEvery time.Duration) {
+// JobOptions configure the module's background work in one process.
+type JobOptions struct {
+	// AllowPrivate lets crawls and probes reach private and loopback
+	// addresses (--allow-private).
+	AllowPrivate bool
+	// ProbeInterval is how often every site is probed (0: never).
+	ProbeInterval time.Duration
+	// Lease is how long a crawl is held without a heartbeat (default 2
+	// minutes): a process that dies loses its crawls after this.
+	Lease time.Duration
+	// ID names this process in the job rows (default host:pid:n).
+	ID string
+	// AxeScript and AxeLocale, when set, run the accessibility checks in
+	// Chromium.
+	AxeScript, AxeLocale []byte
+}
+
+// RegisterJobs registers the module's background work: crawl jobs (see
+// Crawler), the probe round (periodic, every ProbeInterval when it is
+// positive) and the demo rounds (enqueued by the server started with
+// --demo).
+func RegisterJobs(r *jobs.Registry, db *store.DB, log *slog.Logger, o JobOptions) {
 	if log == nil {
 		log = slog.Default()
 	}
+	c := &Crawler{DB: db, ID: o.ID, Lease: o.Lease, Log: log,
+		Options: Options{AllowPrivate: o.AllowPrivate, AxeScript: o.AxeScript, AxeLocale: o.AxeLocale}}
+	c.Register(r)
 	jobs.Handle(r, func(ctx context.Context, j *jobs.Job[ProbeRoundArgs]) error {
 		start := time.Now()
-		n, err := ProbeRound(ctx, db, ProbeOptions{AllowPrivate: allowPrivate})
+		n, err := ProbeRound(ctx, db, ProbeOptions{AllowPrivate: o.AllowPrivate})
 		if err != nil {
 			return err
 		}
@@ -90,10 +111,10 @@ func RegisterJobs(r *jobs.Registry, db *store.DB, log *slog.Logger, allowPrivate
 	jobs.Handle(r, func(ctx context.Context, j *jobs.Job[DemoRoundsArgs]) error {
 		return LoadDemoRounds(ctx, db, log)
 	})
-	if probeEvery > 0 {
-		r.Every("webcheck_probe_round", probeEvery, true, func() (jobs.Args, *jobs.InsertOpts) {
+	if every := o.ProbeInterval; every > 0 {
+		r.Every("webcheck_probe_round", every, true, func() (jobs.Args, *jobs.InsertOpts) {
 			// one round per period even if a leader change re-enqueues
-			return ProbeRoundArgs{}, &jobs.InsertOpts{MaxAttempts: 1, UniqueOpts: jobs.UniqueOpts{ByPeriod: probeEvery}}
+			return ProbeRoundArgs{}, &jobs.InsertOpts{MaxAttempts: 1, UniqueOpts: jobs.UniqueOpts{ByPeriod: every}}
 		})
 	}
 }

@@ -29,7 +29,7 @@ func TestProbeRoundJob(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := jobs.NewRegistry()
-		RegisterJobs(r, db, quietLog, true, time.Second)
+		RegisterJobs(r, db, quietLog, JobOptions{AllowPrivate: true, ProbeInterval: time.Second})
 		e, err := jobs.Open(ctx, db, r, jobs.Config{PollInterval: 200 * time.Millisecond, Log: quietLog})
 		if err != nil {
 			t.Fatal(err)

@@ -35,7 +35,7 @@ func BenchmarkJobCycle(b *testing.B) {
 					}
 					b.StartTimer()
 				}
-				j, err := ClaimJob(ctx, db, "bench", 60e9)
+				j, err := claimNext(ctx, db, "bench", 60e9)
 				if err != nil || j == nil {
 					b.Fatalf("claim %v %v", j, err)
 				}

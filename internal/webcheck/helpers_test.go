@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/orgunit"
@@ -71,4 +72,19 @@ func pdfText(t *testing.T, pdf []byte) string {
 		t.Fatalf("pdftotext: %v", err)
 	}
 	return string(out)
+}
+
+// claimNext claims the oldest row a worker could take (queued, or
+// running with an expired lease), as the crawl job of that row would;
+// nil when there is none.
+func claimNext(ctx context.Context, db *store.DB, worker string, lease time.Duration) (*Job, error) {
+	var id int64
+	if err := db.R.QueryRowContext(ctx, `SELECT COALESCE(MIN(id), 0) FROM webcheck_job WHERE status = $1 OR (status = $2 AND lease_until < $3)`,
+		JobQueued, JobRunning, store.Now()).Scan(&id); err != nil {
+		return nil, err
+	}
+	if id == 0 {
+		return nil, nil
+	}
+	return claimJob(ctx, db, id, worker, lease)
 }

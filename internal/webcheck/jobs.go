@@ -35,47 +35,6 @@ var ErrLeaseLost = errors.New("webcheck: job lease lost")
 // site that kills its worker every time must not block the queue).
 const MaxAttempts = 5
 
-// ClaimJob takes the oldest queued job, or a running job whose lease has
-// expired (its worker died), for worker until now+lease. It returns nil
-// when there is nothing to do. On PostgreSQL concurrent claimers skip each
-// other's rows (FOR UPDATE SKIP LOCKED); on SQLite the single writer
-// serialises them.
-func ClaimJob(ctx context.Context, db *store.DB, worker string, lease time.Duration) (*Job, error) {
-	var j Job
-	found := false
-	err := db.InTx(ctx, func(tx *store.Tx) error {
-		now := store.Now()
-		if _, err := tx.ExecContext(ctx, `UPDATE webcheck_job SET status = $1, error = $2, finished_at = $3
-			WHERE status = $4 AND lease_until < $3 AND attempts >= $5`,
-			JobFailed, fmt.Sprintf("工作进程中断 %d 次 / worker lost %d times", MaxAttempts, MaxAttempts), now, JobRunning, MaxAttempts); err != nil {
-			return err
-		}
-		lock := db.SkipLocked()
-		err := tx.QueryRowContext(ctx, `UPDATE webcheck_job SET status = $1, claimed_by = $2, lease_until = $3, heartbeat_at = $4,
-				attempts = attempts + 1, started_at = COALESCE(started_at, $4)
-			WHERE id = (SELECT id FROM webcheck_job WHERE status = $5 OR (status = $1 AND lease_until < $4)
-				ORDER BY id LIMIT 1`+lock+`)
-			RETURNING id, round_id, site_id, purpose, attempts`,
-			JobRunning, worker, now.Add(lease), now, JobQueued).Scan(&j.ID, &j.RoundID, &j.SiteID, &j.Purpose, &j.Attempts)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		found = true
-		return tx.QueryRowContext(ctx, `SELECT s.url, r.scheme, r.deadline_days FROM webcheck_site s, webcheck_round r WHERE s.id = $1 AND r.id = $2`,
-			j.SiteID, j.RoundID).Scan(&j.SiteURL, &j.Scheme, &j.DeadlineDays)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("webcheck: claim job: %w", err)
-	}
-	if !found {
-		return nil, nil
-	}
-	return &j, nil
-}
-
 // Heartbeat extends worker's lease on job id. It returns ErrLeaseLost when
 // the job is no longer the worker's.
 func Heartbeat(ctx context.Context, db *store.DB, id int64, worker string, lease time.Duration) error {

@@ -381,6 +381,9 @@ func UpdateProblem(ctx context.Context, db *store.DB, actor audit.Actor, id int6
 					p.RoundID, p.SiteID, PurposeRecheck, JobQueued, now).Scan(&job); err != nil {
 					return err
 				}
+				if err := enqueueCrawls(ctx, db, tx, []int64{job}); err != nil {
+					return err
+				}
 			}
 			res, err = tx.ExecContext(ctx, `UPDATE webcheck_problem SET recheck_job = $1, check_note = $2, updated_at = $3 WHERE id = $4 AND status = $5`,
 				job, note, now, id, p.Status)

@@ -184,16 +184,16 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 		}
 
 		// Two workers claim different jobs; a third finds nothing.
-		j1, err := ClaimJob(ctx, db, "w1", time.Minute)
+		j1, err := claimNext(ctx, db, "w1", time.Minute)
 		if err != nil || j1 == nil || j1.DeadlineDays != 10 || j1.Scheme == "" {
 			t.Fatalf("claim %+v %v", j1, err)
 		}
-		j2, _ := ClaimJob(ctx, db, "w2", time.Minute)
-		j3, _ := ClaimJob(ctx, db, "w3", time.Minute)
+		j2, _ := claimNext(ctx, db, "w2", time.Minute)
+		j3, _ := claimNext(ctx, db, "w3", time.Minute)
 		if j2 == nil || j3 == nil || j1.ID == j2.ID || j2.ID == j3.ID {
 			t.Fatalf("claims %+v %+v %+v", j1, j2, j3)
 		}
-		if j, _ := ClaimJob(ctx, db, "w4", time.Minute); j != nil {
+		if j, _ := claimNext(ctx, db, "w4", time.Minute); j != nil {
 			t.Fatalf("claimed a held job %+v", j)
 		}
 		if err := Heartbeat(ctx, db, j1.ID, "w2", time.Minute); !errors.Is(err, ErrLeaseLost) {
@@ -202,7 +202,7 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 		// w3's lease expires: w4 takes the job over and w3 can no longer
 		// complete it.
 		db.W.ExecContext(ctx, `UPDATE webcheck_job SET lease_until = $1 WHERE id = $2`, time.Now().Add(-time.Second).UTC(), j3.ID)
-		j4, _ := ClaimJob(ctx, db, "w4", time.Minute)
+		j4, _ := claimNext(ctx, db, "w4", time.Minute)
 		if j4 == nil || j4.ID != j3.ID || j4.Attempts != 2 {
 			t.Fatalf("re-claim %+v", j4)
 		}
@@ -289,7 +289,7 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 		if b, err := UpdateProblem(ctx, db, testActor, broken.ID, ActionRecheck, ""); err != nil || b.RecheckJob != p.RecheckJob {
 			t.Fatalf("shared recheck job %+v %v", b, err)
 		}
-		rj, _ := ClaimJob(ctx, db, "w5", time.Minute)
+		rj, _ := claimNext(ctx, db, "w5", time.Minute)
 		if rj == nil || rj.ID != p.RecheckJob || rj.Purpose != PurposeRecheck || rj.SiteID != zy.ID {
 			t.Fatalf("recheck job %+v", rj)
 		}
@@ -316,7 +316,7 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 		// Trends over two rounds.
 		rd2, _ := CreateRound(ctx, db, testActor, RoundInput{Name: "2026年第二季度", SiteIDs: []int64{zz.ID, kf.ID}}, nil)
 		for {
-			j, _ := ClaimJob(ctx, db, "w6", time.Minute)
+			j, _ := claimNext(ctx, db, "w6", time.Minute)
 			if j == nil {
 				break
 			}

@@ -71,7 +71,8 @@ const (
 	JobFailed  = "failed"
 )
 
-// CreateRound starts a round: one queued crawl job per site. scopes are
+// CreateRound starts a round: one queued crawl job per site, enqueued on
+// the job engine in the same transaction (see UseJobs). scopes are
 // the caller's org paths where it may inspect (nil = everywhere); every
 // site must lie within them.
 func CreateRound(ctx context.Context, db *store.DB, actor audit.Actor, in RoundInput, scopes []string) (*Round, error) {
@@ -131,6 +132,9 @@ func CreateRound(ctx context.Context, db *store.DB, actor audit.Actor, in RoundI
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+		if err := enqueueRound(ctx, db, tx, id); err != nil {
 			return err
 		}
 		ids := make([]int64, len(sites))

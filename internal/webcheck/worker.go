@@ -2,7 +2,6 @@ package webcheck
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,31 +13,6 @@ import (
 	"zhihui/internal/store"
 	"zhihui/internal/webcheck/probe"
 )
-
-// Worker claims crawl jobs from the database and runs them. Any number of
-// workers, in any number of processes, may share a PostgreSQL store; each
-// job is held under a lease that the worker renews while it crawls. A
-// worker that dies stops renewing, and once the lease expires another
-// worker claims the job and resumes the crawl from its saved state.
-type Worker struct {
-	DB          *store.DB
-	ID          string        // unique per worker; default host:pid:n
-	Concurrency int           // jobs at once; default 2
-	Lease       time.Duration // default 2 minutes
-	Poll        time.Duration // idle wait between claims; default 2 s
-	// Options is the template for every inspection; Store, Scheme and
-	// ProbeHistory are set per job. SaveInterval defaults to Lease/4 so
-	// a re-claimer loses little work.
-	Options Options
-	// ProbeHistory is how far back scheduled probes count towards the
-	// availability veto; default 7 days.
-	ProbeHistory time.Duration
-	Log          *slog.Logger
-
-	mu      sync.Mutex
-	done    int
-	running int
-}
 
 var workerSeq struct {
 	sync.Mutex
@@ -53,149 +27,6 @@ func DefaultWorkerID() string {
 	n := workerSeq.n
 	workerSeq.Unlock()
 	return fmt.Sprintf("%s:%d:%d", host, os.Getpid(), n)
-}
-
-func (w *Worker) defaults() {
-	if w.ID == "" {
-		w.ID = DefaultWorkerID()
-	}
-	if w.Concurrency <= 0 {
-		w.Concurrency = 2
-	}
-	if w.Lease <= 0 {
-		w.Lease = 2 * time.Minute
-	}
-	if w.Poll <= 0 {
-		w.Poll = 2 * time.Second
-	}
-	if w.Options.SaveInterval <= 0 {
-		w.Options.SaveInterval = w.Lease / 4
-	}
-	if w.ProbeHistory <= 0 {
-		w.ProbeHistory = 7 * 24 * time.Hour
-	}
-	if w.Log == nil {
-		w.Log = slog.Default()
-	}
-}
-
-// Done returns how many jobs this worker finished.
-func (w *Worker) Done() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.done
-}
-
-// Run claims and runs jobs until ctx is done. Jobs in progress at that
-// point are released with their crawl state saved, so another worker
-// resumes them at once.
-func (w *Worker) Run(ctx context.Context) error {
-	w.defaults()
-	w.Log.Info("webcheck worker started", "worker", w.ID, "concurrency", w.Concurrency, "lease", w.Lease)
-	slots := make(chan struct{}, w.Concurrency)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			return nil
-		}
-		job, err := ClaimJob(ctx, w.DB, w.ID, w.Lease)
-		if err != nil || job == nil {
-			<-slots
-			if err != nil && ctx.Err() == nil {
-				w.Log.Warn("webcheck: claim", "worker", w.ID, "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(w.Poll):
-			}
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			w.run(ctx, job)
-		})
-	}
-}
-
-// run inspects one claimed job, renewing its lease meanwhile.
-func (w *Worker) run(ctx context.Context, j *Job) {
-	log := w.Log.With("worker", w.ID, "job", j.ID, "site", j.SiteURL, "attempt", j.Attempts)
-	log.Info("webcheck job claimed")
-	jctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	lost := make(chan struct{})
-	hbDone := make(chan struct{})
-	go func() {
-		defer close(hbDone)
-		t := time.NewTicker(w.Lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-jctx.Done():
-				return
-			case <-t.C:
-				err := Heartbeat(context.WithoutCancel(jctx), w.DB, j.ID, w.ID, w.Lease)
-				if errors.Is(err, ErrLeaseLost) {
-					close(lost)
-					cancel()
-					return
-				}
-				if err != nil {
-					log.Warn("webcheck: heartbeat", "err", err)
-				}
-			}
-		}
-	}()
-	o := w.Options
-	o.Store = DBStateStore{DB: w.DB, Key: j.StateKey()}
-	o.Logger = log
-	var err error
-	if o.Scheme, err = (&Round{Scheme: j.Scheme}).ParsedScheme(); err != nil {
-		o.Scheme = DefaultScheme()
-	}
-	if hist, err := Probes(ctx, w.DB, j.SiteID, time.Now().Add(-w.ProbeHistory)); err == nil {
-		o.ProbeHistory = hist
-	}
-	res, err := Inspect(jctx, j.SiteURL, o)
-	cancel()
-	<-hbDone
-	bg := context.WithoutCancel(ctx)
-	select {
-	case <-lost:
-		log.Warn("webcheck job lease lost; another worker has it")
-		return
-	default:
-	}
-	if err != nil {
-		var ue *Error
-		if errors.As(err, &ue) {
-			FailJob(bg, w.DB, j.ID, w.ID, ue.Zh+" / "+ue.En)
-		} else {
-			log.Error("webcheck job failed", "err", err)
-			FailJob(bg, w.DB, j.ID, w.ID, err.Error())
-		}
-		return
-	}
-	if res.Canceled || ctx.Err() != nil {
-		if err := ReleaseJob(bg, w.DB, j.ID, w.ID); err != nil {
-			log.Warn("webcheck: release", "err", err)
-		}
-		log.Info("webcheck job released for resumption", "pages", res.Pages)
-		return
-	}
-	id, err := CompleteJob(bg, w.DB, j, w.ID, res)
-	if err != nil {
-		log.Error("webcheck job not saved", "err", err)
-		return
-	}
-	w.mu.Lock()
-	w.done++
-	w.mu.Unlock()
-	log.Info("webcheck job done", "inspection", id, "pages", res.Pages, "score", res.Score.Total, "pass", res.Verdict.Pass)
 }
 
 // ProbeLoop probes every site's homepage once per Interval (the national

@@ -44,9 +44,11 @@ func Module() module.Module {
 			_, err := dom.LoadDemoSites(ctx, db)
 			return err
 		},
-		// The availability probe round (periodic) and the demo rounds.
+		// Crawl jobs (queue dom.CrawlQueue), the availability probe round
+		// (periodic) and the demo rounds.
 		Jobs: func(r *jobs.Registry, env module.JobEnv) {
-			dom.RegisterJobs(r, env.DB, env.Log, env.AllowPrivate, env.ProbeInterval)
+			dom.RegisterJobs(r, env.DB, env.Log, dom.JobOptions{AllowPrivate: env.AllowPrivate, ProbeInterval: env.ProbeInterval,
+				Lease: env.Crawl.Lease, AxeScript: env.Crawl.AxeScript, AxeLocale: env.Crawl.AxeLocale})
 		},
 		Routes: routes,
 		Nav:    []module.Nav{{Key: "webcheck", Href: "/webcheck", Label: "nav.webcheck", Order: 80}},
