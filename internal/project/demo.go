@@ -23,7 +23,7 @@ var demoThemes = []theme{
 	{"政务服务一体化平台", "整合各部门政务服务事项，建设统一的网上办事大厅和移动端，实现事项统一受理、统一办理、统一反馈。推进电子证照共享互认，减少群众重复提交材料。建立办件全流程监督和好差评机制。", "统一身份认证；事项管理；网上受理；电子证照调用；办件监督；好差评", "政务服务事项库；办件库；电子证照库"},
 	{"数据共享交换平台", "建设覆盖全市的政务数据共享交换体系，编制政务数据资源目录，汇聚人口、法人、空间地理等基础数据。提供数据接口服务和数据质量管理，支撑跨部门业务协同。", "资源目录管理；数据交换；接口服务；数据质量监测；共享统计", "人口基础信息；法人单位信息；空间地理信息"},
 	{"智慧城管平台", "建设数字化城市管理系统，实现城市部件和事件的发现、立案、派遣、处置、核查、结案闭环管理。接入视频监控和物联网感知设备，提升城市精细化管理水平。", "案件受理；智能派遣；视频巡查；物联网感知；考核评价", "城市部件库；案件库；视频资源"},
-	{"电子政务外网升级改造", "对电子政务外网骨干网络进行扩容升级，完善城域网到乡镇的接入，建设统一的安全防护体系和网络运维监控平台，满足各部门业务迁移上网需求。", "网络扩容；安全接入；运维监控；IPv6改造", "网络设备台账；IP地址资源"},
+	{"电子政务外网", "对电子政务外网骨干网络进行扩容升级，完善城域网到乡镇的接入，建设统一的安全防护体系和网络运维监控平台，满足各部门业务迁移上网需求。", "网络扩容；安全接入；运维监控；IPv6改造", "网络设备台账；IP地址资源"},
 	{"公共资源交易平台", "建设全流程电子化公共资源交易平台，覆盖工程建设、政府采购、土地矿业权和国有产权交易，实现不见面开标和远程异地评标，交易数据实时共享。", "电子招投标；不见面开标；远程评标；交易监管；信用评价", "交易主体库；项目库；专家库"},
 	{"社会信用信息平台", "归集各部门行政许可、行政处罚和信用评价信息，建设信用信息数据库和信用门户网站，提供信用查询、信用报告和联合奖惩服务。", "信用归集；信用查询；信用报告；联合奖惩；信用修复", "企业信用信息；自然人信用信息"},
 	{"12345政务服务便民热线系统", "整合各类政务服务热线，建设统一的受理、派单、督办、回访系统，建立知识库和智能客服，对诉求数据进行分析研判。", "电话受理；网络受理；工单派发；督办回访；知识库；数据分析", "工单库；知识库"},
@@ -50,6 +50,17 @@ var demoGeneric = []string{
 	"项目运维采用购买服务方式，建立运维管理制度和考核机制。",
 	"本项目在原有系统基础上进行整合，避免重复投资。",
 	"项目配套建设数据标准规范和管理制度，保障系统长效运行。",
+	"硬件资源由政务云统一提供，不单独采购服务器和存储设备。",
+	"系统采用微服务架构，支持国产操作系统、数据库和中间件。",
+	"建设单位成立项目领导小组，主要负责同志任组长。",
+	"项目资金纳入年度财政预算，按合同进度拨付。",
+	"培训各级业务人员，编写操作手册和运维手册。",
+	"项目绩效目标为办事效率提升百分之三十以上。",
+	"通过政务外网连接各乡镇（街道）便民服务中心。",
+	"移动端应用接入省级政务服务移动平台统一发布。",
+	"系统日志留存不少于六个月，满足安全审计要求。",
+	"开展第三方软件测评和安全渗透测试后方可上线。",
+	"建立数据共享责任清单，明确数据提供和使用部门。",
 }
 
 // demoUnits are the owner units of the demo portfolio.
@@ -97,6 +108,7 @@ func LoadDemo(ctx context.Context, db *store.DB) error {
 	type stageAt struct{ stage, status string }
 	suffix := map[string]string{"new": "建设项目", "upgrade": "升级改造项目", "om": "运维项目"}
 	var ids []int64
+	var prevContent string
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		for i := 0; i < 320; i++ {
 			th := demoThemes[(i*3)%len(demoThemes)]
@@ -104,7 +116,10 @@ func LoadDemo(ctx context.Context, db *store.DB) error {
 			cat := Categories[r.IntN(10)%3]
 			gen := append([]string(nil), demoGeneric...)
 			r.Shuffle(len(gen), func(x, y int) { gen[x], gen[y] = gen[y], gen[x] })
-			content := th.content + strings.Join(gen[:3], "")
+			own := sentences(th.content)
+			r.Shuffle(len(own), func(x, y int) { own[x], own[y] = own[y], own[x] })
+			content := fmt.Sprintf("%s计划投入 %d 个部门、覆盖 %d 个乡镇（街道）。", u.Name, 5+r.IntN(40), 3+r.IntN(30)) +
+				strings.Join(own[:min(2, len(own))], "") + strings.Join(gen[:4+r.IntN(3)], "")
 			est := Money(r.IntN(6000)+50) * 10000
 			if cat == "om" {
 				est = Money(r.IntN(300)+10) * 10000
@@ -117,11 +132,12 @@ func LoadDemo(ctx context.Context, db *store.DB) error {
 				// same text with its sentences reordered and a few words changed.
 				prev := demoThemes[((i-1)*3)%len(demoThemes)]
 				np.Name = u.Name + strings.Replace(prev.name, "平台", "系统", 1) + suffix[cat]
-				sents := sentences(prev.content)
+				sents := sentences(prevContent)
 				r.Shuffle(len(sents), func(x, y int) { sents[x], sents[y] = sents[y], sents[x] })
-				np.Content = strings.ReplaceAll(strings.Join(sents, ""), "建设", "构建") + demoGeneric[0]
+				np.Content = strings.ReplaceAll(strings.Join(sents, ""), "建设", "构建")
 				np.Functions = prev.functions
 			}
+			prevContent = np.Content
 			np.Level = LevelOf(u)
 			id, err := s.insert(ctx, tx, a, u, np)
 			if err != nil {

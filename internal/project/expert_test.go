@@ -3,6 +3,7 @@ package project
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -284,4 +285,23 @@ func FuzzParseWan(f *testing.F) {
 			t.Fatalf("ParseWan(%q) = %d does not round-trip via %q", s, m, m.Wan())
 		}
 	})
+}
+
+func TestAllPairsEqualsBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	var docs []Doc
+	for i := 0; i < 300; i++ {
+		th := demoThemes[r.IntN(len(demoThemes))]
+		sents := sentences(th.content + strings.Join(demoGeneric, ""))
+		r.Shuffle(len(sents), func(a, b int) { sents[a], sents[b] = sents[b], sents[a] })
+		text := strings.Join(sents[:2+r.IntN(len(sents)-2)], "")
+		docs = append(docs, Doc{ID: int64(i + 1), Set: Shingles(text)})
+	}
+	docs = append(docs, Doc{ID: 999}) // an empty text matches nothing
+	for _, th := range []float64{0.2, 0.5, 0.8, 1} {
+		fast, slow := AllPairs(docs, th), AllPairsBrute(docs, th)
+		if len(slow) == 0 || !slices.Equal(fast, slow) {
+			t.Errorf("threshold %v: %d pairs by prefix filter, %d by brute force", th, len(fast), len(slow))
+		}
+	}
 }

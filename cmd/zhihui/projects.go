@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"zhihui/internal/app"
+	"zhihui/internal/project"
+)
+
+func init() {
+	register("projects", "IT projects: projects similar --all [--threshold T] [--json] prints every pair of similar projects", runProjects)
+}
+
+// pairOut is one similar pair as printed.
+type pairOut struct {
+	A     int64   `json:"a"`
+	ANum  string  `json:"a_number"`
+	AName string  `json:"a_name"`
+	B     int64   `json:"b"`
+	BNum  string  `json:"b_number"`
+	BName string  `json:"b_name"`
+	Score float64 `json:"score"`
+}
+
+func runProjects(args []string) error {
+	if len(args) == 0 || args[0] != "similar" {
+		return fmt.Errorf("usage: zhihui projects similar --all [--threshold T] [--json] [--data DIR] [--db DSN]")
+	}
+	fs := flag.NewFlagSet("projects similar", flag.ContinueOnError)
+	var c app.Config
+	c.StoreFlags(fs)
+	all := fs.Bool("all", false, "compare every project with every other")
+	threshold := fs.Float64("threshold", 0.5, "the least similarity (Jaccard of word pairs, 0–1) a pair is printed with")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if !*all {
+		return fmt.Errorf("--all is required")
+	}
+	if *threshold <= 0 || *threshold > 1 {
+		return fmt.Errorf("--threshold must be in (0, 1]")
+	}
+	ctx := context.Background()
+	a, err := app.Open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	docs, byID, err := project.New(a.DB).ProjectDocs(ctx)
+	if err != nil {
+		return err
+	}
+	out := []pairOut{}
+	for _, p := range project.AllPairs(docs, *threshold) {
+		pa, pb := byID[p.A], byID[p.B]
+		out = append(out, pairOut{A: p.A, ANum: pa.Number, AName: pa.Name, B: p.B, BNum: pb.Number, BName: pb.Name, Score: float64(int(p.Score*1000+0.5)) / 1000})
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(w, "score\tproject\tname\tsimilar to\tname")
+	for _, p := range out {
+		fmt.Fprintf(w, "%.3f\t%s\t%s\t%s\t%s\n", p.Score, p.ANum, p.AName, p.BNum, p.BName)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%d projects, %d pairs at or above %g\n", len(docs), len(out), *threshold)
+	return nil
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"zhihui/internal/app"
+	"zhihui/internal/project"
+)
+
+// TestProjectsSimilarAll prints, as JSON, the pairs of the demo portfolio
+// at or above the threshold, including the planted near duplicate, best
+// first; a missing --all is refused.
+func TestProjectsSimilarAll(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	c := app.Config{DataDir: dir, LogLevel: "error"}
+	a, err := app.Open(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Bootstrap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := project.LoadDemo(ctx, a.DB); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if err := runProjects([]string{"similar", "--data", dir}); err == nil {
+		t.Fatal("similar without --all accepted")
+	}
+	out, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = out
+	runErr := runProjects([]string{"similar", "--all", "--threshold", "0.6", "--json", "--data", dir, "--log-level", "error"})
+	os.Stdout = old
+	out.Close()
+	if runErr != nil {
+		t.Fatal(runErr)
+	}
+	b, _ := os.ReadFile(out.Name())
+	var pairs []pairOut
+	if err := json.Unmarshal(b, &pairs); err != nil || len(pairs) == 0 {
+		t.Fatalf("not a list of pairs: %v\n%s", err, b)
+	}
+	planted := false
+	for i, p := range pairs {
+		if p.Score < 0.6 || (i > 0 && p.Score > pairs[i-1].Score) || p.A >= p.B {
+			t.Fatalf("pair %d out of order or below the threshold: %+v", i, p)
+		}
+		planted = planted || (p.ANum[len(p.ANum)-3:] == "007" && p.BNum[len(p.BNum)-3:] == "008")
+	}
+	if !planted {
+		t.Errorf("the planted near duplicate DEMO-…-008 of DEMO-…-007 is missing: %+v", pairs[:min(5, len(pairs))])
+	}
+}
