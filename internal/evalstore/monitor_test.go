@@ -25,14 +25,20 @@ import (
 func monitored(t *testing.T, db *store.DB) {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, monitor.Schema, Schema); err != nil {
-		t.Fatal(err)
+	// Written once per test process into a template each test copies.
+	build := func(ctx context.Context, db *store.DB) error {
+		if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, monitor.Schema, Schema); err != nil {
+			return err
+		}
+		if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
+			return err
+		}
+		return monitor.InstallCatalog(ctx, db)
 	}
-	if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := monitor.InstallCatalog(ctx, db); err != nil {
-		t.Fatal(err)
+	if !storetest.FillFromTemplate(t, db, "evalstore-monitored", build) {
+		if err := build(ctx, db); err != nil {
+			t.Fatal(err)
+		}
 	}
 	vals := []monitor.Value{
 		{DataElement: "FIRMS_CNC", OrgUnit: "410102", Period: "2020", Value: "30"},

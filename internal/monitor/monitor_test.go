@@ -24,12 +24,18 @@ var tester = audit.Actor{UserID: 7, Name: "tester"}
 // setup migrates a fresh store and loads the org units.
 func setup(t testing.TB, db *store.DB) {
 	t.Helper()
-	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, Schema); err != nil {
-		t.Fatal(err)
+	// Written once per test process into a template each test copies.
+	build := func(ctx context.Context, db *store.DB) error {
+		if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, Schema); err != nil {
+			return err
+		}
+		_, err := orgunit.Load(ctx, db, []orgunit.Unit{{Code: "41D-GXT", Name: "省工业和信息化厅", Kind: orgunit.Department}}, nil)
+		return err
 	}
-	if _, err := orgunit.Load(ctx, db, []orgunit.Unit{{Code: "41D-GXT", Name: "省工业和信息化厅", Kind: orgunit.Department}}, nil); err != nil {
-		t.Fatal(err)
+	if !storetest.FillFromTemplate(t, db, "monitor", build) {
+		if err := build(context.Background(), db); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -29,21 +29,27 @@ var actor = audit.Actor{UserID: 1, Name: "tester"}
 func setup(t testing.TB, db *store.DB) {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, monitor.Schema, Schema); err != nil {
-		t.Fatal(err)
+	// Written once per test process into a template each test copies.
+	build := func(ctx context.Context, db *store.DB) error {
+		if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, monitor.Schema, Schema); err != nil {
+			return err
+		}
+		var depts []orgunit.Unit
+		for _, d := range plan.Departments() {
+			depts = append(depts, orgunit.Unit{Code: d.Code, Name: d.Name, NameEn: d.NameEn, Kind: orgunit.Department})
+		}
+		if _, err := orgunit.Load(ctx, db, depts, nil); err != nil {
+			return err
+		}
+		if err := monitor.InstallCatalog(ctx, db); err != nil {
+			return err
+		}
+		return Install(ctx, db)
 	}
-	var depts []orgunit.Unit
-	for _, d := range plan.Departments() {
-		depts = append(depts, orgunit.Unit{Code: d.Code, Name: d.Name, NameEn: d.NameEn, Kind: orgunit.Department})
-	}
-	if _, err := orgunit.Load(ctx, db, depts, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := monitor.InstallCatalog(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	if err := Install(ctx, db); err != nil {
-		t.Fatal(err)
+	if !storetest.FillFromTemplate(t, db, "reporting", build) {
+		if err := build(ctx, db); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := Install(ctx, db); err != nil { // idempotent
 		t.Fatal(err)
