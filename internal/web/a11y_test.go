@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"zhihui/internal/auth"
+	"zhihui/internal/notify"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
 )
@@ -34,7 +35,11 @@ func TestAccessibility(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t))
 	admin, _ := e.user(t, "a11y", auth.Admin, "41")
 	// An unread message, so that the top bar shows its count badge.
-	if _, err := e.db.W.Exec(`INSERT INTO reporting_notification (user_id, kind, text_zh, text_en, link, created_at) VALUES ($1, 'reminder', '请尽快填报', 'please report', '/reporting', $2)`, admin.ID, store.Now()); err != nil {
+	if err := e.db.InTx(context.Background(), func(tx *store.Tx) error {
+		_, err := notify.Send(context.Background(), tx, notify.Message{Kind: notify.KindNotice, Key: "notify.reporting.approved",
+			Args: []any{"中原区", "2019年", "县级信息化年报"}, Link: "/reporting", To: []notify.Recipient{notify.Users(admin.ID)}})
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(e.h)
