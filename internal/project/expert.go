@@ -288,6 +288,7 @@ func (s *Service) DrawPanel(ctx context.Context, a audit.Actor, scopes []string,
 				len(cands), len(excluded), size).OnField("size")
 		}
 		panel := Pick(cands, sd, size)
+		var accounts []string
 		if err := tx.QueryRowContext(ctx, `INSERT INTO project_review (project_id, stage, field, size, seed, candidates, actor_name, created_at)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id`, id, p.Stage, field, size, int64(sd), joinIDs(cands), a.Name, s.now()).Scan(&rid); err != nil {
 			return fmt.Errorf("project: draw: %w", err)
@@ -296,9 +297,17 @@ func (s *Service) DrawPanel(ctx context.Context, a audit.Actor, scopes []string,
 			if _, err := tx.ExecContext(ctx, `INSERT INTO project_seat (review_id, expert_id, position, opinion) VALUES ($1,$2,$3,'')`, rid, eid, i+1); err != nil {
 				return fmt.Errorf("project: draw: %w", err)
 			}
+			var acct string
+			if err := tx.QueryRowContext(ctx, `SELECT account FROM project_expert WHERE id = $1`, eid).Scan(&acct); err != nil {
+				return fmt.Errorf("project: draw: %w", err)
+			}
+			accounts = append(accounts, acct)
 		}
 		body := fmt.Sprintf("抽取评审专家 %d 名：领域 %s，候选 %d 名，回避 %d 名，随机种子 %d", size, field, len(cands), len(excluded), sd)
 		if err := s.event(ctx, tx, a, id, "draw", p.Stage, body); err != nil {
+			return err
+		}
+		if err := s.notifyAssigned(ctx, tx, a, p, accounts); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, "draw", "project_review", strconv.FormatInt(rid, 10), p.OwnerPath, nil, map[string]any{

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
+	"zhihui/internal/notify"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
 )
@@ -58,6 +60,32 @@ func TestDrawAvoidsConflictsAndScores(t *testing.T) {
 			if _, err := s.AddExpert(ctx, office, e); err != nil {
 				t.Fatal(err)
 			}
+		}
+		users := map[string]int64{}
+		for _, g := range []struct {
+			name string
+			role auth.Role
+			org  string
+		}{{"bing", auth.Expert, "41"}, {"ban", auth.Office, "41"}, {"zz", auth.Reporter, "4101"}, {"kf", auth.Reporter, "4102"}} {
+			u, err := auth.CreateUser(ctx, db, office, auth.NewUser{Name: g.name, DisplayName: g.name, Password: "a-long-password-" + g.name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := auth.AddGrant(ctx, db, office, u.ID, g.role, g.org); err != nil {
+				t.Fatal(err)
+			}
+			users[g.name] = u.ID
+		}
+		inbox := func(name string) []string {
+			ns, err := notify.List(ctx, db, users[name], 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, n := range ns {
+				out = append(out, n.Key+" "+n.Link)
+			}
+			return out
 		}
 		if _, err := s.DrawPanel(ctx, office, []string{province}, id, "egov", 3, nil); err == nil {
 			t.Fatal("a panel drawn for a draft")
@@ -132,6 +160,18 @@ func TestDrawAvoidsConflictsAndScores(t *testing.T) {
 		}
 		if err := s.Score(ctx, owner, "bing", seat, 90, "改分"); err == nil {
 			t.Fatal("a score changed after the decision")
+		}
+		if got := inbox("bing"); len(got) != 8 {
+			t.Errorf("the expert was told of %d seats, want 8: %v", len(got), got)
+		}
+		if got := inbox("ban"); len(got) != 1 {
+			t.Errorf("the office's inbox: %v", got)
+		}
+		if got := inbox("zz"); len(got) != 1 || !strings.Contains(got[0], "project.notify.decided /projects/") {
+			t.Errorf("the owner unit's inbox: %v", got)
+		}
+		if got := inbox("kf"); len(got) != 0 {
+			t.Errorf("another city was told: %v", got)
 		}
 	})
 }

@@ -9,21 +9,23 @@ import (
 	"time"
 
 	"zhihui/internal/audit"
+	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
+	"zhihui/internal/notify"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
 )
 
-var office = audit.Actor{UserID: 1, Name: "office"}
-var owner = audit.Actor{UserID: 2, Name: "owner"}
+var office = audit.Actor{UserID: 9001, Name: "office"}
+var owner = audit.Actor{UserID: 9002, Name: "owner"}
 
 const province = "/41/"
 
 func setup(t *testing.T, db *store.DB) *Service {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, Schema); err != nil {
+	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, Schema); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {

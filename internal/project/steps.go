@@ -230,6 +230,9 @@ func (s *Service) Submit(ctx context.Context, a audit.Actor, scopes []string, id
 		if err := s.event(ctx, tx, a, id, "submit", p.Stage, note); err != nil {
 			return err
 		}
+		if err := notifySubmitted(ctx, tx, a, p); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, a, "submit", "project", strconv.FormatInt(id, 10), p.OwnerPath,
 			map[string]any{"stage": p.Stage, "status": p.Status}, map[string]any{"stage": p.Stage, "status": Submitted, "note": note})
 	})
@@ -327,6 +330,9 @@ func (s *Service) Decide(ctx context.Context, a audit.Actor, scopes []string, id
 			return err
 		}
 		if err := s.event(ctx, tx, a, id, decision, p.Stage, reason); err != nil {
+			return err
+		}
+		if err := notifyDecided(ctx, tx, a, p, decision, reason); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, "decide", "project", strconv.FormatInt(id, 10), p.OwnerPath, before,
