@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"zhihui/internal/i18n"
 	"zhihui/internal/jobs"
 	"zhihui/internal/store"
 )
@@ -171,7 +172,7 @@ func claimJob(ctx context.Context, db *store.DB, id int64, worker string, lease 
 			return errBusy
 		case st == JobRunning && attempts >= MaxAttempts:
 			_, err := tx.ExecContext(ctx, `UPDATE webcheck_job SET status = $1, error = $2, finished_at = $3 WHERE id = $4`,
-				JobFailed, fmt.Sprintf("工作进程中断 %d 次 / worker lost %d times", MaxAttempts, MaxAttempts), now, id)
+				JobFailed, jobError(i18n.Errorf("工作进程中断 %d 次", "worker lost %d times", MaxAttempts)), now, id)
 			return err
 		}
 		j = &Job{}
@@ -322,12 +323,10 @@ func (w *Crawler) run(ctx context.Context, j *Job) error {
 	default:
 	}
 	if err != nil {
-		var ue *Error
-		if errors.As(err, &ue) {
-			return FailJob(bg, w.DB, j.ID, w.ID, ue.Zh+" / "+ue.En)
+		if ue := (*i18n.Error)(nil); !errors.As(err, &ue) {
+			log.Error("webcheck job failed", "err", err)
 		}
-		log.Error("webcheck job failed", "err", err)
-		return FailJob(bg, w.DB, j.ID, w.ID, err.Error())
+		return FailJob(bg, w.DB, j.ID, w.ID, jobError(err))
 	}
 	if res.Canceled || ctx.Err() != nil {
 		// shutting down, or the slice is over: the row goes back to the

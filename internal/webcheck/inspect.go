@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"zhihui/internal/i18n"
 	"zhihui/internal/webcheck/axe"
 	"zhihui/internal/webcheck/crawl"
 	"zhihui/internal/webcheck/extract"
@@ -238,7 +239,7 @@ func around(s string, i, n int) string {
 
 // Inspect runs a one-off inspection of the site at rawURL: crawl and link
 // check, homepage probes, HTTPS, IPv6, headers, marks, column freshness,
-// optional accessibility, and both scoring schemes. It returns an [*Error]
+// optional accessibility, and both scoring schemes. It returns an [*i18n.Error]
 // for an unusable URL; problems with the site itself are findings, not
 // errors. When ctx is canceled it returns what was found with Canceled set.
 func Inspect(ctx context.Context, rawURL string, o Options) (*Result, error) {
@@ -247,7 +248,7 @@ func Inspect(ctx context.Context, rawURL string, o Options) (*Result, error) {
 	}
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil || extract.Normalize(u) == "" {
-		return nil, &Error{Text: Text{"网址无效：" + rawURL, "invalid URL: " + rawURL}, Err: err}
+		return nil, i18n.Errorf("网址无效：%s", "invalid URL: %s", rawURL).Wrap(err)
 	}
 	seed := extract.Normalize(u)
 	u, _ = url.Parse(seed)

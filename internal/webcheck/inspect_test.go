@@ -18,6 +18,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"zhihui/internal/i18n"
 	"zhihui/internal/webcheck/crawl"
 	"zhihui/internal/webcheck/extract"
 	"zhihui/internal/webcheck/sitegen"
@@ -198,7 +199,7 @@ func TestInspectRefusesLoopbackByDefault(t *testing.T) {
 func TestInspectBadURL(t *testing.T) {
 	t.Parallel()
 	_, err := Inspect(context.Background(), "ftp://x.cn/", inspectOpts())
-	var e *Error
+	var e *i18n.Error
 	if err == nil || !errorsAs(err, &e) || e.Zh == "" || e.En == "" {
 		t.Fatalf("err = %v", err)
 	}

@@ -8,9 +8,13 @@
 package webcheck
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"zhihui/internal/i18n"
 	"zhihui/internal/webcheck/axe"
 	"zhihui/internal/webcheck/extract"
 	"zhihui/internal/webcheck/probe"
@@ -26,26 +30,28 @@ type Evidence struct {
 }
 
 // Text is a message in Chinese and English.
-type Text struct {
-	Zh string `json:"zh" yaml:"zh"`
-	En string `json:"en" yaml:"en"`
-}
+type Text = i18n.Text
 
-// Error is a user-facing error with Chinese and English text.
-type Error struct {
-	Text
-	Err error
-}
-
-func (e *Error) Error() string {
-	s := "webcheck: " + e.Zh + " / " + e.En
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
+// JobErrorText is the reason a failed job stored (see [FailJob]): both
+// languages when it is a user error, the technical text in both otherwise.
+func JobErrorText(stored string) Text {
+	var t Text
+	if strings.HasPrefix(stored, "{") && json.Unmarshal([]byte(stored), &t) == nil && t.Zh != "" {
+		return t
 	}
-	return s
+	return Text{Zh: stored, En: stored}
 }
 
-func (e *Error) Unwrap() error { return e.Err }
+// jobError is what [FailJob] stores for err: the JSON of both languages
+// of a user error, or its text.
+func jobError(err error) string {
+	var ue *i18n.Error
+	if errors.As(err, &ue) {
+		b, _ := json.Marshal(Text{Zh: ue.Message("zh-CN"), En: ue.Message("en")})
+		return string(b)
+	}
+	return err.Error()
+}
 
 // BrokenLink is a link that failed, with the pages it was found on.
 type BrokenLink struct {
@@ -82,8 +88,8 @@ func (r *Result) BudgetText() Text {
 		return Text{}
 	}
 	return Text{
-		fmt.Sprintf("已达到页面上限 %d：另有 %d 个已知页面未抓取，只检查了其链接，这些页面上的问题未能发现", r.PageBudget, r.PagesNotCrawled),
-		fmt.Sprintf("page budget of %d reached: %d more known pages were not crawled (only checked as links), so problems on them are not seen", r.PageBudget, r.PagesNotCrawled),
+		Zh: fmt.Sprintf("已达到页面上限 %d：另有 %d 个已知页面未抓取，只检查了其链接，这些页面上的问题未能发现", r.PageBudget, r.PagesNotCrawled),
+		En: fmt.Sprintf("page budget of %d reached: %d more known pages were not crawled (only checked as links), so problems on them are not seen", r.PageBudget, r.PagesNotCrawled),
 	}
 }
 

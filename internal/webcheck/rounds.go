@@ -89,9 +89,9 @@ func CreateRound(ctx context.Context, db *store.DB, actor audit.Actor, in RoundI
 	}
 	if strings.TrimSpace(in.Scheme) != "" {
 		if _, err := ParseScheme([]byte(in.Scheme)); err != nil {
-			var we *Error
+			var we *i18n.Error
 			if errors.As(err, &we) {
-				errs = append(errs, (&i18n.Error{Text: i18n.Text{Zh: we.Zh, En: we.En}}).OnField("scheme"))
+				errs = append(errs, we.OnField("scheme"))
 			} else {
 				errs = append(errs, i18n.Errorf("评分方案无效", "invalid scoring scheme").OnField("scheme"))
 			}
@@ -246,7 +246,7 @@ type RankRow struct {
 	KindRank     int     `json:"kind_rank"` // among sites of the same kind
 	Site         Site    `json:"site"`
 	JobStatus    string  `json:"job_status"`
-	JobError     string  `json:"job_error,omitempty"`
+	JobError     Text    `json:"job_error,omitzero"`
 	InspectionID int64   `json:"inspection_id,omitempty"`
 	Score        float64 `json:"score"`
 	Pass         bool    `json:"pass"`
@@ -273,9 +273,13 @@ func Ranking(ctx context.Context, db *store.DB, roundID int64, scopes []string) 
 	for rows.Next() {
 		var r RankRow
 		s := &r.Site
-		if err := rows.Scan(&r.JobStatus, &r.JobError, &r.InspectionID, &r.Score, &r.Pass, &r.Deducted, &r.Pages, &r.BrokenLinks,
+		var jobErr string
+		if err := rows.Scan(&r.JobStatus, &jobErr, &r.InspectionID, &r.Score, &r.Pass, &r.Deducted, &r.Pages, &r.BrokenLinks,
 			&s.ID, &s.URL, &s.Name, &s.Kind, &s.OrgCode, &s.OrgName, &s.OrgPath, &s.Demo, &s.CreatedAt, &s.UpdatedAt); err != nil {
 			return nil, fmt.Errorf("webcheck: ranking: %w", err)
+		}
+		if jobErr != "" {
+			r.JobError = JobErrorText(jobErr)
 		}
 		all = append(all, r)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"zhihui/internal/i18n"
 )
 
 //go:embed scheme.yaml
@@ -72,12 +74,12 @@ func DefaultScheme() *Scheme {
 // point for a custom one.
 func DefaultSchemeYAML() []byte { return slices.Clone(defaultScheme) }
 
-// ParseScheme reads and validates a scheme. Errors are [*Error] with
+// ParseScheme reads and validates a scheme. Errors are [*i18n.Error] with
 // Chinese and English text naming the offending entry.
 func ParseScheme(b []byte) (*Scheme, error) {
 	var s Scheme
 	if err := yaml.Unmarshal(b, &s); err != nil {
-		return nil, &Error{Text: Text{"评分方案YAML格式错误", "scoring scheme is not valid YAML"}, Err: err}
+		return nil, i18n.Errorf("评分方案YAML格式错误", "scoring scheme is not valid YAML").Wrap(err)
 	}
 	if err := s.validate(); err != nil {
 		return nil, err
@@ -87,7 +89,7 @@ func ParseScheme(b []byte) (*Scheme, error) {
 
 func (s *Scheme) validate() error {
 	bad := func(zh, en string, args ...any) error {
-		return &Error{Text: Text{fmt.Sprintf(zh, args...), fmt.Sprintf(en, args...)}}
+		return i18n.Errorf(zh, en, args...)
 	}
 	for _, k := range []string{"home", "news", "notice", "policy", "interaction", "other"} {
 		if s.Freshness[k] <= 0 {
@@ -229,7 +231,7 @@ func (s *Scheme) Evaluate(metrics map[string]Metric) (Verdict, Score) {
 		}
 		if (r.Min > 0 && m.Value >= r.Min) || (r.Min == 0 && m.Value > 0) {
 			v.Vetoes = append(v.Vetoes, r.loss(m, 0))
-			v.Reasons = append(v.Reasons, Text{r.Zh, r.En})
+			v.Reasons = append(v.Reasons, Text{Zh: r.Zh, En: r.En})
 		}
 	}
 	for _, r := range s.Deductions {
@@ -242,8 +244,8 @@ func (s *Scheme) Evaluate(metrics map[string]Metric) (Verdict, Score) {
 	v.Deducted = round2(v.Deducted)
 	if s.FailOver > 0 && v.Deducted > s.FailOver {
 		v.Reasons = append(v.Reasons, Text{
-			fmt.Sprintf("扣分合计 %g 分，超过 %g 分", v.Deducted, s.FailOver),
-			fmt.Sprintf("deductions total %g points, over %g", v.Deducted, s.FailOver),
+			Zh: fmt.Sprintf("扣分合计 %g 分，超过 %g 分", v.Deducted, s.FailOver),
+			En: fmt.Sprintf("deductions total %g points, over %g", v.Deducted, s.FailOver),
 		})
 	}
 	v.Pass = len(v.Reasons) == 0
@@ -276,9 +278,9 @@ func (s *Scheme) Evaluate(metrics map[string]Metric) (Verdict, Score) {
 // VerdictText is 合格 or 不合格 with its English equivalent.
 func (v Verdict) VerdictText() Text {
 	if v.Pass {
-		return Text{"合格", "pass"}
+		return Text{Zh: "合格", En: "pass"}
 	}
-	return Text{"不合格", "fail"}
+	return Text{Zh: "不合格", En: "fail"}
 }
 
 func joinReasons(ts []Text, zh bool) string {

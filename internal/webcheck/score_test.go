@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"zhihui/internal/i18n"
 )
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
@@ -35,7 +37,7 @@ func TestParseSchemeErrors(t *testing.T) {
 			t.Fatalf("%s: replacement did not apply", name)
 		}
 		_, err := ParseScheme([]byte(y))
-		var e *Error
+		var e *i18n.Error
 		if !errors.As(err, &e) || e.Zh == "" || e.En == "" {
 			t.Errorf("%s: err = %v", name, err)
 		}
