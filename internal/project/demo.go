@@ -175,7 +175,44 @@ func LoadDemo(ctx context.Context, db *store.DB) error {
 	if err != nil {
 		return err
 	}
-	return loadDemoReviews(ctx, s, a, all)
+	if err := loadDemoReviews(ctx, s, a, all); err != nil {
+		return err
+	}
+	return loadDemoRatings(ctx, s, a, all, r)
+}
+
+var demoRatingComments = map[int][]string{
+	1: {"【演示数据】主体工程停滞，资金未到位，需制定整改计划"},
+	2: {"【演示数据】进度滞后三个月，概算执行偏差较大", "【演示数据】关键接口未打通，上线时间存在风险"},
+	3: {"【演示数据】总体可控，个别子系统延期"},
+	4: {"【演示数据】按计划推进，偏差在允许范围内"},
+	5: {"【演示数据】进度和投资均符合计划"},
+}
+
+// loadDemoRatings rates the projects being implemented.
+func loadDemoRatings(ctx context.Context, s *Service, a audit.Actor, all []string, r *rand.Rand) error {
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT id FROM project_project WHERE demo = 1 AND stage IN ($1, $2) ORDER BY id LIMIT 40`, Implement, InitialAccept)
+	if err != nil {
+		return fmt.Errorf("project: demo: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		n := 1 + r.IntN(5)
+		cs := demoRatingComments[n]
+		if err := s.Rate(ctx, a, all, id, n, cs[r.IntN(len(cs))]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func slicesIndex(ss []string, s string) int {

@@ -64,6 +64,9 @@ type Project struct {
 	Demo      bool      `json:"demo,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Risk is the office's latest risk rating, 1 (high risk) to 5 (low
+	// risk) as on the US IT Dashboard; 0 before any rating.
+	Risk int `json:"risk"`
 }
 
 // Text is what similarity compares: name, summary, content and functions.
@@ -292,7 +295,7 @@ func (s *Service) event(ctx context.Context, tx *store.Tx, a audit.Actor, id int
 }
 
 const projectCols = `id, number, name, owner_code, owner_path, owner_name, level, category, funding, year, estimate, budget, final_account,
-	approved_estimate, summary, content, functions, route, stage, status, systems, demo, created_at, updated_at`
+	approved_estimate, summary, content, functions, route, stage, status, systems, demo, created_at, updated_at, risk`
 
 func scanProject(sc interface{ Scan(...any) error }) (*Project, error) {
 	var p Project
@@ -301,7 +304,7 @@ func scanProject(sc interface{ Scan(...any) error }) (*Project, error) {
 	var systems string
 	var demo int
 	if err := sc.Scan(&p.ID, &p.Number, &p.Name, &p.Owner, &p.OwnerPath, &p.OwnerName, &p.Level, &p.Category, &p.Funding, &p.Year, &est,
-		&budget, &final, &appr, &p.Summary, &p.Content, &p.Functions, &p.Route, &p.Stage, &p.Status, &systems, &demo, &p.CreatedAt, &p.UpdatedAt); err != nil {
+		&budget, &final, &appr, &p.Summary, &p.Content, &p.Functions, &p.Route, &p.Stage, &p.Status, &systems, &demo, &p.CreatedAt, &p.UpdatedAt, &p.Risk); err != nil {
 		return nil, err
 	}
 	p.Estimate = Money(est)

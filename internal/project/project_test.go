@@ -262,3 +262,35 @@ func TestGateLifecycle(t *testing.T) {
 func ptr(m Money) *Money { return &m }
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+
+func TestRiskRatings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := setup(t, db)
+		zz := []string{pathOf(t, db, "4101")}
+		id := register(t, s, zz, NewProject{Name: "郑州市应急指挥信息系统", Owner: "4101", Category: "new", Funding: "市级财政", Estimate: wan(t, "900")})
+		var ue *i18n.Error
+		if err := s.Rate(ctx, office, []string{province}, id, 6, "x"); !errors.As(err, &ue) || ue.Field != "rating" {
+			t.Fatalf("rating 6: %v", err)
+		}
+		if err := s.Rate(ctx, office, []string{province}, id, 2, ""); !errors.As(err, &ue) || ue.Field != "comment" {
+			t.Fatalf("a rating without comment: %v", err)
+		}
+		if err := s.Rate(ctx, office, []string{pathOf(t, db, "4102")}, id, 2, "进度滞后"); !IsOutside(err) {
+			t.Fatalf("rating outside: %v", err)
+		}
+		for _, r := range []struct {
+			n int
+			c string
+		}{{4, "按计划推进"}, {2, "进度滞后三个月，需制定整改计划"}} {
+			if err := s.Rate(ctx, office, []string{province}, id, r.n, r.c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p, _ := s.Get(ctx, zz, id)
+		rs, err := s.Ratings(ctx, id)
+		if err != nil || p.Risk != 2 || Light(p.Risk) != "red" || len(rs) != 2 || rs[0].Rating != 2 || rs[1].Comment != "按计划推进" {
+			t.Fatalf("risk %d, history %+v %v", p.Risk, rs, err)
+		}
+	})
+}

@@ -118,4 +118,15 @@ CREATE TABLE project_seat (
 );
 CREATE INDEX project_seat_review ON project_seat (review_id);
 CREATE INDEX project_seat_expert ON project_seat (expert_id);
+`}, {Version: 2, SQL: `
+CREATE TABLE project_rating (
+	id {{ID}},
+	project_id BIGINT NOT NULL REFERENCES project_project (id),
+	rating INTEGER NOT NULL,
+	comment TEXT NOT NULL,
+	actor_name TEXT NOT NULL,
+	at {{TS}} NOT NULL
+);
+CREATE INDEX project_rating_project ON project_rating (project_id, id);
+ALTER TABLE project_project ADD COLUMN risk INTEGER NOT NULL DEFAULT 0;
 `}}}

@@ -98,6 +98,20 @@ func TestProjectPortfolio(t *testing.T) {
 		if page := e.do(t, office, http.MethodGet, "/projects/"+strconv.FormatInt(owner.ID, 10), nil).Body.String(); !strings.Contains(page, expertName) || !strings.Contains(page, "按种子复现一致") {
 			t.Fatal("the office does not see the panel's names and reproduction")
 		}
+		// The office rates the risk; the applicant reads the rating and its history.
+		pURL := "/projects/" + strconv.FormatInt(owner.ID, 10)
+		if rec := e.do(t, office, http.MethodPost, pURL+"/rating", url.Values{"rating": {"9"}, "comment": {"x"}}); rec.Code != 400 || !strings.Contains(rec.Body.String(), "1（高风险）至 5（低风险）") {
+			t.Fatalf("rating 9: %d", rec.Code)
+		}
+		if rec := e.do(t, office, http.MethodPost, pURL+"/rating", url.Values{"rating": {"2"}, "comment": {"接口联调滞后两个月"}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("rating: %d %s", rec.Code, rec.Body.String())
+		}
+		if rec := e.do(t, applicant, http.MethodPost, pURL+"/rating", url.Values{"rating": {"5"}, "comment": {"自评"}}); rec.Code != http.StatusForbidden {
+			t.Fatalf("the applicant rates itself: %d", rec.Code)
+		}
+		if page := e.do(t, applicant, http.MethodGet, pURL, nil).Body.String(); !strings.Contains(page, "接口联调滞后两个月") || strings.Contains(page, `name="rating"`) {
+			t.Fatal("the applicant's page: the rating is missing or the rating form is offered")
+		}
 		api := e.do(t, applicant, http.MethodGet, "/api/v1/projects/"+strconv.FormatInt(owner.ID, 10), nil).Body.String()
 		if strings.Contains(api, expertName) || strings.Contains(api, `"candidates":[`) {
 			t.Fatalf("the API shows the applicant who sat on the panel: %s", api)

@@ -140,16 +140,23 @@ func (h handlers) listExport(w http.ResponseWriter, r *http.Request) error {
 		return refuse(err)
 	}
 	var header []string
-	for _, k := range []string{"number", "name", "owner_code", "owner", "level", "category", "funding", "year", "estimate", "approved", "budget", "final", "stage", "status"} {
+	for _, k := range []string{"number", "name", "owner_code", "owner", "level", "category", "funding", "year", "estimate", "approved", "budget", "final", "stage", "status", "risk"} {
 		header = append(header, kit.T(r, "project.col."+k))
 	}
 	rows := make([][]any, 0, len(ps))
 	for _, p := range ps {
 		rows = append(rows, []any{p.Number, p.Name, p.Owner, p.OwnerName, kit.T(r, "project.level."+p.Level), kit.T(r, "project.category."+p.Category),
 			p.Funding, p.Year, p.Estimate.Wan(), wanOrEmpty(p.Approved), wanOrEmpty(p.Budget), wanOrEmpty(p.Final),
-			kit.T(r, "project.stage."+p.Stage), kit.T(r, "project.status."+p.Status)})
+			kit.T(r, "project.stage."+p.Stage), kit.T(r, "project.status."+p.Status), riskCell(p.Risk)})
 	}
 	return kit.XLSX(w, "projects.xlsx", header, rows)
+}
+
+func riskCell(n int) any {
+	if n == 0 {
+		return ""
+	}
+	return n
 }
 
 func wanOrEmpty(m *dom.Money) string {
@@ -238,8 +245,11 @@ type showView struct {
 	Events     []dom.Event
 	Similar    []dom.Match
 	Systems    []dom.System
+	Ratings    []dom.Rating
 	CanEdit    bool
 	CanDecide  bool
+	CanRate    bool
+	RiskLevels []int
 	DocKinds   []string
 	Fields     []string
 	Decisions  []string
@@ -272,7 +282,7 @@ func (h handlers) showData(r *http.Request, id int64) (*showView, error) {
 		return nil, err
 	}
 	pr := kit.Principal(r)
-	v := &showView{P: p, CanEdit: pr.Covers(p.OwnerPath, Owners...) && (p.Status == dom.Draft || p.Status == dom.Returned),
+	v := &showView{P: p, CanRate: pr.Covers(p.OwnerPath, Offices...), RiskLevels: []int{1, 2, 3, 4, 5}, CanEdit: pr.Covers(p.OwnerPath, Owners...) && (p.Status == dom.Draft || p.Status == dom.Returned),
 		CanDecide: pr.Covers(p.OwnerPath, Offices...) && p.Status == dom.Submitted, DocKinds: dom.DocKinds, Fields: dom.Fields, Form: url.Values{}}
 	route, ok := h.svc.Routes.ByID(p.Route)
 	if !ok {
@@ -307,6 +317,9 @@ func (h handlers) showData(r *http.Request, id int64) (*showView, error) {
 			x.Review.Candidates = nil
 		}
 		v.Reviews = append(v.Reviews, x)
+	}
+	if v.Ratings, err = h.svc.Ratings(ctx, id); err != nil {
+		return nil, err
 	}
 	if v.Events, err = h.svc.Timeline(ctx, scopes(r, Viewers), id); err != nil {
 		return nil, err
@@ -437,6 +450,20 @@ func (h handlers) draw(w http.ResponseWriter, r *http.Request) error {
 		return h.stepped(w, r, id, i18n.Errorf("评审专家人数应为整数", "the panel size must be a whole number").OnField("size"))
 	}
 	_, err = h.svc.DrawPanel(r.Context(), kit.Actor(r), scopes(r, Offices), id, r.PostFormValue("field"), size, nil)
+	return h.stepped(w, r, id, err)
+}
+
+func (h handlers) rate(w http.ResponseWriter, r *http.Request) error {
+	id, err := kit.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("rating")))
+	if err != nil {
+		err = i18n.Errorf("风险评级应为 1（高风险）至 5（低风险）", "the risk rating must be 1 (high risk) to 5 (low risk)").OnField("rating")
+	} else {
+		err = h.svc.Rate(r.Context(), kit.Actor(r), scopes(r, Offices), id, n, r.PostFormValue("comment"))
+	}
 	return h.stepped(w, r, id, err)
 }
 

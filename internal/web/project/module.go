@@ -88,6 +88,7 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "POST /projects/{id}/submit", Access: kit.Roles, Roles: Owners, Handler: h.submit},
 		{Pattern: "POST /projects/{id}/decision", Access: kit.Roles, Roles: Offices, Handler: h.decide},
 		{Pattern: "POST /projects/{id}/draw", Access: kit.Roles, Roles: Offices, Handler: h.draw},
+		{Pattern: "POST /projects/{id}/rating", Access: kit.Roles, Roles: Offices, Handler: h.rate},
 		{Pattern: "GET /projects/import", Access: kit.Roles, Roles: Owners, Handler: h.importForm},
 		{Pattern: "GET /projects/import/template", Access: kit.Roles, Roles: Owners, Handler: h.importTemplate},
 		{Pattern: "POST /projects/import", Access: kit.Roles, Roles: Owners, Handler: h.importPost, BodyLimit: MaxImportBody},
@@ -216,6 +217,7 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /projects/{id}/submit", Request: projectReq(http.MethodPost, "submit", "/submit", url.Values{"note": {"报送"}}), Want: module.ScopedRole(see, un, Owners...)},
 		{Pattern: "POST /projects/{id}/decision", Request: projectReq(http.MethodPost, "decision", "/decision", url.Values{"decision": {"return"}, "reason": {"补充材料"}}), Want: module.ScopedRole(see, un, Offices...)},
 		{Pattern: "POST /projects/{id}/draw", Request: projectReq(http.MethodPost, "draw", "/draw", url.Values{"field": {"egov"}, "size": {"3"}}), Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "POST /projects/{id}/rating", Request: projectReq(http.MethodPost, "view", "/rating", url.Values{"rating": {"2"}, "comment": {"进度滞后"}}), Want: module.ScopedRole(see, un, Offices...)},
 		{Pattern: "GET /projects/import", Request: module.Get("/projects/import"), Want: module.AnyRole(ok, see, Owners...)},
 		{Pattern: "GET /projects/import/template", Request: module.Get("/projects/import/template"), Want: module.AnyRole(ok, see, Owners...)},
 		// An empty upload: the form comes back with its error, nothing stored.
