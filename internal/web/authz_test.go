@@ -33,11 +33,23 @@ type authzFixture struct {
 	// obj and ids hold objects that feature setups create, by name.
 	obj map[string]string
 	ids map[string]int64
+	// mods are the modules' fixtures, one per module so that two modules
+	// naming an object alike ("decision-in") do not overwrite each other's.
+	mods map[string]*module.Fixture
 }
 
-// module is f as the module contract's fixture; it shares f's maps.
-func (f *authzFixture) module() *module.Fixture {
-	return &module.Fixture{InUser: f.inUser, OutUser: f.outUser, Obj: f.obj, IDs: f.ids}
+// module is f as the module contract's fixture of the module name, with
+// the module's own maps.
+func (f *authzFixture) module(name string) *module.Fixture {
+	if f.mods == nil {
+		f.mods = map[string]*module.Fixture{}
+	}
+	m, ok := f.mods[name]
+	if !ok {
+		m = &module.Fixture{InUser: f.inUser, OutUser: f.outUser, Obj: map[string]string{}, IDs: map[string]int64{}}
+		f.mods[name] = m
+	}
+	return m
 }
 
 // moduleCases are the authorization cases the modules of a server bring
@@ -47,16 +59,16 @@ func moduleCases(mods []module.Module) ([]authzCase, []func(t *testing.T, e *tes
 	var setups []func(t *testing.T, e *testEnv, f *authzFixture)
 	for _, m := range mods {
 		for _, c := range m.Authz {
-			req := c.Request
+			req, name := c.Request, m.Name
 			cases = append(cases, authzCase{c.Pattern, func(f *authzFixture, inside bool) (string, string, url.Values) {
-				return req(f.module(), inside)
+				return req(f.module(name), inside)
 			}, c.Want})
 		}
 		if m.AuthzSetup != nil {
 			setup, name := m.AuthzSetup, m.Name
 			setups = append(setups, func(t *testing.T, e *testEnv, f *authzFixture) {
 				t.Helper()
-				if err := setup(context.Background(), e.db, f.module()); err != nil {
+				if err := setup(context.Background(), e.db, f.module(name)); err != nil {
 					t.Fatalf("%s: authorization fixture: %v", name, err)
 				}
 			})
