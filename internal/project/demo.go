@@ -94,13 +94,16 @@ func LoadDemo(ctx context.Context, db *store.DB) error {
 		return nil
 	}
 	r := rand.New(rand.NewPCG(2013, 8))
+	sysOf := map[string][]int64{}
 	for i := 0; i < 40; i++ {
 		th, u := demoThemes[i%len(demoThemes)], units[(i*7)%len(units)]
 		cost := Money((20 + r.IntN(400)) * 10000 / 4 * 4) // whole 元, several 万元
-		if _, err := s.AddSystem(ctx, a, all, NewSystem{Owner: u.Code, Name: u.Name + th.name + "（已建）", Description: th.content,
-			DataResources: th.data, OMCost: cost, MLPSLevel: 2 + r.IntN(2), Demo: true}); err != nil {
+		sid, err := s.AddSystem(ctx, a, all, NewSystem{Owner: u.Code, Name: u.Name + th.name + "（已建）", Description: th.content,
+			DataResources: th.data, OMCost: cost, MLPSLevel: 2 + r.IntN(2), Demo: true})
+		if err != nil {
 			return err
 		}
+		sysOf[u.Code] = append(sysOf[u.Code], sid)
 	}
 	if err := loadDemoExperts(ctx, s, a, r); err != nil {
 		return err
@@ -138,6 +141,9 @@ func LoadDemo(ctx context.Context, db *store.DB) error {
 				np.Functions = prev.functions
 			}
 			prevContent = np.Content
+			if cat == "om" && len(sysOf[u.Code]) > 0 {
+				np.Systems = sysOf[u.Code][:1]
+			}
 			np.Level = LevelOf(u)
 			id, err := s.insert(ctx, tx, a, u, np)
 			if err != nil {

@@ -294,3 +294,45 @@ func TestRiskRatings(t *testing.T) {
 		}
 	})
 }
+
+func TestOMCheck(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := setup(t, db)
+		zz := []string{pathOf(t, db, "4101")}
+		var ids []int64
+		for _, c := range []string{"60", "40"} {
+			id, err := s.AddSystem(ctx, office, zz, NewSystem{Owner: "4101", Name: "系统" + c, OMCost: wan(t, c), MLPSLevel: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		for _, c := range []struct {
+			est  string
+			sys  []int64
+			ok   bool
+			text string
+		}{
+			{"120", ids, true, "合计 100 万元（高出 20%"},
+			{"120.0001", ids, false, "高出 20%"},
+			{"130", ids, false, "高出 30%"},
+			{"50", ids[:1], true, "合计 60 万元"},
+			{"50", nil, false, "未关联"},
+		} {
+			id := register(t, s, zz, NewProject{Name: "郑州市运维项目", Owner: "4101", Category: "om", Funding: "市级财政", Estimate: wan(t, c.est), Systems: c.sys})
+			p, _ := s.Get(ctx, zz, id)
+			sys, err := s.SystemsByID(ctx, p.Systems)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := OMCheck(p, sys)
+			if got.OK != c.ok || !strings.Contains(got.Text.Zh, c.text) || got.Blocks != "" {
+				t.Errorf("request %s with %v: %+v", c.est, c.sys, got)
+			}
+		}
+		if _, err := s.Register(ctx, owner, zz, NewProject{Name: "x", Owner: "4101", Category: "om", Funding: "f", Estimate: 1, Systems: []int64{99999}}); err == nil {
+			t.Error("a link to a system that does not exist was accepted")
+		}
+	})
+}

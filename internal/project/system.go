@@ -140,3 +140,55 @@ func (s *Service) Systems(ctx context.Context, f SystemFilter) ([]System, int, e
 	}
 	return out, total, rows.Err()
 }
+
+// SystemsByID returns the systems ids, in id order.
+func (s *Service) SystemsByID(ctx context.Context, ids []int64) ([]System, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var args store.Args
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, owner_code, owner_path, owner_name, name, description, data_resources, om_cost, mlps_level, demo, created_at
+		FROM project_system WHERE id IN (`+store.In(&args, ids)+`) ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("project: systems: %w", err)
+	}
+	defer rows.Close()
+	var out []System
+	for rows.Next() {
+		var y System
+		var cost int64
+		var demo int
+		if err := rows.Scan(&y.ID, &y.Owner, &y.OwnerPath, &y.OwnerName, &y.Name, &y.Description, &y.DataResources, &cost, &y.MLPSLevel, &demo, &y.CreatedAt); err != nil {
+			return nil, fmt.Errorf("project: systems: %w", err)
+		}
+		y.OMCost, y.Demo = Money(cost), demo == 1
+		out = append(out, y)
+	}
+	return out, rows.Err()
+}
+
+// OMTolerance is how far, in percent, an O&M request may exceed the
+// annual O&M cost of its systems in the catalogue before it is flagged.
+const OMTolerance = 20
+
+// OMCheck compares the request of an O&M project with the annual O&M
+// cost of its linked systems in the catalogue; it flags, it never blocks.
+// ok is false when no system is linked or the request exceeds the
+// catalogue's cost by more than OMTolerance percent.
+func OMCheck(p *Project, systems []System) Check {
+	c := Check{Key: "om_budget"}
+	if len(systems) == 0 {
+		c.Text = i18n.Text{Zh: "运维项目未关联信息系统目录中的系统，无法核对运维费用", En: "the O&M project is linked to no system of the catalogue, so its cost cannot be checked"}
+		return c
+	}
+	var sum Money
+	for _, y := range systems {
+		sum += y.OMCost
+	}
+	c.OK = !p.Estimate.ExceedsBy(sum, OMTolerance)
+	c.Text = i18n.Text{
+		Zh: fmt.Sprintf("运维申请 %s 万元，所关联系统在目录中登记的年度运维费合计 %s 万元（高出 %s%%，超过 %d%% 即提示）", p.Estimate.Wan(), sum.Wan(), p.Estimate.PercentOver(sum), OMTolerance),
+		En: fmt.Sprintf("O&M request %s against an annual O&M cost of %s for the linked systems in the catalogue (%s%% above; flagged above %d%%)", p.Estimate.Wan(), sum.Wan(), p.Estimate.PercentOver(sum), OMTolerance),
+	}
+	return c
+}

@@ -156,6 +156,26 @@ func TestProjectPortfolio(t *testing.T) {
 			t.Fatalf("refused form: %d", rec.Code)
 		}
 
+		// An O&M request twice the catalogue's annual cost is flagged.
+		if rec := e.do(t, county, http.MethodPost, "/projects/systems", url.Values{"owner": {"410102"}, "name": {"中原区协同办公系统"}, "om_cost": {"25.5"}, "mlps_level": {"2"}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("add a system: %d %s", rec.Code, rec.Body.String())
+		}
+		sys, _, _ := svc.Systems(ctx, project.SystemFilter{Scopes: []string{"/41/"}, Q: "中原区协同办公系统"})
+		if len(sys) != 1 || sys[0].OMCost != 255000 {
+			t.Fatalf("stored system: %+v", sys)
+		}
+		if page := e.do(t, county, http.MethodGet, "/projects/new", nil).Body.String(); !strings.Contains(page, "中原区协同办公系统") {
+			t.Fatal("the form does not offer the unit's system")
+		}
+		rec = e.do(t, county, http.MethodPost, "/projects", url.Values{"name": {"中原区协同办公系统运维"}, "owner": {"410102"}, "category": {"om"}, "funding": {"区级财政"},
+			"estimate": {"51"}, "systems": {strconv.FormatInt(sys[0].ID, 10)}})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("register an O&M project: %d %s", rec.Code, rec.Body.String())
+		}
+		if page := e.do(t, county, http.MethodGet, strings.SplitN(rec.Header().Get("Location"), "?", 2)[0], nil).Body.String(); !strings.Contains(page, "运维申请 51 万元") || !strings.Contains(page, "合计 25.5 万元（高出 100%") {
+			t.Fatal("the O&M check is not on the project page")
+		}
+
 		// Import: all or nothing, errors by row and column.
 		before, _, _ := svc.List(ctx, project.Filter{Scopes: []string{"/41/"}, PerPage: 1})
 		csv := "项目名称,建设单位代码,项目类别,资金来源,估算（万元）\n中原区电子证照库,410102,新建,区级财政,80\n开封市电子证照库,4102,新建,市级财政,80\n"

@@ -170,6 +170,9 @@ type formView struct {
 	Form       url.Values
 	Levels     []string
 	Categories []string
+	// Systems of the caller's units an O&M project can be linked to.
+	Systems  []dom.System
+	Selected map[string]bool
 }
 
 func (h handlers) newForm(w http.ResponseWriter, r *http.Request) error {
@@ -177,14 +180,29 @@ func (h handlers) newForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h handlers) renderNew(w http.ResponseWriter, r *http.Request, status int, form url.Values, errs []*i18n.Error) error {
+	ss, _, err := h.svc.Systems(r.Context(), dom.SystemFilter{Scopes: scopes(r, Owners), PerPage: 200})
+	if err != nil {
+		return refuse(err)
+	}
+	sel := map[string]bool{}
+	for _, v := range form["systems"] {
+		sel[v] = true
+	}
 	return h.k.Render(w, r, h.pages, "new", status, kit.View{Title: kit.T(r, "project.new"), Nav: "project", Errors: errs,
-		Data: formView{Form: form, Levels: dom.Levels, Categories: dom.Categories}})
+		Data: formView{Form: form, Levels: dom.Levels, Categories: dom.Categories, Systems: ss, Selected: sel}})
 }
 
 // newProjectOf reads a project from form values.
 func newProjectOf(v url.Values) (dom.NewProject, error) {
 	n := dom.NewProject{Number: v.Get("number"), Name: v.Get("name"), Owner: v.Get("owner"), Level: v.Get("level"), Category: v.Get("category"),
 		Funding: v.Get("funding"), Summary: v.Get("summary"), Content: v.Get("content"), Functions: v.Get("functions")}
+	for _, sid := range v["systems"] {
+		id, err := strconv.ParseInt(sid, 10, 64)
+		if err != nil {
+			return n, i18n.Errorf("关联的信息系统不存在", "a linked information system does not exist").OnField("systems")
+		}
+		n.Systems = append(n.Systems, id)
+	}
 	if y := strings.TrimSpace(v.Get("year")); y != "" {
 		year, err := strconv.Atoi(y)
 		if err != nil {
@@ -293,6 +311,12 @@ func (h handlers) showData(r *http.Request, id int64) (*showView, error) {
 		return nil, err
 	}
 	v.Checks = dom.Checks(p, v.Docs)
+	if v.Systems, err = h.svc.SystemsByID(ctx, p.Systems); err != nil {
+		return nil, err
+	}
+	if p.Category == "om" {
+		v.Checks = append(v.Checks, dom.OMCheck(p, v.Systems))
+	}
 	for _, c := range v.Checks {
 		if c.Key == "budget_over" && !c.OK && route.Has(dom.Feasibility) {
 			v.Decisions = append(v.Decisions, dom.Reapprove)
