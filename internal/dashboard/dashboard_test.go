@@ -10,6 +10,7 @@ import (
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
 	"zhihui/internal/monitor"
+	"zhihui/internal/notify"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
 	"zhihui/internal/reporting"
@@ -22,7 +23,7 @@ import (
 func TestYearsFollowTheData(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, monitor.Schema, reporting.Schema); err != nil {
+		if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, monitor.Schema, reporting.Schema); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
