@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"zhihui/internal/i18n"
 	"zhihui/internal/webcheck"
 	"zhihui/internal/webcheck/crawl"
 )
@@ -61,7 +62,7 @@ func runInspect(args []string) error {
 	}
 	if url == "" {
 		fs.Usage()
-		return errors.New("缺少网址 / missing URL")
+		return i18n.Errorf("缺少网址", "missing URL")
 	}
 	if *schemeFile != "" {
 		b, err := os.ReadFile(*schemeFile)
