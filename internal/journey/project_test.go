@@ -143,5 +143,10 @@ func TestProjectGateWithExpertPanel(t *testing.T) {
 		if owner.Has("王建国") || !owner.Has("初步设计与概算") {
 			t.Fatalf("the applicant's view: %s", owner.Text("main"))
 		}
+		// The project page, with its forms, panel and timeline, fits a phone.
+		owner.Size(390, 844)
+		if owner.ScrollsSideways() {
+			t.Error("the project page scrolls sideways at 390 px")
+		}
 	})
 }

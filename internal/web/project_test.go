@@ -50,6 +50,10 @@ func TestProjectPortfolio(t *testing.T) {
 				t.Fatalf("%s: %d %s", p, rec.Code, rec.Body.String())
 			}
 		}
+		if !strings.Contains(e.do(t, office, http.MethodGet, "/projects", nil).Body.String(), `href="/projects/experts"`) ||
+			strings.Contains(e.do(t, county, http.MethodGet, "/projects", nil).Body.String(), `href="/projects/experts"`) {
+			t.Error("the expert pool link is offered to the wrong callers")
+		}
 		// The export holds exactly the filtered projects.
 		svc := project.New(db)
 		_, nCity, _ := svc.List(ctx, project.Filter{Scopes: []string{"/41/"}, Level: "city"})
