@@ -134,5 +134,16 @@ func TestAssessmentPublishAppeal(t *testing.T) {
 		if !city.Has("经核实情况属实") {
 			t.Fatalf("the city does not see the decision: %s", city.Text("main"))
 		}
+		// The city's leader page, on a phone: its standing in the
+		// published version, its lights and overdue items.
+		city.Follow("开封市", "发布结果")
+		city.WaitText("已发布结果（第 2 版）")
+		city.Size(390, 844)
+		if !city.Has("排名第") || !city.Has("逾期") {
+			t.Fatalf("the city's page: %s", city.Text("main"))
+		}
+		if city.ScrollsSideways() {
+			t.Fatal("the city's page scrolls sideways on a phone")
+		}
 	})
 }

@@ -53,7 +53,7 @@ func Module() module.Module {
 		Routes:           routes,
 		Nav:              []module.Nav{{Key: "supervise", Href: "/supervise", Label: "supervise.nav", Order: 55}},
 		Pages: []string{"/supervise", "/supervise?status=red", "/supervise/new", "/supervise/overdue", "/supervise/assessment",
-			"/supervise/assessment?group=county"},
+			"/supervise/assessment?group=county", "/supervise/units/4101"},
 		API: map[string]string{
 			"GET /api/v1/supervision/items":                "Work items in the caller's units: ?unit=CODE&status=red|yellow|blue|green|closed&year=Y; each with its computed status and reason",
 			"POST /api/v1/supervision/items":               `Issue a work item from a plan task: {"year","task","units":[…] or "fanout":"cities|counties","due":"YYYY-MM-DD" or "due_days":N,"milestones":[{"date","percent","text"}],…}; office only, units in the caller's subtree`,
@@ -104,6 +104,7 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "POST /supervise/items/{id}/urge", Access: kit.Roles, Roles: Offices, Handler: h.urge},
 		{Pattern: "GET /supervise/attachments/{id}", Access: kit.User, Handler: h.attachment},
 		{Pattern: "GET /supervise/overdue", Access: kit.User, Handler: h.overdue},
+		{Pattern: "GET /supervise/units/{code}", Access: kit.User, Handler: h.unit},
 		{Pattern: "GET /supervise/overdue/export", Access: kit.User, Handler: h.overdueExport},
 		{Pattern: "GET /supervise/assessment", Access: kit.User, Handler: h.assessment},
 		{Pattern: "GET /supervise/assessment/export", Access: kit.User, Handler: h.assessmentExport},
@@ -288,6 +289,9 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /supervise/items/{id}/urge", Request: itemPost("item", "/urge", url.Values{"note": {"请加快办理"}}),
 			Want: literal(see, un, auth.Office, auth.Admin)},
 		{Pattern: "GET /supervise/overdue", Request: module.Get("/supervise/overdue"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /supervise/units/{code}", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/supervise/units/" + unitOf(inside), nil
+		}, Want: seenInside(ok, see)},
 		{Pattern: "GET /supervise/overdue/export", Request: module.Get("/supervise/overdue/export"), Want: module.LoggedIn(ok, see)},
 		{Pattern: "GET /supervise/assessment", Request: module.Get("/supervise/assessment?year=2015"), Want: module.LoggedIn(ok, see)},
 		{Pattern: "GET /supervise/assessment/export", Request: module.Get("/supervise/assessment/export?year=2015"), Want: module.LoggedIn(ok, see)},
