@@ -18,18 +18,15 @@ import (
 // set-up (the 55,164 org units, the monitoring catalogue) that tests then
 // copy into their own fresh store instead of repeating it.
 type template struct {
-	once sync.Once
+	mu   sync.Mutex
 	path string
-	err  error
 }
 
 var (
-	templates   sync.Map // key → *template
-	templateDir struct {
-		once sync.Once
-		path string
-		err  error
-	}
+	templates sync.Map // key → *template
+
+	dirsMu sync.Mutex
+	dirs   []string // the directories of the templates, for RemoveTemplates
 )
 
 // FillFromTemplate makes the fresh SQLite store db hold what build writes
@@ -47,22 +44,33 @@ func FillFromTemplate(t testing.TB, db *store.DB, key string, build func(ctx con
 	}
 	v, _ := templates.LoadOrStore(key, &template{})
 	tpl := v.(*template)
-	tpl.once.Do(func() { tpl.path, tpl.err = buildTemplate(key, build) })
-	if tpl.err != nil {
-		t.Fatalf("storetest: template %s: %v", key, tpl.err)
+	tpl.mu.Lock()
+	// Built on first use, and again if its file went away (a test that
+	// moved TMPDIR into its own temporary directory built it there).
+	if _, err := os.Stat(tpl.path); tpl.path == "" || err != nil {
+		path, err := buildTemplate(key, build)
+		if err != nil {
+			tpl.mu.Unlock()
+			t.Fatalf("storetest: template %s: %v", key, err)
+		}
+		tpl.path = path
 	}
-	if err := fill(context.Background(), db, tpl.path); err != nil {
+	path := tpl.path
+	tpl.mu.Unlock()
+	if err := fill(context.Background(), db, path); err != nil {
 		t.Fatalf("storetest: fill from template %s: %v", key, err)
 	}
 	return true
 }
 
 func buildTemplate(key string, build func(ctx context.Context, db *store.DB) error) (string, error) {
-	templateDir.once.Do(func() { templateDir.path, templateDir.err = os.MkdirTemp("", "zhihui-template-") })
-	if templateDir.err != nil {
-		return "", templateDir.err
+	dir, err := os.MkdirTemp("", "zhihui-template-"+sanitize(key)+"-")
+	if err != nil {
+		return "", err
 	}
-	dir := filepath.Join(templateDir.path, sanitize(key))
+	dirsMu.Lock()
+	dirs = append(dirs, dir)
+	dirsMu.Unlock()
 	ctx := context.Background()
 	db, err := store.Open(ctx, store.Options{DataDir: dir})
 	if err != nil {
@@ -214,7 +222,10 @@ func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`
 
 // RemoveTemplates deletes the template files of this test process.
 func RemoveTemplates() {
-	if templateDir.path != "" {
-		os.RemoveAll(templateDir.path)
+	dirsMu.Lock()
+	defer dirsMu.Unlock()
+	for _, d := range dirs {
+		os.RemoveAll(d)
 	}
+	dirs = nil
 }
