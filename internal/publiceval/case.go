@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"zhihui/internal/audit"
+	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
+	"zhihui/internal/notify"
 	"zhihui/internal/period"
 	"zhihui/internal/store"
 )
@@ -422,6 +424,9 @@ func (s *Service) Do(ctx context.Context, a audit.Actor, id int64, step Step, al
 	})
 }
 
+// KindOverdue is the notification of a 差评 case past a deadline.
+var KindOverdue = notify.DefineKind("publiceval.overdue", "publiceval.notify.kind_overdue", true)
+
 // Alerter is the author of overdue alerts on timelines.
 var Alerter = audit.Actor{Name: "好差评超时提醒 / overdue alert"}
 
@@ -482,7 +487,14 @@ func (s *Service) Alerts(ctx context.Context) ([]Alert, error) {
 				a.CaseID, now, Alerter.Name, body); err != nil {
 				return err
 			}
-			return audit.Record(ctx, tx, Alerter, "overdue_"+a.Kind, "publiceval_case", strconv.FormatInt(a.CaseID, 10), a.OrgPath, nil, body)
+			if err := audit.Record(ctx, tx, Alerter, "overdue_"+a.Kind, "publiceval_case", strconv.FormatInt(a.CaseID, 10), a.OrgPath, nil, body); err != nil {
+				return err
+			}
+			// the unit's handlers and the level above it
+			_, err = notify.Send(ctx, tx, notify.Message{Kind: KindOverdue, Key: "publiceval.notify.overdue_" + a.Kind,
+				Args: []any{strconv.FormatInt(a.CaseID, 10)}, Link: "/publiceval/cases/" + strconv.FormatInt(a.CaseID, 10),
+				To: []notify.Recipient{notify.Covering(auth.Reporter, a.OrgPath), notify.Covering(auth.Approver, a.OrgPath), notify.Superiors(a.OrgPath, auth.Approver, auth.Office)}})
+			return err
 		})
 		if err != nil {
 			return nil, fmt.Errorf("publiceval: alert case %d: %w", a.CaseID, err)

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"zhihui/internal/audit"
+	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
+	"zhihui/internal/notify"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
@@ -28,7 +30,7 @@ func all(string) bool { return true }
 func setup(t *testing.T, db *store.DB, at time.Time) (*Service, string) {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, webcheck.Schema, Schema); err != nil {
+	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, webcheck.Schema, Schema); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
@@ -351,6 +353,13 @@ func TestOverdueAlertsOnce(t *testing.T) {
 		if a, err := s.Alerts(ctx); err != nil || len(a) != 0 {
 			t.Fatalf("before the deadline: %v %v", a, err)
 		}
+		u, err := auth.CreateUser(ctx, db, staff, auth.NewUser{Name: "zy", Password: "long-password-zy"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := auth.AddGrant(ctx, db, staff, u.ID, auth.Reporter, "410102"); err != nil {
+			t.Fatal(err)
+		}
 		s.Now = func() time.Time { return at.AddDate(0, 0, 3) }
 		a, err := s.Alerts(ctx)
 		if err != nil || len(a) != 1 || a[0].CaseID != r.CaseID || a[0].Kind != "contact" || a[0].OrgPath != "/41/4101/410102/" {
@@ -358,6 +367,10 @@ func TestOverdueAlertsOnce(t *testing.T) {
 		}
 		if a, err := s.Alerts(ctx); err != nil || len(a) != 0 {
 			t.Fatalf("alerted twice: %v %v", a, err)
+		}
+		msgs, err := notify.List(ctx, db, u.ID, 10)
+		if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Link, fmt.Sprint(r.CaseID)) {
+			t.Fatalf("the county's reporter was not told: %+v %v", msgs, err)
 		}
 		c, _ := GetCase(ctx, db, r.CaseID)
 		if !c.Overdue(s.now()) {
