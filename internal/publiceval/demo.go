@@ -140,7 +140,7 @@ func demoHandle(ctx context.Context, db *store.DB, id int64, at, end time.Time, 
 	}
 	// recent cases stop earlier
 	keep := len(steps)
-	if age < 10*24*time.Hour {
+	if age < 45*24*time.Hour {
 		keep = rng.IntN(len(steps) + 1)
 	}
 	for _, s := range steps[:keep] {

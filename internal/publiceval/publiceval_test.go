@@ -405,3 +405,50 @@ func TestRankingAndPeriods(t *testing.T) {
 		t.Fatal("masks")
 	}
 }
+
+func TestDemo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		setup(t, db, time.Now())
+		if _, err := webcheck.LoadDemoSites(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		if err := LoadDemo(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		if err := LoadDemo(ctx, db); err != nil { // idempotent
+			t.Fatal(err)
+		}
+		states := map[string]int{}
+		rows, err := db.R.QueryContext(ctx, `SELECT state, COUNT(*) FROM publiceval_case GROUP BY state`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			var n int
+			if err := rows.Scan(&s, &n); err != nil {
+				t.Fatal(err)
+			}
+			states[s] = n
+		}
+		rows.Close()
+		for _, s := range []string{StateNew, StateClosed, StateExcluded} {
+			if states[s] == 0 {
+				t.Errorf("no demo case %s: %v", s, states)
+			}
+		}
+		if len(states) < 6 {
+			t.Errorf("demo cases in only %d states: %v", len(states), states)
+		}
+		var n, months int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT month) FROM publiceval_rating WHERE demo`).Scan(&n, &months); err != nil || n != 480 || months < 12 {
+			t.Fatalf("demo ratings %d over %d months %v", n, months, err)
+		}
+		a, _ := Stored(ctx, db)
+		b, _ := Recompute(ctx, db)
+		if !reflect.DeepEqual(a, b) {
+			t.Fatal("demo figures differ from a recomputation")
+		}
+	})
+}
