@@ -10,6 +10,7 @@ import (
 	"zhihui/internal/jobs"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
+	"zhihui/internal/testwait"
 )
 
 // TestProbeRoundJob: the periodic probe round runs on the job engine,
@@ -38,20 +39,13 @@ func TestProbeRoundJob(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer e.Stop(ctx)
-		deadline := time.Now().Add(60 * time.Second)
-		for {
+		testwait.Until(t, "two probe rounds", func() bool {
 			pa, err := Probes(ctx, db, a.ID, time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(pa) >= 2 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("two probe rounds did not run: %d probes", len(pa))
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return len(pa) >= 2
+		})
 		pa, _ := Probes(ctx, db, a.ID, time.Time{})
 		pb, _ := Probes(ctx, db, b.ID, time.Time{})
 		if len(pb) < 2 || !pa[0].OK || pb[0].OK || pb[0].Status != 503 {

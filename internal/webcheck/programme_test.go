@@ -17,6 +17,8 @@ import (
 	"zhihui/internal/i18n"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
+	"zhihui/internal/testwait"
+	"zhihui/internal/webcheck/probe"
 )
 
 func TestSitesScopedAndValidated(t *testing.T) {
@@ -70,7 +72,9 @@ func TestSitesScopedAndValidated(t *testing.T) {
 			t.Fatalf("update %+v %v", up, err)
 		}
 		var n int
-		db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE entity = 'webcheck_site'`).Scan(&n)
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE entity = 'webcheck_site'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if n != 5 {
 			t.Fatalf("%d audit entries, want 5", n)
 		}
@@ -331,7 +335,9 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 			t.Fatalf("history %+v", hist)
 		}
 		var audits int
-		db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE entity IN ('webcheck_problem', 'webcheck_problems', 'webcheck_round')`).Scan(&audits)
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE entity IN ('webcheck_problem', 'webcheck_problems', 'webcheck_round')`).Scan(&audits); err != nil {
+			t.Fatal(err)
+		}
 		if audits < 10 {
 			t.Fatalf("only %d audit entries", audits)
 		}
@@ -433,29 +439,40 @@ func TestProbeLoop(t *testing.T) {
 		b := mustSite(t, db, down.URL, "故障", KindCity, "4102")
 		LoadDemoSites(ctx, db)
 		l := &ProbeLoop{DB: db, Interval: 200 * time.Millisecond, Reload: 100 * time.Millisecond, AllowPrivate: true, Log: quietLog}
-		rctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+		rctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		done := make(chan struct{})
 		go func() { l.Run(rctx); close(done) }()
-		// A site registered while the loop runs joins it.
-		time.Sleep(300 * time.Millisecond)
-		c := mustSite(t, db, up.URL+"/new", "新登记", KindCity, "4101")
-		<-done
-		if pc, _ := Probes(ctx, db, c.ID, time.Time{}); len(pc) == 0 {
-			t.Fatal("a site registered while probing was never probed")
+		probes := func(id int64) []probe.Result {
+			ps, err := Probes(ctx, db, id, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ps
 		}
-		pa, _ := Probes(ctx, db, a.ID, time.Time{})
-		pb, _ := Probes(ctx, db, b.ID, time.Time{})
-		if len(pa) < 4 || len(pb) < 4 || !pa[0].OK || pb[0].OK || pb[0].Status != 503 {
+		// A site registered while the loop runs joins it.
+		testwait.Until(t, "the first probe round", func() bool { return len(probes(a.ID)) > 0 })
+		c := mustSite(t, db, up.URL+"/new", "新登记", KindCity, "4101")
+		testwait.Until(t, "the new site probed and four rounds of the others", func() bool {
+			return len(probes(c.ID)) > 0 && len(probes(a.ID)) >= 4 && len(probes(b.ID)) >= 4
+		})
+		cancel()
+		<-done
+		pa, pb := probes(a.ID), probes(b.ID)
+		if !pa[0].OK || pb[0].OK || pb[0].Status != 503 {
 			t.Fatalf("probes: up %d %+v, down %d %+v", len(pa), pa, len(pb), pb)
 		}
 		var total int
-		db.R.QueryRow(`SELECT COUNT(*) FROM webcheck_probe`).Scan(&total)
+		if err := db.R.QueryRow(`SELECT COUNT(*) FROM webcheck_probe`).Scan(&total); err != nil {
+			t.Fatal(err)
+		}
 		if n, _ := l.Stats(); n < int64(total) {
 			t.Fatalf("stats count %d probes, %d stored", n, total)
 		}
 		var demo int
-		db.R.QueryRow(`SELECT COUNT(*) FROM webcheck_probe p JOIN webcheck_site s ON s.id = p.site_id WHERE s.demo`).Scan(&demo)
+		if err := db.R.QueryRow(`SELECT COUNT(*) FROM webcheck_probe p JOIN webcheck_site s ON s.id = p.site_id WHERE s.demo`).Scan(&demo); err != nil {
+			t.Fatal(err)
+		}
 		if demo != 0 {
 			t.Fatalf("%d probes of demo sites", demo)
 		}
@@ -481,26 +498,33 @@ func TestProbeLoopOneLeader(t *testing.T) {
 	}
 	actx, stopA := context.WithCancel(ctx)
 	aDone := make(chan struct{})
-	go func() { newLoop().Run(actx); close(aDone) }()
-	time.Sleep(300 * time.Millisecond) // A takes the lock
-	bctx, stopB := context.WithTimeout(ctx, 3*time.Second)
+	a := newLoop()
+	go func() { a.Run(actx); close(aDone) }()
+	// A probes, so it holds the lock.
+	testwait.Until(t, "the first loop to probe", func() bool { n, _ := a.Stats(); return n > 0 })
+	bctx, stopB := context.WithCancel(ctx)
 	defer stopB()
 	b := newLoop()
 	bDone := make(chan struct{})
 	go func() { b.Run(bctx); close(bDone) }()
-	time.Sleep(700 * time.Millisecond)
+	// While A probes three more rounds (B has looked for the lock
+	// meanwhile: its Reload is shorter than A's Interval), B probes nothing.
+	n0, _ := a.Stats()
+	testwait.Until(t, "three more rounds of the leader", func() bool { n, _ := a.Stats(); return n >= n0+3 })
 	if n, _ := b.Stats(); n != 0 {
 		t.Fatalf("the standby loop probed %d times while the leader ran", n)
 	}
 	stopA()
 	<-aDone
-	before, _ := Probes(ctx, db, site.ID, time.Time{})
-	time.Sleep(900 * time.Millisecond)
-	after, _ := Probes(ctx, db, site.ID, time.Time{})
+	before, err := Probes(ctx, db, site.ID, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the standby loop to take over and probe", func() bool { n, _ := b.Stats(); return n > 0 })
 	stopB()
 	<-bDone
 	if final, _ := Probes(ctx, db, site.ID, time.Time{}); len(final) <= len(before) {
-		t.Fatalf("nobody probed after the leader stopped: %d then %d then %d probes", len(before), len(after), len(final))
+		t.Fatalf("nobody probed after the leader stopped: %d then %d probes", len(before), len(final))
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"zhihui/internal/jobs"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
+	"zhihui/internal/testwait"
 	"zhihui/internal/webcheck/crawl"
 	"zhihui/internal/webcheck/sitegen"
 )
@@ -74,15 +75,11 @@ func savedFetched(t *testing.T, db *store.DB, key string) int {
 	return st.Fetched
 }
 
+// waitFor polls cond until it holds, within the test's own deadline
+// (limit is how long it is expected to take, kept for the reader).
 func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Until(t, what, cond)
 }
 
 // checkReport compares a finished inspection with the generator's truth:
