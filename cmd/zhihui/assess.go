@@ -42,7 +42,12 @@ func runAssess(args []string) error {
 	if err := a.Bootstrap(ctx); err != nil {
 		return err
 	}
-	res, err := supervise.New(a.DB).Assess(ctx, supervise.DefaultSchemes(), []string{"/" + orgunit.Root + "/"}, *year, *group)
+	svc := supervise.New(a.DB)
+	schemes, _, err := svc.CurrentSchemes(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := svc.Assess(ctx, schemes, []string{"/" + orgunit.Root + "/"}, *year, *group)
 	if err != nil {
 		return err
 	}

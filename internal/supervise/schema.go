@@ -107,4 +107,11 @@ CREATE TABLE supervise_appeal (
 	decided_at {{TS}}
 );
 CREATE INDEX supervise_appeal_year ON supervise_appeal (year, grp, state);
+`}, {Version: 3, SQL: `
+CREATE TABLE supervise_scheme (
+	id {{ID}},
+	yaml TEXT NOT NULL,
+	saved_by TEXT NOT NULL,
+	saved_at {{TS}} NOT NULL
+);
 `}}}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -892,4 +893,55 @@ func mustUnits(t *testing.T, db *store.DB, codes ...string) []orgunit.Unit {
 	us, err := orgunit.GetMany(context.Background(), db, codes)
 	must(t, err)
 	return us
+}
+
+// TestSaveSchemes: the office saves a changed scheme as a new version;
+// a change to the scheme of a final year is refused, one for later years
+// is kept; broken YAML is a bilingual error.
+func TestSaveSchemes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := setup(t, db, "2016-06-01")
+		sc, v, err := s.CurrentSchemes(ctx)
+		must(t, err)
+		if v != nil || len(sc.Schemes) != len(DefaultSchemes().Schemes) {
+			t.Fatalf("the embedded scheme first: %+v %+v", v, sc)
+		}
+		if err := s.SaveSchemes(ctx, office, "schemes: [1"); err == nil || !strings.Contains(err.Error(), "YAML") {
+			t.Fatalf("broken YAML: %v", err)
+		}
+		_, err = s.Publish(ctx, office, DefaultSchemes(), 2015, "city", 1)
+		must(t, err)
+		s.Now = func() time.Time { return time.Date(2016, 7, 1, 9, 0, 0, 0, period.Shanghai) }
+		must(t, s.Finalize(ctx, office, 2015, "city"))
+		changed := strings.Replace(DefaultSchemeYAML(), "weight: 60", "weight: 50", 1)
+		changed = strings.Replace(changed, "weight: 25", "weight: 35", 1)
+		if err := s.SaveSchemes(ctx, office, changed); err == nil || !strings.Contains(err.Error(), "2015") {
+			t.Fatalf("changing the final 2015 scheme: %v", err)
+		}
+		later := DefaultSchemeYAML() + `
+  - from: 2030
+    parts:
+      - key: items
+        name_zh: 督办事项
+        name_en: Work items
+        source: supervise
+        weight: 100
+        points: {on_time: 100, extended: 90, late: 50, not_done: 0}
+`
+		must(t, s.SaveSchemes(ctx, office, later))
+		sc, v, err = s.CurrentSchemes(ctx)
+		must(t, err)
+		if v == nil || v.YAML != later {
+			t.Fatalf("saved version %+v", v)
+		}
+		if got, ok := sc.For(2031); !ok || got.From != 2030 || len(got.Parts) != 1 {
+			t.Fatalf("2031 scheme %+v", got)
+		}
+		vs, err := s.SchemeVersions(ctx)
+		must(t, err)
+		if len(vs) != 1 {
+			t.Fatalf("versions %+v", vs)
+		}
+	})
 }

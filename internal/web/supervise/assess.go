@@ -88,7 +88,11 @@ func (h handlers) assessData(r *http.Request) (*dom.Assessment, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.svc.Assess(r.Context(), h.schemes, viewScopes(r), year, group)
+	sc, err := h.schemesOf(r)
+	if err != nil {
+		return nil, err
+	}
+	return h.svc.Assess(r.Context(), sc, viewScopes(r), year, group)
 }
 
 func assessURL(path string, year int, group string) string {
@@ -198,7 +202,11 @@ func (h handlers) publish(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	_, err = h.svc.Publish(r.Context(), kit.Actor(r), h.schemes, year, group, days)
+	sc, err := h.schemesOf(r)
+	if err != nil {
+		return err
+	}
+	_, err = h.svc.Publish(r.Context(), kit.Actor(r), sc, year, group, days)
 	return h.assessed(w, r, year, group, "assessment_published", err)
 }
 
@@ -280,7 +288,9 @@ func (h handlers) notice(w http.ResponseWriter, r *http.Request) error {
 	a := (*dom.Assessment)(nil)
 	if pub != nil {
 		a = pub.Result
-	} else if a, err = h.svc.Assess(r.Context(), h.schemes, scopes, year, group); err != nil {
+	} else if sc, serr := h.schemesOf(r); serr != nil {
+		return serr
+	} else if a, err = h.svc.Assess(r.Context(), sc, scopes, year, group); err != nil {
 		return err
 	}
 	adj, err := h.svc.Adjustments(r.Context(), scopes, year, group)

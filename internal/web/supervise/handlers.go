@@ -21,7 +21,6 @@ type handlers struct {
 	k       *kit.Kit
 	pages   *kit.Pages
 	svc     *dom.Service
-	schemes *dom.Schemes
 }
 
 // refuse maps the domain's scope refusal to 403.
@@ -573,7 +572,11 @@ func (h handlers) apiAssessment(w http.ResponseWriter, r *http.Request) error {
 		}
 		return kit.JSON(w, http.StatusOK, p)
 	}
-	a, err := h.svc.Assess(r.Context(), h.schemes, viewScopes(r), year, group)
+	sc, err := h.schemesOf(r)
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.Assess(r.Context(), sc, viewScopes(r), year, group)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,11 @@ func (h handlers) unit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.svc.ForUnit(r.Context(), h.schemes, viewScopes(r), code, year)
+	sc, err := h.schemesOf(r)
+	if err != nil {
+		return err
+	}
+	v, err := h.svc.ForUnit(r.Context(), sc, viewScopes(r), code, year)
 	if err != nil {
 		return refuse(err)
 	}

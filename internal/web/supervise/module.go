@@ -53,7 +53,7 @@ func Module() module.Module {
 		Routes:           routes,
 		Nav:              []module.Nav{{Key: "supervise", Href: "/supervise", Label: "supervise.nav", Order: 55}},
 		Pages: []string{"/supervise", "/supervise?status=red", "/supervise/new", "/supervise/overdue", "/supervise/assessment",
-			"/supervise/assessment?group=county", "/supervise/units/4101"},
+			"/supervise/assessment?group=county", "/supervise/units/4101", "/supervise/scheme"},
 		API: map[string]string{
 			"GET /api/v1/supervision/items":                "Work items in the caller's units: ?unit=CODE&status=red|yellow|blue|green|closed&year=Y; each with its computed status and reason",
 			"POST /api/v1/supervision/items":               `Issue a work item from a plan task: {"year","task","units":[…] or "fanout":"cities|counties","due":"YYYY-MM-DD" or "due_days":N,"milestones":[{"date","percent","text"}],…}; office only, units in the caller's subtree`,
@@ -89,7 +89,7 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := handlers{k: k, pages: pages, svc: dom.New(k.DB), schemes: dom.DefaultSchemes()}
+	h := handlers{k: k, pages: pages, svc: dom.New(k.DB)}
 	return []kit.Route{
 		{Pattern: "GET /supervise", Access: kit.User, Handler: h.list},
 		{Pattern: "GET /supervise/export", Access: kit.User, Handler: h.listExport},
@@ -105,6 +105,8 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /supervise/attachments/{id}", Access: kit.User, Handler: h.attachment},
 		{Pattern: "GET /supervise/overdue", Access: kit.User, Handler: h.overdue},
 		{Pattern: "GET /supervise/units/{code}", Access: kit.User, Handler: h.unit},
+		{Pattern: "GET /supervise/scheme", Access: kit.User, Handler: h.scheme},
+		{Pattern: "POST /supervise/scheme", Access: kit.Roles, Roles: Offices, Handler: h.saveScheme, BodyLimit: dom.MaxSchemeYAML + 4096},
 		{Pattern: "GET /supervise/overdue/export", Access: kit.User, Handler: h.overdueExport},
 		{Pattern: "GET /supervise/assessment", Access: kit.User, Handler: h.assessment},
 		{Pattern: "GET /supervise/assessment/export", Access: kit.User, Handler: h.assessmentExport},
@@ -289,6 +291,12 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /supervise/items/{id}/urge", Request: itemPost("item", "/urge", url.Values{"note": {"请加快办理"}}),
 			Want: literal(see, un, auth.Office, auth.Admin)},
 		{Pattern: "GET /supervise/overdue", Request: module.Get("/supervise/overdue"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /supervise/scheme", Request: module.Get("/supervise/scheme"), Want: module.LoggedIn(ok, see)},
+		// Only the provincial office changes the scheme: an office at a
+		// city is refused like everyone else.
+		{Pattern: "POST /supervise/scheme", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/supervise/scheme", url.Values{"yaml": {dom.DefaultSchemeYAML()}}
+		}, Want: refusedAll},
 		{Pattern: "GET /supervise/units/{code}", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/supervise/units/" + unitOf(inside), nil
 		}, Want: seenInside(ok, see)},
