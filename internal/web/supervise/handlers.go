@@ -18,9 +18,9 @@ import (
 )
 
 type handlers struct {
-	k       *kit.Kit
-	pages   *kit.Pages
-	svc     *dom.Service
+	k     *kit.Kit
+	pages *kit.Pages
+	svc   *dom.Service
 }
 
 // refuse maps the domain's scope refusal to 403.
