@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"zhihui/internal/testwait"
 )
 
 func TestProbe(t *testing.T) {
@@ -93,7 +95,7 @@ func TestSchedulerManySites(t *testing.T) {
 	for i := range sites {
 		sites[i] = fmt.Sprintf("%s/s/%d", srv.URL, i)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithCancel(testwait.Context(t))
 	defer cancel()
 	var mu sync.Mutex
 	counts := map[string]int{}
