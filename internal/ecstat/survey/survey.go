@@ -61,7 +61,7 @@ type Stratum struct {
 
 // acc accumulates the sums of one domain within one stratum.
 type acc struct {
-	m                       int
+	m                     int
 	sy, syy, sx, sxx, sxy float64
 }
 
