@@ -1,0 +1,357 @@
+package ecstat
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+
+	"zhihui/internal/ecstat/survey"
+	"zhihui/internal/i18n"
+	"zhihui/internal/orgunit"
+	"zhihui/internal/store"
+)
+
+// Estimators.
+const (
+	HT    = "ht"    // Horvitz–Thompson (expansion)
+	Ratio = "ratio" // ratio to the register's revenue
+)
+
+// Breakdowns of a result table.
+const (
+	ByCity    = "city"
+	ByCounty  = "county"
+	BySection = "section"
+)
+
+// Precision marks (the NBS practice for sample estimates).
+const (
+	// MinRespondents: a cell with fewer respondents is suppressed.
+	MinRespondents = 3
+	// FlagCV: a cell with a larger CV is shown with a caution mark.
+	FlagCV = 0.15
+	// SuppressCV: a cell with a larger CV is suppressed.
+	SuppressCV = 0.30
+)
+
+// Cell is the estimate for one domain.
+type Cell struct {
+	Code   string `json:"ou"`
+	Name   string `json:"name"`
+	NameEn string `json:"name_en,omitempty"`
+	survey.Estimate
+	// Mark is "" (reliable), "caution" (CV above FlagCV), or
+	// "suppressed" with Reason "few" or "cv".
+	Mark   string `json:"mark,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// DisplayName is the domain's name in lang.
+func (c Cell) DisplayName(lang string) string { return i18n.Text{Zh: c.Name, En: c.NameEn}.In(lang) }
+
+func (c *Cell) mark() {
+	switch {
+	case c.Respondents < MinRespondents:
+		c.Mark, c.Reason = "suppressed", "few"
+	case c.CV > SuppressCV:
+		c.Mark, c.Reason = "suppressed", "cv"
+	case c.CV > FlagCV:
+		c.Mark = "caution"
+	}
+}
+
+// Results are the estimates of one target of a survey.
+type Results struct {
+	Survey    *Survey `json:"-"`
+	Target    Item    `json:"item"`
+	Estimator string  `json:"estimator"`
+	By        string  `json:"by"`
+	// Unit is the unit of the totals: 亿元 for money, 家 (enterprises) for
+	// yes/no items.
+	Unit        string `json:"unit"`
+	Province    Cell   `json:"province"`
+	Cells       []Cell `json:"cells"`
+	Sampled     int    `json:"sampled"`
+	Respondents int    `json:"respondents"`
+	Strata      int    `json:"strata"`
+	EmptyStrata int    `json:"empty_strata"`
+}
+
+type respondent struct {
+	id                         int64
+	h                          int
+	section, city, county, pth string
+	revenue                    float64 // 亿元
+}
+
+// Estimate computes the estimates of target (an item or a derived target
+// of s) for the province and for every city, county or industry section
+// (by), with the Horvitz–Thompson or the ratio estimator. Respondents are
+// the enterprises that returned their form; the others are non-response,
+// handled by reweighting within strata (see package survey). Money is in
+// 亿元.
+func Estimate(ctx context.Context, db *store.DB, s *Survey, target, by, estimator string) (*Results, error) {
+	var tgt Item
+	found := false
+	for _, it := range s.Targets() {
+		if it.Code == target {
+			tgt, found = it, true
+		}
+	}
+	if !found {
+		return nil, i18n.Errorf("调查中没有可推算的项目 %q", "the survey has no item %q to estimate", target).OnField("item")
+	}
+	if by != ByCity && by != ByCounty && by != BySection {
+		by = ByCity
+	}
+	if estimator != HT {
+		estimator = Ratio
+	}
+	res := &Results{Survey: s, Target: tgt, Estimator: estimator, By: by, Unit: "亿元"}
+	if tgt.Kind == YesNo {
+		res.Unit = "家"
+		estimator = HT
+		res.Estimator = HT
+	}
+	// Strata.
+	var strata []survey.Stratum
+	rows, err := db.R.QueryContext(ctx, `SELECT h, pop, certainty FROM ecstat_stratum WHERE survey_id = $1 ORDER BY h`, s.ID)
+	if err != nil {
+		return nil, fmt.Errorf("ecstat: strata: %w", err)
+	}
+	for rows.Next() {
+		var h, pop, c int
+		if err := rows.Scan(&h, &pop, &c); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		strata = append(strata, survey.Stratum{N: pop, Certainty: c == 1})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(strata) == 0 {
+		return nil, i18n.Errorf("本次调查尚未抽样", "this survey has not been drawn yet")
+	}
+	res.Strata = len(strata)
+	// Respondents and their values.
+	comps := Components[tgt.Code]
+	if comps == nil {
+		comps = []string{tgt.Code}
+	}
+	var args store.Args
+	args.Add(s.ID)
+	items := store.In(&args, comps)
+	vals := map[int64]float64{}
+	rows, err = db.R.QueryContext(ctx, `SELECT enterprise_id, amount FROM ecstat_response WHERE survey_id = $1 AND item IN (`+items+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("ecstat: responses: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		var amt sql.NullInt64
+		if err := rows.Scan(&id, &amt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if tgt.Kind == YesNo {
+			vals[id] += float64(amt.Int64)
+		} else {
+			vals[id] += float64(amt.Int64) / 1e6 // hundredths of 万元 → 亿元
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var sampled int
+	if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM ecstat_sample WHERE survey_id = $1`, s.ID).Scan(&sampled); err != nil {
+		return nil, err
+	}
+	res.Sampled = sampled
+	rows, err = db.R.QueryContext(ctx, `SELECT e.id, s.h, e.section, e.city_code, e.org_code, e.org_path, e.revenue FROM ecstat_return r
+		JOIN ecstat_sample s ON s.survey_id = r.survey_id AND s.enterprise_id = r.enterprise_id
+		JOIN ecstat_enterprise e ON e.id = r.enterprise_id WHERE r.survey_id = $1`, s.ID)
+	if err != nil {
+		return nil, fmt.Errorf("ecstat: respondents: %w", err)
+	}
+	est := survey.NewEstimator(strata)
+	for rows.Next() {
+		var r respondent
+		var rev int64
+		if err := rows.Scan(&r.id, &r.h, &r.section, &r.city, &r.county, &r.pth, &rev); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		r.revenue = float64(rev) / 1e6
+		y := vals[r.id]
+		est.Respond(r.h)
+		est.Add(orgunit.Root, r.h, y, r.revenue)
+		est.Add(domainOf(r, by), r.h, y, r.revenue)
+		res.Respondents++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Register totals of the auxiliary by domain, for the ratio estimator.
+	X, err := registerTotals(ctx, db, s.Year, by)
+	if err != nil {
+		return nil, err
+	}
+	cell := func(d string) Cell {
+		var c Cell
+		if estimator == Ratio {
+			c.Estimate = est.Ratio(d, X[d])
+		} else {
+			c.Estimate = est.Total(d)
+		}
+		c.Code = d
+		c.mark()
+		return c
+	}
+	res.Province = cell(orgunit.Root)
+	res.Province.Name, res.Province.NameEn = "河南省", "Henan"
+	res.EmptyStrata = res.Province.EmptyStrata
+	// Every domain of the register appears, with or without respondents.
+	for d := range X {
+		if d == orgunit.Root {
+			continue
+		}
+		res.Cells = append(res.Cells, cell(d))
+	}
+	if err := nameCells(ctx, db, res.Cells, by); err != nil {
+		return nil, err
+	}
+	sort.Slice(res.Cells, func(i, j int) bool { return res.Cells[i].Code < res.Cells[j].Code })
+	return res, nil
+}
+
+func domainOf(r respondent, by string) string {
+	switch by {
+	case ByCounty:
+		return r.county
+	case BySection:
+		return r.section
+	}
+	return r.city
+}
+
+// registerTotals sums the register's revenue (亿元) of the enterprises
+// active in year by domain, and for the province under orgunit.Root.
+func registerTotals(ctx context.Context, db *store.DB, year int, by string) (map[string]float64, error) {
+	col := "city_code"
+	switch by {
+	case ByCounty:
+		col = "org_code"
+	case BySection:
+		col = "section"
+	}
+	rows, err := db.R.QueryContext(ctx, `SELECT `+col+`, SUM(revenue) FROM ecstat_enterprise
+		WHERE born_year <= $1 AND (closed_year = 0 OR closed_year > $1) GROUP BY `+col, year)
+	if err != nil {
+		return nil, fmt.Errorf("ecstat: register totals: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]float64{}
+	for rows.Next() {
+		var d string
+		var s int64
+		if err := rows.Scan(&d, &s); err != nil {
+			return nil, err
+		}
+		out[d] = float64(s) / 1e6
+		out[orgunit.Root] += float64(s) / 1e6
+	}
+	return out, rows.Err()
+}
+
+func nameCells(ctx context.Context, db *store.DB, cells []Cell, by string) error {
+	if by == BySection {
+		for i := range cells {
+			if s, ok := SectionOf(cells[i].Code); ok {
+				cells[i].Name, cells[i].NameEn = s.Code+" "+s.Name, s.Code+" "+s.NameEn
+			}
+		}
+		return nil
+	}
+	codes := make([]string, len(cells))
+	for i, c := range cells {
+		codes[i] = c.Code
+	}
+	units, err := orgunit.GetMany(ctx, db, codes)
+	if err != nil {
+		return err
+	}
+	names := map[string]orgunit.Unit{}
+	var cities []string
+	for _, u := range units {
+		names[u.Code] = u
+		if pc := orgunit.PathCodes(u.Path); by == ByCounty && len(pc) > 1 {
+			cities = append(cities, pc[1])
+		}
+	}
+	if len(cities) > 0 {
+		cs, err := orgunit.GetMany(ctx, db, cities)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			names[c.Code] = c
+		}
+	}
+	for i := range cells {
+		u := names[cells[i].Code]
+		cells[i].Name, cells[i].NameEn = u.Name, u.NameEn
+		if by == ByCounty {
+			if pc := orgunit.PathCodes(u.Path); len(pc) > 1 {
+				if c, ok := names[pc[1]]; ok {
+					cells[i].Name = c.Name + " " + u.Name
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Cell returns the cell of domain code, if any.
+func (r *Results) Cell(code string) (Cell, bool) {
+	if code == orgunit.Root {
+		return r.Province, true
+	}
+	for _, c := range r.Cells {
+		if c.Code == code {
+			return c, true
+		}
+	}
+	return Cell{}, false
+}
+
+// Filter keeps the cells within scopes (org domains only).
+func (r *Results) Filter(ctx context.Context, db *store.DB, scopes []string) error {
+	if r.By == BySection {
+		return nil
+	}
+	codes := make([]string, len(r.Cells))
+	for i, c := range r.Cells {
+		codes[i] = c.Code
+	}
+	units, err := orgunit.GetMany(ctx, db, codes)
+	if err != nil {
+		return err
+	}
+	paths := map[string]string{}
+	for _, u := range units {
+		paths[u.Code] = u.Path
+	}
+	kept := r.Cells[:0]
+	for _, c := range r.Cells {
+		if inScopes(paths[c.Code], scopes) {
+			kept = append(kept, c)
+		}
+	}
+	r.Cells = kept
+	return nil
+}
