@@ -9,6 +9,7 @@ import (
 	"zhihui/internal/store"
 	"zhihui/internal/upload"
 	webcalendar "zhihui/internal/web/calendar"
+	webecstat "zhihui/internal/web/ecstat"
 	webevaluate "zhihui/internal/web/evaluate"
 	webjobs "zhihui/internal/web/jobs"
 	webmonitor "zhihui/internal/web/monitor"
@@ -39,6 +40,7 @@ func Modules() []module.Module {
 		websupervise.Module(),
 		webproject.Module(),
 		webpubliceval.Module(),
+		webecstat.Module(),
 	}
 }
 

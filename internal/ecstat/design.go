@@ -65,6 +65,9 @@ type Design struct {
 	Certainty   int     `json:"certainty_units"`
 }
 
+// PredictedCVPercent is the predicted CV in percent.
+func (d *Design) PredictedCVPercent() float64 { return 100 * d.PredictedCV }
+
 // Selected is one enterprise of the sample.
 type Selected struct {
 	Enterprise

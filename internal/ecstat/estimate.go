@@ -47,6 +47,9 @@ type Cell struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// CVPercent is the cell's CV in percent.
+func (c Cell) CVPercent() float64 { return 100 * c.CV }
+
 // DisplayName is the domain's name in lang.
 func (c Cell) DisplayName(lang string) string { return i18n.Text{Zh: c.Name, En: c.NameEn}.In(lang) }
 

@@ -87,6 +87,9 @@ func (p Publication) CV() float64 {
 	return p.SE / p.Total
 }
 
+// CVPercent is the publication's CV in percent.
+func (p Publication) CVPercent() float64 { return 100 * p.CV() }
+
 // Publish writes the province estimates of e-commerce turnover and
 // information consumption of survey s (estimator HT or Ratio) into
 // monitoring for the survey's year: the total rounded to 0.01 亿元, its CV

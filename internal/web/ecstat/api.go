@@ -1,0 +1,252 @@
+package ecstat
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	dom "zhihui/internal/ecstat"
+	"zhihui/internal/i18n"
+	"zhihui/internal/period"
+	"zhihui/internal/web/kit"
+)
+
+func isJSON(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/json"
+}
+
+type apiSurvey struct {
+	*dom.Survey
+	Drawn    bool `json:"drawn"`
+	Sampled  int  `json:"sampled"`
+	Returned int  `json:"returned"`
+}
+
+func (h handlers) apiSurveys(w http.ResponseWriter, r *http.Request) error {
+	surveys, err := dom.Surveys(r.Context(), h.k.DB)
+	if err != nil {
+		return err
+	}
+	out := []apiSurvey{}
+	for _, s := range surveys {
+		p, err := dom.SurveyProgress(r.Context(), h.k.DB, s.ID, scopes(r, Viewers...))
+		if err != nil {
+			return err
+		}
+		_, derr := dom.GetDesign(r.Context(), h.k.DB, s.ID)
+		out = append(out, apiSurvey{Survey: s, Drawn: derr == nil, Sampled: p.Sampled, Returned: p.Returned})
+	}
+	return kit.JSON(w, http.StatusOK, map[string]any{"surveys": out})
+}
+
+func (h handlers) apiCreateSurvey(w http.ResponseWriter, r *http.Request) error {
+	if !coversProvince(r) {
+		return kit.ErrForbidden
+	}
+	var n dom.NewSurvey
+	if isJSON(r) {
+		if err := kit.DecodeJSON(r, &n); err != nil {
+			return err
+		}
+	} else {
+		n = dom.NewSurvey{Name: r.PostFormValue("name"), Period: r.PostFormValue("period")}
+	}
+	id, err := dom.CreateSurvey(r.Context(), h.k.DB, kit.Actor(r), n)
+	if err != nil {
+		return err
+	}
+	return kit.JSON(w, http.StatusCreated, map[string]any{"id": id})
+}
+
+// apiEstimates answers ?item=ITEM&ou=41;LEVEL-2 (cities) or LEVEL-3
+// (counties), or ?by=section; ?estimator=ht|ratio.
+func (h handlers) apiEstimates(w http.ResponseWriter, r *http.Request) error {
+	s, err := h.loadSurvey(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	by := q.Get("by")
+	if by == "" {
+		by = dom.ByCity
+		for _, part := range strings.Split(q.Get("ou"), ";") {
+			if strings.EqualFold(part, "LEVEL-3") {
+				by = dom.ByCounty
+			}
+		}
+	}
+	item := q.Get("item")
+	if item == "" {
+		return i18n.Errorf("请给出推算项目 item", "give the item to estimate").OnField("item")
+	}
+	res, err := h.estimate(r, s, item, by, q.Get("estimator"))
+	if err != nil {
+		return err
+	}
+	units := []dom.Cell{res.Province}
+	units = append(units, res.Cells...)
+	return kit.JSON(w, http.StatusOK, map[string]any{"survey": s.ID, "period": strconv.Itoa(s.Year), "item": res.Target.Code, "unit": res.Unit,
+		"estimator": res.Estimator, "respondents": res.Respondents, "sampled": res.Sampled, "units": units})
+}
+
+func (h handlers) apiImport(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	year := time.Now().In(period.Shanghai).Year()
+	if y := q.Get("year"); y != "" {
+		v, err := strconv.Atoi(y)
+		if err != nil {
+			return i18n.Errorf("年度应为整数：%q", "the year must be a whole number: %q", y).OnField("year")
+		}
+		year = v
+	}
+	dry := q.Get("dryRun") == "true" || q.Get("dryRun") == "1"
+	name := "register.csv"
+	body := r.Body
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		f, hdr, err := r.FormFile("file")
+		if err != nil {
+			return i18n.Errorf("请上传文件字段 file", "upload the file as field file").OnField("file")
+		}
+		defer f.Close()
+		name, body = hdr.Filename, f
+	} else if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
+		return i18n.Errorf("请以 text/csv 或 multipart/form-data 上传名录文件", "send the register as text/csv or multipart/form-data")
+	}
+	res, err := dom.ImportRegister(r.Context(), h.k.DB, kit.Actor(r), name, body, dom.ImportOptions{Year: year, Scopes: scopes(r, Offices...), DryRun: dry})
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if !res.OK() {
+		status = http.StatusBadRequest
+	}
+	return kit.JSON(w, status, res)
+}
+
+func (h handlers) apiSample(w http.ResponseWriter, r *http.Request) error {
+	if !coversProvince(r) {
+		return kit.ErrForbidden
+	}
+	s, err := h.loadSurvey(r)
+	if err != nil {
+		return err
+	}
+	var spec dom.DesignSpec
+	if isJSON(r) {
+		var body struct {
+			Seed   uint64  `json:"seed"`
+			CV     float64 `json:"cv_target"`
+			N      int     `json:"n"`
+			Method string  `json:"method"`
+		}
+		if err := kit.DecodeJSON(r, &body); err != nil {
+			return err
+		}
+		spec = dom.DesignSpec{Method: body.Method, N: body.N, CV: body.CV, Seed: body.Seed}
+	} else {
+		var ue *i18n.Error
+		if spec, ue = specOf(r.PostForm); ue != nil {
+			return ue
+		}
+	}
+	if spec.Method == "" && spec.CV == 0 {
+		spec.Method = dom.Proportional
+	}
+	d, err := dom.Draw(r.Context(), h.k.DB, kit.Actor(r), s, spec)
+	if err != nil {
+		return err
+	}
+	sel, err := dom.Sample(r.Context(), h.k.DB, s.ID, []string{root}, 0)
+	if err != nil {
+		return err
+	}
+	type out struct {
+		CreditCode string  `json:"credit_code"`
+		Name       string  `json:"name"`
+		OrgCode    string  `json:"org_code"`
+		Stratum    string  `json:"stratum"`
+		Weight     float64 `json:"weight"`
+		Certainty  bool    `json:"certainty"`
+	}
+	list := make([]out, 0, len(sel))
+	for _, x := range sel {
+		list = append(list, out{x.CreditCode, x.Name, x.OrgCode, x.Stratum, x.Weight, x.Certainty})
+	}
+	return kit.JSON(w, http.StatusOK, map[string]any{"frame_size": d.FrameSize, "sample_size": d.SampleSize, "certainty": d.Certainty,
+		"predicted_cv": d.PredictedCV, "seed": d.Seed, "method": d.Method, "selected": list})
+}
+
+type apiResponse struct {
+	CreditCode string `json:"credit_code"`
+	Period     string `json:"period"`
+	Item       string `json:"item"`
+	Value      string `json:"value"`
+}
+
+// apiResponses stores the answers of each enterprise named (every item of
+// the form, as for the page); a JSON list of {credit_code, period, item,
+// value}, or one enterprise's form fields with credit_code.
+func (h handlers) apiResponses(w http.ResponseWriter, r *http.Request) error {
+	s, err := h.loadSurvey(r)
+	if err != nil {
+		return err
+	}
+	by := map[string]map[string]string{}
+	var order []string
+	add := func(code, item, value string) {
+		code = dom.NormalizeCreditCode(code)
+		if by[code] == nil {
+			by[code] = map[string]string{}
+			order = append(order, code)
+		}
+		by[code][item] = value
+	}
+	if isJSON(r) {
+		var list []apiResponse
+		if err := kit.DecodeJSON(r, &list); err != nil {
+			return err
+		}
+		for i, x := range list {
+			if x.Period != "" && x.Period != strconv.Itoa(s.Year) {
+				return i18n.Errorf("第 %d 条的期别 %q 不是本调查的年度 %d", "entry %d: period %q is not the survey's year %d", i+1, x.Period, s.Year)
+			}
+			add(x.CreditCode, strings.ToUpper(x.Item), x.Value)
+		}
+	} else {
+		code := r.PostFormValue("credit_code")
+		for k, v := range formValues(s, r.PostForm) {
+			add(code, k, v)
+		}
+	}
+	if len(order) == 0 {
+		return i18n.Errorf("没有要保存的数据", "nothing to store")
+	}
+	saved := 0
+	for _, code := range order {
+		list, _, err := dom.Enterprises(r.Context(), h.k.DB, dom.Filter{Scopes: []string{root}, Query: code, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(list) != 1 || list[0].CreditCode != code {
+			return i18n.Errorf("名录库中没有统一社会信用代码为 %q 的企业", "the register has no enterprise with credit code %q", code)
+		}
+		_, e, behalf, err := h.access(r, s, list[0].ID)
+		if err != nil {
+			return err
+		}
+		if err := dom.Submit(r.Context(), h.k.DB, kit.Actor(r), s, e, by[code], behalf); err != nil {
+			var fe *dom.FormError
+			if errors.As(err, &fe) {
+				x := fe.Errors[0]
+				return &i18n.Error{Text: i18n.Text{Zh: "企业 " + code + "：" + x.Zh, En: "enterprise " + code + ": " + x.En}, Field: x.Field}
+			}
+			return err
+		}
+		saved++
+	}
+	return kit.JSON(w, http.StatusOK, map[string]any{"saved": saved})
+}
