@@ -53,7 +53,7 @@ func Module() module.Module {
 		Routes:           routes,
 		Nav:              []module.Nav{{Key: "supervise", Href: "/supervise", Label: "supervise.nav", Order: 55}},
 		Pages: []string{"/supervise", "/supervise?status=red", "/supervise/new", "/supervise/overdue", "/supervise/assessment",
-			"/supervise/assessment?group=county", "/supervise/units/4101", "/supervise/scheme"},
+			"/supervise/assessment?group=county", "/supervise/units/4101", "/supervise/scheme", "/supervise/review?year=2015", "/review?year=2015"},
 		API: map[string]string{
 			"GET /api/v1/supervision/items":                "Work items in the caller's units: ?unit=CODE&status=red|yellow|blue|green|closed&year=Y; each with its computed status and reason",
 			"POST /api/v1/supervision/items":               `Issue a work item from a plan task: {"year","task","units":[…] or "fanout":"cities|counties","due":"YYYY-MM-DD" or "due_days":N,"milestones":[{"date","percent","text"}],…}; office only, units in the caller's subtree`,
@@ -106,6 +106,8 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /supervise/overdue", Access: kit.User, Handler: h.overdue},
 		{Pattern: "GET /supervise/units/{code}", Access: kit.User, Handler: h.unit},
 		{Pattern: "GET /supervise/scheme", Access: kit.User, Handler: h.scheme},
+		{Pattern: "GET /supervise/review", Access: kit.User, Handler: h.review},
+		{Pattern: "GET /review", Access: kit.Public, Handler: h.publicReview},
 		{Pattern: "POST /supervise/scheme", Access: kit.Roles, Roles: Offices, Handler: h.saveScheme, BodyLimit: dom.MaxSchemeYAML + 4096},
 		{Pattern: "GET /supervise/overdue/export", Access: kit.User, Handler: h.overdueExport},
 		{Pattern: "GET /supervise/assessment", Access: kit.User, Handler: h.assessment},
@@ -291,6 +293,8 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /supervise/items/{id}/urge", Request: itemPost("item", "/urge", url.Values{"note": {"请加快办理"}}),
 			Want: literal(see, un, auth.Office, auth.Admin)},
 		{Pattern: "GET /supervise/overdue", Request: module.Get("/supervise/overdue"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /supervise/review", Request: module.Get("/supervise/review?year=2015"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /review", Request: module.Get("/review?year=2015"), Want: module.Always(ok)},
 		{Pattern: "GET /supervise/scheme", Request: module.Get("/supervise/scheme"), Want: module.LoggedIn(ok, see)},
 		// Only the provincial office changes the scheme: an office at a
 		// city is refused like everyone else.
