@@ -19,6 +19,7 @@ import (
 	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
 	"zhihui/internal/plan"
+	"zhihui/internal/progress"
 	"zhihui/internal/publiceval"
 	"zhihui/internal/reporting"
 	"zhihui/internal/store"
@@ -942,6 +943,59 @@ func TestSaveSchemes(t *testing.T) {
 		must(t, err)
 		if len(vs) != 1 {
 			t.Fatalf("versions %+v", vs)
+		}
+	})
+}
+
+// TestReview: with figures for two targets, the review lists the one
+// behind before the one on track, counts the cities on each, names the
+// city furthest behind and attaches the work item issued on the target;
+// the public review lists no work items.
+func TestReview(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := setup(t, db, "2016-06-01")
+		must(t, monitor.InstallCatalog(ctx, db))
+		must(t, reporting.Install(ctx, db))
+		var vals []monitor.Value
+		for y := 2013; y <= 2016; y++ {
+			f := float64(y - 2013)
+			vals = append(vals,
+				// urban broadband capability: far below the straight path to 50 by 2020
+				monitor.Value{DataElement: "BB_URBAN_CAP", OrgUnit: "410102", Period: strconv.Itoa(y), Value: strconv.FormatFloat(8+4*f, 'f', -1, 64)},
+				monitor.Value{DataElement: "BB_URBAN_CAP", OrgUnit: "410202", Period: strconv.Itoa(y), Value: strconv.FormatFloat(4+1*f, 'f', -1, 64)},
+			)
+		}
+		must(t, monitor.SaveValues(ctx, db, office, vals))
+		_, err := s.Create(ctx, office, []string{province}, NewItem{Year: 2016, TaskID: firstTask(), Units: []string{"4101"}, Due: "2016-12-30",
+			Targets: []string{"BB_URBAN_CAP"}})
+		must(t, err)
+		rows, err := s.Review(ctx, 2016, false)
+		must(t, err)
+		var cap *ReviewRow
+		for i := range rows {
+			if i > 0 && riskOrder[rows[i-1].Province.Status] > riskOrder[rows[i].Province.Status] {
+				t.Fatalf("row %d (%s) is more at risk than the row before it", i, rows[i].Province.Status)
+			}
+			if rows[i].Province.Target.Code == "BB_URBAN_CAP" {
+				cap = &rows[i]
+			}
+		}
+		if cap == nil || cap.Province.Status != progress.Behind {
+			t.Fatalf("BB_URBAN_CAP: %+v", cap)
+		}
+		if cap.Cities["behind"] != 2 || len(cap.Behind) != 2 || cap.Behind[0] != "开封市" {
+			t.Fatalf("cities on BB_URBAN_CAP: %v, furthest behind %v", cap.Cities, cap.Behind)
+		}
+		if len(cap.Items) != 1 || cap.Items[0].Unit != "4101" {
+			t.Fatalf("work items on BB_URBAN_CAP: %+v", cap.Items)
+		}
+		pub, err := s.Review(ctx, 2016, true)
+		must(t, err)
+		for _, r := range pub {
+			if len(r.Items) > 0 {
+				t.Fatalf("the public review lists work items: %+v", r)
+			}
 		}
 	})
 }
