@@ -1,0 +1,120 @@
+package journey
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"zhihui/internal/audit"
+	"zhihui/internal/auth"
+	"zhihui/internal/ecstat"
+	"zhihui/internal/journey/browser"
+	"zhihui/internal/monitor"
+)
+
+// TestEcstatOfficeAndEnterprise: the provincial office imports the
+// enterprise register from the home page, links an enterprise's account,
+// creates the annual survey and draws its sample; the enterprise answers
+// its form from its home page; the office reads the estimates with their
+// standard errors and publishes them into monitoring.
+func TestEcstatOfficeAndEnterprise(t *testing.T) {
+	Each(t, Options{}, func(t *testing.T, s *Site) {
+		ctx := context.Background()
+		s.User("ban", "省信息化办公室", auth.Office, "41")
+		s.User("firm", "甲企业", auth.Enterprise, "4101")
+		csv := "credit_code,name,industry,org_code,size,above_scale,employees,revenue\n"
+		var codes []string
+		for i := 0; i < 12; i++ {
+			body := fmt.Sprintf("91410102%09d", i+1)
+			c, _ := ecstat.CreditCheck(body)
+			codes = append(codes, body+string(c))
+			above := "否"
+			if i < 4 {
+				above = "是"
+			}
+			csv += fmt.Sprintf("%s,旅程企业%02d有限公司,F5292,410102,小型,%s,%d,%d\n", codes[i], i, above, 20+i, 500*(i+1))
+		}
+		file := filepath.Join(t.TempDir(), "名录.csv")
+		if err := os.WriteFile(file, []byte(csv), 0o600); err != nil {
+			t.Fatal(err)
+		}
+
+		office := browser.NewTab(t, s.URL)
+		office.Login("ban", Password)
+		office.Follow("电商统计监测")
+		office.Follow("企业名录库")
+		office.Fill("名录文件", file)
+		office.Fill("名录年度", "2015")
+		office.Press("导入")
+		office.WaitText("名录已导入")
+		office.Follow(codes[0])
+		office.Fill("账号名", "firm")
+		office.Press("关联")
+		office.Follow("电商统计监测")
+		office.Follow("新建调查")
+		office.Fill("调查名称", "2015年电子商务调查")
+		office.Fill("年度", "2015")
+		office.Press("创建调查")
+		office.Fill("随机数种子", "42")
+		office.Press("抽取样本")
+		office.WaitText("样本已抽取")
+		surveys, err := ecstat.Surveys(ctx, s.DB)
+		if err != nil || len(surveys) != 1 {
+			t.Fatalf("surveys: %v %v", surveys, err)
+		}
+		sv := surveys[0]
+		d, err := ecstat.GetDesign(ctx, s.DB, sv.ID)
+		if err != nil || d.Seed != 42 || d.FrameSize != 12 || d.Certainty != 4 {
+			t.Fatalf("stored design: %+v %v", d, err)
+		}
+
+		firm := browser.NewTab(t, s.URL)
+		firm.Login("firm", Password)
+		firm.Follow("电商统计监测")
+		firm.WaitText("2015年电子商务调查")
+		firm.Follow("填报")
+		firm.Fill("是否开展电子商务交易", "是")
+		firm.Fill("主要使用的电子商务平台", "第三方平台")
+		firm.Fill("电子商务销售额（万元）", "300")
+		firm.Fill("电子商务采购额（万元）", "120.5")
+		firm.Fill("网上零售额（万元）", "400") // more than its sales: refused
+		firm.Fill("信息产品消费支出（万元）", "3")
+		firm.Fill("信息服务消费支出（万元）", "4.25")
+		firm.Press("报送")
+		firm.WaitText("不应大于")
+		firm.Fill("网上零售额（万元）", "80")
+		firm.Press("报送")
+		firm.WaitText("调查表已报送")
+		list, _, err := ecstat.Enterprises(ctx, s.DB, ecstat.Filter{Scopes: []string{"/41/"}, Query: codes[0]})
+		if err != nil || len(list) != 1 {
+			t.Fatal(err)
+		}
+		f, err := ecstat.GetForm(ctx, s.DB, sv, list[0])
+		if err != nil || f.Return == nil || f.Return.OnBehalf || f.Values[ecstat.EcomSales] != "300.00" || f.Values[ecstat.OnlineRetail] != "80.00" {
+			t.Fatalf("stored form: %+v %v", f, err)
+		}
+		// Two more certainty firms answer (through the survey package), so
+		// that the province has enough respondents to publish.
+		for _, c := range codes[1:3] {
+			l, _, _ := ecstat.Enterprises(ctx, s.DB, ecstat.Filter{Scopes: []string{"/41/"}, Query: c})
+			if err := ecstat.Submit(ctx, s.DB, audit.Actor{Name: "县统计员"}, sv, l[0], map[string]string{
+				ecstat.TradesOnline: "yes", ecstat.Platform: "self", ecstat.EcomSales: "100", ecstat.EcomPurchases: "50", ecstat.OnlineRetail: "10",
+				ecstat.InfoGoods: "1", ecstat.InfoServices: "2"}, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		office.Follow("电商统计监测")
+		office.Follow("2015年电子商务调查")
+		office.Follow("推算结果")
+		office.WaitText("标准误")
+		office.Press("发布到监测")
+		office.WaitText("推算值已发布到监测")
+		vals, err := monitor.DataValues(ctx, s.DB, monitor.ValueFilter{Elements: []string{ecstat.ElementEcom}, OrgUnits: []string{"41"}, Periods: []string{"2015"}})
+		if err != nil || len(vals) != 1 || vals[0].Value.Value == "" {
+			t.Fatalf("published value: %+v %v", vals, err)
+		}
+	})
+}
