@@ -10,13 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"zhihui/internal/auth"
 	"zhihui/internal/dashboard"
 	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
 	"zhihui/internal/notify"
-	"zhihui/internal/orgunit"
-	"zhihui/internal/progress"
 	"zhihui/internal/reporting"
 	"zhihui/internal/spreadsheet"
 )
@@ -206,57 +203,4 @@ func (s *Server) demoStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintf(w, `<span class="demo-status" role="status">%s</span>`, html.EscapeString(msg))
-}
-
-// apiProgress: GET /api/v1/progress?ou=CODE[,CODE…]; unpublished targets
-// only when the caller holds a role over every unit asked for.
-func (s *Server) apiProgress(w http.ResponseWriter, r *http.Request) {
-	s.progressJSON(w, r, false)
-}
-
-// apiPublicProgress: GET /api/v1/public/progress — published targets only.
-func (s *Server) apiPublicProgress(w http.ResponseWriter, r *http.Request) {
-	s.progressJSON(w, r, true)
-}
-
-func (s *Server) progressJSON(w http.ResponseWriter, r *http.Request, published bool) {
-	var units []string
-	for _, c := range strings.Split(r.FormValue("ou"), ",") {
-		if c = strings.TrimSpace(c); c != "" {
-			units = append(units, c)
-		}
-	}
-	if len(units) > 200 {
-		s.fail(w, r, i18n.Errorf("单位过多（最多 200 个）", "too many units (at most 200)"))
-		return
-	}
-	if !published {
-		// As on the dashboard: unpublished figures only for units the
-		// caller holds a role over; a query reaching outside them gets
-		// the published targets.
-		codes := units
-		if len(codes) == 0 {
-			codes = []string{orgunit.Root}
-		}
-		us, err := orgunit.GetMany(r.Context(), s.db, codes)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		p := principal(r)
-		for _, u := range us {
-			if !p.Covers(u.Path, auth.Roles...) {
-				published = true
-			}
-		}
-	}
-	tps, err := reporting.Progress(r.Context(), s.db, reporting.ProgressQuery{Units: units, PublishedOnly: published})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if tps == nil {
-		tps = []reporting.TargetProgress{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"progress": tps, "statuses": progress.StatusNames})
 }

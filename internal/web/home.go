@@ -18,11 +18,11 @@ type homeView struct {
 	Tasks   int
 	Plan    *plan.Plan
 
-	Reporter bool       // holds a reporter grant: show what is due
-	Due      []homeDue  // reports due and overdue at the reporter's units
-	Decider  bool       // holds an approver grant: show the queue
-	Queue    int        // reports awaiting the caller's decision
-	Pending  []queueRow // the first of them
+	Reporter bool                 // holds a reporter grant: show what is due
+	Due      []homeDue            // reports due and overdue at the reporter's units
+	Decider  bool                 // holds an approver grant: show the queue
+	Queue    int                  // reports awaiting the caller's decision
+	Pending  []reporting.QueueRow // the first of them
 }
 
 // homeDue is one report a reporter owes, with the link that opens it.
@@ -77,17 +77,16 @@ func (s *Server) homeWork(r *http.Request, p *auth.Principal, v *homeView) error
 		}
 		for _, d := range due {
 			v.Due = append(v.Due, homeDue{DueReport: d, StateName: reporting.StateNames[d.State],
-				Link: template.URL("/reporting/form?" + formQuery(d.DataSet.Code, d.Unit.Code, d.Period.ID()))})
+				Link: template.URL(reporting.FormLink(d.DataSet.Code, d.Unit.Code, d.Period.ID()))})
 		}
 	}
 	if p.Has(auth.Approver) {
 		v.Decider = true
-		rows, err := s.queueRows(ctx, p, lang(r), "", "", "", reporting.Submitted)
+		page, err := reporting.Queue(ctx, s.db, p, reporting.QueueFilter{Limit: 5})
 		if err != nil {
 			return err
 		}
-		v.Queue = len(rows)
-		v.Pending = rows[:min(len(rows), 5)]
+		v.Queue, v.Pending = page.Total, page.Rows
 	}
 	return nil
 }

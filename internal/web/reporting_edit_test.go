@@ -17,49 +17,6 @@ import (
 	"zhihui/internal/store/storetest"
 )
 
-func init() {
-	prev := authzCases
-	authzCases = func() []authzCase { return append(prev(), reportingEditCases()...) }
-}
-
-func reportingEditCases() []authzCase {
-	// Forms and rules serve the whole province: editing needs office or
-	// admin AT the province, which no matrix caller (all at 4101) is.
-	notHere := func(r auth.Role, _ bool) int {
-		if r == "" {
-			return redirect
-		}
-		return forbid
-	}
-	notHerePost := func(r auth.Role, b bool) int {
-		if r == "" {
-			return unauth
-		}
-		return forbid
-	}
-	post := func(target string, form url.Values) func(*authzFixture, bool) (string, string, url.Values) {
-		return func(*authzFixture, bool) (string, string, url.Values) { return http.MethodPost, target, form }
-	}
-	// Valid payloads, so that a missing check would show as a redirect.
-	ds := url.Values{"code": {"AUTHZ_DS"}, "name": {"测试表单"}, "period_type": {"yearly"}, "org_kinds": {"county"}, "due_days": {"20"}, "elements": {"ADMIN_VILLAGES"}}
-	rule := url.Values{"code": {"AUTHZ_RULE"}, "name": {"测试规则"}, "left": {"#{ADMIN_VILLAGES_BB}"}, "op": {"<="}, "right": {"#{ADMIN_VILLAGES}"},
-		"importance": {"low"}, "message_zh": {"测试"}, "period_type": {"yearly"}}
-	return []authzCase{
-		{"GET /reporting/datasets", get("/reporting/datasets"), roleOnly(reportViewers, ok, redirect)},
-		{"GET /reporting/datasets/new", get("/reporting/datasets/new"), notHere},
-		{"POST /reporting/datasets", post("/reporting/datasets", ds), notHerePost},
-		{"GET /reporting/datasets/{code}", get("/reporting/datasets/COUNTY_ANNUAL"), notHere},
-		{"POST /reporting/datasets/{code}", post("/reporting/datasets/COUNTY_QUARTERLY", url.Values{"name": {"改名"}, "period_type": {"quarterly"},
-			"org_kinds": {"county"}, "due_days": {"10"}, "elements": {"COUNTY_IT_INVEST"}}), notHerePost},
-		{"GET /reporting/rules", get("/reporting/rules"), roleOnly(reportViewers, ok, redirect)},
-		{"GET /reporting/rules/new", get("/reporting/rules/new"), notHere},
-		{"POST /reporting/rules", post("/reporting/rules", rule), notHerePost},
-		{"GET /reporting/rules/{code}", get("/reporting/rules/VILLAGES_BB_LE_VILLAGES"), notHere},
-		{"POST /reporting/rules/{code}", post("/reporting/rules/VILLAGES_BB_LE_VILLAGES", rule), notHerePost},
-		{"POST /reporting/rules/check", post("/reporting/rules/check?side=left", url.Values{"left": {"#{ADMIN_VILLAGES}"}}), notHerePost},
-	}
-}
-
 // TestDataSetEditing creates and edits a form through the pages as office
 // staff at the province, with invalid input shown inline in Chinese and
 // English, and refuses office staff at a city.

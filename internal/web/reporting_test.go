@@ -7,130 +7,37 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"zhihui/internal/auth"
 	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
-	"zhihui/internal/period"
 	"zhihui/internal/reporting"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
 )
 
-var quarterSeq atomic.Int64
-
-// freshQuarter is a quarter no other request used, so that workflow
-// requests in the matrix do not see each other's state.
-func freshQuarter() string {
-	n := int(quarterSeq.Add(1))
-	return period.Period{Type: period.Quarter, Year: 1950 + n/4, N: n%4 + 1}.ID()
-}
-
-func county(inside bool) string {
-	if inside {
-		return "410102"
+// reportingCases are the matrix rows of the core's dashboard and public
+// page (the reporting module brings its own).
+func reportingCases() []authzCase {
+	return []authzCase{
+		{"GET /dashboard", func(_ *authzFixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/dashboard?ou=" + cityOf(inside), nil
+		}, loggedIn(ok, redirect)},
+		{"GET /dashboard/export", func(_ *authzFixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/dashboard/export?what=regions&ou=" + cityOf(inside), nil
+		}, loggedIn(ok, redirect)},
+		{"GET /public", get("/public"), always(ok)},
+		{"GET /demo/status", get("/demo/status"), always(ok)},
 	}
-	return "410202"
 }
 
-func city(inside bool) string {
+func cityOf(inside bool) string {
 	if inside {
 		return "4101"
 	}
 	return "4102"
-}
-
-// scopedTo: callers holding one of rs, and only inside their subtree.
-func scopedTo(rs []auth.Role, ok, anon int) func(auth.Role, bool) int {
-	return func(r auth.Role, inside bool) int {
-		switch {
-		case r == "":
-			return anon
-		case !slices.Contains(rs, r):
-			return forbid
-		case !inside:
-			return forbid
-		}
-		return ok
-	}
-}
-
-// roleOnly: callers holding one of rs, wherever the object is.
-func roleOnly(rs []auth.Role, ok, anon int) func(auth.Role, bool) int {
-	return func(r auth.Role, _ bool) int {
-		switch {
-		case r == "":
-			return anon
-		case !slices.Contains(rs, r):
-			return forbid
-		}
-		return ok
-	}
-}
-
-func formPost(path, ds string, extra url.Values) func(*authzFixture, bool) (string, string, url.Values) {
-	return func(_ *authzFixture, inside bool) (string, string, url.Values) {
-		q := url.Values{"ds": {ds}, "ou": {county(inside)}, "pe": {freshQuarter()}}
-		return http.MethodPost, path + "?" + q.Encode(), extra
-	}
-}
-
-func reportingCases() []authzCase {
-	bad := http.StatusBadRequest
-	return []authzCase{
-		{"GET /dashboard", func(_ *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/dashboard?ou=" + city(inside), nil
-		}, loggedIn(ok, redirect)},
-		{"GET /dashboard/export", func(_ *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/dashboard/export?what=regions&ou=" + city(inside), nil
-		}, loggedIn(ok, redirect)},
-		{"GET /public", get("/public"), always(ok)},
-		{"GET /demo/status", get("/demo/status"), always(ok)},
-		{"GET /reporting", get("/reporting"), roleOnly(reportViewers, ok, redirect)},
-		{"GET /reporting/form", func(_ *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/reporting/form?ds=COUNTY_ANNUAL&pe=2019&ou=" + county(inside), nil
-		}, scopedTo(reportViewers, ok, redirect)},
-		{"POST /reporting/form", formPost("/reporting/form", "COUNTY_QUARTERLY", url.Values{"v_COUNTY_IT_INVEST": {"12.5"}}), scopedTo(reportWriters, redirect, unauth)},
-		{"POST /reporting/form/check", func(*authzFixture, bool) (string, string, url.Values) {
-			return http.MethodPost, "/reporting/form/check?ds=COUNTY_ANNUAL&el=ADMIN_VILLAGES", url.Values{"v_ADMIN_VILLAGES": {"12"}}
-		}, roleOnly(reportWriters, ok, unauth)},
-		{"POST /reporting/form/submit", formPost("/reporting/form/submit", "COUNTY_QUARTERLY", url.Values{}), scopedTo(reportWriters, redirect, unauth)},
-		// Nothing was submitted for a fresh quarter: an authorised
-		// decision is a 400, an unauthorised one a 403.
-		{"POST /reporting/form/decide", formPost("/reporting/form/decide", "COUNTY_QUARTERLY", url.Values{"action": {"approve"}}), scopedTo(reportDeciders, bad, unauth)},
-		{"POST /reporting/form/reopen", formPost("/reporting/form/reopen", "COUNTY_QUARTERLY", url.Values{"comment": {"口径调整"}}), scopedTo(reportOpeners, bad, unauth)},
-		{"GET /reporting/queue", func(_ *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/reporting/queue?state=all&ou=" + county(inside), nil
-		}, scopedTo(reportDeciders, ok, redirect)},
-		{"GET /reporting/queue.xlsx", func(_ *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/reporting/queue.xlsx?ou=" + county(inside), nil
-		}, scopedTo(reportDeciders, ok, redirect)},
-		// Nothing was submitted for a fresh quarter: a 400 inside, 403 outside.
-		{"POST /reporting/queue/approve", func(_ *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/reporting/queue/approve", url.Values{"item": {"COUNTY_QUARTERLY|" + county(inside) + "|" + freshQuarter()}, "comment": {"同意"}}
-		}, scopedTo(reportDeciders, bad, unauth)},
-		{"GET /reporting/validation", func(_ *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/reporting/validation?ou=" + city(inside), nil
-		}, scopedTo(reportViewers, ok, redirect)},
-		{"POST /reporting/validation", func(_ *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/reporting/validation", url.Values{"ou": {city(inside)}, "ds": {"COUNTY_ANNUAL"}, "from": {"2019"}, "to": {"2019"}}
-		}, scopedTo(reportViewers, ok, unauth)},
-		{"GET /reporting/outliers", func(_ *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/reporting/outliers?el=ADMIN_VILLAGES&ou=" + city(inside), nil
-		}, scopedTo(reportViewers, ok, redirect)},
-		{"GET /reporting/completeness", func(_ *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/reporting/completeness?ds=COUNTY_ANNUAL&pe=2019&ou=" + city(inside), nil
-		}, scopedTo(reportViewers, ok, redirect)},
-		{"POST /reporting/remind", func(_ *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/reporting/remind", url.Values{"ou": {city(inside)}, "ds": {"COUNTY_ANNUAL"}, "pe": {"2019"}}
-		}, scopedTo(reportOpeners, redirect, unauth)},
-		{"GET /api/v1/progress", get("/api/v1/progress?ou=4101"), loggedIn(ok, unauth)},
-		{"GET /api/v1/public/progress", get("/api/v1/public/progress"), always(ok)},
-	}
 }
 
 func init() {

@@ -145,9 +145,6 @@ func (s *Server) Patterns() []string {
 func (s *Server) routeTable() ([]route, error) {
 	rs := s.coreRoutes()
 	for _, m := range s.opt.Modules {
-		if legacy := legacyRoutes[m.Name]; legacy != nil {
-			rs = append(rs, legacy(s)...)
-		}
 		if m.Routes == nil {
 			continue
 		}
@@ -166,14 +163,6 @@ func (s *Server) routeTable() ([]route, error) {
 		}
 	}
 	return rs, nil
-}
-
-// legacyRoutes are the routes of features whose handlers still live in
-// this package, registered when their module is listed. A feature that
-// moves into its own web/<feature> package returns its routes from its
-// module's Routes instead and leaves this table.
-var legacyRoutes = map[string]func(s *Server) []route{
-	"reporting": (*Server).reportingRoutes,
 }
 
 // coreRoutes are the routes of the core: accounts, org units, the
