@@ -19,6 +19,7 @@ import (
 	"zhihui/internal/auth"
 	"zhihui/internal/evaluate"
 	"zhihui/internal/i18n"
+	"zhihui/internal/neterr"
 	"zhihui/internal/notify"
 	"zhihui/internal/period"
 	"zhihui/internal/web/kit"
@@ -39,6 +40,8 @@ func funcs() template.FuncMap {
 		"tx":       func(lang string, t i18n.Text) string { return t.In(lang) },
 		"roleName": func(lang string, r auth.Role) string { return auth.RoleNames[r].In(lang) },
 		"isEn":     func(lang string) bool { return strings.HasPrefix(lang, "en") },
+		// neterr says a network error in words (package neterr).
+		"neterr": func(lang, err string) string { return neterr.Words(err).In(lang) },
 		"json": func(v any) (template.JS, error) {
 			b, err := json.Marshal(v)
 			return template.JS(b), err

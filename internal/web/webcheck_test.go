@@ -23,13 +23,16 @@ import (
 )
 
 // wcResult is an inspection result with a veto (stale homepage) and a
-// broken homepage link: it raises four problems.
+// broken homepage link, a broken link elsewhere and no site code: four
+// defects, four problems.
 func wcResult(u string) *webcheck.Result {
 	now := time.Now().UTC()
 	r := &webcheck.Result{URL: u, Started: now.Add(-time.Minute), Finished: now, Pages: 12}
 	r.Metrics = map[string]webcheck.Metric{
-		"broken_links_home": {Value: 1, Known: true, Evidence: []webcheck.Evidence{{URL: u + "gone.html", Status: 404, Time: now, FoundOn: []string{u}}}},
-		"home_stale":        {Value: 1, Known: true, Evidence: []webcheck.Evidence{{URL: u, Snippet: "最新：2020-01-01"}}},
+		"broken_links_home":  {Value: 1, Known: true, Evidence: []webcheck.Evidence{{URL: u + "gone.html", Status: 404, Time: now, FoundOn: []string{u}}}},
+		"home_stale":         {Value: 1, Known: true, Evidence: []webcheck.Evidence{{URL: u, Snippet: "最新：2020-01-01"}}},
+		"broken_links_other": {Value: 1, Known: true, Evidence: []webcheck.Evidence{{URL: u + "old/gone.html", Status: 404, Time: now, FoundOn: []string{u + "old/"}}}},
+		"missing_site_code":  {Value: 1, Known: true},
 	}
 	r.Verdict, r.Score = webcheck.DefaultScheme().Evaluate(r.Metrics)
 	return r

@@ -557,7 +557,7 @@ func metrics(r *Result, f *facts, s *Scheme, now time.Time) map[string]Metric {
 		var ev []Evidence
 		for _, p := range r.Availability.Probes {
 			if !p.OK {
-				ev = append(ev, Evidence{URL: p.URL, Status: p.Status, Time: p.Time, Snippet: p.Err})
+				ev = append(ev, Evidence{URL: p.URL, Status: p.Status, Time: p.Time, Err: p.Err})
 			}
 		}
 		known("availability_failure_pct", r.Availability.Summary.Percent, ev)
@@ -565,13 +565,13 @@ func metrics(r *Result, f *facts, s *Scheme, now time.Time) map[string]Metric {
 		unknown("availability_failure_pct", "监测次数不足 / not enough probes")
 	}
 	homeOK := r.Home.Err == "" && r.Home.Status > 0 && r.Home.Status < 400
-	homeEv := []Evidence{{URL: r.Home.URL, Status: r.Home.Status, Time: r.Home.Fetched, Snippet: r.Home.Err}}
+	homeEv := []Evidence{{URL: r.Home.URL, Status: r.Home.Status, Time: r.Home.Fetched, Err: r.Home.Err}}
 	known("home_unreachable", b2f(!homeOK), homeEv)
 
 	// Links.
 	var home, other []Evidence
 	for _, b := range r.BrokenLinks {
-		ev := Evidence{URL: b.URL, Status: b.Status, Time: b.CheckedAt, Snippet: b.Err, FoundOn: b.FoundOn}
+		ev := Evidence{URL: b.URL, Status: b.Status, Time: b.CheckedAt, Err: b.Err, FoundOn: b.FoundOn}
 		if b.OnHomepage {
 			home = append(home, ev)
 		} else {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"zhihui/internal/neterr"
 
 	"github.com/go-pdf/fpdf"
 
@@ -79,6 +80,10 @@ func WritePDF(w io.Writer, r *Result, info ReportInfo) error {
 			}
 			if !e.Time.IsZero() {
 				line += "  " + fmtTime(e.Time)
+			}
+			if e.Err != "" {
+				w := neterr.Words(e.Err)
+				line += "\n      " + clip(w.Zh, 160) + "\n      " + clip(w.En, 160)
 			}
 			if e.Snippet != "" {
 				line += "\n      " + clip(e.Snippet, 160)

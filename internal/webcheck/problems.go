@@ -142,7 +142,17 @@ func raiseProblems(ctx context.Context, tx *store.Tx, actor audit.Actor, siteID,
 			items = append(items, item{SchemeScore2019, ind.ID, l})
 		}
 	}
+	// One defect is one problem: a measurement that loses points under
+	// both schemes (a stale homepage is a 2015 veto and a 2019 loss) is
+	// raised once, under the first of them in the order above.
+	seen := map[string]bool{}
 	for _, it := range items {
+		if it.l.Metric != "" {
+			if seen[it.l.Metric] {
+				continue
+			}
+			seen[it.l.Metric] = true
+		}
 		ev := it.l.Evidence
 		if len(ev) > maxProblemEvidence {
 			ev = ev[:maxProblemEvidence]
@@ -249,13 +259,14 @@ type ProblemFilter struct {
 	Status       string    // one status, or "pending" for open and reopened
 	OverdueAt    time.Time // when set, only pending problems past their deadline at this time
 	Limit        int       // default 500
+	Offset       int       // problems skipped (paging)
 }
 
-// ListProblems returns the problems matching f, most urgent first.
-func ListProblems(ctx context.Context, db *store.DB, f ProblemFilter) ([]Problem, error) {
+// problemWhere is the FROM … WHERE part of a problem query for f.
+func problemWhere(f ProblemFilter) (string, []any) {
 	cond, scope := scopeSQL("p.org_path", f.Scopes, nil)
 	args := store.Args(scope)
-	q := `SELECT ` + problemCols + problemFrom + ` WHERE ` + cond
+	q := problemFrom + ` WHERE ` + cond
 	if f.SiteID != 0 {
 		q += " AND p.site_id = " + args.Add(f.SiteID)
 	}
@@ -275,11 +286,30 @@ func ListProblems(ctx context.Context, db *store.DB, f ProblemFilter) ([]Problem
 	if !f.OverdueAt.IsZero() {
 		q += " AND p.status IN ('open', 'reopened') AND p.deadline < " + args.Add(f.OverdueAt.UTC())
 	}
+	return q, args
+}
+
+// CountProblems counts every problem matching f (its Limit and Offset
+// aside): the true total beside a page of them.
+func CountProblems(ctx context.Context, db *store.DB, f ProblemFilter) (int, error) {
+	where, args := problemWhere(f)
+	var n int
+	if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) `+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("webcheck: count problems: %w", err)
+	}
+	return n, nil
+}
+
+// ListProblems returns the problems matching f, most urgent first: at
+// most Limit (default 500) of them, after skipping Offset.
+func ListProblems(ctx context.Context, db *store.DB, f ProblemFilter) ([]Problem, error) {
+	where, args := problemWhere(f)
+	q := `SELECT ` + problemCols + where
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 500
 	}
-	q += fmt.Sprintf(" ORDER BY CASE p.status WHEN 'reopened' THEN 0 WHEN 'open' THEN 1 WHEN 'fixed' THEN 2 ELSE 3 END, p.deadline, p.id LIMIT %d", limit)
+	q += fmt.Sprintf(" ORDER BY CASE p.status WHEN 'reopened' THEN 0 WHEN 'open' THEN 1 WHEN 'fixed' THEN 2 ELSE 3 END, p.deadline, p.id LIMIT %d OFFSET %d", limit, max(f.Offset, 0))
 	rows, err := db.R.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("webcheck: problems: %w", err)

@@ -234,7 +234,7 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 		if rank[0].Site.ID != kf.ID || rank[0].Rank != 1 || rank[1].Site.ID != zz.ID || rank[2].Site.ID != zy.ID || rank[2].Pass || rank[2].KindRank != 1 {
 			t.Fatalf("order %+v", rank)
 		}
-		if rank[1].OpenProblems != 2 { // 2015 deduction + 2019 loss
+		if rank[1].OpenProblems != 1 { // the broken links: a 2015 deduction and a 2019 loss, one problem
 			t.Fatalf("郑州 open problems %d", rank[1].OpenProblems)
 		}
 		scoped, _ := Ranking(ctx, db, rd.ID, []string{"/41/4101/"})
@@ -244,7 +244,7 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 
 		// Problems: scoped, with evidence and a deadline.
 		probs, err := ListProblems(ctx, db, ProblemFilter{Scopes: []string{"/41/4101/410102/"}})
-		if err != nil || len(probs) != 4 { // veto + 2015 deduction + 2019 (broken link, stale home)
+		if err != nil || len(probs) != 2 { // stale home (a veto and a 2019 loss), broken link (a deduction and a 2019 loss): one problem each
 			t.Fatalf("中原 problems %d %v", len(probs), err)
 		}
 		if probs[0].Deadline.Sub(time.Now()) < 9*24*time.Hour || probs[0].Evidence == nil || probs[0].OrgName != "中原区" {
@@ -259,7 +259,7 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 		if veto == nil || veto.Rule != "home_stale" {
 			t.Fatalf("no veto problem in %+v", probs)
 		}
-		if over, _ := ListProblems(ctx, db, ProblemFilter{OverdueAt: time.Now().AddDate(0, 0, 11)}); len(over) != 6 {
+		if over, _ := ListProblems(ctx, db, ProblemFilter{OverdueAt: time.Now().AddDate(0, 0, 11)}); len(over) != 3 {
 			t.Fatalf("overdue in 11 days: %d", len(over))
 		}
 		if over, _ := ListProblems(ctx, db, ProblemFilter{OverdueAt: time.Now()}); len(over) != 0 {

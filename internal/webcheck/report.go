@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"zhihui/internal/neterr"
 
 	"github.com/xuri/excelize/v2"
 
@@ -141,7 +142,12 @@ func WriteXLSX(w io.Writer, r *Result) error {
 			if !e.Time.IsZero() {
 				t = e.Time.Format("2006-01-02 15:04:05")
 			}
-			ev = append(ev, []any{scheme, rule, points, e.URL, e.Status, t, e.Snippet, strings.Join(e.FoundOn, "\n")})
+			snip := e.Snippet
+			if e.Err != "" {
+				w := neterr.Words(e.Err)
+				snip = strings.TrimSpace(w.Zh + " / " + w.En + " " + snip)
+			}
+			ev = append(ev, []any{scheme, rule, points, e.URL, e.Status, t, snip, strings.Join(e.FoundOn, "\n")})
 		}
 	}
 	for _, l := range v.Vetoes {

@@ -26,7 +26,10 @@ type Evidence struct {
 	Status  int       `json:"status,omitempty"`
 	Time    time.Time `json:"time,omitzero"`
 	Snippet string    `json:"snippet,omitempty"`
-	FoundOn []string  `json:"found_on,omitempty"`
+	// Err is the network error met fetching URL, as Go gave it; pages
+	// and reports say it in words (package neterr).
+	Err     string   `json:"err,omitempty"`
+	FoundOn []string `json:"found_on,omitempty"`
 }
 
 // Text is a message in Chinese and English.

@@ -254,6 +254,9 @@ type RankRow struct {
 	Pages        int     `json:"pages"`
 	BrokenLinks  int     `json:"broken_links"`
 	OpenProblems int     `json:"open_problems"`
+	// Vetoes are the 2015 census vetoes the site's result triggered: any
+	// one fails the site whatever its 2019 score.
+	Vetoes []i18n.Text `json:"vetoes,omitempty"`
 }
 
 // Ranking ranks every site of a round by its 2019 score (ties: fewer 2015
@@ -284,6 +287,24 @@ func Ranking(ctx context.Context, db *store.DB, roundID int64, scopes []string) 
 		all = append(all, r)
 	}
 	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	vetoes := map[int64][]i18n.Text{}
+	vrow, err := db.R.QueryContext(ctx, `SELECT inspection_id, title_zh, title_en FROM webcheck_problem WHERE round_id = $1 AND scheme = $2 ORDER BY id`, roundID, SchemeVeto2015)
+	if err != nil {
+		return nil, fmt.Errorf("webcheck: ranking: %w", err)
+	}
+	for vrow.Next() {
+		var id int64
+		var t i18n.Text
+		if err := vrow.Scan(&id, &t.Zh, &t.En); err != nil {
+			vrow.Close()
+			return nil, err
+		}
+		vetoes[id] = append(vetoes[id], t)
+	}
+	vrow.Close()
+	if err := vrow.Err(); err != nil {
 		return nil, err
 	}
 	open := map[int64]int{}
@@ -331,6 +352,9 @@ func Ranking(ctx context.Context, db *store.DB, roundID int64, scopes []string) 
 			r.KindRank = kindN[r.Site.Kind]
 		}
 		r.OpenProblems = open[r.Site.ID]
+		if r.InspectionID != 0 {
+			r.Vetoes = vetoes[r.InspectionID]
+		}
 		if inScopes(r.Site.OrgPath, scopes) {
 			out = append(out, *r)
 		}

@@ -29,13 +29,16 @@ func side(inside bool) string {
 }
 
 // authzResult is an inspection result with a veto (stale homepage) and a
-// broken homepage link.
+// broken homepage link, a broken link elsewhere and no site code: four
+// defects, four problems.
 func authzResult(u string) *dom.Result {
 	now := time.Now().UTC()
 	r := &dom.Result{URL: u, Started: now.Add(-time.Minute), Finished: now, Pages: 12}
 	r.Metrics = map[string]dom.Metric{
-		"broken_links_home": {Value: 1, Known: true, Evidence: []dom.Evidence{{URL: u + "gone.html", Status: 404, Time: now, FoundOn: []string{u}}}},
-		"home_stale":        {Value: 1, Known: true, Evidence: []dom.Evidence{{URL: u, Snippet: "最新：2020-01-01"}}},
+		"broken_links_home":  {Value: 1, Known: true, Evidence: []dom.Evidence{{URL: u + "gone.html", Status: 404, Time: now, FoundOn: []string{u}}}},
+		"home_stale":         {Value: 1, Known: true, Evidence: []dom.Evidence{{URL: u, Snippet: "最新：2020-01-01"}}},
+		"broken_links_other": {Value: 1, Known: true, Evidence: []dom.Evidence{{URL: u + "old/gone.html", Status: 404, Time: now, FoundOn: []string{u + "old/"}}}},
+		"missing_site_code":  {Value: 1, Known: true},
 	}
 	r.Verdict, r.Score = dom.DefaultScheme().Evaluate(r.Metrics)
 	return r
@@ -189,10 +192,15 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "GET /webcheck/rounds/{id}", Request: func(f *module.Fixture, _ bool) (string, string, url.Values) {
 			return http.MethodGet, fmt.Sprintf("/webcheck/rounds/%d", f.IDs["round"]), nil
 		}, Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /webcheck/rounds/{id}/export", Request: func(f *module.Fixture, _ bool) (string, string, url.Values) {
+			return http.MethodGet, fmt.Sprintf("/webcheck/rounds/%d/export?kind=city", f.IDs["round"]), nil
+		}, Want: module.LoggedIn(ok, see)},
 		{Pattern: "GET /webcheck/inspections/{id}", Request: get("/webcheck/inspections/%d", "Inspection"), Want: seeScoped(ok, see)},
 		{Pattern: "GET /webcheck/inspections/{id}/pdf", Request: get("/webcheck/inspections/%d/pdf", "Inspection"), Want: seeScoped(ok, see)},
 		{Pattern: "GET /webcheck/inspections/{id}/xlsx", Request: get("/webcheck/inspections/%d/xlsx", "Inspection"), Want: seeScoped(ok, see)},
 		{Pattern: "GET /webcheck/problems", Request: module.Get("/webcheck/problems?overdue=1"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /webcheck/problems/export", Request: module.Get("/webcheck/problems/export?status=pending"), Want: module.LoggedIn(ok, see)},
+		{Pattern: "GET /webcheck/sites/export", Request: module.Get("/webcheck/sites/export?kind=city"), Want: module.LoggedIn(ok, see)},
 		// The owner unit marks a problem fixed; evaluators and the office
 		// check fixed ones. Both are scoped to the problem's owner unit.
 		{Pattern: "POST /webcheck/problems/{id}", Request: post("/webcheck/problems/%d", "Open", func(*module.Fixture, bool) url.Values {

@@ -3,6 +3,7 @@ package webcheck
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -133,16 +134,11 @@ func (h handlers) renderIndex(w http.ResponseWriter, r *http.Request, status int
 	}
 	v := indexView{Rounds: rounds, Trends: trends, CanManage: p.Has(managers...), Form: form, Errors: errs, KindNames: dom.KindNames}
 	v.Chart = trendChart(kit.Lang(r), trends)
-	pending, err := dom.ListProblems(ctx, h.k.DB, dom.ProblemFilter{Scopes: sc, Status: "pending", Limit: 100000})
-	if err != nil {
+	if v.Pending, err = dom.CountProblems(ctx, h.k.DB, dom.ProblemFilter{Scopes: sc, Status: "pending"}); err != nil {
 		return err
 	}
-	now := time.Now()
-	v.Pending = len(pending)
-	for i := range pending {
-		if pending[i].Overdue(now) {
-			v.Overdue++
-		}
+	if v.Overdue, err = dom.CountProblems(ctx, h.k.DB, dom.ProblemFilter{Scopes: sc, OverdueAt: time.Now()}); err != nil {
+		return err
 	}
 	if v.CanManage {
 		if v.Sites, err = dom.ListSites(ctx, h.k.DB, dom.SiteFilter{Scopes: p.Scopes(managers...)}); err != nil {
@@ -165,6 +161,7 @@ type sitesView struct {
 	Errors    []*i18n.Error
 	Imported  *dom.ImportResult
 	ImportCSV string
+	Export    template.URL
 }
 
 func (h handlers) sites(w http.ResponseWriter, r *http.Request) error {
@@ -180,6 +177,7 @@ func (h handlers) renderSites(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	v.Sites, v.Kinds, v.KindNames, v.CanManage = sites, dom.Kinds, dom.KindNames, p.Has(managers...)
+	v.Export = exportURL("/webcheck/sites/export", url.Values{"kind": {v.Kind}, "q": {v.Query}})
 	return h.k.Render(w, r, h.pages, "sites", status, kit.View{Title: kit.T(r, "webcheck.sites"), Nav: "webcheck", Data: v})
 }
 
@@ -388,7 +386,8 @@ func (h handlers) roundCreate(w http.ResponseWriter, r *http.Request) error {
 
 type roundView struct {
 	Round       *dom.Round
-	Rows        []dom.RankRow
+	Rows        []rankView
+	Export      template.URL
 	Kind        string
 	Kinds       []string
 	KindNames   map[string]i18n.Text
@@ -404,6 +403,32 @@ func (h handlers) round(r *http.Request) (*dom.Round, error) {
 	return dom.GetRound(r.Context(), h.k.DB, id)
 }
 
+// rankView is a ranking row as the page shows it: Outscored marks a site
+// that fails on a veto while scoring above a site that passes.
+type rankView struct {
+	Row       dom.RankRow
+	Outscored bool
+}
+
+// rankRows are the ranking rows of kind ("" = all) with what the page
+// says about them.
+func rankRows(rows []dom.RankRow, kind string) []rankView {
+	lowestPass, anyPass := 0.0, false
+	for _, row := range rows {
+		if row.InspectionID != 0 && row.Pass && (!anyPass || row.Score < lowestPass) {
+			lowestPass, anyPass = row.Score, true
+		}
+	}
+	var out []rankView
+	for _, row := range rows {
+		if kind != "" && row.Site.Kind != kind {
+			continue
+		}
+		out = append(out, rankView{Row: row, Outscored: anyPass && row.InspectionID != 0 && !row.Pass && len(row.Vetoes) > 0 && row.Score > lowestPass})
+	}
+	return out
+}
+
 func (h handlers) roundPage(w http.ResponseWriter, r *http.Request) error {
 	rd, err := h.round(r)
 	if err != nil {
@@ -414,13 +439,12 @@ func (h handlers) roundPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := roundView{Round: rd, Kind: r.URL.Query().Get("kind"), Kinds: dom.Kinds, KindNames: dom.KindNames}
+	v.Rows = rankRows(rows, v.Kind)
+	v.Export = exportURL(fmt.Sprintf("/webcheck/rounds/%d/export", rd.ID), url.Values{"kind": {v.Kind}})
 	var names []string
 	var scores []float64
-	for _, row := range rows {
-		if v.Kind != "" && row.Site.Kind != v.Kind {
-			continue
-		}
-		v.Rows = append(v.Rows, row)
+	for _, rv := range v.Rows {
+		row := rv.Row
 		if row.InspectionID != 0 {
 			names = append(names, row.Site.Name)
 			scores = append(scores, row.Score)
@@ -437,6 +461,54 @@ func (h handlers) roundPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return h.k.Render(w, r, h.pages, "round", http.StatusOK, kit.View{Title: rd.Name, Nav: "webcheck", Data: v})
+}
+
+// exportURL is path with the non-empty values of q.
+func exportURL(path string, q url.Values) template.URL {
+	for k, vs := range q {
+		if len(vs) == 0 || vs[0] == "" {
+			delete(q, k)
+		}
+	}
+	if len(q) == 0 {
+		return template.URL(path)
+	}
+	return template.URL(path + "?" + q.Encode())
+}
+
+// roundExport is the ranking on screen (same kind) as a spreadsheet.
+func (h handlers) roundExport(w http.ResponseWriter, r *http.Request) error {
+	rd, err := h.round(r)
+	if err != nil {
+		return err
+	}
+	rows, err := dom.Ranking(r.Context(), h.k.DB, rd.ID, scopes(kit.Principal(r)))
+	if err != nil {
+		return err
+	}
+	lang := kit.Lang(r)
+	header := []string{kit.T(r, "webcheck.rank"), kit.T(r, "webcheck.kind_rank"), kit.T(r, "webcheck.site_name"), kit.T(r, "webcheck.url"), kit.T(r, "webcheck.kind"),
+		kit.T(r, "webcheck.owner"), kit.T(r, "webcheck.score_2019"), kit.T(r, "webcheck.verdict_2015"), kit.T(r, "webcheck.vetoes"), kit.T(r, "webcheck.deductions"),
+		kit.T(r, "webcheck.broken"), kit.T(r, "webcheck.pending"), kit.T(r, "webcheck.status")}
+	var out [][]any
+	for _, rv := range rankRows(rows, r.URL.Query().Get("kind")) {
+		row := rv.Row
+		var vetoes []string
+		for _, v := range row.Vetoes {
+			vetoes = append(vetoes, v.In(lang))
+		}
+		verdict, score, rank, kindRank := "", any(""), any(""), any("")
+		if row.InspectionID != 0 {
+			verdict = kit.T(r, "webcheck.fail")
+			if row.Pass {
+				verdict = kit.T(r, "webcheck.pass")
+			}
+			score, rank, kindRank = row.Score, row.Rank, row.KindRank
+		}
+		out = append(out, []any{rank, kindRank, row.Site.Name, row.Site.URL, dom.KindNames[row.Site.Kind].In(lang), row.Site.OrgName, score, verdict,
+			strings.Join(vetoes, "；"), row.Deducted, row.BrokenLinks, row.OpenProblems, kit.T(r, "webcheck.job."+row.JobStatus)})
+	}
+	return kit.XLSX(w, fmt.Sprintf("webcheck-round-%d.xlsx", rd.ID), header, out)
 }
 
 // ---- Inspections -------------------------------------------------------
@@ -550,7 +622,14 @@ type problemsView struct {
 	Overdue  bool
 	RoundID  int64
 	Statuses []string
+	// Total counts every problem the filter matches; the page shows
+	// PerPage of them from page Page of Pages.
+	Total, Page, Pages int
+	Prev, Next, Export template.URL
 }
+
+// perPage is how many problems a page lists.
+const perPage = 50
 
 func problemFilter(r *http.Request) dom.ProblemFilter {
 	q := r.URL.Query()
@@ -563,15 +642,99 @@ func problemFilter(r *http.Request) dom.ProblemFilter {
 	return f
 }
 
+// filterQuery is the query of the problem list filtered as f shows.
+func filterQuery(r *http.Request) url.Values {
+	q := r.URL.Query()
+	out := url.Values{}
+	for _, k := range []string{"status", "overdue", "round", "site"} {
+		if v := q.Get(k); v != "" {
+			out.Set(k, v)
+		}
+	}
+	return out
+}
+
 func (h handlers) problems(w http.ResponseWriter, r *http.Request) error {
 	f := problemFilter(r)
+	total, err := dom.CountProblems(r.Context(), h.k.DB, f)
+	if err != nil {
+		return err
+	}
+	v := problemsView{Status: f.Status, Overdue: !f.OverdueAt.IsZero(), RoundID: f.RoundID, Total: total,
+		Statuses: []string{"pending", dom.ProblemOpen, dom.ProblemReopened, dom.ProblemFixed, dom.ProblemClosed}}
+	v.Pages = max(1, (total+perPage-1)/perPage)
+	v.Page, _ = strconv.Atoi(r.URL.Query().Get("page"))
+	v.Page = min(max(v.Page, 1), v.Pages)
+	f.Limit, f.Offset = perPage, (v.Page-1)*perPage
 	ps, err := dom.ListProblems(r.Context(), h.k.DB, f)
 	if err != nil {
 		return err
 	}
-	v := problemsView{Problems: problemRows(kit.Principal(r), ps), Status: f.Status, Overdue: !f.OverdueAt.IsZero(), RoundID: f.RoundID,
-		Statuses: []string{"pending", dom.ProblemOpen, dom.ProblemReopened, dom.ProblemFixed, dom.ProblemClosed}}
+	v.Problems = problemRows(kit.Principal(r), ps)
+	q := filterQuery(r)
+	v.Export = exportURL("/webcheck/problems/export", q)
+	if v.Page > 1 {
+		pq := filterQuery(r)
+		pq.Set("page", strconv.Itoa(v.Page-1))
+		v.Prev = exportURL("/webcheck/problems", pq)
+	}
+	if v.Page < v.Pages {
+		nq := filterQuery(r)
+		nq.Set("page", strconv.Itoa(v.Page+1))
+		v.Next = exportURL("/webcheck/problems", nq)
+	}
 	return h.k.Render(w, r, h.pages, "problems", http.StatusOK, kit.View{Title: kit.T(r, "webcheck.problems"), Nav: "webcheck", Data: v})
+}
+
+// maxExport bounds a list's export.
+const maxExport = 20000
+
+// problemsExport is the filtered problem list, every page of it, as a
+// spreadsheet.
+func (h handlers) problemsExport(w http.ResponseWriter, r *http.Request) error {
+	f := problemFilter(r)
+	f.Limit = maxExport
+	ps, err := dom.ListProblems(r.Context(), h.k.DB, f)
+	if err != nil {
+		return err
+	}
+	lang := kit.Lang(r)
+	header := []string{kit.T(r, "webcheck.problem"), kit.T(r, "webcheck.site"), kit.T(r, "webcheck.url"), kit.T(r, "webcheck.owner"), kit.T(r, "webcheck.points"),
+		kit.T(r, "webcheck.deadline"), kit.T(r, "webcheck.status"), kit.T(r, "webcheck.evidence"), kit.T(r, "webcheck.fix_note"), kit.T(r, "webcheck.check_note"), kit.T(r, "webcheck.inspection_id")}
+	rows := make([][]any, 0, len(ps))
+	for _, p := range ps {
+		title := p.TitleZh
+		if strings.HasPrefix(lang, "en") {
+			title = p.TitleEn
+		}
+		var ev []string
+		for _, e := range p.Evidence {
+			ev = append(ev, e.URL)
+		}
+		points := any(p.Points)
+		if p.Scheme == dom.SchemeVeto2015 {
+			points = kit.T(r, "webcheck.veto")
+		}
+		rows = append(rows, []any{title, p.SiteName, p.SiteURL, p.OrgName, points, p.Deadline.In(period.Shanghai).Format("2006-01-02"),
+			kit.T(r, "webcheck.status."+p.Status), strings.Join(ev, "\n"), p.FixNote, p.CheckNote, p.InspectionID})
+	}
+	return kit.XLSX(w, "webcheck-problems.xlsx", header, rows)
+}
+
+// sitesExport is the filtered site list as a spreadsheet.
+func (h handlers) sitesExport(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	sites, err := dom.ListSites(r.Context(), h.k.DB, dom.SiteFilter{Scopes: scopes(kit.Principal(r)), Kind: q.Get("kind"), Query: strings.TrimSpace(q.Get("q"))})
+	if err != nil {
+		return err
+	}
+	lang := kit.Lang(r)
+	header := []string{kit.T(r, "webcheck.site_name"), kit.T(r, "webcheck.url"), kit.T(r, "webcheck.kind"), kit.T(r, "webcheck.owner"), kit.T(r, "webcheck.owner_code")}
+	rows := make([][]any, 0, len(sites))
+	for _, s := range sites {
+		rows = append(rows, []any{s.Name, s.URL, dom.KindNames[s.Kind].In(lang), s.OrgName, s.OrgCode})
+	}
+	return kit.XLSX(w, "webcheck-sites.xlsx", header, rows)
 }
 
 // problemFor loads the problem in the path and checks the caller may

@@ -7,6 +7,7 @@ package webcheck
 import (
 	"context"
 	"embed"
+	"io/fs"
 
 	"zhihui/internal/auth"
 	"zhihui/internal/jobs"
@@ -16,7 +17,7 @@ import (
 	dom "zhihui/internal/webcheck"
 )
 
-//go:embed all:templates
+//go:embed all:templates catalog
 var files embed.FS
 
 // Who does what in the website evaluation programme.
@@ -35,8 +36,10 @@ const maxImport = 20 << 20
 
 // Module is the website inspection module.
 func Module() module.Module {
+	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
 		Name:    "webcheck",
+		Catalog: catalog,
 		Schemas: []store.Schema{dom.Schema},
 		// The demo websites; their inspection rounds are a job serve
 		// enqueues.
@@ -78,16 +81,19 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 	return []kit.Route{
 		{Pattern: "GET /webcheck", Access: kit.User, Handler: h.index},
 		{Pattern: "GET /webcheck/sites", Access: kit.User, Handler: h.sites},
+		{Pattern: "GET /webcheck/sites/export", Access: kit.User, Handler: h.sitesExport},
 		{Pattern: "POST /webcheck/sites", Access: kit.Roles, Roles: managers, Handler: h.siteCreate},
 		{Pattern: "POST /webcheck/sites/import", Access: kit.Roles, Roles: managers, Handler: h.siteImport, BodyLimit: maxImport},
 		{Pattern: "GET /webcheck/sites/{id}", Access: kit.User, Handler: h.sitePage},
 		{Pattern: "POST /webcheck/sites/{id}", Access: kit.Roles, Roles: managers, Handler: h.siteUpdate},
 		{Pattern: "POST /webcheck/rounds", Access: kit.Roles, Roles: managers, Handler: h.roundCreate},
 		{Pattern: "GET /webcheck/rounds/{id}", Access: kit.User, Handler: h.roundPage},
+		{Pattern: "GET /webcheck/rounds/{id}/export", Access: kit.User, Handler: h.roundExport},
 		{Pattern: "GET /webcheck/inspections/{id}", Access: kit.User, Handler: h.inspectionPage},
 		{Pattern: "GET /webcheck/inspections/{id}/pdf", Access: kit.User, Handler: h.pdf},
 		{Pattern: "GET /webcheck/inspections/{id}/xlsx", Access: kit.User, Handler: h.xlsx},
 		{Pattern: "GET /webcheck/problems", Access: kit.User, Handler: h.problems},
+		{Pattern: "GET /webcheck/problems/export", Access: kit.User, Handler: h.problemsExport},
 		{Pattern: "POST /webcheck/problems/{id}", Access: kit.User, Handler: h.problemUpdate},
 		{Pattern: "GET /api/v1/webcheck/sites", Access: kit.User, Handler: h.apiSites},
 		{Pattern: "POST /api/v1/webcheck/sites", Access: kit.Roles, Roles: managers, Handler: h.apiSiteCreate},
