@@ -25,13 +25,17 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"zhihui/internal/app"
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
+	"zhihui/internal/jobs"
+	"zhihui/internal/module"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
 	"zhihui/internal/web"
+	"zhihui/internal/webcheck"
 )
 
 // Password is the password of every user a journey creates.
@@ -70,6 +74,15 @@ type Options struct {
 	// Seed runs after bootstrap, before the server starts, for data a
 	// journey needs (written through the feature packages).
 	Seed func(ctx context.Context, s *Site) error
+	// Jobs runs the job engine in the site's process, as serve does
+	// (background jobs and one website crawl at a time), so that work the
+	// journey starts — an inspection round, a re-check — gets done.
+	Jobs bool
+	// AllowPrivate is the operator's --allow-private: sites at loopback
+	// and private addresses may be registered, crawled and probed. Only
+	// journeys whose test website runs on 127.0.0.1 set it; the default
+	// keeps refusing them.
+	AllowPrivate bool
 }
 
 // Each runs fn as two subtests, "sqlite" and "postgres", each on a site of
@@ -122,7 +135,23 @@ func Start(t testing.TB, st Store, opt Options) *Site {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(&lockedWriter{mu: &s.mu, w: &s.logs}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := web.New(a.DB, log, web.Options{Modules: a.Modules, Version: "journey"})
+	if opt.Jobs {
+		eng, err := a.OpenJobs(ctx, jobs.Config{Queues: map[string]int{webcheck.CrawlQueue: 1}, PollInterval: 200 * time.Millisecond, Log: log},
+			module.JobEnv{Log: log, AllowPrivate: opt.AllowPrivate})
+		if err != nil {
+			t.Fatalf("journey: jobs: %v", err)
+		}
+		if err := eng.Start(ctx); err != nil {
+			t.Fatalf("journey: jobs: %v", err)
+		}
+		t.Cleanup(func() {
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			eng.Stop(sctx)
+			webcheck.UseJobs(a.DB, nil)
+		})
+	}
+	srv, err := web.New(a.DB, log, web.Options{Modules: a.Modules, Version: "journey", AllowPrivate: opt.AllowPrivate})
 	if err != nil {
 		t.Fatalf("journey: web: %v", err)
 	}

@@ -71,8 +71,11 @@ func NewSchema(t testing.TB, dsn string) string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	name := "t_" + strings.ToLower(sanitize(t.Name())) + "_" + hex.EncodeToString(b)
-	if len(name) > 60 {
-		name = "t_" + hex.EncodeToString(b) + "_" + strings.ToLower(sanitize(t.Name()))[:40]
+	// At most 40 bytes: River names its notification channels after the
+	// schema ("<schema>.river_leadership"), and PostgreSQL refuses
+	// channel names over 63 bytes.
+	if len(name) > 40 {
+		name = "t_" + hex.EncodeToString(b) + "_" + strings.ToLower(sanitize(t.Name()))[:24]
 	}
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
