@@ -101,3 +101,12 @@ func (s *Service) ForUnit(ctx context.Context, schemes *Schemes, scopes []string
 	}
 	return v, nil
 }
+
+// TargetsOf reads the item's linked plan targets live from monitoring at
+// the item's unit: the latest figure, the goal and the status.
+func (s *Service) TargetsOf(ctx context.Context, it *Item) ([]reporting.TargetProgress, error) {
+	if len(it.Targets) == 0 {
+		return nil, nil
+	}
+	return reporting.Progress(ctx, s.DB, reporting.ProgressQuery{Units: []string{it.Unit}, ToYear: max(it.Year, 2020), Targets: it.Targets})
+}

@@ -13,6 +13,8 @@ import (
 	"zhihui/internal/i18n"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/plan"
+	"zhihui/internal/progress"
+	"zhihui/internal/reporting"
 	dom "zhihui/internal/supervise"
 	"zhihui/internal/web/kit"
 )
@@ -239,6 +241,16 @@ type itemView struct {
 	MinDue      string
 	IDs         string
 	ReportedPct int
+	// Targets are the linked plan targets read live from monitoring.
+	Targets []reporting.TargetProgress
+}
+
+// Last is a target's latest figure, or nil.
+func (itemView) Last(tp reporting.TargetProgress) *progress.Point {
+	if len(tp.Series) == 0 {
+		return nil
+	}
+	return &tp.Series[len(tp.Series)-1]
 }
 
 func (h handlers) item(w http.ResponseWriter, r *http.Request) error {
@@ -267,8 +279,12 @@ func (h handlers) renderItem(w http.ResponseWriter, r *http.Request, status int,
 			lead = d.NameEn
 		}
 	}
+	tps, err := h.svc.TargetsOf(r.Context(), it)
+	if err != nil {
+		return err
+	}
 	return h.k.Render(w, r, h.pages, "item", status, kit.View{Title: it.Title, Nav: "supervise", Errors: errs, Data: itemView{badges: badges{kit.Lang(r)},
-		Item: it, Events: evs, Task: task, Lead: lead,
+		Item: it, Events: evs, Task: task, Lead: lead, Targets: tps,
 		CanReport: p.Covers(it.UnitPath, Responsible...), CanReview: p.Covers(it.UnitPath, Offices...),
 	}})
 }
@@ -443,10 +459,28 @@ func (h handlers) overdueExport(w http.ResponseWriter, r *http.Request) error {
 	return kit.XLSX(w, "supervision-overdue.xlsx", itemHeader(r), rows)
 }
 
+// assessmentExport is the assessment as XLSX: the published version
+// when the year is published (?live=1 for the live computation), else
+// the live computation.
 func (h handlers) assessmentExport(w http.ResponseWriter, r *http.Request) error {
-	a, err := h.assessData(r)
+	year, group, err := h.yearGroup(r)
 	if err != nil {
 		return err
+	}
+	var a *dom.Assessment
+	if r.URL.Query().Get("live") != "1" {
+		p, err := h.svc.Published(r.Context(), viewScopes(r), year, group)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			a = p.Result
+		}
+	}
+	if a == nil {
+		if a, err = h.assessData(r); err != nil {
+			return err
+		}
 	}
 	header := []string{kit.T(r, "supervise.col.rank"), kit.T(r, "supervise.col.unit_code"), kit.T(r, "supervise.col.unit"), kit.T(r, "supervise.col.score")}
 	for _, p := range a.Scheme.Parts {
