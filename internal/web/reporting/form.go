@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"zhihui/internal/auth"
@@ -41,7 +42,11 @@ func (h handlers) loadTarget(r *http.Request, rs ...auth.Role) (target, error) {
 	if err != nil {
 		return t, err
 	}
-	u, err := orgunit.Get(r.Context(), h.k.DB, r.FormValue("ou"))
+	code := strings.TrimSpace(r.FormValue("ou"))
+	if code == "" {
+		return t, i18n.Errorf("请选择填报单位", "choose the reporting unit").OnField("ou")
+	}
+	u, err := orgunit.Get(r.Context(), h.k.DB, code)
 	if err != nil {
 		return t, err
 	}
