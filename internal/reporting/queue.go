@@ -2,6 +2,7 @@ package reporting
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -227,46 +228,119 @@ func Queue(ctx context.Context, db *store.DB, p *auth.Principal, f QueueFilter) 
 // MaxBatch is how many reports one batch approval may hold.
 const MaxBatch = 500
 
+// Refusal is a report of a batch that was not approved, and why.
+type Refusal struct {
+	Key         string
+	DataSetName i18n.Text
+	Unit        orgunit.Unit
+	Period      string
+	Reason      *i18n.Error
+}
+
+// PeriodLabel is the refused report's period as a reader writes it.
+func (r Refusal) PeriodLabel(lang string) string {
+	p, err := period.Parse(r.Period)
+	if err != nil {
+		return r.Period
+	}
+	return p.Label(lang)
+}
+
+// BatchResult is what a batch approval did: how many reports it approved
+// and the ones it refused, in the order they were named.
+type BatchResult struct {
+	Approved int
+	Refused  []Refusal
+}
+
 // ApproveBatch approves the reports named by keys (QueueRow.Key) with one
 // comment. Each is checked as a single decision would be: the data set
-// and unit must exist, p must be above the unit, the period must be one
-// of the data set's. The first refusal stops the batch and says which
-// report it was; the reports before it stay approved. It returns how
-// many were approved.
-func ApproveBatch(ctx context.Context, db *store.DB, p *auth.Principal, actor audit.Actor, keys []string, comment string, now time.Time) (int, error) {
+// and unit must exist, the period must be one of the data set's and the
+// report must await a decision. A report that fails a check is refused
+// with its reason and the batch goes on with the others, so that one
+// report returned meanwhile by another approver does not hold back the
+// rest. A unit outside the units p decides on refuses the whole batch
+// (ErrOutside) before anything is approved.
+func ApproveBatch(ctx context.Context, db *store.DB, p *auth.Principal, actor audit.Actor, keys []string, comment string, now time.Time) (BatchResult, error) {
+	var res BatchResult
 	if len(keys) == 0 {
-		return 0, i18n.Errorf("请先勾选要审核通过的报表", "tick the reports to approve first")
+		return res, i18n.Errorf("请先勾选要审核通过的报表", "tick the reports to approve first")
 	}
 	if len(keys) > MaxBatch {
-		return 0, i18n.Errorf("一次最多审核 %d 份报表", "at most %d reports at once", MaxBatch)
+		return res, i18n.Errorf("一次最多审核 %d 份报表", "at most %d reports at once", MaxBatch)
 	}
-	n := 0
+	if err := checkCommentLen(strings.TrimSpace(comment)); err != nil {
+		return res, err
+	}
+	type item struct {
+		key    string
+		d      DataSet
+		u      orgunit.Unit
+		pe     string
+		reason *i18n.Error
+	}
+	items := make([]item, 0, len(keys))
+	sets := map[string]DataSet{}
 	for _, k := range keys {
+		it := item{key: k}
 		parts := strings.Split(k, "|")
 		if len(parts) != 3 {
-			return n, i18n.Errorf("无法识别的报表 %q", "unknown report %q", k)
+			it.reason = i18n.Errorf("无法识别的报表 %q", "unknown report %q", k)
+			items = append(items, it)
+			continue
 		}
-		d, err := GetDataSet(ctx, db, parts[0])
-		if err != nil {
-			return n, err
+		it.pe = parts[2]
+		it.u = orgunit.Unit{Code: parts[1], Name: parts[1], NameEn: parts[1]}
+		d, ok := sets[parts[0]]
+		if !ok {
+			var err error
+			d, err = GetDataSet(ctx, db, parts[0])
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				it.reason = i18n.Errorf("没有报表“%s”", "there is no data set %s", parts[0])
+			case err != nil:
+				return res, err
+			default:
+				sets[parts[0]] = d
+			}
 		}
-		u, err := orgunit.Get(ctx, db, parts[1])
-		if err != nil {
-			return n, err
+		it.d = d
+		if it.reason == nil {
+			u, err := orgunit.Get(ctx, db, parts[1])
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				it.reason = i18n.Errorf("没有代码为 %s 的单位", "there is no unit %s", parts[1])
+			case err != nil:
+				return res, err
+			case !Above(p, u, Deciders...):
+				return res, ErrOutside
+			default:
+				it.u = u
+			}
 		}
-		if !Above(p, u, Deciders...) {
-			return n, ErrOutside
-		}
-		pe, err := d.CheckPeriod(parts[2], now)
-		if err != nil {
-			return n, err
-		}
-		if err := Decide(ctx, db, actor, d, u, pe, true, comment); err != nil {
-			return n, err
-		}
-		n++
+		items = append(items, it)
 	}
-	return n, nil
+	for _, it := range items {
+		if it.reason == nil {
+			pe, err := it.d.CheckPeriod(it.pe, now)
+			if err == nil {
+				err = Decide(ctx, db, actor, it.d, it.u, pe, true, comment)
+			}
+			if err == nil {
+				res.Approved++
+				continue
+			}
+			if !errors.As(err, &it.reason) {
+				return res, err
+			}
+		}
+		name := i18n.Text{Zh: it.d.Name, En: it.d.DisplayName("en")}
+		if it.d.Code == "" {
+			name = i18n.Text{Zh: strings.SplitN(it.key, "|", 2)[0], En: strings.SplitN(it.key, "|", 2)[0]}
+		}
+		res.Refused = append(res.Refused, Refusal{Key: it.key, DataSetName: name, Unit: it.u, Period: it.pe, Reason: it.reason})
+	}
+	return res, nil
 }
 
 // ErrOutside is returned when the caller acts on a unit outside the

@@ -27,8 +27,7 @@ type queueQuery struct {
 	Offset            int
 }
 
-func readQueueQuery(r *http.Request) queueQuery {
-	q := r.URL.Query()
+func readQueueQuery(q url.Values) queueQuery {
 	v := queueQuery{DS: q.Get("ds"), OU: strings.TrimSpace(q.Get("ou")), PE: strings.TrimSpace(q.Get("pe")), State: q.Get("state")}
 	if _, ok := dom.StateNames[v.State]; !ok && v.State != dom.QueueAll {
 		v.State = dom.Submitted
@@ -85,6 +84,7 @@ type queueView struct {
 	Periods       []periodChoice
 	Q             queueQuery
 	Done          string
+	Refused       []dom.Refusal
 	CanDecideRows bool
 }
 
@@ -97,9 +97,14 @@ type periodChoice struct {
 // queue: GET /reporting/queue — the reports awaiting the caller's
 // decision (or in another state), filtered, paged with the true total.
 func (h handlers) queue(w http.ResponseWriter, r *http.Request) error {
+	return h.renderQueue(w, r, readQueueQuery(r.URL.Query()), nil)
+}
+
+// renderQueue shows the queue filtered by q, with the outcome of a batch
+// approval when there was one.
+func (h handlers) renderQueue(w http.ResponseWriter, r *http.Request, q queueQuery, batch *dom.BatchResult) error {
 	ctx := r.Context()
 	lg := kit.Lang(r)
-	q := readQueueQuery(r)
 	f, unit, err := h.queueFilter(r, q)
 	if err != nil {
 		return err
@@ -114,8 +119,10 @@ func (h handlers) queue(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	v := queueView{Rows: page.Rows, Total: page.Total, Q: q, Unit: unit, Done: r.URL.Query().Get("done"),
-		States: queueStates, StateNames: dom.StateNames}
+	v := queueView{Rows: page.Rows, Total: page.Total, Q: q, Unit: unit, States: queueStates, StateNames: dom.StateNames}
+	if batch != nil {
+		v.Done, v.Refused = strconv.Itoa(batch.Approved), batch.Refused
+	}
 	if v.DataSets, err = dom.DataSets(ctx, h.k.DB); err != nil {
 		return err
 	}
@@ -163,7 +170,7 @@ func queuePeriods(sets []dom.DataSet, ds, lg string, now time.Time) []periodChoi
 // as a spreadsheet.
 func (h handlers) queueXLSX(w http.ResponseWriter, r *http.Request) error {
 	lg := kit.Lang(r)
-	q := readQueueQuery(r)
+	q := readQueueQuery(r.URL.Query())
 	q.Offset = 0
 	f, _, err := h.queueFilter(r, q)
 	if err != nil {
@@ -189,14 +196,17 @@ func (h handlers) queueXLSX(w http.ResponseWriter, r *http.Request) error {
 }
 
 // batchApprove: POST /reporting/queue/approve — approves every checked
-// report with one comment.
+// report it can with one comment and shows the queue again with the
+// filters it was posted from, how many were approved and each refused
+// report with its reason.
 func (h handlers) batchApprove(w http.ResponseWriter, r *http.Request) error {
-	n, err := dom.ApproveBatch(r.Context(), h.k.DB, kit.Principal(r), kit.Actor(r), r.PostForm["item"], r.PostFormValue("comment"), time.Now())
+	q := readQueueQuery(r.PostForm)
+	res, err := dom.ApproveBatch(r.Context(), h.k.DB, kit.Principal(r), kit.Actor(r), r.PostForm["item"], r.PostFormValue("comment"), time.Now())
 	if err == dom.ErrOutside {
 		return kit.ErrOutside
 	}
 	if err != nil {
 		return err
 	}
-	return kit.Redirect(w, r, "/reporting/queue?"+url.Values{"done": {strconv.Itoa(n)}}.Encode())
+	return h.renderQueue(w, r, q, &res)
 }
