@@ -300,6 +300,18 @@ func T(lang, key string, args ...any) string {
 	return s
 }
 
+// Lookup returns the message key in lang and whether the catalogue has
+// it, for text that is shown translated when a translation exists and as
+// recorded otherwise (the audit log's field names and values).
+func Lookup(lang, key string) (string, bool) {
+	c, _ := Catalog()
+	t, ok := c[key]
+	if !ok {
+		return "", false
+	}
+	return t.In(lang), true
+}
+
 // Negotiate picks a language from an Accept-Language header value.
 func Negotiate(accept string) string {
 	best, bestQ := Languages[0], -1.0

@@ -1,9 +1,14 @@
 package web
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
@@ -15,10 +20,30 @@ type auditView struct {
 	Filter  audit.Filter
 	From    string
 	To      string
-	Entries []audit.Entry
+	Entries []auditRow
 	More    bool
 	Next    int
 	Prev    int
+	// Actions and Entities are the choices of the filter's lists: every
+	// recorded name the catalogue has a word for.
+	Actions  []auditOption
+	Entities []auditOption
+}
+
+type auditOption struct{ Value, Text string }
+
+// auditOptions lists the catalogue's words under prefix, in the order of
+// the reader's language.
+func auditOptions(lang, prefix string) []auditOption {
+	c, _ := i18n.Catalog()
+	var out []auditOption
+	for k, t := range c {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, auditOption{Value: strings.TrimPrefix(k, prefix), Text: t.In(lang)})
+		}
+	}
+	slices.SortFunc(out, func(a, b auditOption) int { return strings.Compare(a.Text+a.Value, b.Text+b.Value) })
+	return out
 }
 
 // auditFilter reads a search from the query string, scoped to where the
@@ -71,7 +96,13 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := auditView{Filter: f, From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to"), Entries: es, More: more,
+	lang := lang(r)
+	rows := make([]auditRow, len(es))
+	for i, e := range es {
+		rows[i] = auditRowOf(lang, e)
+	}
+	v := auditView{Filter: f, From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to"), Entries: rows, More: more,
+		Actions: auditOptions(lang, "audit.action."), Entities: auditOptions(lang, "audit.entity."),
 		Next: f.Offset + f.Limit, Prev: max(0, f.Offset-f.Limit)}
 	pg := s.page(r, "admin", v)
 	pg.Title = i18n.T(pg.Lang, "audit.title")
@@ -87,4 +118,135 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
 		es = []audit.Entry{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"entries": es, "more": more})
+}
+
+// auditRow is one audit entry as the log page shows it: the action and
+// the kind of record in words, and the record's changes field by field.
+type auditRow struct {
+	audit.Entry
+	ActionText string
+	EntityText string
+	Changes    []auditChange
+}
+
+// auditChange is one changed field: its name and its values before and
+// after, in words where the catalogue knows them.
+type auditChange struct {
+	Field         string
+	Before, After string
+	HasBefore     bool
+	HasAfter      bool
+}
+
+func auditRowOf(lang string, e audit.Entry) auditRow {
+	row := auditRow{Entry: e, ActionText: auditWord(lang, "audit.action.", e.Action), EntityText: auditWord(lang, "audit.entity.", e.Entity)}
+	for _, c := range e.Changes() {
+		ch := auditChange{Field: auditWord(lang, "audit.field.", c.Field), HasBefore: c.Before != nil, HasAfter: c.After != nil}
+		if c.Field == "" {
+			ch.Field = ""
+		}
+		ch.Before = auditValue(lang, c.Before)
+		ch.After = auditValue(lang, c.After)
+		row.Changes = append(row.Changes, ch)
+	}
+	return row
+}
+
+// auditWord is the catalogue's word for a recorded name (prefix+name),
+// or the name as recorded when the catalogue has none.
+func auditWord(lang, prefix, name string) string {
+	if name == "" {
+		return ""
+	}
+	if s, ok := i18n.Lookup(lang, prefix+name); ok {
+		return s
+	}
+	return name
+}
+
+// auditMaxText bounds one value on the page; the full record stays in
+// the database, the API and the export.
+const auditMaxText = 200
+
+// auditValue says a recorded JSON value in words: yes/no, enumerations
+// through the catalogue (audit.enum.*), times in Shanghai time, lists
+// joined, long text cut.
+func auditValue(lang string, raw json.RawMessage) string {
+	if raw == nil {
+		return ""
+	}
+	var v any
+	d := json.NewDecoder(strings.NewReader(string(raw)))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil {
+		return cut(string(raw))
+	}
+	return cut(auditAny(lang, v, 0))
+}
+
+func auditAny(lang string, v any, depth int) string {
+	switch x := v.(type) {
+	case nil:
+		return "—"
+	case bool:
+		if x {
+			return i18n.T(lang, "common.yes")
+		}
+		return i18n.T(lang, "common.no")
+	case json.Number:
+		return x.String()
+	case string:
+		if s, ok := i18n.Lookup(lang, "audit.enum."+x); ok && x != "" {
+			return s
+		}
+		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+			return t.In(period.Shanghai).Format("2006-01-02 15:04:05")
+		}
+		return x
+	case []any:
+		const most = 12
+		parts := make([]string, 0, min(len(x), most))
+		for i, e := range x {
+			if i == most {
+				break
+			}
+			parts = append(parts, auditAny(lang, e, depth+1))
+		}
+		s := strings.Join(parts, "、")
+		if len(x) > most {
+			s += i18n.T(lang, "audit.more_items", len(x))
+		}
+		return s
+	case map[string]any:
+		// a bilingual name ({"zh": …, "en": …}) is said in the reader's language
+		if zh, ok := x["zh"].(string); ok {
+			if en, ok := x["en"].(string); ok && strings.HasPrefix(lang, "en") && en != "" {
+				return en
+			}
+			return zh
+		}
+		if depth > 0 {
+			b, _ := json.Marshal(x)
+			return string(b)
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s: %s", auditWord(lang, "audit.field.", k), auditAny(lang, x[k], depth+1)))
+		}
+		return strings.Join(parts, "；")
+	}
+	return fmt.Sprint(v)
+}
+
+func cut(s string) string {
+	if utf8.RuneCountInString(s) <= auditMaxText {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:auditMaxText]) + "…"
 }

@@ -206,8 +206,8 @@ func TestUserAdminIsAudited(t *testing.T) {
 		t.Fatalf("duplicate: %d", rec.Code)
 	}
 	body := e.do(t, c, "GET", "/admin/audit?q=frank", nil).Body.String()
-	if !strings.Contains(body, "create") || !strings.Contains(body, "frank") {
-		t.Fatalf("audit page lacks the creation: %.500s", body)
+	if !strings.Contains(body, "<strong>新建</strong> · 用户") || !strings.Contains(body, "frank") || !strings.Contains(body, "<dt>姓名</dt>") || !strings.Contains(body, "张三") {
+		t.Fatalf("audit page lacks the creation in words: %.500s", body)
 	}
 	var res struct{ Entries []audit.Entry }
 	json.Unmarshal(e.do(t, c, "GET", "/api/v1/audit?action=grant", nil).Body.Bytes(), &res)
