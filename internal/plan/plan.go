@@ -12,6 +12,7 @@ package plan
 import (
 	"encoding/json"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -138,6 +139,35 @@ type TargetValue struct {
 	// Quote is the sentence of the source that sets this value.
 	Quote string `yaml:"quote" json:"quote"`
 }
+
+// Words is the goal as the plan's sentence says it: the source's own
+// wording ("80%以上", "突破8000亿元", "覆盖全省所有行政村"), with 达到 / 超过 /
+// 不超过 / 低于 in front of a bare figure ("达到20Mb/s"), never a
+// comparison sign.
+func (v TargetValue) Words() string {
+	d := strings.TrimSpace(v.Display)
+	if d == "" || !startsWithDigit(d) {
+		return d
+	}
+	for _, w := range []string{"以上", "以下", "左右"} {
+		if strings.Contains(d, w) {
+			return d
+		}
+	}
+	switch v.Comparison {
+	case ">=":
+		return "达到" + d
+	case ">":
+		return "超过" + d
+	case "<=":
+		return "不超过" + d
+	case "<":
+		return "低于" + d
+	}
+	return d
+}
+
+func startsWithDigit(s string) bool { return s[0] >= '0' && s[0] <= '9' }
 
 // Met reports whether a measured value meets v. It is false for
 // qualitative values, which have no number.

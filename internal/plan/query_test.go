@@ -215,3 +215,27 @@ func TestParseDepartmentsRejectsBadRows(t *testing.T) {
 		}
 	}
 }
+
+// TestGoalWords: every goal of the plan reads as its sentence says it,
+// never with a comparison sign or a unit stuck to a phrase.
+func TestGoalWords(t *testing.T) {
+	for _, tg := range Default().Targets() {
+		for _, v := range tg.Values {
+			w := v.Words()
+			if w == "" || strings.ContainsAny(w, "<>=") {
+				t.Errorf("%s %d: %q", tg.Code, v.Year, w)
+			}
+			if v.Display != "" && !strings.Contains(v.Quote, strings.TrimPrefix(strings.TrimPrefix(w, "达到"), "超过")) && !strings.Contains(w, v.Display) {
+				t.Errorf("%s %d: %q is not the source's wording %q", tg.Code, v.Year, w, v.Display)
+			}
+		}
+	}
+	v := TargetValue{Display: "20Mb/s", Comparison: ">="}
+	if v.Words() != "达到20Mb/s" {
+		t.Fatalf("bare figure: %q", v.Words())
+	}
+	v = TargetValue{Display: "80%以上", Comparison: ">="}
+	if v.Words() != "80%以上" {
+		t.Fatalf("own wording: %q", v.Words())
+	}
+}

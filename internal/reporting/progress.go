@@ -230,7 +230,7 @@ func assess(tp *TargetProgress, from int, scale bool, provBase *progress.Point) 
 		tp.Base = baseOf(tp.Series, from)
 	}
 	for _, v := range t.Values {
-		g := Goal{Year: v.Year, Display: v.Display}
+		g := Goal{Year: v.Year, Display: v.Words()}
 		switch {
 		case v.Value != nil:
 			g.Value = *v.Value

@@ -19,6 +19,7 @@ import (
 	"zhihui/internal/auth"
 	"zhihui/internal/evaluate"
 	"zhihui/internal/i18n"
+	"zhihui/internal/measure"
 	"zhihui/internal/neterr"
 	"zhihui/internal/notify"
 	"zhihui/internal/period"
@@ -72,6 +73,38 @@ func funcs() template.FuncMap {
 			}
 			return fmt.Sprint(v)
 		},
+		// qty writes a quantity with its unit, val without it, the way
+		// package measure writes every quantity (thousands separators,
+		// counts whole, money with two decimals, percentages with one).
+		"qty": func(v any, unit string) string {
+			f, ok := toFloat(v)
+			if !ok {
+				return "—"
+			}
+			return measure.With(f, unit)
+		},
+		"val": func(v any, unit string) string {
+			f, ok := toFloat(v)
+			if !ok {
+				return "—"
+			}
+			return measure.Value(f, unit)
+		},
+		// share caps a forecast of a percentage quantity to 0–100.
+		"share": func(v any, unit string) float64 {
+			f, _ := toFloat(v)
+			return measure.Share(f, unit)
+		},
+		"progress": measure.Progress,
+		// dict builds a map for passing several values to a template.
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				k, _ := kv[i].(string)
+				m[k] = kv[i+1]
+			}
+			return m
+		},
 		"add": func(a, b int) int { return a + b },
 		// query encodes key/value pairs (empty values left out) as a query
 		// string; it is a template.URL so that html/template, which would
@@ -116,24 +149,25 @@ func funcs() template.FuncMap {
 	}
 }
 
-func formatNumber(v float64) string {
-	if v == float64(int64(v)) && v < 1e15 && v > -1e15 {
-		s := fmt.Sprintf("%d", int64(v))
-		neg := strings.HasPrefix(s, "-")
-		s = strings.TrimPrefix(s, "-")
-		var b strings.Builder
-		for i, c := range s {
-			if i > 0 && (len(s)-i)%3 == 0 {
-				b.WriteByte(',')
-			}
-			b.WriteRune(c)
+// formatNumber writes a number without a unit: thousands separators, at
+// most two decimals (package measure).
+func formatNumber(v float64) string { return measure.Number(v, -2) }
+
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, !math.IsNaN(n)
+	case *float64:
+		if n == nil || math.IsNaN(*n) {
+			return 0, false
 		}
-		if neg {
-			return "-" + b.String()
-		}
-		return b.String()
+		return *n, true
 	}
-	return fmt.Sprintf("%.2f", v)
+	return 0, false
 }
 
 // layoutFiles are the layout and the shared partials every page set
