@@ -474,7 +474,23 @@ type nonView struct {
 
 type nonRow struct {
 	dom.Selected
-	FillHref string
+	FillHref    string
+	StratumText string
+}
+
+// stratumText says a design stratum's key (section|city|size[|C]) in
+// words: the industry section, the size class and whether it is taken
+// whole; the city is the row's own unit.
+func stratumText(r *http.Request, key string) string {
+	parts := strings.Split(key, "|")
+	if len(parts) < 3 {
+		return key
+	}
+	s := kit.T(r, "ecstat.stratum.section", parts[0]) + " · " + kit.T(r, "ecstat.size."+parts[2])
+	if len(parts) > 3 && parts[3] == "C" {
+		s += " · " + kit.T(r, "ecstat.stratum.certainty")
+	}
+	return s
 }
 
 // maxShown bounds the rows a page lists; the export has them all.
@@ -495,7 +511,7 @@ func (h handlers) nonrespondents(w http.ResponseWriter, r *http.Request) error {
 		if i >= maxShown {
 			break
 		}
-		row := nonRow{Selected: x}
+		row := nonRow{Selected: x, StratumText: stratumText(r, x.Stratum)}
 		if p.Covers(x.OrgPath, auth.Reporter, auth.Office, auth.Admin) {
 			row.FillHref = fmt.Sprintf("/ecstat/surveys/%d/forms/%d", s.ID, x.ID)
 		}

@@ -31,18 +31,21 @@ type treeItem struct {
 	Aggregation string
 	Unit        string
 	Direction   string
-	Norm        string
+	Norm        string // normalisation method (evaluate.Norm*)
+	NormRange   string // its fixed range, "20–100", when it has one
 }
 
 // ahpView is an AHP matrix on the edit page.
 type ahpView struct {
-	Node    string
-	Order   []string
-	Names   []evaluate.Text
-	Matrix  [][]string
-	CR      float64
-	Weights []float64
-	Err     *i18n.Error
+	Node     string
+	NodeName evaluate.Text
+	Labels   []string // the children's names in the reader's language (the live check)
+	Order    []string
+	Names    []evaluate.Text
+	Matrix   [][]string
+	CR       float64
+	Weights  []float64
+	Err      *i18n.Error
 }
 
 // frameworkTree lists the tree in pre-order with nominal weights: explicit
@@ -72,7 +75,7 @@ func frameworkTree(fw *evaluate.Framework) ([]treeItem, []ahpView) {
 		}
 		it.Norm = nm.Method
 		if nm.Min != nil && nm.Max != nil {
-			it.Norm += fmt.Sprintf(" [%g, %g]", *nm.Min, *nm.Max)
+			it.NormRange = fmt.Sprintf("%g–%g", *nm.Min, *nm.Max)
 		}
 		if in.Weight != nil {
 			it.WeightValue = *in.Weight
@@ -88,7 +91,7 @@ func frameworkTree(fw *evaluate.Framework) ([]treeItem, []ahpView) {
 		weighting := orDefault(n.Weighting, evaluate.WeightExplicit)
 		var ahpW map[string]float64
 		if weighting == evaluate.WeightAHP && n.AHP != nil {
-			av := ahpView{Node: id, Order: n.AHP.Order}
+			av := ahpView{Node: id, NodeName: n.Name, Order: n.AHP.Order}
 			m := make([][]float64, len(n.AHP.Matrix))
 			for i, row := range n.AHP.Matrix {
 				m[i] = make([]float64, len(row))
@@ -448,7 +451,12 @@ func (h handlers) evalAHP(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := ahpView{Node: name}
 	for i := 0; i < n; i++ {
-		v.Order = append(v.Order, r.PostFormValue(fmt.Sprintf("order.%d", i)))
+		o := r.PostFormValue(fmt.Sprintf("order.%d", i))
+		v.Order = append(v.Order, o)
+		if l := r.PostFormValue(fmt.Sprintf("label.%d", i)); l != "" {
+			o = l
+		}
+		v.Labels = append(v.Labels, o)
 	}
 	var errText string
 	m, err := matrixFromForm(r, "ahp."+name, n, name)
