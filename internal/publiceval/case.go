@@ -116,23 +116,15 @@ type Event struct {
 	Body  string
 }
 
-func (s *Service) openCase(ctx context.Context, tx *store.Tx, r Rating, t Target, at time.Time) (caseRow, error) {
-	set, err := LoadSettings(ctx, tx)
-	if err != nil {
-		return caseRow{}, err
-	}
+func (s *Service) openCase(ctx context.Context, tx *store.Tx, set Settings, r Rating, t Target, at time.Time) (caseRow, error) {
 	// the end of the ContactDays-th working day after the rating
 	due := s.cal().AddWorkingDays(at, set.ContactDays).AddDate(0, 0, 1).Add(-time.Second).UTC()
 	c := caseRow{State: StateNew, ContactDue: due}
-	err = tx.QueryRowContext(ctx, `INSERT INTO publiceval_case (rating_id, org_code, org_path, state, contact_due, triage, rectify_due,
-		answer, satisfaction, appeal_reason, appeal_decision, alerted, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, '', '', '', '', '', '', '', $6, $6) RETURNING id`,
-		r.ID, t.OrgCode, t.OrgPath, StateNew, due, at).Scan(&c.ID)
+	err := s.queryRow(ctx, tx, qCase, r.ID, t.OrgCode, t.OrgPath, StateNew, due, at).Scan(&c.ID)
 	if err != nil {
 		return c, fmt.Errorf("publiceval: open case: %w", err)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO publiceval_event (case_id, at, kind, actor_name, body) VALUES ($1, $2, 'open', $3, $4)`,
-		c.ID, at, "公众 / public", Levels[r.Level].Zh)
+	_, err = s.exec(ctx, tx, qEvent, c.ID, at, "公众 / public", Levels[r.Level].Zh)
 	return c, err
 }
 

@@ -452,3 +452,99 @@ func TestDemo(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupCommit sends ratings from many goroutines through a service
+// with group commit: every rating answered without error is stored with
+// the flags, case and figures it would get alone; each case number is
+// taken by exactly one rating even when several arrive in one batch; the
+// figures equal a recomputation.
+func TestGroupCommit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, key := setup(t, db, time.Date(2026, 5, 6, 10, 0, 0, 0, shanghai))
+		s.GroupCommit = true
+		const workers, each = 12, 25
+		type answer struct {
+			r   Rating
+			err error
+			in  Input
+		}
+		answers := make(chan answer, workers*each)
+		done := make(chan struct{})
+		for w := 0; w < workers; w++ {
+			go func(w int) {
+				defer func() { done <- struct{}{} }()
+				for i := 0; i < each; i++ {
+					in := Input{Target: key, Level: 1 + (w+i)%5, IP: fmt.Sprintf("10.%d.%d.1", w, i), UserAgent: "ua"}
+					if i%5 == 0 {
+						// every worker names the same few cases: one wins each
+						in.Case, in.Name, in.Phone = fmt.Sprintf("CASE-%d", i), "王五", fmt.Sprintf("1390000%02d%02d", w, i)
+					}
+					if w == 0 && i < BurstIP+2 {
+						in.IP = "203.0.113.9" // a burst from one address
+					}
+					r, err := s.Rate(ctx, in, false)
+					answers <- answer{r, err, in}
+				}
+			}(w)
+		}
+		for w := 0; w < workers; w++ {
+			<-done
+		}
+		close(answers)
+		ok, caseRated, flagged := 0, 0, 0
+		byCase := map[string]int{}
+		for a := range answers {
+			switch {
+			case errors.Is(a.err, ErrCaseRated):
+				caseRated++
+				continue
+			case a.err != nil:
+				t.Fatal(a.err)
+			}
+			ok++
+			if a.in.Case != "" {
+				byCase[a.in.Case]++
+			}
+			if a.r.Suspicious() {
+				flagged++
+			}
+			var level int
+			var flags string
+			var caseID *int64
+			if err := db.R.QueryRowContext(ctx, `SELECT r.level, r.flags, c.id FROM publiceval_rating r LEFT JOIN publiceval_case c ON c.rating_id = r.id WHERE r.id = $1`,
+				a.r.ID).Scan(&level, &flags, &caseID); err != nil || level != a.in.Level || flags != strings.Join(a.r.Flags, ",") {
+				t.Fatalf("rating %d: level %d flags %q %v, answered %+v", a.r.ID, level, flags, err, a.r)
+			}
+			if want := IsBad(a.in.Level) && !a.r.Suspicious(); want != (caseID != nil) || (caseID != nil && *caseID != a.r.CaseID) {
+				t.Fatalf("rating %d: case %v, answered %d", a.r.ID, caseID, a.r.CaseID)
+			}
+		}
+		for c, n := range byCase {
+			if n != 1 {
+				t.Fatalf("case %s rated %d times", c, n)
+			}
+		}
+		if s.group.largest < 2 {
+			t.Fatalf("no two ratings shared a transaction (largest batch %d)", s.group.largest)
+		}
+		if len(byCase) != each/5 || caseRated != (workers-1)*len(byCase) || flagged < 2 {
+			t.Fatalf("%d cases, %d refused as rated, %d flagged", len(byCase), caseRated, flagged)
+		}
+		var stored int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM publiceval_rating`).Scan(&stored); err != nil || stored != ok {
+			t.Fatalf("%d stored, %d answered %v", stored, ok, err)
+		}
+		got, err := Stored(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Recompute(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("figures %v, recomputed %v", got, want)
+		}
+	})
+}

@@ -3,10 +3,14 @@ package publiceval
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"net"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"zhihui/internal/calendar"
@@ -21,6 +25,13 @@ type Service struct {
 	Now func() time.Time
 	// Calendar counts working days; nil is calendar.Default().
 	Calendar *calendar.Calendar
+	// GroupCommit lets concurrent ratings share a transaction (the
+	// server's setting); each is still answered only once committed.
+	GroupCommit bool
+
+	group   committer
+	targets targetCache
+	stmts   stmtCache
 }
 
 // New returns the service over db.
@@ -122,11 +133,15 @@ var ErrCaseRated = i18n.Errorf("该办件已经评价过，每个办件只能评
 // opens the case for the target's unit — all in one transaction, so that
 // a rating the caller is told about is committed. Suspicious ratings are
 // stored flagged, never dropped.
+//
+// With [Service.GroupCommit] set, ratings arriving together share one
+// transaction (see [committer]); Rate still returns only after the
+// transaction holding its rating has committed.
 func (s *Service) Rate(ctx context.Context, in Input, foreign bool) (Rating, error) {
 	if err := in.check(); err != nil {
 		return Rating{}, err
 	}
-	t, err := Resolve(ctx, s.DB, in.Target)
+	t, err := s.target(ctx, in.Target)
 	if err != nil {
 		return Rating{}, err
 	}
@@ -138,78 +153,335 @@ func (s *Service) Rate(ctx context.Context, in Input, foreign bool) (Rating, err
 	if in.Channel == "" {
 		in.Channel = ChannelAPI
 	}
+	p := &pending{in: in, foreign: foreign, t: t, at: at}
+	if s.GroupCommit {
+		s.group.do(ctx, s, p)
+	} else {
+		s.commit(ctx, []*pending{p})
+	}
+	return p.r, p.err
+}
+
+// pending is one rating on its way into the store.
+type pending struct {
+	in      Input
+	foreign bool
+	t       Target
+	at      time.Time
+	r       Rating
+	err     error
+	done    chan struct{}
+}
+
+// commit stores the ratings of batch in one transaction and sets each
+// one's answer. When the transaction fails and holds more than one
+// rating, each is tried again alone, so that one rating's failure (a case
+// number a concurrent writer took) never fails the others.
+func (s *Service) commit(ctx context.Context, batch []*pending) {
+	s.prepare(ctx)
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		b := batchState{months: map[Key]Counts{}, paths: map[int64]string{}}
+		for _, p := range batch {
+			p.r, p.err = Rating{}, nil
+			if err := s.rateIn(ctx, tx, p, &b); err != nil {
+				if _, ok := err.(*i18n.Error); ok {
+					p.err = err // nothing written for it; the others go on
+					continue
+				}
+				return err
+			}
+		}
+		keys := make([]Key, 0, len(b.months))
+		for k := range b.months {
+			keys = append(keys, k)
+		}
+		// a fixed order, so that concurrent batches lock month rows alike
+		slices.SortFunc(keys, func(a, c Key) int {
+			if a.Month != c.Month {
+				return strings.Compare(a.Month, c.Month)
+			}
+			return int(a.Target - c.Target)
+		})
+		for _, k := range keys {
+			d := b.months[k]
+			if _, err := s.exec(ctx, tx, qMonth, append([]any{k.Month, k.Target, b.paths[k.Target]}, d.vals()...)...); err != nil {
+				return fmt.Errorf("publiceval: month figures: %w", err)
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return
+	}
+	if len(batch) > 1 {
+		for _, p := range batch {
+			s.commit(ctx, []*pending{p})
+		}
+		return
+	}
+	p := batch[0]
+	p.r = Rating{}
+	if isUniqueViolation(err) && p.in.Case != "" {
+		p.err = ErrCaseRated
+	} else {
+		p.err = err
+	}
+}
+
+// batchState is what the ratings of one transaction share: their month
+// figures, added once per month and target at the end, and the settings.
+type batchState struct {
+	months   map[Key]Counts
+	paths    map[int64]string
+	settings *Settings
+}
+
+// rateIn writes one rating (and its case) in tx: one query for the case
+// check and the burst counts, one insert, and for a 差评 the case.
+func (s *Service) rateIn(ctx context.Context, tx *store.Tx, p *pending, b *batchState) error {
+	in, t, at := p.in, p.t, p.at
 	netw, dev := NetworkOf(in.IP), DeviceOf(in.IP, in.UserAgent)
 	r := Rating{TargetID: t.ID, Target: t.Key, OrgPath: t.OrgPath, Month: MonthOf(at), Level: in.Level, Tags: in.Tags,
 		Comment: in.Comment, Case: in.Case, Named: in.Name != "", Channel: in.Channel, CreatedAt: at}
 	if in.Website != "" {
 		r.Flags = append(r.Flags, FlagHoneypot)
 	}
-	if foreign {
+	if p.foreign {
 		r.Flags = append(r.Flags, FlagOrigin)
 	}
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if in.Case != "" {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM publiceval_rating WHERE case_no = $1`, in.Case).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return ErrCaseRated
-			}
+	// Counts are bounded by the threshold (LIMIT): a flood from one
+	// address costs the same as a quiet one.
+	var seen int
+	var n [4]int
+	err := s.queryRow(ctx, tx, qChecks, in.Case, in.IP, netw, dev, in.Phone, at.Add(-BurstWindow), at.Add(-PhoneWindow)).
+		Scan(&seen, &n[0], &n[1], &n[2], &n[3])
+	if err != nil {
+		return fmt.Errorf("publiceval: checks: %w", err)
+	}
+	if in.Case != "" && seen > 0 {
+		return ErrCaseRated
+	}
+	for i, bf := range []struct {
+		flag string
+		max  int
+	}{{FlagIP, BurstIP}, {FlagNetwork, BurstNetwork}, {FlagDevice, BurstDevice}, {FlagPhone, BurstPhone}} {
+		if n[i] >= bf.max {
+			r.Flags = append(r.Flags, bf.flag)
 		}
-		since := at.Add(-BurstWindow)
-		for _, b := range []struct {
-			col, val, flag string
-			max            int
-			since          time.Time
-		}{
-			{"ip", in.IP, FlagIP, BurstIP, since},
-			{"net", netw, FlagNetwork, BurstNetwork, since},
-			{"device", dev, FlagDevice, BurstDevice, since},
-			{"rater_phone", in.Phone, FlagPhone, BurstPhone, at.Add(-PhoneWindow)},
-		} {
-			if b.val == "" {
-				continue
-			}
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM publiceval_rating WHERE `+b.col+` = $1 AND created_at > $2`, b.val, b.since).Scan(&n); err != nil {
-				return err
-			}
-			if n >= b.max {
-				r.Flags = append(r.Flags, b.flag)
-			}
-		}
-		var caseNo any
-		if in.Case != "" {
-			caseNo = in.Case
-		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO publiceval_rating (target_id, org_path, month, level, tags, comment, case_no,
-			rater_name, rater_phone, channel, ip, net, device, origin, flags, excluded, demo, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, FALSE, $16, $17) RETURNING id`,
-			t.ID, t.OrgPath, r.Month, r.Level, strings.Join(r.Tags, ","), r.Comment, caseNo, in.Name, in.Phone, r.Channel,
-			in.IP, netw, dev, clip(in.Origin, 200), strings.Join(r.Flags, ","), in.Demo, at).Scan(&r.ID); err != nil {
-			return fmt.Errorf("publiceval: store rating: %w", err)
-		}
-		var cs *caseRow
-		if IsBad(r.Level) && !r.Suspicious() {
-			c, err := s.openCase(ctx, tx, r, t, at)
+	}
+	var caseNo any
+	if in.Case != "" {
+		caseNo = in.Case
+	}
+	if err := s.queryRow(ctx, tx, qInsert, t.ID, t.OrgPath, r.Month, r.Level, strings.Join(r.Tags, ","), r.Comment, caseNo, in.Name, in.Phone, r.Channel,
+		in.IP, netw, dev, clip(in.Origin, 200), strings.Join(r.Flags, ","), in.Demo, at).Scan(&r.ID); err != nil {
+		return fmt.Errorf("publiceval: store rating: %w", err)
+	}
+	var cs *caseRow
+	if IsBad(r.Level) && !r.Suspicious() {
+		if b.settings == nil {
+			set, err := LoadSettings(ctx, tx)
 			if err != nil {
 				return err
 			}
-			r.CaseID, cs = c.ID, &c
+			b.settings = &set
 		}
-		return addMonth(ctx, tx, r.Month, t.ID, t.OrgPath, Contribution(rowOf(r), cs))
-	})
-	if err != nil {
-		if isUniqueViolation(err) && in.Case != "" {
-			return Rating{}, ErrCaseRated
+		c, err := s.openCase(ctx, tx, *b.settings, r, t, at)
+		if err != nil {
+			return err
 		}
-		return Rating{}, err
+		r.CaseID, cs = c.ID, &c
 	}
-	return r, nil
+	k := Key{Month: r.Month, Target: t.ID}
+	sum := b.months[k]
+	sum.Add(Contribution(rowOf(r), cs))
+	b.months[k], b.paths[t.ID] = sum, t.OrgPath
+	p.r = r
+	return nil
+}
+
+func burstCount(col string, max int, val, from string) string {
+	return `(SELECT COUNT(*) FROM (SELECT 1 FROM publiceval_rating WHERE ` + val + ` <> '' AND ` + col + ` = ` + val +
+		` AND created_at > ` + from + ` LIMIT ` + strconv.Itoa(max) + `) x)`
+}
+
+// The statements of the rating path.
+var (
+	qChecks = `SELECT (SELECT COUNT(*) FROM publiceval_rating WHERE case_no = $1), ` +
+		burstCount("ip", BurstIP, "$2", "$6") + `, ` + burstCount("net", BurstNetwork, "$3", "$6") + `, ` +
+		burstCount("device", BurstDevice, "$4", "$6") + `, ` + burstCount("rater_phone", BurstPhone, "$5", "$7")
+	qInsert = `INSERT INTO publiceval_rating (target_id, org_path, month, level, tags, comment, case_no,
+		rater_name, rater_phone, channel, ip, net, device, origin, flags, excluded, demo, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, FALSE, $16, $17) RETURNING id`
+	qCase = `INSERT INTO publiceval_case (rating_id, org_code, org_path, state, contact_due, triage, rectify_due,
+		answer, satisfaction, appeal_reason, appeal_decision, alerted, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, '', '', '', '', '', '', '', $6, $6) RETURNING id`
+	qEvent = `INSERT INTO publiceval_event (case_id, at, kind, actor_name, body) VALUES ($1, $2, 'open', $3, $4)`
+)
+
+// stmtCache keeps the rating path's statements prepared on SQLite's one
+// writer connection, so that a batch does not parse them again for every
+// rating; PostgreSQL's driver caches its prepared statements itself.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// prepare readies the statements outside any transaction (the writer's
+// one connection is free then).
+func (s *Service) prepare(ctx context.Context) {
+	if s.DB.Dialect != store.SQLite {
+		return
+	}
+	c := &s.stmts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m != nil {
+		return
+	}
+	m := map[string]*sql.Stmt{}
+	for _, q := range []string{qChecks, qInsert, qCase, qEvent, qMonth} {
+		st, err := s.DB.W.PrepareContext(ctx, q)
+		if err != nil {
+			for _, st := range m {
+				st.Close()
+			}
+			return // statements then run unprepared
+		}
+		m[q] = st
+	}
+	c.m = m
+}
+
+// queryRow runs q in tx, prepared when it is.
+func (s *Service) queryRow(ctx context.Context, tx *store.Tx, q string, args ...any) *sql.Row {
+	s.stmts.mu.Lock()
+	st := s.stmts.m[q]
+	s.stmts.mu.Unlock()
+	if st != nil {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, q, args...)
+}
+
+// exec runs q in tx, prepared when it is.
+func (s *Service) exec(ctx context.Context, tx *store.Tx, q string, args ...any) (sql.Result, error) {
+	s.stmts.mu.Lock()
+	st := s.stmts.m[q]
+	s.stmts.mu.Unlock()
+	if st != nil {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, q, args...)
+}
+
+// MaxBatch bounds the ratings of one group commit.
+const MaxBatch = 256
+
+// committer is group commit: ratings arriving while a transaction runs
+// wait and go together into the next one. The first rating to find no
+// transaction running leads: it commits what is queued, answers every
+// rating of the batch, and hands the lead to a new goroutine when more
+// have queued meanwhile, so no goroutine lives while nothing arrives.
+// On PostgreSQL two batches may run at once (their round trips overlap);
+// SQLite has one writer.
+type committer struct {
+	mu      sync.Mutex
+	queue   []*pending
+	running int
+	largest int // the most ratings one transaction held (for tests)
+}
+
+func (c *committer) do(ctx context.Context, s *Service, p *pending) {
+	p.done = make(chan struct{})
+	c.mu.Lock()
+	c.queue = append(c.queue, p)
+	parallel := 1
+	if s.DB.Dialect == store.Postgres {
+		parallel = 2
+	}
+	if c.running < parallel {
+		c.running++
+		c.mu.Unlock()
+		c.lead(context.WithoutCancel(ctx), s, p)
+	} else {
+		c.mu.Unlock()
+	}
+	<-p.done
+}
+
+// lead commits batches until own is answered, then passes the lead on.
+func (c *committer) lead(ctx context.Context, s *Service, own *pending) {
+	for {
+		c.mu.Lock()
+		n := min(len(c.queue), MaxBatch)
+		if n == 0 {
+			c.running--
+			c.mu.Unlock()
+			return
+		}
+		batch := slices.Clone(c.queue[:n])
+		c.largest = max(c.largest, n)
+		c.queue = slices.Delete(c.queue, 0, n)
+		c.mu.Unlock()
+		s.commit(ctx, batch)
+		mine := false
+		for _, p := range batch {
+			mine = mine || p == own
+			close(p.done)
+		}
+		if mine {
+			c.mu.Lock()
+			if len(c.queue) == 0 {
+				c.running--
+				c.mu.Unlock()
+				return
+			}
+			c.mu.Unlock()
+			go c.lead(ctx, s, nil)
+			return
+		}
+	}
 }
 
 func isUniqueViolation(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "UNIQUE constraint") || strings.Contains(s, "duplicate key") || strings.Contains(s, "23505")
+}
+
+// targetCache keeps resolved targets for a minute: a target's key, unit
+// and path never change once registered.
+type targetCache struct {
+	mu sync.Mutex
+	m  map[string]cachedTarget
+}
+
+type cachedTarget struct {
+	t       Target
+	expires time.Time
+}
+
+const targetTTL = time.Minute
+
+// target resolves key through the cache.
+func (s *Service) target(ctx context.Context, key string) (Target, error) {
+	now := time.Now()
+	c := &s.targets
+	c.mu.Lock()
+	ct, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && now.Before(ct.expires) {
+		return ct.t, nil
+	}
+	t, err := Resolve(ctx, s.DB, key)
+	if err != nil {
+		return t, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) > 10_000 {
+		c.m = map[string]cachedTarget{}
+	}
+	c.m[key] = cachedTarget{t: t, expires: now.Add(targetTTL)}
+	c.mu.Unlock()
+	return t, nil
 }

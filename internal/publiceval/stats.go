@@ -186,20 +186,23 @@ func (c Counts) vals() []any {
 		c.Cases, c.Contacted, c.Rectified, c.OnTime, c.Satisfied}
 }
 
-// addMonth adds d to the month row of target, in tx.
-func addMonth(ctx context.Context, tx *store.Tx, month string, target int64, path string, d Counts) error {
-	if d == (Counts{}) {
-		return nil
-	}
+// qMonth adds to a month row: month, target, path, then the counts.
+var qMonth = func() string {
 	cols := strings.Split(countCols, ", ")
 	set := make([]string, len(cols))
 	for i, c := range cols {
 		set[i] = c + " = publiceval_month." + c + " + excluded." + c
 	}
-	args := append([]any{month, target, path}, d.vals()...)
-	_, err := tx.ExecContext(ctx, `INSERT INTO publiceval_month (month, target_id, org_path, `+countCols+`)
-		VALUES (`+store.Placeholders(1, len(args))+`) ON CONFLICT (month, target_id) DO UPDATE SET `+strings.Join(set, ", "), args...)
-	if err != nil {
+	return `INSERT INTO publiceval_month (month, target_id, org_path, ` + countCols + `)
+		VALUES (` + store.Placeholders(1, 3+len(cols)) + `) ON CONFLICT (month, target_id) DO UPDATE SET ` + strings.Join(set, ", ")
+}()
+
+// addMonth adds d to the month row of target, in tx.
+func addMonth(ctx context.Context, tx *store.Tx, month string, target int64, path string, d Counts) error {
+	if d == (Counts{}) {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, qMonth, append([]any{month, target, path}, d.vals()...)...); err != nil {
 		return fmt.Errorf("publiceval: month figures: %w", err)
 	}
 	return nil

@@ -81,7 +81,12 @@ func sqliteDSN(path string) string {
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
-	w, err := sql.Open("sqlite", sqliteDSN(path))
+	// The writer keeps its temporary files in memory: a statement inside a
+	// longer transaction journals the pages it changes (so that it can be
+	// undone alone), and SQLite spills that journal to a file past 64 KiB,
+	// a write system call per page. Readers keep the default, so a large
+	// sort of a read still spills to disk.
+	w, err := sql.Open("sqlite", sqliteDSN(path)+"&_pragma=temp_store(2)")
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

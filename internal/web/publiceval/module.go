@@ -88,7 +88,7 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handlers{k: k, pages: pages, svc: dom.New(k.DB), widget: widget, limits: newLimits()}
+	h := &handlers{k: k, pages: pages, svc: &dom.Service{DB: k.DB, GroupCommit: true}, widget: widget, limits: newLimits()}
 	return []kit.Route{
 		{Pattern: "GET /rate", Access: kit.Public, Handler: h.targets},
 		{Pattern: "GET /rate/stats", Access: kit.Public, Handler: h.publicStats},
