@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +37,10 @@ func TestPasswordHash(t *testing.T) {
 	h2, _ := auth.HashPassword("s3cret-pass")
 	if h == h2 {
 		t.Fatal("hashes are not salted")
+	}
+	// This package never asks for cheap test hashes: the cost is OWASP's.
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash %s does not have the production cost", h)
 	}
 }
 

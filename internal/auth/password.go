@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"testing"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -54,6 +55,30 @@ const (
 	argonKeyLen  = 32
 )
 
+// hashCost is the argon2id cost of new hashes: argonTime passes over
+// argonMemory KiB. Checking a password reads the cost from its hash, so
+// hashes of either cost are checked alike.
+var hashCost atomic.Pointer[[2]uint32]
+
+func cost() (t, m uint32) {
+	if c := hashCost.Load(); c != nil {
+		return c[0], c[1]
+	}
+	return argonTime, argonMemory
+}
+
+// UseTestHashCost makes the password hashes this process computes from
+// now on cheap — one pass over 64 KiB instead of two over 19 MiB — so that
+// tests creating hundreds of accounts and logins do not spend most of
+// their time hashing. Hashes stay argon2id and are checked as before. It
+// panics outside a test binary: a server never hashes cheaply.
+func UseTestHashCost() {
+	if !testing.Testing() {
+		panic("auth: UseTestHashCost outside a test binary")
+	}
+	hashCost.Store(&[2]uint32{1, 64})
+}
+
 // HashPassword returns an encoded argon2id hash of pw.
 func HashPassword(pw string) (string, error) {
 	release, err := acquireHash(context.Background())
@@ -65,9 +90,10 @@ func HashPassword(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	t, m := cost()
+	key := argon2.IDKey([]byte(pw), salt, t, m, argonThreads, argonKeyLen)
 	enc := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, m, t, argonThreads,
 		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
 

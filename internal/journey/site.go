@@ -31,6 +31,7 @@ import (
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
 	"zhihui/internal/jobs"
+	"zhihui/internal/journey/browser"
 	"zhihui/internal/module"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
@@ -89,6 +90,9 @@ type Options struct {
 // its own. Journeys that write run on both stores.
 func Each(t *testing.T, opt Options, fn func(t *testing.T, s *Site)) {
 	t.Helper()
+	// Journeys drive the browser: with -short (or without a browser when
+	// none is required) they skip here, before starting any site.
+	browser.Path(t)
 	for _, st := range []Store{SQLite, Postgres} {
 		t.Run(string(st), func(t *testing.T) { fn(t, Start(t, st, opt)) })
 	}
@@ -105,6 +109,7 @@ func Start(t testing.TB, st Store, opt Options) *Site {
 	switch st {
 	case SQLite:
 		cfg.DataDir = t.TempDir()
+		prefill(t, cfg.DataDir, opt.Demo)
 	case Postgres:
 		base := storetest.PostgresDSN()
 		if base == "off" {
@@ -123,7 +128,7 @@ func Start(t testing.TB, st Store, opt Options) *Site {
 	if err := a.Bootstrap(ctx); err != nil {
 		t.Fatalf("journey: bootstrap: %v", err)
 	}
-	if opt.Demo {
+	if opt.Demo && st != SQLite { // SQLite sites have it from the template
 		if err := a.LoadDemo(ctx); err != nil {
 			t.Fatalf("journey: demo: %v", err)
 		}
@@ -178,6 +183,47 @@ func Start(t testing.TB, st Store, opt Options) *Site {
 		}
 	})
 	return s
+}
+
+// prefill writes into the new SQLite store in dir what app.Open,
+// Bootstrap and (when demo) LoadDemo write into an empty one: they run
+// once per test process into a template (storetest.FillFromTemplate)
+// that every SQLite site then copies. Start still opens and bootstraps
+// the copy as serve does.
+func prefill(t testing.TB, dir string, demo bool) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{DataDir: dir})
+	if err != nil {
+		t.Fatalf("journey: open sqlite: %v", err)
+	}
+	defer db.Close()
+	key := "journey"
+	if demo {
+		key = "journey-demo"
+	}
+	storetest.FillFromTemplate(t, db, key, func(ctx context.Context, db *store.DB) error {
+		a := &app.App{DB: db, Log: slog.New(slog.DiscardHandler), Modules: app.Modules()}
+		if err := module.RegisterCatalogs(a.Modules); err != nil {
+			return err
+		}
+		if err := db.Migrate(ctx, app.SchemasOf(a.Modules)...); err != nil {
+			return err
+		}
+		if err := jobs.Migrate(ctx, db); err != nil {
+			return err
+		}
+		if err := a.Bootstrap(ctx); err != nil {
+			return err
+		}
+		if demo {
+			if err := a.LoadDemo(ctx); err != nil {
+				return err
+			}
+			a.Wait()
+		}
+		return nil
+	})
 }
 
 // Handler is the handler the site serves, for checks that need no browser.

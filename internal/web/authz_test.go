@@ -263,11 +263,12 @@ func runMatrix(t *testing.T, e *testEnv, cases []authzCase, setups []func(t *tes
 		if role != "" {
 			caller, _ = e.user(t, uniq(string(role)), role, "4101")
 		}
-		for _, tc := range cases {
-			for _, inside := range []bool{true, false} {
-				// A fresh session per request: some routes (logout,
-				// password change) end sessions.
-				c := e.session(t, caller)
+		// A fresh session per request: some routes (logout, password
+		// change) end sessions.
+		sessions := e.sessions(t, caller, 2*len(cases))
+		for i, tc := range cases {
+			for j, inside := range []bool{true, false} {
+				c := sessions[2*i+j]
 				method, target, form := tc.req(f, inside)
 				rec := e.do(t, c, method, target, form)
 				checks++

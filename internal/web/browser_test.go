@@ -15,6 +15,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Hundreds of accounts and logins: hash their passwords cheaply.
+	auth.UseTestHashCost()
 	code := m.Run()
 	browser.Shutdown()
 	storetest.RemoveTemplates()

@@ -2,6 +2,10 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -114,6 +118,39 @@ func (e *testEnv) session(t *testing.T, u *auth.User) client {
 		t.Fatal(err)
 	}
 	return client{token: s.Token, csrf: s.CSRF}
+}
+
+// sessions opens n sessions for u at once (n anonymous clients when u is
+// nil): their rows are written directly, as auth.NewSession writes them,
+// in one transaction instead of n, for tests that need a fresh session
+// per request.
+func (e *testEnv) sessions(t *testing.T, u *auth.User, n int) []client {
+	t.Helper()
+	out := make([]client, n)
+	if u == nil {
+		return out
+	}
+	random := func(n int) string {
+		b := make([]byte, n)
+		rand.Read(b)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	now := store.Now()
+	err := e.db.InTx(context.Background(), func(tx *store.Tx) error {
+		for i := range out {
+			out[i] = client{token: random(32), csrf: random(24)}
+			h := sha256.Sum256([]byte(out[i].token))
+			if _, err := tx.ExecContext(context.Background(), `INSERT INTO auth_session (id_hash, user_id, csrf, created_at, expires_at, ip, user_agent)
+				VALUES ($1, $2, $3, $4, $5, '127.0.0.1', 'test')`, hex.EncodeToString(h[:]), u.ID, out[i].csrf, now, now.Add(auth.SessionTTL)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func (e *testEnv) do(t *testing.T, c client, method, target string, form url.Values) *httptest.ResponseRecorder {
