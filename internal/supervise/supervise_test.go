@@ -34,16 +34,23 @@ const province = "/41/"
 
 func setup(t *testing.T, db *store.DB, today string) *Service {
 	t.Helper()
-	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, monitor.Schema, reporting.Schema, webcheck.Schema, publiceval.Schema, Schema); err != nil {
-		t.Fatal(err)
+	// The schemas and the 55,164 org units: written once per test process
+	// into a template each SQLite test copies.
+	build := func(ctx context.Context, db *store.DB) error {
+		if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, monitor.Schema, reporting.Schema, webcheck.Schema, publiceval.Schema, Schema); err != nil {
+			return err
+		}
+		var depts []orgunit.Unit
+		for _, d := range plan.Departments() {
+			depts = append(depts, orgunit.Unit{Code: d.Code, Name: d.Name, Kind: orgunit.Department})
+		}
+		_, err := orgunit.Load(ctx, db, depts, nil)
+		return err
 	}
-	var depts []orgunit.Unit
-	for _, d := range plan.Departments() {
-		depts = append(depts, orgunit.Unit{Code: d.Code, Name: d.Name, Kind: orgunit.Department})
-	}
-	if _, err := orgunit.Load(ctx, db, depts, nil); err != nil {
-		t.Fatal(err)
+	if !storetest.FillFromTemplate(t, db, "supervise", build) {
+		if err := build(context.Background(), db); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s := New(db)
 	d, err := ParseDate(today)

@@ -43,10 +43,14 @@ func TestRunRefusesWithoutBrowserOrScript(t *testing.T) {
 	}
 }
 
-// needBrowser skips the test when Chromium is missing, unless
-// ZHIHUI_REQUIRE_BROWSER is set (then a missing browser fails).
+// needBrowser skips the test with -short (make test-short runs no
+// browser) and when Chromium is missing, unless ZHIHUI_REQUIRE_BROWSER is
+// set (then a missing browser fails).
 func needBrowser(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test: skipped with -short (make test-short)")
+	}
 	if _, err := os.Stat(DefaultChromePath); err != nil {
 		if os.Getenv("ZHIHUI_REQUIRE_BROWSER") != "" {
 			t.Fatalf("ZHIHUI_REQUIRE_BROWSER is set but there is no Chromium at %s", DefaultChromePath)
