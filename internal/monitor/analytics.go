@@ -54,6 +54,8 @@ type Item struct {
 	NameEn string `json:"name_en,omitempty"`
 	Kind   string `json:"kind"` // element, indicator, period, orgunit
 	Unit   string `json:"unit,omitempty"`
+	// ValueType is set for data elements (monitor.Number … Boolean).
+	ValueType string `json:"value_type,omitempty"`
 	// Direction is set for indicators (higher or lower is better).
 	Direction string `json:"direction,omitempty"`
 	Decimals  int    `json:"decimals,omitempty"`
@@ -162,7 +164,7 @@ func Analytics(ctx context.Context, db *store.DB, q Query) (*Result, error) {
 			ec := e
 			dxs = append(dxs, dxItem{el: &ec})
 			need[c] = &ec
-			res.Meta.Items[c] = Item{Name: e.Name, NameEn: e.NameEn, Kind: "element", Unit: e.Unit}
+			res.Meta.Items[c] = Item{Name: e.Name, NameEn: e.NameEn, Kind: "element", Unit: e.Unit, ValueType: e.ValueType}
 			res.Meta.Dimensions.DX = append(res.Meta.Dimensions.DX, c)
 			continue
 		}

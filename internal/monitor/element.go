@@ -71,6 +71,28 @@ func (e Element) DisplayName(lang string) string {
 	return i18n.Text{Zh: e.Name, En: e.NameEn}.In(lang)
 }
 
+// UnitText is the unit shown beside the element's name: 是/否 for a
+// yes/no element (whose aggregate above the unit that enters it counts
+// the units answering yes, in Unit), the unit otherwise.
+func (e Element) UnitText(lang string) string {
+	if e.ValueType == Boolean {
+		return i18n.T(lang, "common.yes") + "/" + i18n.T(lang, "common.no")
+	}
+	return e.Unit
+}
+
+// YesNo says a yes/no value in words (是/否); ok is false for anything but
+// 0 and 1.
+func YesNo(lang string, v float64) (string, bool) {
+	switch v {
+	case 1:
+		return i18n.T(lang, "common.yes"), true
+	case 0:
+		return i18n.T(lang, "common.no"), true
+	}
+	return "", false
+}
+
 // PType is the element's period type.
 func (e Element) PType() period.Type {
 	t, _ := period.ParseType(e.PeriodType)

@@ -9,6 +9,7 @@ import (
 
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
+	"zhihui/internal/measure"
 	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/web/kit"
@@ -30,6 +31,9 @@ type analyticsLine struct {
 	DX, DXName, PE, PEName, OU, OUName, Unit string
 	Value                                    float64
 	Decimals                                 int
+	// Shown is the value as the page writes it (package measure; 是/否
+	// for a yes/no element at a village, which enters it).
+	Shown string
 }
 
 // monitorHome is the monitoring start page: the catalogue at a glance and
@@ -70,13 +74,24 @@ func (h handlers) monitorHome(w http.ResponseWriter, r *http.Request) error {
 			v.Result = res
 			for _, x := range res.Rows {
 				dx, pe, ou := res.Meta.Items[x.DX], res.Meta.Items[x.PE], res.Meta.Items[x.OU]
-				dec := 2
-				if dx.Kind == "indicator" {
+				dec := measure.Decimals(dx.Unit)
+				shown := measure.Value(x.Value, dx.Unit)
+				switch {
+				case dx.Kind == "indicator":
 					dec = dx.Decimals
+					shown = measure.Number(x.Value, dec)
+				case dx.ValueType == monitor.Integer:
+					dec, shown = 0, measure.Number(x.Value, 0)
+				}
+				unit := dx.Unit
+				if dx.ValueType == monitor.Boolean && ou.Level == orgunit.LevelOf[orgunit.Village] {
+					if yn, ok := monitor.YesNo(l, x.Value); ok {
+						shown, unit = yn, ""
+					}
 				}
 				v.Table = append(v.Table, analyticsLine{
 					DX: x.DX, DXName: i18n.Text{Zh: dx.Name, En: dx.NameEn}.In(l), PE: x.PE, PEName: i18n.Text{Zh: pe.Name, En: pe.NameEn}.In(l),
-					OU: x.OU, OUName: i18n.Text{Zh: ou.Name, En: ou.NameEn}.In(l), Unit: dx.Unit, Value: x.Value, Decimals: dec,
+					OU: x.OU, OUName: i18n.Text{Zh: ou.Name, En: ou.NameEn}.In(l), Unit: unit, Value: x.Value, Decimals: dec, Shown: shown,
 				})
 			}
 		}
