@@ -136,6 +136,10 @@ type auditChange struct {
 	Before, After string
 	HasBefore     bool
 	HasAfter      bool
+	// Code marks a formula (#{CODE} …), shown as code; Lang is "en" for
+	// a field that holds English text (name_en, message_en).
+	Code bool
+	Lang string
 }
 
 func auditRowOf(lang string, e audit.Entry) auditRow {
@@ -147,6 +151,10 @@ func auditRowOf(lang string, e audit.Entry) auditRow {
 		}
 		ch.Before = auditValue(lang, c.Before)
 		ch.After = auditValue(lang, c.After)
+		ch.Code = strings.Contains(ch.Before, "#{") || strings.Contains(ch.After, "#{")
+		if strings.HasSuffix(c.Field, "_en") {
+			ch.Lang = "en"
+		}
 		row.Changes = append(row.Changes, ch)
 	}
 	return row
