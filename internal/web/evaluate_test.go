@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"zhihui/internal/app"
 
 	"github.com/xuri/excelize/v2"
 
@@ -27,11 +28,9 @@ import (
 // evalEnv is a test environment with the evaluation demo data.
 func evalEnv(t *testing.T, db *store.DB) *testEnv {
 	t.Helper()
-	e := newEnv(t, db)
-	if err := evalstore.LoadDemo(context.Background(), db); err != nil {
-		t.Fatal(err)
-	}
-	return e
+	mods := app.Modules()
+	prepare(t, db, mods, "evaluation-demo", evalstore.LoadDemo)
+	return serve(t, db, mods)
 }
 
 func (e *testEnv) postJSON(t *testing.T, c client, target string, body any) *httptest.ResponseRecorder {

@@ -36,13 +36,8 @@ func newMonitorEnv(t *testing.T) *monitorEnv { return newMonitorEnvOn(t, storete
 // newMonitorEnvOn is newMonitorEnv on the store db.
 func newMonitorEnvOn(t *testing.T, db *store.DB) *monitorEnv {
 	ctx := context.Background()
-	if err := db.Migrate(ctx, app.Schemas()...); err != nil {
-		t.Fatal(err)
-	}
 	a := &app.App{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Modules: app.Modules()}
-	if err := a.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
+	prepare(t, db, a.Modules, "", nil) // as a.Bootstrap leaves it
 	s, err := New(db, a.Log, Options{Modules: a.Modules})
 	if err != nil {
 		t.Fatal(err)

@@ -40,37 +40,13 @@ func newEnv(t *testing.T, db *store.DB) *testEnv {
 // newEnvWith is newEnv with the modules mods instead of app.Modules.
 func newEnvWith(t *testing.T, db *store.DB, mods []module.Module) *testEnv {
 	t.Helper()
-	// The org units and the modules' bootstrap data are written once per
-	// test process into a template that each SQLite test copies.
-	build := func(ctx context.Context, db *store.DB) error {
-		if err := db.Migrate(ctx, app.SchemasOf(mods)...); err != nil {
-			return err
-		}
-		var depts []orgunit.Unit
-		for _, d := range plan.Departments() {
-			depts = append(depts, orgunit.Unit{Code: d.Code, Name: d.Name, NameEn: d.NameEn, Kind: orgunit.Department})
-		}
-		if _, err := orgunit.Load(ctx, db, depts, []orgunit.Group{orgunit.PilotCounties}); err != nil {
-			return err
-		}
-		for _, m := range mods {
-			if m.Bootstrap != nil {
-				if err := m.Bootstrap(ctx, db); err != nil {
-					return fmt.Errorf("%s: %w", m.Name, err)
-				}
-			}
-		}
-		return nil
-	}
-	names := make([]string, len(mods))
-	for i, m := range mods {
-		names[i] = m.Name
-	}
-	if !storetest.FillFromTemplate(t, db, "web-"+strings.Join(names, "-"), build) {
-		if err := build(context.Background(), db); err != nil {
-			t.Fatal(err)
-		}
-	}
+	prepare(t, db, mods, "", nil)
+	return serve(t, db, mods)
+}
+
+// serve is a server of mods on the prepared store db.
+func serve(t *testing.T, db *store.DB, mods []module.Module) *testEnv {
+	t.Helper()
 	srv, err := New(db, slog.New(slog.NewTextHandler(testLogOut(), nil)), Options{Modules: mods})
 	if err != nil {
 		t.Fatal(err)
@@ -176,6 +152,51 @@ func (e *testEnv) do(t *testing.T, c client, method, target string, form url.Val
 	rec := httptest.NewRecorder()
 	e.h.ServeHTTP(rec, req)
 	return rec
+}
+
+// prepare fills the fresh store db as an installation of mods is after
+// Bootstrap (the org units, the modules' bootstrap data), followed by
+// what extra writes (named by extraKey). It is written once per test
+// process and key into a template that each SQLite test copies;
+// PostgreSQL tests write it themselves.
+func prepare(t *testing.T, db *store.DB, mods []module.Module, extraKey string, extra func(ctx context.Context, db *store.DB) error) {
+	t.Helper()
+	build := func(ctx context.Context, db *store.DB) error {
+		if err := db.Migrate(ctx, app.SchemasOf(mods)...); err != nil {
+			return err
+		}
+		var depts []orgunit.Unit
+		for _, d := range plan.Departments() {
+			depts = append(depts, orgunit.Unit{Code: d.Code, Name: d.Name, NameEn: d.NameEn, Kind: orgunit.Department})
+		}
+		if _, err := orgunit.Load(ctx, db, depts, []orgunit.Group{orgunit.PilotCounties}); err != nil {
+			return err
+		}
+		for _, m := range mods {
+			if m.Bootstrap != nil {
+				if err := m.Bootstrap(ctx, db); err != nil {
+					return fmt.Errorf("%s: %w", m.Name, err)
+				}
+			}
+		}
+		if extra != nil {
+			return extra(ctx, db)
+		}
+		return nil
+	}
+	names := make([]string, len(mods))
+	for i, m := range mods {
+		names[i] = m.Name
+	}
+	key := "web-" + strings.Join(names, "-")
+	if extraKey != "" {
+		key += "+" + extraKey
+	}
+	if !storetest.FillFromTemplate(t, db, key, build) {
+		if err := build(context.Background(), db); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func firstTarget() string { return plan.Default().Targets()[0].Code }
