@@ -8,6 +8,7 @@ package dashboard
 
 import (
 	"context"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -141,6 +142,31 @@ func Build(ctx context.Context, db *store.DB, q Query) (*View, error) {
 			found, v.DXName, v.DXUnit = true, o.Name, o.Unit
 		}
 	}
+	// Regions: cities (济源 stands for 4190) or a city's counties.
+	regions, err := mapRegions(ctx, db, u)
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	for _, x := range regions {
+		codes = append(codes, x.Code)
+	}
+	if !found && len(v.Options) > 0 {
+		// The first view shows the indicator whose regions differ most.
+		if dx, year, err := pickVaried(ctx, db, v.Options, inds, codes, publishedOnly, q.Now); err != nil {
+			return nil, err
+		} else if dx != "" {
+			v.DX = dx
+			if q.Year == 0 {
+				q.Year = year
+			}
+		}
+		for _, o := range v.Options {
+			if o.Code == v.DX {
+				found, v.DXName, v.DXUnit = true, o.Name, o.Unit
+			}
+		}
+	}
 	if !found && len(v.Options) > 0 {
 		v.DX = "BB_VILLAGE_RATE"
 		for _, o := range v.Options {
@@ -151,15 +177,6 @@ func Build(ctx context.Context, db *store.DB, q Query) (*View, error) {
 		if !found {
 			v.DX, v.DXName, v.DXUnit = v.Options[0].Code, v.Options[0].Name, v.Options[0].Unit
 		}
-	}
-	// Regions: cities (济源 stands for 4190) or a city's counties.
-	regions, err := mapRegions(ctx, db, u)
-	if err != nil {
-		return nil, err
-	}
-	var codes []string
-	for _, x := range regions {
-		codes = append(codes, x.Code)
 	}
 	// Years: those with figures of the chosen data at the unit or its
 	// regions; the one shown is the asked-for year when it has figures,
@@ -309,6 +326,114 @@ func (v *View) pickYears(ctx context.Context, db *store.DB, regions []string, q 
 		v.Year = v.Years[len(v.Years)-1]
 	}
 	return nil
+}
+
+// Verdict is one target at one unit exactly as the dashboard's card says
+// it — the same figures (published only where the caller holds no role
+// over the unit), baseline, goal and status. Every page that gives a
+// target's verdict (the plan's target page, the informatization index
+// page) takes it from here, so that they never disagree with the
+// dashboard. nil when the target is unknown.
+func Verdict(ctx context.Context, db *store.DB, target, unit string, caller *auth.Principal, lang string) (*Card, error) {
+	if unit == "" {
+		unit = orgunit.Root
+	}
+	u, err := orgunit.Get(ctx, db, unit)
+	if err != nil {
+		return nil, err
+	}
+	tps, err := reporting.Progress(ctx, db, reporting.ProgressQuery{Units: []string{u.Code}, Targets: []string{target}, PublishedOnly: !caller.Covers(u.Path, auth.Roles...)})
+	if err != nil || len(tps) == 0 {
+		return nil, err
+	}
+	c := makeCard(tps[0], lang)
+	return &c, nil
+}
+
+// pickVaried chooses the data a dashboard opens on when none is asked
+// for: among the indicators offered, the one whose regions differ most
+// (coefficient of variation) in the latest year at least half of the
+// regions have a figure, with that year. A figure that is the same
+// everywhere (every city at 100 %) says nothing on a map. "" when no
+// indicator has figures at the regions.
+func pickVaried(ctx context.Context, db *store.DB, opts []Option, inds []monitor.Indicator, regions []string, publishedOnly bool, now time.Time) (string, int, error) {
+	if len(regions) < 2 {
+		return "", 0, nil
+	}
+	offered := map[string]bool{}
+	for _, o := range opts {
+		offered[o.Code] = true
+	}
+	var dx []string
+	for _, i := range inds {
+		if offered[i.Code] {
+			dx = append(dx, i.Code)
+		}
+	}
+	if len(dx) == 0 {
+		return "", 0, nil
+	}
+	if now.IsZero() {
+		now = time.Now()
+	}
+	var pes []string
+	for y := FirstYear; y <= now.In(period.Shanghai).Year(); y++ {
+		pes = append(pes, strconv.Itoa(y))
+	}
+	res, err := monitor.Analytics(ctx, db, monitor.Query{DX: dx, PE: pes, OU: regions, PublishedOnly: publishedOnly})
+	if err != nil {
+		return "", 0, err
+	}
+	type key struct {
+		dx   string
+		year int
+	}
+	vals := map[key][]float64{}
+	for _, r := range res.Rows {
+		y, err := strconv.Atoi(r.PE)
+		if err != nil {
+			continue
+		}
+		k := key{r.DX, y}
+		vals[k] = append(vals[k], r.Value)
+	}
+	best, bestYear, bestCV := "", 0, 0.0
+	for _, d := range dx {
+		year := 0
+		for k, v := range vals {
+			if k.dx == d && 2*len(v) >= len(regions) && k.year > year {
+				year = k.year
+			}
+		}
+		if year == 0 {
+			continue
+		}
+		if cv := variation(vals[key{d, year}]); cv > bestCV {
+			best, bestYear, bestCV = d, year, cv
+		}
+	}
+	return best, bestYear, nil
+}
+
+// variation is the coefficient of variation of v (0 when all are equal).
+func variation(v []float64) float64 {
+	if len(v) < 2 {
+		return 0
+	}
+	mean := 0.0
+	for _, x := range v {
+		mean += x
+	}
+	mean /= float64(len(v))
+	ss := 0.0
+	for _, x := range v {
+		ss += (x - mean) * (x - mean)
+	}
+	sd := math.Sqrt(ss / float64(len(v)))
+	if sd < 1e-9 {
+		return 0
+	}
+	return sd / math.Max(math.Abs(mean), 1e-9)
 }
 
 func latest(ys map[int]bool) int {

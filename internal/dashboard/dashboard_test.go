@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,68 @@ func TestYearsFollowTheData(t *testing.T) {
 		}
 		if _, err := Build(ctx, db, Query{Unit: "410102001", Lang: "en", Now: now}); err == nil || !strings.Contains(err.Error(), "a county") {
 			t.Errorf("a township dashboard: %v", err)
+		}
+	})
+}
+
+// TestFirstViewShowsVariation: opened without a choice, the dashboard
+// shows the indicator whose cities differ most, in its latest year with
+// figures, not one where every city is at 100 %.
+func TestFirstViewShowsVariation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, monitor.Schema, reporting.Schema); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := monitor.InstallCatalog(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		root, _ := orgunit.Get(ctx, db, "41")
+		cities, err := mapRegions(ctx, db, root)
+		if err != nil || len(cities) < 10 {
+			t.Fatalf("cities: %d %v", len(cities), err)
+		}
+		// every village has broadband everywhere (100 %); fibre to the
+		// home differs from city to city, in 2017 more than in 2016
+		var vals []monitor.Value
+		add := func(el, ou, pe string, v int) {
+			vals = append(vals, monitor.Value{DataElement: el, OrgUnit: ou, Period: pe, Value: strconv.Itoa(v)})
+		}
+		for i, c := range cities {
+			for _, y := range []string{"2016", "2017"} {
+				add("ADMIN_VILLAGES", c.Code, y, 100+i)
+				add("ADMIN_VILLAGES_BB", c.Code, y, 100+i)
+				add("HOUSEHOLDS_URBAN", c.Code, y, 1000)
+			}
+			add("FTTH_URBAN_HOUSEHOLDS", c.Code, "2016", 500+10*i)
+			add("FTTH_URBAN_HOUSEHOLDS", c.Code, "2017", 300+40*i)
+		}
+		if err := monitor.SaveValues(ctx, db, audit.System, vals); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Date(2024, 6, 1, 0, 0, 0, 0, period.Shanghai)
+		v, err := Build(ctx, db, Query{Unit: "41", Lang: "zh-CN", Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.DX != "FTTH_URBAN_HOUSEHOLD_RATE" || v.Year != 2017 {
+			t.Fatalf("first view: %s %d, want FTTH_URBAN_HOUSEHOLD_RATE 2017", v.DX, v.Year)
+		}
+		distinct := map[float64]bool{}
+		for _, r := range v.Regions {
+			if r.Has {
+				distinct[r.Value] = true
+			}
+		}
+		if len(distinct) < len(cities)/2 {
+			t.Fatalf("the map of the first view shows %d distinct values over %d cities", len(distinct), len(cities))
+		}
+		// an asked-for indicator is kept
+		if v, err = Build(ctx, db, Query{Unit: "41", DX: "BB_VILLAGE_RATE", Lang: "zh-CN", Now: now}); err != nil || v.DX != "BB_VILLAGE_RATE" {
+			t.Fatalf("asked BB_VILLAGE_RATE: %v %v", v.DX, err)
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"zhihui/internal/dashboard"
 	"zhihui/internal/evalstore"
 	"zhihui/internal/evaluate"
 	"zhihui/internal/i18n"
@@ -49,6 +50,9 @@ type regionView struct {
 	From         []sourceRow
 	Synthetic    bool      // synthetic figures went into the index
 	Rank         *infoRank // the province's national rank (informatization page)
+	// Verdict is the plan target at the province as the dashboard gives
+	// it (informatization page).
+	Verdict *dashboard.Card
 }
 
 // sourceRow says where one indicator's figures came from.
@@ -305,6 +309,11 @@ func (h handlers) evalInformatization(w http.ResponseWriter, r *http.Request) er
 	if t, ok := plan.Default().Target(infoRankTarget); ok {
 		v.Target = &t
 		v.Rank = h.provinceRank(r, t.Indicator)
+		verdict, err := dashboard.Verdict(r.Context(), h.k.DB, t.Code, "", kit.Principal(r), kit.Lang(r))
+		if err != nil {
+			return err
+		}
+		v.Verdict = verdict
 	}
 	res, units, err := h.regionRun(r, "city-informatization", &v)
 	if err != nil {

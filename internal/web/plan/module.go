@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"zhihui/internal/dashboard"
 	"zhihui/internal/module"
 	dom "zhihui/internal/plan"
 	"zhihui/internal/web/kit"
@@ -95,6 +96,9 @@ type targetView struct {
 	Section   dom.Section
 	Tasks     []dom.Task
 	DeptNames map[string]dom.Department
+	// Verdict is the target at the province as the dashboard's card
+	// gives it (dashboard.Verdict); nil without figures.
+	Verdict *dashboard.Card
 }
 
 // target shows one target with its section and the tasks serving it.
@@ -117,8 +121,12 @@ func (h handlers) target(w http.ResponseWriter, r *http.Request) error {
 	if kit.Lang(r) == "en" {
 		title = t.NameEn
 	}
+	verdict, err := dashboard.Verdict(r.Context(), h.k.DB, t.Code, "", kit.Principal(r), kit.Lang(r))
+	if err != nil {
+		return err
+	}
 	return h.k.Render(w, r, h.pages, "target", http.StatusOK, kit.View{
-		Title: title, Nav: "plan", Data: targetView{Target: t, Section: sec, Tasks: tasks, DeptNames: deptIndex()},
+		Title: title, Nav: "plan", Data: targetView{Target: t, Section: sec, Tasks: tasks, DeptNames: deptIndex(), Verdict: verdict},
 	})
 }
 
