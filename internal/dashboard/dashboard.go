@@ -8,6 +8,7 @@ package dashboard
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"zhihui/internal/auth"
+	"zhihui/internal/ecstat"
 	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
@@ -50,6 +52,56 @@ type Card struct {
 	Spark     map[string]any
 	RealNote  string
 	GoalBasis string
+	// Survey is the latest sample-survey estimate of the target at the
+	// card's unit, shown next to the published figures (nil: none).
+	Survey *SurveyFigure
+}
+
+// SurveyFigure is a sample-survey estimate with its precision.
+type SurveyFigure struct {
+	Unit      string
+	Year      int
+	Value     float64
+	CVPercent float64
+	HasCV     bool
+}
+
+// surveyEstimates are the targets that a sample survey estimates: the
+// target's code → the elements holding the estimate and its CV in percent
+// (written by the e-commerce survey for the province, cities and counties).
+var surveyEstimates = map[string][2]string{
+	ecstat.PlanEcomElement: {ecstat.ElementEcom, ecstat.ElementEcomCV},
+}
+
+// addSurvey sets the survey estimate of every card that has one at unit.
+func addSurvey(ctx context.Context, db *store.DB, cards []Card, unit string, publishedOnly bool, now time.Time) error {
+	var pes []string
+	for y := FirstYear; y <= now.Year(); y++ {
+		pes = append(pes, strconv.Itoa(y))
+	}
+	for i := range cards {
+		els, ok := surveyEstimates[cards[i].Target.Code]
+		if !ok {
+			continue
+		}
+		res, err := monitor.Analytics(ctx, db, monitor.Query{DX: els[:], PE: pes, OU: []string{unit}, PublishedOnly: publishedOnly})
+		if err != nil {
+			var ie *i18n.Error
+			if errors.As(err, &ie) || errors.Is(err, monitor.ErrForbidden) {
+				continue // the survey's elements are missing here, or not for this caller
+			}
+			return err
+		}
+		for j := len(pes) - 1; j >= 0; j-- {
+			if v, ok := res.Get(els[0], pes[j], unit); ok {
+				f := &SurveyFigure{Unit: "亿元", Year: FirstYear + j, Value: v}
+				f.CVPercent, f.HasCV = res.Get(els[1], pes[j], unit)
+				cards[i].Survey = f
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // Option is one selectable element or indicator.
@@ -115,6 +167,13 @@ func Build(ctx context.Context, db *store.DB, q Query) (*View, error) {
 	}
 	for _, tp := range tps {
 		v.Cards = append(v.Cards, makeCard(tp, lg))
+	}
+	now := q.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if err := addSurvey(ctx, db, v.Cards, u.Code, publishedOnly, now.In(period.Shanghai)); err != nil {
+		return nil, err
 	}
 	// Selectable data.
 	els, err := monitor.Elements(ctx, db)

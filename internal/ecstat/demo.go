@@ -163,7 +163,7 @@ func LoadDemo(ctx context.Context, db *store.DB) error {
 				}
 			}
 		}
-		if err := demoResponses(ctx, db, s, sample, keep, rand.New(rand.NewPCG(uint64(y), 15))); err != nil {
+		if _, err := StoreDemoAnswers(ctx, db, s, sample, keep, rand.New(rand.NewPCG(uint64(y), 15))); err != nil {
 			return err
 		}
 		if _, err := Publish(ctx, db, a, s, Ratio); err != nil {
@@ -227,9 +227,11 @@ func insertRegister(ctx context.Context, db *store.DB, a audit.Actor, reg []Ente
 	})
 }
 
-// demoResponses stores answers for about 90 % of sample (never for index
-// skip), validated like a form, in one transaction.
-func demoResponses(ctx context.Context, db *store.DB, s *Survey, sample []Selected, skip int, rng *rand.Rand) error {
+// StoreDemoAnswers stores synthetic answers ([DemoAnswers]) for about
+// 90 % of sample (never for index skip), validated like a form, in one
+// transaction, and returns how many enterprises answered. It is for the
+// demo and the benchmark.
+func StoreDemoAnswers(ctx context.Context, db *store.DB, s *Survey, sample []Selected, skip int, rng *rand.Rand) (int, error) {
 	type row struct {
 		id   int64
 		item string
@@ -257,7 +259,7 @@ func demoResponses(ctx context.Context, db *store.DB, s *Survey, sample []Select
 		}
 		returned = append(returned, e.ID)
 	}
-	return db.InTx(ctx, func(tx *store.Tx) error {
+	return len(returned), db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Copy(ctx, "ecstat_response", []string{"survey_id", "enterprise_id", "item", "amount", "text_value"}, func(yield func([]any) error) error {
 			for _, r := range rows {
 				if err := yield([]any{s.ID, r.id, r.item, r.amt, r.text}); err != nil {

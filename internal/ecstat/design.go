@@ -77,29 +77,73 @@ type Selected struct {
 }
 
 type frameUnit struct {
-	id                  int64
-	section, city, size string
-	above               bool
-	revenue             float64
+	id                          int64
+	section, city, county, size string
+	above                       bool
+	revenue                     int64 // hundredths of 万元
+}
+
+// frameTotal is the frame's count and revenue of one county × section,
+// stored with the draw for the ratio estimator.
+type frameTotal struct {
+	county, city, section string
+	units                 int
+	revenue               int64
+}
+
+func frameTotals(frame []frameUnit) []frameTotal {
+	type key struct{ county, section string }
+	by := map[key]*frameTotal{}
+	var out []*frameTotal
+	for _, u := range frame {
+		k := key{u.county, u.section}
+		t := by[k]
+		if t == nil {
+			t = &frameTotal{county: u.county, city: u.city, section: u.section}
+			by[k] = t
+			out = append(out, t)
+		}
+		t.units++
+		t.revenue += u.revenue
+	}
+	res := make([]frameTotal, len(out))
+	for i, t := range out {
+		res[i] = *t
+	}
+	sort.Slice(res, func(i, j int) bool {
+		return res[i].county < res[j].county || res[i].county == res[j].county && res[i].section < res[j].section
+	})
+	return res
 }
 
 // loadFrame reads the enterprises active in year.
 func loadFrame(ctx context.Context, db *store.DB, year int) ([]frameUnit, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT id, section, city_code, size, above_scale, revenue FROM ecstat_enterprise
+	rows, err := db.R.QueryContext(ctx, `SELECT id, section, city_code, org_code, size, above_scale, revenue FROM ecstat_enterprise
 		WHERE born_year <= $1 AND (closed_year = 0 OR closed_year > $1)`, year)
 	if err != nil {
 		return nil, fmt.Errorf("ecstat: frame: %w", err)
 	}
 	defer rows.Close()
 	var out []frameUnit
+	// The few distinct codes are shared, not allocated per row.
+	intern := map[string]string{}
+	in := func(b []byte) string {
+		if s, ok := intern[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		intern[s] = s
+		return s
+	}
+	var sec, city, county, size []byte
 	for rows.Next() {
 		var u frameUnit
 		var above int
-		var rev int64
-		if err := rows.Scan(&u.id, &u.section, &u.city, &u.size, &above, &rev); err != nil {
+		if err := rows.Scan(&u.id, &sec, &city, &county, &size, &above, &u.revenue); err != nil {
 			return nil, err
 		}
-		u.above, u.revenue = above == 1, Amount(rev).Float()
+		u.section, u.city, u.county, u.size = in(sec), in(city), in(county), in(size)
+		u.above = above == 1
 		out = append(out, u)
 	}
 	return out, rows.Err()
@@ -126,7 +170,7 @@ func plan(frame []frameUnit, spec DesignSpec) ([]Stratum, [][]int64, float64, er
 			by[key] = g
 		}
 		g.ids = append(g.ids, u.id)
-		g.rev = append(g.rev, u.revenue)
+		g.rev = append(g.rev, Amount(u.revenue).Float())
 	}
 	keys := make([]string, 0, len(by))
 	for k := range by {
@@ -221,6 +265,7 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 	if err != nil {
 		return nil, err
 	}
+	totals := frameTotals(frame)
 	d := &Design{DesignSpec: spec, FrameSize: len(frame), Strata: strata, PredictedCV: cv, DrawnAt: store.Now(), DrawnBy: a.Name}
 	type pick struct {
 		id int64
@@ -250,7 +295,7 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 			return ErrAnswered
 		}
 		for _, q := range []string{`DELETE FROM ecstat_sample WHERE survey_id = $1`, `DELETE FROM ecstat_stratum WHERE survey_id = $1`,
-			`DELETE FROM ecstat_design WHERE survey_id = $1`} {
+			`DELETE FROM ecstat_frame_total WHERE survey_id = $1`, `DELETE FROM ecstat_design WHERE survey_id = $1`} {
 			if _, err := tx.ExecContext(ctx, q, s.ID); err != nil {
 				return err
 			}
@@ -270,6 +315,17 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 				return nil
 			}); err != nil {
 			return fmt.Errorf("ecstat: store strata: %w", err)
+		}
+		if _, err := tx.Copy(ctx, "ecstat_frame_total", []string{"survey_id", "org_code", "city_code", "section", "units", "revenue"},
+			func(yield func([]any) error) error {
+				for _, t := range totals {
+					if err := yield([]any{s.ID, t.county, t.city, t.section, t.units, t.revenue}); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+			return fmt.Errorf("ecstat: store frame totals: %w", err)
 		}
 		if _, err := tx.Copy(ctx, "ecstat_sample", []string{"survey_id", "enterprise_id", "h", "weight"}, func(yield func([]any) error) error {
 			for _, p := range picks {

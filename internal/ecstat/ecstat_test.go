@@ -446,6 +446,77 @@ func TestFormsEditsEstimatesAndPublish(t *testing.T) {
 		if err != nil || len(got) != 2 {
 			t.Fatalf("publications %+v %v", got, err)
 		}
+		// Cities and counties: every estimate not suppressed is written
+		// with its CV, the suppressed ones are not and are listed.
+		counties, err := Estimate(ctx, db, s, "ECOM_TURNOVER", ByCounty, Ratio)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cities, err := Estimate(ctx, db, s, "ECOM_TURNOVER", ByCity, Ratio)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all41, err := monitor.DataValues(ctx, db, monitor.ValueFilter{Elements: []string{ElementEcom, ElementEcomCV}, Periods: []string{"2015"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := map[string]string{}
+		for _, v := range all41 {
+			stored[v.DataElement+"|"+v.OrgUnit] = v.Value.Value
+		}
+		suppressed := map[string]string{}
+		for _, p := range got {
+			if p.Element == ElementEcom {
+				for _, x := range p.Suppressed {
+					suppressed[x.Code] = x.Reason
+				}
+				if p.Units != 1+len(cities.Cells)+len(counties.Cells)-len(p.Suppressed) {
+					t.Errorf("units written %d with %d suppressed of %d cities and %d counties", p.Units, len(p.Suppressed), len(cities.Cells), len(counties.Cells))
+				}
+			}
+		}
+		nSup := 0
+		for _, c := range append(append([]Cell(nil), cities.Cells...), counties.Cells...) {
+			v, has := stored[ElementEcom+"|"+c.Code]
+			_, hasCV := stored[ElementEcomCV+"|"+c.Code]
+			if c.Mark == "suppressed" {
+				nSup++
+				if has || hasCV || suppressed[c.Code] != c.Reason {
+					t.Errorf("suppressed %s (%s) written %q or listed as %q", c.Code, c.Reason, v, suppressed[c.Code])
+				}
+				continue
+			}
+			if got, _ := strconv.ParseFloat(v, 64); !has || !hasCV || math.Abs(got-c.Total) > 0.006 {
+				t.Errorf("%s: stored %q (cv %v), estimate %v", c.Code, v, hasCV, c.Total)
+			}
+		}
+		if nSup == 0 || nSup == len(counties.Cells) {
+			t.Fatalf("%d of %d counties suppressed: the test needs both kinds", nSup, len(counties.Cells))
+		}
+		// County × section: the HT cells of a county add up to the county.
+		hc, err := Estimate(ctx, db, s, "ECOM_TURNOVER", ByCounty, HT)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := Estimate(ctx, db, s, "ECOM_TURNOVER", ByCountySection, HT)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := map[string]float64{}
+		for _, c := range cs.Cells {
+			if c.Section == "" || !strings.Contains(c.Name, "·") {
+				t.Errorf("county × section cell %+v", c)
+			}
+			sum[c.Code] += c.Total
+		}
+		for _, c := range hc.Cells {
+			if math.Abs(sum[c.Code]-c.Total) > 1e-9*math.Max(1, c.Total) {
+				t.Errorf("county %s: sections add to %v, county %v", c.Code, sum[c.Code], c.Total)
+			}
+		}
+		if len(cs.Cells) <= len(hc.Cells) {
+			t.Errorf("%d county × section cells for %d counties", len(cs.Cells), len(hc.Cells))
+		}
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strings"
 
 	"zhihui/internal/ecstat/survey"
 	"zhihui/internal/i18n"
@@ -23,6 +24,9 @@ const (
 	ByCity    = "city"
 	ByCounty  = "county"
 	BySection = "section"
+	// ByCountySection is every county × industry section: a cell's Code
+	// is the county, its Section the industry section.
+	ByCountySection = "county_section"
 )
 
 // Precision marks (the NBS practice for sample estimates).
@@ -37,9 +41,10 @@ const (
 
 // Cell is the estimate for one domain.
 type Cell struct {
-	Code   string `json:"ou"`
-	Name   string `json:"name"`
-	NameEn string `json:"name_en,omitempty"`
+	Code    string `json:"ou"`
+	Section string `json:"section,omitempty"` // by county × section
+	Name    string `json:"name"`
+	NameEn  string `json:"name_en,omitempty"`
 	survey.Estimate
 	// Mark is "" (reliable), "caution" (CV above FlagCV), or
 	// "suppressed" with Reason "few" or "cv".
@@ -105,7 +110,7 @@ func Estimate(ctx context.Context, db *store.DB, s *Survey, target, by, estimato
 	if !found {
 		return nil, i18n.Errorf("调查中没有可推算的项目 %q", "the survey has no item %q to estimate", target).OnField("item")
 	}
-	if by != ByCity && by != ByCounty && by != BySection {
+	if by != ByCity && by != ByCounty && by != BySection && by != ByCountySection {
 		by = ByCity
 	}
 	if estimator != HT {
@@ -200,7 +205,7 @@ func Estimate(ctx context.Context, db *store.DB, s *Survey, target, by, estimato
 		return nil, err
 	}
 	// Register totals of the auxiliary by domain, for the ratio estimator.
-	X, err := registerTotals(ctx, db, s.Year, by)
+	X, err := auxTotals(ctx, db, s, by)
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +217,9 @@ func Estimate(ctx context.Context, db *store.DB, s *Survey, target, by, estimato
 			c.Estimate = est.Total(d)
 		}
 		c.Code = d
+		if by == ByCountySection {
+			c.Code, c.Section, _ = strings.Cut(d, "|")
+		}
 		c.mark()
 		return c
 	}
@@ -228,7 +236,10 @@ func Estimate(ctx context.Context, db *store.DB, s *Survey, target, by, estimato
 	if err := nameCells(ctx, db, res.Cells, by); err != nil {
 		return nil, err
 	}
-	sort.Slice(res.Cells, func(i, j int) bool { return res.Cells[i].Code < res.Cells[j].Code })
+	sort.Slice(res.Cells, func(i, j int) bool {
+		a, b := res.Cells[i], res.Cells[j]
+		return a.Code < b.Code || a.Code == b.Code && a.Section < b.Section
+	})
 	return res, nil
 }
 
@@ -238,8 +249,55 @@ func domainOf(r respondent, by string) string {
 		return r.county
 	case BySection:
 		return r.section
+	case ByCountySection:
+		return r.county + "|" + r.section
 	}
 	return r.city
+}
+
+// auxTotals are the register totals of the auxiliary (revenue, 亿元) by
+// domain and for the province: from the frame totals stored with the
+// draw (the frame the sample was drawn from), or, for a survey drawn
+// before they were stored, from the register of the survey's year.
+func auxTotals(ctx context.Context, db *store.DB, s *Survey, by string) (map[string]float64, error) {
+	key := "city_code"
+	switch by {
+	case ByCounty:
+		key = "org_code"
+	case BySection:
+		key = "section"
+	case ByCountySection:
+		key = "org_code, section"
+	}
+	rows, err := db.R.QueryContext(ctx, `SELECT `+key+`, SUM(revenue) FROM ecstat_frame_total WHERE survey_id = $1 GROUP BY `+key, s.ID)
+	if err != nil {
+		return nil, fmt.Errorf("ecstat: frame totals: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]float64{}
+	for rows.Next() {
+		var d, sec string
+		var v int64
+		dst := []any{&d, &v}
+		if by == ByCountySection {
+			dst = []any{&d, &sec, &v}
+		}
+		if err := rows.Scan(dst...); err != nil {
+			return nil, err
+		}
+		if by == ByCountySection {
+			d += "|" + sec
+		}
+		out[d] = float64(v) / 1e6
+		out[orgunit.Root] += float64(v) / 1e6
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	return registerTotals(ctx, db, s.Year, by)
 }
 
 // registerTotals sums the register's revenue (亿元) of the enterprises
@@ -251,6 +309,8 @@ func registerTotals(ctx context.Context, db *store.DB, year int, by string) (map
 		col = "org_code"
 	case BySection:
 		col = "section"
+	case ByCountySection:
+		col = "org_code || '|' || section"
 	}
 	rows, err := db.R.QueryContext(ctx, `SELECT `+col+`, SUM(revenue) FROM ecstat_enterprise
 		WHERE born_year <= $1 AND (closed_year = 0 OR closed_year > $1) GROUP BY `+col, year)
@@ -272,6 +332,18 @@ func registerTotals(ctx context.Context, db *store.DB, year int, by string) (map
 }
 
 func nameCells(ctx context.Context, db *store.DB, cells []Cell, by string) error {
+	if by == ByCountySection {
+		if err := nameCells(ctx, db, cells, ByCounty); err != nil {
+			return err
+		}
+		for i := range cells {
+			if s, ok := SectionOf(cells[i].Section); ok {
+				cells[i].Name += " · " + s.Code + " " + s.Name
+				cells[i].NameEn += " · " + s.Code + " " + s.NameEn
+			}
+		}
+		return nil
+	}
 	if by == BySection {
 		for i := range cells {
 			if s, ok := SectionOf(cells[i].Code); ok {
@@ -284,7 +356,7 @@ func nameCells(ctx context.Context, db *store.DB, cells []Cell, by string) error
 	for i, c := range cells {
 		codes[i] = c.Code
 	}
-	units, err := orgunit.GetMany(ctx, db, codes)
+	units, err := orgunit.GetMany(ctx, db, uniq(codes))
 	if err != nil {
 		return err
 	}
@@ -297,7 +369,7 @@ func nameCells(ctx context.Context, db *store.DB, cells []Cell, by string) error
 		}
 	}
 	if len(cities) > 0 {
-		cs, err := orgunit.GetMany(ctx, db, cities)
+		cs, err := orgunit.GetMany(ctx, db, uniq(cities))
 		if err != nil {
 			return err
 		}
@@ -317,6 +389,18 @@ func nameCells(ctx context.Context, db *store.DB, cells []Cell, by string) error
 		}
 	}
 	return nil
+}
+
+func uniq(codes []string) []string {
+	seen := make(map[string]bool, len(codes))
+	out := codes[:0:0]
+	for _, c := range codes {
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Cell returns the cell of domain code, if any.
@@ -341,7 +425,7 @@ func (r *Results) Filter(ctx context.Context, db *store.DB, scopes []string) err
 	for i, c := range r.Cells {
 		codes[i] = c.Code
 	}
-	units, err := orgunit.GetMany(ctx, db, codes)
+	units, err := orgunit.GetMany(ctx, db, uniq(codes))
 	if err != nil {
 		return err
 	}

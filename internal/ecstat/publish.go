@@ -2,6 +2,7 @@ package ecstat
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -77,6 +78,26 @@ type Publication struct {
 	SE          float64   `json:"se"`
 	PublishedAt time.Time `json:"published_at"`
 	PublishedBy string    `json:"published_by"`
+	// Units is the number of units written: the province, and the cities
+	// and counties whose estimates are not suppressed.
+	Units int `json:"units"`
+	// Suppressed are the cities and counties not written, with the reason.
+	Suppressed []Suppressed `json:"suppressed,omitempty"`
+}
+
+// Suppressed is a city or county estimate that was not published.
+type Suppressed struct {
+	Code        string  `json:"ou"`
+	Name        string  `json:"name"`
+	NameEn      string  `json:"name_en,omitempty"`
+	Reason      string  `json:"reason"` // "few" or "cv"
+	Respondents int     `json:"respondents"`
+	CV          float64 `json:"cv"`
+}
+
+// DisplayName is the unit's name in lang.
+func (s Suppressed) DisplayName(lang string) string {
+	return i18n.Text{Zh: s.Name, En: s.NameEn}.In(lang)
 }
 
 // CV is the publication's coefficient of variation.
@@ -90,35 +111,71 @@ func (p Publication) CV() float64 {
 // CVPercent is the publication's CV in percent.
 func (p Publication) CVPercent() float64 { return 100 * p.CV() }
 
-// Publish writes the province estimates of e-commerce turnover and
-// information consumption of survey s (estimator HT or Ratio) into
-// monitoring for the survey's year: the total rounded to 0.01 亿元, its CV
-// in percent rounded to 0.01, the standard error and interval in the
-// value's comment. It is audited by monitoring and recorded here.
+// Publish writes the estimates of e-commerce turnover and information
+// consumption of survey s (estimator HT or Ratio) into monitoring for the
+// survey's year, for the province, every city and every county: the total
+// rounded to 0.01 亿元, its CV in percent rounded to 0.01 as a value of the
+// CV element, the standard error and interval in the value's comment. A
+// city or county whose estimate is suppressed (too few respondents, CV
+// above [SuppressCV]) is not written, and a figure an earlier publication
+// wrote for it is removed; the publication lists it with the reason. It
+// is audited by monitoring and recorded here.
 func Publish(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, estimator string) ([]Publication, error) {
 	var vals []monitor.Value
 	var pubs []Publication
 	pe := strconv.Itoa(s.Year)
 	for _, t := range publishTargets {
-		r, err := Estimate(ctx, db, s, t.target, ByCity, estimator)
-		if err != nil {
-			var ie *i18n.Error
-			if errors.As(err, &ie) {
-				continue // the survey lacks the items
+		var levels []*Results
+		for _, by := range []string{ByCity, ByCounty} {
+			r, err := Estimate(ctx, db, s, t.target, by, estimator)
+			if err != nil {
+				var ie *i18n.Error
+				if errors.As(err, &ie) {
+					break // the survey lacks the items
+				}
+				return nil, err
 			}
-			return nil, err
+			levels = append(levels, r)
 		}
+		if len(levels) == 0 {
+			continue
+		}
+		r := levels[0]
 		p := r.Province
 		if p.Respondents < MinRespondents {
 			return nil, i18n.Errorf("「%[1]s」只有 %[2]d 家企业报送，不能发布", "%[3]s: only %[2]d enterprises answered; nothing to publish", r.Target.Name, p.Respondents, r.Target.NameEn)
 		}
-		total := survey.Round(p.Total, 2)
-		comment := fmt.Sprintf("抽样调查推算（%s）：标准误 %.2f 亿元，变异系数 %.2f%%，95%%置信区间 [%.2f, %.2f] 亿元，%d 家企业报送 / Sample survey estimate: SE %.2f, CV %.2f%%, 95%% CI [%.2f, %.2f]",
-			estimatorName(r.Estimator), p.SE, 100*p.CV, p.Low, p.High, p.Respondents, p.SE, 100*p.CV, p.Low, p.High)
-		vals = append(vals,
-			monitor.Value{DataElement: t.value, OrgUnit: orgunit.Root, Period: pe, Value: strconv.FormatFloat(total, 'f', 2, 64), Comment: comment},
-			monitor.Value{DataElement: t.cv, OrgUnit: orgunit.Root, Period: pe, Value: strconv.FormatFloat(survey.Round(100*p.CV, 2), 'f', 2, 64)})
-		pubs = append(pubs, Publication{Element: t.value, Estimator: r.Estimator, Total: total, SE: p.SE, PublishedAt: store.Now(), PublishedBy: a.Name})
+		pub := Publication{Element: t.value, Estimator: r.Estimator, Total: survey.Round(p.Total, 2), SE: p.SE, PublishedAt: store.Now(), PublishedBy: a.Name}
+		existing, err := monitor.DataValues(ctx, db, monitor.ValueFilter{Elements: []string{t.value, t.cv}, Periods: []string{pe}})
+		if err != nil {
+			return nil, err
+		}
+		had := map[string]bool{}
+		for _, v := range existing {
+			had[v.DataElement+"|"+v.OrgUnit] = true
+		}
+		write := func(code string, c Cell) {
+			vals = append(vals,
+				monitor.Value{DataElement: t.value, OrgUnit: code, Period: pe, Value: strconv.FormatFloat(survey.Round(c.Total, 2), 'f', 2, 64), Comment: comment(r.Estimator, c)},
+				monitor.Value{DataElement: t.cv, OrgUnit: code, Period: pe, Value: strconv.FormatFloat(survey.Round(100*c.CV, 2), 'f', 2, 64)})
+			pub.Units++
+		}
+		write(orgunit.Root, p)
+		for _, lr := range levels {
+			for _, c := range lr.Cells {
+				if c.Mark != "suppressed" {
+					write(c.Code, c)
+					continue
+				}
+				pub.Suppressed = append(pub.Suppressed, Suppressed{Code: c.Code, Name: c.Name, NameEn: c.NameEn, Reason: c.Reason, Respondents: c.Respondents, CV: c.CV})
+				for _, el := range []string{t.value, t.cv} {
+					if had[el+"|"+c.Code] {
+						vals = append(vals, monitor.Value{DataElement: el, OrgUnit: c.Code, Period: pe, Value: ""})
+					}
+				}
+			}
+		}
+		pubs = append(pubs, pub)
 	}
 	if len(vals) == 0 {
 		return nil, i18n.Errorf("本调查没有可发布的推算值", "this survey has no estimate to publish")
@@ -128,14 +185,25 @@ func Publish(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, estima
 	}
 	err := db.InTx(ctx, func(tx *store.Tx) error {
 		for _, p := range pubs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_published (survey_id, element, estimator, total, se, published_at, published_by) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-				s.ID, p.Element, p.Estimator, p.Total, p.SE, p.PublishedAt, p.PublishedBy); err != nil {
+			sup, err := json.Marshal(p.Suppressed)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_published (survey_id, element, estimator, total, se, published_at, published_by, units, suppressed)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, s.ID, p.Element, p.Estimator, p.Total, p.SE, p.PublishedAt, p.PublishedBy, p.Units, string(sup)); err != nil {
 				return err
 			}
 		}
 		return audit.Record(ctx, tx, a, "publish", "ecstat_survey", strconv.FormatInt(s.ID, 10), "/41/", nil, pubs)
 	})
 	return pubs, err
+}
+
+// comment is the text beside a published value: estimator, standard
+// error, CV, interval and respondents, in Chinese and English.
+func comment(estimator string, c Cell) string {
+	return fmt.Sprintf("抽样调查推算（%s）：标准误 %.2f 亿元，变异系数 %.2f%%，95%%置信区间 [%.2f, %.2f] 亿元，%d 家企业报送 / Sample survey estimate: SE %.2f, CV %.2f%%, 95%% CI [%.2f, %.2f]",
+		estimatorName(estimator), c.SE, 100*c.CV, c.Low, c.High, c.Respondents, c.SE, 100*c.CV, c.Low, c.High)
 }
 
 func estimatorName(e string) string {
@@ -147,7 +215,7 @@ func estimatorName(e string) string {
 
 // Publications lists what survey id has published, newest first.
 func Publications(ctx context.Context, db *store.DB, id int64) ([]Publication, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT element, estimator, total, se, published_at, published_by FROM ecstat_published WHERE survey_id = $1 ORDER BY id DESC`, id)
+	rows, err := db.R.QueryContext(ctx, `SELECT element, estimator, total, se, published_at, published_by, units, suppressed FROM ecstat_published WHERE survey_id = $1 ORDER BY id DESC`, id)
 	if err != nil {
 		return nil, fmt.Errorf("ecstat: publications: %w", err)
 	}
@@ -155,7 +223,11 @@ func Publications(ctx context.Context, db *store.DB, id int64) ([]Publication, e
 	var out []Publication
 	for rows.Next() {
 		var p Publication
-		if err := rows.Scan(&p.Element, &p.Estimator, &p.Total, &p.SE, &p.PublishedAt, &p.PublishedBy); err != nil {
+		var sup string
+		if err := rows.Scan(&p.Element, &p.Estimator, &p.Total, &p.SE, &p.PublishedAt, &p.PublishedBy, &p.Units, &sup); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(sup), &p.Suppressed); err != nil {
 			return nil, err
 		}
 		out = append(out, p)

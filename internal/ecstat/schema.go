@@ -116,4 +116,16 @@ CREATE TABLE ecstat_published (
 	published_at {{TS}} NOT NULL,
 	published_by TEXT NOT NULL
 );
+`}, {Version: 2, SQL: `
+CREATE TABLE ecstat_frame_total (
+	survey_id BIGINT NOT NULL REFERENCES ecstat_survey (id),
+	org_code TEXT NOT NULL,
+	city_code TEXT NOT NULL,
+	section TEXT NOT NULL,
+	units INTEGER NOT NULL,
+	revenue BIGINT NOT NULL,
+	PRIMARY KEY (survey_id, org_code, section)
+);
+ALTER TABLE ecstat_published ADD COLUMN units INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE ecstat_published ADD COLUMN suppressed TEXT NOT NULL DEFAULT '[]';
 `}}}

@@ -85,8 +85,11 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// longer transaction journals the pages it changes (so that it can be
 	// undone alone), and SQLite spills that journal to a file past 64 KiB,
 	// a write system call per page. Readers keep the default, so a large
-	// sort of a read still spills to disk.
-	w, err := sql.Open("sqlite", sqliteDSN(path)+"&_pragma=temp_store(2)")
+	// sort of a read still spills to disk. Page caches (SQLite's default is
+	// 2 MB per connection) are large enough that bulk writes into tables of
+	// a million rows and scans over them stay in memory instead of
+	// re-reading pages from the file; they grow only as pages are used.
+	w, err := sql.Open("sqlite", sqliteDSN(path)+"&_pragma=temp_store(2)&_pragma=cache_size(-65536)")
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -97,7 +100,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", sqliteDSN(path)+"&_pragma=query_only(1)")
+	r, err := sql.Open("sqlite", sqliteDSN(path)+"&_pragma=query_only(1)&_pragma=cache_size(-32768)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open readers %s: %w", path, err)

@@ -68,15 +68,28 @@ type acc struct {
 // Estimator accumulates respondents and computes estimates. Add every
 // respondent once with [Estimator.Respond], and once per domain it
 // belongs to with [Estimator.Add].
+//
+// A domain keeps sums only for the strata it has respondents in (a
+// county × industry domain meets a handful of the thousands of strata),
+// so memory grows with the respondents, not with domains × strata: a
+// stratum where the domain has no respondent adds nothing to its total
+// and nothing to its variance (z is zero on all its respondents).
 type Estimator struct {
 	strata  []Stratum
 	m       []int // respondents per stratum
-	domains map[string][]acc
+	domains map[string]*domain
+}
+
+// domain holds a domain's sums by stratum, in the order first met.
+type domain struct {
+	at   map[int]int // stratum → index in accs
+	hs   []int
+	accs []acc
 }
 
 // NewEstimator returns an estimator over strata.
 func NewEstimator(strata []Stratum) *Estimator {
-	return &Estimator{strata: strata, m: make([]int, len(strata)), domains: map[string][]acc{}}
+	return &Estimator{strata: strata, m: make([]int, len(strata)), domains: map[string]*domain{}}
 }
 
 // Respond counts one respondent of stratum h.
@@ -99,10 +112,17 @@ func (e *Estimator) Weight(h int) float64 {
 func (e *Estimator) Add(d string, h int, y, x float64) {
 	a := e.domains[d]
 	if a == nil {
-		a = make([]acc, len(e.strata))
+		a = &domain{at: map[int]int{}}
 		e.domains[d] = a
 	}
-	c := &a[h]
+	i, ok := a.at[h]
+	if !ok {
+		i = len(a.accs)
+		a.at[h] = i
+		a.hs = append(a.hs, h)
+		a.accs = append(a.accs, acc{})
+	}
+	c := &a.accs[i]
 	c.m++
 	c.sy += y
 	c.syy += y * y
@@ -169,32 +189,36 @@ func sampleVar(m int, s, ss float64) float64 {
 // Total is the Horvitz–Thompson (expansion) estimate of the total of y
 // over domain d.
 func (e *Estimator) Total(d string) Estimate {
-	a := e.domains[d]
 	var total, v float64
-	resp, empty := 0, 0
-	for h := range e.strata {
-		if e.m[h] == 0 {
-			empty++
-			continue
+	resp := 0
+	if a := e.domains[d]; a != nil {
+		for i, h := range a.hs {
+			c := a.accs[i]
+			resp += c.m
+			total += e.Weight(h) * c.sy
+			v += e.strataTerm(h) * sampleVar(e.m[h], c.sy, c.syy)
 		}
-		if a == nil {
-			continue
-		}
-		c := a[h]
-		resp += c.m
-		total += e.Weight(h) * c.sy
-		v += e.strataTerm(h) * sampleVar(e.m[h], c.sy, c.syy)
 	}
-	return finish(total, v, resp, empty)
+	return finish(total, v, resp, e.emptyStrata())
+}
+
+// emptyStrata counts the strata without respondents.
+func (e *Estimator) emptyStrata() int {
+	n := 0
+	for _, m := range e.m {
+		if m == 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // TotalX is the Horvitz–Thompson estimate of the auxiliary's total over d.
 func (e *Estimator) TotalX(d string) float64 {
-	a := e.domains[d]
 	var t float64
-	for h := range e.strata {
-		if a != nil && e.m[h] > 0 {
-			t += e.Weight(h) * a[h].sx
+	if a := e.domains[d]; a != nil {
+		for i, h := range a.hs {
+			t += e.Weight(h) * a.accs[i].sx
 		}
 	}
 	return t
@@ -210,16 +234,14 @@ func (e *Estimator) Ratio(d string, X float64) Estimate {
 	}
 	ht := e.Total(d)
 	R := ht.Total / xhat
-	a := e.domains[d]
 	var v float64
-	for h := range e.strata {
-		if e.m[h] == 0 || a == nil {
-			continue
+	if a := e.domains[d]; a != nil {
+		for i, h := range a.hs {
+			c := a.accs[i]
+			se := c.sy - R*c.sx
+			sse := c.syy - 2*R*c.sxy + R*R*c.sxx
+			v += e.strataTerm(h) * sampleVar(e.m[h], se, sse)
 		}
-		c := a[h]
-		se := c.sy - R*c.sx
-		sse := c.syy - 2*R*c.sxy + R*R*c.sxx
-		v += e.strataTerm(h) * sampleVar(e.m[h], se, sse)
 	}
 	g := X / xhat
 	return finish(R*X, g*g*v, ht.Respondents, ht.EmptyStrata)

@@ -705,7 +705,7 @@ func (h handlers) results(w http.ResponseWriter, r *http.Request) error {
 	for _, it := range s.Targets() {
 		v.Items = append(v.Items, choice{it.Code, it.DisplayName(lang), it.Code == res.Target.Code})
 	}
-	for _, b := range []string{dom.ByCity, dom.ByCounty, dom.BySection} {
+	for _, b := range []string{dom.ByCity, dom.ByCounty, dom.BySection, dom.ByCountySection} {
 		v.Bys = append(v.Bys, choice{b, kit.T(r, "ecstat.by."+b), b == res.By})
 	}
 	for _, e := range []string{dom.Ratio, dom.HT} {
