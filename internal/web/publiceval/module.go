@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -47,12 +48,14 @@ func Module() module.Module {
 			{Key: "rate", Href: "/rate", Label: "publiceval.rate_nav", Public: true, Order: 57},
 			{Key: "publiceval", Href: "/publiceval", Label: "publiceval.nav", Order: 58},
 		},
-		Pages: []string{"/rate", "/rate/stats", "/publiceval", "/publiceval/stats", "/publiceval/settings"},
+		Pages: []string{"/rate", "/rate/stats", "/publiceval", "/publiceval/stats", "/publiceval/settings", "/publiceval/exchange"},
 		API: map[string]string{
-			"POST /api/v1/ratings":      `Rate a target (public, no login): {"target":"site-12","level":1..5 (5 非常满意 … 1 非常不满意),"tags":[…],"comment":"…","case":"…","name":"…","phone":"…"} → 201 {"id", "case_id"}; 4xx with message_zh and message_en. Cross-origin callers must be on the allow-list (the target's own site or the office's list).`,
-			"OPTIONS /api/v1/ratings":   "CORS preflight of the rating endpoint for allowed embedding sites",
-			"GET /api/v1/ratings/stats": "Statistics of the caller's units: ?unit=CODE&period=YYYYMM|YYYY → counts per level, suspicious and excluded ratings, 差评 rate, satisfaction, rectification and on-time figures",
-			"GET /api/v1/ratings/cases": "差评 cases of the caller's units (rater identity masked): ?state=open|new|contacted|handling|appeal|answered|closed|excluded",
+			"POST /api/v1/ratings":        `Rate a target (public, no login): {"target":"site-12","level":1..5 (5 非常满意 … 1 非常不满意),"tags":[…],"comment":"…","case":"…","name":"…","phone":"…"} → 201 {"id", "case_id"}; 4xx with message_zh and message_en. Cross-origin callers must be on the allow-list (the target's own site or the office's list).`,
+			"OPTIONS /api/v1/ratings":     "CORS preflight of the rating endpoint for allowed embedding sites",
+			"GET /api/v1/ratings/stats":   "Statistics of the caller's units: ?unit=CODE&period=YYYYMM|YYYY → counts per level, suspicious and excluded ratings, 差评 rate, satisfaction, rectification and on-time figures",
+			"POST /api/v1/ratings/import": "Import ratings in the provincial exchange format (office): a CSV or JSON body (Content-Type application/json), see docs/guide.md; ?dry_run=true checks only. 200 {rows, new, existing, cases, written}; 422 with every error located by row and column in both languages and nothing written. A rating id already here is left unchanged.",
+			"GET /api/v1/ratings/export":  "Ratings of a unit's subtree in the exchange format, identities masked: ?unit=CODE&period=YYYY|YYYYMM&format=csv|json",
+			"GET /api/v1/ratings/cases":   "差评 cases of the caller's units (rater identity masked): ?state=open|new|contacted|handling|appeal|answered|closed|excluded",
 		},
 		LoadDemo:         dom.LoadDemo,
 		DemoInBackground: true,
@@ -112,6 +115,12 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /publiceval/settings", Access: kit.Roles, Roles: Offices, Handler: h.settings},
 		{Pattern: "POST /publiceval/settings", Access: kit.Roles, Roles: Offices, Handler: h.saveSettings},
 		{Pattern: "POST /publiceval/targets", Access: kit.Roles, Roles: Offices, Handler: h.addTarget},
+		{Pattern: "GET /publiceval/exchange", Access: kit.Roles, Roles: Handlers, Handler: h.exchange},
+		{Pattern: "GET /publiceval/exchange/export", Access: kit.Roles, Roles: Handlers, Handler: h.exchangeExport},
+		{Pattern: "POST /publiceval/exchange/preview", Access: kit.Roles, Roles: Offices, Handler: h.exchangePreview, BodyLimit: MaxExchangeFile + 1<<20},
+		{Pattern: "POST /publiceval/exchange/confirm", Access: kit.Roles, Roles: Offices, Handler: h.exchangeConfirm},
+		{Pattern: "POST /api/v1/ratings/import", Access: kit.Roles, Roles: Offices, Handler: h.apiImport, BodyLimit: MaxExchangeFile},
+		{Pattern: "GET /api/v1/ratings/export", Access: kit.Roles, Roles: Handlers, Handler: h.exchangeExport},
 	}, nil
 }
 
@@ -173,7 +182,45 @@ func authzCases() []module.AuthzCase {
 			return http.MethodPost, p, url.Values{"target": {key}, "level": {"5"}}
 		}
 	}
+	unitGet := func(path string) func(*module.Fixture, bool) (string, string, url.Values) {
+		return func(_ *module.Fixture, inside bool) (string, string, url.Values) {
+			unit := "4102"
+			if inside {
+				unit = "4101"
+			}
+			return http.MethodGet, path + "?" + url.Values{"unit": {unit}, "period": {"2026"}}.Encode(), nil
+		}
+	}
+	scopedHandlers := func(r auth.Role, inside bool) int {
+		switch {
+		case r == "":
+			return un
+		case !slices.Contains(Handlers, r):
+			return forbidden
+		case !inside:
+			return forbidden
+		}
+		return ok
+	}
 	return []module.AuthzCase{
+		{Pattern: "GET /publiceval/exchange", Request: module.Get("/publiceval/exchange"), Want: module.AnyRole(ok, see, Handlers...)},
+		{Pattern: "GET /publiceval/exchange/export", Request: unitGet("/publiceval/exchange/export"), Want: func(r auth.Role, inside bool) int {
+			if r == "" {
+				return see
+			}
+			return scopedHandlers(r, inside)
+		}},
+		{Pattern: "GET /api/v1/ratings/export", Request: unitGet("/api/v1/ratings/export"), Want: scopedHandlers},
+		// (a target outside the caller's units is an error of its row: see TestExchangePages)
+		{Pattern: "POST /publiceval/exchange/preview", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/publiceval/exchange/preview", url.Values{}
+		}, Want: module.AnyRole(http.StatusBadRequest, un, Offices...)},
+		{Pattern: "POST /publiceval/exchange/confirm", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/publiceval/exchange/confirm", url.Values{"token": {"none"}}
+		}, Want: module.AnyRole(http.StatusBadRequest, un, Offices...)},
+		{Pattern: "POST /api/v1/ratings/import", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodPost, "/api/v1/ratings/import?dry_run=true", url.Values{"rating_id": {fmt.Sprintf("AZ-%d", f.InUser)}, "target": {f.Obj["target-"+side(inside)]}}
+		}, Want: module.AnyRole(http.StatusUnprocessableEntity, un, Offices...)},
 		{Pattern: "GET /rate", Request: module.Get("/rate"), Want: module.Always(ok)},
 		{Pattern: "GET /rate/stats", Request: module.Get("/rate/stats"), Want: module.Always(ok)},
 		{Pattern: "GET /rate/{key}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {

@@ -18,6 +18,7 @@ import (
 
 	"zhihui/internal/app"
 	"zhihui/internal/audit"
+	"zhihui/internal/auth"
 	"zhihui/internal/journey"
 	dom "zhihui/internal/publiceval"
 	"zhihui/internal/store"
@@ -312,4 +313,60 @@ func TestChildServer(t *testing.T) {
 	ts := httptest.NewServer(srv.Handler())
 	fmt.Printf("CHILD ADDR %s\n", strings.TrimPrefix(ts.URL, "http://"))
 	select {} // until killed
+}
+
+// TestExchangeAPI: the office imports through the API (a dry run writes
+// nothing; a bad body answers 422 with located bilingual errors; the same
+// body twice adds nothing), a county's handler exports its own ratings
+// and not another county's.
+func TestExchangeAPI(t *testing.T) {
+	for _, st := range []journey.Store{journey.SQLite, journey.Postgres} {
+		t.Run(string(st), func(t *testing.T) {
+			s, key := site(t, st)
+			h := s.Handler()
+			ctx := context.Background()
+			office := s.User("office", "省信息办", auth.Office, "41")
+			county := s.User("zy", "中原区", auth.Reporter, "410102")
+			other := s.User("ej", "二七区", auth.Reporter, "410103")
+			bearer := func(u *auth.User) map[string]string {
+				tok, err := auth.NewToken(ctx, s.DB, audit.System, u.ID, "test")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return map[string]string{"Authorization": "Bearer " + tok}
+			}
+			body := `[{"rating_id":"HN-1","target":"` + key + `","level":2,"tags":["unclear"],"comment":"看不懂","rated_at":"2026-02-03 10:00:00"},
+				{"rating_id":"HN-2","target":"` + key + `","level":4,"rated_at":"2026-02-04 10:00:00"}]`
+			count := func() int {
+				var n int
+				if err := s.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM publiceval_rating`).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if rec := do(h, "POST", "/api/v1/ratings/import?dry_run=true", "application/json", body, bearer(office)); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"new":2`) || count() != 0 {
+				t.Fatalf("dry run: %d %s", rec.Code, rec.Body)
+			}
+			for i, want := range []string{`"new":2`, `"existing":2`} {
+				if rec := do(h, "POST", "/api/v1/ratings/import", "application/json", body, bearer(office)); rec.Code != 200 || !strings.Contains(rec.Body.String(), want) || count() != 2 {
+					t.Fatalf("import %d: %d %s", i, rec.Code, rec.Body)
+				}
+			}
+			rec := do(h, "POST", "/api/v1/ratings/import", "text/csv", "rating_id,target,level\nHN-3,"+key+",6\n", bearer(office))
+			if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `"row":2`) || !strings.Contains(rec.Body.String(), `"column":"level"`) ||
+				!strings.Contains(rec.Body.String(), "message_en") || count() != 2 {
+				t.Fatalf("bad csv: %d %s", rec.Code, rec.Body)
+			}
+			if rec := do(h, "POST", "/api/v1/ratings/import", "application/json", body, bearer(county)); rec.Code != http.StatusForbidden {
+				t.Fatalf("a county imports: %d", rec.Code)
+			}
+			rec = do(h, "GET", "/api/v1/ratings/export?unit=410102&period=202602&format=json", "", "", bearer(county))
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"rating_id": "HN-1"`) {
+				t.Fatalf("county export: %d %s", rec.Code, rec.Body)
+			}
+			if rec := do(h, "GET", "/api/v1/ratings/export?unit=410102&period=202602", "", "", bearer(other)); rec.Code != http.StatusForbidden {
+				t.Fatalf("another county exports: %d", rec.Code)
+			}
+		})
+	}
 }
