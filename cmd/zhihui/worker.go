@@ -29,7 +29,7 @@ func runWorker(args []string) error {
 	c.StoreFlags(fs)
 	conc := fs.Int("concurrency", 2, "inspections run at once")
 	allowPrivate := fs.Bool("allow-private", false, "allow inspection of private and loopback addresses")
-	lease := fs.Duration("lease", 2*time.Minute, "crawl lease; a crawl whose process stops renewing it may be taken over after this")
+	lease := fs.Duration("lease", webcheck.DefaultLease, "crawl lease; a crawl whose process stops renewing it may be taken over after this")
 	id := fs.String("id", "", "this process's name among the job engine's clients (default: generated)")
 	probe := fs.Duration("probe-interval", 0, "probe every site's homepage this often (0: off); give every process the same value: one elected process enqueues the rounds")
 	jobWorkers := fs.Int("jobs", 4, "background jobs (probe rounds, demo rounds) run at once")

@@ -153,7 +153,8 @@ type Config struct {
 	Queues map[string]int
 	// RescueAfter is how long a job may stay running before it counts as
 	// stuck (its process died) and is handed to another process (default
-	// 15 minutes; tests shorten it).
+	// 1 minute). It applies only to kinds registered with a timeout
+	// ([HandleFor]), and never before their timeout has passed.
 	RescueAfter time.Duration
 }
 
@@ -248,7 +249,7 @@ func Open(ctx context.Context, db *store.DB, r *Registry, cfg Config) (*Engine, 
 		PollOnly:             true,
 	}
 	if rc.RescueStuckJobsAfter <= 0 {
-		rc.RescueStuckJobsAfter = 15 * time.Minute
+		rc.RescueStuckJobsAfter = time.Minute
 	}
 	if !cfg.InsertOnly {
 		n := cfg.Workers

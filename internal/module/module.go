@@ -89,7 +89,7 @@ type JobEnv struct {
 	ProbeInterval time.Duration
 	// Crawl tunes website inspection crawls: Lease is how long a crawl
 	// is held without a heartbeat before another process may take it over
-	// (default 2 minutes); AxeScript and AxeLocale, when set, run the
+	// (default 1 minute); AxeScript and AxeLocale, when set, run the
 	// accessibility checks in Chromium.
 	Crawl CrawlEnv
 	// Mail sends e-mail through the configured SMTP server (nil: none

@@ -195,13 +195,21 @@ func claimJob(ctx context.Context, db *store.DB, id int64, worker string, lease 
 	return j, nil
 }
 
+// The defaults of [Crawler]: a dead process's crawl is taken over after
+// about two minutes.
+const (
+	DefaultLease = time.Minute
+	DefaultSlice = 90 * time.Second
+)
+
 // Crawler works crawl jobs in one process.
 type Crawler struct {
 	DB *store.DB
 	// ID names this process in the job rows (default host:pid:n).
 	ID string
-	// Lease is how long a row is held without a heartbeat (default 2
-	// minutes); a process that dies loses its rows after this.
+	// Lease is how long a row is held without a heartbeat (default 1
+	// minute, renewed every third of it); a process that dies loses its
+	// rows after this.
 	Lease time.Duration
 	// Options is the template for every inspection; Store, Scheme and
 	// ProbeHistory are set per job. SaveInterval defaults to Lease/4 so
@@ -210,10 +218,13 @@ type Crawler struct {
 	// ProbeHistory is how far back scheduled probes count towards the
 	// availability veto; default 7 days.
 	ProbeHistory time.Duration
-	// Slice is how long one run of a crawl job lasts (default 10
-	// minutes): a longer crawl saves its state, gives its row back and
+	// Slice is how long one run of a crawl job lasts (default 90
+	// seconds): a longer crawl saves its state, gives its row back and
 	// continues in the job's next run. A job whose process died is handed
-	// over once a slice (and the engine's RescueAfter) has passed.
+	// over once a slice (and the engine's RescueAfter) has passed, so
+	// with the defaults a dead process's crawl resumes elsewhere within
+	// about two minutes: the slice, River's rescuer (every 30 s) and,
+	// when the row is still leased, one wait for the lease.
 	Slice time.Duration
 	Log   *slog.Logger
 }
@@ -223,7 +234,7 @@ func (w *Crawler) defaults() {
 		w.ID = DefaultWorkerID()
 	}
 	if w.Lease <= 0 {
-		w.Lease = 2 * time.Minute
+		w.Lease = DefaultLease
 	}
 	if w.Options.SaveInterval <= 0 {
 		w.Options.SaveInterval = w.Lease / 4
@@ -232,7 +243,7 @@ func (w *Crawler) defaults() {
 		w.ProbeHistory = 7 * 24 * time.Hour
 	}
 	if w.Slice <= 0 {
-		w.Slice = 10 * time.Minute
+		w.Slice = DefaultSlice
 	}
 	if w.Log == nil {
 		w.Log = slog.Default()
