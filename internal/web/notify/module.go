@@ -58,7 +58,16 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /notifications/{id}", Access: kit.User, Handler: h.open},
 		{Pattern: "POST /notifications/read", Access: kit.User, Handler: h.readAll},
 		{Pattern: "GET /api/v1/notifications", Access: kit.User, Handler: h.api},
+		// The inbox lived under reporting before it served every module;
+		// old bookmarks and e-mails still lead to it.
+		{Pattern: "GET /reporting/notifications", Access: kit.Public, Handler: moved},
 	}, nil
+}
+
+// moved sends the inbox's old address to its new one.
+func moved(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, "/notifications", http.StatusMovedPermanently)
+	return nil
 }
 
 type handlers struct {
@@ -200,6 +209,7 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "GET /notifications", Request: module.Get("/notifications"), Want: module.LoggedIn(http.StatusOK, http.StatusSeeOther)},
 		{Pattern: "GET /notifications/export", Request: module.Get("/notifications/export"), Want: module.LoggedIn(http.StatusOK, http.StatusSeeOther)},
 		{Pattern: "GET /api/v1/notifications", Request: module.Get("/api/v1/notifications"), Want: module.LoggedIn(http.StatusOK, http.StatusUnauthorized)},
+		{Pattern: "GET /reporting/notifications", Request: module.Get("/reporting/notifications"), Want: module.Always(http.StatusMovedPermanently)},
 		{Pattern: "POST /notifications/read", Request: func(*module.Fixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/notifications/read", url.Values{}
 		}, Want: module.LoggedIn(http.StatusSeeOther, http.StatusUnauthorized)},
