@@ -25,6 +25,9 @@ type pairOut struct {
 	BNum  string  `json:"b_number"`
 	BName string  `json:"b_name"`
 	Score float64 `json:"score"`
+	// NearCopy: the texts' SimHashes are within a few bits (printed
+	// whatever the score).
+	NearCopy bool `json:"near_copy"`
 }
 
 func runProjects(args []string) error {
@@ -35,7 +38,7 @@ func runProjects(args []string) error {
 	var c app.Config
 	c.StoreFlags(fs)
 	all := fs.Bool("all", false, "compare every project with every other")
-	threshold := fs.Float64("threshold", 0.5, "the least similarity (Jaccard of word pairs, 0–1) a pair is printed with")
+	threshold := fs.Float64("threshold", 0.5, "the least similarity (Jaccard index of word pairs estimated by MinHash, 0–1) a pair is printed with; near copies (SimHash) are printed whatever their score")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -52,14 +55,28 @@ func runProjects(args []string) error {
 		return err
 	}
 	defer a.Close()
-	docs, byID, err := project.New(a.DB).ProjectDocs(ctx)
+	svc := project.New(a.DB)
+	// Projects registered before signatures were kept are signed once.
+	if _, err := svc.IndexAll(ctx); err != nil {
+		return err
+	}
+	docs, err := svc.Signatures(ctx, project.KindProject)
+	if err != nil {
+		return err
+	}
+	pairs := project.SimilarPairs(docs, *threshold)
+	var ids []int64
+	for _, p := range pairs {
+		ids = append(ids, p.A, p.B)
+	}
+	byID, err := svc.Names(ctx, ids)
 	if err != nil {
 		return err
 	}
 	out := []pairOut{}
-	for _, p := range project.AllPairs(docs, *threshold) {
+	for _, p := range pairs {
 		pa, pb := byID[p.A], byID[p.B]
-		out = append(out, pairOut{A: p.A, ANum: pa.Number, AName: pa.Name, B: p.B, BNum: pb.Number, BName: pb.Name, Score: float64(int(p.Score*1000+0.5)) / 1000})
+		out = append(out, pairOut{A: p.A, ANum: pa.Number, AName: pa.Name, B: p.B, BNum: pb.Number, BName: pb.Name, Score: float64(int(p.Score*1000+0.5)) / 1000, NearCopy: p.NearCopy})
 	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
@@ -68,9 +85,13 @@ func runProjects(args []string) error {
 		return enc.Encode(out)
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(w, "score\tproject\tname\tsimilar to\tname")
+	fmt.Fprintln(w, "score\tnear copy\tproject\tname\tsimilar to\tname")
 	for _, p := range out {
-		fmt.Fprintf(w, "%.3f\t%s\t%s\t%s\t%s\n", p.Score, p.ANum, p.AName, p.BNum, p.BName)
+		near := ""
+		if p.NearCopy {
+			near = "yes"
+		}
+		fmt.Fprintf(w, "%.3f\t%s\t%s\t%s\t%s\t%s\n", p.Score, near, p.ANum, p.AName, p.BNum, p.BName)
 	}
 	if err := w.Flush(); err != nil {
 		return err

@@ -112,6 +112,7 @@ func LoadDemo(ctx context.Context, db *store.DB) error {
 	suffix := map[string]string{"new": "建设项目", "upgrade": "升级改造项目", "om": "运维项目"}
 	var ids []int64
 	var prevContent string
+	WarmSegmenter()
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		for i := 0; i < 320; i++ {
 			th := demoThemes[(i*3)%len(demoThemes)]
@@ -145,7 +146,7 @@ func LoadDemo(ctx context.Context, db *store.DB) error {
 				np.Systems = sysOf[u.Code][:1]
 			}
 			np.Level = LevelOf(u)
-			id, err := s.insert(ctx, tx, a, u, np)
+			id, err := s.insert(ctx, tx, a, u, np, SignText(np.text()))
 			if err != nil {
 				return err
 			}

@@ -54,7 +54,7 @@ func TestLoadDemo(t *testing.T) {
 			ps, _, _ := s.List(ctx, Filter{Scopes: all, Page: page})
 			for _, p := range ps {
 				if p.Number[len(p.Number)-3:] == "008" || p.Number[len(p.Number)-3:] == "061" {
-					ms, err := s.Similar(ctx, all, p.Text(), p.ID, 3)
+					ms, err := s.SimilarTo(ctx, all, p, 3)
 					if err != nil || len(ms) == 0 || ms[0].Score < 0.3 {
 						t.Errorf("planted duplicate %s: %+v %v", p.Name, ms, err)
 					}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
@@ -248,34 +249,135 @@ func TestSimilarFindsTheNearCopy(t *testing.T) {
 		sents := sentences(th.content)
 		slices.Reverse(sents)
 		draft := "开封市政务服务一体化系统\n" + strings.ReplaceAll(strings.Join(sents, ""), "建设", "构建")
-		ms, err := s.Similar(ctx, all, draft, 0, 5)
+		ms, err := s.Similar(ctx, all, Query{Text: draft}, 5)
 		if err != nil || len(ms) == 0 {
 			t.Fatal(ms, err)
 		}
-		if ms[0].Kind != "project" || ms[0].ID != orig || ms[0].Score < 0.4 || len(ms[0].Passages) == 0 {
+		// The LSH buckets find the same best match as comparing every
+		// sketch.
+		lsh := *s
+		lsh.CompareAll = -1
+		if viaBuckets, err := lsh.Similar(ctx, all, Query{Text: draft}, 5); err != nil || len(viaBuckets) == 0 || viaBuckets[0].ID != ms[0].ID || viaBuckets[0].Score != ms[0].Score {
+			t.Fatalf("via the buckets: %+v %v", viaBuckets, err)
+		}
+		if ms[0].Kind != "project" || ms[0].ID != orig || ms[0].Score < 0.4 || len(ms[0].Passages) == 0 || len(ms[0].Pairs) != len(ms[0].Passages) {
 			t.Fatalf("best match %+v", ms[0])
 		}
+		// Side by side: each passage of the other text is beside a
+		// sentence of the draft, and both mark shared words.
+		for i, p := range ms[0].Pairs {
+			if joinPieces(p.Theirs) != ms[0].Passages[i] || !strings.Contains(draft, joinPieces(p.Mine)) || !anyShared(p.Mine) || !anyShared(p.Theirs) {
+				t.Errorf("pair %d: %+v", i, p)
+			}
+		}
 		for i := 1; i < len(ms); i++ {
-			if ms[i].Score > ms[i-1].Score {
+			if !ms[i].NearCopy && !ms[i-1].NearCopy && ms[i].Score > ms[i-1].Score {
 				t.Errorf("not ranked: %+v", ms)
 			}
 		}
-		if ms, _ := s.Similar(ctx, all, draft, orig, 5); len(ms) > 0 && ms[0].ID == orig && ms[0].Kind == "project" {
+		if ms, _ := s.Similar(ctx, all, Query{Text: draft, Exclude: orig}, 5); len(ms) > 0 && ms[0].ID == orig && ms[0].Kind == "project" {
 			t.Error("the excluded project was matched")
 		}
-		if ms, _ := s.Similar(ctx, []string{pathOf(t, db, "4102")}, draft, 0, 5); len(ms) > 0 && ms[0].Kind == "project" {
+		if ms, _ := s.Similar(ctx, []string{pathOf(t, db, "4102")}, Query{Text: draft}, 5); len(ms) > 0 && ms[0].Kind == "project" {
 			t.Errorf("a project outside the caller's units: %+v", ms)
+		}
+
+		// A copy is a near copy (SimHash); the structured overlap is reported.
+		copied := register(t, s, all, NewProject{Name: "郑州市" + th.name + "二期", Owner: "4101", Category: "new", Funding: "市级财政", Estimate: wan(t, "300"),
+			Content: th.content, Functions: th.functions, Number: "COPY-1"})
+		p, err := s.Get(ctx, all, copied)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err = s.SimilarTo(ctx, all, p, 5)
+		if err != nil || len(ms) == 0 || ms[0].ID != orig || !ms[0].NearCopy || !ms[0].SameOwner || len(ms[0].SharedFunctions) != len(Items(th.functions)) {
+			t.Fatalf("the copy: %+v %v", ms, err)
+		}
+		for _, m := range ms {
+			if m.Kind == "project" && m.ID == copied {
+				t.Error("a project matched itself")
+			}
+		}
+		// A system sharing only a data resource item with the draft's
+		// linked system is found by its structure.
+		sys, err := s.AddSystem(ctx, office, all, NewSystem{Owner: "4101", Name: "郑州市办件系统", Description: "办件数据的存储。", DataResources: "办件库；证照库", OMCost: wan(t, "10"), MLPSLevel: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err = s.Similar(ctx, all, Query{Text: "城市照明设施维护管理", Owner: "4101", Systems: []int64{sys}}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, m := range ms {
+			if m.Kind == "system" && m.Name == "开封市网上办事大厅" {
+				found = slices.Equal(m.SharedResources, []string{"办件库"}) && !m.SameOwner
+			}
+			if m.Kind == "system" && m.ID == sys && !m.Linked {
+				t.Errorf("the linked system is not marked: %+v", m)
+			}
+		}
+		if !found {
+			t.Errorf("the system sharing a data resource: %+v", ms)
+		}
+
+		// Signatures written before they were kept are made once.
+		if _, err := db.W.ExecContext(ctx, `DELETE FROM project_bucket WHERE kind = 'project'`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.W.ExecContext(ctx, `DELETE FROM project_signature WHERE kind = 'project'`); err != nil {
+			t.Fatal(err)
+		}
+		if ms, _ := s.Similar(ctx, all, Query{Text: draft}, 5); len(ms) > 0 && ms[0].Kind == "project" {
+			t.Errorf("matched without signatures: %+v", ms)
+		}
+		if ms, _ := lsh.Similar(ctx, all, Query{Text: draft}, 5); len(ms) > 0 && ms[0].Kind == "project" {
+			t.Errorf("matched without buckets: %+v", ms)
+		}
+		n, err := s.IndexAll(ctx)
+		if err != nil || n != 9 {
+			t.Fatalf("indexed %d: %v", n, err)
+		}
+		if n, err := s.IndexMissing(ctx); err != nil || n != 0 {
+			t.Fatalf("indexed again %d: %v", n, err)
+		}
+		if ms, _ := s.Similar(ctx, all, Query{Text: draft}, 5); len(ms) == 0 || ms[0].ID != orig {
+			t.Errorf("after indexing: %+v", ms)
+		}
+		if ms, _ := lsh.Similar(ctx, all, Query{Text: draft}, 5); len(ms) == 0 || ms[0].ID != orig {
+			t.Errorf("after indexing, via the buckets: %+v", ms)
 		}
 	})
 }
 
+func joinPieces(ps []Piece) string {
+	var b strings.Builder
+	for _, p := range ps {
+		b.WriteString(p.Text)
+	}
+	return b.String()
+}
+
+func anyShared(ps []Piece) bool {
+	for _, p := range ps {
+		if p.Shared {
+			return true
+		}
+	}
+	return false
+}
+
 func TestJaccard(t *testing.T) {
-	a := Shingles("政务服务平台")
-	if len(a) != 5 || Jaccard(a, a) != 1 || Jaccard(a, Shingles("完全不同的文本")) != 0 || Jaccard(nil, nil) != 0 {
+	a := Shingles("建设政务服务平台，实现统一受理")
+	if len(a) < 3 || Jaccard(a, a) != 1 || Jaccard(a, Shingles("完全不同的文本")) != 0 || Jaccard(nil, nil) != 0 {
 		t.Fatalf("shingles %v", a)
 	}
-	if got := Jaccard(Shingles("政务服务"), Shingles("政务服务平台")); got != 0.6 {
+	if got := Jaccard([]uint64{1, 2, 3}, []uint64{1, 2, 3, 4, 5}); got != 0.6 {
 		t.Errorf("Jaccard = %v, want 3/5", got)
+	}
+	// Words, not characters: the segmenter keeps 政务 and 服务 whole.
+	if ws := Words("政务服务平台"); len(ws) != 1 || len(ws[0]) >= 6 || len(ws[0]) < 1 {
+		t.Errorf("words %q", ws)
 	}
 	if got := Shingles("GIS 平台，GIS"); len(got) != 2 {
 		t.Errorf("latin words are one token each; segments split at punctuation: %v", got)
@@ -297,10 +399,29 @@ func FuzzShingles(f *testing.F) {
 		if len(sa) > 0 && Jaccard(sa, sa) != 1 {
 			t.Fatalf("Jaccard(%q, itself) = %v", a, Jaccard(sa, sa))
 		}
-		for _, p := range Passages(sa, b, 3) {
-			if !strings.Contains(b, p) {
+		if got := strings.Join(Tokens(a), ""); got != a && utf8.ValidString(a) {
+			t.Fatalf("tokens of %q put together give %q", a, got)
+		}
+		mine, all := sentenceSets(a)
+		texts, pairs := Passages(mine, all, b, 3)
+		for i, p := range texts {
+			if !strings.Contains(b, p) || joinPieces(pairs[i].Theirs) != p {
 				t.Fatalf("passage %q not in %q", p, b)
 			}
+			if m := joinPieces(pairs[i].Mine); !strings.Contains(a, m) {
+				t.Fatalf("passage %q beside %q not in %q", p, m, a)
+			}
+		}
+		ga, gb := Sign(sa), Sign(sb)
+		if e := Estimate(&ga, &gb); e < 0 || e > 1 || e != Estimate(&gb, &ga) {
+			t.Fatalf("Estimate(%q, %q) = %v", a, b, e)
+		}
+		if len(sa) > 0 && (Estimate(&ga, &ga) != 1 || !NearCopy(&ga, &ga)) {
+			t.Fatalf("%q is not its own copy", a)
+		}
+		var back Signature
+		if blob, _ := ga.MarshalBinary(); back.UnmarshalBinary(blob) != nil || back != ga {
+			t.Fatalf("signature of %q does not round-trip", a)
 		}
 	})
 }
@@ -343,5 +464,58 @@ func TestAllPairsEqualsBruteForce(t *testing.T) {
 		if len(slow) == 0 || !slices.Equal(fast, slow) {
 			t.Errorf("threshold %v: %d pairs by prefix filter, %d by brute force", th, len(fast), len(slow))
 		}
+	}
+}
+
+// TestSimilarPairsAgreesWithExact: the LSH report over signatures finds
+// the pairs whose exact Jaccard index is well above the threshold, and
+// reports none well below it, on texts sharing much boilerplate.
+func TestSimilarPairsAgreesWithExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	var docs []Doc
+	var signed []Signed
+	add := func(text string) {
+		set := Shingles(text)
+		docs = append(docs, Doc{ID: int64(len(docs) + 1), Set: set})
+		signed = append(signed, Signed{ID: int64(len(signed) + 1), Sig: Sign(set)})
+	}
+	for i := 0; i < 200; i++ {
+		th := demoThemes[r.IntN(len(demoThemes))]
+		sents := sentences(th.content + strings.Join(demoGeneric, ""))
+		r.Shuffle(len(sents), func(a, b int) { sents[a], sents[b] = sents[b], sents[a] })
+		text := strings.Join(sents[:4+r.IntN(len(sents)-4)], "")
+		add(text)
+		if i%10 == 0 { // a near duplicate: reordered, one word replaced
+			s := sentences(text)
+			slices.Reverse(s)
+			add(strings.ReplaceAll(strings.Join(s, ""), "建设", "构建"))
+		}
+	}
+	const th = 0.5
+	exact := map[[2]int64]float64{}
+	for _, p := range AllPairsBrute(docs, 0.01) {
+		exact[[2]int64{p.A, p.B}] = p.Score
+	}
+	found := map[[2]int64]bool{}
+	for _, p := range SimilarPairs(signed, th) {
+		found[[2]int64{p.A, p.B}] = true
+		if j := exact[[2]int64{p.A, p.B}]; j < th-0.15 && !NearCopy(&signed[p.A-1].Sig, &signed[p.B-1].Sig) {
+			t.Errorf("pair %d–%d reported with exact Jaccard %.3f", p.A, p.B, j)
+		}
+		if p.Score < th && !NearCopy(&signed[p.A-1].Sig, &signed[p.B-1].Sig) {
+			t.Errorf("pair %d–%d reported below the threshold: %.3f", p.A, p.B, p.Score)
+		}
+	}
+	missed, strong := 0, 0
+	for k, j := range exact {
+		if j >= th+0.15 {
+			strong++
+			if !found[k] {
+				missed++
+			}
+		}
+	}
+	if strong < 20 || missed > strong/50 {
+		t.Errorf("%d of %d pairs with exact Jaccard ≥ %.2f missed", missed, strong, th+0.15)
 	}
 }

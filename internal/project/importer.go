@@ -241,9 +241,14 @@ func (s *Service) checkGrid(ctx context.Context, scopes []string, grid [][]strin
 // when one fails (the error names its row).
 func (s *Service) Import(ctx context.Context, a audit.Actor, rows []ImportRow) ([]int64, error) {
 	var ids []int64
+	ns := make([]NewProject, len(rows))
+	for i, r := range rows {
+		ns[i] = r.Project
+	}
+	sigs := signAll(ns)
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		for _, r := range rows {
-			id, err := s.insert(ctx, tx, a, r.unit, r.Project)
+		for i, r := range rows {
+			id, err := s.insert(ctx, tx, a, r.unit, r.Project, sigs[i])
 			if err != nil {
 				var ue *i18n.Error
 				if errors.As(err, &ue) {

@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+
+	"zhihui/internal/store"
 )
 
 // Doc is a text reduced to its shingle set (see [Shingles]).
@@ -18,6 +20,9 @@ type Doc struct {
 type Pair struct {
 	A, B  int64
 	Score float64
+	// NearCopy marks a pair of near copies by SimHash (SimilarPairs
+	// reports them whatever their score).
+	NearCopy bool
 }
 
 // AllPairs returns every pair of docs whose Jaccard similarity is at least
@@ -148,24 +153,33 @@ func sortPairs(ps []Pair) {
 	})
 }
 
-// ProjectDocs reads every project's text as a [Doc], with the projects by id.
-func (s *Service) ProjectDocs(ctx context.Context) ([]Doc, map[int64]*Project, error) {
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+projectCols+` FROM project_project ORDER BY id`)
-	if err != nil {
-		return nil, nil, fmt.Errorf("project: docs: %w", err)
-	}
-	defer rows.Close()
-	var docs []Doc
-	byID := map[int64]*Project{}
-	for rows.Next() {
-		p, err := scanProject(rows)
+// Names returns the numbers and names of projects ids, by id.
+func (s *Service) Names(ctx context.Context, ids []int64) (map[int64]*Project, error) {
+	out := map[int64]*Project{}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		var a store.Args
+		rows, err := s.DB.R.QueryContext(ctx, `SELECT id, number, name, owner_name FROM project_project WHERE id IN (`+store.In(&a, ids[:n])+`)`, a...)
 		if err != nil {
-			return nil, nil, fmt.Errorf("project: docs: %w", err)
+			return nil, fmt.Errorf("project: names: %w", err)
 		}
-		byID[p.ID] = p
-		docs = append(docs, Doc{ID: p.ID, Set: Shingles(p.Text())})
+		for rows.Next() {
+			var p Project
+			if err := rows.Scan(&p.ID, &p.Number, &p.Name, &p.OwnerName); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("project: names: %w", err)
+			}
+			out[p.ID] = &p
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		ids = ids[n:]
 	}
-	return docs, byID, rows.Err()
+	return out, nil
 }
 
 // ceilInt is ⌈v⌉ forgiving the rounding of a product that should be a

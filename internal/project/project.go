@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"zhihui/internal/audit"
@@ -28,6 +30,9 @@ type Service struct {
 	DB     *store.DB
 	Routes Routes
 	Now    func() time.Time
+	// CompareAll overrides the package's CompareAll; negative: always
+	// look up the LSH buckets.
+	CompareAll int
 }
 
 // New returns a service over db with the embedded routes and the system clock.
@@ -184,17 +189,83 @@ func (s *Service) Register(ctx context.Context, a audit.Actor, scopes []string, 
 	if !covered(u.Path, scopes) {
 		return 0, ErrOutside
 	}
+	// The text is segmented (and the dictionary loaded on first use)
+	// outside the transaction.
+	sig := SignText(n.text())
 	var id int64
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		var e error
-		id, e = s.insert(ctx, tx, a, u, n)
+		id, e = s.insert(ctx, tx, a, u, n, sig)
 		return e
 	})
 	return id, err
 }
 
-// insert writes one checked project and its first event.
-func (s *Service) insert(ctx context.Context, tx *store.Tx, a audit.Actor, u orgunit.Unit, n NewProject) (int64, error) {
+// RegisterMany registers every project of ns in one transaction, all or
+// none (an error names the 1-based position of the project it is
+// about), signing their texts on every core first.
+func (s *Service) RegisterMany(ctx context.Context, a audit.Actor, scopes []string, ns []NewProject) ([]int64, error) {
+	units := make([]orgunit.Unit, len(ns))
+	for i := range ns {
+		u, err := s.check(ctx, s.DB.R, &ns[i])
+		if err != nil {
+			return nil, atRow(err, i+1)
+		}
+		if !covered(u.Path, scopes) {
+			return nil, ErrOutside
+		}
+		units[i] = u
+	}
+	sigs := signAll(ns)
+	var ids []int64
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		for i := range ns {
+			id, err := s.insert(ctx, tx, a, units[i], ns[i], sigs[i])
+			if err != nil {
+				return atRow(err, i+1)
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	return ids, err
+}
+
+func atRow(err error, row int) error {
+	var ue *i18n.Error
+	if errors.As(err, &ue) {
+		return ue.At(row, ue.Field)
+	}
+	return err
+}
+
+// text is what similarity compares of a new project.
+func (n *NewProject) text() string {
+	return (&Project{Name: n.Name, Summary: n.Summary, Content: n.Content, Functions: n.Functions}).Text()
+}
+
+// signAll signs the texts of ns on every core.
+func signAll(ns []NewProject) []Signature {
+	WarmSegmenter()
+	sigs := make([]Signature, len(ns))
+	workers := min(runtime.GOMAXPROCS(0), 8, max(len(ns), 1))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(ns); i += workers {
+				sigs[i] = SignText(ns[i].text())
+			}
+		}()
+	}
+	wg.Wait()
+	return sigs
+}
+
+// insert writes one checked project with the signature of its text, and
+// its first event.
+func (s *Service) insert(ctx context.Context, tx *store.Tx, a audit.Actor, u orgunit.Unit, n NewProject, signature Signature) (int64, error) {
 	if len(n.Systems) > 0 {
 		var args store.Args
 		var cnt int
@@ -232,6 +303,13 @@ func (s *Service) insert(ctx context.Context, tx *store.Tx, a audit.Actor, u org
 		return 0, fmt.Errorf("project: register: %w", err)
 	}
 	if err := s.event(ctx, tx, a, id, "register", route.Stages[0], n.Name); err != nil {
+		return 0, err
+	}
+	sig, err := projectSig(ctx, tx, id, u.Code, u.Path, signature, n.Functions, n.Systems)
+	if err != nil {
+		return 0, err
+	}
+	if err := writeSig(ctx, tx, sig, now); err != nil {
 		return 0, err
 	}
 	return id, audit.Record(ctx, tx, a, "create", "project", strconv.FormatInt(id, 10), u.Path, nil, map[string]any{

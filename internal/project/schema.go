@@ -129,4 +129,25 @@ CREATE TABLE project_rating (
 );
 CREATE INDEX project_rating_project ON project_rating (project_id, id);
 ALTER TABLE project_project ADD COLUMN risk INTEGER NOT NULL DEFAULT 0;
+`}, {Version: 3, SQL: `
+CREATE TABLE project_signature (
+	kind TEXT NOT NULL,
+	ref_id BIGINT NOT NULL,
+	owner_code TEXT NOT NULL,
+	owner_path TEXT {{C}} NOT NULL,
+	sketch {{BLOB}} NOT NULL,
+	functions TEXT NOT NULL,
+	resources TEXT NOT NULL,
+	systems TEXT NOT NULL,
+	updated_at {{TS}} NOT NULL,
+	PRIMARY KEY (kind, ref_id)
+);
+CREATE INDEX project_signature_owner ON project_signature (owner_path);
+CREATE TABLE project_bucket (
+	bucket BIGINT NOT NULL,
+	kind TEXT NOT NULL,
+	ref_id BIGINT NOT NULL
+);
+CREATE INDEX project_bucket_key ON project_bucket (bucket);
+CREATE INDEX project_bucket_ref ON project_bucket (kind, ref_id);
 `}}}

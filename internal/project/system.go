@@ -71,12 +71,16 @@ func (s *Service) AddSystem(ctx context.Context, a audit.Actor, scopes []string,
 	if !covered(u.Path, scopes) {
 		return 0, ErrOutside
 	}
+	sig := SignText(systemText(n.Name, n.Description, n.DataResources))
 	var id int64
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO project_system (owner_code, owner_path, owner_name, name, description, data_resources, om_cost, mlps_level, demo, created_at)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id`, u.Code, u.Path, u.Name, n.Name, n.Description, n.DataResources, int64(n.OMCost), n.MLPSLevel,
 			b2i(n.Demo), s.now()).Scan(&id); err != nil {
 			return fmt.Errorf("project: system: %w", err)
+		}
+		if err := writeSig(ctx, tx, &sigRow{Kind: KindSystem, ID: id, OwnerCode: u.Code, OwnerPath: u.Path, Sig: sig, Resources: Items(n.DataResources)}, s.now()); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, a, "create", "project_system", strconv.FormatInt(id, 10), u.Path, nil,
 			map[string]any{"name": n.Name, "owner": u.Code, "om_cost": n.OMCost.Wan(), "mlps_level": n.MLPSLevel})

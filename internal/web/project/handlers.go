@@ -348,7 +348,7 @@ func (h handlers) showData(r *http.Request, id int64) (*showView, error) {
 	if v.Events, err = h.svc.Timeline(ctx, scopes(r, Viewers), id); err != nil {
 		return nil, err
 	}
-	if v.Similar, err = h.svc.Similar(ctx, scopes(r, Viewers), p.Text(), p.ID, 5); err != nil {
+	if v.Similar, err = h.svc.SimilarTo(ctx, scopes(r, Viewers), p, 5); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -803,7 +803,7 @@ func (h handlers) apiCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return refuse(err)
 	}
-	sim, err := h.svc.Similar(r.Context(), scopes(r, Viewers), p.Text(), id, 5)
+	sim, err := h.svc.SimilarTo(r.Context(), scopes(r, Viewers), p, 5)
 	if err != nil {
 		return err
 	}
@@ -836,7 +836,7 @@ func (h handlers) apiSimilar(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return refuse(err)
 	}
-	ms, err := h.svc.Similar(r.Context(), scopes(r, Viewers), p.Text(), id, limit)
+	ms, err := h.svc.SimilarTo(r.Context(), scopes(r, Viewers), p, limit)
 	if err != nil {
 		return err
 	}
@@ -849,10 +849,12 @@ func (h handlers) apiSimilarDraft(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	var b struct {
-		Name      string `json:"name"`
-		Summary   string `json:"summary"`
-		Content   string `json:"content"`
-		Functions string `json:"functions"`
+		Name      string  `json:"name"`
+		Summary   string  `json:"summary"`
+		Content   string  `json:"content"`
+		Functions string  `json:"functions"`
+		Owner     string  `json:"owner"`
+		Systems   []int64 `json:"systems"`
 	}
 	if isJSON(r) {
 		if err := kit.DecodeJSON(r, &b); err != nil {
@@ -860,12 +862,13 @@ func (h handlers) apiSimilarDraft(w http.ResponseWriter, r *http.Request) error 
 		}
 	} else {
 		b.Name, b.Summary, b.Content, b.Functions = r.PostFormValue("name"), r.PostFormValue("summary"), r.PostFormValue("content"), r.PostFormValue("functions")
+		b.Owner = r.PostFormValue("owner")
 	}
 	text := (&dom.Project{Name: b.Name, Summary: b.Summary, Content: b.Content, Functions: b.Functions}).Text()
 	if len([]rune(text)) > 30000 {
 		return i18n.Errorf("文本过长（最多 30000 字）", "the text is too long (30,000 characters at most)")
 	}
-	ms, err := h.svc.Similar(r.Context(), scopes(r, Viewers), text, 0, limit)
+	ms, err := h.svc.Similar(r.Context(), scopes(r, Viewers), dom.Query{Text: text, Owner: strings.TrimSpace(b.Owner), Functions: b.Functions, Systems: b.Systems}, limit)
 	if err != nil {
 		return err
 	}

@@ -12,9 +12,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
+	"zhihui/internal/jobs"
 	"zhihui/internal/module"
 	dom "zhihui/internal/project"
 	"zhihui/internal/store"
@@ -44,6 +46,13 @@ const (
 	MaxImportBody   = dom.MaxImportFile + 1<<20
 )
 
+// IndexArgs is the job that signs projects and systems without a stored
+// signature (see dom.Service.IndexAll).
+type IndexArgs struct{}
+
+// Kind names the job.
+func (IndexArgs) Kind() string { return "project_index" }
+
 // Module is the project portfolio module.
 func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
@@ -53,6 +62,20 @@ func Module() module.Module {
 		Catalog:  catalog,
 		Routes:   routes,
 		LoadDemo: dom.LoadDemo,
+		// Projects and systems written before their signatures were kept
+		// are signed in the background, at start and every hour.
+		Jobs: func(r *jobs.Registry, env module.JobEnv) {
+			jobs.Handle(r, func(ctx context.Context, j *jobs.Job[IndexArgs]) error {
+				n, err := dom.New(env.DB).IndexAll(ctx)
+				if err == nil && n > 0 {
+					env.Log.Info("project signatures", "signed", n)
+				}
+				return err
+			})
+			r.Every("project_index", time.Hour, true, func() (jobs.Args, *jobs.InsertOpts) {
+				return IndexArgs{}, &jobs.InsertOpts{MaxAttempts: 3, UniqueOpts: jobs.UniqueOpts{ByPeriod: time.Hour}}
+			})
+		},
 		Nav: []module.Nav{
 			{Key: "project", Href: "/projects", Label: "project.nav", Roles: Viewers, Order: 57},
 			{Key: "project-reviews", Href: "/projects/reviews", Label: "project.reviews", Roles: Experts, Order: 58},
@@ -62,8 +85,8 @@ func Module() module.Module {
 			"GET /api/v1/projects":              "Projects of the caller's units: ?stage=&unit=CODE&status=&level=&category=&q=&page=",
 			"POST /api/v1/projects":             `Register a project {"name","owner","level","category","funding","estimate" (万元, exact decimal string),"summary","content","functions"}; owner units and the office`,
 			"GET /api/v1/projects/{id}":         "One project with its checks, documents, timeline and panels (expert names only for the office)",
-			"GET /api/v1/projects/{id}/similar": "Projects and systems similar to the project, best first: ?limit=N; [{kind,id,name,score,passages}]",
-			"POST /api/v1/projects/similar":     `Projects and systems similar to a draft {"name","summary","content","functions"} (not stored): ?limit=N`,
+			"GET /api/v1/projects/{id}/similar": "Projects and systems similar to the project, best first: ?limit=N; [{kind,id,name,score,near_copy,same_owner,shared_functions,shared_resources,shared_systems,passages,pairs}] (score: MinHash estimate of the Jaccard index of word pairs; pairs: the overlapping sentences side by side with shared words marked)",
+			"POST /api/v1/projects/similar":     `Projects and systems similar to a draft {"name","summary","content","functions","owner","systems"} (not stored): ?limit=N`,
 		},
 		Authz:      authzCases(),
 		AuthzSetup: authzSetup,
