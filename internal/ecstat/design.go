@@ -36,6 +36,16 @@ type DesignSpec struct {
 	N      int     `json:"n"`
 	CV     float64 `json:"cv_target"`
 	Seed   uint64  `json:"seed"`
+	// Keep is the share (0–1) of each take-some stratum's sample taken
+	// from the previous survey's sample (sample rotation): that many of
+	// the stratum's enterprises sampled last time, still active and in the
+	// same stratum, are kept (chosen from the seed), the rest of the
+	// stratum's sample is drawn afresh from the enterprises not sampled
+	// last time. 0 draws every stratum afresh.
+	Keep float64 `json:"keep,omitempty"`
+	// RotateFrom is the previous survey (0: the latest drawn survey of an
+	// earlier year).
+	RotateFrom int64 `json:"rotate_from,omitempty"`
 }
 
 // Stratum is one stratum of a stored design.
@@ -63,7 +73,14 @@ type Design struct {
 	// for the revenue total.
 	PredictedCV float64 `json:"predicted_cv"`
 	Certainty   int     `json:"certainty_units"`
+	// Kept is the number of take-some enterprises kept from the previous
+	// survey's sample (rotation); Rotated the number drawn afresh.
+	Kept    int `json:"kept"`
+	Rotated int `json:"rotated"`
 }
+
+// KeepPercent is the kept share in percent.
+func (d *Design) KeepPercent() float64 { return 100 * d.Keep }
 
 // PredictedCVPercent is the predicted CV in percent.
 func (d *Design) PredictedCVPercent() float64 { return 100 * d.PredictedCV }
@@ -237,6 +254,9 @@ func checkSpec(spec *DesignSpec) error {
 	if spec.CV == 0 && spec.N <= 0 {
 		return i18n.Errorf("请填写样本量或目标变异系数", "give a sample size or a target CV").OnField("n")
 	}
+	if spec.Keep < 0 || spec.Keep > 1 || math.IsNaN(spec.Keep) {
+		return i18n.Errorf("保留上期样本的比例应在 0 和 1 之间（如 0.5）", "the share of last period's sample kept must be between 0 and 1 (e.g. 0.5)").OnField("keep")
+	}
 	if spec.N < 0 || spec.N > 10_000_000 {
 		return i18n.Errorf("样本量 %d 无效", "the sample size %d is not valid", spec.N).OnField("n")
 	}
@@ -267,6 +287,14 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 	}
 	totals := frameTotals(frame)
 	d := &Design{DesignSpec: spec, FrameSize: len(frame), Strata: strata, PredictedCV: cv, DrawnAt: store.Now(), DrawnBy: a.Name}
+	var prev map[int64]bool // last period's sample, when rotating
+	if spec.Keep > 0 {
+		from, ids, err := previousSample(ctx, db, s, spec.RotateFrom)
+		if err != nil {
+			return nil, err
+		}
+		d.RotateFrom, prev = from, ids
+	}
 	type pick struct {
 		id int64
 		h  int
@@ -278,8 +306,20 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 		if st.N > 0 {
 			w = float64(st.Pop) / float64(st.N)
 		}
-		for _, id := range survey.Draw(ids[h], st.N, spec.Seed, st.Key) {
-			picks = append(picks, pick{id, h, w})
+		if prev == nil || st.Certainty {
+			for _, id := range survey.Draw(ids[h], st.N, spec.Seed, st.Key) {
+				picks = append(picks, pick{id, h, w})
+			}
+		} else {
+			kept, fresh := rotate(ids[h], prev, st.N, spec.Keep, spec.Seed, st.Key)
+			for _, id := range kept {
+				picks = append(picks, pick{id, h, w})
+			}
+			for _, id := range fresh {
+				picks = append(picks, pick{id, h, w})
+			}
+			d.Kept += len(kept)
+			d.Rotated += len(fresh)
 		}
 		if st.Certainty {
 			d.Certainty += st.N
@@ -300,9 +340,10 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_design (survey_id, method, n_target, cv_target, seed, frame_size, sample_size, drawn_at, drawn_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, s.ID, spec.Method, spec.N, strconv.FormatFloat(spec.CV, 'g', -1, 64), int64(spec.Seed),
-			d.FrameSize, d.SampleSize, d.DrawnAt, a.Name); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_design (survey_id, method, n_target, cv_target, seed, frame_size, sample_size, drawn_at, drawn_by,
+			keep_share, rotate_from, kept, rotated)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, s.ID, spec.Method, spec.N, strconv.FormatFloat(spec.CV, 'g', -1, 64), int64(spec.Seed),
+			d.FrameSize, d.SampleSize, d.DrawnAt, a.Name, strconv.FormatFloat(spec.Keep, 'g', -1, 64), d.RotateFrom, d.Kept, d.Rotated); err != nil {
 			return fmt.Errorf("ecstat: store design: %w", err)
 		}
 		if _, err := tx.Copy(ctx, "ecstat_stratum", []string{"survey_id", "h", "skey", "section", "city_code", "size", "certainty", "pop", "n", "sd_aux"},
@@ -339,7 +380,7 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 		}
 		return audit.Record(ctx, tx, a, "draw", "ecstat_survey", strconv.FormatInt(s.ID, 10), "/41/", nil, map[string]any{
 			"method": spec.Method, "n": spec.N, "cv_target": spec.CV, "seed": spec.Seed, "frame": d.FrameSize, "sample": d.SampleSize,
-			"strata": len(strata), "certainty": d.Certainty, "predicted_cv": cv})
+			"strata": len(strata), "certainty": d.Certainty, "predicted_cv": cv, "keep": spec.Keep, "rotate_from": d.RotateFrom, "kept": d.Kept, "rotated": d.Rotated})
 	})
 	if err != nil {
 		return nil, err
@@ -351,10 +392,11 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 // store.ErrNotFound when it has not been drawn.
 func GetDesign(ctx context.Context, db *store.DB, id int64) (*Design, error) {
 	d := &Design{}
-	var cv string
+	var cv, keep string
 	var seed int64
-	err := db.R.QueryRowContext(ctx, `SELECT method, n_target, cv_target, seed, frame_size, sample_size, drawn_at, drawn_by FROM ecstat_design WHERE survey_id = $1`, id).
-		Scan(&d.Method, &d.N, &cv, &seed, &d.FrameSize, &d.SampleSize, &d.DrawnAt, &d.DrawnBy)
+	err := db.R.QueryRowContext(ctx, `SELECT method, n_target, cv_target, seed, frame_size, sample_size, drawn_at, drawn_by, keep_share, rotate_from, kept, rotated
+		FROM ecstat_design WHERE survey_id = $1`, id).
+		Scan(&d.Method, &d.N, &cv, &seed, &d.FrameSize, &d.SampleSize, &d.DrawnAt, &d.DrawnBy, &keep, &d.RotateFrom, &d.Kept, &d.Rotated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("ecstat: design of survey %d: %w", id, store.ErrNotFound)
 	}
@@ -363,6 +405,7 @@ func GetDesign(ctx context.Context, db *store.DB, id int64) (*Design, error) {
 	}
 	d.Seed = uint64(seed)
 	d.CV, _ = strconv.ParseFloat(cv, 64)
+	d.Keep, _ = strconv.ParseFloat(keep, 64)
 	rows, err := db.R.QueryContext(ctx, `SELECT h, skey, section, city_code, size, certainty, pop, n, sd_aux FROM ecstat_stratum WHERE survey_id = $1 ORDER BY h`, id)
 	if err != nil {
 		return nil, err
@@ -494,4 +537,66 @@ func Nonrespondents(ctx context.Context, db *store.DB, id int64, scopes []string
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].OrgPath < out[j].OrgPath })
 	return out, nil
+}
+
+// previousSample returns the survey a rotation keeps enterprises from
+// (from, or the latest drawn survey of a year before s's) and the
+// enterprises of its sample.
+func previousSample(ctx context.Context, db *store.DB, s *Survey, from int64) (int64, map[int64]bool, error) {
+	if from == 0 {
+		err := db.R.QueryRowContext(ctx, `SELECT v.id FROM ecstat_survey v JOIN ecstat_design d ON d.survey_id = v.id
+			WHERE v.year < $1 ORDER BY v.year DESC, v.id DESC LIMIT 1`, s.Year).Scan(&from)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, nil, i18n.Errorf("没有更早年度已抽样的调查，无法轮换样本：请将保留比例设为 0", "no survey of an earlier year has been drawn, so there is no sample to rotate: set the kept share to 0").OnField("keep")
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+	if from == s.ID {
+		return 0, nil, i18n.Errorf("不能从本调查自身轮换样本", "a survey cannot rotate its own sample").OnField("rotate_from")
+	}
+	rows, err := db.R.QueryContext(ctx, `SELECT enterprise_id FROM ecstat_sample WHERE survey_id = $1`, from)
+	if err != nil {
+		return 0, nil, fmt.Errorf("ecstat: previous sample: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return 0, nil, err
+		}
+		out[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, err
+	}
+	if len(out) == 0 {
+		return 0, nil, i18n.Errorf("调查 %d 没有样本，无法从中轮换", "survey %d has no sample to rotate from", from).OnField("rotate_from")
+	}
+	return from, out, nil
+}
+
+// rotate draws a take-some stratum's n units from its frame ids with
+// sample rotation: round(keep·n) of them (at most as many as were sampled
+// last time) from the units in prev, chosen from the seed, and the rest
+// from the units not in prev (topped up from prev when too few are left).
+// The same ids, prev, seed and key always give the same draw.
+func rotate(ids []int64, prev map[int64]bool, n int, keep float64, seed uint64, key string) (kept, fresh []int64) {
+	var old, other []int64
+	for _, id := range ids {
+		if prev[id] {
+			old = append(old, id)
+		} else {
+			other = append(other, id)
+		}
+	}
+	k := min(len(old), int(math.Round(keep*float64(n))))
+	if n-k > len(other) {
+		k = min(len(old), n-len(other))
+	}
+	kept = survey.Draw(old, k, seed, key+"|keep")
+	fresh = survey.Draw(other, n-k, seed, key+"|new")
+	return kept, fresh
 }

@@ -577,3 +577,99 @@ func TestLoadDemo(t *testing.T) {
 		}
 	})
 }
+
+func TestDrawRotatesPartOfLastYearsSample(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		setup(t, db)
+		ctx := context.Background()
+		loadSynthetic(t, db, 3000)
+		newSurvey := func(year string) *Survey {
+			id, err := CreateSurvey(ctx, db, office, NewSurvey{Name: year + "年调查", Period: year})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _ := GetSurvey(ctx, db, id)
+			return s
+		}
+		s17, s18 := newSurvey("2017"), newSurvey("2018")
+		if _, err := Draw(ctx, db, office, s18, DesignSpec{Method: Proportional, N: 400, Seed: 5, Keep: 0.5}); err == nil {
+			t.Fatal("rotation without an earlier drawn survey accepted")
+		}
+		if _, err := Draw(ctx, db, office, s17, DesignSpec{Method: Proportional, N: 400, Seed: 4}); err != nil {
+			t.Fatal(err)
+		}
+		ids := func(id int64) map[int64]Selected {
+			list, err := Sample(ctx, db, id, all, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := map[int64]Selected{}
+			for _, x := range list {
+				m[x.ID] = x
+			}
+			return m
+		}
+		last := ids(s17.ID)
+		for _, keep := range []float64{0.5, 0.8} {
+			d, err := Draw(ctx, db, office, s18, DesignSpec{Method: Proportional, N: 400, Seed: 5, Keep: keep})
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := ids(s18.ID)
+			// Per take-some stratum: round(keep·n) kept from last year when
+			// enough of them are still in the stratum, the rest new.
+			byStratum := map[string][2]int{} // kept, n
+			lastIn := map[string]int{}
+			for _, x := range now {
+				if x.Certainty {
+					continue
+				}
+				c := byStratum[x.Stratum]
+				c[1]++
+				if _, was := last[x.ID]; was {
+					c[0]++
+				}
+				byStratum[x.Stratum] = c
+			}
+			kept := 0
+			for _, x := range last {
+				if !x.Certainty && x.Active(2018) {
+					lastIn[x.Stratum]++
+				}
+			}
+			for key, c := range byStratum {
+				want := min(int(math.Round(keep*float64(c[1]))), lastIn[key])
+				if c[0] < want || c[0] > c[1] {
+					t.Errorf("keep %v, stratum %s: %d of %d kept, want %d (last year %d)", keep, key, c[0], c[1], want, lastIn[key])
+				}
+				kept += c[0]
+			}
+			if kept != d.Kept || d.Kept == 0 || d.Rotated == 0 || d.RotateFrom != s17.ID {
+				t.Fatalf("keep %v: design says kept %d rotated %d from %d; counted %d", keep, d.Kept, d.Rotated, d.RotateFrom, kept)
+			}
+			got, err := GetDesign(ctx, db, s18.ID)
+			if err != nil || got.Keep != keep || got.Kept != d.Kept || got.Rotated != d.Rotated || got.RotateFrom != s17.ID {
+				t.Fatalf("stored design %+v %v", got, err)
+			}
+			// Reproducible from the seed.
+			if _, err := Draw(ctx, db, office, s18, DesignSpec{Method: Proportional, N: 400, Seed: 5, Keep: keep}); err != nil {
+				t.Fatal(err)
+			}
+			again := ids(s18.ID)
+			if len(again) != len(now) {
+				t.Fatalf("redraw %d, first %d", len(again), len(now))
+			}
+			for id := range now {
+				if _, ok := again[id]; !ok {
+					t.Fatalf("the same seed and share drew a different sample")
+				}
+			}
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM audit_log WHERE entity = 'ecstat_survey' AND action = 'draw' AND after_json LIKE '%"kept"%'`); n < 4 {
+			t.Fatalf("%d rotation draws audited with their counts", n)
+		}
+		if _, err := Draw(ctx, db, office, s18, DesignSpec{Method: Proportional, N: 400, Seed: 5, Keep: 1.5}); err == nil {
+			t.Fatal("a kept share above 1 accepted")
+		}
+	})
+}

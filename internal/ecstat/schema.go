@@ -128,4 +128,9 @@ CREATE TABLE ecstat_frame_total (
 );
 ALTER TABLE ecstat_published ADD COLUMN units INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE ecstat_published ADD COLUMN suppressed TEXT NOT NULL DEFAULT '[]';
+`}, {Version: 3, SQL: `
+ALTER TABLE ecstat_design ADD COLUMN keep_share TEXT NOT NULL DEFAULT '0';
+ALTER TABLE ecstat_design ADD COLUMN rotate_from BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE ecstat_design ADD COLUMN kept INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ecstat_design ADD COLUMN rotated INTEGER NOT NULL DEFAULT 0;
 `}}}

@@ -142,11 +142,13 @@ func (h handlers) apiSample(w http.ResponseWriter, r *http.Request) error {
 			CV     float64 `json:"cv_target"`
 			N      int     `json:"n"`
 			Method string  `json:"method"`
+			Keep   float64 `json:"keep"`
+			From   int64   `json:"rotate_from"`
 		}
 		if err := kit.DecodeJSON(r, &body); err != nil {
 			return err
 		}
-		spec = dom.DesignSpec{Method: body.Method, N: body.N, CV: body.CV, Seed: body.Seed}
+		spec = dom.DesignSpec{Method: body.Method, N: body.N, CV: body.CV, Seed: body.Seed, Keep: body.Keep, RotateFrom: body.From}
 	} else {
 		var ue *i18n.Error
 		if spec, ue = specOf(r.PostForm); ue != nil {

@@ -412,6 +412,16 @@ func specOf(v url.Values) (dom.DesignSpec, *i18n.Error) {
 		return spec, i18n.Errorf("随机数种子应为非负整数：%q", "the seed must be a whole number of at least 0: %q", v.Get("seed")).OnField("seed")
 	}
 	spec.Seed = seed
+	if k := strings.TrimSpace(v.Get("keep")); k != "" {
+		x, err := strconv.ParseFloat(strings.TrimSuffix(k, "%"), 64)
+		if err != nil {
+			return spec, i18n.Errorf("保留上期样本的比例应为数字，如 0.5 或 50%%：%q", "the share of last period's sample kept must be a number such as 0.5 or 50%%: %q", k).OnField("keep")
+		}
+		if strings.HasSuffix(k, "%") {
+			x /= 100
+		}
+		spec.Keep = x
+	}
 	return spec, nil
 }
 
