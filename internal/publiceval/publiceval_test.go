@@ -548,3 +548,68 @@ func TestGroupCommit(t *testing.T) {
 		}
 	})
 }
+
+// TestReviewFlagged: the office releases a flagged 差评 (it opens its
+// case and enters the figures), confirms another as abuse (it stays out),
+// cannot review either again nor one outside its units; both decisions
+// audited; the figures equal a recomputation.
+func TestReviewFlagged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, key := setup(t, db, time.Date(2026, 6, 1, 10, 0, 0, 0, shanghai))
+		var ids []int64
+		for i := 0; i < 3; i++ {
+			r, err := s.Rate(ctx, Input{Target: key, Level: VeryDissatisfied, IP: fmt.Sprintf("192.0.2.%d", i), Website: "robot"}, false)
+			if err != nil || !r.Suspicious() || r.CaseID != 0 {
+				t.Fatalf("flagged rating: %+v %v", r, err)
+			}
+			ids = append(ids, r.ID)
+		}
+		list, total, err := FlaggedRatings(ctx, db, FlagFilter{Scopes: []string{"/41/"}, Flag: FlagHoneypot})
+		if err != nil || total != 3 || len(list) != 3 || list[0].Flags[0] != FlagHoneypot {
+			t.Fatalf("flagged list: %d %+v %v", total, list, err)
+		}
+		if err := s.Review(ctx, staff, ids[0], ReviewReleased, "", all); err == nil {
+			t.Fatal("a review without a reason")
+		}
+		if err := s.Review(ctx, staff, ids[0], ReviewReleased, "回访确认为真实评价", func(string) bool { return false }); !errors.Is(err, ErrOutside) {
+			t.Fatalf("outside the caller's units: %v", err)
+		}
+		if err := s.Review(ctx, staff, ids[0], ReviewReleased, "回访确认为真实评价", all); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Review(ctx, staff, ids[1], ReviewAbuse, "机器刷评", all); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids[:2] {
+			if err := s.Review(ctx, staff, id, ReviewAbuse, "again", all); err != ErrReviewed {
+				t.Fatalf("second review of %d: %v", id, err)
+			}
+		}
+		cases, err := Cases(ctx, db, CaseFilter{Scopes: []string{"/41/"}})
+		if err != nil || len(cases) != 1 || cases[0].RatingID != ids[0] || cases[0].OrgCode != "410102" {
+			t.Fatalf("cases: %+v %v", cases, err)
+		}
+		st, err := Stats(ctx, db, "/41/", Period{From: "202606", To: "202606"})
+		if err != nil || st.Total != 3 || st.Suspicious != 2 || st.Levels[0] != 1 || st.Cases != 1 {
+			t.Fatalf("figures: %+v %v", st, err)
+		}
+		pending, total, err := FlaggedRatings(ctx, db, FlagFilter{Scopes: []string{"/41/"}})
+		if err != nil || total != 1 || pending[0].ID != ids[2] {
+			t.Fatalf("pending: %+v %v", pending, err)
+		}
+		released, _, err := FlaggedRatings(ctx, db, FlagFilter{Scopes: []string{"/41/"}, Review: ReviewReleased})
+		if err != nil || len(released) != 1 || released[0].CaseID == 0 || len(released[0].Flags) != 1 {
+			t.Fatalf("released: %+v %v", released, err)
+		}
+		var audited int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE entity = 'publiceval_rating' AND action IN ('release', 'confirm_abuse')`).Scan(&audited); err != nil || audited != 2 {
+			t.Fatalf("audited %d %v", audited, err)
+		}
+		got, _ := Stored(ctx, db)
+		want, _ := Recompute(ctx, db)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("figures %v, recomputed %v", got, want)
+		}
+	})
+}

@@ -14,6 +14,10 @@ import "zhihui/internal/store"
 
 // Schema owns the public evaluation tables.
 //
+// Version 2: the office's review of a flagged rating (review: "" not yet,
+// "released" counted after all, its flags kept in review_flags; "abuse"
+// confirmed).
+//
 // publiceval_month holds, per month (of the rating, Asia/Shanghai) and
 // target, the sums of every rating's contribution (see [Contribution]);
 // it is changed only together with the ratings and cases it sums.
@@ -116,4 +120,8 @@ CREATE TABLE publiceval_published (
 	published_at {{TS}} NOT NULL,
 	actor_name TEXT NOT NULL
 );
+`}, {Version: 2, SQL: `
+ALTER TABLE publiceval_rating ADD COLUMN review TEXT NOT NULL DEFAULT '';
+ALTER TABLE publiceval_rating ADD COLUMN review_flags TEXT NOT NULL DEFAULT '';
+CREATE INDEX publiceval_rating_review ON publiceval_rating (org_path, review, created_at);
 `}}}

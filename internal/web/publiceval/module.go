@@ -48,7 +48,7 @@ func Module() module.Module {
 			{Key: "rate", Href: "/rate", Label: "publiceval.rate_nav", Public: true, Order: 57},
 			{Key: "publiceval", Href: "/publiceval", Label: "publiceval.nav", Order: 58},
 		},
-		Pages: []string{"/rate", "/rate/stats", "/publiceval", "/publiceval/stats", "/publiceval/settings", "/publiceval/exchange"},
+		Pages: []string{"/rate", "/rate/stats", "/publiceval", "/publiceval/stats", "/publiceval/settings", "/publiceval/exchange", "/publiceval/flagged"},
 		API: map[string]string{
 			"POST /api/v1/ratings":        `Rate a target (public, no login): {"target":"site-12","level":1..5 (5 非常满意 … 1 非常不满意),"tags":[…],"comment":"…","case":"…","name":"…","phone":"…"} → 201 {"id", "case_id"}; 4xx with message_zh and message_en. Cross-origin callers must be on the allow-list (the target's own site or the office's list).`,
 			"OPTIONS /api/v1/ratings":     "CORS preflight of the rating endpoint for allowed embedding sites",
@@ -121,6 +121,9 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "POST /publiceval/exchange/confirm", Access: kit.Roles, Roles: Offices, Handler: h.exchangeConfirm},
 		{Pattern: "POST /api/v1/ratings/import", Access: kit.Roles, Roles: Offices, Handler: h.apiImport, BodyLimit: MaxExchangeFile},
 		{Pattern: "GET /api/v1/ratings/export", Access: kit.Roles, Roles: Handlers, Handler: h.exchangeExport},
+		{Pattern: "GET /publiceval/flagged", Access: kit.Roles, Roles: Offices, Handler: h.flagged},
+		{Pattern: "GET /publiceval/flagged/export", Access: kit.Roles, Roles: Offices, Handler: h.flaggedExport},
+		{Pattern: "POST /publiceval/flagged/{id}/review", Access: kit.Roles, Roles: Offices, Handler: h.review},
 	}, nil
 }
 
@@ -136,6 +139,13 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 			return err
 		}
 		f.Obj["target-"+side.name] = t.Key
+		// a flagged rating (the honeypot) for the office to review
+		fr, err := s.Rate(ctx, dom.Input{Target: t.Key, Level: dom.VeryDissatisfied, IP: fmt.Sprintf("10.%d.%d.%d", f.InUser%250, f.InUser/250%250, 200+j),
+			UserAgent: "authz", Website: "robot"}, false)
+		if err != nil {
+			return err
+		}
+		f.IDs["flagged-"+side.name] = fr.ID
 		for i, kind := range []string{"case", "step", "appeal", "identity"} {
 			r, err := s.Rate(ctx, dom.Input{Target: t.Key, Level: dom.VeryDissatisfied, IP: fmt.Sprintf("10.%d.%d.%d", f.InUser%250, f.InUser/250%250, 1+i*2+j),
 				UserAgent: "authz"}, false)
@@ -203,6 +213,11 @@ func authzCases() []module.AuthzCase {
 		return ok
 	}
 	return []module.AuthzCase{
+		{Pattern: "GET /publiceval/flagged", Request: module.Get("/publiceval/flagged?review=all"), Want: module.AnyRole(ok, see, Offices...)},
+		{Pattern: "GET /publiceval/flagged/export", Request: module.Get("/publiceval/flagged/export"), Want: module.AnyRole(ok, see, Offices...)},
+		{Pattern: "POST /publiceval/flagged/{id}/review", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodPost, "/publiceval/flagged/" + strconv.FormatInt(f.IDs["flagged-"+side(inside)], 10) + "/review", url.Values{"decision": {"abuse"}, "reason": {"机器刷评"}}
+		}, Want: module.ScopedRole(see, un, Offices...)},
 		{Pattern: "GET /publiceval/exchange", Request: module.Get("/publiceval/exchange"), Want: module.AnyRole(ok, see, Handlers...)},
 		{Pattern: "GET /publiceval/exchange/export", Request: unitGet("/publiceval/exchange/export"), Want: func(r auth.Role, inside bool) int {
 			if r == "" {
