@@ -9,6 +9,7 @@ import (
 
 	"zhihui/internal/evaluate"
 	"zhihui/internal/pdffont"
+	"zhihui/internal/period"
 	"zhihui/internal/spreadsheet"
 )
 
@@ -31,14 +32,14 @@ func ReportPDF(w io.Writer, a *Assessment, place string, byIndustry, byCity *eva
 	line := func(label, value string) {
 		pdf.SetFont(pdffont.Family, "", 10)
 		pdf.CellFormat(40, 7, label, "", 0, "L", false, 0, "")
-		pdf.MultiCell(0, 7, value, "", "L", false)
+		pdffont.MultiCell(pdf, 0, 7, value)
 	}
 	line("企业名称", a.Name)
 	line("统一社会信用代码", a.CreditCode)
 	line("所属行业", a.Industry+" "+IndustryName(a.Industry).Zh)
 	line("所在地区", place)
 	line("评估年度", fmt.Sprint(a.Year))
-	line("提交时间", a.CreatedAt.Format("2006-01-02 15:04 UTC"))
+	line("提交时间", a.CreatedAt.In(period.Shanghai).Format("2006-01-02 15:04")+"（北京时间）")
 	pdf.Ln(3)
 	pdf.SetFont(pdffont.Family, "", 14)
 	pdf.CellFormat(0, 10, fmt.Sprintf("综合得分 %.1f 分 · 发展阶段：%s", a.Result.Score, a.Result.Stage.Name.Zh), "", 1, "L", false, 0, "")
@@ -84,9 +85,9 @@ func ReportPDF(w io.Writer, a *Assessment, place string, byIndustry, byCity *eva
 	bench("同城市", byCity)
 	pdf.Ln(4)
 	pdf.SetFont(pdffont.Family, "", 8)
-	pdf.MultiCell(0, 5, "说明：本报告依据企业自评问卷生成，问卷结构参照 GB/T 23020-2013《工业企业信息化和工业化融合评估规范》，题目、权重与阶段划分为本平台的自评工具，不代表标准原文或官方评定结论。", "", "L", false)
+	pdffont.MultiCell(pdf, 0, 5, "说明：本报告依据企业自评问卷生成，问卷结构参照 GB/T 23020-2013《工业企业信息化和工业化融合评估规范》，题目、权重与阶段划分为本平台的自评工具，不代表标准原文或官方评定结论。")
 	if a.Synthetic {
-		pdf.MultiCell(0, 5, "本记录为合成的演示数据。", "", "L", false)
+		pdffont.MultiCell(pdf, 0, 5, "本记录为合成的演示数据。")
 	}
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("evalstore: report: %w", err)
@@ -109,10 +110,10 @@ func DistributionXLSX(w io.Writer, as []*Assessment, cityName func(code string) 
 		}
 		f.SetSheetRow(sheet, cell, &vals)
 	}
-	set(list, 1, "编号", "企业名称", "统一社会信用代码", "行业代码", "行业", "城市", "所在地代码", "年度", "得分", "阶段", "合成演示数据", "提交时间")
+	set(list, 1, "编号", "企业名称", "统一社会信用代码", "行业代码", "行业", "城市", "所在地代码", "年度", "得分", "阶段", "合成演示数据", "提交时间（北京时间）")
 	for i, a := range as {
 		set(list, i+2, a.ID, a.Name, a.CreditCode, a.Industry, IndustryName(a.Industry).Zh, cityName(a.City()), a.OrgCode, a.Year,
-			a.Result.Score, a.Result.Stage.Name.Zh, a.Synthetic, a.CreatedAt.Format("2006-01-02 15:04"))
+			a.Result.Score, a.Result.Stage.Name.Zh, a.Synthetic, a.CreatedAt.In(period.Shanghai).Format("2006-01-02 15:04"))
 	}
 	byCity, byInd := Distribution(as)
 	stages := evaluate.EnterpriseQuestionnaire().Stages

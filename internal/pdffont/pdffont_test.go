@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 const sample = "河南省信息化"
@@ -101,4 +102,61 @@ func BenchmarkNew(b *testing.B) {
 			b.Fatal(pdf.Error())
 		}
 	}
+}
+
+// TestLinesLoseNothing: the enterprise report's note, broken to a narrow
+// column, reads the same when its lines are joined — fpdf's MultiCell
+// dropped the character at a break ("阶段划为" for "阶段划分为").
+func TestLinesLoseNothing(t *testing.T) {
+	note := "说明：本报告依据企业自评问卷生成，问卷结构参照 GB/T 23020-2013《工业企业信息化和工业化融合评估规范》，题目、权重与阶段划分为本平台的自评工具，不代表标准原文或官方评定结论。"
+	pdf := New("P")
+	pdf.AddPage()
+	for _, width := range []float64{20, 37.5, 60, 95, 180} {
+		lines := Lines(pdf, note, width)
+		if len(lines) < 2 && width < 100 {
+			t.Fatalf("width %g: %d lines", width, len(lines))
+		}
+		joined := strings.Join(lines, "")
+		if strings.ReplaceAll(joined, " ", "") != strings.ReplaceAll(note, " ", "") {
+			t.Fatalf("width %g: lines lose text:\n%q\n%q", width, joined, note)
+		}
+		for i, l := range lines {
+			if w := pdf.GetStringWidth(l); w > width+pdf.GetStringWidth("，。") {
+				t.Errorf("width %g: line %d is %.1f wide: %q", width, i, w, l)
+			}
+			if i > 0 && l != "" && strings.ContainsRune("，。、；：）》", []rune(l)[0]) {
+				t.Errorf("width %g: line %d starts with closing punctuation: %q", width, i, l)
+			}
+		}
+	}
+	// Latin words break at spaces, newlines are kept
+	got := wrap("aaa bbb ccc", 7, func(s string) float64 { return float64(len([]rune(s))) })
+	if strings.Join(got, "|") != "aaa bbb|ccc" {
+		t.Fatalf("latin: %q", got)
+	}
+	if l := Lines(pdf, "甲\n乙", 100); len(l) != 2 {
+		t.Fatalf("newline: %q", l)
+	}
+}
+
+func FuzzWrap(f *testing.F) {
+	f.Add("阶段划分为本平台的自评工具，不代表标准原文。", 5)
+	f.Add("a bb  ccc\tdddd", 2)
+	f.Fuzz(func(t *testing.T, s string, width int) {
+		if !utf8.ValidString(s) {
+			return // text reaches the PDF as valid UTF-8
+		}
+		width = 1 + abs(width)%40
+		lines := wrap(s, float64(width), func(x string) float64 { return float64(len([]rune(x))) })
+		if strings.ReplaceAll(strings.Join(lines, ""), " ", "") != strings.ReplaceAll(s, " ", "") {
+			t.Fatalf("%q at %d: %q", s, width, lines)
+		}
+	})
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

@@ -104,7 +104,7 @@ func NoticePDF(w io.Writer, a *Assessment, pub *Publication, adj []Adjustment) e
 			if x.Evidence != "" {
 				line += "（依据：" + x.Evidence + "）"
 			}
-			pdf.MultiCell(0, 6, line, "", "L", false)
+			pdffont.MultiCell(pdf, 0, 6, line)
 		}
 	}
 	return pdf.Output(w)

@@ -51,7 +51,7 @@ func WritePDF(w io.Writer, r *Result, info ReportInfo) error {
 	const lh = 5.5
 	text := func(size float64, s string) {
 		pdf.SetFont(pdffont.Family, "", size)
-		pdf.MultiCell(0, lh*size/10, s, "", "L", false)
+		pdffont.MultiCell(pdf, 0, lh*size/10, s)
 	}
 	heading := func(s string) {
 		pdf.Ln(3)
@@ -65,13 +65,13 @@ func WritePDF(w io.Writer, r *Result, info ReportInfo) error {
 		pdf.SetTextColor(80, 80, 80)
 		pdf.CellFormat(45, lh, k, "", 0, "L", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
-		pdf.MultiCell(0, lh, v, "", "L", false)
+		pdffont.MultiCell(pdf, 0, lh, v)
 	}
 	evidence := func(es []Evidence, total int) {
 		pdf.SetFont(pdffont.Family, "", 8)
 		for i, e := range es {
 			if i == 5 {
-				pdf.MultiCell(0, 4.5, fmt.Sprintf("    … 共 %d 条证据，完整列表见Excel报告 / %d items in all, see the Excel report", total, total), "", "L", false)
+				pdffont.MultiCell(pdf, 0, 4.5, fmt.Sprintf("    … 共 %d 条证据，完整列表见Excel报告 / %d items in all, see the Excel report", total, total))
 				break
 			}
 			line := "    · " + e.URL
@@ -91,7 +91,7 @@ func WritePDF(w io.Writer, r *Result, info ReportInfo) error {
 			if len(e.FoundOn) > 0 {
 				line += "\n      见于 found on: " + strings.Join(e.FoundOn[:min(3, len(e.FoundOn))], "  ")
 			}
-			pdf.MultiCell(0, 4.5, line, "", "L", false)
+			pdffont.MultiCell(pdf, 0, 4.5, line)
 		}
 	}
 

@@ -74,8 +74,8 @@ func WriteXLSX(w io.Writer, r *Result) error {
 		{"项目 Item", "值 Value"},
 		{"网站 Site", r.URL},
 		{"标题 Title", r.Home.Title},
-		{"开始时间 Started (UTC)", r.Started.Format("2006-01-02 15:04:05")},
-		{"结束时间 Finished (UTC)", r.Finished.Format("2006-01-02 15:04:05")},
+		{"开始时间 Started (北京时间 Beijing time)", fmtTime(r.Started)},
+		{"结束时间 Finished (北京时间 Beijing time)", fmtTime(r.Finished)},
 		{"抓取页面 Pages crawled", r.Pages},
 		{"链接数 Links found", r.LinkOccurrences},
 		{"不同链接 Distinct links", r.UniqueLinks},
@@ -135,12 +135,12 @@ func WriteXLSX(w io.Writer, r *Result) error {
 	}
 	put(reportSheets[4], cols, 16, 12, 12, 12, 10, 10, 8, 50, 40, 50)
 
-	ev := [][]any{{"方案 Scheme", "规则 Rule", "扣分 Points", "链接 URL", "状态 Status", "时间 Time (UTC)", "摘录 Snippet", "所在页面 Found on"}}
+	ev := [][]any{{"方案 Scheme", "规则 Rule", "扣分 Points", "链接 URL", "状态 Status", "时间 Time (北京时间 Beijing time)", "摘录 Snippet", "所在页面 Found on"}}
 	addEv := func(scheme, rule string, points any, es []Evidence) {
 		for _, e := range es {
 			t := ""
 			if !e.Time.IsZero() {
-				t = e.Time.Format("2006-01-02 15:04:05")
+				t = fmtTime(e.Time)
 			}
 			snip := e.Snippet
 			if e.Err != "" {
