@@ -21,6 +21,7 @@ import (
 	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
+	"zhihui/internal/progress"
 	"zhihui/internal/reporting"
 	"zhihui/internal/store"
 )
@@ -135,6 +136,9 @@ type View struct {
 	Target  string
 	Targets []Card // progress of one target at each region
 	Public  bool
+	// Glance is the cards in order of risk (behind, warning, on track,
+	// met, no data): the short list a phone shows before the map.
+	Glance []Card
 }
 
 // Build assembles the dashboard q asks for.
@@ -175,6 +179,8 @@ func Build(ctx context.Context, db *store.DB, q Query) (*View, error) {
 	if err := addSurvey(ctx, db, v.Cards, u.Code, publishedOnly, now.In(period.Shanghai)); err != nil {
 		return nil, err
 	}
+	v.Glance = append([]Card(nil), v.Cards...)
+	sort.SliceStable(v.Glance, func(i, j int) bool { return riskOrder[v.Glance[i].Status] < riskOrder[v.Glance[j].Status] })
 	// Selectable data.
 	els, err := monitor.Elements(ctx, db)
 	if err != nil {
@@ -386,6 +392,9 @@ func (v *View) pickYears(ctx context.Context, db *store.DB, regions []string, q 
 	}
 	return nil
 }
+
+// riskOrder sorts targets most at risk first.
+var riskOrder = map[progress.Status]int{progress.Behind: 0, progress.Warning: 1, progress.OnTrack: 2, progress.Met: 3, progress.NoData: 4}
 
 // Verdict is one target at one unit exactly as the dashboard's card says
 // it — the same figures (published only where the caller holds no role

@@ -422,7 +422,16 @@
       setNavOpen(!document.documentElement.classList.contains("nav-open"));
     } else if (target.closest(".sidenav a")) {
       setNavOpen(false);
+    } else if (target.closest(".nav-backdrop")) {
+      evt.preventDefault();
+      setNavOpen(false);
     }
+  });
+
+  // A page restored from the back/forward cache starts with the drawer
+  // closed, as a freshly loaded one does.
+  window.addEventListener("pageshow", function () {
+    setNavOpen(false);
   });
 
   document.addEventListener("keydown", function (evt) {
