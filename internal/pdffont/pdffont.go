@@ -138,4 +138,6 @@ func wide(r rune) bool {
 	return unicode.Is(unicode.Han, r) || (r >= 0x3000 && r <= 0x303F) || (r >= 0xFF00 && r <= 0xFFEF)
 }
 
-func closing(r rune) bool { return strings.ContainsRune("，。、；：！？）」』》】〕,.;:!?)%", r) }
+func closing(r rune) bool {
+	return strings.ContainsRune("，。、；：！？）」』》】〕,.;:!?)%", r)
+}
