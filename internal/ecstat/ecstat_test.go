@@ -673,3 +673,69 @@ func TestDrawRotatesPartOfLastYearsSample(t *testing.T) {
 		}
 	})
 }
+
+func TestChangeAgainstLastPeriodEdit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		setup(t, db)
+		ctx := context.Background()
+		loadSynthetic(t, db, 1500)
+		var firm Selected
+		surveys := map[string]*Survey{}
+		for _, y := range []string{"2016", "2017"} {
+			id, err := CreateSurvey(ctx, db, office, NewSurvey{Name: y + "年调查", Period: y})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _ := GetSurvey(ctx, db, id)
+			surveys[y] = s
+			if _, err := Draw(ctx, db, office, s, DesignSpec{Method: Proportional, N: 100, Seed: 3}); err != nil {
+				t.Fatal(err)
+			}
+			has := false
+			for _, ed := range s.Edits {
+				has = has || ed.Kind == EditChange && ed.Left == EcomSales
+			}
+			if !has {
+				t.Fatalf("default edits lack the change edit: %+v", s.Edits)
+			}
+		}
+		sample, _ := Sample(ctx, db, surveys["2017"].ID, all, 0)
+		for _, x := range sample {
+			if x.Certainty && x.Active(2016) && x.Revenue > 100_000 { // taken with certainty both years
+				firm = x
+				break
+			}
+		}
+		if firm.ID == 0 {
+			t.Fatal("no certainty firm with revenue")
+		}
+		form := func(sales Amount) map[string]string {
+			return map[string]string{TradesOnline: "yes", Platform: "third", EcomSales: sales.String(), EcomPurchases: "0", OnlineRetail: "0", InfoGoods: "1", InfoServices: "1"}
+		}
+		last := firm.Revenue / 100
+		if err := Submit(ctx, db, office, surveys["2016"], firm.Enterprise, form(last), false); err != nil {
+			t.Fatal(err)
+		}
+		// 2017: fifty times last year's sales is refused, naming both years' figures.
+		err := Submit(ctx, db, office, surveys["2017"], firm.Enterprise, form(last*50), false)
+		var fe *FormError
+		if !errors.As(err, &fe) || len(fe.Errors) != 1 || fe.Errors[0].Field != EcomSales ||
+			!strings.Contains(fe.Errors[0].Zh, "2016") || !strings.Contains(fe.Errors[0].Zh, last.String()) || !strings.Contains(fe.Errors[0].En, "10 times") {
+			t.Fatalf("change edit: %v", err)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM ecstat_return WHERE survey_id = $1`, surveys["2017"].ID); n != 0 {
+			t.Fatalf("a refused form stored a return")
+		}
+		// Three times is within the edit; a first answer (no last period) is not checked.
+		if err := Submit(ctx, db, office, surveys["2017"], firm.Enterprise, form(last*3), false); err != nil {
+			t.Fatal(err)
+		}
+		if _, errs := CheckForm(surveys["2017"], firm.Enterprise, form(last*50)); len(errs) != 0 {
+			t.Fatalf("without a last period: %v", errs)
+		}
+		prev, err := LastPeriod(ctx, db, surveys["2017"], firm.Enterprise)
+		if err != nil || prev == nil || prev.Year != 2016 || prev.Amounts[EcomSales] != int64(last) {
+			t.Fatalf("last period %+v %v", prev, err)
+		}
+	})
+}

@@ -68,6 +68,10 @@ const (
 	EditLE         = "le"          // Left ≤ Right
 	EditLERevenue  = "le_revenue"  // Left ≤ Factor × the register's revenue (when it is positive)
 	EditZeroUnless = "zero_unless" // Left = 0 unless the yes/no item Right is yes
+	// EditChange: Left, when it and the enterprise's answer to the previous
+	// survey are both positive, is within Factor times that answer either
+	// way (change against last period).
+	EditChange = "change"
 )
 
 // Edit is a validation edit across items of a form.
@@ -85,6 +89,8 @@ func DefaultEdits() []Edit {
 		{Kind: EditZeroUnless, Left: EcomSales, Right: TradesOnline},
 		{Kind: EditZeroUnless, Left: EcomPurchases, Right: TradesOnline},
 		{Kind: EditLERevenue, Left: EcomSales, Factor: 1.5},
+		{Kind: EditChange, Left: EcomSales, Factor: 10},
+		{Kind: EditChange, Left: EcomPurchases, Factor: 10},
 	}
 }
 
@@ -341,6 +347,17 @@ type answer struct {
 // its kind, money within its range, and the survey's edits. Each error is
 // on its item's field, in Chinese and English.
 func CheckForm(s *Survey, e Enterprise, values map[string]string) (map[string]answer, []*i18n.Error) {
+	return checkForm(s, e, values, nil)
+}
+
+// Previous is an enterprise's answers to an earlier survey, for the
+// change-against-last-period edits.
+type Previous struct {
+	Year    int
+	Amounts map[string]int64
+}
+
+func checkForm(s *Survey, e Enterprise, values map[string]string, prev *Previous) (map[string]answer, []*i18n.Error) {
 	out := map[string]answer{}
 	var errs []*i18n.Error
 	for _, it := range s.Items {
@@ -413,9 +430,50 @@ func CheckForm(s *Survey, e Enterprise, values map[string]string) (map[string]an
 				errs = append(errs, i18n.Errorf("「%[1]s」（%s 万元）超过名录库营业收入（%s 万元）的 %g 倍，请核实", "%[5]s (%[2]s) exceeds %[4]g times the registered revenue (%[3]s); please check",
 					name(ed.Left), Amount(*l.amount), e.Revenue, ed.Factor, nameEn(ed.Left)).OnField(ed.Left))
 			}
+		case EditChange:
+			if prev == nil || !lok || l.amount == nil || *l.amount <= 0 || ed.Factor <= 1 {
+				continue
+			}
+			p := prev.Amounts[ed.Left]
+			if p <= 0 {
+				continue
+			}
+			if r := float64(*l.amount) / float64(p); r > ed.Factor || r < 1/ed.Factor {
+				errs = append(errs, i18n.Errorf("「%[1]s」（%[2]s 万元）与上期（%[3]d 年 %[4]s 万元）相比变化超过 %[5]g 倍，请核实", "%[6]s (%[2]s) differs from last period's (%[3]d: %[4]s) by more than %[5]g times; please check",
+					name(ed.Left), Amount(*l.amount), prev.Year, Amount(p), ed.Factor, nameEn(ed.Left)).OnField(ed.Left))
+			}
 		}
 	}
 	return out, errs
+}
+
+// LastPeriod returns enterprise e's answers to the latest survey of a year
+// before s's that it returned, or nil when there is none.
+func LastPeriod(ctx context.Context, db *store.DB, s *Survey, e Enterprise) (*Previous, error) {
+	var id int64
+	p := &Previous{Amounts: map[string]int64{}}
+	err := db.R.QueryRowContext(ctx, `SELECT v.id, v.year FROM ecstat_survey v JOIN ecstat_return r ON r.survey_id = v.id
+		WHERE r.enterprise_id = $1 AND v.year < $2 ORDER BY v.year DESC, v.id DESC LIMIT 1`, e.ID, s.Year).Scan(&id, &p.Year)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ecstat: last period: %w", err)
+	}
+	rows, err := db.R.QueryContext(ctx, `SELECT item, amount FROM ecstat_response WHERE survey_id = $1 AND enterprise_id = $2 AND amount IS NOT NULL`, id, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var item string
+		var amt int64
+		if err := rows.Scan(&item, &amt); err != nil {
+			return nil, err
+		}
+		p.Amounts[item] = amt
+	}
+	return p, rows.Err()
 }
 
 // Submit validates and stores enterprise e's answers to survey s as its
@@ -431,7 +489,11 @@ func Submit(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, e Enter
 	if err != nil {
 		return err
 	}
-	ans, errs := CheckForm(s, e, values)
+	prev, err := LastPeriod(ctx, db, s, e)
+	if err != nil {
+		return err
+	}
+	ans, errs := checkForm(s, e, values, prev)
 	if len(errs) > 0 {
 		return &FormError{Errors: errs}
 	}
