@@ -210,6 +210,16 @@ func CountDescendants(ctx context.Context, db *store.DB, path string, level int)
 	return n, err
 }
 
+// CountKind counts the units of a kind (City, Department, …) in the
+// subtree at path, the unit itself excluded. Departments sit at the
+// cities' level; counting by kind keeps them apart.
+func CountKind(ctx context.Context, db *store.DB, path, kind string) (int, error) {
+	lo, hi := SubtreeRange(path)
+	var n int
+	err := db.R.QueryRowContext(ctx, "SELECT count(*) FROM orgunit WHERE kind = $3 AND path > $1 AND path < $2", lo, hi, kind).Scan(&n)
+	return n, err
+}
+
 // Search finds units whose code starts with q or whose name contains q,
 // optionally within the subtree at path, best matches first: exact code,
 // then code prefix, then higher levels.

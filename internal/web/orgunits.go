@@ -59,12 +59,19 @@ func (s *Server) loadUnitView(r *http.Request, code string) (*orgunitView, error
 	if v.Groups, err = orgunit.GroupsOf(ctx, s.db, code); err != nil {
 		return nil, err
 	}
-	for lvl := u.Level + 1; lvl <= 5 && u.Kind != orgunit.Department; lvl++ {
-		n, err := orgunit.CountDescendants(ctx, s.db, u.Path, lvl)
+	// Units below by kind: provincial departments are counted apart from
+	// the cities beside which they sit.
+	for _, kind := range []string{orgunit.City, orgunit.Department, orgunit.County, orgunit.Township, orgunit.Village} {
+		if u.Kind == orgunit.Department || orgunit.LevelOf[kind] <= u.Level {
+			continue
+		}
+		n, err := orgunit.CountKind(ctx, s.db, u.Path, kind)
 		if err != nil {
 			return nil, err
 		}
-		kind := []string{"", orgunit.Province, orgunit.City, orgunit.County, orgunit.Township, orgunit.Village}[lvl]
+		if n == 0 && kind == orgunit.Department {
+			continue
+		}
 		v.Counts = append(v.Counts, levelCount{Kind: orgunit.KindNames[kind], Count: n})
 	}
 	return v, nil
