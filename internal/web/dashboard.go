@@ -63,11 +63,10 @@ func (s *Server) dashboardData(r *http.Request, publishedOnly bool) (*dashboardV
 	return &dashboardView{View: v, Demo: s.opt.DemoProgress.Status()}, nil
 }
 
-func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.dashboardData(r, false)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	pg := s.page(r, "dashboard", v)
 	pg.Title = i18n.T(pg.Lang, "dashboard.title")
@@ -79,6 +78,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		}{v, unread(ns)}
 	}
 	s.render(w, r, "dashboard/index", http.StatusOK, pg)
+	return nil
 }
 
 func unread(ns []notify.Notification) []notify.Notification {
@@ -91,24 +91,23 @@ func unread(ns []notify.Notification) []notify.Notification {
 	return out
 }
 
-func (s *Server) publicPage(w http.ResponseWriter, r *http.Request) {
+func (s *Server) publicPage(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.dashboardData(r, true)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	pg := s.page(r, "public", v)
 	pg.Title = i18n.T(pg.Lang, "public.title")
 	s.render(w, r, "public/index", http.StatusOK, pg)
+	return nil
 }
 
 // dashboardExport writes a dashboard table as CSV or XLSX: what=regions
 // (the map and ranking), trend, or progress (the target cards).
-func (s *Server) dashboardExport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) dashboardExport(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.dashboardData(r, false)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	format := r.FormValue("format")
 	if format != "xlsx" {
@@ -136,7 +135,7 @@ func (s *Server) dashboardExport(w http.ResponseWriter, r *http.Request) {
 			rows = append(rows, row)
 		}
 		writeCSV(w, "progress-"+v.Unit.Code+".csv", rows)
-		return
+		return nil
 	case "trend":
 		var pes []string
 		for _, y := range v.Years {
@@ -144,11 +143,10 @@ func (s *Server) dashboardExport(w http.ResponseWriter, r *http.Request) {
 		}
 		res, err := monitor.Analytics(r.Context(), s.db, monitor.Query{DX: []string{v.DX}, PE: pes, OU: []string{v.Unit.Code}, PublishedOnly: v.Public})
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		s.writeAnalytics(w, r, res, format, "trend-"+v.DX+"-"+v.Unit.Code)
-		return
+		return nil
 	default:
 		var codes []string
 		for _, x := range v.Regions {
@@ -156,10 +154,10 @@ func (s *Server) dashboardExport(w http.ResponseWriter, r *http.Request) {
 		}
 		res, err := monitor.Analytics(r.Context(), s.db, monitor.Query{DX: []string{v.DX}, PE: []string{strconv.Itoa(v.Year)}, OU: codes, PublishedOnly: v.Public})
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		s.writeAnalytics(w, r, res, format, "regions-"+v.DX+"-"+v.Unit.Code+"-"+strconv.Itoa(v.Year))
+		return nil
 	}
 }
 

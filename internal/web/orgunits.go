@@ -26,20 +26,20 @@ type levelCount struct {
 }
 
 // orgunitIndex is the tree's root page, and the search page with ?q=.
-func (s *Server) orgunitIndex(w http.ResponseWriter, r *http.Request) {
+func (s *Server) orgunitIndex(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query().Get("q")
 	if q == "" {
 		http.Redirect(w, r, "/orgunits/"+orgunit.Root, http.StatusSeeOther)
-		return
+		return nil
 	}
 	res, err := orgunit.Search(r.Context(), s.db, q, "", 100)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	pg := s.page(r, "orgunits", orgunitView{Query: q, Results: res})
 	pg.Title = i18n.T(pg.Lang, "orgunit.search")
 	s.render(w, r, "orgunit_search", http.StatusOK, pg)
+	return nil
 }
 
 func (s *Server) loadUnitView(r *http.Request, code string) (*orgunitView, error) {
@@ -85,37 +85,37 @@ func sortByPath(us []orgunit.Unit) {
 	}
 }
 
-func (s *Server) orgunitPage(w http.ResponseWriter, r *http.Request) {
+func (s *Server) orgunitPage(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.loadUnitView(r, r.PathValue("code"))
-	if s.lookupFailed(w, r, err, orgunit.ErrNotFound) {
-		return
+	if err != nil {
+		return err // orgunit.ErrNotFound answers 404
 	}
 	pg := s.page(r, "orgunits", v)
 	pg.Title = v.Unit.DisplayName(pg.Lang)
 	s.render(w, r, "orgunit", http.StatusOK, pg)
+	return nil
 }
 
 // orgunitChildren renders one expanded level of the tree, for htmx.
-func (s *Server) orgunitChildren(w http.ResponseWriter, r *http.Request) {
+func (s *Server) orgunitChildren(w http.ResponseWriter, r *http.Request) error {
 	kids, err := orgunit.Children(r.Context(), s.db, r.PathValue("code"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	pg := s.page(r, "orgunits", kids)
 	s.render(w, r, "orgunit_children", http.StatusOK, pg)
+	return nil
 }
 
 // apiOrgunit: GET /api/v1/orgunits/{code}
-func (s *Server) apiOrgunit(w http.ResponseWriter, r *http.Request) {
+func (s *Server) apiOrgunit(w http.ResponseWriter, r *http.Request) error {
 	u, err := orgunit.Get(r.Context(), s.db, r.PathValue("code"))
-	if s.lookupFailed(w, r, err, orgunit.ErrNotFound) {
-		return
+	if err != nil {
+		return err // orgunit.ErrNotFound answers 404
 	}
 	groups, err := orgunit.GroupsOf(r.Context(), s.db, u.Code)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	codes := make([]string, 0, len(groups))
 	for _, g := range groups {
@@ -126,6 +126,7 @@ func (s *Server) apiOrgunit(w http.ResponseWriter, r *http.Request) {
 		Ancestors []string `json:"ancestors"`
 		Groups    []string `json:"groups"`
 	}{u, nonNil(u.Ancestors()), codes})
+	return nil
 }
 
 func nonNil(s []string) []string {
@@ -136,7 +137,7 @@ func nonNil(s []string) []string {
 }
 
 // apiOrgunits: GET /api/v1/orgunits?parent=CODE | ?q=TEXT[&within=CODE][&limit=N]
-func (s *Server) apiOrgunits(w http.ResponseWriter, r *http.Request) {
+func (s *Server) apiOrgunits(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	ctx := r.Context()
 	var (
@@ -151,23 +152,21 @@ func (s *Server) apiOrgunits(w http.ResponseWriter, r *http.Request) {
 		if c := q.Get("within"); c != "" {
 			u, gerr := orgunit.Get(ctx, s.db, c)
 			if gerr != nil {
-				s.fail(w, r, i18n.Errorf("未知的单位代码 %q", "unknown org unit code %q", c).OnField("within"))
-				return
+				return i18n.Errorf("未知的单位代码 %q", "unknown org unit code %q", c).OnField("within")
 			}
 			within = u.Path
 		}
 		limit, _ := strconv.Atoi(q.Get("limit"))
 		units, err = orgunit.Search(ctx, s.db, q.Get("q"), within, limit)
 	default:
-		s.fail(w, r, i18n.Errorf("需要 parent 或 q 参数", "give a parent or q parameter"))
-		return
+		return i18n.Errorf("需要 parent 或 q 参数", "give a parent or q parameter")
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if units == nil {
 		units = []orgunit.Unit{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"orgunits": units, "count": len(units)})
+	return nil
 }
