@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"zhihui/internal/audit"
 	"zhihui/internal/auth"
 	"zhihui/internal/ecstat"
 	"zhihui/internal/journey/browser"
@@ -17,13 +16,16 @@ import (
 // TestEcstatOfficeAndEnterprise: the provincial office imports the
 // enterprise register from the home page, links an enterprise's account,
 // creates the annual survey and draws its sample; the enterprise answers
-// its form from its home page; the office reads the estimates with their
+// its form from its home page; the county's statistician fills in two
+// more firms' forms on their behalf from the non-respondents list; the
+// office reads the estimates with their
 // standard errors and publishes them into monitoring.
 func TestEcstatOfficeAndEnterprise(t *testing.T) {
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		s.User("ban", "省信息化办公室", auth.Office, "41")
 		s.User("firm", "甲企业", auth.Enterprise, "4101")
+		s.User("xian", "中原区统计员", auth.Reporter, "410102")
 		csv := "credit_code,name,industry,org_code,size,above_scale,employees,revenue\n"
 		var codes []string
 		for i := 0; i < 12; i++ {
@@ -95,15 +97,39 @@ func TestEcstatOfficeAndEnterprise(t *testing.T) {
 		if err != nil || f.Return == nil || f.Return.OnBehalf || f.Values[ecstat.EcomSales] != "300.00" || f.Values[ecstat.OnlineRetail] != "80.00" {
 			t.Fatalf("stored form: %+v %v", f, err)
 		}
-		// Two more certainty firms answer (through the survey package), so
-		// that the province has enough respondents to publish.
+		// The county's statistician fills in two more certainty firms' forms
+		// on their behalf from the non-respondents list, so that the
+		// province has enough respondents to publish.
+		county := browser.NewTab(t, s.URL)
+		county.Login("xian", Password)
 		for _, c := range codes[1:3] {
-			l, _, _ := ecstat.Enterprises(ctx, s.DB, ecstat.Filter{Scopes: []string{"/41/"}, Query: c})
-			if err := ecstat.Submit(ctx, s.DB, audit.Actor{Name: "县统计员"}, sv, l[0], map[string]string{
-				ecstat.TradesOnline: "yes", ecstat.Platform: "self", ecstat.EcomSales: "100", ecstat.EcomPurchases: "50", ecstat.OnlineRetail: "10",
-				ecstat.InfoGoods: "1", ecstat.InfoServices: "2"}, true); err != nil {
+			county.Follow("电商统计监测")
+			county.Follow("2015年电子商务调查")
+			county.Follow("未报送企业")
+			county.Follow("代为填报", c)
+			county.Fill("是否开展电子商务交易", "是")
+			county.Fill("主要使用的电子商务平台", "自建平台")
+			county.Fill("电子商务销售额（万元）", "100")
+			county.Fill("电子商务采购额（万元）", "50")
+			county.Fill("网上零售额（万元）", "10")
+			county.Fill("信息产品消费支出（万元）", "1")
+			county.Fill("信息服务消费支出（万元）", "2")
+			county.Press("报送")
+			county.WaitText("调查表已报送")
+			l, _, err := ecstat.Enterprises(ctx, s.DB, ecstat.Filter{Scopes: []string{"/41/"}, Query: c})
+			if err != nil || len(l) != 1 {
 				t.Fatal(err)
 			}
+			f, err := ecstat.GetForm(ctx, s.DB, sv, l[0])
+			if err != nil || f.Return == nil || !f.Return.OnBehalf || (f.Return.SubmittedBy != "xian" && f.Return.SubmittedBy != "中原区统计员") || f.Values[ecstat.EcomSales] != "100.00" {
+				t.Fatalf("form filled on behalf of %s: %+v %v", c, f, err)
+			}
+		}
+		county.Follow("电商统计监测")
+		county.Follow("2015年电子商务调查")
+		county.Follow("未报送企业")
+		if county.Has(codes[1]) || county.Has(codes[2]) {
+			t.Fatal("firms answered on their behalf are still listed as non-respondents")
 		}
 
 		office.Follow("电商统计监测")
