@@ -111,7 +111,7 @@ func TestPublicEvaluationRateHandleAndPublish(t *testing.T) {
 		}
 		office.Follow("好差评统计")
 		office.WaitText("单位排名")
-		if !office.Has("郑州市") || !office.Has("中原区人民政府网") || !office.Has("100.0%") {
+		if !office.Has("郑州市") || !office.Has("中原区人民政府网") || !office.Has("100.0%") || !office.Has("按评价渠道") || !office.Has("评价页面") {
 			t.Fatalf("statistics: %s", office.Text("main"))
 		}
 		office.Press("发布")

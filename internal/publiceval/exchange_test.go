@@ -207,3 +207,49 @@ func FuzzParseExchange(f *testing.F) {
 		}
 	})
 }
+
+// TestByChannel: ratings through the page, the widget, the API and an
+// import are counted per channel, flagged ones apart, and the channels
+// add up to the month figures.
+func TestByChannel(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, key := setup(t, db, time.Date(2026, 7, 1, 10, 0, 0, 0, shanghai))
+		for i, in := range []Input{
+			{Level: 5, Channel: ChannelWeb}, {Level: 1, Channel: ChannelWeb}, {Level: 4, Channel: ChannelWidget},
+			{Level: 2, Channel: ChannelWidget, Website: "bot"}, {Level: 3, Channel: ChannelAPI},
+		} {
+			in.Target, in.IP = key, fmt.Sprintf("192.0.2.%d", i)
+			if _, err := s.Rate(ctx, in, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		file := "rating_id,target,level,rated_at\nHN-1," + key + ",5,2026-07-01 08:00:00\n"
+		if res, err := s.Import(ctx, audit.Actor{Name: "office"}, "f.csv", strings.NewReader(file), false, all); err != nil || !res.OK() {
+			t.Fatalf("%+v %v", res, err)
+		}
+		got, err := ByChannel(ctx, db, "/41/4101/", Period{From: "202607", To: "202607"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []ChannelCount{{Channel: ChannelWeb, Total: 2, Valid: 2, Good: 1, Bad: 1}, {Channel: ChannelWidget, Total: 2, Suspicious: 1, Valid: 1, Good: 1},
+			{Channel: ChannelAPI, Total: 1, Valid: 1, Good: 1}, {Channel: ChannelImport, Total: 1, Valid: 1, Good: 1}}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("by channel %+v, want %+v", got, want)
+		}
+		st, err := Stats(ctx, db, "/41/4101/", Period{From: "202607", To: "202607"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var total, valid, bad int64
+		for _, c := range got {
+			total, valid, bad = total+c.Total, valid+c.Valid, bad+c.Bad
+		}
+		if total != st.Total || valid != st.Valid() || bad != st.Bad() {
+			t.Fatalf("channels add to %d/%d/%d, figures %+v", total, valid, bad, st)
+		}
+		if other, err := ByChannel(ctx, db, "/41/4102/", Period{From: "202607", To: "202607"}); err != nil || len(other) != 0 {
+			t.Fatalf("another city: %+v %v", other, err)
+		}
+	})
+}

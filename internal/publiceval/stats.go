@@ -499,3 +499,51 @@ func Months(ctx context.Context, db *store.DB, path string) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// ChannelCount is what came through one channel over a period.
+type ChannelCount struct {
+	Channel    string `json:"channel"`
+	Total      int64  `json:"total"`
+	Suspicious int64  `json:"suspicious"`
+	Valid      int64  `json:"valid"` // neither flagged nor judged malicious
+	Good       int64  `json:"good"`  // valid 非常满意, 满意, 基本满意
+	Bad        int64  `json:"bad"`   // valid 差评
+}
+
+// Satisfaction is the share of good ratings among the channel's valid ones.
+func (c ChannelCount) Satisfaction() Rate { return Rate{c.Good, c.Valid} }
+
+// ChannelNames name the channels.
+var ChannelNames = map[string]i18n.Text{
+	ChannelWeb:    {Zh: "评价页面", En: "Rating page"},
+	ChannelWidget: {Zh: "网站嵌入组件", En: "Embedded widget"},
+	ChannelAPI:    {Zh: "接口", En: "API"},
+	ChannelImport: {Zh: "省好差评系统导入", En: "Imported from the provincial system"},
+}
+
+// ByChannel counts the ratings of the subtree path over p per channel
+// (the rating page, the widget, the API, the provincial system's
+// imports), read from the ratings themselves, busiest channel first.
+func ByChannel(ctx context.Context, db *store.DB, path string, p Period) ([]ChannelCount, error) {
+	lo, hi := orgunit.SubtreeRange(path)
+	rows, err := db.R.QueryContext(ctx, `SELECT channel, COUNT(*),
+		SUM(CASE WHEN flags <> '' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN flags = '' AND NOT excluded THEN 1 ELSE 0 END),
+		SUM(CASE WHEN flags = '' AND NOT excluded AND level >= 3 THEN 1 ELSE 0 END),
+		SUM(CASE WHEN flags = '' AND NOT excluded AND level <= 2 THEN 1 ELSE 0 END)
+		FROM publiceval_rating WHERE org_path >= $1 AND org_path < $2 AND month >= $3 AND month <= $4
+		GROUP BY channel ORDER BY COUNT(*) DESC, channel`, lo, hi, p.From, p.To)
+	if err != nil {
+		return nil, fmt.Errorf("publiceval: by channel: %w", err)
+	}
+	defer rows.Close()
+	var out []ChannelCount
+	for rows.Next() {
+		var c ChannelCount
+		if err := rows.Scan(&c.Channel, &c.Total, &c.Suspicious, &c.Valid, &c.Good, &c.Bad); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

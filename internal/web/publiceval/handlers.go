@@ -368,6 +368,8 @@ type statsJSON struct {
 	RectifyRate  float64    `json:"rectification_rate"`
 	OnTimeRate   float64    `json:"on_time_rate"`
 	CallbackRate float64    `json:"callback_rate"`
+	// Channels are the ratings per channel (web, widget, api, import).
+	Channels []dom.ChannelCount `json:"channels"`
 }
 
 func (h *handlers) apiStats(w http.ResponseWriter, r *http.Request) error {
@@ -383,7 +385,14 @@ func (h *handlers) apiStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return kit.JSON(w, http.StatusOK, statsJSON{Unit: u.Code, Period: p.ID, Counts: c, Valid: c.Valid(), Satisfaction: c.Satisfaction().Percent(),
+	ch, err := dom.ByChannel(r.Context(), h.k.DB, u.Path, p)
+	if err != nil {
+		return err
+	}
+	if ch == nil {
+		ch = []dom.ChannelCount{}
+	}
+	return kit.JSON(w, http.StatusOK, statsJSON{Channels: ch, Unit: u.Code, Period: p.ID, Counts: c, Valid: c.Valid(), Satisfaction: c.Satisfaction().Percent(),
 		BadRate: c.BadRate().Percent(), RectifyRate: c.RectifyRate().Percent(), OnTimeRate: c.OnTimeRate().Percent(), CallbackRate: c.CallbackRate().Percent()})
 }
 

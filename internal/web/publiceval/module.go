@@ -52,7 +52,7 @@ func Module() module.Module {
 		API: map[string]string{
 			"POST /api/v1/ratings":        `Rate a target (public, no login): {"target":"site-12","level":1..5 (5 非常满意 … 1 非常不满意),"tags":[…],"comment":"…","case":"…","name":"…","phone":"…"} → 201 {"id", "case_id"}; 4xx with message_zh and message_en. Cross-origin callers must be on the allow-list (the target's own site or the office's list).`,
 			"OPTIONS /api/v1/ratings":     "CORS preflight of the rating endpoint for allowed embedding sites",
-			"GET /api/v1/ratings/stats":   "Statistics of the caller's units: ?unit=CODE&period=YYYYMM|YYYY → counts per level, suspicious and excluded ratings, 差评 rate, satisfaction, rectification and on-time figures",
+			"GET /api/v1/ratings/stats":   "Statistics of the caller's units: ?unit=CODE&period=YYYYMM|YYYY → counts per level, suspicious and excluded ratings, 差评 rate, satisfaction, rectification and on-time figures, and the ratings per channel (web, widget, api, import)",
 			"POST /api/v1/ratings/import": "Import ratings in the provincial exchange format (office): a CSV or JSON body (Content-Type application/json), see docs/guide.md; ?dry_run=true checks only. 200 {rows, new, existing, cases, written}; 422 with every error located by row and column in both languages and nothing written. A rating id already here is left unchanged.",
 			"GET /api/v1/ratings/export":  "Ratings of a unit's subtree in the exchange format, identities masked: ?unit=CODE&period=YYYY|YYYYMM&format=csv|json",
 			"GET /api/v1/ratings/cases":   "差评 cases of the caller's units (rater identity masked): ?state=open|new|contacted|handling|appeal|answered|closed|excluded",

@@ -364,6 +364,10 @@ func TestExchangeAPI(t *testing.T) {
 			if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"rating_id": "HN-1"`) {
 				t.Fatalf("county export: %d %s", rec.Code, rec.Body)
 			}
+			rec = do(h, "GET", "/api/v1/ratings/stats?unit=410102&period=202602", "", "", bearer(county))
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), `{"channel":"import","total":2,"suspicious":0,"valid":2,"good":1,"bad":1}`) {
+				t.Fatalf("stats by channel: %d %s", rec.Code, rec.Body)
+			}
 			if rec := do(h, "GET", "/api/v1/ratings/export?unit=410102&period=202602", "", "", bearer(other)); rec.Code != http.StatusForbidden {
 				t.Fatalf("another county exports: %d", rec.Code)
 			}

@@ -190,6 +190,15 @@ type statsView struct {
 	ExportHref string
 	Lang       string
 	Public     bool
+	Channels   []dom.ChannelCount
+}
+
+// ChannelName names a channel in the view's language.
+func (v statsView) ChannelName(c string) string {
+	if n, ok := dom.ChannelNames[c]; ok {
+		return n.In(v.Lang)
+	}
+	return c
 }
 
 // Row is a ranking row's figures, formatted.
@@ -255,6 +264,9 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) error {
 		v.Published[m] = true
 	}
 	v.ExportHref = "/publiceval/stats/export?" + url.Values{"unit": {u.Code}, "period": {p.ID}}.Encode()
+	if v.Channels, err = dom.ByChannel(r.Context(), h.k.DB, u.Path, p); err != nil {
+		return err
+	}
 	return h.k.Render(w, r, h.pages, "stats", http.StatusOK, kit.View{Title: kit.T(r, "publiceval.stats_title"), Nav: "publiceval", Data: v})
 }
 
