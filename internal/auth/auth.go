@@ -352,6 +352,49 @@ func UserByName(ctx context.Context, db *store.DB, name string) (*User, error) {
 }
 
 // ListUsers returns users with at least one grant inside one of scopes
+
+// SearchUsers returns at most limit accounts whose login or display name
+// holds q and that hold a grant within scopes (nil: everywhere), by name.
+// At most a few hundred matching accounts are looked at.
+func SearchUsers(ctx context.Context, db *store.DB, q string, scopes []string, limit int) ([]*User, error) {
+	q = strings.TrimSpace(q)
+	if q == "" || limit <= 0 {
+		return nil, nil
+	}
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(q)) + "%"
+	rows, err := db.R.QueryContext(ctx, "SELECT "+userCols+` FROM auth_user
+		WHERE LOWER(name) LIKE $1 ESCAPE '\' OR LOWER(display_name) LIKE $1 ESCAPE '\' ORDER BY name LIMIT 300`, like)
+	if err != nil {
+		return nil, err
+	}
+	var found []*User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		found = append(found, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []*User
+	for _, u := range found {
+		if err := loadGrants(ctx, db.R, u); err != nil {
+			return nil, err
+		}
+		if scopes == nil || visible(u, scopes) {
+			out = append(out, u)
+			if len(out) == limit {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
 // (nil: every user), ordered by name.
 func ListUsers(ctx context.Context, db *store.DB, scopes []string) ([]*User, error) {
 	rows, err := db.R.QueryContext(ctx, "SELECT "+userCols+" FROM auth_user ORDER BY name")

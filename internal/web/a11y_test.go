@@ -61,7 +61,7 @@ func TestAccessibility(t *testing.T) {
 		chromedp.WaitReady(chromedp.CSS(`.user-menu`)),
 	}
 	// the core's pages, then every module's (module.Module.Pages)
-	pages := []string{"/", "/orgunits/4101", "/orgunits?q=" + "兰考", "/admin/users", "/admin/audit", "/account",
+	pages := []string{"/", "/orgunits/4101", "/orgunits?q=" + "兰考", "/search?q=" + "郑州", "/admin/users", "/admin/audit", "/account",
 		"/dashboard", "/dashboard?ou=4101", "/public"}
 	for _, m := range e.srv.opt.Modules {
 		pages = append(pages, m.Pages...)

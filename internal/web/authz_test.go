@@ -194,6 +194,8 @@ func foundationCases() []authzCase {
 		{"POST /account/notifications", func(*authzFixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/account/notifications", url.Values{"email": {""}, "mode_notify.notice": {"inapp"}}
 		}, loggedIn(redirect, unauth)},
+		// Every account may search; what each finds is scoped (TestSearchScoped).
+		{"GET /search", get("/search?q=" + url.QueryEscape("郑州")), loggedIn(ok, redirect)},
 		{"GET /orgunits", get("/orgunits?q=" + url.QueryEscape("兰考")), loggedIn(ok, redirect)},
 		{"GET /orgunits/{code}", get("/orgunits/410225"), loggedIn(ok, redirect)},
 		{"GET /orgunits/{code}/children", get("/orgunits/4101/children"), loggedIn(ok, redirect)},

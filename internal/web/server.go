@@ -181,6 +181,7 @@ func (s *Server) coreRoutes() []route {
 		{"POST /account/tokens", user, nil, s.tokenCreate},
 		{"POST /account/tokens/{id}/revoke", user, nil, s.tokenRevoke},
 		{"POST /account/notifications", user, nil, s.notifySettingsSave},
+		{"GET /search", user, nil, s.searchPage},
 		{"GET /orgunits", user, nil, s.kit.Handler(s.orgunitIndex)},
 		{"GET /orgunits/{code}", user, nil, s.kit.Handler(s.orgunitPage)},
 		{"GET /orgunits/{code}/children", user, nil, s.kit.Handler(s.orgunitChildren)},

@@ -186,6 +186,7 @@ type SiteFilter struct {
 	Kind   string
 	Query  string // name or URL substring
 	IDs    []int64
+	Limit  int // at most this many sites; 0: all
 }
 
 // scopeSQL appends "(path in subtree) OR …" for scopes to q; col is the
@@ -226,6 +227,9 @@ func ListSites(ctx context.Context, db *store.DB, f SiteFilter) ([]Site, error) 
 		q += " AND s.id IN (" + store.In(&args, f.IDs) + ")"
 	}
 	q += ` ORDER BY CASE s.kind WHEN 'portal' THEN 0 WHEN 'department' THEN 1 WHEN 'city' THEN 2 ELSE 3 END, s.org_path, s.name`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
 	rows, err := db.R.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("webcheck: list sites: %w", err)
