@@ -200,6 +200,7 @@ func foundationCases() []authzCase {
 		{"GET /orgunits/{code}", get("/orgunits/410225"), loggedIn(ok, redirect)},
 		{"GET /orgunits/{code}/children", get("/orgunits/4101/children"), loggedIn(ok, redirect)},
 		{"GET /admin/users", get("/admin/users"), adminOnly(ok, redirect)},
+		{"GET /admin/users.xlsx", get("/admin/users.xlsx"), adminOnly(ok, redirect)},
 		{"POST /admin/users", func(_ *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodPost, "/admin/users", url.Values{"name": {uniq("new")}, "password": {"long-password"}, "role": {"reporter"}, "org": {grantOrg(inside)}}
 		}, adminScoped(redirect, unauth)},
@@ -211,6 +212,7 @@ func foundationCases() []authzCase {
 		{"POST /admin/users/{id}/password", userPost("/password", url.Values{"password": {"reset-password-1"}}), adminScoped(redirect, unauth)},
 		{"POST /admin/users/{id}/disabled", userPost("/disabled", url.Values{"disabled": {"false"}}), adminScoped(redirect, unauth)},
 		{"GET /admin/audit", get("/admin/audit"), adminOnly(ok, redirect)},
+		{"GET /admin/audit.xlsx", get("/admin/audit.xlsx?action=create"), adminOnly(ok, redirect)},
 		{"GET /api/v1/me", get("/api/v1/me"), loggedIn(ok, unauth)},
 		{"GET /api/v1/orgunits", get("/api/v1/orgunits?parent=4101"), loggedIn(ok, unauth)},
 		{"GET /api/v1/orgunits/{code}", get("/api/v1/orgunits/410102"), loggedIn(ok, unauth)},

@@ -41,6 +41,33 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 	s.render(w, r, "users", status, pg)
 }
 
+// usersXLSX: GET /admin/users.xlsx — the accounts the users page lists
+// (those with a role in the caller's units), with their roles.
+func (s *Server) usersXLSX(w http.ResponseWriter, r *http.Request) {
+	users, err := auth.ListUsers(r.Context(), s.db, principal(r).Scopes(auth.Admin))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	lg := lang(r)
+	head := []string{i18n.T(lg, "users.name"), i18n.T(lg, "users.display_name"), i18n.T(lg, "users.roles"), i18n.T(lg, "users.status")}
+	rows := make([][]any, 0, len(users))
+	for _, u := range users {
+		var gs []string
+		for _, g := range u.Grants {
+			gs = append(gs, auth.RoleNames[g.Role].In(lg)+" @ "+g.OrgName)
+		}
+		st := i18n.T(lg, "users.active")
+		if u.Disabled {
+			st = i18n.T(lg, "users.disabled")
+		}
+		rows = append(rows, []any{u.Name, u.DisplayName, strings.Join(gs, "; "), st})
+	}
+	if err := kit.XLSX(w, "users.xlsx", head, rows); err != nil {
+		s.fail(w, r, err)
+	}
+}
+
 // userCreate adds an account with a first role; the admin must cover the
 // unit the role is granted at.
 func (s *Server) userCreate(w http.ResponseWriter, r *http.Request) {

@@ -6,8 +6,10 @@ package plan
 
 import (
 	"embed"
+	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"zhihui/internal/dashboard"
 	"zhihui/internal/module"
@@ -32,6 +34,8 @@ func Module() module.Module {
 		Authz: []module.AuthzCase{
 			{Pattern: "GET /plan", Request: module.Get("/plan?section=" + url.QueryEscape("§3")), Want: module.LoggedIn(http.StatusOK, http.StatusSeeOther)},
 			{Pattern: "GET /plan/targets/{code}", Request: module.Get("/plan/targets/" + dom.Default().Targets()[0].Code), Want: module.LoggedIn(http.StatusOK, http.StatusSeeOther)},
+			{Pattern: "GET /plan/targets.xlsx", Request: module.Get("/plan/targets.xlsx"), Want: module.LoggedIn(http.StatusOK, http.StatusSeeOther)},
+			{Pattern: "GET /plan/tasks.xlsx", Request: module.Get("/plan/tasks.xlsx?section=" + url.QueryEscape("§3")), Want: module.LoggedIn(http.StatusOK, http.StatusSeeOther)},
 			{Pattern: "GET /api/v1/plan", Request: module.Get("/api/v1/plan"), Want: module.LoggedIn(http.StatusOK, http.StatusUnauthorized)},
 		},
 	}
@@ -46,6 +50,8 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 	return []kit.Route{
 		{Pattern: "GET /plan", Access: kit.User, Handler: h.page},
 		{Pattern: "GET /plan/targets/{code}", Access: kit.User, Handler: h.target},
+		{Pattern: "GET /plan/targets.xlsx", Access: kit.User, Handler: h.targetsXLSX},
+		{Pattern: "GET /plan/tasks.xlsx", Access: kit.User, Handler: h.tasksXLSX},
 		{Pattern: "GET /api/v1/plan", Access: kit.User, Handler: h.api},
 	}, nil
 }
@@ -66,6 +72,8 @@ type planView struct {
 	Section     string
 	Department  string
 	DeptNames   map[string]dom.Department
+	// TasksExport is the address of the tasks listed, as a spreadsheet.
+	TasksExport template.URL
 }
 
 func deptIndex() map[string]dom.Department {
@@ -87,6 +95,14 @@ func (h handlers) page(w http.ResponseWriter, r *http.Request) error {
 		Tasks: p.Tasks(f), Departments: dom.Departments(),
 		Section: f.Section, Department: f.Department, DeptNames: deptIndex(),
 	}
+	eq := url.Values{}
+	if f.Section != "" {
+		eq.Set("section", f.Section)
+	}
+	if f.Department != "" {
+		eq.Set("dept", f.Department)
+	}
+	v.TasksExport = template.URL("/plan/tasks.xlsx?" + eq.Encode())
 	return h.k.Render(w, r, h.pages, "plan", http.StatusOK, kit.View{Title: kit.T(r, "plan.title"), Nav: "plan", Data: v})
 }
 
@@ -145,4 +161,65 @@ func (h handlers) api(w http.ResponseWriter, r *http.Request) error {
 		"sections": p.Sections(), "goals": p.Goals(), "targets": p.Targets(),
 		"tasks": tasks, "departments": dom.Departments(),
 	})
+}
+
+// targetsXLSX: GET /plan/targets.xlsx — every target with its 2015 and
+// 2020 values as the plan words them.
+func (h handlers) targetsXLSX(w http.ResponseWriter, r *http.Request) error {
+	en := kit.Lang(r) == "en"
+	head := []string{kit.T(r, "plan.target"), "code", kit.T(r, "plan.unit"), "2015", "2020", kit.T(r, "plan.direction"), kit.T(r, "plan.section"), kit.T(r, "plan.indicator")}
+	var rows [][]any
+	for _, t := range dom.Default().Targets() {
+		name := t.NameZh
+		if en {
+			name = t.NameEn
+		}
+		var y15, y20 string
+		for _, v := range t.Values {
+			switch v.Year {
+			case 2015:
+				y15 = v.Words()
+			case 2020:
+				y20 = v.Words()
+			}
+		}
+		rows = append(rows, []any{name, t.Code, t.Unit, y15, y20, kit.T(r, "plan.direction."+t.Direction), t.Section, t.Indicator})
+	}
+	return kit.XLSX(w, "plan-targets.xlsx", head, rows)
+}
+
+// tasksXLSX: GET /plan/tasks.xlsx[?section=][&dept=] — the tasks the plan
+// page lists with the same filters.
+func (h handlers) tasksXLSX(w http.ResponseWriter, r *http.Request) error {
+	en := kit.Lang(r) == "en"
+	q := r.URL.Query()
+	depts := deptIndex()
+	deptName := func(code string) string {
+		d, ok := depts[code]
+		switch {
+		case !ok:
+			return code
+		case en && d.NameEn != "":
+			return d.NameEn
+		}
+		return d.Name
+	}
+	head := []string{"ID", kit.T(r, "plan.section"), kit.T(r, "plan.task"), kit.T(r, "plan.lead"), kit.T(r, "plan.participants"), kit.T(r, "plan.deadline")}
+	var rows [][]any
+	for _, t := range dom.Default().Tasks(dom.TaskFilter{Section: q.Get("section"), Department: q.Get("dept")}) {
+		title := t.TitleZh
+		if en {
+			title = t.TitleEn
+		}
+		var parts []string
+		for _, c := range t.Participants {
+			parts = append(parts, deptName(c))
+		}
+		sep := "、"
+		if en {
+			sep = "; "
+		}
+		rows = append(rows, []any{t.ID, t.Section, title, deptName(t.Lead), strings.Join(parts, sep), t.Deadline})
+	}
+	return kit.XLSX(w, "plan-tasks.xlsx", head, rows)
 }
