@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,11 +20,16 @@ import (
 // Tab is one incognito browser tab: its own cookies, so one user. Every
 // method fails the test on error, with a screenshot of the page.
 type Tab struct {
-	t    testing.TB
-	tab  context.Context // the tab, unbounded: for reporting a failure
-	ctx  context.Context // bounded by the test's deadline
-	base string          // the site's address, for Open
+	t     testing.TB
+	tab   context.Context // the tab, unbounded: for reporting a failure
+	ctx   context.Context // bounded by the test's deadline
+	base  string          // the site's address, for Open
+	label string          // "" for a test's first tab, "tab2", … for the others
+	shots int             // how often Screenshots was called
 }
+
+// tabsPerTest counts the tabs each test opened, to name their screenshots.
+var tabsPerTest sync.Map // test name -> *atomic.Int64
 
 // NewTab opens a fresh incognito tab in the process's browser, at the
 // desktop size (1366×768). It closes when the test ends.
@@ -38,8 +44,30 @@ func NewTab(t testing.TB, base string) *Tab {
 	octx, ocancel := context.WithTimeout(ctx, Budget(t))
 	t.Cleanup(ocancel)
 	tab := &Tab{t: t, tab: ctx, ctx: octx, base: strings.TrimSuffix(base, "/")}
+	n, _ := tabsPerTest.LoadOrStore(t.Name(), new(atomic.Int64))
+	if k := n.(*atomic.Int64).Add(1); k > 1 {
+		tab.label = fmt.Sprint("tab", k)
+	}
 	tab.Size(1366, 768)
+	// Every journey leaves its last page for reviewers, at both sizes.
+	t.Cleanup(tab.lastPage)
 	return tab
+}
+
+// lastPage saves the tab's last page at both sizes when the test ends,
+// unless the test failed (the failure left its own screenshot), the test
+// saved them itself, or the tab never opened a page.
+func (b *Tab) lastPage() {
+	if b.t.Failed() || b.shots > 0 || b.ctx.Err() != nil {
+		return
+	}
+	url, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`location.href`))
+	if err != nil || !strings.HasPrefix(url, "http") {
+		return
+	}
+	if _, err := b.shoot(); err != nil {
+		b.t.Logf("screenshots of the last page: %v", err)
+	}
 }
 
 // Context is the tab's chromedp context, for actions the helpers lack.
@@ -394,24 +422,46 @@ func (b *Tab) Href(text string, within ...string) string {
 // page), and leaves the tab at the desktop size. It returns the paths.
 func (b *Tab) Screenshots() []string {
 	b.t.Helper()
+	b.shots++
+	paths, err := b.shoot()
+	if err != nil {
+		b.fail("screenshot: %v", err)
+	}
+	return paths
+}
+
+// shoot saves the page at the phone's size and then the desktop's.
+func (b *Tab) shoot() ([]string, error) {
 	var paths []string
 	for _, s := range []struct {
 		name string
 		w, h int64
 	}{{"phone", 390, 844}, {"desktop", 1366, 768}} {
-		b.Size(s.w, s.h)
-		b.WaitFor("layout", `document.readyState === "complete"`)
+		opts := []chromedp.EmulateViewportOption{}
+		if s.w < 600 {
+			opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
+		}
+		if err := chromedp.Do(b.ctx, chromedp.EmulateViewport(s.w, s.h, opts...)); err != nil {
+			return paths, err
+		}
+		if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.readyState === "complete"`)); err != nil {
+			return paths, err
+		}
 		shot, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 		if err != nil {
-			b.fail("screenshot: %v", err)
+			return paths, err
 		}
-		p, err := write(b.t, s.name, shot)
+		name := s.name
+		if b.label != "" {
+			name = b.label + "-" + name
+		}
+		p, err := write(b.t, name, shot)
 		if err != nil {
-			b.t.Fatal(err)
+			return paths, err
 		}
 		paths = append(paths, p)
 	}
-	return paths
+	return paths, nil
 }
 
 // ScrollsSideways reports whether the page is wider than the viewport.
