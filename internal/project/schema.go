@@ -150,4 +150,40 @@ CREATE TABLE project_bucket (
 );
 CREATE INDEX project_bucket_key ON project_bucket (bucket);
 CREATE INDEX project_bucket_ref ON project_bucket (kind, ref_id);
+`}, {Version: 4, SQL: `
+CREATE TABLE project_baseline (
+	id {{ID}},
+	project_id BIGINT NOT NULL REFERENCES project_project (id),
+	version INTEGER NOT NULL,
+	start_date TEXT NOT NULL,
+	end_date TEXT NOT NULL,
+	cost BIGINT NOT NULL,
+	milestones TEXT NOT NULL,
+	reason TEXT NOT NULL,
+	actor_name TEXT NOT NULL,
+	at {{TS}} NOT NULL,
+	UNIQUE (project_id, version)
+);
+CREATE TABLE project_progress (
+	project_id BIGINT PRIMARY KEY REFERENCES project_project (id),
+	body TEXT NOT NULL,
+	at {{TS}} NOT NULL
+);
+CREATE TABLE project_action (
+	id {{ID}},
+	project_id BIGINT NOT NULL REFERENCES project_project (id),
+	plan TEXT NOT NULL,
+	review_due TEXT NOT NULL,
+	actor_name TEXT NOT NULL,
+	at {{TS}} NOT NULL,
+	review TEXT NOT NULL,
+	reviewed_by TEXT NOT NULL,
+	reviewed_at {{TS}}
+);
+CREATE INDEX project_action_project ON project_action (project_id, id);
+CREATE TABLE project_setting (
+	name TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+ALTER TABLE project_project ADD COLUMN stale_notified_at {{TS}};
 `}}}

@@ -217,7 +217,15 @@ func (s *Service) Submit(ctx context.Context, a audit.Actor, scopes []string, id
 		if err != nil {
 			return err
 		}
-		if err := failed(Checks(p, docs), "submit"); err != nil {
+		th, err := s.Thresholds(ctx)
+		if err != nil {
+			return err
+		}
+		sv, err := s.Supervise(ctx, p, th)
+		if err != nil {
+			return err
+		}
+		if err := failed(append(Checks(p, docs), ActionCheck(sv, s.Today())), "submit"); err != nil {
 			return err
 		}
 		note, err = limitText(note, 2000, "note", "说明", "note")

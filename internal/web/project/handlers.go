@@ -253,25 +253,28 @@ type reviewView struct {
 }
 
 type showView struct {
-	P          *dom.Project
-	Route      dom.Route
-	RouteName  string
-	StageIndex int
-	Checks     []dom.Check
-	Docs       []dom.Document
-	Reviews    []reviewView
-	Events     []dom.Event
-	Similar    []dom.Match
-	Systems    []dom.System
-	Ratings    []dom.Rating
-	CanEdit    bool
-	CanDecide  bool
-	CanRate    bool
-	RiskLevels []int
-	DocKinds   []string
-	Fields     []string
-	Decisions  []string
-	Form       url.Values
+	P           *dom.Project
+	Route       dom.Route
+	RouteName   string
+	StageIndex  int
+	Checks      []dom.Check
+	Docs        []dom.Document
+	Reviews     []reviewView
+	Events      []dom.Event
+	Similar     []dom.Match
+	Systems     []dom.System
+	Ratings     []dom.Rating
+	Sup         *dom.Supervision
+	Thresholds  dom.Thresholds
+	CanEdit     bool
+	CanDecide   bool
+	CanRate     bool
+	CanProgress bool
+	RiskLevels  []int
+	DocKinds    []string
+	Fields      []string
+	Decisions   []string
+	Form        url.Values
 }
 
 func (h handlers) show(w http.ResponseWriter, r *http.Request) error {
@@ -317,6 +320,14 @@ func (h handlers) showData(r *http.Request, id int64) (*showView, error) {
 	if p.Category == "om" {
 		v.Checks = append(v.Checks, dom.OMCheck(p, v.Systems))
 	}
+	if v.Thresholds, err = h.svc.Thresholds(ctx); err != nil {
+		return nil, err
+	}
+	if v.Sup, err = h.svc.Supervise(ctx, p, v.Thresholds); err != nil {
+		return nil, err
+	}
+	v.Checks = append(v.Checks, dom.ActionCheck(v.Sup, h.svc.Today()))
+	v.CanProgress = pr.Covers(p.OwnerPath, Owners...)
 	for _, c := range v.Checks {
 		if c.Key == "budget_over" && !c.OK && route.Has(dom.Feasibility) {
 			v.Decisions = append(v.Decisions, dom.Reapprove)
