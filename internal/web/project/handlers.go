@@ -326,7 +326,9 @@ func (h handlers) showData(r *http.Request, id int64) (*showView, error) {
 	if v.Sup, err = h.svc.Supervise(ctx, p, v.Thresholds); err != nil {
 		return nil, err
 	}
-	v.Checks = append(v.Checks, dom.ActionCheck(v.Sup, h.svc.Today()))
+	if c := dom.ActionCheck(v.Sup, h.svc.Today()); !c.OK || v.Sup.Variance.Light == "red" {
+		v.Checks = append(v.Checks, c)
+	}
 	v.CanProgress = pr.Covers(p.OwnerPath, Owners...)
 	for _, c := range v.Checks {
 		if c.Key == "budget_over" && !c.OK && route.Has(dom.Feasibility) {
