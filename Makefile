@@ -16,7 +16,7 @@ build:
 # makes sure PostgreSQL answers, then runs vet and every test.
 # go test prints each package's time on its "ok" line.
 test: deps vet
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 45m ./...
 
 # test-short runs every package without a browser and on SQLite only: the
 # quick check before a commit (browser and PostgreSQL tests skip visibly).
