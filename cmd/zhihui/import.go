@@ -27,16 +27,9 @@ func runImport(args []string) error {
 	pe := fs.String("period", "", "period for report sheets that name none, e.g. 2015 or 201507")
 	lang := fs.String("lang", "zh-CN", "language of the error report: zh-CN or en")
 	asJSON := fs.Bool("json", false, `print the report as JSON: {"values", "missing", "errors", "sheets"}`)
-	// Accept the file before or after the flags.
-	var file string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		file, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
+	file, err := parseFileArgs(fs, args)
+	if err != nil {
 		return err
-	}
-	if file == "" && fs.NArg() > 0 {
-		file = fs.Arg(0)
 	}
 	if file == "" {
 		return errors.New("usage: zhihui import FILE [--dry-run] [--data DIR | --db DSN]")
@@ -130,4 +123,20 @@ func importJSON(ctx context.Context, a *app.App, im *monitor.Import, dry bool) e
 		return err
 	}
 	return failed
+}
+
+// parseFileArgs parses a command's flags, accepting its FILE argument
+// before or after them; the file is "" when none is given.
+func parseFileArgs(fs *flag.FlagSet, args []string) (string, error) {
+	var file string
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		file, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	if file == "" && fs.NArg() > 0 {
+		file = fs.Arg(0)
+	}
+	return file, nil
 }

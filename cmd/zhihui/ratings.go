@@ -38,15 +38,9 @@ func ratingsImport(args []string) error {
 	c.StoreFlags(fs)
 	dry := fs.Bool("dry-run", false, "check the file and print what importing it would do, writing nothing")
 	lang := fs.String("lang", "zh-CN", "language of the error report: zh-CN or en")
-	var file string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		file, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
+	file, err := parseFileArgs(fs, args)
+	if err != nil {
 		return err
-	}
-	if file == "" && fs.NArg() > 0 {
-		file = fs.Arg(0)
 	}
 	if file == "" {
 		return errors.New("usage: zhihui ratings import FILE [--dry-run]")

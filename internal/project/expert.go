@@ -269,12 +269,9 @@ func (s *Service) DrawPanel(ctx context.Context, a audit.Actor, scopes []string,
 	}
 	var rid int64
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		p, err := s.get(ctx, tx, id)
+		p, err := s.getIn(ctx, tx, id, scopes)
 		if err != nil {
 			return err
-		}
-		if !covered(p.OwnerPath, scopes) {
-			return ErrOutside
 		}
 		if p.Status != Submitted {
 			return i18n.Errorf("项目%[1]s；评审专家只为待审批的阶段抽取", "the project is %[2]s; panels are drawn for a gate waiting for its decision", statusZh[p.Status], p.Status)

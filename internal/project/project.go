@@ -409,7 +409,17 @@ func nullMoney(m *Money) any {
 
 // Get returns project id if it lies in scopes.
 func (s *Service) Get(ctx context.Context, scopes []string, id int64) (*Project, error) {
-	p, err := s.get(ctx, s.DB.R, id)
+	p, err := s.getIn(ctx, s.DB.R, id, scopes)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// getIn reads project id for a caller whose units are scopes: ErrOutside
+// when the project's owner lies outside them.
+func (s *Service) getIn(ctx context.Context, q querier, id int64, scopes []string) (*Project, error) {
+	p, err := s.get(ctx, q, id)
 	if err != nil {
 		return nil, err
 	}
@@ -538,12 +548,9 @@ type Amounts struct {
 // change while a gate waits for its decision or after the project ended.
 func (s *Service) SetAmounts(ctx context.Context, a audit.Actor, scopes []string, id int64, am Amounts) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		p, err := s.get(ctx, tx, id)
+		p, err := s.getIn(ctx, tx, id, scopes)
 		if err != nil {
 			return err
-		}
-		if !covered(p.OwnerPath, scopes) {
-			return ErrOutside
 		}
 		if p.Status == Submitted || p.Status == Rejected || p.Status == Completed {
 			return i18n.Errorf("项目%[1]s，不能修改金额", "the project is %[2]s; its amounts cannot change", statusZh[p.Status], p.Status)

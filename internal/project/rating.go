@@ -47,12 +47,9 @@ func (s *Service) Rate(ctx context.Context, a audit.Actor, scopes []string, id i
 		return i18n.Errorf("请填写评级说明", "explain the rating").OnField("comment")
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		p, err := s.get(ctx, tx, id)
+		p, err := s.getIn(ctx, tx, id, scopes)
 		if err != nil {
 			return err
-		}
-		if !covered(p.OwnerPath, scopes) {
-			return ErrOutside
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO project_rating (project_id, rating, comment, actor_name, at) VALUES ($1,$2,$3,$4,$5)`,
 			id, rating, comment, a.Name, s.now()); err != nil {

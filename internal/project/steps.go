@@ -74,12 +74,9 @@ func (s *Service) AddDocument(ctx context.Context, a audit.Actor, scopes []strin
 	}
 	var docID int64
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		p, err := s.get(ctx, tx, id)
+		p, err := s.getIn(ctx, tx, id, scopes)
 		if err != nil {
 			return err
-		}
-		if !covered(p.OwnerPath, scopes) {
-			return ErrOutside
 		}
 		if err := editable(p); err != nil {
 			return err
@@ -203,12 +200,9 @@ func failed(cs []Check, step string) error {
 // decision, once the stage's checks pass.
 func (s *Service) Submit(ctx context.Context, a audit.Actor, scopes []string, id int64, note string) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		p, err := s.get(ctx, tx, id)
+		p, err := s.getIn(ctx, tx, id, scopes)
 		if err != nil {
 			return err
-		}
-		if !covered(p.OwnerPath, scopes) {
-			return ErrOutside
 		}
 		if err := editable(p); err != nil {
 			return err
@@ -281,12 +275,9 @@ func (s *Service) Decide(ctx context.Context, a audit.Actor, scopes []string, id
 		return i18n.Errorf("请填写决定的理由", "give the reason for the decision").OnField("reason")
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		p, err := s.get(ctx, tx, id)
+		p, err := s.getIn(ctx, tx, id, scopes)
 		if err != nil {
 			return err
-		}
-		if !covered(p.OwnerPath, scopes) {
-			return ErrOutside
 		}
 		if p.Status != Submitted {
 			return i18n.Errorf("项目%[1]s，没有待审批的阶段", "the project is %[2]s; no gate waits for a decision", statusZh[p.Status], p.Status)
