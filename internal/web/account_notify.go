@@ -48,7 +48,7 @@ func isTestKind(name string) bool { return len(name) > 5 && name[:5] == "test." 
 
 // notifySettingsSave stores the caller's notification settings; wrong
 // input shows the form again with what was entered and the error.
-func (s *Server) notifySettingsSave(w http.ResponseWriter, r *http.Request) {
+func (s *Server) notifySettingsSave(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	st := notify.Settings{Email: r.PostFormValue("email"), Modes: map[string]notify.Mode{}}
 	for _, k := range notify.Kinds() {
@@ -58,19 +58,17 @@ func (s *Server) notifySettingsSave(w http.ResponseWriter, r *http.Request) {
 	}
 	err := notify.SaveSettings(r.Context(), s.db, p.Actor(clientIP(r)), p.User.ID, st)
 	if err == nil {
-		http.Redirect(w, r, "/account?flash=notify_settings_saved#notify", http.StatusSeeOther)
-		return
+		return kit.Redirect(w, r, "/account?flash=notify_settings_saved#notify")
 	}
 	ue, ok := kit.UserError(err)
 	if !ok {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	pg, perr := s.accountPage(r, accountView{Notify: newNotifyForm(st)})
-	if perr != nil {
-		s.fail(w, r, perr)
-		return
+	pg, err := s.accountPage(r, accountView{Notify: newNotifyForm(st)})
+	if err != nil {
+		return err
 	}
 	pg.Error = ue.Message(pg.Lang)
 	s.render(w, r, "account", http.StatusBadRequest, pg)
+	return nil
 }

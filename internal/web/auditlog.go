@@ -83,24 +83,20 @@ func auditFilter(r *http.Request) (audit.Filter, error) {
 	return f, nil
 }
 
-// searchAudit runs the search the request asks for; on failure it has
-// answered the request and returns ok false.
-func (s *Server) searchAudit(w http.ResponseWriter, r *http.Request) (f audit.Filter, es []audit.Entry, more, ok bool) {
-	f, err := auditFilter(r)
-	if err == nil {
-		es, more, err = audit.Search(r.Context(), s.db, f)
-	}
+// searchAudit runs the search the request asks for.
+func (s *Server) searchAudit(r *http.Request) (f audit.Filter, es []audit.Entry, more bool, err error) {
+	f, err = auditFilter(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return f, nil, false, false
+		return f, nil, false, err
 	}
-	return f, es, more, true
+	es, more, err = audit.Search(r.Context(), s.db, f)
+	return f, es, more, err
 }
 
-func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
-	f, es, more, ok := s.searchAudit(w, r)
-	if !ok {
-		return
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
+	f, es, more, err := s.searchAudit(r)
+	if err != nil {
+		return err
 	}
 	lang := lang(r)
 	rows := make([]auditRow, len(es))
@@ -120,6 +116,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	pg := s.page(r, "admin", v)
 	pg.Title = i18n.T(pg.Lang, "audit.title")
 	s.render(w, r, "audit", http.StatusOK, pg)
+	return nil
 }
 
 // auditExportMax bounds an audit log export.
@@ -128,11 +125,10 @@ const auditExportMax = 10000
 // auditXLSX: GET /admin/audit.xlsx — the entries the log page's filter
 // finds (every page, the newest auditExportMax), with the changes in
 // words, as a spreadsheet.
-func (s *Server) auditXLSX(w http.ResponseWriter, r *http.Request) {
+func (s *Server) auditXLSX(w http.ResponseWriter, r *http.Request) error {
 	f, err := auditFilter(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	lg := lang(r)
 	head := []string{i18n.T(lg, "audit.when"), i18n.T(lg, "audit.actor"), "IP", i18n.T(lg, "audit.action"), i18n.T(lg, "audit.entity"), "ID", i18n.T(lg, "audit.changes")}
@@ -141,8 +137,7 @@ func (s *Server) auditXLSX(w http.ResponseWriter, r *http.Request) {
 	for len(rows) < auditExportMax {
 		es, more, err := audit.Search(r.Context(), s.db, f)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		for _, e := range es {
 			row := auditRowOf(lg, e)
@@ -172,20 +167,18 @@ func (s *Server) auditXLSX(w http.ResponseWriter, r *http.Request) {
 	if len(rows) > auditExportMax {
 		rows = rows[:auditExportMax]
 	}
-	if err := kit.XLSX(w, "audit-log.xlsx", head, rows); err != nil {
-		s.fail(w, r, err)
-	}
+	return kit.XLSX(w, "audit-log.xlsx", head, rows)
 }
 
-func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
-	_, es, more, ok := s.searchAudit(w, r)
-	if !ok {
-		return
+func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
+	_, es, more, err := s.searchAudit(r)
+	if err != nil {
+		return err
 	}
 	if es == nil {
 		es = []audit.Entry{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": es, "more": more})
+	return kit.JSON(w, http.StatusOK, map[string]any{"entries": es, "more": more})
 }
 
 // auditRow is one audit entry as the log page shows it: the action and

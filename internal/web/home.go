@@ -70,7 +70,7 @@ type homeDue struct {
 
 // home is the start page: for visitors a short public introduction, for
 // users their unit, the plan's targets and where to go next.
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	pl := plan.Default()
 	v := homeView{Targets: pl.Targets(), Tasks: len(pl.Tasks(plan.TaskFilter{})), Plan: pl}
@@ -81,13 +81,13 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.Authenticated() {
 		if err := s.homeWork(r, p, &v); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 	}
 	pg := s.page(r, "home", v)
 	pg.Title = i18n.T(pg.Lang, "app.name")
 	s.render(w, r, "home", http.StatusOK, pg)
+	return nil
 }
 
 // homeWork fills what the caller has to do: a reporter's due reports, an

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -384,24 +383,6 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	s.deny(w, r, http.StatusInternalServerError, "errors.internal")
-}
-
-// lookupFailed answers a failed lookup — 404 when err is notFound, the
-// usual error answer otherwise — and reports whether it answered.
-func (s *Server) lookupFailed(w http.ResponseWriter, r *http.Request, err, notFound error) bool {
-	switch {
-	case err == nil:
-		return false
-	case errors.Is(err, notFound):
-		s.notFound(w, r)
-	default:
-		s.fail(w, r, err)
-	}
-	return true
-}
-
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.deny(w, r, http.StatusNotFound, "errors.not_found")
 }
 
 // fmtValue renders an engine score (NaN: missing) with one decimal.

@@ -33,11 +33,10 @@ type searchHit struct {
 // path above them), targets, indicators and data elements, sites and,
 // for administrators, accounts; each kind as far as the caller may see
 // it, a few results each, grouped with links. A plain form, no script.
-func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
+func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) error {
 	res, err := search.Search(r.Context(), s.db, principal(r), r.URL.Query().Get("q"), lang(r))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	v := searchView{Query: res.Query, Total: res.Total(), Limit: search.PerKind, Max: search.MaxQuery}
 	for _, g := range res.Groups {
@@ -50,4 +49,5 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	pg := s.page(r, "search", v)
 	pg.Title = i18n.T(pg.Lang, "search.title")
 	s.render(w, r, "search", http.StatusOK, pg)
+	return nil
 }

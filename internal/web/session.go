@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -46,17 +45,17 @@ type loginData struct {
 	Next string
 }
 
-func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
 	if principal(r).Authenticated() {
-		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
-		return
+		return kit.Redirect(w, r, safeNext(r.URL.Query().Get("next")))
 	}
 	pg := s.page(r, "login", loginData{Next: r.URL.Query().Get("next")})
 	pg.Title = i18n.T(pg.Lang, "login.title")
 	s.render(w, r, "login", http.StatusOK, pg)
+	return nil
 }
 
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	pw := r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
@@ -66,7 +65,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if len(name) > 64 || len(pw) > 1024 {
 		pg.Error = i18n.T(pg.Lang, "login.bad")
 		s.render(w, r, "login", http.StatusBadRequest, pg)
-		return
+		return nil
 	}
 	// Attempts are counted before the password is checked, so parallel
 	// attempts cannot pass a limit together, and refused callers never
@@ -78,20 +77,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if ok, wait := s.byIP.Attempt(ip); !ok {
 		pg.Error = i18n.T(pg.Lang, "login.too_many", minutes(wait))
 		s.render(w, r, "login", http.StatusTooManyRequests, pg)
-		return
+		return nil
 	}
 	if ok, wait := s.byPair.Attempt(pair); !ok {
 		s.byIP.Undo(ip)
 		pg.Error = i18n.T(pg.Lang, "login.account_locked", minutes(wait))
 		s.render(w, r, "login", http.StatusTooManyRequests, pg)
-		return
+		return nil
 	}
 	if ok, wait := s.byAccount.Attempt(name); !ok {
 		s.byIP.Undo(ip)
 		s.byPair.Undo(pair)
 		pg.Error = i18n.T(pg.Lang, "login.account_locked", minutes(wait))
 		s.render(w, r, "login", http.StatusTooManyRequests, pg)
-		return
+		return nil
 	}
 	u, err := auth.Authenticate(r.Context(), s.db, name, pw)
 	if err != nil {
@@ -101,53 +100,49 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			s.byIP.Undo(ip)
 			s.byPair.Undo(pair)
 			s.byAccount.Undo(name)
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		if err := auth.RecordFailedLogin(r.Context(), s.db, name, ip); err != nil {
 			s.log.Warn("audit failed login", "err", err)
 		}
 		pg.Error = i18n.T(pg.Lang, "login.bad")
 		s.render(w, r, "login", http.StatusUnauthorized, pg)
-		return
+		return nil
 	}
 	s.byPair.Reset(pair)
 	s.byIP.Undo(ip)
 	s.byAccount.Undo(name)
 	sess, err := auth.NewSession(r.Context(), s.db, u, ip, r.UserAgent())
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: s.opt.SecureCookie, MaxAge: int(auth.SessionTTL.Seconds())})
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	return kit.Redirect(w, r, next)
 }
 
 func minutes(d time.Duration) string {
 	return fmt.Sprint(int(d.Minutes()) + 1)
 }
 
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	auth.EndSession(r.Context(), s.db, session(r).token)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, MaxAge: -1, SameSite: http.SameSiteLaxMode, Secure: s.opt.SecureCookie})
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return kit.Redirect(w, r, "/login")
 }
 
 // setLang switches the language: stored on the account when logged in,
 // in a cookie otherwise.
-func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
+func (s *Server) setLang(w http.ResponseWriter, r *http.Request) error {
 	l := i18n.Normalize(r.PostFormValue("lang"))
 	p := principal(r)
 	if p.Authenticated() {
 		if err := auth.SetLang(r.Context(), s.db, p.Actor(clientIP(r)), p.User.ID, l); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode, Secure: s.opt.SecureCookie})
-	back := safeNext(r.PostFormValue("back"))
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	return kit.Redirect(w, r, safeNext(r.PostFormValue("back")))
 }
 
 // accountView is the account page: the caller's API tokens and, right
@@ -194,18 +189,18 @@ func (s *Server) accountPage(r *http.Request, v accountView) (*Page, error) {
 	return pg, nil
 }
 
-func (s *Server) account(w http.ResponseWriter, r *http.Request) {
+func (s *Server) account(w http.ResponseWriter, r *http.Request) error {
 	pg, err := s.accountPage(r, accountView{})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, "account", http.StatusOK, pg)
+	return nil
 }
 
 // tokenCreate makes an API token for the caller and shows it once on the
 // account page (answered directly, so that it never appears in a URL).
-func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	v := accountView{Name: r.PostFormValue("name"), Expires: r.PostFormValue("expires")}
 	exp, err := auth.ParseExpiry(v.Expires, time.Now())
@@ -216,59 +211,57 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
 	if v.NewToken != "" {
 		v.Name, v.Expires = "", ""
 	}
+	ue, isUser := kit.UserError(err)
+	if err != nil && !isUser {
+		return err
+	}
 	pg, perr := s.accountPage(r, v)
 	if perr != nil {
-		s.fail(w, r, perr)
-		return
+		return perr
 	}
-	if err != nil {
-		ue, ok := kit.UserError(err)
-		if !ok {
-			s.fail(w, r, err)
-			return
-		}
+	if isUser {
 		pg.Error = ue.Message(pg.Lang)
 		status = http.StatusBadRequest
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, "account", status, pg)
+	return nil
 }
 
-func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
+func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := kit.PathID(r, "id")
 	if err != nil {
-		s.notFound(w, r)
-		return
+		return err
 	}
-	if err := auth.RevokeToken(r.Context(), s.db, p.Actor(clientIP(r)), p.User.ID, id); s.lookupFailed(w, r, err, auth.ErrNoToken) {
-		return
+	// an unknown token: auth.ErrNoToken wraps store.ErrNotFound (404)
+	if err := auth.RevokeToken(r.Context(), s.db, p.Actor(clientIP(r)), p.User.ID, id); err != nil {
+		return err
 	}
-	http.Redirect(w, r, "/account?flash=token_revoked", http.StatusSeeOther)
+	return kit.Redirect(w, r, "/account?flash=token_revoked")
 }
 
-func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	old := r.PostFormValue("old")
 	pw := r.PostFormValue("password")
 	pg, err := s.accountPage(r, accountView{})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if pw != r.PostFormValue("confirm") {
 		pg.Error = i18n.T(pg.Lang, "account.mismatch")
 		s.render(w, r, "account", http.StatusBadRequest, pg)
-		return
+		return nil
 	}
 	if err := auth.SetPassword(r.Context(), s.db, p.Actor(clientIP(r)), p.User.ID, &old, pw, session(r).token); err != nil {
-		if ue, ok := kit.UserError(err); ok {
-			pg.Error = ue.Message(pg.Lang)
-			s.render(w, r, "account", http.StatusBadRequest, pg)
-			return
+		ue, ok := kit.UserError(err)
+		if !ok {
+			return err
 		}
-		s.fail(w, r, err)
-		return
+		pg.Error = ue.Message(pg.Lang)
+		s.render(w, r, "account", http.StatusBadRequest, pg)
+		return nil
 	}
-	http.Redirect(w, r, "/account?flash=password_changed", http.StatusSeeOther)
+	return kit.Redirect(w, r, "/account?flash=password_changed")
 }

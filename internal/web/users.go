@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/store"
 	"zhihui/internal/web/kit"
 )
 
@@ -18,36 +20,38 @@ type usersView struct {
 	Form  struct{ Name, DisplayName, Role, Org string }
 }
 
-func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
-	s.renderUsers(w, r, http.StatusOK, nil, usersView{})
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderUsers(w, r, http.StatusOK, nil, usersView{})
 }
 
-func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int, formErr error, v usersView) {
+// renderUsers shows the users page, with the create form's values and
+// its user error when formErr is one; any other error is returned.
+func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int, formErr error, v usersView) error {
+	ue, ok := kit.UserError(formErr)
+	if formErr != nil && !ok {
+		return formErr
+	}
 	p := principal(r)
 	users, err := auth.ListUsers(r.Context(), s.db, p.Scopes(auth.Admin))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	v.Users, v.Roles = users, auth.Roles
 	pg := s.page(r, "admin", v)
 	pg.Title = i18n.T(pg.Lang, "users.title")
-	if ue, ok := kit.UserError(formErr); ok {
+	if ok {
 		pg.Error = ue.Message(pg.Lang)
-	} else if formErr != nil {
-		s.fail(w, r, formErr)
-		return
 	}
 	s.render(w, r, "users", status, pg)
+	return nil
 }
 
 // usersXLSX: GET /admin/users.xlsx — the accounts the users page lists
 // (those with a role in the caller's units), with their roles.
-func (s *Server) usersXLSX(w http.ResponseWriter, r *http.Request) {
+func (s *Server) usersXLSX(w http.ResponseWriter, r *http.Request) error {
 	users, err := auth.ListUsers(r.Context(), s.db, principal(r).Scopes(auth.Admin))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	lg := lang(r)
 	head := []string{i18n.T(lg, "users.name"), i18n.T(lg, "users.display_name"), i18n.T(lg, "users.roles"), i18n.T(lg, "users.status")}
@@ -63,14 +67,12 @@ func (s *Server) usersXLSX(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, []any{u.Name, u.DisplayName, strings.Join(gs, "; "), st})
 	}
-	if err := kit.XLSX(w, "users.xlsx", head, rows); err != nil {
-		s.fail(w, r, err)
-	}
+	return kit.XLSX(w, "users.xlsx", head, rows)
 }
 
 // userCreate adds an account with a first role; the admin must cover the
 // unit the role is granted at.
-func (s *Server) userCreate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) userCreate(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	var v usersView
 	v.Form.Name = strings.TrimSpace(r.PostFormValue("name"))
@@ -79,47 +81,52 @@ func (s *Server) userCreate(w http.ResponseWriter, r *http.Request) {
 	v.Form.Org = strings.TrimSpace(r.PostFormValue("org"))
 	role, err := auth.ParseRole(v.Form.Role)
 	if err != nil {
-		s.renderUsers(w, r, http.StatusBadRequest, err, v)
-		return
+		return s.renderUsers(w, r, http.StatusBadRequest, err, v)
 	}
-	unit, err := orgunit.Get(r.Context(), s.db, v.Form.Org)
+	unit, err := s.unitOf(r, v.Form.Org)
 	if err != nil {
-		s.renderUsers(w, r, http.StatusBadRequest, i18n.Errorf("未知的单位代码 %q", "unknown org unit code %q", v.Form.Org), v)
-		return
+		return s.renderUsers(w, r, http.StatusBadRequest, err, v)
 	}
 	if !p.Covers(unit.Path, auth.Admin) {
-		s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
-		return
+		return kit.ErrOutside
 	}
 	actor := p.Actor(clientIP(r))
 	u, err := auth.CreateUser(r.Context(), s.db, actor, auth.NewUser{Name: v.Form.Name, DisplayName: v.Form.DisplayName, Password: r.PostFormValue("password")})
 	if err != nil {
-		s.renderUsers(w, r, http.StatusBadRequest, err, v)
-		return
+		return s.renderUsers(w, r, http.StatusBadRequest, err, v)
 	}
 	if err := auth.AddGrant(r.Context(), s.db, actor, u.ID, role, unit.Code); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	http.Redirect(w, r, "/admin/users/"+strconv.FormatInt(u.ID, 10)+"?flash=user_created", http.StatusSeeOther)
+	return kit.Redirect(w, r, "/admin/users/"+strconv.FormatInt(u.ID, 10)+"?flash=user_created")
 }
 
-// managedUser loads the user in the path and checks the caller may manage it.
-func (s *Server) managedUser(w http.ResponseWriter, r *http.Request) (*auth.User, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+// unitOf is the org unit of a form's code; an unknown code is a user
+// error.
+func (s *Server) unitOf(r *http.Request, code string) (orgunit.Unit, error) {
+	unit, err := orgunit.Get(r.Context(), s.db, strings.TrimSpace(code))
+	if errors.Is(err, store.ErrNotFound) {
+		return unit, i18n.Errorf("未知的单位代码 %q", "unknown org unit code %q", code).OnField("org")
+	}
+	return unit, err
+}
+
+// managedUser loads the user in the path and checks the caller may manage
+// it: an unknown user is kit.ErrNotFound (auth.ErrNotFound wraps
+// store.ErrNotFound), one outside the caller's units kit.ErrOutside.
+func (s *Server) managedUser(r *http.Request) (*auth.User, error) {
+	id, err := kit.PathID(r, "id")
 	if err != nil {
-		s.notFound(w, r)
-		return nil, false
+		return nil, err
 	}
 	u, err := auth.GetUser(r.Context(), s.db, id)
-	if s.lookupFailed(w, r, err, auth.ErrNotFound) {
-		return nil, false
+	if err != nil {
+		return nil, err
 	}
 	if !principal(r).CanManage(u) {
-		s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
-		return nil, false
+		return nil, kit.ErrOutside
 	}
-	return u, true
+	return u, nil
 }
 
 type userView struct {
@@ -128,15 +135,14 @@ type userView struct {
 	Tokens []tokenRow
 }
 
-func (s *Server) userPage(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.managedUser(w, r)
-	if !ok {
-		return
+func (s *Server) userPage(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.managedUser(r)
+	if err != nil {
+		return err
 	}
 	ts, err := auth.Tokens(r.Context(), s.db, u.ID)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	v := userView{U: u, Roles: auth.Roles}
 	now := time.Now()
@@ -146,95 +152,87 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request) {
 	pg := s.page(r, "admin", v)
 	pg.Title = u.DisplayName
 	s.render(w, r, "user", http.StatusOK, pg)
+	return nil
 }
 
-func (s *Server) userGrant(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.managedUser(w, r)
-	if !ok {
-		return
+func (s *Server) userGrant(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.managedUser(r)
+	if err != nil {
+		return err
 	}
 	p := principal(r)
 	role, err := auth.ParseRole(r.PostFormValue("role"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	unit, err := orgunit.Get(r.Context(), s.db, strings.TrimSpace(r.PostFormValue("org")))
+	unit, err := s.unitOf(r, r.PostFormValue("org"))
 	if err != nil {
-		s.fail(w, r, i18n.Errorf("未知的单位代码 %q", "unknown org unit code %q", r.PostFormValue("org")))
-		return
+		return err
 	}
 	if !p.Covers(unit.Path, auth.Admin) {
-		s.deny(w, r, http.StatusForbidden, "errors.outside_scope")
-		return
+		return kit.ErrOutside
 	}
 	if err := auth.AddGrant(r.Context(), s.db, p.Actor(clientIP(r)), u.ID, role, unit.Code); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	http.Redirect(w, r, "/admin/users/"+r.PathValue("id")+"?flash=saved", http.StatusSeeOther)
+	return kit.Redirect(w, r, "/admin/users/"+r.PathValue("id")+"?flash=saved")
 }
 
-func (s *Server) userRevoke(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.managedUser(w, r)
-	if !ok {
-		return
+func (s *Server) userRevoke(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.managedUser(r)
+	if err != nil {
+		return err
 	}
 	p := principal(r)
 	if u.ID == p.User.ID && r.PostFormValue("role") == string(auth.Admin) {
-		s.fail(w, r, i18n.Errorf("不能撤销自己的管理员角色", "you cannot revoke your own admin role"))
-		return
+		return i18n.Errorf("不能撤销自己的管理员角色", "you cannot revoke your own admin role")
 	}
 	if err := auth.RemoveGrant(r.Context(), s.db, p.Actor(clientIP(r)), u.ID, auth.Role(r.PostFormValue("role")), r.PostFormValue("org")); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	http.Redirect(w, r, "/admin/users/"+r.PathValue("id")+"?flash=saved", http.StatusSeeOther)
+	return kit.Redirect(w, r, "/admin/users/"+r.PathValue("id")+"?flash=saved")
 }
 
-func (s *Server) userResetPassword(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.managedUser(w, r)
-	if !ok {
-		return
+func (s *Server) userResetPassword(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.managedUser(r)
+	if err != nil {
+		return err
 	}
 	if err := auth.SetPassword(r.Context(), s.db, principal(r).Actor(clientIP(r)), u.ID, nil, r.PostFormValue("password"), ""); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	http.Redirect(w, r, "/admin/users/"+r.PathValue("id")+"?flash=password_changed", http.StatusSeeOther)
+	return kit.Redirect(w, r, "/admin/users/"+r.PathValue("id")+"?flash=password_changed")
 }
 
-func (s *Server) userDisable(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.managedUser(w, r)
-	if !ok {
-		return
+func (s *Server) userDisable(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.managedUser(r)
+	if err != nil {
+		return err
 	}
 	p := principal(r)
 	disable := r.PostFormValue("disabled") == "true"
 	if u.ID == p.User.ID && disable {
-		s.fail(w, r, i18n.Errorf("不能停用自己的账号", "you cannot disable your own account"))
-		return
+		return i18n.Errorf("不能停用自己的账号", "you cannot disable your own account")
 	}
 	if err := auth.SetDisabled(r.Context(), s.db, p.Actor(clientIP(r)), u.ID, disable); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	http.Redirect(w, r, "/admin/users/"+r.PathValue("id")+"?flash=saved", http.StatusSeeOther)
+	return kit.Redirect(w, r, "/admin/users/"+r.PathValue("id")+"?flash=saved")
 }
 
 // userTokenRevoke lets an administrator revoke another user's API token.
-func (s *Server) userTokenRevoke(w http.ResponseWriter, r *http.Request) {
-	u, ok := s.managedUser(w, r)
-	if !ok {
-		return
-	}
-	tid, err := strconv.ParseInt(r.PathValue("tid"), 10, 64)
+func (s *Server) userTokenRevoke(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.managedUser(r)
 	if err != nil {
-		s.notFound(w, r)
-		return
+		return err
 	}
-	if err := auth.RevokeToken(r.Context(), s.db, principal(r).Actor(clientIP(r)), u.ID, tid); s.lookupFailed(w, r, err, auth.ErrNoToken) {
-		return
+	tid, err := kit.PathID(r, "tid")
+	if err != nil {
+		return err
 	}
-	http.Redirect(w, r, "/admin/users/"+strconv.FormatInt(u.ID, 10)+"?flash=token_revoked", http.StatusSeeOther)
+	// an unknown token: auth.ErrNoToken wraps store.ErrNotFound (404)
+	if err := auth.RevokeToken(r.Context(), s.db, principal(r).Actor(clientIP(r)), u.ID, tid); err != nil {
+		return err
+	}
+	return kit.Redirect(w, r, "/admin/users/"+strconv.FormatInt(u.ID, 10)+"?flash=token_revoked")
 }
