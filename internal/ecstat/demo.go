@@ -179,10 +179,10 @@ func insertRegister(ctx context.Context, db *store.DB, a audit.Actor, reg []Ente
 	return db.InTx(ctx, func(tx *store.Tx) error {
 		now := store.Now()
 		if _, err := tx.Copy(ctx, "ecstat_enterprise", []string{"credit_code", "name", "industry", "section", "org_code", "org_path", "city_code",
-			"size", "above_scale", "employees", "revenue", "born_year", "closed_year", "updated_at"}, func(yield func([]any) error) error {
+			"size", "above_scale", "employees", "revenue", "born_year", "closed_year", "updated_at", "registered_by", "registered_at"}, func(yield func([]any) error) error {
 			for _, e := range reg {
 				if err := yield([]any{e.CreditCode, e.Name, e.Industry, e.Section, e.OrgCode, e.OrgPath, e.CityCode, e.Size, b2i(e.AboveScale),
-					e.Employees, int64(e.Revenue), e.BornYear, e.ClosedYear, now}); err != nil {
+					e.Employees, int64(e.Revenue), e.BornYear, e.ClosedYear, now, a.Name, now}); err != nil {
 					return err
 				}
 			}
@@ -208,11 +208,9 @@ func insertRegister(ctx context.Context, db *store.DB, a audit.Actor, reg []Ente
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		// Births are the enterprises' rows themselves (see Changes).
 		if _, err := tx.Copy(ctx, "ecstat_change", []string{"enterprise_id", "year", "kind", "detail", "actor_name", "at"}, func(yield func([]any) error) error {
 			for _, e := range reg {
-				if err := yield([]any{ids[e.CreditCode], e.BornYear, "birth", `{"name":[null,` + strconv.Quote(e.Name) + `]}`, a.Name, now}); err != nil {
-					return err
-				}
 				if e.ClosedYear != 0 {
 					if err := yield([]any{ids[e.CreditCode], e.ClosedYear, "death", `{"closed_year":[0,` + strconv.Itoa(e.ClosedYear) + `]}`, a.Name, now}); err != nil {
 						return err

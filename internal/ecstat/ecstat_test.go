@@ -113,6 +113,11 @@ func TestRegisterImportBirthsChangesDeaths(t *testing.T) {
 		if err != nil || len(hist) != 2 || hist[1].Kind != "change" || hist[1].Detail["size"][1] != Medium || hist[1].Detail["revenue"][1] != "30000.00" {
 			t.Fatalf("history of %s: %+v %v", a, hist, err)
 		}
+		// The birth is read from the register row: year, name and unit then, who imported it.
+		if b := hist[0]; b.Kind != "birth" || b.Year != 2015 || b.Detail["name"][1] != "甲商贸有限公司" || b.Detail["org_code"][1] != "410102" ||
+			b.Detail["name"][0] != nil || b.Actor == "" || b.At.IsZero() {
+			t.Fatalf("birth of %s: %+v", a, b)
+		}
 		if n := count(t, db, `SELECT COUNT(*) FROM audit_log WHERE entity = 'ecstat_register' AND action = 'import'`); n != 2 {
 			t.Fatalf("%d import audit entries", n)
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -195,8 +196,7 @@ func ImportRegister(ctx context.Context, db *store.DB, a audit.Actor, name strin
 		return res, nil
 	}
 	var cols map[string]int
-	var rows []*importRow // pointers: growing the list never copies the rows
-	seen := map[string]int{}
+	var rows []*importRow // pointers: growing and sorting the list never copies the rows
 	uerr, err := readTable(name, r, func(n int, rec []string) error {
 		if cols == nil {
 			cols = map[string]int{}
@@ -236,11 +236,6 @@ func ImportRegister(ctx context.Context, db *store.DB, a audit.Actor, name strin
 		if len(errs) > 0 {
 			return ctx.Err()
 		}
-		if first, dup := seen[row.e.CreditCode]; dup {
-			res.fail(opt.MaxErrors, i18n.Errorf("统一社会信用代码 %s 与第 %d 行重复", "unified social credit code %s repeats row %d", row.e.CreditCode, first).At(n, colName(cols["credit_code"])))
-			return nil
-		}
-		seen[row.e.CreditCode] = n
 		rows = append(rows, &row)
 		if n%50000 == 0 {
 			return ctx.Err()
@@ -263,59 +258,89 @@ func ImportRegister(ctx context.Context, db *store.DB, a audit.Actor, name strin
 		res.fail(opt.MaxErrors, i18n.Errorf("文件中没有企业", "the file lists no enterprise"))
 		return res, nil
 	}
-	// Units: every row's unit must be a county-level unit the importer covers.
-	codes := map[string]bool{}
-	for _, row := range rows {
-		codes[row.e.OrgCode] = true
+	// The rows in credit-code order (and file order within a code): a
+	// repeated code is next to its first row, and new enterprises go in in
+	// that order, so the code's index (and the unit's, since characters
+	// 3–8 are the registering division) grows at its end instead of at
+	// random pages, which is what makes a million-row import fast.
+	slices.SortFunc(rows, func(a, b *importRow) int {
+		if c := strings.Compare(a.e.CreditCode, b.e.CreditCode); c != 0 {
+			return c
+		}
+		return a.n - b.n
+	})
+	// Units: every row's unit must be a county-level unit the importer
+	// covers. Each unit's path and city are worked out once.
+	type unitOf struct {
+		u          orgunit.Unit
+		city       string
+		ok, inside bool
 	}
-	list := make([]string, 0, len(codes))
-	for c := range codes {
-		list = append(list, c)
+	byCode := map[string]*unitOf{}
+	var list []string
+	for _, row := range rows {
+		if byCode[row.e.OrgCode] == nil {
+			byCode[row.e.OrgCode] = &unitOf{}
+			list = append(list, row.e.OrgCode)
+		}
 	}
 	units, err := orgunit.GetMany(ctx, db, list)
 	if err != nil {
 		return nil, err
 	}
-	byCode := map[string]orgunit.Unit{}
 	for _, u := range units {
-		byCode[u.Code] = u
+		uo := byCode[u.Code]
+		if uo == nil {
+			continue
+		}
+		uo.u, uo.ok, uo.inside = u, true, inScopes(u.Path, opt.Scopes)
+		if pc := orgunit.PathCodes(u.Path); len(pc) > 1 {
+			uo.city = pc[1]
+		}
 	}
 	existing, err := loadByCode(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	oc := colName(cols["org_code"])
+	oc, cc := colName(cols["org_code"]), colName(cols["credit_code"])
 	var births, updates []*importRow
 	var changes []change
-	for i := range rows {
-		row := rows[i]
-		u, ok := byCode[row.e.OrgCode]
+	closedBirths := 0
+	for i, row := range rows {
+		if i > 0 && row.e.CreditCode == rows[i-1].e.CreditCode {
+			first := i - 1
+			for first > 0 && rows[first-1].e.CreditCode == row.e.CreditCode {
+				first--
+			}
+			res.fail(opt.MaxErrors, i18n.Errorf("统一社会信用代码 %s 与第 %d 行重复", "unified social credit code %s repeats row %d", row.e.CreditCode, rows[first].n).At(row.n, cc))
+			continue
+		}
+		uo := byCode[row.e.OrgCode]
+		u := uo.u
 		switch {
-		case !ok:
+		case !uo.ok:
 			res.fail(opt.MaxErrors, i18n.Errorf("未知的地区代码 %s", "unknown unit code %s", row.e.OrgCode).At(row.n, oc))
 			continue
 		case u.Kind != orgunit.County:
 			res.fail(opt.MaxErrors, i18n.Errorf("地区代码 %s（%s）不是县级单位：请填写企业所在县（市、区）的代码", "unit %s (%s) is not a county: give the enterprise's county code", u.Code, u.Name).At(row.n, oc))
 			continue
-		case !inScopes(u.Path, opt.Scopes):
+		case !uo.inside:
 			res.fail(opt.MaxErrors, i18n.Errorf("地区 %s（%s）不在您管理的范围内", "unit %s (%s) is outside your units", u.Code, u.Name).At(row.n, oc))
 			continue
 		}
-		row.e.OrgPath = u.Path
-		if pc := orgunit.PathCodes(u.Path); len(pc) > 1 {
-			row.e.CityCode = pc[1]
-		}
+		row.e.OrgPath, row.e.CityCode = u.Path, uo.city
 		old, exists := existing[row.e.CreditCode]
 		if !exists {
 			row.e.BornYear = opt.Year
 			if row.closed {
 				row.e.ClosedYear = opt.Year
+				closedBirths++
 			}
 			births = append(births, row)
 			continue
 		}
 		if !inScopes(old.OrgPath, opt.Scopes) {
-			res.fail(opt.MaxErrors, i18n.Errorf("企业 %s 登记在您管理范围之外的地区 %s", "enterprise %s is registered in %s, outside your units", old.CreditCode, old.OrgCode).At(row.n, colName(cols["credit_code"])))
+			res.fail(opt.MaxErrors, i18n.Errorf("企业 %s 登记在您管理范围之外的地区 %s", "enterprise %s is registered in %s, outside your units", old.CreditCode, old.OrgCode).At(row.n, cc))
 			continue
 		}
 		row.e.ID, row.e.BornYear, row.e.ClosedYear = old.ID, old.BornYear, old.ClosedYear
@@ -340,18 +365,17 @@ func ImportRegister(ctx context.Context, db *store.DB, a audit.Actor, name strin
 		changes = append(changes, change{id: old.ID, kind: kind, detail: d})
 	}
 	res.Births = len(births)
+	// The errors in the order of the file's rows (those of the checks
+	// after reading came in credit-code order).
+	slices.SortStableFunc(res.Errors, func(a, b *i18n.Error) int { return a.Row - b.Row })
 	if res.ErrorCount > 0 || opt.DryRun {
 		return res, nil
 	}
-	// New enterprises go in in credit-code order: the code's index (and
-	// the unit's, since characters 3–8 are the registering division) then
-	// grows at its end instead of at random pages, which is what makes a
-	// million-row import fast.
-	sort.Slice(births, func(i, j int) bool { return births[i].e.CreditCode < births[j].e.CreditCode })
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		now := store.Now()
-		// One register import at a time: the births' history is written
-		// from the rows this transaction adds (ids above the largest one).
+		// One register import at a time: the deaths of enterprises listed
+		// as closed when first registered are written from the rows this
+		// transaction adds (ids above the largest one).
 		if err := tx.Lock(ctx, "ecstat_register"); err != nil {
 			return err
 		}
@@ -359,13 +383,17 @@ func ImportRegister(ctx context.Context, db *store.DB, a audit.Actor, name strin
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM ecstat_enterprise`).Scan(&maxID); err != nil {
 			return err
 		}
+		// A birth is the enterprise's row itself (born_year, registered_by,
+		// registered_at): its history shows it without a row of its own
+		// (see [Changes]), and the import is audited as one entry.
 		_, err := tx.Copy(ctx, "ecstat_enterprise", []string{"credit_code", "name", "industry", "section", "org_code", "org_path", "city_code",
-			"size", "above_scale", "employees", "revenue", "born_year", "closed_year", "updated_at"}, func(yield func([]any) error) error {
-			rowv := make([]any, 14)
+			"size", "above_scale", "employees", "revenue", "born_year", "closed_year", "updated_at", "registered_by", "registered_at"}, func(yield func([]any) error) error {
+			rowv := make([]any, 16)
 			for _, b := range births {
 				e := b.e
 				rowv[0], rowv[1], rowv[2], rowv[3], rowv[4], rowv[5], rowv[6] = e.CreditCode, e.Name, e.Industry, e.Section, e.OrgCode, e.OrgPath, e.CityCode
 				rowv[7], rowv[8], rowv[9], rowv[10], rowv[11], rowv[12], rowv[13] = e.Size, b2i(e.AboveScale), e.Employees, int64(e.Revenue), e.BornYear, e.ClosedYear, now
+				rowv[14], rowv[15] = a.Name, now
 				if err := yield(rowv); err != nil {
 					return err
 				}
@@ -390,19 +418,13 @@ func ImportRegister(ctx context.Context, db *store.DB, a audit.Actor, name strin
 				}
 			}
 		}
-		if len(births) > 0 {
-			// Births (and the deaths of enterprises listed as closed when
-			// first registered) are recorded by the database from the new
-			// rows, without reading them back.
-			obj := `json_object('name', json_array(NULL, name), 'org_code', json_array(NULL, org_code))`
+		if closedBirths > 0 {
+			// The deaths of enterprises listed as closed when first
+			// registered are recorded by the database from the new rows,
+			// without reading them back.
 			dead := `json_object('closed_year', json_array(0, closed_year))`
 			if tx.Dialect == store.Postgres {
-				obj = `json_build_object('name', json_build_array(NULL, name), 'org_code', json_build_array(NULL, org_code))::text`
 				dead = `json_build_object('closed_year', json_build_array(0, closed_year))::text`
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_change (enterprise_id, year, kind, detail, actor_name, at)
-				SELECT id, $1, 'birth', `+obj+`, $2, $3 FROM ecstat_enterprise WHERE id > $4 ORDER BY id`, opt.Year, a.Name, now, maxID); err != nil {
-				return fmt.Errorf("ecstat: record births: %w", err)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_change (enterprise_id, year, kind, detail, actor_name, at)
 				SELECT id, $1, 'death', `+dead+`, $2, $3 FROM ecstat_enterprise WHERE id > $4 AND closed_year <> 0 ORDER BY id`, opt.Year, a.Name, now, maxID); err != nil {
@@ -459,12 +481,13 @@ func blank(rec []string) bool {
 
 // parseRow reads one data row.
 func parseRow(n int, rec []string, cols map[string]int, year int) (importRow, []*i18n.Error) {
-	get := func(k string) (string, string) {
+	// The column's letter is only worked out for an error.
+	get := func(k string) (string, int) {
 		i, ok := cols[k]
 		if !ok || i >= len(rec) {
-			return "", colName(i)
+			return "", i
 		}
-		return strings.TrimSpace(rec[i]), colName(i)
+		return strings.TrimSpace(rec[i]), i
 	}
 	var errs []*i18n.Error
 	row := importRow{n: n}
@@ -472,45 +495,45 @@ func parseRow(n int, rec []string, cols map[string]int, year int) (importRow, []
 	v, c := get("credit_code")
 	e.CreditCode = NormalizeCreditCode(v)
 	if err := CheckCreditCode(e.CreditCode); err != nil {
-		errs = append(errs, err.At(n, c))
+		errs = append(errs, err.At(n, colName(c)))
 	}
 	v, c = get("name")
 	e.Name = v
 	if v == "" || len([]rune(v)) > 200 {
-		errs = append(errs, i18n.Errorf("企业名称不能为空，且不超过 200 字", "the name is required and at most 200 characters").At(n, c))
+		errs = append(errs, i18n.Errorf("企业名称不能为空，且不超过 200 字", "the name is required and at most 200 characters").At(n, colName(c)))
 	}
 	v, c = get("industry")
 	if code, sec, err := ParseIndustry(v); err != nil {
-		errs = append(errs, err.At(n, c))
+		errs = append(errs, err.At(n, colName(c)))
 	} else {
 		e.Industry, e.Section = code, sec
 	}
 	v, c = get("org_code")
 	e.OrgCode = v
 	if v == "" {
-		errs = append(errs, i18n.Errorf("地区代码不能为空", "the unit code is required").At(n, c))
+		errs = append(errs, i18n.Errorf("地区代码不能为空", "the unit code is required").At(n, colName(c)))
 	}
 	v, c = get("size")
 	if s, err := ParseSize(v); err != nil {
-		errs = append(errs, err.At(n, c))
+		errs = append(errs, err.At(n, colName(c)))
 	} else {
 		e.Size = s
 	}
 	v, c = get("above_scale")
 	if b, ok := ParseYesNo(v); !ok {
-		errs = append(errs, i18n.Errorf("是否规模以上应为 是 或 否：%q", "above_scale must be yes or no: %q", v).At(n, c))
+		errs = append(errs, i18n.Errorf("是否规模以上应为 是 或 否：%q", "above_scale must be yes or no: %q", v).At(n, colName(c)))
 	} else {
 		e.AboveScale = b
 	}
 	v, c = get("employees")
 	if k, err := strconv.ParseInt(strings.ReplaceAll(v, ",", ""), 10, 64); err != nil || k < 0 || k > 10_000_000 {
-		errs = append(errs, i18n.Errorf("从业人员应为不小于 0 的整数：%q", "employees must be a whole number of at least 0: %q", v).At(n, c))
+		errs = append(errs, i18n.Errorf("从业人员应为不小于 0 的整数：%q", "employees must be a whole number of at least 0: %q", v).At(n, colName(c)))
 	} else {
 		e.Employees = k
 	}
 	v, c = get("revenue")
 	if amt, ok := ParseAmount(v); !ok || amt < 0 {
-		errs = append(errs, i18n.Errorf("营业收入（万元）应为不小于 0 的数，最多两位小数：%q", "revenue (10k yuan) must be a number of at least 0 with at most two decimals: %q", v).At(n, c))
+		errs = append(errs, i18n.Errorf("营业收入（万元）应为不小于 0 的数，最多两位小数：%q", "revenue (10k yuan) must be a number of at least 0 with at most two decimals: %q", v).At(n, colName(c)))
 	} else {
 		e.Revenue = amt
 	}
@@ -520,7 +543,7 @@ func parseRow(n int, rec []string, cols map[string]int, year int) (importRow, []
 		case "注销", "关闭", "closed", "吊销", "dead":
 			row.closed = true
 		default:
-			errs = append(errs, i18n.Errorf("经营状态应为 在营 或 注销：%q", "status must be active or closed: %q", v).At(n, c))
+			errs = append(errs, i18n.Errorf("经营状态应为 在营 或 注销：%q", "status must be active or closed: %q", v).At(n, colName(c)))
 		}
 	}
 	return row, errs
@@ -648,8 +671,51 @@ type Change struct {
 	At     time.Time
 }
 
-// Changes returns the history of enterprise id, oldest first.
+// Changes returns the history of enterprise id, oldest first. Its birth
+// is the enterprise's registration (born_year, registered_by,
+// registered_at), with the name and unit it had then (the first change of
+// each says what it was before); an enterprise registered before births
+// were read from the register keeps the birth row written then.
 func Changes(ctx context.Context, db *store.DB, id int64) ([]Change, error) {
+	out, err := storedChanges(ctx, db, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range out {
+		if c.Kind == "birth" {
+			return out, nil
+		}
+	}
+	var name, org, by string
+	var born int
+	var at sql.NullTime
+	var updated time.Time
+	err = db.R.QueryRowContext(ctx, `SELECT name, org_code, born_year, registered_by, registered_at, updated_at FROM ecstat_enterprise WHERE id = $1`, id).
+		Scan(&name, &org, &born, &by, &at, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ecstat: birth: %w", err)
+	}
+	var nameThen, orgThen any = name, org
+	for i := len(out) - 1; i >= 0; i-- {
+		if d, ok := out[i].Detail["name"]; ok {
+			nameThen = d[0]
+		}
+		if d, ok := out[i].Detail["org_code"]; ok {
+			orgThen = d[0]
+		}
+	}
+	if !at.Valid {
+		at.Time = updated
+	}
+	birth := Change{Year: born, Kind: "birth", Detail: map[string][2]any{"name": {nil, nameThen}, "org_code": {nil, orgThen}}, Actor: by, At: at.Time}
+	return append([]Change{birth}, out...), nil
+}
+
+// storedChanges are the rows of enterprise id's history, oldest first.
+func storedChanges(ctx context.Context, db *store.DB, id int64) ([]Change, error) {
 	rows, err := db.R.QueryContext(ctx, `SELECT year, kind, detail, actor_name, at FROM ecstat_change WHERE enterprise_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("ecstat: changes: %w", err)
@@ -677,7 +743,8 @@ type YearCount struct {
 }
 
 // Demography counts births, deaths and changes by year for the
-// enterprises in scopes, newest year first.
+// enterprises in scopes, newest year first: births from the register's
+// years of birth, deaths and changes from the enterprises' histories.
 func Demography(ctx context.Context, db *store.DB, scopes []string) ([]YearCount, error) {
 	var args store.Args
 	var sc []string
@@ -687,39 +754,49 @@ func Demography(ctx context.Context, db *store.DB, scopes []string) ([]YearCount
 	if len(sc) == 0 {
 		return nil, nil
 	}
-	rows, err := db.R.QueryContext(ctx, `SELECT c.year, c.kind, COUNT(*) FROM ecstat_change c JOIN ecstat_enterprise e ON e.id = c.enterprise_id
-		WHERE `+strings.Join(sc, " OR ")+` GROUP BY c.year, c.kind`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("ecstat: demography: %w", err)
-	}
-	defer rows.Close()
 	by := map[int]*YearCount{}
-	for rows.Next() {
-		var y, n int
-		var k string
-		if err := rows.Scan(&y, &k, &n); err != nil {
-			return nil, err
+	add := func(q string) error {
+		rows, err := db.R.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("ecstat: demography: %w", err)
 		}
-		yc := by[y]
-		if yc == nil {
-			yc = &YearCount{Year: y}
-			by[y] = yc
+		defer rows.Close()
+		for rows.Next() {
+			var y, n int
+			var k string
+			if err := rows.Scan(&y, &k, &n); err != nil {
+				return err
+			}
+			yc := by[y]
+			if yc == nil {
+				yc = &YearCount{Year: y}
+				by[y] = yc
+			}
+			switch k {
+			case "birth":
+				yc.Births += n
+			case "death":
+				yc.Deaths += n
+			default:
+				yc.Changes += n
+			}
 		}
-		switch k {
-		case "birth":
-			yc.Births += n
-		case "death":
-			yc.Deaths += n
-		default:
-			yc.Changes += n
-		}
+		return rows.Err()
+	}
+	where := "(" + strings.Join(sc, " OR ") + ")"
+	if err := add(`SELECT e.born_year, 'birth', COUNT(*) FROM ecstat_enterprise e WHERE ` + where + ` GROUP BY e.born_year`); err != nil {
+		return nil, err
+	}
+	if err := add(`SELECT c.year, c.kind, COUNT(*) FROM ecstat_change c JOIN ecstat_enterprise e ON e.id = c.enterprise_id
+		WHERE ` + where + ` AND c.kind <> 'birth' GROUP BY c.year, c.kind`); err != nil {
+		return nil, err
 	}
 	out := make([]YearCount, 0, len(by))
 	for _, yc := range by {
 		out = append(out, *yc)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Year > out[j].Year })
-	return out, rows.Err()
+	return out, nil
 }
 
 // Close records the death of enterprise id in year (注销), audited.

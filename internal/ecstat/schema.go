@@ -133,4 +133,17 @@ ALTER TABLE ecstat_design ADD COLUMN keep_share TEXT NOT NULL DEFAULT '0';
 ALTER TABLE ecstat_design ADD COLUMN rotate_from BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE ecstat_design ADD COLUMN kept INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE ecstat_design ADD COLUMN rotated INTEGER NOT NULL DEFAULT 0;
+`}, {Version: 4, SQL: `
+ALTER TABLE ecstat_enterprise ADD COLUMN registered_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE ecstat_enterprise ADD COLUMN registered_at {{TS}};
+ALTER TABLE ecstat_sample ADD COLUMN section TEXT NOT NULL DEFAULT '';
+ALTER TABLE ecstat_sample ADD COLUMN org_code TEXT NOT NULL DEFAULT '';
+ALTER TABLE ecstat_sample ADD COLUMN city_code TEXT NOT NULL DEFAULT '';
+ALTER TABLE ecstat_sample ADD COLUMN revenue BIGINT NOT NULL DEFAULT 0;
+UPDATE ecstat_sample SET
+	section = (SELECT e.section FROM ecstat_enterprise e WHERE e.id = ecstat_sample.enterprise_id),
+	org_code = (SELECT e.org_code FROM ecstat_enterprise e WHERE e.id = ecstat_sample.enterprise_id),
+	city_code = (SELECT e.city_code FROM ecstat_enterprise e WHERE e.id = ecstat_sample.enterprise_id),
+	revenue = (SELECT e.revenue FROM ecstat_enterprise e WHERE e.id = ecstat_sample.enterprise_id);
+CREATE INDEX ecstat_response_item ON ecstat_response (survey_id, item, enterprise_id, amount);
 `}}}
