@@ -1,11 +1,13 @@
 package ecstat
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -152,7 +154,7 @@ func loadFrame(ctx context.Context, db *store.DB, year int) ([]frameUnit, error)
 		intern[s] = s
 		return s
 	}
-	var sec, city, county, size []byte
+	var sec, city, county, size sql.RawBytes
 	for rows.Next() {
 		var u frameUnit
 		var above int
@@ -163,7 +165,24 @@ func loadFrame(ctx context.Context, db *store.DB, year int) ([]frameUnit, error)
 		u.above = above == 1
 		out = append(out, u)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// By id, so that a drawn id finds its unit by binary search (a table
+	// scan gives that order on SQLite already).
+	if !slices.IsSortedFunc(out, func(a, b frameUnit) int { return cmp.Compare(a.id, b.id) }) {
+		slices.SortFunc(out, func(a, b frameUnit) int { return cmp.Compare(a.id, b.id) })
+	}
+	return out, nil
+}
+
+// unitByID finds the unit of id in frame (sorted by id).
+func unitByID(frame []frameUnit, id int64) *frameUnit {
+	i, ok := slices.BinarySearchFunc(frame, id, func(u frameUnit, id int64) int { return cmp.Compare(u.id, id) })
+	if !ok {
+		return nil
+	}
+	return &frame[i]
 }
 
 // Plan stratifies the frame of survey year and allocates the sample
@@ -368,14 +387,24 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 			}); err != nil {
 			return fmt.Errorf("ecstat: store frame totals: %w", err)
 		}
-		if _, err := tx.Copy(ctx, "ecstat_sample", []string{"survey_id", "enterprise_id", "h", "weight"}, func(yield func([]any) error) error {
-			for _, p := range picks {
-				if err := yield([]any{s.ID, p.id, p.h, p.w}); err != nil {
-					return err
+		// Each sampled enterprise with its domains and revenue in the frame
+		// it was drawn from: the estimates read them from here, with the
+		// frame's totals, without going back to the register.
+		if _, err := tx.Copy(ctx, "ecstat_sample", []string{"survey_id", "enterprise_id", "h", "weight", "section", "org_code", "city_code", "revenue"},
+			func(yield func([]any) error) error {
+				row := make([]any, 8)
+				for _, p := range picks {
+					u := unitByID(frame, p.id)
+					if u == nil {
+						return fmt.Errorf("ecstat: drawn enterprise %d is not in the frame", p.id)
+					}
+					row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] = s.ID, p.id, p.h, p.w, u.section, u.county, u.city, u.revenue
+					if err := yield(row); err != nil {
+						return err
+					}
 				}
-			}
-			return nil
-		}); err != nil {
+				return nil
+			}); err != nil {
 			return fmt.Errorf("ecstat: store sample: %w", err)
 		}
 		return audit.Record(ctx, tx, a, "draw", "ecstat_survey", strconv.FormatInt(s.ID, 10), "/41/", nil, map[string]any{

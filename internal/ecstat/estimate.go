@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -87,11 +88,15 @@ type Results struct {
 }
 
 type respondent struct {
-	id                         int64
-	h                          int
-	section, city, county, pth string
-	revenue                    float64 // 亿元
+	id                    int64
+	h                     int
+	section, city, county string
+	revenue               float64 // 亿元
+	y                     float64
 }
+
+// Breakdowns are the ways a result table is broken down.
+var Breakdowns = []string{ByCity, ByCounty, BySection, ByCountySection}
 
 // Estimate computes the estimates of target (an item or a derived target
 // of s) for the province and for every city, county or industry section
@@ -100,6 +105,24 @@ type respondent struct {
 // handled by reweighting within strata (see package survey). Money is in
 // 亿元.
 func Estimate(ctx context.Context, db *store.DB, s *Survey, target, by, estimator string) (*Results, error) {
+	if by != ByCity && by != ByCounty && by != BySection && by != ByCountySection {
+		by = ByCity
+	}
+	all, err := Estimates(ctx, db, s, target, estimator, by)
+	if err != nil {
+		return nil, err
+	}
+	return all[by], nil
+}
+
+// Estimates computes [Estimate] for every breakdown in bys (all of
+// [Breakdowns] when none is given) from one read of the respondents: the
+// sample with the domains and revenue it was drawn with, the returns and
+// the target's values, each read once in enterprise order and joined in
+// memory, then one pass adding every respondent to its domain of each
+// breakdown. Estimates do not depend on how they are asked for: each
+// breakdown's cells are what [Estimate] alone gives.
+func Estimates(ctx context.Context, db *store.DB, s *Survey, target, estimator string, bys ...string) (map[string]*Results, error) {
 	var tgt Item
 	found := false
 	for _, it := range s.Targets() {
@@ -110,137 +133,230 @@ func Estimate(ctx context.Context, db *store.DB, s *Survey, target, by, estimato
 	if !found {
 		return nil, i18n.Errorf("调查中没有可推算的项目 %q", "the survey has no item %q to estimate", target).OnField("item")
 	}
-	if by != ByCity && by != ByCounty && by != BySection && by != ByCountySection {
-		by = ByCity
+	if len(bys) == 0 {
+		bys = Breakdowns
+	}
+	for _, by := range bys {
+		if !slices.Contains(Breakdowns, by) {
+			return nil, fmt.Errorf("ecstat: no breakdown %q", by)
+		}
 	}
 	if estimator != HT {
 		estimator = Ratio
 	}
-	res := &Results{Survey: s, Target: tgt, Estimator: estimator, By: by, Unit: "亿元"}
+	unit := "亿元"
 	if tgt.Kind == YesNo {
-		res.Unit = "家"
+		unit = "家"
 		estimator = HT
-		res.Estimator = HT
 	}
-	// Strata.
-	var strata []survey.Stratum
-	rows, err := db.R.QueryContext(ctx, `SELECT h, pop, certainty FROM ecstat_stratum WHERE survey_id = $1 ORDER BY h`, s.ID)
+	strata, err := loadStrata(ctx, db, s.ID)
 	if err != nil {
-		return nil, fmt.Errorf("ecstat: strata: %w", err)
-	}
-	for rows.Next() {
-		var h, pop, c int
-		if err := rows.Scan(&h, &pop, &c); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		strata = append(strata, survey.Stratum{N: pop, Certainty: c == 1})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	if len(strata) == 0 {
 		return nil, i18n.Errorf("本次调查尚未抽样", "this survey has not been drawn yet")
 	}
-	res.Strata = len(strata)
-	// Respondents and their values.
 	comps := Components[tgt.Code]
 	if comps == nil {
 		comps = []string{tgt.Code}
 	}
-	var args store.Args
-	args.Add(s.ID)
-	items := store.In(&args, comps)
-	vals := map[int64]float64{}
-	rows, err = db.R.QueryContext(ctx, `SELECT enterprise_id, amount FROM ecstat_response WHERE survey_id = $1 AND item IN (`+items+`)`, args...)
+	resp, sampled, err := loadRespondents(ctx, db, s.ID, comps, tgt.Kind == YesNo)
 	if err != nil {
-		return nil, fmt.Errorf("ecstat: responses: %w", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var id int64
-		var amt sql.NullInt64
-		if err := rows.Scan(&id, &amt); err != nil {
-			rows.Close()
+	ests := make([]*survey.Estimator, len(bys))
+	for i := range bys {
+		ests[i] = survey.NewEstimator(strata)
+	}
+	for _, r := range resp {
+		for i, by := range bys {
+			e := ests[i]
+			e.Respond(r.h)
+			e.Add(orgunit.Root, r.h, r.y, r.revenue)
+			e.Add(domainOf(r, by), r.h, r.y, r.revenue)
+		}
+	}
+	out := make(map[string]*Results, len(bys))
+	for i, by := range bys {
+		est := ests[i]
+		res := &Results{Survey: s, Target: tgt, Estimator: estimator, By: by, Unit: unit, Strata: len(strata), Sampled: sampled, Respondents: len(resp)}
+		// Register totals of the auxiliary by domain, for the ratio estimator.
+		X, err := auxTotals(ctx, db, s, by)
+		if err != nil {
 			return nil, err
 		}
-		if tgt.Kind == YesNo {
-			vals[id] += float64(amt.Int64)
-		} else {
-			vals[id] += float64(amt.Int64) / 1e6 // hundredths of 万元 → 亿元
+		cell := func(d string) Cell {
+			var c Cell
+			if estimator == Ratio {
+				c.Estimate = est.Ratio(d, X[d])
+			} else {
+				c.Estimate = est.Total(d)
+			}
+			c.Code = d
+			if by == ByCountySection {
+				c.Code, c.Section, _ = strings.Cut(d, "|")
+			}
+			c.mark()
+			return c
 		}
+		res.Province = cell(orgunit.Root)
+		res.Province.Name, res.Province.NameEn = "河南省", "Henan"
+		res.EmptyStrata = res.Province.EmptyStrata
+		// Every domain of the register appears, with or without respondents.
+		for d := range X {
+			if d == orgunit.Root {
+				continue
+			}
+			res.Cells = append(res.Cells, cell(d))
+		}
+		if err := nameCells(ctx, db, res.Cells, by); err != nil {
+			return nil, err
+		}
+		sort.Slice(res.Cells, func(i, j int) bool {
+			a, b := res.Cells[i], res.Cells[j]
+			return a.Code < b.Code || a.Code == b.Code && a.Section < b.Section
+		})
+		out[by] = res
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	var sampled int
-	if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM ecstat_sample WHERE survey_id = $1`, s.ID).Scan(&sampled); err != nil {
-		return nil, err
-	}
-	res.Sampled = sampled
-	rows, err = db.R.QueryContext(ctx, `SELECT e.id, s.h, e.section, e.city_code, e.org_code, e.org_path, e.revenue FROM ecstat_return r
-		JOIN ecstat_sample s ON s.survey_id = r.survey_id AND s.enterprise_id = r.enterprise_id
-		JOIN ecstat_enterprise e ON e.id = r.enterprise_id WHERE r.survey_id = $1`, s.ID)
+	return out, nil
+}
+
+// loadStrata reads the strata of survey id's design, by h.
+func loadStrata(ctx context.Context, db *store.DB, id int64) ([]survey.Stratum, error) {
+	var strata []survey.Stratum
+	rows, err := db.R.QueryContext(ctx, `SELECT h, pop, certainty FROM ecstat_stratum WHERE survey_id = $1 ORDER BY h`, id)
 	if err != nil {
-		return nil, fmt.Errorf("ecstat: respondents: %w", err)
+		return nil, fmt.Errorf("ecstat: strata: %w", err)
 	}
-	est := survey.NewEstimator(strata)
+	defer rows.Close()
+	for rows.Next() {
+		var h, pop, c int
+		if err := rows.Scan(&h, &pop, &c); err != nil {
+			return nil, err
+		}
+		strata = append(strata, survey.Stratum{N: pop, Certainty: c == 1})
+	}
+	return strata, rows.Err()
+}
+
+// loadRespondents reads survey id's respondents, by enterprise id, each
+// with its stratum, the domains and revenue (亿元) it was drawn with, and
+// its value of the target: the sum of items over the responses (亿元, or
+// a count for yes/no items), 0 when it answered none of them. It returns
+// the sample size too. The sample, the returns and the responses are each
+// read once, in enterprise order, the responses while the sample is read.
+func loadRespondents(ctx context.Context, db *store.DB, id int64, items []string, yesNo bool) ([]respondent, int, error) {
+	type valued struct {
+		vals map[int64]float64
+		err  error
+	}
+	vc := make(chan valued, 1)
+	go func() {
+		var args store.Args
+		args.Add(id)
+		in := store.In(&args, items)
+		vals := map[int64]float64{}
+		// The responses of the items, item by item in enterprise order (the
+		// order of ecstat_response_item): an enterprise's items are summed
+		// in the items' order.
+		rows, err := db.R.QueryContext(ctx, `SELECT enterprise_id, amount FROM ecstat_response WHERE survey_id = $1 AND item IN (`+in+`)
+			ORDER BY item, enterprise_id`, args...)
+		if err != nil {
+			vc <- valued{err: fmt.Errorf("ecstat: responses: %w", err)}
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var eid int64
+			var amt sql.NullInt64
+			if err := rows.Scan(&eid, &amt); err != nil {
+				vc <- valued{err: err}
+				return
+			}
+			if yesNo {
+				vals[eid] += float64(amt.Int64)
+			} else {
+				vals[eid] += float64(amt.Int64) / 1e6 // hundredths of 万元 → 亿元
+			}
+		}
+		vc <- valued{vals: vals, err: rows.Err()}
+	}()
+	returned, err := returnedIDs(ctx, db, id)
+	if err != nil {
+		<-vc
+		return nil, 0, err
+	}
+	resp, sampled, err := sampledRespondents(ctx, db, id, returned)
+	v := <-vc
+	if err == nil {
+		err = v.err
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range resp {
+		resp[i].y = v.vals[resp[i].id]
+	}
+	return resp, sampled, nil
+}
+
+// returnedIDs are the enterprises that returned survey id's form, by id.
+func returnedIDs(ctx context.Context, db *store.DB, id int64) ([]int64, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT enterprise_id FROM ecstat_return WHERE survey_id = $1 ORDER BY enterprise_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("ecstat: returns: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var e int64
+		if err := rows.Scan(&e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// sampledRespondents reads survey id's sample by enterprise id and keeps
+// the enterprises in returned (sorted), merging the two lists; it returns
+// the sample's size too.
+func sampledRespondents(ctx context.Context, db *store.DB, id int64, returned []int64) ([]respondent, int, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT enterprise_id, h, section, city_code, org_code, revenue FROM ecstat_sample WHERE survey_id = $1 ORDER BY enterprise_id`, id)
+	if err != nil {
+		return nil, 0, fmt.Errorf("ecstat: respondents: %w", err)
+	}
+	defer rows.Close()
+	out := make([]respondent, 0, len(returned))
+	intern := map[string]string{}
+	in := func(b []byte) string {
+		if s, ok := intern[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		intern[s] = s
+		return s
+	}
+	var sec, city, county sql.RawBytes
+	sampled, next := 0, 0
 	for rows.Next() {
 		var r respondent
 		var rev int64
-		if err := rows.Scan(&r.id, &r.h, &r.section, &r.city, &r.county, &r.pth, &rev); err != nil {
-			rows.Close()
-			return nil, err
+		if err := rows.Scan(&r.id, &r.h, &sec, &city, &county, &rev); err != nil {
+			return nil, 0, err
 		}
-		r.revenue = float64(rev) / 1e6
-		y := vals[r.id]
-		est.Respond(r.h)
-		est.Add(orgunit.Root, r.h, y, r.revenue)
-		est.Add(domainOf(r, by), r.h, y, r.revenue)
-		res.Respondents++
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	// Register totals of the auxiliary by domain, for the ratio estimator.
-	X, err := auxTotals(ctx, db, s, by)
-	if err != nil {
-		return nil, err
-	}
-	cell := func(d string) Cell {
-		var c Cell
-		if estimator == Ratio {
-			c.Estimate = est.Ratio(d, X[d])
-		} else {
-			c.Estimate = est.Total(d)
+		sampled++
+		for next < len(returned) && returned[next] < r.id {
+			next++
 		}
-		c.Code = d
-		if by == ByCountySection {
-			c.Code, c.Section, _ = strings.Cut(d, "|")
-		}
-		c.mark()
-		return c
-	}
-	res.Province = cell(orgunit.Root)
-	res.Province.Name, res.Province.NameEn = "河南省", "Henan"
-	res.EmptyStrata = res.Province.EmptyStrata
-	// Every domain of the register appears, with or without respondents.
-	for d := range X {
-		if d == orgunit.Root {
+		if next == len(returned) || returned[next] != r.id {
 			continue
 		}
-		res.Cells = append(res.Cells, cell(d))
+		r.section, r.city, r.county = in(sec), in(city), in(county)
+		r.revenue = float64(rev) / 1e6
+		out = append(out, r)
 	}
-	if err := nameCells(ctx, db, res.Cells, by); err != nil {
-		return nil, err
-	}
-	sort.Slice(res.Cells, func(i, j int) bool {
-		a, b := res.Cells[i], res.Cells[j]
-		return a.Code < b.Code || a.Code == b.Code && a.Section < b.Section
-	})
-	return res, nil
+	return out, sampled, rows.Err()
 }
 
 func domainOf(r respondent, by string) string {

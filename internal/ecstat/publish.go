@@ -125,21 +125,16 @@ func Publish(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, estima
 	var pubs []Publication
 	pe := strconv.Itoa(s.Year)
 	for _, t := range publishTargets {
-		var levels []*Results
-		for _, by := range []string{ByCity, ByCounty} {
-			r, err := Estimate(ctx, db, s, t.target, by, estimator)
-			if err != nil {
-				var ie *i18n.Error
-				if errors.As(err, &ie) {
-					break // the survey lacks the items
-				}
-				return nil, err
+		// Cities and counties from one read of the respondents.
+		all, err := Estimates(ctx, db, s, t.target, estimator, ByCity, ByCounty)
+		if err != nil {
+			var ie *i18n.Error
+			if errors.As(err, &ie) {
+				continue // the survey lacks the items
 			}
-			levels = append(levels, r)
+			return nil, err
 		}
-		if len(levels) == 0 {
-			continue
-		}
+		levels := []*Results{all[ByCity], all[ByCounty]}
 		r := levels[0]
 		p := r.Province
 		if p.Respondents < MinRespondents {
