@@ -117,8 +117,7 @@ type Event struct {
 }
 
 func (s *Service) openCase(ctx context.Context, tx *store.Tx, set Settings, r Rating, t Target, at time.Time) (caseRow, error) {
-	// the end of the ContactDays-th working day after the rating
-	due := s.cal().AddWorkingDays(at, set.ContactDays).AddDate(0, 0, 1).Add(-time.Second).UTC()
+	due := s.contactDue(set, at)
 	c := caseRow{State: StateNew, ContactDue: due}
 	err := s.queryRow(ctx, tx, qCase, r.ID, t.OrgCode, t.OrgPath, StateNew, due, at).Scan(&c.ID)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"slices"
@@ -29,9 +30,11 @@ type Service struct {
 	// server's setting); each is still answered only once committed.
 	GroupCommit bool
 
-	group   committer
-	targets targetCache
-	stmts   stmtCache
+	group    committer
+	targets  targetCache
+	stmts    stmtCache
+	settings settingsCache
+	origins  originCache
 }
 
 // New returns the service over db.
@@ -173,43 +176,14 @@ type pending struct {
 	done    chan struct{}
 }
 
-// commit stores the ratings of batch in one transaction and sets each
-// one's answer. When the transaction fails and holds more than one
-// rating, each is tried again alone, so that one rating's failure (a case
-// number a concurrent writer took) never fails the others.
+// commit stores the ratings of batch in one durable transaction (see
+// [Service.writeBatch]) and sets each one's answer. When the transaction
+// fails and holds more than one rating, each is tried again alone, so
+// that one rating's failure (a case number a concurrent writer took)
+// never fails the others.
 func (s *Service) commit(ctx context.Context, batch []*pending) {
 	s.prepare(ctx)
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		b := batchState{months: map[Key]Counts{}, paths: map[int64]string{}}
-		for _, p := range batch {
-			p.r, p.err = Rating{}, nil
-			if err := s.rateIn(ctx, tx, p, &b); err != nil {
-				if _, ok := err.(*i18n.Error); ok {
-					p.err = err // nothing written for it; the others go on
-					continue
-				}
-				return err
-			}
-		}
-		keys := make([]Key, 0, len(b.months))
-		for k := range b.months {
-			keys = append(keys, k)
-		}
-		// a fixed order, so that concurrent batches lock month rows alike
-		slices.SortFunc(keys, func(a, c Key) int {
-			if a.Month != c.Month {
-				return strings.Compare(a.Month, c.Month)
-			}
-			return int(a.Target - c.Target)
-		})
-		for _, k := range keys {
-			d := b.months[k]
-			if _, err := s.exec(ctx, tx, qMonth, append([]any{k.Month, k.Target, b.paths[k.Target]}, d.vals()...)...); err != nil {
-				return fmt.Errorf("publiceval: month figures: %w", err)
-			}
-		}
-		return nil
-	})
+	err := s.DB.InDurableTx(ctx, func(tx *store.Tx) error { return s.writeBatch(ctx, tx, batch) })
 	if err == nil {
 		return
 	}
@@ -236,83 +210,259 @@ type batchState struct {
 	settings *Settings
 }
 
-// rateIn writes one rating (and its case) in tx: one query for the case
-// check and the burst counts, one insert, and for a 差评 the case.
-func (s *Service) rateIn(ctx context.Context, tx *store.Tx, p *pending, b *batchState) error {
-	in, t, at := p.in, p.t, p.at
-	netw, dev := NetworkOf(in.IP), DeviceOf(in.IP, in.UserAgent)
-	r := Rating{TargetID: t.ID, Target: t.Key, OrgPath: t.OrgPath, Month: MonthOf(at), Level: in.Level, Tags: in.Tags,
-		Comment: in.Comment, Case: in.Case, Named: in.Name != "", Channel: in.Channel, CreatedAt: at}
-	if in.Website != "" {
-		r.Flags = append(r.Flags, FlagHoneypot)
+// burstKinds are the burst checks: the column counted, the threshold and
+// the flag.
+var burstKinds = [4]struct {
+	col, flag string
+	max       int
+}{{"ip", FlagIP, BurstIP}, {"net", FlagNetwork, BurstNetwork}, {"device", FlagDevice, BurstDevice}, {"rater_phone", FlagPhone, BurstPhone}}
+
+// writeBatch writes the ratings of batch in tx with a fixed number of
+// statements whatever its size: one query for the case numbers already
+// rated, the four burst counts of every address, network, device and
+// phone in the batch (each bounded by its threshold, so a flood costs no
+// more than a quiet rater) and the new ids; then one insert of the
+// ratings, one of the cases their 差评 open and one of the cases' first
+// events (multi-row on SQLite, arrays on PostgreSQL), and the month
+// figures once per month and target.
+//
+// Each rating gets the flags and the case it would get alone after the
+// ones before it in the batch: the counts add the batch's earlier ratings
+// to the stored ones, and a case number already taken — stored, or by an
+// earlier rating of the batch — refuses that rating alone. The counting
+// window starts at the batch's earliest rating, so a later one's count
+// can only be larger than alone (by the ratings of a few milliseconds).
+func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*pending) error {
+	type keyed struct {
+		keys [4]string // ip, network, device, phone
 	}
-	if p.foreign {
-		r.Flags = append(r.Flags, FlagOrigin)
+	ks := make([]keyed, len(batch))
+	var lists [5][]string // case numbers, then the burst keys
+	seen := map[string]bool{}
+	add := func(i int, v string) {
+		if v == "" || seen[strconv.Itoa(i)+"\x00"+v] {
+			return
+		}
+		seen[strconv.Itoa(i)+"\x00"+v] = true
+		lists[i] = append(lists[i], v)
 	}
-	// Counts are bounded by the threshold (LIMIT): a flood from one
-	// address costs the same as a quiet one.
-	var seen int
-	var n [4]int
-	err := s.queryRow(ctx, tx, qChecks, in.Case, in.IP, netw, dev, in.Phone, at.Add(-BurstWindow), at.Add(-PhoneWindow)).
-		Scan(&seen, &n[0], &n[1], &n[2], &n[3])
+	from := batch[0].at
+	bad := 0
+	for i, p := range batch {
+		p.r, p.err = Rating{}, nil
+		ks[i].keys = [4]string{p.in.IP, NetworkOf(p.in.IP), DeviceOf(p.in.IP, p.in.UserAgent), p.in.Phone}
+		add(0, p.in.Case)
+		for j, k := range ks[i].keys {
+			add(j+1, k)
+		}
+		if p.at.Before(from) {
+			from = p.at
+		}
+		if IsBad(p.in.Level) {
+			bad++
+		}
+	}
+	stored, ratingIDs, caseIDs, err := s.batchChecks(ctx, tx, lists, from, len(batch), bad)
 	if err != nil {
-		return fmt.Errorf("publiceval: checks: %w", err)
+		return err
 	}
-	if in.Case != "" && seen > 0 {
-		return ErrCaseRated
-	}
-	for i, bf := range []struct {
-		flag string
-		max  int
-	}{{FlagIP, BurstIP}, {FlagNetwork, BurstNetwork}, {FlagDevice, BurstDevice}, {FlagPhone, BurstPhone}} {
-		if n[i] >= bf.max {
-			r.Flags = append(r.Flags, bf.flag)
-		}
-	}
-	var caseNo any
-	if in.Case != "" {
-		caseNo = in.Case
-	}
-	if err := s.queryRow(ctx, tx, qInsert, t.ID, t.OrgPath, r.Month, r.Level, strings.Join(r.Tags, ","), r.Comment, caseNo, in.Name, in.Phone, r.Channel,
-		in.IP, netw, dev, clip(in.Origin, 200), strings.Join(r.Flags, ","), in.Demo, at).Scan(&r.ID); err != nil {
-		return fmt.Errorf("publiceval: store rating: %w", err)
-	}
-	var cs *caseRow
-	if IsBad(r.Level) && !r.Suspicious() {
-		if b.settings == nil {
-			set, err := LoadSettings(ctx, tx)
-			if err != nil {
-				return err
-			}
-			b.settings = &set
-		}
-		c, err := s.openCase(ctx, tx, *b.settings, r, t, at)
+	b := batchState{months: map[Key]Counts{}, paths: map[int64]string{}}
+	if bad > 0 {
+		set, err := s.Settings(ctx)
 		if err != nil {
 			return err
 		}
-		r.CaseID, cs = c.ID, &c
+		b.settings = &set
 	}
-	k := Key{Month: r.Month, Target: t.ID}
-	sum := b.months[k]
-	sum.Add(Contribution(rowOf(r), cs))
-	b.months[k], b.paths[t.ID] = sum, t.OrgPath
-	p.r = r
+	var ratings, cases, events [][]any
+	inBatch := map[string]int{}
+	for i, p := range batch {
+		in, t, at := p.in, p.t, p.at
+		if in.Case != "" {
+			if stored["c\x00"+in.Case] > 0 || inBatch["c\x00"+in.Case] > 0 {
+				p.err = ErrCaseRated // nothing written for it; the others go on
+				continue
+			}
+			inBatch["c\x00"+in.Case]++
+		}
+		r := Rating{ID: ratingIDs[len(ratings)], TargetID: t.ID, Target: t.Key, OrgPath: t.OrgPath, Month: MonthOf(at), Level: in.Level, Tags: in.Tags,
+			Comment: in.Comment, Case: in.Case, Named: in.Name != "", Channel: in.Channel, CreatedAt: at}
+		if in.Website != "" {
+			r.Flags = append(r.Flags, FlagHoneypot)
+		}
+		if p.foreign {
+			r.Flags = append(r.Flags, FlagOrigin)
+		}
+		for j, bk := range burstKinds {
+			k := ks[i].keys[j]
+			if k == "" {
+				continue
+			}
+			id := bk.col + "\x00" + k
+			if min(stored[id], bk.max)+inBatch[id] >= bk.max {
+				r.Flags = append(r.Flags, bk.flag)
+			}
+			inBatch[id]++
+		}
+		var caseNo any
+		if in.Case != "" {
+			caseNo = in.Case
+		}
+		ratings = append(ratings, []any{r.ID, t.ID, t.OrgPath, r.Month, int64(r.Level), strings.Join(r.Tags, ","), r.Comment, caseNo, in.Name, in.Phone, r.Channel,
+			in.IP, ks[i].keys[1], ks[i].keys[2], clip(in.Origin, 200), strings.Join(r.Flags, ","), false, in.Demo, at})
+		var cs *caseRow
+		if IsBad(r.Level) && !r.Suspicious() {
+			c := caseRow{ID: caseIDs[len(cases)], State: StateNew, ContactDue: s.contactDue(*b.settings, at)}
+			cases = append(cases, []any{c.ID, r.ID, t.OrgCode, t.OrgPath, StateNew, c.ContactDue, "", "", "", "", "", "", "", at, at})
+			events = append(events, []any{c.ID, at, "open", "公众 / public", Levels[r.Level].Zh})
+			r.CaseID, cs = c.ID, &c
+		}
+		k := Key{Month: r.Month, Target: t.ID}
+		sum := b.months[k]
+		sum.Add(Contribution(rowOf(r), cs))
+		b.months[k], b.paths[t.ID] = sum, t.OrgPath
+		p.r = r
+	}
+	for _, w := range []struct {
+		bt   *bulkTable
+		rows [][]any
+	}{{&bulkRatings, ratings}, {&bulkCases, cases}, {&bulkEvents, events}} {
+		if err := s.insertRows(ctx, tx, w.bt, w.rows); err != nil {
+			return err
+		}
+	}
+	keys := make([]Key, 0, len(b.months))
+	for k := range b.months {
+		keys = append(keys, k)
+	}
+	// a fixed order, so that concurrent batches lock month rows alike
+	slices.SortFunc(keys, func(a, c Key) int {
+		if a.Month != c.Month {
+			return strings.Compare(a.Month, c.Month)
+		}
+		return int(a.Target - c.Target)
+	})
+	for _, k := range keys {
+		d := b.months[k]
+		if _, err := s.exec(ctx, tx, qMonth, append([]any{k.Month, k.Target, b.paths[k.Target]}, d.vals()...)...); err != nil {
+			return fmt.Errorf("publiceval: month figures: %w", err)
+		}
+	}
 	return nil
 }
 
-func burstCount(col string, max int, val, from string) string {
-	return `(SELECT COUNT(*) FROM (SELECT 1 FROM publiceval_rating WHERE ` + val + ` <> '' AND ` + col + ` = ` + val +
-		` AND created_at > ` + from + ` LIMIT ` + strconv.Itoa(max) + `) x)`
+// batchChecks runs the batch's one query: how often each case number of
+// lists[0] is stored, how many ratings (at most the threshold) each key
+// of lists[1:] — addresses, networks, devices, phones — has since its
+// window before from, by "column\x00key" ("c\x00number" for case
+// numbers); and nRatings and nCases new ids for ratings and cases.
+func (s *Service) batchChecks(ctx context.Context, tx *store.Tx, lists [5][]string, from time.Time, nRatings, nCases int) (map[string]int, []int64, []int64, error) {
+	args := make([]any, 0, 9)
+	for _, l := range lists {
+		j, err := json.Marshal(l)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if l == nil {
+			j = []byte("[]")
+		}
+		args = append(args, string(j))
+	}
+	args = append(args, from.Add(-BurstWindow), from.Add(-PhoneWindow))
+	pg := s.DB.Dialect == store.Postgres
+	if pg {
+		args = append(args, nRatings, nCases)
+	}
+	rows, err := s.query(ctx, tx, checksQuery(s.DB.Dialect), args...)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("publiceval: checks: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	var ratingIDs, caseIDs []int64
+	for rows.Next() {
+		var kind, key string
+		var n int64
+		if err := rows.Scan(&kind, &key, &n); err != nil {
+			return nil, nil, nil, fmt.Errorf("publiceval: checks: %w", err)
+		}
+		switch kind {
+		case "r":
+			ratingIDs = append(ratingIDs, n)
+		case "k":
+			caseIDs = append(caseIDs, n)
+		default:
+			counts[kind+"\x00"+key] = int(n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, nil, fmt.Errorf("publiceval: checks: %w", err)
+	}
+	if !pg {
+		// the largest id ever given (AUTOINCREMENT's), and the ones after
+		// it: this transaction holds the only writer's lock
+		ratingIDs, caseIDs = following(ratingIDs, nRatings), following(caseIDs, nCases)
+	}
+	if len(ratingIDs) < nRatings || len(caseIDs) < nCases {
+		return nil, nil, nil, fmt.Errorf("publiceval: checks: %d rating ids and %d case ids for %d and %d", len(ratingIDs), len(caseIDs), nRatings, nCases)
+	}
+	return counts, ratingIDs, caseIDs, nil
 }
 
-// The statements of the rating path.
+func following(last []int64, n int) []int64 {
+	if len(last) != 1 {
+		return nil
+	}
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = last[0] + 1 + int64(i)
+	}
+	return out
+}
+
+var checksQueries sync.Map // store.Dialect → string
+
+// checksQuery is the statement of [Service.batchChecks] for d: its lists
+// come as JSON arrays ($1 case numbers, $2–$5 the burst keys), $6 and $7
+// start the burst and phone windows; on PostgreSQL $8 and $9 are how
+// many ids to draw from the sequences.
+func checksQuery(d store.Dialect) string {
+	if q, ok := checksQueries.Load(d); ok {
+		return q.(string)
+	}
+	list := func(p string) string {
+		if d == store.Postgres {
+			return `json_array_elements_text(` + p + `::json) AS j(value)`
+		}
+		return `json_each(` + p + `) AS j`
+	}
+	q := `SELECT 'c', j.value, (SELECT COUNT(*) FROM publiceval_rating WHERE case_no = j.value) FROM ` + list("$1")
+	for i, bk := range burstKinds {
+		from := "$6"
+		if bk.col == "rater_phone" {
+			from = "$7"
+		}
+		q += ` UNION ALL SELECT '` + bk.col + `', j.value, (SELECT COUNT(*) FROM (SELECT 1 FROM publiceval_rating WHERE ` + bk.col + ` = j.value AND created_at > ` + from +
+			` LIMIT ` + strconv.Itoa(bk.max) + `) x) FROM ` + list("$"+strconv.Itoa(i+2))
+	}
+	for _, t := range []struct{ kind, table, n string }{{"r", "publiceval_rating", "$8"}, {"k", "publiceval_case", "$9"}} {
+		if d == store.Postgres {
+			q += ` UNION ALL SELECT '` + t.kind + `', '', nextval(pg_get_serial_sequence('` + t.table + `', 'id')) FROM generate_series(1, ` + t.n + `)`
+		} else {
+			q += ` UNION ALL SELECT '` + t.kind + `', '', MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '` + t.table + `'), 0), COALESCE((SELECT MAX(id) FROM ` + t.table + `), 0))`
+		}
+	}
+	checksQueries.Store(d, q)
+	return q
+}
+
+// contactDue is the end of the ContactDays-th working day after at.
+func (s *Service) contactDue(set Settings, at time.Time) time.Time {
+	return s.cal().AddWorkingDays(at, set.ContactDays).AddDate(0, 0, 1).Add(-time.Second).UTC()
+}
+
+// The statements of the rating path outside the batch.
 var (
-	qChecks = `SELECT (SELECT COUNT(*) FROM publiceval_rating WHERE case_no = $1), ` +
-		burstCount("ip", BurstIP, "$2", "$6") + `, ` + burstCount("net", BurstNetwork, "$3", "$6") + `, ` +
-		burstCount("device", BurstDevice, "$4", "$6") + `, ` + burstCount("rater_phone", BurstPhone, "$5", "$7")
-	qInsert = `INSERT INTO publiceval_rating (target_id, org_path, month, level, tags, comment, case_no,
-		rater_name, rater_phone, channel, ip, net, device, origin, flags, excluded, demo, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, FALSE, $16, $17) RETURNING id`
 	qCase = `INSERT INTO publiceval_case (rating_id, org_code, org_path, state, contact_due, triage, rectify_due,
 		answer, satisfaction, appeal_reason, appeal_decision, alerted, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, '', '', '', '', '', '', '', $6, $6) RETURNING id`
@@ -340,7 +490,13 @@ func (s *Service) prepare(ctx context.Context) {
 		return
 	}
 	m := map[string]*sql.Stmt{}
-	for _, q := range []string{qChecks, qInsert, qCase, qEvent, qMonth} {
+	qs := []string{checksQuery(store.SQLite), qCase, qEvent, qMonth}
+	for _, bt := range []*bulkTable{&bulkRatings, &bulkCases, &bulkEvents} {
+		for _, n := range bulkChunks {
+			qs = append(qs, bt.values(n))
+		}
+	}
+	for _, q := range qs {
 		st, err := s.DB.W.PrepareContext(ctx, q)
 		if err != nil {
 			for _, st := range m {
@@ -362,6 +518,17 @@ func (s *Service) queryRow(ctx context.Context, tx *store.Tx, q string, args ...
 		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return tx.QueryRowContext(ctx, q, args...)
+}
+
+// query runs q in tx, prepared when it is.
+func (s *Service) query(ctx context.Context, tx *store.Tx, q string, args ...any) (*sql.Rows, error) {
+	s.stmts.mu.Lock()
+	st := s.stmts.m[q]
+	s.stmts.mu.Unlock()
+	if st != nil {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, q, args...)
 }
 
 // exec runs q in tx, prepared when it is.

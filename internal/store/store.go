@@ -156,11 +156,35 @@ type Tx struct {
 // rolling back otherwise. Nothing fn wrote is visible to anyone else unless
 // the commit succeeds.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	return db.inTx(ctx, false, fn)
+}
+
+// InDurableTx is [DB.InTx] for writes whose success is told to someone
+// outside at once (a rater answered "stored"): when it returns nil the
+// commit is on disk. On SQLite the store's transactions otherwise commit
+// with synchronous=NORMAL — in WAL mode a commit then survives the
+// process being killed but not a power cut, until the next checkpoint —
+// so this one runs with synchronous=FULL, the WAL synced before the commit
+// returns (group commit makes that one sync for many writes).
+// PostgreSQL's commits are durable already (synchronous_commit on).
+func (db *DB) InDurableTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	return db.inTx(ctx, true, fn)
+}
+
+func (db *DB) inTx(ctx context.Context, durable bool, fn func(tx *Tx) error) (err error) {
 	conn, err := db.W.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: connect: %w", err)
 	}
 	defer conn.Close()
+	if durable && db.Dialect == SQLite {
+		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
+			return fmt.Errorf("store: synchronous: %w", err)
+		}
+		// back to the store's setting for the writer's next transaction;
+		// should this fail, the connection stays the safer FULL
+		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = NORMAL`)
+	}
 	stx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)

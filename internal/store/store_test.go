@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -71,6 +73,60 @@ func TestInTxRollsBackOnError(t *testing.T) {
 		}
 		if n != 0 {
 			t.Fatalf("rolled-back row visible: %d rows", n)
+		}
+	})
+}
+
+// TestInDurableTxSyncsItsCommit: on SQLite a durable transaction runs
+// with synchronous=FULL (2) and the writer returns to NORMAL (1) after
+// it, committed or not; on PostgreSQL commits are synchronous anyway.
+func TestInDurableTxSyncsItsCommit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := db.Migrate(ctx, testSchema); err != nil {
+			t.Fatal(err)
+		}
+		setting := func(q interface {
+			QueryRowContext(context.Context, string, ...any) *sql.Row
+		}) string {
+			var v string
+			query := `PRAGMA synchronous`
+			if db.Dialect == store.Postgres {
+				query = `SHOW synchronous_commit`
+			}
+			if err := q.QueryRowContext(ctx, query).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		want, after := "2", "1"
+		if db.Dialect == store.Postgres {
+			want, after = "on", "on"
+		}
+		boom := errors.New("boom")
+		for _, fail := range []bool{false, true} {
+			err := db.InDurableTx(ctx, func(tx *store.Tx) error {
+				if got := setting(tx); got != want {
+					t.Fatalf("inside a durable transaction: %s, want %s", got, want)
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO st_item (name) VALUES ($1)`, fmt.Sprint("durable ", fail)); err != nil {
+					return err
+				}
+				if fail {
+					return boom
+				}
+				return nil
+			})
+			if fail != errors.Is(err, boom) || (!fail && err != nil) {
+				t.Fatalf("fail %v: %v", fail, err)
+			}
+			if got := setting(db.W); got != after {
+				t.Fatalf("after a durable transaction: %s, want %s", got, after)
+			}
+		}
+		var n int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM st_item`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("%d rows %v", n, err)
 		}
 	})
 }
