@@ -101,6 +101,7 @@ func Resolve(ctx context.Context, db *store.DB, key string) (Target, error) {
 	if err != nil {
 		return t, fmt.Errorf("publiceval: site target %q: %w", key, err)
 	}
+	changed()
 	return Resolve(ctx, db, key)
 }
 
@@ -155,6 +156,7 @@ func AddTarget(ctx context.Context, db *store.DB, a audit.Actor, n NewTarget, al
 	if err != nil {
 		return Target{}, fmt.Errorf("publiceval: add target: %w", err)
 	}
+	changed()
 	return t, nil
 }
 
@@ -271,6 +273,7 @@ func SaveSettings(ctx context.Context, db *store.DB, a audit.Actor, s Settings) 
 		return i18n.Errorf("最多 200 个嵌入网站", "at most 200 embedding sites").OnField("origins")
 	}
 	s.Origins = origins
+	defer changed()
 	return db.InTx(ctx, func(tx *store.Tx) error {
 		before, err := LoadSettings(ctx, tx)
 		if err != nil {

@@ -33,10 +33,12 @@ const (
 	phoneLimit = 20  // per phone and day
 )
 
-type limits struct{ ip, phone *auth.Limiter }
+type limits struct{ ip, phone *windowLimit }
 
+// newLimits: 10 minutes in 5 slots and a day in 6, 2^17 and 2^18 counters
+// per row (6 MiB and 12 MiB, allocated as slots are first used).
 func newLimits() *limits {
-	return &limits{ip: auth.NewLimiter(ipLimit, 10*time.Minute), phone: auth.NewLimiter(phoneLimit, 24*time.Hour)}
+	return &limits{ip: newWindowLimit(ipLimit, 10*time.Minute, 5, 1<<17), phone: newWindowLimit(phoneLimit, 24*time.Hour, 6, 1<<18)}
 }
 
 var errTooMany = &kit.Status{Code: http.StatusTooManyRequests, Key: "publiceval.too_many"}
@@ -76,25 +78,25 @@ func sameSite(r *http.Request, origin string) bool {
 func (h *handlers) submit(r *http.Request, in dom.Input, refuseForeign bool) (dom.Rating, error) {
 	in.IP, in.UserAgent = kit.ClientIP(r), r.UserAgent()
 	in.Origin = pageOrigin(r)
-	if ok, _ := h.limits.ip.Attempt(in.IP); !ok {
+	if !h.limits.ip.Attempt(in.IP) {
 		return dom.Rating{}, errTooMany
 	}
 	if in.Phone != "" {
-		if ok, _ := h.limits.phone.Attempt(in.Phone); !ok {
+		if !h.limits.phone.Attempt(in.Phone) {
 			return dom.Rating{}, errTooMany
 		}
 	}
 	foreign := false
 	if in.Origin != "" && !sameSite(r, in.Origin) {
-		t, err := dom.Resolve(r.Context(), h.k.DB, in.Target)
+		t, err := h.svc.Target(r.Context(), in.Target)
 		if err != nil {
 			return dom.Rating{}, err
 		}
-		set, err := dom.LoadSettings(r.Context(), h.k.DB.R)
+		ok, err := h.svc.OriginAllowed(r.Context(), t, in.Origin)
 		if err != nil {
 			return dom.Rating{}, err
 		}
-		if !set.Allowed(t, in.Origin) {
+		if !ok {
 			if refuseForeign {
 				return dom.Rating{}, errOrigin
 			}
@@ -177,7 +179,7 @@ func (h *handlers) formData(r *http.Request, t dom.Target, in dom.Input) formVie
 }
 
 func (h *handlers) form(w http.ResponseWriter, r *http.Request) error {
-	t, err := dom.Resolve(r.Context(), h.k.DB, r.PathValue("key"))
+	t, err := h.svc.Target(r.Context(), r.PathValue("key"))
 	if err != nil {
 		return refuse(err)
 	}
@@ -186,7 +188,7 @@ func (h *handlers) form(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handlers) rate(w http.ResponseWriter, r *http.Request) error {
 	key := r.PathValue("key")
-	t, err := dom.Resolve(r.Context(), h.k.DB, key)
+	t, err := h.svc.Target(r.Context(), key)
 	if err != nil {
 		return refuse(err)
 	}
@@ -218,7 +220,7 @@ type thanksView struct {
 }
 
 func (h *handlers) thanks(w http.ResponseWriter, r *http.Request) error {
-	t, err := dom.Resolve(r.Context(), h.k.DB, r.PathValue("key"))
+	t, err := h.svc.Target(r.Context(), r.PathValue("key"))
 	if err != nil {
 		return refuse(err)
 	}
@@ -262,30 +264,7 @@ func (h *handlers) preflight(w http.ResponseWriter, r *http.Request) error {
 // allowedAnywhere reports whether origin may embed the widget for some
 // target: a configured origin, a target's site or a registered website.
 func (h *handlers) allowedAnywhere(r *http.Request, origin string) (bool, error) {
-	o, ok := dom.OriginOf(origin)
-	if !ok {
-		return false, nil
-	}
-	set, err := dom.LoadSettings(r.Context(), h.k.DB.R)
-	if err != nil {
-		return false, err
-	}
-	for _, x := range set.Origins {
-		if x == o {
-			return true, nil
-		}
-	}
-	host := strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://")
-	ts, err := dom.Targets(r.Context(), h.k.DB, "", host)
-	if err != nil {
-		return false, err
-	}
-	for _, t := range ts {
-		if to, ok := dom.OriginOf(t.URL); ok && to == o {
-			return true, nil
-		}
-	}
-	return false, nil
+	return h.svc.EmbeddingAllowed(r.Context(), origin)
 }
 
 func (h *handlers) apiRate(w http.ResponseWriter, r *http.Request) error {
@@ -307,28 +286,29 @@ func (h *handlers) apiRate(w http.ResponseWriter, r *http.Request) error {
 		}
 		in, err = dom.ParseJSON(body)
 	}
-	if origin != "" && !sameSite(r, origin) {
-		// answer the widget's errors readably too, once the origin is known good
+	// (an Origin other than "null" is the page origin submit checks)
+	cross := origin != "" && origin != "null" && !sameSite(r, origin)
+	if err == nil {
+		in.Channel = dom.ChannelAPI
+		if r.Header.Get("X-Zhihui-Widget") != "" || r.URL.Query().Get("via") == "widget" {
+			in.Channel = dom.ChannelWidget
+		}
+		var rt dom.Rating
+		if rt, err = h.submit(r, in, true); err == nil {
+			if cross {
+				h.cors(w, origin) // submit accepted the origin for the target
+			}
+			return kit.JSON(w, http.StatusCreated, map[string]any{"id": rt.ID, "case_id": rt.CaseID,
+				"message_zh": i18n.T("zh-CN", "publiceval.thanks_text"), "message_en": i18n.T("en", "publiceval.thanks_text")})
+		}
+	}
+	if cross && err != errOrigin {
+		// answer the widget's errors readably too, when the origin may embed it
 		if ok, aerr := h.allowedAnywhere(r, origin); aerr == nil && ok {
 			h.cors(w, origin)
 		}
 	}
-	if err != nil {
-		return err
-	}
-	in.Channel = dom.ChannelAPI
-	if r.Header.Get("X-Zhihui-Widget") != "" || r.URL.Query().Get("via") == "widget" {
-		in.Channel = dom.ChannelWidget
-	}
-	rt, err := h.submit(r, in, true)
-	if err != nil {
-		if err == errOrigin {
-			w.Header().Del("Access-Control-Allow-Origin")
-		}
-		return refuse(err)
-	}
-	return kit.JSON(w, http.StatusCreated, map[string]any{"id": rt.ID, "case_id": rt.CaseID,
-		"message_zh": i18n.T("zh-CN", "publiceval.thanks_text"), "message_en": i18n.T("en", "publiceval.thanks_text")})
+	return refuse(err)
 }
 
 // scope reads ?unit= (default: the caller's home unit) and checks that

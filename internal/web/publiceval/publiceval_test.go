@@ -147,6 +147,80 @@ func TestPublicEndpoints(t *testing.T) {
 	}
 }
 
+// TestAllowListChangesApplyAtOnce: the allow-list of embedding sites is
+// kept in memory, and a change the office saves — or a target registered
+// with its own site — applies to the very next rating and preflight:
+// refused, allowed, refused again; a site asked about before its target
+// existed is allowed once it does.
+func TestAllowListChangesApplyAtOnce(t *testing.T) {
+	for _, st := range []journey.Store{journey.SQLite, journey.Postgres} {
+		t.Run(string(st), func(t *testing.T) {
+			s, key := site(t, st)
+			h := s.Handler()
+			ctx := context.Background()
+			office := s.User("office", "省信息办", auth.Office, "41")
+			tok, err := auth.NewToken(ctx, s.DB, audit.System, office.ID, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			asOffice := map[string]string{"Authorization": "Bearer " + tok}
+			rate := func(target, origin string) *httptest.ResponseRecorder {
+				return do(h, "POST", "/api/v1/ratings?via=widget", "application/json", `{"target":"`+target+`","level":5}`, map[string]string{"Origin": origin})
+			}
+			preflight := func(origin string) string {
+				rec := do(h, "OPTIONS", "/api/v1/ratings", "", "", map[string]string{"Origin": origin, "Access-Control-Request-Method": "POST"})
+				return rec.Header().Get("Access-Control-Allow-Origin")
+			}
+			check := func(step, target, origin string, allowed bool) {
+				t.Helper()
+				rec := rate(target, origin)
+				want, cors := http.StatusForbidden, ""
+				if allowed {
+					want, cors = http.StatusCreated, origin
+				}
+				if rec.Code != want || rec.Header().Get("Access-Control-Allow-Origin") != cors {
+					t.Fatalf("%s: rating from %s: %d %q %s", step, origin, rec.Code, rec.Header().Get("Access-Control-Allow-Origin"), rec.Body)
+				}
+				if got := preflight(origin); got != cors {
+					t.Fatalf("%s: preflight from %s: %q", step, origin, got)
+				}
+			}
+			settings := func(origins string) {
+				t.Helper()
+				form := url.Values{"contact_days": {"1"}, "rectify_days": {"5"}, "origins": {origins}}
+				if rec := do(h, "POST", "/publiceval/settings", "application/x-www-form-urlencoded", form.Encode(), asOffice); rec.Code != http.StatusSeeOther {
+					t.Fatalf("settings: %d %s", rec.Code, rec.Body)
+				}
+			}
+			const portal = "https://www.henan.gov.cn"
+			check("before", key, portal, false)
+			check("before, again (cached)", key, portal, false)
+			settings(portal + " https://www.hnzwfw.gov.cn")
+			check("listed", key, portal, true)
+			settings("https://www.hnzwfw.gov.cn")
+			check("unlisted", key, portal, false)
+
+			const newSite = "https://www.erqi.gov.cn"
+			if got := preflight(newSite); got != "" {
+				t.Fatalf("preflight from an unknown site: %q", got)
+			}
+			form := url.Values{"kind": {"page"}, "name": {"二七区政府信息公开"}, "url": {newSite + "/xxgk"}, "org": {"410103"}}
+			if rec := do(h, "POST", "/publiceval/targets", "application/x-www-form-urlencoded", form.Encode(), asOffice); rec.Code != http.StatusSeeOther {
+				t.Fatalf("register a target: %d %s", rec.Code, rec.Body)
+			}
+			var newKey string
+			if err := s.DB.R.QueryRowContext(ctx, `SELECT tkey FROM publiceval_target WHERE url = $1`, newSite+"/xxgk").Scan(&newKey); err != nil {
+				t.Fatal(err)
+			}
+			check("own site of a new target", newKey, newSite, true)
+			// the site embeds the widget, but only for its own target
+			if rec := rate(key, newSite); rec.Code != http.StatusForbidden || rec.Header().Get("Access-Control-Allow-Origin") != "" {
+				t.Fatalf("another target from that site: %d %q", rec.Code, rec.Header().Get("Access-Control-Allow-Origin"))
+			}
+		})
+	}
+}
+
 // TestAcknowledgedRatingsSurviveKill starts the server as a child
 // process, sends ratings from several clients, kills the child with
 // SIGKILL while requests are in flight and checks that every rating
@@ -259,9 +333,10 @@ func TestAcknowledgedRatingsSurviveKill(t *testing.T) {
 			}
 			defer db.Close()
 			if db.Dialect == store.SQLite {
-				// WAL with synchronous=NORMAL: a commit is in the WAL file
-				// (the kernel's) before the answer, which a killed process
-				// cannot take back; only a power cut could.
+				// WAL: a commit is in the WAL file (the kernel's) before the
+				// answer, which a killed process cannot take back; ratings
+				// commit with synchronous=FULL besides (store.InDurableTx,
+				// tested in internal/store), so not even a power cut can.
 				var mode string
 				var sync int
 				if err := db.W.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
