@@ -54,18 +54,19 @@ func main() {
 	dur := flag.Duration("d", 10*time.Second, "measured duration")
 	warm := flag.Duration("warm", 2*time.Second, "warm-up before the measured duration")
 	perConn := flag.Int("per-conn", 3, "ratings per connection (per client address)")
+	profile := flag.String("profile", "", "write the server's CPU profile of the run (warm-up included) to this file")
 	flag.Parse()
 	if *bin == "" {
 		fmt.Fprintln(os.Stderr, "feedback: -zhihui BIN is required")
 		os.Exit(2)
 	}
-	if err := run(*bin, *dsn, *conc, *dur, *warm, *perConn); err != nil {
+	if err := run(*bin, *dsn, *conc, *dur, *warm, *perConn, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "feedback:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, pgDSN string, conc int, dur, warm time.Duration, perConn int) error {
+func run(bin, pgDSN string, conc int, dur, warm time.Duration, perConn int, profile string) error {
 	ctx := context.Background()
 	cfg := app.Config{LogLevel: "error"}
 	storeName := "sqlite"
@@ -129,6 +130,9 @@ func run(bin, pgDSN string, conc int, dur, warm time.Duration, perConn int) erro
 		args = append(args, "--db", cfg.DSN)
 	} else {
 		args = append(args, "--data", cfg.DataDir)
+	}
+	if profile != "" {
+		args = append(args, "--cpu-profile", profile)
 	}
 	srv := exec.Command(bin, args...)
 	srv.Env = append(os.Environ(), "ZHIHUI_LOG_LEVEL=error")

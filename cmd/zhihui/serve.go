@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -29,8 +30,20 @@ func runServe(args []string) error {
 	var c app.Config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	c.ServeFlags(fs)
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the whole run to this file when the server stops (for performance work; the benchmarks in bench/ use it)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	mailer, err := c.Mailer()
 	if err != nil {
