@@ -140,8 +140,9 @@ func Start(t testing.TB, st Store, opt Options) *Site {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(&lockedWriter{mu: &s.mu, w: &s.logs}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var eng *jobs.Engine
 	if opt.Jobs {
-		eng, err := a.OpenJobs(ctx, jobs.Config{Queues: map[string]int{webcheck.CrawlQueue: 1}, PollInterval: 200 * time.Millisecond, Log: log},
+		eng, err = a.OpenJobs(ctx, jobs.Config{Queues: map[string]int{webcheck.CrawlQueue: 1}, PollInterval: 200 * time.Millisecond, Log: log},
 			module.JobEnv{Log: log, AllowPrivate: opt.AllowPrivate})
 		if err != nil {
 			t.Fatalf("journey: jobs: %v", err)
@@ -153,10 +154,9 @@ func Start(t testing.TB, st Store, opt Options) *Site {
 			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
 			eng.Stop(sctx)
-			webcheck.UseJobs(a.DB, nil)
 		})
 	}
-	srv, err := web.New(a.DB, log, web.Options{Modules: a.Modules, Version: "journey", AllowPrivate: opt.AllowPrivate})
+	srv, err := web.New(a.DB, log, web.Options{Modules: a.Modules, Version: "journey", AllowPrivate: opt.AllowPrivate, Jobs: eng})
 	if err != nil {
 		t.Fatalf("journey: web: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"zhihui/internal/auth"
+	"zhihui/internal/jobs"
 	"zhihui/internal/module"
 	"zhihui/internal/reporting"
 	"zhihui/internal/store"
@@ -41,6 +42,9 @@ type Options struct {
 	// Modules are the installation's feature modules (app.Modules): their
 	// routes, menu entries, catalogue messages and API documentation.
 	Modules []module.Module
+	// Jobs is the process's job engine (App.OpenJobs), handed to the
+	// modules' handlers as kit.Kit.Jobs; nil: none.
+	Jobs *jobs.Engine
 }
 
 // Server is the HTTP side of Zhihui.
@@ -106,6 +110,7 @@ func New(db *store.DB, log *slog.Logger, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.kit = kit.New(db, log, opt.Demo, opt.AllowPrivate, kit.Core{Parse: s.parseFeature, Render: s.renderFeature, Fail: s.fail})
+	s.kit.Jobs = opt.Jobs
 	if s.routes, err = s.routeTable(); err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ func BenchmarkJobCycle(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				if i%len(ids) == 0 {
 					b.StopTimer()
-					if _, err := CreateRound(ctx, db, testActor, RoundInput{Name: "bench", SiteIDs: ids}, nil); err != nil {
+					if _, err := CreateRound(ctx, db, nil, testActor, RoundInput{Name: "bench", SiteIDs: ids}, nil); err != nil {
 						b.Fatal(err)
 					}
 					b.StartTimer()

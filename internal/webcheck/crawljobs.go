@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"zhihui/internal/i18n"
@@ -55,38 +54,24 @@ type Enqueuer interface {
 	InsertTx(ctx context.Context, tx *store.Tx, args jobs.Args, opts *jobs.InsertOpts) (jobs.Inserted, error)
 }
 
-// enqueuers holds, per store, the job engine that crawl jobs are
-// enqueued with (set when an engine is opened with this module's jobs).
-var enqueuers sync.Map // *store.DB → Enqueuer
-
-// UseJobs makes CreateRound and re-checks on db enqueue their crawl jobs
-// with e, in their own transactions (nil: only the rows are written; the
-// sweep enqueues them later).
-func UseJobs(db *store.DB, e Enqueuer) {
+// enqueueCrawls enqueues the crawl jobs of rows ids inside tx with e
+// (nil: only the rows exist; the sweep enqueues them later).
+func enqueueCrawls(ctx context.Context, e Enqueuer, tx *store.Tx, ids []int64) error {
 	if e == nil {
-		enqueuers.Delete(db)
-		return
-	}
-	enqueuers.Store(db, e)
-}
-
-// enqueueCrawls enqueues the crawl jobs of rows ids inside tx.
-func enqueueCrawls(ctx context.Context, db *store.DB, tx *store.Tx, ids []int64) error {
-	v, ok := enqueuers.Load(db)
-	if !ok {
 		return nil
 	}
 	for _, id := range ids {
-		if _, err := v.(Enqueuer).InsertTx(ctx, tx, CrawlArgs{Job: id}, crawlOpts()); err != nil {
+		if _, err := e.InsertTx(ctx, tx, CrawlArgs{Job: id}, crawlOpts()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// enqueueRound enqueues the crawl jobs of round id's rows inside tx.
-func enqueueRound(ctx context.Context, db *store.DB, tx *store.Tx, round int64) error {
-	if _, ok := enqueuers.Load(db); !ok {
+// enqueueRound enqueues the crawl jobs of round id's rows inside tx with
+// e (nil: none).
+func enqueueRound(ctx context.Context, e Enqueuer, tx *store.Tx, round int64) error {
+	if e == nil {
 		return nil
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id FROM webcheck_job WHERE round_id = $1 AND status = $2 ORDER BY id`, round, JobQueued)
@@ -106,7 +91,7 @@ func enqueueRound(ctx context.Context, db *store.DB, tx *store.Tx, round int64) 
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	return enqueueCrawls(ctx, db, tx, ids)
+	return enqueueCrawls(ctx, e, tx, ids)
 }
 
 // SweepCrawls enqueues a crawl job for every queued row, and every
@@ -251,23 +236,22 @@ func (w *Crawler) defaults() {
 }
 
 // Register adds the crawl job and its sweep (every hour, and at start)
-// to r, and makes the engine built on r the one crawl jobs on w.DB are
-// enqueued with.
+// to r; the sweep enqueues with the engine built on r.
 func (w *Crawler) Register(r *jobs.Registry) {
 	w.defaults()
 	jobs.HandleFor(r, w.Slice, w.Work)
+	var engine *jobs.Engine
+	r.OnOpen(func(e *jobs.Engine) { engine = e })
 	jobs.Handle(r, func(ctx context.Context, j *jobs.Job[CrawlSweepArgs]) error {
-		v, ok := enqueuers.Load(w.DB)
-		if !ok {
+		if engine == nil {
 			return nil
 		}
-		_, err := SweepCrawls(ctx, w.DB, v.(Enqueuer))
+		_, err := SweepCrawls(ctx, w.DB, engine)
 		return err
 	})
 	r.Every("webcheck_crawl_sweep", time.Hour, true, func() (jobs.Args, *jobs.InsertOpts) {
 		return CrawlSweepArgs{}, &jobs.InsertOpts{MaxAttempts: 3, UniqueOpts: jobs.UniqueOpts{ByPeriod: time.Hour}}
 	})
-	r.OnOpen(func(e *jobs.Engine) { UseJobs(w.DB, e) })
 }
 
 // Work runs one crawl job: it claims the row, inspects the site while

@@ -264,19 +264,19 @@ func demoWorkflow(ctx context.Context, db *store.DB, actor audit.Actor) error {
 	for i, p := range ps {
 		switch i % 5 {
 		case 0, 1, 2:
-			if _, err := UpdateProblem(ctx, db, actor, p.ID, ActionFix, "已按要求整改（演示）"); err != nil {
+			if _, err := UpdateProblem(ctx, db, nil, actor, p.ID, ActionFix, "已按要求整改（演示）"); err != nil {
 				return err
 			}
 			if i%5 != 2 {
-				if _, err := UpdateProblem(ctx, db, actor, p.ID, ActionClose, "第三方复核确认（演示）"); err != nil {
+				if _, err := UpdateProblem(ctx, db, nil, actor, p.ID, ActionClose, "第三方复核确认（演示）"); err != nil {
 					return err
 				}
 			}
 		case 3:
-			if _, err := UpdateProblem(ctx, db, actor, p.ID, ActionFix, "已整改（演示）"); err != nil {
+			if _, err := UpdateProblem(ctx, db, nil, actor, p.ID, ActionFix, "已整改（演示）"); err != nil {
 				return err
 			}
-			if _, err := UpdateProblem(ctx, db, actor, p.ID, ActionReopen, "复核仍存在（演示）"); err != nil {
+			if _, err := UpdateProblem(ctx, db, nil, actor, p.ID, ActionReopen, "复核仍存在（演示）"); err != nil {
 				return err
 			}
 		}

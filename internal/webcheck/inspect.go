@@ -32,6 +32,7 @@ type Options struct {
 	Timeout      time.Duration // per request; default 15 s (the census rule)
 	AllowPrivate bool          // allow loopback/private/link-local targets
 	SkipExternal bool          // do not check links to other sites
+	UserAgent    string        // the crawl's User-Agent; default zhihui-webcheck/1.0
 
 	// Probes is the number of homepage availability probes taken during
 	// this inspection (default 3, spaced ProbeInterval apart, default 2 s).
@@ -278,7 +279,7 @@ func Inspect(ctx context.Context, rawURL string, o Options) (*Result, error) {
 	cfg := crawl.Config{
 		MaxPages: o.MaxPages, MaxDepth: o.MaxDepth, MaxLinks: o.MaxLinks, Workers: o.Workers,
 		PerHost: o.PerHost, PerHostRate: o.PerHostRate, Timeout: o.Timeout, AllowPrivate: o.AllowPrivate,
-		SkipExternal: o.SkipExternal, RootCAs: o.RootCAs, Now: now, Store: o.Store, SaveInterval: o.SaveInterval, Logger: logger,
+		SkipExternal: o.SkipExternal, UserAgent: o.UserAgent, RootCAs: o.RootCAs, Now: now, Store: o.Store, SaveInterval: o.SaveInterval, Logger: logger,
 		OnPage: func(p *crawl.Page) { f.onPage(p, scheme, seed) },
 		SaveExtra: func() ([]byte, error) {
 			f.mu.Lock()

@@ -357,8 +357,9 @@ var transitions = map[string][]string{
 // UpdateProblem applies an action with a note. A fix needs a note saying
 // what was done. A re-check queues a re-inspection of the site (one job
 // serves every fixed problem of the site waiting on it) and leaves the
-// problem fixed until the job decides.
-func UpdateProblem(ctx context.Context, db *store.DB, actor audit.Actor, id int64, action, note string) (*Problem, error) {
+// problem fixed until the job decides; its crawl job is enqueued with e
+// (nil: the sweep enqueues it).
+func UpdateProblem(ctx context.Context, db *store.DB, e Enqueuer, actor audit.Actor, id int64, action, note string) (*Problem, error) {
 	from, ok := transitions[action]
 	if !ok {
 		return nil, i18n.Errorf("未知操作 %q", "unknown action %q", action).OnField("action")
@@ -411,7 +412,7 @@ func UpdateProblem(ctx context.Context, db *store.DB, actor audit.Actor, id int6
 					p.RoundID, p.SiteID, PurposeRecheck, JobQueued, now).Scan(&job); err != nil {
 					return err
 				}
-				if err := enqueueCrawls(ctx, db, tx, []int64{job}); err != nil {
+				if err := enqueueCrawls(ctx, e, tx, []int64{job}); err != nil {
 					return err
 				}
 			}

@@ -176,13 +176,13 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 		kf := mustSite(t, db, "http://www.kaifeng.gov.cn/", "开封市人民政府", KindCity, "4102")
 		zy := mustSite(t, db, "http://www.zhongyuan.gov.cn/", "中原区人民政府", KindCounty, "410102")
 
-		if _, err := CreateRound(ctx, db, testActor, RoundInput{Name: "2026年第一季度", SiteIDs: []int64{kf.ID}}, []string{"/41/4101/"}); err == nil {
+		if _, err := CreateRound(ctx, db, nil, testActor, RoundInput{Name: "2026年第一季度", SiteIDs: []int64{kf.ID}}, []string{"/41/4101/"}); err == nil {
 			t.Fatal("round with a site outside the scope was created")
 		}
-		if _, err := CreateRound(ctx, db, testActor, RoundInput{Name: "x", Scheme: "vetoes: [", SiteIDs: []int64{zz.ID}}, nil); err == nil {
+		if _, err := CreateRound(ctx, db, nil, testActor, RoundInput{Name: "x", Scheme: "vetoes: [", SiteIDs: []int64{zz.ID}}, nil); err == nil {
 			t.Fatal("round with a broken scheme was created")
 		}
-		rd, err := CreateRound(ctx, db, testActor, RoundInput{Name: "2026年第一季度", DeadlineDays: 10}, nil)
+		rd, err := CreateRound(ctx, db, nil, testActor, RoundInput{Name: "2026年第一季度", DeadlineDays: 10}, nil)
 		if err != nil || rd.Jobs.Queued != 3 {
 			t.Fatalf("round %+v %v", rd, err)
 		}
@@ -267,17 +267,17 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 		}
 
 		// Workflow: fix needs a note; close and re-check only after a fix.
-		if _, err := UpdateProblem(ctx, db, testActor, veto.ID, ActionFix, " "); err == nil {
+		if _, err := UpdateProblem(ctx, db, nil, testActor, veto.ID, ActionFix, " "); err == nil {
 			t.Fatal("fix without a note")
 		}
-		if _, err := UpdateProblem(ctx, db, testActor, veto.ID, ActionClose, "ok"); err == nil {
+		if _, err := UpdateProblem(ctx, db, nil, testActor, veto.ID, ActionClose, "ok"); err == nil {
 			t.Fatal("closed an open problem")
 		}
-		p, err := UpdateProblem(ctx, db, testActor, veto.ID, ActionFix, "已更新首页要闻")
+		p, err := UpdateProblem(ctx, db, nil, testActor, veto.ID, ActionFix, "已更新首页要闻")
 		if err != nil || p.Status != ProblemFixed || p.FixNote != "已更新首页要闻" || p.FixedAt == nil {
 			t.Fatalf("fix %+v %v", p, err)
 		}
-		p, err = UpdateProblem(ctx, db, testActor, veto.ID, ActionRecheck, "")
+		p, err = UpdateProblem(ctx, db, nil, testActor, veto.ID, ActionRecheck, "")
 		if err != nil || p.RecheckJob == 0 || p.Status != ProblemFixed {
 			t.Fatalf("recheck %+v %v", p, err)
 		}
@@ -289,8 +289,8 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 				broken = &probs[i]
 			}
 		}
-		UpdateProblem(ctx, db, testActor, broken.ID, ActionFix, "已修复链接")
-		if b, err := UpdateProblem(ctx, db, testActor, broken.ID, ActionRecheck, ""); err != nil || b.RecheckJob != p.RecheckJob {
+		UpdateProblem(ctx, db, nil, testActor, broken.ID, ActionFix, "已修复链接")
+		if b, err := UpdateProblem(ctx, db, nil, testActor, broken.ID, ActionRecheck, ""); err != nil || b.RecheckJob != p.RecheckJob {
 			t.Fatalf("shared recheck job %+v %v", b, err)
 		}
 		rj, _ := claimNext(ctx, db, "w5", time.Minute)
@@ -311,14 +311,14 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 			t.Fatalf("ranking after recheck %d rows", len(rank))
 		}
 		// Wrong action and user errors are i18n errors.
-		_, err = UpdateProblem(ctx, db, testActor, veto.ID, "delete", "")
+		_, err = UpdateProblem(ctx, db, nil, testActor, veto.ID, "delete", "")
 		var ue *i18n.Error
 		if !errors.As(err, &ue) || ue.En == "" {
 			t.Fatalf("bad action: %v", err)
 		}
 
 		// Trends over two rounds.
-		rd2, _ := CreateRound(ctx, db, testActor, RoundInput{Name: "2026年第二季度", SiteIDs: []int64{zz.ID, kf.ID}}, nil)
+		rd2, _ := CreateRound(ctx, db, nil, testActor, RoundInput{Name: "2026年第二季度", SiteIDs: []int64{zz.ID, kf.ID}}, nil)
 		for {
 			j, _ := claimNext(ctx, db, "w6", time.Minute)
 			if j == nil {

@@ -71,11 +71,12 @@ const (
 	JobFailed  = "failed"
 )
 
-// CreateRound starts a round: one queued crawl job per site, enqueued on
-// the job engine in the same transaction (see UseJobs). scopes are
-// the caller's org paths where it may inspect (nil = everywhere); every
-// site must lie within them.
-func CreateRound(ctx context.Context, db *store.DB, actor audit.Actor, in RoundInput, scopes []string) (*Round, error) {
+// CreateRound starts a round: one queued crawl job per site, enqueued
+// with e (the job engine, *jobs.Engine) in the same transaction; with e
+// nil only the rows are written and the hourly sweep enqueues them.
+// scopes are the caller's org paths where it may inspect (nil =
+// everywhere); every site must lie within them.
+func CreateRound(ctx context.Context, db *store.DB, e Enqueuer, actor audit.Actor, in RoundInput, scopes []string) (*Round, error) {
 	var errs ErrorList
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" {
@@ -134,7 +135,7 @@ func CreateRound(ctx context.Context, db *store.DB, actor audit.Actor, in RoundI
 		if err != nil {
 			return err
 		}
-		if err := enqueueRound(ctx, db, tx, id); err != nil {
+		if err := enqueueRound(ctx, e, tx, id); err != nil {
 			return err
 		}
 		ids := make([]int64, len(sites))

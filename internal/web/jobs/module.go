@@ -98,9 +98,12 @@ type handlers struct {
 	eng *eng.Engine
 }
 
-// engine opens, once, a client that lists and manages jobs (it works
-// none).
+// engine is the process's job engine or, when it has none, a client
+// opened once that lists and manages jobs (it works none).
 func (h *handlers) engine(ctx context.Context) (*eng.Engine, error) {
+	if h.k.Jobs != nil {
+		return h.k.Jobs, nil
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.eng != nil {

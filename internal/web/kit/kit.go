@@ -31,6 +31,7 @@ import (
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
+	"zhihui/internal/jobs"
 	"zhihui/internal/spreadsheet"
 	"zhihui/internal/store"
 )
@@ -93,6 +94,11 @@ type Kit struct {
 	Demo bool
 	// AllowPrivate lets crawlers and probes reach private addresses.
 	AllowPrivate bool
+	// Jobs is the process's job engine (web.Options.Jobs), for work a
+	// request enqueues inside its transaction and for the job list; nil
+	// when the process has none (then such work waits for its module's
+	// periodic sweep).
+	Jobs *jobs.Engine
 
 	core Core
 }

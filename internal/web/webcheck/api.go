@@ -74,7 +74,7 @@ func (h handlers) apiRoundCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := h.canInspect(r, in.SiteIDs); err != nil {
 		return err
 	}
-	rd, err := dom.CreateRound(r.Context(), h.k.DB, kit.Actor(r), in, p.Scopes(managers...))
+	rd, err := dom.CreateRound(r.Context(), h.k.DB, h.jobs(), kit.Actor(r), in, p.Scopes(managers...))
 	if err != nil {
 		return apiErrors(w, r, err)
 	}
@@ -127,7 +127,7 @@ func (h handlers) apiProblemUpdate(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	up, err := dom.UpdateProblem(r.Context(), h.k.DB, kit.Actor(r), pr.ID, in.Action, in.Note)
+	up, err := dom.UpdateProblem(r.Context(), h.k.DB, h.jobs(), kit.Actor(r), pr.ID, in.Action, in.Note)
 	if err != nil {
 		if errors.Is(err, dom.ErrNotFound) {
 			return kit.ErrNotFound

@@ -60,7 +60,7 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 		f.IDs[s.key+"Site"] = site.ID
 		ids = append(ids, site.ID)
 	}
-	rd, err := dom.CreateRound(ctx, db, actor, dom.RoundInput{Name: uniq("round"), SiteIDs: ids}, nil)
+	rd, err := dom.CreateRound(ctx, db, nil, actor, dom.RoundInput{Name: uniq("round"), SiteIDs: ids}, nil)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 		f.IDs[s+"Open"], f.IDs[s+"ApiOpen"] = ps[0].ID, ps[2].ID
 		f.IDs[s+"Fixed"], f.IDs[s+"ApiFixed"] = ps[1].ID, ps[3].ID
 		for _, id := range []int64{ps[1].ID, ps[3].ID} {
-			if _, err := dom.UpdateProblem(ctx, db, actor, id, dom.ActionFix, "已整改"); err != nil {
+			if _, err := dom.UpdateProblem(ctx, db, nil, actor, id, dom.ActionFix, "已整改"); err != nil {
 				return err
 			}
 		}

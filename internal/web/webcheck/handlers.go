@@ -23,6 +23,15 @@ type handlers struct {
 	pages *kit.Pages
 }
 
+// jobs is what rounds and re-checks enqueue their crawl jobs with: the
+// process's job engine, or nil when it has none.
+func (h handlers) jobs() dom.Enqueuer {
+	if h.k.Jobs == nil {
+		return nil
+	}
+	return h.k.Jobs
+}
+
 // scopes are the subtrees whose sites p may see: any role counts.
 func scopes(p *auth.Principal) []string { return p.Scopes(auth.Roles...) }
 
@@ -374,7 +383,7 @@ func (h handlers) roundCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := h.canInspect(r, in.SiteIDs); err != nil {
 		return err
 	}
-	rd, err := dom.CreateRound(r.Context(), h.k.DB, kit.Actor(r), in, p.Scopes(managers...))
+	rd, err := dom.CreateRound(r.Context(), h.k.DB, h.jobs(), kit.Actor(r), in, p.Scopes(managers...))
 	if err != nil {
 		if errs, ok := userErrors(err); ok {
 			return h.renderIndex(w, r, http.StatusBadRequest, in, errs)
@@ -780,7 +789,7 @@ func (h handlers) problemUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := dom.UpdateProblem(r.Context(), h.k.DB, kit.Actor(r), pr.ID, action, r.PostFormValue("note")); err != nil {
+	if _, err := dom.UpdateProblem(r.Context(), h.k.DB, h.jobs(), kit.Actor(r), pr.ID, action, r.PostFormValue("note")); err != nil {
 		return err
 	}
 	return kit.Redirect(w, r, back(r.PostFormValue("back")))
