@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 )
 
 // Languages Zhihui speaks; the first is the default.
@@ -29,6 +30,26 @@ func (t Text) In(lang string) string {
 		return t.En
 	}
 	return t.Zh
+}
+
+// Split reads a text that earlier releases stored as one string,
+// "中文 / English": the Chinese before the first " / " and the English
+// after it. A string without that shape (no Chinese before the
+// separator, or no separator) is the same text in both languages.
+func Split(s string) Text {
+	if i := strings.Index(s, " / "); i > 0 && hasHan(s[:i]) {
+		return Text{Zh: strings.TrimSpace(s[:i]), En: strings.TrimSpace(s[i+3:])}
+	}
+	return Text{Zh: s, En: s}
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // Error is the one bilingual error of Zhihui: an error a user can act on,

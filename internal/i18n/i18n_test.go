@@ -46,3 +46,21 @@ func TestCatalogRejectsDuplicatesAndHalfTranslations(t *testing.T) {
 		t.Fatalf("embedded catalogue: %v", err)
 	}
 }
+
+func TestSplit(t *testing.T) {
+	for _, c := range []struct {
+		in     string
+		zh, en string
+	}{
+		{"首页无法访问 / homepage unreachable", "首页无法访问", "homepage unreachable"},
+		{"本机无IPv6路由，无法检测 / no IPv6 route: dial udp6 / x", "本机无IPv6路由，无法检测", "no IPv6 route: dial udp6 / x"},
+		{"dial tcp6: connection refused", "dial tcp6: connection refused", "dial tcp6: connection refused"},
+		{"a / b", "a / b", "a / b"},
+		{"", "", ""},
+	} {
+		got := Split(c.in)
+		if got.Zh != c.zh || got.En != c.en {
+			t.Errorf("Split(%q) = %+v, want %q, %q", c.in, got, c.zh, c.en)
+		}
+	}
+}

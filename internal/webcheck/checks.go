@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"zhihui/internal/i18n"
 	"zhihui/internal/webcheck/crawl"
 )
 
@@ -100,7 +101,7 @@ func checkIPv6(ctx context.Context, r Resolver, host, port string, allowPrivate 
 	var addrs []netip.Addr
 	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
 		if a.Is4() || a.Is4In6() {
-			return IPv6Info{Status: IPv6NoAAAA, Reason: "IPv4 地址 / IPv4 literal address"}
+			return IPv6Info{Status: IPv6NoAAAA, Reason: i18n.Text{Zh: "IPv4 地址", En: "IPv4 literal address"}}
 		}
 		addrs = []netip.Addr{a}
 	} else {
@@ -117,11 +118,11 @@ func checkIPv6(ctx context.Context, r Resolver, host, port string, allowPrivate 
 			}
 		case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		default:
-			return IPv6Info{Status: IPv6Unknown, Reason: "DNS 查询失败 / DNS lookup failed: " + err.Error()}
+			return IPv6Info{Status: IPv6Unknown, Reason: i18n.Text{Zh: "DNS 查询失败：" + err.Error(), En: "DNS lookup failed: " + err.Error()}}
 		}
 	}
 	if len(addrs) == 0 {
-		return IPv6Info{Status: IPv6NoAAAA, Reason: "无AAAA记录 / no AAAA record"}
+		return IPv6Info{Status: IPv6NoAAAA, Reason: i18n.Text{Zh: "无AAAA记录", En: "no AAAA record"}}
 	}
 	info := IPv6Info{}
 	for _, a := range addrs {
@@ -131,7 +132,7 @@ func checkIPv6(ctx context.Context, r Resolver, host, port string, allowPrivate 
 	// A UDP "connect" sends nothing but fails without a route.
 	if c, err := net.Dial("udp6", target); err != nil {
 		info.Status = IPv6Unknown
-		info.Reason = "本机无IPv6路由，无法检测 / no IPv6 route from this machine: " + err.Error()
+		info.Reason = i18n.Text{Zh: "本机无IPv6路由，无法检测：" + err.Error(), En: "no IPv6 route from this machine: " + err.Error()}
 		return info
 	} else {
 		c.Close()
@@ -142,7 +143,7 @@ func checkIPv6(ctx context.Context, r Resolver, host, port string, allowPrivate 
 	c, err := d.DialContext(dctx, "tcp6", target)
 	if err != nil {
 		info.Status = IPv6Unreachable
-		info.Reason = err.Error()
+		info.Reason = i18n.Text{Zh: err.Error(), En: err.Error()}
 		return info
 	}
 	c.Close()

@@ -499,15 +499,15 @@ func columns(f *facts, cr *crawl.Result, s *Scheme, now time.Time, home string) 
 			// A page of its own content without dated entries (a
 			// guide, an introduction): reported, freshness not judged.
 			col.Status = "undated"
-			col.Snippet = "有内容但无带日期的条目，未判断更新情况 / content without dated items; freshness not judged"
+			col.Note = i18n.Text{Zh: "有内容但无带日期的条目，未判断更新情况", En: "content without dated items; freshness not judged"}
 		case pf.Items == 0:
 			col.Status = "empty"
 			if pf.Empty {
-				col.Snippet = "页面显示暂无信息 / page says it has no content"
+				col.Note = i18n.Text{Zh: "页面显示暂无信息", En: "page says it has no content"}
 			} else if c.Structural {
-				col.Snippet = "栏目页除各页共有的导航外没有内容 / nothing on the page beyond the navigation every page has"
+				col.Note = i18n.Text{Zh: "栏目页除各页共有的导航外没有内容", En: "nothing on the page beyond the navigation every page has"}
 			} else {
-				col.Snippet = "无带日期的条目 / no dated items"
+				col.Note = i18n.Text{Zh: "无带日期的条目", En: "no dated items"}
 			}
 		default:
 			col.Latest, col.Items, col.Snippet = pf.Latest, pf.Items, pf.Snippet
@@ -551,7 +551,7 @@ func b2f(b bool) float64 {
 func metrics(r *Result, f *facts, s *Scheme, now time.Time) map[string]Metric {
 	m := map[string]Metric{}
 	known := func(name string, v float64, ev []Evidence) { m[name] = Metric{Value: v, Known: true, Evidence: ev} }
-	unknown := func(name, note string) { m[name] = Metric{Note: note} }
+	unknown := func(name string, note i18n.Text) { m[name] = Metric{Note: note} }
 
 	// Availability.
 	if r.Availability.Assessed {
@@ -563,7 +563,7 @@ func metrics(r *Result, f *facts, s *Scheme, now time.Time) map[string]Metric {
 		}
 		known("availability_failure_pct", r.Availability.Summary.Percent, ev)
 	} else {
-		unknown("availability_failure_pct", "监测次数不足 / not enough probes")
+		unknown("availability_failure_pct", i18n.Text{Zh: "监测次数不足", En: "not enough probes"})
 	}
 	homeOK := r.Home.Err == "" && r.Home.Status > 0 && r.Home.Status < 400
 	homeEv := []Evidence{{URL: r.Home.URL, Status: r.Home.Status, Time: r.Home.Fetched, Err: r.Home.Err}}
@@ -583,21 +583,21 @@ func metrics(r *Result, f *facts, s *Scheme, now time.Time) map[string]Metric {
 		known("broken_links_home", float64(len(home)), home)
 		known("broken_links_other", float64(len(other)), other)
 	} else {
-		unknown("broken_links_home", "首页无法访问 / homepage unreachable")
-		unknown("broken_links_other", "首页无法访问 / homepage unreachable")
+		unknown("broken_links_home", i18n.Text{Zh: "首页无法访问", En: "homepage unreachable"})
+		unknown("broken_links_other", i18n.Text{Zh: "首页无法访问", En: "homepage unreachable"})
 	}
 
 	// Freshness.
 	if homeOK {
 		limit := s.Freshness["home"]
 		stale := r.Home.Latest.IsZero() || now.Sub(r.Home.Latest) > time.Duration(limit)*24*time.Hour
-		snip := "首页无带日期的信息 / no dated items on the homepage"
+		ev := Evidence{URL: r.Home.URL, Status: r.Home.Status, Time: r.Home.Fetched, Note: i18n.Text{Zh: "首页无带日期的信息", En: "no dated items on the homepage"}}
 		if !r.Home.Latest.IsZero() {
-			snip = "最新：" + r.Home.Item
+			ev.Note, ev.Snippet = i18n.Text{}, "最新："+r.Home.Item
 		}
-		known("home_stale", b2f(stale), []Evidence{{URL: r.Home.URL, Status: r.Home.Status, Time: r.Home.Fetched, Snippet: snip}})
+		known("home_stale", b2f(stale), []Evidence{ev})
 	} else {
-		unknown("home_stale", "首页无法访问 / homepage unreachable")
+		unknown("home_stale", i18n.Text{Zh: "首页无法访问", En: "homepage unreachable"})
 	}
 	byKind := map[extract.ColumnKind][]Evidence{}
 	var empty, staleAll, staleKey []Evidence
@@ -628,49 +628,50 @@ func metrics(r *Result, f *facts, s *Scheme, now time.Time) map[string]Metric {
 	if r.TLS.Available {
 		known("tls_invalid", b2f(!r.TLS.Valid), tlsEv)
 		if !r.TLS.NotAfter.IsZero() {
-			exp := []Evidence{{URL: r.TLS.URL, Time: r.TLS.Checked, Snippet: "证书到期 / expires " + r.TLS.NotAfter.Format("2006-01-02")}}
+			d := r.TLS.NotAfter.Format("2006-01-02")
+			exp := []Evidence{{URL: r.TLS.URL, Time: r.TLS.Checked, Note: i18n.Text{Zh: "证书到期 " + d, En: "expires " + d}}}
 			known("tls_expiring", b2f(r.TLS.DaysLeft <= s.CertWarnDays), exp)
 		} else {
-			unknown("tls_expiring", "未取得证书 / no certificate")
+			unknown("tls_expiring", i18n.Text{Zh: "未取得证书", En: "no certificate"})
 		}
 	} else {
-		unknown("tls_invalid", "无HTTPS / no HTTPS")
-		unknown("tls_expiring", "无HTTPS / no HTTPS")
+		unknown("tls_invalid", i18n.Text{Zh: "无HTTPS", En: "no HTTPS"})
+		unknown("tls_expiring", i18n.Text{Zh: "无HTTPS", En: "no HTTPS"})
 	}
 	if r.TLS.Valid {
 		known("no_hsts", b2f(r.TLS.HSTS == ""), []Evidence{{URL: r.TLS.URL, Time: r.TLS.Checked, Snippet: "Strict-Transport-Security: " + r.TLS.HSTS}})
 	} else {
-		unknown("no_hsts", "无有效HTTPS / no valid HTTPS")
+		unknown("no_hsts", i18n.Text{Zh: "无有效HTTPS", En: "no valid HTTPS"})
 	}
 	known("mixed_content", float64(len(r.MixedContent)), r.MixedContent)
 	if homeOK {
 		var miss []Evidence
 		for _, h := range r.Headers {
 			if !h.Present {
-				miss = append(miss, Evidence{URL: r.Home.URL, Status: r.Home.Status, Time: r.Home.Fetched, Snippet: "缺少 / missing " + h.Name})
+				miss = append(miss, Evidence{URL: r.Home.URL, Status: r.Home.Status, Time: r.Home.Fetched, Note: i18n.Text{Zh: "缺少 " + h.Name, En: "missing " + h.Name}})
 			}
 		}
 		known("missing_security_headers", float64(len(miss)), miss)
-		markEv := func(what string) []Evidence {
-			return []Evidence{{URL: r.Home.URL, Status: r.Home.Status, Time: r.Home.Fetched, Snippet: "首页未找到" + what}}
+		markEv := func(zh, en string) []Evidence {
+			return []Evidence{{URL: r.Home.URL, Status: r.Home.Status, Time: r.Home.Fetched, Note: i18n.Text{Zh: "首页未找到" + zh, En: en}}}
 		}
-		known("missing_site_code", b2f(r.Home.Marks.SiteCode == ""), markEv("政府网站标识码 / no site code"))
-		known("missing_icp", b2f(r.Home.Marks.ICP == ""), markEv("ICP备案编号 / no ICP number"))
-		known("missing_psb", b2f(r.Home.Marks.PSB == ""), markEv("公安机关备案标识 / no public security filing"))
-		known("missing_service_entry", b2f(!f.Service), markEv("办事服务入口 / no service entry"))
-		known("missing_interaction_entry", b2f(!f.Interact), markEv("互动交流入口 / no interaction entry"))
+		known("missing_site_code", b2f(r.Home.Marks.SiteCode == ""), markEv("政府网站标识码", "no site code"))
+		known("missing_icp", b2f(r.Home.Marks.ICP == ""), markEv("ICP备案编号", "no ICP number"))
+		known("missing_psb", b2f(r.Home.Marks.PSB == ""), markEv("公安机关备案标识", "no public security filing"))
+		known("missing_service_entry", b2f(!f.Service), markEv("办事服务入口", "no service entry"))
+		known("missing_interaction_entry", b2f(!f.Interact), markEv("互动交流入口", "no interaction entry"))
 	} else {
 		for _, n := range []string{"missing_security_headers", "missing_site_code", "missing_icp", "missing_psb", "missing_service_entry", "missing_interaction_entry"} {
-			unknown(n, "首页无法访问 / homepage unreachable")
+			unknown(n, i18n.Text{Zh: "首页无法访问", En: "homepage unreachable"})
 		}
 	}
 
 	// IPv6.
-	v6ev := []Evidence{{URL: r.URL, Time: r.Started, Snippet: strings.TrimSpace(r.IPv6.Status + " " + strings.Join(r.IPv6.Addrs, ",") + " " + r.IPv6.Reason)}}
+	v6ev := []Evidence{{URL: r.URL, Time: r.Started, Snippet: strings.TrimSpace(r.IPv6.Status + " " + strings.Join(r.IPv6.Addrs, ",")), Note: r.IPv6.Reason}}
 	switch r.IPv6.Status {
 	case IPv6NoAAAA:
 		known("ipv6_no_aaaa", 1, v6ev)
-		unknown("ipv6_unreachable", "无AAAA记录 / no AAAA record")
+		unknown("ipv6_unreachable", i18n.Text{Zh: "无AAAA记录", En: "no AAAA record"})
 	case IPv6OK, IPv6Unreachable:
 		known("ipv6_no_aaaa", 0, v6ev)
 		known("ipv6_unreachable", b2f(r.IPv6.Status == IPv6Unreachable), v6ev)
@@ -706,7 +707,7 @@ func metrics(r *Result, f *facts, s *Scheme, now time.Time) map[string]Metric {
 	}
 	for _, imp := range []string{"critical", "serious", "other"} {
 		if !ran {
-			unknown("a11y_"+imp, "未运行无障碍检测 / accessibility not checked")
+			unknown("a11y_"+imp, i18n.Text{Zh: "未运行无障碍检测", En: "accessibility not checked"})
 			continue
 		}
 		var ev []Evidence

@@ -301,7 +301,7 @@ func TestCheckIPv6(t *testing.T) {
 	if got := checkIPv6(ctx, lo, "gov.example", port, true); got.Status != IPv6OK {
 		t.Errorf("::1 allowed: %+v", got)
 	}
-	if got := checkIPv6(ctx, lo, "gov.example", port, false); got.Status != IPv6Unreachable || !strings.Contains(got.Reason, "non-public") {
+	if got := checkIPv6(ctx, lo, "gov.example", port, false); got.Status != IPv6Unreachable || !strings.Contains(got.Reason.En, "non-public") {
 		t.Errorf("::1 guarded: %+v", got)
 	}
 }

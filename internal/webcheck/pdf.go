@@ -85,6 +85,12 @@ func WritePDF(w io.Writer, r *Result, info ReportInfo) error {
 				w := neterr.Words(e.Err)
 				line += "\n      " + clip(w.Zh, 160) + "\n      " + clip(w.En, 160)
 			}
+			if e.Note.Zh != "" {
+				line += "\n      " + clip(e.Note.Zh, 160)
+				if e.Note.En != e.Note.Zh {
+					line += "\n      " + clip(e.Note.En, 160)
+				}
+			}
 			if e.Snippet != "" {
 				line += "\n      " + clip(e.Snippet, 160)
 			}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"zhihui/internal/i18n"
 	"zhihui/internal/neterr"
 
 	"github.com/xuri/excelize/v2"
@@ -89,7 +90,7 @@ func WriteXLSX(w io.Writer, r *Result) error {
 		{"ICP备案 ICP", r.Home.Marks.ICP},
 		{"公安备案 PSB filing", r.Home.Marks.PSB},
 		{"HTTPS", fmt.Sprintf("available=%v valid=%v expires=%s %s", r.TLS.Available, r.TLS.Valid, dateOrEmpty(r.TLS.NotAfter), r.TLS.Err)},
-		{"IPv6", strings.TrimSpace(r.IPv6.Status + " " + strings.Join(r.IPv6.Addrs, ",") + " " + r.IPv6.Reason)},
+		{"IPv6", strings.TrimSpace(r.IPv6.Status + " " + strings.Join(r.IPv6.Addrs, ",") + " " + bilingual(r.IPv6.Reason))},
 		{"可用性监测 Probes", fmt.Sprintf("%d 次，失败 %d 次（%.1f%%）", r.Availability.Summary.Total, r.Availability.Summary.Failures, r.Availability.Summary.Percent)},
 	}
 	if bt := r.BudgetText(); bt.Zh != "" {
@@ -131,7 +132,7 @@ func WriteXLSX(w io.Writer, r *Result) error {
 
 	cols := [][]any{{"栏目 Title", "类型 Kind", "状态 Status", "最新日期 Latest", "天数 Age (days)", "时限 Limit (days)", "条目 Items", "链接 URL", "发现于 Found on", "说明 Snippet"}}
 	for _, c := range r.Columns {
-		cols = append(cols, []any{c.Title, string(c.Kind), c.Status, dateOrEmpty(c.Latest), c.AgeDays, c.LimitDays, c.Items, c.URL, c.FoundOn, c.Snippet})
+		cols = append(cols, []any{c.Title, string(c.Kind), c.Status, dateOrEmpty(c.Latest), c.AgeDays, c.LimitDays, c.Items, c.URL, c.FoundOn, strings.TrimSpace(bilingual(c.Note) + " " + c.Snippet)})
 	}
 	put(reportSheets[4], cols, 16, 12, 12, 12, 10, 10, 8, 50, 40, 50)
 
@@ -142,7 +143,7 @@ func WriteXLSX(w io.Writer, r *Result) error {
 			if !e.Time.IsZero() {
 				t = fmtTime(e.Time)
 			}
-			snip := e.Snippet
+			snip := strings.TrimSpace(bilingual(e.Note) + " " + e.Snippet)
 			if e.Err != "" {
 				w := neterr.Words(e.Err)
 				snip = strings.TrimSpace(w.Zh + " / " + w.En + " " + snip)
@@ -176,4 +177,13 @@ func yesNo(b bool) string {
 		return "是 yes"
 	}
 	return "否 no"
+}
+
+// bilingual writes t for the reports, which are read in both languages:
+// "中文 / English", or the one text when both are the same.
+func bilingual(t i18n.Text) string {
+	if t.En == "" || t.En == t.Zh {
+		return t.Zh
+	}
+	return t.Zh + " / " + t.En
 }

@@ -22,14 +22,48 @@ import (
 
 // Evidence is one observation behind a finding.
 type Evidence struct {
-	URL     string    `json:"url"`
-	Status  int       `json:"status,omitempty"`
-	Time    time.Time `json:"time,omitzero"`
-	Snippet string    `json:"snippet,omitempty"`
+	URL    string    `json:"url"`
+	Status int       `json:"status,omitempty"`
+	Time   time.Time `json:"time,omitzero"`
+	// Snippet is text as found on the site (Chinese, as published).
+	Snippet string `json:"snippet,omitempty"`
+	// Note is what the inspection itself says about URL ("missing
+	// Strict-Transport-Security"), in both languages.
+	Note i18n.Text `json:"note,omitzero"`
 	// Err is the network error met fetching URL, as Go gave it; pages
 	// and reports say it in words (package neterr).
 	Err     string   `json:"err,omitempty"`
 	FoundOn []string `json:"found_on,omitempty"`
+}
+
+// legacyNotes are the beginnings of the snippets that earlier releases
+// wrote for the inspection's own statements, as one "中文 / English"
+// string; read back, they become the evidence's Note.
+var legacyNotes = []struct{ prefix, zh, en string }{
+	{"缺少 / missing ", "缺少 ", "missing "},
+	{"证书到期 / expires ", "证书到期 ", "expires "},
+}
+
+// UnmarshalJSON reads evidence, moving the statements earlier releases
+// stored in Snippet ("缺少 / missing X", "首页未找到… / no …") to Note.
+func (e *Evidence) UnmarshalJSON(b []byte) error {
+	type plain Evidence
+	if err := json.Unmarshal(b, (*plain)(e)); err != nil {
+		return err
+	}
+	if e.Note != (i18n.Text{}) || e.Snippet == "" {
+		return nil
+	}
+	for _, l := range legacyNotes {
+		if rest, ok := strings.CutPrefix(e.Snippet, l.prefix); ok {
+			e.Note, e.Snippet = i18n.Text{Zh: l.zh + rest, En: l.en + rest}, ""
+			return nil
+		}
+	}
+	if legacySnippets[e.Snippet] || strings.HasPrefix(e.Snippet, "首页未找到") && strings.Contains(e.Snippet, " / ") {
+		e.Note, e.Snippet = i18n.Split(e.Snippet), ""
+	}
+	return nil
 }
 
 // Text is a message in Chinese and English.
@@ -79,10 +113,35 @@ type Column struct {
 	AgeDays   int                `json:"age_days,omitempty"`
 	LimitDays int                `json:"limit_days"`
 	Items     int                `json:"items"`
-	Snippet   string             `json:"snippet,omitempty"`
+	Snippet   string             `json:"snippet,omitempty"` // the latest item, as found
+	// Note says why a column is empty or undated, in both languages.
+	Note i18n.Text `json:"note,omitzero"`
 	// Structural: recognised from the site's structure (navigation to a
 	// list page, a section with a "more" link), not by a known word.
 	Structural bool `json:"structural,omitempty"`
+}
+
+// legacySnippets are statements earlier releases stored as a column's or
+// an evidence's snippet, as one "中文 / English" string.
+var legacySnippets = map[string]bool{
+	"有内容但无带日期的条目，未判断更新情况 / content without dated items; freshness not judged":     true,
+	"页面显示暂无信息 / page says it has no content":                                      true,
+	"栏目页除各页共有的导航外没有内容 / nothing on the page beyond the navigation every page has": true,
+	"无带日期的条目 / no dated items":                                                    true,
+	"首页无带日期的信息 / no dated items on the homepage":                                  true,
+}
+
+// UnmarshalJSON reads a column, moving the statements earlier releases
+// stored in Snippet to Note.
+func (c *Column) UnmarshalJSON(b []byte) error {
+	type plain Column
+	if err := json.Unmarshal(b, (*plain)(c)); err != nil {
+		return err
+	}
+	if c.Note == (i18n.Text{}) && legacySnippets[c.Snippet] {
+		c.Note, c.Snippet = i18n.Split(c.Snippet), ""
+	}
+	return nil
 }
 
 // BudgetText says that the page budget was reached, or "" when it was not.
@@ -146,7 +205,44 @@ const (
 type IPv6Info struct {
 	Status string   `json:"status"`
 	Addrs  []string `json:"addrs,omitempty"`
-	Reason string   `json:"reason,omitempty"`
+	// Reason says why the status is what it is, in both languages (a
+	// network error as Go gave it in both).
+	Reason i18n.Text `json:"reason,omitzero"`
+}
+
+// UnmarshalJSON reads IPv6 results, also those of earlier releases that
+// stored the reason as one "中文 / English" string.
+func (v *IPv6Info) UnmarshalJSON(b []byte) error {
+	type plain IPv6Info
+	var w struct {
+		plain
+		Reason json.RawMessage `json:"reason"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*v = IPv6Info(w.plain)
+	r, err := legacyText(w.Reason)
+	v.Reason = r
+	return err
+}
+
+// legacyText reads a bilingual text stored as {"zh": …, "en": …}, or as
+// one "中文 / English" string by earlier releases.
+func legacyText(raw json.RawMessage) (i18n.Text, error) {
+	var t i18n.Text
+	if len(raw) == 0 || string(raw) == "null" {
+		return t, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return t, err
+		}
+		return i18n.Split(s), nil
+	}
+	err := json.Unmarshal(raw, &t)
+	return t, err
 }
 
 // HeaderCheck is one security header on the homepage response.
@@ -192,10 +288,28 @@ type Result struct {
 // false when the check could not be made (not enough probes, no IPv6 route
 // here, accessibility not run); unknown metrics never cost points.
 type Metric struct {
-	Value    float64    `json:"value"`
-	Known    bool       `json:"known"`
-	Note     string     `json:"note,omitempty"`
+	Value float64 `json:"value"`
+	Known bool    `json:"known"`
+	// Note says why an unknown metric is unknown, in both languages.
+	Note     i18n.Text  `json:"note,omitzero"`
 	Evidence []Evidence `json:"-"`
+}
+
+// UnmarshalJSON reads a metric, also one of an earlier release that
+// stored its note as one "中文 / English" string.
+func (m *Metric) UnmarshalJSON(b []byte) error {
+	type plain Metric
+	var w struct {
+		plain
+		Note json.RawMessage `json:"note"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*m = Metric(w.plain)
+	n, err := legacyText(w.Note)
+	m.Note = n
+	return err
 }
 
 func dateOrEmpty(t time.Time) string {

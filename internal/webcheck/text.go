@@ -80,7 +80,7 @@ func WriteText(out io.Writer, r *Result) error {
 	fmt.Fprintf(w, "\n首页最新 Homepage latest: %s\n", dash(r.Home.Item))
 	fmt.Fprintf(w, "标识码 Site code: %s   ICP: %s   公安备案 PSB: %s\n", dash(r.Home.Marks.SiteCode), dash(r.Home.Marks.ICP), dash(r.Home.Marks.PSB))
 	fmt.Fprintf(w, "HTTPS: available=%v valid=%v expires=%s HSTS=%q %s\n", r.TLS.Available, r.TLS.Valid, dateOr(r.TLS.NotAfter), r.TLS.HSTS, r.TLS.Err)
-	fmt.Fprintf(w, "IPv6: %s %s %s\n", r.IPv6.Status, strings.Join(r.IPv6.Addrs, ","), r.IPv6.Reason)
+	fmt.Fprintf(w, "IPv6: %s %s %s\n", r.IPv6.Status, strings.Join(r.IPv6.Addrs, ","), bilingual(r.IPv6.Reason))
 	s := r.Availability.Summary
 	fmt.Fprintf(w, "可用性 Availability: %d probes, %d failed (%.1f%%), assessed=%v\n", s.Total, s.Failures, s.Percent, r.Availability.Assessed)
 
