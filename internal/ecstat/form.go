@@ -19,6 +19,7 @@ import (
 // Item kinds.
 const (
 	Money  = "money"  // an amount in 万元, exact to two decimals
+	Number = "number" // a number in the item's unit, exact to two decimals
 	YesNo  = "yesno"  // 是/否
 	Choice = "choice" // one of Options
 )
@@ -33,7 +34,16 @@ type Item struct {
 	Options []string `json:"options,omitempty"`
 	// Max bounds a money item (万元); 0 is the default bound, 10^9 万元.
 	Max int64 `json:"max,omitempty"`
+	// Optional items may be left empty; every other item is required.
+	Optional bool `json:"optional,omitempty"`
 }
+
+// Required reports whether the item must be answered.
+func (it Item) Required() bool { return !it.Optional }
+
+// Numeric reports whether the item's answer is a number (money or a
+// plain number).
+func (it Item) Numeric() bool { return it.Kind == Money || it.Kind == Number }
 
 // DisplayName is the item's name in lang.
 func (it Item) DisplayName(lang string) string { return i18n.Text{Zh: it.Name, En: it.NameEn}.In(lang) }
@@ -72,6 +82,16 @@ const (
 	// survey are both positive, is within Factor times that answer either
 	// way (change against last period).
 	EditChange = "change"
+	// EditRange: Left is within [Min, Max] (in its unit).
+	EditRange = "range"
+	// EditRatio: Left / Right is within [Min, Max] when Right is positive.
+	EditRatio = "ratio"
+)
+
+// Edit severities.
+const (
+	SevError   = "error"
+	SevWarning = "warning"
 )
 
 // Edit is a validation edit across items of a form.
@@ -80,7 +100,19 @@ type Edit struct {
 	Left   string  `json:"left"`
 	Right  string  `json:"right,omitempty"`
 	Factor float64 `json:"factor,omitempty"`
+	// Min and Max bound a range edit (Left within them, in the item's
+	// unit) or a ratio edit (Left / Right within them); either may be
+	// absent.
+	Min *float64 `json:"min,omitempty"`
+	Max *float64 `json:"max,omitempty"`
+	// Severity is SevError (the default: the form is refused until it is
+	// corrected) or SevWarning (the respondent may keep the answer by
+	// giving a reason).
+	Severity string `json:"severity,omitempty"`
 }
+
+// Warning reports whether a failed edit may be confirmed with a reason.
+func (ed Edit) Warning() bool { return ed.Severity == SevWarning }
 
 // DefaultEdits are the edits of the standard form.
 func DefaultEdits() []Edit {
@@ -108,14 +140,21 @@ var Components = map[string][]string{
 	"INFO_CONSUMPTION": {InfoGoods, InfoServices},
 }
 
-// Survey is one annual survey.
+// Survey is one annual or quarterly survey.
 type Survey struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Year      int       `json:"year"`
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Year int    `json:"year"`
+	// Quarter is 1–4 for a quarterly survey, 0 for an annual one.
+	Quarter   int       `json:"quarter,omitempty"`
 	Items     []Item    `json:"items"`
 	Edits     []Edit    `json:"edits"`
 	CreatedAt time.Time `json:"created_at"`
+	// Deadline is the last day to answer (YYYY-MM-DD, Shanghai), "" when
+	// the survey has none yet; RemindDays the working days before it that
+	// the first reminder goes out.
+	Deadline   string `json:"deadline,omitempty"`
+	RemindDays int    `json:"remind_days,omitempty"`
 }
 
 // Item returns the item code of s.
@@ -152,7 +191,9 @@ func (s *Survey) Targets() []Item {
 	return out
 }
 
-// NewSurvey is a survey to create; no items means [DefaultItems].
+// NewSurvey is a survey to create; no items means [DefaultItems]. Period
+// is a year ("2025", annual) or a quarter ("2025Q1", quarterly); see
+// [ParsePeriod].
 type NewSurvey struct {
 	Name   string `json:"name"`
 	Period string `json:"period"`
@@ -161,38 +202,73 @@ type NewSurvey struct {
 
 var itemCode = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,39}$`)
 
-// CreateSurvey stores a new annual survey with its items and the default
-// edits that apply to them, audited.
+// CreateSurvey stores a new annual or quarterly survey with its items and
+// the default edits that apply to them, audited.
 func CreateSurvey(ctx context.Context, db *store.DB, a audit.Actor, n NewSurvey) (int64, error) {
 	name := strings.TrimSpace(n.Name)
 	if name == "" || len([]rune(name)) > 200 {
 		return 0, i18n.Errorf("请填写调查名称（不超过 200 字）", "the survey's name is required (at most 200 characters)").OnField("name")
 	}
-	year, err := strconv.Atoi(strings.TrimSpace(n.Period))
-	if err != nil || year < 2000 || year > 2100 {
-		return 0, i18n.Errorf("调查年度应为 2000–2100 之间的年份：%q", "the survey period must be a year between 2000 and 2100: %q", n.Period).OnField("period")
+	year, quarter, perr := ParsePeriod(n.Period)
+	if perr != nil {
+		return 0, perr.OnField("period")
 	}
 	items := n.Items
 	if len(items) == 0 {
 		items = DefaultItems()
 	}
+	if err := checkItems(items); err != nil {
+		return 0, err
+	}
+	seen := map[string]bool{}
+	for _, it := range items {
+		seen[it.Code] = true
+	}
+	var edits []Edit
+	for _, e := range DefaultEdits() {
+		if seen[e.Left] && (e.Right == "" || seen[e.Right]) {
+			edits = append(edits, e)
+		}
+	}
+	ib, _ := json.Marshal(items)
+	eb, _ := json.Marshal(edits)
+	var id int64
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO ecstat_survey (name, year, items, edits, created_at, quarter) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			name, year, string(ib), string(eb), store.Now(), quarter).Scan(&id); err != nil {
+			return fmt.Errorf("ecstat: create survey: %w", err)
+		}
+		return audit.Record(ctx, tx, a, "create", "ecstat_survey", strconv.FormatInt(id, 10), "/41/", nil, map[string]any{"name": name, "year": year, "quarter": quarter, "items": items})
+	})
+	return id, err
+}
+
+// checkItems validates a form's items in place: codes upper-cased and
+// unique, names present, kinds known (a standard item's kind, options and
+// English name filled in when missing).
+func checkItems(items []Item) error {
+	if len(items) == 0 {
+		return i18n.Errorf("调查表至少要有一个项目", "a survey needs at least one item").OnField("items")
+	}
 	if len(items) > 50 {
-		return 0, i18n.Errorf("调查表最多 50 个项目", "a survey has at most 50 items").OnField("items")
+		return i18n.Errorf("调查表最多 50 个项目", "a survey has at most 50 items").OnField("items")
 	}
 	seen := map[string]bool{}
 	for i := range items {
 		it := &items[i]
 		it.Code = strings.ToUpper(strings.TrimSpace(it.Code))
 		it.Name = strings.TrimSpace(it.Name)
+		it.NameEn = strings.TrimSpace(it.NameEn)
+		it.Unit = strings.TrimSpace(it.Unit)
 		if !itemCode.MatchString(it.Code) {
-			return 0, i18n.Errorf("第 %d 个项目的代码 %q 应为大写字母开头的字母、数字或下划线", "item %d: code %q must be capital letters, digits or underscores, starting with a letter", i+1, it.Code).OnField("items")
+			return i18n.Errorf("第 %d 个项目的代码 %q 应为大写字母开头的字母、数字或下划线", "item %d: code %q must be capital letters, digits or underscores, starting with a letter", i+1, it.Code).OnField("items")
 		}
 		if seen[it.Code] {
-			return 0, i18n.Errorf("项目代码 %s 重复", "item code %s is repeated", it.Code).OnField("items")
+			return i18n.Errorf("项目代码 %s 重复", "item code %s is repeated", it.Code).OnField("items")
 		}
 		seen[it.Code] = true
-		if it.Name == "" {
-			return 0, i18n.Errorf("项目 %s 缺少名称", "item %s has no name", it.Code).OnField("items")
+		if it.Name == "" || len([]rune(it.Name)) > 100 || len([]rune(it.NameEn)) > 200 || len([]rune(it.Unit)) > 20 {
+			return i18n.Errorf("项目 %s 缺少名称，或名称、单位过长", "item %s has no name, or its name or unit is too long", it.Code).OnField("items")
 		}
 		if it.Kind == "" {
 			it.Kind = Money
@@ -205,36 +281,38 @@ func CreateSurvey(ctx context.Context, db *store.DB, a audit.Actor, n NewSurvey)
 				}
 			}
 		}
-		if it.Kind != Money && it.Kind != YesNo && it.Kind != Choice {
-			return 0, i18n.Errorf("项目 %s 的类型 %q 应为 money、yesno 或 choice", "item %s: kind %q must be money, yesno or choice", it.Code, it.Kind).OnField("items")
+		if it.Kind != Money && it.Kind != Number && it.Kind != YesNo && it.Kind != Choice {
+			return i18n.Errorf("项目 %s 的类型 %q 应为 money、number、yesno 或 choice", "item %s: kind %q must be money, number, yesno or choice", it.Code, it.Kind).OnField("items")
 		}
+		if it.Kind == Money && it.Unit == "" {
+			it.Unit = "万元"
+		}
+		var opts []string
+		for _, o := range it.Options {
+			if o = strings.TrimSpace(o); o != "" {
+				opts = append(opts, o)
+			}
+		}
+		it.Options = opts
 		if it.Kind == Choice && len(it.Options) == 0 {
-			return 0, i18n.Errorf("选择项 %s 缺少选项", "choice item %s has no options", it.Code).OnField("items")
+			return i18n.Errorf("选择项 %s 缺少选项", "choice item %s has no options", it.Code).OnField("items")
+		}
+		if it.Kind != Choice {
+			it.Options = nil
+		}
+		if len(it.Options) > 30 {
+			return i18n.Errorf("选择项 %s 最多 30 个选项", "choice item %s has more than 30 options", it.Code).OnField("items")
 		}
 	}
-	var edits []Edit
-	for _, e := range DefaultEdits() {
-		if seen[e.Left] && (e.Right == "" || seen[e.Right]) {
-			edits = append(edits, e)
-		}
-	}
-	ib, _ := json.Marshal(items)
-	eb, _ := json.Marshal(edits)
-	var id int64
-	err = db.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.QueryRowContext(ctx, `INSERT INTO ecstat_survey (name, year, items, edits, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			name, year, string(ib), string(eb), store.Now()).Scan(&id); err != nil {
-			return fmt.Errorf("ecstat: create survey: %w", err)
-		}
-		return audit.Record(ctx, tx, a, "create", "ecstat_survey", strconv.FormatInt(id, 10), "/41/", nil, map[string]any{"name": name, "year": year, "items": items})
-	})
-	return id, err
+	return nil
 }
+
+const surveyCols = `id, name, year, items, edits, created_at, quarter, deadline, remind_days`
 
 func scanSurvey(s interface{ Scan(...any) error }) (*Survey, error) {
 	var sv Survey
 	var items, edits string
-	if err := s.Scan(&sv.ID, &sv.Name, &sv.Year, &items, &edits, &sv.CreatedAt); err != nil {
+	if err := s.Scan(&sv.ID, &sv.Name, &sv.Year, &items, &edits, &sv.CreatedAt, &sv.Quarter, &sv.Deadline, &sv.RemindDays); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(items), &sv.Items); err != nil {
@@ -246,9 +324,9 @@ func scanSurvey(s interface{ Scan(...any) error }) (*Survey, error) {
 	return &sv, nil
 }
 
-// Surveys lists every survey, newest year first.
+// Surveys lists every survey, newest period first.
 func Surveys(ctx context.Context, db *store.DB) ([]*Survey, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT id, name, year, items, edits, created_at FROM ecstat_survey ORDER BY year DESC, id DESC`)
+	rows, err := db.R.QueryContext(ctx, `SELECT `+surveyCols+` FROM ecstat_survey ORDER BY year DESC, quarter DESC, id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("ecstat: surveys: %w", err)
 	}
@@ -266,7 +344,7 @@ func Surveys(ctx context.Context, db *store.DB) ([]*Survey, error) {
 
 // GetSurvey returns survey id (wraps store.ErrNotFound).
 func GetSurvey(ctx context.Context, db *store.DB, id int64) (*Survey, error) {
-	s, err := scanSurvey(db.R.QueryRowContext(ctx, `SELECT id, name, year, items, edits, created_at FROM ecstat_survey WHERE id = $1`, id))
+	s, err := scanSurvey(db.R.QueryRowContext(ctx, `SELECT `+surveyCols+` FROM ecstat_survey WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("ecstat: survey %d: %w", id, store.ErrNotFound)
 	}
@@ -343,39 +421,69 @@ type answer struct {
 	text   string
 }
 
-// CheckForm validates the answers of enterprise e: every item answered in
-// its kind, money within its range, and the survey's edits. Each error is
-// on its item's field, in Chinese and English.
+// CheckForm validates the answers of enterprise e: every required item
+// answered in its kind, numbers within their range, and the survey's
+// edits (without a last period). Each problem — errors and warnings alike
+// — is on its item's field, in Chinese and English.
 func CheckForm(s *Survey, e Enterprise, values map[string]string) (map[string]answer, []*i18n.Error) {
-	return checkForm(s, e, values, nil)
+	c := Evaluate(s, e, values, nil)
+	errs := c.Errors
+	for _, w := range c.Warnings {
+		errs = append(errs, w.Err)
+	}
+	return c.answers, errs
 }
 
 // Previous is an enterprise's answers to an earlier survey, for the
 // change-against-last-period edits.
 type Previous struct {
 	Year    int
+	Quarter int
 	Amounts map[string]int64
 }
 
-func checkForm(s *Survey, e Enterprise, values map[string]string, prev *Previous) (map[string]answer, []*i18n.Error) {
+// PeriodText is the previous period in words, in both languages.
+func (p *Previous) PeriodText() i18n.Text { return periodText(p.Year, p.Quarter) }
+
+// Warning is a failed edit of severity warning: the respondent keeps the
+// answer by giving a reason. No is the edit's index in the survey's edits.
+type Warning struct {
+	No  int
+	Err *i18n.Error
+}
+
+// Checked is the outcome of the edits on a form.
+type Checked struct {
+	answers  map[string]answer
+	Errors   []*i18n.Error
+	Warnings []Warning
+}
+
+// Evaluate checks the answers of enterprise e against survey s's items and
+// edits; prev (may be nil) is its last period's answers for the change
+// edits. Errors refuse the form; warnings need a reason each. Edits are
+// checked only when every item parses.
+func Evaluate(s *Survey, e Enterprise, values map[string]string, prev *Previous) *Checked {
 	out := map[string]answer{}
-	var errs []*i18n.Error
+	c := &Checked{answers: out}
 	for _, it := range s.Items {
 		v := strings.TrimSpace(values[it.Code])
 		if v == "" {
-			errs = append(errs, i18n.Errorf("请填写「%[1]s」", "%[2]s is required", it.Name, it.NameEn).OnField(it.Code))
+			if it.Required() {
+				c.Errors = append(c.Errors, i18n.Errorf("请填写「%[1]s」", "%[2]s is required", it.Name, it.NameEn).OnField(it.Code))
+			}
 			continue
 		}
 		switch it.Kind {
-		case Money:
+		case Money, Number:
 			amt, ok := ParseAmount(v)
 			max := it.Max
 			if max <= 0 {
 				max = 1_000_000_000
 			}
 			if !ok || amt < 0 || int64(amt) > max*100 {
-				errs = append(errs, i18n.Errorf("「%[1]s」应为 0 到 %d 万元之间的数，最多两位小数：%q", "%[4]s must be between 0 and %[2]d (10k yuan) with at most two decimals: %[3]q",
-					it.Name, max, v, it.NameEn).OnField(it.Code))
+				c.Errors = append(c.Errors, i18n.Errorf("「%[1]s」应为 0 到 %[2]s 之间的数，最多两位小数：%[3]q", "%[4]s must be between 0 and %[2]s with at most two decimals: %[3]q",
+					it.Name, amountText(max*100, it.Unit), v, it.NameEn).OnField(it.Code))
 				continue
 			}
 			a := int64(amt)
@@ -383,7 +491,7 @@ func checkForm(s *Survey, e Enterprise, values map[string]string, prev *Previous
 		case YesNo:
 			b, ok := ParseYesNo(v)
 			if !ok {
-				errs = append(errs, i18n.Errorf("「%[1]s」应为 是 或 否", "%[2]s must be yes or no", it.Name, it.NameEn).OnField(it.Code))
+				c.Errors = append(c.Errors, i18n.Errorf("「%[1]s」应为 是 或 否", "%[2]s must be yes or no", it.Name, it.NameEn).OnField(it.Code))
 				continue
 			}
 			a := int64(b2i(b))
@@ -394,66 +502,129 @@ func checkForm(s *Survey, e Enterprise, values map[string]string, prev *Previous
 				ok = ok || o == v
 			}
 			if !ok {
-				errs = append(errs, i18n.Errorf("「%[1]s」的选项 %q 无效", "%[3]s: %[2]q is not one of its options", it.Name, v, it.NameEn).OnField(it.Code))
+				c.Errors = append(c.Errors, i18n.Errorf("「%[1]s」的选项 %q 无效", "%[3]s: %[2]q is not one of its options", it.Name, v, it.NameEn).OnField(it.Code))
 				continue
 			}
 			out[it.Code] = answer{text: v}
 		}
 	}
-	if len(errs) > 0 {
-		return out, errs
+	if len(c.Errors) > 0 {
+		return c
 	}
-	name := func(code string) string {
-		it, _ := s.Item(code)
-		return it.Name
-	}
-	nameEn := func(code string) string {
-		it, _ := s.Item(code)
-		return it.NameEn
-	}
-	for _, ed := range s.Edits {
-		l, lok := out[ed.Left]
-		r, rok := out[ed.Right]
-		switch ed.Kind {
-		case EditLE:
-			if lok && rok && l.amount != nil && r.amount != nil && *l.amount > *r.amount {
-				errs = append(errs, i18n.Errorf("「%[1]s」（%s 万元）不应大于「%s」（%s 万元）", "%[5]s (%[2]s) cannot exceed %[6]s (%[4]s)",
-					name(ed.Left), Amount(*l.amount), name(ed.Right), Amount(*r.amount), nameEn(ed.Left), nameEn(ed.Right)).OnField(ed.Left))
-			}
-		case EditZeroUnless:
-			if lok && rok && l.amount != nil && *l.amount != 0 && r.amount != nil && *r.amount == 0 {
-				errs = append(errs, i18n.Errorf("未开展电子商务交易的企业，「%[1]s」应为 0", "%[2]s must be 0 for an enterprise that does not trade online",
-					name(ed.Left), nameEn(ed.Left)).OnField(ed.Left))
-			}
-		case EditLERevenue:
-			if lok && l.amount != nil && e.Revenue > 0 && float64(*l.amount) > ed.Factor*float64(e.Revenue) {
-				errs = append(errs, i18n.Errorf("「%[1]s」（%s 万元）超过名录库营业收入（%s 万元）的 %g 倍，请核实", "%[5]s (%[2]s) exceeds %[4]g times the registered revenue (%[3]s); please check",
-					name(ed.Left), Amount(*l.amount), e.Revenue, ed.Factor, nameEn(ed.Left)).OnField(ed.Left))
-			}
-		case EditChange:
-			if prev == nil || !lok || l.amount == nil || *l.amount <= 0 || ed.Factor <= 1 {
-				continue
-			}
-			p := prev.Amounts[ed.Left]
-			if p <= 0 {
-				continue
-			}
-			if r := float64(*l.amount) / float64(p); r > ed.Factor || r < 1/ed.Factor {
-				errs = append(errs, i18n.Errorf("「%[1]s」（%[2]s 万元）与上期（%[3]d 年 %[4]s 万元）相比变化超过 %[5]g 倍，请核实", "%[6]s (%[2]s) differs from last period's (%[3]d: %[4]s) by more than %[5]g times; please check",
-					name(ed.Left), Amount(*l.amount), prev.Year, Amount(p), ed.Factor, nameEn(ed.Left)).OnField(ed.Left))
-			}
+	for i, ed := range s.Edits {
+		err := editFails(s, e, ed, out, prev)
+		if err == nil {
+			continue
+		}
+		if ed.Warning() {
+			c.Warnings = append(c.Warnings, Warning{No: i, Err: err})
+		} else {
+			c.Errors = append(c.Errors, err)
 		}
 	}
-	return out, errs
+	return c
 }
 
-// LastPeriod returns enterprise e's answers to the latest survey of a year
-// before s's that it returned, or nil when there is none.
+// amountText shows hundredths in the item's unit.
+func amountText(v int64, unit string) string {
+	if unit == "" {
+		return Amount(v).String()
+	}
+	return Amount(v).String() + " " + unit
+}
+
+// editFails returns the explanation of edit ed when the answers fail it,
+// or nil. Edits over unanswered items do not apply.
+func editFails(s *Survey, e Enterprise, ed Edit, out map[string]answer, prev *Previous) *i18n.Error {
+	li, _ := s.Item(ed.Left)
+	ri, _ := s.Item(ed.Right)
+	l, lok := out[ed.Left]
+	r, rok := out[ed.Right]
+	lnum := lok && l.amount != nil
+	rnum := rok && r.amount != nil
+	switch ed.Kind {
+	case EditLE:
+		if lnum && rnum && *l.amount > *r.amount {
+			return i18n.Errorf("「%[1]s」（%s）不应大于「%s」（%s）", "%[5]s (%[2]s) cannot exceed %[6]s (%[4]s)",
+				li.Name, amountText(*l.amount, li.Unit), ri.Name, amountText(*r.amount, ri.Unit), li.NameEn, ri.NameEn).OnField(ed.Left)
+		}
+	case EditZeroUnless:
+		if lnum && *l.amount != 0 && rnum && *r.amount == 0 {
+			return i18n.Errorf("「%[3]s」为「否」时，「%[1]s」应为 0", "%[2]s must be 0 when %[4]s is no",
+				li.Name, li.NameEn, ri.Name, ri.NameEn).OnField(ed.Left)
+		}
+	case EditLERevenue:
+		if lnum && e.Revenue > 0 && float64(*l.amount) > ed.Factor*float64(e.Revenue) {
+			return i18n.Errorf("「%[1]s」（%s 万元）超过名录库营业收入（%s 万元）的 %g 倍，请核实", "%[5]s (%[2]s) exceeds %[4]g times the registered revenue (%[3]s); please check",
+				li.Name, Amount(*l.amount), e.Revenue, ed.Factor, li.NameEn).OnField(ed.Left)
+		}
+	case EditChange:
+		if prev == nil || !lnum || *l.amount <= 0 || ed.Factor <= 1 {
+			return nil
+		}
+		p := prev.Amounts[ed.Left]
+		if p <= 0 {
+			return nil
+		}
+		if x := float64(*l.amount) / float64(p); x > ed.Factor || x < 1/ed.Factor {
+			pt := prev.PeriodText()
+			return i18n.Errorf("「%[1]s」（%[2]s）与上期（%[3]s %[4]s）相比变化超过 %[5]g 倍（为上期的 %[7]s 倍），请核实", "%[6]s (%[2]s) differs from last period's (%[8]s: %[4]s) by more than %[5]g times (%[7]s times it); please check",
+				li.Name, amountText(*l.amount, li.Unit), pt.Zh, amountText(p, li.Unit), ed.Factor, li.NameEn, strconv.FormatFloat(x, 'f', 2, 64), pt.En).OnField(ed.Left)
+		}
+	case EditRange:
+		if !lnum {
+			return nil
+		}
+		v := float64(*l.amount) / 100
+		if ed.Min != nil && v < *ed.Min || ed.Max != nil && v > *ed.Max {
+			b := bounds(ed.Min, ed.Max)
+			return i18n.Errorf("「%[1]s」（%[2]s）不在 %[3]s 之内，请核实", "%[4]s (%[2]s) is not within %[5]s; please check",
+				li.Name, amountText(*l.amount, li.Unit), b.Zh, li.NameEn, b.En).OnField(ed.Left)
+		}
+	case EditRatio:
+		if !lnum || !rnum || *r.amount <= 0 {
+			return nil
+		}
+		x := float64(*l.amount) / float64(*r.amount)
+		if ed.Min != nil && x < *ed.Min || ed.Max != nil && x > *ed.Max {
+			b := bounds(ed.Min, ed.Max)
+			return i18n.Errorf("「%[1]s」与「%[2]s」之比为 %[3]s，不在 %[4]s 之内，请核实", "the ratio of %[5]s to %[6]s is %[3]s, not within %[7]s; please check",
+				li.Name, ri.Name, strconv.FormatFloat(x, 'f', 3, 64), b.Zh, li.NameEn, ri.NameEn, b.En).OnField(ed.Left)
+		}
+	}
+	return nil
+}
+
+// bounds says [min, max] in words.
+func bounds(min, max *float64) i18n.Text {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	switch {
+	case min != nil && max != nil:
+		return i18n.Text{Zh: f(*min) + " 至 " + f(*max), En: f(*min) + " to " + f(*max)}
+	case min != nil:
+		return i18n.Text{Zh: "不小于 " + f(*min), En: "at least " + f(*min)}
+	case max != nil:
+		return i18n.Text{Zh: "不大于 " + f(*max), En: "at most " + f(*max)}
+	}
+	return i18n.Text{}
+}
+
+// LastPeriod returns enterprise e's answers to the latest survey of the
+// same frequency before s's period that it returned (the previous quarter
+// for a quarterly survey, an earlier year for an annual one), or nil when
+// there is none.
 func LastPeriod(ctx context.Context, db *store.DB, s *Survey, e Enterprise) (*Previous, error) {
 	var id int64
 	p := &Previous{Amounts: map[string]int64{}}
-	err := db.R.QueryRowContext(ctx, `SELECT v.id, v.year FROM ecstat_survey v JOIN ecstat_return r ON r.survey_id = v.id
-		WHERE r.enterprise_id = $1 AND v.year < $2 ORDER BY v.year DESC, v.id DESC LIMIT 1`, e.ID, s.Year).Scan(&id, &p.Year)
+	q := `SELECT v.id, v.year, v.quarter FROM ecstat_survey v JOIN ecstat_return r ON r.survey_id = v.id
+		WHERE r.enterprise_id = $1 AND v.quarter = 0 AND v.year < $2 ORDER BY v.year DESC, v.id DESC LIMIT 1`
+	key := s.Year
+	if s.Quarter > 0 {
+		q = `SELECT v.id, v.year, v.quarter FROM ecstat_survey v JOIN ecstat_return r ON r.survey_id = v.id
+		WHERE r.enterprise_id = $1 AND v.quarter > 0 AND v.year * 4 + v.quarter < $2 ORDER BY v.year DESC, v.quarter DESC, v.id DESC LIMIT 1`
+		key = s.Year*4 + s.Quarter
+	}
+	err := db.R.QueryRowContext(ctx, q, e.ID, key).Scan(&id, &p.Year, &p.Quarter)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -479,8 +650,20 @@ func LastPeriod(ctx context.Context, db *store.DB, s *Survey, e Enterprise) (*Pr
 // Submit validates and stores enterprise e's answers to survey s as its
 // return, replacing an earlier one, audited. onBehalf records that county
 // staff filled it for the enterprise. Invalid answers are refused with
-// every error (*FormError) and nothing is stored.
+// every error (*FormError) and nothing is stored; so are answers failing
+// an edit of severity warning (see [SubmitConfirmed]).
 func Submit(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, e Enterprise, values map[string]string, onBehalf bool) error {
+	return SubmitConfirmed(ctx, db, a, s, e, values, nil, onBehalf)
+}
+
+// MaxReason bounds the reason given for keeping an answer an edit warns of.
+const MaxReason = 500
+
+// SubmitConfirmed is [Submit] where reasons, by edit index, keep answers
+// that fail edits of severity warning: each such warning needs a reason,
+// stored with the return (see [Confirmations]). Errors are refused
+// whatever the reasons.
+func SubmitConfirmed(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, e Enterprise, values map[string]string, reasons map[int]string, onBehalf bool) error {
 	var w float64
 	err := db.R.QueryRowContext(ctx, `SELECT weight FROM ecstat_sample WHERE survey_id = $1 AND enterprise_id = $2`, s.ID, e.ID).Scan(&w)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -493,10 +676,22 @@ func Submit(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, e Enter
 	if err != nil {
 		return err
 	}
-	ans, errs := checkForm(s, e, values, prev)
-	if len(errs) > 0 {
-		return &FormError{Errors: errs}
+	c := Evaluate(s, e, values, prev)
+	var open []Warning
+	var errs []*i18n.Error
+	for _, x := range c.Warnings {
+		r := strings.TrimSpace(reasons[x.No])
+		if r == "" {
+			open = append(open, x)
+		} else if len([]rune(r)) > MaxReason {
+			errs = append(errs, i18n.Errorf("说明不超过 %d 字", "a reason has at most %d characters", MaxReason).OnField(x.Err.Field))
+		}
 	}
+	errs = append(c.Errors, errs...)
+	if len(errs) > 0 || len(open) > 0 {
+		return &FormError{Errors: errs, Warnings: open}
+	}
+	ans := c.answers
 	return db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM ecstat_response WHERE survey_id = $1 AND enterprise_id = $2`, s.ID, e.ID); err != nil {
 			return err
@@ -519,21 +714,76 @@ func Submit(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, e Enter
 			s.ID, e.ID, store.Now(), a.Name, b2i(onBehalf)); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, "submit", "ecstat_return", fmt.Sprintf("%d/%d", s.ID, e.ID), e.OrgPath, nil,
-			map[string]any{"survey": s.ID, "enterprise": e.CreditCode, "values": values, "on_behalf": onBehalf})
+		if _, err := tx.ExecContext(ctx, `DELETE FROM ecstat_confirm WHERE survey_id = $1 AND enterprise_id = $2`, s.ID, e.ID); err != nil {
+			return err
+		}
+		kept := map[string]string{}
+		for _, x := range c.Warnings {
+			r := strings.TrimSpace(reasons[x.No])
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_confirm (survey_id, enterprise_id, edit_no, item, message_zh, message_en, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+				s.ID, e.ID, x.No, x.Err.Field, x.Err.Zh, x.Err.En, r); err != nil {
+				return fmt.Errorf("ecstat: store confirmation: %w", err)
+			}
+			kept[x.Err.Zh] = r
+		}
+		after := map[string]any{"survey": s.ID, "enterprise": e.CreditCode, "values": values, "on_behalf": onBehalf}
+		if len(kept) > 0 {
+			after["confirmed"] = kept
+		}
+		return audit.Record(ctx, tx, a, "submit", "ecstat_return", fmt.Sprintf("%d/%d", s.ID, e.ID), e.OrgPath, nil, after)
 	})
 }
 
-// FormError lists every problem of a refused form.
-type FormError struct{ Errors []*i18n.Error }
+// Confirmation is a warning a respondent kept an answer against, with the
+// reason given.
+type Confirmation struct {
+	No     int
+	Item   string
+	Text   i18n.Text
+	Reason string
+}
+
+// Confirmations lists the warnings enterprise e confirmed in its return
+// to survey id, in the order of the survey's edits.
+func Confirmations(ctx context.Context, db *store.DB, id, e int64) ([]Confirmation, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT edit_no, item, message_zh, message_en, reason FROM ecstat_confirm WHERE survey_id = $1 AND enterprise_id = $2 ORDER BY edit_no`, id, e)
+	if err != nil {
+		return nil, fmt.Errorf("ecstat: confirmations: %w", err)
+	}
+	defer rows.Close()
+	var out []Confirmation
+	for rows.Next() {
+		var c Confirmation
+		if err := rows.Scan(&c.No, &c.Item, &c.Text.Zh, &c.Text.En, &c.Reason); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// FormError lists every problem of a refused form: errors to correct and
+// warnings still without a reason.
+type FormError struct {
+	Errors   []*i18n.Error
+	Warnings []Warning
+}
+
+func (e *FormError) all() []*i18n.Error {
+	out := append([]*i18n.Error(nil), e.Errors...)
+	for _, w := range e.Warnings {
+		out = append(out, w.Err)
+	}
+	return out
+}
 
 func (e *FormError) Error() string {
 	var parts []string
-	for _, x := range e.Errors {
+	for _, x := range e.all() {
 		parts = append(parts, x.Error())
 	}
 	return strings.Join(parts, "; ")
 }
 
-// Unwrap exposes the first error as the bilingual message.
-func (e *FormError) Unwrap() error { return e.Errors[0] }
+// Unwrap exposes the first problem as the bilingual message.
+func (e *FormError) Unwrap() error { return e.all()[0] }

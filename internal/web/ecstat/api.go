@@ -89,7 +89,7 @@ func (h handlers) apiEstimates(w http.ResponseWriter, r *http.Request) error {
 	}
 	units := []dom.Cell{res.Province}
 	units = append(units, res.Cells...)
-	return kit.JSON(w, http.StatusOK, map[string]any{"survey": s.ID, "period": strconv.Itoa(s.Year), "item": res.Target.Code, "unit": res.Unit,
+	return kit.JSON(w, http.StatusOK, map[string]any{"survey": s.ID, "period": s.Period(), "item": res.Target.Code, "unit": res.Unit,
 		"estimator": res.Estimator, "respondents": res.Respondents, "sampled": res.Sampled, "units": units})
 }
 
@@ -213,8 +213,8 @@ func (h handlers) apiResponses(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		for i, x := range list {
-			if x.Period != "" && x.Period != strconv.Itoa(s.Year) {
-				return i18n.Errorf("第 %d 条的期别 %q 不是本调查的年度 %d", "entry %d: period %q is not the survey's year %d", i+1, x.Period, s.Year)
+			if y, q, perr := dom.ParsePeriod(x.Period); x.Period != "" && (perr != nil || y != s.Year || q != s.Quarter) {
+				return i18n.Errorf("第 %d 条的期别 %q 不是本调查的报告期 %s", "entry %d: period %q is not the survey's period %s", i+1, x.Period, s.Period())
 			}
 			add(x.CreditCode, strings.ToUpper(x.Item), x.Value)
 		}
@@ -243,7 +243,7 @@ func (h handlers) apiResponses(w http.ResponseWriter, r *http.Request) error {
 		if err := dom.Submit(r.Context(), h.k.DB, kit.Actor(r), s, e, by[code], behalf); err != nil {
 			var fe *dom.FormError
 			if errors.As(err, &fe) {
-				x := fe.Errors[0]
+				x, _ := fe.Unwrap().(*i18n.Error)
 				return &i18n.Error{Text: i18n.Text{Zh: "企业 " + code + "：" + x.Zh, En: "enterprise " + code + ": " + x.En}, Field: x.Field}
 			}
 			return err

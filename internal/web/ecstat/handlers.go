@@ -307,22 +307,35 @@ func (h handlers) link(w http.ResponseWriter, r *http.Request) error {
 // ---- surveys ----
 
 type newView struct {
-	Items []dom.Item
-	Form  url.Values
+	Items    []dom.Item
+	Form     url.Values
+	Quarters []string
 }
 
+var quarters = []string{"1", "2", "3", "4"}
+
 func (h handlers) newSurvey(w http.ResponseWriter, r *http.Request) error {
-	return h.render(w, r, "new", http.StatusOK, kit.T(r, "ecstat.new_survey"), newView{Items: dom.DefaultItems(),
+	return h.render(w, r, "new", http.StatusOK, kit.T(r, "ecstat.new_survey"), newView{Items: dom.DefaultItems(), Quarters: quarters,
 		Form: url.Values{"period": {strconv.Itoa(time.Now().In(period.Shanghai).Year() - 1)}}}, nil)
+}
+
+// periodOf builds the survey period from the new-survey form: the year,
+// and for a quarterly survey its quarter ("2025Q1").
+func periodOf(v url.Values) string {
+	p := strings.TrimSpace(v.Get("period"))
+	if v.Get("frequency") == "quarterly" && len(p) == 4 {
+		p += "Q" + v.Get("quarter")
+	}
+	return p
 }
 
 func (h handlers) createSurvey(w http.ResponseWriter, r *http.Request) error {
 	if !coversProvince(r) {
 		return kit.ErrForbidden
 	}
-	id, err := dom.CreateSurvey(r.Context(), h.k.DB, kit.Actor(r), dom.NewSurvey{Name: r.PostFormValue("name"), Period: r.PostFormValue("period")})
+	id, err := dom.CreateSurvey(r.Context(), h.k.DB, kit.Actor(r), dom.NewSurvey{Name: r.PostFormValue("name"), Period: periodOf(r.PostForm)})
 	if ue, ok := kit.UserError(err); ok {
-		return h.render(w, r, "new", http.StatusBadRequest, kit.T(r, "ecstat.new_survey"), newView{Items: dom.DefaultItems(), Form: r.PostForm}, []*i18n.Error{ue})
+		return h.render(w, r, "new", http.StatusBadRequest, kit.T(r, "ecstat.new_survey"), newView{Items: dom.DefaultItems(), Form: r.PostForm, Quarters: quarters}, []*i18n.Error{ue})
 	}
 	if err != nil {
 		return err
@@ -486,6 +499,7 @@ type nonRow struct {
 	dom.Selected
 	FillHref    string
 	StratumText string
+	Reminded    []dom.Reminded
 }
 
 // stratumText says a design stratum's key (section|city|size[|C]) in
@@ -515,13 +529,17 @@ func (h handlers) nonrespondents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	reminded, err := dom.Reminders(r.Context(), h.k.DB, s.ID)
+	if err != nil {
+		return err
+	}
 	p := kit.Principal(r)
 	v := nonView{Survey: s, Total: len(list), ExportURL: fmt.Sprintf("/ecstat/surveys/%d/nonrespondents/export", s.ID)}
 	for i, x := range list {
 		if i >= maxShown {
 			break
 		}
-		row := nonRow{Selected: x, StratumText: stratumText(r, x.Stratum)}
+		row := nonRow{Selected: x, StratumText: stratumText(r, x.Stratum), Reminded: reminded[x.ID]}
 		if p.Covers(x.OrgPath, auth.Reporter, auth.Office, auth.Admin) {
 			row.FillHref = fmt.Sprintf("/ecstat/surveys/%d/forms/%d", s.ID, x.ID)
 		}
@@ -539,11 +557,15 @@ func (h handlers) nonrespondentsExport(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
+	reminded, err := dom.Reminders(r.Context(), h.k.DB, s.ID)
+	if err != nil {
+		return err
+	}
 	rows := make([][]any, 0, len(list))
 	for _, x := range list {
-		rows = append(rows, selectedRow(r, x))
+		rows = append(rows, append(selectedRow(r, x), remindedText(r, reminded[x.ID])))
 	}
-	return kit.XLSX(w, fmt.Sprintf("nonrespondents-%d.xlsx", s.Year), selectedHeader(r), rows)
+	return kit.XLSX(w, fmt.Sprintf("nonrespondents-%s.xlsx", s.Period()), append(selectedHeader(r), kit.T(r, "ecstat.col.reminded")), rows)
 }
 
 // ---- forms ----
@@ -585,11 +607,24 @@ func (h handlers) access(r *http.Request, s *dom.Survey, eid int64) (*dom.Survey
 }
 
 type formView struct {
-	Form     *dom.Form
-	Values   map[string]string
-	OnBehalf bool
-	Action   string
-	Errs     map[string]bool
+	Form          *dom.Form
+	Values        map[string]string
+	OnBehalf      bool
+	Action        string
+	Errs          map[string]bool
+	Warnings      []dom.Warning
+	Reasons       map[int]string
+	Confirmations []dom.Confirmation
+}
+
+// Warned reports whether warning no is shown for a reason.
+func (v formView) Warned(no int) bool {
+	for _, w := range v.Warnings {
+		if w.No == no {
+			return true
+		}
+	}
+	return false
 }
 
 func (h handlers) form(w http.ResponseWriter, r *http.Request) error {
@@ -601,15 +636,44 @@ func (h handlers) form(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.renderForm(w, r, http.StatusOK, f, f.Values, behalf, nil)
+	return h.renderForm(w, r, http.StatusOK, f, f.Values, behalf, nil, nil, nil)
 }
 
-func (h handlers) renderForm(w http.ResponseWriter, r *http.Request, status int, f *dom.Form, vals map[string]string, behalf bool, errs []*i18n.Error) error {
-	v := formView{Form: f, Values: vals, OnBehalf: behalf, Action: fmt.Sprintf("/ecstat/surveys/%d/forms/%d", f.Survey.ID, f.Enterprise.ID), Errs: map[string]bool{}}
+func (h handlers) renderForm(w http.ResponseWriter, r *http.Request, status int, f *dom.Form, vals map[string]string, behalf bool, errs []*i18n.Error, warns []dom.Warning, reasons map[int]string) error {
+	v := formView{Form: f, Values: vals, OnBehalf: behalf, Action: fmt.Sprintf("/ecstat/surveys/%d/forms/%d", f.Survey.ID, f.Enterprise.ID), Errs: map[string]bool{},
+		Warnings: warns, Reasons: reasons}
 	for _, e := range errs {
 		v.Errs[e.Field] = true
 	}
-	return h.render(w, r, "form", status, f.Survey.Name, v, errs)
+	for _, w := range warns {
+		v.Errs[w.Err.Field] = true
+	}
+	if f.Return != nil {
+		cs, err := dom.Confirmations(r.Context(), h.k.DB, f.Survey.ID, f.Enterprise.ID)
+		if err != nil {
+			return err
+		}
+		v.Confirmations = cs
+		if v.Reasons == nil {
+			v.Reasons = map[int]string{}
+			for _, c := range cs {
+				v.Reasons[c.No] = c.Reason
+			}
+		}
+	}
+	return h.render(w, r, "form", status, f.Survey.Name+" · "+f.Survey.PeriodText(kit.Lang(r)), v, errs)
+}
+
+// formReasons reads the reasons given for warnings (reason_N, N the
+// edit's index).
+func formReasons(s *dom.Survey, v url.Values) map[int]string {
+	out := map[int]string{}
+	for i := range s.Edits {
+		if x := strings.TrimSpace(v.Get("reason_" + strconv.Itoa(i))); x != "" {
+			out[i] = x
+		}
+	}
+	return out
 }
 
 func formValues(s *dom.Survey, v url.Values) map[string]string {
@@ -626,14 +690,15 @@ func (h handlers) submit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	vals := formValues(s, r.PostForm)
-	err = dom.Submit(r.Context(), h.k.DB, kit.Actor(r), s, e, vals, behalf)
+	reasons := formReasons(s, r.PostForm)
+	err = dom.SubmitConfirmed(r.Context(), h.k.DB, kit.Actor(r), s, e, vals, reasons, behalf)
 	var fe *dom.FormError
 	if errors.As(err, &fe) {
 		f, ferr := dom.GetForm(r.Context(), h.k.DB, s, e)
 		if ferr != nil {
 			return ferr
 		}
-		return h.renderForm(w, r, http.StatusBadRequest, f, vals, behalf, fe.Errors)
+		return h.renderForm(w, r, http.StatusBadRequest, f, vals, behalf, fe.Errors, fe.Warnings, reasons)
 	}
 	if err != nil {
 		return err

@@ -53,7 +53,7 @@ func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
 		Name:             "ecstat",
-		Schemas:          []store.Schema{dom.Schema},
+		Schemas:          dom.Schemas,
 		Catalog:          catalog,
 		Bootstrap:        dom.Bootstrap,
 		LoadDemo:         dom.LoadDemo,
@@ -69,7 +69,9 @@ func Module() module.Module {
 			"POST /api/v1/surveys/{id}/sample":    `Draw the sample {"seed":N,"cv_target":0.05} or {"seed":N,"n":N}; answers the selected enterprises with stratum and design weight`,
 			"POST /api/v1/surveys/{id}/responses": `Submit answers [{"credit_code","period","item","value"}] for enterprises the caller may answer for`,
 		},
-		Authz:      authzCases(),
+		Authz: append(authzCases(), formAuthzCases()...),
+		// Reminders of open surveys before their deadline.
+		Jobs:       jobsOf,
 		AuthzSetup: authzSetup,
 	}
 }
@@ -106,6 +108,9 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "POST /api/v1/enterprises/import", Access: kit.Roles, Roles: Offices, Handler: h.apiImport, BodyLimit: MaxUpload},
 		{Pattern: "POST /api/v1/surveys/{id}/sample", Access: kit.Roles, Roles: Offices, Handler: h.apiSample},
 		{Pattern: "POST /api/v1/surveys/{id}/responses", Access: kit.Roles, Roles: Fillers, Handler: h.apiResponses},
+		{Pattern: "GET /ecstat/surveys/{id}/form", Access: kit.Roles, Roles: Offices, Handler: h.editor},
+		{Pattern: "POST /ecstat/surveys/{id}/form", Access: kit.Roles, Roles: Offices, Handler: h.saveEditor},
+		{Pattern: "POST /ecstat/surveys/{id}/schedule", Access: kit.Roles, Roles: Offices, Handler: h.schedule},
 	}, nil
 }
 
