@@ -281,10 +281,11 @@ func (s *Service) DrawPanel(ctx context.Context, a audit.Actor, scopes []string,
 			return err
 		}
 		if len(cands) < size {
-			return i18n.Errorf("该领域可抽取的专家只有 %d 名（已回避 %d 名），不足 %d 名", "only %d experts of this field can be drawn (%d excluded for conflicts), fewer than %d",
+			return i18n.Errorf("该领域可抽取的专家只有 %d 名（不可用或回避 %d 名），不足 %d 名", "only %d experts of this field can be drawn (%d excluded as unavailable or for conflicts), fewer than %d",
 				len(cands), len(excluded), size).OnField("size")
 		}
 		panel := Pick(cands, sd, size)
+		// excluded holds every expert of the field left out, with the reason.
 		var accounts []string
 		if err := tx.QueryRowContext(ctx, `INSERT INTO project_review (project_id, stage, field, size, seed, candidates, actor_name, created_at)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id`, id, p.Stage, field, size, int64(sd), joinIDs(cands), a.Name, s.now()).Scan(&rid); err != nil {
@@ -307,8 +308,11 @@ func (s *Service) DrawPanel(ctx context.Context, a audit.Actor, scopes []string,
 		if err := s.notifyAssigned(ctx, tx, a, p, accounts); err != nil {
 			return err
 		}
+		if err := recordExclusions(ctx, tx, "review", rid, excluded); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, a, "draw", "project_review", strconv.FormatInt(rid, 10), p.OwnerPath, nil, map[string]any{
-			"project": id, "stage": p.Stage, "field": field, "size": size, "seed": strconv.FormatUint(sd, 10), "candidates": cands, "excluded": excluded, "panel": panel})
+			"project": id, "stage": p.Stage, "field": field, "size": size, "seed": strconv.FormatUint(sd, 10), "candidates": cands, "excluded": exclusionMap(excluded), "panel": panel})
 	})
 	return rid, err
 }
@@ -475,31 +479,13 @@ func (s *Service) Score(ctx context.Context, a audit.Actor, account string, id i
 	})
 }
 
-// candidates are the ids of the available experts of field without a
-// conflict of interest with p, in id order.
+// candidates are the ids of the experts of field who may review p
+// today (see Screen), in id order.
 func (s *Service) candidates(ctx context.Context, p *Project, field string) ([]int64, error) {
 	c, _, err := s.candidatesIn(ctx, s.DB.R, p, field)
 	return c, err
 }
 
-func (s *Service) candidatesIn(ctx context.Context, q querier, p *Project, field string) ([]int64, map[string]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+expertCols+` FROM project_expert WHERE available = 1 AND (',' || fields || ',') LIKE $1 ORDER BY id`, "%,"+field+",%")
-	if err != nil {
-		return nil, nil, fmt.Errorf("project: draw: %w", err)
-	}
-	defer rows.Close()
-	var cands []int64
-	excluded := map[string]string{}
-	for rows.Next() {
-		e, err := scanExpert(rows)
-		if err != nil {
-			return nil, nil, fmt.Errorf("project: draw: %w", err)
-		}
-		if why := Conflict(e, p); why != "" {
-			excluded[strconv.FormatInt(e.ID, 10)] = why
-			continue
-		}
-		cands = append(cands, e.ID)
-	}
-	return cands, excluded, rows.Err()
+func (s *Service) candidatesIn(ctx context.Context, q querier, p *Project, field string) ([]int64, []Exclusion, error) {
+	return s.screenField(ctx, q, field, []Applicant{ApplicantOf(p)})
 }

@@ -250,6 +250,9 @@ type reviewView struct {
 	dom.Review
 	Seats      []seatView `json:"seats"`
 	Reproduces bool       `json:"reproduces"`
+	// Excluded says why each other expert of the field was not a
+	// candidate; only the office sees it.
+	Excluded []dom.Exclusion `json:"excluded,omitempty"`
 }
 
 type showView struct {
@@ -352,6 +355,8 @@ func (h handlers) showData(r *http.Request, id int64) (*showView, error) {
 		}
 		if !named {
 			x.Review.Candidates = nil
+		} else if x.Excluded, err = h.svc.Exclusions(ctx, "review", rv.ID); err != nil {
+			return nil, err
 		}
 		v.Reviews = append(v.Reviews, x)
 	}
@@ -626,6 +631,7 @@ type expertsView struct {
 	ExportURL string
 	Fields    []string
 	Form      url.Values
+	TieYears  int
 }
 
 func (h handlers) expertFilter(r *http.Request) (dom.ExpertFilter, error) {
@@ -649,9 +655,13 @@ func (h handlers) renderExperts(w http.ResponseWriter, r *http.Request, status i
 	if err != nil {
 		return err
 	}
+	years, err := h.svc.TieYears(r.Context())
+	if err != nil {
+		return err
+	}
 	return h.k.Render(w, r, h.pages, "experts", status, kit.View{Title: kit.T(r, "project.experts"), Nav: "project", Errors: errs, Data: expertsView{
 		Experts: es, Filter: f, Page: pageOf("/projects/experts", r.URL.Query(), max(f.Page, 1), 50, total),
-		ExportURL: withQuery("/projects/experts/export", r.URL.Query()), Fields: dom.Fields, Form: form}})
+		ExportURL: withQuery("/projects/experts/export", r.URL.Query()), Fields: dom.Fields, Form: form, TieYears: years}})
 }
 
 func (h handlers) expertsExport(w http.ResponseWriter, r *http.Request) error {

@@ -66,7 +66,7 @@ func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
 		Name:     "project",
-		Schemas:  []store.Schema{dom.Schema},
+		Schemas:  []store.Schema{dom.Schema, dom.PanelSchema},
 		Catalog:  catalog,
 		Routes:   routes,
 		LoadDemo: dom.LoadDemo,
@@ -147,6 +147,10 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /projects/experts", Access: kit.Roles, Roles: Offices, Handler: h.experts},
 		{Pattern: "GET /projects/experts/export", Access: kit.Roles, Roles: Offices, Handler: h.expertsExport},
 		{Pattern: "POST /projects/experts", Access: kit.Roles, Roles: Offices, Handler: h.addExpert},
+		{Pattern: "POST /projects/experts/window", Access: kit.Roles, Roles: Offices, Handler: h.setTieYears},
+		{Pattern: "GET /projects/experts/{id}", Access: kit.Roles, Roles: Offices, Handler: h.expert},
+		{Pattern: "POST /projects/experts/{id}/absence", Access: kit.Roles, Roles: Offices, Handler: h.addAbsence},
+		{Pattern: "POST /projects/experts/{id}/tie", Access: kit.Roles, Roles: Offices, Handler: h.addTie},
 		{Pattern: "GET /projects/reviews", Access: kit.Roles, Roles: Experts, Handler: h.reviews},
 		{Pattern: "GET /projects/reviews/{id}", Access: kit.Roles, Roles: Experts, Handler: h.seat},
 		{Pattern: "POST /projects/reviews/{id}/score", Access: kit.Roles, Roles: Experts, Handler: h.score},
@@ -164,10 +168,14 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 	s := dom.New(db)
 	a := audit.Actor{Name: "authz"}
 	all := []string{"/41/"}
-	for i := 0; i < 3; i++ {
-		if _, err := s.AddExpert(ctx, a, dom.Expert{Name: "专家" + strconv.Itoa(i), Fields: []string{"egov"}, Employer: "authz 大学", Region: "41", Available: true}); err != nil {
+	// Six experts: a panel of three for each unit's seat leaves three
+	// without a recent review of the unit for the draw case.
+	for i := 0; i < 6; i++ {
+		eid, err := s.AddExpert(ctx, a, dom.Expert{Name: "专家" + strconv.Itoa(i), Fields: []string{"egov"}, Employer: "authz 大学", Region: "41", Available: true})
+		if err != nil {
 			return err
 		}
+		f.IDs["expert"] = eid
 	}
 	for _, side := range []struct{ name, unit string }{{"in", "4101"}, {"out", "4102"}} {
 		for _, kind := range []string{"view", "amounts", "doc", "submit", "decision", "draw", "seat"} {
@@ -232,6 +240,12 @@ func officeFirst(want func(auth.Role, bool) int) func(auth.Role, bool) int {
 func projectReq(method, kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
 	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
 		return method, "/projects/" + strconv.FormatInt(f.IDs[kind+"-"+side(inside)], 10) + suffix, form
+	}
+}
+
+func expertReq(method, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
+	return func(f *module.Fixture, _ bool) (string, string, url.Values) {
+		return method, "/projects/experts/" + strconv.FormatInt(f.IDs["expert"], 10) + suffix, form
 	}
 }
 
@@ -304,6 +318,15 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "GET /projects/experts", Request: module.Get("/projects/experts"), Want: module.AnyRole(ok, see, Offices...)},
 		{Pattern: "GET /projects/experts/export", Request: module.Get("/projects/experts/export"), Want: module.AnyRole(ok, see, Offices...)},
 		{Pattern: "POST /projects/experts", Request: unitReq(http.MethodPost, "/projects/experts", "region", url.Values{"name": {"authz 专家"}, "fields": {"egov"}, "employer": {"某大学"}}),
+			Want: module.AnyRole(see, un, Offices...)},
+		{Pattern: "POST /projects/experts/window", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/projects/experts/window", url.Values{"tie_years": {"3"}}
+		}, Want: module.AnyRole(see, un, Offices...)},
+		// The pool is the province's: the office sees and edits every expert.
+		{Pattern: "GET /projects/experts/{id}", Request: expertReq(http.MethodGet, "", nil), Want: module.AnyRole(ok, see, Offices...)},
+		{Pattern: "POST /projects/experts/{id}/absence", Request: expertReq(http.MethodPost, "/absence", url.Values{"from": {"2099-01-01"}, "to": {"2099-01-31"}, "reason": {"出国"}}),
+			Want: module.AnyRole(see, un, Offices...)},
+		{Pattern: "POST /projects/experts/{id}/tie", Request: expertReq(http.MethodPost, "/tie", url.Values{"kind": {"employed"}, "unit": {"4101"}, "until": {"2020-12-31"}}),
 			Want: module.AnyRole(see, un, Offices...)},
 		{Pattern: "GET /projects/reviews", Request: module.Get("/projects/reviews"), Want: module.AnyRole(ok, see, Experts...)},
 		{Pattern: "GET /projects/reviews/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
