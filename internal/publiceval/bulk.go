@@ -62,7 +62,9 @@ func (bt *bulkTable) init() {
 			` FROM unnest(` + strings.Join(arrays, ", ") + `) AS x(` + strings.Join(bt.cols, ", ") + `)`
 		bt.vals = map[int]string{}
 		for _, n := range bulkChunks {
-			bt.vals[n] = `INSERT INTO ` + bt.name + ` (` + strings.Join(bt.cols, ", ") + `) VALUES ` + store.Tuples(1, n, len(bt.cols))
+			// anonymous placeholders: SQLite binds numbered ones by walking
+			// a list of names, quadratic in a statement of a thousand
+			bt.vals[n] = store.Rebind(store.SQLite, `INSERT INTO `+bt.name+` (`+strings.Join(bt.cols, ", ")+`) VALUES `+store.Tuples(1, n, len(bt.cols)))
 		}
 	})
 }

@@ -267,6 +267,15 @@ func (h *handlers) allowedAnywhere(r *http.Request, origin string) (bool, error)
 	return h.svc.EmbeddingAllowed(r.Context(), origin)
 }
 
+// rateAnswer is the answer to a stored rating (a struct, not a map: it
+// is encoded on every rating).
+type rateAnswer struct {
+	CaseID int64  `json:"case_id"`
+	ID     int64  `json:"id"`
+	En     string `json:"message_en"`
+	Zh     string `json:"message_zh"`
+}
+
 func (h *handlers) apiRate(w http.ResponseWriter, r *http.Request) error {
 	origin := r.Header.Get("Origin")
 	var in dom.Input
@@ -298,8 +307,8 @@ func (h *handlers) apiRate(w http.ResponseWriter, r *http.Request) error {
 			if cross {
 				h.cors(w, origin) // submit accepted the origin for the target
 			}
-			return kit.JSON(w, http.StatusCreated, map[string]any{"id": rt.ID, "case_id": rt.CaseID,
-				"message_zh": i18n.T("zh-CN", "publiceval.thanks_text"), "message_en": i18n.T("en", "publiceval.thanks_text")})
+			return kit.JSON(w, http.StatusCreated, rateAnswer{ID: rt.ID, CaseID: rt.CaseID,
+				Zh: i18n.T("zh-CN", "publiceval.thanks_text"), En: i18n.T("en", "publiceval.thanks_text")})
 		}
 	}
 	if cross && err != errOrigin {
