@@ -54,23 +54,27 @@ func main() {
 	dur := flag.Duration("d", 10*time.Second, "measured duration")
 	warm := flag.Duration("warm", 2*time.Second, "warm-up before the measured duration")
 	perConn := flag.Int("per-conn", 3, "ratings per connection (per client address)")
+	widget := flag.Int("widget", 30, "percentage of ratings sent as the embedded widget does, from the target's own site (Origin header, ?via=widget)")
 	profile := flag.String("profile", "", "write the server's CPU profile of the run (warm-up included) to this file")
 	flag.Parse()
 	if *bin == "" {
 		fmt.Fprintln(os.Stderr, "feedback: -zhihui BIN is required")
 		os.Exit(2)
 	}
-	if err := run(*bin, *dsn, *conc, *dur, *warm, *perConn, *profile); err != nil {
+	if err := run(*bin, *dsn, *conc, *dur, *warm, *perConn, *widget, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "feedback:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, pgDSN string, conc int, dur, warm time.Duration, perConn int, profile string) error {
+func run(bin, pgDSN string, conc int, dur, warm time.Duration, perConn, widget int, profile string) error {
 	ctx := context.Background()
 	cfg := app.Config{LogLevel: "error"}
 	storeName := "sqlite"
 	var dropSchema func()
+	// On PostgreSQL, the CPU of the database's backends serving the
+	// server (then the baseline's writers), found by application_name.
+	backends := func() map[int]time.Duration { return nil }
 	if pgDSN != "" {
 		storeName = "postgres"
 		b := make([]byte, 4)
@@ -91,8 +95,24 @@ func run(bin, pgDSN string, conc int, dur, warm time.Duration, perConn int, prof
 		}
 		q := u.Query()
 		q.Set("search_path", schema)
+		q.Set("application_name", schema)
 		u.RawQuery = q.Encode()
 		cfg.DSN = u.String()
+		backends = func() map[int]time.Duration {
+			out := map[int]time.Duration{}
+			rows, err := admin.QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, schema)
+			if err != nil {
+				return out
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var pid int
+				if rows.Scan(&pid) == nil {
+					out[pid] = procCPU(pid)
+				}
+			}
+			return out
+		}
 	} else {
 		dir, err := os.MkdirTemp("", "feedback")
 		if err != nil {
@@ -111,7 +131,7 @@ func run(bin, pgDSN string, conc int, dur, warm time.Duration, perConn int, prof
 		a.Close()
 		return err
 	}
-	tg, err := dom.AddTarget(ctx, a.DB, audit.System, dom.NewTarget{Kind: dom.KindService, Name: "社保卡申领", OrgCode: "410102"},
+	tg, err := dom.AddTarget(ctx, a.DB, audit.System, dom.NewTarget{Kind: dom.KindService, Name: "社保卡申领", URL: benchSite + "/bs/sbk", OrgCode: "410102"},
 		func(string) bool { return true })
 	a.Close()
 	if err != nil {
@@ -145,11 +165,12 @@ func run(bin, pgDSN string, conc int, dur, warm time.Duration, perConn int, prof
 		return err
 	}
 
-	gen := &generator{addr: addr, target: tg.Key, perConn: perConn}
+	gen := &generator{addr: addr, target: tg.Key, perConn: perConn, widget: int64(widget)}
 	gen.run(conc, warm) // warm-up, not counted
-	srvCPU0, genCPU0 := procCPU(srv.Process.Pid), selfCPU()
+	load := loadAvg()
+	srvCPU0, genCPU0, m0, db0 := procCPU(srv.Process.Pid), selfCPU(), machineCPU(), backends()
 	res := gen.run(conc, dur)
-	srvCPU, genCPU := procCPU(srv.Process.Pid)-srvCPU0, selfCPU()-genCPU0
+	srvCPU, genCPU, m, dbCPU := procCPU(srv.Process.Pid)-srvCPU0, selfCPU()-genCPU0, machineCPU().minus(m0), since(db0, backends())
 
 	srv.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
@@ -175,29 +196,51 @@ func run(bin, pgDSN string, conc int, dur, warm time.Duration, perConn int, prof
 	if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM publiceval_rating WHERE flags <> ''`).Scan(&flagged); err != nil {
 		return err
 	}
-	base, err := baseline(ctx, db, tg, conc, res.ok)
+	baseCPU0, bm0 := selfCPU(), machineCPU()
+	b0 := backends()
+	base, err := baseline(ctx, db, tg, conc, res.ok, int64(widget))
 	if err != nil {
 		return err
 	}
+	baseDB := since(b0, backends())
+	baseCPU, bm := selfCPU()-baseCPU0, machineCPU().minus(bm0)
+	// what the rest of the machine took while the endpoint was measured
+	others := m.busy - srvCPU - genCPU - dbCPU
 
 	out := map[string]any{
 		"store": storeName, "clients": conc, "seconds": res.elapsed.Seconds(),
 		"endpoint": map[string]any{"ratings": res.ok, "per_second": res.rate(), "p50_ms": ms(res.pct(50)), "p99_ms": ms(res.pct(99)),
 			"max_ms": ms(res.pct(100)), "slowest_second": res.minSecond, "non_2xx": res.codes, "errors": res.errs,
 			"addresses": gen.ips.Load(), "stored": stored, "flagged": flagged,
-			"server_cpu_us_per_rating": perRating(srvCPU, res.ok), "generator_cpu_us_per_rating": perRating(genCPU, res.ok)},
-		"baseline": map[string]any{"rows": base.ok, "per_second": base.rate(), "p50_ms": ms(base.pct(50)), "p99_ms": ms(base.pct(99))},
-		"ratio":    res.rate() / base.rate(),
+			"server_cpu_us_per_rating": perRating(srvCPU, res.ok), "generator_cpu_us_per_rating": perRating(genCPU, res.ok),
+			"database_cpu_us_per_rating": perRating(dbCPU, res.ok), "widget_percent": widget, "machine_busy_percent": m.percent(), "others_cpu_seconds": others.Seconds(), "load_average": load},
+		"baseline": map[string]any{"rows": base.ok, "per_second": base.rate(), "p50_ms": ms(base.pct(50)), "p99_ms": ms(base.pct(99)),
+			"writer_cpu_us_per_row": perRating(baseCPU, base.ok), "database_cpu_us_per_row": perRating(baseDB, base.ok), "machine_busy_percent": bm.percent()},
+		"ratio":     res.rate() / base.rate(),
+		"cpu_ratio": perRating(srvCPU, res.ok) / perRating(baseCPU, base.ok),
 	}
 	j, _ := json.MarshalIndent(out, "", "  ")
 	fmt.Println(string(j))
-	fmt.Printf("%s: endpoint %.0f ratings/s (p50 %.1f ms, p99 %.1f ms, slowest second %d), plain insert %.0f rows/s (p99 %.1f ms): %.2f of the baseline; %d acknowledged, %d stored, %d flagged; CPU per rating: server %.0f µs, load generator %.0f µs\n",
+	fmt.Printf("%s: endpoint %.0f ratings/s (p50 %.1f ms, p99 %.1f ms, slowest second %d), plain insert %.0f rows/s (p99 %.1f ms): %.2f of the baseline; %d acknowledged, %d stored, %d flagged; "+
+		"CPU per 1,000 ratings: server %.0f ms, PostgreSQL backends %.0f ms, load generator %.0f ms; plain insert writers %.0f ms and PostgreSQL backends %.0f ms per 1,000 rows (server ÷ writers %.2f); "+
+		"machine %.0f %% busy during the endpoint run, %.1f CPU-s of it other work, load average %s\n",
 		storeName, res.rate(), ms(res.pct(50)), ms(res.pct(99)), res.minSecond, base.rate(), ms(base.pct(99)), res.rate()/base.rate(), res.ok, stored, flagged,
-		perRating(srvCPU, res.ok), perRating(genCPU, res.ok))
+		perRating(srvCPU, res.ok), perRating(dbCPU, res.ok), perRating(genCPU, res.ok), perRating(baseCPU, base.ok), perRating(baseDB, base.ok), perRating(srvCPU, res.ok)/perRating(baseCPU, base.ok),
+		m.percent(), others.Seconds(), load)
 	if stored < res.ok {
 		return fmt.Errorf("%d ratings acknowledged, only %d stored", res.ok, stored)
 	}
 	return nil
+}
+
+// since is the CPU the processes of now used after then (all of it for
+// those not in then).
+func since(then, now map[int]time.Duration) time.Duration {
+	var d time.Duration
+	for pid, c := range now {
+		d += c - then[pid]
+	}
+	return d
 }
 
 func perRating(d time.Duration, n int64) float64 {
@@ -219,6 +262,51 @@ func procCPU(pid int) time.Duration {
 	fmt.Sscan(f[11], &ut)
 	fmt.Sscan(f[12], &st)
 	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// cpuTimes are the machine's busy and total CPU time (all cores).
+type cpuTimes struct{ busy, total time.Duration }
+
+func (c cpuTimes) minus(o cpuTimes) cpuTimes { return cpuTimes{c.busy - o.busy, c.total - o.total} }
+
+func (c cpuTimes) percent() float64 {
+	if c.total <= 0 {
+		return 0
+	}
+	return 100 * float64(c.busy) / float64(c.total)
+}
+
+// machineCPU reads the first line of /proc/stat.
+func machineCPU() cpuTimes {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTimes{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	var total, idle int64
+	for i, v := range f[1:] {
+		var n int64
+		fmt.Sscan(v, &n)
+		if i >= 8 { // guest time is counted in user already
+			break
+		}
+		total += n
+		if i == 3 || i == 4 { // idle, iowait
+			idle += n
+		}
+	}
+	tick := time.Second / 100 // USER_HZ
+	return cpuTimes{busy: time.Duration(total-idle) * tick, total: time.Duration(total) * tick}
+}
+
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // selfCPU is this process's user and system CPU time.
@@ -281,6 +369,7 @@ type generator struct {
 	addr    string
 	target  string
 	perConn int
+	widget  int64        // percentage sent as the widget
 	ips     atomic.Int64 // client addresses used
 	seq     atomic.Int64 // ratings sent
 }
@@ -293,6 +382,13 @@ func (g *generator) nextIP() net.IP {
 	c := 1 + (i/(200*250))%250
 	return net.IPv4(127, byte(1+n/250), byte(n%250), byte(c))
 }
+
+// benchSite is the registered target's own site, the origin of the
+// ratings sent as the widget.
+const benchSite = "https://zwfw.henan.gov.cn"
+
+// isWidget reports whether the i-th rating comes from the widget.
+func (g *generator) isWidget(i int64) bool { return (i*7)%100 < g.widget }
 
 // body is the i-th rating.
 func (g *generator) body(i int64) []byte {
@@ -364,8 +460,14 @@ func (g *generator) run(conc int, d time.Duration) *result {
 					conn, br = c, bufio.NewReader(c)
 				}
 				n++
-				body := g.body(g.seq.Add(1))
-				req := fmt.Appendf(nil, "POST /api/v1/ratings HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nUser-Agent: Mozilla/5.0 (rater)\r\nContent-Length: %d\r\n\r\n", g.addr, len(body))
+				seq := g.seq.Add(1)
+				body := g.body(seq)
+				var req []byte
+				if g.isWidget(seq) {
+					req = fmt.Appendf(nil, "POST /api/v1/ratings?via=widget HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\nContent-Type: application/json\r\nUser-Agent: Mozilla/5.0 (rater)\r\nContent-Length: %d\r\n\r\n", g.addr, benchSite, len(body))
+				} else {
+					req = fmt.Appendf(nil, "POST /api/v1/ratings HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nUser-Agent: Mozilla/5.0 (rater)\r\nContent-Length: %d\r\n\r\n", g.addr, len(body))
+				}
 				req = append(req, body...)
 				t0 := time.Now()
 				conn.SetDeadline(t0.Add(time.Minute))
@@ -413,9 +515,9 @@ func (g *generator) run(conc int, d time.Duration) *result {
 
 // baseline inserts n rows like the endpoint's straight into
 // publiceval_rating, one INSERT per transaction, from conc writers.
-func baseline(ctx context.Context, db *store.DB, tg dom.Target, conc int, n int64) (*result, error) {
+func baseline(ctx context.Context, db *store.DB, tg dom.Target, conc int, n, widget int64) (*result, error) {
 	res := &result{codes: map[int]int64{}}
-	g := &generator{target: tg.Key}
+	g := &generator{target: tg.Key, widget: widget}
 	var next atomic.Int64
 	var firstErr atomic.Value
 	start := time.Now()
@@ -433,6 +535,10 @@ func baseline(ctx context.Context, db *store.DB, tg dom.Target, conc int, n int6
 				var in dom.Input
 				json.Unmarshal(g.body(i), &in)
 				ip := g.nextIP().String()
+				channel, origin := dom.ChannelAPI, ""
+				if g.isWidget(i) {
+					channel, origin = dom.ChannelWidget, benchSite
+				}
 				var caseNo any
 				if in.Case != "" {
 					caseNo = in.Case
@@ -441,9 +547,9 @@ func baseline(ctx context.Context, db *store.DB, tg dom.Target, conc int, n int6
 				err := db.InTx(ctx, func(tx *store.Tx) error {
 					_, err := tx.ExecContext(ctx, `INSERT INTO publiceval_rating (target_id, org_path, month, level, tags, comment, case_no,
 						rater_name, rater_phone, channel, ip, net, device, origin, flags, excluded, demo, created_at)
-						VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '', '', FALSE, FALSE, $14)`,
+						VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, '', FALSE, FALSE, $15)`,
 						tg.ID, tg.OrgPath, dom.MonthOf(time.Now()), in.Level, strings.Join(in.Tags, ","), in.Comment, caseNo,
-						in.Name, in.Phone, dom.ChannelAPI, ip, dom.NetworkOf(ip), dom.DeviceOf(ip, "Mozilla/5.0 (rater)"), store.Now())
+						in.Name, in.Phone, channel, ip, dom.NetworkOf(ip), dom.DeviceOf(ip, "Mozilla/5.0 (rater)"), origin, store.Now())
 					return err
 				})
 				if err != nil {
