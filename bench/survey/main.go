@@ -146,8 +146,8 @@ func run(args []string) error {
 		return err
 	}
 	baseCPU := cpuTime() - c0
-	fmt.Printf("import:    %6.2f s, CPU %.2f s  (%d births; process peak RSS %d MB)   baseline bare bulk insert %6.2f s, CPU %.2f s   ratio %.1f\n",
-		imp.Seconds(), impCPU.Seconds(), res.Births, hwm, base.Seconds(), baseCPU.Seconds(), imp.Seconds()/base.Seconds())
+	fmt.Printf("import:    %6.2f s, CPU %.2f s  (%d births; process peak RSS %d MB)   baseline bare bulk insert %6.2f s, CPU %.2f s   ratio %.2f (CPU %.2f)\n",
+		imp.Seconds(), impCPU.Seconds(), res.Births, hwm, base.Seconds(), baseCPU.Seconds(), imp.Seconds()/base.Seconds(), impCPU.Seconds()/baseCPU.Seconds())
 
 	// 2. Design and draw against a GROUP BY by stratum.
 	id, err := ecstat.CreateSurvey(ctx, db, actor, ecstat.NewSurvey{Name: "基准调查", Period: strconv.Itoa(year)})
@@ -175,8 +175,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("draw:      %s  (frame %d, %d strata, sample %d of which %d certainty, predicted CV %.2f %%)   baseline GROUP BY by stratum %s (%d groups)   ratio %.1f\n",
-		draw, d.FrameSize, len(d.Strata), d.SampleSize, d.Certainty, d.PredictedCVPercent(), drawBase, groups, draw.wall.Seconds()/drawBase.wall.Seconds())
+	fmt.Printf("draw:      %s  (frame %d, %d strata, sample %d of which %d certainty, predicted CV %.2f %%)   baseline GROUP BY by stratum %s (%d groups)   ratio %s\n",
+		draw, d.FrameSize, len(d.Strata), d.SampleSize, d.Certainty, d.PredictedCVPercent(), drawBase, groups, draw.ratio(drawBase))
 
 	// Responses of 90 % of the sample (not timed).
 	t = time.Now()
@@ -187,6 +187,7 @@ func run(args []string) error {
 	fmt.Printf("responses: %d enterprises answered (written in %.1f s, not part of the figures)\n", resp, time.Since(t).Seconds())
 
 	// 3. Estimates against the GROUP BY of the weighted values.
+	var csBase timing
 	for _, by := range []string{ecstat.ByCountySection, ecstat.ByCounty, ecstat.BySection} {
 		var r *ecstat.Results
 		est := best(*runs, func() error {
@@ -214,9 +215,30 @@ func run(args []string) error {
 				sup++
 			}
 		}
-		fmt.Printf("estimate %-14s %s  (%d cells, %d suppressed, %d respondents; province %.0f 亿元, CV %.2f %%)   baseline GROUP BY of weighted values %s (%d groups)   ratio %.1f\n",
-			by+":", est, len(r.Cells), sup, r.Respondents, r.Province.Total, r.Province.CVPercent(), estBase, cells, est.wall.Seconds()/estBase.wall.Seconds())
+		if by == ecstat.ByCountySection {
+			csBase = estBase
+		}
+		fmt.Printf("estimate %-14s %s  (%d cells, %d suppressed, %d respondents; province %.0f 亿元, CV %.2f %%)   baseline GROUP BY of weighted values %s (%d groups)   ratio %s\n",
+			by+":", est, len(r.Cells), sup, r.Respondents, r.Province.Total, r.Province.CVPercent(), estBase, cells, est.ratio(estBase))
 	}
+	// Every breakdown at once (province, 18 cities, 181 counties, the
+	// sections and county × section) from one read of the respondents,
+	// against the county × section GROUP BY above.
+	var all map[string]*ecstat.Results
+	estAll := best(*runs, func() error {
+		all, err = ecstat.Estimates(ctx, db, s, "ECOM_TURNOVER", ecstat.Ratio)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	cells := 0
+	for _, r := range all {
+		cells += len(r.Cells)
+	}
+	fmt.Printf("estimate all breakdowns: %s  (province + %d cities + %d counties + %d sections + %d county × section = %d cells)   baseline county × section GROUP BY %s   ratio %s\n",
+		estAll, len(all[ecstat.ByCity].Cells), len(all[ecstat.ByCounty].Cells), len(all[ecstat.BySection].Cells), len(all[ecstat.ByCountySection].Cells), cells+1,
+		csBase, estAll.ratio(csBase))
 	fmt.Printf("load: %s\n", loadavg())
 	return nil
 }
@@ -233,6 +255,11 @@ type timing struct{ wall, cpu time.Duration }
 
 func (t timing) String() string {
 	return fmt.Sprintf("%.3f s (CPU %.3f s)", t.wall.Seconds(), t.cpu.Seconds())
+}
+
+// ratio is t against the baseline b, wall and process CPU.
+func (t timing) ratio(b timing) string {
+	return fmt.Sprintf("%.2f (CPU %.2f)", t.wall.Seconds()/b.wall.Seconds(), t.cpu.Seconds()/max(b.cpu.Seconds(), 0.001))
 }
 
 // best runs fn runs times and returns the fastest run's times.

@@ -1,6 +1,7 @@
 package ecstat
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -263,12 +264,29 @@ func ImportRegister(ctx context.Context, db *store.DB, a audit.Actor, name strin
 	// that order, so the code's index (and the unit's, since characters
 	// 3–8 are the registering division) grows at its end instead of at
 	// random pages, which is what makes a million-row import fast.
-	slices.SortFunc(rows, func(a, b *importRow) int {
-		if c := strings.Compare(a.e.CreditCode, b.e.CreditCode); c != 0 {
+	// The codes are sorted as keys held in the list itself (a valid code
+	// is 18 characters), not by following a pointer to each row's string.
+	type sortKey struct {
+		code [18]byte
+		row  *importRow
+	}
+	keys := make([]sortKey, len(rows))
+	for i, r := range rows {
+		keys[i].row = r
+		copy(keys[i].code[:], r.e.CreditCode)
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if c := bytes.Compare(a.code[:], b.code[:]); c != 0 {
 			return c
 		}
-		return a.n - b.n
+		if c := strings.Compare(a.row.e.CreditCode, b.row.e.CreditCode); c != 0 {
+			return c
+		}
+		return a.row.n - b.row.n
 	})
+	for i := range keys {
+		rows[i] = keys[i].row
+	}
 	// Units: every row's unit must be a county-level unit the importer
 	// covers. Each unit's path and city are worked out once.
 	type unitOf struct {
