@@ -72,6 +72,17 @@ func (s *Service) ReadImport(ctx context.Context, scopes []string, name string, 
 	if err != nil {
 		return nil, nil, err
 	}
+	grid, errs, err := readGrid(name, b)
+	if err != nil || len(errs) > 0 {
+		return nil, errs, err
+	}
+	return s.checkGrid(ctx, scopes, grid)
+}
+
+// readGrid reads the first sheet of an XLSX file or a CSV file (UTF-8,
+// with or without a byte-order mark) named name into rows of cells; a
+// file it cannot read gives a bilingual error, nothing else.
+func readGrid(name string, b []byte) ([][]string, []*i18n.Error, error) {
 	if len(b) > MaxImportFile {
 		return nil, []*i18n.Error{i18n.Errorf("文件过大（最大 %d MB）", "the file is too large (at most %d MB)", MaxImportFile>>20)}, nil
 	}
@@ -117,7 +128,7 @@ func (s *Service) ReadImport(ctx context.Context, scopes []string, name string, 
 	default:
 		return nil, []*i18n.Error{i18n.Errorf("请上传 XLSX 或 CSV 文件", "upload an XLSX or CSV file")}, nil
 	}
-	return s.checkGrid(ctx, scopes, grid)
+	return grid, nil, nil
 }
 
 // checkGrid maps the header and checks each row.
