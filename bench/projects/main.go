@@ -138,7 +138,7 @@ func run(n, size, planted, brute int, t float64, queries int) error {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, project.Schema); err != nil {
+	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, project.Schema, project.PortfolioSchema); err != nil {
 		return err
 	}
 	if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {

@@ -14,11 +14,7 @@ import (
 
 func setupPortfolio(t *testing.T, db *store.DB) *Service {
 	t.Helper()
-	s := setup(t, db)
-	if err := db.Migrate(context.Background(), PortfolioSchema); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return setup(t, db)
 }
 
 func codes(fs []Flag) string {

@@ -25,7 +25,7 @@ const province = "/41/"
 func setup(t *testing.T, db *store.DB) *Service {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, Schema, PanelSchema); err != nil {
+	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, Schema, PanelSchema, PortfolioSchema); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {

@@ -16,17 +16,19 @@ import (
 
 // System is an existing information system in the catalogue (信息系统目录).
 type System struct {
-	ID            int64     `json:"id"`
-	Owner         string    `json:"owner"`
-	OwnerPath     string    `json:"-"`
-	OwnerName     string    `json:"owner_name"`
-	Name          string    `json:"name"`
-	Description   string    `json:"description"`
-	DataResources string    `json:"data_resources"`
-	OMCost        Money     `json:"om_cost"`    // annual O&M cost
-	MLPSLevel     int       `json:"mlps_level"` // 等保 level 1–5
-	Demo          bool      `json:"demo,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
+	ID            int64  `json:"id"`
+	Owner         string `json:"owner"`
+	OwnerPath     string `json:"-"`
+	OwnerName     string `json:"owner_name"`
+	Name          string `json:"name"`
+	Description   string `json:"description"`
+	DataResources string `json:"data_resources"`
+	OMCost        Money  `json:"om_cost"`    // annual O&M cost
+	MLPSLevel     int    `json:"mlps_level"` // 等保 level 1–5
+	// RetiredYear is the year the system stopped running, 0 while it runs.
+	RetiredYear int       `json:"retired_year,omitempty"`
+	Demo        bool      `json:"demo,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // NewSystem is a system to add to the catalogue.
@@ -125,7 +127,7 @@ func (s *Service) Systems(ctx context.Context, f SystemFilter) ([]System, int, e
 	}
 	per = min(per, MaxExport)
 	page := max(f.Page, 1)
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, owner_code, owner_path, owner_name, name, description, data_resources, om_cost, mlps_level, demo, created_at
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, owner_code, owner_path, owner_name, name, description, data_resources, om_cost, mlps_level, retired_year, demo, created_at
 		FROM project_system`+w+` ORDER BY owner_path, id LIMIT `+strconv.Itoa(per)+` OFFSET `+strconv.Itoa((page-1)*per), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("project: systems: %w", err)
@@ -136,7 +138,7 @@ func (s *Service) Systems(ctx context.Context, f SystemFilter) ([]System, int, e
 		var y System
 		var cost int64
 		var demo int
-		if err := rows.Scan(&y.ID, &y.Owner, &y.OwnerPath, &y.OwnerName, &y.Name, &y.Description, &y.DataResources, &cost, &y.MLPSLevel, &demo, &y.CreatedAt); err != nil {
+		if err := rows.Scan(&y.ID, &y.Owner, &y.OwnerPath, &y.OwnerName, &y.Name, &y.Description, &y.DataResources, &cost, &y.MLPSLevel, &y.RetiredYear, &demo, &y.CreatedAt); err != nil {
 			return nil, 0, fmt.Errorf("project: systems: %w", err)
 		}
 		y.OMCost, y.Demo = Money(cost), demo == 1
@@ -151,7 +153,7 @@ func (s *Service) SystemsByID(ctx context.Context, ids []int64) ([]System, error
 		return nil, nil
 	}
 	var args store.Args
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, owner_code, owner_path, owner_name, name, description, data_resources, om_cost, mlps_level, demo, created_at
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, owner_code, owner_path, owner_name, name, description, data_resources, om_cost, mlps_level, retired_year, demo, created_at
 		FROM project_system WHERE id IN (`+store.In(&args, ids)+`) ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("project: systems: %w", err)
@@ -162,7 +164,7 @@ func (s *Service) SystemsByID(ctx context.Context, ids []int64) ([]System, error
 		var y System
 		var cost int64
 		var demo int
-		if err := rows.Scan(&y.ID, &y.Owner, &y.OwnerPath, &y.OwnerName, &y.Name, &y.Description, &y.DataResources, &cost, &y.MLPSLevel, &demo, &y.CreatedAt); err != nil {
+		if err := rows.Scan(&y.ID, &y.Owner, &y.OwnerPath, &y.OwnerName, &y.Name, &y.Description, &y.DataResources, &cost, &y.MLPSLevel, &y.RetiredYear, &demo, &y.CreatedAt); err != nil {
 			return nil, fmt.Errorf("project: systems: %w", err)
 		}
 		y.OMCost, y.Demo = Money(cost), demo == 1

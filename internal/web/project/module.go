@@ -66,10 +66,15 @@ func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
 		Name:     "project",
-		Schemas:  []store.Schema{dom.Schema, dom.PanelSchema},
+		Schemas:  []store.Schema{dom.Schema, dom.PanelSchema, dom.PortfolioSchema},
 		Catalog:  catalog,
 		Routes:   routes,
-		LoadDemo: dom.LoadDemo,
+		LoadDemo: func(ctx context.Context, db *store.DB) error {
+			if err := dom.LoadDemo(ctx, db); err != nil {
+				return err
+			}
+			return dom.LoadPortfolioDemo(ctx, db)
+		},
 		// Projects and systems written before their signatures were kept
 		// are signed in the background, at start and every hour.
 		Jobs: func(r *jobs.Registry, env module.JobEnv) {
@@ -98,16 +103,21 @@ func Module() module.Module {
 		Nav: []module.Nav{
 			{Key: "project", Href: "/projects", Label: "project.nav", Roles: Viewers, Order: 57},
 			{Key: "project-reviews", Href: "/projects/reviews", Label: "project.reviews", Roles: Experts, Order: 58},
+			{Key: "project-public", Href: "/portfolio", Label: "project.public_nav", Public: true, Order: 59},
 		},
-		Pages: []string{"/projects", "/projects?stage=feasibility", "/projects/new", "/projects/import", "/projects/systems", "/projects/experts", "/projects/supervision"},
+		Pages: []string{"/projects", "/projects?stage=feasibility", "/projects/new", "/projects/import", "/projects/systems", "/projects/experts", "/projects/supervision",
+			"/projects/om", "/projects/om/import", "/projects/dashboard", "/projects/publication", "/portfolio"},
 		API: map[string]string{
 			"GET /api/v1/projects":              "Projects of the caller's units: ?stage=&unit=CODE&status=&level=&category=&q=&page=",
 			"POST /api/v1/projects":             `Register a project {"name","owner","level","category","funding","estimate" (万元, exact decimal string),"summary","content","functions"}; owner units and the office`,
 			"GET /api/v1/projects/{id}":         "One project with its checks, documents, timeline and panels (expert names only for the office)",
 			"GET /api/v1/projects/{id}/similar": "Projects and systems similar to the project, best first: ?limit=N; [{kind,id,name,score,near_copy,same_owner,shared_functions,shared_resources,shared_systems,passages,pairs}] (score: MinHash estimate of the Jaccard index of word pairs; pairs: the overlapping sentences side by side with shared words marked)",
 			"POST /api/v1/projects/similar":     `Projects and systems similar to a draft {"name","summary","content","functions","owner","systems"} (not stored): ?limit=N`,
+			"GET /api/v1/projects/portfolio":    "The portfolio of the caller's units (read-only): ?unit=CODE&level=&category=&year=; {total, by_stage, by_unit, by_level, by_category, by_year: [{key,name,count,estimate,budget,final_account}] (amounts in 万元, exact decimal strings), lights {red,amber,green,none}, risks [unrated,1..5], watch: red and amber projects with their cost and schedule variance, om: O&M requests by year {year,count,flagged,amount,approved}}",
+			"GET /api/v1/projects/om":           "O&M requests of the caller's units (read-only): ?year=&unit=CODE&status=submitted|approved|cut&flag=any|over_last_year|over_catalogue|over_investment|retired|duplicate|no_last_year&q=&page=; {requests: [{id,system_id,system_name,owner,year,amount,last_actual,catalogue_cost,investment,flags:[{code,zh,en}],status,approved,review_reason}], count, flagged, amount, approved}",
+			"GET /api/v1/public/projects":      "Public feed, no login: the projects the office publishes, with only the fields it publishes (name always): ?q=&page=&limit= (at most 20 a page, 50 pages); {projects, fields, total, page, pages, by_stage}",
 		},
-		Authz:      authzCases(),
+		Authz:      append(authzCases(), portfolioAuthz()...),
 		AuthzSetup: authzSetup,
 	}
 }
@@ -118,7 +128,7 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		return nil, err
 	}
 	h := handlers{k: k, pages: pages, svc: dom.New(k.DB)}
-	return []kit.Route{
+	return append([]kit.Route{
 		{Pattern: "GET /projects", Access: kit.Roles, Roles: Viewers, Handler: h.list},
 		{Pattern: "GET /projects/export", Access: kit.Roles, Roles: Viewers, Handler: h.listExport},
 		{Pattern: "GET /projects/new", Access: kit.Roles, Roles: Owners, Handler: h.newForm},
@@ -159,7 +169,7 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /api/v1/projects/{id}", Access: kit.Roles, Roles: Viewers, Handler: h.apiGet},
 		{Pattern: "GET /api/v1/projects/{id}/similar", Access: kit.Roles, Roles: Viewers, Handler: h.apiSimilar},
 		{Pattern: "POST /api/v1/projects/similar", Access: kit.Roles, Roles: Viewers, Handler: h.apiSimilarDraft},
-	}, nil
+	}, portfolioRoutes(h)...), nil
 }
 
 // authzSetup creates, per caller, projects in each state inside the
@@ -215,7 +225,7 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 			}
 		}
 	}
-	return nil
+	return portfolioAuthzSetup(ctx, s, a, f)
 }
 
 func side(inside bool) string {
