@@ -165,7 +165,6 @@ func TestOMRequestsCheckedReviewedAndListed(t *testing.T) {
 	})
 }
 
-
 func TestOMImportAllOrNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()

@@ -65,10 +65,10 @@ func (StaleArgs) Kind() string { return "project_stale" }
 func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
-		Name:     "project",
-		Schemas:  []store.Schema{dom.Schema, dom.PanelSchema, dom.PortfolioSchema},
-		Catalog:  catalog,
-		Routes:   routes,
+		Name:    "project",
+		Schemas: []store.Schema{dom.Schema, dom.PanelSchema, dom.PortfolioSchema},
+		Catalog: catalog,
+		Routes:  routes,
 		LoadDemo: func(ctx context.Context, db *store.DB) error {
 			if err := dom.LoadDemo(ctx, db); err != nil {
 				return err
@@ -115,7 +115,7 @@ func Module() module.Module {
 			"POST /api/v1/projects/similar":     `Projects and systems similar to a draft {"name","summary","content","functions","owner","systems"} (not stored): ?limit=N`,
 			"GET /api/v1/projects/portfolio":    "The portfolio of the caller's units (read-only): ?unit=CODE&level=&category=&year=; {total, by_stage, by_unit, by_level, by_category, by_year: [{key,name,count,estimate,budget,final_account}] (amounts in 万元, exact decimal strings), lights {red,amber,green,none}, risks [unrated,1..5], watch: red and amber projects with their cost and schedule variance, om: O&M requests by year {year,count,flagged,amount,approved}}",
 			"GET /api/v1/projects/om":           "O&M requests of the caller's units (read-only): ?year=&unit=CODE&status=submitted|approved|cut&flag=any|over_last_year|over_catalogue|over_investment|retired|duplicate|no_last_year&q=&page=; {requests: [{id,system_id,system_name,owner,year,amount,last_actual,catalogue_cost,investment,flags:[{code,zh,en}],status,approved,review_reason}], count, flagged, amount, approved}",
-			"GET /api/v1/public/projects":      "Public feed, no login: the projects the office publishes, with only the fields it publishes (name always): ?q=&page=&limit= (at most 20 a page, 50 pages); {projects, fields, total, page, pages, by_stage}",
+			"GET /api/v1/public/projects":       "Public feed, no login: the projects the office publishes, with only the fields it publishes (name always): ?q=&page=&limit= (at most 20 a page, 50 pages); {projects, fields, total, page, pages, by_stage}",
 		},
 		Authz:      append(authzCases(), portfolioAuthz()...),
 		AuthzSetup: authzSetup,
