@@ -439,9 +439,9 @@ func (s *Service) SetPublishedFields(ctx context.Context, a audit.Actor, fields 
 	})
 }
 
-// Publish publishes project id in scopes on the public page, or withdraws
+// PublishProject publishes project id in scopes on the public page, or withdraws
 // it; audited and on the project's timeline.
-func (s *Service) Publish(ctx context.Context, a audit.Actor, scopes []string, id int64, publish bool) error {
+func (s *Service) PublishProject(ctx context.Context, a audit.Actor, scopes []string, id int64, publish bool) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		p, err := s.getIn(ctx, tx, id, scopes)
 		if err != nil {

@@ -160,7 +160,7 @@ func LoadPortfolioDemo(ctx context.Context, db *store.DB) error {
 		if i%3 != 0 || i/3 >= 30 {
 			continue
 		}
-		if err := s.Publish(ctx, a, all, id, true); err != nil {
+		if err := s.PublishProject(ctx, a, all, id, true); err != nil {
 			return err
 		}
 	}

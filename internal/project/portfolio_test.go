@@ -94,15 +94,15 @@ func TestPublication(t *testing.T) {
 		if err != nil || pg.Total != 0 || len(pg.Projects) != 0 {
 			t.Fatalf("nothing published: %+v %v", pg, err)
 		}
-		if err := s.Publish(ctx, office, []string{"/41/4102/"}, ids[0], true); !IsOutside(err) {
+		if err := s.PublishProject(ctx, office, []string{"/41/4102/"}, ids[0], true); !IsOutside(err) {
 			t.Fatalf("published from outside: %v", err)
 		}
 		for _, id := range ids[:25] {
-			if err := s.Publish(ctx, office, all, id, true); err != nil {
+			if err := s.PublishProject(ctx, office, all, id, true); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := s.Publish(ctx, office, all, ids[0], false); err != nil {
+		if err := s.PublishProject(ctx, office, all, ids[0], false); err != nil {
 			t.Fatal(err)
 		}
 		pg, err = s.Public(ctx, PublicQuery{Limit: 1000, Page: 1}, DefaultThresholds)

@@ -619,7 +619,7 @@ func (h handlers) publish(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.Publish(r.Context(), kit.Actor(r), scopes(r, Offices), id, r.PostFormValue("publish") == "1"); err != nil {
+	if err := h.svc.PublishProject(r.Context(), kit.Actor(r), scopes(r, Offices), id, r.PostFormValue("publish") == "1"); err != nil {
 		return refuse(err)
 	}
 	// Back to the page of the list the office came from (a path of ours).
