@@ -62,13 +62,13 @@ func runImport(args []string) error {
 		if sh.Name == "" {
 			continue
 		}
-		if sh.Skipped != "" {
-			fmt.Printf("  sheet %s: skipped (%s)\n", sh.Name, sh.Skipped)
+		if sh.Skipped.Zh != "" {
+			fmt.Printf("  sheet %s: skipped (%s)\n", sh.Name, sh.Skipped.In(*lang))
 			continue
 		}
 		fmt.Printf("  sheet %s: %s shape, header at row %d, period %s, %d rows, %d values, %d missing\n", sh.Name, sh.Shape, sh.HeaderRow, sh.Period, sh.Rows, sh.Values, sh.Missing)
 		for _, c := range sh.Conversions {
-			fmt.Println("    converted " + c)
+			fmt.Println("    converted " + c.In(*lang))
 		}
 	}
 	for _, e := range im.Errors {

@@ -43,6 +43,24 @@ func Split(s string) Text {
 	return Text{Zh: s, En: s}
 }
 
+// DecodeText reads a stored text: {"zh": …, "en": …}, or one
+// "中文 / English" string as earlier releases stored it (see [Split]).
+// Types that changed a string field to a Text read it with this in their
+// UnmarshalJSON, so that rows stored before still read.
+func DecodeText(raw json.RawMessage) (Text, error) {
+	var t Text
+	if len(raw) == 0 || string(raw) == "null" {
+		return t, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return Split(s), err
+	}
+	err := json.Unmarshal(raw, &t)
+	return t, err
+}
+
 func hasHan(s string) bool {
 	for _, r := range s {
 		if unicode.Is(unicode.Han, r) {

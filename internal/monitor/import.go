@@ -532,7 +532,9 @@ func (rd *reader) asPercent(n, col int, v string, el *Element) string {
 			rd.pctShown = map[int]bool{}
 		}
 		rd.pctShown[col] = true
-		rd.info.Conversions = append(rd.info.Conversions, fmt.Sprintf("%s %s：百分比格式 / percent format %s → %s%%", colName(col), el.Name, v, pv))
+		rd.info.Conversions = append(rd.info.Conversions, i18n.Text{
+			Zh: fmt.Sprintf("%s %s：百分比格式 %s → %s%%", colName(col), el.Name, v, pv),
+			En: fmt.Sprintf("%s %s: percent format %s → %s%%", colName(col), el.Name, v, pv)})
 	}
 	return pv + "%"
 }
@@ -560,8 +562,8 @@ func (rd *reader) endSheet() {
 	rd.info.Period = rd.period
 	if rd.shape == "" || rd.shape == "none" {
 		rd.info.Shape = ""
-		if rd.info.Skipped == "" {
-			rd.info.Skipped = "没有找到表头 / no header row"
+		if rd.info.Skipped == (i18n.Text{}) {
+			rd.info.Skipped = i18n.Text{Zh: "没有找到表头", En: "no header row"}
 		}
 		// A sheet of figures whose header is not understood is an error,
 		// never silently left out; a sheet of notes is passed over.
@@ -853,7 +855,8 @@ func (rd *reader) acceptWide(best *wideHeader, n int) {
 	for _, c := range best.els {
 		rd.info.Columns = append(rd.info.Columns, colName(c.idx)+" "+c.el.Code+" "+c.el.Name)
 		if c.factor != nil {
-			rd.info.Conversions = append(rd.info.Conversions, fmt.Sprintf("%s %s：%s → %s %s", colName(c.idx), c.el.Name, c.from, c.el.Unit, factorText(c.factor)))
+			t := fmt.Sprintf("%s %s：%s → %s %s", colName(c.idx), c.el.Name, c.from, c.el.Unit, factorText(c.factor))
+			rd.info.Conversions = append(rd.info.Conversions, i18n.Text{Zh: t, En: strings.Replace(t, "：", ": ", 1)})
 		}
 	}
 	if rd.period == "" {

@@ -3,11 +3,13 @@ package monitor
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"zhihui/internal/i18n"
 
 	"github.com/richardlehane/mscfb"
 	"github.com/xuri/excelize/v2"
@@ -133,10 +135,10 @@ func TestImportStatisticalReport(t *testing.T) {
 		if kf.Name != "开封市" || kf.Period != "2024" || kf.ReportUnit != "开封市工业和信息化局" || kf.HeaderRow != 4 || kf.Rows != 2 || kf.Missing != 2 || kf.Values != 6 {
 			t.Errorf("开封市 sheet: %+v", kf)
 		}
-		if ly.Period != "2023" || ly.Values != 1 || ly.Missing != 1 || len(ly.Conversions) != 1 || !strings.Contains(ly.Conversions[0], "万户 → 户 ×10000") {
+		if ly.Period != "2023" || ly.Values != 1 || ly.Missing != 1 || len(ly.Conversions) != 1 || !strings.Contains(ly.Conversions[0].Zh, "万户 → 户 ×10000") || !strings.Contains(ly.Conversions[0].En, "万户 → 户 ×10000") {
 			t.Errorf("洛阳市 sheet: %+v", ly)
 		}
-		if notes.Shape != "" || notes.Skipped == "" {
+		if notes.Shape != "" || notes.Skipped != (i18n.Text{Zh: "没有找到表头", En: "no header row"}) {
 			t.Errorf("notes sheet: %+v", notes)
 		}
 		if _, err := im.Commit(ctx, db, tester); err != nil {
@@ -193,7 +195,7 @@ func TestImportReportCSV(t *testing.T) {
 	if im.ErrorCount != 0 || im.Values != 2 || im.Missing != 1 || im.Period != "2024S1" {
 		t.Fatalf("preview %+v errors %v", im.Preview, im.Errors)
 	}
-	if got := im.Sheets[0].Conversions; len(got) != 1 || !strings.Contains(got[0], "亿元 → 万元 ×10000") {
+	if got := im.Sheets[0].Conversions; len(got) != 1 || !strings.Contains(got[0].Zh, "亿元 → 万元 ×10000") {
 		t.Fatalf("conversions %v", got)
 	}
 	if im.Sample[0].Value != "15000" || im.Sample[1].Value != "2500" {
@@ -502,4 +504,38 @@ func TestImportColumnMapping(t *testing.T) {
 			t.Fatalf("other template: %v %+v", err, im2.Sheets[0])
 		}
 	})
+}
+
+// TestSheetInfoReadsEarlierPreviews: a preview stored by an earlier
+// release held its conversions and reason for skipping as one
+// "中文 / English" string each; confirmed after the upgrade, it reads
+// back in both languages.
+func TestSheetInfoReadsEarlierPreviews(t *testing.T) {
+	var sh []SheetInfo
+	old := `[{"name": "说明", "rows": 0, "values": 0, "missing": 0, "skipped": "没有找到表头 / no header row"},
+		{"name": "表1", "rows": 3, "values": 6, "missing": 0, "conversions": ["G 互联网普及率：百分比格式 / percent format 0.9512 → 95.12%", "D 城镇家庭户数：万户 → 户 ×10000"]}]`
+	if err := json.Unmarshal([]byte(old), &sh); err != nil {
+		t.Fatal(err)
+	}
+	if sh[0].Skipped != (i18n.Text{Zh: "没有找到表头", En: "no header row"}) {
+		t.Errorf("skipped %+v", sh[0].Skipped)
+	}
+	want := []i18n.Text{
+		{Zh: "G 互联网普及率：百分比格式", En: "percent format 0.9512 → 95.12%"},
+		{Zh: "D 城镇家庭户数：万户 → 户 ×10000", En: "D 城镇家庭户数：万户 → 户 ×10000"},
+	}
+	if len(sh[1].Conversions) != 2 || sh[1].Conversions[0] != want[0] || sh[1].Conversions[1] != want[1] || sh[1].Values != 6 {
+		t.Errorf("sheet %+v", sh[1])
+	}
+	b, err := json.Marshal(sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back []SheetInfo
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back[0].Skipped != sh[0].Skipped || back[1].Conversions[1] != want[1] {
+		t.Errorf("round trip %s → %+v", b, back)
+	}
 }

@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"regexp"
@@ -16,22 +17,51 @@ import (
 
 // SheetInfo is what the import read from one worksheet (or the one CSV).
 type SheetInfo struct {
-	Name        string   `json:"name"`
-	Shape       string   `json:"shape,omitempty"` // long, wide, or "" when no header was found
-	HeaderRow   int      `json:"header_row,omitempty"`
-	ReportUnit  string   `json:"report_unit,omitempty"` // 填报单位
-	Period      string   `json:"period,omitempty"`      // 报告期
-	Unit        string   `json:"unit,omitempty"`        // 计量单位 line
-	Rows        int      `json:"rows"`                  // data rows read
-	Values      int      `json:"values"`                // values read (before duplicates)
-	Missing     int      `json:"missing"`               // cells marked as no data (—, …, /)
-	Columns     []string `json:"columns,omitempty"`     // "C 城镇家庭户数 ← 城镇家庭 / 户数（户）"
-	Conversions []string `json:"conversions,omitempty"` // "D 万户 → 户 ×10000"
-	Skipped     string   `json:"skipped,omitempty"`     // why a sheet gave nothing
+	Name        string      `json:"name"`
+	Shape       string      `json:"shape,omitempty"` // long, wide, or "" when no header was found
+	HeaderRow   int         `json:"header_row,omitempty"`
+	ReportUnit  string      `json:"report_unit,omitempty"` // 填报单位
+	Period      string      `json:"period,omitempty"`      // 报告期
+	Unit        string      `json:"unit,omitempty"`        // 计量单位 line
+	Rows        int         `json:"rows"`                  // data rows read
+	Values      int         `json:"values"`                // values read (before duplicates)
+	Missing     int         `json:"missing"`               // cells marked as no data (—, …, /)
+	Columns     []string    `json:"columns,omitempty"`     // "C 城镇家庭户数 ← 城镇家庭 / 户数（户）"
+	Conversions []i18n.Text `json:"conversions,omitempty"` // "D 万户 → 户 ×10000", in both languages
+	Skipped     i18n.Text   `json:"skipped,omitzero"`      // why a sheet gave nothing
 	// Template identifies the header's wording; Unmatched are its
 	// columns that name no element (read past unless mapped).
 	Template  string      `json:"template,omitempty"`
 	Unmatched []Unmatched `json:"unmatched,omitempty"`
+}
+
+// UnmarshalJSON reads a sheet's summary, also one a preview of an earlier
+// release stored with its conversions and reason for skipping as one
+// "中文 / English" string each.
+func (si *SheetInfo) UnmarshalJSON(b []byte) error {
+	type plain SheetInfo
+	var w struct {
+		plain
+		Conversions []json.RawMessage `json:"conversions"`
+		Skipped     json.RawMessage   `json:"skipped"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*si = SheetInfo(w.plain)
+	var err error
+	if si.Skipped, err = i18n.DecodeText(w.Skipped); err != nil {
+		return err
+	}
+	si.Conversions = nil
+	for _, c := range w.Conversions {
+		t, err := i18n.DecodeText(c)
+		if err != nil {
+			return err
+		}
+		si.Conversions = append(si.Conversions, t)
+	}
+	return nil
 }
 
 // noDataMarks are what statistical tables write in a cell without a

@@ -172,7 +172,12 @@ func checkOffice(t *testing.T, db *store.DB, name string, b []byte) {
 	if im.Values != len(officeWant) || im.Missing != 4 {
 		t.Fatalf("values %d (want %d), missing %d (want 4): %+v", im.Values, len(officeWant), im.Missing, im.Sheets)
 	}
-	if c := strings.Join(im.Sheets[0].Conversions, "; "); !strings.Contains(c, "G 互联网普及率：百分比格式 / percent format 0.9512 → 95.12%") || !strings.Contains(c, "亿元 → 万元 ×10000") {
+	var zh, en []string
+	for _, c := range im.Sheets[0].Conversions {
+		zh, en = append(zh, c.Zh), append(en, c.En)
+	}
+	if c := strings.Join(zh, "; "); !strings.Contains(c, "G 互联网普及率：百分比格式 0.9512 → 95.12%") || !strings.Contains(c, "亿元 → 万元 ×10000") ||
+		!strings.Contains(strings.Join(en, "; "), "G 互联网普及率: percent format 0.9512 → 95.12%") {
 		t.Errorf("conversions of the first sheet: %s", c)
 	}
 	if _, err := im.Commit(ctx, db, tester); err != nil {

@@ -222,27 +222,9 @@ func (v *IPv6Info) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*v = IPv6Info(w.plain)
-	r, err := legacyText(w.Reason)
+	r, err := i18n.DecodeText(w.Reason)
 	v.Reason = r
 	return err
-}
-
-// legacyText reads a bilingual text stored as {"zh": …, "en": …}, or as
-// one "中文 / English" string by earlier releases.
-func legacyText(raw json.RawMessage) (i18n.Text, error) {
-	var t i18n.Text
-	if len(raw) == 0 || string(raw) == "null" {
-		return t, nil
-	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return t, err
-		}
-		return i18n.Split(s), nil
-	}
-	err := json.Unmarshal(raw, &t)
-	return t, err
 }
 
 // HeaderCheck is one security header on the homepage response.
@@ -307,7 +289,7 @@ func (m *Metric) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*m = Metric(w.plain)
-	n, err := legacyText(w.Note)
+	n, err := i18n.DecodeText(w.Note)
 	m.Note = n
 	return err
 }
