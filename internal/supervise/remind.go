@@ -6,12 +6,14 @@ import (
 	"net/url"
 
 	"zhihui/internal/audit"
+	"zhihui/internal/i18n"
 	"zhihui/internal/notify"
 	"zhihui/internal/store"
 )
 
-// Reminder is the author of automatic reminders on timelines.
-var Reminder = audit.Actor{Name: "督查督办提醒 / supervision reminder"}
+// Reminder is the author of automatic reminders on timelines (shown as
+// the catalogue's supervise.reminder in the reader's language).
+var Reminder = audit.Actor{Name: "督查督办提醒"}
 
 // Remind records a reminder (催办) on the timeline of every open item that
 // is overdue or whose deadline is within WarnDays working days, at most
@@ -41,12 +43,12 @@ func (s *Service) Remind(ctx context.Context) (int, error) {
 			if last >= today {
 				return nil
 			}
-			body := "距办结时限不足，请抓紧办理 / the deadline is close"
+			body := i18n.Text{Zh: "距办结时限不足，请抓紧办理", En: "the deadline is close"}
 			if it.Light == Red {
-				body = "已超过办结时限，请尽快办结 / past its deadline"
+				body = i18n.Text{Zh: "已超过办结时限，请尽快办结", En: "past its deadline"}
 			}
 			// due_after holds the reminder's date, so one a day.
-			if err := addEvent(ctx, tx, s.stamp(), Reminder, it.ID, "remind", body, it.Percent, it.Due, today); err != nil {
+			if _, err := addEventText(ctx, tx, s.stamp(), Reminder, it.ID, "remind", body, it.Percent, it.Due, today); err != nil {
 				return err
 			}
 			users, err := notify.Resolve(ctx, tx, recipients(it)...)

@@ -114,4 +114,11 @@ CREATE TABLE supervise_scheme (
 	saved_by TEXT NOT NULL,
 	saved_at {{TS}} NOT NULL
 );
+`}, {Version: 4, SQL: `
+ALTER TABLE supervise_event ADD COLUMN body_en TEXT NOT NULL DEFAULT '';
+UPDATE supervise_event SET body = '距办结时限不足，请抓紧办理', body_en = 'the deadline is close'
+	WHERE body = '距办结时限不足，请抓紧办理 / the deadline is close';
+UPDATE supervise_event SET body = '已超过办结时限，请尽快办结', body_en = 'past its deadline'
+	WHERE body = '已超过办结时限，请尽快办结 / past its deadline';
+UPDATE supervise_event SET actor_name = '督查督办提醒' WHERE actor_name = '督查督办提醒 / supervision reminder';
 `}}}

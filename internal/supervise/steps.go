@@ -69,16 +69,28 @@ func CheckUpload(u Upload) (string, error) {
 
 // Event is one step on an item's timeline.
 type Event struct {
-	ID          int64        `json:"id"`
-	At          time.Time    `json:"at"`
-	Kind        string       `json:"kind"`
-	ActorName   string       `json:"actor"`
-	Body        string       `json:"text"`
+	ID        int64     `json:"id"`
+	At        time.Time `json:"at"`
+	Kind      string    `json:"kind"`
+	ActorName string    `json:"actor"`
+	Body      string    `json:"text"`
+	// BodyEn is the English of a text the system wrote (a reminder);
+	// what people write is kept as written, in Body alone.
+	BodyEn      string       `json:"text_en,omitempty"`
 	Percent     int          `json:"percent"`
 	DueBefore   string       `json:"due_before,omitempty"`
 	DueAfter    string       `json:"due_after,omitempty"`
 	Attachments []Attachment `json:"attachments"`
 }
+
+// Text is the step's text in lang: the English a system text has, the
+// text as written otherwise.
+func (e Event) Text(lang string) string {
+	return i18n.Text{Zh: e.Body, En: e.BodyEn}.In(lang)
+}
+
+// ByReminder reports whether the automatic reminder wrote the step.
+func (e Event) ByReminder() bool { return e.ActorName == Reminder.Name }
 
 // Attachment is a stored file of a progress report.
 type Attachment struct {
@@ -94,9 +106,15 @@ func addEvent(ctx context.Context, tx *store.Tx, at time.Time, a audit.Actor, it
 }
 
 func addEventID(ctx context.Context, tx *store.Tx, at time.Time, a audit.Actor, item int64, kind, body string, percent int, before, after string) (int64, error) {
+	return addEventText(ctx, tx, at, a, item, kind, i18n.Text{Zh: body}, percent, before, after)
+}
+
+// addEventText adds a step whose text the system wrote, in both
+// languages.
+func addEventText(ctx context.Context, tx *store.Tx, at time.Time, a audit.Actor, item int64, kind string, body i18n.Text, percent int, before, after string) (int64, error) {
 	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO supervise_event (item_id, at, kind, actor_id, actor_name, body, percent, due_before, due_after)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id`, item, at, kind, a.UserID, a.Name, body, percent, before, after).Scan(&id)
+	err := tx.QueryRowContext(ctx, `INSERT INTO supervise_event (item_id, at, kind, actor_id, actor_name, body, body_en, percent, due_before, due_after)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id`, item, at, kind, a.UserID, a.Name, body.Zh, body.En, percent, before, after).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("supervise: add %s event: %w", kind, err)
 	}
@@ -108,7 +126,7 @@ func (s *Service) Timeline(ctx context.Context, scopes []string, id int64) ([]Ev
 	if _, err := s.Item(ctx, scopes, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, at, kind, actor_name, body, percent, due_before, due_after
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, at, kind, actor_name, body, body_en, percent, due_before, due_after
 		FROM supervise_event WHERE item_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("supervise: timeline: %w", err)
@@ -117,7 +135,7 @@ func (s *Service) Timeline(ctx context.Context, scopes []string, id int64) ([]Ev
 	idx := map[int64]int{}
 	for rows.Next() {
 		var e Event
-		if err := rows.Scan(&e.ID, &e.At, &e.Kind, &e.ActorName, &e.Body, &e.Percent, &e.DueBefore, &e.DueAfter); err != nil {
+		if err := rows.Scan(&e.ID, &e.At, &e.Kind, &e.ActorName, &e.Body, &e.BodyEn, &e.Percent, &e.DueBefore, &e.DueAfter); err != nil {
 			rows.Close()
 			return nil, err
 		}

@@ -493,8 +493,26 @@ func TestRemind(t *testing.T) {
 			}
 		}
 		tl, _ := s.Timeline(ctx, all, late[0])
-		if tl[len(tl)-1].Kind != "remind" {
-			t.Fatalf("no reminder on the overdue item: %+v", tl)
+		if e := tl[len(tl)-1]; e.Kind != "remind" || !e.ByReminder() || e.Text("zh-CN") != "已超过办结时限，请尽快办结" || e.Text("en") != "past its deadline" {
+			t.Fatalf("no reminder in both languages on the overdue item: %+v", tl)
+		}
+
+		// A reminder an earlier release stored as one "中文 / English"
+		// string is split by migration 4.
+		if _, err := db.W.ExecContext(ctx, `INSERT INTO supervise_event (item_id, at, kind, actor_id, actor_name, body, percent, due_before, due_after)
+			VALUES ($1, $2, 'remind', 0, '督查督办提醒 / supervision reminder', '距办结时限不足，请抓紧办理 / the deadline is close', 0, '', '2015-02-26')`, late[0], store.Now()); err != nil {
+			t.Fatal(err)
+		}
+		for _, stmt := range strings.Split(Schema.Migrations[3].SQL, ";") {
+			if stmt = strings.TrimSpace(stmt); strings.HasPrefix(stmt, "UPDATE") {
+				if _, err := db.W.ExecContext(ctx, stmt); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		tl, _ = s.Timeline(ctx, all, late[0])
+		if e := tl[len(tl)-1]; !e.ByReminder() || e.Body != "距办结时限不足，请抓紧办理" || e.Text("en") != "the deadline is close" {
+			t.Fatalf("earlier reminder after the migration: %+v", e)
 		}
 		s.Now = func() time.Time { return mustDate(t, "2015-03-03").Add(9 * time.Hour) }
 		if n, err := s.Remind(ctx); err != nil || n != 2 {
