@@ -164,6 +164,9 @@ const datasetCols = "id, name, note, synthetic, org_path, units, series, first_y
 func scanDataset(sc interface{ Scan(...any) error }) (DatasetInfo, error) {
 	var d DatasetInfo
 	err := sc.Scan(&d.ID, &d.Name, &d.Note, &d.Synthetic, &d.OrgPath, &d.Units, &d.Series, &d.FirstYear, &d.LastYear, &d.CreatedAt, &d.CreatedBy)
+	if d.Synthetic && d.Note == legacyDemoNote {
+		d.Note = ""
+	}
 	return d, err
 }
 

@@ -22,9 +22,12 @@ const (
 	DemoTwoIntegrationCounty = "演示数据（合成）：两化融合·县"
 	DemoInformatization      = "演示数据（合成）：城市信息化·市"
 	DemoInformatizationCount = "演示数据（合成）：城市信息化·县"
-	demoNote                 = "合成的演示数据，不是统计数据 / synthetic demo data, not statistics"
-	DemoFirstYear            = 2013
-	DemoLastYear             = 2020
+	// legacyDemoNote is the note earlier releases gave the demo datasets,
+	// one "中文 / English" string; the synthetic flag says it now, in the
+	// reader's language (evaluate.synthetic_note), and it reads as none.
+	legacyDemoNote = "合成的演示数据，不是统计数据 / synthetic demo data, not statistics"
+	DemoFirstYear  = 2013
+	DemoLastYear   = 2020
 )
 
 // demoLevel is a made-up starting level (0–1) per city, to give the demo
@@ -141,7 +144,7 @@ func LoadDemo(ctx context.Context, db *store.DB) error {
 		if err != nil {
 			return err
 		}
-		if _, err := SaveDataset(ctx, db, actor, ds.name, demoNote, "/41/", true, d); err != nil {
+		if _, err := SaveDataset(ctx, db, actor, ds.name, "", "/41/", true, d); err != nil {
 			return fmt.Errorf("demo dataset %s: %w", ds.name, err)
 		}
 	}

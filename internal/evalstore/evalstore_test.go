@@ -205,6 +205,21 @@ func TestDatasetStore(t *testing.T) {
 		if auditCount(t, db, "evaluate_dataset") != 1 {
 			t.Error("dataset create not audited")
 		}
+		// A demo dataset of an earlier release carries its note as one
+		// "中文 / English" string; the synthetic flag says it now.
+		demo, err := SaveDataset(ctx, db, audit.Actor{Name: "tester"}, "演示", legacyDemoNote, "/41/", true, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := Datasets(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ds := range all {
+			if ds.ID == demo.ID && (ds.Note != "" || !ds.Synthetic) {
+				t.Errorf("earlier demo dataset reads %+v", ds)
+			}
+		}
 	})
 }
 
