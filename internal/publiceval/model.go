@@ -95,6 +95,10 @@ const (
 	ChannelWidget = "widget" // the embedded widget
 	ChannelAPI    = "api"    // POST /api/v1/ratings from other systems
 	ChannelImport = "import" // the provincial system's exchange file
+	// ChannelMobile is the hosted rating page on a phone (H5): reached by
+	// scanning a target's QR code (?via=mobile) or opened in a phone's
+	// browser.
+	ChannelMobile = "mobile"
 )
 
 // Input is one rating as a rater sends it, before checks.

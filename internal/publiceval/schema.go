@@ -18,6 +18,10 @@ import "zhihui/internal/store"
 // "released" counted after all, its flags kept in review_flags; "abuse"
 // confirmed).
 //
+// Version 3: publiceval_volume, the service cases (办件量) each service
+// or disclosure target handled per month, entered or imported by the
+// units; the 主动评价率 is computed from it (see [Counts.ActiveRate]).
+//
 // publiceval_month holds, per month (of the rating, Asia/Shanghai) and
 // target, the sums of every rating's contribution (see [Contribution]);
 // it is changed only together with the ratings and cases it sums.
@@ -124,4 +128,16 @@ CREATE TABLE publiceval_published (
 ALTER TABLE publiceval_rating ADD COLUMN review TEXT NOT NULL DEFAULT '';
 ALTER TABLE publiceval_rating ADD COLUMN review_flags TEXT NOT NULL DEFAULT '';
 CREATE INDEX publiceval_rating_review ON publiceval_rating (org_path, review, created_at);
+`}, {Version: 3, SQL: `
+CREATE TABLE publiceval_volume (
+	month TEXT NOT NULL,
+	target_id BIGINT NOT NULL REFERENCES publiceval_target (id),
+	org_path TEXT {{C}} NOT NULL,
+	handled BIGINT NOT NULL,
+	demo BOOLEAN NOT NULL DEFAULT FALSE,
+	actor_name TEXT NOT NULL,
+	updated_at {{TS}} NOT NULL,
+	PRIMARY KEY (month, target_id)
+);
+CREATE INDEX publiceval_volume_path ON publiceval_volume (org_path, month);
 `}}}

@@ -28,6 +28,13 @@ type Counts struct {
 	Rectified  int64    `json:"rectified"`
 	OnTime     int64    `json:"on_time"`
 	Satisfied  int64    `json:"satisfied"`
+	// Handled is the service cases (办件量) recorded for the period's
+	// services and disclosures, and RatedHandled the valid ratings of the
+	// same targets in the same months: the 主动评价率 is their ratio
+	// (see [Counts.ActiveRate]). They come from publiceval_volume, not
+	// from the month rows.
+	Handled      int64 `json:"handled"`
+	RatedHandled int64 `json:"rated_handled"`
 }
 
 // Add adds o to c.
@@ -43,12 +50,15 @@ func (c *Counts) Add(o Counts) {
 	c.Rectified += o.Rectified
 	c.OnTime += o.OnTime
 	c.Satisfied += o.Satisfied
+	c.Handled += o.Handled
+	c.RatedHandled += o.RatedHandled
 }
 
 // Sub is c − o.
 func (c Counts) Sub(o Counts) Counts {
 	neg := Counts{Total: -o.Total, Suspicious: -o.Suspicious, Excluded: -o.Excluded, Cases: -o.Cases,
-		Contacted: -o.Contacted, Rectified: -o.Rectified, OnTime: -o.OnTime, Satisfied: -o.Satisfied}
+		Contacted: -o.Contacted, Rectified: -o.Rectified, OnTime: -o.OnTime, Satisfied: -o.Satisfied,
+		Handled: -o.Handled, RatedHandled: -o.RatedHandled}
 	for i := range o.Levels {
 		neg.Levels[i] = -o.Levels[i]
 	}
@@ -107,6 +117,12 @@ func (c Counts) OnTimeRate() Rate { return Rate{c.OnTime, c.Rectified} }
 
 // CallbackRate is the share of cases where the rater was contacted.
 func (c Counts) CallbackRate() Rate { return Rate{c.Contacted, c.Cases} }
+
+// ActiveRate is the 主动评价率: valid ratings per service case handled,
+// over the targets and months whose case volume is recorded (a month
+// without a recorded volume counts neither its ratings nor its cases).
+// Flagged ratings and those judged malicious do not count.
+func (c Counts) ActiveRate() Rate { return Rate{c.RatedHandled, c.Handled} }
 
 // row is what a rating's contribution depends on.
 type row struct {
@@ -313,6 +329,14 @@ func Stats(ctx context.Context, db *store.DB, path string, p Period) (Counts, er
 	if err != nil {
 		return c, fmt.Errorf("publiceval: stats: %w", err)
 	}
+	vs, err := volumeFigures(ctx, db, path, p)
+	if err != nil {
+		return c, err
+	}
+	for _, v := range vs {
+		c.Handled += v.Handled
+		c.RatedHandled += v.Rated
+	}
 	return c, nil
 }
 
@@ -353,6 +377,19 @@ func RankUnits(ctx context.Context, db *store.DB, path string, p Period) ([]Rank
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	vs, err := volumeFigures(ctx, db, path, p)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vs {
+		code := childUnder(v.OrgPath, path)
+		if by[code] == nil {
+			by[code] = &RankRow{Code: code}
+			order = append(order, code)
+		}
+		by[code].Counts.Handled += v.Handled
+		by[code].Counts.RatedHandled += v.Rated
 	}
 	units, err := orgunit.GetMany(ctx, db, order)
 	if err != nil {
@@ -407,6 +444,18 @@ func RankTargets(ctx context.Context, db *store.DB, path string, p Period) ([]Ra
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	vs, err := volumeFigures(ctx, db, path, p)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vs {
+		if by[v.Key] == nil {
+			by[v.Key] = &RankRow{Code: v.Key, Name: v.Name, OrgCode: v.OrgCode}
+			order = append(order, v.Key)
+		}
+		by[v.Key].Counts.Handled += v.Handled
+		by[v.Key].Counts.RatedHandled += v.Rated
 	}
 	out := make([]RankRow, 0, len(order))
 	for _, c := range order {
@@ -519,11 +568,12 @@ var ChannelNames = map[string]i18n.Text{
 	ChannelWidget: {Zh: "网站嵌入组件", En: "Embedded widget"},
 	ChannelAPI:    {Zh: "接口", En: "API"},
 	ChannelImport: {Zh: "省好差评系统导入", En: "Imported from the provincial system"},
+	ChannelMobile: {Zh: "移动端（扫码、手机）", En: "Mobile (QR code, phone)"},
 }
 
 // ByChannel counts the ratings of the subtree path over p per channel
-// (the rating page, the widget, the API, the provincial system's
-// imports), read from the ratings themselves, busiest channel first.
+// (the rating page, the mobile page, the widget, the API, the
+// provincial system's imports), read from the ratings themselves, busiest channel first.
 func ByChannel(ctx context.Context, db *store.DB, path string, p Period) ([]ChannelCount, error) {
 	lo, hi := orgunit.SubtreeRange(path)
 	rows, err := db.R.QueryContext(ctx, `SELECT channel, COUNT(*),

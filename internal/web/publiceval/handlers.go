@@ -156,11 +156,16 @@ type formView struct {
 	Widget   string // the embedding snippet
 	Max      int
 	Embedded bool
+	// Via is "mobile" when the page was opened from a QR code.
+	Via string
 }
 
 func (h *handlers) formData(r *http.Request, t dom.Target, in dom.Input) formView {
 	lang := kit.Lang(r)
 	v := formView{Target: t, Kind: dom.KindNames[t.Kind].In(lang), Action: "/rate/" + url.PathEscape(t.Key), In: in, Max: dom.MaxComment}
+	if r.URL.Query().Get("via") == "mobile" || r.PostFormValue("via") == "mobile" {
+		v.Via = "mobile"
+	}
 	for _, l := range []int{5, 4, 3, 2, 1} {
 		v.Levels = append(v.Levels, levelView{Level: l, Name: dom.Levels[l].In(lang), Bad: dom.IsBad(l)})
 	}
@@ -196,10 +201,7 @@ func (h *handlers) rate(w http.ResponseWriter, r *http.Request) error {
 	form.Set("target", key)
 	in, err := dom.ParseForm(form)
 	if err == nil {
-		in.Channel = dom.ChannelWeb
-		if r.PostFormValue("via") == "widget" {
-			in.Channel = dom.ChannelWidget
-		}
+		in.Channel = channelOf(r)
 		var rt dom.Rating
 		rt, err = h.submit(r, in, false)
 		if err == nil {
@@ -357,6 +359,10 @@ type statsJSON struct {
 	RectifyRate  float64    `json:"rectification_rate"`
 	OnTimeRate   float64    `json:"on_time_rate"`
 	CallbackRate float64    `json:"callback_rate"`
+	// ActiveRate is the 主动评价率 in percent: counts.rated_handled valid
+	// ratings over counts.handled cases, for the services and months
+	// whose case volume is recorded (0 without any).
+	ActiveRate float64 `json:"active_rate"`
 	// Channels are the ratings per channel (web, widget, api, import).
 	Channels []dom.ChannelCount `json:"channels"`
 }
@@ -382,7 +388,7 @@ func (h *handlers) apiStats(w http.ResponseWriter, r *http.Request) error {
 		ch = []dom.ChannelCount{}
 	}
 	return kit.JSON(w, http.StatusOK, statsJSON{Channels: ch, Unit: u.Code, Period: p.ID, Counts: c, Valid: c.Valid(), Satisfaction: c.Satisfaction().Percent(),
-		BadRate: c.BadRate().Percent(), RectifyRate: c.RectifyRate().Percent(), OnTimeRate: c.OnTimeRate().Percent(), CallbackRate: c.CallbackRate().Percent()})
+		BadRate: c.BadRate().Percent(), RectifyRate: c.RectifyRate().Percent(), OnTimeRate: c.OnTimeRate().Percent(), CallbackRate: c.CallbackRate().Percent(), ActiveRate: c.ActiveRate().Percent()})
 }
 
 func (h *handlers) apiCases(w http.ResponseWriter, r *http.Request) error {

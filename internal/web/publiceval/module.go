@@ -48,7 +48,7 @@ func Module() module.Module {
 			{Key: "rate", Href: "/rate", Label: "publiceval.rate_nav", Public: true, Order: 57},
 			{Key: "publiceval", Href: "/publiceval", Label: "publiceval.nav", Order: 58},
 		},
-		Pages: []string{"/rate", "/rate/stats", "/publiceval", "/publiceval/stats", "/publiceval/settings", "/publiceval/exchange", "/publiceval/flagged"},
+		Pages: []string{"/rate", "/rate/stats", "/publiceval", "/publiceval/stats", "/publiceval/settings", "/publiceval/exchange", "/publiceval/flagged", "/publiceval/volumes"},
 		API: map[string]string{
 			"POST /api/v1/ratings":        `Rate a target (public, no login): {"target":"site-12","level":1..5 (5 非常满意 … 1 非常不满意),"tags":[…],"comment":"…","case":"…","name":"…","phone":"…"} → 201 {"id", "case_id"}; 4xx with message_zh and message_en. Cross-origin callers must be on the allow-list (the target's own site or the office's list).`,
 			"OPTIONS /api/v1/ratings":     "CORS preflight of the rating endpoint for allowed embedding sites",
@@ -98,6 +98,7 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /rate/{key}", Access: kit.Public, Handler: h.form},
 		{Pattern: "POST /rate/{key}", Access: kit.Public, Handler: h.rate, BodyLimit: dom.MaxBody, CrossOrigin: true},
 		{Pattern: "GET /rate/{key}/thanks", Access: kit.Public, Handler: h.thanks},
+		{Pattern: "GET /rate/{key}/qr.png", Access: kit.Public, Handler: h.qr},
 		{Pattern: "GET /widget.js", Access: kit.Public, Handler: h.widgetJS},
 		{Pattern: "POST /api/v1/ratings", Access: kit.Public, Handler: h.apiRate, BodyLimit: dom.MaxBody, CrossOrigin: true},
 		{Pattern: "OPTIONS /api/v1/ratings", Access: kit.Public, Handler: h.preflight, BodyLimit: 1, CrossOrigin: true},
@@ -121,6 +122,10 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "POST /publiceval/exchange/confirm", Access: kit.Roles, Roles: Offices, Handler: h.exchangeConfirm},
 		{Pattern: "POST /api/v1/ratings/import", Access: kit.Roles, Roles: Offices, Handler: h.apiImport, BodyLimit: MaxExchangeFile},
 		{Pattern: "GET /api/v1/ratings/export", Access: kit.Roles, Roles: Handlers, Handler: h.exchangeExport},
+		{Pattern: "GET /publiceval/volumes", Access: kit.Roles, Roles: Handlers, Handler: h.volumes},
+		{Pattern: "POST /publiceval/volumes", Access: kit.Roles, Roles: Handlers, Handler: h.saveVolume},
+		{Pattern: "POST /publiceval/volumes/import", Access: kit.Roles, Roles: Handlers, Handler: h.importVolumes, BodyLimit: dom.MaxVolumeFile + 1<<20},
+		{Pattern: "GET /publiceval/volumes/export", Access: kit.Roles, Roles: Handlers, Handler: h.volumesExport},
 		{Pattern: "GET /publiceval/flagged", Access: kit.Roles, Roles: Offices, Handler: h.flagged},
 		{Pattern: "GET /publiceval/flagged/export", Access: kit.Roles, Roles: Offices, Handler: h.flaggedExport},
 		{Pattern: "POST /publiceval/flagged/{id}/review", Access: kit.Roles, Roles: Offices, Handler: h.review},
@@ -236,6 +241,25 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /api/v1/ratings/import", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
 			return http.MethodPost, "/api/v1/ratings/import?dry_run=true", url.Values{"rating_id": {fmt.Sprintf("AZ-%d", f.InUser)}, "target": {f.Obj["target-"+side(inside)]}}
 		}, Want: module.AnyRole(http.StatusUnprocessableEntity, un, Offices...)},
+		{Pattern: "GET /publiceval/volumes", Request: unitGet("/publiceval/volumes"), Want: func(r auth.Role, inside bool) int {
+			if r == "" {
+				return see
+			}
+			return scopedHandlers(r, inside)
+		}},
+		{Pattern: "GET /publiceval/volumes/export", Request: unitGet("/publiceval/volumes/export"), Want: func(r auth.Role, inside bool) int {
+			if r == "" {
+				return see
+			}
+			return scopedHandlers(r, inside)
+		}},
+		{Pattern: "POST /publiceval/volumes", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodPost, "/publiceval/volumes", url.Values{"target": {f.Obj["target-"+side(inside)]}, "month": {"2026-01"}, "handled": {"12"}}
+		}, Want: module.ScopedRole(see, un, Handlers...)},
+		// (a row outside the caller's units is an error of that row: see TestVolumePages)
+		{Pattern: "POST /publiceval/volumes/import", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/publiceval/volumes/import", url.Values{}
+		}, Want: module.AnyRole(http.StatusBadRequest, un, Handlers...)},
 		{Pattern: "GET /rate", Request: module.Get("/rate"), Want: module.Always(ok)},
 		{Pattern: "GET /rate/stats", Request: module.Get("/rate/stats"), Want: module.Always(ok)},
 		{Pattern: "GET /rate/{key}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
@@ -244,6 +268,9 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /rate/{key}", Request: rate(""), Want: module.Always(see)},
 		{Pattern: "GET /rate/{key}/thanks", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/rate/" + f.Obj["target-"+side(inside)] + "/thanks", nil
+		}, Want: module.Always(ok)},
+		{Pattern: "GET /rate/{key}/qr.png", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/rate/" + f.Obj["target-"+side(inside)] + "/qr.png", nil
 		}, Want: module.Always(ok)},
 		{Pattern: "GET /widget.js", Request: module.Get("/widget.js"), Want: module.Always(ok)},
 		{Pattern: "POST /api/v1/ratings", Request: rate("/api/v1/ratings"), Want: module.Always(http.StatusCreated)},

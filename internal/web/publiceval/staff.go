@@ -191,6 +191,8 @@ type statsView struct {
 	Lang       string
 	Public     bool
 	Channels   []dom.ChannelCount
+	// VolumesHref is the case volumes page, for those who enter them.
+	VolumesHref string
 }
 
 // ChannelName names a channel in the view's language.
@@ -203,12 +205,12 @@ func (v statsView) ChannelName(c string) string {
 
 // Row is a ranking row's figures, formatted.
 type Row struct {
-	Satisfaction, BadRate, Rectify, OnTime, Callback string
+	Satisfaction, BadRate, Rectify, OnTime, Callback, Active string
 }
 
 // Fmt formats the rates of c.
 func (statsView) Fmt(c dom.Counts) Row {
-	return Row{c.Satisfaction().String(), c.BadRate().String(), c.RectifyRate().String(), c.OnTimeRate().String(), c.CallbackRate().String()}
+	return Row{c.Satisfaction().String(), c.BadRate().String(), c.RectifyRate().String(), c.OnTimeRate().String(), c.CallbackRate().String(), c.ActiveRate().String()}
 }
 
 func (h *handlers) statsData(r *http.Request, u orgunit.Unit, p dom.Period) (statsView, error) {
@@ -256,6 +258,9 @@ func (h *handlers) stats(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.Months = months
 	v.IsOffice = kit.Principal(r).Has(Offices...)
+	if kit.Principal(r).Covers(u.Path, Handlers...) {
+		v.VolumesHref = "/publiceval/volumes?" + url.Values{"unit": {u.Code}, "period": {p.ID}}.Encode()
+	}
 	pub, err := dom.Published(r.Context(), h.k.DB)
 	if err != nil {
 		return err
@@ -295,7 +300,7 @@ func (h *handlers) statsExport(w http.ResponseWriter, r *http.Request) error {
 	head := []string{}
 	for _, k := range []string{"col.kind", "col.rank", "col.code", "col.name", "col.valid", "col.very_satisfied", "col.satisfied", "col.fairly",
 		"col.dissatisfied", "col.very_dissatisfied", "col.suspicious", "col.excluded", "col.satisfaction", "col.bad_rate", "col.cases",
-		"col.rectify_rate", "col.ontime_rate", "col.callback_rate"} {
+		"col.rectify_rate", "col.ontime_rate", "col.callback_rate", "col.handled", "col.active_rate"} {
 		head = append(head, kit.T(r, "publiceval."+k))
 	}
 	var rows [][]any
@@ -303,7 +308,7 @@ func (h *handlers) statsExport(w http.ResponseWriter, r *http.Request) error {
 		for _, x := range rr {
 			c := x.Counts
 			rows = append(rows, []any{kit.T(r, "publiceval."+kind), x.Rank, x.Code, x.Name, c.Valid(), c.Levels[4], c.Levels[3], c.Levels[2], c.Levels[1], c.Levels[0],
-				c.Suspicious, c.Excluded, c.Satisfaction().String(), c.BadRate().String(), c.Cases, c.RectifyRate().String(), c.OnTimeRate().String(), c.CallbackRate().String()})
+				c.Suspicious, c.Excluded, c.Satisfaction().String(), c.BadRate().String(), c.Cases, c.RectifyRate().String(), c.OnTimeRate().String(), c.CallbackRate().String(), c.Handled, c.ActiveRate().String()})
 		}
 	}
 	add("by_unit", v.Units)
@@ -367,6 +372,14 @@ type settingsView struct {
 
 // KindName names a kind.
 func (v settingsView) KindName(k string) string { return dom.KindNames[k].In(v.Lang) }
+
+// mobileLinks are a target's mobile rating page and QR code.
+type mobileLinks struct{ Page, QR, Download string }
+
+// Mobile gives the links of target key's mobile channel.
+func (settingsView) Mobile(key string) mobileLinks {
+	return mobileLinks{Page: MobilePath(key), QR: QRPath(key), Download: QRPath(key) + "?" + url.Values{"download": {"1"}}.Encode()}
+}
 
 func (h *handlers) renderSettings(w http.ResponseWriter, r *http.Request, status int, errs []*i18n.Error) error {
 	set, err := dom.LoadSettings(r.Context(), h.k.DB.R)
