@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"zhihui/internal/audit"
@@ -135,21 +136,64 @@ func frameTotals(frame []frameUnit) []frameTotal {
 	return res
 }
 
-// loadFrame reads the enterprises active in year.
+// frameSplit is the smallest id range [loadFrame] reads in two parts.
+var frameSplit int64 = 100_000
+
+// loadFrame reads the enterprises active in year, by id. On SQLite,
+// where a connection reads at the speed of one core, the two halves of
+// the register's id range are read at once on two connections (the
+// caller keeps the register from changing meanwhile, see [Draw]).
 func loadFrame(ctx context.Context, db *store.DB, year int) ([]frameUnit, error) {
-	// The register's id range bounds the frame: the list is allocated
-	// once instead of grown (and copied) twenty times over a million rows.
-	var span int64
-	if err := db.R.QueryRowContext(ctx, `SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) FROM ecstat_enterprise`).Scan(&span); err != nil {
+	var lo, hi int64
+	if err := db.R.QueryRowContext(ctx, `SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), -1) FROM ecstat_enterprise`).Scan(&lo, &hi); err != nil {
 		return nil, fmt.Errorf("ecstat: frame: %w", err)
 	}
+	parts := 1
+	if db.Dialect == store.SQLite && hi-lo >= frameSplit {
+		parts = 2
+	}
+	type part struct {
+		units []frameUnit
+		err   error
+	}
+	res := make([]part, parts)
+	var wg sync.WaitGroup
+	step := (hi - lo + 1 + int64(parts) - 1) / int64(parts)
+	for p := range parts {
+		from, to := lo+int64(p)*step, min(hi, lo+int64(p+1)*step-1)
+		wg.Go(func() {
+			res[p].units, res[p].err = scanFrame(ctx, db, year, from, to)
+		})
+	}
+	wg.Wait()
+	out := res[0].units
+	for _, p := range res {
+		if p.err != nil {
+			return nil, p.err
+		}
+	}
+	for _, p := range res[1:] {
+		out = append(out, p.units...)
+	}
+	// By id, so that a drawn id finds its unit by binary search (a table
+	// scan gives that order on SQLite already).
+	if !slices.IsSortedFunc(out, func(a, b frameUnit) int { return cmp.Compare(a.id, b.id) }) {
+		slices.SortFunc(out, func(a, b frameUnit) int { return cmp.Compare(a.id, b.id) })
+	}
+	return out, nil
+}
+
+// scanFrame reads the enterprises active in year with ids from..to, into
+// a list allocated once for the range (not grown, and copied, twenty
+// times over a million rows).
+func scanFrame(ctx context.Context, db *store.DB, year int, from, to int64) ([]frameUnit, error) {
 	rows, err := db.R.QueryContext(ctx, `SELECT id, section, city_code, org_code, size, above_scale, revenue FROM ecstat_enterprise
-		WHERE born_year <= $1 AND (closed_year = 0 OR closed_year > $1)`, year)
+		WHERE id BETWEEN $2 AND $3 AND born_year <= $1 AND (closed_year = 0 OR closed_year > $1)`, year, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("ecstat: frame: %w", err)
 	}
 	defer rows.Close()
-	out := make([]frameUnit, 0, min(span, 20_000_000))
+	out := make([]frameUnit, 0, max(0, min(to-from+1, 20_000_000)))
 	// The few distinct codes are shared, not allocated per row.
 	intern := map[string]string{}
 	in := func(b []byte) string {
@@ -171,15 +215,7 @@ func loadFrame(ctx context.Context, db *store.DB, year int) ([]frameUnit, error)
 		u.above = above == 1
 		out = append(out, u)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	// By id, so that a drawn id finds its unit by binary search (a table
-	// scan gives that order on SQLite already).
-	if !slices.IsSortedFunc(out, func(a, b frameUnit) int { return cmp.Compare(a.id, b.id) }) {
-		slices.SortFunc(out, func(a, b frameUnit) int { return cmp.Compare(a.id, b.id) })
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // unitByID finds the unit of id in frame (sorted by id).
@@ -299,63 +335,15 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 	if err := checkSpec(&spec); err != nil {
 		return nil, err
 	}
-	frame, err := loadFrame(ctx, db, s.Year)
-	if err != nil {
-		return nil, err
-	}
-	if len(frame) == 0 {
-		return nil, i18n.Errorf("名录库中没有 %d 年在营的企业，请先导入名录", "the register has no enterprise active in %d; import the register first", s.Year)
-	}
-	strata, ids, cv, err := plan(frame, spec)
-	if err != nil {
-		return nil, err
-	}
-	totals := frameTotals(frame)
-	d := &Design{DesignSpec: spec, FrameSize: len(frame), Strata: strata, PredictedCV: cv, DrawnAt: store.Now(), DrawnBy: a.Name}
-	var prev map[int64]bool // last period's sample, when rotating
-	if spec.Keep > 0 {
-		from, ids, err := previousSample(ctx, db, s, spec.RotateFrom)
-		if err != nil {
-			return nil, err
+	// One transaction from the frame to the stored sample: nothing
+	// changes the register while it is read (a register import takes the
+	// same lock; on SQLite no other write commits while this one is open),
+	// so the frame read in parts is one state of the register.
+	var d *Design
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.Lock(ctx, "ecstat_register"); err != nil {
+			return err
 		}
-		d.RotateFrom, prev = from, ids
-	}
-	type pick struct {
-		id int64
-		h  int
-		w  float64
-	}
-	var picks []pick
-	for h, st := range strata {
-		w := 1.0
-		if st.N > 0 {
-			w = float64(st.Pop) / float64(st.N)
-		}
-		if prev == nil || st.Certainty {
-			for _, id := range survey.Draw(ids[h], st.N, spec.Seed, st.Key) {
-				picks = append(picks, pick{id, h, w})
-			}
-		} else {
-			kept, fresh := rotate(ids[h], prev, st.N, spec.Keep, spec.Seed, st.Key)
-			for _, id := range kept {
-				picks = append(picks, pick{id, h, w})
-			}
-			for _, id := range fresh {
-				picks = append(picks, pick{id, h, w})
-			}
-			d.Kept += len(kept)
-			d.Rotated += len(fresh)
-		}
-		if st.Certainty {
-			d.Certainty += st.N
-		}
-	}
-	d.SampleSize = len(picks)
-	// Written in enterprise order: the sample's key grows at its end, and
-	// the estimates, which read the sample in that order, read its rows in
-	// the order they lie.
-	slices.SortFunc(picks, func(a, b pick) int { return cmp.Compare(a.id, b.id) })
-	err = db.InTx(ctx, func(tx *store.Tx) error {
 		var answered int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM ecstat_return WHERE survey_id = $1`, s.ID).Scan(&answered); err != nil {
 			return err
@@ -363,6 +351,62 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 		if answered > 0 {
 			return ErrAnswered
 		}
+		frame, err := loadFrame(ctx, db, s.Year)
+		if err != nil {
+			return err
+		}
+		if len(frame) == 0 {
+			return i18n.Errorf("名录库中没有 %d 年在营的企业，请先导入名录", "the register has no enterprise active in %d; import the register first", s.Year)
+		}
+		strata, ids, cv, err := plan(frame, spec)
+		if err != nil {
+			return err
+		}
+		totals := frameTotals(frame)
+		d = &Design{DesignSpec: spec, FrameSize: len(frame), Strata: strata, PredictedCV: cv, DrawnAt: store.Now(), DrawnBy: a.Name}
+		var prev map[int64]bool // last period's sample, when rotating
+		if spec.Keep > 0 {
+			from, ids, err := previousSample(ctx, db, s, spec.RotateFrom)
+			if err != nil {
+				return err
+			}
+			d.RotateFrom, prev = from, ids
+		}
+		type pick struct {
+			id int64
+			h  int
+			w  float64
+		}
+		var picks []pick
+		for h, st := range strata {
+			w := 1.0
+			if st.N > 0 {
+				w = float64(st.Pop) / float64(st.N)
+			}
+			if prev == nil || st.Certainty {
+				for _, id := range survey.Draw(ids[h], st.N, spec.Seed, st.Key) {
+					picks = append(picks, pick{id, h, w})
+				}
+			} else {
+				kept, fresh := rotate(ids[h], prev, st.N, spec.Keep, spec.Seed, st.Key)
+				for _, id := range kept {
+					picks = append(picks, pick{id, h, w})
+				}
+				for _, id := range fresh {
+					picks = append(picks, pick{id, h, w})
+				}
+				d.Kept += len(kept)
+				d.Rotated += len(fresh)
+			}
+			if st.Certainty {
+				d.Certainty += st.N
+			}
+		}
+		d.SampleSize = len(picks)
+		// Written in enterprise order: the sample's key grows at its end, and
+		// the estimates, which read the sample in that order, read its rows in
+		// the order they lie.
+		slices.SortFunc(picks, func(a, b pick) int { return cmp.Compare(a.id, b.id) })
 		for _, q := range []string{`DELETE FROM ecstat_sample WHERE survey_id = $1`, `DELETE FROM ecstat_stratum WHERE survey_id = $1`,
 			`DELETE FROM ecstat_frame_total WHERE survey_id = $1`, `DELETE FROM ecstat_design WHERE survey_id = $1`} {
 			if _, err := tx.ExecContext(ctx, q, s.ID); err != nil {

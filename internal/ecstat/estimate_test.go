@@ -203,3 +203,46 @@ func TestEstimatesAgreeWithStraightRecomputation(t *testing.T) {
 		}
 	})
 }
+
+// TestDrawFrameReadInPartsIsTheSame: the frame read in two parts (as on
+// SQLite for a large register) gives the draw the one read gives.
+func TestDrawFrameReadInPartsIsTheSame(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		setup(t, db)
+		ctx := context.Background()
+		loadSynthetic(t, db, 1500)
+		id, err := CreateSurvey(ctx, db, office, NewSurvey{Name: "2017年调查", Period: "2017"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := GetSurvey(ctx, db, id)
+		draw := func(split int64) ([]Selected, *Design) {
+			t.Helper()
+			defer func(old int64) { frameSplit = old }(frameSplit)
+			frameSplit = split
+			d, err := Draw(ctx, db, office, s, DesignSpec{Method: Neyman, N: 150, Seed: 9})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sample, err := Sample(ctx, db, id, all, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sample, d
+		}
+		one, d1 := draw(1 << 40)
+		two, d2 := draw(2)
+		if len(one) < 150 || !slices.Equal(one, two) || d1.FrameSize < 1000 || d2.FrameSize != d1.FrameSize || !slices.Equal(d1.Strata, d2.Strata) {
+			t.Fatalf("one read: %d sampled, frame %d; two parts: %d sampled, frame %d", len(one), d1.FrameSize, len(two), d2.FrameSize)
+		}
+		frame, err := loadFrame(ctx, db, 2017)
+		if err != nil || len(frame) != d1.FrameSize {
+			t.Fatalf("frame: %d %v", len(frame), err)
+		}
+		for i := 1; i < len(frame); i++ {
+			if frame[i].id <= frame[i-1].id {
+				t.Fatalf("frame not by id at %d", i)
+			}
+		}
+	})
+}
