@@ -1,6 +1,6 @@
 // Package journey drives Zhihui the way its users do, for tests: it starts
 // the real application on a fresh store (a temporary SQLite file or a new
-// PostgreSQL schema), serves it on 127.0.0.1 and opens pages in Debian's
+// PostgreSQL database), serves it on 127.0.0.1 and opens pages in Debian's
 // headless Chromium, where a test logs in through the login page, follows
 // links, fills fields by their labels, presses buttons by their text and
 // reads what is on screen.
@@ -111,11 +111,10 @@ func Start(t testing.TB, st Store, opt Options) *Site {
 		cfg.DataDir = t.TempDir()
 		prefill(t, cfg.DataDir, opt.Demo)
 	case Postgres:
-		base := storetest.PostgresDSN()
-		if base == "off" {
+		if storetest.PostgresDSN() == "off" {
 			t.Skip("PostgreSQL journeys disabled by ZHIHUI_TEST_POSTGRES=off")
 		}
-		cfg.DSN = storetest.WithSearchPath(base, storetest.NewSchema(t, base))
+		cfg.DSN = storetest.PostgresFromTemplate(t, templateKey(opt.Demo), installed(opt.Demo))
 	default:
 		t.Fatalf("journey: unknown store %q", st)
 	}
@@ -127,12 +126,6 @@ func Start(t testing.TB, st Store, opt Options) *Site {
 	s.App, s.DB = a, a.DB
 	if err := a.Bootstrap(ctx); err != nil {
 		t.Fatalf("journey: bootstrap: %v", err)
-	}
-	if opt.Demo && st != SQLite { // SQLite sites have it from the template
-		if err := a.LoadDemo(ctx); err != nil {
-			t.Fatalf("journey: demo: %v", err)
-		}
-		a.Wait()
 	}
 	if opt.Seed != nil {
 		if err := opt.Seed(ctx, s); err != nil {
@@ -188,21 +181,30 @@ func Start(t testing.TB, st Store, opt Options) *Site {
 // prefill writes into the new SQLite store in dir what app.Open,
 // Bootstrap and (when demo) LoadDemo write into an empty one: they run
 // once per test process into a template (storetest.FillFromTemplate)
-// that every SQLite site then copies. Start still opens and bootstraps
-// the copy as serve does.
+// that every SQLite site then copies. PostgreSQL sites copy a template
+// database written the same way (storetest.PostgresFromTemplate). Start
+// still opens and bootstraps the copy as serve does.
 func prefill(t testing.TB, dir string, demo bool) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{DataDir: dir})
+	db, err := store.Open(context.Background(), store.Options{DataDir: dir})
 	if err != nil {
 		t.Fatalf("journey: open sqlite: %v", err)
 	}
 	defer db.Close()
-	key := "journey"
+	storetest.FillFromTemplate(t, db, templateKey(demo), installed(demo))
+}
+
+func templateKey(demo bool) string {
 	if demo {
-		key = "journey-demo"
+		return "journey-demo"
 	}
-	storetest.FillFromTemplate(t, db, key, func(ctx context.Context, db *store.DB) error {
+	return "journey"
+}
+
+// installed writes into an empty store what app.Open, Bootstrap and
+// (when demo) LoadDemo write.
+func installed(demo bool) func(ctx context.Context, db *store.DB) error {
+	return func(ctx context.Context, db *store.DB) error {
 		a := &app.App{DB: db, Log: slog.New(slog.DiscardHandler), Modules: app.Modules()}
 		if err := module.RegisterCatalogs(a.Modules); err != nil {
 			return err
@@ -223,7 +225,7 @@ func prefill(t testing.TB, dir string, demo bool) {
 			a.Wait()
 		}
 		return nil
-	})
+	}
 }
 
 // Handler is the handler the site serves, for checks that need no browser.

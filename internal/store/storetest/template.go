@@ -29,18 +29,25 @@ var (
 	dirs   []string // the directories of the templates, for RemoveTemplates
 )
 
-// FillFromTemplate makes the fresh SQLite store db hold what build writes
-// into an empty store: build runs once per test process and key on a
-// store of its own, and each call copies that store's rows into db. It
-// reports false, doing nothing, when db is not SQLite (PostgreSQL tests
-// run build themselves). build must migrate the schemas it fills; db must
-// be migrated to the same schemas or not at all.
+// FillFromTemplate makes the fresh store db hold what build writes into
+// an empty store: build runs once per test process and key on a store of
+// its own, and each call copies it into db. build must migrate the
+// schemas it fills.
 //
-// Call RemoveTemplates from TestMain after the tests to delete the files.
+// On SQLite db must be migrated to the same schemas or not at all; the
+// copy is page by page (SQLite's backup API) into an empty db, row by row
+// into a migrated one. On PostgreSQL db must still be empty: it is moved
+// to a new database copied from the template database (CREATE DATABASE …
+// TEMPLATE), so that db's W and R change — call this before anything
+// keeps them. It reports false, doing nothing, for a PostgreSQL db that
+// already holds tables: the caller then runs build itself.
+//
+// Call RemoveTemplates from TestMain after the tests to delete the
+// templates.
 func FillFromTemplate(t testing.TB, db *store.DB, key string, build func(ctx context.Context, db *store.DB) error) bool {
 	t.Helper()
-	if db.Dialect != store.SQLite {
-		return false
+	if db.Dialect == store.Postgres {
+		return fillPostgres(t, db, key, build)
 	}
 	v, _ := templates.LoadOrStore(key, &template{})
 	tpl := v.(*template)
@@ -220,8 +227,10 @@ func copyRows(ctx context.Context, db *store.DB, path string) error {
 
 func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
-// RemoveTemplates deletes the template files of this test process.
+// RemoveTemplates deletes the templates of this test process: the
+// SQLite files and the PostgreSQL template databases.
 func RemoveTemplates() {
+	removePGTemplates()
 	dirsMu.Lock()
 	defer dirsMu.Unlock()
 	for _, d := range dirs {
