@@ -238,6 +238,11 @@ func TestImportPreviewAcrossProcesses(t *testing.T) {
 				return db
 			}
 			a := newMonitorEnvOn(t, open())
+			if dialect == "postgres" {
+				// The set-up may have moved the store to a copy of a
+				// template database: the second process opens that.
+				opts.DSN = storetest.DSN(t, a.db)
+			}
 			other, err := New(open(), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{Modules: app.Modules()})
 			if err != nil {
 				t.Fatal(err)

@@ -223,3 +223,16 @@ func removePGTemplates() {
 	pgCreated = nil
 	pgTemplates.Range(func(k, _ any) bool { pgTemplates.Delete(k); return true })
 }
+
+// DSN returns a DSN for a second connection to the PostgreSQL database
+// and schema that db works in — for a child process or another store on
+// the same data. Use it rather than the DSN db was opened with, which
+// FillFromTemplate may have moved db away from.
+func DSN(t testing.TB, db *store.DB) string {
+	t.Helper()
+	var database, schema string
+	if err := db.W.QueryRow(`SELECT current_database(), current_schema()`).Scan(&database, &schema); err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	return WithSearchPath(withDatabase(PostgresDSN(), database), schema)
+}

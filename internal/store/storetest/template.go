@@ -27,6 +27,13 @@ var (
 
 	dirsMu sync.Mutex
 	dirs   []string // the directories of the templates, for RemoveTemplates
+
+	// tempRoot is where templates are written: the temporary directory
+	// of the process as it started, not that of a test which points
+	// TMPDIR into its own directory (t.Setenv) to watch for files left
+	// behind — the template would be built again there and removed with
+	// it.
+	tempRoot = os.TempDir()
 )
 
 // FillFromTemplate makes the fresh store db hold what build writes into
@@ -52,8 +59,7 @@ func FillFromTemplate(t testing.TB, db *store.DB, key string, build func(ctx con
 	v, _ := templates.LoadOrStore(key, &template{})
 	tpl := v.(*template)
 	tpl.mu.Lock()
-	// Built on first use, and again if its file went away (a test that
-	// moved TMPDIR into its own temporary directory built it there).
+	// Built on first use, and again if its file went away.
 	if _, err := os.Stat(tpl.path); tpl.path == "" || err != nil {
 		path, err := buildTemplate(key, build)
 		if err != nil {
@@ -71,7 +77,7 @@ func FillFromTemplate(t testing.TB, db *store.DB, key string, build func(ctx con
 }
 
 func buildTemplate(key string, build func(ctx context.Context, db *store.DB) error) (string, error) {
-	dir, err := os.MkdirTemp("", "zhihui-template-"+sanitize(key)+"-")
+	dir, err := os.MkdirTemp(tempRoot, "zhihui-template-"+sanitize(key)+"-")
 	if err != nil {
 		return "", err
 	}
