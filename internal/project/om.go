@@ -302,7 +302,7 @@ func OMFlags(n NewOM, y *omSystem, last *Money, source string, inv Money, dup in
 			fmt.Sprintf("该系统 %d 年度已有 %d 份运维申请，属重复申请", n.Year, dup),
 			fmt.Sprintf("the system already has %d O&M request(s) for %d: a duplicate request", dup, n.Year)})
 	}
-	what := map[string][2]string{"entered": {"上年实际支出", "last year's actual spending"}, "approved": {"上年批复金额", "last year's approved amount"}}[source]
+	what := map[string][2]string{"entered": {"上年实际支出", "last year's actual spending"}, "approved": {"上年核定金额", "last year's approved amount"}}[source]
 	switch {
 	case last == nil:
 		out = append(out, Flag{FlagNoLastYear, "无上年实际支出可供核对（未填写，且上年无批复的申请）",
