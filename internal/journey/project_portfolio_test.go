@@ -2,6 +2,8 @@ package journey
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,6 +65,29 @@ func TestProjectOMRequestFlaggedAndCut(t *testing.T) {
 		if owner.Has("保存审核") {
 			t.Fatal("the owner is offered the office's review")
 		}
+		// The other system's request, from a file: first with a bad amount
+		// (nothing is imported, the row and column are named), then right.
+		dir := t.TempDir()
+		bad, good := filepath.Join(dir, "bad.csv"), filepath.Join(dir, "good.csv")
+		head := "年度,单位代码,信息系统,申请金额（万元）,上年实际支出（万元）\n"
+		if err := os.WriteFile(bad, []byte(head+"2026,410102,中原区协同办公系统（已建）,1.23456,50\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(good, []byte(head+"2026,410102,中原区协同办公系统（已建）,50,50\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		owner.Follow("运维经费")
+		owner.Follow("导入运维经费申请")
+		owner.Fill("申请清单文件", bad)
+		owner.Press("导入")
+		owner.WaitText("未导入任何申请")
+		if !owner.Has("第2行") || !owner.Has("申请金额（万元）") {
+			t.Fatalf("the import's error: %s", owner.Text("main"))
+		}
+		owner.Fill("申请清单文件", good)
+		owner.Press("导入")
+		owner.WaitText("运维经费申请已全部导入")
+		owner.WaitText("中原区协同办公系统（已建）")
 
 		office := browser.NewTab(t, s.URL)
 		office.Login("ban", Password)
@@ -91,7 +116,10 @@ func TestProjectOMRequestFlaggedAndCut(t *testing.T) {
 			t.Fatalf("after the cut: %s", office.Text("main"))
 		}
 
-		rs, _, err := svc.ListOM(ctx, project.OMFilter{Scopes: []string{"/41/"}, Year: 2026})
+		if _, tot, err := svc.ListOM(ctx, project.OMFilter{Scopes: []string{"/41/"}, Year: 2026}); err != nil || tot.Count != 2 || tot.Flagged != 1 {
+			t.Fatalf("2026's requests: %+v %v", tot, err)
+		}
+		rs, _, err := svc.ListOM(ctx, project.OMFilter{Scopes: []string{"/41/"}, Year: 2026, Flag: "any"})
 		if err != nil || len(rs) != 1 {
 			t.Fatalf("stored: %v %v", rs, err)
 		}
