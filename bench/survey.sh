@@ -10,10 +10,15 @@
 #           strata, frame totals and sample — baseline: a GROUP BY of the
 #           register by stratum (count, revenue, revenue²);
 #   estimates with standard errors for every county × industry section (and
-#           by county, by section) — baseline: a GROUP BY of the weighted
-#           values over the same respondents.
-# Wall-clock and process CPU time are printed (PostgreSQL's own CPU is not
-# in the process figure); read them with the load average printed at the end.
+#           by county, by section, and every breakdown at once: province,
+#           cities, counties, sections and county × section from one read)
+#           — baseline: a GROUP BY of the weighted values over the same
+#           respondents.
+# Wall-clock and process CPU time are printed with their ratios to the
+# baseline (PostgreSQL's own CPU is not in the process figure, so there only
+# the wall ratio); read them with the load average printed at the end.
+# CPUPROFILE=FILE writes a pprof CPU profile of each engine's run to
+# FILE.ENGINE (go tool pprof -top FILE.ENGINE).
 # Env: N (default 1000000), RUNS (default 3), ENGINES (default "sqlite postgres"),
 #      ZHIHUI_BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432/test).
 set -euo pipefail
@@ -40,8 +45,10 @@ for engine in $ENGINES; do
 		psql "$PG" -qc "DROP SCHEMA IF EXISTS $S CASCADE; CREATE SCHEMA $S" >/dev/null
 		case "$PG" in *\?*) flags="--db $PG&search_path=$S" ;; *) flags="--db $PG?search_path=$S" ;; esac
 	fi
+	prof=""
+	if [ -n "${CPUPROFILE:-}" ]; then prof="-cpuprofile $CPUPROFILE.$engine"; fi
 	# shellcheck disable=SC2086
-	GOMAXPROCS=2 "$W/survey" run -file "$W/register.csv" -runs "$RUNS" $flags
+	GOMAXPROCS=2 "$W/survey" run -file "$W/register.csv" -runs "$RUNS" $flags $prof
 done
 echo "== estimator alone, in memory: 200,000 respondents, 1,440 strata, province + 18 cities + 180 counties + 20 sections"
 go test -c -o "$W/survey-est.test" ./internal/ecstat/survey

@@ -145,7 +145,9 @@ var frameSplit int64 = 100_000
 // caller keeps the register from changing meanwhile, see [Draw]).
 func loadFrame(ctx context.Context, db *store.DB, year int) ([]frameUnit, error) {
 	var lo, hi int64
-	if err := db.R.QueryRowContext(ctx, `SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), -1) FROM ecstat_enterprise`).Scan(&lo, &hi); err != nil {
+	// Two subqueries: SQLite reads a lone MIN or MAX off the key, both in
+	// one SELECT by a scan of the table.
+	if err := db.R.QueryRowContext(ctx, `SELECT COALESCE((SELECT MIN(id) FROM ecstat_enterprise), 0), COALESCE((SELECT MAX(id) FROM ecstat_enterprise), -1)`).Scan(&lo, &hi); err != nil {
 		return nil, fmt.Errorf("ecstat: frame: %w", err)
 	}
 	parts := 1
