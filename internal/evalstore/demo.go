@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"zhihui/internal/i18n"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/evaluate"
@@ -166,7 +167,7 @@ func loadDemoAHP(ctx context.Context, db *store.DB, actor audit.Actor) error {
 	}
 	c := *base
 	c.ID = DemoAHPFramework
-	c.Name = evaluate.Text{Zh: "区域两化融合发展水平指数（层次分析法权重，演示）", En: "Regional two-integration index (AHP weights, demo)"}
+	c.Name = i18n.Text{Zh: "区域两化融合发展水平指数（层次分析法权重，演示）", En: "Regional two-integration index (AHP weights, demo)"}
 	c.Nodes = append([]evaluate.Node(nil), base.Nodes...)
 	for i := range c.Nodes {
 		n := &c.Nodes[i]

@@ -26,12 +26,12 @@ var ErrNotFound = fmt.Errorf("evalstore: %w", store.ErrNotFound)
 // FrameworkInfo describes a framework in a list: a built-in one or one
 // stored in evaluate_framework.
 type FrameworkInfo struct {
-	Key       string        `json:"key"`
-	Name      evaluate.Text `json:"name"`
-	Builtin   bool          `json:"builtin"`
-	OrgPath   string        `json:"org_path,omitempty"` // owner unit of a stored framework
-	UpdatedAt time.Time     `json:"updated_at,omitzero"`
-	UpdatedBy string        `json:"updated_by,omitempty"`
+	Key       string    `json:"key"`
+	Name      i18n.Text `json:"name"`
+	Builtin   bool      `json:"builtin"`
+	OrgPath   string    `json:"org_path,omitempty"` // owner unit of a stored framework
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	UpdatedBy string    `json:"updated_by,omitempty"`
 }
 
 // StoredFramework is a framework with its YAML text.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"zhihui/internal/i18n"
 
 	"gopkg.in/yaml.v3"
 )
@@ -15,7 +16,7 @@ import (
 // of questions, answer scales and stage thresholds.
 type Questionnaire struct {
 	ID         string           `yaml:"id" json:"id"`
-	Name       Text             `yaml:"name" json:"name"`
+	Name       i18n.Text        `yaml:"name" json:"name"`
 	Stages     []Stage          `yaml:"stages" json:"stages"`
 	Scales     map[string]Scale `yaml:"scales" json:"scales"`
 	Dimensions []Dimension      `yaml:"dimensions" json:"dimensions"`
@@ -23,9 +24,9 @@ type Questionnaire struct {
 
 // Stage is a development stage reached when the overall score is ≥ Min.
 type Stage struct {
-	ID   string  `yaml:"id" json:"id"`
-	Min  float64 `yaml:"min" json:"min"`
-	Name Text    `yaml:"name" json:"name"`
+	ID   string    `yaml:"id" json:"id"`
+	Min  float64   `yaml:"min" json:"min"`
+	Name i18n.Text `yaml:"name" json:"name"`
 }
 
 // Scale is an answer scale: "choice" (fixed options with scores) or
@@ -43,24 +44,24 @@ type Scale struct {
 
 // Option is one choice of a choice scale.
 type Option struct {
-	Value float64 `yaml:"value" json:"value"`
-	Score float64 `yaml:"score" json:"score"`
-	Name  Text    `yaml:"name" json:"name"`
+	Value float64   `yaml:"value" json:"value"`
+	Score float64   `yaml:"score" json:"score"`
+	Name  i18n.Text `yaml:"name" json:"name"`
 }
 
 // Dimension groups questions; its weight counts towards the overall score.
 type Dimension struct {
 	ID        string     `yaml:"id" json:"id"`
-	Name      Text       `yaml:"name" json:"name"`
+	Name      i18n.Text  `yaml:"name" json:"name"`
 	Weight    float64    `yaml:"weight" json:"weight"`
 	Questions []Question `yaml:"questions" json:"questions"`
 }
 
 // Question is one item of the questionnaire.
 type Question struct {
-	ID    string `yaml:"id" json:"id"`
-	Scale string `yaml:"scale" json:"scale"`
-	Name  Text   `yaml:"name" json:"name"`
+	ID    string    `yaml:"id" json:"id"`
+	Scale string    `yaml:"scale" json:"scale"`
+	Name  i18n.Text `yaml:"name" json:"name"`
 }
 
 //go:embed questionnaire/gbt23020.yaml
@@ -92,9 +93,9 @@ type EnterpriseAnswers struct {
 
 // DimensionScore is the score (0–100) of one dimension.
 type DimensionScore struct {
-	ID    string `json:"id"`
-	Name  Text   `json:"name"`
-	Score Value  `json:"score"`
+	ID    string    `json:"id"`
+	Name  i18n.Text `json:"name"`
+	Score Value     `json:"score"`
 }
 
 // EnterpriseResult is the outcome of [ScoreEnterprise].

@@ -10,15 +10,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"zhihui/internal/i18n"
 
 	"gopkg.in/yaml.v3"
 )
-
-// Text is a bilingual label: Chinese first, English second.
-type Text struct {
-	Zh string `yaml:"zh" json:"zh"`
-	En string `yaml:"en" json:"en"`
-}
 
 // Normalisation methods. The normalised value of an indicator is a number
 // where higher is always better; every method except [NormZScore] maps into
@@ -89,7 +84,7 @@ type Treatment struct {
 type Indicator struct {
 	ID            string         `yaml:"id" json:"id"`
 	Parent        string         `yaml:"parent" json:"parent"`
-	Name          Text           `yaml:"name" json:"name"`
+	Name          i18n.Text      `yaml:"name" json:"name"`
 	Unit          string         `yaml:"unit,omitempty" json:"unit,omitempty"`
 	Direction     string         `yaml:"direction,omitempty" json:"direction,omitempty"` // higher (default) or lower
 	Transform     string         `yaml:"transform,omitempty" json:"transform,omitempty"` // "" or log (log10, applied after per-capita)
@@ -159,7 +154,7 @@ func parseRatio(s string) (float64, error) {
 type Node struct {
 	ID          string             `yaml:"id" json:"id"`
 	Parent      string             `yaml:"parent,omitempty" json:"parent,omitempty"`
-	Name        Text               `yaml:"name" json:"name"`
+	Name        i18n.Text          `yaml:"name" json:"name"`
 	Weight      *float64           `yaml:"weight,omitempty" json:"weight,omitempty"`
 	Aggregation string             `yaml:"aggregation,omitempty" json:"aggregation,omitempty"` // default arithmetic
 	Weighting   string             `yaml:"weighting,omitempty" json:"weighting,omitempty"`     // default explicit
@@ -172,7 +167,7 @@ type Node struct {
 // [Builtin]; the loader validates it and precomputes the tree.
 type Framework struct {
 	ID            string        `yaml:"id" json:"id"`
-	Name          Text          `yaml:"name" json:"name"`
+	Name          i18n.Text     `yaml:"name" json:"name"`
 	Source        string        `yaml:"source,omitempty" json:"source,omitempty"`
 	Note          string        `yaml:"note,omitempty" json:"note,omitempty"`
 	Scale         float64       `yaml:"scale,omitempty" json:"scale"` // aggregate scores are multiplied by this (default 100)

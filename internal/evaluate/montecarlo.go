@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"zhihui/internal/i18n"
 )
 
 // MCOptions configures [MonteCarlo]. Each sample draws, independently and
@@ -61,10 +62,10 @@ type MCResult struct {
 	Sobol     []SobolIndex   `json:"sobol"`
 	// Output is the scalar whose variance the Sobol indices split: the mean
 	// absolute rank shift of all units against the nominal ranking.
-	Output     string  `json:"output"`
-	OutputMean float64 `json:"output_mean"`
-	OutputVar  float64 `json:"output_var"`
-	Notes      []Text  `json:"notes,omitempty"`
+	Output     string      `json:"output"`
+	OutputMean float64     `json:"output_mean"`
+	OutputVar  float64     `json:"output_var"`
+	Notes      []i18n.Text `json:"notes,omitempty"`
 }
 
 // mcSetup is the precomputed, read-only state shared by the workers.
@@ -270,7 +271,7 @@ func MonteCarlo(fw *Framework, data *Dataset, base Options, opts MCOptions) (*MC
 		}
 	}
 	if t.agg[root] == AggCopeland {
-		res.Notes = append(res.Notes, Text{Zh: "蒙特卡洛中 Copeland 根节点按算术平均计算；名义排名仍为 Copeland", En: "in the Monte Carlo the Copeland root is evaluated as arithmetic; the nominal ranking stays Copeland"})
+		res.Notes = append(res.Notes, i18n.Text{Zh: "蒙特卡洛中 Copeland 根节点按算术平均计算；名义排名仍为 Copeland", En: "in the Monte Carlo the Copeland root is evaluated as arithmetic; the nominal ranking stays Copeland"})
 	}
 	wr := rand.New(rand.NewPCG(opts.Seed, math.MaxUint64))
 	for m := 0; m < opts.WeightSets; m++ {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"zhihui/internal/i18n"
 )
 
 // Options changes a run without editing the framework.
@@ -21,17 +22,17 @@ type Options struct {
 
 // NodeInfo describes one item of the tree (a node or an indicator).
 type NodeInfo struct {
-	ID          string   `json:"id"`
-	Parent      string   `json:"parent,omitempty"`
-	Name        Text     `json:"name"`
-	Level       int      `json:"level"` // 0 = the index
-	Indicator   bool     `json:"indicator"`
-	Unit        string   `json:"unit,omitempty"`
-	Direction   string   `json:"direction,omitempty"`
-	Aggregation string   `json:"aggregation,omitempty"`
-	Weighting   string   `json:"weighting,omitempty"`
-	AHPCR       float64  `json:"ahp_cr,omitempty"` // consistency ratio when weighting is AHP
-	Target      *float64 `json:"target,omitempty"`
+	ID          string    `json:"id"`
+	Parent      string    `json:"parent,omitempty"`
+	Name        i18n.Text `json:"name"`
+	Level       int       `json:"level"` // 0 = the index
+	Indicator   bool      `json:"indicator"`
+	Unit        string    `json:"unit,omitempty"`
+	Direction   string    `json:"direction,omitempty"`
+	Aggregation string    `json:"aggregation,omitempty"`
+	Weighting   string    `json:"weighting,omitempty"`
+	AHPCR       float64   `json:"ahp_cr,omitempty"` // consistency ratio when weighting is AHP
+	Target      *float64  `json:"target,omitempty"`
 }
 
 // TargetStatus compares a unit's score (node) or raw value (indicator) with
@@ -64,7 +65,7 @@ type YearResult struct {
 // Result is the outcome of [Run]. It is plain data, ready to be served as JSON.
 type Result struct {
 	Framework   string            `json:"framework"`
-	Name        Text              `json:"name"`
+	Name        i18n.Text         `json:"name"`
 	Scale       float64           `json:"scale"`
 	Root        string            `json:"root"`
 	Units       []string          `json:"units"`
@@ -72,7 +73,7 @@ type Result struct {
 	Nodes       []NodeInfo        `json:"nodes"` // pre-order, root first
 	Years       []YearResult      `json:"years"`
 	Imputations []Imputation      `json:"imputations,omitempty"`
-	Notes       []Text            `json:"notes,omitempty"`
+	Notes       []i18n.Text       `json:"notes,omitempty"`
 }
 
 // prepared is the normalised indicator matrix of one year.
@@ -82,7 +83,7 @@ type prepared struct {
 	raw      [][]float64 // indicator → unit, after per-capita (before log/treatment), for targets
 	imputed  []Imputation
 	outliers []OutlierReport
-	notes    []Text
+	notes    []i18n.Text
 }
 
 func (fw *Framework) prepare(data *Dataset, year int, normOverride string, dropped []bool) (*prepared, error) {
@@ -136,7 +137,7 @@ func (fw *Framework) prepare(data *Dataset, year int, normOverride string, dropp
 				}
 			}
 			if bad > 0 {
-				p.notes = append(p.notes, Text{
+				p.notes = append(p.notes, i18n.Text{
 					Zh: fmt.Sprintf("%d 年指标 %s 有 %d 个非正值，无法取对数，按缺失处理", year, in.ID, bad),
 					En: fmt.Sprintf("%d: indicator %s has %d non-positive values that cannot be logged; treated as missing", year, in.ID, bad),
 				})

@@ -32,6 +32,29 @@ func (t Text) In(lang string) string {
 	return t.Zh
 }
 
+// Errors is several user errors at once: every problem of a form, a file
+// or an import, in order. The web core answers it like one error (the
+// first), listing them all in JSON; errors.As finds each *Error in it.
+type Errors []*Error
+
+// Error lists the problems, separated by "; ".
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Unwrap exposes the single problems to errors.Is and errors.As.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
 // Split reads a text that earlier releases stored as one string,
 // "中文 / English": the Chinese before the first " / " and the English
 // after it. A string without that shape (no Chinese before the

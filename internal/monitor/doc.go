@@ -9,7 +9,7 @@
 //	type Indicator struct{ ID int64; Code, Name, NameEn, Unit, Direction, Formula string; Decimals int; Description string; Published bool }
 //	func Elements(ctx, db) ([]Element, error)
 //	func GetElement(ctx, db, code) (Element, error)                  // wraps ErrNotFound
-//	func SaveElement(ctx, db, audit.Actor, Element) (Element, error) // create or update by code; *ValidationError; audited
+//	func SaveElement(ctx, db, audit.Actor, Element) (Element, error) // create or update by code; i18n.Errors; audited
 //	func ValidateElement(Element) []*i18n.Error
 //	func Indicators(ctx, db) ([]Indicator, error)
 //	func GetIndicator(ctx, db, code) (Indicator, error)
@@ -34,7 +34,7 @@
 //
 //	type Value struct{ DataElement, OrgUnit, Period, Value, Comment string } // Value "" deletes
 //	type StoredValue struct{ Value; UpdatedBy int64; UpdatedAt time.Time }
-//	func SaveValues(ctx, db, audit.Actor, []Value) error      // all or nothing; *ValidationError (rows = 1-based positions)
+//	func SaveValues(ctx, db, audit.Actor, []Value) error      // all or nothing; i18n.Errors (rows = 1-based positions)
 //	func CheckValues(ctx, db, []Value) ([]*i18n.Error, error) // the same checks, no write (dry run)
 //	func DataValues(ctx, db, ValueFilter) ([]StoredValue, error)
 //	func CheckValue(*Element, raw string) (float64, string, *i18n.Error)

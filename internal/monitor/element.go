@@ -246,17 +246,6 @@ func CheckFormula(ctx context.Context, db *store.DB, src string) []*i18n.Error {
 	return errs
 }
 
-// ValidationError carries every problem of a rejected save.
-type ValidationError struct{ Errors []*i18n.Error }
-
-func (e *ValidationError) Error() string {
-	var parts []string
-	for _, x := range e.Errors {
-		parts = append(parts, x.Error())
-	}
-	return strings.Join(parts, "; ")
-}
-
 const elementCols = "id, code, name, name_en, value_type, aggregation, unit, period_type, min_value, max_value, description, published"
 
 type scanner interface{ Scan(...any) error }
@@ -344,7 +333,7 @@ func b2i(b bool) int {
 // type of an element that already has values is refused.
 func SaveElement(ctx context.Context, db *store.DB, actor audit.Actor, e Element) (Element, error) {
 	if errs := ValidateElement(e); len(errs) > 0 {
-		return e, &ValidationError{Errors: errs}
+		return e, i18n.Errors(errs)
 	}
 	err := db.InTx(ctx, func(tx *store.Tx) error {
 		old, err := scanElement(tx.QueryRowContext(ctx, "SELECT "+elementCols+" FROM monitor_element WHERE code = $1", e.Code))
@@ -366,7 +355,7 @@ func SaveElement(ctx context.Context, db *store.DB, actor audit.Actor, e Element
 				return err
 			}
 			if n > 0 {
-				return &ValidationError{Errors: []*i18n.Error{i18n.Errorf("数据元已有数据，不能修改值类型或周期类型", "the element has values; its value type and period type cannot change").OnField("value_type")}}
+				return i18n.Errors([]*i18n.Error{i18n.Errorf("数据元已有数据，不能修改值类型或周期类型", "the element has values; its value type and period type cannot change").OnField("value_type")})
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE monitor_element SET name = $2, name_en = $3, value_type = $4, aggregation = $5, unit = $6,
@@ -435,7 +424,7 @@ func SaveIndicator(ctx context.Context, db *store.DB, actor audit.Actor, ind Ind
 			errs = append(errs, i18n.Errorf("代码 %s 已被数据元使用", "the code %s is taken by a data element", ind.Code).OnField("code"))
 		}
 		if len(errs) > 0 {
-			return &ValidationError{Errors: errs}
+			return i18n.Errors(errs)
 		}
 		old, err := scanIndicator(tx.QueryRowContext(ctx, "SELECT "+indicatorCols+" FROM monitor_indicator WHERE code = $1", ind.Code))
 		switch {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"zhihui/internal/i18n"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/orgunit"
@@ -233,11 +234,11 @@ func TestAggregatesEqualGroupByProperty(t *testing.T) {
 			{DataElement: "P_NUM_SUM", OrgUnit: units[0], Period: "202301", Value: "-Inf"},
 		} {
 			err := SaveValues(ctx, db, tester, []Value{bad})
-			var ve *ValidationError
-			if !errors.As(err, &ve) || len(ve.Errors) != 1 {
+			var ve i18n.Errors
+			if !errors.As(err, &ve) || len(ve) != 1 {
 				t.Fatalf("%s accepted (%v)", bad.Value, err)
 			}
-			if msg := ve.Errors[0].Error(); !strings.Contains(msg, bad.Value) {
+			if msg := ve[0].Error(); !strings.Contains(msg, bad.Value) {
 				t.Errorf("%s: the error %q does not name the value", bad.Value, msg)
 			}
 		}
@@ -269,7 +270,7 @@ func TestHugeThenSmallKeepsTotal(t *testing.T) {
 		}
 		for _, huge := range []string{"1e20", "1e308"} {
 			err := SaveValues(ctx, db, tester, []Value{{DataElement: "ADMIN_VILLAGES", OrgUnit: "410204", Period: "2023", Value: huge}})
-			var ve *ValidationError
+			var ve i18n.Errors
 			if !errors.As(err, &ve) {
 				t.Errorf("%s accepted for an integer element (%v)", huge, err)
 			}

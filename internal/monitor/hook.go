@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"zhihui/internal/i18n"
 
 	"zhihui/internal/store"
 )
@@ -13,7 +14,7 @@ import (
 // WriteHook runs inside the transaction of every value write (SaveValues
 // and import commits) after the values and aggregates are written and
 // before the commit. An error rolls the whole write back; a
-// *ValidationError reaches the caller as it is. Feature packages use it to
+// i18n.Errors reaches the caller as it is. Feature packages use it to
 // refuse writes to locked data and to check rules on what was written.
 type WriteHook func(ctx context.Context, db *store.DB, tx *store.Tx, w *WriteSet) error
 
@@ -36,7 +37,7 @@ func AddCheckHook(h WriteHook) {
 var errCheckDone = errors.New("monitor: check done")
 
 // runCheckHooks runs the check hooks over b in a transaction that is
-// rolled back; a *ValidationError is returned as it is.
+// rolled back; a i18n.Errors is returned as it is.
 func runCheckHooks(ctx context.Context, db *store.DB, b *batch) error {
 	writeHooks.RLock()
 	hs := append([]WriteHook(nil), writeHooks.check...)
@@ -49,7 +50,7 @@ func runCheckHooks(ctx context.Context, db *store.DB, b *batch) error {
 		w := &WriteSet{b: b, tx: tx}
 		for _, h := range hs {
 			if err := h(ctx, db, tx, w); err != nil {
-				var ve *ValidationError
+				var ve i18n.Errors
 				if !errors.As(err, &ve) {
 					return err
 				}

@@ -137,11 +137,11 @@ func ReadImport(ctx context.Context, db *store.DB, name string, r io.Reader, opt
 	// What a commit would refuse (values in approved, locked reports)
 	// is said per row in the preview already.
 	if err := runCheckHooks(ctx, db, rd.b); err != nil {
-		var ve *ValidationError
+		var ve i18n.Errors
 		if !errors.As(err, &ve) {
 			return nil, err
 		}
-		for _, e := range ve.Errors {
+		for _, e := range ve {
 			rd.sheet = e.Sheet
 			rd.fail(e)
 		}

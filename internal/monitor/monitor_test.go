@@ -304,8 +304,8 @@ func TestIndicatorUsesAggregatedParts(t *testing.T) {
 		}
 		// Bad formula refused with position.
 		_, err = SaveIndicator(ctx, db, tester, Indicator{Code: "BAD", Name: "坏", Direction: Higher, Formula: "#{SUBS} / #{NOPE}"})
-		var ve *ValidationError
-		if !errors.As(err, &ve) || !strings.Contains(ve.Errors[0].En, "NOPE") {
+		var ve i18n.Errors
+		if !errors.As(err, &ve) || !strings.Contains(ve[0].En, "NOPE") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -326,15 +326,15 @@ func TestSaveValuesValidates(t *testing.T) {
 			{DataElement: "NOPE", OrgUnit: "41", Period: "2015", Value: "1"},
 			{DataElement: "NN", OrgUnit: "99", Period: "2015Q1", Value: "1"},
 		})
-		var ve *ValidationError
+		var ve i18n.Errors
 		if !errors.As(err, &ve) {
 			t.Fatalf("err = %v", err)
 		}
 		want := map[int]string{2: "maximum", 3: "reported yearly", 4: "whole number", 5: "not a number", 6: "unknown data element", 7: "unknown org unit"}
-		if len(ve.Errors) != len(want) {
+		if len(ve) != len(want) {
 			t.Fatalf("errors = %v", ve)
 		}
-		for _, e := range ve.Errors {
+		for _, e := range ve {
 			if !strings.Contains(e.En, want[e.Row]) || e.Zh == "" {
 				t.Errorf("row %d: %q / %q", e.Row, e.Zh, e.En)
 			}

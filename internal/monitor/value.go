@@ -229,7 +229,7 @@ func fromFixed(x int64, scale int) float64 { return float64(x) / pow10[scale] }
 
 // SaveValues validates vals and writes them in one transaction together
 // with every aggregate they change and their audit entries. Nothing is
-// written if any value is invalid: the error is then a *ValidationError
+// written if any value is invalid: the error is then a i18n.Errors
 // listing every problem with its 1-based position in vals as the row.
 // When the same (element, unit, period) appears twice, the later wins.
 // Concurrent writers to the same value: the last to commit wins, and the
@@ -240,7 +240,7 @@ func SaveValues(ctx context.Context, db *store.DB, actor audit.Actor, vals []Val
 		return err
 	}
 	if len(errs) > 0 {
-		return &ValidationError{Errors: errs}
+		return i18n.Errors(errs)
 	}
 	return db.InTx(ctx, func(tx *store.Tx) error {
 		_, err := write(ctx, db, tx, actor, b)

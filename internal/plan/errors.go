@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"strings"
 
 	"zhihui/internal/i18n"
 )
@@ -25,26 +24,4 @@ func problem(file string, line, col int, field, zh, en string) *i18n.Error {
 		place += " " + field
 	}
 	return &i18n.Error{Text: i18n.Text{Zh: zh, En: en}, Field: field, Place: place}
-}
-
-// Errors is every problem [Load] found, in file order. It is returned as
-// the error of Load whenever it is not empty; use errors.As to get it.
-type Errors []*i18n.Error
-
-// Error lists the problems one per line.
-func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = "plan: " + e.Error()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Unwrap exposes the single problems to errors.Is and errors.As.
-func (es Errors) Unwrap() []error {
-	out := make([]error, len(es))
-	for i, e := range es {
-		out[i] = e
-	}
-	return out
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"zhihui/internal/i18n"
 )
 
 func FuzzLoad(f *testing.F) {
@@ -16,9 +17,9 @@ func FuzzLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Load(fstest.MapFS{"f.yaml": {Data: data}})
 		if err != nil {
-			var errs Errors
+			var errs i18n.Errors
 			if !errors.As(err, &errs) || len(errs) == 0 {
-				t.Fatalf("error is not plan.Errors: %v", err)
+				t.Fatalf("error is not i18n.Errors: %v", err)
 			}
 			for _, e := range errs {
 				if e.Zh == "" || e.En == "" || !strings.HasPrefix(e.Place, "f.yaml") {

@@ -44,7 +44,7 @@ var comparisons = map[string]bool{">=": true, ">": true, "=": true, "<=": true, 
 // of one plan, and checks it strictly: unknown fields, duplicate ids and
 // codes, unknown department codes, section references that the plan's
 // section list does not declare, values that do not parse, dates outside
-// the plan's span. Every problem found is returned together as [Errors],
+// the plan's span. Every problem found is returned together as [i18n.Errors],
 // each naming its file, line and field in Chinese and English.
 func Load(fsys fs.FS) (*Plan, error) {
 	names, err := fs.Glob(fsys, "*.yaml")
@@ -53,7 +53,7 @@ func Load(fsys fs.FS) (*Plan, error) {
 	}
 	slices.Sort(names)
 	if len(names) == 0 {
-		return nil, Errors{i18n.Errorf("没有找到计划文件（*.yaml）", "no plan file (*.yaml) found")}
+		return nil, i18n.Errors{i18n.Errorf("没有找到计划文件（*.yaml）", "no plan file (*.yaml) found")}
 	}
 	l := &loader{pos: map[string]map[string]position{}}
 	ok := true
@@ -98,7 +98,7 @@ type loader struct {
 	tgts   []origin
 	tasks  []origin
 	files  []string
-	errs   Errors
+	errs   i18n.Errors
 }
 
 // fail records a problem at o's field (a path relative to o, may be empty).

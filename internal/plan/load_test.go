@@ -168,9 +168,9 @@ func TestLoadErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("Load succeeded, want an error")
 			}
-			var errs Errors
+			var errs i18n.Errors
 			if !errors.As(err, &errs) || len(errs) == 0 {
-				t.Fatalf("error %v is not plan.Errors", err)
+				t.Fatalf("error %v is not i18n.Errors", err)
 			}
 			var got *i18n.Error
 			for _, e := range errs {
@@ -206,7 +206,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	doc := strings.Replace(validPlan, "lead: 41D-GXT", "lead: 41D-XXX", 1)
 	doc = strings.Replace(doc, "unit: Mb/s", "unit: Gb/s", 1)
 	_, err := loadString(doc)
-	var errs Errors
+	var errs i18n.Errors
 	if !errors.As(err, &errs) || len(errs) != 2 {
 		t.Fatalf("want 2 errors, got %v", err)
 	}
@@ -218,7 +218,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 
 func TestLoadNoFiles(t *testing.T) {
 	_, err := Load(fstest.MapFS{"readme.txt": {Data: []byte("x")}})
-	var errs Errors
+	var errs i18n.Errors
 	if !errors.As(err, &errs) || !strings.Contains(errs[0].En, "no plan file") {
 		t.Fatalf("err = %v", err)
 	}
@@ -242,7 +242,7 @@ func TestLoadMergesFiles(t *testing.T) {
 
 	fsys["b.yaml"] = &fstest.MapFile{Data: []byte("code: other\ntasks:\n" + strings.Replace(tasks, "41D-GXT", "41D-BAD", 1))}
 	_, err = Load(fsys)
-	var errs Errors
+	var errs i18n.Errors
 	if !errors.As(err, &errs) {
 		t.Fatalf("err = %v", err)
 	}

@@ -214,7 +214,7 @@ func SaveForm(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet, u
 		vals = append(vals, monitor.Value{DataElement: c, OrgUnit: u.Code, Period: p.ID(), Value: strings.TrimSpace(entries[c])})
 	}
 	if len(errs) > 0 {
-		return &monitor.ValidationError{Errors: errs}
+		return i18n.Errors(errs)
 	}
 	if err := monitor.SaveValues(ctx, db, actor, vals); err != nil {
 		return err
@@ -477,7 +477,7 @@ func lockHook(ctx context.Context, db *store.DB, tx *store.Tx, w *monitor.WriteS
 		}
 		return len(errs) < 100
 	})
-	return &monitor.ValidationError{Errors: errs}
+	return i18n.Errors(errs)
 }
 
 // MaxCommentLen is the longest approval comment or re-open reason, in

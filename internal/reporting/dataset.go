@@ -151,7 +151,7 @@ func SaveDataSet(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet
 		return err
 	}
 	if errs := ValidateDataSet(d, els); len(errs) > 0 {
-		return &monitor.ValidationError{Errors: errs}
+		return i18n.Errors(errs)
 	}
 	return db.InTx(ctx, func(tx *store.Tx) error {
 		old, err := getDataSet(ctx, tx, d.Code)
@@ -167,7 +167,7 @@ func SaveDataSet(ctx context.Context, db *store.DB, actor audit.Actor, d DataSet
 			var one int
 			err := tx.QueryRowContext(ctx, "SELECT 1 FROM reporting_approval WHERE dataset = $1 LIMIT 1", d.Code).Scan(&one)
 			if err == nil {
-				return &monitor.ValidationError{Errors: []*i18n.Error{i18n.Errorf("表单“%s”已有报表，不能更改周期类型", "form %s has reports; its period type cannot change", d.Code).OnField("period_type")}}
+				return i18n.Errors([]*i18n.Error{i18n.Errorf("表单“%s”已有报表，不能更改周期类型", "form %s has reports; its period type cannot change", d.Code).OnField("period_type")})
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("reporting: reports of %s: %w", d.Code, err)

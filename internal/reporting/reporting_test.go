@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"zhihui/internal/i18n"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
@@ -120,8 +121,8 @@ func TestWorkflowAndLocking(t *testing.T) {
 
 		// A bad entry is refused field by field, nothing written.
 		err := SaveForm(ctx, db, actor, d, u, p, map[string]string{"ADMIN_VILLAGES": "abc", "ADMIN_VILLAGES_BB": "12"})
-		var ve *monitor.ValidationError
-		if !errors.As(err, &ve) || len(ve.Errors) != 1 || ve.Errors[0].Field != "ADMIN_VILLAGES" {
+		var ve i18n.Errors
+		if !errors.As(err, &ve) || len(ve) != 1 || ve[0].Field != "ADMIN_VILLAGES" {
 			t.Fatalf("bad entry: %v", err)
 		}
 		if a, _ := GetApproval(ctx, db, d.Code, u, p.ID()); a.State != Open {
@@ -183,7 +184,7 @@ func TestWorkflowAndLocking(t *testing.T) {
 		// Approved: every write path is refused with a bilingual error,
 		// values of other elements and periods are not.
 		err = monitor.SaveValues(ctx, db, actor, []monitor.Value{{DataElement: "ADMIN_VILLAGES_BB", OrgUnit: "410102", Period: "2019", Value: "7"}})
-		if !errors.As(err, &ve) || !strings.Contains(ve.Errors[0].Zh, "锁定") || !strings.Contains(ve.Errors[0].En, "locked") || ve.Errors[0].Row != 1 {
+		if !errors.As(err, &ve) || !strings.Contains(ve[0].Zh, "锁定") || !strings.Contains(ve[0].En, "locked") || ve[0].Row != 1 {
 			t.Fatalf("write to approved data: %v", err)
 		}
 		if got, _ := monitor.DataValues(ctx, db, monitor.ValueFilter{Elements: []string{"ADMIN_VILLAGES_BB"}, OrgUnits: []string{"410102"}, Periods: []string{"2019"}}); len(got) != 1 || got[0].Value.Value != "8" {
@@ -541,7 +542,7 @@ func TestDemoData(t *testing.T) {
 		}
 		// Every demo value of an approved report is locked.
 		err = monitor.SaveValues(ctx, db, actor, []monitor.Value{{DataElement: "ADMIN_VILLAGES", OrgUnit: "410102", Period: "2015", Value: "1"}})
-		var ve *monitor.ValidationError
+		var ve i18n.Errors
 		if !errors.As(err, &ve) {
 			t.Fatalf("write to approved demo data: %v", err)
 		}
@@ -601,8 +602,8 @@ func TestEditDataSetsAndRules(t *testing.T) {
 		}
 		changed := annual
 		changed.PeriodType, changed.Elements = "quarterly", []string{"COUNTY_IT_INVEST"}
-		var ve *monitor.ValidationError
-		if err := SaveDataSet(ctx, db, actor, changed); !errors.As(err, &ve) || ve.Errors[0].Field != "period_type" {
+		var ve i18n.Errors
+		if err := SaveDataSet(ctx, db, actor, changed); !errors.As(err, &ve) || ve[0].Field != "period_type" {
 			t.Fatalf("period type change of a form with reports: %v", err)
 		}
 		if got := dataset(t, db, "COUNTY_ANNUAL"); got.PeriodType != "yearly" {
@@ -646,7 +647,7 @@ func TestEditDataSetsAndRules(t *testing.T) {
 		}
 		bad := r
 		bad.Left = "#{ADMIN_VILLAGES} +"
-		if err := SaveRule(ctx, db, actor, bad); !errors.As(err, &ve) || ve.Errors[0].Field != "left" {
+		if err := SaveRule(ctx, db, actor, bad); !errors.As(err, &ve) || ve[0].Field != "left" {
 			t.Fatalf("bad left side: %v", err)
 		}
 	})

@@ -185,7 +185,7 @@ func SaveRule(ctx context.Context, db *store.DB, actor audit.Actor, r Rule) erro
 		return err
 	}
 	if errs := ValidateRule(&r, els); len(errs) > 0 {
-		return &monitor.ValidationError{Errors: errs}
+		return i18n.Errors(errs)
 	}
 	return db.InTx(ctx, func(tx *store.Tx) error {
 		old, err := getRule(ctx, tx, r.Code)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -137,7 +138,7 @@ func funcs() template.FuncMap {
 		"pct": func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
 		// evaluation module: engine scores (NaN = missing) and bilingual labels
 		"score": fmtValue,
-		"etx": func(lang string, t evaluate.Text) string {
+		"etx": func(lang string, t i18n.Text) string {
 			if strings.HasPrefix(lang, "en") && t.En != "" {
 				return t.En
 			}
@@ -372,7 +373,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if ue, ok := kit.UserError(err); ok {
 		if isAPI(r) || strings.Contains(r.Header.Get("Accept"), "application/json") {
-			writeJSON(w, http.StatusBadRequest, apiError{Status: 400, Code: "invalid", Message: ue.Message(lang(r)), Zh: ue.Message("zh-CN"), En: ue.Message("en"), Errors: []*i18n.Error{ue}})
+			all := []*i18n.Error{ue}
+			var es i18n.Errors
+			if errors.As(err, &es) && len(es) > 0 {
+				all = es // every problem of a form or file
+			}
+			writeJSON(w, http.StatusBadRequest, apiError{Status: 400, Code: "invalid", Message: ue.Message(lang(r)), Zh: ue.Message("zh-CN"), En: ue.Message("en"), Errors: all})
 			return
 		}
 		pg := s.page(r, "", nil)

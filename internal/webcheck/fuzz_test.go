@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"zhihui/internal/i18n"
 )
 
 // FuzzReadSiteRows feeds arbitrary bytes to the site list reader: it must
@@ -19,7 +20,7 @@ func FuzzReadSiteRows(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
 		rows, err := ReadSiteRows(name, strings.NewReader(string(data)))
 		if err != nil {
-			var el ErrorList
+			var el i18n.Errors
 			if errors.As(err, &el) {
 				for _, e := range el {
 					if e.Zh == "" || e.En == "" {
@@ -31,7 +32,7 @@ func FuzzReadSiteRows(f *testing.F) {
 		}
 		ins, lines, err := ParseSiteRows(rows)
 		if err != nil {
-			var el ErrorList
+			var el i18n.Errors
 			if !errors.As(err, &el) || len(el) == 0 {
 				t.Fatalf("parse error is not a user error: %v", err)
 			}

@@ -51,16 +51,16 @@ func ReadSiteRows(filename string, r io.Reader) ([][]string, error) {
 	if isXLSX {
 		f, err := excelize.OpenReader(bytes.NewReader(data))
 		if err != nil {
-			return nil, ErrorList{i18n.Errorf("无法读取Excel文件", "cannot read the Excel file")}
+			return nil, i18n.Errors{i18n.Errorf("无法读取Excel文件", "cannot read the Excel file")}
 		}
 		defer f.Close()
 		sheets := f.GetSheetList()
 		if len(sheets) == 0 {
-			return nil, ErrorList{i18n.Errorf("Excel文件没有工作表", "the Excel file has no sheet")}
+			return nil, i18n.Errors{i18n.Errorf("Excel文件没有工作表", "the Excel file has no sheet")}
 		}
 		rows, err := f.GetRows(sheets[0])
 		if err != nil {
-			return nil, ErrorList{i18n.Errorf("无法读取工作表 %s", "cannot read sheet %s", sheets[0])}
+			return nil, i18n.Errors{i18n.Errorf("无法读取工作表 %s", "cannot read sheet %s", sheets[0])}
 		}
 		return rows, nil
 	}
@@ -72,9 +72,9 @@ func ReadSiteRows(filename string, r io.Reader) ([][]string, error) {
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return nil, ErrorList{i18n.Errorf("CSV格式错误：%v", "malformed CSV: %v", pe.Err).At(pe.StartLine, "")}
+			return nil, i18n.Errors{i18n.Errorf("CSV格式错误：%v", "malformed CSV: %v", pe.Err).At(pe.StartLine, "")}
 		}
-		return nil, ErrorList{i18n.Errorf("CSV格式错误", "malformed CSV")}
+		return nil, i18n.Errors{i18n.Errorf("CSV格式错误", "malformed CSV")}
 	}
 	return rows, nil
 }
@@ -97,7 +97,7 @@ func ParseSiteRows(rows [][]string) ([]SiteInput, []int, error) {
 			}
 		}
 		if len(found) > 0 {
-			var errs ErrorList
+			var errs i18n.Errors
 			for k, col := range importColumns {
 				i, ok := found[col.key]
 				if !ok {
@@ -132,10 +132,10 @@ func ParseSiteRows(rows [][]string) ([]SiteInput, []int, error) {
 		lines = append(lines, i+1)
 	}
 	if len(out) == 0 {
-		return nil, nil, ErrorList{i18n.Errorf("文件中没有网站", "the file lists no sites")}
+		return nil, nil, i18n.Errors{i18n.Errorf("文件中没有网站", "the file lists no sites")}
 	}
 	if len(out) > maxImportRows {
-		return nil, nil, ErrorList{i18n.Errorf("一次最多导入 %d 个网站", "at most %d sites per import", maxImportRows)}
+		return nil, nil, i18n.Errors{i18n.Errorf("一次最多导入 %d 个网站", "at most %d sites per import", maxImportRows)}
 	}
 	return out, lines, nil
 }
@@ -158,7 +158,7 @@ func ImportSites(ctx context.Context, db *store.DB, actor audit.Actor, filename 
 	if err != nil {
 		return res, err
 	}
-	var errs ErrorList
+	var errs i18n.Errors
 	units := make([]orgunit.Unit, len(ins))
 	seen := map[string]int{}
 	for i := range ins {
@@ -199,7 +199,7 @@ func ImportSites(ctx context.Context, db *store.DB, actor audit.Actor, filename 
 				return err
 			default:
 				if allowed != nil && !allowed(oldPath) {
-					return ErrorList{i18n.Errorf("网址 %s 已由您管理范围以外的单位登记", "URL %s is registered by a unit outside your scope", in.URL).At(lines[i], "url")}
+					return i18n.Errors{i18n.Errorf("网址 %s 已由您管理范围以外的单位登记", "URL %s is registered by a unit outside your scope", in.URL).At(lines[i], "url")}
 				}
 				if _, err := tx.ExecContext(ctx, `UPDATE webcheck_site SET name = $1, kind = $2, org_code = $3, org_path = $4, updated_at = $5 WHERE id = $6`,
 					in.Name, in.Kind, units[i].Code, units[i].Path, now, id); err != nil {
@@ -217,7 +217,7 @@ func ImportSites(ctx context.Context, db *store.DB, actor audit.Actor, filename 
 		return nil
 	})
 	if err != nil {
-		var el ErrorList
+		var el i18n.Errors
 		if errors.As(err, &el) {
 			return ImportResult{}, el
 		}

@@ -46,7 +46,7 @@ func TestSitesScopedAndValidated(t *testing.T) {
 		}
 
 		_, err = CreateSite(ctx, db, testActor, SiteInput{URL: "ftp://x", Name: "", Kind: "城市", OrgCode: "9999"}, nil)
-		var el ErrorList
+		var el i18n.Errors
 		if !errors.As(err, &el) || len(el) != 4 {
 			t.Fatalf("want 4 field errors, got %v", err)
 		}
@@ -89,7 +89,7 @@ func TestImportSites(t *testing.T) {
 
 		bad := "网站名称,网址,主管单位代码,类型\n郑州市人民政府,www.zhengzhou.gov.cn,4101,city\n,not a url,4101,city\n中原区,http://www.zhongyuan.gov.cn/,999,县\n郑州2,http://www.zhengzhou.gov.cn/,4101,village\n"
 		_, err := ImportSites(ctx, db, testActor, "sites.csv", strings.NewReader(bad), nil, false)
-		var el ErrorList
+		var el i18n.Errors
 		if !errors.As(err, &el) {
 			t.Fatalf("want row errors, got %v", err)
 		}
@@ -539,7 +539,7 @@ func TestPrivateSitesRefused(t *testing.T) {
 		for _, u := range []string{"http://127.0.0.1:8080/", "http://10.1.2.3/", "http://192.168.0.1/", "http://169.254.169.254/", "http://[::1]/", "http://localhost/", "http://intranet.local/", "http://0.0.0.0/",
 			"http://2130706433/", "http://0x7f.1/", "http://0177.0.0.1:8080/", "http://[64:ff9b::7f00:1]/", "http://[2002:c0a8:101::1]/", "http://198.18.0.1/"} {
 			_, err := CreateSite(ctx, db, testActor, SiteInput{URL: u, Name: "内网", Kind: "city", OrgCode: "4101"}, nil)
-			var el ErrorList
+			var el i18n.Errors
 			if !errors.As(err, &el) || len(el) != 1 || el[0].Field != "url" || !strings.Contains(el[0].Error(), "内部网络") {
 				t.Fatalf("%s: %v", u, err)
 			}
@@ -548,12 +548,12 @@ func TestPrivateSitesRefused(t *testing.T) {
 			t.Fatalf("allowed private site refused: %v", err)
 		}
 		_, err := CreateSite(ctx, db, testActor, SiteInput{URL: "http://256.0.0.1/", Name: "坏", Kind: "city", OrgCode: "4101"}, nil)
-		if el := (ErrorList{}); !errors.As(err, &el) || len(el) != 1 || !strings.Contains(el[0].Error(), "不是有效的地址") {
+		if el := (i18n.Errors{}); !errors.As(err, &el) || len(el) != 1 || !strings.Contains(el[0].Error(), "不是有效的地址") {
 			t.Fatalf("numeric host that is no address: %v", err)
 		}
 		csv := "name,url,kind,owner code\n甲,http://203.0.113.9/,city,4101\n乙,http://10.0.0.8/,city,4101\n"
 		_, err = ImportSites(ctx, db, testActor, "x.csv", strings.NewReader(csv), nil, false)
-		var el ErrorList
+		var el i18n.Errors
 		if !errors.As(err, &el) || len(el) != 1 || !strings.Contains(el[0].Error(), "第3行") || !strings.Contains(el[0].Error(), "内部网络") {
 			t.Fatalf("import: %v", err)
 		}

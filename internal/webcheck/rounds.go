@@ -77,7 +77,7 @@ const (
 // scopes are the caller's org paths where it may inspect (nil =
 // everywhere); every site must lie within them.
 func CreateRound(ctx context.Context, db *store.DB, e Enqueuer, actor audit.Actor, in RoundInput, scopes []string) (*Round, error) {
-	var errs ErrorList
+	var errs i18n.Errors
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" {
 		errs = append(errs, i18n.Errorf("批次名称不能为空", "round name is required").OnField("name"))

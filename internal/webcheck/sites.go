@@ -146,17 +146,6 @@ func (in *SiteInput) check(ctx context.Context, db *store.DB) (orgunit.Unit, []*
 	return unit, errs
 }
 
-// ErrorList is several user errors at once (a form or an import).
-type ErrorList []*i18n.Error
-
-func (l ErrorList) Error() string {
-	parts := make([]string, len(l))
-	for i, e := range l {
-		parts[i] = e.Error()
-	}
-	return strings.Join(parts, "; ")
-}
-
 const siteCols = `s.id, s.url, s.name, s.kind, s.org_code, COALESCE(o.name, ''), s.org_path, s.demo, s.created_at, s.updated_at`
 const siteFrom = ` FROM webcheck_site s LEFT JOIN orgunit o ON o.code = s.org_code`
 
@@ -251,10 +240,10 @@ func ListSites(ctx context.Context, db *store.DB, f SiteFilter) ([]Site, error) 
 func CreateSite(ctx context.Context, db *store.DB, actor audit.Actor, in SiteInput, allowed func(path string) bool) (*Site, error) {
 	unit, errs := in.check(ctx, db)
 	if len(errs) > 0 {
-		return nil, ErrorList(errs)
+		return nil, i18n.Errors(errs)
 	}
 	if allowed != nil && !allowed(unit.Path) {
-		return nil, ErrorList{outsideScope(in.OrgCode).OnField("org_code")}
+		return nil, i18n.Errors{outsideScope(in.OrgCode).OnField("org_code")}
 	}
 	var id int64
 	err := db.InTx(ctx, func(tx *store.Tx) error {
@@ -263,7 +252,7 @@ func CreateSite(ctx context.Context, db *store.DB, actor audit.Actor, in SiteInp
 			return err
 		}
 		if n > 0 {
-			return ErrorList{i18n.Errorf("网址 %s 已登记", "URL %s is already registered", in.URL).OnField("url")}
+			return i18n.Errors{i18n.Errorf("网址 %s 已登记", "URL %s is already registered", in.URL).OnField("url")}
 		}
 		now := store.Now()
 		if err := tx.QueryRowContext(ctx, `INSERT INTO webcheck_site (url, name, kind, org_code, org_path, created_at, updated_at)
@@ -273,7 +262,7 @@ func CreateSite(ctx context.Context, db *store.DB, actor audit.Actor, in SiteInp
 		return audit.Record(ctx, tx, actor, "create", "webcheck_site", fmt.Sprint(id), unit.Path, nil, in)
 	})
 	if err != nil {
-		var el ErrorList
+		var el i18n.Errors
 		if errors.As(err, &el) {
 			return nil, el
 		}
@@ -290,10 +279,10 @@ func UpdateSite(ctx context.Context, db *store.DB, actor audit.Actor, id int64, 
 	}
 	unit, errs := in.check(ctx, db)
 	if len(errs) > 0 {
-		return nil, ErrorList(errs)
+		return nil, i18n.Errors(errs)
 	}
 	if allowed != nil && !allowed(unit.Path) {
-		return nil, ErrorList{outsideScope(in.OrgCode).OnField("org_code")}
+		return nil, i18n.Errors{outsideScope(in.OrgCode).OnField("org_code")}
 	}
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		var n int
@@ -301,7 +290,7 @@ func UpdateSite(ctx context.Context, db *store.DB, actor audit.Actor, id int64, 
 			return err
 		}
 		if n > 0 {
-			return ErrorList{i18n.Errorf("网址 %s 已登记", "URL %s is already registered", in.URL).OnField("url")}
+			return i18n.Errors{i18n.Errorf("网址 %s 已登记", "URL %s is already registered", in.URL).OnField("url")}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE webcheck_site SET url = $1, name = $2, kind = $3, org_code = $4, org_path = $5, updated_at = $6 WHERE id = $7`,
 			in.URL, in.Name, in.Kind, unit.Code, unit.Path, store.Now(), id); err != nil {
@@ -317,7 +306,7 @@ func UpdateSite(ctx context.Context, db *store.DB, actor audit.Actor, id int64, 
 			SiteInput{URL: old.URL, Name: old.Name, Kind: old.Kind, OrgCode: old.OrgCode}, in)
 	})
 	if err != nil {
-		var el ErrorList
+		var el i18n.Errors
 		if errors.As(err, &el) {
 			return nil, el
 		}

@@ -209,7 +209,7 @@ type assessmentView struct {
 	Industry   i18n.Text
 	ByIndustry *evaluate.PeerBenchmark
 	ByCity     *evaluate.PeerBenchmark
-	DimNames   map[string]evaluate.Text
+	DimNames   map[string]i18n.Text
 	Chart      map[string]any
 }
 
@@ -222,7 +222,7 @@ func (h handlers) assessmentView(r *http.Request) (*assessmentView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &assessmentView{A: a, ByIndustry: bi, ByCity: bc, Industry: evalstore.IndustryName(a.Industry), DimNames: map[string]evaluate.Text{}}
+	v := &assessmentView{A: a, ByIndustry: bi, ByCity: bc, Industry: evalstore.IndustryName(a.Industry), DimNames: map[string]i18n.Text{}}
 	if u, err := orgunit.Get(r.Context(), h.k.DB, a.OrgCode); err == nil {
 		v.Place = u.Name
 		if c, err := orgunit.Get(r.Context(), h.k.DB, a.City()); err == nil && c.Code != u.Code {

@@ -20,7 +20,7 @@ import (
 // treeItem is one line of a framework tree.
 type treeItem struct {
 	ID          string
-	Name        evaluate.Text
+	Name        i18n.Text
 	Level       int
 	Indicator   bool
 	Parent      string
@@ -38,10 +38,10 @@ type treeItem struct {
 // ahpView is an AHP matrix on the edit page.
 type ahpView struct {
 	Node     string
-	NodeName evaluate.Text
+	NodeName i18n.Text
 	Labels   []string // the children's names in the reader's language (the live check)
 	Order    []string
-	Names    []evaluate.Text
+	Names    []i18n.Text
 	Matrix   [][]string
 	CR       float64
 	Weights  []float64
@@ -102,7 +102,7 @@ func frameworkTree(fw *evaluate.Framework) ([]treeItem, []ahpView) {
 				}
 			}
 			for _, o := range n.AHP.Order {
-				name := evaluate.Text{Zh: o, En: o}
+				name := i18n.Text{Zh: o, En: o}
 				for _, k := range kids {
 					if k.ID == o {
 						name = k.Name

@@ -23,7 +23,7 @@ import (
 // regionView is the regional two-integration page and the city
 // informatization page.
 type regionView struct {
-	Framework evaluate.Text
+	Framework i18n.Text
 	Dataset   evalstore.DatasetInfo
 	HasData   bool
 	Level     string // city or county
@@ -58,7 +58,7 @@ type regionView struct {
 // sourceRow says where one indicator's figures came from.
 type sourceRow struct {
 	ID   string
-	Name evaluate.Text
+	Name i18n.Text
 	Code string // monitoring code, if the indicator has one
 	From string // evalstore.FromMonitor, FromDataset, FromBoth, FromNone
 }

@@ -29,8 +29,8 @@ type runView struct {
 	Chart      map[string]any // rank intervals (when MC ran)
 	Sobol      []evaluate.SobolIndex
 	Compare    []compareRow
-	NameA      evaluate.Text
-	NameB      evaluate.Text
+	NameA      i18n.Text
+	NameB      i18n.Text
 	Dropped    int // units left out because they are outside the caller's scope
 }
 

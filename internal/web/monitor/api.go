@@ -163,9 +163,9 @@ func (h handlers) apiDataValueSetsPost(w http.ResponseWriter, r *http.Request) e
 		errs, err = monitor.CheckValues(r.Context(), h.k.DB, body.DataValues)
 	} else {
 		err = monitor.SaveValues(r.Context(), h.k.DB, p.Actor(kit.ClientIP(r)), body.DataValues)
-		var ve *monitor.ValidationError
+		var ve i18n.Errors
 		if errors.As(err, &ve) {
-			errs, err = ve.Errors, nil
+			errs, err = ve, nil
 		}
 	}
 	if err != nil {

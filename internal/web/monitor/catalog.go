@@ -153,9 +153,9 @@ func (h handlers) monitorElementSave(w http.ResponseWriter, r *http.Request) err
 		return h.renderElementForm(w, r, http.StatusBadRequest, f, errs)
 	}
 	e, err := monitor.SaveElement(r.Context(), h.k.DB, kit.Principal(r).Actor(kit.ClientIP(r)), f.E)
-	var ve *monitor.ValidationError
+	var ve i18n.Errors
 	if errors.As(err, &ve) {
-		return h.renderElementForm(w, r, http.StatusBadRequest, f, ve.Errors)
+		return h.renderElementForm(w, r, http.StatusBadRequest, f, ve)
 	}
 	if err != nil {
 		return err
@@ -241,9 +241,9 @@ func (h handlers) monitorIndicatorSave(w http.ResponseWriter, r *http.Request) e
 		return h.renderIndicatorForm(w, r, http.StatusBadRequest, f, []*i18n.Error{i18n.Errorf("代码 %s 已存在", "the code %s exists already", f.I.Code).OnField("code")})
 	}
 	i, err := monitor.SaveIndicator(r.Context(), h.k.DB, kit.Principal(r).Actor(kit.ClientIP(r)), f.I)
-	var ve *monitor.ValidationError
+	var ve i18n.Errors
 	if errors.As(err, &ve) {
-		return h.renderIndicatorForm(w, r, http.StatusBadRequest, f, ve.Errors)
+		return h.renderIndicatorForm(w, r, http.StatusBadRequest, f, ve)
 	}
 	if err != nil {
 		return err

@@ -164,11 +164,11 @@ func (h handlers) monitorImportConfirm(w http.ResponseWriter, r *http.Request) e
 		return h.k.Render(w, r, h.pages, "import_preview", http.StatusUnprocessableEntity, kit.View{Title: kit.T(r, "monitor.import_preview"), Nav: "monitor", Data: importView{Preview: &im.Preview}})
 	}
 	res, err := im.Commit(r.Context(), h.k.DB, p.Actor(kit.ClientIP(r)))
-	var ve *monitor.ValidationError
+	var ve i18n.Errors
 	if errors.As(err, &ve) {
 		// refused by a check at commit (a report approved meanwhile):
 		// nothing was written; say why, row by row
-		im.Errors, im.ErrorCount = ve.Errors, len(ve.Errors)
+		im.Errors, im.ErrorCount = ve, len(ve)
 		return h.k.Render(w, r, h.pages, "import_preview", http.StatusUnprocessableEntity, kit.View{Title: kit.T(r, "monitor.import_preview"), Nav: "monitor", Data: importView{Preview: &im.Preview}})
 	}
 	if err != nil {

@@ -178,9 +178,9 @@ func (h handlers) dataSetSave(w http.ResponseWriter, r *http.Request) error {
 	}
 	f.D.DueDays = n
 	err = dom.SaveDataSet(ctx, h.k.DB, kit.Actor(r), f.D)
-	var ve *monitor.ValidationError
+	var ve i18n.Errors
 	if errors.As(err, &ve) {
-		return h.renderDataSetForm(w, r, http.StatusBadRequest, f, ve.Errors)
+		return h.renderDataSetForm(w, r, http.StatusBadRequest, f, ve)
 	}
 	if err != nil {
 		return err
@@ -329,9 +329,9 @@ func (h handlers) ruleSave(w http.ResponseWriter, r *http.Request) error {
 		return h.renderRuleForm(w, r, http.StatusBadRequest, f, []*i18n.Error{i18n.Errorf("代码 %s 已存在", "the code %s exists already", f.R.Code).OnField("code")})
 	}
 	err := dom.SaveRule(ctx, h.k.DB, kit.Actor(r), f.R)
-	var ve *monitor.ValidationError
+	var ve i18n.Errors
 	if errors.As(err, &ve) {
-		return h.renderRuleForm(w, r, http.StatusBadRequest, f, ve.Errors)
+		return h.renderRuleForm(w, r, http.StatusBadRequest, f, ve)
 	}
 	if err != nil {
 		return err

@@ -11,7 +11,6 @@ import (
 
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
-	"zhihui/internal/monitor"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
 	dom "zhihui/internal/reporting"
@@ -140,13 +139,13 @@ func (h handlers) save(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	err = dom.SaveForm(r.Context(), h.k.DB, kit.Actor(r), t.ds, t.unit, t.pe, entries)
-	var ve *monitor.ValidationError
+	var ve i18n.Errors
 	var ue *i18n.Error
 	switch {
 	case err == nil:
 		return kit.Redirect(w, r, t.link("/reporting/form", "flash", "saved"))
 	case errors.As(err, &ve):
-		return h.showForm(w, r, t, http.StatusUnprocessableEntity, ve.Errors, entries)
+		return h.showForm(w, r, t, http.StatusUnprocessableEntity, ve, entries)
 	case errors.As(err, &ue):
 		return h.showForm(w, r, t, http.StatusUnprocessableEntity, []*i18n.Error{ue}, entries)
 	}

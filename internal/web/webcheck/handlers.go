@@ -39,7 +39,7 @@ func canSee(p *auth.Principal, path string) bool { return p.Covers(path, auth.Ro
 
 // userErrors splits err into user errors (shown with the form) and others.
 func userErrors(err error) ([]*i18n.Error, bool) {
-	var el dom.ErrorList
+	var el i18n.Errors
 	if errors.As(err, &el) {
 		return el, true
 	}
