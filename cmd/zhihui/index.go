@@ -41,6 +41,7 @@ func runIndex(args []string) error {
 	mc := fs.Int("mc", 0, "Monte Carlo samples for rank intervals (0 = none)")
 	seed := fs.Uint64("seed", 1, "Monte Carlo seed")
 	asJSON := fs.Bool("json", false, "print JSON")
+	lang := fs.String("lang", "zh-CN", "language of the run's notes: zh-CN or en (JSON has both)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -216,7 +217,7 @@ func runIndex(args []string) error {
 		}
 	}
 	for _, n := range res.Notes {
-		fmt.Printf("注 note: %s / %s\n", n.Zh, n.En)
+		fmt.Printf("注 note: %s\n", n.In(*lang))
 	}
 	return nil
 }
