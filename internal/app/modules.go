@@ -9,6 +9,7 @@ import (
 	"zhihui/internal/store"
 	"zhihui/internal/upload"
 	webcalendar "zhihui/internal/web/calendar"
+	webcalls "zhihui/internal/web/calls"
 	webecstat "zhihui/internal/web/ecstat"
 	webevaluate "zhihui/internal/web/evaluate"
 	webjobs "zhihui/internal/web/jobs"
@@ -39,6 +40,7 @@ func Modules() []module.Module {
 		webjobs.Module(),
 		websupervise.Module(),
 		webproject.Module(),
+		webcalls.Module(),
 		webpubliceval.Module(),
 		webecstat.Module(),
 	}

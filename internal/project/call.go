@@ -1129,3 +1129,6 @@ func (s *Service) Publish(ctx context.Context, a audit.Actor, scopes []string, i
 			map[string]any{"status": CallPublished, "note": note, "ranking": ranking})
 	})
 }
+
+// Points is the expert's weighted score in points with two decimals.
+func (c CallScore) Points() string { return Mean{Sum: c.Total, N: 1}.String() }

@@ -391,3 +391,60 @@ func TestCallRound(t *testing.T) {
 		}
 	})
 }
+
+func TestLoadCallDemo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := setup(t, db)
+		if err := LoadCallDemo(ctx, db); err != nil { // no portfolio yet: nothing
+			t.Fatal(err)
+		}
+		if err := LoadDemo(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // idempotent
+			if err := LoadCallDemo(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cs, err := s.Calls(ctx, []string{province})
+		if err != nil || len(cs) != 2 {
+			t.Fatalf("demo calls: %+v %v", cs, err)
+		}
+		var award, pilot *Call
+		for _, c := range cs {
+			if !c.Demo || !strings.Contains(c.Title, "演示数据") {
+				t.Errorf("call %q is not marked as demo data", c.Title)
+			}
+			if c.Kind == CallAward {
+				award = c
+			} else {
+				pilot = c
+			}
+		}
+		if award == nil || award.Status != CallPublished || pilot == nil || !pilot.Accepting(s.Today()) {
+			t.Fatalf("the award round %+v and the pilot call %+v", award, pilot)
+		}
+		rs, err := s.Ranking(ctx, award.ID)
+		if err != nil || len(rs) < 2 {
+			t.Fatalf("the published ranking: %+v %v", rs, err)
+		}
+		seats, err := s.CallSeats(ctx, award.ID)
+		if err != nil || len(seats) != award.PanelSize || !award.Reproduces(seats) {
+			t.Fatalf("the award panel: %+v %v", seats, err)
+		}
+		for i, r := range rs {
+			if r.Rank != i+1 || r.Application.Rank != 0 && r.Application.Rank != r.Rank || len(r.Scores) != award.PanelSize {
+				t.Errorf("ranked %d: %+v", i, r)
+			}
+		}
+		apps, err := s.Applications(ctx, nil, pilot.ID)
+		if err != nil || len(apps) != 2 || apps[0].Status != AppSubmitted {
+			t.Fatalf("the pilot's applications: %+v %v", apps, err)
+		}
+		as, err := s.CallAssignments(ctx, DemoExpertAccount)
+		if err != nil || len(as) != 1 || as[0].Open || len(as[0].Mine) != len(rs) {
+			t.Fatalf("the demo expert's call seats: %+v %v", as, err)
+		}
+	})
+}

@@ -1,0 +1,206 @@
+package journey
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"zhihui/internal/audit"
+	"zhihui/internal/auth"
+	"zhihui/internal/calendar"
+	"zhihui/internal/journey/browser"
+	"zhihui/internal/notify"
+	"zhihui/internal/project"
+)
+
+// TestAwardCallJourney: the provincial office opens an award call from
+// the home page; the 中原区 owner unit applies with its project and a
+// document; the office finds the application eligible, closes the call,
+// records in the expert pool that 李海燕 is away, and draws the panel,
+// which leaves out 李海燕 and the expert working for 中原区 with the
+// reasons shown; 王建国 finds the call under 评选评审 and scores each
+// criterion (the other two experts score through the domain); the office
+// publishes; the applicant is told and sees its rank but no expert's name;
+// a visitor reads the results from the home page without logging in.
+func TestAwardCallJourney(t *testing.T) {
+	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
+		svc := project.New(s.DB)
+		a := audit.Actor{Name: "seed"}
+		if _, err := svc.Register(ctx, a, []string{"/41/"}, project.NewProject{Name: "中原区一网通办平台", Owner: "410102", Category: "new",
+			Funding: "区级财政预算资金", Estimate: 2600000, Content: "整合政务服务事项，实现一网通办。"}); err != nil {
+			return err
+		}
+		for _, e := range []project.Expert{
+			{Name: "王建国", Employer: "郑州大学", Account: "wjg"},
+			{Name: "李海燕", Employer: "河南大学"},
+			{Name: "张志强", Employer: "河南省信息中心", Account: "zzq"},
+			{Name: "陈静", Employer: "河南工业大学", Account: "cj"},
+			{Name: "刘晓明", Employer: "中原区", EmployerCode: "410102"}, // works for the applicant
+		} {
+			e.Fields, e.Region, e.Available = []string{"egov"}, "4101", true
+			if _, err := svc.AddExpert(ctx, a, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}, func(t *testing.T, s *Site) {
+		ctx := context.Background()
+		s.User("zy-pm", "中原区项目负责人", auth.Reporter, "410102")
+		s.User("ban", "省信息化办公室", auth.Office, "41")
+		s.User("wjg", "王建国", auth.Expert, "41")
+		svc := project.New(s.DB)
+		today := calendar.Format(time.Now())
+		deadline := calendar.Format(time.Now().AddDate(0, 1, 0))
+		doc := filepath.Join(t.TempDir(), "申报书.txt")
+		if err := os.WriteFile(doc, []byte("中原区一网通办平台优秀工程申报书"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+
+		office := browser.NewTab(t, s.URL)
+		office.Login("ban", Password)
+		office.Follow("试点与评选")
+		office.Follow("发布通知")
+		office.Fill("类型", "优秀工程评选")
+		office.Fill("名称", "2026 年度优秀信息化工程评选")
+		office.Fill("通知内容", "评选建成运行一年以上、应用成效显著的信息化工程。")
+		office.Fill("申报截止日期", deadline)
+		office.Fill("评审专家领域", "电子政务")
+		office.Fill("评审专家人数", "3")
+		office.Press("发布")
+		office.WaitText("申报中")
+		calls, err := svc.Calls(ctx, []string{"/41/"})
+		if err != nil || len(calls) != 1 || calls[0].Kind != project.CallAward || len(calls[0].Criteria) != 3 || calls[0].Deadline < deadline || calls[0].PanelSize != 3 {
+			t.Fatalf("the call stored: %+v %v", calls, err)
+		}
+		cid := calls[0].ID
+
+		unit := browser.NewTab(t, s.URL)
+		unit.Login("zy-pm", Password)
+		unit.Follow("试点与评选")
+		unit.Follow("2026 年度优秀信息化工程评选")
+		unit.Fill("关联项目", "中原区一网通办平台")
+		unit.Fill("申报材料正文", "平台上线两年，办件量增长三倍，群众满意率 98%。")
+		unit.Fill("附件（可选）", doc)
+		unit.Press("提交申报")
+		unit.WaitText("申报已提交")
+		if !unit.Has("待资格审查") || !unit.Has("中原区一网通办平台") {
+			t.Fatalf("the unit's applications: %s", unit.Text("main"))
+		}
+		apps, err := svc.Applications(ctx, nil, cid)
+		if err != nil || len(apps) != 1 || apps[0].ProjectID == 0 || apps[0].Document == nil || apps[0].Document.Name != "申报书.txt" || apps[0].Unit != "410102" {
+			t.Fatalf("the application stored: %+v %v", apps, err)
+		}
+
+		office.Follow("试点与评选")
+		office.Follow("2026 年度优秀信息化工程评选")
+		office.Follow("中原区一网通办平台")
+		office.WaitText("符合申报层级和类别")
+		office.Fill("审查意见（不符合时必填）", "材料齐全")
+		office.Press("保存审查结论")
+		office.WaitText("材料齐全")
+		office.Press("截止申报")
+		office.WaitText("已截止，资格审查")
+		// 李海燕 is away: the office records it in the pool.
+		office.Follow("项目管理")
+		office.Follow("专家库")
+		office.Follow("李海燕")
+		office.Fill("开始日期", today)
+		office.Fill("结束日期", calendar.Format(time.Now().AddDate(0, 0, 10)))
+		office.Fill("原因", "出国访问")
+		office.Press("登记不可参加期间")
+		office.WaitText("出国访问")
+		office.Follow("试点与评选")
+		office.Follow("2026 年度优秀信息化工程评选")
+		office.Press("抽取")
+		office.WaitText("随机种子")
+		office.Click("未进入候选的专家 2 名及原因")
+		office.WaitText("抽取日在不能参加评审的期间内")
+		if !office.Has("李海燕 — 抽取日在不能参加评审的期间内") || !office.Has("刘晓明 — 与申报单位同单位") || !office.Has("按种子复现一致") {
+			t.Fatalf("the office's panel: %s", office.Text("main"))
+		}
+		seats, err := svc.CallSeats(ctx, cid)
+		c, _ := svc.GetCall(ctx, cid)
+		if err != nil || len(seats) != 3 || !c.Reproduces(seats) {
+			t.Fatalf("the panel stored: %+v %v", seats, err)
+		}
+		ex, err := svc.Exclusions(ctx, "call", cid)
+		if err != nil || len(ex) != 2 {
+			t.Fatalf("exclusions stored: %+v %v", ex, err)
+		}
+
+		expert := browser.NewTab(t, s.URL)
+		expert.Login("wjg", Password)
+		expert.Follow("评选评审")
+		expert.Follow("2026 年度优秀信息化工程评选")
+		expert.Follow("中原区一网通办平台")
+		expert.Fill("应用成效", "92")
+		expert.Fill("创新性", "85")
+		expert.Fill("示范推广价值", "88")
+		expert.Fill("评审意见", "成效显著，具有推广价值")
+		expert.Press("提交评分")
+		expert.WaitText("已保存")
+		if !expert.Has("88.70") || expert.Has("张志强") || expert.Has("陈静") {
+			t.Fatalf("the expert's seat: %s", expert.Text("main"))
+		}
+		for _, st := range seats {
+			if st.Account == "wjg" {
+				continue
+			}
+			if err := svc.ScoreApplication(ctx, audit.Actor{Name: st.Account}, st.Account, st.ID, apps[0].ID, []int{80, 80, 80}, "同意"); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		office.Follow("试点与评选")
+		office.Follow("2026 年度优秀信息化工程评选")
+		office.Fill("结果说明", "经专家评审，评出优秀信息化工程 1 项。")
+		office.Press("公布结果")
+		office.WaitText("结果已公布")
+		data, ctype := office.Download("导出申报及排名（XLSX）")
+		rows := xlsxRows(t, data, ctype)
+		if len(rows) != 2 || rows[1][0] != "1" || rows[1][1] != "中原区一网通办平台" || rows[1][7] != "82.90" {
+			t.Fatalf("the export: %v", rows)
+		}
+		apps, _ = svc.Applications(ctx, nil, cid)
+		if apps[0].Rank != 1 {
+			t.Fatalf("the rank stored: %+v", apps[0])
+		}
+
+		unit.Follow("试点与评选")
+		unit.Follow("2026 年度优秀信息化工程评选")
+		unit.Follow("中原区一网通办平台")
+		unit.WaitText("第 1 名，得分 82.90")
+		for _, name := range []string{"王建国", "张志强", "陈静", "李海燕"} {
+			if unit.Has(name) {
+				t.Fatalf("the applicant sees the expert %s: %s", name, unit.Text("main"))
+			}
+		}
+		zy, err := auth.UserByName(ctx, s.DB, "zy-pm")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns, err := notify.List(ctx, s.DB, zy.ID, 20)
+		if err != nil || len(ns) == 0 || ns[0].Key != "project.notify.call_published" {
+			t.Fatalf("the applicant's inbox: %+v %v", ns, err)
+		}
+
+		visitor := browser.NewTab(t, s.URL)
+		visitor.Home()
+		visitor.Follow("评选结果公示")
+		visitor.Follow("2026 年度优秀信息化工程评选")
+		visitor.WaitText("经专家评审，评出优秀信息化工程 1 项。")
+		main := visitor.Text("main")
+		if !strings.Contains(main, "中原区一网通办平台") || !strings.Contains(main, "82.90") || strings.Contains(main, "王建国") || visitor.Has("用户名") {
+			t.Fatalf("the public results: %s", main)
+		}
+		for _, size := range [][2]int64{{1366, 768}, {390, 844}} {
+			visitor.Size(size[0], size[1])
+			if visitor.ScrollsSideways() {
+				t.Errorf("the results page scrolls sideways at %d×%d", size[0], size[1])
+			}
+		}
+	})
+}

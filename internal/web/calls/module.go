@@ -1,0 +1,272 @@
+// Package calls is the web side of the calls for pilot and demonstration
+// projects and for excellent projects (试点示范、优秀工程评选, §8.2 of the
+// plan): the office opens a call, units apply, the office checks
+// eligibility, draws the panel and publishes the ranking, experts score
+// their own assignments, and the public reads the published results. The
+// domain is in package internal/project (call.go).
+package calls
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"zhihui/internal/audit"
+	"zhihui/internal/auth"
+	"zhihui/internal/module"
+	dom "zhihui/internal/project"
+	"zhihui/internal/store"
+	"zhihui/internal/web/kit"
+)
+
+//go:embed all:templates catalog
+var files embed.FS
+
+// Roles of the module.
+var (
+	// Viewers see the calls over or under their units and their applications.
+	Viewers = []auth.Role{auth.Office, auth.Admin, auth.Leader, auth.Reporter, auth.Approver}
+	// Applicants apply for their units.
+	Applicants = []auth.Role{auth.Reporter, auth.Approver, auth.Office, auth.Admin}
+	// Offices open calls, check eligibility, draw panels and publish.
+	Offices = []auth.Role{auth.Office, auth.Admin}
+	// Experts score the applications of the panels they sit on.
+	Experts = []auth.Role{auth.Expert}
+)
+
+// MaxApplyBody bounds an application's form with its document.
+const MaxApplyBody = dom.MaxAppDocument + 1<<20
+
+// Module is the calls module. Its tables belong to the project module
+// (project.PanelSchema), which comes first in the module list.
+func Module() module.Module {
+	catalog, _ := fs.Sub(files, "catalog")
+	return module.Module{
+		Name:    "calls",
+		Catalog: catalog,
+		Routes:  routes,
+		// A finished award round and an open pilot call, after the
+		// project module's demo portfolio.
+		LoadDemo: dom.LoadCallDemo,
+		Nav: []module.Nav{
+			{Key: "calls", Href: "/calls", Label: "calls.nav", Roles: Viewers, Order: 59},
+			{Key: "calls-reviews", Href: "/calls/reviews", Label: "calls.reviews", Roles: Experts, Order: 59},
+			{Key: "results", Href: "/results", Label: "calls.results_nav", Public: true, Order: 96},
+		},
+		Pages: []string{"/calls", "/calls/new", "/results"},
+		API: map[string]string{
+			"GET /api/v1/results":      "Published results of calls for pilots and awards: [{id, kind, title, org_name, published_at}]",
+			"GET /api/v1/results/{id}": "One call's published ranking: rank, title, unit and score (trimmed mean of the experts' weighted scores) of each eligible application; no expert is named",
+		},
+		Authz:      authzCases(),
+		AuthzSetup: authzSetup,
+	}
+}
+
+func routes(k *kit.Kit) ([]kit.Route, error) {
+	pages, err := k.Pages(files, "templates")
+	if err != nil {
+		return nil, err
+	}
+	h := handlers{k: k, pages: pages, svc: dom.New(k.DB)}
+	return []kit.Route{
+		{Pattern: "GET /calls", Access: kit.Roles, Roles: Viewers, Handler: h.list},
+		{Pattern: "GET /calls/new", Access: kit.Roles, Roles: Offices, Handler: h.newForm},
+		{Pattern: "POST /calls", Access: kit.Roles, Roles: Offices, Handler: h.create},
+		{Pattern: "GET /calls/{id}", Access: kit.Roles, Roles: Viewers, Handler: h.show},
+		{Pattern: "GET /calls/{id}/export", Access: kit.Roles, Roles: Offices, Handler: h.export},
+		{Pattern: "POST /calls/{id}/apply", Access: kit.Roles, Roles: Applicants, Handler: h.apply, BodyLimit: MaxApplyBody},
+		{Pattern: "POST /calls/{id}/close", Access: kit.Roles, Roles: Offices, Handler: h.close},
+		{Pattern: "POST /calls/{id}/draw", Access: kit.Roles, Roles: Offices, Handler: h.draw},
+		{Pattern: "POST /calls/{id}/publish", Access: kit.Roles, Roles: Offices, Handler: h.publish},
+		{Pattern: "GET /calls/{id}/applications/{app}", Access: kit.Roles, Roles: Viewers, Handler: h.application},
+		{Pattern: "GET /calls/{id}/applications/{app}/document", Access: kit.Roles, Roles: Viewers, Handler: h.document},
+		{Pattern: "POST /calls/{id}/applications/{app}/check", Access: kit.Roles, Roles: Offices, Handler: h.check},
+		{Pattern: "GET /calls/reviews", Access: kit.Roles, Roles: Experts, Handler: h.reviews},
+		{Pattern: "GET /calls/{id}/seats/{seat}", Access: kit.Roles, Roles: Experts, Handler: h.seat},
+		{Pattern: "GET /calls/{id}/seats/{seat}/{app}", Access: kit.Roles, Roles: Experts, Handler: h.scoreForm},
+		{Pattern: "POST /calls/{id}/seats/{seat}/{app}", Access: kit.Roles, Roles: Experts, Handler: h.score},
+		{Pattern: "GET /calls/{id}/seats/{seat}/{app}/document", Access: kit.Roles, Roles: Experts, Handler: h.seatDocument},
+		{Pattern: "GET /results", Access: kit.Public, Handler: h.results},
+		{Pattern: "GET /results/{id}", Access: kit.Public, Handler: h.result},
+		{Pattern: "GET /api/v1/results", Access: kit.Public, Handler: h.apiResults},
+		{Pattern: "GET /api/v1/results/{id}", Access: kit.Public, Handler: h.apiResult},
+	}, nil
+}
+
+// authzSetup makes, per caller, calls of the city inside the caller's
+// units (4101) and of the city outside (4102) in each state the requests
+// need, with applications of a county of each city and a panel's seat.
+func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
+	s := dom.New(db)
+	a := audit.Actor{Name: "authz"}
+	all := []string{"/41/"}
+	// Six experts of a field no other fixture draws: enough for the two
+	// panels drawn here and the panel the draw case draws.
+	for i := 0; i < 6; i++ {
+		if _, err := s.AddExpert(ctx, a, dom.Expert{Name: "评选专家" + strconv.Itoa(i), Fields: []string{"gis"}, Employer: "authz 研究院", Region: "41", Available: true}); err != nil {
+			return err
+		}
+	}
+	type sideOf struct{ name, city, county, other string }
+	for _, sd := range []sideOf{{"in", "4101", "410102", "410103"}, {"out", "4102", "410202", "410203"}} {
+		for _, kind := range []string{"view", "apply", "close", "check", "draw", "publish"} {
+			id, err := s.OpenCall(ctx, a, all, dom.NewCall{Kind: dom.CallAward, Title: "authz 评选 " + kind, Description: "authz", Org: sd.city,
+				Deadline: "2099-12-31", Criteria: "成效 60\n创新 40", Field: "gis", PanelSize: 3})
+			if err != nil {
+				return err
+			}
+			f.IDs["call-"+kind+"-"+sd.name] = id
+			if kind == "view" || kind == "apply" || kind == "close" {
+				continue
+			}
+			unit := sd.county
+			if kind == "publish" {
+				unit = sd.other // its panel's ties with the county must not block the draw case
+			}
+			app, err := s.Apply(ctx, a, all, id, dom.NewApplication{Unit: unit, Title: "authz 申报 " + kind, Body: "authz", DocName: "a.txt", Doc: []byte("authz")})
+			if err != nil {
+				return err
+			}
+			f.IDs["app-"+kind+"-"+sd.name] = app
+			if kind == "check" {
+				continue
+			}
+			if err := s.CheckApplication(ctx, a, all, app, true, ""); err != nil {
+				return err
+			}
+			if err := s.CloseCall(ctx, a, all, id); err != nil {
+				return err
+			}
+			if kind == "draw" {
+				continue
+			}
+			if err := s.DrawCallPanel(ctx, a, all, id, nil); err != nil {
+				return err
+			}
+			seats, err := s.CallSeats(ctx, id)
+			if err != nil {
+				return err
+			}
+			for _, st := range seats {
+				// The pool entries have no account: score as the office would record them.
+				if err := scoreAs(ctx, db, st.ID, app); err != nil {
+					return err
+				}
+			}
+			f.IDs["seat-"+sd.name] = seats[0].ID
+			f.IDs["seatcall-"+sd.name] = id
+			f.IDs["seatapp-"+sd.name] = app
+		}
+	}
+	return nil
+}
+
+// scoreAs stores a full score of seat for app directly: the matrix's
+// experts have no accounts to score through.
+func scoreAs(ctx context.Context, db *store.DB, seat, app int64) error {
+	_, err := db.W.ExecContext(ctx, `INSERT INTO project_call_score (seat_id, application_id, scores, total, opinion, scored_at) VALUES ($1,$2,'80,80',8000,'authz',$3)`,
+		seat, app, store.Now())
+	return err
+}
+
+func side(inside bool) string {
+	if inside {
+		return "in"
+	}
+	return "out"
+}
+
+func callReq(method, kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
+	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
+		return method, "/calls/" + strconv.FormatInt(f.IDs["call-"+kind+"-"+side(inside)], 10) + suffix, form
+	}
+}
+
+func appReq(method, kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
+	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
+		sd := side(inside)
+		return method, "/calls/" + strconv.FormatInt(f.IDs["call-"+kind+"-"+sd], 10) + "/applications/" + strconv.FormatInt(f.IDs["app-"+kind+"-"+sd], 10) + suffix, form
+	}
+}
+
+func seatReq(method string, withApp bool, tail string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
+	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
+		sd := side(inside)
+		target := "/calls/" + strconv.FormatInt(f.IDs["seatcall-"+sd], 10) + "/seats/" + strconv.FormatInt(f.IDs["seat-"+sd], 10)
+		if withApp {
+			target += "/" + strconv.FormatInt(f.IDs["seatapp-"+sd], 10) + tail
+		}
+		return method, target, form
+	}
+}
+
+// nobodyButAnon expects 403 from every logged-in caller (a seat belongs to
+// an account the matrix does not create) and anon from visitors.
+func nobodyButAnon(anon int) func(auth.Role, bool) int {
+	return func(r auth.Role, _ bool) int {
+		if r == "" {
+			return anon
+		}
+		return http.StatusForbidden
+	}
+}
+
+func authzCases() []module.AuthzCase {
+	const ok, see, un = http.StatusOK, http.StatusSeeOther, http.StatusUnauthorized
+	return []module.AuthzCase{
+		{Pattern: "GET /calls", Request: module.Get("/calls"), Want: module.AnyRole(ok, see, Viewers...)},
+		{Pattern: "GET /calls/new", Request: module.Get("/calls/new"), Want: module.AnyRole(ok, see, Offices...)},
+		{Pattern: "POST /calls", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
+			org := "4102"
+			if inside {
+				org = "4101"
+			}
+			return http.MethodPost, "/calls", url.Values{"kind": {"pilot"}, "title": {"authz 试点"}, "description": {"authz"}, "org": {org}, "deadline": {"2099-12-31"},
+				"criteria": {"成效 50\n创新 50"}, "field": {"egov"}, "panel_size": {"3"}}
+		}, Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "GET /calls/{id}", Request: callReq(http.MethodGet, "view", "", nil), Want: module.ScopedRole(ok, see, Viewers...)},
+		{Pattern: "GET /calls/{id}/export", Request: callReq(http.MethodGet, "view", "/export", nil), Want: module.ScopedRole(ok, see, Offices...)},
+		{Pattern: "POST /calls/{id}/apply", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			unit := "410202"
+			if inside {
+				unit = "410102"
+			}
+			return http.MethodPost, "/calls/" + strconv.FormatInt(f.IDs["call-apply-"+side(inside)], 10) + "/apply", url.Values{"unit": {unit}, "title": {"authz 申报"}, "body": {"申报正文"}}
+		}, Want: module.ScopedRole(see, un, Applicants...)},
+		{Pattern: "POST /calls/{id}/close", Request: callReq(http.MethodPost, "close", "/close", nil), Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "POST /calls/{id}/draw", Request: callReq(http.MethodPost, "draw", "/draw", nil), Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "POST /calls/{id}/publish", Request: callReq(http.MethodPost, "publish", "/publish", url.Values{"note": {"authz"}}), Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "GET /calls/{id}/applications/{app}", Request: appReq(http.MethodGet, "check", "", nil), Want: module.ScopedRole(ok, see, Viewers...)},
+		{Pattern: "GET /calls/{id}/applications/{app}/document", Request: appReq(http.MethodGet, "check", "/document", nil), Want: module.ScopedRole(ok, see, Viewers...)},
+		{Pattern: "POST /calls/{id}/applications/{app}/check", Request: appReq(http.MethodPost, "check", "/check", url.Values{"decision": {"eligible"}}), Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "GET /calls/reviews", Request: module.Get("/calls/reviews"), Want: module.AnyRole(ok, see, Experts...)},
+		{Pattern: "GET /calls/{id}/seats/{seat}", Request: seatReq(http.MethodGet, false, "", nil), Want: nobodyButAnon(see)},
+		{Pattern: "GET /calls/{id}/seats/{seat}/{app}", Request: seatReq(http.MethodGet, true, "", nil), Want: nobodyButAnon(see)},
+		{Pattern: "POST /calls/{id}/seats/{seat}/{app}", Request: seatReq(http.MethodPost, true, "", url.Values{"c0": {"80"}, "c1": {"80"}, "opinion": {"好"}}), Want: nobodyButAnon(un)},
+		{Pattern: "GET /calls/{id}/seats/{seat}/{app}/document", Request: seatReq(http.MethodGet, true, "/document", nil), Want: nobodyButAnon(see)},
+		{Pattern: "GET /results", Request: module.Get("/results"), Want: module.Always(ok)},
+		// The publish case of the office and the administrator has run
+		// by now for the inside call only; unpublished results are not found.
+		{Pattern: "GET /results/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/results/" + strconv.FormatInt(f.IDs["call-publish-"+side(inside)], 10), nil
+		}, Want: func(r auth.Role, inside bool) int {
+			if inside && (r == auth.Office || r == auth.Admin) {
+				return ok
+			}
+			return http.StatusNotFound
+		}},
+		{Pattern: "GET /api/v1/results", Request: module.Get("/api/v1/results"), Want: module.Always(ok)},
+		{Pattern: "GET /api/v1/results/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodGet, "/api/v1/results/" + strconv.FormatInt(f.IDs["call-publish-"+side(inside)], 10), nil
+		}, Want: func(r auth.Role, inside bool) int {
+			if inside && (r == auth.Office || r == auth.Admin) {
+				return ok
+			}
+			return http.StatusNotFound
+		}},
+	}
+}
