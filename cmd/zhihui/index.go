@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"zhihui/internal/i18n"
 
 	"zhihui/internal/app"
 	"zhihui/internal/evalstore"
@@ -119,7 +120,7 @@ func runIndex(args []string) error {
 			return err
 		}
 		if len(run.Dropped) > 0 {
-			fmt.Fprintf(os.Stderr, "注 note: 年份 %v 有指标全无数据，未计算 / years %v left out: some indicator has no figure at all\n", run.Dropped, run.Dropped)
+			fmt.Fprintf(os.Stderr, "注 note: %s\n", i18n.Errorf("年份 %v 有指标全无数据，未计算", "years %v left out: some indicator has no figure at all", run.Dropped).Message(*lang))
 		}
 		if err := run.Complete(fw); err != nil {
 			if run.Source == evalstore.FromMonitor {

@@ -122,14 +122,14 @@ func (h handlers) renderEditor(w http.ResponseWriter, r *http.Request, status in
 // maxRows bounds the rows an editor post may hold.
 const maxRows = 200
 
-func parseFloatField(v, label string, n int) (*float64, *i18n.Error) {
+func parseFloatField(v string, label i18n.Text, n int) (*float64, *i18n.Error) {
 	v = strings.TrimSpace(strings.ReplaceAll(v, ",", ""))
 	if v == "" {
 		return nil, nil
 	}
 	x, err := strconv.ParseFloat(v, 64)
 	if err != nil {
-		return nil, i18n.Errorf("第 %d 条审核规则的%s应为数字：%q", "edit %d: the %s must be a number: %q", n, label, v).OnField("edits")
+		return nil, i18n.Errorf("第 %[1]d 条审核规则的%[2]s应为数字：%[4]q", "edit %[1]d: the %[3]s must be a number: %[4]q", n, label.Zh, label.En, v).OnField("edits")
 	}
 	return &x, nil
 }
@@ -178,13 +178,13 @@ func editorForm(v url.Values) ([]dom.Item, []dom.Edit, *i18n.Error) {
 		n := len(edits) + 1
 		ed := dom.Edit{Kind: v.Get("edit_kind_" + k), Left: left, Right: v.Get("edit_right_" + k), Severity: v.Get("edit_severity_" + k)}
 		var err *i18n.Error
-		if ed.Min, err = parseFloatField(v.Get("edit_min_"+k), "下限 / lower bound", n); err != nil {
+		if ed.Min, err = parseFloatField(v.Get("edit_min_"+k), i18n.Text{Zh: "下限", En: "lower bound"}, n); err != nil {
 			return nil, nil, err
 		}
-		if ed.Max, err = parseFloatField(v.Get("edit_max_"+k), "上限 / upper bound", n); err != nil {
+		if ed.Max, err = parseFloatField(v.Get("edit_max_"+k), i18n.Text{Zh: "上限", En: "upper bound"}, n); err != nil {
 			return nil, nil, err
 		}
-		f, err := parseFloatField(v.Get("edit_factor_"+k), "倍数 / factor", n)
+		f, err := parseFloatField(v.Get("edit_factor_"+k), i18n.Text{Zh: "倍数", En: "factor"}, n)
 		if err != nil {
 			return nil, nil, err
 		}
