@@ -393,7 +393,9 @@ func GetForm(ctx context.Context, db *store.DB, s *Survey, e Enterprise) (*Form,
 		if err := rows.Scan(&item, &amt, &text); err != nil {
 			return nil, err
 		}
-		if amt.Valid {
+		// Yes/no answers keep their text ("yes", "no") beside the 1 or 0
+		// that estimation adds up; the form shows the text.
+		if amt.Valid && text == "" {
 			f.Values[item] = Amount(amt.Int64).String()
 		} else {
 			f.Values[item] = text

@@ -183,8 +183,11 @@ func TestEcstatFormEditorAndQuarterlyWarning(t *testing.T) {
 		f.Press("报送")
 		f.WaitText("调查表已报送")
 		f.WaitText("已说明原因的审核提示")
+		if got := f.Value("是否开展电子商务交易"); got != "yes" {
+			t.Fatalf("the returned form shows trades online as %q", got)
+		}
 		form, err := ecstat.GetForm(ctx, s.DB, q2, firm)
-		if err != nil || form.Return == nil || form.Values[ecstat.EcomSales] != "800.00" || form.Values["STAFF_ECOM"] != "12.00" {
+		if err != nil || form.Return == nil || form.Values[ecstat.EcomSales] != "800.00" || form.Values["STAFF_ECOM"] != "12.00" || form.Values[ecstat.TradesOnline] != "yes" {
 			t.Fatalf("stored form %+v %v", form, err)
 		}
 		cs, err := ecstat.Confirmations(ctx, s.DB, q2.ID, firm.ID)
