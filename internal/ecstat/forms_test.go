@@ -342,14 +342,22 @@ func TestRemindersBeforeTheDeadline(t *testing.T) {
 		if n, err := Remind(ctx, db, at("2025-07-11"), cal); err != nil || n != 5 {
 			t.Fatalf("deadline reminder: %d %v", n, err)
 		}
+		// The deadline moved a week later reminds again before it.
+		if err := SetSchedule(ctx, db, office, q1.ID, "2025-07-18", 1); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := Remind(ctx, db, at("2025-07-17"), cal); err != nil || n != 5 {
+			t.Fatalf("reminder of the new deadline: %d %v", n, err)
+		}
 		rs, err := Reminders(ctx, db, q1.ID)
-		if err != nil || len(rs) != 5 || len(rs[firm.ID]) != 0 || len(rs[others[0].ID]) != 2 || rs[others[0].ID][0].Stage != StageBefore {
+		if err != nil || len(rs) != 5 || len(rs[firm.ID]) != 0 || len(rs[others[0].ID]) != 3 || rs[others[0].ID][0].Stage != StageBefore ||
+			rs[others[0].ID][0].Deadline != "2025-07-11" || rs[others[0].ID][2].Deadline != "2025-07-18" {
 			t.Fatalf("reminders %v %v", rs, err)
 		}
 		// The county's staff got one message a stage counting the five; the
 		// enterprise that answered got none.
 		msgs, err := notify.List(ctx, db, staff.ID, 10)
-		if err != nil || len(msgs) != 2 || len(msgs[0].Args) != 4 || msgs[0].Args[3].Zh != "5" || !strings.Contains(msgs[0].Link, "/nonrespondents") {
+		if err != nil || len(msgs) != 3 || len(msgs[0].Args) != 4 || msgs[0].Args[3].Zh != "5" || !strings.Contains(msgs[0].Link, "/nonrespondents") {
 			t.Fatalf("staff inbox %+v %v", msgs, err)
 		}
 		if msgs, _ := notify.List(ctx, db, owner.ID, 10); len(msgs) != 0 {

@@ -147,12 +147,15 @@ func Remind(ctx context.Context, db *store.DB, now time.Time, cal *calendar.Cale
 }
 
 func remindSurvey(ctx context.Context, db *store.DB, s *Survey, stage string) (int, error) {
+	// The stage is recorded with the deadline it reminds of, so that a
+	// deadline moved later reminds again.
+	key := stage + "@" + s.Deadline
 	open, err := Nonrespondents(ctx, db, s.ID, []string{"/" + orgunit.Root + "/"})
 	if err != nil || len(open) == 0 {
 		return 0, err
 	}
 	done := map[int64]bool{}
-	rows, err := db.R.QueryContext(ctx, `SELECT enterprise_id FROM ecstat_reminder WHERE survey_id = $1 AND stage = $2`, s.ID, stage)
+	rows, err := db.R.QueryContext(ctx, `SELECT enterprise_id FROM ecstat_reminder WHERE survey_id = $1 AND stage = $2`, s.ID, key)
 	if err != nil {
 		return 0, err
 	}
@@ -206,7 +209,7 @@ func remindSurvey(ctx context.Context, db *store.DB, s *Survey, stage string) (i
 				}
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_reminder (survey_id, enterprise_id, stage, sent_at, recipients) VALUES ($1, $2, $3, $4, $5)`,
-				s.ID, e.ID, stage, now, got); err != nil {
+				s.ID, e.ID, key, now, got); err != nil {
 				return err
 			}
 			counties[e.OrgPath]++
@@ -245,9 +248,11 @@ func remindSurvey(ctx context.Context, db *store.DB, s *Survey, stage string) (i
 	return n, err
 }
 
-// Reminded is one reminder of an enterprise.
+// Reminded is one reminder of an enterprise: its stage, the deadline it
+// reminded of, when, and to how many of the enterprise's accounts.
 type Reminded struct {
 	Stage      string
+	Deadline   string
 	SentAt     time.Time
 	Recipients int
 }
@@ -267,6 +272,7 @@ func Reminders(ctx context.Context, db *store.DB, id int64) (map[int64][]Reminde
 		if err := rows.Scan(&e, &r.Stage, &r.SentAt, &r.Recipients); err != nil {
 			return nil, err
 		}
+		r.Stage, r.Deadline, _ = strings.Cut(r.Stage, "@")
 		out[e] = append(out[e], r)
 	}
 	return out, rows.Err()

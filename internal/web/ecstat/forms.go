@@ -246,7 +246,7 @@ func (h handlers) schedule(w http.ResponseWriter, r *http.Request) error {
 func remindedText(r *http.Request, rs []dom.Reminded) string {
 	var parts []string
 	for _, x := range rs {
-		parts = append(parts, kit.T(r, "ecstat.stage."+x.Stage)+" "+x.SentAt.In(period.Shanghai).Format("2006-01-02 15:04"))
+		parts = append(parts, kit.T(r, "ecstat.stage."+x.Stage)+" ("+x.Deadline+") "+x.SentAt.In(period.Shanghai).Format("2006-01-02 15:04"))
 	}
 	return strings.Join(parts, "; ")
 }
