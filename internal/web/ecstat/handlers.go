@@ -727,6 +727,11 @@ type resultsView struct {
 	Published *float64
 	PlanName  string
 	Lang      string
+	// The cells of this page, the pager, the chart and the PDF.
+	Cells  []dom.Cell
+	Pager  pager
+	Chart  map[string]any
+	PDFURL string
 }
 
 // markView is a cell's precision mark with the page's language.
@@ -776,7 +781,7 @@ func (h handlers) results(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	lang := kit.Lang(r)
-	v := resultsView{Res: res, Design: d, CanPublish: coversProvince(r), Lang: lang}
+	v := resultsView{Res: res, Design: d, CanPublish: coversProvince(r) && !s.Quarterly(), Lang: lang}
 	for _, it := range s.Targets() {
 		v.Items = append(v.Items, choice{it.Code, it.DisplayName(lang), it.Code == res.Target.Code})
 	}
@@ -786,7 +791,11 @@ func (h handlers) results(w http.ResponseWriter, r *http.Request) error {
 	for _, e := range []string{dom.Ratio, dom.HT} {
 		v.Estimators = append(v.Estimators, choice{e, kit.T(r, "ecstat.estimator."+e), e == res.Estimator})
 	}
-	v.ExportURL = fmt.Sprintf("/ecstat/surveys/%d/results/export?", s.ID) + url.Values{"item": {res.Target.Code}, "by": {res.By}, "estimator": {res.Estimator}}.Encode()
+	q := url.Values{"item": {res.Target.Code}, "by": {res.By}, "estimator": {res.Estimator}}
+	v.ExportURL = fmt.Sprintf("/ecstat/surveys/%d/results/export?", s.ID) + q.Encode()
+	v.PDFURL = fmt.Sprintf("/ecstat/surveys/%d/results.pdf?", s.ID) + url.Values{"item": {res.Target.Code}, "estimator": {res.Estimator}}.Encode()
+	v.Cells, v.Pager = pageOf(r, res.Cells, q, fmt.Sprintf("/ecstat/surveys/%d/results", s.ID))
+	v.Chart = resultsChart(r, res, v.Cells)
 	if v.Publications, err = dom.Publications(r.Context(), h.k.DB, s.ID); err != nil {
 		return err
 	}
@@ -861,6 +870,10 @@ func (h handlers) publish(w http.ResponseWriter, r *http.Request) error {
 	s, err := h.loadSurvey(r)
 	if err != nil {
 		return err
+	}
+	if s.Quarterly() {
+		// Monitoring's survey elements are yearly.
+		return i18n.Errorf("季报的推算值不写入监测（监测中的调查推算指标为年度指标），请发布年报", "quarterly estimates are not written into monitoring (its survey elements are yearly); publish the annual survey")
 	}
 	est := r.PostFormValue("estimator")
 	if _, err := dom.Publish(r.Context(), h.k.DB, kit.Actor(r), s, est); err != nil {

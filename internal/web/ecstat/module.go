@@ -60,7 +60,7 @@ func Module() module.Module {
 		DemoInBackground: true,
 		Routes:           routes,
 		Nav:              []module.Nav{{Key: "ecstat", Href: "/ecstat", Label: "ecstat.nav", Roles: Members, Order: 65}},
-		Pages:            []string{"/ecstat", "/ecstat/register", "/ecstat/surveys/new"},
+		Pages:            []string{"/ecstat", "/ecstat/register", "/ecstat/surveys/new", "/ecstat/infoconsumption"},
 		API: map[string]string{
 			"GET /api/v1/surveys":                 "Surveys with their year, items and sample progress",
 			"POST /api/v1/surveys":                `Create a survey {"name","period","items":[{"code","name","unit"}]} (office at the province); answers its id`,
@@ -69,7 +69,7 @@ func Module() module.Module {
 			"POST /api/v1/surveys/{id}/sample":    `Draw the sample {"seed":N,"cv_target":0.05} or {"seed":N,"n":N}; answers the selected enterprises with stratum and design weight`,
 			"POST /api/v1/surveys/{id}/responses": `Submit answers [{"credit_code","period","item","value"}] for enterprises the caller may answer for`,
 		},
-		Authz: append(authzCases(), formAuthzCases()...),
+		Authz: moduleAuthz(),
 		// Reminders of open surveys before their deadline.
 		Jobs:       jobsOf,
 		AuthzSetup: authzSetup,
@@ -111,6 +111,11 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /ecstat/surveys/{id}/form", Access: kit.Roles, Roles: Offices, Handler: h.editor},
 		{Pattern: "POST /ecstat/surveys/{id}/form", Access: kit.Roles, Roles: Offices, Handler: h.saveEditor},
 		{Pattern: "POST /ecstat/surveys/{id}/schedule", Access: kit.Roles, Roles: Offices, Handler: h.schedule},
+		{Pattern: "GET /ecstat/surveys/{id}/rotation", Access: kit.Roles, Roles: Viewers, Handler: h.rotation},
+		{Pattern: "GET /ecstat/surveys/{id}/rotation/export", Access: kit.Roles, Roles: Viewers, Handler: h.rotationExport},
+		{Pattern: "GET /ecstat/surveys/{id}/results.pdf", Access: kit.Roles, Roles: Readers, Handler: h.resultsPDF},
+		{Pattern: "GET /ecstat/infoconsumption", Access: kit.Roles, Roles: Readers, Handler: h.infoConsumption},
+		{Pattern: "GET /ecstat/infoconsumption/export", Access: kit.Roles, Roles: Readers, Handler: h.infoExport},
 	}, nil
 }
 
@@ -293,4 +298,13 @@ func authzCases() []module.AuthzCase {
 			return http.MethodPost, "/api/v1/surveys/" + id(f, "survey") + "/responses", form
 		}, Want: module.ScopedRole(ok, un, auth.Reporter, auth.Office, auth.Admin)},
 	}
+}
+
+// moduleAuthz are the module's rows of the authorization matrix.
+func moduleAuthz() []module.AuthzCase {
+	var out []module.AuthzCase
+	for _, part := range [][]module.AuthzCase{authzCases(), formAuthzCases(), infoAuthzCases(), publishAuthzCases(), rotationAuthzCases()} {
+		out = append(out, part...)
+	}
+	return out
 }
