@@ -54,6 +54,7 @@ func main() {
 	dur := flag.Duration("d", 10*time.Second, "measured duration")
 	warm := flag.Duration("warm", 2*time.Second, "warm-up before the measured duration")
 	perConn := flag.Int("per-conn", 3, "ratings per connection (per client address)")
+	kill := flag.Duration("kill-after", 0, "instead of measuring: kill -9 the server this long into the run, then check that every rating answered 201 is stored")
 	widget := flag.Int("widget", 30, "percentage of ratings sent as the embedded widget does, from the target's own site (Origin header, ?via=widget)")
 	profile := flag.String("profile", "", "write the server's CPU profile of the run (warm-up included) to this file")
 	flag.Parse()
@@ -61,13 +62,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "feedback: -zhihui BIN is required")
 		os.Exit(2)
 	}
-	if err := run(*bin, *dsn, *conc, *dur, *warm, *perConn, *widget, *profile); err != nil {
+	if err := run(*bin, *dsn, *conc, *dur, *warm, *perConn, *widget, *profile, *kill); err != nil {
 		fmt.Fprintln(os.Stderr, "feedback:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, pgDSN string, conc int, dur, warm time.Duration, perConn, widget int, profile string) error {
+func run(bin, pgDSN string, conc int, dur, warm time.Duration, perConn, widget int, profile string, kill time.Duration) error {
 	ctx := context.Background()
 	cfg := app.Config{LogLevel: "error"}
 	storeName := "sqlite"
@@ -167,6 +168,9 @@ func run(bin, pgDSN string, conc int, dur, warm time.Duration, perConn, widget i
 
 	gen := &generator{addr: addr, target: tg.Key, perConn: perConn, widget: int64(widget)}
 	gen.run(conc, warm) // warm-up, not counted
+	if kill > 0 {
+		return killRun(ctx, gen, srv, cfg, storeName, conc, dur, kill)
+	}
 	load := loadAvg()
 	srvCPU0, genCPU0, m0, db0 := procCPU(srv.Process.Pid), selfCPU(), machineCPU(), backends()
 	res := gen.run(conc, dur)
@@ -229,6 +233,53 @@ func run(bin, pgDSN string, conc int, dur, warm time.Duration, perConn, widget i
 		m.percent(), others.Seconds(), load)
 	if stored < res.ok {
 		return fmt.Errorf("%d ratings acknowledged, only %d stored", res.ok, stored)
+	}
+	return nil
+}
+
+// killRun sends ratings as the measured run does, kills the server with
+// SIGKILL after kill, and checks that every rating answered 201 before
+// is in the store.
+func killRun(ctx context.Context, gen *generator, srv *exec.Cmd, cfg app.Config, storeName string, conc int, dur, kill time.Duration) error {
+	gen.keepIDs = true
+	resc := make(chan *result, 1)
+	go func() { resc <- gen.run(conc, dur) }()
+	time.Sleep(kill)
+	if err := srv.Process.Kill(); err != nil {
+		return err
+	}
+	srv.Wait()
+	gen.stop.Store(true)
+	res := <-resc
+	db, err := store.Open(ctx, store.Options{DataDir: cfg.DataDir, DSN: cfg.DSN})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.R.QueryContext(ctx, `SELECT id FROM publiceval_rating`)
+	if err != nil {
+		return err
+	}
+	stored := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		stored[id] = true
+	}
+	rows.Close()
+	missing := 0
+	for _, id := range res.ids {
+		if !stored[id] {
+			missing++
+		}
+	}
+	fmt.Printf("%s: kill -9 of the server %s into a run of %d clients: %d ratings answered 201 (%.0f/s) before it, %d of them missing after the restart; %d stored in all (warm-up included)\n",
+		storeName, kill, conc, len(res.ids), float64(len(res.ids))/kill.Seconds(), missing, len(stored))
+	if missing > 0 || len(res.ids) == 0 {
+		return fmt.Errorf("%d of %d acknowledged ratings lost", missing, len(res.ids))
 	}
 	return nil
 }
@@ -343,6 +394,7 @@ type result struct {
 	elapsed   time.Duration
 	perSecond []int64
 	minSecond int64
+	ids       []int64 // acknowledged, when the generator keeps them
 }
 
 func (r *result) rate() float64 { return float64(r.ok) / r.elapsed.Seconds() }
@@ -372,6 +424,8 @@ type generator struct {
 	widget  int64        // percentage sent as the widget
 	ips     atomic.Int64 // client addresses used
 	seq     atomic.Int64 // ratings sent
+	keepIDs bool         // collect the ids of acknowledged ratings (result.ids)
+	stop    atomic.Bool
 }
 
 // nextIP is a fresh loopback address: consecutive addresses fall in
@@ -446,7 +500,8 @@ func (g *generator) run(conc int, d time.Duration) *result {
 					conn = nil
 				}
 			}
-			for time.Now().Before(end) {
+			var ids []int64
+			for time.Now().Before(end) && !g.stop.Load() {
 				if conn == nil || n%g.perConn == 0 {
 					if conn != nil {
 						conn.Close()
@@ -480,6 +535,13 @@ func (g *generator) run(conc int, d time.Duration) *result {
 					fail()
 					continue
 				}
+				if g.keepIDs && resp.StatusCode == http.StatusCreated {
+					b, _ := io.ReadAll(resp.Body)
+					var a struct{ ID int64 }
+					if json.Unmarshal(b, &a) == nil && a.ID > 0 {
+						ids = append(ids, a.ID)
+					}
+				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				el := time.Since(t0)
@@ -504,6 +566,7 @@ func (g *generator) run(conc int, d time.Duration) *result {
 			}
 			res.mu.Lock()
 			res.lat = append(res.lat, lat...)
+			res.ids = append(res.ids, ids...)
 			res.mu.Unlock()
 		}()
 	}
