@@ -35,8 +35,9 @@ const (
 
 type limits struct{ ip, phone *windowLimit }
 
-// newLimits: 10 minutes in 5 slots and a day in 6, 2^17 and 2^18 counters
-// per row (6 MiB and 12 MiB, allocated as slots are first used).
+// newLimits: 10 minutes in 5 slots and a day in 6 (plus the current slot
+// each), 2^17 and 2^18 counters per row (6 MiB and 14 MiB, allocated as
+// slots are first used).
 func newLimits() *limits {
 	return &limits{ip: newWindowLimit(ipLimit, 10*time.Minute, 5, 1<<17), phone: newWindowLimit(phoneLimit, 24*time.Hour, 6, 1<<18)}
 }
