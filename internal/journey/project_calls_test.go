@@ -19,9 +19,9 @@ import (
 // TestAwardCallJourney: the provincial office opens an award call from
 // the home page; the 中原区 owner unit applies with its project and a
 // document; the office finds the application eligible, closes the call,
-// records in the expert pool that 李海燕 is away, and draws the panel,
-// which leaves out 李海燕 and the expert working for 中原区 with the
-// reasons shown; 王建国 finds the call under 评选评审 and scores each
+// records in the expert pool that 李海燕 is away and that 陈静 worked for
+// 中原区 until last year, and draws the panel, which leaves out both and
+// the expert working for 中原区, with the reasons shown; 王建国 finds the call under 评选评审 and scores each
 // criterion (the other two experts score through the domain); the office
 // publishes; the applicant is told and sees its rank but no expert's name;
 // a visitor reads the results from the home page without logging in.
@@ -37,7 +37,8 @@ func TestAwardCallJourney(t *testing.T) {
 			{Name: "王建国", Employer: "郑州大学", Account: "wjg"},
 			{Name: "李海燕", Employer: "河南大学"},
 			{Name: "张志强", Employer: "河南省信息中心", Account: "zzq"},
-			{Name: "陈静", Employer: "河南工业大学", Account: "cj"},
+			{Name: "陈静", Employer: "河南工业大学", Account: "cj"}, // worked for 中原区 until last year
+			{Name: "赵磊", Employer: "郑州轻工业大学", Account: "zl"},
 			{Name: "刘晓明", Employer: "中原区", EmployerCode: "410102"}, // works for the applicant
 		} {
 			e.Fields, e.Region, e.Available = []string{"egov"}, "4101", true
@@ -112,13 +113,21 @@ func TestAwardCallJourney(t *testing.T) {
 		office.Fill("原因", "出国访问")
 		office.Press("登记不可参加期间")
 		office.WaitText("出国访问")
+		office.Follow("专家库")
+		office.Follow("陈静")
+		office.Fill("关系类型", "曾在该单位任职")
+		office.Fill("单位代码", "410102")
+		office.Fill("关系结束日期（仍在持续则留空）", calendar.Format(time.Now().AddDate(-1, 0, 0)))
+		office.Fill("说明", "原中原区大数据局")
+		office.Press("登记关联关系")
+		office.WaitText("原中原区大数据局")
 		office.Follow("试点与评选")
 		office.Follow("2026 年度优秀信息化工程评选")
 		office.Press("抽取")
 		office.WaitText("随机种子")
-		office.Click("未进入候选的专家 2 名及原因")
+		office.Click("未进入候选的专家 3 名及原因")
 		office.WaitText("抽取日在不能参加评审的期间内")
-		if !office.Has("李海燕 — 抽取日在不能参加评审的期间内") || !office.Has("刘晓明 — 与申报单位同单位") || !office.Has("按种子复现一致") {
+		if !office.Has("李海燕 — 抽取日在不能参加评审的期间内") || !office.Has("刘晓明 — 与申报单位同单位") || !office.Has("陈静 — 回避期内曾在申报单位任职") || !office.Has("按种子复现一致") {
 			t.Fatalf("the office's panel: %s", office.Text("main"))
 		}
 		seats, err := svc.CallSeats(ctx, cid)
@@ -127,7 +136,7 @@ func TestAwardCallJourney(t *testing.T) {
 			t.Fatalf("the panel stored: %+v %v", seats, err)
 		}
 		ex, err := svc.Exclusions(ctx, "call", cid)
-		if err != nil || len(ex) != 2 {
+		if err != nil || len(ex) != 3 {
 			t.Fatalf("exclusions stored: %+v %v", ex, err)
 		}
 
