@@ -365,3 +365,36 @@ func TestRemindersBeforeTheDeadline(t *testing.T) {
 		}
 	})
 }
+
+func TestLoadFormsDemo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		setup(t, db)
+		ctx := context.Background()
+		if err := LoadFormsDemo(ctx, db); err != nil { // no register: nothing
+			t.Fatal(err)
+		}
+		loadSynthetic(t, db, 1500)
+		for i := 0; i < 2; i++ { // idempotent
+			if err := LoadFormsDemo(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+		}
+		surveys, err := Surveys(ctx, db)
+		if err != nil || len(surveys) != 1 {
+			t.Fatalf("surveys %v %v", surveys, err)
+		}
+		s := surveys[0]
+		warns := 0
+		for _, ed := range s.Edits {
+			if ed.Warning() {
+				warns++
+			}
+		}
+		if s.Period() != DemoQuarter || s.Deadline == "" || s.RemindDays != DefaultRemindDays || warns != 3 {
+			t.Fatalf("demo quarter %+v", s)
+		}
+		if d, err := GetDesign(ctx, db, s.ID); err != nil || d.SampleSize == 0 {
+			t.Fatalf("design %+v %v", d, err)
+		}
+	})
+}

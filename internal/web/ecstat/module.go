@@ -56,7 +56,7 @@ func Module() module.Module {
 		Schemas:          dom.Schemas,
 		Catalog:          catalog,
 		Bootstrap:        dom.Bootstrap,
-		LoadDemo:         dom.LoadDemo,
+		LoadDemo:         loadDemo,
 		DemoInBackground: true,
 		Routes:           routes,
 		Nav:              []module.Nav{{Key: "ecstat", Href: "/ecstat", Label: "ecstat.nav", Roles: Members, Order: 65}},
@@ -307,4 +307,14 @@ func moduleAuthz() []module.AuthzCase {
 		out = append(out, part...)
 	}
 	return out
+}
+
+// loadDemo loads the survey demo: the register, the annual surveys
+// 2014–2020 with their answers and publications, then an open quarterly
+// survey with its edits and deadline.
+func loadDemo(ctx context.Context, db *store.DB) error {
+	if err := dom.LoadDemo(ctx, db); err != nil {
+		return err
+	}
+	return dom.LoadFormsDemo(ctx, db)
 }
