@@ -17,6 +17,7 @@ import (
 // once, uses it on the API, finds it listed without its secret, revokes it
 // with the page's button, and the API refuses it from then on.
 func TestAccountToken(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		u := s.User("tokjour", "中原区填报员", auth.Reporter, "410102")
@@ -65,6 +66,7 @@ func TestAccountToken(t *testing.T) {
 // preview read that column, confirms, and the values are stored; the
 // mapping is kept for the next import of the same template.
 func TestOfficeMapsColumn(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		s.User("ban", "省信息化办公室", auth.Office, "41")

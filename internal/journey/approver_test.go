@@ -22,6 +22,7 @@ import (
 // with a reason. The reporter of the returned village sees the message
 // and the comment on the home page.
 func TestApprover(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		vs := firstVillages(t, s, "410102", 3)

@@ -20,6 +20,7 @@ import (
 // version, which shows the new score while the first version stays on
 // record; the notice downloads as a PDF.
 func TestAssessmentPublishAppeal(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		s.User("ban", "省督查办", auth.Office, "41")

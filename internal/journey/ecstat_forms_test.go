@@ -58,6 +58,7 @@ func enterpriseByCode(t *testing.T, s *Site, code string) ecstat.Enterprise {
 // page: the range refuses its staff count until corrected, and its sales,
 // eight times last quarter's, are kept with the reason it gives.
 func TestEcstatFormEditorAndQuarterlyWarning(t *testing.T) {
+	t.Parallel()
 	var codes []string
 	seed := func(ctx context.Context, s *Site) error {
 		var err error
@@ -210,6 +211,7 @@ func TestEcstatFormEditorAndQuarterlyWarning(t *testing.T) {
 // statistician finds the count of its firms not yet answered and follows
 // it to the non-respondents, which show when each was reminded.
 func TestEcstatRemindersInTheInbox(t *testing.T) {
+	t.Parallel()
 	var codes []string
 	seed := func(ctx context.Context, s *Site) error {
 		var err error

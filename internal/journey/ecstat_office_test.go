@@ -21,6 +21,7 @@ import (
 // office reads the estimates with their
 // standard errors and publishes them into monitoring.
 func TestEcstatOfficeAndEnterprise(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		s.User("ban", "省信息化办公室", auth.Office, "41")

@@ -24,6 +24,7 @@ import (
 // report, which names the enterprise. The assessment is stored with the
 // answers given.
 func TestEnterprise(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		s.User("qiye", "郑州某电子公司", auth.Enterprise, "4101")

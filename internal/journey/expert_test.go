@@ -13,6 +13,7 @@ import (
 // edit a framework. Experts used to be turned away from every
 // evaluation page.
 func TestExpert(t *testing.T) {
+	t.Parallel()
 	browser.Path(t) // a browser journey: skips with -short before starting the site
 	s := Start(t, SQLite, Options{})
 	s.User("zhuanjia", "评审专家甲", auth.Expert, "41")

@@ -36,6 +36,7 @@ func xlsxRows(t *testing.T, data []byte, ctype string) [][]string {
 // the tasks of one section (the same tasks, no others), the targets, the
 // users and the audit log filtered to logins (only logins).
 func TestExportsAsFiltered(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		s.User("guanli", "省管理员", auth.Admin, "41")
 		s.User("zz-rep", "郑州填报员", auth.Reporter, "4101")

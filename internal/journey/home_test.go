@@ -20,6 +20,7 @@ import (
 // completeness page; a city leader sees the city, its targets at risk, and
 // follows the link to the city's assessment page.
 func TestHomePerRole(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		s.User("ban", "省信息化办", auth.Office, "41")

@@ -23,6 +23,7 @@ import (
 // on screen, with their values), then drills down to a county and reads
 // its target card. No page scrolls sideways.
 func TestLeaderOnPhone(t *testing.T) {
+	t.Parallel()
 	want := map[string]float64{}
 	seed := func(ctx context.Context, s *Site) error {
 		var vals []monitor.Value

@@ -57,6 +57,7 @@ func seedReports(ctx context.Context, s *Site) error {
 // one must match a route, and every page reached must open (no 404, no
 // server error). No browser: it runs in make test-short.
 func TestLinksResolve(t *testing.T) {
+	t.Parallel()
 	s := Start(t, SQLite, Options{Seed: seedReports})
 	mux := http.NewServeMux()
 	for _, p := range append(s.Web.Patterns(), "GET /static/") {

@@ -1,7 +1,10 @@
 package journey
 
 import (
+	"flag"
+	"fmt"
 	"os"
+	"runtime"
 	"testing"
 
 	"zhihui/internal/auth"
@@ -12,6 +15,17 @@ import (
 func TestMain(m *testing.M) {
 	// Every site's accounts and every login: hash passwords cheaply.
 	auth.UseTestHashCost()
+	// Journeys run in parallel (each on its own site and store, in its
+	// own incognito tabs of the one browser). A journey spends most of its
+	// time waiting for the browser or the server, so twice as many as
+	// there are processors run at once, unless -test.parallel says
+	// otherwise.
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		flag.Set("test.parallel", fmt.Sprint(2*runtime.GOMAXPROCS(0)))
+	}
 	code := m.Run()
 	browser.Shutdown()
 	storetest.RemoveTemplates()

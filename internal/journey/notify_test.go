@@ -22,6 +22,7 @@ import (
 // 中原区 from the item's page; the county's reporter finds the 催办 with
 // the office's note in 消息, and the item's timeline records it.
 func TestNotifications(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		vs := firstVillages(t, s, "410102", 1)

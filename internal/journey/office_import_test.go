@@ -26,6 +26,7 @@ import (
 // again, sees the sheets and the conversion, confirms, and the values are
 // stored; nothing ever answers 500.
 func TestOfficeImport(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		d, pe := lastEnded(t, s, "COUNTY_ANNUAL")

@@ -29,6 +29,7 @@ import (
 // and unit), the year and 郑州市's counties with their values — not
 // 开封市's, not 2020's.
 func TestOfficeIndicatorAndExport(t *testing.T) {
+	t.Parallel()
 	want := map[string]float64{} // 郑州市's counties in 2019
 	seed := func(ctx context.Context, s *Site) error {
 		var vals []monitor.Value
@@ -150,6 +151,7 @@ func TestOfficeIndicatorAndExport(t *testing.T) {
 // (locked) report, and stores nothing (all or nothing, no server error);
 // checking the file again says so in the preview already.
 func TestOfficeImportLockedMeanwhile(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		d, pe := lastEnded(t, s, "COUNTY_ANNUAL")

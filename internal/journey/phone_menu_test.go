@@ -17,6 +17,7 @@ import (
 // tap where its links were reaches the page's link, not the menu (a tap
 // on a table link once opened 公众评价 instead).
 func TestPhoneMenuNeverTakesThePagesTaps(t *testing.T) {
+	t.Parallel()
 	browser.Path(t)
 	s := Start(t, SQLite, Options{})
 	s.User("lingdao", "省领导", auth.Leader, "41")

@@ -19,6 +19,7 @@ import (
 // words highlighted. The store holds a signature for both projects and
 // the system, written when they were registered.
 func TestProjectDuplicateSideBySide(t *testing.T) {
+	t.Parallel()
 	const original = "整合各部门政务服务事项，建设统一的网上办事大厅和移动端，实现事项统一受理、统一办理、统一反馈。推进电子证照共享互认，减少群众重复提交材料。建立办件全流程监督和好差评机制。"
 	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
 		svc := project.New(s.DB)

@@ -19,6 +19,7 @@ import (
 // store holds both baseline versions, the progress, the plan and its
 // review.
 func TestProjectSupervisionRedProject(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
 		_, err := project.New(s.DB).Register(ctx, audit.Actor{Name: "seed"}, []string{"/41/"}, project.NewProject{Name: "中原区智慧城管平台", Owner: "410102",
 			Category: "new", Funding: "区级财政预算资金", Estimate: 10000000, Content: "建设数字化城市管理系统。"})

@@ -22,6 +22,7 @@ import (
 // The applicant sees the score but never the expert's name; the store
 // holds the panel, its seed, the score and the approved estimate.
 func TestProjectGateWithExpertPanel(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
 		svc := project.New(s.DB)
 		a := audit.Actor{Name: "seed"}

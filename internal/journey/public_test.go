@@ -13,6 +13,7 @@ import (
 // without scrolling sideways. Nothing asks for a login, and the page
 // offers none of the exports or links meant for staff.
 func TestPublic(t *testing.T) {
+	t.Parallel()
 	browser.Path(t) // a browser journey: skips with -short before starting the site
 	s := Start(t, SQLite, Options{Demo: true})
 	b := browser.NewTab(t, s.URL)

@@ -20,6 +20,7 @@ import (
 // import; a file with a bad row is refused with its row and column; the
 // year's ratings download in the exchange format with identities masked.
 func TestPublicEvaluationExchangeOffice(t *testing.T) {
+	t.Parallel()
 	var key string
 	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
 		tg, err := publiceval.AddTarget(ctx, s.DB, audit.System, publiceval.NewTarget{Kind: publiceval.KindService, Name: "不动产登记", OrgCode: "410102"},

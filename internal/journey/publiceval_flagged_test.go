@@ -16,6 +16,7 @@ import (
 // other as abuse; both leave the list of ratings to review, the decisions
 // are audited and the flagged list exports to XLSX.
 func TestPublicEvaluationFlaggedOffice(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
 		tg, err := publiceval.AddTarget(ctx, s.DB, audit.System, publiceval.NewTarget{Kind: publiceval.KindService, Name: "医保报销", OrgCode: "410102"},
 			func(string) bool { return true })

@@ -25,6 +25,7 @@ import (
 // the identity masked and publishes the month, which the public then
 // sees. Everything through links, fields and buttons from the home page.
 func TestPublicEvaluationRateHandleAndPublish(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
 		_, err := webcheck.CreateSite(ctx, s.DB, audit.System, webcheck.SiteInput{URL: "https://www.zhongyuan.gov.cn", Name: "中原区人民政府网", Kind: "county", OrgCode: "410102"},
 			func(string) bool { return true })

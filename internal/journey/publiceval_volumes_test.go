@@ -26,6 +26,7 @@ import (
 // the imported one; the statistics show the rate for the unit; the list
 // downloads as XLSX in the columns an import reads.
 func TestPublicEvaluationCaseVolumes(t *testing.T) {
+	t.Parallel()
 	var keys []string
 	last := time.Now().In(period.Shanghai)
 	last = time.Date(last.Year(), last.Month(), 1, 10, 0, 0, 0, period.Shanghai).AddDate(0, -1, 0)

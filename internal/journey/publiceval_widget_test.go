@@ -33,6 +33,7 @@ const hostPage = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 // own styles are untouched and its button style does not reach the
 // widget's.
 func TestPublicEvaluationWidgetKeyboard(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var siteURL, key string
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -29,6 +29,7 @@ const (
 // subscribers than ports and sees the rule's warning after saving the
 // draft, then submits. What is stored belongs to that village and month.
 func TestReporterPickers(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		v, err := orgunit.Get(ctx, s.DB, nangangBaisha)
@@ -109,6 +110,7 @@ func TestReporterPickers(t *testing.T) {
 // is listed with its reason, and the queue still shows the filters it
 // was filtered by.
 func TestApproverBatchPickers(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		vd, vpe := lastEnded(t, s, "VILLAGE_MONTHLY")

@@ -68,6 +68,7 @@ func state(t *testing.T, s *Site, d reporting.DataSet, u orgunit.Unit, p period.
 // warning after saving the draft, then submits and sees the submitted
 // state, on the form and back on the home page.
 func TestReporterVillage(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		v := firstVillages(t, s, "410102", 1)[0]
 		d, pe := lastEnded(t, s, "VILLAGE_MONTHLY")
@@ -132,6 +133,7 @@ func TestReporterVillage(t *testing.T) {
 // TestReporterCounty: a county reporter does the same with the quarterly
 // report.
 func TestReporterCounty(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		county, err := orgunit.Get(context.Background(), s.DB, "410102")
 		if err != nil {

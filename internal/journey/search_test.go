@@ -30,6 +30,7 @@ func searchSeed(ctx context.Context, s *Site) error {
 // within the caller's units; accounts only for administrators, within
 // theirs; every kind bounded, the query cut to its longest.
 func TestSearchScoped(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{Seed: searchSeed}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		kfRep := s.User("kf-rep", "开封填报员", auth.Reporter, "4102")
@@ -107,6 +108,7 @@ func TestSearchScoped(t *testing.T) {
 // broadband indicators, and following one opens its analytics. No page
 // scrolls sideways.
 func TestSearchFromHeader(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{Seed: searchSeed}, func(t *testing.T, s *Site) {
 		s.User("zz-office", "郑州市信息化办公室", auth.Office, "4101")
 		b := browser.NewTab(t, s.URL)

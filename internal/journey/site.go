@@ -86,15 +86,19 @@ type Options struct {
 	AllowPrivate bool
 }
 
-// Each runs fn as two subtests, "sqlite" and "postgres", each on a site of
-// its own. Journeys that write run on both stores.
+// Each runs fn as two parallel subtests, "sqlite" and "postgres", each on
+// a site of its own (and its own browser tabs). Journeys that write run
+// on both stores.
 func Each(t *testing.T, opt Options, fn func(t *testing.T, s *Site)) {
 	t.Helper()
 	// Journeys drive the browser: with -short (or without a browser when
 	// none is required) they skip here, before starting any site.
 	browser.Path(t)
 	for _, st := range []Store{SQLite, Postgres} {
-		t.Run(string(st), func(t *testing.T) { fn(t, Start(t, st, opt)) })
+		t.Run(string(st), func(t *testing.T) {
+			t.Parallel()
+			fn(t, Start(t, st, opt))
+		})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 // TestLoginFromHome logs in from the home page through the login page on
 // both stores and lands back with the user's name in the header.
 func TestLoginFromHome(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		s.User("j-leader", "省领导甲", auth.Leader, "41")
 		b := browser.NewTab(t, s.URL)

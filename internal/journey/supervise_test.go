@@ -15,6 +15,7 @@ import (
 // office approves the extension and closes the item. The item's timeline
 // shows every step, and the store holds the new deadline and the closing.
 func TestSuperviseOfficeAndCounty(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		s.User("ban", "省督查办", auth.Office, "41")

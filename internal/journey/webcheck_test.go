@@ -57,6 +57,7 @@ func countySite(t *testing.T, fixed *atomic.Bool) *httptest.Server {
 // the county with its deadline; the county's owner marks it fixed (and
 // repairs the site); the evaluator re-inspects, and the problem is closed.
 func TestWebcheckEvaluatorAndOwner(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{Jobs: true, AllowPrivate: true}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
 		var fixed atomic.Bool
