@@ -42,7 +42,7 @@ func TestPublicEvaluationWidgetKeyboard(t *testing.T) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, hostPage, siteURL, key)
 	}))
-	defer host.Close()
+	t.Cleanup(host.Close) // after the parallel subtests
 	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
 		tg, err := publiceval.AddTarget(ctx, s.DB, audit.System, publiceval.NewTarget{Kind: publiceval.KindPage, Name: "中原区政务公开栏目", URL: host.URL + "/", OrgCode: "410102"},
 			func(string) bool { return true })

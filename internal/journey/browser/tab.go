@@ -341,9 +341,17 @@ func (b *Tab) Press(text string, within ...string) {
 // button, value "on" checks it and "off" clears it.
 func (b *Tab) Fill(label, value string, within ...string) {
 	b.t.Helper()
-	sel := b.find("field", label, strings.Join(within, " "))
+	var sel, kind string
+	for kind == "" {
+		sel = b.find("field", label, strings.Join(within, " "))
+		// "" when the field found was replaced (an htmx swap) before it
+		// could be read: then it is found again.
+		kind = eval[string](b, "field kind", `(el => !el ? "" : el.tagName === "SELECT" ? "select" : (el.type === "checkbox" || el.type === "radio") ? "check" : el.type === "file" ? "file" : "text")(document.querySelector('`+sel+`'))`)
+		if kind == "" && b.ctx.Err() != nil {
+			b.fail("fill %s: the field keeps being replaced", label)
+		}
+	}
 	q, _ := json.Marshal(value)
-	kind := eval[string](b, "field kind", `(el => el.tagName === "SELECT" ? "select" : (el.type === "checkbox" || el.type === "radio") ? "check" : el.type === "file" ? "file" : "text")(document.querySelector('`+sel+`'))`)
 	switch kind {
 	case "select":
 		why := eval[string](b, "choose "+value, `(el => {
