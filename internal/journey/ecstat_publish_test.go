@@ -24,6 +24,7 @@ import (
 // survey's estimates it downloads the PDF of the tables by region and
 // industry.
 func TestEcstatInfoConsumptionAndPDF(t *testing.T) {
+	t.Parallel()
 	var codes []string
 	seed := func(ctx context.Context, s *Site) error {
 		var err error
@@ -122,6 +123,7 @@ func TestEcstatInfoConsumptionAndPDF(t *testing.T) {
 // year's sample, and opens the rotation page: it lists the firms rotated
 // in and out, as stored.
 func TestEcstatRotationJourney(t *testing.T) {
+	t.Parallel()
 	seed := func(ctx context.Context, s *Site) error {
 		csv := "credit_code,name,industry,org_code,size,above_scale,employees,revenue\n"
 		for i := 0; i < 40; i++ {

@@ -26,6 +26,7 @@ import (
 // publishes; the applicant is told and sees its rank but no expert's name;
 // a visitor reads the results from the home page without logging in.
 func TestAwardCallJourney(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
 		svc := project.New(s.DB)
 		a := audit.Actor{Name: "seed"}

@@ -22,6 +22,7 @@ import (
 // request and cuts it with a reason. The store holds the flag, the cut
 // and its audit record.
 func TestProjectOMRequestFlaggedAndCut(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
 		svc := project.New(s.DB)
 		a := audit.Actor{Name: "seed"}
@@ -141,6 +142,7 @@ func TestProjectOMRequestFlaggedAndCut(t *testing.T) {
 // and exports its by-unit table: the file holds exactly the rows on screen.
 // No page scrolls sideways.
 func TestProjectPortfolioLeaderOnPhone(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
 		svc := project.New(s.DB)
 		a := audit.Actor{Name: "seed"}
@@ -206,6 +208,7 @@ func TestProjectPortfolioLeaderOnPhone(t *testing.T) {
 // visitor who is not logged in follows 项目公开 from the home page and sees
 // only that project, with only the chosen fields. Publishing is audited.
 func TestProjectPublicVisitor(t *testing.T) {
+	t.Parallel()
 	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
 		svc := project.New(s.DB)
 		a := audit.Actor{Name: "seed"}
