@@ -22,6 +22,9 @@ import "zhihui/internal/store"
 // or disclosure target handled per month, entered or imported by the
 // units; the 主动评价率 is computed from it (see [Counts.ActiveRate]).
 //
+// Version 4: publiceval_bulletin, the months whose bulletin (月度通报)
+// was issued for a unit's subtree, so that the units are told once.
+//
 // publiceval_month holds, per month (of the rating, Asia/Shanghai) and
 // target, the sums of every rating's contribution (see [Contribution]);
 // it is changed only together with the ratings and cases it sums.
@@ -140,4 +143,12 @@ CREATE TABLE publiceval_volume (
 	PRIMARY KEY (month, target_id)
 );
 CREATE INDEX publiceval_volume_path ON publiceval_volume (org_path, month);
+`}, {Version: 4, SQL: `
+CREATE TABLE publiceval_bulletin (
+	month TEXT NOT NULL,
+	org_path TEXT {{C}} NOT NULL,
+	issued_at {{TS}} NOT NULL,
+	actor_name TEXT NOT NULL,
+	PRIMARY KEY (month, org_path)
+);
 `}}}

@@ -48,7 +48,7 @@ func Module() module.Module {
 			{Key: "rate", Href: "/rate", Label: "publiceval.rate_nav", Public: true, Order: 57},
 			{Key: "publiceval", Href: "/publiceval", Label: "publiceval.nav", Order: 58},
 		},
-		Pages: []string{"/rate", "/rate/stats", "/publiceval", "/publiceval/stats", "/publiceval/settings", "/publiceval/exchange", "/publiceval/flagged", "/publiceval/volumes"},
+		Pages: []string{"/rate", "/rate/stats", "/publiceval", "/publiceval/stats", "/publiceval/settings", "/publiceval/exchange", "/publiceval/flagged", "/publiceval/volumes", "/publiceval/bulletin"},
 		API: map[string]string{
 			"POST /api/v1/ratings":        `Rate a target (public, no login): {"target":"site-12","level":1..5 (5 非常满意 … 1 非常不满意),"tags":[…],"comment":"…","case":"…","name":"…","phone":"…"} → 201 {"id", "case_id"}; 4xx with message_zh and message_en. Cross-origin callers must be on the allow-list (the target's own site or the office's list).`,
 			"OPTIONS /api/v1/ratings":     "CORS preflight of the rating endpoint for allowed embedding sites",
@@ -70,11 +70,29 @@ func Module() module.Module {
 			r.Every("publiceval_alerts", time.Hour, true, func() (jobs.Args, *jobs.InsertOpts) {
 				return AlertArgs{}, &jobs.InsertOpts{MaxAttempts: 3, UniqueOpts: jobs.UniqueOpts{ByPeriod: time.Hour}}
 			})
+			jobs.Handle(r, func(ctx context.Context, j *jobs.Job[BulletinArgs]) error {
+				issued, err := dom.IssueLastMonth(ctx, env.DB, time.Now())
+				if err == nil && issued {
+					env.Log.Info("public evaluation monthly bulletin issued")
+				}
+				return err
+			})
+			// daily: last month's bulletin is issued on the first run of a
+			// month, once (publiceval_bulletin remembers it)
+			r.Every("publiceval_bulletin", 24*time.Hour, true, func() (jobs.Args, *jobs.InsertOpts) {
+				return BulletinArgs{}, &jobs.InsertOpts{MaxAttempts: 3, UniqueOpts: jobs.UniqueOpts{ByPeriod: 24 * time.Hour}}
+			})
 		},
 		Authz:      authzCases(),
 		AuthzSetup: authzSetup,
 	}
 }
+
+// BulletinArgs is the daily job that issues last month's bulletin.
+type BulletinArgs struct{}
+
+// Kind names the job.
+func (BulletinArgs) Kind() string { return "publiceval_bulletin" }
 
 // AlertArgs is the hourly job that finds overdue 差评 cases.
 type AlertArgs struct{}
@@ -122,6 +140,11 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "POST /publiceval/exchange/confirm", Access: kit.Roles, Roles: Offices, Handler: h.exchangeConfirm},
 		{Pattern: "POST /api/v1/ratings/import", Access: kit.Roles, Roles: Offices, Handler: h.apiImport, BodyLimit: MaxExchangeFile},
 		{Pattern: "GET /api/v1/ratings/export", Access: kit.Roles, Roles: Handlers, Handler: h.exchangeExport},
+		{Pattern: "GET /publiceval/bulletin", Access: kit.User, Handler: h.bulletin},
+		{Pattern: "GET /publiceval/bulletin.pdf", Access: kit.User, Handler: h.bulletinPDF},
+		{Pattern: "GET /publiceval/bulletin.xlsx", Access: kit.User, Handler: h.bulletinXLSX},
+		{Pattern: "POST /publiceval/bulletin/issue", Access: kit.Roles, Roles: Offices, Handler: h.issueBulletin},
+		{Pattern: "GET /rate/stats/bulletin.pdf", Access: kit.Public, Handler: h.publicBulletin},
 		{Pattern: "GET /publiceval/volumes", Access: kit.Roles, Roles: Handlers, Handler: h.volumes},
 		{Pattern: "POST /publiceval/volumes", Access: kit.Roles, Roles: Handlers, Handler: h.saveVolume},
 		{Pattern: "POST /publiceval/volumes/import", Access: kit.Roles, Roles: Handlers, Handler: h.importVolumes, BodyLimit: dom.MaxVolumeFile + 1<<20},
@@ -241,6 +264,42 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /api/v1/ratings/import", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
 			return http.MethodPost, "/api/v1/ratings/import?dry_run=true", url.Values{"rating_id": {fmt.Sprintf("AZ-%d", f.InUser)}, "target": {f.Obj["target-"+side(inside)]}}
 		}, Want: module.AnyRole(http.StatusUnprocessableEntity, un, Offices...)},
+		{Pattern: "GET /publiceval/bulletin", Request: unitGet("/publiceval/bulletin"), Want: func(r auth.Role, inside bool) int {
+			switch {
+			case r == "":
+				return see
+			case !inside:
+				return forbidden
+			}
+			return ok
+		}},
+		{Pattern: "GET /publiceval/bulletin.pdf", Request: unitGet("/publiceval/bulletin.pdf"), Want: func(r auth.Role, inside bool) int {
+			switch {
+			case r == "":
+				return see
+			case !inside:
+				return forbidden
+			}
+			return ok
+		}},
+		{Pattern: "GET /publiceval/bulletin.xlsx", Request: unitGet("/publiceval/bulletin.xlsx"), Want: func(r auth.Role, inside bool) int {
+			switch {
+			case r == "":
+				return see
+			case !inside:
+				return forbidden
+			}
+			return ok
+		}},
+		{Pattern: "POST /publiceval/bulletin/issue", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
+			unit := "4102"
+			if inside {
+				unit = "4101"
+			}
+			return http.MethodPost, "/publiceval/bulletin/issue", url.Values{"unit": {unit}, "month": {"202601"}}
+		}, Want: module.ScopedRole(see, un, Offices...)},
+		// (only published months: none in the matrix)
+		{Pattern: "GET /rate/stats/bulletin.pdf", Request: module.Get("/rate/stats/bulletin.pdf?month=190001"), Want: module.Always(http.StatusNotFound)},
 		{Pattern: "GET /publiceval/volumes", Request: unitGet("/publiceval/volumes"), Want: func(r auth.Role, inside bool) int {
 			if r == "" {
 				return see

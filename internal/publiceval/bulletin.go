@@ -1,0 +1,235 @@
+package publiceval
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"zhihui/internal/audit"
+	"zhihui/internal/auth"
+	"zhihui/internal/i18n"
+	"zhihui/internal/notify"
+	"zhihui/internal/orgunit"
+	"zhihui/internal/pdffont"
+	"zhihui/internal/store"
+)
+
+// The monthly bulletin (月度通报): the units directly under a unit ranked
+// by the month's satisfaction, with their 差评 rate, rectification rate
+// and timeliness, call-back rate and 主动评价率, and the rules these
+// figures follow. It is computed from the statistics whenever it is
+// asked for; the monthly job records that the month's bulletin was
+// issued and tells the units once.
+
+// KindBulletin is the message the units get when a month's bulletin is
+// issued.
+var KindBulletin = notify.DefineKind("publiceval.bulletin", "notify.kind.publiceval.bulletin", false)
+
+// BulletinRules state how the bulletin's figures are made, in order.
+var BulletinRules = []i18n.Text{
+	{Zh: "满意率 = （非常满意 + 满意 + 基本满意）÷ 有效评价数；有效评价不含疑似刷评（待核查）和经申诉认定为恶意的评价。",
+		En: "Satisfaction = (very satisfied + satisfied + fairly satisfied) ÷ valid ratings; valid ratings leave out flagged ratings (under review) and those judged malicious on appeal."},
+	{Zh: "差评率 = （不满意 + 非常不满意）÷ 有效评价数。", En: "Complaint rate = (dissatisfied + very dissatisfied) ÷ valid ratings."},
+	{Zh: "整改率 = 已答复（整改或说明）的差评工单 ÷ 差评工单数；按时率 = 按时联系且在整改期限内答复的工单 ÷ 已答复工单。",
+		En: "Rectification rate = complaint cases answered (rectified or explained) ÷ complaint cases; on-time rate = cases contacted and answered by their deadlines ÷ cases answered."},
+	{Zh: "回访率 = 已联系评价人的差评工单 ÷ 差评工单数。", En: "Call-back rate = complaint cases whose rater was contacted ÷ complaint cases."},
+	{Zh: "主动评价率 = 有效评价数 ÷ 办件量，只统计已填报办件量的事项和月份。", En: "Active rating rate = valid ratings ÷ cases handled, over the items and months whose case volume is recorded."},
+	{Zh: "排名按满意率从高到低（按精确比值比较），满意率相同时有效评价多者在前，再按单位代码；当月没有有效评价的单位不排名。",
+		En: "Units rank by satisfaction, highest first (compared as exact fractions), then by more valid ratings, then by unit code; units without a valid rating in the month are not ranked."},
+	{Zh: "评价按北京时间的评价月份统计；差评工单随评价计入评价当月，其后的处理进展更新当月数据。",
+		En: "Ratings count in their month in Beijing time; a complaint case counts in its rating's month, and later handling updates that month's figures."},
+}
+
+// Bulletin is one month's bulletin for the units under Unit.
+type Bulletin struct {
+	Unit   orgunit.Unit
+	Month  string // YYYYMM
+	Totals Counts
+	Rows   []RankRow
+	Issued *time.Time // when the monthly job or the office issued it, if it was
+}
+
+// MonthName is the month as 2026年3月 / March 2026.
+func (b Bulletin) MonthName(lang string) string {
+	t, err := time.Parse("200601", b.Month)
+	if err != nil {
+		return b.Month
+	}
+	if len(lang) >= 2 && lang[:2] == "en" {
+		return t.Format("January 2006")
+	}
+	return strconv.Itoa(t.Year()) + "年" + strconv.Itoa(int(t.Month())) + "月"
+}
+
+// BuildBulletin computes the bulletin of month (YYYYMM) for the units
+// directly under unit.
+func BuildBulletin(ctx context.Context, db *store.DB, unit orgunit.Unit, month string) (Bulletin, error) {
+	p, err := ParsePeriod(month)
+	if err != nil || len(month) != 6 {
+		return Bulletin{}, i18n.Errorf("请选择通报月份（YYYYMM）", "choose the bulletin's month (YYYYMM)").OnField("month")
+	}
+	b := Bulletin{Unit: unit, Month: month}
+	if b.Totals, err = Stats(ctx, db, unit.Path, p); err != nil {
+		return b, err
+	}
+	if b.Rows, err = RankUnits(ctx, db, unit.Path, p); err != nil {
+		return b, err
+	}
+	var at time.Time
+	err = db.R.QueryRowContext(ctx, `SELECT issued_at FROM publiceval_bulletin WHERE month = $1 AND org_path = $2`, month, unit.Path).Scan(&at)
+	switch {
+	case err == nil:
+		b.Issued = &at
+	case !errors.Is(err, sql.ErrNoRows):
+		return b, fmt.Errorf("publiceval: bulletin: %w", err)
+	}
+	return b, nil
+}
+
+// Issue records that month's bulletin for the units under unit was
+// issued and tells the handling staff of each unit in it (users holding
+// a handling role at the unit or above) with a link to the bulletin, in
+// one transaction. A month issued before is not issued again: issued is
+// false then.
+func Issue(ctx context.Context, db *store.DB, a audit.Actor, unit orgunit.Unit, month string, now time.Time) (issued bool, err error) {
+	b, err := BuildBulletin(ctx, db, unit, month)
+	if err != nil {
+		return false, err
+	}
+	if b.Issued != nil {
+		return false, nil
+	}
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO publiceval_bulletin (month, org_path, issued_at, actor_name) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (month, org_path) DO NOTHING`, month, unit.Path, now, a.Name)
+		if err != nil {
+			return fmt.Errorf("publiceval: issue bulletin: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // issued meanwhile
+		}
+		issued = true
+		var to []notify.Recipient
+		paths := []string{}
+		for _, r := range b.Rows {
+			u, err := orgunit.Get(ctx, db, r.Code)
+			if err != nil {
+				return err
+			}
+			paths = append(paths, u.Path)
+		}
+		if len(paths) == 0 {
+			paths = append(paths, unit.Path)
+		}
+		for _, p := range paths {
+			for _, role := range []auth.Role{auth.Reporter, auth.Approver, auth.Office} {
+				to = append(to, notify.Covering(role, p))
+			}
+		}
+		link := BulletinLink(unit.Code, month)
+		if _, err := notify.Send(ctx, tx, notify.Message{Kind: KindBulletin, Key: "notify.publiceval.bulletin",
+			Args: []any{i18n.Text{Zh: b.MonthName("zh-CN"), En: b.MonthName("en")}, i18n.Text{Zh: unit.Name, En: unit.NameEn}},
+			Link: link, To: to, Except: a.UserID}); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, a, "issue", "publiceval_bulletin", month, unit.Path, nil, map[string]any{"month": month, "units": len(b.Rows)})
+	})
+	return issued, err
+}
+
+// BulletinLink is the bulletin page of unit code and month.
+func BulletinLink(code, month string) string {
+	return "/publiceval/bulletin?unit=" + code + "&month=" + month
+}
+
+// IssueLastMonth issues, for the province, the bulletin of the month
+// before now (Asia/Shanghai) unless it was issued: the monthly job.
+func IssueLastMonth(ctx context.Context, db *store.DB, now time.Time) (bool, error) {
+	root, err := orgunit.Get(ctx, db, orgunit.Root)
+	if err != nil {
+		return false, err
+	}
+	t := now.In(shanghai)
+	last := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, shanghai).AddDate(0, -1, 0)
+	return Issue(ctx, db, audit.Actor{Name: "月度通报 / monthly bulletin"}, root, last.Format("200601"), now)
+}
+
+// BulletinHead are the bulletin's columns: their catalogue keys.
+var BulletinHead = []string{"col.rank", "col.code", "col.unit", "col.valid", "col.satisfaction", "col.bad_rate", "col.cases",
+	"col.rectify_rate", "col.ontime_rate", "col.callback_rate", "col.handled", "col.active_rate"}
+
+// Cells are a ranking row's cells in the order of [BulletinHead]: counts
+// as numbers, rates as text with one decimal ("—" without a
+// denominator).
+func Cells(r RankRow) []any {
+	c := r.Counts
+	rank := any(r.Rank)
+	if r.Rank == 0 {
+		rank = "—"
+	}
+	return []any{rank, r.Code, r.Name, c.Valid(), c.Satisfaction().String(), c.BadRate().String(), c.Cases, c.RectifyRate().String(),
+		c.OnTimeRate().String(), c.CallbackRate().String(), c.Handled, c.ActiveRate().String()}
+}
+
+// WriteBulletinPDF writes the bulletin as an A4 landscape PDF in the
+// reader's language lang, with the column names head (translated
+// [BulletinHead]), the title and the labels given.
+func WriteBulletinPDF(w io.Writer, b Bulletin, lang string, head []string, title, totalsLabel, rulesLabel string) error {
+	pdf := pdffont.New("L")
+	pdf.SetMargins(12, 12, 12)
+	pdf.SetAutoPageBreak(true, 14)
+	pdf.SetTitle(title, true)
+	pdf.SetCreator("zhihui", true)
+	pdf.AliasNbPages("")
+	pdf.SetFooterFunc(func() {
+		pdf.SetY(-10)
+		pdf.SetFont(pdffont.Family, "", 8)
+		pdf.SetTextColor(100, 100, 100)
+		pdf.CellFormat(0, 5, fmt.Sprintf("%s  %d/{nb}", title, pdf.PageNo()), "", 0, "C", false, 0, "")
+		pdf.SetTextColor(0, 0, 0)
+	})
+	pdf.AddPage()
+	pdf.SetFont(pdffont.Family, "", 16)
+	pdf.CellFormat(0, 10, title, "", 1, "C", false, 0, "")
+	pdf.SetFont(pdffont.Family, "", 10)
+	c := b.Totals
+	pdffont.MultiCell(pdf, 0, 6, fmt.Sprintf("%s: %d / %d / %s / %s / %s / %s / %s", totalsLabel, c.Total, c.Valid(), c.Satisfaction(), c.BadRate(),
+		c.RectifyRate(), c.CallbackRate(), c.ActiveRate()))
+	pdf.Ln(2)
+	widths := []float64{12, 22, 50, 18, 20, 18, 18, 20, 20, 20, 20, 22}
+	pdf.SetFont(pdffont.Family, "", 8.5)
+	pdf.SetFillColor(221, 235, 247)
+	row := func(cells []string, fill bool) {
+		for i, s := range cells {
+			align := "C"
+			if i == 2 {
+				align = "L"
+			}
+			pdf.CellFormat(widths[i], 7, s, "1", 0, align, fill, 0, "")
+		}
+		pdf.Ln(-1)
+	}
+	row(head, true)
+	for _, r := range b.Rows {
+		var cells []string
+		for _, v := range Cells(r) {
+			cells = append(cells, fmt.Sprint(v))
+		}
+		if n := []rune(cells[2]); len(n) > 18 {
+			cells[2] = string(n[:17]) + "…"
+		}
+		row(cells, false)
+	}
+	pdf.Ln(4)
+	pdf.SetFont(pdffont.Family, "", 11)
+	pdf.CellFormat(0, 7, rulesLabel, "", 1, "L", false, 0, "")
+	pdf.SetFont(pdffont.Family, "", 9)
+	for i, rule := range BulletinRules {
+		pdffont.MultiCell(pdf, 0, 5, fmt.Sprintf("%d. %s", i+1, rule.In(lang)))
+	}
+	return pdf.Output(w)
+}
