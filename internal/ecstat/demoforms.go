@@ -54,5 +54,5 @@ func LoadFormsDemo(ctx context.Context, db *store.DB) error {
 	}
 	cal := calendar.Default()
 	deadline := cal.AddWorkingDays(time.Now(), 5)
-	return SetSchedule(ctx, db, a, id, calendar.Format(deadline), DefaultRemindDays)
+	return SetSchedule(ctx, db, nil, a, id, calendar.Format(deadline), DefaultRemindDays)
 }

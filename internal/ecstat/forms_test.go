@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"zhihui/internal/jobs"
 
 	"zhihui/internal/auth"
 	"zhihui/internal/calendar"
@@ -309,11 +310,19 @@ func TestRemindersBeforeTheDeadline(t *testing.T) {
 		}
 		cal := calendar.Embedded()
 		// Deadline Friday 2025-07-11, first reminder 2 working days before.
-		if err := SetSchedule(ctx, db, office, q1.ID, "2025-07-11", 2); err != nil {
+		// with a job engine, a reminder run is enqueued in the transaction
+		rec := &recordingEnqueuer{}
+		if err := SetSchedule(ctx, db, rec, office, q1.ID, "2025-07-11", 2); err != nil {
 			t.Fatal(err)
 		}
-		if err := SetSchedule(ctx, db, office, q1.ID, "2025-13-01", 2); err == nil {
-			t.Fatal("a bad deadline was accepted")
+		if len(rec.kinds) != 1 || rec.kinds[0] != (RemindArgs{}).Kind() {
+			t.Fatalf("enqueued %v, want one reminder run", rec.kinds)
+		}
+		if err := SetSchedule(ctx, db, nil, office, q1.ID, "2025-07-11", 2); err != nil {
+			t.Fatal(err)
+		}
+		if err := SetSchedule(ctx, db, rec, office, q1.ID, "2025-13-01", 2); err == nil || len(rec.kinds) != 1 {
+			t.Fatalf("a bad deadline was accepted (%v) or enqueued a run (%v)", err, rec.kinds)
 		}
 		s, _ := GetSurvey(ctx, db, q1.ID)
 		at := func(day string) time.Time {
@@ -343,7 +352,7 @@ func TestRemindersBeforeTheDeadline(t *testing.T) {
 			t.Fatalf("deadline reminder: %d %v", n, err)
 		}
 		// The deadline moved a week later reminds again before it.
-		if err := SetSchedule(ctx, db, office, q1.ID, "2025-07-18", 1); err != nil {
+		if err := SetSchedule(ctx, db, nil, office, q1.ID, "2025-07-18", 1); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := Remind(ctx, db, at("2025-07-17"), cal); err != nil || n != 5 {
@@ -397,4 +406,12 @@ func TestLoadFormsDemo(t *testing.T) {
 			t.Fatalf("design %+v %v", d, err)
 		}
 	})
+}
+
+// recordingEnqueuer records the kinds of the jobs enqueued with it.
+type recordingEnqueuer struct{ kinds []string }
+
+func (r *recordingEnqueuer) InsertTx(_ context.Context, _ *store.Tx, args jobs.Args, _ *jobs.InsertOpts) (jobs.Inserted, error) {
+	r.kinds = append(r.kinds, args.Kind())
+	return jobs.Inserted{}, nil
 }

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"zhihui/internal/audit"
@@ -48,24 +47,12 @@ type Enqueuer interface {
 	InsertTx(ctx context.Context, tx *store.Tx, args jobs.Args, opts *jobs.InsertOpts) (jobs.Inserted, error)
 }
 
-var enqueuers sync.Map // *store.DB → Enqueuer
-
-// UseJobs makes SetSchedule on db enqueue a reminder run with e (nil:
-// the hourly run sends them).
-func UseJobs(db *store.DB, e Enqueuer) {
-	if e == nil {
-		enqueuers.Delete(db)
-		return
-	}
-	enqueuers.Store(db, e)
-}
-
 // SetSchedule sets survey id's deadline (YYYY-MM-DD) and the working days
 // before it that the first reminder goes out (0–20; 0 reminds on the
-// deadline's day only), audited. When a job engine is in use, a reminder
-// run is enqueued in the same transaction, so that reminders already due
-// go out at once.
-func SetSchedule(ctx context.Context, db *store.DB, a audit.Actor, id int64, deadline string, remindDays int) error {
+// deadline's day only), audited. With a job engine e, a reminder run is
+// enqueued in the same transaction, so that reminders already due go out
+// at once (nil: the hourly run sends them).
+func SetSchedule(ctx context.Context, db *store.DB, e Enqueuer, a audit.Actor, id int64, deadline string, remindDays int) error {
 	deadline = strings.TrimSpace(deadline)
 	d, err := calendar.ParseDate(deadline)
 	if err != nil {
@@ -87,8 +74,8 @@ func SetSchedule(ctx context.Context, db *store.DB, a audit.Actor, id int64, dea
 			map[string]any{"deadline": s.Deadline, "remind_days": s.RemindDays}, map[string]any{"deadline": deadline, "remind_days": remindDays}); err != nil {
 			return err
 		}
-		if e, ok := enqueuers.Load(db); ok {
-			if _, err := e.(Enqueuer).InsertTx(ctx, tx, RemindArgs{}, &jobs.InsertOpts{MaxAttempts: 3}); err != nil {
+		if e != nil {
+			if _, err := e.InsertTx(ctx, tx, RemindArgs{}, &jobs.InsertOpts{MaxAttempts: 3}); err != nil {
 				return err
 			}
 		}

@@ -231,7 +231,7 @@ func (h handlers) schedule(w http.ResponseWriter, r *http.Request) error {
 	}
 	days, err := kit.FormInt(r, "remind_days", dom.DefaultRemindDays)
 	if err == nil {
-		err = dom.SetSchedule(r.Context(), h.k.DB, kit.Actor(r), s.ID, r.PostFormValue("deadline"), days)
+		err = dom.SetSchedule(r.Context(), h.k.DB, h.jobs(), kit.Actor(r), s.ID, r.PostFormValue("deadline"), days)
 	}
 	if ue, ok := kit.UserError(err); ok {
 		return h.renderSurvey(w, r, http.StatusBadRequest, nil, []*i18n.Error{ue})

@@ -26,6 +26,15 @@ type handlers struct {
 	pages *kit.Pages
 }
 
+// jobs is what a schedule's reminder run is enqueued with: the process's
+// job engine, or nil when it has none.
+func (h handlers) jobs() dom.Enqueuer {
+	if h.k.Jobs == nil {
+		return nil
+	}
+	return h.k.Jobs
+}
+
 // refuse maps the domain's scope refusal to 403.
 func refuse(err error) error {
 	if errors.Is(err, dom.ErrOutside) {

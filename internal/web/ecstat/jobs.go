@@ -25,7 +25,6 @@ func jobsOf(r *jobs.Registry, env module.JobEnv) {
 	r.Every("ecstat_remind", time.Hour, true, func() (jobs.Args, *jobs.InsertOpts) {
 		return dom.RemindArgs{}, &jobs.InsertOpts{MaxAttempts: 3, UniqueOpts: jobs.UniqueOpts{ByPeriod: time.Hour}}
 	})
-	r.OnOpen(func(e *jobs.Engine) { dom.UseJobs(env.DB, e) })
 }
 
 // formAuthzCases are the rows of the form editor and the schedule: both
