@@ -40,6 +40,11 @@ chromium:
 		echo "installing a Chinese font for the browser tests"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null || true; \
 	fi
+	@# pdftotext, so that the tests read the text of the PDFs they download.
+	@if ! command -v pdftotext >/dev/null 2>&1; then \
+		echo "installing poppler-utils for the PDF checks"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null || true; \
+	fi
 
 postgres:
 	@if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \

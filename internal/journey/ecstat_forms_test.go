@@ -13,6 +13,7 @@ import (
 	"zhihui/internal/ecstat"
 	"zhihui/internal/journey/browser"
 	"zhihui/internal/notify"
+	"zhihui/internal/testwait"
 )
 
 // seedSurveyFirms imports n enterprises of 中原区 (410102) into the
@@ -254,20 +255,14 @@ func TestEcstatRemindersInTheInbox(t *testing.T) {
 		f := browser.NewTab(t, s.URL)
 		f.Login("firm", Password)
 		// The reminder job runs on the engine a moment after the deadline is
-		// saved.
-		for i := 0; ; i++ {
+		// saved; a loaded machine makes it later, not absent.
+		testwait.Until(t, "the reminder to reach the enterprise", func() bool {
 			n, err := notify.Unread(ctx, s.DB, firmUser.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n > 0 {
-				break
-			}
-			if i == 300 {
-				t.Fatal("no reminder reached the enterprise")
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return n > 0
+		})
 		f.Home()
 		f.Follow("消息")
 		f.WaitText("催报提醒")
