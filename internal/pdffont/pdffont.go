@@ -54,7 +54,7 @@ func Register(pdf *fpdf.Fpdf) {
 // characters; closing punctuation (，。、；：！？）」』》) never starts a
 // line; explicit newlines are kept.
 func MultiCell(pdf *fpdf.Fpdf, w, h float64, text string) {
-	_, _, right, _ := pdf.GetMargins()
+	left, _, right, _ := pdf.GetMargins()
 	x := pdf.GetX()
 	if w == 0 {
 		pw, _ := pdf.GetPageSize()
@@ -64,7 +64,9 @@ func MultiCell(pdf *fpdf.Fpdf, w, h float64, text string) {
 		pdf.SetX(x)
 		pdf.CellFormat(w, h, line, "", 2, "L", false, 0, "")
 	}
-	pdf.SetX(x)
+	// As fpdf's MultiCell: what follows starts at the left margin, so that
+	// a label cell and its value (kv) do not push the next row rightwards.
+	pdf.SetX(left)
 }
 
 // Lines splits text into the lines MultiCell prints in width millimetres

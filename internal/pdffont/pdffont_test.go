@@ -160,3 +160,28 @@ func abs(x int) int {
 	}
 	return x
 }
+
+// TestMultiCellEndsAtTheLeftMargin checks that a value printed after a
+// label cell (the reports' key–value rows) leaves the next row at the left
+// margin, below the value, as fpdf's own MultiCell does: rows that started
+// where the previous value started walked across the page one column at a
+// time until their values wrapped a character per line.
+func TestMultiCellEndsAtTheLeftMargin(t *testing.T) {
+	pdf := New("P")
+	pdf.AddPage()
+	left, _, _, _ := pdf.GetMargins()
+	for i, v := range []string{"中原区人民政府 http://www.zhongyuan.gov.cn/", "2026-12-08 02:06:21 — 2026-12-08 02:07:21（北京时间）", "已达到页面上限 10：另有 143 个已知页面未抓取"} {
+		y := pdf.GetY()
+		pdf.CellFormat(45, 5, "标签", "", 0, "L", false, 0, "")
+		if x := pdf.GetX(); x != left+45 {
+			t.Fatalf("row %d: the value starts at %.1f, want %.1f", i, x, left+45)
+		}
+		MultiCell(pdf, 0, 5, v)
+		if x := pdf.GetX(); x != left {
+			t.Fatalf("row %d: the next row starts at x=%.1f, want the left margin %.1f", i, x, left)
+		}
+		if got := pdf.GetY(); got != y+5 {
+			t.Fatalf("row %d: one line of value moved y from %.1f to %.1f, want %.1f", i, y, got, y+5)
+		}
+	}
+}
