@@ -198,6 +198,9 @@ type NewSurvey struct {
 	Name   string `json:"name"`
 	Period string `json:"period"`
 	Items  []Item `json:"items"`
+	// Edits are the form's validation edits; nil gives the default edits
+	// that apply to the items, an empty list none.
+	Edits *[]Edit `json:"edits,omitempty"`
 }
 
 var itemCode = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,39}$`)
@@ -225,10 +228,20 @@ func CreateSurvey(ctx context.Context, db *store.DB, a audit.Actor, n NewSurvey)
 		seen[it.Code] = true
 	}
 	var edits []Edit
-	for _, e := range DefaultEdits() {
-		if seen[e.Left] && (e.Right == "" || seen[e.Right]) {
-			edits = append(edits, e)
+	if n.Edits != nil {
+		edits = append([]Edit{}, (*n.Edits)...)
+		if err := checkEdits(items, edits); err != nil {
+			return 0, err
 		}
+	} else {
+		for _, e := range DefaultEdits() {
+			if seen[e.Left] && (e.Right == "" || seen[e.Right]) {
+				edits = append(edits, e)
+			}
+		}
+	}
+	if edits == nil {
+		edits = []Edit{}
 	}
 	ib, _ := json.Marshal(items)
 	eb, _ := json.Marshal(edits)
@@ -238,7 +251,7 @@ func CreateSurvey(ctx context.Context, db *store.DB, a audit.Actor, n NewSurvey)
 			name, year, string(ib), string(eb), store.Now(), quarter).Scan(&id); err != nil {
 			return fmt.Errorf("ecstat: create survey: %w", err)
 		}
-		return audit.Record(ctx, tx, a, "create", "ecstat_survey", strconv.FormatInt(id, 10), "/41/", nil, map[string]any{"name": name, "year": year, "quarter": quarter, "items": items})
+		return audit.Record(ctx, tx, a, "create", "ecstat_survey", strconv.FormatInt(id, 10), "/41/", nil, map[string]any{"name": name, "year": year, "quarter": quarter, "items": items, "edits": edits})
 	})
 	return id, err
 }

@@ -1,7 +1,6 @@
 package ecstat
 
 import (
-	"errors"
 	"mime"
 	"net/http"
 	"strconv"
@@ -182,73 +181,91 @@ func (h handlers) apiSample(w http.ResponseWriter, r *http.Request) error {
 		"predicted_cv": d.PredictedCV, "seed": d.Seed, "method": d.Method, "selected": list})
 }
 
-type apiResponse struct {
-	CreditCode string `json:"credit_code"`
-	Period     string `json:"period"`
-	Item       string `json:"item"`
-	Value      string `json:"value"`
-}
-
 // apiResponses stores the answers of each enterprise named (every item of
-// the form, as for the page); a JSON list of {credit_code, period, item,
-// value}, or one enterprise's form fields with credit_code.
+// the form, as for the page): a JSON list of {credit_code, period, item,
+// value, reason}, or one enterprise's form fields with credit_code (and
+// reason_N for edit N, as the page sends them). A reason keeps an answer
+// an edit of severity warning questions; without one the answer is
+// refused with code edit_warning on the item.
 func (h handlers) apiResponses(w http.ResponseWriter, r *http.Request) error {
 	s, err := h.loadSurvey(r)
 	if err != nil {
 		return err
 	}
-	by := map[string]map[string]string{}
-	var order []string
-	add := func(code, item, value string) {
-		code = dom.NormalizeCreditCode(code)
-		if by[code] == nil {
-			by[code] = map[string]string{}
-			order = append(order, code)
-		}
-		by[code][item] = value
-	}
+	var lines []dom.ResponseLine
 	if isJSON(r) {
-		var list []apiResponse
-		if err := kit.DecodeJSON(r, &list); err != nil {
+		if err := kit.DecodeJSON(r, &lines); err != nil {
 			return err
-		}
-		for i, x := range list {
-			if y, q, perr := dom.ParsePeriod(x.Period); x.Period != "" && (perr != nil || y != s.Year || q != s.Quarter) {
-				return i18n.Errorf("第 %d 条的期别 %q 不是本调查的报告期 %s", "entry %d: period %q is not the survey's period %s", i+1, x.Period, s.Period())
-			}
-			add(x.CreditCode, strings.ToUpper(x.Item), x.Value)
 		}
 	} else {
 		code := r.PostFormValue("credit_code")
-		for k, v := range formValues(s, r.PostForm) {
-			add(code, k, v)
+		reasons := map[string]string{}
+		for no, x := range formReasons(s, r.PostForm) {
+			reasons[s.Edits[no].Left] = x
+		}
+		for _, it := range s.Items {
+			lines = append(lines, dom.ResponseLine{CreditCode: code, Item: it.Code, Value: r.PostForm.Get(it.Code), Reason: reasons[it.Code]})
 		}
 	}
-	if len(order) == 0 {
-		return i18n.Errorf("没有要保存的数据", "nothing to store")
+	res, err := dom.SubmitLines(r.Context(), h.k.DB, kit.Actor(r), s, lines, func(e dom.Enterprise) (bool, error) {
+		_, _, behalf, err := h.access(r, s, e.ID)
+		return behalf, err
+	})
+	if err != nil {
+		return err
 	}
-	saved := 0
-	for _, code := range order {
-		list, _, err := dom.Enterprises(r.Context(), h.k.DB, dom.Filter{Scopes: []string{root}, Query: code, Limit: 1})
-		if err != nil {
-			return err
-		}
-		if len(list) != 1 || list[0].CreditCode != code {
-			return i18n.Errorf("名录库中没有统一社会信用代码为 %q 的企业", "the register has no enterprise with credit code %q", code)
-		}
-		_, e, behalf, err := h.access(r, s, list[0].ID)
-		if err != nil {
-			return err
-		}
-		if err := dom.Submit(r.Context(), h.k.DB, kit.Actor(r), s, e, by[code], behalf); err != nil {
-			var fe *dom.FormError
-			if errors.As(err, &fe) {
-				x, _ := fe.Unwrap().(*i18n.Error)
-				return &i18n.Error{Text: i18n.Text{Zh: "企业 " + code + "：" + x.Zh, En: "enterprise " + code + ": " + x.En}, Field: x.Field}
-			}
-			return err
-		}
-		saved++
+	return kit.JSON(w, http.StatusOK, res)
+}
+
+// apiForm answers the survey's items and edits (each described in both
+// languages) and whether answers lock them.
+func (h handlers) apiForm(w http.ResponseWriter, r *http.Request) error {
+	s, err := h.loadSurvey(r)
+	if err != nil {
+		return err
 	}
-	return kit.JSON(w, http.StatusOK, map[string]any{"saved": saved})
+	f, err := dom.GetFormSpec(r.Context(), h.k.DB, s)
+	if err != nil {
+		return err
+	}
+	return kit.JSON(w, http.StatusOK, f)
+}
+
+// apiSaveForm replaces the survey's edits, and its items when the body
+// gives them ({"items": [...], "edits": [...]}), while nobody has
+// answered it: the editor's API.
+func (h handlers) apiSaveForm(w http.ResponseWriter, r *http.Request) error {
+	if !coversProvince(r) {
+		return kit.ErrForbidden
+	}
+	s, err := h.loadSurvey(r)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Items *[]dom.Item `json:"items"`
+		Edits []dom.Edit  `json:"edits"`
+	}
+	if !isJSON(r) {
+		return i18n.Errorf("请以 application/json 发送调查表", "send the form as application/json")
+	}
+	if err := kit.DecodeJSON(r, &body); err != nil {
+		return err
+	}
+	items := s.Items
+	if body.Items != nil {
+		items = *body.Items
+	}
+	if err := dom.SaveForm(r.Context(), h.k.DB, kit.Actor(r), s.ID, items, body.Edits); err != nil {
+		return err
+	}
+	s, err = dom.GetSurvey(r.Context(), h.k.DB, s.ID)
+	if err != nil {
+		return err
+	}
+	f, err := dom.GetFormSpec(r.Context(), h.k.DB, s)
+	if err != nil {
+		return err
+	}
+	return kit.JSON(w, http.StatusOK, f)
 }

@@ -63,11 +63,13 @@ func Module() module.Module {
 		Pages:            []string{"/ecstat", "/ecstat/register", "/ecstat/surveys/new", "/ecstat/infoconsumption"},
 		API: map[string]string{
 			"GET /api/v1/surveys":                 "Surveys with their year, items and sample progress",
-			"POST /api/v1/surveys":                `Create a survey {"name","period","items":[{"code","name","unit"}]} (office at the province); answers its id`,
+			"POST /api/v1/surveys":                `Create a survey {"name","period","items":[{"code","name","unit"}],"edits":[...]} (office at the province; without edits the standard edits that apply to the items); answers its id`,
 			"GET /api/v1/surveys/{id}/estimates":  "Estimates of ?item=CODE (also ECOM_TURNOVER, INFO_CONSUMPTION) with ?ou=41;LEVEL-2|LEVEL-3 and ?estimator=ht|ratio: per unit total, se, cv, ci_low, ci_high, respondents",
 			"POST /api/v1/enterprises/import":     "Import the register from a CSV body (credit_code,name,industry,org_code,size,above_scale,employees,revenue); ?dryRun=true checks only; ?year=Y",
 			"POST /api/v1/surveys/{id}/sample":    `Draw the sample {"seed":N,"cv_target":0.05} or {"seed":N,"n":N}; answers the selected enterprises with stratum and design weight`,
-			"POST /api/v1/surveys/{id}/responses": `Submit answers [{"credit_code","period","item","value"}] for enterprises the caller may answer for`,
+			"POST /api/v1/surveys/{id}/responses": `Submit answers [{"credit_code","period","item","value","reason"}] for enterprises the caller may answer for; a reason keeps an answer that an edit of severity warning questions (every warning about that item), without one the return is refused with errors of code edit_warning (field: the item, place: the credit code); answers {"saved","confirmed"}`,
+			"GET /api/v1/surveys/{id}/form":       `The survey's form: {"items","edits","locked","described"} — each edit {"kind":"range|ratio|change|le|zero_unless|le_revenue","left","right","min","max","factor","severity":"error|warning"} and in words`,
+			"POST /api/v1/surveys/{id}/form":      `Replace the survey's edits, and its items when given: {"items":[...],"edits":[{"kind":"range","left":"ONLINE_RETAIL","max":50000,"severity":"warning"},{"kind":"ratio","left":"ONLINE_RETAIL","right":"ECOM_SALES","max":1},{"kind":"change","left":"ECOM_SALES","factor":5,"severity":"warning"}]} (office at the province) while nobody has answered; answers the form`,
 		},
 		Authz: moduleAuthz(),
 		// Reminders of open surveys before their deadline.
@@ -108,6 +110,8 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "POST /api/v1/enterprises/import", Access: kit.Roles, Roles: Offices, Handler: h.apiImport, BodyLimit: MaxUpload},
 		{Pattern: "POST /api/v1/surveys/{id}/sample", Access: kit.Roles, Roles: Offices, Handler: h.apiSample},
 		{Pattern: "POST /api/v1/surveys/{id}/responses", Access: kit.Roles, Roles: Fillers, Handler: h.apiResponses},
+		{Pattern: "GET /api/v1/surveys/{id}/form", Access: kit.Roles, Roles: Viewers, Handler: h.apiForm},
+		{Pattern: "POST /api/v1/surveys/{id}/form", Access: kit.Roles, Roles: Offices, Handler: h.apiSaveForm},
 		{Pattern: "GET /ecstat/surveys/{id}/form", Access: kit.Roles, Roles: Offices, Handler: h.editor},
 		{Pattern: "POST /ecstat/surveys/{id}/form", Access: kit.Roles, Roles: Offices, Handler: h.saveEditor},
 		{Pattern: "POST /ecstat/surveys/{id}/schedule", Access: kit.Roles, Roles: Offices, Handler: h.schedule},
@@ -297,6 +301,12 @@ func authzCases() []module.AuthzCase {
 			}
 			return http.MethodPost, "/api/v1/surveys/" + id(f, "survey") + "/responses", form
 		}, Want: module.ScopedRole(ok, un, auth.Reporter, auth.Office, auth.Admin)},
+		{Pattern: "GET /api/v1/surveys/{id}/form", Request: func(f *module.Fixture, _ bool) (string, string, url.Values) {
+			return http.MethodGet, "/api/v1/surveys/" + id(f, "survey") + "/form", nil
+		}, Want: module.AnyRole(ok, un, Viewers...)},
+		{Pattern: "POST /api/v1/surveys/{id}/form", Request: func(f *module.Fixture, _ bool) (string, string, url.Values) {
+			return http.MethodPost, "/api/v1/surveys/" + id(f, "survey-draw") + "/form", url.Values{}
+		}, Want: province(un)},
 	}
 }
 

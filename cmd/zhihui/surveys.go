@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"zhihui/internal/app"
+	"zhihui/internal/audit"
+	"zhihui/internal/ecstat"
+	"zhihui/internal/period"
+)
+
+func init() {
+	register("surveys", "e-commerce surveys: list | form ID [--set FILE.json] | responses ID FILE.json [--on-behalf]", runSurveys)
+	register("enterprises", "the enterprise register (名录库): import FILE [--dry-run] [--year Y]", runEnterprises)
+}
+
+const surveysUsage = "usage: zhihui surveys list | form ID [--set FILE.json] | responses ID FILE.json [--on-behalf]"
+
+func runSurveys(args []string) error {
+	if len(args) == 0 {
+		return errors.New(surveysUsage)
+	}
+	switch args[0] {
+	case "list":
+		return surveysList(args[1:])
+	case "form":
+		return surveysForm(args[1:])
+	case "responses":
+		return surveysResponses(args[1:])
+	}
+	return fmt.Errorf("unknown surveys command %q: list, form or responses", args[0])
+}
+
+// positional splits leading arguments that are not flags from the flags
+// after them and parses the flags; flags may also come first.
+func positional(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for len(args) > 0 && (len(args[0]) == 0 || args[0][0] != '-') {
+		pos, args = append(pos, args[0]), args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return append(pos, fs.Args()...), nil
+}
+
+func openApp(ctx context.Context, c app.Config) (*app.App, error) {
+	a, err := app.Open(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Bootstrap(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func surveysList(args []string) error {
+	var c app.Config
+	fs := flag.NewFlagSet("surveys list", flag.ContinueOnError)
+	c.StoreFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	a, err := openApp(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	list, err := ecstat.Surveys(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	for _, s := range list {
+		fmt.Printf("%d\t%s\t%s\t%d items, %d edits\n", s.ID, s.Period(), s.Name, len(s.Items), len(s.Edits))
+	}
+	return nil
+}
+
+// surveyArg opens the survey named by its id.
+func surveyArg(ctx context.Context, a *app.App, arg string) (*ecstat.Survey, error) {
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("survey id %q: a number is expected", arg)
+	}
+	return ecstat.GetSurvey(ctx, a.DB, id)
+}
+
+// surveysForm prints a survey's form as JSON, or replaces its edits (and
+// items, when the file gives them) from a JSON file in the API's shape.
+func surveysForm(args []string) error {
+	var c app.Config
+	fs := flag.NewFlagSet("surveys form", flag.ContinueOnError)
+	c.StoreFlags(fs)
+	set := fs.String("set", "", `JSON file {"items": [...], "edits": [...]} replacing the form (items optional)`)
+	pos, err := positional(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: zhihui surveys form ID [--set FILE.json]")
+	}
+	ctx := context.Background()
+	a, err := openApp(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	s, err := surveyArg(ctx, a, pos[0])
+	if err != nil {
+		return err
+	}
+	if *set != "" {
+		raw, err := os.ReadFile(*set)
+		if err != nil {
+			return err
+		}
+		var body struct {
+			Items *[]ecstat.Item `json:"items"`
+			Edits []ecstat.Edit  `json:"edits"`
+		}
+		if err := json.Unmarshal(raw, &body); err != nil {
+			return fmt.Errorf("%s: %w", *set, err)
+		}
+		items := s.Items
+		if body.Items != nil {
+			items = *body.Items
+		}
+		if err := ecstat.SaveForm(ctx, a.DB, audit.System, s.ID, items, body.Edits); err != nil {
+			return err
+		}
+		if s, err = ecstat.GetSurvey(ctx, a.DB, s.ID); err != nil {
+			return err
+		}
+	}
+	f, err := ecstat.GetFormSpec(ctx, a.DB, s)
+	if err != nil {
+		return err
+	}
+	return printJSON(os.Stdout, f)
+}
+
+// surveysResponses stores returns from a JSON file in the API's shape
+// ([{"credit_code","period","item","value","reason"}]).
+func surveysResponses(args []string) error {
+	var c app.Config
+	fs := flag.NewFlagSet("surveys responses", flag.ContinueOnError)
+	c.StoreFlags(fs)
+	behalf := fs.Bool("on-behalf", false, "record that staff entered the returns on the enterprises' behalf")
+	pos, err := positional(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return errors.New("usage: zhihui surveys responses ID FILE.json [--on-behalf]")
+	}
+	raw, err := os.ReadFile(pos[1])
+	if err != nil {
+		return err
+	}
+	var lines []ecstat.ResponseLine
+	if err := json.Unmarshal(raw, &lines); err != nil {
+		return fmt.Errorf("%s: %w", pos[1], err)
+	}
+	ctx := context.Background()
+	a, err := openApp(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	s, err := surveyArg(ctx, a, pos[0])
+	if err != nil {
+		return err
+	}
+	res, err := ecstat.SubmitLines(ctx, a.DB, audit.System, s, lines, func(ecstat.Enterprise) (bool, error) { return *behalf, nil })
+	fmt.Printf("%s: %d returns stored, %d warnings kept with a reason\n", pos[1], res.Saved, res.Confirmed)
+	return err
+}
+
+func runEnterprises(args []string) error {
+	if len(args) == 0 || args[0] != "import" {
+		return errors.New("usage: zhihui enterprises import FILE [--dry-run] [--year Y]")
+	}
+	var c app.Config
+	fs := flag.NewFlagSet("enterprises import", flag.ContinueOnError)
+	c.StoreFlags(fs)
+	dry := fs.Bool("dry-run", false, "check the file and print what importing it would do, writing nothing")
+	year := fs.Int("year", time.Now().In(period.Shanghai).Year(), "the register year births, deaths and changes are recorded in")
+	lang := fs.String("lang", "zh-CN", "language of the error report: zh-CN or en")
+	file, err := parseFileArgs(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if file == "" {
+		return errors.New("usage: zhihui enterprises import FILE [--dry-run] [--year Y]")
+	}
+	ctx := context.Background()
+	a, err := openApp(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	res, err := ecstat.ImportRegister(ctx, a.DB, audit.System, file, f, ecstat.ImportOptions{Year: *year, Scopes: []string{"/41/"}, DryRun: *dry})
+	if err != nil {
+		return err
+	}
+	for _, e := range res.Errors {
+		fmt.Println(e.Message(*lang))
+	}
+	if !res.OK() {
+		return fmt.Errorf("%d errors: nothing imported", res.ErrorCount)
+	}
+	verb := "imported"
+	if *dry {
+		verb = "would import"
+	}
+	fmt.Printf("%s: %d rows, %s %d births, %d changes, %d deaths, %d unchanged\n", file, res.Rows, verb, res.Births, res.Changes, res.Deaths, res.Unchanged)
+	return nil
+}
