@@ -21,10 +21,12 @@ import (
 // document; the office finds the application eligible, closes the call,
 // records in the expert pool that 李海燕 is away and that 陈静 worked for
 // 中原区 until last year, and draws the panel, which leaves out both and
-// the expert working for 中原区, with the reasons shown; 王建国 finds the call under 评选评审 and scores each
-// criterion (the other two experts score through the domain); the office
-// publishes; the applicant is told and sees its rank but no expert's name;
-// a visitor reads the results from the home page without logging in.
+// the expert working for 中原区, with the reasons shown; each of the three
+// drawn experts logs in from the home page, finds the call under 评选评审
+// and scores each criterion, seeing only their own scores; the office
+// sees every seat scored, ranks and publishes; the applicant is told and
+// sees its rank but no expert's name; a visitor reads the results from
+// the home page without logging in.
 func TestAwardCallJourney(t *testing.T) {
 	t.Parallel()
 	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
@@ -53,6 +55,8 @@ func TestAwardCallJourney(t *testing.T) {
 		s.User("zy-pm", "中原区项目负责人", auth.Reporter, "410102")
 		s.User("ban", "省信息化办公室", auth.Office, "41")
 		s.User("wjg", "王建国", auth.Expert, "41")
+		s.User("zzq", "张志强", auth.Expert, "41")
+		s.User("zl", "赵磊", auth.Expert, "41")
 		svc := project.New(s.DB)
 		today := calendar.Format(time.Now())
 		deadline := calendar.Format(time.Now().AddDate(0, 1, 0))
@@ -141,37 +145,72 @@ func TestAwardCallJourney(t *testing.T) {
 			t.Fatalf("exclusions stored: %+v %v", ex, err)
 		}
 
-		expert := browser.NewTab(t, s.URL)
-		expert.Login("wjg", Password)
-		expert.Follow("评选评审")
-		expert.Follow("2026 年度优秀信息化工程评选")
-		expert.Follow("中原区一网通办平台")
-		expert.Fill("应用成效", "92")
-		expert.Fill("创新性", "85")
-		expert.Fill("示范推广价值", "88")
-		expert.Fill("评审意见", "成效显著，具有推广价值")
-		expert.Press("提交评分")
-		expert.WaitText("已保存")
-		if !expert.Has("88.70") || expert.Has("张志强") || expert.Has("陈静") {
-			t.Fatalf("the expert's seat: %s", expert.Text("main"))
+		// Every drawn expert scores through the pages (weights 40/30/30).
+		panel := []struct {
+			account, name string
+			scores        [3]string
+			opinion, want string
+		}{
+			{"wjg", "王建国", [3]string{"92", "85", "88"}, "成效显著，具有推广价值", "88.70"},
+			{"zzq", "张志强", [3]string{"84", "78", "80"}, "应用成效较好", "81.00"},
+			{"zl", "赵磊", [3]string{"76", "82", "79"}, "创新点明确，推广面有待扩大", "78.70"},
 		}
-		for _, st := range seats {
-			if st.Account == "wjg" {
-				continue
+		for _, x := range panel {
+			expert := browser.NewTab(t, s.URL)
+			expert.Login(x.account, Password)
+			expert.Follow("评选评审")
+			expert.WaitText("0 / 1")
+			expert.Follow("2026 年度优秀信息化工程评选")
+			expert.WaitText("未评分")
+			expert.Follow("中原区一网通办平台")
+			expert.Fill("应用成效", x.scores[0])
+			expert.Fill("创新性", x.scores[1])
+			expert.Fill("示范推广价值", x.scores[2])
+			expert.Fill("评审意见", x.opinion)
+			expert.Press("提交评分")
+			expert.WaitText("已保存")
+			main := expert.Text("main")
+			if !strings.Contains(main, x.want) {
+				t.Fatalf("%s's seat lacks the weighted score %s: %s", x.name, x.want, main)
 			}
-			if err := svc.ScoreApplication(ctx, audit.Actor{Name: st.Account}, st.Account, st.ID, apps[0].ID, []int{80, 80, 80}, "同意"); err != nil {
-				t.Fatal(err)
+			for _, other := range panel {
+				if other.name != x.name && (strings.Contains(main, other.name) || strings.Contains(main, other.want)) {
+					t.Fatalf("%s sees %s's seat: %s", x.name, other.name, main)
+				}
+			}
+			expert.Follow("评选评审")
+			expert.WaitText("1 / 1")
+		}
+		rs, err := svc.Ranking(ctx, cid)
+		if err != nil || len(rs) != 1 || len(rs[0].Scores) != 3 || rs[0].Score.String() != "82.80" {
+			t.Fatalf("the scores stored: %+v %v", rs, err)
+		}
+		want := map[int64]string{}
+		for _, st := range seats {
+			for _, x := range panel {
+				if st.Account == x.account {
+					want[st.ID] = x.want + " " + x.opinion
+				}
+			}
+		}
+		for _, sc := range rs[0].Scores {
+			if got := sc.Points() + " " + sc.Opinion; got != want[sc.SeatID] {
+				t.Fatalf("the score of seat %d stored: %q, want %q", sc.SeatID, got, want[sc.SeatID])
 			}
 		}
 
 		office.Follow("试点与评选")
 		office.Follow("2026 年度优秀信息化工程评选")
+		office.WaitText("82.80")
+		if strings.Count(office.Text("main"), "1 / 1") != 3 {
+			t.Fatalf("the office's panel after the scoring: %s", office.Text("main"))
+		}
 		office.Fill("结果说明", "经专家评审，评出优秀信息化工程 1 项。")
 		office.Press("公布结果")
 		office.WaitText("结果已公布")
 		data, ctype := office.Download("导出申报及排名（XLSX）")
 		rows := xlsxRows(t, data, ctype)
-		if len(rows) != 2 || rows[1][0] != "1" || rows[1][1] != "中原区一网通办平台" || rows[1][7] != "82.90" {
+		if len(rows) != 2 || rows[1][0] != "1" || rows[1][1] != "中原区一网通办平台" || rows[1][7] != "82.80" {
 			t.Fatalf("the export: %v", rows)
 		}
 		apps, _ = svc.Applications(ctx, nil, cid)
@@ -182,7 +221,7 @@ func TestAwardCallJourney(t *testing.T) {
 		unit.Follow("试点与评选")
 		unit.Follow("2026 年度优秀信息化工程评选")
 		unit.Follow("中原区一网通办平台")
-		unit.WaitText("第 1 名，得分 82.90")
+		unit.WaitText("第 1 名，得分 82.80")
 		for _, name := range []string{"王建国", "张志强", "陈静", "李海燕"} {
 			if unit.Has(name) {
 				t.Fatalf("the applicant sees the expert %s: %s", name, unit.Text("main"))
@@ -203,7 +242,7 @@ func TestAwardCallJourney(t *testing.T) {
 		visitor.Follow("2026 年度优秀信息化工程评选")
 		visitor.WaitText("经专家评审，评出优秀信息化工程 1 项。")
 		main := visitor.Text("main")
-		if !strings.Contains(main, "中原区一网通办平台") || !strings.Contains(main, "82.90") || strings.Contains(main, "王建国") || visitor.Has("用户名") {
+		if !strings.Contains(main, "中原区一网通办平台") || !strings.Contains(main, "82.80") || strings.Contains(main, "王建国") || visitor.Has("用户名") {
 			t.Fatalf("the public results: %s", main)
 		}
 		for _, size := range [][2]int64{{1366, 768}, {390, 844}} {

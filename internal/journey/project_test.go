@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"zhihui/internal/audit"
@@ -16,11 +18,13 @@ import (
 // project from the home page and sees the existing system it resembles,
 // uploads its feasibility study and submits the gate; the provincial
 // office, who also sees the similar project of another city, draws an
-// expert panel avoiding the expert who works for the applicant; the drawn expert finds the assignment
-// under 我的评审 and scores it; the office sees the score and approves the
-// gate with a reason, and the project moves to the preliminary design.
-// The applicant sees the score but never the expert's name; the store
-// holds the panel, its seed, the score and the approved estimate.
+// expert panel avoiding the expert who works for the applicant; each of
+// the three drawn experts logs in from the home page, finds the
+// assignment under 我的评审 and scores it, seeing only their own seat; the
+// office sees the three scores and their mean and approves the gate with
+// a reason, and the project moves to the preliminary design. The
+// applicant sees the scores and the mean but never an expert's name; the
+// store holds the panel, its seed, every score and the approved estimate.
 func TestProjectGateWithExpertPanel(t *testing.T) {
 	t.Parallel()
 	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
@@ -37,8 +41,8 @@ func TestProjectGateWithExpertPanel(t *testing.T) {
 		}
 		for _, e := range []project.Expert{
 			{Name: "王建国", Employer: "郑州大学", Account: "wjg"},
-			{Name: "李海燕", Employer: "河南大学"},
-			{Name: "张志强", Employer: "河南省信息中心"},
+			{Name: "李海燕", Employer: "河南大学", Account: "lhy"},
+			{Name: "张志强", Employer: "河南省信息中心", Account: "zzq"},
 			{Name: "刘晓明", Employer: "中原区", EmployerCode: "410102"}, // works for the applicant
 		} {
 			e.Fields, e.Region, e.Available = []string{"egov"}, "4101", true
@@ -52,6 +56,8 @@ func TestProjectGateWithExpertPanel(t *testing.T) {
 		s.User("zy-pm", "中原区项目负责人", auth.Reporter, "410102")
 		s.User("ban", "省信息化办公室", auth.Office, "41")
 		s.User("wjg", "王建国", auth.Expert, "41")
+		s.User("lhy", "李海燕", auth.Expert, "41")
+		s.User("zzq", "张志强", auth.Expert, "41")
 		svc := project.New(s.DB)
 		doc := filepath.Join(t.TempDir(), "可行性研究报告.txt")
 		if err := os.WriteFile(doc, []byte("中原区政务服务平台可行性研究报告"), 0o600); err != nil {
@@ -110,26 +116,58 @@ func TestProjectGateWithExpertPanel(t *testing.T) {
 			t.Fatalf("the office's panel: %s", office.Text("main"))
 		}
 
-		expert := browser.NewTab(t, s.URL)
-		expert.Login("wjg", Password)
-		expert.Follow("我的评审")
-		expert.Follow("中原区政务服务一体化平台")
-		expert.Fill("评分（0–100）", "86")
-		expert.Fill("评审意见", "方案基本可行，建议复用省级平台")
-		expert.Press("提交评分")
-		expert.WaitText("已保存")
-		revs, _ = svc.Reviews(ctx, id)
-		scored := false
-		for _, st := range revs[0].Seats {
-			scored = scored || (st.ExpertName == "王建国" && st.Score != nil && *st.Score == 86)
+		// Every drawn expert scores through the pages: 我的评审 lists only
+		// their own assignment, the score sheet names no other expert.
+		panel := []struct {
+			account, name, score, opinion string
+		}{
+			{"wjg", "王建国", "86", "方案基本可行，建议复用省级平台"},
+			{"lhy", "李海燕", "80", "需补充数据共享清单"},
+			{"zzq", "张志强", "90", "建设内容清晰，同意通过"},
 		}
-		if !scored {
-			t.Fatalf("the score is not stored: %+v", revs[0].Seats)
+		for _, x := range panel {
+			expert := browser.NewTab(t, s.URL)
+			expert.Login(x.account, Password)
+			expert.Follow("我的评审")
+			expert.WaitText("待评审")
+			expert.Follow("中原区政务服务一体化平台")
+			expert.Fill("评分（0–100）", x.score)
+			expert.Fill("评审意见", x.opinion)
+			expert.Press("提交评分")
+			expert.WaitText("已保存")
+			main := expert.Text("main")
+			for _, other := range panel {
+				if other.name != x.name && (strings.Contains(main, other.name) || strings.Contains(main, other.opinion)) {
+					t.Fatalf("%s sees %s's seat: %s", x.name, other.name, main)
+				}
+			}
+			expert.Follow("我的评审")
+			if !expert.Has(x.score) {
+				t.Fatalf("%s's assignments lack the score: %s", x.name, expert.Text("main"))
+			}
+		}
+		revs, _ = svc.Reviews(ctx, id)
+		stored := map[string]string{}
+		for _, st := range revs[0].Seats {
+			if st.Score != nil {
+				stored[st.ExpertName] = strconv.Itoa(*st.Score) + " " + st.Opinion
+			}
+		}
+		for _, x := range panel {
+			if stored[x.name] != x.score+" "+x.opinion {
+				t.Fatalf("the scores stored: %v", stored)
+			}
+		}
+		if revs[0].Mean() != "85.3" {
+			t.Fatalf("the panel's mean: %q", revs[0].Mean())
 		}
 
 		office.Follow("项目管理")
 		office.Follow("中原区政务服务一体化平台")
 		office.WaitText("方案基本可行，建议复用省级平台")
+		if !office.Has("需补充数据共享清单") || !office.Has("建设内容清晰，同意通过") || !office.Has("平均分 85.3") {
+			t.Fatalf("the office's view of the panel: %s", office.Text("main"))
+		}
 		office.Fill("决定理由", "专家评审通过，同意批复可研")
 		office.Press("批准")
 		office.WaitText("专家评审通过，同意批复可研")
@@ -141,7 +179,7 @@ func TestProjectGateWithExpertPanel(t *testing.T) {
 		owner.Follow("项目管理")
 		owner.Follow("中原区政务服务一体化平台")
 		owner.WaitText("方案基本可行，建议复用省级平台")
-		if owner.Has("王建国") || !owner.Has("初步设计与概算") {
+		if owner.Has("王建国") || owner.Has("李海燕") || owner.Has("张志强") || !owner.Has("平均分 85.3") || !owner.Has("初步设计与概算") {
 			t.Fatalf("the applicant's view: %s", owner.Text("main"))
 		}
 		// The project page, with its forms, panel and timeline, fits a phone.

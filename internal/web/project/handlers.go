@@ -250,6 +250,9 @@ type reviewView struct {
 	dom.Review
 	Seats      []seatView `json:"seats"`
 	Reproduces bool       `json:"reproduces"`
+	// Mean is the panel's mean score ("" before any score), computed
+	// before the seats move to Seats.
+	Mean string `json:"mean,omitempty"`
 	// Excluded says why each other expert of the field was not a
 	// candidate; only the office sees it.
 	Excluded []dom.Exclusion `json:"excluded,omitempty"`
@@ -345,7 +348,7 @@ func (h handlers) showData(r *http.Request, id int64) (*showView, error) {
 	}
 	named := pr.Covers(p.OwnerPath, Offices...)
 	for _, rv := range revs {
-		x := reviewView{Review: rv, Reproduces: rv.Reproduces()}
+		x := reviewView{Review: rv, Reproduces: rv.Reproduces(), Mean: rv.Mean()}
 		x.Review.Seats = nil
 		for _, s := range rv.Seats {
 			if !named {
