@@ -83,7 +83,7 @@ func runServe(args []string) error {
 		return err
 	}
 	srv, err := web.New(a.DB, a.Log, web.Options{Modules: a.Modules, SecureCookie: c.SecureCookie, Demo: c.Demo, AllowPrivate: c.AllowPrivate, Version: version, DemoProgress: demo,
-		MetricsToken: c.MetricsToken, MetricsPublic: c.MetricsPublic, Jobs: eng})
+		MetricsToken: c.MetricsToken, MetricsPublic: c.MetricsPublic, Jobs: eng, Notify: a.Notify})
 	if err != nil {
 		return err
 	}

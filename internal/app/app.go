@@ -25,6 +25,10 @@ type App struct {
 	Log    *slog.Logger
 	// Modules are the installation's feature modules (see [Modules]).
 	Modules []module.Module
+	// Notify is the application's notifications: OpenJobs turns its
+	// e-mail on when --smtp is set; give it to the web server
+	// (web.Options.Notify). Each App has its own.
+	Notify *notify.Service
 
 	bg sync.WaitGroup // background loading started by LoadDemo
 }
@@ -70,7 +74,7 @@ func OpenWith(ctx context.Context, c Config, mods []module.Module) (*App, error)
 	} else if n > 0 {
 		log.Warn("monitor: stored values that cannot be held exactly were moved to monitor_value_setaside", slog.Int("count", n))
 	}
-	return &App{Config: c, DB: db, Log: log, Modules: mods}, nil
+	return &App{Config: c, DB: db, Log: log, Modules: mods, Notify: notify.NewService()}, nil
 }
 
 // Close waits for background loading and releases the store.
@@ -214,6 +218,19 @@ func (a *App) OpenJobs(ctx context.Context, cfg jobs.Config, env module.JobEnv, 
 	if cfg.Log == nil {
 		cfg.Log = a.Log
 	}
+	if a.Notify == nil {
+		a.Notify = notify.NewService()
+	}
+	if env.Notify == nil {
+		env.Notify = a.Notify
+	}
+	svc, inner := env.Notify, cfg.Context
+	cfg.Context = func(ctx context.Context) context.Context {
+		if inner != nil {
+			ctx = inner(ctx)
+		}
+		return notify.WithService(ctx, svc)
+	}
 	r := jobs.NewRegistry()
 	module.RegisterJobs(a.Modules, r, env)
 	for _, f := range extra {
@@ -225,7 +242,7 @@ func (a *App) OpenJobs(ctx context.Context, cfg jobs.Config, env module.JobEnv, 
 	}
 	if env.Mail != nil {
 		// notifications enqueue their e-mail on this engine
-		notify.UseMail(e, a.DB.Dialect)
+		svc.UseMail(e, a.DB.Dialect)
 	}
 	return e, nil
 }

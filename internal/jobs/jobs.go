@@ -156,6 +156,10 @@ type Config struct {
 	// 1 minute). It applies only to kinds registered with a timeout
 	// ([HandleFor]), and never before their timeout has passed.
 	RescueAfter time.Duration
+	// Context, when set, derives each job's context from the one River
+	// gives it: the application's services that travel in contexts (its
+	// notifications, notify.WithService) reach its jobs this way.
+	Context func(context.Context) context.Context
 }
 
 // Engine is a River client on the application's store.
@@ -266,6 +270,11 @@ func Open(ctx context.Context, db *store.DB, r *Registry, cfg Config) (*Engine, 
 			}
 		}
 		rc.Workers = r.workers
+		if fn := cfg.Context; fn != nil {
+			rc.Middleware = append(rc.Middleware, river.WorkerMiddlewareFunc(func(ctx context.Context, _ *rivertype.JobRow, doInner func(context.Context) error) error {
+				return doInner(fn(ctx))
+			}))
+		}
 		rc.PeriodicJobs = r.periodic
 		// A process fetches only the kinds it has workers for, so that a
 		// job registered by the server alone is never fetched by a worker.

@@ -97,6 +97,9 @@ type JobEnv struct {
 	// Zhihui, for links in e-mail.
 	Mail    *notify.Mailer
 	BaseURL string
+	// Notify is the application's notifications (App.Notify): every job's
+	// context carries it for notify.Send; the mail and digest jobs use it.
+	Notify *notify.Service
 }
 
 // CrawlEnv tunes website inspection crawls (see [JobEnv]).

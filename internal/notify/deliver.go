@@ -21,34 +21,67 @@ type Inserter interface {
 	InsertTx(ctx context.Context, tx *store.Tx, args jobs.Args, opts *jobs.InsertOpts) (jobs.Inserted, error)
 }
 
+// Service is the notifications of one application: [Service.Send]
+// records messages and, once [Service.UseMail] has given it the
+// application's job engine, enqueues the e-mail of those who want it.
+// Each application (and each test) has its own; nothing about e-mail is
+// kept per process. The web core puts the server's service into every
+// request's context and the job engine into every job's (see
+// [WithService]), so domain code sends with [Send].
+type Service struct {
+	out atomic.Pointer[outbox]
+}
+
 type outbox struct {
 	ins     Inserter
 	dialect store.Dialect
 }
 
-var mailOut atomic.Pointer[outbox]
+// NewService returns a service that records messages in-app only until
+// UseMail turns e-mail on.
+func NewService() *Service { return &Service{} }
 
-// UseMail turns e-mail on for this process: [Send] and the digest enqueue
-// their e-mail through ins, a job engine on a store of dialect d. serve and
-// worker call it when an SMTP server is configured; UseMail(nil, "")
-// turns it off.
-func UseMail(ins Inserter, d store.Dialect) {
+// UseMail turns e-mail on for s: messages enqueue their e-mail through
+// ins, a job engine on a store of dialect d. App.OpenJobs calls it when
+// an SMTP server is configured; UseMail(nil, "") turns it off.
+func (s *Service) UseMail(ins Inserter, d store.Dialect) {
 	if ins == nil {
-		mailOut.Store(nil)
+		s.out.Store(nil)
 		return
 	}
-	mailOut.Store(&outbox{ins: ins, dialect: d})
+	s.out.Store(&outbox{ins: ins, dialect: d})
 }
 
-// MailEnabled reports whether this process sends e-mail.
-func MailEnabled() bool { return mailOut.Load() != nil }
+// MailEnabled reports whether s sends e-mail (false for a nil service).
+func (s *Service) MailEnabled() bool { return s != nil && s.out.Load() != nil }
 
-func outboxFor(tx *store.Tx) Inserter {
-	o := mailOut.Load()
+func (s *Service) outboxFor(tx *store.Tx) Inserter {
+	if s == nil {
+		return nil
+	}
+	o := s.out.Load()
 	if o == nil || o.dialect != tx.Dialect {
 		return nil
 	}
 	return o.ins
+}
+
+type serviceKey struct{}
+
+// WithService returns ctx carrying s: [Send] and [Sender] use the
+// service of their context.
+func WithService(ctx context.Context, s *Service) context.Context {
+	if s == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, serviceKey{}, s)
+}
+
+// FromContext returns the service ctx carries, nil when none (a nil
+// service records in-app only).
+func FromContext(ctx context.Context) *Service {
+	s, _ := ctx.Value(serviceKey{}).(*Service)
+	return s
 }
 
 // MailArgs is the job that e-mails messages to their user: one message
@@ -89,6 +122,16 @@ type Sender struct {
 	Log     *slog.Logger
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Notify is the application's service, whose job engine the digest
+	// enqueues its e-mail on (nil: the service of the job's context).
+	Notify *Service
+}
+
+func (s *Sender) service(ctx context.Context) *Service {
+	if s.Notify != nil {
+		return s.Notify
+	}
+	return FromContext(ctx)
 }
 
 func (s *Sender) now() time.Time {
@@ -264,7 +307,7 @@ func (s *Sender) Digest(ctx context.Context) (int, error) {
 			if len(ids) == 0 {
 				return nil
 			}
-			out := outboxFor(tx)
+			out := s.service(ctx).outboxFor(tx)
 			if out == nil {
 				return errors.New("notify: digest without a mail engine")
 			}

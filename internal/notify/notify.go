@@ -234,9 +234,17 @@ func bilingual(args []any) []i18n.Text {
 
 // Send records m for its recipients inside tx, following each one's
 // preference for m.Kind, and enqueues the e-mail of those who want it at
-// once when mail is configured (see [UseMail]). It returns how many users
-// received the message in their inbox. Disabled accounts are skipped.
+// once when ctx carries a service with e-mail on (see [WithService] and
+// [Service.UseMail]). It returns how many users received the message in
+// their inbox. Disabled accounts are skipped.
 func Send(ctx context.Context, tx *store.Tx, m Message) (int, error) {
+	return FromContext(ctx).Send(ctx, tx, m)
+}
+
+// Send records m for its recipients inside tx, following each one's
+// preference for m.Kind, and enqueues the e-mail of those who want it at
+// once when s has e-mail on. A nil service records in-app only.
+func (s *Service) Send(ctx context.Context, tx *store.Tx, m Message) (int, error) {
 	k, ok := kindOf(m.Kind)
 	if !ok {
 		return 0, fmt.Errorf("notify: unknown kind %q", m.Kind)
@@ -268,7 +276,7 @@ func Send(ctx context.Context, tx *store.Tx, m Message) (int, error) {
 	argsJSON, _ := json.Marshal(args)
 	text := i18n.Text{Zh: render("zh-CN", m.Key, args), En: render("en", m.Key, args)}
 	now := store.Now()
-	out := outboxFor(tx)
+	out := s.outboxFor(tx)
 	n := 0
 	for _, u := range ids {
 		mode := modes[u]

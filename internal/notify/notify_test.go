@@ -58,10 +58,18 @@ func user(t *testing.T, db *store.DB, name string, role auth.Role, path string) 
 
 func send(t *testing.T, db *store.DB, m Message) int {
 	t.Helper()
+	return sendVia(t, nil, db, m)
+}
+
+// sendVia sends m as code running with the application's service svc
+// does: notify.Send with svc in the context.
+func sendVia(t *testing.T, svc *Service, db *store.DB, m Message) int {
+	t.Helper()
 	var n int
-	err := db.InTx(context.Background(), func(tx *store.Tx) error {
+	ctx := WithService(context.Background(), svc)
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		n, err = Send(context.Background(), tx, m)
+		n, err = Send(ctx, tx, m)
 		return err
 	})
 	if err != nil {
@@ -244,7 +252,8 @@ type immediately struct{}
 func (immediately) NextRetry(*rivertype.JobRow) time.Time { return time.Now() }
 
 // mailEngine starts a job engine that delivers mail through the SMTP
-// server at port, and turns e-mail on for Send.
+// server at port, and turns e-mail on for the sender's service
+// (s.Notify).
 func mailEngine(t *testing.T, db *store.DB, port string, now func() time.Time) (*jobs.Engine, *Sender) {
 	t.Helper()
 	ctx := context.Background()
@@ -252,7 +261,8 @@ func mailEngine(t *testing.T, db *store.DB, port string, now func() time.Time) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Sender{DB: db, Mailer: &Mailer{SMTP: cfg, AllowPrivate: true}, BaseURL: "https://zhihui.example.cn/", Now: now}
+	svc := NewService()
+	s := &Sender{DB: db, Mailer: &Mailer{SMTP: cfg, AllowPrivate: true}, BaseURL: "https://zhihui.example.cn/", Now: now, Notify: svc}
 	r := jobs.NewRegistry()
 	s.Register(r)
 	e, err := jobs.Open(ctx, db, r, jobs.Config{PollInterval: 100 * time.Millisecond, RetryPolicy: immediately{}})
@@ -262,9 +272,8 @@ func mailEngine(t *testing.T, db *store.DB, port string, now func() time.Time) (
 	if err := e.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	UseMail(e, db.Dialect)
+	svc.UseMail(e, db.Dialect)
 	t.Cleanup(func() {
-		UseMail(nil, "")
 		if err := e.Stop(testwait.Context(t)); err != nil {
 			t.Errorf("stop: %v", err)
 		}
@@ -311,7 +320,7 @@ func TestMailDelivery(t *testing.T) {
 		// before 8:00, so that the digest job, which runs at the engine's
 		// start, sends nothing yet
 		early := time.Date(2026, 12, 3, 7, 0, 0, 0, period.Shanghai)
-		e, _ := mailEngine(t, db, port, func() time.Time { return early })
+		e, ms := mailEngine(t, db, port, func() time.Time { return early })
 		x := user(t, db, "x", auth.Reporter, "/41/4101/410102/")
 		y := user(t, db, "y", auth.Reporter, "/41/4101/410102/")
 		z := user(t, db, "z", auth.Reporter, "/41/4101/410102/")
@@ -327,7 +336,7 @@ func TestMailDelivery(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if n := send(t, db, approved(Users(x, y, z))); n != 3 {
+		if n := sendVia(t, ms.Notify, db, approved(Users(x, y, z))); n != 3 {
 			t.Fatalf("recorded for %d users", n)
 		}
 		waitFor(t, "the e-mail", func() bool { return len(be.all()) == 1 })
@@ -347,7 +356,7 @@ func TestMailDelivery(t *testing.T) {
 		be.mu.Lock()
 		be.fail = 2
 		be.mu.Unlock()
-		send(t, db, approved(Users(x)))
+		sendVia(t, ms.Notify, db, approved(Users(x)))
 		waitFor(t, "the e-mail after the failures", func() bool { return len(be.all()) == 2 })
 		js, err := e.List(ctx, jobs.Filter{Kinds: []string{MailArgs{}.Kind()}})
 		if err != nil || len(js) != 2 {
@@ -360,6 +369,12 @@ func TestMailDelivery(t *testing.T) {
 		j, _ := e.Get(ctx, js[0].ID)
 		if j.Attempt != 3 || len(j.Errors) != 2 || !strings.Contains(j.Errors[0].Error, "451") {
 			t.Fatalf("retried job: attempt %d, errors %+v", j.Attempt, j.Errors)
+		}
+		// code running without the application's service (a command, a
+		// test) records in-app only: no third mail job
+		send(t, db, approved(Users(x)))
+		if js, err := e.List(ctx, jobs.Filter{Kinds: []string{MailArgs{}.Kind()}}); err != nil || len(js) != 2 {
+			t.Fatalf("mail jobs after a send without the service: %d %v", len(js), err)
 		}
 		// nothing went to y (in-app) or z (digest) so far
 		for _, r := range be.all() {
@@ -388,11 +403,11 @@ func TestDigest(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 3 {
-			send(t, db, approved(Users(z)))
+			sendVia(t, s.Notify, db, approved(Users(z)))
 		}
 		must := approved(Users(z))
 		must.Kind = kindMust // in-app only for z: not in the digest
-		send(t, db, must)
+		sendVia(t, s.Notify, db, must)
 		ns := inbox(t, db, z)
 		if err := MarkRead(ctx, db, z, ns[len(ns)-1].ID); err != nil { // the oldest, read: left out
 			t.Fatal(err)
@@ -413,7 +428,7 @@ func TestDigest(t *testing.T) {
 			t.Fatalf("again the same day: %d %v", n, err)
 		}
 		// the next day: only what arrived since
-		send(t, db, approved(Users(z)))
+		sendVia(t, s.Notify, db, approved(Users(z)))
 		clock = clock.Add(24 * time.Hour)
 		if n, err := s.Digest(ctx); err != nil || n != 1 {
 			t.Fatalf("next day: %d %v", n, err)
@@ -421,6 +436,52 @@ func TestDigest(t *testing.T) {
 		waitFor(t, "the second digest", func() bool { return len(be.all()) == 2 })
 		if _, subj, body := decode(t, be.all()[1]); subj != "【智慧河南】2026-12-04 每日消息摘要（1 条）" || strings.Count(body, "已审核通过") != 1 {
 			t.Fatalf("second digest %q\n%s", subj, body)
+		}
+	})
+}
+
+// recorder is a job engine that records what is enqueued on it.
+type recorder struct{ jobs []MailArgs }
+
+func (r *recorder) InsertTx(_ context.Context, _ *store.Tx, a jobs.Args, _ *jobs.InsertOpts) (jobs.Inserted, error) {
+	r.jobs = append(r.jobs, a.(MailArgs))
+	return jobs.Inserted{}, nil
+}
+
+// TestServicesAreSeparate: two applications in one process have their
+// own notifications: each message's e-mail goes on the engine of the
+// service in the sender's context, never on another's; a service without
+// e-mail, or none, records in-app only.
+func TestServicesAreSeparate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		setup(t, db)
+		x := user(t, db, "x", auth.Reporter, "/41/4101/410102/")
+		if err := SaveSettings(ctx, db, tester, x, Settings{Email: "x@example.cn", Modes: map[string]Mode{kindPlain: Email}}); err != nil {
+			t.Fatal(err)
+		}
+		a, b, off := NewService(), NewService(), NewService()
+		ra, rb := &recorder{}, &recorder{}
+		a.UseMail(ra, db.Dialect)
+		b.UseMail(rb, db.Dialect)
+		if !a.MailEnabled() || off.MailEnabled() || (*Service)(nil).MailEnabled() {
+			t.Fatal("MailEnabled")
+		}
+		sendVia(t, a, db, approved(Users(x)))
+		sendVia(t, b, db, approved(Users(x)))
+		sendVia(t, b, db, approved(Users(x)))
+		sendVia(t, off, db, approved(Users(x)))
+		sendVia(t, nil, db, approved(Users(x)))
+		if len(ra.jobs) != 1 || len(rb.jobs) != 2 {
+			t.Fatalf("engine a got %d mail jobs, b %d; want 1 and 2", len(ra.jobs), len(rb.jobs))
+		}
+		if got := len(inbox(t, db, x)); got != 5 {
+			t.Fatalf("inbox has %d messages, want 5", got)
+		}
+		b.UseMail(nil, "")
+		sendVia(t, b, db, approved(Users(x)))
+		if len(rb.jobs) != 2 || !a.MailEnabled() {
+			t.Fatal("turning b's e-mail off touched a or still mailed")
 		}
 	})
 }

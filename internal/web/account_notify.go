@@ -25,8 +25,8 @@ type notifyKind struct {
 // Field is the form field of the kind's mode.
 func (k notifyKind) Field() string { return "mode_" + k.Name }
 
-func newNotifyForm(st notify.Settings) *notifyForm {
-	f := &notifyForm{Email: st.Email, Mail: notify.MailEnabled()}
+func newNotifyForm(st notify.Settings, mail bool) *notifyForm {
+	f := &notifyForm{Email: st.Email, Mail: mail}
 	for _, k := range notify.Kinds() {
 		if k.Name == "" || isTestKind(k.Name) {
 			continue
@@ -64,7 +64,7 @@ func (s *Server) notifySettingsSave(w http.ResponseWriter, r *http.Request) erro
 	if !ok {
 		return err
 	}
-	pg, err := s.accountPage(r, accountView{Notify: newNotifyForm(st)})
+	pg, err := s.accountPage(r, accountView{Notify: newNotifyForm(st, s.opt.Notify.MailEnabled())})
 	if err != nil {
 		return err
 	}

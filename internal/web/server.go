@@ -20,6 +20,7 @@ import (
 	"zhihui/internal/auth"
 	"zhihui/internal/jobs"
 	"zhihui/internal/module"
+	"zhihui/internal/notify"
 	"zhihui/internal/reporting"
 	"zhihui/internal/store"
 	"zhihui/internal/web/kit"
@@ -45,6 +46,10 @@ type Options struct {
 	// Jobs is the process's job engine (App.OpenJobs), handed to the
 	// modules' handlers as kit.Kit.Jobs; nil: none.
 	Jobs *jobs.Engine
+	// Notify is the application's notifications (App.Notify): put into
+	// every request's context for notify.Send, and kit.Kit.Notify; nil:
+	// in-app only.
+	Notify *notify.Service
 }
 
 // Server is the HTTP side of Zhihui.
@@ -111,6 +116,7 @@ func New(db *store.DB, log *slog.Logger, opt Options) (*Server, error) {
 	}
 	s.kit = kit.New(db, log, opt.Demo, opt.AllowPrivate, kit.Core{Parse: s.parseFeature, Render: s.renderFeature, Fail: s.fail})
 	s.kit.Jobs = opt.Jobs
+	s.kit.Notify = opt.Notify
 	if s.routes, err = s.routeTable(); err != nil {
 		return nil, err
 	}
@@ -223,6 +229,14 @@ func (s *Server) Handler() http.Handler {
 		cop.AddInsecureBypassPattern(p)
 	}
 	var h http.Handler = s.mux
+	if n := s.opt.Notify; n != nil {
+		// notify.Send, called deep in domain code, finds the
+		// application's notifications in the request's context
+		next := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(notify.WithService(r.Context(), n)))
+		})
+	}
 	h = s.identify(h)
 	h = cop.Handler(h)
 	h = securityHeaders(h)

@@ -182,7 +182,7 @@ func (s *Server) accountPage(r *http.Request, v accountView) (*Page, error) {
 		if err != nil {
 			return nil, err
 		}
-		v.Notify = newNotifyForm(st)
+		v.Notify = newNotifyForm(st, s.opt.Notify.MailEnabled())
 	}
 	pg := s.page(r, "account", v)
 	pg.Title = i18n.T(pg.Lang, "account.title")

@@ -32,6 +32,7 @@ import (
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
 	"zhihui/internal/jobs"
+	"zhihui/internal/notify"
 	"zhihui/internal/spreadsheet"
 	"zhihui/internal/store"
 )
@@ -99,6 +100,10 @@ type Kit struct {
 	// when the process has none (then such work waits for its module's
 	// periodic sweep).
 	Jobs *jobs.Engine
+	// Notify is the application's notifications (web.Options.Notify);
+	// every request's context carries it too, for notify.Send. nil:
+	// in-app only.
+	Notify *notify.Service
 
 	core Core
 }

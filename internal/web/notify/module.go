@@ -38,7 +38,7 @@ func Module() module.Module {
 			if env.Mail == nil {
 				return
 			}
-			s := &dom.Sender{DB: env.DB, Mailer: env.Mail, BaseURL: env.BaseURL, Log: env.Log}
+			s := &dom.Sender{DB: env.DB, Mailer: env.Mail, BaseURL: env.BaseURL, Log: env.Log, Notify: env.Notify}
 			s.Register(r)
 		},
 		Authz:      authzCases(),
