@@ -46,8 +46,9 @@ type DesignSpec struct {
 	// stratum's sample is drawn afresh from the enterprises not sampled
 	// last time. 0 draws every stratum afresh.
 	Keep float64 `json:"keep,omitempty"`
-	// RotateFrom is the previous survey (0: the latest drawn survey of an
-	// earlier year).
+	// RotateFrom is the previous survey (0: the previous drawn survey of
+	// the same frequency, see [PreviousDrawn]: the latest earlier quarter
+	// for a quarterly survey, the latest earlier year for an annual one).
 	RotateFrom int64 `json:"rotate_from,omitempty"`
 }
 
@@ -624,19 +625,46 @@ func Nonrespondents(ctx context.Context, db *store.DB, id int64, scopes []string
 	return out, nil
 }
 
+// PreviousDrawn returns the survey whose sample survey s's sample
+// rotates from by default: the latest drawn survey of the same frequency
+// with an earlier period — for a quarterly survey the latest earlier
+// quarter (2021Q2 rotates from 2021Q1, 2021Q1 from 2020Q4), for an annual
+// one the latest earlier year; never an annual survey for a quarterly one
+// or the other way round. ok is false when there is none.
+func PreviousDrawn(ctx context.Context, db *store.DB, s *Survey) (id int64, ok bool, err error) {
+	q := `SELECT v.id FROM ecstat_survey v JOIN ecstat_design d ON d.survey_id = v.id
+		WHERE v.id <> $1 AND v.quarter = 0 AND v.year < $2 ORDER BY v.year DESC, v.id DESC LIMIT 1`
+	key := s.Year
+	if s.Quarter > 0 {
+		q = `SELECT v.id FROM ecstat_survey v JOIN ecstat_design d ON d.survey_id = v.id
+		WHERE v.id <> $1 AND v.quarter > 0 AND v.year * 4 + v.quarter < $2 ORDER BY v.year DESC, v.quarter DESC, v.id DESC LIMIT 1`
+		key = s.Year*4 + s.Quarter
+	}
+	err = db.R.QueryRowContext(ctx, q, s.ID, key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("ecstat: previous drawn survey: %w", err)
+	}
+	return id, true, nil
+}
+
 // previousSample returns the survey a rotation keeps enterprises from
-// (from, or the latest drawn survey of a year before s's) and the
-// enterprises of its sample.
+// (from, or [PreviousDrawn]) and the enterprises of its sample.
 func previousSample(ctx context.Context, db *store.DB, s *Survey, from int64) (int64, map[int64]bool, error) {
 	if from == 0 {
-		err := db.R.QueryRowContext(ctx, `SELECT v.id FROM ecstat_survey v JOIN ecstat_design d ON d.survey_id = v.id
-			WHERE v.year < $1 ORDER BY v.year DESC, v.id DESC LIMIT 1`, s.Year).Scan(&from)
-		if errors.Is(err, sql.ErrNoRows) {
-			return 0, nil, i18n.Errorf("没有更早年度已抽样的调查，无法轮换样本：请将保留比例设为 0", "no survey of an earlier year has been drawn, so there is no sample to rotate: set the kept share to 0").OnField("keep")
-		}
+		id, ok, err := PreviousDrawn(ctx, db, s)
 		if err != nil {
 			return 0, nil, err
 		}
+		if !ok && s.Quarter > 0 {
+			return 0, nil, i18n.Errorf("没有更早季度已抽样的季报，无法轮换样本：请将保留比例设为 0", "no quarterly survey of an earlier quarter has been drawn, so there is no sample to rotate: set the kept share to 0").OnField("keep")
+		}
+		if !ok {
+			return 0, nil, i18n.Errorf("没有更早年度已抽样的年报，无法轮换样本：请将保留比例设为 0", "no annual survey of an earlier year has been drawn, so there is no sample to rotate: set the kept share to 0").OnField("keep")
+		}
+		from = id
 	}
 	if from == s.ID {
 		return 0, nil, i18n.Errorf("不能从本调查自身轮换样本", "a survey cannot rotate its own sample").OnField("rotate_from")

@@ -2,9 +2,6 @@ package ecstat
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 
 	"zhihui/internal/store"
 )
@@ -18,8 +15,9 @@ type RotationDiff struct {
 }
 
 // Rotation compares survey s's sample within scopes with the sample of the
-// survey its draw rotated from or, for a fresh draw, of the latest drawn
-// survey of the same frequency before it; From is nil when there is none.
+// survey its draw rotated from or, for a fresh draw, of the previous drawn
+// survey of the same frequency ([PreviousDrawn]); From is nil when there
+// is none.
 func Rotation(ctx context.Context, db *store.DB, s *Survey, scopes []string) (*RotationDiff, error) {
 	d, err := GetDesign(ctx, db, s.ID)
 	if err != nil {
@@ -27,14 +25,14 @@ func Rotation(ctx context.Context, db *store.DB, s *Survey, scopes []string) (*R
 	}
 	from := d.RotateFrom
 	if from == 0 {
-		err := db.R.QueryRowContext(ctx, `SELECT v.id FROM ecstat_survey v JOIN ecstat_design d ON d.survey_id = v.id
-			WHERE v.id <> $1 AND v.quarter = $2 AND (v.year < $3 OR v.year = $3 AND v.id < $1) ORDER BY v.year DESC, v.id DESC LIMIT 1`, s.ID, s.Quarter, s.Year).Scan(&from)
-		if errors.Is(err, sql.ErrNoRows) {
+		id, ok, err := PreviousDrawn(ctx, db, s)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			return &RotationDiff{}, nil
 		}
-		if err != nil {
-			return nil, fmt.Errorf("ecstat: rotation: %w", err)
-		}
+		from = id
 	}
 	prev, err := GetSurvey(ctx, db, from)
 	if err != nil {

@@ -121,7 +121,10 @@ func TestEcstatInfoConsumptionAndPDF(t *testing.T) {
 // TestEcstatRotationJourney: the office, with 2015's sample drawn, creates
 // the 2016 survey from the home page, draws it keeping half of last
 // year's sample, and opens the rotation page: it lists the firms rotated
-// in and out, as stored.
+// in and out, as stored. Then, with the first quarter of 2016 drawn, it
+// creates the second quarter's survey and draws it keeping half: the
+// rotation page compares it with the first quarter's sample, not with the
+// annual one drawn after it, and half of the sample stays.
 func TestEcstatRotationJourney(t *testing.T) {
 	t.Parallel()
 	seed := func(ctx context.Context, s *Site) error {
@@ -144,7 +147,18 @@ func TestEcstatRotationJourney(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		_, err = ecstat.Draw(ctx, s.DB, a, sv, ecstat.DesignSpec{Method: ecstat.Proportional, N: 10, Seed: 1})
+		if _, err = ecstat.Draw(ctx, s.DB, a, sv, ecstat.DesignSpec{Method: ecstat.Proportional, N: 10, Seed: 1}); err != nil {
+			return err
+		}
+		// The first quarter of 2016, drawn before the annual 2016 survey.
+		q1, err := ecstat.CreateSurvey(ctx, s.DB, a, ecstat.NewSurvey{Name: "2016年第1季度电子商务季报", Period: "2016Q1"})
+		if err != nil {
+			return err
+		}
+		if sv, err = ecstat.GetSurvey(ctx, s.DB, q1); err != nil {
+			return err
+		}
+		_, err = ecstat.Draw(ctx, s.DB, a, sv, ecstat.DesignSpec{Method: ecstat.Proportional, N: 10, Seed: 2})
 		return err
 	}
 	Each(t, Options{Seed: seed}, func(t *testing.T, s *Site) {
@@ -167,10 +181,14 @@ func TestEcstatRotationJourney(t *testing.T) {
 		office.Follow("轮换明细")
 		office.WaitText("样本轮换明细")
 		list, err := ecstat.Surveys(ctx, s.DB)
-		if err != nil || len(list) != 2 {
+		if err != nil || len(list) != 3 {
 			t.Fatalf("surveys %v %v", list, err)
 		}
-		diff, err := ecstat.Rotation(ctx, s.DB, list[0], []string{"/41/"})
+		annual := list[1] // 2016, after 2016Q1 (newest period first)
+		if annual.Year != 2016 || annual.Quarter != 0 {
+			t.Fatalf("surveys %+v", list)
+		}
+		diff, err := ecstat.Rotation(ctx, s.DB, annual, []string{"/41/"})
 		if err != nil || diff.From == nil || len(diff.Kept) != 5 || len(diff.In) != 5 || len(diff.Out) != 5 {
 			t.Fatalf("rotation %+v %v", diff, err)
 		}
@@ -192,6 +210,37 @@ func TestEcstatRotationJourney(t *testing.T) {
 			if office.Has(x.CreditCode) {
 				t.Fatalf("kept %s listed as rotated", x.CreditCode)
 			}
+		}
+
+		// The second quarter rotates from the first.
+		office.Follow("电商统计监测")
+		office.Follow("新建调查")
+		office.Fill("调查名称", "2016年第2季度电子商务季报")
+		office.Fill("年度", "2016")
+		office.Fill("报告频率", "季报")
+		office.Fill("季度", "第 2 季度")
+		office.Press("创建调查")
+		office.WaitText("2016 年第 2 季度")
+		office.Fill("样本分配", "比例分配")
+		office.Fill("目标变异系数", "")
+		office.Fill("抽样层样本量", "10")
+		office.Fill("随机数种子", "9")
+		office.Fill("保留上期样本比例", "0.5")
+		office.Press("抽取样本")
+		office.WaitText("样本已抽取")
+		office.Follow("轮换明细")
+		office.WaitText("样本轮换明细")
+		list, err = ecstat.Surveys(ctx, s.DB)
+		if err != nil || len(list) != 4 || list[0].Quarter != 2 || list[1].Quarter != 1 {
+			t.Fatalf("surveys %v %v", list, err)
+		}
+		q2, q1 := list[0], list[1]
+		d, err := ecstat.GetDesign(ctx, s.DB, q2.ID)
+		if err != nil || d.RotateFrom != q1.ID || d.Kept != 5 || d.Rotated != 5 {
+			t.Fatalf("second quarter's design %+v %v (first quarter %d)", d, err, q1.ID)
+		}
+		if !office.Has("与「2016年第1季度电子商务季报」的样本相比：保留 5 家，轮入 5 家，轮出 5 家") {
+			t.Fatalf("quarterly summary: %s", office.Text("main"))
 		}
 	})
 }
