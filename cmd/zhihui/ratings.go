@@ -16,20 +16,22 @@ import (
 )
 
 func init() {
-	register("ratings", "public evaluation ratings in the provincial exchange format: import FILE [--dry-run] | export --unit CODE --period YYYY|YYYYMM [--format csv|json] --out FILE", runRatings)
+	register("ratings", "public evaluation ratings in the provincial exchange format: import FILE [--dry-run] | export --unit CODE --period YYYY|YYYYMM [--format csv|json] --out FILE; case volumes (办件量): volumes import FILE [--dry-run] [--unit CODE] | volumes export|list --unit CODE --period P [--format csv|json|xlsx] [--out FILE]", runRatings)
 }
 
 func runRatings(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: zhihui ratings import FILE [--dry-run] | export --unit CODE --period P [--format csv|json] --out FILE")
+		return errors.New("usage: zhihui ratings import FILE [--dry-run] | export --unit CODE --period P [--format csv|json] --out FILE | volumes import|export|list …")
 	}
 	switch args[0] {
 	case "import":
 		return ratingsImport(args[1:])
 	case "export":
 		return ratingsExport(args[1:])
+	case "volumes":
+		return runVolumes(args[1:])
 	}
-	return fmt.Errorf("unknown ratings command %q: import or export", args[0])
+	return fmt.Errorf("unknown ratings command %q: import, export or volumes", args[0])
 }
 
 func ratingsImport(args []string) error {

@@ -5,10 +5,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"zhihui/internal/audit"
 	"zhihui/internal/i18n"
 	"zhihui/internal/orgunit"
+	"zhihui/internal/spreadsheet"
 	"zhihui/internal/store"
 )
 
@@ -33,7 +36,8 @@ type Volume struct {
 	// Filled in by [Volumes].
 	Name    string `json:"name,omitempty"`
 	OrgCode string `json:"org_code,omitempty"`
-	Rated   int64  `json:"rated"` // valid ratings of the target in the month
+	Rated   int64  `json:"rated"`                 // valid ratings of the target in the month
+	Active  string `json:"active_rate,omitempty"` // Rated ÷ Handled as "12.5%", "—" without cases
 	Demo    bool   `json:"demo,omitempty"`
 
 	row int // where it is in its file
@@ -155,7 +159,7 @@ func ParseVolumes(name string, data []byte) ([]Volume, []*i18n.Error) {
 			}
 		}
 	}
-	vs, errs := volumesFrom(rows)
+	vs, errs := volumesFrom(rows, 2)
 	if sheet != "" {
 		for i, e := range errs {
 			errs[i] = e.InSheet(sheet)
@@ -164,8 +168,9 @@ func ParseVolumes(name string, data []byte) ([]Volume, []*i18n.Error) {
 	return vs, errs
 }
 
-// volumesFrom reads the rows of a volume file, row 1 the header.
-func volumesFrom(rows [][]string) ([]Volume, []*i18n.Error) {
+// volumesFrom reads the rows of a volume file, rows[0] the header (row
+// 1 of a file) and rows[1] row number first.
+func volumesFrom(rows [][]string, first int) ([]Volume, []*i18n.Error) {
 	if len(rows) == 0 {
 		return nil, []*i18n.Error{i18n.Errorf("文件是空的", "the file is empty")}
 	}
@@ -208,7 +213,7 @@ func volumesFrom(rows [][]string) ([]Volume, []*i18n.Error) {
 	var out []Volume
 	seen := map[[2]string]int{}
 	for i, rec := range rows[1:] {
-		row := i + 2
+		row := i + first
 		get := func(c string) string {
 			if j, ok := col[c]; ok && j < len(rec) {
 				return strings.TrimSpace(rec[j])
@@ -256,8 +261,75 @@ func volumesFrom(rows [][]string) ([]Volume, []*i18n.Error) {
 	return out, nil
 }
 
+// volumeJSONIgnored are the fields a listing adds to a volume, skipped
+// when the list comes back.
+var volumeJSONIgnored = map[string]bool{"org_code": true, "demo": true}
+
+// ParseVolumesJSON reads volumes sent as JSON: an array of objects (or
+// {"volumes": [...]}) with the fields of [VolumeColumns], month and
+// handled as text or numbers, so a listing posted back is read as it
+// is. The rows are the objects' places in the array from 1; errors are
+// located at their row and field in both languages, as [ParseVolumes]
+// does.
+func ParseVolumesJSON(data []byte) ([]Volume, []*i18n.Error) {
+	if len(data) > MaxVolumeFile {
+		return nil, []*i18n.Error{i18n.Errorf("文件超过 %d MB", "the file is larger than %d MB", MaxVolumeFile>>20)}
+	}
+	data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+	if bytes.HasPrefix(data, []byte("{")) {
+		var wrap struct {
+			Volumes json.RawMessage `json:"volumes"`
+		}
+		if err := json.Unmarshal(data, &wrap); err != nil || wrap.Volumes == nil {
+			return nil, []*i18n.Error{i18n.Errorf("JSON 应为办件量数组或 {\"volumes\": [...]}", "the JSON is an array of case volumes or {\"volumes\": [...]}")}
+		}
+		data = wrap.Volumes
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var objs []map[string]any
+	if err := dec.Decode(&objs); err != nil {
+		return nil, []*i18n.Error{i18n.Errorf("JSON 格式错误：应为办件量对象的数组", "malformed JSON: an array of case volume objects is expected")}
+	}
+	if len(objs) > MaxVolumeRows {
+		return nil, []*i18n.Error{i18n.Errorf("一个文件最多 %d 行办件量", "one file holds at most %d rows of case volumes", MaxVolumeRows)}
+	}
+	rows := [][]string{VolumeColumns}
+	var errs []*i18n.Error
+	for i, o := range objs {
+		rec := make([]string, len(VolumeColumns))
+		for k, val := range o {
+			j := slices.Index(VolumeColumns, k)
+			if j < 0 {
+				if !volumeIgnored[k] && !volumeJSONIgnored[k] {
+					errs = append(errs, i18n.Errorf("不认识的字段「%s」；可用的字段：%s", "unknown field %q; the fields are %s", clip(k, 40), strings.Join(VolumeColumns, ", ")).At(i+1, clip(k, 40)))
+				}
+				continue
+			}
+			switch x := val.(type) {
+			case nil:
+			case string:
+				rec[j] = x
+			case json.Number:
+				rec[j] = x.String()
+			default:
+				errs = append(errs, i18n.Errorf("字段「%s」应为文字或数字", "the field %q is text or a number", k).At(i+1, k))
+			}
+		}
+		rows = append(rows, rec)
+		if len(errs) >= 200 {
+			break
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return volumesFrom(rows, 1)
+}
+
 // VolumeResult says what storing volumes did.
 type VolumeResult struct {
+	DryRun  bool          `json:"dry_run,omitempty"` // checked only: nothing was written
 	Rows    int           `json:"rows"`
 	New     int           `json:"new"`     // target-months recorded for the first time
 	Changed int           `json:"changed"` // recorded before with another figure
@@ -276,7 +348,20 @@ func (r VolumeResult) OK() bool { return len(r.Errors) == 0 }
 // returned in the result, located by row (0 for a single entry) and
 // column, with nothing written.
 func SaveVolumes(ctx context.Context, db *store.DB, a audit.Actor, vs []Volume, now time.Time, allowed func(path string) bool) (VolumeResult, error) {
-	res := VolumeResult{Rows: len(vs)}
+	return saveVolumes(ctx, db, a, vs, now, allowed, false)
+}
+
+// CheckVolumes is [SaveVolumes] without writing: the result says what
+// saving vs now would do (new, changed, same) or every error.
+func CheckVolumes(ctx context.Context, db *store.DB, a audit.Actor, vs []Volume, now time.Time, allowed func(path string) bool) (VolumeResult, error) {
+	return saveVolumes(ctx, db, a, vs, now, allowed, true)
+}
+
+// errDryRun rolls a checking run's transaction back.
+var errDryRun = errors.New("publiceval: dry run")
+
+func saveVolumes(ctx context.Context, db *store.DB, a audit.Actor, vs []Volume, now time.Time, allowed func(path string) bool, dry bool) (VolumeResult, error) {
+	res := VolumeResult{Rows: len(vs), DryRun: dry}
 	thisMonth := MonthOf(now)
 	targets := map[string]Target{}
 	for _, v := range vs {
@@ -344,6 +429,9 @@ func SaveVolumes(ctx context.Context, db *store.DB, a audit.Actor, vs []Volume, 
 				changes = append(changes, map[string]any{"target": t.Key, "month": v.Month, "handled": v.Handled, "before": old})
 			}
 		}
+		if dry {
+			return errDryRun
+		}
 		if len(changes) == 0 {
 			return nil
 		}
@@ -353,6 +441,9 @@ func SaveVolumes(ctx context.Context, db *store.DB, a audit.Actor, vs []Volume, 
 		return audit.Record(ctx, tx, a, "update", "publiceval_volume", fmt.Sprintf("%d rows", len(vs)), "/"+orgunit.Root+"/", nil,
 			map[string]any{"rows": len(vs), "new": res.New, "changed": res.Changed, "first": changes})
 	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
 	return res, err
 }
 
@@ -406,9 +497,43 @@ func Volumes(ctx context.Context, db *store.DB, path string, p Period) ([]Volume
 		if len(out) >= MaxVolumeList {
 			break
 		}
-		out = append(out, Volume{Target: f.Key, Month: f.Month, Handled: f.Handled, Name: f.Name, OrgCode: f.OrgCode, Rated: f.Rated, Demo: f.Demo})
+		v := Volume{Target: f.Key, Month: f.Month, Handled: f.Handled, Name: f.Name, OrgCode: f.OrgCode, Rated: f.Rated, Demo: f.Demo}
+		v.Active = v.ActiveRate().String()
+		out = append(out, v)
 	}
 	return out, nil
+}
+
+// VolumeListColumns are the columns of a volume list: those an import
+// reads ([VolumeColumns]) and then the ratings and the 主动评价率, which
+// an import skips.
+var VolumeListColumns = append(append([]string{}, VolumeColumns...), "rated", "active_rate")
+
+// VolumeRow is a listed volume's cells in [VolumeListColumns] order,
+// the month written 2026-03.
+func VolumeRow(v Volume) []any {
+	return []any{v.Target, v.Name, v.OrgCode, v.Month[:4] + "-" + v.Month[4:], v.Handled, v.Rated, v.ActiveRate().String()}
+}
+
+// WriteVolumesCSV writes a volume list as CSV in [VolumeListColumns],
+// a file [ParseVolumes] reads back; text a spreadsheet would take for a
+// formula is written as text.
+func WriteVolumesCSV(w io.Writer, vs []Volume) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(VolumeListColumns); err != nil {
+		return err
+	}
+	for _, v := range vs {
+		var rec []string
+		for _, c := range VolumeRow(v) {
+			rec = append(rec, fmt.Sprint(c))
+		}
+		if err := cw.Write(spreadsheet.Row(rec)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // VolumeTargets lists the services and disclosure items of the subtree

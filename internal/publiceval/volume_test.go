@@ -3,6 +3,7 @@ package publiceval
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -288,6 +289,140 @@ func FuzzParseVolumes(f *testing.F) {
 		}
 		for _, v := range vs {
 			if v.Target == "" || len(v.Month) != 6 || v.Month < "200001" || v.Month > "210012" || v.Handled < 0 || v.Handled > MaxHandled || v.row < 2 {
+				t.Fatalf("accepted %+v", v)
+			}
+		}
+	})
+}
+
+// TestVolumesJSONAndDryRun: volumes sent as JSON rows (numbers or text,
+// a listing posted back as it is) are read like a file, errors located
+// at the row (the object's place from 1) and field in both languages; a
+// checking run says what saving would do and writes nothing; the CSV of
+// a listing is read back by the file parser and changes nothing.
+func TestVolumesJSONAndDryRun(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		at := time.Date(2026, 5, 6, 10, 0, 0, 0, shanghai)
+		setup(t, db, at)
+		a, err := AddTarget(ctx, db, staff, NewTarget{Kind: KindService, Name: "=不动产登记", OrgCode: "410102"}, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := AddTarget(ctx, db, staff, NewTarget{Kind: KindDisclosure, Name: "依申请公开", OrgCode: "410103"}, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := `{"volumes": [{"target": "` + a.Key + `", "month": 202603, "handled": 40},
+			{"target": "` + a.Key + `", "month": "2026-04", "handled": "35", "name": "x", "org_code": "410102", "rated": 3, "active_rate": "8.6%"},
+			{"target": "` + b.Key + `", "month": "2026年4月", "handled": 7}]`
+		vs, errs := ParseVolumesJSON([]byte(body + "}"))
+		if errs != nil || len(vs) != 3 || vs[0].Month != "202603" || vs[1].Handled != 35 || vs[2].row != 3 {
+			t.Fatalf("json: %+v %v", vs, errs)
+		}
+		_, errs = ParseVolumesJSON([]byte(`[{"target":"x","month":"2026-13","handled":1},{"target":"x","month":"202603","handled":-1,"colour":"red"},{"target":true,"month":"202603","handled":1}]`))
+		got := map[string]bool{}
+		for _, e := range errs {
+			if e.Zh == "" || e.En == "" {
+				t.Fatalf("an error without both languages: %+v", e)
+			}
+			got[fmt.Sprintf("%d/%s", e.Row, e.Col)] = true
+		}
+		if !got["2/colour"] || !got["3/target"] || len(errs) != 2 {
+			t.Fatalf("json errors: %v", errs)
+		}
+		_, errs = ParseVolumesJSON([]byte(`[{"target":"x","month":"2026-13","handled":1},{"target":"x","month":"202603","handled":-1},{"target":"x","month":"202603","handled":2}]`))
+		got = map[string]bool{}
+		for _, e := range errs {
+			got[fmt.Sprintf("%d/%s", e.Row, e.Col)] = true
+		}
+		if !got["1/month"] || !got["2/handled"] || !got["3/month"] || !strings.Contains(errs[len(errs)-1].Message("en"), "repeat row 2") {
+			t.Fatalf("json errors located %v", errs)
+		}
+		for _, in := range []string{``, `{}`, `[1, 2]`, `{"volumes": 3}`, `[]`} {
+			if vs, errs := ParseVolumesJSON([]byte(in)); vs != nil || len(errs) == 0 {
+				t.Errorf("%q: %+v %v", in, vs, errs)
+			}
+		}
+
+		count := func() int {
+			var n int
+			if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM publiceval_volume`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		inside := func(path string) bool { return strings.HasPrefix(path, "/41/4101/410102/") }
+		res, err := CheckVolumes(ctx, db, staff, vs, at, inside)
+		if err != nil || res.OK() || len(res.Errors) != 1 || res.Errors[0].Row != 3 || res.Errors[0].Col != "target" || count() != 0 {
+			t.Fatalf("a checking run with a row outside: %+v %v", res, err)
+		}
+		res, err = CheckVolumes(ctx, db, staff, vs, at, all)
+		if err != nil || !res.OK() || !res.DryRun || res.New != 3 || count() != 0 {
+			t.Fatalf("checking run: %+v %v (%d stored)", res, err, count())
+		}
+		var audits int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE entity = 'publiceval_volume'`).Scan(&audits); err != nil || audits != 0 {
+			t.Fatalf("a checking run audited %d %v", audits, err)
+		}
+		if res, err = SaveVolumes(ctx, db, staff, vs, at, all); err != nil || res.New != 3 || count() != 3 {
+			t.Fatalf("save: %+v %v", res, err)
+		}
+		vs[0].Handled = 41
+		if res, err = CheckVolumes(ctx, db, staff, vs, at, all); err != nil || res.Changed != 1 || res.Same != 2 {
+			t.Fatalf("checking a change: %+v %v", res, err)
+		}
+		p, _ := ParsePeriod("2026")
+		prov, _ := orgunit.Get(ctx, db, "41")
+		list, err := Volumes(ctx, db, prov.Path, p)
+		if err != nil || len(list) != 3 {
+			t.Fatalf("list: %+v %v", list, err)
+		}
+		for _, v := range list {
+			if v.Active != v.ActiveRate().String() {
+				t.Errorf("listed %+v without its active rate", v)
+			}
+		}
+		var csvOut bytes.Buffer
+		if err := WriteVolumesCSV(&csvOut, list); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(csvOut.String(), "'=不动产登记") || !strings.HasPrefix(csvOut.String(), "target,name,unit,month,handled,rated,active_rate\n") {
+			t.Fatalf("csv:\n%s", csvOut.String())
+		}
+		back, errs := ParseVolumes("list.csv", csvOut.Bytes())
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		if res, err = SaveVolumes(ctx, db, staff, back, at, all); err != nil || res.Same != 3 || res.New+res.Changed != 0 {
+			t.Fatalf("the listing again: %+v %v", res, err)
+		}
+		js, _ := json.Marshal(list)
+		back, errs = ParseVolumesJSON(js)
+		if errs != nil || len(back) != 3 {
+			t.Fatalf("the JSON listing back: %v", errs)
+		}
+	})
+}
+
+// FuzzParseVolumesJSON: arbitrary JSON gives volumes or bilingual
+// errors, never both and never a panic.
+func FuzzParseVolumesJSON(f *testing.F) {
+	f.Add([]byte(`[{"target":"service-1","month":202603,"handled":12}]`))
+	f.Add([]byte(`{"volumes":[{"target":"service-1","month":"2026-03","handled":"1,200"}]}`))
+	f.Add([]byte(`[{"target":null,"month":[],"handled":{}}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		vs, errs := ParseVolumesJSON(data)
+		if (vs == nil) == (errs == nil) {
+			t.Fatalf("volumes %v and errors %v", vs, errs)
+		}
+		for _, e := range errs {
+			if e.Zh == "" || e.En == "" {
+				t.Fatalf("an error without both languages: %+v", e)
+			}
+		}
+		for _, v := range vs {
+			if v.Target == "" || len(v.Month) != 6 || v.Handled < 0 || v.Handled > MaxHandled || v.row < 1 {
 				t.Fatalf("accepted %+v", v)
 			}
 		}

@@ -50,12 +50,14 @@ func Module() module.Module {
 		},
 		Pages: []string{"/rate", "/rate/stats", "/publiceval", "/publiceval/stats", "/publiceval/settings", "/publiceval/exchange", "/publiceval/flagged", "/publiceval/volumes", "/publiceval/bulletin"},
 		API: map[string]string{
-			"POST /api/v1/ratings":        `Rate a target (public, no login): {"target":"site-12","level":1..5 (5 非常满意 … 1 非常不满意),"tags":[…],"comment":"…","case":"…","name":"…","phone":"…"} → 201 {"id", "case_id"}; 4xx with message_zh and message_en. Cross-origin callers must be on the allow-list (the target's own site or the office's list).`,
-			"OPTIONS /api/v1/ratings":     "CORS preflight of the rating endpoint for allowed embedding sites",
-			"GET /api/v1/ratings/stats":   "Statistics of the caller's units: ?unit=CODE&period=YYYYMM|YYYY → counts per level, suspicious and excluded ratings, 差评 rate, satisfaction, rectification and on-time figures, and the ratings per channel (web, widget, api, import)",
-			"POST /api/v1/ratings/import": "Import ratings in the provincial exchange format (office): a CSV or JSON body (Content-Type application/json), see docs/guide.md; ?dry_run=true checks only. 200 {rows, new, existing, cases, written}; 422 with every error located by row and column in both languages and nothing written. A rating id already here is left unchanged.",
-			"GET /api/v1/ratings/export":  "Ratings of a unit's subtree in the exchange format, identities masked: ?unit=CODE&period=YYYY|YYYYMM&format=csv|json",
-			"GET /api/v1/ratings/cases":   "差评 cases of the caller's units (rater identity masked): ?state=open|new|contacted|handling|appeal|answered|closed|excluded",
+			"POST /api/v1/ratings":         `Rate a target (public, no login): {"target":"site-12","level":1..5 (5 非常满意 … 1 非常不满意),"tags":[…],"comment":"…","case":"…","name":"…","phone":"…"} → 201 {"id", "case_id"}; 4xx with message_zh and message_en. Cross-origin callers must be on the allow-list (the target's own site or the office's list).`,
+			"OPTIONS /api/v1/ratings":      "CORS preflight of the rating endpoint for allowed embedding sites",
+			"GET /api/v1/ratings/stats":    "Statistics of the caller's units: ?unit=CODE&period=YYYYMM|YYYY → counts per level, suspicious and excluded ratings, 差评 rate, satisfaction, rectification and on-time figures, and the ratings per channel (web, widget, api, import)",
+			"POST /api/v1/ratings/import":  "Import ratings in the provincial exchange format (office): a CSV or JSON body (Content-Type application/json), see docs/guide.md; ?dry_run=true checks only. 200 {rows, new, existing, cases, written}; 422 with every error located by row and column in both languages and nothing written. A rating id already here is left unchanged.",
+			"GET /api/v1/ratings/export":   "Ratings of a unit's subtree in the exchange format, identities masked: ?unit=CODE&period=YYYY|YYYYMM&format=csv|json",
+			"GET /api/v1/ratings/volumes":  "Case volumes (办件量) of the caller's units: ?unit=CODE&period=YYYY|YYYYMM → {unit, period, volumes: [{target, month, handled, name, org_code, rated, active_rate}]}, newest month first; ?format=csv|xlsx downloads the list in the columns an import reads (target,name,unit,month,handled, then rated and active_rate, which an import skips)",
+			"POST /api/v1/ratings/volumes": `Record case volumes of the caller's units: JSON rows ([{"target":"service-12","month":"2026-03","handled":120}, …] or {"volumes":[…]}; a listing posted back is read as it is), a CSV or XLSX body (Content-Type text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet) or a file in field file of multipart/form-data; ?dryRun=true checks only. All or nothing: 200 {rows, new, changed, same, dry_run, written}; 422 {errors: [{row, column, sheet, message_zh, message_en}]} with nothing written. A target and month recorded before takes the new figure, so the same rows twice change nothing.`,
+			"GET /api/v1/ratings/cases":    "差评 cases of the caller's units (rater identity masked): ?state=open|new|contacted|handling|appeal|answered|closed|excluded",
 		},
 		LoadDemo:         dom.LoadDemo,
 		DemoInBackground: true,
@@ -149,6 +151,8 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "POST /publiceval/volumes", Access: kit.Roles, Roles: Handlers, Handler: h.saveVolume},
 		{Pattern: "POST /publiceval/volumes/import", Access: kit.Roles, Roles: Handlers, Handler: h.importVolumes, BodyLimit: dom.MaxVolumeFile + 1<<20},
 		{Pattern: "GET /publiceval/volumes/export", Access: kit.Roles, Roles: Handlers, Handler: h.volumesExport},
+		{Pattern: "GET /api/v1/ratings/volumes", Access: kit.Roles, Roles: Handlers, Handler: h.apiVolumes},
+		{Pattern: "POST /api/v1/ratings/volumes", Access: kit.Roles, Roles: Handlers, Handler: h.apiImportVolumes, BodyLimit: dom.MaxVolumeFile + 1<<20},
 		{Pattern: "GET /publiceval/flagged", Access: kit.Roles, Roles: Offices, Handler: h.flagged},
 		{Pattern: "GET /publiceval/flagged/export", Access: kit.Roles, Roles: Offices, Handler: h.flaggedExport},
 		{Pattern: "POST /publiceval/flagged/{id}/review", Access: kit.Roles, Roles: Offices, Handler: h.review},
@@ -315,6 +319,12 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /publiceval/volumes", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
 			return http.MethodPost, "/publiceval/volumes", url.Values{"target": {f.Obj["target-"+side(inside)]}, "month": {"2026-01"}, "handled": {"12"}}
 		}, Want: module.ScopedRole(see, un, Handlers...)},
+		{Pattern: "GET /api/v1/ratings/volumes", Request: unitGet("/api/v1/ratings/volumes"), Want: scopedHandlers},
+		// (one entry as form fields; in a file a target outside the
+		// caller's units is an error of its row: see TestVolumeAPI)
+		{Pattern: "POST /api/v1/ratings/volumes", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodPost, "/api/v1/ratings/volumes?dryRun=true", url.Values{"target": {f.Obj["target-"+side(inside)]}, "month": {"2026-01"}, "handled": {"12"}}
+		}, Want: module.ScopedRole(ok, un, Handlers...)},
 		// (a row outside the caller's units is an error of that row: see TestVolumePages)
 		{Pattern: "POST /publiceval/volumes/import", Request: func(*module.Fixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/publiceval/volumes/import", url.Values{}

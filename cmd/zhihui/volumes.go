@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"zhihui/internal/app"
+	"zhihui/internal/audit"
+	"zhihui/internal/i18n"
+	"zhihui/internal/orgunit"
+	"zhihui/internal/publiceval"
+	"zhihui/internal/spreadsheet"
+)
+
+const volumesUsage = "usage: zhihui ratings volumes import FILE [--dry-run] [--unit CODE] [--json] | volumes export --unit CODE --period YYYY|YYYYMM [--format csv|json|xlsx] --out FILE | volumes list --unit CODE --period P"
+
+// runVolumes imports, exports and lists the case volumes (办件量) of the
+// services and disclosure items, the denominator of the 主动评价率.
+func runVolumes(args []string) error {
+	if len(args) == 0 {
+		return errors.New(volumesUsage)
+	}
+	switch args[0] {
+	case "import":
+		return volumesImport(args[1:])
+	case "export":
+		return volumesExport(args[1:], false)
+	case "list":
+		return volumesExport(args[1:], true)
+	}
+	return fmt.Errorf("unknown ratings volumes command %q: import, export or list", args[0])
+}
+
+// volumesImport records a CSV, XLSX or JSON file of case volumes, all or
+// nothing, for the targets under --unit (default: the whole province).
+func volumesImport(args []string) error {
+	var c app.Config
+	fs := flag.NewFlagSet("ratings volumes import", flag.ContinueOnError)
+	c.StoreFlags(fs)
+	dry := fs.Bool("dry-run", false, "check the file and print what importing it would do, writing nothing")
+	unit := fs.String("unit", orgunit.Root, "only targets of this unit's subtree may be in the file")
+	asJSON := fs.Bool("json", false, "print the result (or the errors, in both languages) as JSON")
+	lang := fs.String("lang", "zh-CN", "language of the error report: zh-CN or en")
+	file, err := parseFileArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if file == "" {
+		return errors.New(volumesUsage)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	a, err := app.Open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Bootstrap(ctx); err != nil {
+		return err
+	}
+	u, err := orgunit.Get(ctx, a.DB, *unit)
+	if err != nil {
+		return fmt.Errorf("unit %s: %w", *unit, err)
+	}
+	var vs []publiceval.Volume
+	var errs []*i18n.Error
+	if strings.EqualFold(filepath.Ext(file), ".json") {
+		vs, errs = publiceval.ParseVolumesJSON(data)
+	} else {
+		vs, errs = publiceval.ParseVolumes(file, data)
+	}
+	res := publiceval.VolumeResult{Rows: len(vs), Errors: errs, DryRun: *dry}
+	if len(errs) == 0 {
+		save := publiceval.SaveVolumes
+		if *dry {
+			save = publiceval.CheckVolumes
+		}
+		inside := func(path string) bool { return strings.HasPrefix(path, u.Path) }
+		if res, err = save(ctx, a.DB, audit.System, vs, time.Now(), inside); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", " ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		for _, e := range res.Errors {
+			fmt.Println(e.Message(*lang))
+		}
+	}
+	if !res.OK() {
+		return fmt.Errorf("%d errors: no case volume recorded", len(res.Errors))
+	}
+	if !*asJSON {
+		verb := "recorded"
+		if *dry {
+			verb = "would record"
+		}
+		fmt.Printf("%s: %d rows, %s %d new and %d changed case volumes, %d unchanged\n", file, res.Rows, verb, res.New, res.Changed, res.Same)
+	}
+	return nil
+}
+
+// volumesExport writes the case volumes of a unit's subtree over a
+// period in the columns an import reads; list prints them as a table.
+func volumesExport(args []string, list bool) error {
+	var c app.Config
+	name := "export"
+	if list {
+		name = "list"
+	}
+	fs := flag.NewFlagSet("ratings volumes "+name, flag.ContinueOnError)
+	c.StoreFlags(fs)
+	unit := fs.String("unit", orgunit.Root, "the unit whose subtree's case volumes are listed")
+	per := fs.String("period", time.Now().Format("2006"), "YYYY or YYYYMM")
+	format := fs.String("format", "csv", "csv, json or xlsx")
+	out := fs.String("out", "", "output file (- for standard output)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !list && *out == "" {
+		return errors.New(volumesUsage)
+	}
+	p, err := publiceval.ParsePeriod(*per)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	a, err := app.Open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Bootstrap(ctx); err != nil {
+		return err
+	}
+	u, err := orgunit.Get(ctx, a.DB, *unit)
+	if err != nil {
+		return fmt.Errorf("unit %s: %w", *unit, err)
+	}
+	vs, err := publiceval.Volumes(ctx, a.DB, u.Path, p)
+	if err != nil {
+		return err
+	}
+	if list {
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, strings.Join(publiceval.VolumeListColumns, "\t"))
+		for _, v := range vs {
+			var cells []string
+			for _, x := range publiceval.VolumeRow(v) {
+				cells = append(cells, fmt.Sprint(x))
+			}
+			fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Printf("%d case volumes of %s %s\n", len(vs), u.Code, p.ID)
+		return nil
+	}
+	var w io.Writer = os.Stdout
+	if *out != "-" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	switch strings.ToLower(*format) {
+	case "csv":
+		err = publiceval.WriteVolumesCSV(w, vs)
+	case "json":
+		if vs == nil {
+			vs = []publiceval.Volume{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", " ")
+		err = enc.Encode(map[string]any{"unit": u.Code, "period": p.ID, "volumes": vs})
+	case "xlsx":
+		err = writeVolumesXLSX(w, vs)
+	default:
+		return fmt.Errorf("unknown format %q: csv, json or xlsx", *format)
+	}
+	if err != nil {
+		return err
+	}
+	if *out != "-" {
+		fmt.Printf("%d case volumes of %s %s → %s\n", len(vs), u.Code, p.ID, *out)
+	}
+	return nil
+}
+
+// writeVolumesXLSX writes the list as one sheet headed by the column
+// names an import reads.
+func writeVolumesXLSX(w io.Writer, vs []publiceval.Volume) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	head := make([]any, len(publiceval.VolumeListColumns))
+	for i, c := range publiceval.VolumeListColumns {
+		head[i] = c
+	}
+	if err := f.SetSheetRow(sheet, "A1", &head); err != nil {
+		return err
+	}
+	for i, v := range vs {
+		row := publiceval.VolumeRow(v)
+		for j := range row {
+			row[j] = spreadsheet.Value(row[j])
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := f.SetSheetRow(sheet, cell, &row); err != nil {
+			return err
+		}
+	}
+	return f.Write(w)
+}
