@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,12 +64,58 @@ type Problem struct {
 	FixNote       string     `json:"fix_note,omitempty"`
 	FixedAt       *time.Time `json:"fixed_at,omitempty"`
 	FixedBy       string     `json:"fixed_by,omitempty"`
-	CheckNote     string     `json:"check_note,omitempty"`
-	CheckedAt     *time.Time `json:"checked_at,omitempty"`
-	CheckedBy     string     `json:"checked_by,omitempty"`
-	RecheckJob    int64      `json:"recheck_job,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
+	// CheckNote is what the office wrote when it closed or reopened the
+	// problem, as written.
+	CheckNote string `json:"check_note,omitempty"`
+	// CheckKey and CheckArgs are what a re-check found (catalogue key
+	// RecheckFixed or RecheckStill and its arguments), rendered in the
+	// reader's language by [Problem.Check].
+	CheckKey   string     `json:"check_key,omitempty"`
+	CheckArgs  []string   `json:"check_args,omitempty"`
+	CheckedAt  *time.Time `json:"checked_at,omitempty"`
+	CheckedBy  string     `json:"checked_by,omitempty"`
+	RecheckJob int64      `json:"recheck_job,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+// Catalogue keys of what a re-check found: RecheckFixed takes the
+// re-check's inspection id, RecheckStill that and the indicator's value.
+const (
+	RecheckFixed = "webcheck.recheck.fixed"
+	RecheckStill = "webcheck.recheck.still"
+)
+
+// Check is the note of the problem's last check in lang: what a re-check
+// found, or what the office wrote.
+func (p Problem) Check(lang string) string {
+	if p.CheckKey == "" {
+		return p.CheckNote
+	}
+	args := make([]any, len(p.CheckArgs))
+	for i, a := range p.CheckArgs {
+		args[i] = a
+	}
+	return i18n.T(lang, p.CheckKey, args...)
+}
+
+// Re-check notes as earlier releases stored them, one "中文 / English"
+// string in check_note.
+var (
+	legacyFixed = regexp.MustCompile(`^复查（检查 #(\d+)）确认已整改 / re-check \(inspection #\d+\) confirms the fix$`)
+	legacyStill = regexp.MustCompile(`^复查（检查 #(\d+)）仍存在：指标值 (\S+) / re-check \(inspection #\d+\) still finds it: value \S+$`)
+)
+
+// legacyRecheck reads a re-check note of an earlier release as its key
+// and arguments; any other note is the office's, kept as written.
+func legacyRecheck(note string) (key string, args []string, rest string) {
+	if m := legacyFixed.FindStringSubmatch(note); m != nil {
+		return RecheckFixed, m[1:], ""
+	}
+	if m := legacyStill.FindStringSubmatch(note); m != nil {
+		return RecheckStill, m[1:], ""
+	}
+	return "", nil, note
 }
 
 // Title is the problem's rule in lang.
@@ -202,18 +250,20 @@ func applyRecheck(ctx context.Context, tx *store.Tx, actor audit.Actor, jobID, i
 	losses := lossesOf(r)
 	now := store.Now()
 	for _, p := range ps {
-		next := ProblemClosed
-		note := fmt.Sprintf("复查（检查 #%d）确认已整改 / re-check (inspection #%d) confirms the fix", inspID, inspID)
+		next, key, args := ProblemClosed, RecheckFixed, []string{fmt.Sprint(inspID)}
 		if l, still := losses[problemKey(p.scheme, p.ind, p.rule)]; still {
-			next = ProblemReopened
-			note = fmt.Sprintf("复查（检查 #%d）仍存在：指标值 %g / re-check (inspection #%d) still finds it: value %g", inspID, l.loss.Value, inspID, l.loss.Value)
+			next, key, args = ProblemReopened, RecheckStill, append(args, strconv.FormatFloat(l.loss.Value, 'g', -1, 64))
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE webcheck_problem SET status = $1, check_note = $2, checked_at = $3, checked_by = $4, updated_at = $3, recheck_job = NULL WHERE id = $5`,
-			next, note, now, actor.Name, p.id); err != nil {
+		argsJSON, err := json.Marshal(args)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE webcheck_problem SET status = $1, check_note = '', check_key = $2, check_args = $3, checked_at = $4, checked_by = $5, updated_at = $4, recheck_job = NULL WHERE id = $6`,
+			next, key, string(argsJSON), now, actor.Name, p.id); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, actor, "recheck", "webcheck_problem", fmt.Sprint(p.id), p.path,
-			map[string]string{"status": p.st}, map[string]any{"status": next, "note": note, "inspection_id": inspID}); err != nil {
+			map[string]string{"status": p.st}, map[string]any{"status": next, "check_key": key, "check_args": args, "inspection_id": inspID}); err != nil {
 			return err
 		}
 	}
@@ -222,21 +272,29 @@ func applyRecheck(ctx context.Context, tx *store.Tx, actor audit.Actor, jobID, i
 
 const problemCols = `p.id, p.site_id, s.name, s.url, p.inspection_id, COALESCE(p.round_id, 0), p.scheme, p.indicator, p.rule, p.metric,
 	p.title_zh, p.title_en, p.points, p.value, p.evidence, p.evidence_total, p.org_code, COALESCE(o.name, ''), p.org_path, p.deadline, p.status,
-	p.fix_note, p.fixed_at, p.fixed_by, p.check_note, p.checked_at, p.checked_by, COALESCE(p.recheck_job, 0), p.created_at, p.updated_at`
+	p.fix_note, p.fixed_at, p.fixed_by, p.check_note, p.check_key, p.check_args, p.checked_at, p.checked_by, COALESCE(p.recheck_job, 0), p.created_at, p.updated_at`
 const problemFrom = ` FROM webcheck_problem p JOIN webcheck_site s ON s.id = p.site_id LEFT JOIN orgunit o ON o.code = p.org_code`
 
 func scanProblem(sc interface{ Scan(...any) error }) (Problem, error) {
 	var p Problem
-	var ev string
+	var ev, checkArgs string
 	var fixed, checked sql.NullTime
 	err := sc.Scan(&p.ID, &p.SiteID, &p.SiteName, &p.SiteURL, &p.InspectionID, &p.RoundID, &p.Scheme, &p.Indicator, &p.Rule, &p.Metric,
 		&p.TitleZh, &p.TitleEn, &p.Points, &p.Value, &ev, &p.EvidenceTotal, &p.OrgCode, &p.OrgName, &p.OrgPath, &p.Deadline, &p.Status,
-		&p.FixNote, &fixed, &p.FixedBy, &p.CheckNote, &checked, &p.CheckedBy, &p.RecheckJob, &p.CreatedAt, &p.UpdatedAt)
+		&p.FixNote, &fixed, &p.FixedBy, &p.CheckNote, &p.CheckKey, &checkArgs, &checked, &p.CheckedBy, &p.RecheckJob, &p.CreatedAt, &p.UpdatedAt)
 	if err != nil {
 		return p, err
 	}
 	if err := json.Unmarshal([]byte(ev), &p.Evidence); err != nil {
 		return p, fmt.Errorf("decode evidence: %w", err)
+	}
+	if checkArgs != "" {
+		if err := json.Unmarshal([]byte(checkArgs), &p.CheckArgs); err != nil {
+			return p, fmt.Errorf("decode check arguments: %w", err)
+		}
+	}
+	if p.CheckKey == "" {
+		p.CheckKey, p.CheckArgs, p.CheckNote = legacyRecheck(p.CheckNote)
 	}
 	if fixed.Valid {
 		t := fixed.Time.UTC()
@@ -397,7 +455,7 @@ func UpdateProblem(ctx context.Context, db *store.DB, e Enqueuer, actor audit.Ac
 			after["status"] = ProblemFixed
 		case ActionClose, ActionReopen:
 			next := map[string]string{ActionClose: ProblemClosed, ActionReopen: ProblemReopened}[action]
-			res, err = tx.ExecContext(ctx, `UPDATE webcheck_problem SET status = $1, check_note = $2, checked_at = $3, checked_by = $4, updated_at = $3 WHERE id = $5 AND status = $6`,
+			res, err = tx.ExecContext(ctx, `UPDATE webcheck_problem SET status = $1, check_note = $2, check_key = '', check_args = '', checked_at = $3, checked_by = $4, updated_at = $3 WHERE id = $5 AND status = $6`,
 				next, note, now, actor.Name, id, p.Status)
 			after["status"] = next
 		case ActionRecheck:
@@ -416,7 +474,7 @@ func UpdateProblem(ctx context.Context, db *store.DB, e Enqueuer, actor audit.Ac
 					return err
 				}
 			}
-			res, err = tx.ExecContext(ctx, `UPDATE webcheck_problem SET recheck_job = $1, check_note = $2, updated_at = $3 WHERE id = $4 AND status = $5`,
+			res, err = tx.ExecContext(ctx, `UPDATE webcheck_problem SET recheck_job = $1, check_note = $2, check_key = '', check_args = '', updated_at = $3 WHERE id = $4 AND status = $5`,
 				job, note, now, id, p.Status)
 			after["recheck_job"] = job
 		}

@@ -303,8 +303,42 @@ func TestRoundJobsProblemsRanking(t *testing.T) {
 		if p, _ = GetProblem(ctx, db, veto.ID); p.Status != ProblemClosed || p.CheckedAt == nil {
 			t.Fatalf("veto after re-check %+v", p)
 		}
-		if b, _ := GetProblem(ctx, db, broken.ID); b.Status != ProblemReopened || !strings.Contains(b.CheckNote, "仍存在") {
+		// the re-check's finding is stored as a key and its arguments and
+		// read in the reader's language, never as one "中文 / English" string
+		b, _ := GetProblem(ctx, db, broken.ID)
+		if b.Status != ProblemReopened || b.CheckKey != RecheckStill || b.CheckNote != "" || len(b.CheckArgs) != 2 || b.CheckArgs[0] == "" {
 			t.Fatalf("broken link after re-check %+v", b)
+		}
+		if zh, en := b.Check("zh-CN"), b.Check("en"); !strings.Contains(zh, "仍存在") || strings.Contains(zh, "still") || !strings.Contains(en, "still finds it") || strings.ContainsAny(en, "仍存在") {
+			t.Fatalf("re-check note: %q / %q", zh, en)
+		}
+		var stored string
+		if err := db.R.QueryRowContext(ctx, db.Rebind(`SELECT check_note || check_key || check_args FROM webcheck_problem WHERE id = $1`), broken.ID).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(stored, " / ") || strings.Contains(stored, "仍存在") {
+			t.Fatalf("stored %q", stored)
+		}
+		if v, _ := GetProblem(ctx, db, veto.ID); v.CheckKey != RecheckFixed || !strings.Contains(v.Check("en"), "confirms the fix") {
+			t.Fatalf("veto's re-check note %+v", v)
+		}
+		// rows of earlier releases, with the note as one bilingual string,
+		// read the same way; a note the office wrote is kept as written
+		for note, want := range map[string][2]string{
+			"复查（检查 #7）仍存在：指标值 3 / re-check (inspection #7) still finds it: value 3": {"复查（检查 #7）仍存在：指标值 3", "re-check (inspection #7) still finds it: value 3"},
+			"复查（检查 #7）确认已整改 / re-check (inspection #7) confirms the fix":            {"复查（检查 #7）确认已整改", "re-check (inspection #7) confirms the fix"},
+			"链接已修复 / 已核实": {"链接已修复 / 已核实", "链接已修复 / 已核实"},
+		} {
+			if _, err := db.W.ExecContext(ctx, db.Rebind(`UPDATE webcheck_problem SET check_note = $1, check_key = '', check_args = '' WHERE id = $2`), note, broken.ID); err != nil {
+				t.Fatal(err)
+			}
+			old, err := GetProblem(ctx, db, broken.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if zh, en := old.Check("zh-CN"), old.Check("en"); zh != want[0] || en != want[1] {
+				t.Errorf("old note %q reads %q / %q", note, zh, en)
+			}
 		}
 		// The re-check does not enter the ranking; the round still has 3 rows.
 		if rank, _ := Ranking(ctx, db, rd.ID, nil); len(rank) != 3 {

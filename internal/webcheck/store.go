@@ -123,6 +123,9 @@ CREATE TABLE webcheck_problem (
 );
 CREATE INDEX webcheck_problem_path ON webcheck_problem (org_path, status);
 CREATE INDEX webcheck_problem_site ON webcheck_problem (site_id, status);
+`}, {Version: 2, SQL: `
+ALTER TABLE webcheck_problem ADD COLUMN check_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE webcheck_problem ADD COLUMN check_args TEXT NOT NULL DEFAULT '';
 `}}}
 
 // ErrNotFound is returned when a site or inspection does not exist.

@@ -725,7 +725,7 @@ func (h handlers) problemsExport(w http.ResponseWriter, r *http.Request) error {
 			points = kit.T(r, "webcheck.veto")
 		}
 		rows = append(rows, []any{title, p.SiteName, p.SiteURL, p.OrgName, points, p.Deadline.In(period.Shanghai).Format("2006-01-02"),
-			kit.T(r, "webcheck.status."+p.Status), strings.Join(ev, "\n"), p.FixNote, p.CheckNote, p.InspectionID})
+			kit.T(r, "webcheck.status."+p.Status), strings.Join(ev, "\n"), p.FixNote, p.Check(lang), p.InspectionID})
 	}
 	return kit.XLSX(w, "webcheck-problems.xlsx", header, rows)
 }
