@@ -132,7 +132,7 @@ func Issue(ctx context.Context, db *store.DB, a audit.Actor, unit orgunit.Unit, 
 		}
 		link := BulletinLink(unit.Code, month)
 		if _, err := notify.Send(ctx, tx, notify.Message{Kind: KindBulletin, Key: "notify.publiceval.bulletin",
-			Args: []any{i18n.Text{Zh: b.MonthName("zh-CN"), En: b.MonthName("en")}, i18n.Text{Zh: unit.Name, En: unit.NameEn}},
+			Args: []any{i18n.Text{Zh: b.MonthName("zh-CN"), En: b.MonthName("en")}, i18n.Text{Zh: unit.Name, En: unit.DisplayName("en")}},
 			Link: link, To: to, Except: a.UserID}); err != nil {
 			return err
 		}
