@@ -2,7 +2,6 @@ package calls
 
 import (
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -292,8 +291,8 @@ func (h handlers) apply(w http.ResponseWriter, r *http.Request) error {
 			return kit.ErrBadForm
 		}
 	}
-	if r.MultipartForm != nil && len(r.MultipartForm.File["file"]) > 0 && r.MultipartForm.File["file"][0].Filename != "" {
-		na.DocName, na.Doc, err = uploaded(r, "file", dom.MaxAppDocument)
+	if kit.HasUpload(r, "file") {
+		na.DocName, na.Doc, err = kit.Upload(r, "file", dom.MaxAppDocument)
 	}
 	if err == nil {
 		_, err = h.svc.Apply(r.Context(), kit.Actor(r), scopes(r, Applicants), c.ID, na)
@@ -305,24 +304,6 @@ func (h handlers) apply(w http.ResponseWriter, r *http.Request) error {
 		return h.renderShow(w, r, http.StatusBadRequest, form, []*i18n.Error{ue})
 	}
 	return refuse(err)
-}
-
-// uploaded reads the one file of field in a multipart form, at most max bytes.
-func uploaded(r *http.Request, field string, max int64) (string, []byte, error) {
-	fh := r.MultipartForm.File[field][0]
-	if fh.Size > max {
-		return "", nil, i18n.Errorf("文件 %s 超过 %d MB", "the file %s is larger than %d MB", fh.Filename, max>>20).OnField(field)
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return "", nil, i18n.Errorf("文件 %s 上传不完整，请重新上传", "the file %s did not arrive whole; upload it again", fh.Filename).OnField(field)
-	}
-	defer f.Close()
-	b := make([]byte, fh.Size)
-	if _, err := io.ReadFull(f, b); err != nil {
-		return "", nil, i18n.Errorf("文件 %s 上传不完整，请重新上传", "the file %s did not arrive whole; upload it again", fh.Filename).OnField(field)
-	}
-	return fh.Filename, b, nil
 }
 
 func (h handlers) close(w http.ResponseWriter, r *http.Request) error {

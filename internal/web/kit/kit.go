@@ -411,3 +411,34 @@ func Redirect(w http.ResponseWriter, r *http.Request, target string) error {
 	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
 }
+
+// HasUpload reports whether the multipart form of r carries a file in
+// field.
+func HasUpload(r *http.Request, field string) bool {
+	return r.MultipartForm != nil && len(r.MultipartForm.File[field]) > 0 && r.MultipartForm.File[field][0].Filename != ""
+}
+
+// Upload reads the one file of field in the multipart form of r (parsed
+// by the core under the route's body cap), at most max bytes, with its
+// name. A missing file, one over max and one that did not arrive whole
+// are bilingual errors on field.
+func Upload(r *http.Request, field string, max int64) (string, []byte, error) {
+	if !HasUpload(r, field) {
+		return "", nil, i18n.Errorf("请选择要上传的文件", "choose a file to upload").OnField(field)
+	}
+	fh := r.MultipartForm.File[field][0]
+	if fh.Size > max {
+		return "", nil, i18n.Errorf("文件 %s 超过 %d MB", "the file %s is larger than %d MB", fh.Filename, max>>20).OnField(field)
+	}
+	broken := i18n.Errorf("文件 %s 上传不完整，请重新上传", "the file %s did not arrive whole; upload it again", fh.Filename).OnField(field)
+	f, err := fh.Open()
+	if err != nil {
+		return "", nil, broken
+	}
+	defer f.Close()
+	b := make([]byte, fh.Size)
+	if _, err := io.ReadFull(f, b); err != nil {
+		return "", nil, broken
+	}
+	return fh.Filename, b, nil
+}

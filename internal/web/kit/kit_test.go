@@ -1,7 +1,9 @@
 package kit
 
 import (
+	"bytes"
 	"errors"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -123,5 +125,43 @@ func TestXLSX(t *testing.T) {
 	}
 	if formula, _ := f.GetCellFormula(f.GetSheetName(0), "A2"); formula != "" {
 		t.Errorf("text became a formula: %q", formula)
+	}
+}
+
+// TestUpload reads a form's file under its cap and refuses a missing
+// file and one over the cap with an error on the field.
+func TestUpload(t *testing.T) {
+	form := func(name, content string) *http.Request {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		if name != "" {
+			fw, _ := mw.CreateFormFile("file", name)
+			fw.Write([]byte(content))
+		}
+		mw.WriteField("x", "1")
+		mw.Close()
+		r := httptest.NewRequest("POST", "/", &b)
+		r.Header.Set("Content-Type", mw.FormDataContentType())
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := form("a.csv", "year,owner\n")
+	if !HasUpload(r, "file") || HasUpload(r, "other") {
+		t.Error("HasUpload wrong")
+	}
+	if name, data, err := Upload(r, "file", 100); err != nil || name != "a.csv" || string(data) != "year,owner\n" {
+		t.Errorf("Upload = %q %q %v", name, data, err)
+	}
+	var ue *i18n.Error
+	if _, _, err := Upload(r, "file", 4); !errors.As(err, &ue) || ue.Field != "file" || !strings.Contains(ue.Message("en"), "larger than") {
+		t.Errorf("over the cap: %v", err)
+	}
+	if _, _, err := Upload(form("", ""), "file", 100); !errors.As(err, &ue) || ue.Field != "file" {
+		t.Errorf("no file: %v", err)
+	}
+	if _, _, err := Upload(httptest.NewRequest("POST", "/", nil), "file", 100); !errors.As(err, &ue) {
+		t.Errorf("not multipart: %v", err)
 	}
 }

@@ -3,7 +3,6 @@ package project
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -425,32 +424,11 @@ func (h handlers) document(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.svc.Get(r.Context(), scopes(r, Owners), id); err != nil {
 		return refuse(err)
 	}
-	name, data, err := uploaded(r, "file", dom.MaxDocument)
+	name, data, err := kit.Upload(r, "file", dom.MaxDocument)
 	if err == nil {
 		_, err = h.svc.AddDocument(r.Context(), kit.Actor(r), scopes(r, Owners), id, r.FormValue("kind"), name, data)
 	}
 	return h.stepped(w, r, id, err)
-}
-
-// uploaded reads the one file of field in a multipart form, at most max bytes.
-func uploaded(r *http.Request, field string, max int64) (string, []byte, error) {
-	if r.MultipartForm == nil || len(r.MultipartForm.File[field]) == 0 || r.MultipartForm.File[field][0].Filename == "" {
-		return "", nil, i18n.Errorf("请选择要上传的文件", "choose a file to upload").OnField(field)
-	}
-	fh := r.MultipartForm.File[field][0]
-	if fh.Size > max {
-		return "", nil, i18n.Errorf("文件 %s 超过 %d MB", "the file %s is larger than %d MB", fh.Filename, max>>20).OnField(field)
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return "", nil, i18n.Errorf("文件 %s 上传不完整，请重新上传", "the file %s did not arrive whole; upload it again", fh.Filename).OnField(field)
-	}
-	defer f.Close()
-	b := make([]byte, fh.Size)
-	if _, err := io.ReadFull(f, b); err != nil {
-		return "", nil, i18n.Errorf("文件 %s 上传不完整，请重新上传", "the file %s did not arrive whole; upload it again", fh.Filename).OnField(field)
-	}
-	return fh.Filename, b, nil
 }
 
 func (h handlers) documentData(w http.ResponseWriter, r *http.Request) error {
@@ -528,7 +506,7 @@ func (h handlers) importTemplate(w http.ResponseWriter, r *http.Request) error {
 
 func (h handlers) importPost(w http.ResponseWriter, r *http.Request) error {
 	var errs []*i18n.Error
-	name, data, err := uploaded(r, "file", dom.MaxImportFile)
+	name, data, err := kit.Upload(r, "file", dom.MaxImportFile)
 	if err == nil {
 		var rows []dom.ImportRow
 		rows, errs, err = h.svc.ReadImport(r.Context(), scopes(r, Owners), name, strings.NewReader(string(data)))

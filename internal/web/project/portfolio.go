@@ -252,7 +252,7 @@ func (h handlers) omImportTemplate(w http.ResponseWriter, r *http.Request) error
 
 func (h handlers) omImportPost(w http.ResponseWriter, r *http.Request) error {
 	var errs []*i18n.Error
-	name, data, err := uploaded(r, "file", dom.MaxImportFile)
+	name, data, err := kit.Upload(r, "file", dom.MaxImportFile)
 	if err == nil {
 		var rows []dom.OMImportRow
 		rows, errs, err = h.svc.ReadOMImport(r.Context(), scopes(r, Owners), name, strings.NewReader(string(data)))
