@@ -2,7 +2,6 @@ package project
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -75,24 +74,11 @@ func notifyPublished(ctx context.Context, tx *store.Tx, a audit.Actor, c *Call, 
 // notifyCallAssigned tells the experts with accounts that the call's
 // applications wait for their scores.
 func (s *Service) notifyCallAssigned(ctx context.Context, tx *store.Tx, a audit.Actor, c *Call, accounts []string) error {
-	var ids []int64
-	for _, acct := range accounts {
-		if acct == "" {
-			continue
-		}
-		u, err := auth.UserByName(ctx, s.DB, acct)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		ids = append(ids, u.ID)
+	ids, err := s.expertUsers(ctx, accounts)
+	if err != nil || len(ids) == 0 {
+		return err
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := notify.Send(ctx, tx, notify.Message{Kind: KindCallAssigned, Key: "project.notify.call_assigned",
+	_, err = notify.Send(ctx, tx, notify.Message{Kind: KindCallAssigned, Key: "project.notify.call_assigned",
 		Args: []any{c.Title}, Link: "/calls/reviews", To: []notify.Recipient{notify.Users(ids...)}, Except: a.UserID})
 	return err
 }

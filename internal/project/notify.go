@@ -53,9 +53,9 @@ func notifyDecided(ctx context.Context, tx *store.Tx, a audit.Actor, p *Project,
 	return err
 }
 
-// notifyAssigned tells the experts of panel (by their accounts) that
-// their scores are awaited; experts without an account are left out.
-func (s *Service) notifyAssigned(ctx context.Context, tx *store.Tx, a audit.Actor, p *Project, accounts []string) error {
+// expertUsers are the user ids of the experts' accounts; experts without
+// an account, or whose account does not exist, are left out.
+func (s *Service) expertUsers(ctx context.Context, accounts []string) ([]int64, error) {
 	var ids []int64
 	for _, acct := range accounts {
 		if acct == "" {
@@ -66,14 +66,21 @@ func (s *Service) notifyAssigned(ctx context.Context, tx *store.Tx, a audit.Acto
 			continue
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ids = append(ids, u.ID)
 	}
-	if len(ids) == 0 {
-		return nil
+	return ids, nil
+}
+
+// notifyAssigned tells the experts of panel (by their accounts) that
+// their scores are awaited; experts without an account are left out.
+func (s *Service) notifyAssigned(ctx context.Context, tx *store.Tx, a audit.Actor, p *Project, accounts []string) error {
+	ids, err := s.expertUsers(ctx, accounts)
+	if err != nil || len(ids) == 0 {
+		return err
 	}
-	_, err := notify.Send(ctx, tx, notify.Message{Kind: KindAssigned, Key: "project.notify.assigned",
+	_, err = notify.Send(ctx, tx, notify.Message{Kind: KindAssigned, Key: "project.notify.assigned",
 		Args: []any{p.Name, stageText(p.Stage)}, Link: "/projects/reviews", To: []notify.Recipient{notify.Users(ids...)}, Except: a.UserID})
 	return err
 }
