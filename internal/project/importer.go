@@ -27,7 +27,7 @@ const (
 
 // importCols are the columns of a project list, by field: the Chinese
 // header first, then the English one. Columns marked * are required.
-var importCols = []struct{ field, zh, en string }{
+var importCols = []importCol{
 	{"number", "项目编号", "number"},
 	{"name", "项目名称*", "name"},
 	{"owner", "建设单位代码*", "owner"},
@@ -42,12 +42,65 @@ var importCols = []struct{ field, zh, en string }{
 }
 
 // ImportHeader is the header row of the import template.
-func ImportHeader() []string {
-	out := make([]string, len(importCols))
-	for i, c := range importCols {
+func ImportHeader() []string { return headerRow(importCols) }
+
+// importCol is one column of an imported list: the field it fills, its
+// Chinese header (a trailing * marks a required column) and its English
+// header.
+type importCol struct{ field, zh, en string }
+
+// headerRow is the Chinese header row of a list of cols, as templates
+// give it.
+func headerRow(cols []importCol) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
 		out[i] = c.zh
 	}
 	return out
+}
+
+// columns is a header row mapped onto the fields of a list.
+type columns struct {
+	idx  map[string]int    // field → column index
+	name map[string]string // field → the header as written, for errors
+}
+
+// mapColumns maps the header row head onto cols: a header matches a
+// column by its Chinese header with or without the *, or its English one
+// in any case. Unknown headers and missing required columns are errors
+// on row 1, in both languages.
+func mapColumns(cols []importCol, head []string) (columns, []*i18n.Error) {
+	m := columns{idx: map[string]int{}, name: map[string]string{}}
+	var errs []*i18n.Error
+	for i, h := range head {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		found := false
+		for _, c := range cols {
+			if h == c.zh || h == strings.TrimSuffix(c.zh, "*") || strings.EqualFold(h, c.en) {
+				m.idx[c.field], m.name[c.field] = i, h
+				found = true
+			}
+		}
+		if !found && h != "" {
+			errs = append(errs, i18n.Errorf("未知的列 %q", "unknown column %q", h).At(1, h))
+		}
+	}
+	for _, c := range cols {
+		if _, ok := m.idx[c.field]; !ok && strings.HasSuffix(c.zh, "*") {
+			errs = append(errs, i18n.Errorf("缺少列「%[1]s」", "the column %[2]q is missing", strings.TrimSuffix(c.zh, "*"), c.en).At(1, ""))
+		}
+	}
+	return m, errs
+}
+
+// cell is the trimmed value of field in rec ("" when the column is
+// missing or the row short).
+func (m columns) cell(rec []string, field string) string {
+	i, ok := m.idx[field]
+	if !ok || i >= len(rec) {
+		return ""
+	}
+	return strings.TrimSpace(rec[i])
 }
 
 // Words a cell may hold for a level or category, Chinese or English.
@@ -139,42 +192,11 @@ func (s *Service) checkGrid(ctx context.Context, scopes []string, grid [][]strin
 	if len(grid) > MaxImportRows+1 {
 		return nil, []*i18n.Error{i18n.Errorf("一次最多导入 %d 个项目", "at most %d projects can be imported at once", MaxImportRows)}, nil
 	}
-	idx := map[string]int{}
-	var errs []*i18n.Error
-	for i, h := range grid[0] {
-		h = strings.TrimSpace(h)
-		found := false
-		for _, c := range importCols {
-			if h == c.zh || h == strings.TrimSuffix(c.zh, "*") || strings.EqualFold(h, c.en) {
-				idx[c.field] = i
-				found = true
-			}
-		}
-		if !found && h != "" {
-			errs = append(errs, i18n.Errorf("未知的列 %q", "unknown column %q", h).At(1, h))
-		}
-	}
-	for _, c := range importCols {
-		if _, ok := idx[c.field]; !ok && strings.HasSuffix(c.zh, "*") {
-			errs = append(errs, i18n.Errorf("缺少列「%[1]s」", "the column %[2]q is missing", strings.TrimSuffix(c.zh, "*"), c.en).At(1, ""))
-		}
-	}
+	cols, errs := mapColumns(importCols, grid[0])
 	if len(errs) > 0 {
 		return nil, errs, nil
 	}
-	colName := map[string]string{}
-	for _, c := range importCols {
-		if i, ok := idx[c.field]; ok {
-			colName[c.field] = strings.TrimSpace(grid[0][i])
-		}
-	}
-	cell := func(rec []string, field string) string {
-		i, ok := idx[field]
-		if !ok || i >= len(rec) {
-			return ""
-		}
-		return strings.TrimSpace(rec[i])
-	}
+	colName, cell := cols.name, cols.cell
 	var out []ImportRow
 	numbers := map[string]int{}
 	for n, rec := range grid[1:] {

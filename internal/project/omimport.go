@@ -14,9 +14,9 @@ import (
 	"zhihui/internal/store"
 )
 
-// omCols are the columns of an O&M request list: the Chinese header first,
-// then the English one. Columns marked * are required.
-var omImportCols = []struct{ field, zh, en string }{
+// omImportCols are the columns of an O&M request list: the Chinese header
+// first, then the English one. Columns marked * are required.
+var omImportCols = []importCol{
 	{"year", "年度*", "year"},
 	{"owner", "单位代码*", "owner"},
 	{"system", "信息系统*", "system"},
@@ -26,13 +26,7 @@ var omImportCols = []struct{ field, zh, en string }{
 }
 
 // OMImportHeader is the header row of the O&M import template.
-func OMImportHeader() []string {
-	out := make([]string, len(omImportCols))
-	for i, c := range omImportCols {
-		out[i] = c.zh
-	}
-	return out
-}
+func OMImportHeader() []string { return headerRow(omImportCols) }
 
 // omRaw is one parsed row of an O&M list before its system is resolved.
 type omRaw struct {
@@ -53,42 +47,11 @@ func parseOMGrid(grid [][]string) ([]omRaw, []*i18n.Error) {
 	if len(grid) > MaxImportRows+1 {
 		return nil, []*i18n.Error{i18n.Errorf("一次最多导入 %d 份申请", "at most %d requests can be imported at once", MaxImportRows)}
 	}
-	idx := map[string]int{}
-	var errs []*i18n.Error
-	for i, h := range grid[0] {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		found := false
-		for _, c := range omImportCols {
-			if h == c.zh || h == strings.TrimSuffix(c.zh, "*") || strings.EqualFold(h, c.en) {
-				idx[c.field] = i
-				found = true
-			}
-		}
-		if !found && h != "" {
-			errs = append(errs, i18n.Errorf("未知的列 %q", "unknown column %q", h).At(1, h))
-		}
-	}
-	for _, c := range omImportCols {
-		if _, ok := idx[c.field]; !ok && strings.HasSuffix(c.zh, "*") {
-			errs = append(errs, i18n.Errorf("缺少列「%[1]s」", "the column %[2]q is missing", strings.TrimSuffix(c.zh, "*"), c.en).At(1, ""))
-		}
-	}
+	cols, errs := mapColumns(omImportCols, grid[0])
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	colName := map[string]string{}
-	for _, c := range omImportCols {
-		if i, ok := idx[c.field]; ok {
-			colName[c.field] = strings.TrimSpace(grid[0][i])
-		}
-	}
-	cell := func(rec []string, field string) string {
-		i, ok := idx[field]
-		if !ok || i >= len(rec) {
-			return ""
-		}
-		return strings.TrimSpace(rec[i])
-	}
+	colName, cell := cols.name, cols.cell
 	var out []omRaw
 	for n, rec := range grid[1:] {
 		row := n + 2
