@@ -86,16 +86,23 @@ func (h handlers) filterOf(r *http.Request) (dom.Filter, error) {
 	}
 	f := dom.Filter{Scopes: scopes(r, Viewers), Unit: strings.TrimSpace(q.Get("unit")), Stage: q.Get("stage"), Status: q.Get("status"),
 		Level: q.Get("level"), Category: q.Get("category"), Q: q.Get("q"), Year: year, Page: pg}
-	if f.Unit != "" {
-		u, err := orgunit.Get(r.Context(), h.k.DB, f.Unit)
-		if err != nil {
-			return f, i18n.Errorf("没有代码为 %q 的单位", "no unit has the code %q", f.Unit).OnField("unit")
-		}
-		if !kit.Principal(r).Covers(u.Path, Viewers...) {
-			return f, kit.ErrOutside
-		}
+	return f, h.unitFilter(r, f.Unit)
+}
+
+// unitFilter checks the unit a list is filtered by (none: ""): it must
+// exist and lie in the caller's units.
+func (h handlers) unitFilter(r *http.Request, code string) error {
+	if code == "" {
+		return nil
 	}
-	return f, nil
+	u, err := orgunit.Get(r.Context(), h.k.DB, code)
+	if err != nil {
+		return i18n.Errorf("没有代码为 %q 的单位", "no unit has the code %q", code).OnField("unit")
+	}
+	if !kit.Principal(r).Covers(u.Path, Viewers...) {
+		return kit.ErrOutside
+	}
+	return nil
 }
 
 type listView struct {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"zhihui/internal/i18n"
-	"zhihui/internal/orgunit"
 	dom "zhihui/internal/project"
 	"zhihui/internal/web/kit"
 )
@@ -58,16 +57,7 @@ func (h handlers) omFilter(r *http.Request) (dom.OMFilter, error) {
 	if f.Status != "" && !slices.Contains(dom.OMStates, f.Status) {
 		return f, i18n.Errorf("未知的状态 %q", "unknown state %q", f.Status).OnField("status")
 	}
-	if f.Unit != "" {
-		u, err := orgunit.Get(r.Context(), h.k.DB, f.Unit)
-		if err != nil {
-			return f, i18n.Errorf("没有代码为 %q 的单位", "no unit has the code %q", f.Unit).OnField("unit")
-		}
-		if !kit.Principal(r).Covers(u.Path, Viewers...) {
-			return f, kit.ErrOutside
-		}
-	}
-	return f, nil
+	return f, h.unitFilter(r, f.Unit)
 }
 
 type omView struct {
