@@ -157,6 +157,27 @@ func Get(target string) func(*Fixture, bool) (string, string, url.Values) {
 	return func(*Fixture, bool) (string, string, url.Values) { return http.MethodGet, target, nil }
 }
 
+// Side names the side of a case's object, "in" for inside the caller's
+// subtree and "out" for outside it: setups key their objects by it.
+func Side(inside bool) string {
+	if inside {
+		return "in"
+	}
+	return "out"
+}
+
+// RefusedAll expects 403 from every logged-in caller and anon from
+// visitors: for objects that belong to an account the matrix does not
+// create, such as an expert's panel seat.
+func RefusedAll(anon int) func(auth.Role, bool) int {
+	return func(r auth.Role, _ bool) int {
+		if r == "" {
+			return anon
+		}
+		return http.StatusForbidden
+	}
+}
+
 // Always expects code from everyone.
 func Always(code int) func(auth.Role, bool) int { return func(auth.Role, bool) int { return code } }
 

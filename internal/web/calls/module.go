@@ -20,21 +20,23 @@ import (
 	dom "zhihui/internal/project"
 	"zhihui/internal/store"
 	"zhihui/internal/web/kit"
+	"zhihui/internal/web/project"
 )
 
 //go:embed all:templates catalog
 var files embed.FS
 
-// Roles of the module.
+// Roles of the module: those of the project portfolio, whose domain and
+// tables calls share.
 var (
 	// Viewers see the calls over or under their units and their applications.
-	Viewers = []auth.Role{auth.Office, auth.Admin, auth.Leader, auth.Reporter, auth.Approver}
-	// Applicants apply for their units.
-	Applicants = []auth.Role{auth.Reporter, auth.Approver, auth.Office, auth.Admin}
+	Viewers = project.Viewers
+	// Applicants (the project owners) apply for their units.
+	Applicants = project.Owners
 	// Offices open calls, check eligibility, draw panels and publish.
-	Offices = []auth.Role{auth.Office, auth.Admin}
+	Offices = project.Offices
 	// Experts score the applications of the panels they sit on.
-	Experts = []auth.Role{auth.Expert}
+	Experts = project.Experts
 )
 
 // MaxApplyBody bounds an application's form with its document.
@@ -173,45 +175,27 @@ func scoreAs(ctx context.Context, db *store.DB, seat, app int64) error {
 	return err
 }
 
-func side(inside bool) string {
-	if inside {
-		return "in"
-	}
-	return "out"
-}
-
 func callReq(method, kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
 	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
-		return method, "/calls/" + strconv.FormatInt(f.IDs["call-"+kind+"-"+side(inside)], 10) + suffix, form
+		return method, "/calls/" + strconv.FormatInt(f.IDs["call-"+kind+"-"+module.Side(inside)], 10) + suffix, form
 	}
 }
 
 func appReq(method, kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
 	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
-		sd := side(inside)
+		sd := module.Side(inside)
 		return method, "/calls/" + strconv.FormatInt(f.IDs["call-"+kind+"-"+sd], 10) + "/applications/" + strconv.FormatInt(f.IDs["app-"+kind+"-"+sd], 10) + suffix, form
 	}
 }
 
 func seatReq(method string, withApp bool, tail string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
 	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
-		sd := side(inside)
+		sd := module.Side(inside)
 		target := "/calls/" + strconv.FormatInt(f.IDs["seatcall-"+sd], 10) + "/seats/" + strconv.FormatInt(f.IDs["seat-"+sd], 10)
 		if withApp {
 			target += "/" + strconv.FormatInt(f.IDs["seatapp-"+sd], 10) + tail
 		}
 		return method, target, form
-	}
-}
-
-// nobodyButAnon expects 403 from every logged-in caller (a seat belongs to
-// an account the matrix does not create) and anon from visitors.
-func nobodyButAnon(anon int) func(auth.Role, bool) int {
-	return func(r auth.Role, _ bool) int {
-		if r == "" {
-			return anon
-		}
-		return http.StatusForbidden
 	}
 }
 
@@ -235,7 +219,7 @@ func authzCases() []module.AuthzCase {
 			if inside {
 				unit = "410102"
 			}
-			return http.MethodPost, "/calls/" + strconv.FormatInt(f.IDs["call-apply-"+side(inside)], 10) + "/apply", url.Values{"unit": {unit}, "title": {"authz 申报"}, "body": {"申报正文"}}
+			return http.MethodPost, "/calls/" + strconv.FormatInt(f.IDs["call-apply-"+module.Side(inside)], 10) + "/apply", url.Values{"unit": {unit}, "title": {"authz 申报"}, "body": {"申报正文"}}
 		}, Want: module.ScopedRole(see, un, Applicants...)},
 		{Pattern: "POST /calls/{id}/close", Request: callReq(http.MethodPost, "close", "/close", nil), Want: module.ScopedRole(see, un, Offices...)},
 		{Pattern: "POST /calls/{id}/draw", Request: callReq(http.MethodPost, "draw", "/draw", nil), Want: module.ScopedRole(see, un, Offices...)},
@@ -244,15 +228,15 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "GET /calls/{id}/applications/{app}/document", Request: appReq(http.MethodGet, "check", "/document", nil), Want: module.ScopedRole(ok, see, Viewers...)},
 		{Pattern: "POST /calls/{id}/applications/{app}/check", Request: appReq(http.MethodPost, "check", "/check", url.Values{"decision": {"eligible"}}), Want: module.ScopedRole(see, un, Offices...)},
 		{Pattern: "GET /calls/reviews", Request: module.Get("/calls/reviews"), Want: module.AnyRole(ok, see, Experts...)},
-		{Pattern: "GET /calls/{id}/seats/{seat}", Request: seatReq(http.MethodGet, false, "", nil), Want: nobodyButAnon(see)},
-		{Pattern: "GET /calls/{id}/seats/{seat}/{app}", Request: seatReq(http.MethodGet, true, "", nil), Want: nobodyButAnon(see)},
-		{Pattern: "POST /calls/{id}/seats/{seat}/{app}", Request: seatReq(http.MethodPost, true, "", url.Values{"c0": {"80"}, "c1": {"80"}, "opinion": {"好"}}), Want: nobodyButAnon(un)},
-		{Pattern: "GET /calls/{id}/seats/{seat}/{app}/document", Request: seatReq(http.MethodGet, true, "/document", nil), Want: nobodyButAnon(see)},
+		{Pattern: "GET /calls/{id}/seats/{seat}", Request: seatReq(http.MethodGet, false, "", nil), Want: module.RefusedAll(see)},
+		{Pattern: "GET /calls/{id}/seats/{seat}/{app}", Request: seatReq(http.MethodGet, true, "", nil), Want: module.RefusedAll(see)},
+		{Pattern: "POST /calls/{id}/seats/{seat}/{app}", Request: seatReq(http.MethodPost, true, "", url.Values{"c0": {"80"}, "c1": {"80"}, "opinion": {"好"}}), Want: module.RefusedAll(un)},
+		{Pattern: "GET /calls/{id}/seats/{seat}/{app}/document", Request: seatReq(http.MethodGet, true, "/document", nil), Want: module.RefusedAll(see)},
 		{Pattern: "GET /results", Request: module.Get("/results"), Want: module.Always(ok)},
 		// The publish case of the office and the administrator has run
 		// by now for the inside call only; unpublished results are not found.
 		{Pattern: "GET /results/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/results/" + strconv.FormatInt(f.IDs["call-publish-"+side(inside)], 10), nil
+			return http.MethodGet, "/results/" + strconv.FormatInt(f.IDs["call-publish-"+module.Side(inside)], 10), nil
 		}, Want: func(r auth.Role, inside bool) int {
 			if inside && (r == auth.Office || r == auth.Admin) {
 				return ok
@@ -261,7 +245,7 @@ func authzCases() []module.AuthzCase {
 		}},
 		{Pattern: "GET /api/v1/results", Request: module.Get("/api/v1/results"), Want: module.Always(ok)},
 		{Pattern: "GET /api/v1/results/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/api/v1/results/" + strconv.FormatInt(f.IDs["call-publish-"+side(inside)], 10), nil
+			return http.MethodGet, "/api/v1/results/" + strconv.FormatInt(f.IDs["call-publish-"+module.Side(inside)], 10), nil
 		}, Want: func(r auth.Role, inside bool) int {
 			if inside && (r == auth.Office || r == auth.Admin) {
 				return ok

@@ -228,13 +228,6 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 	return portfolioAuthzSetup(ctx, s, a, f)
 }
 
-func side(inside bool) string {
-	if inside {
-		return "in"
-	}
-	return "out"
-}
-
 // officeFirst turns the 400 of want into 303 for the office, whose
 // earlier case of the same caller prepared what the request needs.
 func officeFirst(want func(auth.Role, bool) int) func(auth.Role, bool) int {
@@ -249,7 +242,7 @@ func officeFirst(want func(auth.Role, bool) int) func(auth.Role, bool) int {
 
 func projectReq(method, kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
 	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
-		return method, "/projects/" + strconv.FormatInt(f.IDs[kind+"-"+side(inside)], 10) + suffix, form
+		return method, "/projects/" + strconv.FormatInt(f.IDs[kind+"-"+module.Side(inside)], 10) + suffix, form
 	}
 }
 
@@ -274,17 +267,6 @@ func unitReq(method, target, field string, form url.Values) func(*module.Fixture
 	}
 }
 
-// nobodyButAnon expects 403 from every logged-in caller (an expert's seat
-// belongs to an account the matrix does not create) and anon from visitors.
-func nobodyButAnon(anon int) func(auth.Role, bool) int {
-	return func(r auth.Role, _ bool) int {
-		if r == "" {
-			return anon
-		}
-		return http.StatusForbidden
-	}
-}
-
 func authzCases() []module.AuthzCase {
 	const ok, see, un = http.StatusOK, http.StatusSeeOther, http.StatusUnauthorized
 	newProject := url.Values{"name": {"authz 新项目"}, "category": {"new"}, "funding": {"财政"}, "estimate": {"100"}}
@@ -297,7 +279,7 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /projects/{id}/amounts", Request: projectReq(http.MethodPost, "amounts", "/amounts", url.Values{"estimate": {"120"}}), Want: module.ScopedRole(see, un, Owners...)},
 		{Pattern: "POST /projects/{id}/documents", Request: projectReq(http.MethodPost, "doc", "/documents", url.Values{"kind": {"material"}}), Want: module.ScopedRole(http.StatusBadRequest, un, Owners...)},
 		{Pattern: "GET /projects/documents/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/projects/documents/" + strconv.FormatInt(f.IDs["document-"+side(inside)], 10), nil
+			return http.MethodGet, "/projects/documents/" + strconv.FormatInt(f.IDs["document-"+module.Side(inside)], 10), nil
 		}, Want: module.ScopedRole(ok, see, Viewers...)},
 		{Pattern: "POST /projects/{id}/submit", Request: projectReq(http.MethodPost, "submit", "/submit", url.Values{"note": {"报送"}}), Want: module.ScopedRole(see, un, Owners...)},
 		{Pattern: "POST /projects/{id}/decision", Request: projectReq(http.MethodPost, "decision", "/decision", url.Values{"decision": {"return"}, "reason": {"补充材料"}}), Want: module.ScopedRole(see, un, Offices...)},
@@ -340,11 +322,11 @@ func authzCases() []module.AuthzCase {
 			Want: module.AnyRole(see, un, Offices...)},
 		{Pattern: "GET /projects/reviews", Request: module.Get("/projects/reviews"), Want: module.AnyRole(ok, see, Experts...)},
 		{Pattern: "GET /projects/reviews/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/projects/reviews/" + strconv.FormatInt(f.IDs["seat-"+side(inside)], 10), nil
-		}, Want: nobodyButAnon(see)},
+			return http.MethodGet, "/projects/reviews/" + strconv.FormatInt(f.IDs["seat-"+module.Side(inside)], 10), nil
+		}, Want: module.RefusedAll(see)},
 		{Pattern: "POST /projects/reviews/{id}/score", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/projects/reviews/" + strconv.FormatInt(f.IDs["seat-"+side(inside)], 10) + "/score", url.Values{"score": {"80"}, "opinion": {"可行"}}
-		}, Want: nobodyButAnon(un)},
+			return http.MethodPost, "/projects/reviews/" + strconv.FormatInt(f.IDs["seat-"+module.Side(inside)], 10) + "/score", url.Values{"score": {"80"}, "opinion": {"可行"}}
+		}, Want: module.RefusedAll(un)},
 		{Pattern: "GET /api/v1/projects", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
 			if inside {
 				return http.MethodGet, "/api/v1/projects?unit=4101", nil
@@ -353,10 +335,10 @@ func authzCases() []module.AuthzCase {
 		}, Want: module.ScopedRole(ok, un, Viewers...)},
 		{Pattern: "POST /api/v1/projects", Request: unitReq(http.MethodPost, "/api/v1/projects", "owner", newProject), Want: module.ScopedRole(http.StatusCreated, un, Owners...)},
 		{Pattern: "GET /api/v1/projects/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/api/v1/projects/" + strconv.FormatInt(f.IDs["view-"+side(inside)], 10), nil
+			return http.MethodGet, "/api/v1/projects/" + strconv.FormatInt(f.IDs["view-"+module.Side(inside)], 10), nil
 		}, Want: module.ScopedRole(ok, un, Viewers...)},
 		{Pattern: "GET /api/v1/projects/{id}/similar", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/api/v1/projects/" + strconv.FormatInt(f.IDs["view-"+side(inside)], 10) + "/similar?limit=3", nil
+			return http.MethodGet, "/api/v1/projects/" + strconv.FormatInt(f.IDs["view-"+module.Side(inside)], 10) + "/similar?limit=3", nil
 		}, Want: module.ScopedRole(ok, un, Viewers...)},
 		{Pattern: "POST /api/v1/projects/similar", Request: func(*module.Fixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/api/v1/projects/similar", url.Values{"name": {"政务服务平台"}, "content": {"建设政务服务平台"}}

@@ -32,7 +32,7 @@ func portfolioAuthzSetup(ctx context.Context, s *dom.Service, a audit.Actor, f *
 
 func idReq(method, prefix, kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
 	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
-		return method, prefix + strconv.FormatInt(f.IDs[kind+"-"+side(inside)], 10) + suffix, form
+		return method, prefix + strconv.FormatInt(f.IDs[kind+"-"+module.Side(inside)], 10) + suffix, form
 	}
 }
 
@@ -43,7 +43,7 @@ func systemReq(target string, form url.Values) func(*module.Fixture, bool) (stri
 		for k, x := range form {
 			v[k] = x
 		}
-		v.Set("system", strconv.FormatInt(f.IDs["system-"+side(inside)], 10))
+		v.Set("system", strconv.FormatInt(f.IDs["system-"+module.Side(inside)], 10))
 		return http.MethodPost, target, v
 	}
 }
