@@ -29,7 +29,7 @@ var all = []string{"/41/"}
 func setup(t *testing.T, db *store.DB) {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, monitor.Schema, Schema, FormSchema); err != nil {
+	if err := db.Migrate(ctx, append([]store.Schema{orgunit.Schema, audit.Schema, auth.Schema, monitor.Schema}, Schemas...)...); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {

@@ -45,7 +45,7 @@ CREATE INDEX ecstat_reminder_survey ON ecstat_reminder (survey_id, enterprise_id
 `}}}
 
 // Schemas are the module's schemas in the order they migrate.
-var Schemas = []store.Schema{Schema, FormSchema}
+var Schemas = []store.Schema{Schema, FormSchema, InfoSchema}
 
 // ParsePeriod reads a survey period: a year ("2025", annual) or a quarter
 // of one ("2025Q1", "2025-Q1", "2025 Q1", "2025年第1季度", "2025年一季度").

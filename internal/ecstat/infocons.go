@@ -15,11 +15,14 @@ import (
 )
 
 // Information consumption (信息消费) is built, as CAICT accounts it, from
-// information goods and information services: enterprises' spending on
-// both, estimated by the survey, and residents' and enterprises'
-// telecommunication services, which the published telecom series
-// (电信业务总量, reported by the communications administration) measures.
-// The composition is fixed here so that every year adds the same parts.
+// information goods (信息产品消费) and information services (信息服务消费).
+// Which survey items and which published series held in monitoring make
+// up each is the composition: the office sets it (see
+// [SaveInfoComposition]), stored and audited; until it does, the default
+// is enterprises' spending on information goods and on information
+// services, estimated by the survey, and telecommunication services, which
+// the published telecom series (电信业务总量, reported by the
+// communications administration) measures.
 
 // Component kinds.
 const (
@@ -31,22 +34,33 @@ const (
 	InfoServiceShare = "INFO_SERVICE_VA_SHARE"
 )
 
-// InfoPart is one component of information consumption.
+// Categories of information consumption.
+const (
+	InfoGoodsCategory    = "goods"    // 信息产品消费
+	InfoServicesCategory = "services" // 信息服务消费
+)
+
+// InfoCategories are the categories in the order they are shown.
+var InfoCategories = []string{InfoGoodsCategory, InfoServicesCategory}
+
+// InfoPart is one component of information consumption: a survey item or
+// a published series of monitoring, counted as information goods or as
+// information services, with its name and where its figure comes from.
 type InfoPart struct {
-	Code   string
-	Name   i18n.Text
-	Kind   string
-	Source i18n.Text
+	Code     string    `json:"code"`
+	Kind     string    `json:"kind"`
+	Category string    `json:"category"`
+	Name     i18n.Text `json:"name"`
+	Source   i18n.Text `json:"source"`
 }
 
-// InfoParts are the components, in the order they add up.
-var InfoParts = []InfoPart{
-	{Code: InfoGoods, Name: i18n.Text{Zh: "信息产品消费（企业）", En: "Information goods (enterprises)"}, Kind: FromSurvey,
-		Source: i18n.Text{Zh: "企业抽样调查推算：信息产品消费支出（INFO_GOODS），比率估计", En: "Enterprise sample survey estimate: spending on information goods (INFO_GOODS), ratio estimator"}},
-	{Code: InfoServices, Name: i18n.Text{Zh: "信息服务消费（企业）", En: "Information services (enterprises)"}, Kind: FromSurvey,
-		Source: i18n.Text{Zh: "企业抽样调查推算：信息服务消费支出（INFO_SERVICES），比率估计", En: "Enterprise sample survey estimate: spending on information services (INFO_SERVICES), ratio estimator"}},
-	{Code: TelecomSeries, Name: i18n.Text{Zh: "通信服务消费", En: "Telecommunication services"}, Kind: FromMonitor,
-		Source: i18n.Text{Zh: "监测指标 电信业务总量（TELECOM_BUSINESS_VOLUME），通信管理局公布数，全省", En: "Monitoring series Telecom business volume (TELECOM_BUSINESS_VOLUME), published by the communications administration, province"}},
+// DefaultInfoParts are the composition until the office sets one.
+func DefaultInfoParts() []InfoPart {
+	return []InfoPart{
+		{Code: InfoGoods, Kind: FromSurvey, Category: InfoGoodsCategory, Name: i18n.Text{Zh: "信息产品消费（企业）", En: "Information goods (enterprises)"}},
+		{Code: InfoServices, Kind: FromSurvey, Category: InfoServicesCategory, Name: i18n.Text{Zh: "信息服务消费（企业）", En: "Information services (enterprises)"}},
+		{Code: TelecomSeries, Kind: FromMonitor, Category: InfoServicesCategory, Name: i18n.Text{Zh: "通信服务消费", En: "Telecommunication services"}},
+	}
 }
 
 // InfoValue is a component's figure for a year (亿元).
@@ -64,11 +78,14 @@ type InfoYear struct {
 	Survey *Survey // the annual survey used; nil when the year has none
 	Parts  []InfoValue
 	// Total adds the parts that have a figure; Complete says all have.
-	Total    float64
-	Complete bool
-	// SE and CV are the survey part's (the enterprises' spending, both
-	// items estimated together); the published series has no sampling
-	// error.
+	// Goods and Services are the parts of each category (信息产品消费,
+	// 信息服务消费) that have a figure.
+	Total           float64
+	Goods, Services float64
+	Complete        bool
+	// SE and CV are the survey part's (the survey items of the
+	// composition estimated together, CV relative to the total); the
+	// published series have no sampling error.
 	SE, CV float64
 	// Ecom is the survey's e-commerce turnover estimate, EcomPublished the
 	// reported series in monitoring, Target the plan's e-commerce target of
@@ -88,10 +105,20 @@ func (y InfoYear) CVPercent() float64 { return 100 * y.CV }
 func fp(v float64) *float64 { return &v }
 
 // InfoConsumption builds information consumption for every year from
-// first to last: the latest drawn annual survey of the year gives the
-// enterprises' spending (ratio estimator, province), monitoring the
-// published series, the plan its targets.
+// first to last with the stored composition ([InfoComposition]).
 func InfoConsumption(ctx context.Context, db *store.DB, first, last int) ([]InfoYear, error) {
+	parts, err := InfoComposition(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	return InfoConsumptionOf(ctx, db, parts, first, last)
+}
+
+// InfoConsumptionOf builds information consumption for every year from
+// first to last out of parts: the latest drawn annual survey of the year
+// gives the survey items (ratio estimator, province), monitoring the
+// published series, the plan its targets. Each year's Parts follow parts.
+func InfoConsumptionOf(ctx context.Context, db *store.DB, parts []InfoPart, first, last int) ([]InfoYear, error) {
 	surveys, err := Surveys(ctx, db)
 	if err != nil {
 		return nil, err
@@ -118,7 +145,16 @@ func InfoConsumption(ctx context.Context, db *store.DB, first, last int) ([]Info
 	// Each series on its own: a catalogue without one of them leaves its
 	// figures out instead of failing the page.
 	series := map[string]map[string]float64{}
-	for _, code := range []string{TelecomSeries, PlanEcomElement, InfoServiceShare} {
+	codes := []string{PlanEcomElement, InfoServiceShare}
+	var surveyItems []string
+	for _, p := range parts {
+		if p.Kind == FromMonitor {
+			codes = append(codes, p.Code)
+		} else {
+			surveyItems = append(surveyItems, p.Code)
+		}
+	}
+	for _, code := range codes {
 		a, err := monitor.Analytics(ctx, db, monitor.Query{DX: []string{code}, PE: pes, OU: []string{orgunit.Root}})
 		var ue *i18n.Error
 		if errors.As(err, &ue) {
@@ -144,8 +180,10 @@ func InfoConsumption(ctx context.Context, db *store.DB, first, last int) ([]Info
 		pe := strconv.Itoa(y)
 		iy := InfoYear{Year: y, Survey: byYear[y], Complete: true}
 		est := map[string]*Cell{}
+		var surveyPart *Cell
 		if s := iy.Survey; s != nil {
-			for _, code := range []string{InfoGoods, InfoServices, "INFO_CONSUMPTION", "ECOM_TURNOVER"} {
+			codes := append(append([]string(nil), surveyItems...), "ECOM_TURNOVER")
+			for _, code := range codes {
 				r, err := Estimate(ctx, db, s, code, ByCity, Ratio)
 				var ue *i18n.Error
 				if errors.As(err, &ue) {
@@ -159,8 +197,17 @@ func InfoConsumption(ctx context.Context, db *store.DB, first, last int) ([]Info
 					est[code] = &c
 				}
 			}
+			if len(surveyItems) > 0 {
+				c, ok, err := sumEstimate(ctx, db, s, surveyItems)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					surveyPart = &c
+				}
+			}
 		}
-		for _, p := range InfoParts {
+		for _, p := range parts {
 			var v InfoValue
 			if p.Kind == FromSurvey {
 				if c := est[p.Code]; c != nil {
@@ -173,10 +220,15 @@ func InfoConsumption(ctx context.Context, db *store.DB, first, last int) ([]Info
 				iy.Complete = false
 			} else {
 				iy.Total += *v.Value
+				if p.Category == InfoGoodsCategory {
+					iy.Goods += *v.Value
+				} else {
+					iy.Services += *v.Value
+				}
 			}
 			iy.Parts = append(iy.Parts, v)
 		}
-		if c := est["INFO_CONSUMPTION"]; c != nil {
+		if c := surveyPart; c != nil {
 			iy.SE = c.SE
 			if iy.Total > 0 {
 				iy.CV = c.SE / iy.Total

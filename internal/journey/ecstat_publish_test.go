@@ -20,9 +20,10 @@ import (
 // sampled firm and the telecom business volume published in monitoring,
 // the provincial office opens 信息消费 from the home page: the page names
 // each component's source and adds them up for 2015 against the plan's
-// e-commerce target; its export holds the same figures. From the
-// survey's estimates it downloads the PDF of the tables by region and
-// industry.
+// e-commerce target; its export holds the same figures. It changes the
+// composition, leaving the telecom series out, and sees the estimate
+// become the survey's parts alone. From the survey's estimates it
+// downloads the PDF of the tables by region and industry.
 func TestEcstatInfoConsumptionAndPDF(t *testing.T) {
 	t.Parallel()
 	var codes []string
@@ -99,6 +100,29 @@ func TestEcstatInfoConsumptionAndPDF(t *testing.T) {
 		}
 		if len(row2015) < 5 || row2015[1] != "15" || row2015[2] != "9" || row2015[3] != "1000" || row2015[4] != "1024" {
 			t.Fatalf("exported 2015 row %q (header %q)", row2015, rows[0])
+		}
+
+		// The office leaves the telecom series out of the composition: the
+		// estimate becomes the survey's parts alone.
+		office.Follow("调整构成")
+		office.WaitText("信息消费构成")
+		office.Fill("删除此组成部分", "on", "组成部分 3 通信服务消费")
+		office.Press("保存构成")
+		office.WaitText("信息消费构成已保存")
+		for _, want := range []string{"24.00", "信息服务消费", "企业抽样调查推算：信息服务消费支出（INFO_SERVICES）"} {
+			if !office.Has(want) {
+				t.Fatalf("after the change the page lacks %q: %s", want, office.Text("main"))
+			}
+		}
+		if office.Has("电信业务总量（TELECOM_BUSINESS_VOLUME）") || office.Has("1,024.00") {
+			t.Fatalf("the telecom series is still counted: %s", office.Text("main"))
+		}
+		parts, err := ecstat.InfoComposition(ctx, s.DB)
+		if err != nil || len(parts) != 2 || parts[0].Code != ecstat.InfoGoods || parts[1].Code != ecstat.InfoServices {
+			t.Fatalf("stored composition %+v %v", parts, err)
+		}
+		if years, err := ecstat.InfoConsumption(ctx, s.DB, 2015, 2015); err != nil || fmt.Sprintf("%.2f", years[0].Total) != "24.00" || !years[0].Complete {
+			t.Fatalf("2015 after the change: %+v %v", years, err)
 		}
 
 		// The PDF of the tables.

@@ -175,3 +175,59 @@ func enterpriseOf(t *testing.T, db *store.DB, code string) dom.Enterprise {
 	}
 	return list[0]
 }
+
+// TestEcstatInfoCompositionAPI: readers read the composition of
+// information consumption and its estimate year by year; the office of
+// the province replaces it through the API (a city office may not, a bad
+// part is refused with its number) and the estimate follows it.
+func TestEcstatInfoCompositionAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		_, office := e.user(t, "icoffice", auth.Office, "41")
+		_, city := e.user(t, "iccity", auth.Office, "4101")
+		_, leader := e.user(t, "icleader", auth.Leader, "41")
+		type comp struct {
+			Parts []dom.InfoPart
+		}
+		get := func() comp {
+			t.Helper()
+			rec := e.do(t, leader, http.MethodGet, "/api/v1/infoconsumption/composition", nil)
+			var c comp
+			if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &c) != nil {
+				t.Fatalf("composition: %d %s", rec.Code, rec.Body)
+			}
+			return c
+		}
+		if c := get(); len(c.Parts) != 3 || c.Parts[2].Code != dom.TelecomSeries || c.Parts[0].Source.Zh == "" {
+			t.Fatalf("default: %+v", c)
+		}
+		body := `{"parts":[{"kind":"survey","code":"INFO_GOODS","category":"goods"},{"kind":"survey","code":"INFO_SERVICES","category":"services","name":{"zh":"企业信息服务","en":"Enterprise information services"}}]}`
+		if rec := e.do(t, city, http.MethodPost, "/api/v1/infoconsumption/composition", url.Values{jsonBody: {body}}); rec.Code != 403 {
+			t.Fatalf("a city office changed the composition: %d", rec.Code)
+		}
+		bad := `{"parts":[{"kind":"survey","code":"INFO_GOODS","category":"goods"},{"kind":"published","code":"NO_SUCH_SERIES","category":"services"}]}`
+		if rec := e.do(t, office, http.MethodPost, "/api/v1/infoconsumption/composition", url.Values{jsonBody: {bad}}); rec.Code != 400 || !strings.Contains(rec.Body.String(), "component 2") {
+			t.Fatalf("bad composition: %d %s", rec.Code, rec.Body)
+		}
+		if rec := e.do(t, office, http.MethodPost, "/api/v1/infoconsumption/composition", url.Values{jsonBody: {body}}); rec.Code != 200 || !strings.Contains(rec.Body.String(), "企业信息服务") {
+			t.Fatalf("save: %d %s", rec.Code, rec.Body)
+		}
+		if c := get(); len(c.Parts) != 2 || c.Parts[1].Name.En != "Enterprise information services" || c.Parts[1].Category != dom.InfoServicesCategory {
+			t.Fatalf("after saving: %+v", c)
+		}
+		rec := e.do(t, leader, http.MethodGet, "/api/v1/infoconsumption?from=2015&to=2016", nil)
+		var ic struct {
+			Composition []dom.InfoPart
+			Years       []struct {
+				Year  int
+				Parts []struct{ Code string }
+			}
+		}
+		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &ic) != nil || len(ic.Composition) != 2 || len(ic.Years) != 2 || ic.Years[0].Year != 2015 || len(ic.Years[0].Parts) != 2 {
+			t.Fatalf("estimate: %d %s", rec.Code, rec.Body)
+		}
+		if rec := e.do(t, leader, http.MethodGet, "/ecstat/infoconsumption", nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), "企业信息服务") || strings.Contains(rec.Body.String(), "TELECOM_BUSINESS_VOLUME") {
+			t.Fatalf("page: %d", rec.Code)
+		}
+	})
+}

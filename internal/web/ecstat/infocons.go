@@ -18,7 +18,7 @@ import (
 
 type infoPartView struct {
 	dom.InfoPart
-	Name, Source string
+	Name, Source, Category string
 }
 
 type infoView struct {
@@ -27,33 +27,44 @@ type infoView struct {
 	Chart     map[string]any
 	ExportURL string
 	Lang      string
+	CanEdit   bool
 }
 
 // infoYears is the span of years shown: the plan's (2014–2020) widened to
-// the years surveyed and the current year.
-func (h handlers) infoYears(r *http.Request) ([]dom.InfoYear, error) {
+// the years surveyed and the current year; with the composition used.
+func (h handlers) infoYears(r *http.Request) ([]dom.InfoPart, []dom.InfoYear, error) {
 	first, last := 2014, 2020
 	surveys, err := dom.Surveys(r.Context(), h.k.DB)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, s := range surveys {
 		first, last = min(first, s.Year), max(last, s.Year)
 	}
 	last = min(last, time.Now().In(period.Shanghai).Year())
-	return dom.InfoConsumption(r.Context(), h.k.DB, first, last)
+	parts, err := dom.InfoComposition(r.Context(), h.k.DB)
+	if err != nil {
+		return nil, nil, err
+	}
+	years, err := dom.InfoConsumptionOf(r.Context(), h.k.DB, parts, first, last)
+	return parts, years, err
+}
+
+func partViews(r *http.Request, parts []dom.InfoPart) []infoPartView {
+	lang := kit.Lang(r)
+	var out []infoPartView
+	for _, p := range parts {
+		out = append(out, infoPartView{InfoPart: p, Name: p.Name.In(lang), Source: p.Source.In(lang), Category: kit.T(r, "ecstat.info.cat."+p.Category)})
+	}
+	return out
 }
 
 func (h handlers) infoConsumption(w http.ResponseWriter, r *http.Request) error {
-	years, err := h.infoYears(r)
+	parts, years, err := h.infoYears(r)
 	if err != nil {
 		return err
 	}
-	lang := kit.Lang(r)
-	v := infoView{Years: years, ExportURL: "/ecstat/infoconsumption/export", Lang: lang}
-	for _, p := range dom.InfoParts {
-		v.Parts = append(v.Parts, infoPartView{InfoPart: p, Name: p.Name.In(lang), Source: p.Source.In(lang)})
-	}
+	v := infoView{Years: years, ExportURL: "/ecstat/infoconsumption/export", Lang: kit.Lang(r), Parts: partViews(r, parts), CanEdit: coversProvince(r)}
 	v.Chart = infoChart(r, years, v.Parts)
 	return h.render(w, r, "infocons", http.StatusOK, kit.T(r, "ecstat.info.title"), v, nil)
 }
@@ -104,16 +115,16 @@ func infoChart(r *http.Request, years []dom.InfoYear, parts []infoPartView) map[
 }
 
 func (h handlers) infoExport(w http.ResponseWriter, r *http.Request) error {
-	years, err := h.infoYears(r)
+	parts, years, err := h.infoYears(r)
 	if err != nil {
 		return err
 	}
 	lang := kit.Lang(r)
 	head := []string{kit.T(r, "ecstat.year")}
-	for _, p := range dom.InfoParts {
+	for _, p := range parts {
 		head = append(head, p.Name.In(lang)+"（亿元）")
 	}
-	head = append(head, kit.T(r, "ecstat.info.total"), kit.T(r, "ecstat.col.se"), kit.T(r, "ecstat.col.cv"), kit.T(r, "ecstat.info.ecom"),
+	head = append(head, kit.T(r, "ecstat.info.total"), kit.T(r, "ecstat.info.cat.goods"), kit.T(r, "ecstat.info.cat.services"), kit.T(r, "ecstat.col.se"), kit.T(r, "ecstat.col.cv"), kit.T(r, "ecstat.info.ecom"),
 		kit.T(r, "ecstat.info.ecom_published"), kit.T(r, "ecstat.info.target"), kit.T(r, "ecstat.info.met"), kit.T(r, "ecstat.info.share"))
 	opt := func(v *float64) any {
 		if v == nil {
@@ -138,7 +149,7 @@ func (h handlers) infoExport(w http.ResponseWriter, r *http.Request) error {
 		if y.Met != nil {
 			met = yesNo(r, *y.Met)
 		}
-		row = append(row, total, round(y.SE), round(100*y.CV), opt(y.Ecom), opt(y.EcomPublished), t, met, opt(y.Share))
+		row = append(row, total, round(y.Goods), round(y.Services), round(y.SE), round(100*y.CV), opt(y.Ecom), opt(y.EcomPublished), t, met, opt(y.Share))
 		rows = append(rows, row)
 	}
 	return kit.XLSX(w, "information-consumption.xlsx", head, rows)

@@ -60,16 +60,19 @@ func Module() module.Module {
 		DemoInBackground: true,
 		Routes:           routes,
 		Nav:              []module.Nav{{Key: "ecstat", Href: "/ecstat", Label: "ecstat.nav", Roles: Members, Order: 65}},
-		Pages:            []string{"/ecstat", "/ecstat/register", "/ecstat/surveys/new", "/ecstat/infoconsumption"},
+		Pages:            []string{"/ecstat", "/ecstat/register", "/ecstat/surveys/new", "/ecstat/infoconsumption", "/ecstat/infoconsumption/composition"},
 		API: map[string]string{
-			"GET /api/v1/surveys":                 "Surveys with their year, items and sample progress",
-			"POST /api/v1/surveys":                `Create a survey {"name","period","items":[{"code","name","unit"}],"edits":[...]} (office at the province; without edits the standard edits that apply to the items); answers its id`,
-			"GET /api/v1/surveys/{id}/estimates":  "Estimates of ?item=CODE (also ECOM_TURNOVER, INFO_CONSUMPTION) with ?ou=41;LEVEL-2|LEVEL-3 and ?estimator=ht|ratio: per unit total, se, cv, ci_low, ci_high, respondents",
-			"POST /api/v1/enterprises/import":     "Import the register from a CSV body (credit_code,name,industry,org_code,size,above_scale,employees,revenue); ?dryRun=true checks only; ?year=Y",
-			"POST /api/v1/surveys/{id}/sample":    `Draw the sample {"seed":N,"cv_target":0.05} or {"seed":N,"n":N}; answers the selected enterprises with stratum and design weight`,
-			"POST /api/v1/surveys/{id}/responses": `Submit answers [{"credit_code","period","item","value","reason"}] for enterprises the caller may answer for; a reason keeps an answer that an edit of severity warning questions (every warning about that item), without one the return is refused with errors of code edit_warning (field: the item, place: the credit code); answers {"saved","confirmed"}`,
-			"GET /api/v1/surveys/{id}/form":       `The survey's form: {"items","edits","locked","described"} — each edit {"kind":"range|ratio|change|le|zero_unless|le_revenue","left","right","min","max","factor","severity":"error|warning"} and in words`,
-			"POST /api/v1/surveys/{id}/form":      `Replace the survey's edits, and its items when given: {"items":[...],"edits":[{"kind":"range","left":"ONLINE_RETAIL","max":50000,"severity":"warning"},{"kind":"ratio","left":"ONLINE_RETAIL","right":"ECOM_SALES","max":1},{"kind":"change","left":"ECOM_SALES","factor":5,"severity":"warning"}]} (office at the province) while nobody has answered; answers the form`,
+			"GET /api/v1/surveys":                      "Surveys with their year, items and sample progress",
+			"POST /api/v1/surveys":                     `Create a survey {"name","period","items":[{"code","name","unit"}],"edits":[...]} (office at the province; without edits the standard edits that apply to the items); answers its id`,
+			"GET /api/v1/surveys/{id}/estimates":       "Estimates of ?item=CODE (also ECOM_TURNOVER, INFO_CONSUMPTION) with ?ou=41;LEVEL-2|LEVEL-3 and ?estimator=ht|ratio: per unit total, se, cv, ci_low, ci_high, respondents",
+			"POST /api/v1/enterprises/import":          "Import the register from a CSV body (credit_code,name,industry,org_code,size,above_scale,employees,revenue); ?dryRun=true checks only; ?year=Y",
+			"POST /api/v1/surveys/{id}/sample":         `Draw the sample {"seed":N,"cv_target":0.05} or {"seed":N,"n":N}; answers the selected enterprises with stratum and design weight`,
+			"POST /api/v1/surveys/{id}/responses":      `Submit answers [{"credit_code","period","item","value","reason"}] for enterprises the caller may answer for; a reason keeps an answer that an edit of severity warning questions (every warning about that item), without one the return is refused with errors of code edit_warning (field: the item, place: the credit code); answers {"saved","confirmed"}`,
+			"GET /api/v1/infoconsumption":              `Information consumption year by year (?from=YYYY&to=YYYY) in 亿元: {"composition","years":[{"year","survey","parts":[{"code","value","se","cv","mark"}],"goods","services","total","complete","se","cv","ecom_turnover","target","met"}]}`,
+			"GET /api/v1/infoconsumption/composition":  `The composition of information consumption: {"parts":[{"code","kind":"survey|published","category":"goods|services","name":{"zh","en"},"source":{"zh","en"}}]}`,
+			"POST /api/v1/infoconsumption/composition": `Replace the composition (office at the province), audited: {"parts":[{"kind":"survey","code":"INFO_GOODS","category":"goods"},{"kind":"published","code":"TELECOM_BUSINESS_VOLUME","category":"services","name":{"zh":"通信服务消费","en":"Telecommunication services"}}]}; survey parts are money items of a survey form, published parts yearly numeric data elements of monitoring`,
+			"GET /api/v1/surveys/{id}/form":            `The survey's form: {"items","edits","locked","described"} — each edit {"kind":"range|ratio|change|le|zero_unless|le_revenue","left","right","min","max","factor","severity":"error|warning"} and in words`,
+			"POST /api/v1/surveys/{id}/form":           `Replace the survey's edits, and its items when given: {"items":[...],"edits":[{"kind":"range","left":"ONLINE_RETAIL","max":50000,"severity":"warning"},{"kind":"ratio","left":"ONLINE_RETAIL","right":"ECOM_SALES","max":1},{"kind":"change","left":"ECOM_SALES","factor":5,"severity":"warning"}]} (office at the province) while nobody has answered; answers the form`,
 		},
 		Authz: moduleAuthz(),
 		// Reminders of open surveys before their deadline.
@@ -120,6 +123,11 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /ecstat/surveys/{id}/results.pdf", Access: kit.Roles, Roles: Readers, Handler: h.resultsPDF},
 		{Pattern: "GET /ecstat/infoconsumption", Access: kit.Roles, Roles: Readers, Handler: h.infoConsumption},
 		{Pattern: "GET /ecstat/infoconsumption/export", Access: kit.Roles, Roles: Readers, Handler: h.infoExport},
+		{Pattern: "GET /ecstat/infoconsumption/composition", Access: kit.Roles, Roles: Readers, Handler: h.composition},
+		{Pattern: "POST /ecstat/infoconsumption/composition", Access: kit.Roles, Roles: Offices, Handler: h.saveComposition},
+		{Pattern: "GET /api/v1/infoconsumption", Access: kit.Roles, Roles: Readers, Handler: h.apiInfoConsumption},
+		{Pattern: "GET /api/v1/infoconsumption/composition", Access: kit.Roles, Roles: Readers, Handler: h.apiComposition},
+		{Pattern: "POST /api/v1/infoconsumption/composition", Access: kit.Roles, Roles: Offices, Handler: h.apiSaveComposition},
 	}, nil
 }
 
@@ -313,7 +321,7 @@ func authzCases() []module.AuthzCase {
 // moduleAuthz are the module's rows of the authorization matrix.
 func moduleAuthz() []module.AuthzCase {
 	var out []module.AuthzCase
-	for _, part := range [][]module.AuthzCase{authzCases(), formAuthzCases(), infoAuthzCases(), publishAuthzCases(), rotationAuthzCases()} {
+	for _, part := range [][]module.AuthzCase{authzCases(), formAuthzCases(), infoAuthzCases(), compAuthzCases(), publishAuthzCases(), rotationAuthzCases()} {
 		out = append(out, part...)
 	}
 	return out
