@@ -21,7 +21,7 @@ import (
 // with a reason that does not go with the level is refused and keeps what
 // was typed); the county's staff find the case under 好差评, see the
 // rater's phone (audited), contact, triage, answer and record the rater's
-// satisfaction; the office reads the statistics, exports the cases with
+// satisfaction, and read the timeline in Chinese and in English; the office reads the statistics, exports the cases with
 // the identity masked and publishes the month, which the public then
 // sees. Everything through links, fields and buttons from the home page.
 func TestPublicEvaluationRateHandleAndPublish(t *testing.T) {
@@ -90,6 +90,25 @@ func TestPublicEvaluationRateHandleAndPublish(t *testing.T) {
 		if err := s.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'view_identity' AND entity_id = $1`, strconv.FormatInt(id, 10)).Scan(&seen); err != nil || seen != 1 {
 			t.Fatalf("identity views audited: %d %v", seen, err)
 		}
+
+		// the timeline in the reader's language: the steps' choices and
+		// the actors nobody's account is are stored as codes
+		if !county.Has("评价人") || !county.Has("非常不满意") || !county.Has("限期整改 更新办事指南") || !county.Has("评价人满意 评价人表示满意") {
+			t.Fatalf("timeline in Chinese: %s", county.Text("main"))
+		}
+		county.Press("English")
+		county.WaitText("Timeline")
+		for _, want := range []string{"The rater", "Very dissatisfied", "Fix within a deadline 更新办事指南 → ", "The rater is satisfied 评价人表示满意"} {
+			if !county.Has(want) {
+				t.Fatalf("timeline in English lacks %q: %s", want, county.Text("main"))
+			}
+		}
+		var mixed int
+		if err := s.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM publiceval_event WHERE actor_name LIKE '% / %' OR body LIKE '% / %' OR body IN ('非常不满意', '不满意')`).Scan(&mixed); err != nil || mixed != 0 {
+			t.Fatalf("%d timeline rows store language-bound text: %v", mixed, err)
+		}
+		county.Press("中文")
+		county.WaitText("办理过程")
 
 		office := browser.NewTab(t, s.URL)
 		office.Login("ban", Password)

@@ -39,8 +39,8 @@ var (
 		types: []string{"bigint", "bigint", "text", "text", "text", "timestamptz", "text", "text",
 			"text", "text", "text", "text", "text", "timestamptz", "timestamptz"}}
 	bulkEvents = bulkTable{name: "publiceval_event",
-		cols:  []string{"case_id", "at", "kind", "actor_name", "body"},
-		types: []string{"bigint", "timestamptz", "text", "text", "text"}}
+		cols:  []string{"case_id", "at", "kind", "actor_name", "body", "code"},
+		types: []string{"bigint", "timestamptz", "text", "text", "text", "text"}}
 )
 
 // bulkChunks are the row counts of SQLite's multi-row statements, largest

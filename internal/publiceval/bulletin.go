@@ -155,7 +155,7 @@ func IssueLastMonth(ctx context.Context, db *store.DB, now time.Time) (bool, err
 	}
 	t := now.In(shanghai)
 	last := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, shanghai).AddDate(0, -1, 0)
-	return Issue(ctx, db, audit.Actor{Name: "月度通报 / monthly bulletin"}, root, last.Format("200601"), now)
+	return Issue(ctx, db, audit.Actor{Name: ActorBulletin}, root, last.Format("200601"), now)
 }
 
 // BulletinHead are the bulletin's columns: their catalogue keys.

@@ -110,10 +110,93 @@ func (c Case) Overdue(now time.Time) bool {
 
 // Event is one step on a case's timeline.
 type Event struct {
-	At    time.Time
-	Kind  string
+	At   time.Time
+	Kind string
+	// Actor is the account that took the step, or one of the actor codes
+	// (ActorPublic …) for steps nobody's account took; see [Event.Who].
 	Actor string
-	Body  string
+	// Body is what the actor wrote (the note, the answer, the reason).
+	Body string
+	// Code is the step's choice, rendered in the reader's language: the
+	// level of a bad rating received, the triage, the rater's
+	// satisfaction, the deadline an overdue alert is about. "" on rows
+	// written before codes were stored, whose Body holds all.
+	Code string
+	// Due is the rectification deadline a triage set (YYYY-MM-DD).
+	Due string
+}
+
+// The actors of steps nobody's account took, stored as codes (account
+// names never start with "@") and named in the reader's language by
+// [ActorName].
+const (
+	ActorPublic   = "@public"        // the rater: a bad rating opened the case
+	ActorAlert    = "@overdue_alert" // the hourly overdue check
+	ActorBulletin = "@bulletin"      // the monthly bulletin job
+	ActorDemo     = "@demo"          // the demo data
+)
+
+// legacyActors are the "中文 / English" actor names written before the
+// codes, read as their codes (a migration rewrites them; this keeps rows
+// written by an older process meanwhile readable).
+var legacyActors = map[string]string{
+	"公众 / public":             ActorPublic,
+	"好差评超时提醒 / overdue alert": ActorAlert,
+	"月度通报 / monthly bulletin": ActorBulletin,
+	"演示数据 / demo":             ActorDemo,
+}
+
+// ActorName names a stored actor in lang: an actor code by the
+// catalogue (publiceval.actor.public …), an account by its name.
+func ActorName(stored, lang string) string {
+	if c, ok := legacyActors[stored]; ok {
+		stored = c
+	}
+	if code, ok := strings.CutPrefix(stored, "@"); ok {
+		return i18n.T(lang, "publiceval.actor."+code)
+	}
+	return stored
+}
+
+// Who names the step's actor in lang.
+func (e Event) Who(lang string) string { return ActorName(e.Actor, lang) }
+
+// Detail is the step's choice in lang followed by what the actor wrote.
+func (e Event) Detail(lang string) string {
+	var choice string
+	switch e.Kind {
+	case "open":
+		if n, err := strconv.Atoi(e.Code); err == nil {
+			choice = Levels[n].In(lang)
+		}
+	case "overdue":
+		if e.Code != "" {
+			choice = i18n.T(lang, "publiceval.overdue_"+e.Code)
+		}
+	case "triage":
+		if t, ok := TriageNames[e.Code]; ok {
+			choice = t.In(lang)
+		}
+	case "satisfaction":
+		if e.Code != "" {
+			choice = i18n.T(lang, "publiceval.rater_"+e.Code)
+		}
+	}
+	if e.Body == legacyOverdue["contact"] || e.Body == legacyOverdue["rectify"] {
+		return i18n.Split(e.Body).In(lang)
+	}
+	out := strings.TrimSpace(choice + " " + e.Body)
+	if e.Due != "" {
+		out += " → " + e.Due
+	}
+	return out
+}
+
+// legacyOverdue are the "中文 / English" texts of overdue alerts written
+// before their codes.
+var legacyOverdue = map[string]string{
+	"contact": "已超过首次联系时限 / past the first-contact deadline",
+	"rectify": "已超过整改时限 / past the rectification deadline",
 }
 
 func (s *Service) openCase(ctx context.Context, tx *store.Tx, set Settings, r Rating, t Target, at time.Time) (caseRow, error) {
@@ -123,7 +206,7 @@ func (s *Service) openCase(ctx context.Context, tx *store.Tx, set Settings, r Ra
 	if err != nil {
 		return c, fmt.Errorf("publiceval: open case: %w", err)
 	}
-	_, err = s.exec(ctx, tx, qEvent, c.ID, at, "公众 / public", Levels[r.Level].Zh)
+	_, err = s.exec(ctx, tx, qEvent, c.ID, at, ActorPublic, strconv.Itoa(r.Level))
 	return c, err
 }
 
@@ -209,7 +292,7 @@ func GetCase(ctx context.Context, db *store.DB, id int64) (Case, error) {
 
 // Timeline lists a case's steps, oldest first.
 func Timeline(ctx context.Context, db *store.DB, id int64) ([]Event, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT at, kind, actor_name, body FROM publiceval_event WHERE case_id = $1 ORDER BY id`, id)
+	rows, err := db.R.QueryContext(ctx, `SELECT at, kind, actor_name, body, code, due FROM publiceval_event WHERE case_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("publiceval: timeline: %w", err)
 	}
@@ -217,7 +300,7 @@ func Timeline(ctx context.Context, db *store.DB, id int64) ([]Event, error) {
 	var out []Event
 	for rows.Next() {
 		var e Event
-		if err := rows.Scan(&e.At, &e.Kind, &e.Actor, &e.Body); err != nil {
+		if err := rows.Scan(&e.At, &e.Kind, &e.Actor, &e.Body, &e.Code, &e.Due); err != nil {
 			return nil, err
 		}
 		out = append(out, e)
@@ -302,7 +385,7 @@ func (s *Service) Do(ctx context.Context, a audit.Actor, id int64, step Step, al
 		wrong := func() error {
 			return i18n.Errorf("该案件当前状态为「%[1]s」，不能进行此操作", "the case is %[2]s; this step does not apply", StateNames[c.State].Zh, StateNames[c.State].En)
 		}
-		var triage, answer, appealReason, decision string
+		var triage, answer, appealReason, decision, code, due string
 		body := step.Text
 		switch step.Kind {
 		case "contact":
@@ -337,7 +420,7 @@ func (s *Service) Do(ctx context.Context, a audit.Actor, id int64, step Step, al
 				days = 1
 			}
 			c.State, c.RectifyDue = StateHandling, MonthDay(s.cal().AddWorkingDays(now, days))
-			body = strings.TrimSpace(TriageNames[triage].Zh + " " + step.Text + " → " + c.RectifyDue)
+			code, due = triage, c.RectifyDue
 		case "answer":
 			if c.State != StateHandling {
 				return wrong()
@@ -354,7 +437,7 @@ func (s *Service) Do(ctx context.Context, a audit.Actor, id int64, step Step, al
 				return i18n.Errorf("请选择评价人对处理结果是否满意", "choose whether the rater is satisfied with the handling").OnField("choice")
 			}
 			c.State, c.Satisfaction = StateClosed, step.Choice
-			body = strings.TrimSpace(map[string]string{SatisfactionYes: "满意", SatisfactionNo: "不满意"}[step.Choice] + " " + step.Text)
+			code = step.Choice
 		case "appeal":
 			if c.State != StateAppeal {
 				return wrong()
@@ -403,8 +486,11 @@ func (s *Service) Do(ctx context.Context, a audit.Actor, id int64, step Step, al
 		if decision != "" {
 			kind = "appeal_" + decision
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO publiceval_event (case_id, at, kind, actor_name, body) VALUES ($1, $2, $3, $4, $5)`,
-			id, now, kind, a.Name, body); err != nil {
+		if triage == TriageAppeal {
+			code = triage
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO publiceval_event (case_id, at, kind, actor_name, body, code, due) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			id, now, kind, a.Name, body, code, due); err != nil {
 			return err
 		}
 		if err := addMonth(ctx, tx, month, target, path, Contribution(r, &c).Sub(before)); err != nil {
@@ -419,7 +505,7 @@ func (s *Service) Do(ctx context.Context, a audit.Actor, id int64, step Step, al
 var KindOverdue = notify.DefineKind("publiceval.overdue", "publiceval.notify.kind_overdue", true)
 
 // Alerter is the author of overdue alerts on timelines.
-var Alerter = audit.Actor{Name: "好差评超时提醒 / overdue alert"}
+var Alerter = audit.Actor{Name: ActorAlert}
 
 // Alert is an overdue case found by [Service.Alerts].
 type Alert struct {
@@ -470,15 +556,11 @@ func (s *Service) Alerts(ctx context.Context) ([]Alert, error) {
 			if n, _ := res.RowsAffected(); n == 0 {
 				return nil // another worker got there first
 			}
-			body := "已超过首次联系时限 / past the first-contact deadline"
-			if a.Kind == "rectify" {
-				body = "已超过整改时限 / past the rectification deadline"
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO publiceval_event (case_id, at, kind, actor_name, body) VALUES ($1, $2, 'overdue', $3, $4)`,
-				a.CaseID, now, Alerter.Name, body); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO publiceval_event (case_id, at, kind, actor_name, body, code) VALUES ($1, $2, 'overdue', $3, '', $4)`,
+				a.CaseID, now, Alerter.Name, a.Kind); err != nil {
 				return err
 			}
-			if err := audit.Record(ctx, tx, Alerter, "overdue_"+a.Kind, "publiceval_case", strconv.FormatInt(a.CaseID, 10), a.OrgPath, nil, body); err != nil {
+			if err := audit.Record(ctx, tx, Alerter, "overdue_"+a.Kind, "publiceval_case", strconv.FormatInt(a.CaseID, 10), a.OrgPath, nil, map[string]any{"deadline": a.Kind}); err != nil {
 				return err
 			}
 			// the unit's handlers and the level above it

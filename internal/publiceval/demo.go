@@ -12,7 +12,7 @@ import (
 )
 
 // DemoActor is the author of demo case steps.
-var DemoActor = audit.Actor{Name: "演示数据 / demo"}
+var DemoActor = audit.Actor{Name: ActorDemo}
 
 // demoTargets are the services and disclosure items of the demo, each
 // labelled 演示 (demo) in its name.

@@ -314,7 +314,7 @@ func (s *Service) writeBatch(ctx context.Context, tx *store.Tx, batch []*pending
 		if IsBad(r.Level) && !r.Suspicious() {
 			c := caseRow{ID: caseIDs[len(cases)], State: StateNew, ContactDue: s.contactDue(*b.settings, at)}
 			cases = append(cases, []any{c.ID, r.ID, t.OrgCode, t.OrgPath, StateNew, c.ContactDue, "", "", "", "", "", "", "", at, at})
-			events = append(events, []any{c.ID, at, "open", "公众 / public", Levels[r.Level].Zh})
+			events = append(events, []any{c.ID, at, "open", ActorPublic, "", strconv.Itoa(r.Level)})
 			r.CaseID, cs = c.ID, &c
 		}
 		k := Key{Month: r.Month, Target: t.ID}
@@ -466,7 +466,7 @@ var (
 	qCase = `INSERT INTO publiceval_case (rating_id, org_code, org_path, state, contact_due, triage, rectify_due,
 		answer, satisfaction, appeal_reason, appeal_decision, alerted, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, '', '', '', '', '', '', '', $6, $6) RETURNING id`
-	qEvent = `INSERT INTO publiceval_event (case_id, at, kind, actor_name, body) VALUES ($1, $2, 'open', $3, $4)`
+	qEvent = `INSERT INTO publiceval_event (case_id, at, kind, actor_name, body, code) VALUES ($1, $2, 'open', $3, '', $4)`
 )
 
 // stmtCache keeps the rating path's statements prepared on SQLite's one

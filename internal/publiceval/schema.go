@@ -25,6 +25,15 @@ import "zhihui/internal/store"
 // Version 4: publiceval_bulletin, the months whose bulletin (月度通报)
 // was issued for a unit's subtree, so that the units are told once.
 //
+// Version 5: a timeline step's choice (code: the level of the bad
+// rating, the triage, the rater's satisfaction, the overdue deadline)
+// and the triage's deadline (due) are stored as codes and rendered in
+// the reader's language; the actors nobody's account is ("公众 / public",
+// "好差评超时提醒 / overdue alert", "月度通报 / monthly bulletin",
+// "演示数据 / demo") become actor codes (@public …). Old rows are
+// rewritten where their text is known; triage and call-back steps
+// written before keep their Chinese text in body.
+//
 // publiceval_month holds, per month (of the rating, Asia/Shanghai) and
 // target, the sums of every rating's contribution (see [Contribution]);
 // it is changed only together with the ratings and cases it sums.
@@ -151,4 +160,17 @@ CREATE TABLE publiceval_bulletin (
 	actor_name TEXT NOT NULL,
 	PRIMARY KEY (month, org_path)
 );
+`}, {Version: 5, SQL: `
+ALTER TABLE publiceval_event ADD COLUMN code TEXT NOT NULL DEFAULT '';
+ALTER TABLE publiceval_event ADD COLUMN due TEXT NOT NULL DEFAULT '';
+UPDATE publiceval_event SET code = CASE body WHEN '非常不满意' THEN '1' WHEN '不满意' THEN '2' WHEN '基本满意' THEN '3' WHEN '满意' THEN '4' WHEN '非常满意' THEN '5' ELSE '' END WHERE kind = 'open';
+UPDATE publiceval_event SET body = '' WHERE kind = 'open' AND code <> '';
+UPDATE publiceval_event SET code = 'contact', body = '' WHERE kind = 'overdue' AND body = '已超过首次联系时限 / past the first-contact deadline';
+UPDATE publiceval_event SET code = 'rectify', body = '' WHERE kind = 'overdue' AND body = '已超过整改时限 / past the rectification deadline';
+UPDATE publiceval_event SET actor_name = '@public' WHERE actor_name = '公众 / public';
+UPDATE publiceval_event SET actor_name = '@overdue_alert' WHERE actor_name = '好差评超时提醒 / overdue alert';
+UPDATE publiceval_event SET actor_name = '@demo' WHERE actor_name = '演示数据 / demo';
+UPDATE publiceval_volume SET actor_name = '@demo' WHERE actor_name = '演示数据 / demo';
+UPDATE publiceval_published SET actor_name = '@demo' WHERE actor_name = '演示数据 / demo';
+UPDATE publiceval_bulletin SET actor_name = '@bulletin' WHERE actor_name = '月度通报 / monthly bulletin';
 `}}}
