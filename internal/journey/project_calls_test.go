@@ -2,8 +2,6 @@ package journey
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,34 +34,23 @@ func TestAwardCallJourney(t *testing.T) {
 			Funding: "区级财政预算资金", Estimate: 2600000, Content: "整合政务服务事项，实现一网通办。"}); err != nil {
 			return err
 		}
-		for _, e := range []project.Expert{
-			{Name: "王建国", Employer: "郑州大学", Account: "wjg"},
-			{Name: "李海燕", Employer: "河南大学"},
-			{Name: "张志强", Employer: "河南省信息中心", Account: "zzq"},
-			{Name: "陈静", Employer: "河南工业大学", Account: "cj"}, // worked for 中原区 until last year
-			{Name: "赵磊", Employer: "郑州轻工业大学", Account: "zl"},
-			{Name: "刘晓明", Employer: "中原区", EmployerCode: "410102"}, // works for the applicant
-		} {
-			e.Fields, e.Region, e.Available = []string{"egov"}, "4101", true
-			if _, err := svc.AddExpert(ctx, a, e); err != nil {
-				return err
-			}
-		}
-		return nil
+		return addPanelExperts(ctx, svc, a,
+			project.Expert{Name: "王建国", Employer: "郑州大学", Account: "wjg"},
+			project.Expert{Name: "李海燕", Employer: "河南大学"},
+			project.Expert{Name: "张志强", Employer: "河南省信息中心", Account: "zzq"},
+			project.Expert{Name: "陈静", Employer: "河南工业大学", Account: "cj"}, // worked for 中原区 until last year
+			project.Expert{Name: "赵磊", Employer: "郑州轻工业大学", Account: "zl"},
+			project.Expert{Name: "刘晓明", Employer: "中原区", EmployerCode: "410102"}, // works for the applicant
+		)
 	}}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
-		s.User("zy-pm", "中原区项目负责人", auth.Reporter, "410102")
-		s.User("ban", "省信息化办公室", auth.Office, "41")
-		s.User("wjg", "王建国", auth.Expert, "41")
+		projectPeople(s)
 		s.User("zzq", "张志强", auth.Expert, "41")
 		s.User("zl", "赵磊", auth.Expert, "41")
 		svc := project.New(s.DB)
 		today := calendar.Format(time.Now())
 		deadline := calendar.Format(time.Now().AddDate(0, 1, 0))
-		doc := filepath.Join(t.TempDir(), "申报书.txt")
-		if err := os.WriteFile(doc, []byte("中原区一网通办平台优秀工程申报书"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		doc := document(t, "申报书.txt", "中原区一网通办平台优秀工程申报书")
 
 		office := browser.NewTab(t, s.URL)
 		office.Login("ban", Password)

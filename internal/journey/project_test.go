@@ -2,8 +2,6 @@ package journey
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,30 +37,19 @@ func TestProjectGateWithExpertPanel(t *testing.T) {
 			Description: "整合各部门政务服务事项，建设统一的网上办事大厅，实现事项统一受理。", DataResources: "办件库"}); err != nil {
 			return err
 		}
-		for _, e := range []project.Expert{
-			{Name: "王建国", Employer: "郑州大学", Account: "wjg"},
-			{Name: "李海燕", Employer: "河南大学", Account: "lhy"},
-			{Name: "张志强", Employer: "河南省信息中心", Account: "zzq"},
-			{Name: "刘晓明", Employer: "中原区", EmployerCode: "410102"}, // works for the applicant
-		} {
-			e.Fields, e.Region, e.Available = []string{"egov"}, "4101", true
-			if _, err := svc.AddExpert(ctx, a, e); err != nil {
-				return err
-			}
-		}
-		return nil
+		return addPanelExperts(ctx, svc, a,
+			project.Expert{Name: "王建国", Employer: "郑州大学", Account: "wjg"},
+			project.Expert{Name: "李海燕", Employer: "河南大学", Account: "lhy"},
+			project.Expert{Name: "张志强", Employer: "河南省信息中心", Account: "zzq"},
+			project.Expert{Name: "刘晓明", Employer: "中原区", EmployerCode: "410102"}, // works for the applicant
+		)
 	}}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
-		s.User("zy-pm", "中原区项目负责人", auth.Reporter, "410102")
-		s.User("ban", "省信息化办公室", auth.Office, "41")
-		s.User("wjg", "王建国", auth.Expert, "41")
+		projectPeople(s)
 		s.User("lhy", "李海燕", auth.Expert, "41")
 		s.User("zzq", "张志强", auth.Expert, "41")
 		svc := project.New(s.DB)
-		doc := filepath.Join(t.TempDir(), "可行性研究报告.txt")
-		if err := os.WriteFile(doc, []byte("中原区政务服务平台可行性研究报告"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		doc := document(t, "可行性研究报告.txt", "中原区政务服务平台可行性研究报告")
 
 		owner := browser.NewTab(t, s.URL)
 		owner.Login("zy-pm", Password)
