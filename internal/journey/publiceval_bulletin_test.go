@@ -28,6 +28,7 @@ import (
 // the page then says it was issued; published, the month's PDF is on the
 // public page.
 func TestPublicEvaluationMonthlyBulletin(t *testing.T) {
+	t.Parallel()
 	last := time.Now().In(period.Shanghai)
 	last = time.Date(last.Year(), last.Month(), 1, 10, 0, 0, 0, period.Shanghai).AddDate(0, -1, 0)
 	month := last.Format("200601")

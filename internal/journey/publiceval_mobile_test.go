@@ -3,8 +3,10 @@ package journey
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"net/url"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -26,11 +28,14 @@ const iPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebK
 // through 公众评价; both ratings are stored on the mobile channel and the
 // statistics list them under 移动端, apart from a desktop rating.
 func TestPublicEvaluationMobile(t *testing.T) {
-	var key string
+	t.Parallel()
+	var keys sync.Map // *Site → the service's key, one per store
 	Each(t, Options{Seed: func(ctx context.Context, s *Site) error {
 		tg, err := publiceval.AddTarget(ctx, s.DB, audit.System, publiceval.NewTarget{Kind: publiceval.KindService, Name: "公积金提取", OrgCode: "410102"},
 			func(string) bool { return true })
-		key = tg.Key
+		if err == nil {
+			keys.Store(s, tg.Key)
+		}
 		return err
 	}}, func(t *testing.T, s *Site) {
 		ctx := context.Background()
@@ -48,8 +53,9 @@ func TestPublicEvaluationMobile(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the QR code does not decode: %v", err)
 		}
+		key, _ := keys.Load(s)
 		u, err := url.Parse(text)
-		if err != nil || u.Path != "/rate/"+key || u.Query().Get("via") != "mobile" {
+		if err != nil || u.Path != fmt.Sprint("/rate/", key) || u.Query().Get("via") != "mobile" {
 			t.Fatalf("the QR code opens %q", text)
 		}
 

@@ -35,6 +35,7 @@ import (
 	"zhihui/internal/module"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
+	"zhihui/internal/testwait"
 	"zhihui/internal/web"
 	"zhihui/internal/webcheck"
 )
@@ -122,7 +123,9 @@ func Start(t testing.TB, st Store, opt Options) *Site {
 	default:
 		t.Fatalf("journey: unknown store %q", st)
 	}
-	a, err := app.Open(ctx, cfg)
+	// The first connection may wait for a loaded server up to the test's
+	// own deadline.
+	a, err := app.Open(testwait.Context(t), cfg)
 	if err != nil {
 		t.Fatalf("journey: open %s: %v", st, err)
 	}

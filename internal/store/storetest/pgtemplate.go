@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"zhihui/internal/store"
+	"zhihui/internal/testwait"
 )
 
 // On PostgreSQL a template is a database of the test server, filled once
@@ -92,7 +93,7 @@ func fillPostgres(t testing.TB, db *store.DB, key string, build func(ctx context
 		return false
 	}
 	dsn := PostgresFromTemplate(t, key, build)
-	fresh, err := store.Open(context.Background(), store.Options{DSN: dsn})
+	fresh, err := store.Open(testwait.Context(t), store.Options{DSN: dsn})
 	if err != nil {
 		t.Fatalf("storetest: open copy of template %s: %v", key, err)
 	}

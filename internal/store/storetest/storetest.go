@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"zhihui/internal/store"
+	"zhihui/internal/testwait"
 )
 
 // DefaultPostgres is used when ZHIHUI_TEST_POSTGRES is not set.
@@ -56,7 +57,7 @@ func Postgres(t testing.TB) *store.DB {
 		t.Skip("PostgreSQL tests disabled by ZHIHUI_TEST_POSTGRES=off")
 	}
 	schema := NewSchema(t, base)
-	db, err := store.Open(context.Background(), store.Options{DSN: WithSearchPath(base, schema)})
+	db, err := store.Open(testwait.Context(t), store.Options{DSN: WithSearchPath(base, schema)})
 	if err != nil {
 		t.Fatal(err)
 	}
