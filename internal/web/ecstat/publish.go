@@ -3,11 +3,15 @@ package ecstat
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 
+	"github.com/go-pdf/fpdf"
+
 	dom "zhihui/internal/ecstat"
+	"zhihui/internal/i18n"
 	"zhihui/internal/module"
 	"zhihui/internal/pdffont"
 	"zhihui/internal/period"
@@ -101,9 +105,94 @@ func resultsChart(r *http.Request, res *dom.Results, cells []dom.Cell) map[strin
 	}
 }
 
+// pdfTable draws a table that wraps long cells onto several lines and
+// repeats its header at the top of every page it continues on.
+type pdfTable struct {
+	pdf    *fpdf.Fpdf
+	widths []float64
+	aligns []string
+	head   []string
+	title  string // the table's heading, repeated (continued) with the header
+	lineH  float64
+}
+
+// lines wraps each cell to its column.
+func (tb *pdfTable) lines(cells []string) ([][]string, int) {
+	out := make([][]string, len(cells))
+	n := 1
+	for i, x := range cells {
+		out[i] = pdffont.Lines(tb.pdf, x, tb.widths[i]-2*tb.pdf.GetCellMargin())
+		if len(out[i]) == 0 {
+			out[i] = []string{""}
+		}
+		n = max(n, len(out[i]))
+	}
+	return out, n
+}
+
+// fits reports whether h more millimetres fit above the bottom margin.
+func (tb *pdfTable) fits(h float64) bool {
+	_, ph := tb.pdf.GetPageSize()
+	_, _, _, bottom := tb.pdf.GetMargins()
+	return tb.pdf.GetY()+h <= ph-bottom
+}
+
+func (tb *pdfTable) cells(cells []string, fill bool, aligns []string) {
+	pdf := tb.pdf
+	ls, n := tb.lines(cells)
+	h := float64(n) * tb.lineH
+	x, y := pdf.GetX(), pdf.GetY()
+	for i, col := range ls {
+		if fill {
+			pdf.Rect(x, y, tb.widths[i], h, "F")
+		}
+		pdf.Line(x, y+h, x+tb.widths[i], y+h)
+		for j, line := range col {
+			pdf.SetXY(x, y+float64(j)*tb.lineH)
+			pdf.CellFormat(tb.widths[i], tb.lineH, line, "", 0, aligns[i], false, 0, "")
+		}
+		x += tb.widths[i]
+	}
+	left, _, _, _ := pdf.GetMargins()
+	pdf.SetXY(left, y+h)
+}
+
+// header draws the table's header row (after its title when continued).
+func (tb *pdfTable) header(continued bool) {
+	pdf := tb.pdf
+	if continued {
+		pdf.SetFont(pdffont.Family, "", 9)
+		pdf.CellFormat(0, 6, tb.title, "", 1, "L", false, 0, "")
+	}
+	pdf.SetFont(pdffont.Family, "", 8)
+	pdf.SetFillColor(235, 235, 235)
+	center := make([]string, len(tb.head))
+	for i := range center {
+		center[i] = "C"
+	}
+	tb.cells(tb.head, true, center)
+}
+
+// row draws one row, starting a new page (with the header again) when it
+// does not fit on this one.
+func (tb *pdfTable) row(cells []string, shade bool) {
+	_, n := tb.lines(cells)
+	if !tb.fits(float64(n) * tb.lineH) {
+		tb.pdf.AddPage()
+		tb.header(true)
+	}
+	tb.pdf.SetFont(pdffont.Family, "", 8)
+	if shade {
+		tb.pdf.SetFillColor(245, 245, 245)
+	}
+	tb.cells(cells, shade, tb.aligns)
+}
+
 // resultsPDF writes the tables of target item by region (cities and
-// counties) and by industry section, with their precision marks, and the
-// methods, as an A4 PDF in the reader's language.
+// counties), by industry section and by county × section, with their
+// precision marks (CV above 15 % flagged, above 30 % or fewer than three
+// respondents suppressed), and the methods, as an A4 PDF in the reader's
+// language; long names wrap and every page of a table repeats its header.
 func (h handlers) resultsPDF(w http.ResponseWriter, r *http.Request) error {
 	s, err := h.loadSurvey(r)
 	if err != nil {
@@ -111,7 +200,7 @@ func (h handlers) resultsPDF(w http.ResponseWriter, r *http.Request) error {
 	}
 	item, _, est := resultsQuery(r)
 	var tables []*dom.Results
-	for _, by := range []string{dom.ByCity, dom.ByCounty, dom.BySection} {
+	for _, by := range []string{dom.ByCity, dom.ByCounty, dom.BySection, dom.ByCountySection} {
 		res, err := h.estimate(r, s, item, by, est)
 		if err != nil {
 			return err
@@ -122,8 +211,20 @@ func (h handlers) resultsPDF(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	lang := kit.Lang(r)
-	t := func(key string, args ...any) string { return kit.T(r, key, args...) }
+	var buf bytes.Buffer
+	if err := writeResultsPDF(&buf, kit.Lang(r), s, tables, d); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"estimates-%s-%s.pdf\"", s.Period(), tables[0].Target.Code))
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// writeResultsPDF writes the PDF of tables (the same target by several
+// breakdowns) of survey s drawn with design d, in lang.
+func writeResultsPDF(w io.Writer, lang string, s *dom.Survey, tables []*dom.Results, d *dom.Design) error {
+	t := func(key string, args ...any) string { return i18n.T(lang, key, args...) }
 	pdf := pdffont.New("P")
 	pdf.SetMargins(15, 15, 15)
 	pdf.SetAutoPageBreak(true, 15)
@@ -146,52 +247,56 @@ func (h handlers) resultsPDF(w http.ResponseWriter, r *http.Request) error {
 	pdffont.MultiCell(pdf, 0, 5, t("ecstat.pdf.meta", s.PeriodText(lang), t("ecstat.estimator."+tables[0].Estimator), tables[0].Respondents, tables[0].Sampled,
 		store.Now().In(period.Shanghai).Format("2006-01-02 15:04")))
 	pdf.Ln(2)
-	widths := []float64{56, 26, 22, 16, 42, 18}
-	head := []string{t("ecstat.col.domain"), t("ecstat.col.total") + "（" + tables[0].Unit + "）", t("ecstat.col.se"), t("ecstat.col.cv"), t("ecstat.ci"), t("ecstat.col.respondents")}
-	row := func(c dom.Cell, unit string, shade bool) {
-		name := c.DisplayName(lang)
-		if c.Section != "" {
-			name += " " + c.Section
-		}
-		cells := []string{name, "", "", "", "", strconv.Itoa(c.Respondents)}
+	unit := "（" + tables[0].Unit + "）"
+	if lang == "en" {
+		unit = " (" + tables[0].Unit + ")"
+	}
+	figures := func(c dom.Cell) []string {
+		out := []string{"", "", "", "", strconv.Itoa(c.Respondents)}
 		switch c.Mark {
 		case "suppressed":
-			cells[1] = t("ecstat.pdf.suppressed_" + c.Reason)
+			out[0] = t("ecstat.pdf.suppressed_" + c.Reason)
 		default:
-			cells[1] = fmt.Sprintf("%.2f", c.Total)
+			out[0] = fmt.Sprintf("%.2f", c.Total)
 			if c.Mark == "caution" {
-				cells[1] += " *"
+				out[0] += " *"
 			}
-			cells[2] = fmt.Sprintf("%.2f", c.SE)
-			cells[3] = fmt.Sprintf("%.1f%%", 100*c.CV)
-			cells[4] = fmt.Sprintf("%.2f – %.2f", c.Low, c.High)
+			out[1] = fmt.Sprintf("%.2f", c.SE)
+			out[2] = fmt.Sprintf("%.1f%%", 100*c.CV)
+			out[3] = fmt.Sprintf("%.2f – %.2f", c.Low, c.High)
 		}
-		if shade {
-			pdf.SetFillColor(245, 245, 245)
-		}
-		for i, x := range cells {
-			align := "R"
-			if i == 0 {
-				align = "L"
-			}
-			pdf.CellFormat(widths[i], 6, x, "B", 0, align, shade, 0, "")
-		}
-		pdf.Ln(-1)
+		return out
 	}
+	figHead := []string{t("ecstat.col.total") + unit, t("ecstat.col.se"), t("ecstat.col.cv"), t("ecstat.ci"), t("ecstat.col.respondents")}
 	for _, res := range tables {
+		tb := &pdfTable{pdf: pdf, title: t("ecstat.by."+res.By) + " " + t("ecstat.pdf.continued"), lineH: 5}
+		if res.By == dom.ByCountySection {
+			tb.widths = []float64{40, 16, 26, 22, 16, 42, 18}
+			tb.head = append([]string{t("ecstat.col.county"), t("ecstat.col.section")}, figHead...)
+			tb.aligns = []string{"L", "L", "R", "R", "R", "R", "R"}
+		} else {
+			tb.widths = []float64{56, 26, 22, 16, 42, 18}
+			tb.head = append([]string{t("ecstat.col.domain")}, figHead...)
+			tb.aligns = []string{"L", "R", "R", "R", "R", "R"}
+		}
 		pdf.Ln(3)
+		if !tb.fits(8 + 3*tb.lineH) {
+			pdf.AddPage()
+		}
 		pdf.SetFont(pdffont.Family, "", 12)
 		pdf.SetFillColor(221, 235, 247)
 		pdf.CellFormat(0, 8, t("ecstat.by."+res.By), "", 1, "L", true, 0, "")
-		pdf.SetFont(pdffont.Family, "", 8)
-		pdf.SetFillColor(235, 235, 235)
-		for i, x := range head {
-			pdf.CellFormat(widths[i], 6, x, "B", 0, "C", true, 0, "")
+		tb.header(false)
+		name := func(c dom.Cell) []string {
+			if res.By == dom.ByCountySection {
+				return []string{c.DisplayName(lang), c.Section}
+			}
+			return []string{c.DisplayName(lang)}
 		}
-		pdf.Ln(-1)
-		row(res.Province, res.Unit, true)
+		prov := res.Province
+		tb.row(append(name(prov), figures(prov)...), true)
 		for _, c := range res.Cells {
-			row(c, res.Unit, false)
+			tb.row(append(name(c), figures(c)...), false)
 		}
 	}
 	pdf.Ln(3)
@@ -208,14 +313,7 @@ func (h handlers) resultsPDF(w http.ResponseWriter, r *http.Request) error {
 	pdffont.MultiCell(pdf, 0, 5, t("ecstat.methods_design", d.FrameSize, len(d.Strata), d.Certainty, d.SampleSize, d.Seed)+" "+t("ecstat.method."+d.Method)+". "+rot)
 	pdffont.MultiCell(pdf, 0, 5, t("ecstat.methods_aux"))
 	pdffont.MultiCell(pdf, 0, 5, t("ecstat.methods_text"))
-	var buf bytes.Buffer
-	if err := pdf.Output(&buf); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"estimates-%s-%s.pdf\"", s.Period(), tables[0].Target.Code))
-	_, err = w.Write(buf.Bytes())
-	return err
+	return pdf.Output(w)
 }
 
 // publishAuthzCases is the row of the PDF: readers of the estimates.

@@ -1,0 +1,53 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"zhihui/internal/audit"
+	dom "zhihui/internal/ecstat"
+	"zhihui/internal/store"
+)
+
+// ecstatA11yPages stores what the survey pages that need data show — a
+// register, the 2015 survey drawn and the 2016 survey drawn keeping half
+// of 2015's sample — and returns those pages for the accessibility
+// check: the form editor of the 2016 survey (open for changes) and its
+// rotation page (firms rotated in and out).
+func ecstatA11yPages(t *testing.T, db *store.DB) []string {
+	t.Helper()
+	ctx := context.Background()
+	a := audit.Actor{Name: "a11y"}
+	csv := "credit_code,name,industry,org_code,size,above_scale,employees,revenue\n"
+	for i := 0; i < 30; i++ {
+		body := fmt.Sprintf("91410102%09d", 600+i)
+		c, _ := dom.CreditCheck(body)
+		csv += fmt.Sprintf("%s%s,无障碍检查企业%02d有限公司,F5292,410102,小型,否,%d,%d\n", body, string(c), i, 10+i, 100*(i+1))
+	}
+	res, err := dom.ImportRegister(ctx, db, a, "r.csv", strings.NewReader(csv), dom.ImportOptions{Year: 2015, Scopes: []string{"/41/"}})
+	if err != nil || !res.OK() {
+		t.Fatalf("register: %v %+v", err, res)
+	}
+	var last int64
+	for _, y := range []string{"2015", "2016"} {
+		id, err := dom.CreateSurvey(ctx, db, a, dom.NewSurvey{Name: y + "年电子商务调查", Period: y})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := dom.GetSurvey(ctx, db, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec := dom.DesignSpec{Method: dom.Proportional, N: 10, Seed: 1}
+		if last != 0 {
+			spec.Keep = 0.5
+		}
+		if _, err := dom.Draw(ctx, db, a, s, spec); err != nil {
+			t.Fatal(err)
+		}
+		last = id
+	}
+	return []string{fmt.Sprintf("/ecstat/surveys/%d/form", last), fmt.Sprintf("/ecstat/surveys/%d/rotation", last)}
+}
