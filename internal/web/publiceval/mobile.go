@@ -63,13 +63,37 @@ func (h *handlers) qr(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// phone reports whether a browser says it runs on a phone.
+// phone reports whether a browser's User-Agent says it runs on a phone
+// (ratings from it go on the mobile channel). Tablets (iPad, Android
+// without "Mobile", "Tablet", Kindle) and the desktop apps of WeChat and
+// other messengers are not phones; iPhone, iPod, Android phones, Windows
+// Phone, HarmonyOS phones, Opera Mini and the in-app browsers of WeChat
+// (MicroMessenger), Alipay and DingTalk on those are. Case does not
+// matter; an empty or unknown agent is not a phone.
 func phone(userAgent string) bool {
 	ua := strings.ToLower(userAgent)
-	if strings.Contains(ua, "ipad") || strings.Contains(ua, "tablet") {
+	has := func(words ...string) bool {
+		for _, w := range words {
+			if strings.Contains(ua, w) {
+				return true
+			}
+		}
 		return false
 	}
-	return strings.Contains(ua, "iphone") || strings.Contains(ua, "mobile") || strings.Contains(ua, "micromessenger")
+	switch {
+	case has("ipad", "tablet", "kindle", "silk/", "playbook"):
+		return false
+	case has("windowswechat", "macwechat", "wechat/win", "windows nt", "macintosh", "x11; linux", "cros"):
+		// desktops, and WeChat's desktop app (it says MicroMessenger too);
+		// a phone's UA never names a desktop system
+		return has("windows phone")
+	case has("iphone", "ipod", "windows phone", "opera mini", "phone;"):
+		return true
+	case has("android"):
+		// Android tablets leave out "Mobile"
+		return has("mobile")
+	}
+	return has("mobile", "micromessenger", "alipayclient", "dingtalk")
 }
 
 // channelOf is the channel of a rating sent through the hosted page's form.
