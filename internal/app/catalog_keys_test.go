@@ -50,7 +50,28 @@ func TestCatalogueHasEveryKeyUsed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := repoRoot(t)
+	missing, checked, err := missingKeys(repoRoot(t), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d key uses checked", checked)
+	if checked < 500 {
+		t.Fatalf("only %d key uses found: the scan no longer sees the code", checked)
+	}
+	keys := make([]string, 0, len(missing))
+	for k := range missing {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		t.Errorf("catalogue key %q is missing (used at %s)", k, strings.Join(missing[k], ", "))
+	}
+}
+
+// missingKeys scans the Go code and templates under root's internal and
+// cmd directories for catalogue keys and returns those cat lacks, each
+// with where it is used, and how many key uses it checked.
+func missingKeys(root string, cat map[string]i18n.Text) (map[string][]string, int, error) {
 	missing := map[string][]string{} // key → where it is used
 	need := func(key, where string) {
 		if p, ok := strings.CutSuffix(key, "*"); ok {
@@ -107,21 +128,10 @@ func TestCatalogueHasEveryKeyUsed(t *testing.T) {
 			return nil
 		})
 		if err != nil {
-			t.Fatal(err)
+			return nil, checked, err
 		}
 	}
-	t.Logf("%d key uses checked", checked)
-	if checked < 500 {
-		t.Fatalf("only %d key uses found: the scan no longer sees the code", checked)
-	}
-	keys := make([]string, 0, len(missing))
-	for k := range missing {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		t.Errorf("catalogue key %q is missing (used at %s)", k, strings.Join(missing[k], ", "))
-	}
+	return missing, checked, nil
 }
 
 // goKeys returns the catalogue keys n names literally.
@@ -235,5 +245,68 @@ func repoRoot(t *testing.T) string {
 			t.Fatal("no go.mod above the test")
 		}
 		dir = parent
+	}
+}
+
+// TestMissingKeysAreFound: the scan of TestCatalogueHasEveryKeyUsed
+// reports a key missing from the catalogue wherever a module uses it —
+// its Go code (T and E calls, key fields, menu labels, flash names,
+// prefixes built with + and Sprintf) and its templates — and nothing
+// that is present.
+func TestMissingKeysAreFound(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, text string) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("internal/web/probe/module.go", `package probe
+
+func use() {
+	_ = kit.T(r, "probe.title")
+	_ = kit.T(r, "probe.gone_t")
+	_ = i18n.E("probe.gone_e")
+	_ = &kit.Status{http.StatusConflict, "probe.gone_status"}
+	_ = module.Nav{Key: "probe", Href: "/probe", Label: "probe.gone_nav"}
+	_ = notify.Message{Key: "probe.gone_msg"}
+	_ = kit.View{Flash: "gone_flash"}
+	_ = kit.T(r, "probe.state."+s)
+	_ = kit.T(r, fmt.Sprintf("probe.kind.%s", k))
+}
+`)
+	write("internal/web/probe/module_test.go", `package probe
+
+func x() { _ = kit.T(r, "probe.only_in_tests") }
+`)
+	write("internal/web/probe/templates/list.html", `{{define "content"}}<h1>{{t .Lang "probe.title"}}</h1>
+<p>{{t $.Lang "probe.gone_tmpl" 3}}</p><p>{{t .Lang (printf "probe.color.%s" .C)}}</p><a href="/probe?flash=gone_link">x</a>{{end}}`)
+	write("cmd/zhihui/probe.go", `package main
+
+func y() { _ = i18n.T("en", "probe.gone_cmd") }
+`)
+	cat := map[string]i18n.Text{"probe.title": {Zh: "探针", En: "Probe"}, "probe.kind.a": {Zh: "甲", En: "A"}}
+	missing, checked, err := missingKeys(root, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for k := range missing {
+		got = append(got, k)
+	}
+	sort.Strings(got)
+	want := []string{"flash.gone_flash", "flash.gone_link", "probe.color.*", "probe.gone_cmd", "probe.gone_e", "probe.gone_msg", "probe.gone_nav",
+		"probe.gone_status", "probe.gone_t", "probe.gone_tmpl", "probe.state.*"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("missing keys found:\n %v\nwant\n %v", got, want)
+	}
+	if checked != 14 {
+		t.Errorf("%d key uses checked, want 14", checked)
+	}
+	if w := missing["probe.gone_tmpl"]; len(w) != 1 || w[0] != filepath.Join("internal", "web", "probe", "templates", "list.html") {
+		t.Errorf("probe.gone_tmpl used at %v", w)
 	}
 }
