@@ -35,7 +35,10 @@ import (
 // application's score is the mean of its experts' scores after dropping
 // the single highest and the single lowest when five or more experts
 // scored it (a trimmed mean), computed exactly; ties are broken by the
-// mean of all its scores, then by the earlier application.
+// mean of all its scores, then by the earlier application. An expert who
+// declared a conflict with an application (a recusal) does not score it:
+// its mean and the trimming count only the scores given, and an
+// application nobody could score comes last without a rank.
 
 // Call kinds.
 const (
@@ -52,6 +55,7 @@ const (
 	CallClosed    = "closed"    // no more applications; eligibility checked
 	CallReview    = "review"    // the panel scores
 	CallPublished = "published" // results public
+	CallWithdrawn = "withdrawn" // withdrawn by the office, with its reason
 )
 
 // Application statuses.
@@ -167,6 +171,9 @@ type Call struct {
 	ActorName   string      `json:"-"`
 	Demo        bool        `json:"demo,omitempty"`
 	CreatedAt   time.Time   `json:"created_at"`
+	// WithdrawReason and WithdrawnAt are set when the office withdrew the call.
+	WithdrawReason string     `json:"withdraw_reason,omitempty"`
+	WithdrawnAt    *time.Time `json:"withdrawn_at,omitempty"`
 }
 
 // NewCall is what the office gives to open a call.
@@ -185,50 +192,9 @@ type NewCall struct {
 // scopes. A deadline on a weekend or public holiday moves to the next
 // working day (calendar.Default); it may not be in the past.
 func (s *Service) OpenCall(ctx context.Context, a audit.Actor, scopes []string, nc NewCall) (int64, error) {
-	if !slices.Contains(CallKinds, nc.Kind) {
-		return 0, i18n.Errorf("请选择通知类型", "choose the kind of call").OnField("kind")
-	}
-	var err error
-	if nc.Title, err = limitText(nc.Title, 100, "title", "标题", "title"); err != nil {
-		return 0, err
-	}
-	if nc.Title == "" {
-		return 0, i18n.Errorf("请填写标题", "the title is required").OnField("title")
-	}
-	if nc.Description, err = limitText(nc.Description, 5000, "description", "通知内容", "description"); err != nil {
-		return 0, err
-	}
-	if nc.Description == "" {
-		return 0, i18n.Errorf("请填写通知内容", "the description is required").OnField("description")
-	}
-	for _, l := range nc.Levels {
-		if !slices.Contains(Levels, l) {
-			return 0, i18n.Errorf("未知的项目层级 %q", "unknown level %q", l).OnField("levels")
-		}
-	}
-	for _, c := range nc.Categories {
-		if !slices.Contains(Categories, c) {
-			return 0, i18n.Errorf("未知的项目类别 %q", "unknown category %q", c).OnField("categories")
-		}
-	}
-	day, err := checkDate(nc.Deadline, "deadline", "申报截止日期", "deadline")
+	crit, deadline, err := s.checkCall(&nc, "")
 	if err != nil {
 		return 0, err
-	}
-	dl, _ := calendar.ParseDate(day)
-	deadline := calendar.Format(calendar.Default().Postpone(dl))
-	if deadline < s.Today() && !nc.Demo {
-		return 0, i18n.Errorf("申报截止日期 %s 已过", "the deadline %s has passed", deadline).OnField("deadline")
-	}
-	crit, err := ParseCriteria(nc.Criteria)
-	if err != nil {
-		return 0, err
-	}
-	if !slices.Contains(Fields, nc.Field) {
-		return 0, i18n.Errorf("请选择评审专家的专业领域", "choose the experts' field").OnField("field")
-	}
-	if nc.PanelSize < 3 || nc.PanelSize > 15 {
-		return 0, i18n.Errorf("评审专家人数应为 3 至 15 人：%d", "a panel has 3 to 15 experts: %d", nc.PanelSize).OnField("panel_size")
 	}
 	org, err := orgunit.Get(ctx, s.DB, strings.TrimSpace(nc.Org))
 	if errors.Is(err, store.ErrNotFound) {
@@ -256,17 +222,70 @@ func (s *Service) OpenCall(ctx context.Context, a audit.Actor, scopes []string, 
 	return id, err
 }
 
+// checkCall checks and tidies what the office gives for a call, and
+// returns its criteria and its deadline moved past weekends and public
+// holidays. The deadline may not have passed unless it is keep (a call's
+// deadline left as it was).
+func (s *Service) checkCall(nc *NewCall, keep string) ([]Criterion, string, error) {
+	var err error
+	if !slices.Contains(CallKinds, nc.Kind) {
+		return nil, "", i18n.Errorf("请选择通知类型", "choose the kind of call").OnField("kind")
+	}
+	if nc.Title, err = limitText(nc.Title, 100, "title", "标题", "title"); err != nil {
+		return nil, "", err
+	}
+	if nc.Title == "" {
+		return nil, "", i18n.Errorf("请填写标题", "the title is required").OnField("title")
+	}
+	if nc.Description, err = limitText(nc.Description, 5000, "description", "通知内容", "description"); err != nil {
+		return nil, "", err
+	}
+	if nc.Description == "" {
+		return nil, "", i18n.Errorf("请填写通知内容", "the description is required").OnField("description")
+	}
+	for _, l := range nc.Levels {
+		if !slices.Contains(Levels, l) {
+			return nil, "", i18n.Errorf("未知的项目层级 %q", "unknown level %q", l).OnField("levels")
+		}
+	}
+	for _, c := range nc.Categories {
+		if !slices.Contains(Categories, c) {
+			return nil, "", i18n.Errorf("未知的项目类别 %q", "unknown category %q", c).OnField("categories")
+		}
+	}
+	day, err := checkDate(nc.Deadline, "deadline", "申报截止日期", "deadline")
+	if err != nil {
+		return nil, "", err
+	}
+	dl, _ := calendar.ParseDate(day)
+	deadline := calendar.Format(calendar.Default().Postpone(dl))
+	if deadline < s.Today() && !nc.Demo && deadline != keep {
+		return nil, "", i18n.Errorf("申报截止日期 %s 已过", "the deadline %s has passed", deadline).OnField("deadline")
+	}
+	crit, err := ParseCriteria(nc.Criteria)
+	if err != nil {
+		return nil, "", err
+	}
+	if !slices.Contains(Fields, nc.Field) {
+		return nil, "", i18n.Errorf("请选择评审专家的专业领域", "choose the experts' field").OnField("field")
+	}
+	if nc.PanelSize < 3 || nc.PanelSize > 15 {
+		return nil, "", i18n.Errorf("评审专家人数应为 3 至 15 人：%d", "a panel has 3 to 15 experts: %d", nc.PanelSize).OnField("panel_size")
+	}
+	return crit, deadline, nil
+}
+
 const callCols = `id, kind, title, description, org_code, org_path, org_name, levels, categories, deadline, criteria, field, panel_size, status, seed, candidates,
-	drawn_at, published_at, result_note, actor_name, demo, created_at`
+	drawn_at, published_at, result_note, actor_name, demo, created_at, withdraw_reason, withdrawn_at`
 
 func scanCall(sc interface{ Scan(...any) error }) (*Call, error) {
 	var c Call
 	var levels, cats, crit, cands string
 	var seed int64
 	var demo int
-	var drawn, pub sql.NullTime
+	var drawn, pub, withdrawn sql.NullTime
 	if err := sc.Scan(&c.ID, &c.Kind, &c.Title, &c.Description, &c.Org, &c.OrgPath, &c.OrgName, &levels, &cats, &c.Deadline, &crit, &c.Field, &c.PanelSize,
-		&c.Status, &seed, &cands, &drawn, &pub, &c.ResultNote, &c.ActorName, &demo, &c.CreatedAt); err != nil {
+		&c.Status, &seed, &cands, &drawn, &pub, &c.ResultNote, &c.ActorName, &demo, &c.CreatedAt, &c.WithdrawReason, &withdrawn); err != nil {
 		return nil, err
 	}
 	if levels != "" {
@@ -284,6 +303,9 @@ func scanCall(sc interface{ Scan(...any) error }) (*Call, error) {
 	}
 	if pub.Valid {
 		c.PublishedAt = &pub.Time
+	}
+	if withdrawn.Valid {
+		c.WithdrawnAt = &withdrawn.Time
 	}
 	return &c, nil
 }
@@ -705,8 +727,13 @@ type CallSeat struct {
 	Employer   string `json:"-"`
 	Account    string `json:"-"`
 	Position   int    `json:"position"`
-	Scored     int    `json:"scored"` // applications scored
+	Scored     int    `json:"scored"`  // applications scored
+	Recused    int    `json:"recused"` // applications the expert recused from
 }
+
+// Done reports whether the seat has scored or recused from each of n
+// applications.
+func (st CallSeat) Done(n int) bool { return st.Scored+st.Recused >= n }
 
 // DrawCallPanel draws the panel of closed call id once every application
 // is checked: the call's size of experts of its field among those free of
@@ -784,7 +811,7 @@ func (s *Service) CallSeats(ctx context.Context, id int64) ([]CallSeat, error) {
 
 func (s *Service) callSeats(ctx context.Context, where string, arg any) ([]CallSeat, error) {
 	rows, err := s.DB.R.QueryContext(ctx, `SELECT s.id, s.call_id, s.expert_id, e.name, e.employer, e.account, s.position,
-		(SELECT COUNT(*) FROM project_call_score x WHERE x.seat_id = s.id)
+		(SELECT COUNT(*) FROM project_call_score x WHERE x.seat_id = s.id), (SELECT COUNT(*) FROM project_call_recusal x WHERE x.seat_id = s.id)
 		FROM project_call_seat s JOIN project_expert e ON e.id = s.expert_id WHERE `+where+` ORDER BY s.call_id DESC, s.position`, arg)
 	if err != nil {
 		return nil, fmt.Errorf("project: call seats: %w", err)
@@ -793,7 +820,7 @@ func (s *Service) callSeats(ctx context.Context, where string, arg any) ([]CallS
 	out := []CallSeat{}
 	for rows.Next() {
 		var st CallSeat
-		if err := rows.Scan(&st.ID, &st.CallID, &st.ExpertID, &st.ExpertName, &st.Employer, &st.Account, &st.Position, &st.Scored); err != nil {
+		if err := rows.Scan(&st.ID, &st.CallID, &st.ExpertID, &st.ExpertName, &st.Employer, &st.Account, &st.Position, &st.Scored, &st.Recused); err != nil {
 			return nil, fmt.Errorf("project: call seats: %w", err)
 		}
 		out = append(out, st)
@@ -819,6 +846,7 @@ type CallAssignment struct {
 	Call         *Call
 	Applications []*Application
 	Mine         map[int64]CallScore // by application id
+	Recused      map[int64]Recusal   // by application id
 	Open         bool                // the panel still scores
 }
 
@@ -868,7 +896,7 @@ func (s *Service) callAssignment(ctx context.Context, st CallSeat) (CallAssignme
 	if err != nil {
 		return CallAssignment{}, err
 	}
-	as := CallAssignment{Seat: st, Call: c, Open: c.Status == CallReview, Mine: map[int64]CallScore{}}
+	as := CallAssignment{Seat: st, Call: c, Open: c.Status == CallReview, Mine: map[int64]CallScore{}, Recused: map[int64]Recusal{}}
 	for _, x := range apps {
 		if x.Status == AppEligible {
 			as.Applications = append(as.Applications, x)
@@ -880,6 +908,13 @@ func (s *Service) callAssignment(ctx context.Context, st CallSeat) (CallAssignme
 	}
 	for _, sc := range scores {
 		as.Mine[sc.ApplicationID] = sc
+	}
+	rec, err := s.recusals(ctx, s.DB.R, `x.seat_id = $1`, st.ID)
+	if err != nil {
+		return as, err
+	}
+	for _, x := range rec {
+		as.Recused[x.ApplicationID] = x
 	}
 	return as, nil
 }
@@ -934,6 +969,9 @@ func (s *Service) ScoreApplication(ctx context.Context, a audit.Actor, account s
 	}
 	if target == nil {
 		return fmt.Errorf("project: application %d on seat %d: %w", app, id, store.ErrNotFound)
+	}
+	if _, ok := as.Recused[app]; ok {
+		return i18n.Errorf("您已声明回避“%s”，不能评分", "you recused yourself from %q and cannot score it", target.Title)
 	}
 	if len(scores) != len(as.Call.Criteria) {
 		return i18n.Errorf("请为每一项评分项打分", "score every criterion")
@@ -1076,11 +1114,15 @@ func RankOrder(rs []Ranked) {
 	for i := range rs {
 		rs[i].Rank = i + 1
 		rs[i].Tied = i > 0 && rs[i].Score.Cmp(rs[i-1].Score) == 0
+		if rs[i].Score.N == 0 {
+			// Nobody scored it (every expert recused): last, unranked.
+			rs[i].Rank, rs[i].Tied = 0, false
+		}
 	}
 }
 
 // Publish approves the ranking of call id once every expert has scored
-// every eligible application, stores each application's rank, makes the
+// every eligible application they did not recuse themselves from, stores each application's rank, makes the
 // results public with note and tells the applicants.
 func (s *Service) Publish(ctx context.Context, a audit.Actor, scopes []string, id int64, note string) error {
 	note, err := limitText(note, 2000, "note", "结果说明", "note")
@@ -1104,13 +1146,17 @@ func (s *Service) Publish(ctx context.Context, a audit.Actor, scopes []string, i
 			return i18n.Errorf("评审尚未开始或结果已发布", "the review has not started or the results are already published")
 		}
 		for _, st := range seats {
-			if st.Scored < len(rs) {
-				return i18n.Errorf("专家 %d 尚有 %d 项申报未评分", "expert %d has %d applications still to score", st.Position, len(rs)-st.Scored)
+			if !st.Done(len(rs)) {
+				return i18n.Errorf("专家 %d 尚有 %d 项申报未评分", "expert %d has %d applications still to score", st.Position, len(rs)-st.Scored-st.Recused)
 			}
 		}
 		var ranking []map[string]any
 		for _, r := range rs {
-			if _, err := tx.ExecContext(ctx, `UPDATE project_application SET rank = $1 WHERE id = $2`, r.Rank, r.Application.ID); err != nil {
+			var rank any
+			if r.Rank > 0 {
+				rank = r.Rank
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE project_application SET rank = $1 WHERE id = $2`, rank, r.Application.ID); err != nil {
 				return fmt.Errorf("project: publish: %w", err)
 			}
 			ranking = append(ranking, map[string]any{"application": r.Application.ID, "rank": r.Rank, "score": r.Score.String(), "all": r.All.String()})

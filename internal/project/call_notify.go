@@ -23,6 +23,10 @@ var (
 	KindCallAssigned = notify.DefineKind("project.call_assigned", "project.notify.kind.call_assigned", true)
 	// KindPublished tells the applicants the results are published.
 	KindPublished = notify.DefineKind("project.call_published", "project.notify.kind.call_published", true)
+	// KindWithdrawn tells the applicants the office withdrew the call.
+	KindWithdrawn = notify.DefineKind("project.call_withdrawn", "project.notify.kind.call_withdrawn", true)
+	// KindExpired tells the office its call closed at the deadline.
+	KindExpired = notify.DefineKind("project.call_expired", "project.notify.kind.call_expired", false)
 )
 
 // CallLink is the address of call id's page; ApplicationLink that of an
@@ -69,6 +73,22 @@ func notifyPublished(ctx context.Context, tx *store.Tx, a audit.Actor, c *Call, 
 		}
 	}
 	return nil
+}
+
+func notifyWithdrawn(ctx context.Context, tx *store.Tx, a audit.Actor, c *Call, apps []*Application, reason string) error {
+	for _, x := range apps {
+		if _, err := notify.Send(ctx, tx, notify.Message{Kind: KindWithdrawn, Key: "project.notify.call_withdrawn",
+			Args: []any{c.Title, x.Title, reason}, Link: CallLink(c.ID), To: applicants(x), Except: a.UserID}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func notifyExpired(ctx context.Context, tx *store.Tx, c *Call) error {
+	_, err := notify.Send(ctx, tx, notify.Message{Kind: KindExpired, Key: "project.notify.call_expired",
+		Args: []any{c.Title, c.Deadline}, Link: CallLink(c.ID), To: []notify.Recipient{notify.Covering(auth.Office, c.OrgPath)}})
+	return err
 }
 
 // notifyCallAssigned tells the experts with accounts that the call's

@@ -125,7 +125,7 @@ CREATE TABLE project_call_score (
 	scored_at {{TS}} NOT NULL,
 	PRIMARY KEY (seat_id, application_id)
 );
-`}}}
+`}, {Version: 2, SQL: callSchemaV2}}}
 
 // Reasons an expert of the field is left out of a draw, in the order
 // they are checked (the first that applies is recorded).
@@ -342,24 +342,33 @@ func checkDate(s, field, zh, en string) (string, error) {
 	return s, nil
 }
 
+// checkAbsence checks and tidies an absence's dates and reason.
+func checkAbsence(from, to, reason string) (string, string, string, error) {
+	var err error
+	if from, err = checkDate(from, "from", "开始日期", "first day"); err != nil {
+		return "", "", "", err
+	}
+	if to, err = checkDate(to, "to", "结束日期", "last day"); err != nil {
+		return "", "", "", err
+	}
+	if to < from {
+		return "", "", "", i18n.Errorf("结束日期 %s 早于开始日期 %s", "the last day %s is before the first day %s", to, from).OnField("to")
+	}
+	if reason, err = limitText(reason, 200, "reason", "原因", "reason"); err != nil {
+		return "", "", "", err
+	}
+	if reason == "" {
+		return "", "", "", i18n.Errorf("请填写不能参加评审的原因", "say why the expert is unavailable").OnField("reason")
+	}
+	return from, to, reason, nil
+}
+
 // AddAbsence records that expert id is unavailable from from to to
 // (YYYY-MM-DD, both included) for reason.
 func (s *Service) AddAbsence(ctx context.Context, a audit.Actor, id int64, from, to, reason string) (int64, error) {
-	var err error
-	if from, err = checkDate(from, "from", "开始日期", "first day"); err != nil {
+	from, to, reason, err := checkAbsence(from, to, reason)
+	if err != nil {
 		return 0, err
-	}
-	if to, err = checkDate(to, "to", "结束日期", "last day"); err != nil {
-		return 0, err
-	}
-	if to < from {
-		return 0, i18n.Errorf("结束日期 %s 早于开始日期 %s", "the last day %s is before the first day %s", to, from).OnField("to")
-	}
-	if reason, err = limitText(reason, 200, "reason", "原因", "reason"); err != nil {
-		return 0, err
-	}
-	if reason == "" {
-		return 0, i18n.Errorf("请填写不能参加评审的原因", "say why the expert is unavailable").OnField("reason")
 	}
 	e, err := s.Expert(ctx, id)
 	if err != nil {
@@ -377,28 +386,38 @@ func (s *Service) AddAbsence(ctx context.Context, a audit.Actor, id int64, from,
 	return aid, err
 }
 
-// AddTie records expert id's tie of kind with the unit of code, ended on
-// until (YYYY-MM-DD; empty while it lasts).
-func (s *Service) AddTie(ctx context.Context, a audit.Actor, id int64, kind, code, until, note string) (int64, error) {
+// checkTie checks a tie's kind, unit, end date and note, and returns
+// the unit with the tidied date and note.
+func (s *Service) checkTie(ctx context.Context, kind, code, until, note string) (orgunit.Unit, string, string, error) {
 	if !slices.Contains(TieKinds, kind) {
-		return 0, i18n.Errorf("请选择关系类型", "choose the kind of tie").OnField("kind")
+		return orgunit.Unit{}, "", "", i18n.Errorf("请选择关系类型", "choose the kind of tie").OnField("kind")
 	}
 	code = strings.TrimSpace(code)
 	u, err := orgunit.Get(ctx, s.DB, code)
 	if errors.Is(err, store.ErrNotFound) || code == "" {
-		return 0, i18n.Errorf("没有代码为 %q 的单位", "no unit has the code %q", code).OnField("unit")
+		return orgunit.Unit{}, "", "", i18n.Errorf("没有代码为 %q 的单位", "no unit has the code %q", code).OnField("unit")
 	}
 	if err != nil {
-		return 0, err
+		return orgunit.Unit{}, "", "", err
 	}
 	if strings.TrimSpace(until) != "" {
 		if until, err = checkDate(until, "until", "结束日期", "end date"); err != nil {
-			return 0, err
+			return orgunit.Unit{}, "", "", err
 		}
 	} else {
 		until = ""
 	}
 	if note, err = limitText(note, 200, "note", "说明", "note"); err != nil {
+		return orgunit.Unit{}, "", "", err
+	}
+	return u, until, note, nil
+}
+
+// AddTie records expert id's tie of kind with the unit of code, ended on
+// until (YYYY-MM-DD; empty while it lasts).
+func (s *Service) AddTie(ctx context.Context, a audit.Actor, id int64, kind, code, until, note string) (int64, error) {
+	u, until, note, err := s.checkTie(ctx, kind, code, until, note)
+	if err != nil {
 		return 0, err
 	}
 	e, err := s.Expert(ctx, id)

@@ -139,6 +139,11 @@ type showView struct {
 	ExportURL    string
 	ResultURL    string
 	EligibleApps int
+	// Expired says the call is still open but its deadline has passed
+	// (the job closes it soon).
+	Expired   bool
+	Recusals  []dom.Recusal
+	AppTitles map[int64]string
 }
 
 func (h handlers) callOf(r *http.Request) (*dom.Call, error) {
@@ -165,6 +170,7 @@ func (h handlers) renderShow(w http.ResponseWriter, r *http.Request, status int,
 	v := showView{C: c, Remaining: remaining(today, c.Deadline), Accepting: c.Accepting(today), CanManage: pr.Covers(c.OrgPath, Offices...), Form: form,
 		ExportURL: fmt.Sprintf("/calls/%d/export", c.ID), ResultURL: dom.ResultLink(c.ID)}
 	v.CanApply = v.Accepting && pr.Has(Applicants...)
+	v.Expired = c.Status == dom.CallOpen && !v.Accepting
 	if form.Get("unit") == "" {
 		form.Set("unit", pr.Home())
 	}
@@ -206,7 +212,14 @@ func (h handlers) renderShow(w http.ResponseWriter, r *http.Request, status int,
 		}
 		v.AllScored = true
 		for _, st := range v.Seats {
-			v.AllScored = v.AllScored && st.Scored >= len(v.Ranking)
+			v.AllScored = v.AllScored && st.Done(len(v.Ranking))
+		}
+		if v.Recusals, err = h.svc.Recusals(ctx, c.ID); err != nil {
+			return err
+		}
+		v.AppTitles = map[int64]string{}
+		for _, x := range apps {
+			v.AppTitles[x.ID] = x.Title
 		}
 	} else if c.Status == dom.CallPublished {
 		if v.Ranking, err = h.svc.Ranking(ctx, c.ID); err != nil {
@@ -252,17 +265,29 @@ func (h handlers) export(w http.ResponseWriter, r *http.Request) error {
 		byApp[x.Application.ID] = x
 	}
 	var header []string
-	for _, k := range []string{"rank", "title", "unit", "unit_code", "project", "status", "note", "score", "mean_all", "n_scores", "applied_at"} {
+	recs, err := h.svc.Recusals(r.Context(), c.ID)
+	if err != nil {
+		return err
+	}
+	recused := map[int64]int{}
+	for _, x := range recs {
+		recused[x.ApplicationID]++
+	}
+	for _, k := range []string{"rank", "title", "unit", "unit_code", "project", "status", "note", "score", "mean_all", "n_scores", "recusals", "applied_at"} {
 		header = append(header, kit.T(r, "calls.col."+k))
 	}
 	rows := make([][]any, 0, len(apps))
 	add := func(x *dom.Application, rank any, score, all string, n int) {
 		rows = append(rows, []any{rank, x.Title, x.UnitName, x.Unit, x.ProjectNumber, kit.T(r, "calls.app_status."+x.Status), x.CheckNote, score, all, n,
-			x.CreatedAt.In(calendar.Shanghai).Format("2006-01-02 15:04")})
+			recused[x.ID], x.CreatedAt.In(calendar.Shanghai).Format("2006-01-02 15:04")})
 	}
 	// The ranking first, in its order; the other applications after it.
 	for _, x := range rs {
-		add(x.Application, x.Rank, x.Score.String(), x.All.String(), len(x.Scores))
+		var rank any = x.Rank
+		if x.Rank == 0 {
+			rank = "" // nobody could score it
+		}
+		add(x.Application, rank, x.Score.String(), x.All.String(), len(x.Scores))
 	}
 	for _, x := range apps {
 		if _, ok := byApp[x.ID]; !ok {

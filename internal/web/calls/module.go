@@ -53,6 +53,8 @@ func Module() module.Module {
 		// A finished award round and an open pilot call, after the
 		// project module's demo portfolio.
 		LoadDemo: dom.LoadCallDemo,
+		// Calls close by themselves once their deadline has passed.
+		Jobs: registerJobs,
 		Nav: []module.Nav{
 			{Key: "calls", Href: "/calls", Label: "calls.nav", Roles: Viewers, Order: 59},
 			{Key: "calls-reviews", Href: "/calls/reviews", Label: "calls.reviews", Roles: Experts, Order: 59},
@@ -82,6 +84,9 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /calls/{id}/export", Access: kit.Roles, Roles: Offices, Handler: h.export},
 		{Pattern: "POST /calls/{id}/apply", Access: kit.Roles, Roles: Applicants, Handler: h.apply, BodyLimit: MaxApplyBody},
 		{Pattern: "POST /calls/{id}/close", Access: kit.Roles, Roles: Offices, Handler: h.close},
+		{Pattern: "GET /calls/{id}/edit", Access: kit.Roles, Roles: Offices, Handler: h.editForm},
+		{Pattern: "POST /calls/{id}/edit", Access: kit.Roles, Roles: Offices, Handler: h.edit},
+		{Pattern: "POST /calls/{id}/withdraw", Access: kit.Roles, Roles: Offices, Handler: h.withdraw},
 		{Pattern: "POST /calls/{id}/draw", Access: kit.Roles, Roles: Offices, Handler: h.draw},
 		{Pattern: "POST /calls/{id}/publish", Access: kit.Roles, Roles: Offices, Handler: h.publish},
 		{Pattern: "GET /calls/{id}/applications/{app}", Access: kit.Roles, Roles: Viewers, Handler: h.application},
@@ -92,6 +97,7 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /calls/{id}/seats/{seat}/{app}", Access: kit.Roles, Roles: Experts, Handler: h.scoreForm},
 		{Pattern: "POST /calls/{id}/seats/{seat}/{app}", Access: kit.Roles, Roles: Experts, Handler: h.score},
 		{Pattern: "GET /calls/{id}/seats/{seat}/{app}/document", Access: kit.Roles, Roles: Experts, Handler: h.seatDocument},
+		{Pattern: "POST /calls/{id}/seats/{seat}/{app}/recuse", Access: kit.Roles, Roles: Experts, Handler: h.recuse},
 		{Pattern: "GET /results", Access: kit.Public, Handler: h.results},
 		{Pattern: "GET /results/{id}", Access: kit.Public, Handler: h.result},
 		{Pattern: "GET /api/v1/results", Access: kit.Public, Handler: h.apiResults},
@@ -115,14 +121,14 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 	}
 	type sideOf struct{ name, city, county, other string }
 	for _, sd := range []sideOf{{"in", "4101", "410102", "410103"}, {"out", "4102", "410202", "410203"}} {
-		for _, kind := range []string{"view", "apply", "close", "check", "draw", "publish"} {
+		for _, kind := range []string{"view", "apply", "close", "check", "draw", "publish", "withdraw"} {
 			id, err := s.OpenCall(ctx, a, all, dom.NewCall{Kind: dom.CallAward, Title: "authz 评选 " + kind, Description: "authz", Org: sd.city,
 				Deadline: "2099-12-31", Criteria: "成效 60\n创新 40", Field: "gis", PanelSize: 3})
 			if err != nil {
 				return err
 			}
 			f.IDs["call-"+kind+"-"+sd.name] = id
-			if kind == "view" || kind == "apply" || kind == "close" {
+			if kind == "view" || kind == "apply" || kind == "close" || kind == "withdraw" {
 				continue
 			}
 			unit := sd.county
@@ -222,6 +228,10 @@ func authzCases() []module.AuthzCase {
 			return http.MethodPost, "/calls/" + strconv.FormatInt(f.IDs["call-apply-"+module.Side(inside)], 10) + "/apply", url.Values{"unit": {unit}, "title": {"authz 申报"}, "body": {"申报正文"}}
 		}, Want: module.ScopedRole(see, un, Applicants...)},
 		{Pattern: "POST /calls/{id}/close", Request: callReq(http.MethodPost, "close", "/close", nil), Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "GET /calls/{id}/edit", Request: callReq(http.MethodGet, "view", "/edit", nil), Want: module.ScopedRole(ok, see, Offices...)},
+		{Pattern: "POST /calls/{id}/edit", Request: callReq(http.MethodPost, "view", "/edit", url.Values{"title": {"authz 评选 view"}, "description": {"authz"},
+			"deadline": {"2099-12-31"}, "criteria": {"成效 60\n创新 40"}, "field": {"gis"}, "panel_size": {"3"}}), Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "POST /calls/{id}/withdraw", Request: callReq(http.MethodPost, "withdraw", "/withdraw", url.Values{"reason": {"authz 撤回"}}), Want: module.ScopedRole(see, un, Offices...)},
 		{Pattern: "POST /calls/{id}/draw", Request: callReq(http.MethodPost, "draw", "/draw", nil), Want: module.ScopedRole(see, un, Offices...)},
 		{Pattern: "POST /calls/{id}/publish", Request: callReq(http.MethodPost, "publish", "/publish", url.Values{"note": {"authz"}}), Want: module.ScopedRole(see, un, Offices...)},
 		{Pattern: "GET /calls/{id}/applications/{app}", Request: appReq(http.MethodGet, "check", "", nil), Want: module.ScopedRole(ok, see, Viewers...)},
@@ -232,6 +242,7 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "GET /calls/{id}/seats/{seat}/{app}", Request: seatReq(http.MethodGet, true, "", nil), Want: module.RefusedAll(see)},
 		{Pattern: "POST /calls/{id}/seats/{seat}/{app}", Request: seatReq(http.MethodPost, true, "", url.Values{"c0": {"80"}, "c1": {"80"}, "opinion": {"好"}}), Want: module.RefusedAll(un)},
 		{Pattern: "GET /calls/{id}/seats/{seat}/{app}/document", Request: seatReq(http.MethodGet, true, "/document", nil), Want: module.RefusedAll(see)},
+		{Pattern: "POST /calls/{id}/seats/{seat}/{app}/recuse", Request: seatReq(http.MethodPost, true, "/recuse", url.Values{"reason": {"authz 回避"}}), Want: module.RefusedAll(un)},
 		{Pattern: "GET /results", Request: module.Get("/results"), Want: module.Always(ok)},
 		// The publish case of the office and the administrator has run
 		// by now for the inside call only; unpublished results are not found.

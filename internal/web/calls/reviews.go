@@ -60,6 +60,7 @@ type scoreView struct {
 	Values  []string // per criterion, as typed or stored
 	Opinion string
 	DocURL  string
+	Recused *dom.Recusal // the expert's recusal from the application, if any
 }
 
 // seatApp reads the seat and one of its applications.
@@ -90,12 +91,15 @@ func (h handlers) renderScore(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	v := scoreView{As: as, A: x, Mine: as.Mine[x.ID]}
+	if rc, ok := as.Recused[x.ID]; ok {
+		v.Recused = &rc
+	}
 	v.Values, v.Opinion = make([]string, len(as.Call.Criteria)), v.Mine.Opinion
 	for i := range v.Values {
 		if i < len(v.Mine.Scores) {
 			v.Values[i] = strconv.Itoa(v.Mine.Scores[i])
 		}
-		if typed != nil {
+		if typed != nil && i < len(typed) {
 			v.Values[i] = typed[i]
 		}
 	}

@@ -95,3 +95,47 @@ func (h handlers) setTieYears(w http.ResponseWriter, r *http.Request) error {
 	}
 	return err
 }
+
+// recordIDs reads the expert and the absence or tie (param) of the path.
+func recordIDs(r *http.Request, param string) (int64, int64, error) {
+	id, err := kit.PathID(r, "id")
+	if err != nil {
+		return 0, 0, err
+	}
+	rid, err := kit.PathID(r, param)
+	return id, rid, err
+}
+
+func (h handlers) updateAbsence(w http.ResponseWriter, r *http.Request) error {
+	id, aid, err := recordIDs(r, "aid")
+	if err != nil {
+		return err
+	}
+	v := r.PostForm
+	return h.expertStep(w, r, h.svc.UpdateAbsence(r.Context(), kit.Actor(r), id, aid, v.Get("from"), v.Get("to"), v.Get("reason")))
+}
+
+func (h handlers) deleteAbsence(w http.ResponseWriter, r *http.Request) error {
+	id, aid, err := recordIDs(r, "aid")
+	if err != nil {
+		return err
+	}
+	return h.expertStep(w, r, h.svc.DeleteAbsence(r.Context(), kit.Actor(r), id, aid))
+}
+
+func (h handlers) updateTie(w http.ResponseWriter, r *http.Request) error {
+	id, tid, err := recordIDs(r, "tid")
+	if err != nil {
+		return err
+	}
+	v := r.PostForm
+	return h.expertStep(w, r, h.svc.UpdateTie(r.Context(), kit.Actor(r), id, tid, v.Get("kind"), v.Get("unit"), v.Get("until"), v.Get("note")))
+}
+
+func (h handlers) deleteTie(w http.ResponseWriter, r *http.Request) error {
+	id, tid, err := recordIDs(r, "tid")
+	if err != nil {
+		return err
+	}
+	return h.expertStep(w, r, h.svc.DeleteTie(r.Context(), kit.Actor(r), id, tid))
+}

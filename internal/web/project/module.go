@@ -161,6 +161,10 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /projects/experts/{id}", Access: kit.Roles, Roles: Offices, Handler: h.expert},
 		{Pattern: "POST /projects/experts/{id}/absence", Access: kit.Roles, Roles: Offices, Handler: h.addAbsence},
 		{Pattern: "POST /projects/experts/{id}/tie", Access: kit.Roles, Roles: Offices, Handler: h.addTie},
+		{Pattern: "POST /projects/experts/{id}/absences/{aid}", Access: kit.Roles, Roles: Offices, Handler: h.updateAbsence},
+		{Pattern: "POST /projects/experts/{id}/absences/{aid}/delete", Access: kit.Roles, Roles: Offices, Handler: h.deleteAbsence},
+		{Pattern: "POST /projects/experts/{id}/ties/{tid}", Access: kit.Roles, Roles: Offices, Handler: h.updateTie},
+		{Pattern: "POST /projects/experts/{id}/ties/{tid}/delete", Access: kit.Roles, Roles: Offices, Handler: h.deleteTie},
 		{Pattern: "GET /projects/reviews", Access: kit.Roles, Roles: Experts, Handler: h.reviews},
 		{Pattern: "GET /projects/reviews/{id}", Access: kit.Roles, Roles: Experts, Handler: h.seat},
 		{Pattern: "POST /projects/reviews/{id}/score", Access: kit.Roles, Roles: Experts, Handler: h.score},
@@ -186,6 +190,21 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 			return err
 		}
 		f.IDs["expert"] = eid
+	}
+	// An absence and a tie of the last expert for the cases that edit and
+	// delete them (far from any draw of the fixtures).
+	// One of each per side: the delete cases run for both.
+	for _, sd := range []string{"in", "out"} {
+		aid, err := s.AddAbsence(ctx, a, f.IDs["expert"], "2099-02-01", "2099-02-28", "authz 出差")
+		if err != nil {
+			return err
+		}
+		f.IDs["absence-"+sd] = aid
+		tid, err := s.AddTie(ctx, a, f.IDs["expert"], dom.TieEmployed, "4117", "2000-12-31", "authz")
+		if err != nil {
+			return err
+		}
+		f.IDs["tie-"+sd] = tid
 	}
 	for _, side := range []struct{ name, unit string }{{"in", "4101"}, {"out", "4102"}} {
 		for _, kind := range []string{"view", "amounts", "doc", "submit", "decision", "draw", "seat"} {
@@ -243,6 +262,14 @@ func officeFirst(want func(auth.Role, bool) int) func(auth.Role, bool) int {
 func projectReq(method, kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
 	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
 		return method, "/projects/" + strconv.FormatInt(f.IDs[kind+"-"+module.Side(inside)], 10) + suffix, form
+	}
+}
+
+// recordReq posts to the absence or tie (key) of the fixture's expert,
+// one for each side (the pool has no sides: both are the office's).
+func recordReq(path, key, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
+	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
+		return http.MethodPost, "/projects/experts/" + strconv.FormatInt(f.IDs["expert"], 10) + "/" + path + "/" + strconv.FormatInt(f.IDs[key+"-"+module.Side(inside)], 10) + suffix, form
 	}
 }
 
@@ -320,6 +347,12 @@ func authzCases() []module.AuthzCase {
 			Want: module.AnyRole(see, un, Offices...)},
 		{Pattern: "POST /projects/experts/{id}/tie", Request: expertReq(http.MethodPost, "/tie", url.Values{"kind": {"employed"}, "unit": {"4101"}, "until": {"2020-12-31"}}),
 			Want: module.AnyRole(see, un, Offices...)},
+		{Pattern: "POST /projects/experts/{id}/absences/{aid}", Request: recordReq("absences", "absence", "", url.Values{"from": {"2099-03-01"}, "to": {"2099-03-31"}, "reason": {"出国"}}),
+			Want: module.AnyRole(see, un, Offices...)},
+		{Pattern: "POST /projects/experts/{id}/absences/{aid}/delete", Request: recordReq("absences", "absence", "/delete", nil), Want: module.AnyRole(see, un, Offices...)},
+		{Pattern: "POST /projects/experts/{id}/ties/{tid}", Request: recordReq("ties", "tie", "", url.Values{"kind": {"worked"}, "unit": {"4117"}, "until": {"2001-12-31"}}),
+			Want: module.AnyRole(see, un, Offices...)},
+		{Pattern: "POST /projects/experts/{id}/ties/{tid}/delete", Request: recordReq("ties", "tie", "/delete", nil), Want: module.AnyRole(see, un, Offices...)},
 		{Pattern: "GET /projects/reviews", Request: module.Get("/projects/reviews"), Want: module.AnyRole(ok, see, Experts...)},
 		{Pattern: "GET /projects/reviews/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/projects/reviews/" + strconv.FormatInt(f.IDs["seat-"+module.Side(inside)], 10), nil
