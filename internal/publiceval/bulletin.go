@@ -203,15 +203,50 @@ func WriteBulletinPDF(w io.Writer, b Bulletin, lang string, head []string, title
 	widths := []float64{12, 22, 50, 18, 20, 18, 18, 20, 20, 20, 20, 22}
 	pdf.SetFont(pdffont.Family, "", 8.5)
 	pdf.SetFillColor(221, 235, 247)
-	row := func(cells []string, fill bool) {
+	// the table breaks pages itself: a row never splits, and every page
+	// it continues on starts with the header again
+	pdf.SetAutoPageBreak(false, 14)
+	_, pageH := pdf.GetPageSize()
+	left, _, _, _ := pdf.GetMargins()
+	const lineH = 4.2
+	var row func(cells []string, header bool)
+	row = func(cells []string, header bool) {
+		lines := make([][]string, len(cells))
+		n := 1
 		for i, s := range cells {
+			// names wrap within their cell instead of being cut
+			lines[i] = pdffont.Lines(pdf, s, widths[i]-2)
+			if len(lines[i]) == 0 {
+				lines[i] = []string{""}
+			}
+			n = max(n, len(lines[i]))
+		}
+		h := max(7, float64(n)*lineH+2.5)
+		if pdf.GetY()+h > pageH-14 {
+			pdf.AddPage()
+			if !header {
+				row(head, true)
+			}
+		}
+		x, y := left, pdf.GetY()
+		style := "D"
+		if header {
+			style = "FD"
+		}
+		for i := range cells {
+			pdf.Rect(x, y, widths[i], h, style)
 			align := "C"
 			if i == 2 {
 				align = "L"
 			}
-			pdf.CellFormat(widths[i], 7, s, "1", 0, align, fill, 0, "")
+			top := y + (h-float64(len(lines[i]))*lineH)/2
+			for j, l := range lines[i] {
+				pdf.SetXY(x+1, top+float64(j)*lineH)
+				pdf.CellFormat(widths[i]-2, lineH, l, "", 0, align, false, 0, "")
+			}
+			x += widths[i]
 		}
-		pdf.Ln(-1)
+		pdf.SetXY(left, y+h)
 	}
 	row(head, true)
 	for _, r := range b.Rows {
@@ -219,11 +254,9 @@ func WriteBulletinPDF(w io.Writer, b Bulletin, lang string, head []string, title
 		for _, v := range Cells(r) {
 			cells = append(cells, fmt.Sprint(v))
 		}
-		if n := []rune(cells[2]); len(n) > 18 {
-			cells[2] = string(n[:17]) + "…"
-		}
 		row(cells, false)
 	}
+	pdf.SetAutoPageBreak(true, 14)
 	pdf.Ln(4)
 	pdf.SetFont(pdffont.Family, "", 11)
 	pdf.CellFormat(0, 7, rulesLabel, "", 1, "L", false, 0, "")
