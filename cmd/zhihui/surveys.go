@@ -19,7 +19,7 @@ import (
 
 func init() {
 	register("surveys", "e-commerce surveys: list | form ID [--set FILE.json] | responses ID FILE.json [--on-behalf]", runSurveys)
-	register("enterprises", "the enterprise register (名录库): import FILE [--dry-run] [--year Y]", runEnterprises)
+	register("enterprises", "the enterprise register (名录库): import FILE [--dry-run] [--year Y] | summary [--repair]", runEnterprises)
 }
 
 const surveysUsage = "usage: zhihui surveys list | form ID [--set FILE.json] | responses ID FILE.json [--on-behalf]"
@@ -195,8 +195,11 @@ func surveysResponses(args []string) error {
 }
 
 func runEnterprises(args []string) error {
+	if len(args) > 0 && args[0] == "summary" {
+		return enterprisesSummary(args[1:])
+	}
 	if len(args) == 0 || args[0] != "import" {
-		return errors.New("usage: zhihui enterprises import FILE [--dry-run] [--year Y]")
+		return errors.New("usage: zhihui enterprises import FILE [--dry-run] [--year Y] | summary [--repair]")
 	}
 	var c app.Config
 	fs := flag.NewFlagSet("enterprises import", flag.ContinueOnError)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"strconv"
 
@@ -177,7 +178,21 @@ func LoadDemo(ctx context.Context, db *store.DB) error {
 // records in one transaction.
 func insertRegister(ctx context.Context, db *store.DB, a audit.Actor, reg []Enterprise) error {
 	return db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.Lock(ctx, "ecstat_register"); err != nil {
+			return err
+		}
+		if err := ensureCells(ctx, tx); err != nil {
+			return err
+		}
 		now := store.Now()
+		d := cells{}
+		var tmp big.Int
+		for i := range reg {
+			d.enterprise(&reg[i], 1, &tmp)
+		}
+		if err := applyCells(ctx, tx, d); err != nil {
+			return err
+		}
 		if _, err := tx.Copy(ctx, "ecstat_enterprise", []string{"credit_code", "name", "industry", "section", "org_code", "org_path", "city_code",
 			"size", "above_scale", "employees", "revenue", "born_year", "closed_year", "updated_at", "registered_by", "registered_at"}, func(yield func([]any) error) error {
 			for _, e := range reg {

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,191 +99,103 @@ type Selected struct {
 	Certainty bool    `json:"certainty"`
 }
 
-type frameUnit struct {
-	id                          int64
-	section, city, county, size string
-	above                       bool
-	revenue                     int64 // hundredths of 万元
-}
-
 // frameTotal is the frame's count and revenue of one county × section,
 // stored with the draw for the ratio estimator.
 type frameTotal struct {
 	county, city, section string
-	units                 int
+	units                 int64
 	revenue               int64
 }
 
-func frameTotals(frame []frameUnit) []frameTotal {
-	type key struct{ county, section string }
-	by := map[key]*frameTotal{}
-	var out []*frameTotal
-	for _, u := range frame {
-		k := key{u.county, u.section}
-		t := by[k]
-		if t == nil {
-			t = &frameTotal{county: u.county, city: u.city, section: u.section}
-			by[k] = t
-			out = append(out, t)
-		}
-		t.units++
-		t.revenue += u.revenue
-	}
-	res := make([]frameTotal, len(out))
-	for i, t := range out {
-		res[i] = *t
-	}
-	sort.Slice(res, func(i, j int) bool {
-		return res[i].county < res[j].county || res[i].county == res[j].county && res[i].section < res[j].section
-	})
-	return res
-}
-
-// frameSplit is the smallest id range [loadFrame] reads in two parts.
-var frameSplit int64 = 100_000
-
-// loadFrame reads the enterprises active in year, by id. On SQLite,
-// where a connection reads at the speed of one core, the two halves of
-// the register's id range are read at once on two connections (the
-// caller keeps the register from changing meanwhile, see [Draw]).
-func loadFrame(ctx context.Context, db *store.DB, year int) ([]frameUnit, error) {
-	var lo, hi int64
-	// Two subqueries: SQLite reads a lone MIN or MAX off the key, both in
-	// one SELECT by a scan of the table.
-	if err := db.R.QueryRowContext(ctx, `SELECT COALESCE((SELECT MIN(id) FROM ecstat_enterprise), 0), COALESCE((SELECT MAX(id) FROM ecstat_enterprise), -1)`).Scan(&lo, &hi); err != nil {
-		return nil, fmt.Errorf("ecstat: frame: %w", err)
-	}
-	parts := 1
-	if db.Dialect == store.SQLite && hi-lo >= frameSplit {
-		parts = 2
-	}
-	type part struct {
-		units []frameUnit
-		err   error
-	}
-	res := make([]part, parts)
-	var wg sync.WaitGroup
-	step := (hi - lo + 1 + int64(parts) - 1) / int64(parts)
-	for p := range parts {
-		from, to := lo+int64(p)*step, min(hi, lo+int64(p+1)*step-1)
-		wg.Go(func() {
-			res[p].units, res[p].err = scanFrame(ctx, db, year, from, to)
-		})
-	}
-	wg.Wait()
-	out := res[0].units
-	for _, p := range res {
-		if p.err != nil {
-			return nil, p.err
-		}
-	}
-	for _, p := range res[1:] {
-		out = append(out, p.units...)
-	}
-	// By id, so that a drawn id finds its unit by binary search (a table
-	// scan gives that order on SQLite already).
-	if !slices.IsSortedFunc(out, func(a, b frameUnit) int { return cmp.Compare(a.id, b.id) }) {
-		slices.SortFunc(out, func(a, b frameUnit) int { return cmp.Compare(a.id, b.id) })
-	}
-	return out, nil
-}
-
-// scanFrame reads the enterprises active in year with ids from..to, into
-// a list allocated once for the range (not grown, and copied, twenty
-// times over a million rows).
-func scanFrame(ctx context.Context, db *store.DB, year int, from, to int64) ([]frameUnit, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT id, section, city_code, org_code, size, above_scale, revenue FROM ecstat_enterprise
-		WHERE id BETWEEN $2 AND $3 AND born_year <= $1 AND (closed_year = 0 OR closed_year > $1)`, year, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("ecstat: frame: %w", err)
-	}
-	defer rows.Close()
-	out := make([]frameUnit, 0, max(0, min(to-from+1, 20_000_000)))
-	// The few distinct codes are shared, not allocated per row.
-	intern := map[string]string{}
-	in := func(b []byte) string {
-		if s, ok := intern[string(b)]; ok {
-			return s
-		}
-		s := string(b)
-		intern[s] = s
-		return s
-	}
-	var sec, city, county, size sql.RawBytes
-	for rows.Next() {
-		var u frameUnit
-		var above int
-		if err := rows.Scan(&u.id, &sec, &city, &county, &size, &above, &u.revenue); err != nil {
-			return nil, err
-		}
-		u.section, u.city, u.county, u.size = in(sec), in(city), in(county), in(size)
-		u.above = above == 1
-		out = append(out, u)
-	}
-	return out, rows.Err()
-}
-
-// unitByID finds the unit of id in frame (sorted by id).
-func unitByID(frame []frameUnit, id int64) *frameUnit {
-	i, ok := slices.BinarySearchFunc(frame, id, func(u frameUnit, id int64) int { return cmp.Compare(u.id, id) })
-	if !ok {
-		return nil
-	}
-	return &frame[i]
-}
-
-// Plan stratifies the frame of survey year and allocates the sample
-// without drawing: industry section × city × size class, above-threshold
-// enterprises in certainty strata of their own (taken whole).
-func plan(frame []frameUnit, spec DesignSpec) ([]Stratum, [][]int64, float64, error) {
+// stratify works out the strata (industry section × city × size class,
+// above-threshold enterprises in certainty strata of their own, taken
+// whole), with their populations and standard deviations of revenue, and
+// the frame totals by county × section, from the register summary's
+// cells of the enterprises active in the survey year.
+func stratify(cs cells) ([]Stratum, []*stratumStats, []frameTotal, error) {
 	type group struct {
-		s   Stratum
-		ids []int64
-		rev []float64
+		s  Stratum
+		st stratumStats
 	}
 	by := map[string]*group{}
-	for _, u := range frame {
-		key := u.section + "|" + u.city + "|" + u.size
-		if u.above {
+	type tkey struct{ county, section string }
+	tot := map[tkey]*frameTotal{}
+	revs := map[tkey]*big.Int{}
+	for k, c := range cs {
+		if c.units == 0 {
+			continue
+		}
+		key := k.section + "|" + c.city + "|" + k.size
+		if k.above {
 			key += "|C"
 		}
 		g := by[key]
 		if g == nil {
-			g = &group{s: Stratum{Key: key, Section: u.section, City: u.city, Size: u.size, Certainty: u.above}}
+			g = &group{s: Stratum{Key: key, Section: k.section, City: c.city, Size: k.size, Certainty: k.above}}
 			by[key] = g
 		}
-		g.ids = append(g.ids, u.id)
-		g.rev = append(g.rev, Amount(u.revenue).Float())
+		g.st.pop += c.units
+		g.st.revenue.Add(&g.st.revenue, &c.revenue)
+		g.st.sq.Add(&g.st.sq, &c.sq)
+		tk := tkey{k.county, k.section}
+		t := tot[tk]
+		if t == nil {
+			t = &frameTotal{county: k.county, city: c.city, section: k.section}
+			tot[tk] = t
+			revs[tk] = new(big.Int)
+		}
+		t.units += c.units
+		revs[tk].Add(revs[tk], &c.revenue)
 	}
 	keys := make([]string, 0, len(by))
 	for k := range by {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var strata []Stratum
-	var ids [][]int64
-	var N []int
-	var S []float64
-	var takeSome []int
-	var total float64
+	strata := make([]Stratum, 0, len(keys))
+	stats := make([]*stratumStats, 0, len(keys))
 	for _, k := range keys {
 		g := by[k]
 		g.s.H = len(strata)
-		g.s.Pop = len(g.ids)
-		g.s.SDAux = survey.StdDev(g.rev)
-		if g.s.Certainty {
-			g.s.N = g.s.Pop
-		} else {
-			takeSome = append(takeSome, g.s.H)
-			N = append(N, g.s.Pop)
-			S = append(S, g.s.SDAux)
-			for _, r := range g.rev {
-				total += r
-			}
-		}
+		g.s.Pop = int(g.st.pop)
+		g.s.SDAux = g.st.sd()
 		strata = append(strata, g.s)
-		ids = append(ids, g.ids)
+		stats = append(stats, &g.st)
 	}
+	totals := make([]frameTotal, 0, len(tot))
+	for tk, t := range tot {
+		if !revs[tk].IsInt64() {
+			return nil, nil, nil, fmt.Errorf("ecstat: the revenue of %s × %s overflows", t.county, t.section)
+		}
+		t.revenue = revs[tk].Int64()
+		totals = append(totals, *t)
+	}
+	slices.SortFunc(totals, func(a, b frameTotal) int {
+		return cmp.Or(cmp.Compare(a.county, b.county), cmp.Compare(a.section, b.section))
+	})
+	return strata, stats, totals, nil
+}
+
+// allocate sets the sample size of every take-some stratum (certainty
+// strata are taken whole) and returns the coefficient of variation the
+// allocation predicts for the revenue total.
+func allocate(strata []Stratum, stats []*stratumStats, spec DesignSpec) float64 {
+	var N []int
+	var S []float64
+	var takeSome []int
+	var sum big.Int
+	for h := range strata {
+		st := &strata[h]
+		if st.Certainty {
+			st.N = st.Pop
+			continue
+		}
+		takeSome = append(takeSome, h)
+		N = append(N, st.Pop)
+		S = append(S, st.SDAux)
+		sum.Add(&sum, &stats[h].revenue)
+	}
+	total := (&stratumStats{revenue: sum}).revenueFloat()
 	var alloc []int
 	switch {
 	case len(takeSome) == 0:
@@ -295,11 +209,101 @@ func plan(frame []frameUnit, spec DesignSpec) ([]Stratum, [][]int64, float64, er
 	for i, h := range takeSome {
 		strata[h].N = alloc[i]
 	}
-	cv := 0.0
 	if total > 0 && len(takeSome) > 0 {
-		cv = math.Sqrt(survey.Variance(N, S, alloc)) / total
+		return math.Sqrt(survey.Variance(N, S, alloc)) / total
 	}
-	return strata, ids, cv, nil
+	return 0
+}
+
+// frameSplit is the smallest id range [takeSomeIDs] reads in two parts.
+var frameSplit int64 = 100_000
+
+// takeSomeIDs reads the ids of the enterprises of the take-some strata
+// (below the threshold, active in year), each stratum's in ascending
+// order: ids[h] for stratum h (nil for certainty strata). Only the ids
+// and the three stratum columns are read. On SQLite, where a connection
+// reads at the speed of one core, the two halves of the register's id
+// range are read at once on two connections (the caller keeps the
+// register from changing meanwhile, see [Draw]).
+func takeSomeIDs(ctx context.Context, db *store.DB, year int, strata []Stratum) ([][]int64, error) {
+	index := map[string]int{}
+	for h, st := range strata {
+		if !st.Certainty {
+			index[st.Key] = h
+		}
+	}
+	var lo, hi int64
+	// Two subqueries: SQLite reads a lone MIN or MAX off the key, both in
+	// one SELECT by a scan of the table.
+	if err := db.R.QueryRowContext(ctx, `SELECT COALESCE((SELECT MIN(id) FROM ecstat_enterprise), 0), COALESCE((SELECT MAX(id) FROM ecstat_enterprise), -1)`).Scan(&lo, &hi); err != nil {
+		return nil, fmt.Errorf("ecstat: frame: %w", err)
+	}
+	parts := 1
+	if db.Dialect == store.SQLite && hi-lo >= frameSplit {
+		parts = 2
+	}
+	res := make([][][]int64, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	step := (hi - lo + 1 + int64(parts) - 1) / int64(parts)
+	for p := range parts {
+		from, to := lo+int64(p)*step, min(hi, lo+int64(p+1)*step-1)
+		lists := make([][]int64, len(strata))
+		for h, st := range strata {
+			if !st.Certainty {
+				lists[h] = make([]int64, 0, st.Pop/parts+16)
+			}
+		}
+		res[p] = lists
+		wg.Go(func() {
+			errs[p] = scanTakeSome(ctx, db, year, from, to, index, lists)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := res[0]
+	for _, lists := range res[1:] {
+		for h := range lists {
+			out[h] = append(out[h], lists[h]...)
+		}
+	}
+	for h := range out {
+		// A table scan gives each stratum's ids in order on SQLite already.
+		if !slices.IsSorted(out[h]) {
+			slices.Sort(out[h])
+		}
+	}
+	return out, nil
+}
+
+// scanTakeSome appends the ids from..to of the take-some enterprises
+// active in year to their stratum's list.
+func scanTakeSome(ctx context.Context, db *store.DB, year int, from, to int64, index map[string]int, lists [][]int64) error {
+	rows, err := db.R.QueryContext(ctx, `SELECT id, section, city_code, size FROM ecstat_enterprise
+		WHERE id BETWEEN $2 AND $3 AND above_scale = 0 AND born_year <= $1 AND (closed_year = 0 OR closed_year > $1)`, year, from, to)
+	if err != nil {
+		return fmt.Errorf("ecstat: frame: %w", err)
+	}
+	defer rows.Close()
+	var sec, city, size sql.RawBytes
+	key := make([]byte, 0, 64)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id, &sec, &city, &size); err != nil {
+			return err
+		}
+		key = append(append(append(append(append(key[:0], sec...), '|'), city...), '|'), size...)
+		h, ok := index[string(key)]
+		if !ok {
+			return errSummaryOutOfStep
+		}
+		lists[h] = append(lists[h], id)
+	}
+	return rows.Err()
 }
 
 func checkSpec(spec *DesignSpec) error {
@@ -354,19 +358,50 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 		if answered > 0 {
 			return ErrAnswered
 		}
-		frame, err := loadFrame(ctx, db, s.Year)
+		// The strata and the frame totals come from the register summary
+		// (see regsum.go), not from the register's rows.
+		if err := ensureCells(ctx, tx); err != nil {
+			return err
+		}
+		cs, err := readCells(ctx, tx, s.Year)
 		if err != nil {
 			return err
 		}
-		if len(frame) == 0 {
+		strata, stats, totals, err := stratify(cs)
+		if err != nil {
+			return err
+		}
+		if len(strata) == 0 {
 			return i18n.Errorf("名录库中没有 %d 年在营的企业，请先导入名录", "the register has no enterprise active in %d; import the register first", s.Year)
 		}
-		strata, ids, cv, err := plan(frame, spec)
-		if err != nil {
-			return err
+		cv := allocate(strata, stats, spec)
+		frameSize := 0
+		for _, st := range strata {
+			frameSize += st.Pop
 		}
-		totals := frameTotals(frame)
-		d = &Design{DesignSpec: spec, FrameSize: len(frame), Strata: strata, PredictedCV: cv, DrawnAt: store.Now(), DrawnBy: a.Name}
+		d = &Design{DesignSpec: spec, FrameSize: frameSize, Strata: strata, PredictedCV: cv, DrawnAt: store.Now(), DrawnBy: a.Name}
+		// The take-some strata's ids are read on other connections while
+		// this one writes the design and the certainty strata.
+		type idsResult struct {
+			ids [][]int64
+			err error
+		}
+		idsc := make(chan idsResult, 1)
+		go func() {
+			ids, err := takeSomeIDs(ctx, db, s.Year, strata)
+			idsc <- idsResult{ids, err}
+		}()
+		var ids [][]int64
+		var idsErr error
+		waited := false
+		wait := func() error {
+			if !waited {
+				r := <-idsc
+				ids, idsErr, waited = r.ids, r.err, true
+			}
+			return idsErr
+		}
+		defer wait()            // the reads end before the transaction does
 		var prev map[int64]bool // last period's sample, when rotating
 		if spec.Keep > 0 {
 			from, ids, err := previousSample(ctx, db, s, spec.RotateFrom)
@@ -375,52 +410,11 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 			}
 			d.RotateFrom, prev = from, ids
 		}
-		type pick struct {
-			id int64
-			h  int
-			w  float64
-		}
-		var picks []pick
-		for h, st := range strata {
-			w := 1.0
-			if st.N > 0 {
-				w = float64(st.Pop) / float64(st.N)
-			}
-			if prev == nil || st.Certainty {
-				for _, id := range survey.Draw(ids[h], st.N, spec.Seed, st.Key) {
-					picks = append(picks, pick{id, h, w})
-				}
-			} else {
-				kept, fresh := rotate(ids[h], prev, st.N, spec.Keep, spec.Seed, st.Key)
-				for _, id := range kept {
-					picks = append(picks, pick{id, h, w})
-				}
-				for _, id := range fresh {
-					picks = append(picks, pick{id, h, w})
-				}
-				d.Kept += len(kept)
-				d.Rotated += len(fresh)
-			}
-			if st.Certainty {
-				d.Certainty += st.N
-			}
-		}
-		d.SampleSize = len(picks)
-		// Written in enterprise order: the sample's key grows at its end, and
-		// the estimates, which read the sample in that order, read its rows in
-		// the order they lie.
-		slices.SortFunc(picks, func(a, b pick) int { return cmp.Compare(a.id, b.id) })
 		for _, q := range []string{`DELETE FROM ecstat_sample WHERE survey_id = $1`, `DELETE FROM ecstat_stratum WHERE survey_id = $1`,
 			`DELETE FROM ecstat_frame_total WHERE survey_id = $1`, `DELETE FROM ecstat_design WHERE survey_id = $1`} {
 			if _, err := tx.ExecContext(ctx, q, s.ID); err != nil {
 				return err
 			}
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_design (survey_id, method, n_target, cv_target, seed, frame_size, sample_size, drawn_at, drawn_by,
-			keep_share, rotate_from, kept, rotated)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, s.ID, spec.Method, spec.N, strconv.FormatFloat(spec.CV, 'g', -1, 64), int64(spec.Seed),
-			d.FrameSize, d.SampleSize, d.DrawnAt, a.Name, strconv.FormatFloat(spec.Keep, 'g', -1, 64), d.RotateFrom, d.Kept, d.Rotated); err != nil {
-			return fmt.Errorf("ecstat: store design: %w", err)
 		}
 		if _, err := tx.Copy(ctx, "ecstat_stratum", []string{"survey_id", "h", "skey", "section", "city_code", "size", "certainty", "pop", "n", "sd_aux"},
 			func(yield func([]any) error) error {
@@ -444,16 +438,105 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 			}); err != nil {
 			return fmt.Errorf("ecstat: store frame totals: %w", err)
 		}
-		// Each sampled enterprise with its domains and revenue in the frame
-		// it was drawn from: the estimates read them from here, with the
-		// frame's totals, without going back to the register.
+		// The certainty strata are taken whole: their enterprises go from
+		// the register into the sample within the database, each with its
+		// domains and revenue in the frame it was drawn from (the
+		// estimates read them from here, with the frame's totals, without
+		// going back to the register).
+		for _, st := range strata {
+			if st.Certainty {
+				d.Certainty += st.N
+			}
+		}
+		r, err := tx.ExecContext(ctx, `INSERT INTO ecstat_sample (survey_id, enterprise_id, h, weight, section, org_code, city_code, revenue)
+			SELECT CAST($1 AS BIGINT), e.id, st.h, 1.0, e.section, e.org_code, e.city_code, e.revenue FROM ecstat_enterprise e
+			JOIN ecstat_stratum st ON st.survey_id = $1 AND st.skey = e.section || '|' || e.city_code || '|' || e.size || '|C'
+			WHERE e.above_scale = 1 AND e.born_year <= $2 AND (e.closed_year = 0 OR e.closed_year > $2)`, s.ID, s.Year)
+		if err != nil {
+			return fmt.Errorf("ecstat: store sample: %w", err)
+		}
+		if n, err := r.RowsAffected(); err != nil {
+			return err
+		} else if n != int64(d.Certainty) {
+			return errSummaryOutOfStep
+		}
+		// The take-some strata: each one's n from its ids in ascending
+		// order, by the seed and the stratum's key.
+		if err := wait(); err != nil {
+			return err
+		}
+		type pick struct {
+			id int64
+			h  int
+			w  float64
+		}
+		var picks []pick
+		for h, st := range strata {
+			if st.Certainty {
+				continue
+			}
+			if len(ids[h]) != st.Pop {
+				return errSummaryOutOfStep
+			}
+			w := 1.0
+			if st.N > 0 {
+				w = float64(st.Pop) / float64(st.N)
+			}
+			if prev == nil {
+				for _, id := range survey.DrawSorted(ids[h], st.N, spec.Seed, st.Key) {
+					picks = append(picks, pick{id, h, w})
+				}
+				continue
+			}
+			kept, fresh := rotate(ids[h], prev, st.N, spec.Keep, spec.Seed, st.Key)
+			for _, id := range kept {
+				picks = append(picks, pick{id, h, w})
+			}
+			for _, id := range fresh {
+				picks = append(picks, pick{id, h, w})
+			}
+			d.Kept += len(kept)
+			d.Rotated += len(fresh)
+		}
+		d.SampleSize = d.Certainty + len(picks)
+		slices.SortFunc(picks, func(a, b pick) int { return cmp.Compare(a.id, b.id) })
+		// Their domains and revenue, a few hundred ids at a time.
+		type unit struct {
+			section, county, city string
+			revenue               int64
+		}
+		units := make(map[int64]unit, len(picks))
+		for i := 0; i < len(picks); i += 500 {
+			var args store.Args
+			var in []string
+			for _, p := range picks[i:min(len(picks), i+500)] {
+				in = append(in, args.Add(p.id))
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT id, section, org_code, city_code, revenue FROM ecstat_enterprise WHERE id IN (`+strings.Join(in, ", ")+`)`, args...)
+			if err != nil {
+				return fmt.Errorf("ecstat: sample: %w", err)
+			}
+			for rows.Next() {
+				var id int64
+				var u unit
+				if err := rows.Scan(&id, &u.section, &u.county, &u.city, &u.revenue); err != nil {
+					rows.Close()
+					return err
+				}
+				units[id] = u
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.Copy(ctx, "ecstat_sample", []string{"survey_id", "enterprise_id", "h", "weight", "section", "org_code", "city_code", "revenue"},
 			func(yield func([]any) error) error {
 				row := make([]any, 8)
 				for _, p := range picks {
-					u := unitByID(frame, p.id)
-					if u == nil {
-						return fmt.Errorf("ecstat: drawn enterprise %d is not in the frame", p.id)
+					u, ok := units[p.id]
+					if !ok {
+						return fmt.Errorf("ecstat: drawn enterprise %d is not in the register", p.id)
 					}
 					row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] = s.ID, p.id, p.h, p.w, u.section, u.county, u.city, u.revenue
 					if err := yield(row); err != nil {
@@ -463,6 +546,13 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 				return nil
 			}); err != nil {
 			return fmt.Errorf("ecstat: store sample: %w", err)
+		}
+		// The design last: its size is known once the sample is drawn.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_design (survey_id, method, n_target, cv_target, seed, frame_size, sample_size, drawn_at, drawn_by,
+			keep_share, rotate_from, kept, rotated)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, s.ID, spec.Method, spec.N, strconv.FormatFloat(spec.CV, 'g', -1, 64), int64(spec.Seed),
+			d.FrameSize, d.SampleSize, d.DrawnAt, a.Name, strconv.FormatFloat(spec.Keep, 'g', -1, 64), d.RotateFrom, d.Kept, d.Rotated); err != nil {
+			return fmt.Errorf("ecstat: store design: %w", err)
 		}
 		return audit.Record(ctx, tx, a, "draw", "ecstat_survey", strconv.FormatInt(s.ID, 10), "/41/", nil, map[string]any{
 			"method": spec.Method, "n": spec.N, "cv_target": spec.CV, "seed": spec.Seed, "frame": d.FrameSize, "sample": d.SampleSize,

@@ -204,8 +204,9 @@ func TestEstimatesAgreeWithStraightRecomputation(t *testing.T) {
 	})
 }
 
-// TestDrawFrameReadInPartsIsTheSame: the frame read in two parts (as on
-// SQLite for a large register) gives the draw the one read gives.
+// TestDrawFrameReadInPartsIsTheSame: the take-some strata's ids read in
+// two parts (as on SQLite for a large register) give the draw the one
+// read gives.
 func TestDrawFrameReadInPartsIsTheSame(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		setup(t, db)
@@ -234,15 +235,6 @@ func TestDrawFrameReadInPartsIsTheSame(t *testing.T) {
 		two, d2 := draw(2)
 		if len(one) < 150 || !slices.Equal(one, two) || d1.FrameSize < 1000 || d2.FrameSize != d1.FrameSize || !slices.Equal(d1.Strata, d2.Strata) {
 			t.Fatalf("one read: %d sampled, frame %d; two parts: %d sampled, frame %d", len(one), d1.FrameSize, len(two), d2.FrameSize)
-		}
-		frame, err := loadFrame(ctx, db, 2017)
-		if err != nil || len(frame) != d1.FrameSize {
-			t.Fatalf("frame: %d %v", len(frame), err)
-		}
-		for i := 1; i < len(frame); i++ {
-			if frame[i].id <= frame[i-1].id {
-				t.Fatalf("frame not by id at %d", i)
-			}
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"slices"
 	"sort"
 	"strconv"
@@ -397,6 +398,9 @@ func ImportRegister(ctx context.Context, db *store.DB, a audit.Actor, name strin
 		if err := tx.Lock(ctx, "ecstat_register"); err != nil {
 			return err
 		}
+		if err := ensureCells(ctx, tx); err != nil {
+			return err
+		}
 		var maxID int64
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM ecstat_enterprise`).Scan(&maxID); err != nil {
 			return err
@@ -435,6 +439,20 @@ func ImportRegister(ctx context.Context, db *store.DB, a audit.Actor, name strin
 					return fmt.Errorf("ecstat: update enterprise: %w", err)
 				}
 			}
+		}
+		// The register summary changes with the rows (see regsum.go).
+		d := cells{}
+		var tmp big.Int
+		for _, b := range births {
+			d.enterprise(&b.e, 1, &tmp)
+		}
+		for _, u := range updates {
+			old := existing[u.e.CreditCode]
+			d.enterprise(&old, -1, &tmp)
+			d.enterprise(&u.e, 1, &tmp)
+		}
+		if err := applyCells(ctx, tx, d); err != nil {
+			return err
 		}
 		if closedBirths > 0 {
 			// The deaths of enterprises listed as closed when first
@@ -830,7 +848,30 @@ func Close(ctx context.Context, db *store.DB, a audit.Actor, scopes []string, id
 		return i18n.Errorf("注销年度 %d 不能早于登记年度 %d", "the closing year %d cannot precede the registration year %d", year, e.BornYear).OnField("year")
 	}
 	return db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.Lock(ctx, "ecstat_register"); err != nil {
+			return err
+		}
+		if err := ensureCells(ctx, tx); err != nil {
+			return err
+		}
+		// As it is now, under the lock: the summary moves it from its row.
+		e, err := scanEnterprise(tx.QueryRowContext(ctx, `SELECT `+entCols+` FROM ecstat_enterprise WHERE id = $1`, id))
+		if err != nil {
+			return err
+		}
+		if e.ClosedYear != 0 {
+			return i18n.Errorf("该企业已于 %d 年注销", "the enterprise was closed in %d", e.ClosedYear)
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE ecstat_enterprise SET closed_year = $1, updated_at = $2 WHERE id = $3`, year, store.Now(), id); err != nil {
+			return err
+		}
+		d := cells{}
+		var tmp big.Int
+		d.enterprise(&e, -1, &tmp)
+		closed := e
+		closed.ClosedYear = year
+		d.enterprise(&closed, 1, &tmp)
+		if err := applyCells(ctx, tx, d); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_change (enterprise_id, year, kind, detail, actor_name, at) VALUES ($1, $2, 'death', $3, $4, $5)`,

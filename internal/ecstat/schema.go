@@ -146,4 +146,42 @@ UPDATE ecstat_sample SET
 	city_code = (SELECT e.city_code FROM ecstat_enterprise e WHERE e.id = ecstat_sample.enterprise_id),
 	revenue = (SELECT e.revenue FROM ecstat_enterprise e WHERE e.id = ecstat_sample.enterprise_id);
 CREATE INDEX ecstat_response_item ON ecstat_response (survey_id, item, enterprise_id, amount);
+`},
+	// 5: the register summary the design reads its strata and frame totals
+	// from (see regsum.go); a stratum's key looked up per survey; the
+	// sample without foreign keys: it is written only by the draw, in the
+	// transaction that holds the register lock, from the register's own
+	// rows (enterprises are never deleted) and after the design row (whose
+	// key checks the survey), and PostgreSQL's check of each of its
+	// 190,000 rows at a million enterprises took most of the draw.
+	{Version: 5, SQL: `
+CREATE TABLE ecstat_register_cell (
+	org_code TEXT NOT NULL,
+	section TEXT NOT NULL,
+	size TEXT NOT NULL,
+	above_scale INTEGER NOT NULL,
+	born_year INTEGER NOT NULL,
+	closed_year INTEGER NOT NULL,
+	city_code TEXT NOT NULL,
+	units BIGINT NOT NULL,
+	revenue BIGINT NOT NULL,
+	revenue_sq TEXT NOT NULL,
+	PRIMARY KEY (org_code, section, size, above_scale, born_year, closed_year)
+);
+CREATE UNIQUE INDEX ecstat_stratum_key ON ecstat_stratum (survey_id, skey);
+CREATE TABLE ecstat_sample_v5 (
+	survey_id BIGINT NOT NULL,
+	enterprise_id BIGINT NOT NULL,
+	h INTEGER NOT NULL,
+	weight {{REAL}} NOT NULL,
+	section TEXT NOT NULL,
+	org_code TEXT NOT NULL,
+	city_code TEXT NOT NULL,
+	revenue BIGINT NOT NULL,
+	PRIMARY KEY (survey_id, enterprise_id)
+);
+INSERT INTO ecstat_sample_v5 (survey_id, enterprise_id, h, weight, section, org_code, city_code, revenue)
+	SELECT survey_id, enterprise_id, h, weight, section, org_code, city_code, revenue FROM ecstat_sample ORDER BY survey_id, enterprise_id;
+DROP TABLE ecstat_sample;
+ALTER TABLE ecstat_sample_v5 RENAME TO ecstat_sample;
 `}}}

@@ -182,19 +182,59 @@ func NeymanForCV(N []int, S []float64, total, cv float64, min int) []int {
 func Draw(ids []int64, n int, seed uint64, key string) []int64 {
 	pool := append([]int64(nil), ids...)
 	sort.Slice(pool, func(i, j int) bool { return pool[i] < pool[j] })
-	if n >= len(pool) {
-		return pool
+	return DrawSorted(pool, n, seed, key)
+}
+
+// DrawSorted is [Draw] of ids already in ascending order, without copying
+// them: the selection is ids at [DrawRanks]. The result is in ascending
+// order (ids itself when n >= len(ids)).
+func DrawSorted(ids []int64, n int, seed uint64, key string) []int64 {
+	if n >= len(ids) {
+		return ids
+	}
+	out := make([]int64, 0, n)
+	for _, r := range DrawRanks(len(ids), n, seed, key) {
+		out = append(out, ids[r])
+	}
+	return out
+}
+
+// DrawRanks is the selection of [Draw] as ranks: which n of N units, by
+// their position in ascending order of id, the seed and stratum key
+// select (all N when n >= N), in ascending order. It works in O(n) time
+// and space whatever N: a partial Fisher–Yates shuffle of the positions
+// 0..N-1 that keeps only the positions it moved.
+func DrawRanks(N, n int, seed uint64, key string) []int {
+	if n >= N {
+		out := make([]int, N)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	if n <= 0 {
+		return nil
 	}
 	h := fnv.New64a()
 	h.Write([]byte(key))
 	rng := rand.New(rand.NewPCG(seed, h.Sum64()))
-	// Partial Fisher–Yates: the first n positions are the sample.
-	for i := 0; i < n; i++ {
-		j := i + rng.IntN(len(pool)-i)
-		pool[i], pool[j] = pool[j], pool[i]
+	// The pool is the identity but where moved: pos[i] is what position i
+	// holds.
+	moved := make(map[int]int, 2*n)
+	at := func(i int) int {
+		if v, ok := moved[i]; ok {
+			return v
+		}
+		return i
 	}
-	out := pool[:n]
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	out := make([]int, n)
+	for i := 0; i < n; i++ {
+		j := i + rng.IntN(N-i)
+		vi, vj := at(i), at(j)
+		moved[j] = vi
+		out[i] = vj
+	}
+	sort.Ints(out)
 	return out
 }
 

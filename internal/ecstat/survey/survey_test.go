@@ -1,8 +1,12 @@
 package survey
 
 import (
+	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sort"
 	"testing"
 )
 
@@ -312,5 +316,56 @@ func TestSimulationUnbiasedAndCovering(t *testing.T) {
 	}
 	if rmean := rsum / runs; math.Abs(rmean-truth)/truth > 0.01 {
 		t.Errorf("ratio estimator mean %v, truth %v", rmean, truth)
+	}
+}
+
+// denseDraw is the draw as first written: a partial Fisher–Yates shuffle
+// of a copy of all the ids.
+func denseDraw(ids []int64, n int, seed uint64, key string) []int64 {
+	pool := append([]int64(nil), ids...)
+	sort.Slice(pool, func(i, j int) bool { return pool[i] < pool[j] })
+	if n >= len(pool) {
+		return pool
+	}
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	rng := rand.New(rand.NewPCG(seed, h.Sum64()))
+	for i := 0; i < n; i++ {
+		j := i + rng.IntN(len(pool)-i)
+		pool[i], pool[j] = pool[j], pool[i]
+	}
+	out := pool[:n]
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// TestDrawRanksIsTheDenseDraw: the draw by ranks (O(n), what the design
+// uses over a register of a million) selects exactly what the partial
+// shuffle of all the ids selects, for every size, sample size and seed
+// tried, so a seed recorded before draws the same sample.
+func TestDrawRanksIsTheDenseDraw(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := 0; trial < 2000; trial++ {
+		N := 1 + rng.IntN(300)
+		if trial%50 == 0 {
+			N = 1 + rng.IntN(100_000)
+		}
+		ids := make([]int64, N)
+		next := int64(rng.IntN(10))
+		for i := range ids {
+			ids[i] = next
+			next += 1 + int64(rng.IntN(5))
+		}
+		n := rng.IntN(N + 3)
+		seed := rng.Uint64()
+		key := fmt.Sprintf("K|%d", trial)
+		want := denseDraw(ids, n, seed, key)
+		if got := DrawSorted(ids, n, seed, key); !slices.Equal(got, want) {
+			t.Fatalf("N %d n %d seed %d: ranks drew %v, the dense draw %v", N, n, seed, got, want)
+		}
+		rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+		if got := Draw(ids, n, seed, key); !slices.Equal(got, want) {
+			t.Fatalf("N %d n %d: Draw of shuffled ids %v, want %v", N, n, got, want)
+		}
 	}
 }
