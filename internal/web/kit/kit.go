@@ -19,6 +19,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"slices"
@@ -325,6 +326,13 @@ func T(r *http.Request, key string, args ...any) string { return i18n.T(Lang(r),
 
 // IsAPI reports whether r is a JSON API request.
 func IsAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
+
+// IsJSON reports whether the request body is JSON (Content-Type
+// application/json); API handlers read other bodies as forms.
+func IsJSON(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/json"
+}
 
 // PathID reads the path value name as a positive integer id; anything
 // else is [ErrNotFound].

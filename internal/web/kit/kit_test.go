@@ -62,6 +62,13 @@ func TestRequestHelpers(t *testing.T) {
 	if _, err := FormInt(r, "bad", 0); !errors.As(err, &ue) || ue.Field != "bad" {
 		t.Errorf("FormInt bad = %v", err)
 	}
+	if IsJSON(r) {
+		t.Error("a request without a body type is JSON")
+	}
+	r.Header.Set("Content-Type", "application/json; charset=utf-8")
+	if !IsJSON(r) {
+		t.Error("application/json is not JSON")
+	}
 	if p := Principal(r); p.Authenticated() {
 		t.Error("a request without a principal is not anonymous")
 	}

@@ -767,12 +767,6 @@ func (h handlers) apiList(w http.ResponseWriter, r *http.Request) error {
 	return kit.JSON(w, http.StatusOK, map[string]any{"projects": ps, "total": total, "page": max(f.Page, 1)})
 }
 
-// isJSON reports whether the request body is JSON.
-func isJSON(r *http.Request) bool {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return ct == "application/json"
-}
-
 // apiProject is a project as the API receives it; the estimate may be a
 // JSON number or a string, read exactly in 万元.
 type apiProject struct {
@@ -793,7 +787,7 @@ type apiProject struct {
 func (h handlers) apiCreate(w http.ResponseWriter, r *http.Request) error {
 	var n dom.NewProject
 	var err error
-	if isJSON(r) {
+	if kit.IsJSON(r) {
 		var b apiProject
 		if err := kit.DecodeJSON(r, &b); err != nil {
 			return err
@@ -867,7 +861,7 @@ func (h handlers) apiSimilarDraft(w http.ResponseWriter, r *http.Request) error 
 		Owner     string  `json:"owner"`
 		Systems   []int64 `json:"systems"`
 	}
-	if isJSON(r) {
+	if kit.IsJSON(r) {
 		if err := kit.DecodeJSON(r, &b); err != nil {
 			return err
 		}
