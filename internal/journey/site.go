@@ -60,6 +60,8 @@ type Site struct {
 	App   *app.App
 	DB    *store.DB
 	Web   *web.Server
+	// Jobs is the site's job engine (Options.Jobs), nil without one.
+	Jobs *jobs.Engine
 
 	t      testing.TB
 	h      http.Handler
@@ -85,6 +87,9 @@ type Options struct {
 	// journeys whose test website runs on 127.0.0.1 set it; the default
 	// keeps refusing them.
 	AllowPrivate bool
+	// SMTP is the operator's --smtp (with --smtp-allow-private): with
+	// Jobs, notifications' e-mail goes through this server.
+	SMTP string
 }
 
 // Each runs fn as two parallel subtests, "sqlite" and "postgres", each on
@@ -142,8 +147,13 @@ func Start(t testing.TB, st Store, opt Options) *Site {
 	log := slog.New(slog.NewTextHandler(&lockedWriter{mu: &s.mu, w: &s.logs}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var eng *jobs.Engine
 	if opt.Jobs {
+		mc := app.Config{SMTP: opt.SMTP, SMTPAllowPrivate: true}
+		mailer, err := mc.Mailer()
+		if err != nil {
+			t.Fatalf("journey: smtp: %v", err)
+		}
 		eng, err = a.OpenJobs(ctx, jobs.Config{Queues: map[string]int{webcheck.CrawlQueue: 1}, PollInterval: 200 * time.Millisecond, Log: log},
-			module.JobEnv{Log: log, AllowPrivate: opt.AllowPrivate})
+			module.JobEnv{Log: log, AllowPrivate: opt.AllowPrivate, Mail: mailer})
 		if err != nil {
 			t.Fatalf("journey: jobs: %v", err)
 		}
@@ -156,7 +166,8 @@ func Start(t testing.TB, st Store, opt Options) *Site {
 			eng.Stop(sctx)
 		})
 	}
-	srv, err := web.New(a.DB, log, web.Options{Modules: a.Modules, Version: "journey", AllowPrivate: opt.AllowPrivate, Jobs: eng})
+	s.Jobs = eng
+	srv, err := web.New(a.DB, log, web.Options{Modules: a.Modules, Version: "journey", AllowPrivate: opt.AllowPrivate, Jobs: eng, Notify: a.Notify})
 	if err != nil {
 		t.Fatalf("journey: web: %v", err)
 	}

@@ -237,6 +237,12 @@ const finder = `(kind, text, scope, mark) => {
     }
   } else {
     pool = [...document.querySelectorAll(sel)].map(el => [el, norm(el.innerText || el.value || el.getAttribute("aria-label") || el.title)]);
+    // A control whose accessible name says more than its text ("重试"
+    // with aria-label "重试 12") is found by either; its text first.
+    for (const [el, t] of [...pool]) {
+      const a = norm(el.getAttribute("aria-label"));
+      if (a && a !== t) pool.push([el, a]);
+    }
   }
   if (scope) {
     // Keep the elements whose nearest row, item, card or form holding the
