@@ -66,6 +66,7 @@ func TestAccessibility(t *testing.T) {
 	for _, m := range e.srv.opt.Modules {
 		pages = append(pages, m.Pages...)
 	}
+	pages = append(pages, a11yDetailPages(t, e.db)...)
 	pages = append(pages, ecstatA11yPages(t, e.db)...) // pages that need stored data
 	for _, size := range []struct {
 		name string
