@@ -302,23 +302,7 @@ func (h handlers) apply(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := r.PostForm
-	if r.MultipartForm != nil {
-		v = r.MultipartForm.Value
-	}
-	form := url.Values{}
-	for k, x := range v {
-		form[k] = x
-	}
-	na := dom.NewApplication{Unit: strings.TrimSpace(form.Get("unit")), Title: form.Get("title"), Body: form.Get("body")}
-	if p := strings.TrimSpace(form.Get("project")); p != "" {
-		if na.ProjectID, err = strconv.ParseInt(p, 10, 64); err != nil {
-			return kit.ErrBadForm
-		}
-	}
-	if kit.HasUpload(r, "file") {
-		na.DocName, na.Doc, err = kit.Upload(r, "file", dom.MaxAppDocument)
-	}
+	na, form, err := applicationOf(r)
 	if err == nil {
 		_, err = h.svc.Apply(r.Context(), kit.Actor(r), scopes(r, Applicants), c.ID, na)
 	}
@@ -329,6 +313,32 @@ func (h handlers) apply(w http.ResponseWriter, r *http.Request) error {
 		return h.renderShow(w, r, http.StatusBadRequest, form, []*i18n.Error{ue})
 	}
 	return refuse(err)
+}
+
+// applicationOf reads an application from the form of r (multipart when
+// it carries a document), with the form's values to show again.
+func applicationOf(r *http.Request) (dom.NewApplication, url.Values, error) {
+	v := r.PostForm
+	if r.MultipartForm != nil {
+		v = r.MultipartForm.Value
+	}
+	form := url.Values{}
+	for k, x := range v {
+		form[k] = x
+	}
+	na := dom.NewApplication{Unit: strings.TrimSpace(form.Get("unit")), Title: form.Get("title"), Body: form.Get("body")}
+	if p := strings.TrimSpace(form.Get("project")); p != "" {
+		id, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
+			return na, form, i18n.Errorf("请选择本单位的项目", "choose a project of the unit").OnField("project")
+		}
+		na.ProjectID = id
+	}
+	var err error
+	if kit.HasUpload(r, "file") {
+		na.DocName, na.Doc, err = kit.Upload(r, "file", dom.MaxAppDocument)
+	}
+	return na, form, err
 }
 
 func (h handlers) close(w http.ResponseWriter, r *http.Request) error {

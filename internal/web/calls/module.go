@@ -62,8 +62,13 @@ func Module() module.Module {
 		},
 		Pages: []string{"/calls", "/calls/new", "/results"},
 		API: map[string]string{
-			"GET /api/v1/results":      "Published results of calls for pilots and awards: [{id, kind, title, org_name, published_at}]",
-			"GET /api/v1/results/{id}": "One call's published ranking: rank, title, unit and score (trimmed mean of the experts' weighted scores) of each eligible application; no expert is named",
+			"GET /api/v1/calls":                    "Calls for pilots and awards over or under the caller's units, newest first: {calls: [{id, kind, title, description, org, org_name, levels, categories, deadline, criteria: [{name, weight}], field, panel_size, status, drawn_at, published_at, result_note, created_at}]}",
+			"POST /api/v1/calls":                   `Open a call (office of the call's unit) {"kind": "pilot"|"award", "title", "description", "org" (unit code whose subtree may apply), "levels": [], "categories": [], "deadline": "YYYY-MM-DD" (a holiday moves to the next working day), "criteria": "名称 权重" a line or [{"name","weight"}] (weights sum to 100), "field", "panel_size" (3–15)}; 201 {call}; 400 with the bilingual error and its field`,
+			"GET /api/v1/calls/{id}":               "One call the caller may see: {call, accepting}",
+			"GET /api/v1/calls/{id}/applications":  "Applications to a call: every one for the office of the call's unit, otherwise those of the caller's units; {call, status, applications: [{id, unit, unit_name, unit_level, project_id, project_number, title, body, applicant, status, check_note, checked_at, level, category, document: {id, name, content_type, size}, created_at, meets_rule, rule: {zh, en}}]}; no expert is named",
+			"POST /api/v1/calls/{id}/applications": `Apply for a unit of the caller's (reporters, approvers, the office) while the call is open {"unit", "project" (id of a portfolio project of the unit, optional), "title", "body", "document": {"name", "content" (base64)} (optional, PDF/Office/image/text, at most 10 MB)}, or multipart with the file as field file; 201 {application}`,
+			"GET /api/v1/results":                  "Published results of calls for pilots and awards: [{id, kind, title, org_name, published_at}]",
+			"GET /api/v1/results/{id}":             "One call's published ranking: rank, title, unit and score (trimmed mean of the experts' weighted scores) of each eligible application; no expert is named",
 		},
 		Authz:      authzCases(),
 		AuthzSetup: authzSetup,
@@ -100,6 +105,11 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "POST /calls/{id}/seats/{seat}/{app}/recuse", Access: kit.Roles, Roles: Experts, Handler: h.recuse},
 		{Pattern: "GET /results", Access: kit.Public, Handler: h.results},
 		{Pattern: "GET /results/{id}", Access: kit.Public, Handler: h.result},
+		{Pattern: "GET /api/v1/calls", Access: kit.Roles, Roles: Viewers, Handler: h.apiCalls},
+		{Pattern: "POST /api/v1/calls", Access: kit.Roles, Roles: Offices, Handler: h.apiCreate},
+		{Pattern: "GET /api/v1/calls/{id}", Access: kit.Roles, Roles: Viewers, Handler: h.apiCall},
+		{Pattern: "GET /api/v1/calls/{id}/applications", Access: kit.Roles, Roles: Viewers, Handler: h.apiApplications},
+		{Pattern: "POST /api/v1/calls/{id}/applications", Access: kit.Roles, Roles: Applicants, Handler: h.apiApply, BodyLimit: MaxApplyBody*4/3 + 1<<10},
 		{Pattern: "GET /api/v1/results", Access: kit.Public, Handler: h.apiResults},
 		{Pattern: "GET /api/v1/results/{id}", Access: kit.Public, Handler: h.apiResult},
 	}, nil
@@ -187,6 +197,15 @@ func callReq(method, kind, suffix string, form url.Values) func(*module.Fixture,
 	}
 }
 
+// apiCallReq is callReq's request to the call's API address.
+func apiCallReq(method, kind, suffix string) func(*module.Fixture, bool) (string, string, url.Values) {
+	page := callReq(method, kind, suffix, nil)
+	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
+		m, target, form := page(f, inside)
+		return m, "/api/v1" + target, form
+	}
+}
+
 func appReq(method, kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
 	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
 		sd := module.Side(inside)
@@ -254,6 +273,24 @@ func authzCases() []module.AuthzCase {
 			}
 			return http.StatusNotFound
 		}},
+		{Pattern: "GET /api/v1/calls", Request: module.Get("/api/v1/calls"), Want: module.AnyRole(ok, un, Viewers...)},
+		{Pattern: "POST /api/v1/calls", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
+			org := "4102"
+			if inside {
+				org = "4101"
+			}
+			return http.MethodPost, "/api/v1/calls", url.Values{"kind": {"award"}, "title": {"authz API 评选"}, "description": {"authz"}, "org": {org}, "deadline": {"2099-12-31"},
+				"criteria": {"成效 50\n创新 50"}, "field": {"egov"}, "panel_size": {"3"}}
+		}, Want: module.ScopedRole(http.StatusCreated, un, Offices...)},
+		{Pattern: "GET /api/v1/calls/{id}", Request: apiCallReq(http.MethodGet, "view", ""), Want: module.ScopedRole(ok, un, Viewers...)},
+		{Pattern: "GET /api/v1/calls/{id}/applications", Request: apiCallReq(http.MethodGet, "check", "/applications"), Want: module.ScopedRole(ok, un, Viewers...)},
+		{Pattern: "POST /api/v1/calls/{id}/applications", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			unit := "410202"
+			if inside {
+				unit = "410102"
+			}
+			return http.MethodPost, "/api/v1/calls/" + strconv.FormatInt(f.IDs["call-apply-"+module.Side(inside)], 10) + "/applications", url.Values{"unit": {unit}, "title": {"authz API 申报"}, "body": {"申报正文"}}
+		}, Want: module.ScopedRole(http.StatusCreated, un, Applicants...)},
 		{Pattern: "GET /api/v1/results", Request: module.Get("/api/v1/results"), Want: module.Always(ok)},
 		{Pattern: "GET /api/v1/results/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/api/v1/results/" + strconv.FormatInt(f.IDs["call-publish-"+module.Side(inside)], 10), nil
