@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("projects", "IT projects: projects similar --all [--threshold T] [--json] prints every pair of similar projects", runProjects)
+	register("projects", "IT projects: similar --all [--threshold T] [--json] prints every pair of similar projects; om list|submit|import handles O&M budget requests", runProjects)
 }
 
 // pairOut is one similar pair as printed.
@@ -31,8 +31,11 @@ type pairOut struct {
 }
 
 func runProjects(args []string) error {
+	if len(args) > 0 && args[0] == "om" {
+		return runOM(args[1:])
+	}
 	if len(args) == 0 || args[0] != "similar" {
-		return fmt.Errorf("usage: zhihui projects similar --all [--threshold T] [--json] [--data DIR] [--db DSN]")
+		return fmt.Errorf("usage: zhihui projects similar --all [--threshold T] [--json] [--data DIR] [--db DSN]\n%s", omUsage)
 	}
 	fs := flag.NewFlagSet("projects similar", flag.ContinueOnError)
 	var c app.Config

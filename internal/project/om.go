@@ -366,12 +366,19 @@ func (s *Service) SubmitOMs(ctx context.Context, a audit.Actor, scopes []string,
 			rows = append(rows, i+1)
 		}
 	}
-	return s.submitOMs(ctx, a, scopes, ns, rows)
+	return s.submitOMs(ctx, a, scopes, ns, rows, nil)
 }
 
+// errPreview rolls back a transaction that stored requests only to read
+// them back with their flags.
+var errPreview = errors.New("project: preview")
+
 // submitOMs is SubmitOMs whose errors name rows[i] for ns[i] (none when
-// rows is nil).
-func (s *Service) submitOMs(ctx context.Context, a audit.Actor, scopes []string, ns []NewOM, rows []int) ([]int64, error) {
+// rows is nil). With preview non-nil nothing is kept: the requests are
+// stored and read back into *preview (without ids) inside a transaction
+// that is then rolled back, so that they are checked and flagged exactly
+// as storing them would.
+func (s *Service) submitOMs(ctx context.Context, a audit.Actor, scopes []string, ns []NewOM, rows []int, preview *[]*OMRequest) ([]int64, error) {
 	th, err := s.OMThresholds(ctx)
 	if err != nil {
 		return nil, err
@@ -434,8 +441,25 @@ func (s *Service) submitOMs(ctx context.Context, a audit.Actor, scopes []string,
 			}
 			ids = append(ids, id)
 		}
-		return nil
+		if preview == nil {
+			return nil
+		}
+		for _, id := range ids {
+			r, err := s.getOM(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			r.ID = 0
+			*preview = append(*preview, r)
+		}
+		return errPreview
 	})
+	if preview != nil {
+		if errors.Is(err, errPreview) {
+			err = nil
+		}
+		return nil, err
+	}
 	return ids, err
 }
 

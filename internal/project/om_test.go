@@ -203,6 +203,17 @@ func TestOMImportAllOrNothing(t *testing.T) {
 		if err != nil || len(errs) != 0 || len(rows) != 2 {
 			t.Fatalf("good file: %v %v %v", rows, errs, err)
 		}
+		// A preview flags the rows as the import will and stores nothing.
+		pre, err := s.PreviewOM(ctx, owner, []string{"/41/4101/"}, rows)
+		if err != nil || len(pre) != 2 || pre[0].ID != 0 || codes(pre[0].Flags) != "" || codes(pre[1].Flags) != "duplicate,over_last_year" || pre[1].Amount != 700000 {
+			t.Fatalf("preview: %+v %v", pre, err)
+		}
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM portfolio_om`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("stored by the preview: %d %v", n, err)
+		}
+		if _, err := s.PreviewOM(ctx, owner, []string{"/41/4102/"}, rows); !IsOutside(err) {
+			t.Fatalf("a preview outside the caller's units: %v", err)
+		}
 		ids, err := s.ImportOM(ctx, owner, []string{"/41/4101/"}, rows)
 		if err != nil || len(ids) != 2 {
 			t.Fatalf("import: %v %v", ids, err)

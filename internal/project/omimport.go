@@ -216,5 +216,18 @@ func (s *Service) ImportOM(ctx context.Context, a audit.Actor, scopes []string, 
 	for i, r := range rows {
 		ns[i], at[i] = r.N, r.Row
 	}
-	return s.submitOMs(ctx, a, scopes, ns, at)
+	return s.submitOMs(ctx, a, scopes, ns, at, nil)
+}
+
+// PreviewOM checks rows as ImportOM would and returns the requests it
+// would store, with their flags and without ids; nothing is written.
+func (s *Service) PreviewOM(ctx context.Context, a audit.Actor, scopes []string, rows []OMImportRow) ([]*OMRequest, error) {
+	ns := make([]NewOM, len(rows))
+	at := make([]int, len(rows))
+	for i, r := range rows {
+		ns[i], at[i] = r.N, r.Row
+	}
+	var out []*OMRequest
+	_, err := s.submitOMs(ctx, a, scopes, ns, at, &out)
+	return out, err
 }

@@ -1,7 +1,12 @@
 package project
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -38,6 +43,8 @@ func portfolioRoutes(h handlers) []kit.Route {
 		{Pattern: "GET /api/v1/public/projects", Access: kit.Public, Handler: h.apiPublic},
 		{Pattern: "GET /api/v1/projects/portfolio", Access: kit.Roles, Roles: Viewers, Handler: h.apiPortfolio},
 		{Pattern: "GET /api/v1/projects/om", Access: kit.Roles, Roles: Viewers, Handler: h.apiOM},
+		{Pattern: "POST /api/v1/projects/om", Access: kit.Roles, Roles: Owners, Handler: h.apiOMSubmit},
+		{Pattern: "POST /api/v1/projects/om/import", Access: kit.Roles, Roles: Owners, Handler: h.apiOMImport, BodyLimit: MaxImportBody},
 	}
 }
 
@@ -116,24 +123,15 @@ var shanghai = func() *time.Location {
 }()
 
 func (h handlers) omSubmit(w http.ResponseWriter, r *http.Request) error {
-	v := r.PostForm
-	var n dom.NewOM
-	var err error
-	if n.SystemID, err = strconv.ParseInt(strings.TrimSpace(v.Get("system")), 10, 64); err != nil {
-		err = i18n.Errorf("请选择信息系统", "choose a system").OnField("system")
-	} else if n.Year, err = strconv.Atoi(strings.TrimSpace(v.Get("year"))); err != nil {
-		err = i18n.Errorf("年度应为整数", "the year must be a whole number").OnField("year")
-	} else if n.Amount, err = dom.ParseWan(v.Get("amount")); err != nil {
-		err = fieldErr(err, "amount")
-	} else if n.LastActual, err = optWan(v, "last_actual"); err == nil {
-		n.Basis = v.Get("basis")
+	n, err := omOf(r)
+	if err == nil {
 		var id int64
 		if id, err = h.svc.SubmitOM(r.Context(), kit.Actor(r), scopes(r, Owners), n); err == nil {
 			return kit.Redirect(w, r, fmt.Sprintf("/projects/om/%d?flash=om_submitted", id))
 		}
 	}
 	if ue, ok := kit.UserError(err); ok {
-		return h.renderOM(w, r, http.StatusBadRequest, v, []*i18n.Error{ue})
+		return h.renderOM(w, r, http.StatusBadRequest, r.PostForm, []*i18n.Error{ue})
 	}
 	return refuse(err)
 }
@@ -544,6 +542,149 @@ func (h handlers) apiOM(w http.ResponseWriter, r *http.Request) error {
 		rs = []*dom.OMRequest{}
 	}
 	return kit.JSON(w, http.StatusOK, map[string]any{"requests": rs, "count": tot.Count, "flagged": tot.Flagged, "amount": tot.Amount, "approved": tot.Approved})
+}
+
+// apiOMRequest is an O&M request as the API receives it; amounts in 万元
+// as JSON numbers or strings, read exactly.
+type apiOMRequest struct {
+	System     int64       `json:"system"`
+	Year       int         `json:"year"`
+	Amount     json.Number `json:"amount"`
+	LastActual json.Number `json:"last_actual"`
+	Basis      string      `json:"basis"`
+}
+
+// omOf reads an O&M request from the page's form or an API body (JSON or
+// form values).
+func omOf(r *http.Request) (dom.NewOM, error) {
+	var n dom.NewOM
+	var err error
+	if kit.IsJSON(r) {
+		var b apiOMRequest
+		if err := kit.DecodeJSON(r, &b); err != nil {
+			return n, err
+		}
+		n.SystemID, n.Year, n.Basis = b.System, b.Year, b.Basis
+		if n.Amount, err = dom.ParseWan(b.Amount.String()); err != nil {
+			return n, fieldErr(err, "amount")
+		}
+		if b.LastActual != "" {
+			m, err := dom.ParseWan(b.LastActual.String())
+			if err != nil {
+				return n, fieldErr(err, "last_actual")
+			}
+			n.LastActual = &m
+		}
+		return n, nil
+	}
+	v := r.PostForm
+	if n.SystemID, err = strconv.ParseInt(strings.TrimSpace(v.Get("system")), 10, 64); err != nil {
+		return n, i18n.Errorf("请选择信息系统", "choose a system").OnField("system")
+	}
+	if y := strings.TrimSpace(v.Get("year")); y != "" {
+		if n.Year, err = strconv.Atoi(y); err != nil {
+			return n, i18n.Errorf("年度应为整数", "the year must be a whole number").OnField("year")
+		}
+	}
+	if n.Amount, err = dom.ParseWan(v.Get("amount")); err != nil {
+		return n, fieldErr(err, "amount")
+	}
+	if n.LastActual, err = optWan(v, "last_actual"); err != nil {
+		return n, err
+	}
+	n.Basis = v.Get("basis")
+	return n, nil
+}
+
+// apiOMSubmit stores one O&M request: 201 with the request and its flags.
+func (h handlers) apiOMSubmit(w http.ResponseWriter, r *http.Request) error {
+	n, err := omOf(r)
+	if err != nil {
+		return err
+	}
+	id, err := h.svc.SubmitOM(r.Context(), kit.Actor(r), scopes(r, Owners), n)
+	if err != nil {
+		return refuse(err)
+	}
+	x, err := h.svc.GetOM(r.Context(), scopes(r, Viewers), id)
+	if err != nil {
+		return refuse(err)
+	}
+	return kit.JSON(w, http.StatusCreated, map[string]any{"request": x})
+}
+
+// apiOMImport imports an O&M request list, all or nothing: a CSV body
+// (text/csv), an XLSX body, or multipart with the file as field file;
+// ?dryRun=true checks and flags the requests without storing them. 200
+// with the requests (and their flags); 400 with every error by row and
+// column in both languages, nothing stored.
+func (h handlers) apiOMImport(w http.ResponseWriter, r *http.Request) error {
+	name, data, err := importBody(r)
+	if err != nil {
+		return err
+	}
+	dry := r.URL.Query().Get("dryRun") == "true" || r.URL.Query().Get("dryRun") == "1"
+	rows, errs, err := h.svc.ReadOMImport(r.Context(), scopes(r, Owners), name, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return i18n.Errors(errs)
+	}
+	var out []*dom.OMRequest
+	if dry {
+		out, err = h.svc.PreviewOM(r.Context(), kit.Actor(r), scopes(r, Owners), rows)
+	} else {
+		var ids []int64
+		if ids, err = h.svc.ImportOM(r.Context(), kit.Actor(r), scopes(r, Owners), rows); err == nil {
+			for _, id := range ids {
+				x, err := h.svc.GetOM(r.Context(), scopes(r, Viewers), id)
+				if err != nil {
+					return refuse(err)
+				}
+				out = append(out, x)
+			}
+		}
+	}
+	if err != nil {
+		return refuse(err)
+	}
+	flagged := 0
+	for _, x := range out {
+		if x.Flagged() {
+			flagged++
+		}
+	}
+	return kit.JSON(w, http.StatusOK, map[string]any{"dry_run": dry, "written": !dry, "rows": len(out), "flagged": flagged, "requests": out})
+}
+
+// importBody is the file of an import request and its name: the file
+// field of a multipart form, or the body itself (CSV unless its type is
+// XLSX; ?name= may name it).
+func importBody(r *http.Request) (string, []byte, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "multipart/form-data" {
+		return kit.Upload(r, "file", dom.MaxImportFile)
+	}
+	name := "import.csv"
+	if mt == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+		name = "import.xlsx"
+	}
+	if n := r.URL.Query().Get("name"); n != "" {
+		name = n
+	}
+	b, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return "", nil, &kit.Status{Code: http.StatusRequestEntityTooLarge, Key: "errors.too_large"}
+	}
+	if err != nil {
+		return "", nil, kit.ErrBadForm
+	}
+	if len(b) == 0 {
+		return "", nil, i18n.Errorf("请上传 XLSX 或 CSV 文件", "upload an XLSX or CSV file").OnField("file")
+	}
+	return name, b, nil
 }
 
 // ---- publication ----

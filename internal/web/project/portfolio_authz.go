@@ -88,5 +88,11 @@ func portfolioAuthz() []module.AuthzCase {
 		{Pattern: "GET /api/v1/public/projects", Request: module.Get("/api/v1/public/projects?limit=5"), Want: module.Always(ok)},
 		{Pattern: "GET /api/v1/projects/portfolio", Request: unitGet("/api/v1/projects/portfolio?"), Want: module.ScopedRole(ok, un, Viewers...)},
 		{Pattern: "GET /api/v1/projects/om", Request: unitGet("/api/v1/projects/om?"), Want: module.ScopedRole(ok, un, Viewers...)},
+		{Pattern: "POST /api/v1/projects/om", Request: systemReq("/api/v1/projects/om", url.Values{"year": {"2027"}, "amount": {"12.5"}}),
+			Want: module.ScopedRole(http.StatusCreated, un, Owners...)},
+		// A form without a file: 400 with the error, nothing stored.
+		{Pattern: "POST /api/v1/projects/om/import", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/api/v1/projects/om/import?dryRun=true", url.Values{}
+		}, Want: module.AnyRole(http.StatusBadRequest, un, Owners...)},
 	}
 }

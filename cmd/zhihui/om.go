@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"zhihui/internal/i18n"
+	"zhihui/internal/project"
+	webproject "zhihui/internal/web/project"
+)
+
+const omUsage = `usage: zhihui projects om list [--year Y] [--unit CODE] [--status submitted|approved|cut] [--flag any|CODE] [--json]
+       zhihui projects om submit --system ID --amount WAN [--year Y] [--last-actual WAN] [--basis TEXT] [--json]
+       zhihui projects om import FILE [--dry-run] [--json]
+every command takes --as USER (act as that user, within its units; default: the system, over the whole province), --lang zh-CN|en and --data DIR | --db DSN`
+
+// runOM handles the O&M budget requests (运维经费申请) as the API does.
+func runOM(args []string) error {
+	return dispatch("projects om", omUsage, args, map[string]func([]string) error{"list": omList, "submit": omSubmit, "import": omImport})
+}
+
+// printOM prints O&M requests as a table, flags in lang.
+func printOM(rs []*project.OMRequest, lang string) error {
+	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(w, "id\tyear\tunit\tsystem\tamount (万元)\tlast year\tstatus\tflags")
+	for _, x := range rs {
+		last := ""
+		if x.LastActual != nil {
+			last = x.LastActual.Wan()
+		}
+		var flags []string
+		for _, f := range x.Flags {
+			flags = append(flags, f.Code+": "+f.In(lang))
+		}
+		id := "-"
+		if x.ID != 0 {
+			id = fmt.Sprint(x.ID)
+		}
+		fmt.Fprintf(w, "%s\t%d\t%s %s\t%s\t%s\t%s\t%s\t%s\n", id, x.Year, x.Owner, x.OwnerName, x.SystemName, x.Amount.Wan(), last, x.Status, strings.Join(flags, "；"))
+	}
+	return w.Flush()
+}
+
+func flagged(rs []*project.OMRequest) int {
+	n := 0
+	for _, x := range rs {
+		if x.Flagged() {
+			n++
+		}
+	}
+	return n
+}
+
+func omList(args []string) error {
+	fs, c, as := actingFlags("projects om list")
+	var f project.OMFilter
+	fs.IntVar(&f.Year, "year", 0, "the year asked for (default: all)")
+	fs.StringVar(&f.Unit, "unit", "", "a unit code: its subtree's requests")
+	fs.StringVar(&f.Status, "status", "", "submitted, approved or cut")
+	fs.StringVar(&f.Flag, "flag", "", "any (flagged ones) or a flag code: "+strings.Join(project.FlagCodes, ", "))
+	fs.StringVar(&f.Q, "q", "", "words of the system or unit name")
+	lang := fs.String("lang", "zh-CN", "language of the flags' reasons: zh-CN or en")
+	asJSON := fs.Bool("json", false, "print JSON as GET /api/v1/projects/om does")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	a, err := openAs(ctx, *c, as)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	f.Scopes, f.PerPage = as.p.Scopes(webproject.Viewers...), project.MaxExport
+	rs, tot, err := project.New(a.DB).ListOM(ctx, f)
+	if err != nil {
+		return as.outside(err)
+	}
+	if rs == nil {
+		rs = []*project.OMRequest{}
+	}
+	if *asJSON {
+		return printJSON(os.Stdout, map[string]any{"requests": rs, "count": tot.Count, "flagged": tot.Flagged, "amount": tot.Amount, "approved": tot.Approved})
+	}
+	if err := printOM(rs, *lang); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%d requests (%d flagged), %s 万元 asked, %s 万元 granted\n", tot.Count, tot.Flagged, tot.Amount.Wan(), tot.Approved.Wan())
+	return nil
+}
+
+// wanFlag is a flag holding an exact amount in 万元.
+type wanFlag struct {
+	m   *project.Money
+	set bool
+}
+
+func (w *wanFlag) String() string {
+	if w.m == nil || !w.set {
+		return ""
+	}
+	return w.m.Wan()
+}
+
+func (w *wanFlag) Set(s string) error {
+	m, err := project.ParseWan(s)
+	if err != nil {
+		return err
+	}
+	*w.m, w.set = m, true
+	return nil
+}
+
+func omSubmit(args []string) error {
+	fs, c, as := actingFlags("projects om submit")
+	var n project.NewOM
+	var last project.Money
+	amount, lastFlag := &wanFlag{m: &n.Amount}, &wanFlag{m: &last}
+	fs.Int64Var(&n.SystemID, "system", 0, "id of the system in the catalogue")
+	fs.IntVar(&n.Year, "year", 0, "the year asked for (default: next year)")
+	fs.Var(amount, "amount", "the amount asked, 万元 (exact decimal)")
+	fs.Var(lastFlag, "last-actual", "last year's actual spending, 万元 (default: last year's approved amount)")
+	fs.StringVar(&n.Basis, "basis", "", "the basis of the estimate")
+	lang := fs.String("lang", "zh-CN", "language of the flags' reasons: zh-CN or en")
+	asJSON := fs.Bool("json", false, "print the request as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if n.SystemID == 0 || !amount.set {
+		return errors.New("usage: zhihui projects om submit --system ID --amount WAN [--year Y] [--last-actual WAN] [--basis TEXT] [--as USER]")
+	}
+	if lastFlag.set {
+		n.LastActual = &last
+	}
+	ctx := context.Background()
+	a, err := openAs(ctx, *c, as)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	svc := project.New(a.DB)
+	id, err := svc.SubmitOM(ctx, as.a, as.p.Scopes(webproject.Owners...), n)
+	if err != nil {
+		return as.outside(err)
+	}
+	x, err := svc.GetOM(ctx, as.p.Scopes(webproject.Viewers...), id)
+	if err != nil {
+		return as.outside(err)
+	}
+	if *asJSON {
+		return printJSON(os.Stdout, map[string]any{"request": x})
+	}
+	return printOM([]*project.OMRequest{x}, *lang)
+}
+
+func omImport(args []string) error {
+	fs, c, as := actingFlags("projects om import")
+	dry := fs.Bool("dry-run", false, "check and flag the requests, writing nothing")
+	lang := fs.String("lang", "zh-CN", "language of the errors and flags: zh-CN or en")
+	asJSON := fs.Bool("json", false, `print the result as POST /api/v1/projects/om/import does: {"dry_run","written","rows","flagged","requests"} or {"errors"}`)
+	file, err := parseFileArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if file == "" {
+		return errors.New("usage: zhihui projects om import FILE [--dry-run] [--as USER]")
+	}
+	ctx := context.Background()
+	a, err := openAs(ctx, *c, as)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	svc := project.New(a.DB)
+	owners := as.p.Scopes(webproject.Owners...)
+	rows, errs, err := svc.ReadOMImport(ctx, owners, file, f)
+	if err == nil && len(errs) == 0 {
+		var out []*project.OMRequest
+		if *dry {
+			out, err = svc.PreviewOM(ctx, as.a, owners, rows)
+		} else {
+			var ids []int64
+			if ids, err = svc.ImportOM(ctx, as.a, owners, rows); err == nil {
+				for _, id := range ids {
+					x, err := svc.GetOM(ctx, as.p.Scopes(webproject.Viewers...), id)
+					if err != nil {
+						return as.outside(err)
+					}
+					out = append(out, x)
+				}
+			}
+		}
+		if err == nil {
+			if *asJSON {
+				return printJSON(os.Stdout, map[string]any{"dry_run": *dry, "written": !*dry, "rows": len(out), "flagged": flagged(out), "requests": out})
+			}
+			if err := printOM(out, *lang); err != nil {
+				return err
+			}
+			verb := "imported"
+			if *dry {
+				verb = "would import (dry run, nothing written)"
+			}
+			fmt.Printf("%s: %s %d requests, %d flagged\n", file, verb, len(out), flagged(out))
+			return nil
+		}
+	}
+	if ue, ok := asUserError(err); ok {
+		errs, err = append(errs, ue), nil
+	}
+	if err != nil {
+		return as.outside(err)
+	}
+	if *asJSON {
+		if err := printJSON(os.Stdout, map[string]any{"dry_run": *dry, "written": false, "errors": errs}); err != nil {
+			return err
+		}
+	} else {
+		for _, e := range errs {
+			fmt.Println(e.Message(*lang))
+		}
+	}
+	return fmt.Errorf("%d errors: nothing imported", len(errs))
+}
+
+// asUserError returns the bilingual error inside err.
+func asUserError(err error) (*i18n.Error, bool) {
+	var ue *i18n.Error
+	ok := errors.As(err, &ue)
+	return ue, ok
+}
