@@ -438,8 +438,12 @@ func TestFormsEditsEstimatesAndPublish(t *testing.T) {
 		for _, v := range vals {
 			switch v.DataElement {
 			case ElementEcom:
-				if got, _ := strconv.ParseFloat(v.Value.Value, 64); math.Abs(got-ratio.Province.Total) > 0.006 || !strings.Contains(v.Comment, "标准误") {
+				if got, _ := strconv.ParseFloat(v.Value.Value, 64); math.Abs(got-ratio.Province.Total) > 0.006 || !strings.HasPrefix(v.Comment, "ecstat.estimate ratio se=") {
 					t.Errorf("published total %+v, estimate %v", v, ratio.Province.Total)
+				}
+				// Stored in no language, read in either.
+				if c, ok := EstimateComment(v.Comment); !ok || !strings.Contains(c.Zh, "标准误") || !strings.Contains(c.En, "Sample survey estimate (ratio estimator") || strings.ContainsAny(v.Comment, "标准误推算") {
+					t.Errorf("comment %q read as %+v", v.Comment, c)
 				}
 			case ElementEcomCV:
 				if got, _ := strconv.ParseFloat(v.Value.Value, 64); math.Abs(got-100*ratio.Province.CV) > 0.006 {

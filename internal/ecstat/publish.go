@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"zhihui/internal/audit"
@@ -194,18 +195,39 @@ func Publish(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, estima
 	return pubs, err
 }
 
-// comment is the text beside a published value: estimator, standard
-// error, CV, interval and respondents, in Chinese and English.
+// commentCode starts the comment written beside a published value.
+const commentCode = "ecstat.estimate"
+
+// comment is the text beside a published value in monitoring: a code and
+// the estimator, standard error (亿元), CV (%), 95 % interval and
+// respondents, in no language —
+// "ecstat.estimate ratio se=1.23 cv=4.56% ci=[7.89,10.11] n=42"; read
+// it in a language with [EstimateComment].
 func comment(estimator string, c Cell) string {
-	return fmt.Sprintf("抽样调查推算（%s）：标准误 %.2f 亿元，变异系数 %.2f%%，95%%置信区间 [%.2f, %.2f] 亿元，%d 家企业报送 / Sample survey estimate: SE %.2f, CV %.2f%%, 95%% CI [%.2f, %.2f]",
-		estimatorName(estimator), c.SE, 100*c.CV, c.Low, c.High, c.Respondents, c.SE, 100*c.CV, c.Low, c.High)
+	return fmt.Sprintf("%s %s se=%.2f cv=%.2f%% ci=[%.2f,%.2f] n=%d", commentCode, estimator, c.SE, 100*c.CV, c.Low, c.High, c.Respondents)
 }
 
-func estimatorName(e string) string {
-	if e == HT {
-		return "HT 估计量"
+// EstimateComment says the comment a publication wrote beside a value in
+// both languages; ok is false for a comment it did not write. Comments of
+// earlier releases, one "中文 / English" string, are split.
+func EstimateComment(raw string) (t i18n.Text, ok bool) {
+	var est string
+	var se, cv, lo, hi float64
+	var n int
+	if _, err := fmt.Sscanf(raw, commentCode+" %s se=%f cv=%f%% ci=[%f,%f] n=%d", &est, &se, &cv, &lo, &hi, &n); err == nil {
+		name := i18n.Text{Zh: "比率估计量（以营业收入为辅助变量）", En: "ratio estimator (revenue as the auxiliary)"}
+		if est == HT {
+			name = i18n.Text{Zh: "HT 估计量", En: "Horvitz–Thompson estimator"}
+		}
+		return i18n.Text{
+			Zh: fmt.Sprintf("抽样调查推算（%s）：标准误 %.2f 亿元，变异系数 %.2f%%，95%%置信区间 [%.2f, %.2f] 亿元，%d 家企业报送", name.Zh, se, cv, lo, hi, n),
+			En: fmt.Sprintf("Sample survey estimate (%s): SE %.2f (100 million yuan), CV %.2f%%, 95%% CI [%.2f, %.2f], %d enterprises answered", name.En, se, cv, lo, hi, n),
+		}, true
 	}
-	return "比率估计量（以营业收入为辅助变量）"
+	if strings.HasPrefix(raw, "抽样调查推算") && strings.Contains(raw, " / Sample survey estimate") {
+		return i18n.Split(raw), true
+	}
+	return i18n.Text{}, false
 }
 
 // Publications lists what survey id has published, newest first.

@@ -32,8 +32,10 @@ const (
 // reminder goes out when the office gives none.
 const DefaultRemindDays = 3
 
-// Reminder is the author of reminders in the audit log.
-var Reminder = audit.Actor{Name: "调查提醒 / survey reminder"}
+// Reminder is the author of reminders in the audit log: a name in no
+// language, which the log shows in the reader's (catalogue key
+// audit.actor.ecstat_reminder).
+var Reminder = audit.Actor{Name: "ecstat_reminder"}
 
 // RemindArgs is the job that sends the reminders due ([Remind]): hourly,
 // and at once when the office sets a deadline.

@@ -157,7 +157,7 @@ func (s *Server) auditXLSX(w http.ResponseWriter, r *http.Request) error {
 				}
 				ch = append(ch, t)
 			}
-			rows = append(rows, []any{e.At.In(period.Shanghai).Format("2006-01-02 15:04:05"), e.Actor.Name, e.Actor.IP, row.ActionText, row.EntityText, e.EntityID, strings.Join(ch, "\n")})
+			rows = append(rows, []any{e.At.In(period.Shanghai).Format("2006-01-02 15:04:05"), row.ActorText, e.Actor.IP, row.ActionText, row.EntityText, e.EntityID, strings.Join(ch, "\n")})
 		}
 		if !more {
 			break
@@ -185,6 +185,9 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 // the kind of record in words, and the record's changes field by field.
 type auditRow struct {
 	audit.Entry
+	// ActorText is who made the change: a person's name as recorded, a
+	// job's (an actor without an account) in words.
+	ActorText  string
 	ActionText string
 	EntityText string
 	Changes    []auditChange
@@ -204,7 +207,7 @@ type auditChange struct {
 }
 
 func auditRowOf(lang string, e audit.Entry) auditRow {
-	row := auditRow{Entry: e, ActionText: auditWord(lang, "audit.action.", e.Action), EntityText: auditWord(lang, "audit.entity.", e.Entity)}
+	row := auditRow{Entry: e, ActorText: auditActor(lang, e.Actor), ActionText: auditWord(lang, "audit.action.", e.Action), EntityText: auditWord(lang, "audit.entity.", e.Entity)}
 	for _, c := range e.Changes() {
 		ch := auditChange{Field: auditWord(lang, "audit.field.", c.Field), HasBefore: c.Before != nil, HasAfter: c.After != nil}
 		if c.Field == "" {
@@ -231,6 +234,20 @@ func auditWord(lang, prefix, name string) string {
 		return s
 	}
 	return name
+}
+
+// auditActor says who made a change: a job or the platform (no account)
+// by the catalogue's word for its recorded code (audit.actor.CODE), or,
+// for names earlier releases recorded as "中文 / English", in the reader's
+// language; a person's name as recorded.
+func auditActor(lang string, a audit.Actor) string {
+	if a.UserID != 0 {
+		return a.Name
+	}
+	if s, ok := i18n.Lookup(lang, "audit.actor."+a.Name); ok {
+		return s
+	}
+	return i18n.Split(a.Name).In(lang)
 }
 
 // auditMaxText bounds one value on the page; the full record stays in

@@ -9,6 +9,7 @@ import (
 	"zhihui/internal/audit"
 	dom "zhihui/internal/ecstat"
 	"zhihui/internal/store"
+	"zhihui/internal/store/storetest"
 )
 
 // ecstatA11yPages stores what the survey pages that need data show — a
@@ -50,4 +51,24 @@ func ecstatA11yPages(t *testing.T, db *store.DB) []string {
 		last = id
 	}
 	return []string{fmt.Sprintf("/ecstat/surveys/%d/form", last), fmt.Sprintf("/ecstat/surveys/%d/rotation", last)}
+}
+
+// TestAuditActorInLanguage: the audit log names a job by the catalogue's
+// word for the code it records, in the reader's language; a name an
+// earlier release recorded as "中文 / English" is split; a person's name
+// is shown as recorded.
+func TestAuditActorInLanguage(t *testing.T) {
+	newEnv(t, storetest.SQLite(t)) // registers the modules' catalogues
+	for _, c := range []struct {
+		a      audit.Actor
+		zh, en string
+	}{
+		{dom.Reminder, "调查提醒", "Survey reminders"},
+		{audit.Actor{Name: "调查提醒 / survey reminder"}, "调查提醒", "survey reminder"},
+		{audit.Actor{UserID: 7, Name: "张三 / Zhang"}, "张三 / Zhang", "张三 / Zhang"},
+	} {
+		if zh, en := auditActor("zh-CN", c.a), auditActor("en", c.a); zh != c.zh || en != c.en {
+			t.Errorf("%+v: %q, %q", c.a, zh, en)
+		}
+	}
 }
