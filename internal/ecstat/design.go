@@ -448,12 +448,26 @@ func Draw(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, spec Desi
 				d.Certainty += st.N
 			}
 		}
+		if tx.Dialect == store.Postgres {
+			// Right after a bulk import the planner's statistics may still
+			// count the register in tens of rows, and it then joins every
+			// certainty firm to every stratum in turn: the strata are
+			// hashed instead.
+			if _, err := tx.ExecContext(ctx, `SET LOCAL enable_nestloop = off`); err != nil {
+				return err
+			}
+		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO ecstat_sample (survey_id, enterprise_id, h, weight, section, org_code, city_code, revenue)
 			SELECT CAST($1 AS BIGINT), e.id, st.h, 1.0, e.section, e.org_code, e.city_code, e.revenue FROM ecstat_enterprise e
 			JOIN ecstat_stratum st ON st.survey_id = $1 AND st.skey = e.section || '|' || e.city_code || '|' || e.size || '|C'
 			WHERE e.above_scale = 1 AND e.born_year <= $2 AND (e.closed_year = 0 OR e.closed_year > $2)`, s.ID, s.Year)
 		if err != nil {
 			return fmt.Errorf("ecstat: store sample: %w", err)
+		}
+		if tx.Dialect == store.Postgres {
+			if _, err := tx.ExecContext(ctx, `SET LOCAL enable_nestloop = on`); err != nil {
+				return err
+			}
 		}
 		if n, err := r.RowsAffected(); err != nil {
 			return err
