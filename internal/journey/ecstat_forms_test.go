@@ -210,7 +210,8 @@ func TestEcstatFormEditorAndQuarterlyWarning(t *testing.T) {
 // days before it; the job engine sends the reminders at once: the
 // enterprise finds it in 消息 and follows it to its form, the county's
 // statistician finds the count of its firms not yet answered and follows
-// it to the non-respondents, which show when each was reminded.
+// it to the non-respondents, which show when each was reminded; the
+// administrator's audit log names the reminders' author in words.
 func TestEcstatRemindersInTheInbox(t *testing.T) {
 	t.Parallel()
 	var codes []string
@@ -294,6 +295,22 @@ func TestEcstatRemindersInTheInbox(t *testing.T) {
 		}
 		if msgs, _ := notify.List(ctx, s.DB, xian.ID, 10); len(msgs) != 1 {
 			t.Fatalf("the county's statistician got %d messages", len(msgs))
+		}
+
+		// The audit log names the reminders' author in the reader's
+		// language; the log stores a code.
+		s.User("guanli", "省管理员", auth.Admin, "41")
+		adm := browser.NewTab(t, s.URL)
+		adm.Login("guanli", Password)
+		adm.Follow("系统管理")
+		adm.Follow("审计日志")
+		adm.WaitText("审计日志")
+		if !adm.Has("调查提醒") || adm.Has("ecstat_reminder") || adm.Has("survey reminder") {
+			t.Fatalf("audit log: %s", adm.Text("main"))
+		}
+		var name string
+		if err := s.DB.R.QueryRowContext(ctx, `SELECT actor_name FROM audit_log WHERE action = 'remind' AND entity = 'ecstat_survey'`).Scan(&name); err != nil || name != "ecstat_reminder" {
+			t.Fatalf("stored author %q %v", name, err)
 		}
 	})
 }
