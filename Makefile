@@ -12,12 +12,13 @@ all: build
 build:
 	$(GO) build -trimpath -o zhihui ./cmd/zhihui
 
-# Test binaries run TEST_P at a time. Most of a test package's time is
-# spent waiting (for the browser, for PostgreSQL, for the disk), so far
-# more packages than cores run at once; go test's default (one per core)
-# left two cores half idle. The longest packages are named first so that
+# Test binaries run TEST_P at a time, by default one per core as go test
+# does: a fresh clone's make test with eight at once took 15 min 40 s on a
+# quiet 2-core machine (12 min 57 s with one per core, fewer tests, before), the browser-heavy
+# packages slowing each other down (web 157 s to 900 s), and timing-bound
+# tests met a load of 30. The longest packages are named first so that
 # they are built and started first; ./... adds every other package once.
-TEST_P ?= 8
+TEST_P ?= $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 FIRST_PKGS := ./internal/journey/ ./internal/web/ ./internal/monitor/ ./internal/project/ ./internal/webcheck/ ./internal/ecstat/
 
 # test installs what the tests need (Debian chromium for browser tests),

@@ -1,6 +1,6 @@
 #!/bin/sh
 # How long the test suite takes: `make test-short` and `make test` with
-# TEST_P test packages at once (the Makefile's default, 8), each against
+# P test packages at once (default 8), each against
 # the baseline of go test's default of one package per core (TEST_P=2 on
 # two cores) run right after it in the same session, so both see the same
 # machine. For each run: wall and CPU time (user + sys of go test, the

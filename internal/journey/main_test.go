@@ -17,16 +17,15 @@ func TestMain(m *testing.M) {
 	auth.UseTestHashCost()
 	// Journeys run in parallel (each on its own site and store, in its
 	// own incognito tabs of the one browser). A journey spends most of its
-	// time waiting for the browser or the server, so four times as many as
+	// time waiting for the browser or the server, so twice as many as
 	// there are processors run at once, unless -test.parallel says
-	// otherwise: this package is the longest of make test, which runs
-	// other packages beside it, and fewer journeys at once left it waiting
-	// while the cores went to the others.
+	// otherwise (four times as many made the whole suite slower: the
+	// browser's renderers took the cores from the other packages).
 	flag.Parse()
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
 	if !set {
-		flag.Set("test.parallel", fmt.Sprint(4*runtime.GOMAXPROCS(0)))
+		flag.Set("test.parallel", fmt.Sprint(2*runtime.GOMAXPROCS(0)))
 	}
 	code := m.Run()
 	browser.Shutdown()

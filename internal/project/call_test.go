@@ -132,8 +132,12 @@ func TestTrimmedMeanAndRankOrder(t *testing.T) {
 	var order []int64
 	for i, r := range rs {
 		order = append(order, r.Application.ID)
-		if r.Rank != i+1 {
-			t.Errorf("rank %d at %d", r.Rank, i)
+		want := i + 1
+		if r.Score.N == 0 {
+			want = 0 // nobody scored it: last and unranked
+		}
+		if r.Rank != want {
+			t.Errorf("rank %d at %d, want %d", r.Rank, i, want)
 		}
 	}
 	if fmt.Sprint(order) != "[3 2 4 1 5]" {
