@@ -8,6 +8,7 @@ import (
 
 	"zhihui/internal/audit"
 	dom "zhihui/internal/ecstat"
+	"zhihui/internal/publiceval"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
 )
@@ -64,6 +65,9 @@ func TestAuditActorInLanguage(t *testing.T) {
 		zh, en string
 	}{
 		{dom.Reminder, "调查提醒", "Survey reminders"},
+		{publiceval.Alerter, "超时提醒（系统）", "Overdue check (system)"},
+		{publiceval.DemoActor, "演示数据", "Demo data"},
+		{audit.Actor{Name: publiceval.ActorBulletin}, "月度通报（系统）", "Monthly bulletin (system)"},
 		{audit.Actor{Name: "调查提醒 / survey reminder"}, "调查提醒", "survey reminder"},
 		{audit.Actor{UserID: 7, Name: "张三 / Zhang"}, "张三 / Zhang", "张三 / Zhang"},
 	} {
