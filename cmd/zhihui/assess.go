@@ -34,14 +34,11 @@ func runAssess(args []string) error {
 		return fmt.Errorf("--year is required")
 	}
 	ctx := context.Background()
-	a, err := app.Open(ctx, c)
+	a, err := openApp(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.Bootstrap(ctx); err != nil {
-		return err
-	}
 	svc := supervise.New(a.DB)
 	schemes, _, err := svc.CurrentSchemes(ctx)
 	if err != nil {

@@ -22,14 +22,11 @@ func enterprisesSummary(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	a, err := app.Open(ctx, c)
+	a, err := openApp(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.Bootstrap(ctx); err != nil {
-		return err
-	}
 	var diffs []ecstat.SummaryDiff
 	if *repair {
 		diffs, err = ecstat.RepairRegisterSummary(ctx, a.DB, audit.System)

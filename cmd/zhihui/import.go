@@ -35,14 +35,11 @@ func runImport(args []string) error {
 		return errors.New("usage: zhihui import FILE [--dry-run] [--data DIR | --db DSN]")
 	}
 	ctx := context.Background()
-	a, err := app.Open(ctx, c)
+	a, err := openApp(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.Bootstrap(ctx); err != nil {
-		return err
-	}
 	f, err := os.Open(file)
 	if err != nil {
 		return err

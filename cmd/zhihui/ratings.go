@@ -48,14 +48,11 @@ func ratingsImport(args []string) error {
 		return errors.New("usage: zhihui ratings import FILE [--dry-run]")
 	}
 	ctx := context.Background()
-	a, err := app.Open(ctx, c)
+	a, err := openApp(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.Bootstrap(ctx); err != nil {
-		return err
-	}
 	f, err := os.Open(file)
 	if err != nil {
 		return err
@@ -98,14 +95,11 @@ func ratingsExport(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	a, err := app.Open(ctx, c)
+	a, err := openApp(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.Bootstrap(ctx); err != nil {
-		return err
-	}
 	u, err := orgunit.Get(ctx, a.DB, *unit)
 	if err != nil {
 		return fmt.Errorf("unit %s: %w", *unit, err)

@@ -52,14 +52,11 @@ func runServe(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	a, err := app.Open(ctx, c)
+	a, err := openApp(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.Bootstrap(ctx); err != nil {
-		return err
-	}
 	if c.Demo {
 		if err := a.LoadDemo(ctx); err != nil {
 			return err

@@ -76,14 +76,11 @@ func runUser(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	a, err := app.Open(ctx, c)
+	a, err := openApp(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.Bootstrap(ctx); err != nil {
-		return err
-	}
 	lookup := func() (*auth.User, error) {
 		u, err := auth.UserByName(ctx, a.DB, name)
 		if err != nil {

@@ -64,14 +64,11 @@ func volumesImport(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	a, err := app.Open(ctx, c)
+	a, err := openApp(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.Bootstrap(ctx); err != nil {
-		return err
-	}
 	u, err := orgunit.Get(ctx, a.DB, *unit)
 	if err != nil {
 		return fmt.Errorf("unit %s: %w", *unit, err)
@@ -144,14 +141,11 @@ func volumesExport(args []string, list bool) error {
 		return err
 	}
 	ctx := context.Background()
-	a, err := app.Open(ctx, c)
+	a, err := openApp(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.Bootstrap(ctx); err != nil {
-		return err
-	}
 	u, err := orgunit.Get(ctx, a.DB, *unit)
 	if err != nil {
 		return fmt.Errorf("unit %s: %w", *unit, err)
