@@ -961,14 +961,9 @@ func (s *Service) ScoreApplication(ctx context.Context, a audit.Actor, account s
 	if !as.Open {
 		return i18n.Errorf("评审已结束，评分不能再改", "the review is over; scores can no longer change")
 	}
-	var target *Application
-	for _, x := range as.Applications {
-		if x.ID == app {
-			target = x
-		}
-	}
-	if target == nil {
-		return fmt.Errorf("project: application %d on seat %d: %w", app, id, store.ErrNotFound)
+	target, err := as.application(app)
+	if err != nil {
+		return err
 	}
 	if _, ok := as.Recused[app]; ok {
 		return i18n.Errorf("您已声明回避“%s”，不能评分", "you recused yourself from %q and cannot score it", target.Title)

@@ -258,14 +258,9 @@ func (s *Service) Recuse(ctx context.Context, a audit.Actor, account string, id,
 	if !as.Open {
 		return i18n.Errorf("评审已结束，不能再声明回避", "the review is over; no recusal can be declared")
 	}
-	var target *Application
-	for _, x := range as.Applications {
-		if x.ID == app {
-			target = x
-		}
-	}
-	if target == nil {
-		return fmt.Errorf("project: application %d on seat %d: %w", app, id, store.ErrNotFound)
+	target, err := as.application(app)
+	if err != nil {
+		return err
 	}
 	if _, ok := as.Recused[app]; ok {
 		return i18n.Errorf("您已声明回避“%s”", "you have already recused yourself from %q", target.Title)
@@ -401,4 +396,15 @@ func (s *Service) DeleteTie(ctx context.Context, a audit.Actor, id, tid int64) e
 		return audit.Record(ctx, tx, a, "delete", "project_tie", strconv.FormatInt(tid, 10), t.UnitPath,
 			map[string]any{"expert": id, "kind": t.Kind, "unit": t.Unit, "until": t.Until, "note": t.Note}, nil)
 	})
+}
+
+// application is eligible application app of the assignment's call, or
+// store.ErrNotFound.
+func (as CallAssignment) application(app int64) (*Application, error) {
+	for _, x := range as.Applications {
+		if x.ID == app {
+			return x, nil
+		}
+	}
+	return nil, fmt.Errorf("project: application %d on seat %d: %w", app, as.Seat.ID, store.ErrNotFound)
 }
