@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"modernc.org/sqlite"
 
@@ -70,7 +71,15 @@ func FillFromTemplate(t testing.TB, db *store.DB, key string, build func(ctx con
 	}
 	path := tpl.path
 	tpl.mu.Unlock()
-	if err := fill(context.Background(), db, path); err != nil {
+	err := fill(context.Background(), db, path)
+	// On a loaded machine the restore can meet the new store's own
+	// connections still settling (SQLITE_BUSY): a failed restore changes
+	// nothing, so it is tried again, a bounded number of times.
+	for i := 1; err != nil && i <= 20 && strings.Contains(err.Error(), "SQLITE_BUSY"); i++ {
+		time.Sleep(time.Duration(i) * 50 * time.Millisecond)
+		err = fill(context.Background(), db, path)
+	}
+	if err != nil {
 		t.Fatalf("storetest: fill from template %s: %v", key, err)
 	}
 	return true
