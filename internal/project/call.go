@@ -947,21 +947,11 @@ func (s *Service) callScores(ctx context.Context, where string, arg any) ([]Call
 // for eligible application app of the seat's call while the panel
 // scores; a later score replaces an earlier one.
 func (s *Service) ScoreApplication(ctx context.Context, a audit.Actor, account string, id, app int64, scores []int, opinion string) error {
-	opinion, err := limitText(opinion, 2000, "opinion", "评审意见", "opinion")
+	opinion, err := requiredText(opinion, 2000, "opinion", "评审意见", "opinion", i18n.Errorf("请填写评审意见", "the written opinion is required"))
 	if err != nil {
 		return err
 	}
-	if opinion == "" {
-		return i18n.Errorf("请填写评审意见", "the written opinion is required").OnField("opinion")
-	}
-	as, err := s.CallAssignment(ctx, account, id)
-	if err != nil {
-		return err
-	}
-	if !as.Open {
-		return i18n.Errorf("评审已结束，评分不能再改", "the review is over; scores can no longer change")
-	}
-	target, err := as.application(app)
+	as, target, err := s.reviewing(ctx, account, id, app, i18n.Errorf("评审已结束，评分不能再改", "the review is over; scores can no longer change"))
 	if err != nil {
 		return err
 	}

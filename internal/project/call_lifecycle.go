@@ -122,12 +122,9 @@ func (s *Service) EditCall(ctx context.Context, a audit.Actor, scopes []string, 
 // until its results are published: it takes no more applications and its
 // panel stops scoring. The applicants are told; the withdrawal is audited.
 func (s *Service) WithdrawCall(ctx context.Context, a audit.Actor, scopes []string, id int64, reason string) error {
-	reason, err := limitText(reason, 500, "reason", "撤回理由", "reason")
+	reason, err := requiredText(reason, 500, "reason", "撤回理由", "reason", i18n.Errorf("请填写撤回理由", "say why the call is withdrawn"))
 	if err != nil {
 		return err
-	}
-	if reason == "" {
-		return i18n.Errorf("请填写撤回理由", "say why the call is withdrawn").OnField("reason")
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		c, err := s.managed(ctx, tx, scopes, id)
@@ -244,21 +241,11 @@ func (s *Service) recusals(ctx context.Context, q querier, where string, arg any
 // expert gave it before is removed. The application is then ranked on
 // the other experts' scores. Audited.
 func (s *Service) Recuse(ctx context.Context, a audit.Actor, account string, id, app int64, reason string) error {
-	reason, err := limitText(reason, 500, "reason", "回避理由", "reason")
+	reason, err := requiredText(reason, 500, "reason", "回避理由", "reason", i18n.Errorf("请说明需要回避的原因", "say what the conflict is"))
 	if err != nil {
 		return err
 	}
-	if reason == "" {
-		return i18n.Errorf("请说明需要回避的原因", "say what the conflict is").OnField("reason")
-	}
-	as, err := s.CallAssignment(ctx, account, id)
-	if err != nil {
-		return err
-	}
-	if !as.Open {
-		return i18n.Errorf("评审已结束，不能再声明回避", "the review is over; no recusal can be declared")
-	}
-	target, err := as.application(app)
+	as, target, err := s.reviewing(ctx, account, id, app, i18n.Errorf("评审已结束，不能再声明回避", "the review is over; no recusal can be declared"))
 	if err != nil {
 		return err
 	}
@@ -311,31 +298,36 @@ func (s *Service) UpdateAbsence(ctx context.Context, a audit.Actor, id, aid int6
 	if err != nil {
 		return err
 	}
-	ab, err := s.absenceOf(ctx, id, aid)
-	if err != nil {
-		return err
-	}
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE project_absence SET from_date = $1, to_date = $2, reason = $3 WHERE id = $4`, from, to, reason, aid); err != nil {
-			return fmt.Errorf("project: absence: %w", err)
-		}
-		return audit.Record(ctx, tx, a, "update", "project_absence", strconv.FormatInt(aid, 10), "/"+orgunit.Root+"/",
-			map[string]any{"expert": id, "from": ab.From, "to": ab.To, "reason": ab.Reason}, map[string]any{"expert": id, "from": from, "to": to, "reason": reason})
-	})
+	return s.changeAbsence(ctx, a, id, aid, &Absence{From: from, To: to, Reason: reason})
 }
 
 // DeleteAbsence removes absence aid of expert id. Audited with what it was.
 func (s *Service) DeleteAbsence(ctx context.Context, a audit.Actor, id, aid int64) error {
+	return s.changeAbsence(ctx, a, id, aid, nil)
+}
+
+// changeAbsence replaces the period and reason of absence aid of expert
+// id with next's, or removes it when next is nil; audited with what it
+// was before.
+func (s *Service) changeAbsence(ctx context.Context, a audit.Actor, id, aid int64, next *Absence) error {
 	ab, err := s.absenceOf(ctx, id, aid)
 	if err != nil {
 		return err
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM project_absence WHERE id = $1`, aid); err != nil {
-			return fmt.Errorf("project: absence: %w", err)
+		action, after := "delete", any(nil)
+		if next == nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM project_absence WHERE id = $1`, aid); err != nil {
+				return fmt.Errorf("project: absence: %w", err)
+			}
+		} else {
+			if _, err := tx.ExecContext(ctx, `UPDATE project_absence SET from_date = $1, to_date = $2, reason = $3 WHERE id = $4`, next.From, next.To, next.Reason, aid); err != nil {
+				return fmt.Errorf("project: absence: %w", err)
+			}
+			action, after = "update", map[string]any{"expert": id, "from": next.From, "to": next.To, "reason": next.Reason}
 		}
-		return audit.Record(ctx, tx, a, "delete", "project_absence", strconv.FormatInt(aid, 10), "/"+orgunit.Root+"/",
-			map[string]any{"expert": id, "from": ab.From, "to": ab.To, "reason": ab.Reason}, nil)
+		return audit.Record(ctx, tx, a, action, "project_absence", strconv.FormatInt(aid, 10), "/"+orgunit.Root+"/",
+			map[string]any{"expert": id, "from": ab.From, "to": ab.To, "reason": ab.Reason}, after)
 	})
 }
 
@@ -368,33 +360,38 @@ func (s *Service) UpdateTie(ctx context.Context, a audit.Actor, id, tid int64, k
 	if err != nil {
 		return err
 	}
-	t, err := s.tieOf(ctx, id, tid)
-	if err != nil {
-		return err
-	}
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE project_tie SET kind = $1, unit_code = $2, unit_path = $3, unit_name = $4, until_date = $5, note = $6 WHERE id = $7`,
-			kind, u.Code, u.Path, u.Name, until, note, tid); err != nil {
-			return fmt.Errorf("project: tie: %w", err)
-		}
-		return audit.Record(ctx, tx, a, "update", "project_tie", strconv.FormatInt(tid, 10), u.Path,
-			map[string]any{"expert": id, "kind": t.Kind, "unit": t.Unit, "until": t.Until, "note": t.Note},
-			map[string]any{"expert": id, "kind": kind, "unit": u.Code, "until": until, "note": note})
-	})
+	return s.changeTie(ctx, a, id, tid, &Tie{Kind: kind, Unit: u.Code, UnitPath: u.Path, UnitName: u.Name, Until: until, Note: note})
 }
 
 // DeleteTie removes tie tid of expert id. Audited with what it was.
 func (s *Service) DeleteTie(ctx context.Context, a audit.Actor, id, tid int64) error {
+	return s.changeTie(ctx, a, id, tid, nil)
+}
+
+// changeTie replaces tie tid of expert id with next (checked), or removes
+// it when next is nil; audited with what it was before, at the unit of
+// the tie as it is after the change.
+func (s *Service) changeTie(ctx context.Context, a audit.Actor, id, tid int64, next *Tie) error {
 	t, err := s.tieOf(ctx, id, tid)
 	if err != nil {
 		return err
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM project_tie WHERE id = $1`, tid); err != nil {
-			return fmt.Errorf("project: tie: %w", err)
+		action, after, path := "delete", any(nil), t.UnitPath
+		if next == nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM project_tie WHERE id = $1`, tid); err != nil {
+				return fmt.Errorf("project: tie: %w", err)
+			}
+		} else {
+			if _, err := tx.ExecContext(ctx, `UPDATE project_tie SET kind = $1, unit_code = $2, unit_path = $3, unit_name = $4, until_date = $5, note = $6 WHERE id = $7`,
+				next.Kind, next.Unit, next.UnitPath, next.UnitName, next.Until, next.Note, tid); err != nil {
+				return fmt.Errorf("project: tie: %w", err)
+			}
+			action, path = "update", next.UnitPath
+			after = map[string]any{"expert": id, "kind": next.Kind, "unit": next.Unit, "until": next.Until, "note": next.Note}
 		}
-		return audit.Record(ctx, tx, a, "delete", "project_tie", strconv.FormatInt(tid, 10), t.UnitPath,
-			map[string]any{"expert": id, "kind": t.Kind, "unit": t.Unit, "until": t.Until, "note": t.Note}, nil)
+		return audit.Record(ctx, tx, a, action, "project_tie", strconv.FormatInt(tid, 10), path,
+			map[string]any{"expert": id, "kind": t.Kind, "unit": t.Unit, "until": t.Until, "note": t.Note}, after)
 	})
 }
 
@@ -407,4 +404,32 @@ func (as CallAssignment) application(app int64) (*Application, error) {
 		}
 	}
 	return nil, fmt.Errorf("project: application %d on seat %d: %w", app, as.Seat.ID, store.ErrNotFound)
+}
+
+// reviewing returns seat id of the expert whose account is account with
+// its eligible application app while the panel scores; over is the
+// refusal once the review is over.
+func (s *Service) reviewing(ctx context.Context, account string, id, app int64, over *i18n.Error) (CallAssignment, *Application, error) {
+	as, err := s.CallAssignment(ctx, account, id)
+	if err != nil {
+		return as, nil, err
+	}
+	if !as.Open {
+		return as, nil, over
+	}
+	target, err := as.application(app)
+	return as, target, err
+}
+
+// requiredText is text of field trimmed, at most n characters (see
+// limitText) and not empty: missing is the error then, on the field.
+func requiredText(text string, n int, field, zh, en string, missing *i18n.Error) (string, error) {
+	text, err := limitText(text, n, field, zh, en)
+	if err != nil {
+		return "", err
+	}
+	if text == "" {
+		return "", missing.OnField(field)
+	}
+	return text, nil
 }
