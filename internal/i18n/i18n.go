@@ -116,6 +116,10 @@ type Error struct {
 	// Cause is the underlying error, if any: kept for errors.Is/As and the
 	// log, never shown to users.
 	Cause error `json:"-"`
+	// key and args are the catalogue entry and its arguments when the
+	// error was built with [E] (see [Keep]).
+	key  string
+	args []any
 }
 
 // InSheet returns a copy of e located in worksheet name.
@@ -139,7 +143,7 @@ func E(key string, args ...any) *Error {
 	if !ok {
 		t = Text{Zh: key, En: key}
 	}
-	return &Error{Code: key, Text: Text{Zh: fmt.Sprintf(t.Zh, args...), En: fmt.Sprintf(t.En, args...)}}
+	return &Error{Code: key, Text: Text{Zh: fmt.Sprintf(t.Zh, args...), En: fmt.Sprintf(t.En, args...)}, key: key, args: args}
 }
 
 // At returns a copy of e located at row and column.

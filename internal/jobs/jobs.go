@@ -270,6 +270,11 @@ func Open(ctx context.Context, db *store.DB, r *Registry, cfg Config) (*Engine, 
 			}
 		}
 		rc.Workers = r.workers
+		// A user error is stored as its key, arguments and location, so
+		// that the job list shows it in the reader's language.
+		rc.Middleware = append(rc.Middleware, river.WorkerMiddlewareFunc(func(ctx context.Context, _ *rivertype.JobRow, doInner func(context.Context) error) error {
+			return keep(doInner(ctx))
+		}))
 		if fn := cfg.Context; fn != nil {
 			rc.Middleware = append(rc.Middleware, river.WorkerMiddlewareFunc(func(ctx context.Context, _ *rivertype.JobRow, doInner func(context.Context) error) error {
 				return doInner(fn(ctx))

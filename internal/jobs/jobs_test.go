@@ -107,7 +107,7 @@ func TestEngine(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, "flaky job completed", func() bool { return state(t, e, fl.ID).State == jobs.Completed })
-		if i := state(t, e, fl.ID); i.Attempt != 3 || len(i.Errors) != 2 || i.LastError() != "failure on purpose" {
+		if i := state(t, e, fl.ID); i.Attempt != 3 || len(i.Errors) != 2 || i.LastError("en") != "failure on purpose" {
 			t.Errorf("flaky job: attempt %d, errors %+v", i.Attempt, i.Errors)
 		}
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"zhihui/internal/i18n"
 	"zhihui/internal/store"
 )
 
@@ -47,19 +49,42 @@ type Info struct {
 	Errors []AttemptError
 }
 
-// AttemptError is the error of one attempt.
+// AttemptError is the error of one attempt: Error as River stored it;
+// User the user errors (*i18n.Error) it carried, in their kept form, and
+// Cause their technical cause.
 type AttemptError struct {
 	At      time.Time
 	Attempt int
 	Error   string
+	User    []i18n.Kept
+	Cause   string
 }
 
-// LastError is the newest attempt's error, "" when none failed.
-func (i Info) LastError() string {
+// Message is the attempt's error in lang: its user errors in that
+// language (and the technical cause, if any), or the error as stored —
+// for errors of earlier releases, stored as "中文 (English)", the
+// language's half.
+func (a AttemptError) Message(lang string) string {
+	if len(a.User) == 0 {
+		return i18n.SplitError(a.Error).In(lang)
+	}
+	parts := make([]string, len(a.User))
+	for i, k := range a.User {
+		parts[i] = k.Message(lang)
+	}
+	s := strings.Join(parts, "; ")
+	if a.Cause != "" {
+		s += ": " + a.Cause
+	}
+	return s
+}
+
+// LastError is the newest attempt's error in lang, "" when none failed.
+func (i Info) LastError(lang string) string {
 	if len(i.Errors) == 0 {
 		return ""
 	}
-	return i.Errors[len(i.Errors)-1].Error
+	return i.Errors[len(i.Errors)-1].Message(lang)
 }
 
 // Retryable says whether the list offers "retry": a job that is not
@@ -85,7 +110,7 @@ func info(r *rivertype.JobRow) Info {
 	i := Info{ID: r.ID, Kind: r.Kind, Queue: r.Queue, State: r.State, Attempt: r.Attempt, MaxAttempts: r.MaxAttempts,
 		Args: string(r.EncodedArgs), Created: r.CreatedAt, Scheduled: r.ScheduledAt, Attempted: r.AttemptedAt, Finalized: r.FinalizedAt}
 	for _, e := range r.Errors {
-		i.Errors = append(i.Errors, AttemptError{At: e.At, Attempt: e.Attempt, Error: e.Error})
+		i.Errors = append(i.Errors, attemptError(e))
 	}
 	return i
 }

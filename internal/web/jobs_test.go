@@ -3,8 +3,9 @@ package web
 import (
 	"bytes"
 	"context"
-	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"zhihui/internal/auth"
+	"zhihui/internal/i18n"
 	"zhihui/internal/jobs"
 	"zhihui/internal/store"
 	"zhihui/internal/store/storetest"
@@ -30,7 +32,7 @@ func TestJobList(t *testing.T) {
 		ctx := context.Background()
 		r := jobs.NewRegistry()
 		jobs.Handle(r, func(ctx context.Context, j *jobs.Job[failingArgs]) error {
-			return errors.New("站点无响应 site did not answer")
+			return fmt.Errorf("probe: %w", i18n.E("search.count", 2, "站点"))
 		})
 		eng, err := jobs.Open(ctx, db, r, jobs.Config{PollInterval: 200 * time.Millisecond})
 		if err != nil {
@@ -63,7 +65,7 @@ func TestJobList(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("job list: %d %s", rec.Code, body)
 		}
-		for _, want := range []string{"test_failing", "已放弃", "站点无响应 site did not answer", "1 / 1", `action="/jobs/` + itoa(res.ID) + `/retry"`, `href="/jobs.xlsx?state=discarded"`} {
+		for _, want := range []string{"test_failing", "已放弃", "共找到 2 项与“站点”相关的结果", "1 / 1", `action="/jobs/` + itoa(res.ID) + `/retry"`, `href="/jobs.xlsx?state=discarded"`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("job list lacks %q", want)
 			}
@@ -71,6 +73,14 @@ func TestJobList(t *testing.T) {
 		if strings.Contains(body, `/cancel"`) {
 			t.Error("a discarded job offers cancel")
 		}
+		if strings.Contains(body, "2 results for") {
+			t.Error("the Chinese job list shows the English error")
+		}
+		e.do(t, office, http.MethodPost, "/lang", url.Values{"lang": {"en"}, "back": {"/jobs"}})
+		if body := e.do(t, office, http.MethodGet, "/jobs?state=discarded", nil).Body.String(); !strings.Contains(body, "2 results for “站点”") || strings.Contains(body, "共找到") {
+			t.Error("the English job list does not show the error in English")
+		}
+		e.do(t, office, http.MethodPost, "/lang", url.Values{"lang": {"zh-CN"}, "back": {"/jobs"}})
 
 		// retry, then cancel: both stored
 		if rec := e.do(t, office, http.MethodPost, "/jobs/"+itoa(res.ID)+"/retry", nil); rec.Code != http.StatusSeeOther || !strings.Contains(rec.Header().Get("Location"), "flash=job_retried") {
@@ -115,7 +125,7 @@ func TestJobList(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 2 || rows[0][1] != "任务类型" || rows[1][0] != itoa(res.ID) || rows[1][2] != "已取消" || rows[1][9] != "站点无响应 site did not answer" {
+		if len(rows) != 2 || rows[0][1] != "任务类型" || rows[1][0] != itoa(res.ID) || rows[1][2] != "已取消" || rows[1][9] != "共找到 2 项与“站点”相关的结果" {
 			t.Errorf("export rows %q", rows)
 		}
 

@@ -207,7 +207,7 @@ func (h *handlers) export(w http.ResponseWriter, r *http.Request) error {
 	rows := make([][]any, len(list))
 	for i, j := range list {
 		rows[i] = []any{j.ID, kindLabel(r, j.Kind), kit.T(r, "jobs.state."+string(j.State)), j.Attempt, j.MaxAttempts,
-			at(&j.Created), at(&j.Scheduled), at(j.Attempted), at(j.Finalized), j.LastError(), j.Args}
+			at(&j.Created), at(&j.Scheduled), at(j.Attempted), at(j.Finalized), j.LastError(kit.Lang(r)), j.Args}
 	}
 	return kit.XLSX(w, fmt.Sprintf("jobs-%s.xlsx", time.Now().In(period.Shanghai).Format("20060102-1504")), header, rows)
 }
