@@ -192,6 +192,45 @@ func (e Event) Detail(lang string) string {
 	return out
 }
 
+// legacyStep reads a triage or call-back step written before codes were
+// stored ("限期整改 TEXT → 2026-03-10", "不满意 TEXT") as its code, its
+// deadline and the text, as migration 6 rewrites them; this keeps rows
+// written by an older process meanwhile in the reader's language.
+func legacyStep(e *Event) {
+	if e.Code != "" {
+		return
+	}
+	switch e.Kind {
+	case "triage":
+		for _, k := range []string{TriageImmediate, TriageDeadline, TriageExplain} {
+			rest, ok := strings.CutPrefix(e.Body, TriageNames[k].Zh+" ")
+			if !ok {
+				continue
+			}
+			i := strings.LastIndex(rest, " → ")
+			if i < 0 {
+				continue
+			}
+			if due := rest[i+len(" → "):]; len(due) == 10 && due[4] == '-' && due[7] == '-' {
+				e.Code, e.Body, e.Due = k, rest[:i], due
+				return
+			}
+		}
+		e.Code = TriageAppeal
+	case "satisfaction":
+		for code, zh := range map[string]string{SatisfactionYes: "满意", SatisfactionNo: "不满意"} {
+			if e.Body == zh {
+				e.Code, e.Body = code, ""
+				return
+			}
+			if rest, ok := strings.CutPrefix(e.Body, zh+" "); ok {
+				e.Code, e.Body = code, rest
+				return
+			}
+		}
+	}
+}
+
 // legacyOverdue are the "中文 / English" texts of overdue alerts written
 // before their codes.
 var legacyOverdue = map[string]string{
@@ -303,6 +342,7 @@ func Timeline(ctx context.Context, db *store.DB, id int64) ([]Event, error) {
 		if err := rows.Scan(&e.At, &e.Kind, &e.Actor, &e.Body, &e.Code, &e.Due); err != nil {
 			return nil, err
 		}
+		legacyStep(&e)
 		out = append(out, e)
 	}
 	return out, rows.Err()

@@ -34,6 +34,13 @@ import "zhihui/internal/store"
 // rewritten where their text is known; triage and call-back steps
 // written before keep their Chinese text in body.
 //
+// Version 6: the triage and call-back (satisfaction) steps written before
+// version 5 get their codes too: "限期整改 TEXT → 2026-03-10" becomes the
+// code deadline, the deadline in due and TEXT in body; "满意 TEXT" and
+// "不满意 TEXT" the codes satisfied and unsatisfied; a triage without a
+// deadline was an appeal. Every step of the timeline is then rendered
+// from codes in the reader's language.
+//
 // publiceval_month holds, per month (of the rating, Asia/Shanghai) and
 // target, the sums of every rating's contribution (see [Contribution]);
 // it is changed only together with the ratings and cases it sums.
@@ -173,4 +180,11 @@ UPDATE publiceval_event SET actor_name = '@demo' WHERE actor_name = '演示数�
 UPDATE publiceval_volume SET actor_name = '@demo' WHERE actor_name = '演示数据 / demo';
 UPDATE publiceval_published SET actor_name = '@demo' WHERE actor_name = '演示数据 / demo';
 UPDATE publiceval_bulletin SET actor_name = '@bulletin' WHERE actor_name = '月度通报 / monthly bulletin';
+`}, {Version: 6, SQL: `
+UPDATE publiceval_event SET code = 'immediate', due = SUBSTR(body, LENGTH(body) - 9), body = SUBSTR(body, 6, LENGTH(body) - 18) WHERE kind = 'triage' AND code = '' AND body LIKE '立行立改 % → ____-__-__';
+UPDATE publiceval_event SET code = 'deadline', due = SUBSTR(body, LENGTH(body) - 9), body = SUBSTR(body, 6, LENGTH(body) - 18) WHERE kind = 'triage' AND code = '' AND body LIKE '限期整改 % → ____-__-__';
+UPDATE publiceval_event SET code = 'explain', due = SUBSTR(body, LENGTH(body) - 9), body = SUBSTR(body, 6, LENGTH(body) - 18) WHERE kind = 'triage' AND code = '' AND body LIKE '解释说明 % → ____-__-__';
+UPDATE publiceval_event SET code = 'appeal' WHERE kind = 'triage' AND code = '';
+UPDATE publiceval_event SET code = 'satisfied', body = SUBSTR(body, 4) WHERE kind = 'satisfaction' AND code = '' AND (body = '满意' OR body LIKE '满意 %');
+UPDATE publiceval_event SET code = 'unsatisfied', body = SUBSTR(body, 5) WHERE kind = 'satisfaction' AND code = '' AND (body = '不满意' OR body LIKE '不满意 %');
 `}}}

@@ -108,6 +108,59 @@ func TestTimelineInTheReadersLanguage(t *testing.T) {
 		if got := render(late.CaseID, "zh-CN"); !strings.Contains(got, "open: 评价人 — 非常不满意\n") || !strings.Contains(got, "overdue: 超时提醒（系统） — 已超过首次联系时限\n") {
 			t.Fatalf("old rows after the migration, in Chinese:\n%s", got)
 		}
+
+		// triage and call-back steps written before version 5: the
+		// triage's name and deadline and the rater's view were Chinese
+		// text in body
+		if _, err := db.W.ExecContext(ctx, `UPDATE publiceval_event SET body = $1, code = '', due = '' WHERE case_id = $2 AND kind = 'triage'`, "限期整改 更新指南 → "+due, r.CaseID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.W.ExecContext(ctx, `UPDATE publiceval_event SET body = '不满意 仍不满意', code = '' WHERE case_id = $1 AND kind = 'satisfaction'`, r.CaseID); err != nil {
+			t.Fatal(err)
+		}
+		for _, body := range []struct{ kind, body string }{{"triage", "立行立改  → 2026-03-03"}, {"triage", "属恶意刷评"}, {"satisfaction", "满意"}} {
+			if _, err := db.W.ExecContext(ctx, `INSERT INTO publiceval_event (case_id, at, kind, actor_name, body) VALUES ($1, $2, $3, 'county staff', $4)`,
+				r.CaseID, at.AddDate(0, 0, 9), body.kind, body.body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wantOld := map[string][]string{
+			"zh-CN": {"triage: county staff — 限期整改 更新指南 → " + due + "\n", "satisfaction: county staff — 评价人不满意 仍不满意\n",
+				"triage: county staff — 立行立改 → 2026-03-03\n", "triage: county staff — 申诉 属恶意刷评\n", "satisfaction: county staff — 评价人满意\n"},
+			"en": {"triage: county staff — Fix within a deadline 更新指南 → " + due + "\n", "satisfaction: county staff — The rater is not satisfied 仍不满意\n",
+				"triage: county staff — Fix at once → 2026-03-03\n", "triage: county staff — Appeal 属恶意刷评\n", "satisfaction: county staff — The rater is satisfied\n"},
+		}
+		check := func(when string) {
+			t.Helper()
+			for lang, wants := range wantOld {
+				got := render(r.CaseID, lang)
+				for _, want := range wants {
+					if !strings.Contains(got, want) {
+						t.Errorf("%s, %s timeline lacks %q:\n%s", when, lang, want, got)
+					}
+				}
+			}
+		}
+		check("old triage and call-back rows before the migration")
+		for _, q := range strings.Split(Schema.Migrations[5].SQL, ";\n") {
+			if q = strings.TrimSpace(q); q == "" {
+				continue
+			}
+			if _, err := db.W.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		check("after the migration")
+		var uncoded int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM publiceval_event WHERE (kind IN ('triage', 'satisfaction') AND code = '')
+			OR body LIKE '限期整改%' OR body LIKE '立行立改%' OR (kind = 'satisfaction' AND (body LIKE '满意%' OR body LIKE '不满意%')) OR (kind = 'triage' AND code <> 'appeal' AND due = '')`).Scan(&uncoded); err != nil || uncoded != 0 {
+			t.Fatalf("%d steps keep Chinese labels after migration 6: %v", uncoded, err)
+		}
+		var b string
+		if err := db.R.QueryRowContext(ctx, `SELECT body || '|' || code || '|' || due FROM publiceval_event WHERE case_id = $1 AND body = '' AND kind = 'triage'`, r.CaseID).Scan(&b); err != nil || b != "|immediate|2026-03-03" {
+			t.Fatalf("an old triage without a note: %q %v", b, err)
+		}
+
 		if ActorName("zy", "en") != "zy" || ActorName(ActorBulletin, "zh-CN") != "月度通报（系统）" || ActorName("演示数据 / demo", "en") != "Demo data" {
 			t.Fatal("actor names")
 		}
