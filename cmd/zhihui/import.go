@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -20,75 +17,56 @@ func init() {
 }
 
 func runImport(args []string) error {
-	var c app.Config
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	c.StoreFlags(fs)
-	dry := fs.Bool("dry-run", false, "check the file and print the report without writing")
-	pe := fs.String("period", "", "period for report sheets that name none, e.g. 2015 or 201507")
-	lang := fs.String("lang", "zh-CN", "language of the error report: zh-CN or en")
-	asJSON := fs.Bool("json", false, `print the report as JSON: {"values", "missing", "errors", "sheets"}`)
-	file, err := parseFileArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if file == "" {
-		return errors.New("usage: zhihui import FILE [--dry-run] [--data DIR | --db DSN]")
-	}
-	ctx := context.Background()
-	a, err := openApp(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	start := time.Now()
-	im, err := monitor.ReadImport(ctx, a.DB, file, f, monitor.ImportOptions{Period: *pe})
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return importJSON(ctx, a, im, *dry)
-	}
-	fmt.Printf("%s: %s, %s shape, header at row %d, %d rows, %d values, %d errors (read in %s)\n",
-		im.File, im.Format, im.Shape, im.HeaderRow, im.Rows, im.Values, im.ErrorCount, time.Since(start).Round(time.Millisecond))
-	for _, sh := range im.Sheets {
-		if sh.Name == "" {
-			continue
+	ic := importCommand("import", "check the file and print the report without writing", langHelp)
+	pe := ic.fs.String("period", "", "period for report sheets that name none, e.g. 2015 or 201507")
+	asJSON := ic.fs.Bool("json", false, `print the report as JSON: {"values", "missing", "errors", "sheets"}`)
+	return ic.run(args, "usage: zhihui import FILE [--dry-run] [--data DIR | --db DSN]", func(ctx context.Context, a *app.App, f *os.File) error {
+		start := time.Now()
+		im, err := monitor.ReadImport(ctx, a.DB, ic.file, f, monitor.ImportOptions{Period: *pe})
+		if err != nil {
+			return err
 		}
-		if sh.Skipped.Zh != "" {
-			fmt.Printf("  sheet %s: skipped (%s)\n", sh.Name, sh.Skipped.In(*lang))
-			continue
+		if *asJSON {
+			return importJSON(ctx, a, im, *ic.dry)
 		}
-		fmt.Printf("  sheet %s: %s shape, header at row %d, period %s, %d rows, %d values, %d missing\n", sh.Name, sh.Shape, sh.HeaderRow, sh.Period, sh.Rows, sh.Values, sh.Missing)
-		for _, c := range sh.Conversions {
-			fmt.Println("    converted " + c.In(*lang))
+		lang := *ic.lang
+		fmt.Printf("%s: %s, %s shape, header at row %d, %d rows, %d values, %d errors (read in %s)\n",
+			im.File, im.Format, im.Shape, im.HeaderRow, im.Rows, im.Values, im.ErrorCount, time.Since(start).Round(time.Millisecond))
+		for _, sh := range im.Sheets {
+			if sh.Name == "" {
+				continue
+			}
+			if sh.Skipped.Zh != "" {
+				fmt.Printf("  sheet %s: skipped (%s)\n", sh.Name, sh.Skipped.In(lang))
+				continue
+			}
+			fmt.Printf("  sheet %s: %s shape, header at row %d, period %s, %d rows, %d values, %d missing\n", sh.Name, sh.Shape, sh.HeaderRow, sh.Period, sh.Rows, sh.Values, sh.Missing)
+			for _, c := range sh.Conversions {
+				fmt.Println("    converted " + c.In(lang))
+			}
 		}
-	}
-	for _, e := range im.Errors {
-		fmt.Println("  " + e.Message(*lang))
-	}
-	if im.ErrorCount > len(im.Errors) {
-		fmt.Printf("  … %d more\n", im.ErrorCount-len(im.Errors))
-	}
-	if im.ErrorCount > 0 {
-		return fmt.Errorf("nothing imported: %d errors", im.ErrorCount)
-	}
-	if *dry {
-		fmt.Println("dry run: nothing written")
+		for _, e := range im.Errors {
+			fmt.Println("  " + e.Message(lang))
+		}
+		if im.ErrorCount > len(im.Errors) {
+			fmt.Printf("  … %d more\n", im.ErrorCount-len(im.Errors))
+		}
+		if im.ErrorCount > 0 {
+			return fmt.Errorf("nothing imported: %d errors", im.ErrorCount)
+		}
+		if *ic.dry {
+			fmt.Println("dry run: nothing written")
+			return nil
+		}
+		start = time.Now()
+		res, err := im.Commit(ctx, a.DB, audit.Actor{Name: "cli"})
+		if err != nil {
+			return err
+		}
+		fmt.Printf("imported into %s: %d created, %d updated, %d deleted, %d unchanged (%s)\n",
+			a.Where(), res.Created, res.Updated, res.Deleted, res.Unchanged, time.Since(start).Round(time.Millisecond))
 		return nil
-	}
-	start = time.Now()
-	res, err := im.Commit(ctx, a.DB, audit.Actor{Name: "cli"})
-	if err != nil {
-		return err
-	}
-	fmt.Printf("imported into %s: %d created, %d updated, %d deleted, %d unchanged (%s)\n",
-		a.Where(), res.Created, res.Updated, res.Deleted, res.Unchanged, time.Since(start).Round(time.Millisecond))
-	return nil
+	})
 }
 
 // importJSON prints the import report as JSON and, unless dry, commits.
@@ -114,26 +92,8 @@ func importJSON(ctx context.Context, a *app.App, im *monitor.Import, dry bool) e
 		}
 		out.Written = &res
 	}
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
+	if err := printJSON(os.Stdout, out); err != nil {
 		return err
 	}
 	return failed
-}
-
-// parseFileArgs parses a command's flags, accepting its FILE argument
-// before or after them; the file is "" when none is given.
-func parseFileArgs(fs *flag.FlagSet, args []string) (string, error) {
-	var file string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		file, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return "", err
-	}
-	if file == "" && fs.NArg() > 0 {
-		file = fs.Arg(0)
-	}
-	return file, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"zhihui/internal/app"
 	"zhihui/internal/i18n"
 	"zhihui/internal/project"
 	webproject "zhihui/internal/web/project"
@@ -157,78 +158,50 @@ func omSubmit(args []string) error {
 }
 
 func omImport(args []string) error {
-	fs, c, as := actingFlags("projects om import")
-	dry := fs.Bool("dry-run", false, "check and flag the requests, writing nothing")
-	lang := fs.String("lang", "zh-CN", "language of the errors and flags: zh-CN or en")
-	asJSON := fs.Bool("json", false, `print the result as POST /api/v1/projects/om/import does: {"dry_run","written","rows","flagged","requests"} or {"errors"}`)
-	file, err := parseFileArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if file == "" {
-		return errors.New("usage: zhihui projects om import FILE [--dry-run] [--as USER]")
-	}
-	ctx := context.Background()
-	a, err := openAs(ctx, *c, as)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	svc := project.New(a.DB)
-	owners := as.p.Scopes(webproject.Owners...)
-	rows, errs, err := svc.ReadOMImport(ctx, owners, file, f)
-	if err == nil && len(errs) == 0 {
+	ic := importCommand("projects om import", "check and flag the requests, writing nothing", "language of the errors and flags: zh-CN or en").acting()
+	asJSON := ic.fs.Bool("json", false, `print the result as POST /api/v1/projects/om/import does: {"dry_run","written","rows","flagged","requests"} or {"errors"}`)
+	return ic.run(args, "usage: zhihui projects om import FILE [--dry-run] [--as USER]", func(ctx context.Context, a *app.App, f *os.File) error {
+		as, dry := ic.as, *ic.dry
+		svc := project.New(a.DB)
+		owners := as.p.Scopes(webproject.Owners...)
+		rows, errs, err := svc.ReadOMImport(ctx, owners, ic.file, f)
 		var out []*project.OMRequest
-		if *dry {
-			out, err = svc.PreviewOM(ctx, as.a, owners, rows)
-		} else {
-			var ids []int64
-			if ids, err = svc.ImportOM(ctx, as.a, owners, rows); err == nil {
-				for _, id := range ids {
-					x, err := svc.GetOM(ctx, as.p.Scopes(webproject.Viewers...), id)
-					if err != nil {
-						return as.outside(err)
+		if err == nil && len(errs) == 0 {
+			if dry {
+				out, err = svc.PreviewOM(ctx, as.a, owners, rows)
+			} else {
+				var ids []int64
+				if ids, err = svc.ImportOM(ctx, as.a, owners, rows); err == nil {
+					for _, id := range ids {
+						x, err := svc.GetOM(ctx, as.p.Scopes(webproject.Viewers...), id)
+						if err != nil {
+							return as.outside(err)
+						}
+						out = append(out, x)
 					}
-					out = append(out, x)
 				}
 			}
 		}
-		if err == nil {
-			if *asJSON {
-				return printJSON(os.Stdout, map[string]any{"dry_run": *dry, "written": !*dry, "rows": len(out), "flagged": flagged(out), "requests": out})
-			}
-			if err := printOM(out, *lang); err != nil {
+		if ue, ok := asUserError(err); ok {
+			errs, err = append(errs, ue), nil
+		}
+		if err != nil {
+			return as.outside(err)
+		}
+		var js any
+		if *asJSON && len(errs) > 0 {
+			js = map[string]any{"dry_run": dry, "written": false, "errors": errs}
+		} else if *asJSON {
+			js = map[string]any{"dry_run": dry, "written": !dry, "rows": len(out), "flagged": flagged(out), "requests": out}
+		}
+		return ic.report(importWords{"nothing imported", "imported", "would import (dry run, nothing written)"}, errs, len(errs), js, func(verb string) error {
+			if err := printOM(out, *ic.lang); err != nil {
 				return err
 			}
-			verb := "imported"
-			if *dry {
-				verb = "would import (dry run, nothing written)"
-			}
-			fmt.Printf("%s: %s %d requests, %d flagged\n", file, verb, len(out), flagged(out))
+			fmt.Printf("%s: %s %d requests, %d flagged\n", ic.file, verb, len(out), flagged(out))
 			return nil
-		}
-	}
-	if ue, ok := asUserError(err); ok {
-		errs, err = append(errs, ue), nil
-	}
-	if err != nil {
-		return as.outside(err)
-	}
-	if *asJSON {
-		if err := printJSON(os.Stdout, map[string]any{"dry_run": *dry, "written": false, "errors": errs}); err != nil {
-			return err
-		}
-	} else {
-		for _, e := range errs {
-			fmt.Println(e.Message(*lang))
-		}
-	}
-	return fmt.Errorf("%d errors: nothing imported", len(errs))
+		})
+	})
 }
 
 // asUserError returns the bilingual error inside err.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -82,10 +81,7 @@ func runProjects(args []string) error {
 		out = append(out, pairOut{A: p.A, ANum: pa.Number, AName: pa.Name, B: p.B, BNum: pb.Number, BName: pb.Name, Score: float64(int(p.Score*1000+0.5)) / 1000, NearCopy: p.NearCopy})
 	}
 	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return printJSON(os.Stdout, out)
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(w, "score\tnear copy\tproject\tname\tsimilar to\tname")

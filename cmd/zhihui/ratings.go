@@ -35,45 +35,17 @@ func runRatings(args []string) error {
 }
 
 func ratingsImport(args []string) error {
-	var c app.Config
-	fs := flag.NewFlagSet("ratings import", flag.ContinueOnError)
-	c.StoreFlags(fs)
-	dry := fs.Bool("dry-run", false, "check the file and print what importing it would do, writing nothing")
-	lang := fs.String("lang", "zh-CN", "language of the error report: zh-CN or en")
-	file, err := parseFileArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if file == "" {
-		return errors.New("usage: zhihui ratings import FILE [--dry-run]")
-	}
-	ctx := context.Background()
-	a, err := openApp(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	res, err := publiceval.New(a.DB).Import(ctx, audit.System, file, f, *dry, func(string) bool { return true })
-	if err != nil {
-		return err
-	}
-	for _, e := range res.Errors {
-		fmt.Println(e.Message(*lang))
-	}
-	if !res.OK() {
-		return fmt.Errorf("%d errors: nothing imported", len(res.Errors))
-	}
-	verb := "imported"
-	if *dry {
-		verb = "would import"
-	}
-	fmt.Printf("%s: %d rows, %s %d new ratings (%d 差评 cases opened), %d already here\n", file, res.Rows, verb, res.New, res.Cases, res.Existing)
-	return nil
+	ic := importCommand("ratings import", dryRunHelp, langHelp)
+	return ic.run(args, "usage: zhihui ratings import FILE [--dry-run]", func(ctx context.Context, a *app.App, f *os.File) error {
+		res, err := publiceval.New(a.DB).Import(ctx, audit.System, ic.file, f, *ic.dry, func(string) bool { return true })
+		if err != nil {
+			return err
+		}
+		return ic.report(imported, res.Errors, len(res.Errors), nil, func(verb string) error {
+			fmt.Printf("%s: %d rows, %s %d new ratings (%d 差评 cases opened), %d already here\n", ic.file, res.Rows, verb, res.New, res.Cases, res.Existing)
+			return nil
+		})
+	})
 }
 
 func ratingsExport(args []string) error {

@@ -201,44 +201,16 @@ func runEnterprises(args []string) error {
 	if len(args) == 0 || args[0] != "import" {
 		return errors.New("usage: zhihui enterprises import FILE [--dry-run] [--year Y] | summary [--repair]")
 	}
-	var c app.Config
-	fs := flag.NewFlagSet("enterprises import", flag.ContinueOnError)
-	c.StoreFlags(fs)
-	dry := fs.Bool("dry-run", false, "check the file and print what importing it would do, writing nothing")
-	year := fs.Int("year", time.Now().In(period.Shanghai).Year(), "the register year births, deaths and changes are recorded in")
-	lang := fs.String("lang", "zh-CN", "language of the error report: zh-CN or en")
-	file, err := parseFileArgs(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	if file == "" {
-		return errors.New("usage: zhihui enterprises import FILE [--dry-run] [--year Y]")
-	}
-	ctx := context.Background()
-	a, err := openApp(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	res, err := ecstat.ImportRegister(ctx, a.DB, audit.System, file, f, ecstat.ImportOptions{Year: *year, Scopes: []string{"/41/"}, DryRun: *dry})
-	if err != nil {
-		return err
-	}
-	for _, e := range res.Errors {
-		fmt.Println(e.Message(*lang))
-	}
-	if !res.OK() {
-		return fmt.Errorf("%d errors: nothing imported", res.ErrorCount)
-	}
-	verb := "imported"
-	if *dry {
-		verb = "would import"
-	}
-	fmt.Printf("%s: %d rows, %s %d births, %d changes, %d deaths, %d unchanged\n", file, res.Rows, verb, res.Births, res.Changes, res.Deaths, res.Unchanged)
-	return nil
+	ic := importCommand("enterprises import", dryRunHelp, langHelp)
+	year := ic.fs.Int("year", time.Now().In(period.Shanghai).Year(), "the register year births, deaths and changes are recorded in")
+	return ic.run(args[1:], "usage: zhihui enterprises import FILE [--dry-run] [--year Y]", func(ctx context.Context, a *app.App, f *os.File) error {
+		res, err := ecstat.ImportRegister(ctx, a.DB, audit.System, ic.file, f, ecstat.ImportOptions{Year: *year, Scopes: []string{"/41/"}, DryRun: *ic.dry})
+		if err != nil {
+			return err
+		}
+		return ic.report(imported, res.Errors, res.ErrorCount, nil, func(verb string) error {
+			fmt.Printf("%s: %d rows, %s %d births, %d changes, %d deaths, %d unchanged\n", ic.file, res.Rows, verb, res.Births, res.Changes, res.Deaths, res.Unchanged)
+			return nil
+		})
+	})
 }

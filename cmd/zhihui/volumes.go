@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,75 +44,45 @@ func runVolumes(args []string) error {
 // volumesImport records a CSV, XLSX or JSON file of case volumes, all or
 // nothing, for the targets under --unit (default: the whole province).
 func volumesImport(args []string) error {
-	var c app.Config
-	fs := flag.NewFlagSet("ratings volumes import", flag.ContinueOnError)
-	c.StoreFlags(fs)
-	dry := fs.Bool("dry-run", false, "check the file and print what importing it would do, writing nothing")
-	unit := fs.String("unit", orgunit.Root, "only targets of this unit's subtree may be in the file")
-	asJSON := fs.Bool("json", false, "print the result (or the errors, in both languages) as JSON")
-	lang := fs.String("lang", "zh-CN", "language of the error report: zh-CN or en")
-	file, err := parseFileArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if file == "" {
-		return errors.New(volumesUsage)
-	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	a, err := openApp(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	u, err := orgunit.Get(ctx, a.DB, *unit)
-	if err != nil {
-		return fmt.Errorf("unit %s: %w", *unit, err)
-	}
-	var vs []publiceval.Volume
-	var errs []*i18n.Error
-	if strings.EqualFold(filepath.Ext(file), ".json") {
-		vs, errs = publiceval.ParseVolumesJSON(data)
-	} else {
-		vs, errs = publiceval.ParseVolumes(file, data)
-	}
-	res := publiceval.VolumeResult{Rows: len(vs), Errors: errs, DryRun: *dry}
-	if len(errs) == 0 {
-		save := publiceval.SaveVolumes
-		if *dry {
-			save = publiceval.CheckVolumes
-		}
-		inside := func(path string) bool { return strings.HasPrefix(path, u.Path) }
-		if res, err = save(ctx, a.DB, audit.System, vs, time.Now(), inside); err != nil {
+	ic := importCommand("ratings volumes import", dryRunHelp, langHelp)
+	unit := ic.fs.String("unit", orgunit.Root, "only targets of this unit's subtree may be in the file")
+	asJSON := ic.fs.Bool("json", false, "print the result (or the errors, in both languages) as JSON")
+	return ic.run(args, volumesUsage, func(ctx context.Context, a *app.App, f *os.File) error {
+		data, err := io.ReadAll(f)
+		if err != nil {
 			return err
 		}
-	}
-	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", " ")
-		if err := enc.Encode(res); err != nil {
-			return err
+		u, err := orgunit.Get(ctx, a.DB, *unit)
+		if err != nil {
+			return fmt.Errorf("unit %s: %w", *unit, err)
 		}
-	} else {
-		for _, e := range res.Errors {
-			fmt.Println(e.Message(*lang))
+		var vs []publiceval.Volume
+		var errs []*i18n.Error
+		if strings.EqualFold(filepath.Ext(ic.file), ".json") {
+			vs, errs = publiceval.ParseVolumesJSON(data)
+		} else {
+			vs, errs = publiceval.ParseVolumes(ic.file, data)
 		}
-	}
-	if !res.OK() {
-		return fmt.Errorf("%d errors: no case volume recorded", len(res.Errors))
-	}
-	if !*asJSON {
-		verb := "recorded"
-		if *dry {
-			verb = "would record"
+		res := publiceval.VolumeResult{Rows: len(vs), Errors: errs, DryRun: *ic.dry}
+		if len(errs) == 0 {
+			save := publiceval.SaveVolumes
+			if *ic.dry {
+				save = publiceval.CheckVolumes
+			}
+			inside := func(path string) bool { return strings.HasPrefix(path, u.Path) }
+			if res, err = save(ctx, a.DB, audit.System, vs, time.Now(), inside); err != nil {
+				return err
+			}
 		}
-		fmt.Printf("%s: %d rows, %s %d new and %d changed case volumes, %d unchanged\n", file, res.Rows, verb, res.New, res.Changed, res.Same)
-	}
-	return nil
+		var js any
+		if *asJSON {
+			js = res
+		}
+		return ic.report(importWords{"no case volume recorded", "recorded", "would record"}, res.Errors, len(res.Errors), js, func(verb string) error {
+			fmt.Printf("%s: %d rows, %s %d new and %d changed case volumes, %d unchanged\n", ic.file, res.Rows, verb, res.New, res.Changed, res.Same)
+			return nil
+		})
+	})
 }
 
 // volumesExport writes the case volumes of a unit's subtree over a
@@ -186,10 +155,7 @@ func volumesExport(args []string, list bool) error {
 		if vs == nil {
 			vs = []publiceval.Volume{}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", " ")
-		err = enc.Encode(map[string]any{"unit": u.Code, "period": p.ID, "volumes": vs})
+		err = printJSON(w, map[string]any{"unit": u.Code, "period": p.ID, "volumes": vs})
 	case "xlsx":
 		err = writeVolumesXLSX(w, vs)
 	default:
