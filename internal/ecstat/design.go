@@ -773,6 +773,25 @@ func previousSample(ctx context.Context, db *store.DB, s *Survey, from int64) (i
 	if from == s.ID {
 		return 0, nil, i18n.Errorf("不能从本调查自身轮换样本", "a survey cannot rotate its own sample").OnField("rotate_from")
 	}
+	prev, err := GetSurvey(ctx, db, from)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, i18n.Errorf("没有编号为 %d 的调查，无法从中轮换样本", "there is no survey %d to rotate the sample from", from).OnField("rotate_from")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if prev.Quarterly() != s.Quarterly() {
+		kind := func(x *Survey) i18n.Text {
+			if x.Quarterly() {
+				return i18n.Text{Zh: "季报", En: "a quarterly survey"}
+			}
+			return i18n.Text{Zh: "年报", En: "an annual survey"}
+		}
+		pk, sk, pp, sp := kind(prev), kind(s), periodText(prev.Year, prev.Quarter), periodText(s.Year, s.Quarter)
+		return 0, nil, i18n.Errorf("调查 %[1]d（%[2]s，%[3]s）与本调查（%[4]s，%[5]s）的频率不同，不能从中轮换样本：请选择同为%[4]s的更早一期调查",
+			"survey %[1]d (%[6]s, %[7]s) is not of the same frequency as this survey (%[8]s, %[9]s), so its sample cannot be rotated: choose an earlier survey that is also %[8]s",
+			from, pk.Zh, pp.Zh, sk.Zh, sp.Zh, pk.En, pp.En, sk.En, sp.En).OnField("rotate_from")
+	}
 	rows, err := db.R.QueryContext(ctx, `SELECT enterprise_id FROM ecstat_sample WHERE survey_id = $1`, from)
 	if err != nil {
 		return 0, nil, fmt.Errorf("ecstat: previous sample: %w", err)

@@ -679,17 +679,32 @@ const MaxReason = 500
 // stored with the return (see [Confirmations]). Errors are refused
 // whatever the reasons.
 func SubmitConfirmed(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, e Enterprise, values map[string]string, reasons map[int]string, onBehalf bool) error {
+	c, err := checkReturn(ctx, db, s, e, values, reasons)
+	if err != nil {
+		return err
+	}
+	return db.InTx(ctx, func(tx *store.Tx) error {
+		return storeReturn(ctx, tx, a, s, e, values, c, reasons, onBehalf)
+	})
+}
+
+// checkReturn checks enterprise e's answers to survey s before they are
+// stored: e must be in the sample (else [ErrNotSampled]), and the answers
+// must pass the form's items and edits against e's last period, with a
+// reason (at most [MaxReason] characters) for every warning (else a
+// *[FormError] with every problem).
+func checkReturn(ctx context.Context, db *store.DB, s *Survey, e Enterprise, values map[string]string, reasons map[int]string) (*Checked, error) {
 	var w float64
 	err := db.R.QueryRowContext(ctx, `SELECT weight FROM ecstat_sample WHERE survey_id = $1 AND enterprise_id = $2`, s.ID, e.ID).Scan(&w)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotSampled
+		return nil, ErrNotSampled
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	prev, err := LastPeriod(ctx, db, s, e)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c := Evaluate(s, e, values, prev)
 	var open []Warning
@@ -699,54 +714,59 @@ func SubmitConfirmed(ctx context.Context, db *store.DB, a audit.Actor, s *Survey
 		if r == "" {
 			open = append(open, x)
 		} else if len([]rune(r)) > MaxReason {
-			errs = append(errs, i18n.Errorf("说明不超过 %d 字", "a reason has at most %d characters", MaxReason).OnField(x.Err.Field))
+			errs = append(errs, i18n.Errorf("说明不超过 %d 字", "a reason has at most %d characters", MaxReason).OnField(x.Err.Field).At(0, "reason"))
 		}
 	}
 	errs = append(c.Errors, errs...)
 	if len(errs) > 0 || len(open) > 0 {
-		return &FormError{Errors: errs, Warnings: open}
+		return nil, &FormError{Errors: errs, Warnings: open}
 	}
+	return c, nil
+}
+
+// storeReturn writes enterprise e's checked answers c to survey s as its
+// return in tx, replacing an earlier one, with the reasons kept for its
+// warnings, audited.
+func storeReturn(ctx context.Context, tx *store.Tx, a audit.Actor, s *Survey, e Enterprise, values map[string]string, c *Checked, reasons map[int]string, onBehalf bool) error {
 	ans := c.answers
-	return db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ecstat_response WHERE survey_id = $1 AND enterprise_id = $2`, s.ID, e.ID); err != nil {
-			return err
+	if _, err := tx.ExecContext(ctx, `DELETE FROM ecstat_response WHERE survey_id = $1 AND enterprise_id = $2`, s.ID, e.ID); err != nil {
+		return err
+	}
+	for _, it := range s.Items {
+		an := ans[it.Code]
+		var amt any
+		if an.amount != nil {
+			amt = *an.amount
 		}
-		for _, it := range s.Items {
-			an := ans[it.Code]
-			var amt any
-			if an.amount != nil {
-				amt = *an.amount
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_response (survey_id, enterprise_id, item, amount, text_value) VALUES ($1, $2, $3, $4, $5)`,
-				s.ID, e.ID, it.Code, amt, an.text); err != nil {
-				return fmt.Errorf("ecstat: store response: %w", err)
-			}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_response (survey_id, enterprise_id, item, amount, text_value) VALUES ($1, $2, $3, $4, $5)`,
+			s.ID, e.ID, it.Code, amt, an.text); err != nil {
+			return fmt.Errorf("ecstat: store response: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ecstat_return WHERE survey_id = $1 AND enterprise_id = $2`, s.ID, e.ID); err != nil {
-			return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM ecstat_return WHERE survey_id = $1 AND enterprise_id = $2`, s.ID, e.ID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_return (survey_id, enterprise_id, submitted_at, submitted_by, on_behalf) VALUES ($1, $2, $3, $4, $5)`,
+		s.ID, e.ID, store.Now(), a.Name, b2i(onBehalf)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM ecstat_confirm WHERE survey_id = $1 AND enterprise_id = $2`, s.ID, e.ID); err != nil {
+		return err
+	}
+	kept := map[string]string{}
+	for _, x := range c.Warnings {
+		r := strings.TrimSpace(reasons[x.No])
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_confirm (survey_id, enterprise_id, edit_no, item, message_zh, message_en, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			s.ID, e.ID, x.No, x.Err.Field, x.Err.Zh, x.Err.En, r); err != nil {
+			return fmt.Errorf("ecstat: store confirmation: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_return (survey_id, enterprise_id, submitted_at, submitted_by, on_behalf) VALUES ($1, $2, $3, $4, $5)`,
-			s.ID, e.ID, store.Now(), a.Name, b2i(onBehalf)); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ecstat_confirm WHERE survey_id = $1 AND enterprise_id = $2`, s.ID, e.ID); err != nil {
-			return err
-		}
-		kept := map[string]string{}
-		for _, x := range c.Warnings {
-			r := strings.TrimSpace(reasons[x.No])
-			if _, err := tx.ExecContext(ctx, `INSERT INTO ecstat_confirm (survey_id, enterprise_id, edit_no, item, message_zh, message_en, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-				s.ID, e.ID, x.No, x.Err.Field, x.Err.Zh, x.Err.En, r); err != nil {
-				return fmt.Errorf("ecstat: store confirmation: %w", err)
-			}
-			kept[x.Err.Zh] = r
-		}
-		after := map[string]any{"survey": s.ID, "enterprise": e.CreditCode, "values": values, "on_behalf": onBehalf}
-		if len(kept) > 0 {
-			after["confirmed"] = kept
-		}
-		return audit.Record(ctx, tx, a, "submit", "ecstat_return", fmt.Sprintf("%d/%d", s.ID, e.ID), e.OrgPath, nil, after)
-	})
+		kept[x.Err.Zh] = r
+	}
+	after := map[string]any{"survey": s.ID, "enterprise": e.CreditCode, "values": values, "on_behalf": onBehalf}
+	if len(kept) > 0 {
+		after["confirmed"] = kept
+	}
+	return audit.Record(ctx, tx, a, "submit", "ecstat_return", fmt.Sprintf("%d/%d", s.ID, e.ID), e.OrgPath, nil, after)
 }
 
 // Confirmation is a warning a respondent kept an answer against, with the

@@ -2,7 +2,9 @@ package ecstat
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 
 	"zhihui/internal/audit"
@@ -67,80 +69,147 @@ type SubmitResult struct {
 
 // SubmitLines stores the answers of every enterprise the lines name, one
 // return each (every item of the form, as the page takes it), with the
-// reasons given for answers an edit warns of. access says whether the
-// caller may answer for an enterprise and whether it does so on the
-// enterprise's behalf. Lines must carry s's period when they carry one.
-// The enterprises are checked in the order they first appear; the first
-// refused return stops the rest (the ones before it are stored), and its
-// error names the enterprise.
+// reasons given for answers an edit warns of, all or nothing: every
+// enterprise's return is checked first, and only when none has a problem
+// are they all stored, in one transaction. access says whether the caller
+// may answer for an enterprise and whether it does so on the enterprise's
+// behalf; an error of access that is not a user error (a refusal) stops
+// at once. Otherwise every problem of every line is listed
+// ([i18n.Errors]), each at its line (Row, from 1) and column
+// (credit_code, period, item, value or reason), a form's problems on
+// their item's field at the enterprise's credit code (Place). Lines must
+// carry s's period when they carry one.
 func SubmitLines(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, lines []ResponseLine,
 	access func(Enterprise) (onBehalf bool, err error)) (SubmitResult, error) {
 	var res SubmitResult
 	type firm struct {
+		first           int            // the enterprise's first line
+		rows            map[string]int // item → its line
 		values, reasons map[string]string
 	}
 	by := map[string]*firm{}
 	var order []string
+	var errs i18n.Errors
 	for i, x := range lines {
+		row := i + 1
+		code := NormalizeCreditCode(x.CreditCode)
+		if code == "" {
+			errs = append(errs, i18n.Errorf("第 %d 条缺少统一社会信用代码", "entry %d has no credit code", row).At(row, "credit_code"))
+			continue
+		}
 		if x.Period != "" {
 			if y, q, perr := ParsePeriod(x.Period); perr != nil || y != s.Year || q != s.Quarter {
-				return res, i18n.Errorf("第 %d 条的期别 %q 不是本调查的报告期 %s", "entry %d: period %q is not the survey's period %s", i+1, x.Period, s.Period()).At(i+1, "period")
+				errs = append(errs, i18n.Errorf("第 %d 条的期别 %q 不是本调查的报告期 %s", "entry %d: period %q is not the survey's period %s", row, x.Period, s.Period()).At(row, "period").AtPlace(code))
 			}
 		}
-		code := NormalizeCreditCode(x.CreditCode)
+		item := strings.ToUpper(strings.TrimSpace(x.Item))
+		if _, ok := s.Item(item); !ok {
+			errs = append(errs, i18n.Errorf("第 %d 条的项目 %q 不在本调查表中", "entry %d: item %q is not on the survey's form", row, x.Item).At(row, "item").AtPlace(code))
+			continue
+		}
 		f := by[code]
 		if f == nil {
-			f = &firm{values: map[string]string{}, reasons: map[string]string{}}
+			f = &firm{first: row, rows: map[string]int{}, values: map[string]string{}, reasons: map[string]string{}}
 			by[code] = f
 			order = append(order, code)
 		}
-		item := strings.ToUpper(strings.TrimSpace(x.Item))
+		if prev, dup := f.rows[item]; dup {
+			errs = append(errs, i18n.Errorf("第 %d 条重复了第 %d 条（同一企业的项目 %s）", "entry %d repeats entry %d (item %s of the same enterprise)", row, prev, item).At(row, "item").AtPlace(code))
+			continue
+		}
+		f.rows[item] = row
 		f.values[item] = x.Value
 		if r := strings.TrimSpace(x.Reason); r != "" {
 			f.reasons[item] = r
 		}
 	}
-	if len(order) == 0 {
+	if len(lines) == 0 {
 		return res, i18n.Errorf("没有要保存的数据", "nothing to store")
 	}
+	type checked struct {
+		e       Enterprise
+		values  map[string]string
+		reasons map[int]string
+		behalf  bool
+		c       *Checked
+	}
+	var ok []checked
 	for _, code := range order {
-		list, _, err := Enterprises(ctx, db, Filter{Scopes: []string{"/41/"}, Query: code, Limit: 1})
-		if err != nil {
-			return res, err
-		}
-		if len(list) != 1 || list[0].CreditCode != code {
-			return res, i18n.Errorf("名录库中没有统一社会信用代码为 %q 的企业", "the register has no enterprise with credit code %q", code).AtPlace(code)
-		}
-		e := list[0]
-		behalf, err := access(e)
-		if err != nil {
-			return res, err
-		}
 		f := by[code]
+		e, err := enterpriseByCode(ctx, db, code)
+		if errors.Is(err, store.ErrNotFound) {
+			errs = append(errs, i18n.Errorf("名录库中没有统一社会信用代码为 %q 的企业", "the register has no enterprise with credit code %q", code).At(f.first, "credit_code").AtPlace(code))
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+		behalf, err := access(e)
+		if ue := (*i18n.Error)(nil); errors.As(err, &ue) {
+			errs = append(errs, ue.At(f.first, "credit_code").AtPlace(code))
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
 		values := map[string]string{}
 		for _, it := range s.Items {
 			values[it.Code] = strings.TrimSpace(f.values[it.Code])
 		}
 		reasons := s.ReasonsByItem(f.reasons)
-		err = SubmitConfirmed(ctx, db, a, s, e, values, reasons, behalf)
+		c, err := checkReturn(ctx, db, s, e, values, reasons)
 		var fe *FormError
-		if errors.As(err, &fe) {
-			return res, fe.Problems(code)
-		}
-		if errors.Is(err, ErrNotSampled) {
-			return res, i18n.Errorf("企业 %s 不在本调查的样本中", "enterprise %s is not in this survey's sample", code).AtPlace(code).Wrap(err)
-		}
-		if err != nil {
+		switch {
+		case errors.As(err, &fe):
+			for _, p := range fe.Problems(code) {
+				if row, has := f.rows[p.Field]; has {
+					col := "value"
+					if p.Col == "reason" {
+						col = "reason"
+					}
+					errs = append(errs, p.At(row, col))
+				} else {
+					errs = append(errs, p.At(f.first, "item"))
+				}
+			}
+			continue
+		case errors.Is(err, ErrNotSampled):
+			errs = append(errs, i18n.Errorf("企业 %s 不在本调查的样本中", "enterprise %s is not in this survey's sample", code).At(f.first, "credit_code").AtPlace(code).Wrap(err))
+			continue
+		case err != nil:
 			return res, err
 		}
+		ok = append(ok, checked{e: e, values: values, reasons: reasons, behalf: behalf, c: c})
+	}
+	if len(errs) > 0 {
+		return res, errs
+	}
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		for _, x := range ok {
+			if err := storeReturn(ctx, tx, a, s, x.e, x.values, x.c, x.reasons, x.behalf); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	for _, x := range ok {
 		res.Saved++
-		cs, err := Confirmations(ctx, db, s.ID, e.ID)
-		if err != nil {
-			return res, err
-		}
-		res.Confirmed += len(cs)
+		res.Confirmed += len(x.c.Warnings)
 	}
 	return res, nil
+}
+
+// enterpriseByCode returns the register's enterprise with credit code
+// code (wraps store.ErrNotFound when there is none).
+func enterpriseByCode(ctx context.Context, db *store.DB, code string) (Enterprise, error) {
+	e, err := scanEnterprise(db.R.QueryRowContext(ctx, `SELECT `+entCols+` FROM ecstat_enterprise WHERE credit_code = $1`, code))
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, fmt.Errorf("ecstat: enterprise %s: %w", code, store.ErrNotFound)
+	}
+	return e, err
 }
 
 // FormSpec is a survey's form as the API and the command line read and

@@ -154,5 +154,34 @@ func TestQuarterlyDrawRotatesFromPreviousQuarter(t *testing.T) {
 		if d, err := draw(q19, 7, 0.5); err != nil || d.RotateFrom != q3.ID {
 			t.Fatalf("2019Q1: %+v %v", d, err)
 		}
+		// An explicit survey to rotate from must be of the same frequency:
+		// a quarter does not rotate from an annual survey nor the other way
+		// round, and the refused draw leaves the stored one alone.
+		explicit := func(s *Survey, from int64) (*Design, error) {
+			return Draw(ctx, db, office, s, DesignSpec{Method: Proportional, N: 300, Seed: 8, Keep: 0.5, RotateFrom: from})
+		}
+		for _, c := range []struct {
+			s    *Survey
+			from int64
+			zh   string
+			en   string
+		}{
+			{q19, a18.ID, "年报", "is not of the same frequency as this survey (a quarterly survey, 2019 Q1)"},
+			{a19, q3.ID, "季报", "(a quarterly survey, 2018 Q3) is not of the same frequency as this survey (an annual survey, 2019)"},
+			{a19, 1 << 40, "没有编号为", "there is no survey"},
+		} {
+			_, err := explicit(c.s, c.from)
+			var ue *i18n.Error
+			if !errors.As(err, &ue) || ue.Field != "rotate_from" || !strings.Contains(ue.Zh, c.zh) || !strings.Contains(ue.En, c.en) {
+				t.Errorf("%s rotating from %d: %v", c.s.Period(), c.from, err)
+			}
+		}
+		if d, err := GetDesign(ctx, db, q19.ID); err != nil || d.RotateFrom != q3.ID || d.Seed != 7 {
+			t.Fatalf("a refused draw changed the stored one: %+v %v", d, err)
+		}
+		// The same frequency, named explicitly: 2019Q1 from 2018Q2.
+		if d, err := explicit(q19, q2.ID); err != nil || d.RotateFrom != q2.ID || d.Kept == 0 {
+			t.Fatalf("2019Q1 from 2018Q2: %+v %v", d, err)
+		}
 	})
 }
