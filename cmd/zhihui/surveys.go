@@ -18,11 +18,11 @@ import (
 )
 
 func init() {
-	register("surveys", "e-commerce surveys: list | form ID [--set FILE.json] | responses ID FILE.json [--on-behalf]", runSurveys)
+	register("surveys", "e-commerce surveys: list | form ID [--set FILE.json] | responses ID FILE.json [--on-behalf] | sample ID --seed N (--n N | --cv X) [--keep S] [--rotate-from ID] | rotation ID | publish ID [--estimator ratio|ht]", runSurveys)
 	register("enterprises", "the enterprise register (名录库): import FILE [--dry-run] [--year Y] | summary [--repair]", runEnterprises)
 }
 
-const surveysUsage = "usage: zhihui surveys list | form ID [--set FILE.json] | responses ID FILE.json [--on-behalf]"
+const surveysUsage = "usage: zhihui surveys list | form ID [--set FILE.json] | responses ID FILE.json [--on-behalf] | sample ID --seed N (--n N | --cv X) [--keep S] [--rotate-from ID] | rotation ID | publish ID [--estimator ratio|ht]"
 
 func runSurveys(args []string) error {
 	if len(args) == 0 {
@@ -35,8 +35,14 @@ func runSurveys(args []string) error {
 		return surveysForm(args[1:])
 	case "responses":
 		return surveysResponses(args[1:])
+	case "sample":
+		return surveysSample(args[1:])
+	case "rotation":
+		return surveysRotation(args[1:])
+	case "publish":
+		return surveysPublish(args[1:])
 	}
-	return fmt.Errorf("unknown surveys command %q: list, form or responses", args[0])
+	return fmt.Errorf("unknown surveys command %q: list, form, responses, sample, rotation or publish", args[0])
 }
 
 // positional splits leading arguments that are not flags from the flags
@@ -160,16 +166,16 @@ func surveysForm(args []string) error {
 // surveysResponses stores returns from a JSON file in the API's shape
 // ([{"credit_code","period","item","value","reason"}]).
 func surveysResponses(args []string) error {
-	var c app.Config
+	var c storeFlags
 	fs := flag.NewFlagSet("surveys responses", flag.ContinueOnError)
-	c.StoreFlags(fs)
+	c.add(fs)
 	behalf := fs.Bool("on-behalf", false, "record that staff entered the returns on the enterprises' behalf")
 	pos, err := positional(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 {
-		return errors.New("usage: zhihui surveys responses ID FILE.json [--on-behalf]")
+		return errors.New("usage: zhihui surveys responses ID FILE.json [--on-behalf] [--lang en]")
 	}
 	raw, err := os.ReadFile(pos[1])
 	if err != nil {
@@ -180,7 +186,7 @@ func surveysResponses(args []string) error {
 		return fmt.Errorf("%s: %w", pos[1], err)
 	}
 	ctx := context.Background()
-	a, err := openApp(ctx, c)
+	a, err := openApp(ctx, c.Config)
 	if err != nil {
 		return err
 	}
@@ -189,9 +195,13 @@ func surveysResponses(args []string) error {
 	if err != nil {
 		return err
 	}
+	// All or nothing: every line's problem is printed and nothing stored.
 	res, err := ecstat.SubmitLines(ctx, a.DB, audit.System, s, lines, func(ecstat.Enterprise) (bool, error) { return *behalf, nil })
+	if err != nil {
+		return c.userError(err)
+	}
 	fmt.Printf("%s: %d returns stored, %d warnings kept with a reason\n", pos[1], res.Saved, res.Confirmed)
-	return err
+	return nil
 }
 
 func runEnterprises(args []string) error {

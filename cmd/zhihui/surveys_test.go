@@ -95,8 +95,10 @@ func TestSurveysCommand(t *testing.T) {
 	lines := func(reason string) string {
 		return write("answers.json", fmt.Sprintf(`[{"credit_code":%q,"period":"2015","item":"ECOM_SALES","value":"500","reason":%q},{"credit_code":%q,"item":"ECOM_SALES","value":"50"}]`, codes[0], reason, codes[1]))
 	}
-	if _, err := captureStdout(t, func() error { return runSurveys(append([]string{"responses", sid, lines("")}, flags...)) }); err == nil || !strings.Contains(err.Error(), "please check") {
-		t.Fatalf("a warning without a reason accepted: %v", err)
+	if out, err := captureStdout(t, func() error {
+		return runSurveys(append([]string{"responses", sid, lines(""), "--lang", "en"}, flags...))
+	}); err == nil || !strings.Contains(err.Error(), "nothing stored") || !strings.Contains(out, "row 1") || !strings.Contains(out, "please check") {
+		t.Fatalf("a warning without a reason accepted: %v %s", err, out)
 	}
 	out, err = captureStdout(t, func() error {
 		return runSurveys(append([]string{"responses", sid, lines("新开网店"), "--on-behalf"}, flags...))

@@ -121,7 +121,12 @@ func (p Publication) CVPercent() float64 { return 100 * p.CV() }
 // above [SuppressCV]) is not written, and a figure an earlier publication
 // wrote for it is removed; the publication lists it with the reason. It
 // is audited by monitoring and recorded here.
+//
+// A quarterly survey is refused: monitoring's survey elements are yearly.
 func Publish(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, estimator string) ([]Publication, error) {
+	if s.Quarterly() {
+		return nil, ErrQuarterlyPublish
+	}
 	var vals []monitor.Value
 	var pubs []Publication
 	pe := strconv.Itoa(s.Year)
@@ -194,6 +199,9 @@ func Publish(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, estima
 	})
 	return pubs, err
 }
+
+// ErrQuarterlyPublish refuses to publish a quarterly survey's estimates.
+var ErrQuarterlyPublish = i18n.Errorf("季报的推算值不写入监测（监测中的调查推算指标为年度指标），请发布年报", "quarterly estimates are not written into monitoring (its survey elements are yearly); publish the annual survey")
 
 // commentCode starts the comment written beside a published value.
 const commentCode = "ecstat.estimate"

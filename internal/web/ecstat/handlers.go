@@ -880,10 +880,6 @@ func (h handlers) publish(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if s.Quarterly() {
-		// Monitoring's survey elements are yearly.
-		return i18n.Errorf("季报的推算值不写入监测（监测中的调查推算指标为年度指标），请发布年报", "quarterly estimates are not written into monitoring (its survey elements are yearly); publish the annual survey")
-	}
 	est := r.PostFormValue("estimator")
 	if _, err := dom.Publish(r.Context(), h.k.DB, kit.Actor(r), s, est); err != nil {
 		return err
