@@ -357,10 +357,10 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, name string, r io.R
 				caseNo = rc.Case
 			}
 			if err := tx.QueryRowContext(ctx, `INSERT INTO publiceval_rating (target_id, org_path, month, level, tags, comment, case_no,
-				rater_name, rater_phone, channel, ip, net, device, origin, flags, excluded, external_id, demo, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', '', '', $11, '', FALSE, $12, FALSE, $13) RETURNING id`,
+				rater_name, rater_phone, channel, ip, net, device, origin, flags, excluded, external_id, demo, created_at, recorded_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', '', '', $11, '', FALSE, $12, FALSE, $13, $14) RETURNING id`,
 				t.ID, t.OrgPath, rt.Month, rt.Level, strings.Join(rt.Tags, ","), rt.Comment, caseNo, rc.Name, rc.Phone, ChannelImport,
-				clip(rc.Channel, 20), rc.RatingID, rc.at).Scan(&rt.ID); err != nil {
+				clip(rc.Channel, 20), rc.RatingID, rc.at, s.now()).Scan(&rt.ID); err != nil {
 				return fmt.Errorf("publiceval: import rating %s: %w", rc.RatingID, err)
 			}
 			var cs *caseRow

@@ -151,13 +151,14 @@ func (s *Service) Review(ctx context.Context, a audit.Actor, id int64, decision,
 		r.Flags = strings.Split(flags, ",")
 		before := map[string]any{"flags": flags, "review": review}
 		if decision == ReviewAbuse {
-			if _, err := tx.ExecContext(ctx, `UPDATE publiceval_rating SET review = $1 WHERE id = $2`, ReviewAbuse, id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE publiceval_rating SET review = $1, reviewed_at = $2 WHERE id = $3`, ReviewAbuse, s.now(), id); err != nil {
 				return err
 			}
 			return audit.Record(ctx, tx, a, "confirm_abuse", "publiceval_rating", strconv.FormatInt(id, 10), r.OrgPath, before,
 				map[string]any{"review": ReviewAbuse, "reason": reason})
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE publiceval_rating SET flags = '', review = $1, review_flags = $2 WHERE id = $3`, ReviewReleased, flags, id); err != nil {
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE publiceval_rating SET flags = '', review = $1, review_flags = $2, reviewed_at = $3 WHERE id = $4`, ReviewReleased, flags, now, id); err != nil {
 			return err
 		}
 		old := Contribution(rowOf(r), nil)
@@ -172,7 +173,7 @@ func (s *Service) Review(ctx context.Context, a audit.Actor, id int64, decision,
 			if err != nil {
 				return err
 			}
-			c, err := s.openCase(ctx, tx, set, r, t, s.now())
+			c, err := s.openCase(ctx, tx, set, r, t, now)
 			if err != nil {
 				return err
 			}

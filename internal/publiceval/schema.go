@@ -41,6 +41,12 @@ import "zhihui/internal/store"
 // deadline was an appeal. Every step of the timeline is then rendered
 // from codes in the reader's language.
 //
+// Version 7: when the office reviewed a flagged rating (reviewed_at;
+// earlier reviews take their time from the audit log) and when an
+// imported rating was recorded (recorded_at; NULL: when it was given,
+// created_at), so that figures as of a past moment (the annual
+// assessment's cut-off) leave out what was released or imported later.
+//
 // publiceval_month holds, per month (of the rating, Asia/Shanghai) and
 // target, the sums of every rating's contribution (see [Contribution]);
 // it is changed only together with the ratings and cases it sums.
@@ -187,4 +193,9 @@ UPDATE publiceval_event SET code = 'explain', due = SUBSTR(body, LENGTH(body) - 
 UPDATE publiceval_event SET code = 'appeal' WHERE kind = 'triage' AND code = '';
 UPDATE publiceval_event SET code = 'satisfied', body = SUBSTR(body, 4) WHERE kind = 'satisfaction' AND code = '' AND (body = '满意' OR body LIKE '满意 %');
 UPDATE publiceval_event SET code = 'unsatisfied', body = SUBSTR(body, 5) WHERE kind = 'satisfaction' AND code = '' AND (body = '不满意' OR body LIKE '不满意 %');
+`}, {Version: 7, SQL: `
+ALTER TABLE publiceval_rating ADD COLUMN reviewed_at {{TS}};
+ALTER TABLE publiceval_rating ADD COLUMN recorded_at {{TS}};
+UPDATE publiceval_rating SET reviewed_at = COALESCE((SELECT MAX(a.at) FROM audit_log a WHERE a.entity = 'publiceval_rating'
+	AND a.entity_id = CAST(publiceval_rating.id AS TEXT) AND a.action IN ('release', 'confirm_abuse')), created_at) WHERE review <> '';
 `}}}

@@ -293,12 +293,29 @@ func siteMeasures(rows []webcheck.RankRow, units []orgunit.Unit, round int64) ma
 // flagged and excluded ratings do not count) and 20 % the share of 差评
 // cases rectified (the satisfaction rate alone when there were none).
 // Units without a valid rating are not assessed. Counts: valid, good,
-// cases, rectified.
-func PublicInput(ctx context.Context, db *store.DB, year int, _ string, units []orgunit.Unit) (map[string]Measure, error) {
+// cases, rectified. The figures are read as they stood at the end of
+// asOf (YYYY-MM-DD, Asia/Shanghai): ratings recorded, flagged ratings
+// released, cases opened and their handling and appeals up to then (see
+// publiceval.RankUnitsAsOf), so that what happens after the cut-off does
+// not change a closed year's assessment.
+func PublicInput(ctx context.Context, db *store.DB, year int, asOf string, units []orgunit.Unit) (map[string]Measure, error) {
 	out := map[string]Measure{}
 	p, err := publiceval.ParsePeriod(strconv.Itoa(year))
 	if err != nil {
 		return nil, err
+	}
+	day, err := time.ParseInLocation("2006-01-02", asOf, period.Shanghai)
+	if err != nil {
+		return nil, fmt.Errorf("supervise: public evaluation input as of %q: %w", asOf, err)
+	}
+	end := day.AddDate(0, 0, 1)
+	rank := publiceval.RankUnits
+	if !end.After(time.Now()) {
+		// a past cut-off: replay the figures up to it (the month rows
+		// are the figures of now)
+		rank = func(ctx context.Context, db *store.DB, path string, p publiceval.Period) ([]publiceval.RankRow, error) {
+			return publiceval.RankUnitsAsOf(ctx, db, path, p, end)
+		}
 	}
 	want := map[string]bool{}
 	parents := map[string]bool{}
@@ -307,7 +324,7 @@ func PublicInput(ctx context.Context, db *store.DB, year int, _ string, units []
 		parents[u.Path[:strings.LastIndex(strings.TrimSuffix(u.Path, "/"), "/")+1]] = true
 	}
 	for parent := range parents {
-		rows, err := publiceval.RankUnits(ctx, db, parent, p)
+		rows, err := rank(ctx, db, parent, p)
 		if err != nil {
 			return nil, fmt.Errorf("supervise: public evaluation input: %w", err)
 		}
