@@ -2,15 +2,14 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"modernc.org/sqlite"
 
 	"zhihui/internal/store"
 )
@@ -42,13 +41,15 @@ var (
 // its own, and each call copies it into db. build must migrate the
 // schemas it fills.
 //
-// On SQLite db must be migrated to the same schemas or not at all; the
-// copy is page by page (SQLite's backup API) into an empty db, row by row
-// into a migrated one. On PostgreSQL db must still be empty: it is moved
-// to a new database copied from the template database (CREATE DATABASE …
-// TEMPLATE), so that db's W and R change — call this before anything
+// On SQLite db must be migrated to the same schemas or not at all: an
+// empty db is closed, the template file's bytes are copied over its file
+// and it is opened again, so that db's W and R change; a migrated db gets
+// the rows copied. On PostgreSQL db must still be empty: it is moved to a
+// new database copied from the template database (CREATE DATABASE …
+// TEMPLATE), so that db's W and R change too — call this before anything
 // keeps them. It reports false, doing nothing, for a PostgreSQL db that
-// already holds tables: the caller then runs build itself.
+// already holds tables: the caller then runs build itself. Many stores
+// may be filled from one template at once.
 //
 // Call RemoveTemplates from TestMain after the tests to delete the
 // templates.
@@ -71,15 +72,7 @@ func FillFromTemplate(t testing.TB, db *store.DB, key string, build func(ctx con
 	}
 	path := tpl.path
 	tpl.mu.Unlock()
-	err := fill(context.Background(), db, path)
-	// On a loaded machine the restore can meet the new store's own
-	// connections still settling (SQLITE_BUSY): a failed restore changes
-	// nothing, so it is tried again, a bounded number of times.
-	for i := 1; err != nil && i <= 20 && strings.Contains(err.Error(), "SQLITE_BUSY"); i++ {
-		time.Sleep(time.Duration(i) * 50 * time.Millisecond)
-		err = fill(context.Background(), db, path)
-	}
-	if err != nil {
+	if err := fill(context.Background(), db, path); err != nil {
 		t.Fatalf("storetest: fill from template %s: %v", key, err)
 	}
 	return true
@@ -110,11 +103,42 @@ func buildTemplate(key string, build func(ctx context.Context, db *store.DB) err
 	if err := db.Close(); err != nil {
 		return "", err
 	}
-	return filepath.Join(dir, "zhihui.db"), nil
+	// The template is read by many copies at once. In WAL mode the first
+	// connection to open the file recovers the write-ahead log's index
+	// under an exclusive lock, and the last to close checkpoints under
+	// one: a copy opening the file then meets SQLITE_BUSY (seen as
+	// "database is locked (261)"). In rollback mode a reader takes only a
+	// shared lock, and nothing writes the template again.
+	path := filepath.Join(dir, "zhihui.db")
+	if err := rollbackMode(ctx, path); err != nil {
+		return "", err
+	}
+	return path, nil
 }
 
-// fill makes db a copy of the SQLite file at path: page by page with
-// SQLite's backup API when db is still empty, else row by row.
+// rollbackMode switches the SQLite file at path, which no one else has
+// open, from WAL to rollback-journal mode.
+func rollbackMode(ctx context.Context, path string) error {
+	c, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var mode string
+	if err := c.QueryRowContext(ctx, "PRAGMA journal_mode = DELETE").Scan(&mode); err != nil {
+		return err
+	}
+	if mode != "delete" {
+		return fmt.Errorf("journal mode of %s is %s, want delete", path, mode)
+	}
+	return c.Close()
+}
+
+// fill makes db a copy of the SQLite template file at path. An empty
+// db is closed, the file's bytes are copied over db's file and db is
+// opened again on the copy: no SQLite connection to the template is
+// involved, so nothing another copy does can stand in the way. A db that
+// already holds tables gets the rows (copyRows).
 func fill(ctx context.Context, db *store.DB, path string) error {
 	var n int
 	if err := db.W.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
@@ -123,36 +147,43 @@ func fill(ctx context.Context, db *store.DB, path string) error {
 	if n > 0 {
 		return copyRows(ctx, db, path)
 	}
-	conn, err := db.W.Conn(ctx)
+	// Closing the last connection checkpoints the new store's (empty)
+	// write-ahead log and removes it with its index.
+	if err := db.Close(); err != nil {
+		return err
+	}
+	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+		if err := os.Remove(db.Path + suffix); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	if err := copyFile(path, db.Path); err != nil {
+		return err
+	}
+	fresh, err := store.Open(ctx, store.Options{DSN: db.Path})
 	if err != nil {
 		return err
 	}
-	restored := false
-	err = conn.Raw(func(dc any) error {
-		r, ok := dc.(interface {
-			NewRestore(string) (*sqlite.Backup, error)
-		})
-		if !ok {
-			return nil
-		}
-		b, err := r.NewRestore(path)
-		if err != nil {
-			return err
-		}
-		for more := true; more; {
-			if more, err = b.Step(-1); err != nil {
-				b.Finish()
-				return err
-			}
-		}
-		restored = true
-		return b.Finish()
-	})
-	conn.Close()
-	if err != nil || restored {
+	*db = *fresh
+	return nil
+}
+
+// copyFile writes the bytes of the file at from into the file at to.
+func copyFile(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
 		return err
 	}
-	return copyRows(ctx, db, path)
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
 }
 
 // copyRows copies every table of the SQLite file at path into db, first
