@@ -16,12 +16,12 @@ import (
 )
 
 func init() {
-	register("ratings", "public evaluation ratings in the provincial exchange format: import FILE [--dry-run] | export --unit CODE --period YYYY|YYYYMM [--format csv|json] --out FILE; case volumes (办件量): volumes import FILE [--dry-run] [--unit CODE] | volumes export|list --unit CODE --period P [--format csv|json|xlsx] [--out FILE]", runRatings)
+	register("ratings", "public evaluation ratings in the provincial exchange format: import FILE [--dry-run] | export --unit CODE --period YYYY|YYYYMM [--format csv|json] --out FILE; case volumes (办件量): volumes import FILE [--dry-run] [--unit CODE] | volumes export|list --unit CODE --period P [--format csv|json|xlsx] [--out FILE]; the monthly bulletin (月度通报): bulletin issue --period YYYYMM [--unit CODE] | bulletin fetch --period YYYYMM [--format pdf|xlsx|json] -o FILE", runRatings)
 }
 
 func runRatings(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: zhihui ratings import FILE [--dry-run] | export --unit CODE --period P [--format csv|json] --out FILE | volumes import|export|list …")
+		return errors.New("usage: zhihui ratings import FILE [--dry-run] | export --unit CODE --period P [--format csv|json] --out FILE | volumes import|export|list … | bulletin issue|fetch …")
 	}
 	switch args[0] {
 	case "import":
@@ -30,8 +30,10 @@ func runRatings(args []string) error {
 		return ratingsExport(args[1:])
 	case "volumes":
 		return runVolumes(args[1:])
+	case "bulletin":
+		return runBulletin(args[1:])
 	}
-	return fmt.Errorf("unknown ratings command %q: import, export or volumes", args[0])
+	return fmt.Errorf("unknown ratings command %q: import, export, volumes or bulletin", args[0])
 }
 
 func ratingsImport(args []string) error {

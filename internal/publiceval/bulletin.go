@@ -3,6 +3,7 @@ package publiceval
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"zhihui/internal/notify"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/pdffont"
+	"zhihui/internal/spreadsheet"
 	"zhihui/internal/store"
 )
 
@@ -265,4 +267,111 @@ func WriteBulletinPDF(w io.Writer, b Bulletin, lang string, head []string, title
 		pdffont.MultiCell(pdf, 0, 5, fmt.Sprintf("%d. %s", i+1, rule.In(lang)))
 	}
 	return pdf.Output(w)
+}
+
+// BulletinTitle is the bulletin's title in lang.
+func BulletinTitle(b Bulletin, lang string) string {
+	return i18n.T(lang, "publiceval.bulletin_doc_title", b.Unit.DisplayName(lang), b.MonthName(lang))
+}
+
+// BulletinColumns are the bulletin's column names in lang.
+func BulletinColumns(lang string) []string {
+	head := make([]string, len(BulletinHead))
+	for i, k := range BulletinHead {
+		head[i] = i18n.T(lang, "publiceval."+k)
+	}
+	return head
+}
+
+// BulletinRows are the bulletin's rows for its XLSX download: a row per
+// unit in the order of [BulletinHead], then an empty row, the rules'
+// heading and each rule in lang.
+func BulletinRows(b Bulletin, lang string) [][]any {
+	rows := make([][]any, 0, len(b.Rows)+len(BulletinRules)+2)
+	for _, x := range b.Rows {
+		rows = append(rows, Cells(x))
+	}
+	rows = append(rows, []any{}, []any{i18n.T(lang, "publiceval.bulletin_rules")})
+	for _, x := range BulletinRules {
+		rows = append(rows, []any{x.In(lang)})
+	}
+	return rows
+}
+
+// BulletinFormats are the formats [WriteBulletin] writes.
+var BulletinFormats = []string{"pdf", "xlsx", "json"}
+
+// WriteBulletin writes the bulletin to w as a PDF, an XLSX workbook or
+// JSON ([BulletinData]), its words in lang: what the bulletin page's
+// downloads, the API and `zhihui ratings bulletin fetch` give.
+func WriteBulletin(w io.Writer, b Bulletin, lang, format string) error {
+	switch format {
+	case "pdf":
+		return WriteBulletinPDF(w, b, lang, BulletinColumns(lang), BulletinTitle(b, lang), i18n.T(lang, "publiceval.bulletin_totals"), i18n.T(lang, "publiceval.bulletin_rules"))
+	case "xlsx":
+		return spreadsheet.Write(w, BulletinColumns(lang), BulletinRows(b, lang))
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(b.Data(lang))
+	}
+	return i18n.Errorf("通报格式「%s」应为 pdf、xlsx 或 json", "the bulletin's format %q is pdf, xlsx or json", clip(format, 20)).OnField("format")
+}
+
+// Rates are a row's rates in percent, nil without a denominator.
+type Rates struct {
+	Satisfaction *float64 `json:"satisfaction"`
+	Bad          *float64 `json:"bad"`
+	Rectify      *float64 `json:"rectify"`
+	OnTime       *float64 `json:"on_time"`
+	Callback     *float64 `json:"callback"`
+	Active       *float64 `json:"active"`
+}
+
+// RatesOf are c's rates.
+func RatesOf(c Counts) Rates {
+	pct := func(r Rate) *float64 {
+		if r.Den == 0 {
+			return nil
+		}
+		v := r.Percent()
+		return &v
+	}
+	return Rates{Satisfaction: pct(c.Satisfaction()), Bad: pct(c.BadRate()), Rectify: pct(c.RectifyRate()), OnTime: pct(c.OnTimeRate()),
+		Callback: pct(c.CallbackRate()), Active: pct(c.ActiveRate())}
+}
+
+// BulletinRow is one unit of the bulletin in JSON.
+type BulletinRow struct {
+	RankRow
+	Rates Rates `json:"rates"`
+}
+
+// BulletinData is the bulletin in JSON: the unit, the month, when it was
+// issued (null: not yet), the totals and the ranked units with their
+// counts and rates, and the rules in lang.
+type BulletinData struct {
+	Unit     string        `json:"unit"`
+	UnitName string        `json:"unit_name"`
+	Month    string        `json:"month"`
+	Title    string        `json:"title"`
+	Issued   *time.Time    `json:"issued_at"`
+	Totals   Counts        `json:"totals"`
+	Rates    Rates         `json:"rates"`
+	Rows     []BulletinRow `json:"rows"`
+	Rules    []string      `json:"rules"`
+}
+
+// Data is the bulletin in JSON, its words in lang.
+func (b Bulletin) Data(lang string) BulletinData {
+	d := BulletinData{Unit: b.Unit.Code, UnitName: b.Unit.DisplayName(lang), Month: b.Month, Title: BulletinTitle(b, lang), Issued: b.Issued,
+		Totals: b.Totals, Rates: RatesOf(b.Totals), Rows: []BulletinRow{}}
+	for _, r := range b.Rows {
+		d.Rows = append(d.Rows, BulletinRow{RankRow: r, Rates: RatesOf(r.Counts)})
+	}
+	for _, x := range BulletinRules {
+		d.Rules = append(d.Rules, x.In(lang))
+	}
+	return d
 }

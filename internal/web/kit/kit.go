@@ -11,6 +11,7 @@
 package kit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,8 +27,6 @@ import (
 	"strconv"
 	"strings"
 	"text/template/parse"
-
-	"github.com/xuri/excelize/v2"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
@@ -389,28 +388,14 @@ func JSON(w http.ResponseWriter, status int, v any) error {
 // with a header row and rows, the answer to a list's export link. Text
 // that spreadsheet programs would evaluate as a formula is written as text.
 func XLSX(w http.ResponseWriter, filename string, header []string, rows [][]any) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	sheet := f.GetSheetName(0)
-	head := make([]any, len(header))
-	for i, h := range header {
-		head[i] = spreadsheet.Text(h)
-	}
-	if err := f.SetSheetRow(sheet, "A1", &head); err != nil {
+	var b bytes.Buffer
+	if err := spreadsheet.Write(&b, header, rows); err != nil {
 		return err
-	}
-	for i, row := range rows {
-		vals := make([]any, len(row))
-		for j, v := range row {
-			vals[j] = spreadsheet.Value(v)
-		}
-		if err := f.SetSheetRow(sheet, "A"+strconv.Itoa(i+2), &vals); err != nil {
-			return err
-		}
 	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+strings.NewReplacer(`"`, "", "\\", "", "\n", "", "\r", "").Replace(filename)+`"`)
-	return f.Write(w)
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // Redirect answers a successful form post with 303 See Other to target,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"zhihui/internal/auth"
+	"zhihui/internal/i18n"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/period"
 	dom "zhihui/internal/publiceval"
@@ -88,31 +89,24 @@ func (h *handlers) bulletin(w http.ResponseWriter, r *http.Request) error {
 	return h.k.Render(w, r, h.pages, "bulletin", http.StatusOK, kit.View{Title: kit.T(r, "publiceval.bulletin"), Nav: "publiceval", Data: v})
 }
 
-// bulletinTitle is the document's title.
-func bulletinTitle(r *http.Request, v bulletinView) string {
-	return kit.T(r, "publiceval.bulletin_doc_title", v.Unit.DisplayName(v.Lang), v.MonthText)
-}
-
-func (h *handlers) bulletinHead(r *http.Request) []string {
-	var head []string
-	for _, k := range dom.BulletinHead {
-		head = append(head, kit.T(r, "publiceval."+k))
-	}
-	return head
-}
-
-func (h *handlers) writePDF(w http.ResponseWriter, r *http.Request, u orgunit.Unit, month string) error {
-	v, err := h.bulletinData(r, u, month)
+// writeBulletin answers with the bulletin of u and month as a PDF, an
+// XLSX workbook or JSON, in the reader's language.
+func (h *handlers) writeBulletin(w http.ResponseWriter, r *http.Request, u orgunit.Unit, month, format string) error {
+	b, err := dom.BuildBulletin(r.Context(), h.k.DB, u, month)
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	if err := dom.WriteBulletinPDF(&b, v.Bulletin, v.Lang, h.bulletinHead(r), bulletinTitle(r, v), kit.T(r, "publiceval.bulletin_totals"), kit.T(r, "publiceval.bulletin_rules")); err != nil {
+	if format == "json" {
+		return kit.JSON(w, http.StatusOK, b.Data(kit.Lang(r)))
+	}
+	var buf bytes.Buffer
+	if err := dom.WriteBulletin(&buf, b, kit.Lang(r), format); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `attachment; filename="bulletin-`+u.Code+`-`+month+`.pdf"`)
-	_, err = w.Write(b.Bytes())
+	types := map[string]string{"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+	w.Header().Set("Content-Type", types[format])
+	w.Header().Set("Content-Disposition", `attachment; filename="bulletin-`+u.Code+`-`+month+`.`+format+`"`)
+	_, err = w.Write(buf.Bytes())
 	return err
 }
 
@@ -121,7 +115,7 @@ func (h *handlers) bulletinPDF(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.writePDF(w, r, u, bulletinMonth(r))
+	return h.writeBulletin(w, r, u, bulletinMonth(r), "pdf")
 }
 
 func (h *handlers) bulletinXLSX(w http.ResponseWriter, r *http.Request) error {
@@ -129,20 +123,47 @@ func (h *handlers) bulletinXLSX(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	month := bulletinMonth(r)
-	v, err := h.bulletinData(r, u, month)
+	return h.writeBulletin(w, r, u, bulletinMonth(r), "xlsx")
+}
+
+// apiBulletin is GET /api/v1/ratings/bulletin: the bulletin of ?unit= and
+// ?month= (default: last month) as JSON, or ?format=pdf|xlsx.
+func (h *handlers) apiBulletin(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.scope(r, auth.Roles...)
 	if err != nil {
 		return err
 	}
-	rows := make([][]any, 0, len(v.Rows)+len(v.Rules)+2)
-	for _, x := range v.Rows {
-		rows = append(rows, dom.Cells(x))
+	format := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("format")))
+	if format == "" {
+		format = "json"
 	}
-	rows = append(rows, []any{}, []any{kit.T(r, "publiceval.bulletin_rules")})
-	for _, x := range v.Rules {
-		rows = append(rows, []any{x})
+	if !contains(dom.BulletinFormats, format) {
+		return i18n.Errorf("通报格式「%s」应为 pdf、xlsx 或 json", "the bulletin's format %q is pdf, xlsx or json", format).OnField("format")
 	}
-	return kit.XLSX(w, "bulletin-"+u.Code+"-"+month+".xlsx", h.bulletinHead(r), rows)
+	return h.writeBulletin(w, r, u, bulletinMonth(r), format)
+}
+
+// apiIssueBulletin is POST /api/v1/ratings/bulletin/issue?unit=&month=:
+// the office issues the month's bulletin for the units under unit and
+// they are told; a month issued before is not issued again.
+func (h *handlers) apiIssueBulletin(w http.ResponseWriter, r *http.Request) error {
+	u, err := orgunit.Get(r.Context(), h.k.DB, strings.TrimSpace(r.FormValue("unit")))
+	if err != nil {
+		return kit.ErrNotFound
+	}
+	if !kit.Principal(r).Covers(u.Path, Offices...) {
+		return kit.ErrOutside
+	}
+	month := strings.TrimSpace(r.FormValue("month"))
+	issued, err := dom.Issue(r.Context(), h.k.DB, kit.Actor(r), u, month, time.Now())
+	if err != nil {
+		return err
+	}
+	b, err := dom.BuildBulletin(r.Context(), h.k.DB, u, month)
+	if err != nil {
+		return err
+	}
+	return kit.JSON(w, http.StatusOK, map[string]any{"unit": u.Code, "month": month, "issued": issued, "issued_at": b.Issued})
 }
 
 // issueBulletin issues the month's bulletin now and tells the units.
@@ -175,7 +196,7 @@ func (h *handlers) publicBulletin(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return h.writePDF(w, r, root, m)
+	return h.writeBulletin(w, r, root, m, "pdf")
 }
 
 // BulletinHref is the public PDF of month m.

@@ -50,14 +50,16 @@ func Module() module.Module {
 		},
 		Pages: []string{"/rate", "/rate/stats", "/publiceval", "/publiceval/stats", "/publiceval/settings", "/publiceval/exchange", "/publiceval/flagged", "/publiceval/volumes", "/publiceval/bulletin"},
 		API: map[string]string{
-			"POST /api/v1/ratings":         `Rate a target (public, no login): {"target":"site-12","level":1..5 (5 非常满意 … 1 非常不满意),"tags":[…],"comment":"…","case":"…","name":"…","phone":"…"} → 201 {"id", "case_id"}; 4xx with message_zh and message_en. Cross-origin callers must be on the allow-list (the target's own site or the office's list).`,
-			"OPTIONS /api/v1/ratings":      "CORS preflight of the rating endpoint for allowed embedding sites",
-			"GET /api/v1/ratings/stats":    "Statistics of the caller's units: ?unit=CODE&period=YYYYMM|YYYY → counts per level, suspicious and excluded ratings, 差评 rate, satisfaction, rectification and on-time figures, and the ratings per channel (web, widget, api, import)",
-			"POST /api/v1/ratings/import":  "Import ratings in the provincial exchange format (office): a CSV or JSON body (Content-Type application/json), see docs/guide.md; ?dry_run=true checks only. 200 {rows, new, existing, cases, written}; 422 with every error located by row and column in both languages and nothing written. A rating id already here is left unchanged.",
-			"GET /api/v1/ratings/export":   "Ratings of a unit's subtree in the exchange format, identities masked: ?unit=CODE&period=YYYY|YYYYMM&format=csv|json",
-			"GET /api/v1/ratings/volumes":  "Case volumes (办件量) of the caller's units: ?unit=CODE&period=YYYY|YYYYMM → {unit, period, volumes: [{target, month, handled, name, org_code, rated, active_rate}]}, newest month first; ?format=csv|xlsx downloads the list in the columns an import reads (target,name,unit,month,handled, then rated and active_rate, which an import skips)",
-			"POST /api/v1/ratings/volumes": `Record case volumes of the caller's units: JSON rows ([{"target":"service-12","month":"2026-03","handled":120}, …] or {"volumes":[…]}; a listing posted back is read as it is), a CSV or XLSX body (Content-Type text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet) or a file in field file of multipart/form-data; ?dryRun=true checks only. All or nothing: 200 {rows, new, changed, same, dry_run, written}; 422 {errors: [{row, column, sheet, message_zh, message_en}]} with nothing written. A target and month recorded before takes the new figure, so the same rows twice change nothing.`,
-			"GET /api/v1/ratings/cases":    "差评 cases of the caller's units (rater identity masked): ?state=open|new|contacted|handling|appeal|answered|closed|excluded",
+			"POST /api/v1/ratings":                `Rate a target (public, no login): {"target":"site-12","level":1..5 (5 非常满意 … 1 非常不满意),"tags":[…],"comment":"…","case":"…","name":"…","phone":"…"} → 201 {"id", "case_id"}; 4xx with message_zh and message_en. Cross-origin callers must be on the allow-list (the target's own site or the office's list).`,
+			"OPTIONS /api/v1/ratings":             "CORS preflight of the rating endpoint for allowed embedding sites",
+			"GET /api/v1/ratings/stats":           "Statistics of the caller's units: ?unit=CODE&period=YYYYMM|YYYY → counts per level, suspicious and excluded ratings, 差评 rate, satisfaction, rectification and on-time figures, and the ratings per channel (web, widget, api, import)",
+			"POST /api/v1/ratings/import":         "Import ratings in the provincial exchange format (office): a CSV or JSON body (Content-Type application/json), see docs/guide.md; ?dry_run=true checks only. 200 {rows, new, existing, cases, written}; 422 with every error located by row and column in both languages and nothing written. A rating id already here is left unchanged.",
+			"GET /api/v1/ratings/export":          "Ratings of a unit's subtree in the exchange format, identities masked: ?unit=CODE&period=YYYY|YYYYMM&format=csv|json",
+			"GET /api/v1/ratings/volumes":         "Case volumes (办件量) of the caller's units: ?unit=CODE&period=YYYY|YYYYMM → {unit, period, volumes: [{target, month, handled, name, org_code, rated, active_rate}]}, newest month first; ?format=csv|xlsx downloads the list in the columns an import reads (target,name,unit,month,handled, then rated and active_rate, which an import skips)",
+			"POST /api/v1/ratings/volumes":        `Record case volumes of the caller's units: JSON rows ([{"target":"service-12","month":"2026-03","handled":120}, …] or {"volumes":[…]}; a listing posted back is read as it is), a CSV or XLSX body (Content-Type text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet) or a file in field file of multipart/form-data; ?dryRun=true checks only. All or nothing: 200 {rows, new, changed, same, dry_run, written}; 422 {errors: [{row, column, sheet, message_zh, message_en}]} with nothing written. A target and month recorded before takes the new figure, so the same rows twice change nothing.`,
+			"GET /api/v1/ratings/bulletin":        "The monthly bulletin (月度通报) of the units under a unit of the caller's: ?unit=CODE&month=YYYYMM (default last month) → {unit, unit_name, month, title, issued_at (null: not issued), totals, rates, rows: [{rank, code, name, counts, rates}], rules} in the caller's language; ?format=pdf|xlsx downloads the document the bulletin page offers",
+			"POST /api/v1/ratings/bulletin/issue": "Issue a month's bulletin (office, for a unit of its subtree): ?unit=CODE&month=YYYYMM → 200 {unit, month, issued, issued_at}; the units' staff are told once; issued is false when the month was issued before",
+			"GET /api/v1/ratings/cases":           "差评 cases of the caller's units (rater identity masked): ?state=open|new|contacted|handling|appeal|answered|closed|excluded",
 		},
 		LoadDemo:         dom.LoadDemo,
 		DemoInBackground: true,
@@ -146,6 +148,8 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /publiceval/bulletin.pdf", Access: kit.User, Handler: h.bulletinPDF},
 		{Pattern: "GET /publiceval/bulletin.xlsx", Access: kit.User, Handler: h.bulletinXLSX},
 		{Pattern: "POST /publiceval/bulletin/issue", Access: kit.Roles, Roles: Offices, Handler: h.issueBulletin},
+		{Pattern: "GET /api/v1/ratings/bulletin", Access: kit.User, Handler: h.apiBulletin},
+		{Pattern: "POST /api/v1/ratings/bulletin/issue", Access: kit.Roles, Roles: Offices, Handler: h.apiIssueBulletin},
 		{Pattern: "GET /rate/stats/bulletin.pdf", Access: kit.Public, Handler: h.publicBulletin},
 		{Pattern: "GET /publiceval/volumes", Access: kit.Roles, Roles: Handlers, Handler: h.volumes},
 		{Pattern: "POST /publiceval/volumes", Access: kit.Roles, Roles: Handlers, Handler: h.saveVolume},
@@ -302,6 +306,28 @@ func authzCases() []module.AuthzCase {
 			}
 			return http.MethodPost, "/publiceval/bulletin/issue", url.Values{"unit": {unit}, "month": {"202601"}}
 		}, Want: module.ScopedRole(see, un, Offices...)},
+		{Pattern: "GET /api/v1/ratings/bulletin", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
+			unit := "4102"
+			if inside {
+				unit = "4101"
+			}
+			return http.MethodGet, "/api/v1/ratings/bulletin?" + url.Values{"unit": {unit}, "month": {"202601"}}.Encode(), nil
+		}, Want: func(r auth.Role, inside bool) int {
+			switch {
+			case r == "":
+				return un
+			case !inside:
+				return forbidden
+			}
+			return ok
+		}},
+		{Pattern: "POST /api/v1/ratings/bulletin/issue", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
+			unit := "4102"
+			if inside {
+				unit = "4101"
+			}
+			return http.MethodPost, "/api/v1/ratings/bulletin/issue", url.Values{"unit": {unit}, "month": {"202602"}}
+		}, Want: module.ScopedRole(ok, un, Offices...)},
 		// (only published months: none in the matrix)
 		{Pattern: "GET /rate/stats/bulletin.pdf", Request: module.Get("/rate/stats/bulletin.pdf?month=190001"), Want: module.Always(http.StatusNotFound)},
 		{Pattern: "GET /publiceval/volumes", Request: unitGet("/publiceval/volumes"), Want: func(r auth.Role, inside bool) int {
