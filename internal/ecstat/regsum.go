@@ -90,12 +90,16 @@ func (s *cellSum) zero() bool {
 // SummaryDiff is one row where the stored register summary and a
 // recomputation from the register differ.
 type SummaryDiff struct {
-	County, Section, Size string
-	Above                 bool
-	Born, Closed          int
+	County  string `json:"county"`
+	Section string `json:"section"`
+	Size    string `json:"size"`
+	Above   bool   `json:"above_scale"`
+	Born    int    `json:"born_year"`
+	Closed  int    `json:"closed_year"`
 	// Stored and Recomputed: enterprises, revenue (hundredths of 万元)
 	// and its sum of squares, as decimal strings.
-	Stored, Recomputed [3]string
+	Stored     [3]string `json:"stored"`
+	Recomputed [3]string `json:"recomputed"`
 }
 
 func (s *cellSum) strings() [3]string {

@@ -17,7 +17,8 @@ import (
 // register, the 2015 survey drawn and the 2016 survey drawn keeping half
 // of 2015's sample — and returns those pages for the accessibility
 // check: the form editor of the 2016 survey (open for changes) and its
-// rotation page (firms rotated in and out).
+// rotation page (firms rotated in and out), and the register summary's
+// check with a row out of step.
 func ecstatA11yPages(t *testing.T, db *store.DB) []string {
 	t.Helper()
 	ctx := context.Background()
@@ -51,7 +52,12 @@ func ecstatA11yPages(t *testing.T, db *store.DB) []string {
 		}
 		last = id
 	}
-	return []string{fmt.Sprintf("/ecstat/surveys/%d/form", last), fmt.Sprintf("/ecstat/surveys/%d/rotation", last)}
+	// A register summary out of step with the register: the check page
+	// lists the differing row and offers the repair.
+	if _, err := db.W.ExecContext(ctx, `UPDATE ecstat_register_cell SET units = units + 1 WHERE org_code = '410102'`); err != nil {
+		t.Fatal(err)
+	}
+	return []string{fmt.Sprintf("/ecstat/surveys/%d/form", last), fmt.Sprintf("/ecstat/surveys/%d/rotation", last), "/ecstat/register/summary"}
 }
 
 // TestAuditActorInLanguage: the audit log names a job by the catalogue's

@@ -3,6 +3,7 @@ package ecstat
 import (
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,26 @@ import (
 	"zhihui/internal/period"
 	"zhihui/internal/web/kit"
 )
+
+// queryValues parses the query string like url.ParseQuery but keeps ';'
+// inside values, which the DHIS2-style ou=41;LEVEL-3 uses and ParseQuery
+// rejects (it drops the whole pair).
+func queryValues(r *http.Request) url.Values {
+	out := url.Values{}
+	for _, pair := range strings.Split(r.URL.RawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err1 := url.QueryUnescape(k)
+		v, err2 := url.QueryUnescape(v)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		out.Add(k, v)
+	}
+	return out
+}
 
 func isJSON(r *http.Request) bool {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -68,7 +89,7 @@ func (h handlers) apiEstimates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	q := queryValues(r)
 	by := q.Get("by")
 	if by == "" {
 		by = dom.ByCity
@@ -86,10 +107,90 @@ func (h handlers) apiEstimates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	units := []dom.Cell{res.Province}
-	units = append(units, res.Cells...)
+	units := []apiCell{{res.Province, markText(r, res.Province)}}
+	for _, c := range res.Cells {
+		units = append(units, apiCell{c, markText(r, c)})
+	}
 	return kit.JSON(w, http.StatusOK, map[string]any{"survey": s.ID, "period": s.Period(), "item": res.Target.Code, "unit": res.Unit,
 		"estimator": res.Estimator, "respondents": res.Respondents, "sampled": res.Sampled, "units": units})
+}
+
+// apiCell is an estimate with its precision mark in the reader's
+// language: "note" says why a cell is to be used with caution (CV above
+// 15 %) or suppressed (fewer than 3 respondents, CV above 30 %), beside
+// the codes "mark" and "reason".
+type apiCell struct {
+	dom.Cell
+	Note string `json:"note,omitempty"`
+}
+
+// apiPublication is a publication with the reason each city or county
+// was left out in the reader's language.
+type apiPublication struct {
+	dom.Publication
+	Suppressed []apiSuppressed `json:"suppressed"`
+}
+
+type apiSuppressed struct {
+	dom.Suppressed
+	Note string `json:"note"`
+}
+
+func publicationsOf(r *http.Request, pubs []dom.Publication) []apiPublication {
+	out := make([]apiPublication, 0, len(pubs))
+	for _, p := range pubs {
+		ap := apiPublication{Publication: p, Suppressed: []apiSuppressed{}}
+		for _, x := range p.Suppressed {
+			ap.Suppressed = append(ap.Suppressed, apiSuppressed{x, kit.T(r, "ecstat.mark.suppressed_"+x.Reason)})
+		}
+		out = append(out, ap)
+	}
+	return out
+}
+
+// apiPublications lists what the survey has published into monitoring,
+// newest first, each city or county left out with the reason.
+func (h handlers) apiPublications(w http.ResponseWriter, r *http.Request) error {
+	s, err := h.loadSurvey(r)
+	if err != nil {
+		return err
+	}
+	pubs, err := dom.Publications(r.Context(), h.k.DB, s.ID)
+	if err != nil {
+		return err
+	}
+	return kit.JSON(w, http.StatusOK, map[string]any{"survey": s.ID, "publications": publicationsOf(r, pubs)})
+}
+
+// apiPublish publishes the survey's estimates into monitoring as the
+// results page's button does: {"estimator": "ratio"|"ht"} (ratio when
+// absent); answers what was written.
+func (h handlers) apiPublish(w http.ResponseWriter, r *http.Request) error {
+	if !coversProvince(r) {
+		return kit.ErrForbidden
+	}
+	s, err := h.loadSurvey(r)
+	if err != nil {
+		return err
+	}
+	est := r.PostFormValue("estimator")
+	if isJSON(r) {
+		var body struct {
+			Estimator string `json:"estimator"`
+		}
+		if err := kit.DecodeJSON(r, &body); err != nil {
+			return err
+		}
+		est = body.Estimator
+	}
+	if est != "" && est != dom.Ratio && est != dom.HT {
+		return i18n.Errorf("估计量应为 ratio 或 ht：%q", "the estimator must be ratio or ht: %q", est).OnField("estimator")
+	}
+	pubs, err := dom.Publish(r.Context(), h.k.DB, kit.Actor(r), s, est)
+	if err != nil {
+		return err
+	}
+	return kit.JSON(w, http.StatusOK, map[string]any{"survey": s.ID, "publications": publicationsOf(r, pubs)})
 }
 
 func (h handlers) apiImport(w http.ResponseWriter, r *http.Request) error {

@@ -124,6 +124,7 @@ type registerView struct {
 	Demography  []dom.YearCount
 	ExportURL   string
 	CanImport   bool
+	CanCheck    bool
 	Year        int
 	Result      *dom.ImportResult
 }
@@ -165,7 +166,7 @@ func (h handlers) renderRegister(w http.ResponseWriter, r *http.Request, status 
 		return err
 	}
 	v := registerView{Enterprises: list, Total: total, Query: f.Query, Section: f.Section, Sections: dom.Sections, Demography: demo,
-		ExportURL: "/ecstat/register/export" + filterQuery(f), CanImport: kit.Principal(r).Has(Offices...), Year: time.Now().In(period.Shanghai).Year(), Result: res}
+		ExportURL: "/ecstat/register/export" + filterQuery(f), CanImport: kit.Principal(r).Has(Offices...), CanCheck: coversProvince(r), Year: time.Now().In(period.Shanghai).Year(), Result: res}
 	return h.render(w, r, "register", status, kit.T(r, "ecstat.register"), v, errs)
 }
 

@@ -64,10 +64,14 @@ func Module() module.Module {
 		API: map[string]string{
 			"GET /api/v1/surveys":                      "Surveys with their year, items and sample progress",
 			"POST /api/v1/surveys":                     `Create a survey {"name","period","items":[{"code","name","unit"}],"edits":[...]} (office at the province; without edits the standard edits that apply to the items); answers its id`,
-			"GET /api/v1/surveys/{id}/estimates":       "Estimates of ?item=CODE (also ECOM_TURNOVER, INFO_CONSUMPTION) with ?ou=41;LEVEL-2|LEVEL-3 and ?estimator=ht|ratio: per unit total, se, cv, ci_low, ci_high, respondents",
+			"GET /api/v1/surveys/{id}/estimates":       "Estimates of ?item=CODE (also ECOM_TURNOVER, INFO_CONSUMPTION) with ?ou=41;LEVEL-2|LEVEL-3 and ?estimator=ht|ratio: per unit total, se, cv, ci_low, ci_high, respondents, and the precision mark (mark: caution|suppressed, reason: few|cv, note: the reason in the reader's language)",
+			"GET /api/v1/surveys/{id}/publications":    `What the survey published into monitoring, newest first: {"publications":[{"element","estimator","total","se","published_at","published_by","units","suppressed":[{"ou","name","reason":"few|cv","note","respondents","cv"}]}]}`,
+			"POST /api/v1/surveys/{id}/publish":        `Publish the estimates of e-commerce turnover and information consumption into monitoring (office at the province; annual surveys): {"estimator":"ratio|ht"}; answers the publications as GET .../publications does`,
+			"GET /api/v1/enterprises/summary":          `Check the register summary the survey design reads against a recomputation from the register (office at the province): {"matches","differences":[{"county","section","size","above_scale","born_year","closed_year","stored":[enterprises,revenue,Σrevenue²],"recomputed":[...]}]} (revenue in hundredths of 万元)`,
+			"POST /api/v1/enterprises/summary":         `Rewrite the register summary from the register where it differs (office at the province), audited: {"repaired","differences"}`,
 			"POST /api/v1/enterprises/import":          "Import the register from a CSV body (credit_code,name,industry,org_code,size,above_scale,employees,revenue); ?dryRun=true checks only; ?year=Y",
 			"POST /api/v1/surveys/{id}/sample":         `Draw the sample {"seed":N,"cv_target":0.05} or {"seed":N,"n":N}; answers the selected enterprises with stratum and design weight`,
-			"POST /api/v1/surveys/{id}/responses":      `Submit answers [{"credit_code","period","item","value","reason"}] for enterprises the caller may answer for; a reason keeps an answer that an edit of severity warning questions (every warning about that item), without one the return is refused with errors of code edit_warning (field: the item, place: the credit code); answers {"saved","confirmed"}`,
+			"POST /api/v1/surveys/{id}/responses":      `Submit answers [{"credit_code","period","item","value","reason"}] for enterprises the caller may answer for, all or nothing (one bad line stores no return; every problem is listed with its row — the line, from 1 — and column); a reason keeps an answer that an edit of severity warning questions (every warning about that item), without one the return is refused with errors of code edit_warning (field: the item, place: the credit code); answers {"saved","confirmed"}`,
 			"GET /api/v1/infoconsumption":              `Information consumption year by year (?from=YYYY&to=YYYY) in 亿元: {"composition","years":[{"year","survey","parts":[{"code","value","se","cv","mark"}],"goods","services","total","complete","se","cv","ecom_turnover","target","met"}]}`,
 			"GET /api/v1/infoconsumption/composition":  `The composition of information consumption: {"parts":[{"code","kind":"survey|published","category":"goods|services","name":{"zh","en"},"source":{"zh","en"}}]}`,
 			"POST /api/v1/infoconsumption/composition": `Replace the composition (office at the province), audited: {"parts":[{"kind":"survey","code":"INFO_GOODS","category":"goods"},{"kind":"published","code":"TELECOM_BUSINESS_VOLUME","category":"services","name":{"zh":"通信服务消费","en":"Telecommunication services"}}]}; survey parts are money items of a survey form, published parts yearly numeric data elements of monitoring`,
@@ -92,6 +96,11 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /ecstat/register", Access: kit.Roles, Roles: Viewers, Handler: h.register},
 		{Pattern: "GET /ecstat/register/export", Access: kit.Roles, Roles: Viewers, Handler: h.registerExport},
 		{Pattern: "POST /ecstat/register/import", Access: kit.Roles, Roles: Offices, Handler: h.registerImport, BodyLimit: MaxUpload},
+		{Pattern: "GET /ecstat/register/summary", Access: kit.Roles, Roles: Offices, Handler: h.summaryCheck},
+		{Pattern: "GET /ecstat/register/summary/export", Access: kit.Roles, Roles: Offices, Handler: h.summaryExport},
+		{Pattern: "POST /ecstat/register/summary", Access: kit.Roles, Roles: Offices, Handler: h.summaryRepair},
+		{Pattern: "GET /api/v1/enterprises/summary", Access: kit.Roles, Roles: Offices, Handler: h.apiSummary},
+		{Pattern: "POST /api/v1/enterprises/summary", Access: kit.Roles, Roles: Offices, Handler: h.apiSummaryRepair},
 		{Pattern: "GET /ecstat/register/{id}", Access: kit.Roles, Roles: Viewers, Handler: h.enterprise},
 		{Pattern: "POST /ecstat/register/{id}/close", Access: kit.Roles, Roles: Offices, Handler: h.closeEnterprise},
 		{Pattern: "POST /ecstat/register/{id}/link", Access: kit.Roles, Roles: Offices, Handler: h.link},
@@ -112,6 +121,8 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /api/v1/surveys/{id}/estimates", Access: kit.Roles, Roles: Readers, Handler: h.apiEstimates},
 		{Pattern: "POST /api/v1/enterprises/import", Access: kit.Roles, Roles: Offices, Handler: h.apiImport, BodyLimit: MaxUpload},
 		{Pattern: "POST /api/v1/surveys/{id}/sample", Access: kit.Roles, Roles: Offices, Handler: h.apiSample},
+		{Pattern: "GET /api/v1/surveys/{id}/publications", Access: kit.Roles, Roles: Readers, Handler: h.apiPublications},
+		{Pattern: "POST /api/v1/surveys/{id}/publish", Access: kit.Roles, Roles: Offices, Handler: h.apiPublish},
 		{Pattern: "POST /api/v1/surveys/{id}/responses", Access: kit.Roles, Roles: Fillers, Handler: h.apiResponses},
 		{Pattern: "GET /api/v1/surveys/{id}/form", Access: kit.Roles, Roles: Viewers, Handler: h.apiForm},
 		{Pattern: "POST /api/v1/surveys/{id}/form", Access: kit.Roles, Roles: Offices, Handler: h.apiSaveForm},
@@ -302,6 +313,12 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /api/v1/surveys/{id}/sample", Request: func(f *module.Fixture, _ bool) (string, string, url.Values) {
 			return http.MethodPost, "/api/v1/surveys/" + id(f, "survey-draw") + "/sample", url.Values{"seed": {"3"}, "n": {"5"}}
 		}, Want: province(un)},
+		{Pattern: "GET /api/v1/surveys/{id}/publications", Request: func(f *module.Fixture, _ bool) (string, string, url.Values) {
+			return http.MethodGet, "/api/v1/surveys/" + id(f, "survey-pub") + "/publications", nil
+		}, Want: module.AnyRole(ok, un, Readers...)},
+		{Pattern: "POST /api/v1/surveys/{id}/publish", Request: func(f *module.Fixture, _ bool) (string, string, url.Values) {
+			return http.MethodPost, "/api/v1/surveys/" + id(f, "survey-pub") + "/publish", url.Values{"estimator": {"ht"}}
+		}, Want: province(un)},
 		{Pattern: "POST /api/v1/surveys/{id}/responses", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
 			form := url.Values{"credit_code": {f.Obj["code-"+side(inside)]}}
 			for k, v := range validAnswers() {
@@ -321,7 +338,7 @@ func authzCases() []module.AuthzCase {
 // moduleAuthz are the module's rows of the authorization matrix.
 func moduleAuthz() []module.AuthzCase {
 	var out []module.AuthzCase
-	for _, part := range [][]module.AuthzCase{authzCases(), formAuthzCases(), infoAuthzCases(), compAuthzCases(), publishAuthzCases(), rotationAuthzCases()} {
+	for _, part := range [][]module.AuthzCase{authzCases(), formAuthzCases(), infoAuthzCases(), compAuthzCases(), publishAuthzCases(), rotationAuthzCases(), summaryAuthzCases()} {
 		out = append(out, part...)
 	}
 	return out
