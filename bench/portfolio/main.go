@@ -25,6 +25,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -43,12 +44,18 @@ func main() {
 	n := flag.Int("n", 10000, "projects in the portfolio")
 	reps := flag.Int("reps", 20, "measured repetitions of each request")
 	dsn := flag.String("db", "", "PostgreSQL DSN (a schema of its own is created and dropped); empty: SQLite in a temporary directory")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the measured provincial page requests to this file")
 	flag.Parse()
+	profile = *cpuprofile
 	if err := run(*n, *reps, *dsn); err != nil {
 		fmt.Fprintln(os.Stderr, "portfolio:", err)
 		os.Exit(1)
 	}
 }
+
+// profile is where the CPU profile of the provincial page's requests goes
+// ("" for none).
+var profile string
 
 func run(n, reps int, pgDSN string) error {
 	ctx := context.Background()
@@ -174,6 +181,15 @@ func run(n, reps int, pgDSN string) error {
 			}
 		}
 		var ds []time.Duration
+		if profile != "" && name == "GET /projects/dashboard" {
+			f, err := os.Create(profile)
+			if err != nil {
+				return result{}, err
+			}
+			defer f.Close()
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
 		c0 := selfCPU()
 		for range reps {
 			t := time.Now()

@@ -113,7 +113,7 @@ func LoadDemo(ctx context.Context, db *store.DB) error {
 	var ids []int64
 	var prevContent string
 	WarmSegmenter()
-	err = db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.writeTx(ctx, func(tx *store.Tx) error {
 		for i := 0; i < 320; i++ {
 			th := demoThemes[(i*3)%len(demoThemes)]
 			u := units[(i/len(demoThemes)+i)%len(units)]

@@ -279,7 +279,7 @@ func (s *Service) Import(ctx context.Context, a audit.Actor, rows []ImportRow) (
 		ns[i] = r.Project
 	}
 	sigs := signAll(ns)
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err := s.writeTx(ctx, func(tx *store.Tx) error {
 		for i, r := range rows {
 			id, err := s.insert(ctx, tx, a, r.unit, r.Project, sigs[i])
 			if err != nil {

@@ -369,15 +369,14 @@ func (s *Service) SubmitOMs(ctx context.Context, a audit.Actor, scopes []string,
 	return s.submitOMs(ctx, a, scopes, ns, rows, nil)
 }
 
-// errPreview rolls back a transaction that stored requests only to read
-// them back with their flags.
-var errPreview = errors.New("project: preview")
-
 // submitOMs is SubmitOMs whose errors name rows[i] for ns[i] (none when
-// rows is nil). With preview non-nil nothing is kept: the requests are
-// stored and read back into *preview (without ids) inside a transaction
-// that is then rolled back, so that they are checked and flagged exactly
-// as storing them would.
+// rows is nil). With preview non-nil nothing is written: the requests are
+// checked and flagged exactly as storing them would (by omRequests, the
+// same function storing them uses) and put in *preview without ids. A
+// preview inserts nothing and rolls nothing back, so it consumes no ids
+// of the requests, the audit log or anything else: the ids the real
+// import then gets follow the last stored ones without a gap, on
+// PostgreSQL too, whose sequences a rolled-back insert would advance.
 func (s *Service) submitOMs(ctx context.Context, a audit.Actor, scopes []string, ns []NewOM, rows []int, preview *[]*OMRequest) ([]int64, error) {
 	th, err := s.OMThresholds(ctx)
 	if err != nil {
@@ -394,73 +393,94 @@ func (s *Service) submitOMs(ctx context.Context, a audit.Actor, scopes []string,
 			return nil, at(err, i)
 		}
 	}
-	var ids []int64
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		sysIDs := make([]int64, len(ns))
-		for i, n := range ns {
-			sysIDs[i] = n.SystemID
+	if preview != nil {
+		rs, err := s.omRequests(ctx, s.DB.R, a, scopes, ns, at, th)
+		if err != nil {
+			return nil, err
 		}
-		invs, err := s.investments(ctx, tx, sysIDs)
+		*preview = append(*preview, rs...)
+		return nil, nil
+	}
+	var ids []int64
+	err = s.writeTx(ctx, func(tx *store.Tx) error {
+		rs, err := s.omRequests(ctx, tx, a, scopes, ns, at, th)
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		for i, n := range ns {
-			y, err := s.omSystem(ctx, tx, n.SystemID)
-			if err != nil {
-				return at(err, i)
-			}
-			if !covered(y.OwnerPath, scopes) {
-				return ErrOutside
-			}
-			last, source, err := lastYear(ctx, tx, y.ID, n.Year, n.LastActual)
-			if err != nil {
-				return err
-			}
-			var dup int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM portfolio_om WHERE system_id = $1 AND year = $2`, y.ID, n.Year).Scan(&dup); err != nil {
-				return fmt.Errorf("project: om: %w", err)
-			}
-			flags := OMFlags(n, y, last, source, invs[y.ID], dup, th)
-			fj, _ := json.Marshal(flags)
+		for _, r := range rs {
+			fj, _ := json.Marshal(r.Flags)
 			var id int64
 			if err := tx.QueryRowContext(ctx, `INSERT INTO portfolio_om (system_id, system_name, owner_code, owner_path, owner_name, year, amount, last_actual,
 				last_source, catalogue_cost, investment, basis, flags, flagged, status, review_reason, reviewed_by, actor_name, demo, created_at)
 				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,'','',$16,$17,$18) RETURNING id`,
-				y.ID, y.Name, y.Owner, y.OwnerPath, y.OwnerName, n.Year, int64(n.Amount), nullMoney(last), source, int64(y.OMCost), int64(invs[y.ID]),
-				n.Basis, string(fj), b2i(len(flags) > 0), OMSubmitted, a.Name, b2i(n.Demo), now).Scan(&id); err != nil {
+				r.SystemID, r.SystemName, r.Owner, r.OwnerPath, r.OwnerName, r.Year, int64(r.Amount), nullMoney(r.LastActual), r.LastSource,
+				int64(r.CatalogueCost), int64(r.Investment), r.Basis, string(fj), b2i(r.Flagged()), r.Status, r.ActorName, b2i(r.Demo), r.CreatedAt).Scan(&id); err != nil {
 				return fmt.Errorf("project: om: %w", err)
 			}
-			codes := make([]string, len(flags))
-			for k, f := range flags {
+			codes := make([]string, len(r.Flags))
+			for k, f := range r.Flags {
 				codes[k] = f.Code
 			}
-			if err := audit.Record(ctx, tx, a, "create", "portfolio_om", strconv.FormatInt(id, 10), y.OwnerPath, nil, map[string]any{
-				"system": y.ID, "year": n.Year, "amount": n.Amount.Wan(), "last_actual": last, "flags": codes}); err != nil {
+			if err := audit.Record(ctx, tx, a, "create", "portfolio_om", strconv.FormatInt(id, 10), r.OwnerPath, nil, map[string]any{
+				"system": r.SystemID, "year": r.Year, "amount": r.Amount.Wan(), "last_actual": r.LastActual, "flags": codes}); err != nil {
 				return err
 			}
 			ids = append(ids, id)
 		}
-		if preview == nil {
-			return nil
-		}
-		for _, id := range ids {
-			r, err := s.getOM(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			r.ID = 0
-			*preview = append(*preview, r)
-		}
-		return errPreview
+		return nil
 	})
-	if preview != nil {
-		if errors.Is(err, errPreview) {
-			err = nil
-		}
+	return ids, err
+}
+
+// omRequests checks requests ns (already checked by checkOM) against the
+// catalogue and the stored requests read through q, and returns them as
+// they would be stored, flagged, without ids. A request for the same
+// system and year as an earlier one of ns is a duplicate of it, as it is
+// of a stored one.
+func (s *Service) omRequests(ctx context.Context, q querier, a audit.Actor, scopes []string, ns []NewOM, at func(error, int) error, th OMThresholds) ([]*OMRequest, error) {
+	sysIDs := make([]int64, len(ns))
+	for i, n := range ns {
+		sysIDs[i] = n.SystemID
+	}
+	invs, err := s.investments(ctx, q, sysIDs)
+	if err != nil {
 		return nil, err
 	}
-	return ids, err
+	type key struct {
+		system int64
+		year   int
+	}
+	earlier := map[key]int{}
+	now := s.now()
+	out := make([]*OMRequest, 0, len(ns))
+	for i, n := range ns {
+		y, err := s.omSystem(ctx, q, n.SystemID)
+		if err != nil {
+			return nil, at(err, i)
+		}
+		if !covered(y.OwnerPath, scopes) {
+			return nil, ErrOutside
+		}
+		last, source, err := lastYear(ctx, q, y.ID, n.Year, n.LastActual)
+		if err != nil {
+			return nil, err
+		}
+		var dup int
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM portfolio_om WHERE system_id = $1 AND year = $2`, y.ID, n.Year).Scan(&dup); err != nil {
+			return nil, fmt.Errorf("project: om: %w", err)
+		}
+		k := key{y.ID, n.Year}
+		dup += earlier[k]
+		earlier[k]++
+		flags := OMFlags(n, y, last, source, invs[y.ID], dup, th)
+		if flags == nil {
+			flags = []Flag{}
+		}
+		out = append(out, &OMRequest{SystemID: y.ID, SystemName: y.Name, Owner: y.Owner, OwnerPath: y.OwnerPath, OwnerName: y.OwnerName,
+			Year: n.Year, Amount: n.Amount, LastActual: last, LastSource: source, CatalogueCost: y.OMCost, Investment: invs[y.ID],
+			Basis: n.Basis, Flags: flags, Status: OMSubmitted, ActorName: a.Name, Demo: n.Demo, CreatedAt: now})
+	}
+	return out, nil
 }
 
 // Review decisions on an O&M request.
@@ -476,7 +496,7 @@ func (s *Service) ReviewOM(ctx context.Context, a audit.Actor, scopes []string, 
 	if err != nil {
 		return err
 	}
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+	return s.writeTx(ctx, func(tx *store.Tx) error {
 		r, err := s.getOM(ctx, tx, id)
 		if err != nil {
 			return err

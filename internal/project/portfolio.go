@@ -1,6 +1,7 @@
 package project
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/i18n"
@@ -87,24 +89,96 @@ type Dashboard struct {
 // MaxWatch bounds the dashboard's list of red and amber projects.
 const MaxWatch = 200
 
+// The dashboard's figures are kept between requests. Every transaction
+// that changes what they are computed from — a project registered or
+// imported, its stage, status, amounts or risk rating, a baseline, the
+// reported progress, an O&M request or its review — ends by raising a
+// generation number stored beside the data (project_setting
+// 'portfolio_gen', see writeTx), in the same transaction. A request reads
+// the generation first and then, unless figures of that generation are
+// kept for the same selection and thresholds, computes them afresh and
+// keeps them. Several server processes over one PostgreSQL database thus
+// never show figures older than the last committed change: the number is
+// in the database, not in a process.
+
+// portfolioGen is the generation of the dashboard's figures.
+func (s *Service) portfolioGen(ctx context.Context) (int64, error) {
+	var v string
+	err := s.DB.R.QueryRowContext(ctx, `SELECT value FROM project_setting WHERE name = 'portfolio_gen'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("project: portfolio generation: %w", err)
+	}
+	n, _ := strconv.ParseInt(v, 10, 64)
+	return n, nil
+}
+
+// touchPortfolio raises the generation of the dashboard's figures in tx.
+func touchPortfolio(ctx context.Context, tx *store.Tx) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO project_setting (name, value) VALUES ('portfolio_gen', '1')
+		ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(project_setting.value AS BIGINT) + 1 AS TEXT)`); err != nil {
+		return fmt.Errorf("project: portfolio generation: %w", err)
+	}
+	return nil
+}
+
+// writeTx runs fn in a transaction that changes the dashboard's figures
+// and raises their generation as its last statement (so that the row it
+// locks on PostgreSQL is held only until the commit).
+func (s *Service) writeTx(ctx context.Context, fn func(tx *store.Tx) error) error {
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return touchPortfolio(ctx, tx)
+	})
+}
+
+// maxKept bounds the selections whose figures a service keeps.
+const maxKept = 64
+
+// dashCache keeps computed figures by selection.
+type dashCache struct {
+	mu   sync.Mutex
+	kept map[string]keptFigures
+}
+
+type keptFigures struct {
+	gen int64
+	fig *figures
+}
+
+// figures are a dashboard's numbers before the units are named.
+type figures struct {
+	Total                                Bucket
+	ByStage, ByLevel, ByCategory, ByYear []Bucket
+	ByUnit                               map[string]Bucket // by unitKey
+	Lights                               Lights
+	Risks                                [6]int
+	Watch                                []WatchRow
+	OM                                   []OMYear
+}
+
 // Portfolio assembles the dashboard of the projects f selects (Scopes,
-// Unit, Level, Category, Year; the rest is ignored) under th.
+// Unit, Level, Category, Year; the rest is ignored) under th. Its
+// figures always equal those of a fresh computation (portfolioFigures):
+// they are kept only until the next change of the data.
 func (s *Service) Portfolio(ctx context.Context, f Filter, th Thresholds) (*Dashboard, error) {
 	f.Stage, f.Status, f.Q = "", "", ""
-	var args store.Args
-	w, err := s.where(ctx, f, &args)
-	if err != nil {
-		return nil, err
+	if len(f.Scopes) == 0 {
+		return nil, ErrOutside
 	}
 	d := &Dashboard{}
 	// The unit whose children the by-unit table lists.
-	base := ""
+	base, unitPath := "", ""
 	if f.Unit != "" {
 		u, err := orgunit.Get(ctx, s.DB, f.Unit)
 		if err != nil {
-			return nil, err
+			return nil, i18n.Errorf("没有代码为 %q 的单位", "no unit has the code %q", f.Unit).OnField("unit")
 		}
-		d.Unit, base = &u, u.Path
+		d.Unit, base, unitPath = &u, u.Path, u.Path
 	} else if len(f.Scopes) == 1 {
 		code := pathCode(f.Scopes[0])
 		u, err := orgunit.Get(ctx, s.DB, code)
@@ -113,11 +187,71 @@ func (s *Service) Portfolio(ctx context.Context, f Filter, th Thresholds) (*Dash
 		}
 		d.Unit, base = &u, u.Path
 	}
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT owner_path, stage, level, category, year, COUNT(*), SUM(estimate), COALESCE(SUM(budget), 0),
-		COALESCE(SUM(final_account), 0) FROM project_project`+w+` GROUP BY owner_path, stage, level, category, year`, args...)
+	gen, err := s.portfolioGen(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("project: portfolio: %w", err)
+		return nil, err
 	}
+	key := fmt.Sprintf("%q|%s|%s|%s|%s|%d|%d/%d", f.Scopes, base, unitPath, f.Level, f.Category, f.Year, th.Amber, th.Red)
+	var fig *figures
+	if c := s.dash; c != nil {
+		c.mu.Lock()
+		if k, ok := c.kept[key]; ok && k.gen == gen {
+			fig = k.fig
+		}
+		c.mu.Unlock()
+	}
+	if fig == nil {
+		if fig, err = s.portfolioFigures(ctx, f, base, th); err != nil {
+			return nil, err
+		}
+		if c := s.dash; c != nil {
+			c.mu.Lock()
+			if c.kept == nil {
+				c.kept = map[string]keptFigures{}
+			}
+			if _, ok := c.kept[key]; !ok && len(c.kept) >= maxKept {
+				for k := range c.kept {
+					delete(c.kept, k)
+					break
+				}
+			}
+			// Figures computed after a later change may be kept under
+			// an earlier generation: they are then never shown, as the
+			// generation has moved on.
+			c.kept[key] = keptFigures{gen, fig}
+			c.mu.Unlock()
+		}
+	}
+	d.Total, d.Lights, d.Risks = fig.Total, fig.Lights, fig.Risks
+	d.ByStage, d.ByLevel, d.ByCategory, d.ByYear = slices.Clone(fig.ByStage), slices.Clone(fig.ByLevel), slices.Clone(fig.ByCategory), slices.Clone(fig.ByYear)
+	d.Watch, d.OM = slices.Clone(fig.Watch), slices.Clone(fig.OM)
+	byUnit := map[string]*Bucket{}
+	for k, b := range fig.ByUnit {
+		byUnit[k] = &b
+	}
+	if d.ByUnit, err = s.unitBuckets(ctx, byUnit, base); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// portfolioFigures computes the figures of the projects f selects, base
+// being the unit whose children the by-unit table lists ("": the
+// scopes): one pass over the selected projects, summed in Go (no sort in
+// the database), then their current baselines and reported progress for
+// the lights, the red and amber projects' names, and the O&M requests by
+// year.
+func (s *Service) portfolioFigures(ctx context.Context, f Filter, base string, th Thresholds) (*figures, error) {
+	var args store.Args
+	w, err := s.where(ctx, f, &args)
+	if err != nil {
+		return nil, err
+	}
+	type proj struct {
+		id   int64
+		risk int
+	}
+	var ps []proj
 	byStage, byUnit, byLevel, byCat, byYear := map[string]*Bucket{}, map[string]*Bucket{}, map[string]*Bucket{}, map[string]*Bucket{}, map[string]*Bucket{}
 	at := func(m map[string]*Bucket, k string) *Bucket {
 		b := m[k]
@@ -127,46 +261,163 @@ func (s *Service) Portfolio(ctx context.Context, f Filter, th Thresholds) (*Dash
 		}
 		return b
 	}
+	fig := &figures{}
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, owner_path, stage, level, category, year, estimate, budget, final_account, risk FROM project_project`+w, args...)
+	if err != nil {
+		return nil, fmt.Errorf("project: portfolio: %w", err)
+	}
 	for rows.Next() {
+		var p proj
 		var path, stage, level, cat string
 		var year int
-		var b Bucket
-		var est, bud, fin int64
-		if err := rows.Scan(&path, &stage, &level, &cat, &year, &b.Count, &est, &bud, &fin); err != nil {
+		var est int64
+		var bud, fin sql.NullInt64
+		if err := rows.Scan(&p.id, &path, &stage, &level, &cat, &year, &est, &bud, &fin, &p.risk); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("project: portfolio: %w", err)
 		}
-		b.Estimate, b.Budget, b.Final = Money(est), Money(bud), Money(fin)
-		d.Total.add(b)
+		b := Bucket{Count: 1, Estimate: Money(est), Budget: Money(bud.Int64), Final: Money(fin.Int64)}
+		fig.Total.add(b)
 		at(byStage, stage).add(b)
 		at(byLevel, level).add(b)
 		at(byCat, cat).add(b)
 		at(byYear, strconv.Itoa(year)).add(b)
 		at(byUnit, unitKey(path, base, f.Scopes)).add(b)
+		ps = append(ps, p)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	d.ByStage = orderedBuckets(byStage, AllStages)
-	d.ByLevel = orderedBuckets(byLevel, Levels)
-	d.ByCategory = orderedBuckets(byCat, Categories)
+	fig.ByStage = orderedBuckets(byStage, AllStages)
+	fig.ByLevel = orderedBuckets(byLevel, Levels)
+	fig.ByCategory = orderedBuckets(byCat, Categories)
 	var years []string
 	for k := range byYear {
 		years = append(years, k)
 	}
 	sort.Strings(years)
-	d.ByYear = orderedBuckets(byYear, years)
-	if d.ByUnit, err = s.unitBuckets(ctx, byUnit, base); err != nil {
+	fig.ByYear = orderedBuckets(byYear, years)
+	fig.ByUnit = map[string]Bucket{}
+	for k, b := range byUnit {
+		fig.ByUnit[k] = *b
+	}
+
+	sub := `SELECT id FROM project_project` + w
+	baselines := map[int64]*Baseline{}
+	rows, err = s.DB.R.QueryContext(ctx, `SELECT project_id, version, start_date, end_date, cost FROM project_baseline WHERE project_id IN (`+sub+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("project: lights: %w", err)
+	}
+	for rows.Next() {
+		var id, cost int64
+		var b Baseline
+		if err := rows.Scan(&id, &b.Version, &b.Start, &b.End, &cost); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("project: lights: %w", err)
+		}
+		b.Cost = Money(cost)
+		if cur := baselines[id]; cur == nil || cur.Version < b.Version {
+			baselines[id] = &b
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.lights(ctx, d, w, args, th); err != nil {
+	progress := map[int64]*Progress{}
+	if len(baselines) > 0 {
+		rows, err = s.DB.R.QueryContext(ctx, `SELECT project_id, body FROM project_progress WHERE project_id IN (`+sub+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("project: lights: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var body []byte
+			if err := rows.Scan(&id, &body); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("project: lights: %w", err)
+			}
+			// Only what the variance reads; the milestones are skipped.
+			var pr struct {
+				ProjectedEnd  string `json:"projected_end"`
+				ProjectedCost *Money `json:"projected_cost"`
+				ActualEnd     string `json:"actual_end"`
+				ActualCost    *Money `json:"actual_cost"`
+			}
+			if json.Unmarshal(body, &pr) == nil {
+				progress[id] = &Progress{ProjectedEnd: pr.ProjectedEnd, ProjectedCost: pr.ProjectedCost, ActualEnd: pr.ActualEnd, ActualCost: pr.ActualCost}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	fig.Watch = []WatchRow{}
+	for _, p := range ps {
+		fig.Risks[min(max(p.risk, 0), 5)]++
+		v := ComputeVariance(baselines[p.id], progress[p.id], p.risk, th)
+		switch v.Light {
+		case "red":
+			fig.Lights.Red++
+		case "amber":
+			fig.Lights.Amber++
+		case "green":
+			fig.Lights.Green++
+		default:
+			fig.Lights.None++
+		}
+		if v.Light == "red" || v.Light == "amber" {
+			fig.Watch = append(fig.Watch, WatchRow{ID: p.id, Risk: p.risk, Variance: v})
+		}
+	}
+	slices.SortStableFunc(fig.Watch, func(x, y WatchRow) int {
+		if c := lightRank[y.Variance.Light] - lightRank[x.Variance.Light]; c != 0 {
+			return c
+		}
+		return cmp.Compare(x.ID, y.ID)
+	})
+	if len(fig.Watch) > MaxWatch {
+		fig.Watch = fig.Watch[:MaxWatch]
+	}
+	if err := s.nameWatch(ctx, fig.Watch); err != nil {
 		return nil, err
 	}
-	if d.OM, err = s.omYears(ctx, f); err != nil {
+	if fig.OM, err = s.omYears(ctx, f); err != nil {
 		return nil, err
 	}
-	return d, nil
+	return fig, nil
+}
+
+// nameWatch fills in the number, name and owner of the watch list's
+// projects.
+func (s *Service) nameWatch(ctx context.Context, ws []WatchRow) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(ws))
+	at := map[int64]int{}
+	for i, x := range ws {
+		ids[i], at[x.ID] = x.ID, i
+	}
+	var args store.Args
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, number, name, owner_name FROM project_project WHERE id IN (`+store.In(&args, ids)+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("project: watch: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var number, name, owner string
+		if err := rows.Scan(&id, &number, &name, &owner); err != nil {
+			return fmt.Errorf("project: watch: %w", err)
+		}
+		if i, ok := at[id]; ok {
+			ws[i].Number, ws[i].Name, ws[i].Owner = number, name, owner
+		}
+	}
+	return rows.Err()
 }
 
 // pathCode is the code of the unit at the end of a materialised path.
@@ -246,104 +497,6 @@ func (s *Service) unitBuckets(ctx context.Context, m map[string]*Bucket, base st
 		out = append(out, b)
 	}
 	return out, nil
-}
-
-// lights computes every selected project's light from its risk rating,
-// current baseline and reported progress, reading each table once.
-func (s *Service) lights(ctx context.Context, d *Dashboard, w string, args store.Args, th Thresholds) error {
-	type proj struct {
-		id                  int64
-		number, name, owner string
-		risk                int
-	}
-	var ps []proj
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, number, name, owner_name, risk FROM project_project`+w, args...)
-	if err != nil {
-		return fmt.Errorf("project: lights: %w", err)
-	}
-	for rows.Next() {
-		var p proj
-		if err := rows.Scan(&p.id, &p.number, &p.name, &p.owner, &p.risk); err != nil {
-			rows.Close()
-			return fmt.Errorf("project: lights: %w", err)
-		}
-		ps = append(ps, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	sub := `SELECT id FROM project_project` + w
-	baselines := map[int64]*Baseline{}
-	rows, err = s.DB.R.QueryContext(ctx, `SELECT project_id, version, start_date, end_date, cost FROM project_baseline WHERE project_id IN (`+sub+`)`, args...)
-	if err != nil {
-		return fmt.Errorf("project: lights: %w", err)
-	}
-	for rows.Next() {
-		var id, cost int64
-		var b Baseline
-		if err := rows.Scan(&id, &b.Version, &b.Start, &b.End, &cost); err != nil {
-			rows.Close()
-			return fmt.Errorf("project: lights: %w", err)
-		}
-		b.Cost = Money(cost)
-		if cur := baselines[id]; cur == nil || cur.Version < b.Version {
-			baselines[id] = &b
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	progress := map[int64]*Progress{}
-	rows, err = s.DB.R.QueryContext(ctx, `SELECT project_id, body FROM project_progress WHERE project_id IN (`+sub+`)`, args...)
-	if err != nil {
-		return fmt.Errorf("project: lights: %w", err)
-	}
-	for rows.Next() {
-		var id int64
-		var body string
-		if err := rows.Scan(&id, &body); err != nil {
-			rows.Close()
-			return fmt.Errorf("project: lights: %w", err)
-		}
-		var pr Progress
-		if json.Unmarshal([]byte(body), &pr) == nil {
-			progress[id] = &pr
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	d.Watch = []WatchRow{}
-	for _, p := range ps {
-		d.Risks[min(max(p.risk, 0), 5)]++
-		v := ComputeVariance(baselines[p.id], progress[p.id], p.risk, th)
-		switch v.Light {
-		case "red":
-			d.Lights.Red++
-		case "amber":
-			d.Lights.Amber++
-		case "green":
-			d.Lights.Green++
-		default:
-			d.Lights.None++
-		}
-		if v.Light == "red" || v.Light == "amber" {
-			d.Watch = append(d.Watch, WatchRow{ID: p.id, Number: p.number, Name: p.name, Owner: p.owner, Risk: p.risk, Variance: v})
-		}
-	}
-	slices.SortStableFunc(d.Watch, func(x, y WatchRow) int {
-		if c := lightRank[y.Variance.Light] - lightRank[x.Variance.Light]; c != 0 {
-			return c
-		}
-		return int(x.ID - y.ID)
-	})
-	if len(d.Watch) > MaxWatch {
-		d.Watch = d.Watch[:MaxWatch]
-	}
-	return nil
 }
 
 // omYears sums the O&M requests of the units f selects by year.

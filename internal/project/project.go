@@ -33,10 +33,15 @@ type Service struct {
 	// CompareAll overrides the package's CompareAll; negative: always
 	// look up the LSH buckets.
 	CompareAll int
+	// dash keeps the dashboard's figures between requests (nil: none
+	// kept, each request computes them).
+	dash *dashCache
 }
 
 // New returns a service over db with the embedded routes and the system clock.
-func New(db *store.DB) *Service { return &Service{DB: db, Routes: DefaultRoutes, Now: time.Now} }
+func New(db *store.DB) *Service {
+	return &Service{DB: db, Routes: DefaultRoutes, Now: time.Now, dash: &dashCache{}}
+}
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
 
@@ -193,7 +198,7 @@ func (s *Service) Register(ctx context.Context, a audit.Actor, scopes []string, 
 	// outside the transaction.
 	sig := SignText(n.text())
 	var id int64
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = s.writeTx(ctx, func(tx *store.Tx) error {
 		var e error
 		id, e = s.insert(ctx, tx, a, u, n, sig)
 		return e
@@ -218,7 +223,7 @@ func (s *Service) RegisterMany(ctx context.Context, a audit.Actor, scopes []stri
 	}
 	sigs := signAll(ns)
 	var ids []int64
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err := s.writeTx(ctx, func(tx *store.Tx) error {
 		for i := range ns {
 			id, err := s.insert(ctx, tx, a, units[i], ns[i], sigs[i])
 			if err != nil {
@@ -547,7 +552,7 @@ type Amounts struct {
 // can change only until the feasibility study is approved; nothing can
 // change while a gate waits for its decision or after the project ended.
 func (s *Service) SetAmounts(ctx context.Context, a audit.Actor, scopes []string, id int64, am Amounts) error {
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+	return s.writeTx(ctx, func(tx *store.Tx) error {
 		p, err := s.getIn(ctx, tx, id, scopes)
 		if err != nil {
 			return err

@@ -46,7 +46,7 @@ func (s *Service) Rate(ctx context.Context, a audit.Actor, scopes []string, id i
 	if comment == "" {
 		return i18n.Errorf("请填写评级说明", "explain the rating").OnField("comment")
 	}
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+	return s.writeTx(ctx, func(tx *store.Tx) error {
 		p, err := s.getIn(ctx, tx, id, scopes)
 		if err != nil {
 			return err

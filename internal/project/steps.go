@@ -199,7 +199,7 @@ func failed(cs []Check, step string) error {
 // Submit sends the current gate of project id in scopes for the office's
 // decision, once the stage's checks pass.
 func (s *Service) Submit(ctx context.Context, a audit.Actor, scopes []string, id int64, note string) error {
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+	return s.writeTx(ctx, func(tx *store.Tx) error {
 		p, err := s.getIn(ctx, tx, id, scopes)
 		if err != nil {
 			return err
@@ -274,7 +274,7 @@ func (s *Service) Decide(ctx context.Context, a audit.Actor, scopes []string, id
 	if reason == "" && decision != Approve {
 		return i18n.Errorf("请填写决定的理由", "give the reason for the decision").OnField("reason")
 	}
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+	return s.writeTx(ctx, func(tx *store.Tx) error {
 		p, err := s.getIn(ctx, tx, id, scopes)
 		if err != nil {
 			return err

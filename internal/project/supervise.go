@@ -277,7 +277,7 @@ func (s *Service) SetBaseline(ctx context.Context, a audit.Actor, scopes []strin
 		return err
 	}
 	msJSON, _ := json.Marshal(ms)
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+	return s.writeTx(ctx, func(tx *store.Tx) error {
 		p, err := s.getIn(ctx, tx, id, scopes)
 		if err != nil {
 			return err
@@ -341,7 +341,7 @@ func (s *Service) ReportProgress(ctx context.Context, a audit.Actor, scopes []st
 		return err
 	}
 	pr.ActorName, pr.At = a.Name, s.now()
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+	return s.writeTx(ctx, func(tx *store.Tx) error {
 		p, err := s.getIn(ctx, tx, id, scopes)
 		if err != nil {
 			return err
