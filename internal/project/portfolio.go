@@ -303,9 +303,12 @@ func (s *Service) portfolioFigures(ctx context.Context, f Filter, base string, t
 		fig.ByUnit[k] = *b
 	}
 
-	sub := `SELECT id FROM project_project` + w
+	// Joined rather than "project_id IN (SELECT id …)", which SQLite
+	// answers by building a temporary index of every selected id first;
+	// the selection's columns are only project_project's.
 	baselines := map[int64]*Baseline{}
-	rows, err = s.DB.R.QueryContext(ctx, `SELECT project_id, version, start_date, end_date, cost FROM project_baseline WHERE project_id IN (`+sub+`)`, args...)
+	rows, err = s.DB.R.QueryContext(ctx, `SELECT b.project_id, b.version, b.start_date, b.end_date, b.cost FROM project_baseline b
+		JOIN project_project ON project_project.id = b.project_id`+w, args...)
 	if err != nil {
 		return nil, fmt.Errorf("project: lights: %w", err)
 	}
@@ -327,7 +330,8 @@ func (s *Service) portfolioFigures(ctx context.Context, f Filter, base string, t
 	}
 	progress := map[int64]*Progress{}
 	if len(baselines) > 0 {
-		rows, err = s.DB.R.QueryContext(ctx, `SELECT project_id, body FROM project_progress WHERE project_id IN (`+sub+`)`, args...)
+		rows, err = s.DB.R.QueryContext(ctx, `SELECT g.project_id, g.body FROM project_progress g
+			JOIN project_project ON project_project.id = g.project_id`+w, args...)
 		if err != nil {
 			return nil, fmt.Errorf("project: lights: %w", err)
 		}
