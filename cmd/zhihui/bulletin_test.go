@@ -46,7 +46,7 @@ func TestBulletinCommand(t *testing.T) {
 	}
 	dir := t.TempDir()
 	run := func(args ...string) (string, error) {
-		return captureStdout(t, func() error { return runRatings(append(append([]string{"bulletin"}, args...), flags...)) })
+		return captureStdout(t, func() error { return cmdRun("ratings")(append(append([]string{"bulletin"}, args...), flags...)) })
 	}
 	if _, err := run("issue", "--as", "zy", "--unit", "410102", "--period", "202601"); err == nil || !strings.Contains(err.Error(), "outside its units or roles") {
 		t.Fatalf("a county reporter issues a bulletin: %v", err)

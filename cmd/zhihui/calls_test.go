@@ -51,7 +51,7 @@ func TestCallsCommand(t *testing.T) {
 	_, flags := cliSite(t, map[string][2]string{"zz-ban": {"office", "4101"}, "zy": {"reporter", "410102"}, "ej": {"reporter", "410103"}, "kf": {"reporter", "410202"}})
 	deadline := time.Now().AddDate(0, 1, 0).Format("2006-01-02")
 	run := func(args ...string) (string, error) {
-		return captureStdout(t, func() error { return runCalls(append(args, flags...)) })
+		return captureStdout(t, func() error { return cmdRun("calls")(append(args, flags...)) })
 	}
 	if _, err := run("create", "--as", "zy", "--kind", "pilot", "--title", "试点", "--description", "d", "--org", "4101", "--deadline", deadline,
 		"--criteria", "成效 50; 创新 50", "--field", "egov", "--panel-size", "3"); err == nil || !strings.Contains(err.Error(), "outside its units") {

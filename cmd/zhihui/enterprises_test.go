@@ -59,20 +59,20 @@ func TestEnterprisesImportAndSummary(t *testing.T) {
 				}
 			}
 			write(a + ",甲,5292,410102,小型,否,25,100\n" + b + ",乙,3914,410105,大型,是,900,88000\n" + a + ",甲二,5292,410102,小型,否,25,100\n")
-			out, err := run(runEnterprises, "import", file, "--year", "2020", "--lang", "en")
+			out, err := run(cmdRun("enterprises"), "import", file, "--year", "2020", "--lang", "en")
 			if err == nil || !strings.Contains(out, "row 4") || !strings.Contains(out, "repeats row 2") {
 				t.Fatalf("a repeated code: %v\n%s", err, out)
 			}
 			write(a + ",甲,5292,410102,小型,否,25,100\n" + b + ",乙,3914,410105,大型,是,900,88000\n")
-			out, err = run(runEnterprises, "import", file, "--year", "2020", "--dry-run")
+			out, err = run(cmdRun("enterprises"), "import", file, "--year", "2020", "--dry-run")
 			if err != nil || !strings.Contains(out, "would import 2 births") {
 				t.Fatalf("dry run: %v\n%s", err, out)
 			}
-			out, err = run(runEnterprises, "import", file, "--year", "2020")
+			out, err = run(cmdRun("enterprises"), "import", file, "--year", "2020")
 			if err != nil || !strings.Contains(out, "imported 2 births") {
 				t.Fatalf("import: %v\n%s", err, out)
 			}
-			out, err = run(enterprisesSummary)
+			out, err = run(cmdRun("enterprises"), "summary")
 			if err != nil || !strings.Contains(out, "matches the register") {
 				t.Fatalf("summary: %v\n%s", err, out)
 			}
@@ -86,15 +86,15 @@ func TestEnterprisesImportAndSummary(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err = run(enterprisesSummary)
+			out, err = run(cmdRun("enterprises"), "summary")
 			if err == nil || !strings.Contains(out, "410102") || !strings.Contains(out, "stored 2 enterprises") {
 				t.Fatalf("a changed summary: %v\n%s", err, out)
 			}
-			out, err = run(enterprisesSummary, "--repair")
+			out, err = run(cmdRun("enterprises"), "summary", "--repair")
 			if err != nil || !strings.Contains(out, "repaired 2 rows") {
 				t.Fatalf("repair: %v\n%s", err, out)
 			}
-			if out, err = run(enterprisesSummary); err != nil || !strings.Contains(out, "matches the register") {
+			if out, err = run(cmdRun("enterprises"), "summary"); err != nil || !strings.Contains(out, "matches the register") {
 				t.Fatalf("after the repair: %v\n%s", err, out)
 			}
 		})

@@ -38,7 +38,7 @@ func TestImportJSON(t *testing.T) {
 				}
 				old := os.Stdout
 				os.Stdout = out
-				runErr := runImport(append(append([]string{file}, args...), storeArgs...))
+				runErr := cmdRun("import")(append(append([]string{file}, args...), storeArgs...))
 				os.Stdout = old
 				out.Close()
 				b, _ := os.ReadFile(filepath.Join(dir, "out"))

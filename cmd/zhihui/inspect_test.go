@@ -41,7 +41,7 @@ func TestInspectSummaryWhenNotATerminal(t *testing.T) {
 		}
 		oldOut, oldErr := os.Stdout, os.Stderr
 		os.Stdout, os.Stderr = out, errf
-		runErr := runInspect(append([]string{srv.URL + "/", "--allow-private", "--probes", "1", "--rate", "-1", "--timeout", "5s"}, args...))
+		runErr := cmdRun("inspect")(append([]string{srv.URL + "/", "--allow-private", "--probes", "1", "--rate", "-1", "--timeout", "5s"}, args...))
 		os.Stdout, os.Stderr = oldOut, oldErr
 		out.Close()
 		errf.Close()

@@ -25,7 +25,7 @@ func TestOMCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func(args ...string) (string, error) {
-		return captureStdout(t, func() error { return runProjects(append(append([]string{"om"}, args...), flags...)) })
+		return captureStdout(t, func() error { return cmdRun("projects")(append(append([]string{"om"}, args...), flags...)) })
 	}
 	sys := strconv.FormatInt(sid, 10)
 	if _, err := run("submit", "--as", "kf", "--system", sys, "--year", "2026", "--amount", "10"); err == nil || !strings.Contains(err.Error(), "outside its units") {

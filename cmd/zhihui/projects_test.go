@@ -29,7 +29,7 @@ func TestProjectsSimilarAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Close()
-	if err := runProjects([]string{"similar", "--data", dir}); err == nil {
+	if err := cmdRun("projects")([]string{"similar", "--data", dir}); err == nil {
 		t.Fatal("similar without --all accepted")
 	}
 	out, err := os.Create(filepath.Join(t.TempDir(), "out"))
@@ -38,14 +38,21 @@ func TestProjectsSimilarAll(t *testing.T) {
 	}
 	old := os.Stdout
 	os.Stdout = out
-	runErr := runProjects([]string{"similar", "--all", "--threshold", "0.6", "--json", "--data", dir, "--log-level", "error"})
+	runErr := cmdRun("projects")([]string{"similar", "--all", "--threshold", "0.6", "--json", "--data", dir, "--log-level", "error"})
 	os.Stdout = old
 	out.Close()
 	if runErr != nil {
 		t.Fatal(runErr)
 	}
 	b, _ := os.ReadFile(out.Name())
-	var pairs []pairOut
+	var pairs []struct {
+		A        int64   `json:"a"`
+		ANum     string  `json:"a_number"`
+		B        int64   `json:"b"`
+		BNum     string  `json:"b_number"`
+		Score    float64 `json:"score"`
+		NearCopy bool    `json:"near_copy"`
+	}
 	if err := json.Unmarshal(b, &pairs); err != nil || len(pairs) == 0 {
 		t.Fatalf("not a list of pairs: %v\n%s", err, b)
 	}

@@ -41,7 +41,7 @@ func TestSurveysSampleRotationPublish(t *testing.T) {
 			dir := t.TempDir()
 			run := func(args ...string) (string, error) {
 				t.Helper()
-				return captureStdout(t, func() error { return runSurveys(append(args, storeArgs...)) })
+				return captureStdout(t, func() error { return cmdRun("surveys")(append(args, storeArgs...)) })
 			}
 			ctx := context.Background()
 			csv := "credit_code,name,industry,org_code,size,above_scale,employees,revenue\n"
@@ -59,7 +59,7 @@ func TestSurveysSampleRotationPublish(t *testing.T) {
 				t.Fatal(err)
 			}
 			if out, err := captureStdout(t, func() error {
-				return runEnterprises(append([]string{"import", reg, "--year", "2015"}, storeArgs...))
+				return cmdRun("enterprises")(append([]string{"import", reg, "--year", "2015"}, storeArgs...))
 			}); err != nil {
 				t.Fatalf("register: %v %s", err, out)
 			}

@@ -55,12 +55,14 @@ func TestSurveysCommand(t *testing.T) {
 	reg := write("register.csv", csv)
 	flags := []string{"--data", dir, "--log-level", "error"}
 	out, err := captureStdout(t, func() error {
-		return runEnterprises(append([]string{"import", reg, "--dry-run", "--year", "2015"}, flags...))
+		return cmdRun("enterprises")(append([]string{"import", reg, "--dry-run", "--year", "2015"}, flags...))
 	})
 	if err != nil || !strings.Contains(out, "would import 2 births") {
 		t.Fatalf("dry run: %v %s", err, out)
 	}
-	if out, err := captureStdout(t, func() error { return runEnterprises(append([]string{"import", reg, "--year", "2015"}, flags...)) }); err != nil || !strings.Contains(out, "imported 2 births") {
+	if out, err := captureStdout(t, func() error {
+		return cmdRun("enterprises")(append([]string{"import", reg, "--year", "2015"}, flags...))
+	}); err != nil || !strings.Contains(out, "imported 2 births") {
 		t.Fatalf("import: %v %s", err, out)
 	}
 	a, err := app.Open(ctx, app.Config{DataDir: dir, LogLevel: "error"})
@@ -81,32 +83,32 @@ func TestSurveysCommand(t *testing.T) {
 	}
 	sid := fmt.Sprint(id)
 	bad := write("bad.json", `{"edits":[{"kind":"range","left":"NOPE","max":1}]}`)
-	if _, err := captureStdout(t, func() error { return runSurveys(append([]string{"form", sid, "--set", bad}, flags...)) }); err == nil || !strings.Contains(err.Error(), "NOPE") {
+	if _, err := captureStdout(t, func() error { return cmdRun("surveys")(append([]string{"form", sid, "--set", bad}, flags...)) }); err == nil || !strings.Contains(err.Error(), "NOPE") {
 		t.Fatalf("bad edit accepted: %v", err)
 	}
 	form := write("form.json", `{"edits":[{"kind":"range","left":"ECOM_SALES","max":100,"severity":"warning"}]}`)
-	out, err = captureStdout(t, func() error { return runSurveys(append([]string{"form", sid, "--set", form}, flags...)) })
+	out, err = captureStdout(t, func() error { return cmdRun("surveys")(append([]string{"form", sid, "--set", form}, flags...)) })
 	if err != nil || !strings.Contains(out, `"kind": "range"`) || !strings.Contains(out, "不大于 100") {
 		t.Fatalf("form: %v %s", err, out)
 	}
-	if out, err := captureStdout(t, func() error { return runSurveys(append([]string{"list"}, flags...)) }); err != nil || !strings.Contains(out, "命令行调查") || !strings.Contains(out, "1 edits") {
+	if out, err := captureStdout(t, func() error { return cmdRun("surveys")(append([]string{"list"}, flags...)) }); err != nil || !strings.Contains(out, "命令行调查") || !strings.Contains(out, "1 edits") {
 		t.Fatalf("list: %v %s", err, out)
 	}
 	lines := func(reason string) string {
 		return write("answers.json", fmt.Sprintf(`[{"credit_code":%q,"period":"2015","item":"ECOM_SALES","value":"500","reason":%q},{"credit_code":%q,"item":"ECOM_SALES","value":"50"}]`, codes[0], reason, codes[1]))
 	}
 	if out, err := captureStdout(t, func() error {
-		return runSurveys(append([]string{"responses", sid, lines(""), "--lang", "en"}, flags...))
+		return cmdRun("surveys")(append([]string{"responses", sid, lines(""), "--lang", "en"}, flags...))
 	}); err == nil || !strings.Contains(err.Error(), "nothing stored") || !strings.Contains(out, "row 1") || !strings.Contains(out, "please check") {
 		t.Fatalf("a warning without a reason accepted: %v %s", err, out)
 	}
 	out, err = captureStdout(t, func() error {
-		return runSurveys(append([]string{"responses", sid, lines("新开网店"), "--on-behalf"}, flags...))
+		return cmdRun("surveys")(append([]string{"responses", sid, lines("新开网店"), "--on-behalf"}, flags...))
 	})
 	if err != nil || !strings.Contains(out, "2 returns stored, 1 warnings kept") {
 		t.Fatalf("responses: %v %s", err, out)
 	}
-	if out, err := captureStdout(t, func() error { return runSurveys(append([]string{"form", sid}, flags...)) }); err != nil || !strings.Contains(out, `"locked": true`) {
+	if out, err := captureStdout(t, func() error { return cmdRun("surveys")(append([]string{"form", sid}, flags...)) }); err != nil || !strings.Contains(out, `"locked": true`) {
 		t.Fatalf("form after answers: %v %s", err, out)
 	}
 }

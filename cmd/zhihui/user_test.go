@@ -50,7 +50,7 @@ func TestUserTokenCommand(t *testing.T) {
 				}
 				oldIn, oldOut := os.Stdin, os.Stdout
 				os.Stdin, os.Stdout = in, out
-				runErr := runUser(append(args, storeArgs...))
+				runErr := cmdRun("user")(append(args, storeArgs...))
 				os.Stdin, os.Stdout = oldIn, oldOut
 				in.Close()
 				out.Close()

@@ -90,15 +90,15 @@ func TestRatingsVolumes(t *testing.T) {
 				return p
 			}
 			good := write("v.csv", "评价对象,月份,办件量\n"+zy.Key+",2026-01,120\n"+eq.Key+",2026-02,30\n")
-			out, err := run(runRatings, "volumes", "import", good, "--dry-run")
+			out, err := run(cmdRun("ratings"), "volumes", "import", good, "--dry-run")
 			if err != nil || !strings.Contains(out, "would record 2 new") {
 				t.Fatalf("dry run: %v %s", err, out)
 			}
-			out, err = run(runRatings, "volumes", "import", good, "--unit", "410102", "--lang", "en")
+			out, err = run(cmdRun("ratings"), "volumes", "import", good, "--unit", "410102", "--lang", "en")
 			if err == nil || !strings.Contains(out, "row 3, column target") || !strings.Contains(out, "may not enter case volumes") {
 				t.Fatalf("a row outside --unit: %v %s", err, out)
 			}
-			out, err = run(runRatings, "volumes", "import", write("bad.csv", "target,month,handled\n"+zy.Key+",2026-13,1\n"), "--json")
+			out, err = run(cmdRun("ratings"), "volumes", "import", write("bad.csv", "target,month,handled\n"+zy.Key+",2026-13,1\n"), "--json")
 			var res struct {
 				Errors []struct {
 					Row    int    `json:"row"`
@@ -113,30 +113,30 @@ func TestRatingsVolumes(t *testing.T) {
 			if n := count(); n != 0 {
 				t.Fatalf("%d volumes recorded before the import", n)
 			}
-			if out, err = run(runRatings, "volumes", "import", good); err != nil || !strings.Contains(out, "recorded 2 new") {
+			if out, err = run(cmdRun("ratings"), "volumes", "import", good); err != nil || !strings.Contains(out, "recorded 2 new") {
 				t.Fatalf("import: %v %s", err, out)
 			}
 			listed := filepath.Join(dir, "list.csv")
-			if out, err = run(runRatings, "volumes", "export", "--unit", "4101", "--period", "2026", "--out", listed); err != nil || !strings.Contains(out, "2 case volumes of 4101 2026") {
+			if out, err = run(cmdRun("ratings"), "volumes", "export", "--unit", "4101", "--period", "2026", "--out", listed); err != nil || !strings.Contains(out, "2 case volumes of 4101 2026") {
 				t.Fatalf("export: %v %s", err, out)
 			}
 			b, _ := os.ReadFile(listed)
 			if !strings.HasPrefix(string(b), "target,name,unit,month,handled,rated,active_rate\n") || !strings.Contains(string(b), zy.Key+",不动产登记,410102,2026-01,120,0,0.0%") {
 				t.Fatalf("exported:\n%s", b)
 			}
-			if out, err = run(runRatings, "volumes", "import", listed); err != nil || !strings.Contains(out, "0 changed case volumes, 2 unchanged") {
+			if out, err = run(cmdRun("ratings"), "volumes", "import", listed); err != nil || !strings.Contains(out, "0 changed case volumes, 2 unchanged") {
 				t.Fatalf("the export back: %v %s", err, out)
 			}
-			if out, err = run(runRatings, "volumes", "export", "--unit", "410102", "--period", "2026", "--format", "json", "--out", "-"); err != nil || !strings.Contains(out, `"handled": 120`) || strings.Contains(out, eq.Key) {
+			if out, err = run(cmdRun("ratings"), "volumes", "export", "--unit", "410102", "--period", "2026", "--format", "json", "--out", "-"); err != nil || !strings.Contains(out, `"handled": 120`) || strings.Contains(out, eq.Key) {
 				t.Fatalf("json export of 中原区: %v %s", err, out)
 			}
-			if out, err = run(runRatings, "volumes", "export", "--unit", "41", "--format", "xlsx", "--period", "2026", "--out", filepath.Join(dir, "v.xlsx")); err != nil {
+			if out, err = run(cmdRun("ratings"), "volumes", "export", "--unit", "41", "--format", "xlsx", "--period", "2026", "--out", filepath.Join(dir, "v.xlsx")); err != nil {
 				t.Fatalf("xlsx export: %v %s", err, out)
 			}
-			if out, err = run(runRatings, "volumes", "import", filepath.Join(dir, "v.xlsx"), "--dry-run"); err != nil || !strings.Contains(out, "2 unchanged") {
+			if out, err = run(cmdRun("ratings"), "volumes", "import", filepath.Join(dir, "v.xlsx"), "--dry-run"); err != nil || !strings.Contains(out, "2 unchanged") {
 				t.Fatalf("the xlsx back: %v %s", err, out)
 			}
-			if out, err = run(runRatings, "volumes", "list", "--unit", "41", "--period", "202602"); err != nil || !strings.Contains(out, eq.Key) || !strings.Contains(out, "1 case volumes of 41 202602") {
+			if out, err = run(cmdRun("ratings"), "volumes", "list", "--unit", "41", "--period", "202602"); err != nil || !strings.Contains(out, eq.Key) || !strings.Contains(out, "1 case volumes of 41 202602") {
 				t.Fatalf("list: %v %s", err, out)
 			}
 			if n := count(); n != 2 {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"zhihui/internal/auth"
+	"zhihui/internal/cli"
 	"zhihui/internal/i18n"
 	"zhihui/internal/jobs"
 	"zhihui/internal/notify"
@@ -75,6 +76,10 @@ type Module struct {
 	// its workers and periodic jobs. Every process that works jobs (serve
 	// and worker) calls it, so that any of them can run any job.
 	Jobs func(r *jobs.Registry, env JobEnv)
+
+	// Commands are the feature's `zhihui` subcommands (package cli):
+	// cmd/zhihui offers them next to its own; names are unique.
+	Commands []cli.Command
 }
 
 // JobEnv is what a module's jobs are built with.
@@ -238,11 +243,11 @@ func Schemas(mods []Module) []store.Schema {
 }
 
 // Check reports contract violations in mods: a missing or repeated name,
-// a schema component owned twice, a route without an authorization case
+// a schema component owned twice, a command named twice, a route without an authorization case
 // (checked by the matrix test, which has the routes), API summaries for
 // patterns that are not API routes.
 func Check(mods []Module) error {
-	names, comps := map[string]bool{}, map[string]string{}
+	names, comps, cmds := map[string]bool{}, map[string]string{}, map[string]string{}
 	var problems []string
 	for _, m := range mods {
 		if m.Name == "" || m.Name != strings.ToLower(m.Name) {
@@ -257,6 +262,12 @@ func Check(mods []Module) error {
 				problems = append(problems, fmt.Sprintf("schema %q owned by both %q and %q", s.Component, o, m.Name))
 			}
 			comps[s.Component] = m.Name
+		}
+		for _, c := range m.Commands {
+			if o, dup := cmds[c.Name]; dup || c.Name == "" || c.Run == nil {
+				problems = append(problems, fmt.Sprintf("command %q of %q is unnamed, without Run or also a command of %q", c.Name, m.Name, o))
+			}
+			cmds[c.Name] = m.Name
 		}
 		for p := range m.API {
 			if _, path, _ := strings.Cut(p, " "); !strings.HasPrefix(path, "/api/") {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"zhihui/internal/cli"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
@@ -47,6 +48,9 @@ const MaxApplyBody = dom.MaxAppDocument + 1<<20
 func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
+		Commands: []cli.Command{
+			{Name: "calls", Summary: "calls for pilots and awards: list | create --kind K --title T ... | apply CALL --unit CODE --title T --body TEXT [--document FILE] | applications CALL; --as USER acts as that user", Run: runCalls},
+		},
 		Name:    "calls",
 		Catalog: catalog,
 		Routes:  routes,

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"zhihui/internal/cli"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
@@ -52,6 +53,10 @@ const MaxUpload = dom.MaxFile + 1<<20
 func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
+		Commands: []cli.Command{
+			{Name: "surveys", Summary: "e-commerce surveys: list | form ID [--set FILE.json] | responses ID FILE.json [--on-behalf] | sample ID --seed N (--n N | --cv X) [--keep S] [--rotate-from ID] | rotation ID | publish ID [--estimator ratio|ht]", Run: runSurveys},
+			{Name: "enterprises", Summary: "the enterprise register (名录库): import FILE [--dry-run] [--year Y] | summary [--repair]", Run: runEnterprises},
+		},
 		Name:             "ecstat",
 		Schemas:          dom.Schemas,
 		Catalog:          catalog,

@@ -8,6 +8,7 @@ package evaluate
 
 import (
 	"embed"
+	"zhihui/internal/cli"
 
 	"zhihui/internal/evalstore"
 	"zhihui/internal/module"
@@ -60,6 +61,9 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 // Module is the evaluation module.
 func Module() module.Module {
 	return module.Module{
+		Commands: []cli.Command{
+			{Name: "index", Summary: "composite index: index run FRAMEWORK.yaml|builtin:ID|stored:KEY --csv FILE.csv | --dataset ID|monitor", Run: runIndexCommand},
+		},
 		Name:    "evaluate",
 		Schemas: []store.Schema{evalstore.Schema},
 		// The synthetic datasets and enterprise assessments take a while;

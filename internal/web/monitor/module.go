@@ -6,6 +6,7 @@ package monitor
 
 import (
 	"embed"
+	"zhihui/internal/cli"
 
 	"zhihui/internal/module"
 	dom "zhihui/internal/monitor"
@@ -62,6 +63,10 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 // Module is the monitoring module.
 func Module() module.Module {
 	return module.Module{
+		Commands: []cli.Command{
+			{Name: "import", Summary: "import data values from a CSV or XLSX file (long or 统计报表 shape): FILE [--dry-run]", Run: runImport},
+			{Name: "export", Summary: "export analytics (--dx --pe --ou) or raw values (--raw) to CSV or XLSX: --out FILE", Run: runExport},
+		},
 		Name:    "monitor",
 		Schemas: []store.Schema{dom.Schema},
 		// The catalogue adds only what is missing, so it runs on every

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"zhihui/internal/cli"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
@@ -65,6 +66,9 @@ func (StaleArgs) Kind() string { return "project_stale" }
 func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
+		Commands: []cli.Command{
+			{Name: "projects", Summary: "IT projects: similar --all [--threshold T] [--json] prints every pair of similar projects; om list|submit|import handles O&M budget requests", Run: runProjects},
+		},
 		Name:    "project",
 		Schemas: []store.Schema{dom.Schema, dom.PanelSchema, dom.PortfolioSchema},
 		Catalog: catalog,

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"zhihui/internal/cli"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
@@ -40,6 +41,9 @@ var Offices = []auth.Role{auth.Office, auth.Admin}
 func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
+		Commands: []cli.Command{
+			{Name: "ratings", Summary: "public evaluation ratings in the provincial exchange format: import FILE [--dry-run] | export --unit CODE --period YYYY|YYYYMM [--format csv|json] --out FILE; case volumes (办件量): volumes import FILE [--dry-run] [--unit CODE] | volumes export|list --unit CODE --period P [--format csv|json|xlsx] [--out FILE]; the monthly bulletin (月度通报): bulletin issue --period YYYYMM [--unit CODE] | bulletin fetch --period YYYYMM [--format pdf|xlsx|json] -o FILE", Run: runRatings},
+		},
 		Name:    "publiceval",
 		Schemas: []store.Schema{dom.Schema},
 		Catalog: catalog,

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+	"zhihui/internal/cli"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
@@ -43,6 +44,9 @@ const MaxReport = dom.MaxAttachments*dom.MaxAttachment + 1<<20
 func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
+		Commands: []cli.Command{
+			{Name: "assess", Summary: "annual target assessment: assess run --year Y [--group city|county|department] [--json]", Run: runAssess},
+		},
 		Name:    "supervise",
 		Schemas: []store.Schema{dom.Schema},
 		// Work items 2014–2020 played through their course, and each

@@ -8,6 +8,7 @@ import (
 	"context"
 	"embed"
 	"io/fs"
+	"zhihui/internal/cli"
 
 	"zhihui/internal/auth"
 	"zhihui/internal/jobs"
@@ -38,6 +39,9 @@ const maxImport = 20 << 20
 func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
+		Commands: []cli.Command{
+			{Name: "inspect", Summary: "one-off website inspection (政府网站检查)", Run: runInspect},
+		},
 		Name:    "webcheck",
 		Catalog: catalog,
 		Schemas: []store.Schema{dom.Schema},

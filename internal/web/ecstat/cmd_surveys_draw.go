@@ -1,4 +1,4 @@
-package main
+package ecstat
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"os"
 
-	"zhihui/internal/app"
 	"zhihui/internal/audit"
+	"zhihui/internal/cli"
 	"zhihui/internal/ecstat"
 	"zhihui/internal/i18n"
 )
@@ -17,8 +17,8 @@ import (
 // survey page's draw form do: a sample size or a target CV, the
 // allocation, the seed, and optionally the share of the previous sample
 // kept (rotation) and the survey it is kept from.
-func surveysSample(args []string) error {
-	var c storeFlags
+func surveysSample(env cli.Env, args []string) error {
+	c := storeFlags{env: env}
 	fs := flag.NewFlagSet("surveys sample", flag.ContinueOnError)
 	c.add(fs)
 	seed := fs.Uint64("seed", 0, "the seed the draw starts from (required; the same seed draws the same sample)")
@@ -28,7 +28,7 @@ func surveysSample(args []string) error {
 	keep := fs.Float64("keep", 0, "share (0–1) of each take-some stratum's sample kept from the previous survey's sample")
 	from := fs.Int64("rotate-from", 0, "the survey to keep firms from (default: the previous drawn survey of the same frequency)")
 	asJSON := fs.Bool("json", false, "print the design as JSON")
-	pos, err := positional(fs, args)
+	pos, err := cli.Positional(fs, args)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func surveysSample(args []string) error {
 		spec.Method = ecstat.Proportional
 	}
 	ctx := context.Background()
-	a, err := openApp(ctx, c.Config)
+	a, err := env.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func surveysSample(args []string) error {
 		return c.userError(err)
 	}
 	if *asJSON {
-		return printJSON(os.Stdout, d)
+		return cli.PrintJSON(os.Stdout, d)
 	}
 	fmt.Printf("survey %d (%s): drew %d of %d enterprises in %d strata (%d taken whole), %s allocation, seed %d, predicted CV %.2f%%\n",
 		s.ID, s.Period(), d.SampleSize, d.FrameSize, len(d.Strata), d.Certainty, d.Method, d.Seed, d.PredictedCVPercent())
@@ -70,12 +70,12 @@ func surveysSample(args []string) error {
 // against the sample it rotated from (or, for a fresh draw, the previous
 // drawn survey of the same frequency), as the rotation page and its
 // export do.
-func surveysRotation(args []string) error {
-	var c storeFlags
+func surveysRotation(env cli.Env, args []string) error {
+	c := storeFlags{env: env}
 	fs := flag.NewFlagSet("surveys rotation", flag.ContinueOnError)
 	c.add(fs)
 	asJSON := fs.Bool("json", false, "print the lists as JSON")
-	pos, err := positional(fs, args)
+	pos, err := cli.Positional(fs, args)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func surveysRotation(args []string) error {
 		return errors.New("usage: zhihui surveys rotation ID [--json]")
 	}
 	ctx := context.Background()
-	a, err := openApp(ctx, c.Config)
+	a, err := env.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func surveysRotation(args []string) error {
 				out.Firms = append(out.Firms, firm{part.key, x.CreditCode, x.Name, x.OrgCode, x.Stratum})
 			}
 		}
-		return printJSON(os.Stdout, out)
+		return cli.PrintJSON(os.Stdout, out)
 	}
 	if diff.From == nil {
 		fmt.Printf("survey %d (%s) has no earlier drawn survey of the same frequency to compare with\n", s.ID, s.Period())
@@ -142,13 +142,13 @@ func surveysRotation(args []string) error {
 // information consumption into monitoring, as the results page's publish
 // button does, and says what was written and which cities and counties
 // were left out and why.
-func surveysPublish(args []string) error {
-	var c storeFlags
+func surveysPublish(env cli.Env, args []string) error {
+	c := storeFlags{env: env}
 	fs := flag.NewFlagSet("surveys publish", flag.ContinueOnError)
 	c.add(fs)
 	est := fs.String("estimator", ecstat.Ratio, "ratio (to the register's revenue) or ht (Horvitz–Thompson)")
 	asJSON := fs.Bool("json", false, "print the publications as JSON")
-	pos, err := positional(fs, args)
+	pos, err := cli.Positional(fs, args)
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func surveysPublish(args []string) error {
 		return fmt.Errorf("--estimator %q: ratio or ht", *est)
 	}
 	ctx := context.Background()
-	a, err := openApp(ctx, c.Config)
+	a, err := env.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func surveysPublish(args []string) error {
 		return c.userError(err)
 	}
 	if *asJSON {
-		return printJSON(os.Stdout, pubs)
+		return cli.PrintJSON(os.Stdout, pubs)
 	}
 	for _, p := range pubs {
 		fmt.Printf("%s %d: %.2f 亿元, CV %.2f%%, %s estimator, %d units written\n", p.Element, s.Year, p.Total, p.CVPercent(), p.Estimator, p.Units)
@@ -203,11 +203,11 @@ func (c *storeFlags) userError(err error) error {
 
 // storeFlags are the store's flags and the language of messages.
 type storeFlags struct {
-	app.Config
+	env  cli.Env
 	Lang string
 }
 
 func (c *storeFlags) add(fs *flag.FlagSet) {
-	c.StoreFlags(fs)
+	c.env.StoreFlags(fs)
 	fs.StringVar(&c.Lang, "lang", "zh-CN", "language of messages: zh-CN or en")
 }

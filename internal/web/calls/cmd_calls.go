@@ -1,9 +1,8 @@
-package main
+package calls
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,18 +10,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"zhihui/internal/app"
-	"zhihui/internal/audit"
-	"zhihui/internal/auth"
-	"zhihui/internal/orgunit"
+	"zhihui/internal/cli"
 	"zhihui/internal/project"
-	"zhihui/internal/store"
-	"zhihui/internal/web/calls"
 )
-
-func init() {
-	register("calls", "calls for pilots and awards: list | create --kind K --title T ... | apply CALL --unit CODE --title T --body TEXT [--document FILE] | applications CALL; --as USER acts as that user", runCalls)
-}
 
 const callsUsage = `usage: zhihui calls list [--json]
        zhihui calls create --kind pilot|award --title T --description D --org CODE --deadline YYYY-MM-DD --criteria "应用成效 60; 创新性 40" --field F --panel-size N [--levels city,county] [--categories new,upgrade] [--json]
@@ -30,114 +20,37 @@ const callsUsage = `usage: zhihui calls list [--json]
        zhihui calls applications CALL [--json]
 every command takes --as USER (act as that user, within its units; default: the system, over the whole province) and --data DIR | --db DSN`
 
-func runCalls(args []string) error {
-	return dispatch("calls", callsUsage, args, map[string]func([]string) error{
+func runCalls(env cli.Env, args []string) error {
+	return cli.Dispatch(env, "calls", callsUsage, args, map[string]func(cli.Env, []string) error{
 		"list": callsList, "create": callsCreate, "apply": callsApply, "applications": callsApplications})
 }
 
-// dispatch runs the subcommand of cmd that args name.
-func dispatch(cmd, usage string, args []string, subs map[string]func([]string) error) error {
-	if len(args) == 0 {
-		return errors.New(usage)
-	}
-	run, ok := subs[args[0]]
-	if !ok {
-		return fmt.Errorf("unknown %s command %q\n%s", cmd, args[0], usage)
-	}
-	return run(args[1:])
-}
-
-// actor is who a command acts as, set by --as.
-type actor struct {
-	name string
-	p    *auth.Principal
-	a    audit.Actor
-}
-
-// asFlag adds --as to fs.
-func asFlag(fs *flag.FlagSet) *actor {
-	var x actor
-	fs.StringVar(&x.name, "as", "", "act as this user, with the roles it holds at its units (default: the system, over the whole province)")
-	return &x
-}
-
-// open resolves the user of --as in the store of a: its grants scope
-// every object the command touches as they scope its requests to the
-// server. Without --as the command acts as the system with the
-// administrator's role over the province.
-func (x *actor) open(ctx context.Context, a *app.App) error {
-	if x.name == "" {
-		x.p = &auth.Principal{User: &auth.User{Name: audit.System.Name, Grants: []auth.Grant{{Role: auth.Admin, OrgCode: orgunit.Root, OrgPath: "/" + orgunit.Root + "/"}}}}
-		x.a = audit.System
-		return nil
-	}
-	u, err := auth.UserByName(ctx, a.DB, x.name)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("--as %s: no such user", x.name)
-	}
-	if err != nil {
-		return err
-	}
-	if u.Disabled {
-		return fmt.Errorf("--as %s: the account is disabled", x.name)
-	}
-	x.p = &auth.Principal{User: u}
-	x.a = x.p.Actor("cli")
-	return nil
-}
-
 // outside words the domain's scope refusal for the command line.
-func (x *actor) outside(err error) error {
+func outside(x *cli.Actor, err error) error {
 	if project.IsOutside(err) {
-		who := x.name
-		if who == "" {
-			who = "the system"
-		}
-		return fmt.Errorf("%s may not do this: the object lies outside its units or roles", who)
+		return x.Refused()
 	}
 	return err
 }
 
-// actingFlags is the flag set of a command that acts as a user: the
-// store's flags and --as.
-func actingFlags(name string) (*flag.FlagSet, *app.Config, *actor) {
-	var c app.Config
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	c.StoreFlags(fs)
-	return fs, &c, asFlag(fs)
-}
-
-// openAs opens the store of c and resolves x in it.
-func openAs(ctx context.Context, c app.Config, x *actor) (*app.App, error) {
-	a, err := openApp(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	if err := x.open(ctx, a); err != nil {
-		a.Close()
-		return nil, err
-	}
-	return a, nil
-}
-
-func callsList(args []string) error {
-	fs, c, as := actingFlags("calls list")
+func callsList(env cli.Env, args []string) error {
+	fs, as := cli.ActingFlags(env, "calls list")
 	asJSON := fs.Bool("json", false, "print JSON as GET /api/v1/calls does")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ctx := context.Background()
-	a, err := openAs(ctx, *c, as)
+	a, err := cli.OpenAs(ctx, env, as)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	cs, err := project.New(a.DB).Calls(ctx, as.p.Scopes(calls.Viewers...))
+	cs, err := project.New(a.DB).Calls(ctx, as.P.Scopes(Viewers...))
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return printJSON(os.Stdout, map[string]any{"calls": cs})
+		return cli.PrintJSON(os.Stdout, map[string]any{"calls": cs})
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(w, "id\tkind\tstatus\tdeadline\tunit\ttitle")
@@ -158,8 +71,8 @@ func splitList(s string) []string {
 	return out
 }
 
-func callsCreate(args []string) error {
-	fs, c, as := actingFlags("calls create")
+func callsCreate(env cli.Env, args []string) error {
+	fs, as := cli.ActingFlags(env, "calls create")
 	var nc project.NewCall
 	fs.StringVar(&nc.Kind, "kind", "", "pilot (试点示范) or award (优秀工程评选)")
 	fs.StringVar(&nc.Title, "title", "", "the call's title")
@@ -178,22 +91,22 @@ func callsCreate(args []string) error {
 	nc.Criteria = strings.ReplaceAll(strings.ReplaceAll(*crit, "；", "\n"), ";", "\n")
 	nc.Levels, nc.Categories = splitList(*levels), splitList(*cats)
 	ctx := context.Background()
-	a, err := openAs(ctx, *c, as)
+	a, err := cli.OpenAs(ctx, env, as)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	svc := project.New(a.DB)
-	id, err := svc.OpenCall(ctx, as.a, as.p.Scopes(calls.Offices...), nc)
+	id, err := svc.OpenCall(ctx, as.A, as.P.Scopes(Offices...), nc)
 	if err != nil {
-		return as.outside(err)
+		return outside(as, err)
 	}
 	x, err := svc.GetCall(ctx, id)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return printJSON(os.Stdout, map[string]any{"call": x})
+		return cli.PrintJSON(os.Stdout, map[string]any{"call": x})
 	}
 	fmt.Printf("call %d opened: %s, for %s %s, applications until %s\n", x.ID, x.Title, x.Org, x.OrgName, x.Deadline)
 	return nil
@@ -208,8 +121,8 @@ func callArg(s string) (int64, error) {
 	return id, nil
 }
 
-func callsApply(args []string) error {
-	fs, c, as := actingFlags("calls apply")
+func callsApply(env cli.Env, args []string) error {
+	fs, as := cli.ActingFlags(env, "calls apply")
 	var na project.NewApplication
 	fs.StringVar(&na.Unit, "unit", "", "code of the applying unit")
 	fs.StringVar(&na.Title, "title", "", "the application's title (default: the project's name)")
@@ -217,7 +130,7 @@ func callsApply(args []string) error {
 	fs.Int64Var(&na.ProjectID, "project", 0, "id of the unit's portfolio project the application is for (optional)")
 	doc := fs.String("document", "", "a file to attach (PDF, Office, image or text)")
 	asJSON := fs.Bool("json", false, "print the application as JSON")
-	pos, err := positional(fs, args)
+	pos, err := cli.Positional(fs, args)
 	if err != nil {
 		return err
 	}
@@ -242,7 +155,7 @@ func callsApply(args []string) error {
 		na.DocName = filepath.Base(*doc)
 	}
 	ctx := context.Background()
-	a, err := openAs(ctx, *c, as)
+	a, err := cli.OpenAs(ctx, env, as)
 	if err != nil {
 		return err
 	}
@@ -250,29 +163,29 @@ func callsApply(args []string) error {
 	svc := project.New(a.DB)
 	// The call first, as the server reads it: one the caller cannot see
 	// is refused whatever the unit.
-	if _, err := svc.CallFor(ctx, as.p.Scopes(calls.Viewers...), id); err != nil {
-		return as.outside(err)
+	if _, err := svc.CallFor(ctx, as.P.Scopes(Viewers...), id); err != nil {
+		return outside(as, err)
 	}
-	aid, err := svc.Apply(ctx, as.a, as.p.Scopes(calls.Applicants...), id, na)
+	aid, err := svc.Apply(ctx, as.A, as.P.Scopes(Applicants...), id, na)
 	if err != nil {
-		return as.outside(err)
+		return outside(as, err)
 	}
-	x, _, err := svc.GetApplication(ctx, as.p.Scopes(calls.Viewers...), aid)
+	x, _, err := svc.GetApplication(ctx, as.P.Scopes(Viewers...), aid)
 	if err != nil {
-		return as.outside(err)
+		return outside(as, err)
 	}
 	if *asJSON {
-		return printJSON(os.Stdout, map[string]any{"application": x})
+		return cli.PrintJSON(os.Stdout, map[string]any{"application": x})
 	}
 	fmt.Printf("application %d to call %d: %s of %s %s\n", x.ID, id, x.Title, x.Unit, x.UnitName)
 	return nil
 }
 
-func callsApplications(args []string) error {
-	fs, c, as := actingFlags("calls applications")
+func callsApplications(env cli.Env, args []string) error {
+	fs, as := cli.ActingFlags(env, "calls applications")
 	asJSON := fs.Bool("json", false, "print JSON as GET /api/v1/calls/{id}/applications does")
 	lang := fs.String("lang", "zh-CN", "language of the eligibility rule's reading: zh-CN or en")
-	pos, err := positional(fs, args)
+	pos, err := cli.Positional(fs, args)
 	if err != nil {
 		return err
 	}
@@ -284,17 +197,17 @@ func callsApplications(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	a, err := openAs(ctx, *c, as)
+	a, err := cli.OpenAs(ctx, env, as)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	call, apps, err := project.New(a.DB).ApplicationsOf(ctx, as.p.Scopes(calls.Viewers...), as.p.Scopes(calls.Offices...), id)
+	call, apps, err := project.New(a.DB).ApplicationsOf(ctx, as.P.Scopes(Viewers...), as.P.Scopes(Offices...), id)
 	if err != nil {
-		return as.outside(err)
+		return outside(as, err)
 	}
 	if *asJSON {
-		return printJSON(os.Stdout, map[string]any{"call": call.ID, "status": call.Status, "applications": apps})
+		return cli.PrintJSON(os.Stdout, map[string]any{"call": call.ID, "status": call.Status, "applications": apps})
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(w, "id\tunit\tstatus\tproject\ttitle\trule")

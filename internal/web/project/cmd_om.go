@@ -1,4 +1,4 @@
-package main
+package project
 
 import (
 	"context"
@@ -8,10 +8,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"zhihui/internal/app"
+	"zhihui/internal/cli"
 	"zhihui/internal/i18n"
 	"zhihui/internal/project"
-	webproject "zhihui/internal/web/project"
 )
 
 const omUsage = `usage: zhihui projects om list [--year Y] [--unit CODE] [--status submitted|approved|cut] [--flag any|CODE] [--json]
@@ -20,8 +19,8 @@ const omUsage = `usage: zhihui projects om list [--year Y] [--unit CODE] [--stat
 every command takes --as USER (act as that user, within its units; default: the system, over the whole province), --lang zh-CN|en and --data DIR | --db DSN`
 
 // runOM handles the O&M budget requests (运维经费申请) as the API does.
-func runOM(args []string) error {
-	return dispatch("projects om", omUsage, args, map[string]func([]string) error{"list": omList, "submit": omSubmit, "import": omImport})
+func runOM(env cli.Env, args []string) error {
+	return cli.Dispatch(env, "projects om", omUsage, args, map[string]func(cli.Env, []string) error{"list": omList, "submit": omSubmit, "import": omImport})
 }
 
 // printOM prints O&M requests as a table, flags in lang.
@@ -56,8 +55,8 @@ func flagged(rs []*project.OMRequest) int {
 	return n
 }
 
-func omList(args []string) error {
-	fs, c, as := actingFlags("projects om list")
+func omList(env cli.Env, args []string) error {
+	fs, as := cli.ActingFlags(env, "projects om list")
 	var f project.OMFilter
 	fs.IntVar(&f.Year, "year", 0, "the year asked for (default: all)")
 	fs.StringVar(&f.Unit, "unit", "", "a unit code: its subtree's requests")
@@ -70,21 +69,21 @@ func omList(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	a, err := openAs(ctx, *c, as)
+	a, err := cli.OpenAs(ctx, env, as)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	f.Scopes, f.PerPage = as.p.Scopes(webproject.Viewers...), project.MaxExport
+	f.Scopes, f.PerPage = as.P.Scopes(Viewers...), project.MaxExport
 	rs, tot, err := project.New(a.DB).ListOM(ctx, f)
 	if err != nil {
-		return as.outside(err)
+		return outside(as, err)
 	}
 	if rs == nil {
 		rs = []*project.OMRequest{}
 	}
 	if *asJSON {
-		return printJSON(os.Stdout, map[string]any{"requests": rs, "count": tot.Count, "flagged": tot.Flagged, "amount": tot.Amount, "approved": tot.Approved})
+		return cli.PrintJSON(os.Stdout, map[string]any{"requests": rs, "count": tot.Count, "flagged": tot.Flagged, "amount": tot.Amount, "approved": tot.Approved})
 	}
 	if err := printOM(rs, *lang); err != nil {
 		return err
@@ -115,8 +114,8 @@ func (w *wanFlag) Set(s string) error {
 	return nil
 }
 
-func omSubmit(args []string) error {
-	fs, c, as := actingFlags("projects om submit")
+func omSubmit(env cli.Env, args []string) error {
+	fs, as := cli.ActingFlags(env, "projects om submit")
 	var n project.NewOM
 	var last project.Money
 	amount, lastFlag := &wanFlag{m: &n.Amount}, &wanFlag{m: &last}
@@ -137,45 +136,45 @@ func omSubmit(args []string) error {
 		n.LastActual = &last
 	}
 	ctx := context.Background()
-	a, err := openAs(ctx, *c, as)
+	a, err := cli.OpenAs(ctx, env, as)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	svc := project.New(a.DB)
-	id, err := svc.SubmitOM(ctx, as.a, as.p.Scopes(webproject.Owners...), n)
+	id, err := svc.SubmitOM(ctx, as.A, as.P.Scopes(Owners...), n)
 	if err != nil {
-		return as.outside(err)
+		return outside(as, err)
 	}
-	x, err := svc.GetOM(ctx, as.p.Scopes(webproject.Viewers...), id)
+	x, err := svc.GetOM(ctx, as.P.Scopes(Viewers...), id)
 	if err != nil {
-		return as.outside(err)
+		return outside(as, err)
 	}
 	if *asJSON {
-		return printJSON(os.Stdout, map[string]any{"request": x})
+		return cli.PrintJSON(os.Stdout, map[string]any{"request": x})
 	}
 	return printOM([]*project.OMRequest{x}, *lang)
 }
 
-func omImport(args []string) error {
-	ic := importCommand("projects om import", "check and flag the requests, writing nothing", "language of the errors and flags: zh-CN or en").acting()
-	asJSON := ic.fs.Bool("json", false, `print the result as POST /api/v1/projects/om/import does: {"dry_run","written","rows","flagged","requests"} or {"errors"}`)
-	return ic.run(args, "usage: zhihui projects om import FILE [--dry-run] [--as USER]", func(ctx context.Context, a *app.App, f *os.File) error {
-		as, dry := ic.as, *ic.dry
+func omImport(env cli.Env, args []string) error {
+	ic := cli.NewImport(env, "projects om import", "check and flag the requests, writing nothing", "language of the errors and flags: zh-CN or en").Acting()
+	asJSON := ic.FS.Bool("json", false, `print the result as POST /api/v1/projects/om/import does: {"dry_run","written","rows","flagged","requests"} or {"errors"}`)
+	return ic.Run(args, "usage: zhihui projects om import FILE [--dry-run] [--as USER]", func(ctx context.Context, a *cli.App, f *os.File) error {
+		as, dry := ic.As, *ic.Dry
 		svc := project.New(a.DB)
-		owners := as.p.Scopes(webproject.Owners...)
-		rows, errs, err := svc.ReadOMImport(ctx, owners, ic.file, f)
+		owners := as.P.Scopes(Owners...)
+		rows, errs, err := svc.ReadOMImport(ctx, owners, ic.File, f)
 		var out []*project.OMRequest
 		if err == nil && len(errs) == 0 {
 			if dry {
-				out, err = svc.PreviewOM(ctx, as.a, owners, rows)
+				out, err = svc.PreviewOM(ctx, as.A, owners, rows)
 			} else {
 				var ids []int64
-				if ids, err = svc.ImportOM(ctx, as.a, owners, rows); err == nil {
+				if ids, err = svc.ImportOM(ctx, as.A, owners, rows); err == nil {
 					for _, id := range ids {
-						x, err := svc.GetOM(ctx, as.p.Scopes(webproject.Viewers...), id)
+						x, err := svc.GetOM(ctx, as.P.Scopes(Viewers...), id)
 						if err != nil {
-							return as.outside(err)
+							return outside(as, err)
 						}
 						out = append(out, x)
 					}
@@ -186,7 +185,7 @@ func omImport(args []string) error {
 			errs, err = append(errs, ue), nil
 		}
 		if err != nil {
-			return as.outside(err)
+			return outside(as, err)
 		}
 		var js any
 		if *asJSON && len(errs) > 0 {
@@ -194,11 +193,11 @@ func omImport(args []string) error {
 		} else if *asJSON {
 			js = map[string]any{"dry_run": dry, "written": !dry, "rows": len(out), "flagged": flagged(out), "requests": out}
 		}
-		return ic.report(importWords{"nothing imported", "imported", "would import (dry run, nothing written)"}, errs, len(errs), js, func(verb string) error {
-			if err := printOM(out, *ic.lang); err != nil {
+		return ic.Report(cli.ImportWords{Nothing: "nothing imported", Did: "imported", Would: "would import (dry run, nothing written)"}, errs, len(errs), js, func(verb string) error {
+			if err := printOM(out, *ic.Lang); err != nil {
 				return err
 			}
-			fmt.Printf("%s: %s %d requests, %d flagged\n", ic.file, verb, len(out), flagged(out))
+			fmt.Printf("%s: %s %d requests, %d flagged\n", ic.File, verb, len(out), flagged(out))
 			return nil
 		})
 	})
@@ -209,4 +208,12 @@ func asUserError(err error) (*i18n.Error, bool) {
 	var ue *i18n.Error
 	ok := errors.As(err, &ue)
 	return ue, ok
+}
+
+// outside words the domain's scope refusal for the command line.
+func outside(x *cli.Actor, err error) error {
+	if project.IsOutside(err) {
+		return x.Refused()
+	}
+	return err
 }

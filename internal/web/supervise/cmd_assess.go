@@ -1,4 +1,4 @@
-package main
+package supervise
 
 import (
 	"context"
@@ -8,22 +8,17 @@ import (
 	"os"
 	"text/tabwriter"
 
-	"zhihui/internal/app"
+	"zhihui/internal/cli"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/supervise"
 )
 
-func init() {
-	register("assess", "annual target assessment: assess run --year Y [--group city|county|department] [--json]", runAssess)
-}
-
-func runAssess(args []string) error {
+func runAssess(env cli.Env, args []string) error {
 	if len(args) == 0 || args[0] != "run" {
 		return fmt.Errorf("usage: zhihui assess run --year Y [--group city|county|department] [--json] [--data DIR] [--db DSN]")
 	}
 	fs := flag.NewFlagSet("assess run", flag.ContinueOnError)
-	var c app.Config
-	c.StoreFlags(fs)
+	env.StoreFlags(fs)
 	year := fs.Int("year", 0, "the year assessed")
 	group := fs.String("group", "city", "city, county or department")
 	asJSON := fs.Bool("json", false, "print JSON (the same rows as GET /api/v1/assessment/{year})")
@@ -34,7 +29,7 @@ func runAssess(args []string) error {
 		return fmt.Errorf("--year is required")
 	}
 	ctx := context.Background()
-	a, err := openApp(ctx, c)
+	a, err := env.Open(ctx)
 	if err != nil {
 		return err
 	}

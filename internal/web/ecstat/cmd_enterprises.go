@@ -1,28 +1,27 @@
-package main
+package ecstat
 
 import (
 	"context"
 	"flag"
 	"fmt"
 
-	"zhihui/internal/app"
 	"zhihui/internal/audit"
+	"zhihui/internal/cli"
 	"zhihui/internal/ecstat"
 )
 
 // enterprisesSummary checks the register summary the survey design reads
 // against a recomputation from the register, and with --repair rewrites
 // it from the register when they differ.
-func enterprisesSummary(args []string) error {
-	var c app.Config
+func enterprisesSummary(env cli.Env, args []string) error {
 	fs := flag.NewFlagSet("enterprises summary", flag.ContinueOnError)
-	c.StoreFlags(fs)
+	env.StoreFlags(fs)
 	repair := fs.Bool("repair", false, "rewrite the summary from the register where it differs (audited)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ctx := context.Background()
-	a, err := openApp(ctx, c)
+	a, err := env.Open(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package ecstat
 
 import (
 	"context"
@@ -6,86 +6,47 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"time"
 
-	"zhihui/internal/app"
 	"zhihui/internal/audit"
+	"zhihui/internal/cli"
 	"zhihui/internal/ecstat"
 	"zhihui/internal/period"
 )
 
-func init() {
-	register("surveys", "e-commerce surveys: list | form ID [--set FILE.json] | responses ID FILE.json [--on-behalf] | sample ID --seed N (--n N | --cv X) [--keep S] [--rotate-from ID] | rotation ID | publish ID [--estimator ratio|ht]", runSurveys)
-	register("enterprises", "the enterprise register (名录库): import FILE [--dry-run] [--year Y] | summary [--repair]", runEnterprises)
-}
-
 const surveysUsage = "usage: zhihui surveys list | form ID [--set FILE.json] | responses ID FILE.json [--on-behalf] | sample ID --seed N (--n N | --cv X) [--keep S] [--rotate-from ID] | rotation ID | publish ID [--estimator ratio|ht]"
 
-func runSurveys(args []string) error {
+func runSurveys(env cli.Env, args []string) error {
 	if len(args) == 0 {
 		return errors.New(surveysUsage)
 	}
 	switch args[0] {
 	case "list":
-		return surveysList(args[1:])
+		return surveysList(env, args[1:])
 	case "form":
-		return surveysForm(args[1:])
+		return surveysForm(env, args[1:])
 	case "responses":
-		return surveysResponses(args[1:])
+		return surveysResponses(env, args[1:])
 	case "sample":
-		return surveysSample(args[1:])
+		return surveysSample(env, args[1:])
 	case "rotation":
-		return surveysRotation(args[1:])
+		return surveysRotation(env, args[1:])
 	case "publish":
-		return surveysPublish(args[1:])
+		return surveysPublish(env, args[1:])
 	}
 	return fmt.Errorf("unknown surveys command %q: list, form, responses, sample, rotation or publish", args[0])
 }
 
-// positional splits leading arguments that are not flags from the flags
-// after them and parses the flags; flags may also come first.
-func positional(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for len(args) > 0 && (len(args[0]) == 0 || args[0][0] != '-') {
-		pos, args = append(pos, args[0]), args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	return append(pos, fs.Args()...), nil
-}
-
-func openApp(ctx context.Context, c app.Config) (*app.App, error) {
-	a, err := app.Open(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.Bootstrap(ctx); err != nil {
-		a.Close()
-		return nil, err
-	}
-	return a, nil
-}
-
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-func surveysList(args []string) error {
-	var c app.Config
+func surveysList(env cli.Env, args []string) error {
 	fs := flag.NewFlagSet("surveys list", flag.ContinueOnError)
-	c.StoreFlags(fs)
+	env.StoreFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ctx := context.Background()
-	a, err := openApp(ctx, c)
+	a, err := env.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -101,7 +62,7 @@ func surveysList(args []string) error {
 }
 
 // surveyArg opens the survey named by its id.
-func surveyArg(ctx context.Context, a *app.App, arg string) (*ecstat.Survey, error) {
+func surveyArg(ctx context.Context, a *cli.App, arg string) (*ecstat.Survey, error) {
 	id, err := strconv.ParseInt(arg, 10, 64)
 	if err != nil {
 		return nil, fmt.Errorf("survey id %q: a number is expected", arg)
@@ -111,12 +72,11 @@ func surveyArg(ctx context.Context, a *app.App, arg string) (*ecstat.Survey, err
 
 // surveysForm prints a survey's form as JSON, or replaces its edits (and
 // items, when the file gives them) from a JSON file in the API's shape.
-func surveysForm(args []string) error {
-	var c app.Config
+func surveysForm(env cli.Env, args []string) error {
 	fs := flag.NewFlagSet("surveys form", flag.ContinueOnError)
-	c.StoreFlags(fs)
+	env.StoreFlags(fs)
 	set := fs.String("set", "", `JSON file {"items": [...], "edits": [...]} replacing the form (items optional)`)
-	pos, err := positional(fs, args)
+	pos, err := cli.Positional(fs, args)
 	if err != nil {
 		return err
 	}
@@ -124,7 +84,7 @@ func surveysForm(args []string) error {
 		return errors.New("usage: zhihui surveys form ID [--set FILE.json]")
 	}
 	ctx := context.Background()
-	a, err := openApp(ctx, c)
+	a, err := env.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -160,17 +120,17 @@ func surveysForm(args []string) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(os.Stdout, f)
+	return cli.PrintJSON(os.Stdout, f)
 }
 
 // surveysResponses stores returns from a JSON file in the API's shape
 // ([{"credit_code","period","item","value","reason"}]).
-func surveysResponses(args []string) error {
-	var c storeFlags
+func surveysResponses(env cli.Env, args []string) error {
+	c := storeFlags{env: env}
 	fs := flag.NewFlagSet("surveys responses", flag.ContinueOnError)
 	c.add(fs)
 	behalf := fs.Bool("on-behalf", false, "record that staff entered the returns on the enterprises' behalf")
-	pos, err := positional(fs, args)
+	pos, err := cli.Positional(fs, args)
 	if err != nil {
 		return err
 	}
@@ -186,7 +146,7 @@ func surveysResponses(args []string) error {
 		return fmt.Errorf("%s: %w", pos[1], err)
 	}
 	ctx := context.Background()
-	a, err := openApp(ctx, c.Config)
+	a, err := env.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -204,22 +164,22 @@ func surveysResponses(args []string) error {
 	return nil
 }
 
-func runEnterprises(args []string) error {
+func runEnterprises(env cli.Env, args []string) error {
 	if len(args) > 0 && args[0] == "summary" {
-		return enterprisesSummary(args[1:])
+		return enterprisesSummary(env, args[1:])
 	}
 	if len(args) == 0 || args[0] != "import" {
 		return errors.New("usage: zhihui enterprises import FILE [--dry-run] [--year Y] | summary [--repair]")
 	}
-	ic := importCommand("enterprises import", dryRunHelp, langHelp)
-	year := ic.fs.Int("year", time.Now().In(period.Shanghai).Year(), "the register year births, deaths and changes are recorded in")
-	return ic.run(args[1:], "usage: zhihui enterprises import FILE [--dry-run] [--year Y]", func(ctx context.Context, a *app.App, f *os.File) error {
-		res, err := ecstat.ImportRegister(ctx, a.DB, audit.System, ic.file, f, ecstat.ImportOptions{Year: *year, Scopes: []string{"/41/"}, DryRun: *ic.dry})
+	ic := cli.NewImport(env, "enterprises import", cli.DryRunHelp, cli.LangHelp)
+	year := ic.FS.Int("year", time.Now().In(period.Shanghai).Year(), "the register year births, deaths and changes are recorded in")
+	return ic.Run(args[1:], "usage: zhihui enterprises import FILE [--dry-run] [--year Y]", func(ctx context.Context, a *cli.App, f *os.File) error {
+		res, err := ecstat.ImportRegister(ctx, a.DB, audit.System, ic.File, f, ecstat.ImportOptions{Year: *year, Scopes: []string{"/41/"}, DryRun: *ic.Dry})
 		if err != nil {
 			return err
 		}
-		return ic.report(imported, res.Errors, res.ErrorCount, nil, func(verb string) error {
-			fmt.Printf("%s: %d rows, %s %d births, %d changes, %d deaths, %d unchanged\n", ic.file, res.Rows, verb, res.Births, res.Changes, res.Deaths, res.Unchanged)
+		return ic.Report(cli.Imported, res.Errors, res.ErrorCount, nil, func(verb string) error {
+			fmt.Printf("%s: %d rows, %s %d births, %d changes, %d deaths, %d unchanged\n", ic.File, res.Rows, verb, res.Births, res.Changes, res.Deaths, res.Unchanged)
 			return nil
 		})
 	})

@@ -1,4 +1,4 @@
-package main
+package publiceval
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"zhihui/internal/app"
 	"zhihui/internal/audit"
+	"zhihui/internal/cli"
 	"zhihui/internal/i18n"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/publiceval"
@@ -26,28 +26,28 @@ const volumesUsage = "usage: zhihui ratings volumes import FILE [--dry-run] [--u
 
 // runVolumes imports, exports and lists the case volumes (办件量) of the
 // services and disclosure items, the denominator of the 主动评价率.
-func runVolumes(args []string) error {
+func runVolumes(env cli.Env, args []string) error {
 	if len(args) == 0 {
 		return errors.New(volumesUsage)
 	}
 	switch args[0] {
 	case "import":
-		return volumesImport(args[1:])
+		return volumesImport(env, args[1:])
 	case "export":
-		return volumesExport(args[1:], false)
+		return volumesExport(env, args[1:], false)
 	case "list":
-		return volumesExport(args[1:], true)
+		return volumesExport(env, args[1:], true)
 	}
 	return fmt.Errorf("unknown ratings volumes command %q: import, export or list", args[0])
 }
 
 // volumesImport records a CSV, XLSX or JSON file of case volumes, all or
 // nothing, for the targets under --unit (default: the whole province).
-func volumesImport(args []string) error {
-	ic := importCommand("ratings volumes import", dryRunHelp, langHelp)
-	unit := ic.fs.String("unit", orgunit.Root, "only targets of this unit's subtree may be in the file")
-	asJSON := ic.fs.Bool("json", false, "print the result (or the errors, in both languages) as JSON")
-	return ic.run(args, volumesUsage, func(ctx context.Context, a *app.App, f *os.File) error {
+func volumesImport(env cli.Env, args []string) error {
+	ic := cli.NewImport(env, "ratings volumes import", cli.DryRunHelp, cli.LangHelp)
+	unit := ic.FS.String("unit", orgunit.Root, "only targets of this unit's subtree may be in the file")
+	asJSON := ic.FS.Bool("json", false, "print the result (or the errors, in both languages) as JSON")
+	return ic.Run(args, volumesUsage, func(ctx context.Context, a *cli.App, f *os.File) error {
 		data, err := io.ReadAll(f)
 		if err != nil {
 			return err
@@ -58,15 +58,15 @@ func volumesImport(args []string) error {
 		}
 		var vs []publiceval.Volume
 		var errs []*i18n.Error
-		if strings.EqualFold(filepath.Ext(ic.file), ".json") {
+		if strings.EqualFold(filepath.Ext(ic.File), ".json") {
 			vs, errs = publiceval.ParseVolumesJSON(data)
 		} else {
-			vs, errs = publiceval.ParseVolumes(ic.file, data)
+			vs, errs = publiceval.ParseVolumes(ic.File, data)
 		}
-		res := publiceval.VolumeResult{Rows: len(vs), Errors: errs, DryRun: *ic.dry}
+		res := publiceval.VolumeResult{Rows: len(vs), Errors: errs, DryRun: *ic.Dry}
 		if len(errs) == 0 {
 			save := publiceval.SaveVolumes
-			if *ic.dry {
+			if *ic.Dry {
 				save = publiceval.CheckVolumes
 			}
 			inside := func(path string) bool { return strings.HasPrefix(path, u.Path) }
@@ -78,8 +78,8 @@ func volumesImport(args []string) error {
 		if *asJSON {
 			js = res
 		}
-		return ic.report(importWords{"no case volume recorded", "recorded", "would record"}, res.Errors, len(res.Errors), js, func(verb string) error {
-			fmt.Printf("%s: %d rows, %s %d new and %d changed case volumes, %d unchanged\n", ic.file, res.Rows, verb, res.New, res.Changed, res.Same)
+		return ic.Report(cli.ImportWords{Nothing: "no case volume recorded", Did: "recorded", Would: "would record"}, res.Errors, len(res.Errors), js, func(verb string) error {
+			fmt.Printf("%s: %d rows, %s %d new and %d changed case volumes, %d unchanged\n", ic.File, res.Rows, verb, res.New, res.Changed, res.Same)
 			return nil
 		})
 	})
@@ -87,14 +87,13 @@ func volumesImport(args []string) error {
 
 // volumesExport writes the case volumes of a unit's subtree over a
 // period in the columns an import reads; list prints them as a table.
-func volumesExport(args []string, list bool) error {
-	var c app.Config
+func volumesExport(env cli.Env, args []string, list bool) error {
 	name := "export"
 	if list {
 		name = "list"
 	}
 	fs := flag.NewFlagSet("ratings volumes "+name, flag.ContinueOnError)
-	c.StoreFlags(fs)
+	env.StoreFlags(fs)
 	unit := fs.String("unit", orgunit.Root, "the unit whose subtree's case volumes are listed")
 	per := fs.String("period", time.Now().Format("2006"), "YYYY or YYYYMM")
 	format := fs.String("format", "csv", "csv, json or xlsx")
@@ -110,7 +109,7 @@ func volumesExport(args []string, list bool) error {
 		return err
 	}
 	ctx := context.Background()
-	a, err := openApp(ctx, c)
+	a, err := env.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -155,9 +154,9 @@ func volumesExport(args []string, list bool) error {
 		if vs == nil {
 			vs = []publiceval.Volume{}
 		}
-		err = printJSON(w, map[string]any{"unit": u.Code, "period": p.ID, "volumes": vs})
+		err = cli.PrintJSON(w, map[string]any{"unit": u.Code, "period": p.ID, "volumes": vs})
 	case "xlsx":
-		err = writeVolumesXLSX(w, vs)
+		err = writeVolumesWorkbook(w, vs)
 	default:
 		return fmt.Errorf("unknown format %q: csv, json or xlsx", *format)
 	}
@@ -170,9 +169,9 @@ func volumesExport(args []string, list bool) error {
 	return nil
 }
 
-// writeVolumesXLSX writes the list as one sheet headed by the column
+// writeVolumesWorkbook writes the list as one sheet headed by the column
 // names an import reads.
-func writeVolumesXLSX(w io.Writer, vs []publiceval.Volume) error {
+func writeVolumesWorkbook(w io.Writer, vs []publiceval.Volume) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	sheet := f.GetSheetName(0)

@@ -1,4 +1,4 @@
-package main
+package webcheck
 
 import (
 	"context"
@@ -10,15 +10,14 @@ import (
 	"os/signal"
 	"strings"
 	"time"
+	"zhihui/internal/cli"
 
 	"zhihui/internal/i18n"
 	"zhihui/internal/webcheck"
 	"zhihui/internal/webcheck/crawl"
 )
 
-func init() { register("inspect", "one-off website inspection (政府网站检查)", runInspect) }
-
-func runInspect(args []string) error {
+func runInspect(env cli.Env, args []string) error {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	var o webcheck.Options
 	fs.IntVar(&o.MaxPages, "max-pages", 1000, "same-site pages to crawl")

@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"context"
@@ -6,30 +6,26 @@ import (
 	"os"
 	"time"
 
-	"zhihui/internal/app"
 	"zhihui/internal/audit"
+	"zhihui/internal/cli"
 	"zhihui/internal/i18n"
 	"zhihui/internal/monitor"
 )
 
-func init() {
-	register("import", "import data values from a CSV or XLSX file (long or 统计报表 shape): FILE [--dry-run]", runImport)
-}
-
-func runImport(args []string) error {
-	ic := importCommand("import", "check the file and print the report without writing", langHelp)
-	pe := ic.fs.String("period", "", "period for report sheets that name none, e.g. 2015 or 201507")
-	asJSON := ic.fs.Bool("json", false, `print the report as JSON: {"values", "missing", "errors", "sheets"}`)
-	return ic.run(args, "usage: zhihui import FILE [--dry-run] [--data DIR | --db DSN]", func(ctx context.Context, a *app.App, f *os.File) error {
+func runImport(env cli.Env, args []string) error {
+	ic := cli.NewImport(env, "import", "check the file and print the report without writing", cli.LangHelp)
+	pe := ic.FS.String("period", "", "period for report sheets that name none, e.g. 2015 or 201507")
+	asJSON := ic.FS.Bool("json", false, `print the report as JSON: {"values", "missing", "errors", "sheets"}`)
+	return ic.Run(args, "usage: zhihui import FILE [--dry-run] [--data DIR | --db DSN]", func(ctx context.Context, a *cli.App, f *os.File) error {
 		start := time.Now()
-		im, err := monitor.ReadImport(ctx, a.DB, ic.file, f, monitor.ImportOptions{Period: *pe})
+		im, err := monitor.ReadImport(ctx, a.DB, ic.File, f, monitor.ImportOptions{Period: *pe})
 		if err != nil {
 			return err
 		}
 		if *asJSON {
-			return importJSON(ctx, a, im, *ic.dry)
+			return importJSON(ctx, a, im, *ic.Dry)
 		}
-		lang := *ic.lang
+		lang := *ic.Lang
 		fmt.Printf("%s: %s, %s shape, header at row %d, %d rows, %d values, %d errors (read in %s)\n",
 			im.File, im.Format, im.Shape, im.HeaderRow, im.Rows, im.Values, im.ErrorCount, time.Since(start).Round(time.Millisecond))
 		for _, sh := range im.Sheets {
@@ -54,7 +50,7 @@ func runImport(args []string) error {
 		if im.ErrorCount > 0 {
 			return fmt.Errorf("nothing imported: %d errors", im.ErrorCount)
 		}
-		if *ic.dry {
+		if *ic.Dry {
 			fmt.Println("dry run: nothing written")
 			return nil
 		}
@@ -70,7 +66,7 @@ func runImport(args []string) error {
 }
 
 // importJSON prints the import report as JSON and, unless dry, commits.
-func importJSON(ctx context.Context, a *app.App, im *monitor.Import, dry bool) error {
+func importJSON(ctx context.Context, a *cli.App, im *monitor.Import, dry bool) error {
 	out := struct {
 		File    string               `json:"file"`
 		Values  int                  `json:"values"`
@@ -92,7 +88,7 @@ func importJSON(ctx context.Context, a *app.App, im *monitor.Import, dry bool) e
 		}
 		out.Written = &res
 	}
-	if err := printJSON(os.Stdout, out); err != nil {
+	if err := cli.PrintJSON(os.Stdout, out); err != nil {
 		return err
 	}
 	return failed

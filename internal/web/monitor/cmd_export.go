@@ -1,4 +1,4 @@
-package main
+package monitor
 
 import (
 	"context"
@@ -8,18 +8,13 @@ import (
 	"os"
 	"strings"
 
-	"zhihui/internal/app"
+	"zhihui/internal/cli"
 	"zhihui/internal/monitor"
 )
 
-func init() {
-	register("export", "export analytics (--dx --pe --ou) or raw values (--raw) to CSV or XLSX: --out FILE", runExport)
-}
-
-func runExport(args []string) error {
-	var c app.Config
+func runExport(env cli.Env, args []string) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	c.StoreFlags(fs)
+	env.StoreFlags(fs)
 	dx := fs.String("dx", "", "data elements or indicators, ';'-separated")
 	pe := fs.String("pe", "", "periods, ';'-separated (2015;2015Q3;LAST_12_MONTHS)")
 	ou := fs.String("ou", "41", "org units, ';'-separated (41;LEVEL-3, 4101;CHILDREN)")
@@ -40,7 +35,7 @@ func runExport(args []string) error {
 		}
 	}
 	ctx := context.Background()
-	a, err := app.Open(ctx, c)
+	a, err := env.Open(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package publiceval
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"zhihui/internal/cli"
 
 	"zhihui/internal/auth"
 	"zhihui/internal/i18n"
@@ -26,19 +27,19 @@ fetch writes it as the bulletin page's PDF or XLSX download or the API's JSON. -
 
 // runBulletin issues and fetches the monthly bulletin, as the bulletin
 // page (/publiceval/bulletin) and GET/POST /api/v1/ratings/bulletin do.
-func runBulletin(args []string) error {
-	return dispatch("ratings bulletin", bulletinUsage, args, map[string]func([]string) error{"issue": bulletinIssue, "fetch": bulletinFetch})
+func runBulletin(env cli.Env, args []string) error {
+	return cli.Dispatch(env, "ratings bulletin", bulletinUsage, args, map[string]func(cli.Env, []string) error{"issue": bulletinIssue, "fetch": bulletinFetch})
 }
 
 // bulletinUnit resolves --unit and checks that the acting user holds one
 // of roles over it.
-func bulletinUnit(ctx context.Context, x *actor, db *store.DB, code string, roles ...auth.Role) (orgunit.Unit, error) {
+func bulletinUnit(ctx context.Context, x *cli.Actor, db *store.DB, code string, roles ...auth.Role) (orgunit.Unit, error) {
 	u, err := orgunit.Get(ctx, db, code)
 	if err != nil {
 		return u, fmt.Errorf("unit %s: %w", code, err)
 	}
-	if !x.p.Covers(u.Path, roles...) {
-		who := x.name
+	if !x.P.Covers(u.Path, roles...) {
+		who := x.Name
 		if who == "" {
 			who = "the system"
 		}
@@ -47,8 +48,8 @@ func bulletinUnit(ctx context.Context, x *actor, db *store.DB, code string, role
 	return u, nil
 }
 
-func bulletinIssue(args []string) error {
-	fs, c, x := actingFlags("ratings bulletin issue")
+func bulletinIssue(env cli.Env, args []string) error {
+	fs, x := cli.ActingFlags(env, "ratings bulletin issue")
 	unit := fs.String("unit", orgunit.Root, "the unit whose subunits the bulletin ranks")
 	month := fs.String("period", "", "the month, YYYYMM")
 	fs.StringVar(month, "month", "", "the same as --period")
@@ -59,7 +60,7 @@ func bulletinIssue(args []string) error {
 		return errors.New(bulletinUsage)
 	}
 	ctx := context.Background()
-	a, err := openAs(ctx, *c, x)
+	a, err := cli.OpenAs(ctx, env, x)
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func bulletinIssue(args []string) error {
 	if err != nil {
 		return err
 	}
-	issued, err := publiceval.Issue(ctx, a.DB, x.a, u, *month, time.Now())
+	issued, err := publiceval.Issue(ctx, a.DB, x.A, u, *month, time.Now())
 	if err != nil {
 		return err
 	}
@@ -80,8 +81,8 @@ func bulletinIssue(args []string) error {
 	return nil
 }
 
-func bulletinFetch(args []string) error {
-	fs, c, x := actingFlags("ratings bulletin fetch")
+func bulletinFetch(env cli.Env, args []string) error {
+	fs, x := cli.ActingFlags(env, "ratings bulletin fetch")
 	unit := fs.String("unit", orgunit.Root, "the unit whose subunits the bulletin ranks")
 	month := fs.String("period", "", "the month, YYYYMM")
 	fs.StringVar(month, "month", "", "the same as --period")
@@ -106,7 +107,7 @@ func bulletinFetch(args []string) error {
 		return fmt.Errorf("unknown format %q: pdf, xlsx or json", *format)
 	}
 	ctx := context.Background()
-	a, err := openAs(ctx, *c, x)
+	a, err := cli.OpenAs(ctx, env, x)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package evaluate
 
 import (
 	"context"
@@ -13,16 +13,12 @@ import (
 	"text/tabwriter"
 	"zhihui/internal/i18n"
 
-	"zhihui/internal/app"
+	"zhihui/internal/cli"
 	"zhihui/internal/evalstore"
 	"zhihui/internal/evaluate"
 )
 
-func init() {
-	register("index", "composite index: index run FRAMEWORK.yaml|builtin:ID|stored:KEY --csv FILE.csv | --dataset ID|monitor", runIndex)
-}
-
-func runIndex(args []string) error {
+func runIndexCommand(env cli.Env, args []string) error {
 	if len(args) == 0 || args[0] != "run" {
 		return fmt.Errorf("usage: zhihui index run FRAMEWORK.yaml|builtin:ID|stored:KEY (--csv FILE.csv | --dataset ID|monitor [--fill ID] [--units 4101,4102]) [--data DIR] [--db DSN] [--year Y] [--mc N] [--seed S] [--json]")
 	}
@@ -36,8 +32,7 @@ func runIndex(args []string) error {
 	dataset := fs.String("dataset", "", "stored dataset id, or monitor: monitoring data for the framework's monitor-sourced indicators")
 	fill := fs.Int64("fill", 0, "with --dataset monitor: stored dataset id for the other indicators and the gaps")
 	unitList := fs.String("units", "", "with --dataset monitor: unit codes, comma-separated (default: the 18 cities, or the --fill dataset's units)")
-	var c app.Config
-	c.StoreFlags(fs)
+	env.StoreFlags(fs)
 	year := fs.Int("year", 0, "year to print (default: latest)")
 	mc := fs.Int("mc", 0, "Monte Carlo samples for rank intervals (0 = none)")
 	seed := fs.Uint64("seed", 1, "Monte Carlo seed")
@@ -53,10 +48,10 @@ func runIndex(args []string) error {
 		return fmt.Errorf("a framework and one of --csv or --dataset are required")
 	}
 	ctx := context.Background()
-	var a *app.App
+	var a *cli.App
 	if *dataset != "" || strings.HasPrefix(fwPath, "stored:") {
 		var err error
-		if a, err = app.Open(ctx, c); err != nil {
+		if a, err = env.Open(ctx); err != nil {
 			return err
 		}
 		defer a.Close()

@@ -1,4 +1,4 @@
-package main
+package publiceval
 
 import (
 	"context"
@@ -9,51 +9,46 @@ import (
 	"os"
 	"strings"
 
-	"zhihui/internal/app"
 	"zhihui/internal/audit"
+	"zhihui/internal/cli"
 	"zhihui/internal/orgunit"
 	"zhihui/internal/publiceval"
 )
 
-func init() {
-	register("ratings", "public evaluation ratings in the provincial exchange format: import FILE [--dry-run] | export --unit CODE --period YYYY|YYYYMM [--format csv|json] --out FILE; case volumes (办件量): volumes import FILE [--dry-run] [--unit CODE] | volumes export|list --unit CODE --period P [--format csv|json|xlsx] [--out FILE]; the monthly bulletin (月度通报): bulletin issue --period YYYYMM [--unit CODE] | bulletin fetch --period YYYYMM [--format pdf|xlsx|json] -o FILE", runRatings)
-}
-
-func runRatings(args []string) error {
+func runRatings(env cli.Env, args []string) error {
 	if len(args) == 0 {
 		return errors.New("usage: zhihui ratings import FILE [--dry-run] | export --unit CODE --period P [--format csv|json] --out FILE | volumes import|export|list … | bulletin issue|fetch …")
 	}
 	switch args[0] {
 	case "import":
-		return ratingsImport(args[1:])
+		return ratingsImport(env, args[1:])
 	case "export":
-		return ratingsExport(args[1:])
+		return ratingsExport(env, args[1:])
 	case "volumes":
-		return runVolumes(args[1:])
+		return runVolumes(env, args[1:])
 	case "bulletin":
-		return runBulletin(args[1:])
+		return runBulletin(env, args[1:])
 	}
 	return fmt.Errorf("unknown ratings command %q: import, export, volumes or bulletin", args[0])
 }
 
-func ratingsImport(args []string) error {
-	ic := importCommand("ratings import", dryRunHelp, langHelp)
-	return ic.run(args, "usage: zhihui ratings import FILE [--dry-run]", func(ctx context.Context, a *app.App, f *os.File) error {
-		res, err := publiceval.New(a.DB).Import(ctx, audit.System, ic.file, f, *ic.dry, func(string) bool { return true })
+func ratingsImport(env cli.Env, args []string) error {
+	ic := cli.NewImport(env, "ratings import", cli.DryRunHelp, cli.LangHelp)
+	return ic.Run(args, "usage: zhihui ratings import FILE [--dry-run]", func(ctx context.Context, a *cli.App, f *os.File) error {
+		res, err := publiceval.New(a.DB).Import(ctx, audit.System, ic.File, f, *ic.Dry, func(string) bool { return true })
 		if err != nil {
 			return err
 		}
-		return ic.report(imported, res.Errors, len(res.Errors), nil, func(verb string) error {
-			fmt.Printf("%s: %d rows, %s %d new ratings (%d 差评 cases opened), %d already here\n", ic.file, res.Rows, verb, res.New, res.Cases, res.Existing)
+		return ic.Report(cli.Imported, res.Errors, len(res.Errors), nil, func(verb string) error {
+			fmt.Printf("%s: %d rows, %s %d new ratings (%d 差评 cases opened), %d already here\n", ic.File, res.Rows, verb, res.New, res.Cases, res.Existing)
 			return nil
 		})
 	})
 }
 
-func ratingsExport(args []string) error {
-	var c app.Config
+func ratingsExport(env cli.Env, args []string) error {
 	fs := flag.NewFlagSet("ratings export", flag.ContinueOnError)
-	c.StoreFlags(fs)
+	env.StoreFlags(fs)
 	unit := fs.String("unit", orgunit.Root, "the unit whose subtree's ratings are exported")
 	period := fs.String("period", "", "YYYY or YYYYMM")
 	format := fs.String("format", "csv", "csv or json")
@@ -69,7 +64,7 @@ func ratingsExport(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	a, err := openApp(ctx, c)
+	a, err := env.Open(ctx)
 	if err != nil {
 		return err
 	}

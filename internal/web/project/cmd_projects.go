@@ -1,4 +1,4 @@
-package main
+package project
 
 import (
 	"context"
@@ -7,13 +7,9 @@ import (
 	"os"
 	"text/tabwriter"
 
-	"zhihui/internal/app"
+	"zhihui/internal/cli"
 	"zhihui/internal/project"
 )
-
-func init() {
-	register("projects", "IT projects: similar --all [--threshold T] [--json] prints every pair of similar projects; om list|submit|import handles O&M budget requests", runProjects)
-}
 
 // pairOut is one similar pair as printed.
 type pairOut struct {
@@ -29,16 +25,15 @@ type pairOut struct {
 	NearCopy bool `json:"near_copy"`
 }
 
-func runProjects(args []string) error {
+func runProjects(env cli.Env, args []string) error {
 	if len(args) > 0 && args[0] == "om" {
-		return runOM(args[1:])
+		return runOM(env, args[1:])
 	}
 	if len(args) == 0 || args[0] != "similar" {
 		return fmt.Errorf("usage: zhihui projects similar --all [--threshold T] [--json] [--data DIR] [--db DSN]\n%s", omUsage)
 	}
 	fs := flag.NewFlagSet("projects similar", flag.ContinueOnError)
-	var c app.Config
-	c.StoreFlags(fs)
+	env.StoreFlags(fs)
 	all := fs.Bool("all", false, "compare every project with every other")
 	threshold := fs.Float64("threshold", 0.5, "the least similarity (Jaccard index of word pairs estimated by MinHash, 0–1) a pair is printed with; near copies (SimHash) are printed whatever their score")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -52,7 +47,7 @@ func runProjects(args []string) error {
 		return fmt.Errorf("--threshold must be in (0, 1]")
 	}
 	ctx := context.Background()
-	a, err := app.Open(ctx, c)
+	a, err := env.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -81,7 +76,7 @@ func runProjects(args []string) error {
 		out = append(out, pairOut{A: p.A, ANum: pa.Number, AName: pa.Name, B: p.B, BNum: pb.Number, BName: pb.Name, Score: float64(int(p.Score*1000+0.5)) / 1000, NearCopy: p.NearCopy})
 	}
 	if *asJSON {
-		return printJSON(os.Stdout, out)
+		return cli.PrintJSON(os.Stdout, out)
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(w, "score\tnear copy\tproject\tname\tsimilar to\tname")
