@@ -3,7 +3,9 @@ package app
 import (
 	"io"
 	"log/slog"
+	"os"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,6 +46,30 @@ func TestEveryJobKindHasALabel(t *testing.T) {
 		}
 		if l.Zh == "" || l.En == "" {
 			t.Errorf("job kind %s: label %+v", k, l)
+		}
+	}
+}
+
+// TestOperationsListsEveryJob: docs/operations.md (*Background jobs*,
+// *Which jobs*) names every job kind and every periodic job a process
+// may register, whatever its settings (mail on, probes on, demo), so
+// that operators find what each job on /jobs is.
+func TestOperationsListsEveryJob(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r := jobs.NewRegistry()
+	module.RegisterJobs(Modules(), r, module.JobEnv{Log: log, Demo: true, ProbeInterval: time.Hour, Mail: &notify.Mailer{}, Notify: notify.NewService()})
+	reporting.RegisterDemoJob(r, nil, log, reporting.NewDemoProgress())
+	names := append(r.Kinds(), r.Periodic()...)
+	if len(r.Periodic()) < 5 {
+		t.Fatalf("only %d periodic jobs registered: %v", len(r.Periodic()), r.Periodic())
+	}
+	for _, k := range names {
+		if !strings.Contains(string(doc), "| `"+k+"` |") {
+			t.Errorf("docs/operations.md does not list the job %s: add a row for it to the table under *Which jobs*", k)
 		}
 	}
 }

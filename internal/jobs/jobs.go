@@ -51,6 +51,7 @@ type UniqueOpts = river.UniqueOpts
 type Registry struct {
 	workers  *river.Workers
 	periodic []*river.PeriodicJob
+	ids      []string // the periodic jobs' ids, in order
 	kinds    []string
 	opened   []func(e *Engine)
 	err      error
@@ -66,6 +67,10 @@ func NewRegistry() *Registry { return &Registry{workers: river.NewWorkers()} }
 
 // Kinds lists the registered job kinds in registration order.
 func (r *Registry) Kinds() []string { return append([]string(nil), r.kinds...) }
+
+// Periodic lists the ids of the registered periodic jobs ([Registry.Every])
+// in registration order.
+func (r *Registry) Periodic() []string { return append([]string(nil), r.ids...) }
 
 // Handle registers fn as the worker of jobs of kind T. A returned error
 // makes River retry the job with backoff until it has used its attempts
@@ -118,6 +123,7 @@ func (r *Registry) Every(id string, interval time.Duration, runOnStart bool, mak
 		r.err = errors.Join(r.err, fmt.Errorf("jobs: periodic job %s: interval must be positive", id))
 		return
 	}
+	r.ids = append(r.ids, id)
 	r.periodic = append(r.periodic, river.NewPeriodicJob(river.PeriodicInterval(interval),
 		func() (river.JobArgs, *river.InsertOpts) { return make() },
 		&river.PeriodicJobOpts{ID: id, RunOnStart: runOnStart}))
