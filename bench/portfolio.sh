@@ -13,4 +13,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/out
 export GOMAXPROCS=2
-go run ./bench/portfolio -n "${N:-10000}" -reps "${REPS:-20}" -db "${DB:-}" | tee "bench/out/portfolio-$([ -n "${DB:-}" ] && echo postgres || echo sqlite).txt" | tail -6
+go run ./bench/portfolio -n "${N:-10000}" -reps "${REPS:-20}" -db "${DB:-}" | tee "bench/out/portfolio-$([ -n "${DB:-}" ] && echo postgres || echo sqlite).txt" | tail -7
