@@ -214,24 +214,16 @@ func Migrate(ctx context.Context, db *store.DB) error {
 
 func migratePG(ctx context.Context, db *store.DB) error {
 	// Several processes may start at once: one migrates, the others wait.
-	conn, err := db.W.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("jobs: migrate: %w", err)
-	}
-	defer conn.Close()
-	key := store.LockKey("jobs:migrate")
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
-		return fmt.Errorf("jobs: migrate: lock: %w", err)
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key)
-	m, err := rivermigrate.New(riverdatabasesql.New(db.W), &rivermigrate.Config{Logger: quiet(nil)})
-	if err != nil {
-		return fmt.Errorf("jobs: migrate: %w", err)
-	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("jobs: migrate: %w", err)
-	}
-	return nil
+	return db.WithLock(ctx, "jobs:migrate", func() error {
+		m, err := rivermigrate.New(riverdatabasesql.New(db.W), &rivermigrate.Config{Logger: quiet(nil)})
+		if err != nil {
+			return fmt.Errorf("jobs: migrate: %w", err)
+		}
+		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			return fmt.Errorf("jobs: migrate: %w", err)
+		}
+		return nil
+	})
 }
 
 // Open migrates River's tables and builds an engine working the jobs of r

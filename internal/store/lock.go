@@ -53,3 +53,25 @@ func (db *DB) TryLock(ctx context.Context, name string) (release func(), ok bool
 		conn.Close()
 	}, true, nil
 }
+
+// WithLock runs fn holding the named lock, waiting for whoever holds it,
+// on a connection of its own (pg_advisory_lock): the way several
+// processes starting together on PostgreSQL take turns at something that
+// is not one transaction, such as a migration run by a library. On
+// SQLite, which one process uses, it runs fn.
+func (db *DB) WithLock(ctx context.Context, name string, fn func() error) error {
+	if db.Dialect != Postgres {
+		return fn()
+	}
+	conn, err := db.W.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: lock %s: %w", name, err)
+	}
+	defer conn.Close()
+	key := LockKey(name)
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		return fmt.Errorf("store: lock %s: %w", name, err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key)
+	return fn()
+}

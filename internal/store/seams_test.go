@@ -157,3 +157,30 @@ func TestTryLockElectsOne(t *testing.T) {
 		again()
 	})
 }
+
+// TestWithLockWaits: while WithLock runs its function, another session
+// cannot take the lock (PostgreSQL); afterwards it can; the function's
+// error comes back. Both stores.
+func TestWithLockWaits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ran := false
+		err := db.WithLock(ctx, "storetest.with", func() error {
+			ran = true
+			if db.Dialect == store.Postgres {
+				if _, ok, err := db.TryLock(ctx, "storetest.with"); err != nil || ok {
+					t.Errorf("TryLock while WithLock holds the lock: %v, %v", ok, err)
+				}
+			}
+			return errors.New("on purpose")
+		})
+		if !ran || err == nil || err.Error() != "on purpose" {
+			t.Fatalf("WithLock: ran %v, err %v", ran, err)
+		}
+		release, ok, err := db.TryLock(ctx, "storetest.with")
+		if err != nil || !ok {
+			t.Fatalf("TryLock after WithLock: %v, %v", ok, err)
+		}
+		release()
+	})
+}
