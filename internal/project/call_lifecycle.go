@@ -204,7 +204,7 @@ func (s *Service) CloseExpired(ctx context.Context) (int, error) {
 // Recusal is an expert's declared conflict with one application of their
 // panel: the expert does not score it.
 type Recusal struct {
-	SeatID        int64     `json:"-"`
+	SeatID        int64     `json:"seat_id"`
 	Position      int       `json:"position"`
 	ApplicationID int64     `json:"application_id"`
 	Reason        string    `json:"reason"`
@@ -264,6 +264,57 @@ func (s *Service) Recuse(ctx context.Context, a audit.Actor, account string, id,
 		return audit.Record(ctx, tx, a, "recuse", "project_application", strconv.FormatInt(app, 10), target.UnitPath,
 			map[string]any{"seat": id, "scores": before.Scores, "total": before.Total},
 			map[string]any{"seat": id, "position": as.Seat.Position, "reason": reason})
+	})
+}
+
+// UndoRecusal removes, for reason, the recusal of the expert on seat of
+// call id from application app, on behalf of the office of the call (scopes),
+// while the panel scores: the expert is to score the application after
+// all, and later draws no longer leave the expert out for it. The expert
+// is told; the undoing is audited with the recusal it removes.
+func (s *Service) UndoRecusal(ctx context.Context, a audit.Actor, scopes []string, id, seat, app int64, reason string) error {
+	reason, err := requiredText(reason, 500, "reason", "撤销理由", "reason", i18n.Errorf("请说明撤销回避的理由", "say why the recusal is undone"))
+	if err != nil {
+		return err
+	}
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		var callID int64
+		var position int
+		var account string
+		err := tx.QueryRowContext(ctx, `SELECT st.call_id, st.position, e.account FROM project_call_seat st JOIN project_expert e ON e.id = st.expert_id WHERE st.id = $1`, seat).
+			Scan(&callID, &position, &account)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && callID != id) {
+			return fmt.Errorf("project: seat %d of call %d: %w", seat, id, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("project: undo recusal: %w", err)
+		}
+		c, err := s.managed(ctx, tx, scopes, callID)
+		if err != nil {
+			return err
+		}
+		var rc Recusal
+		var title, unitPath string
+		err = tx.QueryRowContext(ctx, `SELECT x.reason, x.declared_at, a.title, a.unit_path FROM project_call_recusal x JOIN project_application a ON a.id = x.application_id
+			WHERE x.seat_id = $1 AND x.application_id = $2`, seat, app).Scan(&rc.Reason, &rc.DeclaredAt, &title, &unitPath)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("project: recusal of seat %d from application %d: %w", seat, app, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("project: undo recusal: %w", err)
+		}
+		if c.Status != CallReview {
+			return i18n.Errorf("评审已结束，回避不能再撤销", "the review is over; the recusal can no longer be undone").WithCode("review_over")
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM project_call_recusal WHERE seat_id = $1 AND application_id = $2`, seat, app); err != nil {
+			return fmt.Errorf("project: undo recusal: %w", err)
+		}
+		if err := s.notifyRecusalUndone(ctx, tx, a, c, seat, account, title, reason); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, a, "undo_recusal", "project_application", strconv.FormatInt(app, 10), unitPath,
+			map[string]any{"seat": seat, "position": position, "reason": rc.Reason, "declared_at": rc.DeclaredAt},
+			map[string]any{"seat": seat, "position": position, "reason": reason})
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -358,6 +359,152 @@ func TestAbsenceAndTieCorrections(t *testing.T) {
 		}
 		if es := audited(t, db, "delete", "project_tie", fmt.Sprint(tid)); len(es) != 1 || !strings.Contains(string(es[0].Before), "已离职") {
 			t.Fatalf("the tie's deletion audit: %+v", es)
+		}
+	})
+}
+
+// TestRecusalUndoAndLaterDraws: the office of another city may not undo
+// an expert's recusal, nor anyone without a reason; the call's office
+// undoes it (audited, the expert told), the expert may then score and
+// declares it again; after publication it can no longer be undone. A
+// later draw for the applicant — here the panel of the very project the
+// application was for, whose own earlier reviews are no tie — leaves the
+// recused expert out with the reason recorded, and reproduces from its
+// seed; the recusal counts within the office's window of years.
+func TestRecusalUndoAndLaterDraws(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := setup(t, db)
+		now := time.Date(2026, 6, 15, 2, 0, 0, 0, time.UTC)
+		s.Now = func() time.Time { return now }
+		all := []string{province}
+		zy := []string{pathOf(t, db, "410102")}
+		pid := register(t, s, zy, NewProject{Name: "中原区政务数据共享平台", Owner: "410102", Category: "new", Funding: "区级财政", Estimate: wan(t, "260")})
+		if _, err := s.AddDocument(ctx, owner, zy, pid, Material, "可研.txt", []byte("可行性研究报告")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Submit(ctx, owner, zy, pid, ""); err != nil {
+			t.Fatal(err)
+		}
+		users := map[string]int64{}
+		for i := 0; i < 6; i++ {
+			acct := fmt.Sprint("ux", i)
+			u, err := auth.CreateUser(ctx, db, office, auth.NewUser{Name: acct, Password: "a-long-password-" + acct})
+			if err != nil {
+				t.Fatal(err)
+			}
+			users[acct] = u.ID
+			if _, err := s.AddExpert(ctx, office, Expert{Name: fmt.Sprint("专家", i), Fields: []string{"egov"}, Employer: fmt.Sprint("某大学", i), Region: "41", Available: true, Account: acct}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cid, err := s.OpenCall(ctx, office, all, NewCall{Kind: CallAward, Title: "优秀工程评选", Description: "评选。", Org: "41",
+			Deadline: "2026-06-19", Criteria: "成效 50\n创新 50", Field: "egov", PanelSize: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var apps []int64
+		for _, na := range []NewApplication{{Unit: "410102", ProjectID: pid, Body: "正文"}, {Unit: "410103", Title: "二七区申报", Body: "正文"}} {
+			id, err := s.Apply(ctx, owner, all, cid, na)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CheckApplication(ctx, office, all, id, true, ""); err != nil {
+				t.Fatal(err)
+			}
+			apps = append(apps, id)
+		}
+		if err := s.CloseCall(ctx, office, all, cid); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DrawCallPanel(ctx, office, all, cid, nil); err != nil {
+			t.Fatal(err)
+		}
+		seats, _ := s.CallSeats(ctx, cid)
+		first := seats[0]
+		expert := audit.Actor{Name: first.Account}
+		if err := s.Recuse(ctx, expert, first.Account, first.ID, apps[0], "曾为该项目提供咨询"); err != nil {
+			t.Fatal(err)
+		}
+		var ue *i18n.Error
+		if err := s.UndoRecusal(ctx, office, []string{pathOf(t, db, "4102")}, cid, first.ID, apps[0], "误报"); !IsOutside(err) {
+			t.Fatalf("another city undoes the recusal: %v", err)
+		}
+		if err := s.UndoRecusal(ctx, office, all, cid, first.ID, apps[0], " "); !errors.As(err, &ue) || ue.Field != "reason" || ue.En == "" {
+			t.Fatalf("undoing without a reason: %v", err)
+		}
+		if err := s.UndoRecusal(ctx, office, all, cid, first.ID, apps[1], "误报"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("undoing a recusal never declared: %v", err)
+		}
+		if err := s.UndoRecusal(ctx, office, all, cid+1, first.ID, apps[0], "误报"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("undoing through another call: %v", err)
+		}
+		if err := s.UndoRecusal(ctx, office, all, cid, first.ID, apps[0], "咨询合同未履行，不构成利益冲突"); err != nil {
+			t.Fatal(err)
+		}
+		es := audited(t, db, "undo_recusal", "project_application", fmt.Sprint(apps[0]))
+		if len(es) != 1 || es[0].Actor.Name != office.Name || !strings.Contains(string(es[0].Before), "曾为该项目提供咨询") || !strings.Contains(string(es[0].After), "不构成利益冲突") {
+			t.Fatalf("the undoing's audit: %+v", es)
+		}
+		var n int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM notify_message WHERE msg_key = 'project.notify.call_recusal_undone' AND user_id = $1`, users[first.Account]).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("the expert's notice: %d %v", n, err)
+		}
+		if rec, err := s.ExpertRecord(ctx, first.ExpertID); err != nil || len(rec.Recusals) != 0 {
+			t.Fatalf("the undone recusal still counts: %+v %v", rec.Recusals, err)
+		}
+		if err := s.UndoRecusal(ctx, office, all, cid, first.ID, apps[0], "再次"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("undoing twice: %v", err)
+		}
+		// The expert may score it now, and declares the conflict again.
+		if err := s.ScoreApplication(ctx, expert, first.Account, first.ID, apps[0], []int{80, 80}, "意见"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Recuse(ctx, expert, first.Account, first.ID, apps[0], "配偶在申报单位任职"); err != nil {
+			t.Fatal(err)
+		}
+		for i, st := range seats {
+			for j, app := range apps {
+				if i == 0 && j == 0 {
+					continue
+				}
+				if err := s.ScoreApplication(ctx, audit.Actor{Name: st.Account}, st.Account, st.ID, app, []int{70 + i, 70 + j}, "意见"); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := s.Publish(ctx, office, all, cid, "公布"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UndoRecusal(ctx, office, all, cid, first.ID, apps[0], "晚了"); !errors.As(err, &ue) || ue.Code != "review_over" {
+			t.Fatalf("undoing after publication: %v", err)
+		}
+		// The project's own panel: the other panellists reviewed this very
+		// project and may sit; the recused expert may not.
+		rid, err := s.DrawPanel(ctx, office, all, pid, "egov", 3, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex, err := s.Exclusions(ctx, "review", rid)
+		if err != nil || len(ex) != 1 || ex[0].ExpertID != first.ExpertID || ex[0].Reason != ExRecused || !strings.Contains(ex[0].Detail, "配偶在申报单位任职") ||
+			!strings.Contains(ex[0].Detail, "中原区政务数据共享平台") {
+			t.Fatalf("exclusions of the later draw: %+v %v", ex, err)
+		}
+		revs, err := s.Reviews(ctx, pid)
+		if err != nil || len(revs) != 1 || len(revs[0].Candidates) != 5 || slices.Contains(revs[0].Candidates, first.ExpertID) || !revs[0].Reproduces() {
+			t.Fatalf("the later draw: %+v %v", revs, err)
+		}
+		if es := audited(t, db, "draw", "project_review", fmt.Sprint(rid)); len(es) != 1 || !strings.Contains(string(es[0].After), ExRecused) {
+			t.Fatalf("the draw's audit: %+v", es)
+		}
+		// Two years on with a one-year window the recusal no longer counts.
+		if err := s.SetTieYears(ctx, office, 1); err != nil {
+			t.Fatal(err)
+		}
+		now = now.AddDate(2, 0, 0)
+		cands, err := s.candidates(ctx, mustGet(t, s, pid), "egov")
+		if err != nil || !slices.Contains(cands, first.ExpertID) {
+			t.Fatalf("candidates two years on: %v %v", cands, err)
 		}
 	})
 }

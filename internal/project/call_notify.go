@@ -25,6 +25,9 @@ var (
 	KindPublished = notify.DefineKind("project.call_published", "project.notify.kind.call_published", true)
 	// KindWithdrawn tells the applicants the office withdrew the call.
 	KindWithdrawn = notify.DefineKind("project.call_withdrawn", "project.notify.kind.call_withdrawn", true)
+	// KindRecusalUndone tells an expert the office undid their recusal,
+	// so the application waits for their score.
+	KindRecusalUndone = notify.DefineKind("project.call_recusal_undone", "project.notify.kind.call_recusal_undone", true)
 	// KindExpired tells the office its call closed at the deadline.
 	KindExpired = notify.DefineKind("project.call_expired", "project.notify.kind.call_expired", false)
 )
@@ -101,6 +104,23 @@ func (s *Service) notifyCallAssigned(ctx context.Context, tx *store.Tx, a audit.
 	_, err = notify.Send(ctx, tx, notify.Message{Kind: KindCallAssigned, Key: "project.notify.call_assigned",
 		Args: []any{c.Title}, Link: "/calls/reviews", To: []notify.Recipient{notify.Users(ids...)}, Except: a.UserID})
 	return err
+}
+
+// notifyRecusalUndone tells the expert with account of seat on call c
+// that the office undid their recusal from the application title.
+func (s *Service) notifyRecusalUndone(ctx context.Context, tx *store.Tx, a audit.Actor, c *Call, seat int64, account, title, reason string) error {
+	ids, err := s.expertUsers(ctx, []string{account})
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	_, err = notify.Send(ctx, tx, notify.Message{Kind: KindRecusalUndone, Key: "project.notify.call_recusal_undone",
+		Args: []any{title, c.Title, reason}, Link: SeatLink(c.ID, seat), To: []notify.Recipient{notify.Users(ids...)}, Except: a.UserID})
+	return err
+}
+
+// SeatLink is the address of an expert's seat on call id.
+func SeatLink(id, seat int64) string {
+	return CallLink(id) + "/seats/" + strconv.FormatInt(seat, 10)
 }
 
 // pastCallSeats are the experts' seats on call panels, one per eligible

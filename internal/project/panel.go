@@ -134,13 +134,14 @@ const (
 	ExAbsent      = "absent"      // inside a period the expert is unavailable
 	ExEmployer    = "employer"    // works for the applicant
 	ExDeclared    = "declared"    // declared a conflict with the applicant
+	ExRecused     = "recused"     // recused from an application of the applicant within the window
 	ExEmployed    = "employed"    // employed by the applicant within the window
 	ExWorked      = "worked"      // worked on a project of the applicant within the window
 	ExReviewed    = "reviewed"    // reviewed another project of the applicant within the window
 )
 
 // ExclusionReasons lists the reasons in the order they are checked.
-var ExclusionReasons = []string{ExUnavailable, ExAbsent, ExEmployer, ExDeclared, ExEmployed, ExWorked, ExReviewed}
+var ExclusionReasons = []string{ExUnavailable, ExAbsent, ExEmployer, ExDeclared, ExRecused, ExEmployed, ExWorked, ExReviewed}
 
 // Tie kinds an expert's recent ties with a unit may have.
 const (
@@ -214,6 +215,10 @@ type Record struct {
 	Absences []Absence
 	Ties     []Tie
 	Reviews  []PastReview
+	// Recusals are the expert's recusals from applications to calls: Unit
+	// the applicant, What the application's title, Reference the reason,
+	// Date the day declared, DrawID the call.
+	Recusals []PastReview
 }
 
 // Exclusion is why one expert of the field was left out of a draw.
@@ -245,6 +250,13 @@ func Screen(e Expert, rec Record, app Applicant, day, since string) (reason, det
 			return ExEmployer, e.Employer
 		}
 		return ExDeclared, strings.Join(e.Conflicts, "、")
+	}
+	// A recusal is a conflict the expert declared with the applicant on
+	// an earlier panel; like a tie it counts within the window.
+	for _, r := range rec.Recusals {
+		if r.Unit == app.Code && r.Date >= since {
+			return ExRecused, r.Date + " " + r.What + "：" + r.Reference
+		}
 	}
 	for _, kind := range []string{TieEmployed, TieWorked} {
 		for _, t := range rec.Ties {
@@ -447,6 +459,7 @@ func (s *Service) ExpertRecord(ctx context.Context, id int64) (Record, error) {
 	slices.Reverse(r.Absences)
 	slices.Reverse(r.Ties)
 	slices.SortStableFunc(r.Reviews, func(a, b PastReview) int { return strings.Compare(b.Date, a.Date) })
+	slices.Reverse(r.Recusals)
 	return r, nil
 }
 
@@ -489,6 +502,27 @@ func (s *Service) records(ctx context.Context, q querier, ids []int64) (map[int6
 		r := out[t.ExpertID]
 		r.Ties = append(r.Ties, t)
 		out[t.ExpertID] = r
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = q.QueryContext(ctx, `SELECT st.expert_id, a.unit_code, COALESCE(a.project_id, 0), a.title, x.reason, st.call_id, x.declared_at FROM project_call_recusal x
+		JOIN project_call_seat st ON st.id = x.seat_id JOIN project_application a ON a.id = x.application_id WHERE st.expert_id IN (`+in+`) ORDER BY x.declared_at, a.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("project: earlier recusals: %w", err)
+	}
+	for rows.Next() {
+		var p PastReview
+		var at time.Time
+		if err := rows.Scan(&p.ExpertID, &p.Unit, &p.Project, &p.What, &p.Reference, &p.DrawID, &at); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("project: earlier recusals: %w", err)
+		}
+		p.Date, p.DrawKind = at.In(shanghai).Format(dateLayout), "call"
+		r := out[p.ExpertID]
+		r.Recusals = append(r.Recusals, p)
+		out[p.ExpertID] = r
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

@@ -14,7 +14,7 @@ import (
 
 // a11yDetailPages stores what the detail pages of the project portfolio
 // and of the calls need — a project, an expert with an absence and a tie,
-// a call under review with an application and its panel, and an open call
+// a call under review with an application, its panel and a recusal, and an open call
 // — and returns those pages for the accessibility check.
 func a11yDetailPages(t *testing.T, db *store.DB) []string {
 	t.Helper()
@@ -51,6 +51,9 @@ func a11yDetailPages(t *testing.T, db *store.DB) []string {
 	must(s.CheckApplication(ctx, a, all, app, true, "材料齐全"))
 	must(s.CloseCall(ctx, a, all, cid))
 	must(s.DrawCallPanel(ctx, a, all, cid, nil))
+	seats, err := s.CallSeats(ctx, cid)
+	must(err)
+	must(s.Recuse(ctx, a, seats[0].Account, seats[0].ID, app, "曾为该项目提供咨询")) // the call's page offers to undo it
 	open, err := s.OpenCall(ctx, a, all, dom.NewCall{Kind: dom.CallPilot, Title: "2026 年智慧城市试点", Description: "征集智慧城市试点项目。", Org: "41",
 		Deadline: deadline, Criteria: "应用成效 60\n创新性 40", Field: "egov", PanelSize: 3})
 	must(err)

@@ -18,11 +18,13 @@ const callsUsage = `usage: zhihui calls list [--json]
        zhihui calls create --kind pilot|award --title T --description D --org CODE --deadline YYYY-MM-DD --criteria "应用成效 60; 创新性 40" --field F --panel-size N [--levels city,county] [--categories new,upgrade] [--json]
        zhihui calls apply CALL --unit CODE --title T --body TEXT [--project ID] [--document FILE] [--json]
        zhihui calls applications CALL [--json]
+` + callsCorrectionsUsage + `
 every command takes --as USER (act as that user, within its units; default: the system, over the whole province) and --data DIR | --db DSN`
 
 func runCalls(env cli.Env, args []string) error {
 	return cli.Dispatch(env, "calls", callsUsage, args, map[string]func(cli.Env, []string) error{
-		"list": callsList, "create": callsCreate, "apply": callsApply, "applications": callsApplications})
+		"list": callsList, "create": callsCreate, "apply": callsApply, "applications": callsApplications,
+		"edit": callsEdit, "withdraw": callsWithdraw, "panel": callsPanel, "undo-recusal": callsUndoRecusal, "reviews": callsReviews, "recuse": callsRecuse})
 }
 
 // outside words the domain's scope refusal for the command line.

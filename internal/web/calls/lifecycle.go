@@ -143,3 +143,27 @@ func (h handlers) recuse(w http.ResponseWriter, r *http.Request) error {
 	}
 	return refuse(err)
 }
+
+func (h handlers) undoRecusal(w http.ResponseWriter, r *http.Request) error {
+	id, seat, app, err := recusalIDs(r)
+	if err != nil {
+		return err
+	}
+	err = h.svc.UndoRecusal(r.Context(), kit.Actor(r), scopes(r, Offices), id, seat, app, r.PostFormValue("reason"))
+	if err == nil {
+		return kit.Redirect(w, r, fmt.Sprintf("/calls/%d?flash=recusal_undone", id))
+	}
+	return h.stepped(w, r, err)
+}
+
+// recusalIDs reads the call, seat and application of a recusal's path.
+func recusalIDs(r *http.Request) (id, seat, app int64, err error) {
+	if id, err = kit.PathID(r, "id"); err != nil {
+		return
+	}
+	if seat, err = kit.PathID(r, "seat"); err != nil {
+		return
+	}
+	app, err = kit.PathID(r, "app")
+	return
+}

@@ -49,7 +49,7 @@ func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
 		Commands: []cli.Command{
-			{Name: "calls", Summary: "calls for pilots and awards: list | create --kind K --title T ... | apply CALL --unit CODE --title T --body TEXT [--document FILE] | applications CALL; --as USER acts as that user", Run: runCalls},
+			{Name: "calls", Summary: "calls for pilots and awards: list | create --kind K --title T ... | apply CALL --unit CODE --title T --body TEXT [--document FILE] | applications CALL | edit CALL ... | withdraw CALL --reason R | panel CALL | undo-recusal CALL --seat S --application A --reason R | reviews | recuse SEAT --application A --reason R; --as USER acts as that user", Run: runCalls},
 		},
 		Name:    "calls",
 		Catalog: catalog,
@@ -66,13 +66,19 @@ func Module() module.Module {
 		},
 		Pages: []string{"/calls", "/calls/new", "/results"},
 		API: map[string]string{
-			"GET /api/v1/calls":                    "Calls for pilots and awards over or under the caller's units, newest first: {calls: [{id, kind, title, description, org, org_name, levels, categories, deadline, criteria: [{name, weight}], field, panel_size, status, drawn_at, published_at, result_note, created_at}]}",
-			"POST /api/v1/calls":                   `Open a call (office of the call's unit) {"kind": "pilot"|"award", "title", "description", "org" (unit code whose subtree may apply), "levels": [], "categories": [], "deadline": "YYYY-MM-DD" (a holiday moves to the next working day), "criteria": "名称 权重" a line or [{"name","weight"}] (weights sum to 100), "field", "panel_size" (3–15)}; 201 {call}; 400 with the bilingual error and its field`,
-			"GET /api/v1/calls/{id}":               "One call the caller may see: {call, accepting}",
-			"GET /api/v1/calls/{id}/applications":  "Applications to a call: every one for the office of the call's unit, otherwise those of the caller's units; {call, status, applications: [{id, unit, unit_name, unit_level, project_id, project_number, title, body, applicant, status, check_note, checked_at, level, category, document: {id, name, content_type, size}, created_at, meets_rule, rule: {zh, en}}]}; no expert is named",
-			"POST /api/v1/calls/{id}/applications": `Apply for a unit of the caller's (reporters, approvers, the office) while the call is open {"unit", "project" (id of a portfolio project of the unit, optional), "title", "body", "document": {"name", "content" (base64)} (optional, PDF/Office/image/text, at most 10 MB)}, or multipart with the file as field file; 201 {application}`,
-			"GET /api/v1/results":                  "Published results of calls for pilots and awards: [{id, kind, title, org_name, published_at}]",
-			"GET /api/v1/results/{id}":             "One call's published ranking: rank, title, unit and score (trimmed mean of the experts' weighted scores) of each eligible application; no expert is named",
+			"GET /api/v1/calls":                                  "Calls for pilots and awards over or under the caller's units, newest first: {calls: [{id, kind, title, description, org, org_name, levels, categories, deadline, criteria: [{name, weight}], field, panel_size, status, drawn_at, published_at, result_note, created_at}]}",
+			"POST /api/v1/calls":                                 `Open a call (office of the call's unit) {"kind": "pilot"|"award", "title", "description", "org" (unit code whose subtree may apply), "levels": [], "categories": [], "deadline": "YYYY-MM-DD" (a holiday moves to the next working day), "criteria": "名称 权重" a line or [{"name","weight"}] (weights sum to 100), "field", "panel_size" (3–15)}; 201 {call}; 400 with the bilingual error and its field`,
+			"GET /api/v1/calls/{id}":                             "One call the caller may see: {call, accepting}",
+			"GET /api/v1/calls/{id}/applications":                "Applications to a call: every one for the office of the call's unit, otherwise those of the caller's units; {call, status, applications: [{id, unit, unit_name, unit_level, project_id, project_number, title, body, applicant, status, check_note, checked_at, level, category, document: {id, name, content_type, size}, created_at, meets_rule, rule: {zh, en}}]}; no expert is named",
+			"POST /api/v1/calls/{id}/applications":               `Apply for a unit of the caller's (reporters, approvers, the office) while the call is open {"unit", "project" (id of a portfolio project of the unit, optional), "title", "body", "document": {"name", "content" (base64)} (optional, PDF/Office/image/text, at most 10 MB)}, or multipart with the file as field file; 201 {application}`,
+			"POST /api/v1/calls/{id}":                            `Edit a call (office of the call's unit) until its panel is drawn; every field optional, one left out keeps its value {"title", "description", "levels": [], "categories": [], "deadline", "criteria" (text or [{"name","weight"}]), "field", "panel_size"}; the levels and categories are fixed once a unit applied; a closed call given a new deadline takes applications again; 200 {call, accepting}`,
+			"POST /api/v1/calls/{id}/withdraw":                   `Withdraw a call (office of the call's unit) until its results are published {"reason"}; the applicants are told; 200 {call, accepting}`,
+			"GET /api/v1/calls/{id}/panel":                       "The call's panel for its office: {call, status, drawn_at, seed, candidates, reproduces, seats: [{id, position, expert_id, expert_name, employer, scored, recused}], recusals: [{seat_id, position, application_id, reason, declared_at}], excluded: [{expert_id, expert_name, reason, detail}]}",
+			"POST /api/v1/calls/{id}/recusals/{seat}/{app}/undo": `Undo an expert's recusal from an application (office of the call's unit) while the panel scores {"reason"}: the expert is told and is to score it; later draws no longer leave the expert out for it; 200 {call, recusals}`,
+			"GET /api/v1/calls/reviews":                          "The caller's seats on call panels (experts): {seats: [{seat: {id, call_id, position, scored, recused}, call, open, applications: [{id, title, unit, unit_name, body, document, scored, recused}], scores, recusals}]}; no other expert is named",
+			"POST /api/v1/calls/{id}/seats/{seat}/{app}/recuse":  `Recuse yourself (the seat's expert) from an application while the panel scores {"reason"}: a score you gave it is removed; later draws for the same applicant leave you out within the office's window of years; 200 {seat, recusal}`,
+			"GET /api/v1/results":                                "Published results of calls for pilots and awards: [{id, kind, title, org_name, published_at}]",
+			"GET /api/v1/results/{id}":                           "One call's published ranking: rank, title, unit and score (trimmed mean of the experts' weighted scores) of each eligible application; no expert is named",
 		},
 		Authz:      authzCases(),
 		AuthzSetup: authzSetup,
@@ -107,6 +113,7 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "POST /calls/{id}/seats/{seat}/{app}", Access: kit.Roles, Roles: Experts, Handler: h.score},
 		{Pattern: "GET /calls/{id}/seats/{seat}/{app}/document", Access: kit.Roles, Roles: Experts, Handler: h.seatDocument},
 		{Pattern: "POST /calls/{id}/seats/{seat}/{app}/recuse", Access: kit.Roles, Roles: Experts, Handler: h.recuse},
+		{Pattern: "POST /calls/{id}/recusals/{seat}/{app}/undo", Access: kit.Roles, Roles: Offices, Handler: h.undoRecusal},
 		{Pattern: "GET /results", Access: kit.Public, Handler: h.results},
 		{Pattern: "GET /results/{id}", Access: kit.Public, Handler: h.result},
 		{Pattern: "GET /api/v1/calls", Access: kit.Roles, Roles: Viewers, Handler: h.apiCalls},
@@ -114,6 +121,12 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /api/v1/calls/{id}", Access: kit.Roles, Roles: Viewers, Handler: h.apiCall},
 		{Pattern: "GET /api/v1/calls/{id}/applications", Access: kit.Roles, Roles: Viewers, Handler: h.apiApplications},
 		{Pattern: "POST /api/v1/calls/{id}/applications", Access: kit.Roles, Roles: Applicants, Handler: h.apiApply, BodyLimit: MaxApplyBody*4/3 + 1<<10},
+		{Pattern: "POST /api/v1/calls/{id}", Access: kit.Roles, Roles: Offices, Handler: h.apiEdit},
+		{Pattern: "POST /api/v1/calls/{id}/withdraw", Access: kit.Roles, Roles: Offices, Handler: h.apiWithdraw},
+		{Pattern: "GET /api/v1/calls/{id}/panel", Access: kit.Roles, Roles: Offices, Handler: h.apiPanel},
+		{Pattern: "POST /api/v1/calls/{id}/recusals/{seat}/{app}/undo", Access: kit.Roles, Roles: Offices, Handler: h.apiUndoRecusal},
+		{Pattern: "GET /api/v1/calls/reviews", Access: kit.Roles, Roles: Experts, Handler: h.apiReviews},
+		{Pattern: "POST /api/v1/calls/{id}/seats/{seat}/{app}/recuse", Access: kit.Roles, Roles: Experts, Handler: h.apiRecuse},
 		{Pattern: "GET /api/v1/results", Access: kit.Public, Handler: h.apiResults},
 		{Pattern: "GET /api/v1/results/{id}", Access: kit.Public, Handler: h.apiResult},
 	}, nil
@@ -135,19 +148,22 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 	}
 	type sideOf struct{ name, city, county, other string }
 	for _, sd := range []sideOf{{"in", "4101", "410102", "410103"}, {"out", "4102", "410202", "410203"}} {
-		for _, kind := range []string{"view", "apply", "close", "check", "draw", "publish", "withdraw"} {
+		for _, kind := range []string{"view", "apply", "close", "check", "draw", "publish", "withdraw", "apiwithdraw", "recusal"} {
 			id, err := s.OpenCall(ctx, a, all, dom.NewCall{Kind: dom.CallAward, Title: "authz 评选 " + kind, Description: "authz", Org: sd.city,
 				Deadline: "2099-12-31", Criteria: "成效 60\n创新 40", Field: "gis", PanelSize: 3})
 			if err != nil {
 				return err
 			}
 			f.IDs["call-"+kind+"-"+sd.name] = id
-			if kind == "view" || kind == "apply" || kind == "close" || kind == "withdraw" {
+			if kind == "view" || kind == "apply" || kind == "close" || kind == "withdraw" || kind == "apiwithdraw" {
 				continue
 			}
 			unit := sd.county
-			if kind == "publish" {
+			switch kind {
+			case "publish":
 				unit = sd.other // its panel's ties with the county must not block the draw case
+			case "recusal":
+				unit = sd.city // nor may this panel's
 			}
 			app, err := s.Apply(ctx, a, all, id, dom.NewApplication{Unit: unit, Title: "authz 申报 " + kind, Body: "authz", DocName: "a.txt", Doc: []byte("authz")})
 			if err != nil {
@@ -173,6 +189,16 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 			if err != nil {
 				return err
 			}
+			if kind == "recusal" {
+				// Two recusals, for the page's and the API's undoing.
+				for i, via := range []string{"page", "api"} {
+					if err := recuseAs(ctx, db, seats[i].ID, app); err != nil {
+						return err
+					}
+					f.IDs["recseat-"+via+"-"+sd.name] = seats[i].ID
+				}
+				continue
+			}
 			for _, st := range seats {
 				// The pool entries have no account: score as the office would record them.
 				if err := scoreAs(ctx, db, st.ID, app); err != nil {
@@ -193,6 +219,27 @@ func scoreAs(ctx context.Context, db *store.DB, seat, app int64) error {
 	_, err := db.W.ExecContext(ctx, `INSERT INTO project_call_score (seat_id, application_id, scores, total, opinion, scored_at) VALUES ($1,$2,'80,80',8000,'authz',$3)`,
 		seat, app, store.Now())
 	return err
+}
+
+// recuseAs stores a recusal of seat from app directly, as scoreAs a score.
+func recuseAs(ctx context.Context, db *store.DB, seat, app int64) error {
+	_, err := db.W.ExecContext(ctx, `INSERT INTO project_call_recusal (seat_id, application_id, reason, declared_at) VALUES ($1,$2,'authz 回避',$3)`,
+		seat, app, store.Now())
+	return err
+}
+
+// recusalReq is a request on the recusal of the fixture's seat via
+// ("page" or "api") from its application.
+func recusalReq(via string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
+	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
+		sd := module.Side(inside)
+		target := "/calls/" + strconv.FormatInt(f.IDs["call-recusal-"+sd], 10) + "/recusals/" + strconv.FormatInt(f.IDs["recseat-"+via+"-"+sd], 10) + "/" +
+			strconv.FormatInt(f.IDs["app-recusal-"+sd], 10) + "/undo"
+		if via == "api" {
+			target = "/api/v1" + target
+		}
+		return http.MethodPost, target, form
+	}
 }
 
 func callReq(method, kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
@@ -266,6 +313,7 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /calls/{id}/seats/{seat}/{app}", Request: seatReq(http.MethodPost, true, "", url.Values{"c0": {"80"}, "c1": {"80"}, "opinion": {"好"}}), Want: module.RefusedAll(un)},
 		{Pattern: "GET /calls/{id}/seats/{seat}/{app}/document", Request: seatReq(http.MethodGet, true, "/document", nil), Want: module.RefusedAll(see)},
 		{Pattern: "POST /calls/{id}/seats/{seat}/{app}/recuse", Request: seatReq(http.MethodPost, true, "/recuse", url.Values{"reason": {"authz 回避"}}), Want: module.RefusedAll(un)},
+		{Pattern: "POST /calls/{id}/recusals/{seat}/{app}/undo", Request: recusalReq("page", url.Values{"reason": {"authz 撤销"}}), Want: module.ScopedRole(see, un, Offices...)},
 		{Pattern: "GET /results", Request: module.Get("/results"), Want: module.Always(ok)},
 		// The publish case of the office and the administrator has run
 		// by now for the inside call only; unpublished results are not found.
@@ -295,6 +343,21 @@ func authzCases() []module.AuthzCase {
 			}
 			return http.MethodPost, "/api/v1/calls/" + strconv.FormatInt(f.IDs["call-apply-"+module.Side(inside)], 10) + "/applications", url.Values{"unit": {unit}, "title": {"authz API 申报"}, "body": {"申报正文"}}
 		}, Want: module.ScopedRole(http.StatusCreated, un, Applicants...)},
+		{Pattern: "POST /api/v1/calls/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			m, target, _ := apiCallReq(http.MethodPost, "view", "")(f, inside)
+			return m, target, url.Values{"description": {"authz API"}}
+		}, Want: module.ScopedRole(ok, un, Offices...)},
+		{Pattern: "POST /api/v1/calls/{id}/withdraw", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			m, target, _ := apiCallReq(http.MethodPost, "apiwithdraw", "/withdraw")(f, inside)
+			return m, target, url.Values{"reason": {"authz API 撤回"}}
+		}, Want: module.ScopedRole(ok, un, Offices...)},
+		{Pattern: "GET /api/v1/calls/{id}/panel", Request: apiCallReq(http.MethodGet, "recusal", "/panel"), Want: module.ScopedRole(ok, un, Offices...)},
+		{Pattern: "POST /api/v1/calls/{id}/recusals/{seat}/{app}/undo", Request: recusalReq("api", url.Values{"reason": {"authz API 撤销"}}), Want: module.ScopedRole(ok, un, Offices...)},
+		{Pattern: "GET /api/v1/calls/reviews", Request: module.Get("/api/v1/calls/reviews"), Want: module.AnyRole(ok, un, Experts...)},
+		{Pattern: "POST /api/v1/calls/{id}/seats/{seat}/{app}/recuse", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			m, target, form := seatReq(http.MethodPost, true, "/recuse", url.Values{"reason": {"authz 回避"}})(f, inside)
+			return m, "/api/v1" + target, form
+		}, Want: module.RefusedAll(un)},
 		{Pattern: "GET /api/v1/results", Request: module.Get("/api/v1/results"), Want: module.Always(ok)},
 		{Pattern: "GET /api/v1/results/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/api/v1/results/" + strconv.FormatInt(f.IDs["call-publish-"+module.Side(inside)], 10), nil

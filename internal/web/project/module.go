@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"zhihui/internal/cli"
 
@@ -68,6 +69,7 @@ func Module() module.Module {
 	return module.Module{
 		Commands: []cli.Command{
 			{Name: "projects", Summary: "IT projects: similar --all [--threshold T] [--json] prints every pair of similar projects; om list|submit|import handles O&M budget requests", Run: runProjects},
+			{Name: "experts", Summary: "the expert pool's record the draws consult: show EXPERT | absence add|update|delete | tie add|update|delete; --as USER acts as an office", Run: runExperts},
 		},
 		Name:    "project",
 		Schemas: []store.Schema{dom.Schema, dom.PanelSchema, dom.PortfolioSchema},
@@ -112,16 +114,23 @@ func Module() module.Module {
 		Pages: []string{"/projects", "/projects?stage=feasibility", "/projects/new", "/projects/import", "/projects/systems", "/projects/experts", "/projects/supervision",
 			"/projects/om", "/projects/om/import", "/projects/dashboard", "/projects/publication", "/portfolio"},
 		API: map[string]string{
-			"GET /api/v1/projects":              "Projects of the caller's units: ?stage=&unit=CODE&status=&level=&category=&q=&page=",
-			"POST /api/v1/projects":             `Register a project {"name","owner","level","category","funding","estimate" (万元, exact decimal string),"summary","content","functions"}; owner units and the office`,
-			"GET /api/v1/projects/{id}":         "One project with its checks, documents, timeline and panels (expert names only for the office)",
-			"GET /api/v1/projects/{id}/similar": "Projects and systems similar to the project, best first: ?limit=N; [{kind,id,name,score,near_copy,same_owner,shared_functions,shared_resources,shared_systems,passages,pairs}] (score: MinHash estimate of the Jaccard index of word pairs; pairs: the overlapping sentences side by side with shared words marked)",
-			"POST /api/v1/projects/similar":     `Projects and systems similar to a draft {"name","summary","content","functions","owner","systems"} (not stored): ?limit=N`,
-			"GET /api/v1/projects/portfolio":    "The portfolio of the caller's units (read-only): ?unit=CODE&level=&category=&year=; {total, by_stage, by_unit, by_level, by_category, by_year: [{key,name,count,estimate,budget,final_account}] (amounts in 万元, exact decimal strings), lights {red,amber,green,none}, risks [unrated,1..5], watch: red and amber projects with their cost and schedule variance, om: O&M requests by year {year,count,flagged,amount,approved}}",
-			"GET /api/v1/projects/om":           "O&M requests of the caller's units (read-only): ?year=&unit=CODE&status=submitted|approved|cut&flag=any|over_last_year|over_catalogue|over_investment|retired|duplicate|no_last_year&q=&page=; {requests: [{id,system_id,system_name,owner,year,amount,last_actual,catalogue_cost,investment,flags:[{code,zh,en}],status,approved,review_reason}], count, flagged, amount, approved}",
-			"POST /api/v1/projects/om":          `Submit one O&M request for a catalogue system of the caller's units {"system" (id), "year" (default next year), "amount" (万元, exact decimal number or string), "last_actual" (万元, optional: else last year's approved amount), "basis"}; 201 {request} with its flags [{code,zh,en}] (flagged, never refused, for an outlier)`,
-			"POST /api/v1/projects/om/import":   "Import O&M requests all or nothing from a CSV body (text/csv, UTF-8), an XLSX body or multipart (field file); columns 年度/year, 单位代码/owner, 信息系统/system (catalogue name or #id), 申请金额（万元）/amount, 上年实际支出（万元）/last actual, 测算依据/basis; ?dryRun=true checks and flags without storing. 200 {dry_run, written, rows, flagged, requests}; 400 {errors: [{row, column, zh, en}]} with every error, nothing stored",
-			"GET /api/v1/public/projects":       "Public feed, no login: the projects the office publishes, with only the fields it publishes (name always): ?q=&page=&limit= (at most 20 a page, 50 pages); {projects, fields, total, page, pages, by_stage}",
+			"GET /api/v1/projects":                            "Projects of the caller's units: ?stage=&unit=CODE&status=&level=&category=&q=&page=",
+			"POST /api/v1/projects":                           `Register a project {"name","owner","level","category","funding","estimate" (万元, exact decimal string),"summary","content","functions"}; owner units and the office`,
+			"GET /api/v1/projects/{id}":                       "One project with its checks, documents, timeline and panels (expert names only for the office)",
+			"GET /api/v1/projects/{id}/similar":               "Projects and systems similar to the project, best first: ?limit=N; [{kind,id,name,score,near_copy,same_owner,shared_functions,shared_resources,shared_systems,passages,pairs}] (score: MinHash estimate of the Jaccard index of word pairs; pairs: the overlapping sentences side by side with shared words marked)",
+			"POST /api/v1/projects/similar":                   `Projects and systems similar to a draft {"name","summary","content","functions","owner","systems"} (not stored): ?limit=N`,
+			"GET /api/v1/projects/portfolio":                  "The portfolio of the caller's units (read-only): ?unit=CODE&level=&category=&year=; {total, by_stage, by_unit, by_level, by_category, by_year: [{key,name,count,estimate,budget,final_account}] (amounts in 万元, exact decimal strings), lights {red,amber,green,none}, risks [unrated,1..5], watch: red and amber projects with their cost and schedule variance, om: O&M requests by year {year,count,flagged,amount,approved}}",
+			"GET /api/v1/projects/om":                         "O&M requests of the caller's units (read-only): ?year=&unit=CODE&status=submitted|approved|cut&flag=any|over_last_year|over_catalogue|over_investment|retired|duplicate|no_last_year&q=&page=; {requests: [{id,system_id,system_name,owner,year,amount,last_actual,catalogue_cost,investment,flags:[{code,zh,en}],status,approved,review_reason}], count, flagged, amount, approved}",
+			"POST /api/v1/projects/om":                        `Submit one O&M request for a catalogue system of the caller's units {"system" (id), "year" (default next year), "amount" (万元, exact decimal number or string), "last_actual" (万元, optional: else last year's approved amount), "basis"}; 201 {request} with its flags [{code,zh,en}] (flagged, never refused, for an outlier)`,
+			"POST /api/v1/projects/om/import":                 "Import O&M requests all or nothing from a CSV body (text/csv, UTF-8), an XLSX body or multipart (field file); columns 年度/year, 单位代码/owner, 信息系统/system (catalogue name or #id), 申请金额（万元）/amount, 上年实际支出（万元）/last actual, 测算依据/basis; ?dryRun=true checks and flags without storing. 200 {dry_run, written, rows, flagged, requests}; 400 {errors: [{row, column, zh, en}]} with every error, nothing stored",
+			"GET /api/v1/experts/{id}":                        "One expert of the pool with what the draws consult (the office of any unit: the pool is the province's): {expert, absences: [{id, from, to, reason, actor, created_at}], ties: [{id, kind, unit, unit_name, until, note, actor, created_at}], reviews: [{date, what}], recusals: [{date, what, reason}], tie_years}",
+			"POST /api/v1/experts/{id}/absences":              `Mark the expert unavailable {"from", "to" (YYYY-MM-DD, both included), "reason"}; 201 {absence}; draws on a day inside the period leave the expert out`,
+			"POST /api/v1/experts/{id}/absences/{aid}":        `Correct an absence of the expert {"from", "to", "reason"}; 200 {absence}; draws already made keep the reasons they recorded`,
+			"POST /api/v1/experts/{id}/absences/{aid}/delete": "Remove an absence of the expert; 200 {deleted: id}",
+			"POST /api/v1/experts/{id}/ties":                  `Declare a tie of the expert with a unit {"kind": "employed"|"worked", "unit" (code), "until" (YYYY-MM-DD, empty while it lasts), "note"}; 201 {tie}; draws for the unit or a unit under it leave the expert out within the office's window of years`,
+			"POST /api/v1/experts/{id}/ties/{tid}":            `Correct a tie of the expert {"kind", "unit", "until", "note"}; 200 {tie}`,
+			"POST /api/v1/experts/{id}/ties/{tid}/delete":     "Remove a tie of the expert; 200 {deleted: id}",
+			"GET /api/v1/public/projects":                     "Public feed, no login: the projects the office publishes, with only the fields it publishes (name always): ?q=&page=&limit= (at most 20 a page, 50 pages); {projects, fields, total, page, pages, by_stage}",
 		},
 		Authz:      append(authzCases(), portfolioAuthz()...),
 		AuthzSetup: authzSetup,
@@ -174,6 +183,13 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /projects/reviews", Access: kit.Roles, Roles: Experts, Handler: h.reviews},
 		{Pattern: "GET /projects/reviews/{id}", Access: kit.Roles, Roles: Experts, Handler: h.seat},
 		{Pattern: "POST /projects/reviews/{id}/score", Access: kit.Roles, Roles: Experts, Handler: h.score},
+		{Pattern: "GET /api/v1/experts/{id}", Access: kit.Roles, Roles: Offices, Handler: h.apiExpert},
+		{Pattern: "POST /api/v1/experts/{id}/absences", Access: kit.Roles, Roles: Offices, Handler: h.apiAddAbsence},
+		{Pattern: "POST /api/v1/experts/{id}/absences/{aid}", Access: kit.Roles, Roles: Offices, Handler: h.apiUpdateAbsence},
+		{Pattern: "POST /api/v1/experts/{id}/absences/{aid}/delete", Access: kit.Roles, Roles: Offices, Handler: h.apiDeleteAbsence},
+		{Pattern: "POST /api/v1/experts/{id}/ties", Access: kit.Roles, Roles: Offices, Handler: h.apiAddTie},
+		{Pattern: "POST /api/v1/experts/{id}/ties/{tid}", Access: kit.Roles, Roles: Offices, Handler: h.apiUpdateTie},
+		{Pattern: "POST /api/v1/experts/{id}/ties/{tid}/delete", Access: kit.Roles, Roles: Offices, Handler: h.apiDeleteTie},
 		{Pattern: "GET /api/v1/projects", Access: kit.Roles, Roles: Viewers, Handler: h.apiList},
 		{Pattern: "POST /api/v1/projects", Access: kit.Roles, Roles: Owners, Handler: h.apiCreate},
 		{Pattern: "GET /api/v1/projects/{id}", Access: kit.Roles, Roles: Viewers, Handler: h.apiGet},
@@ -211,6 +227,15 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 			return err
 		}
 		f.IDs["tie-"+sd] = tid
+		// And one of each for the API's cases.
+		if aid, err = s.AddAbsence(ctx, a, f.IDs["expert"], "2099-02-01", "2099-02-28", "authz API 出差"); err != nil {
+			return err
+		}
+		f.IDs["absence-api-"+sd] = aid
+		if tid, err = s.AddTie(ctx, a, f.IDs["expert"], dom.TieEmployed, "4117", "2000-12-31", "authz API"); err != nil {
+			return err
+		}
+		f.IDs["tie-api-"+sd] = tid
 	}
 	for _, side := range []struct{ name, unit string }{{"in", "4101"}, {"out", "4102"}} {
 		for _, kind := range []string{"view", "amounts", "doc", "submit", "decision", "draw", "seat"} {
@@ -276,6 +301,24 @@ func projectReq(method, kind, suffix string, form url.Values) func(*module.Fixtu
 func recordReq(path, key, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
 	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
 		return http.MethodPost, "/projects/experts/" + strconv.FormatInt(f.IDs["expert"], 10) + "/" + path + "/" + strconv.FormatInt(f.IDs[key+"-"+module.Side(inside)], 10) + suffix, form
+	}
+}
+
+// apiRecordReq is recordReq's request to the API's address (/api/v1/experts/…).
+func apiRecordReq(path, key, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
+	page := recordReq(path, key, suffix, form)
+	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
+		m, target, v := page(f, inside)
+		return m, "/api/v1" + strings.TrimPrefix(target, "/projects"), v
+	}
+}
+
+// apiExpertReq is expertReq's request to the API's address.
+func apiExpertReq(method, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
+	page := expertReq(method, suffix, form)
+	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
+		m, target, v := page(f, inside)
+		return m, "/api/v1" + strings.TrimPrefix(target, "/projects"), v
 	}
 }
 
@@ -359,6 +402,17 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /projects/experts/{id}/ties/{tid}", Request: recordReq("ties", "tie", "", url.Values{"kind": {"worked"}, "unit": {"4117"}, "until": {"2001-12-31"}}),
 			Want: module.AnyRole(see, un, Offices...)},
 		{Pattern: "POST /projects/experts/{id}/ties/{tid}/delete", Request: recordReq("ties", "tie", "/delete", nil), Want: module.AnyRole(see, un, Offices...)},
+		{Pattern: "GET /api/v1/experts/{id}", Request: apiExpertReq(http.MethodGet, "", nil), Want: module.AnyRole(ok, un, Offices...)},
+		{Pattern: "POST /api/v1/experts/{id}/absences", Request: apiExpertReq(http.MethodPost, "/absences", url.Values{"from": {"2099-04-01"}, "to": {"2099-04-30"}, "reason": {"出国"}}),
+			Want: module.AnyRole(http.StatusCreated, un, Offices...)},
+		{Pattern: "POST /api/v1/experts/{id}/absences/{aid}", Request: apiRecordReq("absences", "absence-api", "", url.Values{"from": {"2099-05-01"}, "to": {"2099-05-31"}, "reason": {"出国"}}),
+			Want: module.AnyRole(ok, un, Offices...)},
+		{Pattern: "POST /api/v1/experts/{id}/absences/{aid}/delete", Request: apiRecordReq("absences", "absence-api", "/delete", nil), Want: module.AnyRole(ok, un, Offices...)},
+		{Pattern: "POST /api/v1/experts/{id}/ties", Request: apiExpertReq(http.MethodPost, "/ties", url.Values{"kind": {"worked"}, "unit": {"4117"}, "until": {"2002-12-31"}}),
+			Want: module.AnyRole(http.StatusCreated, un, Offices...)},
+		{Pattern: "POST /api/v1/experts/{id}/ties/{tid}", Request: apiRecordReq("ties", "tie-api", "", url.Values{"kind": {"worked"}, "unit": {"4117"}, "until": {"2003-12-31"}}),
+			Want: module.AnyRole(ok, un, Offices...)},
+		{Pattern: "POST /api/v1/experts/{id}/ties/{tid}/delete", Request: apiRecordReq("ties", "tie-api", "/delete", nil), Want: module.AnyRole(ok, un, Offices...)},
 		{Pattern: "GET /projects/reviews", Request: module.Get("/projects/reviews"), Want: module.AnyRole(ok, see, Experts...)},
 		{Pattern: "GET /projects/reviews/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/projects/reviews/" + strconv.FormatInt(f.IDs["seat-"+module.Side(inside)], 10), nil
