@@ -26,17 +26,24 @@ var office = audit.Actor{UserID: 1, Name: "office"}
 
 var all = []string{"/41/"}
 
+// setup migrates the tables, loads the 55,164 org units and bootstraps
+// the module: once per test process into a template that each test's
+// store copies (storetest.FillFromTemplate).
 func setup(t *testing.T, db *store.DB) {
 	t.Helper()
-	ctx := context.Background()
-	if err := db.Migrate(ctx, append([]store.Schema{orgunit.Schema, audit.Schema, auth.Schema, monitor.Schema}, Schemas...)...); err != nil {
-		t.Fatal(err)
+	build := func(ctx context.Context, db *store.DB) error {
+		if err := db.Migrate(ctx, append([]store.Schema{orgunit.Schema, audit.Schema, auth.Schema, monitor.Schema}, Schemas...)...); err != nil {
+			return err
+		}
+		if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
+			return err
+		}
+		return Bootstrap(ctx, db)
 	}
-	if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := Bootstrap(ctx, db); err != nil {
-		t.Fatal(err)
+	if !storetest.FillFromTemplate(t, db, "ecstat", build) {
+		if err := build(context.Background(), db); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

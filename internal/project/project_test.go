@@ -24,12 +24,18 @@ const province = "/41/"
 
 func setup(t *testing.T, db *store.DB) *Service {
 	t.Helper()
-	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, Schema, PanelSchema, PortfolioSchema); err != nil {
-		t.Fatal(err)
+	// once per test process into a template that each test's store copies
+	build := func(ctx context.Context, db *store.DB) error {
+		if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, Schema, PanelSchema, PortfolioSchema); err != nil {
+			return err
+		}
+		_, err := orgunit.Load(ctx, db, nil, nil)
+		return err
 	}
-	if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
-		t.Fatal(err)
+	if !storetest.FillFromTemplate(t, db, "project", build) {
+		if err := build(context.Background(), db); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s := New(db)
 	s.Now = func() time.Time { return time.Date(2015, 3, 2, 2, 0, 0, 0, time.UTC) }

@@ -30,11 +30,18 @@ func all(string) bool { return true }
 func setup(t *testing.T, db *store.DB, at time.Time) (*Service, string) {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, webcheck.Schema, Schema); err != nil {
-		t.Fatal(err)
+	// once per test process into a template that each test's store copies
+	build := func(ctx context.Context, db *store.DB) error {
+		if err := db.Migrate(ctx, orgunit.Schema, audit.Schema, auth.Schema, notify.Schema, webcheck.Schema, Schema); err != nil {
+			return err
+		}
+		_, err := orgunit.Load(ctx, db, nil, nil)
+		return err
 	}
-	if _, err := orgunit.Load(ctx, db, nil, nil); err != nil {
-		t.Fatal(err)
+	if !storetest.FillFromTemplate(t, db, "publiceval", build) {
+		if err := build(ctx, db); err != nil {
+			t.Fatal(err)
+		}
 	}
 	site, err := webcheck.CreateSite(ctx, db, staff, webcheck.SiteInput{URL: "https://www.zhongyuan.gov.cn", Name: "中原区人民政府", Kind: "county", OrgCode: "410102"}, all)
 	if err != nil {
