@@ -20,7 +20,7 @@ import (
 // users (name → role at org) and the flags that open it.
 func cliSite(t *testing.T, users map[string][2]string) (*app.App, []string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := dataDir(t)
 	ctx := context.Background()
 	a, err := app.Open(ctx, app.Config{DataDir: dir, LogLevel: "error"})
 	if err != nil {

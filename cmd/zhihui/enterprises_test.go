@@ -21,7 +21,7 @@ func TestEnterprisesImportAndSummary(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
 			var c app.Config
-			storeArgs := []string{"--data", t.TempDir()}
+			storeArgs := []string{"--data", dataDir(t)}
 			c.DataDir, c.LogLevel = storeArgs[1], "error"
 			if engine == "postgres" {
 				base := storetest.PostgresDSN()

@@ -16,7 +16,7 @@ import (
 func TestImportJSON(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
-			storeArgs := []string{"--data", t.TempDir()}
+			storeArgs := []string{"--data", dataDir(t)}
 			if engine == "postgres" {
 				base := storetest.PostgresDSN()
 				if base == "off" {

@@ -15,7 +15,7 @@ import (
 // at or above the threshold (and near copies by SimHash), including the
 // planted near duplicate, best first; a missing --all is refused.
 func TestProjectsSimilarAll(t *testing.T) {
-	dir := t.TempDir()
+	dir := dataDir(t)
 	ctx := context.Background()
 	c := app.Config{DataDir: dir, LogLevel: "error"}
 	a, err := app.Open(ctx, c)

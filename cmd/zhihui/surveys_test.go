@@ -35,7 +35,7 @@ func captureStdout(t *testing.T, f func() error) (string, error) {
 // printed back, and returns are loaded from a JSON file: the one an edit
 // warns of is refused until its line carries a reason.
 func TestSurveysCommand(t *testing.T) {
-	dir := t.TempDir()
+	dir := dataDir(t)
 	ctx := context.Background()
 	csv := "credit_code,name,industry,org_code,size,above_scale,employees,revenue\n"
 	var codes []string

@@ -22,7 +22,7 @@ func TestUserTokenCommand(t *testing.T) {
 			var storeArgs []string
 			c := app.Config{LogLevel: "error"}
 			if engine == "sqlite" {
-				dir := t.TempDir()
+				dir := dataDir(t)
 				storeArgs = []string{"--data", dir}
 				c.DataDir = dir
 			} else {

@@ -23,7 +23,7 @@ import (
 func TestRatingsVolumes(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
-			data := t.TempDir()
+			data := dataDir(t)
 			cfg := app.Config{DataDir: data, LogLevel: "error"}
 			storeArgs := []string{"--data", data}
 			if engine == "postgres" {
