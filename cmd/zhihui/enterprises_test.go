@@ -9,7 +9,6 @@ import (
 
 	"zhihui/internal/app"
 	"zhihui/internal/ecstat"
-	"zhihui/internal/store/storetest"
 )
 
 // TestEnterprisesImportAndSummary: `zhihui enterprises import` previews
@@ -24,11 +23,7 @@ func TestEnterprisesImportAndSummary(t *testing.T) {
 			storeArgs := []string{"--data", dataDir(t)}
 			c.DataDir, c.LogLevel = storeArgs[1], "error"
 			if engine == "postgres" {
-				base := storetest.PostgresDSN()
-				if base == "off" {
-					t.Skip("PostgreSQL tests disabled by ZHIHUI_TEST_POSTGRES=off")
-				}
-				c.DSN = storetest.WithSearchPath(base, storetest.NewSchema(t, base))
+				c.DSN = postgresDSN(t)
 				storeArgs = []string{"--db", c.DSN}
 			}
 			storeArgs = append(storeArgs, "--log-level", "error")

@@ -5,8 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"zhihui/internal/store/storetest"
 )
 
 // TestImportJSON: `zhihui import FILE --dry-run --json` prints the values,
@@ -18,11 +16,7 @@ func TestImportJSON(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			storeArgs := []string{"--data", dataDir(t)}
 			if engine == "postgres" {
-				base := storetest.PostgresDSN()
-				if base == "off" {
-					t.Skip("PostgreSQL tests disabled by ZHIHUI_TEST_POSTGRES=off")
-				}
-				storeArgs = []string{"--db", storetest.WithSearchPath(base, storetest.NewSchema(t, base))}
+				storeArgs = []string{"--db", postgresDSN(t)}
 			}
 			storeArgs = append(storeArgs, "--log-level", "error")
 			dir := t.TempDir()

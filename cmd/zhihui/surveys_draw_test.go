@@ -13,7 +13,6 @@ import (
 	"zhihui/internal/audit"
 	"zhihui/internal/ecstat"
 	"zhihui/internal/monitor"
-	"zhihui/internal/store/storetest"
 )
 
 // TestSurveysSampleRotationPublish: `zhihui surveys sample` draws a
@@ -30,11 +29,7 @@ func TestSurveysSampleRotationPublish(t *testing.T) {
 			storeArgs := []string{"--data", dataDir(t)}
 			c.DataDir, c.LogLevel = storeArgs[1], "error"
 			if engine == "postgres" {
-				base := storetest.PostgresDSN()
-				if base == "off" {
-					t.Skip("PostgreSQL tests disabled by ZHIHUI_TEST_POSTGRES=off")
-				}
-				c.DSN = storetest.WithSearchPath(base, storetest.NewSchema(t, base))
+				c.DSN = postgresDSN(t)
 				storeArgs = []string{"--db", c.DSN}
 			}
 			storeArgs = append(storeArgs, "--log-level", "error")

@@ -34,18 +34,29 @@ func dataDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	storetest.FillFromTemplate(t, db, "cli", func(ctx context.Context, db *store.DB) error {
-		a := &app.App{DB: db, Log: slog.New(slog.DiscardHandler), Modules: app.Modules()}
-		if err := module.RegisterCatalogs(a.Modules); err != nil {
-			return err
-		}
-		if err := db.Migrate(ctx, app.SchemasOf(a.Modules)...); err != nil {
-			return err
-		}
-		if err := jobs.Migrate(ctx, db); err != nil {
-			return err
-		}
-		return a.Bootstrap(ctx)
-	})
+	storetest.FillFromTemplate(t, db, "cli", installed)
 	return dir
+}
+
+// postgresDSN is dataDir on PostgreSQL: the DSN of a new database copied
+// from a template database (storetest.PostgresFromTemplate), dropped when
+// the test ends. It skips the test when ZHIHUI_TEST_POSTGRES=off.
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	return storetest.PostgresFromTemplate(t, "cli", installed)
+}
+
+// installed writes into an empty store what a command's first run does.
+func installed(ctx context.Context, db *store.DB) error {
+	a := &app.App{DB: db, Log: slog.New(slog.DiscardHandler), Modules: app.Modules()}
+	if err := module.RegisterCatalogs(a.Modules); err != nil {
+		return err
+	}
+	if err := db.Migrate(ctx, app.SchemasOf(a.Modules)...); err != nil {
+		return err
+	}
+	if err := jobs.Migrate(ctx, db); err != nil {
+		return err
+	}
+	return a.Bootstrap(ctx)
 }

@@ -9,7 +9,6 @@ import (
 
 	"zhihui/internal/app"
 	"zhihui/internal/auth"
-	"zhihui/internal/store/storetest"
 )
 
 // TestUserTokenCommand: `zhihui user token` creates tokens with the
@@ -26,11 +25,7 @@ func TestUserTokenCommand(t *testing.T) {
 				storeArgs = []string{"--data", dir}
 				c.DataDir = dir
 			} else {
-				base := storetest.PostgresDSN()
-				if base == "off" {
-					t.Skip("PostgreSQL tests disabled by ZHIHUI_TEST_POSTGRES=off")
-				}
-				dsn := storetest.WithSearchPath(base, storetest.NewSchema(t, base))
+				dsn := postgresDSN(t)
 				storeArgs = []string{"--db", dsn}
 				c.DSN = dsn
 			}

@@ -11,7 +11,6 @@ import (
 	"zhihui/internal/app"
 	"zhihui/internal/audit"
 	"zhihui/internal/publiceval"
-	"zhihui/internal/store/storetest"
 )
 
 // TestRatingsVolumes: `zhihui ratings volumes import FILE --dry-run`
@@ -27,11 +26,7 @@ func TestRatingsVolumes(t *testing.T) {
 			cfg := app.Config{DataDir: data, LogLevel: "error"}
 			storeArgs := []string{"--data", data}
 			if engine == "postgres" {
-				base := storetest.PostgresDSN()
-				if base == "off" {
-					t.Skip("PostgreSQL tests disabled by ZHIHUI_TEST_POSTGRES=off")
-				}
-				cfg.DSN = storetest.WithSearchPath(base, storetest.NewSchema(t, base))
+				cfg.DSN = postgresDSN(t)
 				storeArgs = []string{"--db", cfg.DSN}
 			}
 			storeArgs = append(storeArgs, "--log-level", "error")
