@@ -33,7 +33,7 @@ func TestCommandNames(t *testing.T) {
 		got = append(got, n)
 	}
 	sort.Strings(got)
-	want := []string{"assess", "backup", "calls", "enterprises", "experts", "export", "import", "index", "inspect", "migrate", "projects", "ratings", "serve", "surveys", "user", "version", "worker"}
+	want := []string{"assess", "backup", "calls", "enterprises", "experts", "export", "import", "index", "inspect", "jobs", "migrate", "projects", "ratings", "serve", "surveys", "user", "version", "worker"}
 	if !slices.Equal(got, want) {
 		t.Errorf("commands %q, want %q", got, want)
 	}

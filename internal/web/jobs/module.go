@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"zhihui/internal/auth"
+	"zhihui/internal/cli"
 	eng "zhihui/internal/jobs"
 	"zhihui/internal/module"
 	"zhihui/internal/period"
@@ -37,11 +38,12 @@ var roles = []auth.Role{auth.Office, auth.Admin}
 func Module() module.Module {
 	cat, _ := fs.Sub(catalog, "catalog")
 	return module.Module{
-		Name:    "jobs",
-		Routes:  routes,
-		Catalog: cat,
-		Nav:     []module.Nav{{Key: "jobs", Href: "/jobs", Label: "nav.jobs", Roles: roles, Order: 990}},
-		Pages:   []string{"/jobs", "/jobs?state=completed"},
+		Name:     "jobs",
+		Routes:   routes,
+		Commands: []cli.Command{{Name: "jobs", Summary: "background jobs: list [--state S] [--lang L] [--json] | retry ID | cancel ID", Run: runJobs}},
+		Catalog:  cat,
+		Nav:      []module.Nav{{Key: "jobs", Href: "/jobs", Label: "nav.jobs", Roles: roles, Order: 990}},
+		Pages:    []string{"/jobs", "/jobs?state=completed"},
 		Authz: []module.AuthzCase{
 			{Pattern: "GET /jobs", Request: module.Get("/jobs?state=scheduled"), Want: module.AnyRole(http.StatusOK, http.StatusSeeOther, roles...)},
 			{Pattern: "GET /jobs.xlsx", Request: module.Get("/jobs.xlsx"), Want: module.AnyRole(http.StatusOK, http.StatusSeeOther, roles...)},
