@@ -27,6 +27,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river/rivertype"
+
 	"zhihui/internal/app"
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
@@ -90,7 +92,18 @@ type Options struct {
 	// SMTP is the operator's --smtp (with --smtp-allow-private): with
 	// Jobs, notifications' e-mail goes through this server.
 	SMTP string
+	// RetryAfter, when not zero, replaces the job engine's backoff: a
+	// failed job is retried this long after each failure. A journey that
+	// retries a failed job by hand sets it beyond its own length, so
+	// that an automatic retry cannot take the job away from the page
+	// between two steps on a slow machine.
+	RetryAfter time.Duration
 }
+
+// retryAfter schedules every retry a fixed time after the failure.
+type retryAfter time.Duration
+
+func (r retryAfter) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(r)) }
 
 // Each runs fn as two parallel subtests, "sqlite" and "postgres", each on
 // a site of its own (and its own browser tabs). Journeys that write run
@@ -152,7 +165,11 @@ func Start(t testing.TB, st Store, opt Options) *Site {
 		if err != nil {
 			t.Fatalf("journey: smtp: %v", err)
 		}
-		eng, err = a.OpenJobs(ctx, jobs.Config{Queues: map[string]int{webcheck.CrawlQueue: 1}, PollInterval: 200 * time.Millisecond, Log: log},
+		cfg := jobs.Config{Queues: map[string]int{webcheck.CrawlQueue: 1}, PollInterval: 200 * time.Millisecond, Log: log}
+		if opt.RetryAfter > 0 {
+			cfg.RetryPolicy = retryAfter(opt.RetryAfter)
+		}
+		eng, err = a.OpenJobs(ctx, cfg,
 			module.JobEnv{Log: log, AllowPrivate: opt.AllowPrivate, Mail: mailer})
 		if err != nil {
 			t.Fatalf("journey: jobs: %v", err)
