@@ -16,7 +16,9 @@ build:
 # does: a fresh clone's make test with eight at once took 15 min 40 s on a
 # quiet 2-core machine (12 min 57 s with one per core, fewer tests, before), the browser-heavy
 # packages slowing each other down (web 157 s to 900 s), and timing-bound
-# tests met a load of 30. The longest packages are named first so that
+# tests met a load of 30. internal/web's accessibility check loads each
+# page once (172 s -> 127 s CPU, chromium included, docs/performance.md
+# "Sixth round"). The longest packages are named first so that
 # they are built and started first; ./... adds every other package once.
 TEST_P ?= $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 FIRST_PKGS := ./internal/journey/ ./internal/web/ ./internal/monitor/ ./internal/project/ ./internal/webcheck/ ./internal/ecstat/
