@@ -31,6 +31,9 @@ test: deps vet
 
 # test-short runs every package without a browser and on SQLite only: the
 # quick check before a commit (browser and PostgreSQL tests skip visibly).
+# It needs about 145 CPU-seconds of tests (internal/web 59) plus about 65
+# to link some forty test binaries, so not under 60 s on 2 cores (1 min 42 s
+# on a quiet machine before the latest templates; docs/performance.md).
 # The timeout is generous: a package that takes a minute alone takes many
 # on a machine shared with other work, and that is not a failure.
 test-short:
