@@ -14,6 +14,7 @@ import (
 	"zhihui/internal/auth"
 	"zhihui/internal/evalstore"
 	"zhihui/internal/evaluate"
+	"zhihui/internal/module"
 )
 
 func init() {
@@ -110,13 +111,6 @@ func answersForm(org string) url.Values {
 	return v
 }
 
-func side(inside bool) string {
-	if inside {
-		return "in"
-	}
-	return "out"
-}
-
 // Who may do what is written out literally in each row, not read from
 // the handlers' role lists, so that a change there shows up as a failure.
 
@@ -166,7 +160,7 @@ func othersAssessment(ok, anon int) func(auth.Role, bool) int {
 
 func objGet(format, obj string) func(*authzFixture, bool) (string, string, url.Values) {
 	return func(f *authzFixture, inside bool) (string, string, url.Values) {
-		return http.MethodGet, fmt.Sprintf(format, f.obj[obj+"."+side(inside)]), nil
+		return http.MethodGet, fmt.Sprintf(format, f.obj[obj+"."+module.Side(inside)]), nil
 	}
 }
 
@@ -189,14 +183,14 @@ func evaluateCases() []authzCase {
 		{"GET /evaluate/frameworks/{key}", objGet("/evaluate/frameworks/%s", "fw"), rolesOK(ok, redirect, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
 		{"GET /evaluate/frameworks/{key}/edit", objGet("/evaluate/frameworks/%s/edit", "fw"), rolesScoped(ok, redirect, auth.Office, auth.Admin, auth.Evaluator)},
 		{"POST /evaluate/frameworks/{key}", func(f *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/evaluate/frameworks/" + f.obj["fw."+side(inside)], url.Values{"w.environment": {"0.25"}, "w.application": {"0.5"}, "w.benefit": {"0.25"}}
+			return http.MethodPost, "/evaluate/frameworks/" + f.obj["fw."+module.Side(inside)], url.Values{"w.environment": {"0.25"}, "w.application": {"0.5"}, "w.benefit": {"0.25"}}
 		}, rolesScoped(redirect, unauth, auth.Office, auth.Admin, auth.Evaluator)},
 		{"POST /evaluate/ahp", func(*authzFixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/evaluate/ahp", url.Values{"node": {"m"}, "n": {"3"}, "ahp.m.0.1": {"3"}, "ahp.m.0.2": {"5"}, "ahp.m.1.2": {"2"}}
 		}, rolesOK(ok, unauth, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
 		{"GET /evaluate/run", objGet("/evaluate/run?fw=two-integration-region&ds=%s", "ds"), rolesScoped(ok, redirect, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
 		{"GET /evaluate/compare", func(f *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/evaluate/compare?fw=two-integration-region&b=" + f.obj["fw.in"] + "&ds=" + f.obj["ds."+side(inside)], nil
+			return http.MethodGet, "/evaluate/compare?fw=two-integration-region&b=" + f.obj["fw.in"] + "&ds=" + f.obj["ds."+module.Side(inside)], nil
 		}, rolesScoped(ok, redirect, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
 		{"GET /evaluate/datasets", get("/evaluate/datasets"), rolesOK(ok, redirect, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
 		{"POST /evaluate/datasets", func(_ *authzFixture, inside bool) (string, string, url.Values) {
@@ -204,10 +198,10 @@ func evaluateCases() []authzCase {
 		}, rolesScoped(redirect, unauth, auth.Office, auth.Admin, auth.Evaluator)},
 		{"GET /evaluate/datasets/{id}", objGet("/evaluate/datasets/%s", "ds"), rolesScoped(ok, redirect, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
 		{"POST /evaluate/datasets/{id}/delete", func(f *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/evaluate/datasets/" + f.obj["dsdel."+side(inside)] + "/delete", url.Values{"confirm": {"1"}}
+			return http.MethodPost, "/evaluate/datasets/" + f.obj["dsdel."+module.Side(inside)] + "/delete", url.Values{"confirm": {"1"}}
 		}, rolesScoped(redirect, unauth, auth.Office, auth.Admin)},
 		{"POST /evaluate/frameworks/{key}/delete", func(f *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/evaluate/frameworks/" + f.obj["fwdel."+side(inside)] + "/delete", url.Values{"confirm": {"1"}}
+			return http.MethodPost, "/evaluate/frameworks/" + f.obj["fwdel."+module.Side(inside)] + "/delete", url.Values{"confirm": {"1"}}
 		}, rolesScoped(redirect, unauth, auth.Office, auth.Admin)},
 		{"GET /evaluate/regional", func(_ *authzFixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/evaluate/regional?unit=" + org(inside, "4101", "4102"), nil
@@ -224,7 +218,7 @@ func evaluateCases() []authzCase {
 		{"GET /evaluate/enterprises", get("/evaluate/enterprises"), rolesOK(ok, redirect, auth.Office, auth.Admin, auth.Leader)},
 		{"GET /evaluate/enterprises.xlsx", get("/evaluate/enterprises.xlsx"), rolesOK(ok, redirect, auth.Office, auth.Admin, auth.Leader)},
 		{"POST /api/v1/index/run", func(f *authzFixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/api/v1/index/run", url.Values{"framework": {"two-integration-region"}, "dataset": {f.obj["ds."+side(inside)]}}
+			return http.MethodPost, "/api/v1/index/run", url.Values{"framework": {"two-integration-region"}, "dataset": {f.obj["ds."+module.Side(inside)]}}
 		}, rolesScoped(ok, unauth, auth.Office, auth.Leader, auth.Admin, auth.Evaluator, auth.Expert)},
 	}
 }

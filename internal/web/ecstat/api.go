@@ -1,7 +1,6 @@
 package ecstat
 
 import (
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -34,11 +33,6 @@ func queryValues(r *http.Request) url.Values {
 	return out
 }
 
-func isJSON(r *http.Request) bool {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return mt == "application/json"
-}
-
 type apiSurvey struct {
 	*dom.Survey
 	Drawn    bool `json:"drawn"`
@@ -68,7 +62,7 @@ func (h handlers) apiCreateSurvey(w http.ResponseWriter, r *http.Request) error 
 		return kit.ErrForbidden
 	}
 	var n dom.NewSurvey
-	if isJSON(r) {
+	if kit.IsJSON(r) {
 		if err := kit.DecodeJSON(r, &n); err != nil {
 			return err
 		}
@@ -174,7 +168,7 @@ func (h handlers) apiPublish(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	est := r.PostFormValue("estimator")
-	if isJSON(r) {
+	if kit.IsJSON(r) {
 		var body struct {
 			Estimator string `json:"estimator"`
 		}
@@ -236,7 +230,7 @@ func (h handlers) apiSample(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var spec dom.DesignSpec
-	if isJSON(r) {
+	if kit.IsJSON(r) {
 		var body struct {
 			Seed   uint64  `json:"seed"`
 			CV     float64 `json:"cv_target"`
@@ -294,7 +288,7 @@ func (h handlers) apiResponses(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var lines []dom.ResponseLine
-	if isJSON(r) {
+	if kit.IsJSON(r) {
 		if err := kit.DecodeJSON(r, &lines); err != nil {
 			return err
 		}
@@ -347,7 +341,7 @@ func (h handlers) apiSaveForm(w http.ResponseWriter, r *http.Request) error {
 		Items *[]dom.Item `json:"items"`
 		Edits []dom.Edit  `json:"edits"`
 	}
-	if !isJSON(r) {
+	if !kit.IsJSON(r) {
 		return i18n.Errorf("请以 application/json 发送调查表", "send the form as application/json")
 	}
 	if err := kit.DecodeJSON(r, &body); err != nil {

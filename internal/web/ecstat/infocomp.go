@@ -147,7 +147,7 @@ func (h handlers) apiSaveComposition(w http.ResponseWriter, r *http.Request) err
 	if !coversProvince(r) {
 		return kit.ErrForbidden
 	}
-	if !isJSON(r) {
+	if !kit.IsJSON(r) {
 		return i18n.Errorf("请以 application/json 发送构成", "send the composition as application/json")
 	}
 	var body struct {

@@ -223,13 +223,6 @@ func validAnswers() map[string]string {
 		dom.OnlineRetail: "10", dom.InfoGoods: "1.5", dom.InfoServices: "2"}
 }
 
-func side(inside bool) string {
-	if inside {
-		return "in"
-	}
-	return "out"
-}
-
 func id(f *module.Fixture, key string) string { return strconv.FormatInt(f.IDs[key], 10) }
 
 // province expects 403 from every logged-in caller and anon from
@@ -262,7 +255,7 @@ func authzCases() []module.AuthzCase {
 					form.Set(k, v)
 				}
 			}
-			return method, "/ecstat/surveys/" + id(f, "survey") + "/forms/" + id(f, "ent-"+side(inside)), form
+			return method, "/ecstat/surveys/" + id(f, "survey") + "/forms/" + id(f, "ent-"+module.Side(inside)), form
 		}
 	}
 	return []module.AuthzCase{
@@ -273,13 +266,13 @@ func authzCases() []module.AuthzCase {
 			return http.MethodPost, "/ecstat/register/import", url.Values{"year": {"2015"}}
 		}, Want: module.AnyRole(bad, un, Offices...)},
 		{Pattern: "GET /ecstat/register/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/ecstat/register/" + id(f, "ent-"+side(inside)), nil
+			return http.MethodGet, "/ecstat/register/" + id(f, "ent-"+module.Side(inside)), nil
 		}, Want: module.ScopedRole(ok, see, Viewers...)},
 		{Pattern: "POST /ecstat/register/{id}/close", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/ecstat/register/" + id(f, "ent-"+side(inside)) + "/close", url.Values{"year": {"2019"}}
+			return http.MethodPost, "/ecstat/register/" + id(f, "ent-"+module.Side(inside)) + "/close", url.Values{"year": {"2019"}}
 		}, Want: module.ScopedRole(see, un, Offices...)},
 		{Pattern: "POST /ecstat/register/{id}/link", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/ecstat/register/" + id(f, "ent-"+side(inside)) + "/link", url.Values{"account": {f.Obj["account"]}}
+			return http.MethodPost, "/ecstat/register/" + id(f, "ent-"+module.Side(inside)) + "/link", url.Values{"account": {f.Obj["account"]}}
 		}, Want: module.ScopedRole(see, un, Offices...)},
 		{Pattern: "GET /ecstat/surveys/new", Request: module.Get("/ecstat/surveys/new"), Want: module.AnyRole(ok, see, Offices...)},
 		{Pattern: "POST /ecstat/surveys", Request: func(*module.Fixture, bool) (string, string, url.Values) {
@@ -325,7 +318,7 @@ func authzCases() []module.AuthzCase {
 			return http.MethodPost, "/api/v1/surveys/" + id(f, "survey-pub") + "/publish", url.Values{"estimator": {"ht"}}
 		}, Want: province(un)},
 		{Pattern: "POST /api/v1/surveys/{id}/responses", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			form := url.Values{"credit_code": {f.Obj["code-"+side(inside)]}}
+			form := url.Values{"credit_code": {f.Obj["code-"+module.Side(inside)]}}
 			for k, v := range validAnswers() {
 				form.Set(k, v)
 			}

@@ -191,7 +191,7 @@ type runRequest struct {
 
 func parseRunRequest(r *http.Request) (runRequest, error) {
 	var q runRequest
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+	if kit.IsJSON(r) {
 		dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 32<<20))
 		if err := dec.Decode(&q); err != nil {
 			return q, i18n.Errorf("请求体不是有效的 JSON：%v", "the request body is not valid JSON: %v", err)

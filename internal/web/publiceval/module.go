@@ -205,16 +205,9 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 	return nil
 }
 
-func side(inside bool) string {
-	if inside {
-		return "in"
-	}
-	return "out"
-}
-
 func casePost(kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
 	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
-		return http.MethodPost, "/publiceval/cases/" + strconv.FormatInt(f.IDs[kind+"-"+side(inside)], 10) + suffix, form
+		return http.MethodPost, "/publiceval/cases/" + strconv.FormatInt(f.IDs[kind+"-"+module.Side(inside)], 10) + suffix, form
 	}
 }
 
@@ -224,7 +217,7 @@ func authzCases() []module.AuthzCase {
 	// outside; each caller rates from its own case number.
 	rate := func(path string) func(*module.Fixture, bool) (string, string, url.Values) {
 		return func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			key := f.Obj["target-"+side(inside)]
+			key := f.Obj["target-"+module.Side(inside)]
 			p := path
 			if p == "" {
 				p = "/rate/" + key
@@ -256,7 +249,7 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "GET /publiceval/flagged", Request: module.Get("/publiceval/flagged?review=all"), Want: module.AnyRole(ok, see, Offices...)},
 		{Pattern: "GET /publiceval/flagged/export", Request: module.Get("/publiceval/flagged/export"), Want: module.AnyRole(ok, see, Offices...)},
 		{Pattern: "POST /publiceval/flagged/{id}/review", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/publiceval/flagged/" + strconv.FormatInt(f.IDs["flagged-"+side(inside)], 10) + "/review", url.Values{"decision": {"abuse"}, "reason": {"机器刷评"}}
+			return http.MethodPost, "/publiceval/flagged/" + strconv.FormatInt(f.IDs["flagged-"+module.Side(inside)], 10) + "/review", url.Values{"decision": {"abuse"}, "reason": {"机器刷评"}}
 		}, Want: module.ScopedRole(see, un, Offices...)},
 		{Pattern: "GET /publiceval/exchange", Request: module.Get("/publiceval/exchange"), Want: module.AnyRole(ok, see, Handlers...)},
 		{Pattern: "GET /publiceval/exchange/export", Request: unitGet("/publiceval/exchange/export"), Want: func(r auth.Role, inside bool) int {
@@ -274,7 +267,7 @@ func authzCases() []module.AuthzCase {
 			return http.MethodPost, "/publiceval/exchange/confirm", url.Values{"token": {"none"}}
 		}, Want: module.AnyRole(http.StatusBadRequest, un, Offices...)},
 		{Pattern: "POST /api/v1/ratings/import", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/api/v1/ratings/import?dry_run=true", url.Values{"rating_id": {fmt.Sprintf("AZ-%d", f.InUser)}, "target": {f.Obj["target-"+side(inside)]}}
+			return http.MethodPost, "/api/v1/ratings/import?dry_run=true", url.Values{"rating_id": {fmt.Sprintf("AZ-%d", f.InUser)}, "target": {f.Obj["target-"+module.Side(inside)]}}
 		}, Want: module.AnyRole(http.StatusUnprocessableEntity, un, Offices...)},
 		{Pattern: "GET /publiceval/bulletin", Request: unitGet("/publiceval/bulletin"), Want: func(r auth.Role, inside bool) int {
 			switch {
@@ -347,13 +340,13 @@ func authzCases() []module.AuthzCase {
 			return scopedHandlers(r, inside)
 		}},
 		{Pattern: "POST /publiceval/volumes", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/publiceval/volumes", url.Values{"target": {f.Obj["target-"+side(inside)]}, "month": {"2026-01"}, "handled": {"12"}}
+			return http.MethodPost, "/publiceval/volumes", url.Values{"target": {f.Obj["target-"+module.Side(inside)]}, "month": {"2026-01"}, "handled": {"12"}}
 		}, Want: module.ScopedRole(see, un, Handlers...)},
 		{Pattern: "GET /api/v1/ratings/volumes", Request: unitGet("/api/v1/ratings/volumes"), Want: scopedHandlers},
 		// (one entry as form fields; in a file a target outside the
 		// caller's units is an error of its row: see TestVolumeAPI)
 		{Pattern: "POST /api/v1/ratings/volumes", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/api/v1/ratings/volumes?dryRun=true", url.Values{"target": {f.Obj["target-"+side(inside)]}, "month": {"2026-01"}, "handled": {"12"}}
+			return http.MethodPost, "/api/v1/ratings/volumes?dryRun=true", url.Values{"target": {f.Obj["target-"+module.Side(inside)]}, "month": {"2026-01"}, "handled": {"12"}}
 		}, Want: module.ScopedRole(ok, un, Handlers...)},
 		// (a row outside the caller's units is an error of that row: see TestVolumePages)
 		{Pattern: "POST /publiceval/volumes/import", Request: func(*module.Fixture, bool) (string, string, url.Values) {
@@ -362,14 +355,14 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "GET /rate", Request: module.Get("/rate"), Want: module.Always(ok)},
 		{Pattern: "GET /rate/stats", Request: module.Get("/rate/stats"), Want: module.Always(ok)},
 		{Pattern: "GET /rate/{key}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/rate/" + f.Obj["target-"+side(inside)], nil
+			return http.MethodGet, "/rate/" + f.Obj["target-"+module.Side(inside)], nil
 		}, Want: module.Always(ok)},
 		{Pattern: "POST /rate/{key}", Request: rate(""), Want: module.Always(see)},
 		{Pattern: "GET /rate/{key}/thanks", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/rate/" + f.Obj["target-"+side(inside)] + "/thanks", nil
+			return http.MethodGet, "/rate/" + f.Obj["target-"+module.Side(inside)] + "/thanks", nil
 		}, Want: module.Always(ok)},
 		{Pattern: "GET /rate/{key}/qr.png", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/rate/" + f.Obj["target-"+side(inside)] + "/qr.png", nil
+			return http.MethodGet, "/rate/" + f.Obj["target-"+module.Side(inside)] + "/qr.png", nil
 		}, Want: module.Always(ok)},
 		{Pattern: "GET /widget.js", Request: module.Get("/widget.js"), Want: module.Always(ok)},
 		{Pattern: "POST /api/v1/ratings", Request: rate("/api/v1/ratings"), Want: module.Always(http.StatusCreated)},
@@ -395,7 +388,7 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "GET /publiceval", Request: module.Get("/publiceval"), Want: module.LoggedIn(ok, see)},
 		{Pattern: "GET /publiceval/export", Request: module.Get("/publiceval/export"), Want: module.AnyRole(ok, see, Handlers...)},
 		{Pattern: "GET /publiceval/cases/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/publiceval/cases/" + strconv.FormatInt(f.IDs["case-"+side(inside)], 10), nil
+			return http.MethodGet, "/publiceval/cases/" + strconv.FormatInt(f.IDs["case-"+module.Side(inside)], 10), nil
 		}, Want: module.ScopedRole(ok, see, Handlers...)},
 		{Pattern: "POST /publiceval/cases/{id}/step", Request: casePost("step", "/step", url.Values{"kind": {"contact"}, "text": {"已联系"}}),
 			Want: module.ScopedRole(see, un, Handlers...)},

@@ -536,16 +536,10 @@ func (h handlers) apiItems(w http.ResponseWriter, r *http.Request) error {
 	return kit.JSON(w, http.StatusOK, map[string]any{"items": items})
 }
 
-// isJSON reports whether the request body is JSON.
-func isJSON(r *http.Request) bool {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return ct == "application/json"
-}
-
 func (h handlers) apiCreate(w http.ResponseWriter, r *http.Request) error {
 	var n dom.NewItem
 	var err error
-	if isJSON(r) {
+	if kit.IsJSON(r) {
 		err = kit.DecodeJSON(r, &n)
 	} else {
 		n, err = newItemOf(r.PostForm)
@@ -569,7 +563,7 @@ func (h handlers) apiProgress(w http.ResponseWriter, r *http.Request) error {
 		Text    string `json:"text"`
 		Percent int    `json:"percent"`
 	}
-	if isJSON(r) {
+	if kit.IsJSON(r) {
 		if err := kit.DecodeJSON(r, &body); err != nil {
 			return err
 		}

@@ -192,17 +192,10 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 	return nil
 }
 
-func side(inside bool) string {
-	if inside {
-		return "in"
-	}
-	return "out"
-}
-
 // itemPost posts form to /supervise/items/{id}/suffix for the item kind.
 func itemPost(kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
 	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
-		return http.MethodPost, "/supervise/items/" + strconv.FormatInt(f.IDs[kind+"-"+side(inside)], 10) + suffix, form
+		return http.MethodPost, "/supervise/items/" + strconv.FormatInt(f.IDs[kind+"-"+module.Side(inside)], 10) + suffix, form
 	}
 }
 
@@ -279,10 +272,10 @@ func authzCases() []module.AuthzCase {
 				"units": {unit}, "due": {"2015-12-31"}, "start": {"2015-01-05"}}
 		}, Want: module.ScopedRole(see, un, Offices...)},
 		{Pattern: "GET /supervise/items/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/supervise/items/" + strconv.FormatInt(f.IDs["item-"+side(inside)], 10), nil
+			return http.MethodGet, "/supervise/items/" + strconv.FormatInt(f.IDs["item-"+module.Side(inside)], 10), nil
 		}, Want: seenInside(ok, see)},
 		{Pattern: "GET /supervise/attachments/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodGet, "/supervise/attachments/" + strconv.FormatInt(f.IDs["attachment-"+side(inside)], 10), nil
+			return http.MethodGet, "/supervise/attachments/" + strconv.FormatInt(f.IDs["attachment-"+module.Side(inside)], 10), nil
 		}, Want: seenInside(ok, see)},
 		{Pattern: "POST /supervise/items/{id}/progress", Request: itemPost("progress", "/progress", url.Values{"text": {"进展"}, "percent": {"20"}}),
 			Want: module.ScopedRole(see, un, Responsible...)},
@@ -324,7 +317,7 @@ func authzCases() []module.AuthzCase {
 			return yearPost("/supervise/assessment/appeal", -1, url.Values{"unit": {unitOf(inside)}, "text": {"authz"}})(f, inside)
 		}, Want: literal(see, un, auth.Reporter, auth.Approver)},
 		{Pattern: "POST /supervise/appeals/{id}/decision", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/supervise/appeals/" + strconv.FormatInt(f.IDs["appeal-"+side(inside)], 10) + "/decision",
+			return http.MethodPost, "/supervise/appeals/" + strconv.FormatInt(f.IDs["appeal-"+module.Side(inside)], 10) + "/decision",
 				url.Values{"year": {strconv.Itoa(time.Now().In(period.Shanghai).Year())}, "group": {"city"}, "decision": {"reject"}, "reason": {"authz"}}
 		}, Want: literal(see, un, auth.Office, auth.Admin)},
 		{Pattern: "GET /api/v1/supervision/items", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
@@ -343,7 +336,7 @@ func authzCases() []module.AuthzCase {
 				"units": {unit}, "due": {"2015-12-31"}, "start": {"2015-01-05"}}
 		}, Want: module.ScopedRole(http.StatusCreated, un, Offices...)},
 		{Pattern: "POST /api/v1/supervision/items/{id}/progress", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
-			return http.MethodPost, "/api/v1/supervision/items/" + strconv.FormatInt(f.IDs["progress-"+side(inside)], 10) + "/progress",
+			return http.MethodPost, "/api/v1/supervision/items/" + strconv.FormatInt(f.IDs["progress-"+module.Side(inside)], 10) + "/progress",
 				url.Values{"text": {"进展"}, "percent": {"30"}}
 		}, Want: module.ScopedRole(ok, un, Responsible...)},
 		{Pattern: "GET /api/v1/assessment/{year}", Request: module.Get("/api/v1/assessment/2015?group=city"), Want: module.LoggedIn(ok, un)},

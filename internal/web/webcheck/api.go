@@ -13,7 +13,7 @@ import (
 // decode reads a JSON body into v; form-encoded bodies are read by
 // fromForm instead, so that API clients may use either.
 func decode(r *http.Request, v any, fromForm func()) error {
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+	if kit.IsJSON(r) {
 		return kit.DecodeJSON(r, v)
 	}
 	fromForm()

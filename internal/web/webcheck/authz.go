@@ -21,13 +21,6 @@ var authzSeq atomic.Int64
 // uniq is a name no other matrix request uses.
 func uniq(prefix string) string { return fmt.Sprintf("%s%d", prefix, authzSeq.Add(1)) }
 
-func side(inside bool) string {
-	if inside {
-		return "in"
-	}
-	return "out"
-}
-
 // authzResult is an inspection result with a veto (stale homepage) and a
 // broken homepage link, a broken link elsewhere and no site code: four
 // defects, four problems.
@@ -97,7 +90,7 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 // get requests a path with the inside or outside object's id.
 func get(format, key string) func(*module.Fixture, bool) (string, string, url.Values) {
 	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
-		return http.MethodGet, fmt.Sprintf(format, f.IDs[side(inside)+key]), nil
+		return http.MethodGet, fmt.Sprintf(format, f.IDs[module.Side(inside)+key]), nil
 	}
 }
 
@@ -105,7 +98,7 @@ func post(format, key string, form func(f *module.Fixture, inside bool) url.Valu
 	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
 		target := format
 		if key != "" {
-			target = fmt.Sprintf(format, f.IDs[side(inside)+key])
+			target = fmt.Sprintf(format, f.IDs[module.Side(inside)+key])
 		}
 		return http.MethodPost, target, form(f, inside)
 	}
@@ -187,7 +180,7 @@ func authzCases() []module.AuthzCase {
 			return url.Values{"name": {"改名" + uniq("")}, "url": {"http://" + uniq("edit") + ".gov.cn/"}, "org_code": {org}, "kind": {"city"}}
 		}), Want: rolesScoped(mgr, see, unauth)},
 		{Pattern: "POST /webcheck/rounds", Request: post("/webcheck/rounds", "", func(f *module.Fixture, inside bool) url.Values {
-			return url.Values{"name": {uniq("批次")}, "site_ids": {fmt.Sprint(f.IDs[side(inside)+"Site"])}, "deadline_days": {"20"}}
+			return url.Values{"name": {uniq("批次")}, "site_ids": {fmt.Sprint(f.IDs[module.Side(inside)+"Site"])}, "deadline_days": {"20"}}
 		}), Want: rolesScoped(mgr, see, unauth)},
 		{Pattern: "GET /webcheck/rounds/{id}", Request: func(f *module.Fixture, _ bool) (string, string, url.Values) {
 			return http.MethodGet, fmt.Sprintf("/webcheck/rounds/%d", f.IDs["round"]), nil
@@ -214,7 +207,7 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /api/v1/webcheck/sites", Request: post("/api/v1/webcheck/sites", "", func(_ *module.Fixture, inside bool) url.Values { return newSiteForm(inside) }),
 			Want: rolesScoped(mgr, created, unauth)},
 		{Pattern: "POST /api/v1/webcheck/rounds", Request: post("/api/v1/webcheck/rounds", "", func(f *module.Fixture, inside bool) url.Values {
-			return url.Values{"name": {uniq("批次")}, "site_ids": {fmt.Sprint(f.IDs[side(inside)+"Site"])}}
+			return url.Values{"name": {uniq("批次")}, "site_ids": {fmt.Sprint(f.IDs[module.Side(inside)+"Site"])}}
 		}), Want: rolesScoped(mgr, created, unauth)},
 		{Pattern: "GET /api/v1/webcheck/rounds/{id}/ranking", Request: func(f *module.Fixture, _ bool) (string, string, url.Values) {
 			return http.MethodGet, fmt.Sprintf("/api/v1/webcheck/rounds/%d/ranking", f.IDs["round"]), nil
