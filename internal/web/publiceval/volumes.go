@@ -88,16 +88,19 @@ func (h *handlers) saveVolume(w http.ResponseWriter, r *http.Request) error {
 // importVolumes reads an uploaded CSV or XLSX file and records all its
 // volumes, or none when any row has a problem.
 func (h *handlers) importVolumes(w http.ResponseWriter, r *http.Request) error {
-	file, hdr, err := r.FormFile("file")
-	if err != nil {
+	if !kit.HasUpload(r, "file") {
 		return h.renderVolumes(w, r, http.StatusBadRequest, nil, "", []*i18n.Error{i18n.Errorf("请选择要导入的 CSV 或 XLSX 文件", "choose a CSV or XLSX file to import").OnField("file")})
 	}
-	defer file.Close()
-	data, err := io.ReadAll(io.LimitReader(file, dom.MaxVolumeFile+1))
-	if err != nil {
+	var vs []dom.Volume
+	var errs []*i18n.Error
+	name, data, err := kit.Upload(r, "file", dom.MaxVolumeFile)
+	if ue, ok := kit.UserError(err); ok {
+		errs = []*i18n.Error{ue}
+	} else if err != nil {
 		return err
+	} else {
+		vs, errs = dom.ParseVolumes(name, data)
 	}
-	vs, errs := dom.ParseVolumes(hdr.Filename, data)
 	res := &dom.VolumeResult{Rows: len(vs), Errors: errs}
 	if len(errs) == 0 {
 		// show the year of the file's latest month
@@ -118,7 +121,7 @@ func (h *handlers) importVolumes(w http.ResponseWriter, r *http.Request) error {
 	if !res.OK() {
 		status = http.StatusUnprocessableEntity
 	}
-	return h.renderVolumes(w, r, status, res, hdr.Filename, nil)
+	return h.renderVolumes(w, r, status, res, name, nil)
 }
 
 // volumesExport downloads the list as XLSX, in the columns an import

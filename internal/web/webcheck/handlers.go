@@ -1,6 +1,7 @@
 package webcheck
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
@@ -231,12 +232,13 @@ func (h handlers) siteCreate(w http.ResponseWriter, r *http.Request) error {
 func (h handlers) siteImport(w http.ResponseWriter, r *http.Request) error {
 	p := kit.Principal(r)
 	var v sitesView
-	if err := r.ParseMultipartForm(maxImport); err == nil {
-		if f, hd, err := r.FormFile("file"); err == nil {
-			defer f.Close()
-			res, err := dom.ImportSites(r.Context(), h.k.DB, kit.Actor(r), hd.Filename, f, manages(p), h.k.AllowPrivate)
-			return h.importDone(w, r, res, err, v)
+	if kit.HasUpload(r, "file") {
+		name, data, err := kit.Upload(r, "file", maxImport)
+		if err != nil {
+			return h.importDone(w, r, dom.ImportResult{}, err, v)
 		}
+		res, err := dom.ImportSites(r.Context(), h.k.DB, kit.Actor(r), name, bytes.NewReader(data), manages(p), h.k.AllowPrivate)
+		return h.importDone(w, r, res, err, v)
 	}
 	v.ImportCSV = r.PostFormValue("csv")
 	res, err := dom.ImportSites(r.Context(), h.k.DB, kit.Actor(r), "pasted.csv", strings.NewReader(v.ImportCSV), manages(p), h.k.AllowPrivate)
