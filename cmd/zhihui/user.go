@@ -9,12 +9,12 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"zhihui/internal/app"
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
+	"zhihui/internal/cli"
 	"zhihui/internal/period"
 )
 
@@ -114,8 +114,7 @@ func runUser(args []string) error {
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tDISPLAY\tSTATUS\tROLES")
+		t := cli.NewTable("ID", "NAME", "DISPLAY", "STATUS", "ROLES")
 		for _, u := range us {
 			var gs []string
 			for _, g := range u.Grants {
@@ -125,9 +124,9 @@ func runUser(args []string) error {
 			if u.Disabled {
 				st = "disabled"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", u.ID, u.Name, u.DisplayName, st, strings.Join(gs, " "))
+			t.Row(u.ID, u.Name, u.DisplayName, st, strings.Join(gs, " "))
 		}
-		return tw.Flush()
+		return t.Flush()
 	case "token":
 		u, err := lookup()
 		if err != nil {
@@ -139,8 +138,7 @@ func runUser(args []string) error {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tCREATED\tLAST USED\tEXPIRES")
+			tab := cli.NewTable("ID", "NAME", "CREATED", "LAST USED", "EXPIRES")
 			now := time.Now()
 			for _, t := range ts {
 				last, exp := "-", "never"
@@ -153,9 +151,9 @@ func runUser(args []string) error {
 						exp += " (expired)"
 					}
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.CreatedAt.In(period.Shanghai).Format("2006-01-02 15:04"), last, exp)
+				tab.Row(t.ID, t.Name, t.CreatedAt.In(period.Shanghai).Format("2006-01-02 15:04"), last, exp)
 			}
-			return tw.Flush()
+			return tab.Flush()
 		case *revokeID != 0:
 			if err := auth.RevokeToken(ctx, a.DB, cliActor, u.ID, *revokeID); err != nil {
 				return fmt.Errorf("revoke token %d of %s: %w", *revokeID, u.Name, err)

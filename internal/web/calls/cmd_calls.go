@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"zhihui/internal/cli"
 	"zhihui/internal/project"
@@ -54,12 +53,11 @@ func callsList(env cli.Env, args []string) error {
 	if *asJSON {
 		return cli.PrintJSON(os.Stdout, map[string]any{"calls": cs})
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(w, "id\tkind\tstatus\tdeadline\tunit\ttitle")
+	t := cli.NewTable("id", "kind", "status", "deadline", "unit", "title")
 	for _, x := range cs {
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s %s\t%s\n", x.ID, x.Kind, x.Status, x.Deadline, x.Org, x.OrgName, x.Title)
+		t.Row(x.ID, x.Kind, x.Status, x.Deadline, x.Org+" "+x.OrgName, x.Title)
 	}
-	return w.Flush()
+	return t.Flush()
 }
 
 // splitList splits a flag's comma-separated values.
@@ -211,11 +209,10 @@ func callsApplications(env cli.Env, args []string) error {
 	if *asJSON {
 		return cli.PrintJSON(os.Stdout, map[string]any{"call": call.ID, "status": call.Status, "applications": apps})
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(w, "id\tunit\tstatus\tproject\ttitle\trule")
+	t := cli.NewTable("id", "unit", "status", "project", "title", "rule")
 	for _, x := range apps {
 		_, why := project.Eligible(call, x)
-		fmt.Fprintf(w, "%d\t%s %s\t%s\t%s\t%s\t%s\n", x.ID, x.Unit, x.UnitName, x.Status, x.ProjectNumber, x.Title, why.In(*lang))
+		t.Row(x.ID, x.Unit+" "+x.UnitName, x.Status, x.ProjectNumber, x.Title, why.In(*lang))
 	}
-	return w.Flush()
+	return t.Flush()
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"zhihui/internal/cli"
 	"zhihui/internal/i18n"
@@ -25,8 +24,7 @@ func runOM(env cli.Env, args []string) error {
 
 // printOM prints O&M requests as a table, flags in lang.
 func printOM(rs []*project.OMRequest, lang string) error {
-	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(w, "id\tyear\tunit\tsystem\tamount (万元)\tlast year\tstatus\tflags")
+	t := cli.NewTable("id", "year", "unit", "system", "amount (万元)", "last year", "status", "flags")
 	for _, x := range rs {
 		last := ""
 		if x.LastActual != nil {
@@ -40,9 +38,9 @@ func printOM(rs []*project.OMRequest, lang string) error {
 		if x.ID != 0 {
 			id = fmt.Sprint(x.ID)
 		}
-		fmt.Fprintf(w, "%s\t%d\t%s %s\t%s\t%s\t%s\t%s\t%s\n", id, x.Year, x.Owner, x.OwnerName, x.SystemName, x.Amount.Wan(), last, x.Status, strings.Join(flags, "；"))
+		t.Row(id, x.Year, x.Owner+" "+x.OwnerName, x.SystemName, x.Amount.Wan(), last, x.Status, strings.Join(flags, "；"))
 	}
-	return w.Flush()
+	return t.Flush()
 }
 
 func flagged(rs []*project.OMRequest) int {

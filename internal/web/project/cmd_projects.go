@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"text/tabwriter"
 
 	"zhihui/internal/cli"
 	"zhihui/internal/project"
@@ -78,16 +77,15 @@ func runProjects(env cli.Env, args []string) error {
 	if *asJSON {
 		return cli.PrintJSON(os.Stdout, out)
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(w, "score\tnear copy\tproject\tname\tsimilar to\tname")
+	t := cli.NewTable("score", "near copy", "project", "name", "similar to", "name")
 	for _, p := range out {
 		near := ""
 		if p.NearCopy {
 			near = "yes"
 		}
-		fmt.Fprintf(w, "%.3f\t%s\t%s\t%s\t%s\t%s\n", p.Score, near, p.ANum, p.AName, p.BNum, p.BName)
+		t.Row(fmt.Sprintf("%.3f", p.Score), near, p.ANum, p.AName, p.BNum, p.BName)
 	}
-	if err := w.Flush(); err != nil {
+	if err := t.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "%d projects, %d pairs at or above %g\n", len(docs), len(out), *threshold)

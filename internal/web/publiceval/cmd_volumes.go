@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -123,16 +122,11 @@ func volumesExport(env cli.Env, args []string, list bool) error {
 		return err
 	}
 	if list {
-		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, strings.Join(publiceval.VolumeListColumns, "\t"))
+		t := cli.NewTable(publiceval.VolumeListColumns...)
 		for _, v := range vs {
-			var cells []string
-			for _, x := range publiceval.VolumeRow(v) {
-				cells = append(cells, fmt.Sprint(x))
-			}
-			fmt.Fprintln(tw, strings.Join(cells, "\t"))
+			t.Row(publiceval.VolumeRow(v)...)
 		}
-		if err := tw.Flush(); err != nil {
+		if err := t.Flush(); err != nil {
 			return err
 		}
 		fmt.Printf("%d case volumes of %s %s\n", len(vs), u.Code, p.ID)

@@ -2,11 +2,9 @@ package supervise
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"text/tabwriter"
 
 	"zhihui/internal/cli"
 	"zhihui/internal/orgunit"
@@ -44,30 +42,26 @@ func runAssess(env cli.Env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return cli.PrintJSON(os.Stdout, res)
 	}
 	fmt.Printf("%d %s, items as of %s\n", res.Year, res.Group, res.Cutoff)
-	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
-	fmt.Fprint(w, "rank\tunit\tname\tscore")
+	head := []string{"rank", "unit", "name", "score"}
 	for _, p := range res.Scheme.Parts {
-		fmt.Fprintf(w, "\t%s(%g)", p.Key, p.Weight)
+		head = append(head, fmt.Sprintf("%s(%g)", p.Key, p.Weight))
 	}
-	fmt.Fprintln(w)
+	t := cli.NewTable(head...)
 	for _, r := range res.Rows {
 		rank := "-"
 		if r.Rank > 0 {
 			rank = fmt.Sprint(r.Rank)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s", rank, r.Unit, r.UnitName, scoreText(r.Score))
+		cells := []any{rank, r.Unit, r.UnitName, scoreText(r.Score)}
 		for _, p := range r.Parts {
-			fmt.Fprintf(w, "\t%s", scoreText(p.Score))
+			cells = append(cells, scoreText(p.Score))
 		}
-		fmt.Fprintln(w)
+		t.Row(cells...)
 	}
-	return w.Flush()
+	return t.Flush()
 }
 
 func scoreText(v *float64) string {
