@@ -208,6 +208,11 @@ func (db *DB) inTx(ctx context.Context, durable bool, fn func(tx *Tx) error) (er
 		return err
 	}
 	if err = stx.Commit(); err != nil {
+		if errors.Is(err, sql.ErrTxDone) && ctx.Err() != nil {
+			// database/sql rolled the transaction back when ctx ended:
+			// say so, rather than "already committed or rolled back"
+			return fmt.Errorf("store: commit: %w", context.Cause(ctx))
+		}
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil

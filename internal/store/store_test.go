@@ -77,6 +77,35 @@ func TestInTxRollsBackOnError(t *testing.T) {
 	})
 }
 
+// TestInTxCancelledSaysSo: a transaction whose context ends before its
+// commit reports the context's end, not database/sql's "transaction has
+// already been committed or rolled back", and stores nothing.
+func TestInTxCancelledSaysSo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		if err := db.Migrate(context.Background(), testSchema); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(`INSERT INTO st_item (name) VALUES ($1)`, "x"); err != nil {
+				return err
+			}
+			cancel()
+			return nil
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+		var n int
+		if err := db.R.QueryRow(`SELECT count(*) FROM st_item`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Fatalf("cancelled transaction stored %d rows", n)
+		}
+	})
+}
+
 // TestInDurableTxSyncsItsCommit: on SQLite a durable transaction runs
 // with synchronous=FULL (2) and the writer returns to NORMAL (1) after
 // it, committed or not; on PostgreSQL commits are synchronous anyway.
