@@ -30,17 +30,7 @@ func TestEnterprisesImportAndSummary(t *testing.T) {
 			dir := t.TempDir()
 			run := func(fn func([]string) error, args ...string) (string, error) {
 				t.Helper()
-				out, err := os.Create(filepath.Join(dir, "out"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				old := os.Stdout
-				os.Stdout = out
-				runErr := fn(append(args, storeArgs...))
-				os.Stdout = old
-				out.Close()
-				b, _ := os.ReadFile(filepath.Join(dir, "out"))
-				return string(b), runErr
+				return captureStdout(t, func() error { return fn(append(args, storeArgs...)) })
 			}
 			file := filepath.Join(dir, "名录.csv")
 			code := func(body string) string {

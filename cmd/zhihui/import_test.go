@@ -26,18 +26,9 @@ func TestImportJSON(t *testing.T) {
 				if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				out, err := os.Create(filepath.Join(dir, "out"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				old := os.Stdout
-				os.Stdout = out
-				runErr := cmdRun("import")(append(append([]string{file}, args...), storeArgs...))
-				os.Stdout = old
-				out.Close()
-				b, _ := os.ReadFile(filepath.Join(dir, "out"))
+				b, runErr := captureStdout(t, func() error { return cmdRun("import")(append(append([]string{file}, args...), storeArgs...)) })
 				var got map[string]any
-				if err := json.Unmarshal(b, &got); err != nil {
+				if err := json.Unmarshal([]byte(b), &got); err != nil {
 					t.Fatalf("not JSON: %v\n%s", err, b)
 				}
 				return got, runErr

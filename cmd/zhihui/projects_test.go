@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"zhihui/internal/app"
@@ -32,19 +30,12 @@ func TestProjectsSimilarAll(t *testing.T) {
 	if err := cmdRun("projects")([]string{"similar", "--data", dir}); err == nil {
 		t.Fatal("similar without --all accepted")
 	}
-	out, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	b, err := captureStdout(t, func() error {
+		return cmdRun("projects")([]string{"similar", "--all", "--threshold", "0.6", "--json", "--data", dir, "--log-level", "error"})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := os.Stdout
-	os.Stdout = out
-	runErr := cmdRun("projects")([]string{"similar", "--all", "--threshold", "0.6", "--json", "--data", dir, "--log-level", "error"})
-	os.Stdout = old
-	out.Close()
-	if runErr != nil {
-		t.Fatal(runErr)
-	}
-	b, _ := os.ReadFile(out.Name())
 	var pairs []struct {
 		A        int64   `json:"a"`
 		ANum     string  `json:"a_number"`
@@ -53,7 +44,7 @@ func TestProjectsSimilarAll(t *testing.T) {
 		Score    float64 `json:"score"`
 		NearCopy bool    `json:"near_copy"`
 	}
-	if err := json.Unmarshal(b, &pairs); err != nil || len(pairs) == 0 {
+	if err := json.Unmarshal([]byte(b), &pairs); err != nil || len(pairs) == 0 {
 		t.Fatalf("not a list of pairs: %v\n%s", err, b)
 	}
 	planted := false

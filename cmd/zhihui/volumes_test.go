@@ -65,17 +65,7 @@ func TestRatingsVolumes(t *testing.T) {
 			dir := t.TempDir()
 			run := func(f func([]string) error, args ...string) (string, error) {
 				t.Helper()
-				out, err := os.Create(filepath.Join(dir, "out"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				old := os.Stdout
-				os.Stdout = out
-				runErr := f(append(args, storeArgs...))
-				os.Stdout = old
-				out.Close()
-				b, _ := os.ReadFile(filepath.Join(dir, "out"))
-				return string(b), runErr
+				return captureStdout(t, func() error { return f(append(args, storeArgs...)) })
 			}
 			write := func(name, content string) string {
 				p := filepath.Join(dir, name)
