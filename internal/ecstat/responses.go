@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"zhihui/internal/audit"
@@ -23,6 +24,86 @@ type ResponseLine struct {
 	Item       string `json:"item"`
 	Value      string `json:"value"`
 	Reason     string `json:"reason,omitempty"`
+	// Row is where the line was read in a file (its row, from 1); 0 for
+	// a list, whose lines are numbered from 1 in order.
+	Row int `json:"-"`
+}
+
+// MaxResponseRows bounds the rows of a file of answers.
+const MaxResponseRows = 100_000
+
+// responseCols are the columns of a file of answers and the names a
+// header may give them.
+var responseCols = map[string][]string{
+	"credit_code": {"credit_code", "统一社会信用代码", "信用代码"},
+	"item":        {"item", "项目", "项目代码"},
+	"value":       {"value", "数值", "填报值", "值"},
+	"reason":      {"reason", "说明"},
+	"period":      {"period", "报告期"},
+}
+
+// ReadResponses reads answers from a CSV or XLSX file (by the extension
+// of name) whose header names the columns credit_code, item and value,
+// and optionally reason and period (or their Chinese names: 统一社会信用代码,
+// 项目, 数值, 说明, 报告期), one answer a row, for [SubmitLines]; each line
+// keeps its row. A file without those columns, or with too many rows, is
+// refused with a bilingual error.
+func ReadResponses(name string, r io.Reader) ([]ResponseLine, error) {
+	var cols map[string]int
+	var out []ResponseLine
+	var tooMany bool
+	uerr, err := readTable(name, r, func(n int, rec []string) error {
+		if cols == nil {
+			if blank(rec) {
+				return nil
+			}
+			cols = map[string]int{}
+			for i, h := range rec {
+				h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+				for key, names := range responseCols {
+					for _, x := range names {
+						if h == x {
+							cols[key] = i
+						}
+					}
+				}
+			}
+			return nil
+		}
+		if blank(rec) {
+			return nil
+		}
+		if len(out) == MaxResponseRows {
+			tooMany = true
+			return errStop
+		}
+		get := func(key string) string {
+			if i, ok := cols[key]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		out = append(out, ResponseLine{CreditCode: get("credit_code"), Item: get("item"), Value: get("value"), Reason: get("reason"), Period: get("period"), Row: n})
+		return nil
+	})
+	if err != nil && err != errStop {
+		return nil, err
+	}
+	if uerr != nil {
+		return nil, uerr
+	}
+	if cols == nil {
+		return nil, i18n.Errorf("文件是空的", "the file is empty").OnField("file")
+	}
+	for _, key := range []string{"credit_code", "item", "value"} {
+		if _, ok := cols[key]; !ok {
+			return nil, i18n.Errorf("文件的表头缺少 %s 列（应有 credit_code、item、value，可选 reason、period）", "the file's header has no column %s (credit_code, item and value are needed; reason and period are optional)", key).At(1, key)
+		}
+	}
+	if tooMany {
+		return nil, i18n.Errorf("文件超过 %d 行", "the file has more than %d rows", MaxResponseRows).OnField("file")
+	}
+	return out, nil
 }
 
 // Problem codes of a refused form in the API's error list.
@@ -92,6 +173,9 @@ func SubmitLines(ctx context.Context, db *store.DB, a audit.Actor, s *Survey, li
 	var errs i18n.Errors
 	for i, x := range lines {
 		row := i + 1
+		if x.Row > 0 {
+			row = x.Row
+		}
 		code := NormalizeCreditCode(x.CreditCode)
 		if code == "" {
 			errs = append(errs, i18n.Errorf("第 %d 条缺少统一社会信用代码", "entry %d has no credit code", row).At(row, "credit_code"))

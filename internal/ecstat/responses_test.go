@@ -126,3 +126,24 @@ func TestSubmitLinesAllOrNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestReadResponses: a file of answers is read by its header (English or
+// Chinese column names, any order), blank rows skipped, each line keeping
+// its row for the errors; a header without a needed column is refused
+// naming it.
+func TestReadResponses(t *testing.T) {
+	csv := "\ufeff项目,统一社会信用代码,数值,说明\nECOM_SALES,91410102000000001X,100,\n\nONLINE_RETAIL,91410102000000001X,50,新开网店\n"
+	lines, err := ReadResponses("answers.csv", strings.NewReader(csv))
+	if err != nil || len(lines) != 2 || lines[0].CreditCode != "91410102000000001X" || lines[0].Item != "ECOM_SALES" || lines[0].Row != 2 ||
+		lines[1].Row != 3 || lines[1].Value != "50" || lines[1].Reason != "新开网店" {
+		t.Fatalf("lines: %+v %v", lines, err)
+	}
+	_, err = ReadResponses("answers.csv", strings.NewReader("credit_code,item\nX,Y\n"))
+	var ue *i18n.Error
+	if !errors.As(err, &ue) || !strings.Contains(ue.En, "no column value") || ue.Row != 1 {
+		t.Fatalf("no value column: %v", err)
+	}
+	if _, err := ReadResponses("answers.pdf", strings.NewReader("x")); !errors.As(err, &ue) {
+		t.Fatalf("a PDF: %v", err)
+	}
+}

@@ -17,9 +17,13 @@ import (
 // enterprise register from the home page, links an enterprise's account,
 // creates the annual survey and draws its sample; the enterprise answers
 // its form from its home page; the county's statistician fills in two
-// more firms' forms on their behalf from the non-respondents list; the
+// more firms' forms on their behalf from the non-respondents list and
+// uploads a fourth firm's answers as a file (refused whole with a bad row,
+// then stored); the
 // office reads the estimates with their
-// standard errors and publishes them into monitoring.
+// standard errors and publishes them into monitoring; the public reads
+// the estimate on the progress page; the office checks the register
+// summary and repairs a row out of step.
 func TestEcstatOfficeAndEnterprise(t *testing.T) {
 	t.Parallel()
 	Each(t, Options{}, func(t *testing.T, s *Site) {
@@ -132,6 +136,40 @@ func TestEcstatOfficeAndEnterprise(t *testing.T) {
 		if county.Has(codes[1]) || county.Has(codes[2]) {
 			t.Fatal("firms answered on their behalf are still listed as non-respondents")
 		}
+		// Then it uploads the answers of another firm as a file: with one
+		// row an edit refuses (online retail above sales), nothing is
+		// stored and the row is named; corrected, the return is stored.
+		answers := func(retail string) string {
+			rows := "credit_code,item,value,reason\n"
+			for _, kv := range [][2]string{{"TRADES_ONLINE", "是"}, {"PLATFORM", "third"}, {"ECOM_SALES", "200"}, {"ECOM_PURCHASES", "80"},
+				{"ONLINE_RETAIL", retail}, {"INFO_GOODS", "2"}, {"INFO_SERVICES", "3"}} {
+				rows += codes[3] + "," + kv[0] + "," + kv[1] + ",\n"
+			}
+			p := filepath.Join(t.TempDir(), "代填.csv")
+			if err := os.WriteFile(p, []byte(rows), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		county.Fill("填报文件（CSV 或 XLSX）", answers("900"))
+		county.Press("上传并报送")
+		county.WaitText("未保存任何企业的调查表")
+		if !county.Has("第6行") {
+			t.Fatalf("the refused row is not named: %s", county.Text("main"))
+		}
+		third := enterpriseByCode(t, s, codes[3])
+		if f, err := ecstat.GetForm(ctx, s.DB, sv, third); err != nil || f.Return != nil {
+			t.Fatalf("a refused file stored a return: %+v %v", f, err)
+		}
+		county.Fill("填报文件（CSV 或 XLSX）", answers("20"))
+		county.Press("上传并报送")
+		county.WaitText("文件中各企业的调查表已全部报送")
+		if f, err := ecstat.GetForm(ctx, s.DB, sv, third); err != nil || f.Return == nil || !f.Return.OnBehalf || f.Values[ecstat.OnlineRetail] != "20.00" {
+			t.Fatalf("the uploaded return: %+v %v", f, err)
+		}
+		if county.Has(codes[3]) {
+			t.Fatal("the firm answered by file is still listed as a non-respondent")
+		}
 
 		office.Follow("电商统计监测")
 		office.Follow("2015年电子商务调查")
@@ -142,6 +180,43 @@ func TestEcstatOfficeAndEnterprise(t *testing.T) {
 		vals, err := monitor.DataValues(ctx, s.DB, monitor.ValueFilter{Elements: []string{ecstat.ElementEcom}, OrgUnits: []string{"41"}, Periods: []string{"2015"}})
 		if err != nil || len(vals) != 1 || vals[0].Value.Value == "" {
 			t.Fatalf("published value: %+v %v", vals, err)
+		}
+		pubs, err := ecstat.Publications(ctx, s.DB, sv.ID)
+		if err != nil || len(pubs) != 2 {
+			t.Fatalf("publications: %+v %v", pubs, err)
+		}
+		// The public reads the published estimate on the progress page,
+		// with its precision, without logging in.
+		public := browser.NewTab(t, s.URL)
+		public.Home()
+		public.Follow("目标进展公开")
+		public.WaitText("抽样调查推算 2015")
+		if !public.Has(fmt.Sprintf("%.2f", pubs[len(pubs)-1].Total)) && !public.Has(fmt.Sprintf("%.2f", pubs[0].Total)) {
+			t.Fatalf("the public page lacks the published estimate %+v: %s", pubs, public.Text("main"))
+		}
+
+		// The office checks the register summary the design reads: it
+		// matches; then a summary row goes out of step with the register
+		// (as a failed repair by hand might leave it), the check lists it
+		// and the office rewrites it from the register.
+		office.Follow("电商统计监测")
+		office.Follow("企业名录库")
+		office.Press("核对名录汇总")
+		office.WaitText("名录汇总与按名录重算的结果一致")
+		if _, err := s.DB.W.ExecContext(ctx, `UPDATE ecstat_register_cell SET units = units + 1 WHERE org_code = '410102'`); err != nil {
+			t.Fatal(err)
+		}
+		office.Follow("企业名录库")
+		office.Press("核对名录汇总")
+		office.WaitText("与按名录重算的结果不一致")
+		if !office.Has("410102") {
+			t.Fatalf("the differing row is not listed: %s", office.Text("main"))
+		}
+		office.Press("按名录重算汇总")
+		office.WaitText("名录汇总已按名录重算")
+		office.WaitText("名录汇总与按名录重算的结果一致")
+		if diffs, err := ecstat.CheckRegisterSummary(ctx, s.DB); err != nil || len(diffs) != 0 {
+			t.Fatalf("after the repair: %+v %v", diffs, err)
 		}
 	})
 }

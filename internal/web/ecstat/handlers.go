@@ -503,6 +503,10 @@ type nonView struct {
 	List      []nonRow
 	Total     int
 	ExportURL string
+	// CanBatch offers the upload of several enterprises' returns at once.
+	CanBatch bool
+	BatchURL string
+	Items    []dom.Item
 }
 
 type nonRow struct {
@@ -531,6 +535,10 @@ func stratumText(r *http.Request, key string) string {
 const maxShown = 500
 
 func (h handlers) nonrespondents(w http.ResponseWriter, r *http.Request) error {
+	return h.renderNonrespondents(w, r, http.StatusOK, nil)
+}
+
+func (h handlers) renderNonrespondents(w http.ResponseWriter, r *http.Request, status int, errs []*i18n.Error) error {
 	s, err := h.loadSurvey(r)
 	if err != nil {
 		return err
@@ -544,7 +552,8 @@ func (h handlers) nonrespondents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := kit.Principal(r)
-	v := nonView{Survey: s, Total: len(list), ExportURL: fmt.Sprintf("/ecstat/surveys/%d/nonrespondents/export", s.ID)}
+	v := nonView{Survey: s, Total: len(list), ExportURL: fmt.Sprintf("/ecstat/surveys/%d/nonrespondents/export", s.ID),
+		CanBatch: p.Has(auth.Reporter, auth.Office, auth.Admin), BatchURL: fmt.Sprintf("/ecstat/surveys/%d/responses/import", s.ID), Items: s.Items}
 	for i, x := range list {
 		if i >= maxShown {
 			break
@@ -555,7 +564,42 @@ func (h handlers) nonrespondents(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.List = append(v.List, row)
 	}
-	return h.render(w, r, "nonrespondents", http.StatusOK, kit.T(r, "ecstat.nonrespondents"), v, nil)
+	return h.render(w, r, "nonrespondents", status, kit.T(r, "ecstat.nonrespondents"), v, errs)
+}
+
+// batchResponses stores the returns of several enterprises from an
+// uploaded CSV or XLSX file (credit_code, item, value, reason), all or
+// nothing, for county staff and offices filling in on the enterprises'
+// behalf: one enterprise outside the caller's units refuses the file,
+// any other problem lists every row's errors and stores nothing.
+func (h handlers) batchResponses(w http.ResponseWriter, r *http.Request) error {
+	s, err := h.loadSurvey(r)
+	if err != nil {
+		return err
+	}
+	file, hdr, err := r.FormFile("file")
+	if err != nil {
+		return h.renderNonrespondents(w, r, http.StatusBadRequest, []*i18n.Error{i18n.Errorf("请选择要上传的 CSV 或 XLSX 文件", "choose a CSV or XLSX file to upload").OnField("file")})
+	}
+	defer file.Close()
+	lines, err := dom.ReadResponses(hdr.Filename, file)
+	if err == nil {
+		_, err = dom.SubmitLines(r.Context(), h.k.DB, kit.Actor(r), s, lines, func(e dom.Enterprise) (bool, error) {
+			_, _, behalf, err := h.access(r, s, e.ID)
+			return behalf, err
+		})
+	}
+	var errs i18n.Errors
+	if errors.As(err, &errs) {
+		return h.renderNonrespondents(w, r, http.StatusBadRequest, errs)
+	}
+	if ue, ok := kit.UserError(err); ok {
+		return h.renderNonrespondents(w, r, http.StatusBadRequest, []*i18n.Error{ue})
+	}
+	if err != nil {
+		return err
+	}
+	return kit.Redirect(w, r, fmt.Sprintf("/ecstat/surveys/%d/nonrespondents?flash=ecstat_batch_saved", s.ID))
 }
 
 func (h handlers) nonrespondentsExport(w http.ResponseWriter, r *http.Request) error {

@@ -116,6 +116,7 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /ecstat/surveys/{id}/sample/export", Access: kit.Roles, Roles: Viewers, Handler: h.sampleExport},
 		{Pattern: "GET /ecstat/surveys/{id}/nonrespondents", Access: kit.Roles, Roles: Viewers, Handler: h.nonrespondents},
 		{Pattern: "GET /ecstat/surveys/{id}/nonrespondents/export", Access: kit.Roles, Roles: Viewers, Handler: h.nonrespondentsExport},
+		{Pattern: "POST /ecstat/surveys/{id}/responses/import", Access: kit.Roles, Roles: Fillers, Handler: h.batchResponses, BodyLimit: MaxUpload},
 		{Pattern: "GET /ecstat/surveys/{id}/forms/{eid}", Access: kit.Roles, Roles: Fillers, Handler: h.form},
 		{Pattern: "POST /ecstat/surveys/{id}/forms/{eid}", Access: kit.Roles, Roles: Fillers, Handler: h.submit},
 		{Pattern: "GET /ecstat/surveys/{id}/results", Access: kit.Roles, Roles: Readers, Handler: h.results},
@@ -285,6 +286,12 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "GET /ecstat/surveys/{id}/sample/export", Request: surveyGet("/sample/export"), Want: module.AnyRole(ok, see, Viewers...)},
 		{Pattern: "GET /ecstat/surveys/{id}/nonrespondents", Request: surveyGet("/nonrespondents"), Want: module.AnyRole(ok, see, Viewers...)},
 		{Pattern: "GET /ecstat/surveys/{id}/nonrespondents/export", Request: surveyGet("/nonrespondents/export"), Want: module.AnyRole(ok, see, Viewers...)},
+		// An upload without a file: refused with its error for every
+		// filler (each enterprise of a file is then checked as the API's
+		// list is).
+		{Pattern: "POST /ecstat/surveys/{id}/responses/import", Request: func(f *module.Fixture, _ bool) (string, string, url.Values) {
+			return http.MethodPost, "/ecstat/surveys/" + id(f, "survey") + "/responses/import", url.Values{}
+		}, Want: module.AnyRole(bad, un, Fillers...)},
 		// Enterprise accounts answer only for the firms linked to them;
 		// the matrix's enterprise caller has none.
 		{Pattern: "GET /ecstat/surveys/{id}/forms/{eid}", Request: formReq(http.MethodGet), Want: module.ScopedRole(ok, see, auth.Reporter, auth.Office, auth.Admin)},
