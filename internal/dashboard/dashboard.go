@@ -74,7 +74,11 @@ var surveyEstimates = map[string][2]string{
 	ecstat.PlanEcomElement: {ecstat.ElementEcom, ecstat.ElementEcomCV},
 }
 
-// addSurvey sets the survey estimate of every card that has one at unit.
+// addSurvey sets the survey estimate of every card that has one at unit:
+// the unit's own published estimate (the survey writes one per province,
+// city and county, not to be added up, so it is read as stored rather
+// than through analytics, whose cells of a province or city with its
+// cities' and counties' estimates below hold several values).
 func addSurvey(ctx context.Context, db *store.DB, cards []Card, unit string, publishedOnly bool, now time.Time) error {
 	var pes []string
 	for y := FirstYear; y <= now.Year(); y++ {
@@ -85,18 +89,35 @@ func addSurvey(ctx context.Context, db *store.DB, cards []Card, unit string, pub
 		if !ok {
 			continue
 		}
-		res, err := monitor.Analytics(ctx, db, monitor.Query{DX: els[:], PE: pes, OU: []string{unit}, PublishedOnly: publishedOnly})
-		if err != nil {
-			var ie *i18n.Error
-			if errors.As(err, &ie) || errors.Is(err, monitor.ErrForbidden) {
-				continue // the survey's elements are missing here, or not for this caller
+		shown := true
+		for _, code := range els {
+			e, err := monitor.GetElement(ctx, db, code)
+			if errors.Is(err, monitor.ErrNotFound) {
+				shown = false
+				continue
 			}
+			if err != nil {
+				return err
+			}
+			shown = shown && (e.Published || !publishedOnly)
+		}
+		if !shown {
+			continue // the survey's elements are missing, or not public
+		}
+		vals, err := monitor.DataValues(ctx, db, monitor.ValueFilter{Elements: els[:], OrgUnits: []string{unit}, Periods: pes})
+		if err != nil {
 			return err
 		}
+		got := map[string]float64{}
+		for _, v := range vals {
+			if x, err := strconv.ParseFloat(v.Value.Value, 64); err == nil {
+				got[v.DataElement+"|"+v.Period] = x
+			}
+		}
 		for j := len(pes) - 1; j >= 0; j-- {
-			if v, ok := res.Get(els[0], pes[j], unit); ok {
+			if v, ok := got[els[0]+"|"+pes[j]]; ok {
 				f := &SurveyFigure{Unit: "亿元", Year: FirstYear + j, Value: v}
-				f.CVPercent, f.HasCV = res.Get(els[1], pes[j], unit)
+				f.CVPercent, f.HasCV = got[els[1]+"|"+pes[j]]
 				cards[i].Survey = f
 				break
 			}

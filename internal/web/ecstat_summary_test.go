@@ -141,7 +141,9 @@ func ecstatRegister(t *testing.T, db *store.DB, counties map[string]int) map[str
 // reader's language beside the codes, the results page and its XLSX
 // export show the reason, and publishing through the API lists the
 // cities and counties left out with the reason in the reader's
-// language, as GET .../publications does afterwards.
+// language, as GET .../publications does afterwards; the public progress
+// page shows the province's estimate (the cities' and counties' below it
+// are not added to it).
 func TestEcstatPrecisionNotes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
@@ -237,6 +239,11 @@ func TestEcstatPrecisionNotes(t *testing.T) {
 		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &pubs) != nil || len(pubs.Publications) != 2 || pubs.Publications[0].Units != 3 ||
 			len(pubs.Publications[0].Suppressed) != 2 || pubs.Publications[0].Suppressed[0].Note == "" {
 			t.Fatalf("publications: %d %s", rec.Code, rec.Body)
+		}
+		// The public reads the province's published estimate on the
+		// progress page's e-commerce card.
+		if rec := e.do(t, client{}, http.MethodGet, "/public", nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), "抽样调查推算 2015") {
+			t.Errorf("the public page lacks the published estimate: %d %s", rec.Code, rec.Body)
 		}
 		if n, _ := dom.Answered(ctx, db, created.ID); n != 4 {
 			t.Fatalf("answered: %d", n)
