@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 
 	"zhihui/internal/audit"
 	"zhihui/internal/auth"
@@ -184,4 +185,25 @@ func OpenAs(ctx context.Context, env Env, x *Actor) (*App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// WriteOut calls write with the file path, created anew, or with the
+// standard output when path is "-". A failed write or close removes the
+// file and is the error returned.
+func WriteOut(path string, write func(w io.Writer) error) error {
+	if path == "-" {
+		return write(os.Stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -124,23 +123,7 @@ func bulletinFetch(env cli.Env, args []string) error {
 		}
 		return err
 	}
-	var w io.Writer = os.Stdout
-	var file *os.File
-	if *out != "-" {
-		if file, err = os.Create(*out); err != nil {
-			return err
-		}
-		w = file
-	}
-	err = publiceval.WriteBulletin(w, b, *lang, f)
-	if file != nil {
-		if cerr := file.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(*out)
-		}
-	}
+	err = cli.WriteOut(*out, func(w io.Writer) error { return publiceval.WriteBulletin(w, b, *lang, f) })
 	if err != nil {
 		return err
 	}

@@ -77,24 +77,16 @@ func ratingsExport(env cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var w io.Writer = os.Stdout
-	if *out != "-" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
-	}
+	var write func(io.Writer, []publiceval.Record) error
 	switch strings.ToLower(*format) {
 	case "csv":
-		err = publiceval.WriteCSV(w, recs)
+		write = publiceval.WriteCSV
 	case "json":
-		err = publiceval.WriteJSON(w, recs)
+		write = publiceval.WriteJSON
 	default:
 		return fmt.Errorf("unknown format %q: csv or json", *format)
 	}
-	if err != nil {
+	if err := cli.WriteOut(*out, func(w io.Writer) error { return write(w, recs) }); err != nil {
 		return err
 	}
 	if *out != "-" {

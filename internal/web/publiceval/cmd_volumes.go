@@ -132,29 +132,23 @@ func volumesExport(env cli.Env, args []string, list bool) error {
 		fmt.Printf("%d case volumes of %s %s\n", len(vs), u.Code, p.ID)
 		return nil
 	}
-	var w io.Writer = os.Stdout
-	if *out != "-" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
-	}
+	var write func(io.Writer) error
 	switch strings.ToLower(*format) {
 	case "csv":
-		err = publiceval.WriteVolumesCSV(w, vs)
+		write = func(w io.Writer) error { return publiceval.WriteVolumesCSV(w, vs) }
 	case "json":
 		if vs == nil {
 			vs = []publiceval.Volume{}
 		}
-		err = cli.PrintJSON(w, map[string]any{"unit": u.Code, "period": p.ID, "volumes": vs})
+		write = func(w io.Writer) error {
+			return cli.PrintJSON(w, map[string]any{"unit": u.Code, "period": p.ID, "volumes": vs})
+		}
 	case "xlsx":
-		err = writeVolumesWorkbook(w, vs)
+		write = func(w io.Writer) error { return writeVolumesWorkbook(w, vs) }
 	default:
 		return fmt.Errorf("unknown format %q: csv, json or xlsx", *format)
 	}
-	if err != nil {
+	if err := cli.WriteOut(*out, write); err != nil {
 		return err
 	}
 	if *out != "-" {
