@@ -18,12 +18,14 @@ const callsUsage = `usage: zhihui calls list [--json]
        zhihui calls apply CALL --unit CODE --title T --body TEXT [--project ID] [--document FILE] [--json]
        zhihui calls applications CALL [--json]
 ` + callsCorrectionsUsage + `
+` + callsStepsUsage + `
 every command takes --as USER (act as that user, within its units; default: the system, over the whole province) and --data DIR | --db DSN`
 
 func runCalls(env cli.Env, args []string) error {
 	return cli.Dispatch(env, "calls", callsUsage, args, map[string]func(cli.Env, []string) error{
 		"list": callsList, "create": callsCreate, "apply": callsApply, "applications": callsApplications,
-		"edit": callsEdit, "withdraw": callsWithdraw, "panel": callsPanel, "undo-recusal": callsUndoRecusal, "reviews": callsReviews, "recuse": callsRecuse})
+		"edit": callsEdit, "withdraw": callsWithdraw, "panel": callsPanel, "undo-recusal": callsUndoRecusal, "reviews": callsReviews, "recuse": callsRecuse,
+		"close": callsClose, "check": callsCheck, "draw": callsDraw, "score": callsScore, "publish": callsPublish})
 }
 
 // outside words the domain's scope refusal for the command line.

@@ -49,7 +49,7 @@ func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
 		Commands: []cli.Command{
-			{Name: "calls", Summary: "calls for pilots and awards: list | create --kind K --title T ... | apply CALL --unit CODE --title T --body TEXT [--document FILE] | applications CALL | edit CALL ... | withdraw CALL --reason R | panel CALL | undo-recusal CALL --seat S --application A --reason R | reviews | recuse SEAT --application A --reason R; --as USER acts as that user", Run: runCalls},
+			{Name: "calls", Summary: "calls for pilots and awards: list | create --kind K --title T ... | apply CALL --unit CODE --title T --body TEXT [--document FILE] | applications CALL | edit CALL ... | withdraw CALL --reason R | panel CALL | undo-recusal CALL --seat S --application A --reason R | reviews | recuse SEAT --application A --reason R | close CALL | check CALL APP --decision eligible|ineligible [--note N] | draw CALL | score SEAT --application A --scores 80,70 --opinion T | publish CALL [--note N]; --as USER acts as that user", Run: runCalls},
 		},
 		Name:    "calls",
 		Catalog: catalog,
@@ -77,6 +77,11 @@ func Module() module.Module {
 			"POST /api/v1/calls/{id}/recusals/{seat}/{app}/undo": `Undo an expert's recusal from an application (office of the call's unit) while the panel scores {"reason"}: the expert is told and is to score it; later draws no longer leave the expert out for it; 200 {call, recusals}`,
 			"GET /api/v1/calls/reviews":                          "The caller's seats on call panels (experts): {seats: [{seat: {id, call_id, position, scored, recused}, call, open, applications: [{id, title, unit, unit_name, body, document, scored, recused}], scores, recusals}]}; no other expert is named",
 			"POST /api/v1/calls/{id}/seats/{seat}/{app}/recuse":  `Recuse yourself (the seat's expert) from an application while the panel scores {"reason"}: a score you gave it is removed; later draws for the same applicant leave you out within the office's window of years; 200 {seat, recusal}`,
+			"POST /api/v1/calls/{id}/close":                      "Close a call to applications before its deadline (office of the call's unit); 200 {call, accepting}; 400 with the bilingual error when the call is not open",
+			"POST /api/v1/calls/{id}/draw":                       "Draw the call's panel (office of the call's unit) once it is closed and its applications are checked: a fresh seed, recorded and audited, picks the experts of the call's field with conflicts of interest left out; 200 the panel as GET /api/v1/calls/{id}/panel gives it; 400 with the bilingual error (for example too few experts)",
+			"POST /api/v1/calls/{id}/applications/{app}/check":   `Record the eligibility check of an application (office of the call's unit) before the panel is drawn {"decision": "eligible"|"ineligible", "note" (required when ineligible)}; 200 {application}; 400 with the bilingual error and its field`,
+			"POST /api/v1/calls/{id}/seats/{seat}/{app}/score":   `Score an application of your seat (the seat's expert) while the panel scores {"scores": [0–100 per criterion, in the call's order], "opinion"}, or the page's form fields c0, c1, … and opinion; a later score replaces an earlier one; 200 {seat, score}; no other expert is named`,
+			"POST /api/v1/calls/{id}/publish":                    `Publish the call's ranking (office of the call's unit) once every seat has scored every eligible application {"note"}; the applicants are told; 200 {call, ranking: [{rank, title, unit, unit_name, score, tied}]}; no expert is named`,
 			"GET /api/v1/results":                                "Published results of calls for pilots and awards: [{id, kind, title, org_name, published_at}]",
 			"GET /api/v1/results/{id}":                           "One call's published ranking: rank, title, unit and score (trimmed mean of the experts' weighted scores) of each eligible application; no expert is named",
 		},
@@ -127,6 +132,11 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "POST /api/v1/calls/{id}/recusals/{seat}/{app}/undo", Access: kit.Roles, Roles: Offices, Handler: h.apiUndoRecusal},
 		{Pattern: "GET /api/v1/calls/reviews", Access: kit.Roles, Roles: Experts, Handler: h.apiReviews},
 		{Pattern: "POST /api/v1/calls/{id}/seats/{seat}/{app}/recuse", Access: kit.Roles, Roles: Experts, Handler: h.apiRecuse},
+		{Pattern: "POST /api/v1/calls/{id}/close", Access: kit.Roles, Roles: Offices, Handler: h.apiClose},
+		{Pattern: "POST /api/v1/calls/{id}/draw", Access: kit.Roles, Roles: Offices, Handler: h.apiDraw},
+		{Pattern: "POST /api/v1/calls/{id}/applications/{app}/check", Access: kit.Roles, Roles: Offices, Handler: h.apiCheck},
+		{Pattern: "POST /api/v1/calls/{id}/seats/{seat}/{app}/score", Access: kit.Roles, Roles: Experts, Handler: h.apiScore},
+		{Pattern: "POST /api/v1/calls/{id}/publish", Access: kit.Roles, Roles: Offices, Handler: h.apiPublish},
 		{Pattern: "GET /api/v1/results", Access: kit.Public, Handler: h.apiResults},
 		{Pattern: "GET /api/v1/results/{id}", Access: kit.Public, Handler: h.apiResult},
 	}, nil
@@ -139,28 +149,29 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 	s := dom.New(db)
 	a := audit.Actor{Name: "authz"}
 	all := []string{"/41/"}
-	// Six experts of a field no other fixture draws: enough for the two
-	// panels drawn here and the panel the draw case draws.
-	for i := 0; i < 6; i++ {
+	// Twelve experts of a field no other fixture draws: enough for the
+	// panels drawn here and those the page's and the API's draw cases draw.
+	for i := 0; i < 12; i++ {
 		if _, err := s.AddExpert(ctx, a, dom.Expert{Name: "评选专家" + strconv.Itoa(i), Fields: []string{"gis"}, Employer: "authz 研究院", Region: "41", Available: true}); err != nil {
 			return err
 		}
 	}
 	type sideOf struct{ name, city, county, other string }
 	for _, sd := range []sideOf{{"in", "4101", "410102", "410103"}, {"out", "4102", "410202", "410203"}} {
-		for _, kind := range []string{"view", "apply", "close", "check", "draw", "publish", "withdraw", "apiwithdraw", "recusal"} {
+		for _, kind := range []string{"view", "apply", "close", "check", "draw", "publish", "withdraw", "apiwithdraw", "recusal",
+			"apiclose", "apicheck", "apidraw", "apipublish"} {
 			id, err := s.OpenCall(ctx, a, all, dom.NewCall{Kind: dom.CallAward, Title: "authz 评选 " + kind, Description: "authz", Org: sd.city,
 				Deadline: "2099-12-31", Criteria: "成效 60\n创新 40", Field: "gis", PanelSize: 3})
 			if err != nil {
 				return err
 			}
 			f.IDs["call-"+kind+"-"+sd.name] = id
-			if kind == "view" || kind == "apply" || kind == "close" || kind == "withdraw" || kind == "apiwithdraw" {
+			if kind == "view" || kind == "apply" || kind == "close" || kind == "withdraw" || kind == "apiwithdraw" || kind == "apiclose" {
 				continue
 			}
 			unit := sd.county
 			switch kind {
-			case "publish":
+			case "publish", "apipublish":
 				unit = sd.other // its panel's ties with the county must not block the draw case
 			case "recusal":
 				unit = sd.city // nor may this panel's
@@ -170,7 +181,7 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 				return err
 			}
 			f.IDs["app-"+kind+"-"+sd.name] = app
-			if kind == "check" {
+			if kind == "check" || kind == "apicheck" {
 				continue
 			}
 			if err := s.CheckApplication(ctx, a, all, app, true, ""); err != nil {
@@ -179,7 +190,7 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 			if err := s.CloseCall(ctx, a, all, id); err != nil {
 				return err
 			}
-			if kind == "draw" {
+			if kind == "draw" || kind == "apidraw" {
 				continue
 			}
 			if err := s.DrawCallPanel(ctx, a, all, id, nil); err != nil {
@@ -204,6 +215,9 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 				if err := scoreAs(ctx, db, st.ID, app); err != nil {
 					return err
 				}
+			}
+			if kind == "apipublish" {
+				continue
 			}
 			f.IDs["seat-"+sd.name] = seats[0].ID
 			f.IDs["seatcall-"+sd.name] = id
@@ -358,6 +372,21 @@ func authzCases() []module.AuthzCase {
 			m, target, form := seatReq(http.MethodPost, true, "/recuse", url.Values{"reason": {"authz 回避"}})(f, inside)
 			return m, "/api/v1" + target, form
 		}, Want: module.RefusedAll(un)},
+		{Pattern: "POST /api/v1/calls/{id}/close", Request: apiCallReq(http.MethodPost, "apiclose", "/close"), Want: module.ScopedRole(ok, un, Offices...)},
+		{Pattern: "POST /api/v1/calls/{id}/draw", Request: apiCallReq(http.MethodPost, "apidraw", "/draw"), Want: module.ScopedRole(ok, un, Offices...)},
+		{Pattern: "POST /api/v1/calls/{id}/applications/{app}/check", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			m, target, form := appReq(http.MethodPost, "apicheck", "/check", url.Values{"decision": {"eligible"}})(f, inside)
+			return m, "/api/v1" + target, form
+		}, Want: module.ScopedRole(ok, un, Offices...)},
+		// The matrix's experts hold no seat: every caller is refused.
+		{Pattern: "POST /api/v1/calls/{id}/seats/{seat}/{app}/score", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			m, target, form := seatReq(http.MethodPost, true, "/score", url.Values{"c0": {"80"}, "c1": {"80"}, "opinion": {"好"}})(f, inside)
+			return m, "/api/v1" + target, form
+		}, Want: module.RefusedAll(un)},
+		{Pattern: "POST /api/v1/calls/{id}/publish", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			m, target, _ := apiCallReq(http.MethodPost, "apipublish", "/publish")(f, inside)
+			return m, target, url.Values{"note": {"authz API"}}
+		}, Want: module.ScopedRole(ok, un, Offices...)},
 		{Pattern: "GET /api/v1/results", Request: module.Get("/api/v1/results"), Want: module.Always(ok)},
 		{Pattern: "GET /api/v1/results/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/api/v1/results/" + strconv.FormatInt(f.IDs["call-publish-"+module.Side(inside)], 10), nil
