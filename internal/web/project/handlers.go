@@ -411,13 +411,9 @@ func (h handlers) amounts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var am dom.Amounts
-	if am.Estimate, err = optWan(r.PostForm, "estimate"); err == nil {
-		if am.Budget, err = optWan(r.PostForm, "budget"); err == nil {
-			if am.Final, err = optWan(r.PostForm, "final"); err == nil {
-				err = h.svc.SetAmounts(r.Context(), kit.Actor(r), scopes(r, Owners), id, am)
-			}
-		}
+	am, err := amountsOf(r.PostForm)
+	if err == nil {
+		err = h.svc.SetAmounts(r.Context(), kit.Actor(r), scopes(r, Owners), id, am)
 	}
 	return h.stepped(w, r, id, err)
 }
@@ -488,10 +484,8 @@ func (h handlers) rate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("rating")))
-	if err != nil {
-		err = i18n.Errorf("风险评级应为 1（高风险）至 5（低风险）", "the risk rating must be 1 (high risk) to 5 (low risk)").OnField("rating")
-	} else {
+	n, err := ratingOf(r.PostForm)
+	if err == nil {
 		err = h.svc.Rate(r.Context(), kit.Actor(r), scopes(r, Offices), id, n, r.PostFormValue("comment"))
 	}
 	return h.stepped(w, r, id, err)
@@ -824,8 +818,7 @@ func (h handlers) apiGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return refuse(err)
 	}
-	return kit.JSON(w, http.StatusOK, map[string]any{"project": v.P, "route": v.Route, "checks": v.Checks, "documents": v.Docs,
-		"timeline": v.Events, "reviews": v.Reviews})
+	return kit.JSON(w, http.StatusOK, projectBody(v))
 }
 
 func (h handlers) apiSimilar(w http.ResponseWriter, r *http.Request) error {

@@ -119,6 +119,14 @@ func Module() module.Module {
 			"GET /api/v1/projects/{id}":                       "One project with its checks, documents, timeline and panels (expert names only for the office)",
 			"GET /api/v1/projects/{id}/similar":               "Projects and systems similar to the project, best first: ?limit=N; [{kind,id,name,score,near_copy,same_owner,shared_functions,shared_resources,shared_systems,passages,pairs}] (score: MinHash estimate of the Jaccard index of word pairs; pairs: the overlapping sentences side by side with shared words marked)",
 			"POST /api/v1/projects/similar":                   `Projects and systems similar to a draft {"name","summary","content","functions","owner","systems"} (not stored): ?limit=N`,
+			"POST /api/v1/projects/{id}/submit":               `Submit the project for its next gate {"note"}; owner units and the office; 200 with the project as GET /api/v1/projects/{id} gives it (also for the other steps below); 400 with the field named when a check fails (missing documents, a stage not allowed)`,
+			"POST /api/v1/projects/{id}/decision":             `The office's gate decision {"decision": "approve"|"return"|"reject"|"reapprove", "reason"}; recorded with its reason in the timeline and the audit log`,
+			"POST /api/v1/projects/{id}/amounts":              `Change the amounts {"estimate","budget","final"} (万元, exact decimal strings or numbers; an empty or missing field is left unchanged); owner units and the office`,
+			"POST /api/v1/projects/{id}/baseline":             `Set or rebaseline {"start","end" (YYYY-MM-DD),"cost" (万元, exact decimal),"milestones" (one "YYYY-MM-DD name" a line),"reason" (required for a rebaseline)}; the office`,
+			"POST /api/v1/projects/{id}/progress":             `Report progress against the baseline {"projected_end","actual_start","actual_end" (YYYY-MM-DD),"projected_cost","actual_cost" (万元),"progress_milestones"}; owner units and the office`,
+			"POST /api/v1/projects/{id}/rating":               `Rate the project's risk {"rating": 1 (high risk) … 5 (low risk), "comment"}; the office; the answer's ratings list it with its date`,
+			"POST /api/v1/projects/{id}/action":               `Record the action plan of a red project {"plan","review_due" (YYYY-MM-DD, from today on)}; owner units and the office`,
+			"POST /api/v1/projects/{id}/action/review":        `The office's follow-up review of the latest open action plan {"review"}`,
 			"GET /api/v1/projects/portfolio":                  "The portfolio of the caller's units (read-only): ?unit=CODE&level=&category=&year=; {total, by_stage, by_unit, by_level, by_category, by_year: [{key,name,count,estimate,budget,final_account}] (amounts in 万元, exact decimal strings), lights {red,amber,green,none}, risks [unrated,1..5], watch: red and amber projects with their cost and schedule variance, om: O&M requests by year {year,count,flagged,amount,approved}}",
 			"GET /api/v1/projects/om":                         "O&M requests of the caller's units (read-only): ?year=&unit=CODE&status=submitted|approved|cut&flag=any|over_last_year|over_catalogue|over_investment|retired|duplicate|no_last_year&q=&page=; {requests: [{id,system_id,system_name,owner,year,amount,last_actual,catalogue_cost,investment,flags:[{code,zh,en}],status,approved,review_reason}], count, flagged, amount, approved}",
 			"POST /api/v1/projects/om":                        `Submit one O&M request for a catalogue system of the caller's units {"system" (id), "year" (default next year), "amount" (万元, exact decimal number or string), "last_actual" (万元, optional: else last year's approved amount), "basis"}; 201 {request} with its flags [{code,zh,en}] (flagged, never refused, for an outlier)`,
@@ -195,6 +203,14 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "GET /api/v1/projects/{id}", Access: kit.Roles, Roles: Viewers, Handler: h.apiGet},
 		{Pattern: "GET /api/v1/projects/{id}/similar", Access: kit.Roles, Roles: Viewers, Handler: h.apiSimilar},
 		{Pattern: "POST /api/v1/projects/similar", Access: kit.Roles, Roles: Viewers, Handler: h.apiSimilarDraft},
+		{Pattern: "POST /api/v1/projects/{id}/submit", Access: kit.Roles, Roles: Owners, Handler: h.apiSubmit},
+		{Pattern: "POST /api/v1/projects/{id}/decision", Access: kit.Roles, Roles: Offices, Handler: h.apiDecide},
+		{Pattern: "POST /api/v1/projects/{id}/amounts", Access: kit.Roles, Roles: Owners, Handler: h.apiAmounts},
+		{Pattern: "POST /api/v1/projects/{id}/baseline", Access: kit.Roles, Roles: Offices, Handler: h.apiBaseline},
+		{Pattern: "POST /api/v1/projects/{id}/progress", Access: kit.Roles, Roles: Owners, Handler: h.apiProgress},
+		{Pattern: "POST /api/v1/projects/{id}/rating", Access: kit.Roles, Roles: Offices, Handler: h.apiRate},
+		{Pattern: "POST /api/v1/projects/{id}/action", Access: kit.Roles, Roles: Owners, Handler: h.apiAction},
+		{Pattern: "POST /api/v1/projects/{id}/action/review", Access: kit.Roles, Roles: Offices, Handler: h.apiActionReview},
 	}, portfolioRoutes(h)...), nil
 }
 
@@ -238,13 +254,13 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 		f.IDs["tie-api-"+sd] = tid
 	}
 	for _, side := range []struct{ name, unit string }{{"in", "4101"}, {"out", "4102"}} {
-		for _, kind := range []string{"view", "amounts", "doc", "submit", "decision", "draw", "seat"} {
+		for _, kind := range []string{"view", "amounts", "doc", "submit", "decision", "draw", "seat", "apiamounts", "apisubmit", "apidecision"} {
 			id, err := s.Register(ctx, a, all, dom.NewProject{Name: "authz 项目 " + kind, Owner: side.unit, Category: "new", Funding: "财政", Estimate: 1000000})
 			if err != nil {
 				return err
 			}
 			f.IDs[kind+"-"+side.name] = id
-			if kind == "view" || kind == "amounts" || kind == "doc" {
+			if kind == "view" || kind == "amounts" || kind == "apiamounts" || kind == "doc" {
 				continue
 			}
 			did, err := s.AddDocument(ctx, a, all, id, dom.Material, "a.txt", []byte("authz material"))
@@ -252,7 +268,7 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 				return err
 			}
 			f.IDs["document-"+side.name] = did
-			if kind == "submit" {
+			if kind == "submit" || kind == "apisubmit" {
 				continue
 			}
 			if err := s.Submit(ctx, a, all, id, ""); err != nil {
@@ -436,5 +452,34 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /api/v1/projects/similar", Request: func(*module.Fixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/api/v1/projects/similar", url.Values{"name": {"政务服务平台"}, "content": {"建设政务服务平台"}}
 		}, Want: module.AnyRole(ok, un, Viewers...)},
+		{Pattern: "POST /api/v1/projects/{id}/submit", Request: apiProjectReq("apisubmit", "/submit", url.Values{"note": {"报送"}}), Want: module.ScopedRole(ok, un, Owners...)},
+		{Pattern: "POST /api/v1/projects/{id}/decision", Request: apiProjectReq("apidecision", "/decision", url.Values{"decision": {"return"}, "reason": {"补充材料"}}), Want: module.ScopedRole(ok, un, Offices...)},
+		{Pattern: "POST /api/v1/projects/{id}/amounts", Request: apiProjectReq("apiamounts", "/amounts", url.Values{"estimate": {"120.5"}}), Want: module.ScopedRole(ok, un, Owners...)},
+		{Pattern: "POST /api/v1/projects/{id}/rating", Request: apiProjectReq("view", "/rating", url.Values{"rating": {"3"}, "comment": {"风险可控"}}), Want: module.ScopedRole(ok, un, Offices...)},
+		{Pattern: "POST /api/v1/projects/{id}/baseline", Request: apiProjectReq("view", "/baseline", url.Values{"start": {"2015-04-01"}, "end": {"2016-03-31"}, "cost": {"110"}, "reason": {"再调整"}}), Want: module.ScopedRole(ok, un, Offices...)},
+		// As on the page: only the office's own baseline cases set one.
+		{Pattern: "POST /api/v1/projects/{id}/progress", Request: apiProjectReq("view", "/progress", url.Values{"projected_end": {"2016-03-31"}}), Want: officeOK(module.ScopedRole(http.StatusBadRequest, un, Owners...))},
+		{Pattern: "POST /api/v1/projects/{id}/action", Request: apiProjectReq("view", "/action", url.Values{"plan": {"整改"}, "review_due": {"2099-12-31"}}), Want: module.ScopedRole(ok, un, Owners...)},
+		{Pattern: "POST /api/v1/projects/{id}/action/review", Request: apiProjectReq("view", "/action/review", url.Values{"review": {"已复核"}}), Want: module.ScopedRole(ok, un, Offices...)},
+	}
+}
+
+// apiProjectReq is projectReq's POST to the API's address.
+func apiProjectReq(kind, suffix string, form url.Values) func(*module.Fixture, bool) (string, string, url.Values) {
+	page := projectReq(http.MethodPost, kind, suffix, form)
+	return func(f *module.Fixture, inside bool) (string, string, url.Values) {
+		m, target, v := page(f, inside)
+		return m, "/api/v1" + target, v
+	}
+}
+
+// officeOK is officeFirst for the API: the office's 400 becomes 200.
+func officeOK(want func(auth.Role, bool) int) func(auth.Role, bool) int {
+	return func(r auth.Role, inside bool) int {
+		c := want(r, inside)
+		if c == http.StatusBadRequest && slices.Contains(Offices, r) {
+			return http.StatusOK
+		}
+		return c
 	}
 }

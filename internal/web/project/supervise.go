@@ -18,12 +18,10 @@ func (h handlers) baseline(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cost, err := dom.ParseWan(strings.TrimSpace(r.PostFormValue("cost")))
-	if err != nil {
-		return h.stepped(w, r, id, fieldErr(err, "cost"))
+	n, err := baselineOf(r.PostForm)
+	if err == nil {
+		err = h.svc.SetBaseline(r.Context(), kit.Actor(r), scopes(r, Offices), id, n)
 	}
-	err = h.svc.SetBaseline(r.Context(), kit.Actor(r), scopes(r, Offices), id, dom.NewBaseline{Start: r.PostFormValue("start"), End: r.PostFormValue("end"),
-		Cost: cost, Milestones: r.PostFormValue("milestones"), Reason: r.PostFormValue("reason")})
 	return h.stepped(w, r, id, err)
 }
 
@@ -32,12 +30,9 @@ func (h handlers) progress(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	n := dom.NewProgress{ProjectedEnd: r.PostFormValue("projected_end"), ActualStart: r.PostFormValue("actual_start"), ActualEnd: r.PostFormValue("actual_end"),
-		Milestones: r.PostFormValue("progress_milestones")}
-	if n.ProjectedCost, err = optWan(r.PostForm, "projected_cost"); err == nil {
-		if n.ActualCost, err = optWan(r.PostForm, "actual_cost"); err == nil {
-			err = h.svc.ReportProgress(r.Context(), kit.Actor(r), scopes(r, Owners), id, n)
-		}
+	n, err := progressOf(r.PostForm)
+	if err == nil {
+		err = h.svc.ReportProgress(r.Context(), kit.Actor(r), scopes(r, Owners), id, n)
 	}
 	return h.stepped(w, r, id, err)
 }
