@@ -28,8 +28,13 @@ func runProjects(env cli.Env, args []string) error {
 	if len(args) > 0 && args[0] == "om" {
 		return runOM(env, args[1:])
 	}
+	if len(args) > 0 {
+		if st, ok := projectSteps[args[0]]; ok {
+			return runStep(env, args[0], st, args[1:])
+		}
+	}
 	if len(args) == 0 || args[0] != "similar" {
-		return fmt.Errorf("usage: zhihui projects similar --all [--threshold T] [--json] [--data DIR] [--db DSN]\n%s", omUsage)
+		return fmt.Errorf("usage: zhihui projects similar --all [--threshold T] [--json] [--data DIR] [--db DSN]\n%s\n%s", stepsUsage, omUsage)
 	}
 	fs := flag.NewFlagSet("projects similar", flag.ContinueOnError)
 	env.StoreFlags(fs)
