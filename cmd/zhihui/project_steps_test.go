@@ -35,6 +35,19 @@ func TestProjectStepsCommand(t *testing.T) {
 			run := func(args ...string) (string, error) {
 				return captureStdout(t, func() error { return cmdRun("projects")(append(args, flags...)) })
 			}
+			// The usage names every step.
+			if _, err := run(); err == nil {
+				t.Fatal("projects without a subcommand")
+			} else {
+				for _, name := range []string{"submit", "decide", "amounts", "baseline", "progress", "rate", "action", "action-review"} {
+					if !strings.Contains(err.Error(), "zhihui projects "+name+" ID") {
+						t.Errorf("the usage does not name %s: %v", name, err)
+					}
+				}
+			}
+			if _, err := run("submit", "--as", "zy"); err == nil || !strings.Contains(err.Error(), "usage: zhihui projects submit ID") {
+				t.Fatalf("submit without an id: %v", err)
+			}
 			out, err := run("amounts", id, "--as", "zy", "--estimate", "1234.5678", "--budget", "1300.1", "--json")
 			var got struct {
 				Project project.Project `json:"project"`
