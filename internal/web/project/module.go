@@ -118,6 +118,9 @@ func Module() module.Module {
 			"POST /api/v1/projects":                           `Register a project {"name","owner","level","category","funding","estimate" (万元, exact decimal string),"summary","content","functions"}; owner units and the office`,
 			"GET /api/v1/projects/{id}":                       "One project with its checks, documents, timeline and panels (expert names only for the office)",
 			"GET /api/v1/projects/{id}/similar":               "Projects and systems similar to the project, best first: ?limit=N; [{kind,id,name,score,near_copy,same_owner,shared_functions,shared_resources,shared_systems,passages,pairs}] (score: MinHash estimate of the Jaccard index of word pairs; pairs: the overlapping sentences side by side with shared words marked)",
+			"POST /api/v1/projects/{id}/draw":                 `Draw an expert panel for the project's submitted gate (office of the owner's unit) {"field", "size" (3–15)}: a fresh seed, recorded and audited, picks available experts of the field with conflicts of interest left out; 201 {review: {id, stage, field, size, seed, candidates, seats: [{id, position, expert_id, expert_name, employer, score, opinion}], reproduces, excluded}}; 400 with the bilingual error and its field`,
+			"GET /api/v1/projects/reviews":                    "The caller's own seats on gate panels (experts), newest first: {assignments: [{seat: {id, position, score, opinion, scored_at}, review: {id, project_id, stage, field, size}, project, open}]}; no other expert is named",
+			"POST /api/v1/projects/reviews/{id}/score":        `Score your seat {id} (the seat's expert) while its gate waits for the decision {"score" (0–100), "opinion"}; a later score replaces an earlier one; 200 {assignment}; 400 with the bilingual error and its field`,
 			"POST /api/v1/projects/similar":                   `Projects and systems similar to a draft {"name","summary","content","functions","owner","systems"} (not stored): ?limit=N`,
 			"POST /api/v1/projects/{id}/submit":               `Submit the project for its next gate {"note"}; owner units and the office; 200 with the project as GET /api/v1/projects/{id} gives it (also for the other steps below); 400 with the field named when a check fails (missing documents, a stage not allowed)`,
 			"POST /api/v1/projects/{id}/decision":             `The office's gate decision {"decision": "approve"|"return"|"reject"|"reapprove", "reason"}; recorded with its reason in the timeline and the audit log`,
@@ -211,6 +214,9 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "POST /api/v1/projects/{id}/rating", Access: kit.Roles, Roles: Offices, Handler: h.apiRate},
 		{Pattern: "POST /api/v1/projects/{id}/action", Access: kit.Roles, Roles: Owners, Handler: h.apiAction},
 		{Pattern: "POST /api/v1/projects/{id}/action/review", Access: kit.Roles, Roles: Offices, Handler: h.apiActionReview},
+		{Pattern: "POST /api/v1/projects/{id}/draw", Access: kit.Roles, Roles: Offices, Handler: h.apiDraw},
+		{Pattern: "GET /api/v1/projects/reviews", Access: kit.Roles, Roles: Experts, Handler: h.apiReviews},
+		{Pattern: "POST /api/v1/projects/reviews/{id}/score", Access: kit.Roles, Roles: Experts, Handler: h.apiScore},
 	}, portfolioRoutes(h)...), nil
 }
 
@@ -220,9 +226,10 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 	s := dom.New(db)
 	a := audit.Actor{Name: "authz"}
 	all := []string{"/41/"}
-	// Six experts: a panel of three for each unit's seat leaves three
-	// without a recent review of the unit for the draw case.
-	for i := 0; i < 6; i++ {
+	// Nine experts: a panel of three for each unit's seat leaves six
+	// without a recent review of the unit for the page's and the API's
+	// draw cases.
+	for i := 0; i < 9; i++ {
 		eid, err := s.AddExpert(ctx, a, dom.Expert{Name: "专家" + strconv.Itoa(i), Fields: []string{"egov"}, Employer: "authz 大学", Region: "41", Available: true})
 		if err != nil {
 			return err
@@ -254,7 +261,7 @@ func authzSetup(ctx context.Context, db *store.DB, f *module.Fixture) error {
 		f.IDs["tie-api-"+sd] = tid
 	}
 	for _, side := range []struct{ name, unit string }{{"in", "4101"}, {"out", "4102"}} {
-		for _, kind := range []string{"view", "amounts", "doc", "submit", "decision", "draw", "seat", "apiamounts", "apisubmit", "apidecision"} {
+		for _, kind := range []string{"view", "amounts", "doc", "submit", "decision", "draw", "seat", "apiamounts", "apisubmit", "apidecision", "apidraw"} {
 			id, err := s.Register(ctx, a, all, dom.NewProject{Name: "authz 项目 " + kind, Owner: side.unit, Category: "new", Funding: "财政", Estimate: 1000000})
 			if err != nil {
 				return err
@@ -435,6 +442,15 @@ func authzCases() []module.AuthzCase {
 		}, Want: module.RefusedAll(see)},
 		{Pattern: "POST /projects/reviews/{id}/score", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
 			return http.MethodPost, "/projects/reviews/" + strconv.FormatInt(f.IDs["seat-"+module.Side(inside)], 10) + "/score", url.Values{"score": {"80"}, "opinion": {"可行"}}
+		}, Want: module.RefusedAll(un)},
+		{Pattern: "POST /api/v1/projects/{id}/draw", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			m, target, form := projectReq(http.MethodPost, "apidraw", "/draw", url.Values{"field": {"egov"}, "size": {"3"}})(f, inside)
+			return m, "/api/v1" + target, form
+		}, Want: module.ScopedRole(http.StatusCreated, un, Offices...)},
+		{Pattern: "GET /api/v1/projects/reviews", Request: module.Get("/api/v1/projects/reviews"), Want: module.AnyRole(ok, un, Experts...)},
+		// The matrix's experts hold no seat: every caller is refused.
+		{Pattern: "POST /api/v1/projects/reviews/{id}/score", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
+			return http.MethodPost, "/api/v1/projects/reviews/" + strconv.FormatInt(f.IDs["seat-"+module.Side(inside)], 10) + "/score", url.Values{"score": {"80"}, "opinion": {"可行"}}
 		}, Want: module.RefusedAll(un)},
 		{Pattern: "GET /api/v1/projects", Request: func(_ *module.Fixture, inside bool) (string, string, url.Values) {
 			if inside {
