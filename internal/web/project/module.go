@@ -68,7 +68,7 @@ func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
 		Commands: []cli.Command{
-			{Name: "projects", Summary: "IT projects: similar --all [--threshold T] [--json] prints every pair of similar projects; submit|decide|amounts|baseline|progress|rate|action|action-review ID take a project through its steps as the API does (--as USER); om list|submit|import handles O&M budget requests", Run: runProjects},
+			{Name: "projects", Summary: "IT projects: similar --all [--threshold T] [--json] prints every pair of similar projects; submit|decide|amounts|baseline|progress|rate|action|action-review ID take a project through its steps as the API does (--as USER); om list|submit|import handles O&M budget requests; draw PROJECT --field F --size N (the office) | reviews | score SEAT --score N --opinion T (an expert) handle gate reviews", Run: runProjects},
 			{Name: "experts", Summary: "the expert pool's record the draws consult: show EXPERT | absence add|update|delete | tie add|update|delete; --as USER acts as an office", Run: runExperts},
 		},
 		Name:    "project",
