@@ -28,6 +28,9 @@ func runProjects(env cli.Env, args []string) error {
 	if len(args) > 0 && args[0] == "om" {
 		return runOM(env, args[1:])
 	}
+	if len(args) > 0 && args[0] == "systems" {
+		return runSystems(env, args[1:])
+	}
 	if len(args) > 0 {
 		if st, ok := projectSteps[args[0]]; ok {
 			return runStep(env, args[0], st, args[1:])
@@ -37,7 +40,7 @@ func runProjects(env cli.Env, args []string) error {
 		}
 	}
 	if len(args) == 0 || args[0] != "similar" {
-		return fmt.Errorf("usage: zhihui projects similar --all [--threshold T] [--json] [--data DIR] [--db DSN]\n%s\n%s\n%s", stepsUsage, omUsage, reviewsUsage)
+		return fmt.Errorf("usage: zhihui projects similar --all [--threshold T] [--json] [--data DIR] [--db DSN]\n%s\n%s\n%s\n%s", stepsUsage, omUsage, reviewsUsage, systemsUsage)
 	}
 	fs := flag.NewFlagSet("projects similar", flag.ContinueOnError)
 	env.StoreFlags(fs)

@@ -588,13 +588,8 @@ func (h handlers) systemsExport(w http.ResponseWriter, r *http.Request) error {
 
 func (h handlers) addSystem(w http.ResponseWriter, r *http.Request) error {
 	v := r.PostForm
-	n := dom.NewSystem{Owner: v.Get("owner"), Name: v.Get("name"), Description: v.Get("description"), DataResources: v.Get("data_resources")}
-	var err error
-	if n.OMCost, err = dom.ParseWan(v.Get("om_cost")); err != nil {
-		err = fieldErr(err, "om_cost")
-	} else if n.MLPSLevel, err = strconv.Atoi(strings.TrimSpace(v.Get("mlps_level"))); err != nil {
-		err = i18n.Errorf("等保级别应为 1 至 5", "the MLPS level must be 1 to 5").OnField("mlps_level")
-	} else {
+	n, err := systemOf(v)
+	if err == nil {
 		_, err = h.svc.AddSystem(r.Context(), kit.Actor(r), scopes(r, Owners), n)
 	}
 	if err == nil {

@@ -264,11 +264,9 @@ func (h handlers) retireSystem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return h.renderSystems(w, r, http.StatusBadRequest, r.PostForm, []*i18n.Error{i18n.Errorf("请选择信息系统", "choose a system").OnField("system")})
 	}
-	year := 0
-	if s := strings.TrimSpace(r.PostFormValue("retired_year")); s != "" {
-		if year, err = strconv.Atoi(s); err != nil {
-			return h.renderSystems(w, r, http.StatusBadRequest, r.PostForm, []*i18n.Error{dom.ErrWholeNumber("retired_year").(*i18n.Error)})
-		}
+	year, err := retiredYearOf(r.PostForm)
+	if err != nil {
+		return h.renderSystems(w, r, http.StatusBadRequest, r.PostForm, []*i18n.Error{err.(*i18n.Error)})
 	}
 	err = h.svc.RetireSystem(r.Context(), kit.Actor(r), scopes(r, Owners), id, year)
 	if err == nil {

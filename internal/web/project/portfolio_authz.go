@@ -90,6 +90,11 @@ func portfolioAuthz() []module.AuthzCase {
 		{Pattern: "GET /api/v1/projects/om", Request: unitGet("/api/v1/projects/om?"), Want: module.ScopedRole(ok, un, Viewers...)},
 		{Pattern: "POST /api/v1/projects/om", Request: systemReq("/api/v1/projects/om", url.Values{"year": {"2027"}, "amount": {"12.5"}}),
 			Want: module.ScopedRole(http.StatusCreated, un, Owners...)},
+		{Pattern: "GET /api/v1/projects/systems", Request: module.Get("/api/v1/projects/systems"), Want: module.AnyRole(ok, un, Viewers...)},
+		{Pattern: "POST /api/v1/projects/systems", Request: unitReq(http.MethodPost, "/api/v1/projects/systems", "owner", url.Values{"name": {"authz API 系统"}, "om_cost": {"10"}, "mlps_level": {"3"}}),
+			Want: module.ScopedRole(http.StatusCreated, un, Owners...)},
+		{Pattern: "POST /api/v1/projects/systems/{id}/retire", Request: idReq(http.MethodPost, "/api/v1/projects/systems/", "system", "/retire", url.Values{"retired_year": {"2031"}}),
+			Want: module.ScopedRole(ok, un, Owners...)},
 		// A form without a file: 400 with the error, nothing stored.
 		{Pattern: "POST /api/v1/projects/om/import", Request: func(*module.Fixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/api/v1/projects/om/import?dryRun=true", url.Values{}
