@@ -509,12 +509,9 @@ func (h handlers) importPost(w http.ResponseWriter, r *http.Request) error {
 	var errs []*i18n.Error
 	name, data, err := kit.Upload(r, "file", dom.MaxImportFile)
 	if err == nil {
-		var rows []dom.ImportRow
-		rows, errs, err = h.svc.ReadImport(r.Context(), scopes(r, Owners), name, strings.NewReader(string(data)))
+		_, _, errs, err = importProjects(r.Context(), h.svc, kit.Actor(r), scopes(r, Owners), name, strings.NewReader(string(data)), false)
 		if err == nil && len(errs) == 0 {
-			if _, err = h.svc.Import(r.Context(), kit.Actor(r), rows); err == nil {
-				return kit.Redirect(w, r, "/projects?flash=project_imported")
-			}
+			return kit.Redirect(w, r, "/projects?flash=project_imported")
 		}
 	}
 	if ue, ok := kit.UserError(err); ok {

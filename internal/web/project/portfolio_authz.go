@@ -96,6 +96,10 @@ func portfolioAuthz() []module.AuthzCase {
 		{Pattern: "POST /api/v1/projects/systems/{id}/retire", Request: idReq(http.MethodPost, "/api/v1/projects/systems/", "system", "/retire", url.Values{"retired_year": {"2031"}}),
 			Want: module.ScopedRole(ok, un, Owners...)},
 		// A form without a file: 400 with the error, nothing stored.
+		{Pattern: "POST /api/v1/projects/import", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/api/v1/projects/import?dryRun=true", url.Values{}
+		}, Want: module.AnyRole(http.StatusBadRequest, un, Owners...)},
+		// A form without a file: 400 with the error, nothing stored.
 		{Pattern: "POST /api/v1/projects/om/import", Request: func(*module.Fixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/api/v1/projects/om/import?dryRun=true", url.Values{}
 		}, Want: module.AnyRole(http.StatusBadRequest, un, Owners...)},
