@@ -68,7 +68,7 @@ func Module() module.Module {
 	catalog, _ := fs.Sub(files, "catalog")
 	return module.Module{
 		Commands: []cli.Command{
-			{Name: "projects", Summary: "IT projects: similar --all [--threshold T] [--json] prints every pair of similar projects; submit|decide|amounts|baseline|progress|rate|action|action-review ID take a project through its steps as the API does (--as USER); om list|submit|import handles O&M budget requests; draw PROJECT --field F --size N (the office) | reviews | score SEAT --score N --opinion T (an expert) handle gate reviews", Run: runProjects},
+			{Name: "projects", Summary: "IT projects: similar --all [--threshold T] [--json] prints every pair of similar projects; submit|decide|amounts|baseline|progress|rate|action|action-review ID take a project through its steps as the API does (--as USER); om list|submit|import handles O&M budget requests, om thresholds the outlier thresholds; thresholds the supervision thresholds (the office); draw PROJECT --field F --size N (the office) | reviews | score SEAT --score N --opinion T (an expert) handle gate reviews", Run: runProjects},
 			{Name: "experts", Summary: "the expert pool's record the draws consult: show EXPERT | absence add|update|delete | tie add|update|delete; --as USER acts as an office", Run: runExperts},
 		},
 		Name:    "project",
@@ -134,6 +134,9 @@ func Module() module.Module {
 			"GET /api/v1/projects/om":                         "O&M requests of the caller's units (read-only): ?year=&unit=CODE&status=submitted|approved|cut&flag=any|over_last_year|over_catalogue|over_investment|retired|duplicate|no_last_year&q=&page=; {requests: [{id,system_id,system_name,owner,year,amount,last_actual,catalogue_cost,investment,flags:[{code,zh,en}],status,approved,review_reason}], count, flagged, amount, approved}",
 			"POST /api/v1/projects/om":                        `Submit one O&M request for a catalogue system of the caller's units {"system" (id), "year" (default next year), "amount" (万元, exact decimal number or string), "last_actual" (万元, optional: else last year's approved amount), "basis"}; 201 {request} with its flags [{code,zh,en}] (flagged, never refused, for an outlier)`,
 			"POST /api/v1/projects/om/import":                 "Import O&M requests all or nothing from a CSV body (text/csv, UTF-8), an XLSX body or multipart (field file); columns 年度/year, 单位代码/owner, 信息系统/system (catalogue name or #id), 申请金额（万元）/amount, 上年实际支出（万元）/last actual, 测算依据/basis; ?dryRun=true checks and flags without storing. 200 {dry_run, written, rows, flagged, requests}; 400 {errors: [{row, column, zh, en}]} with every error, nothing stored",
+			"POST /api/v1/projects/om/thresholds":             `The office's O&M outlier thresholds {"over_last_year","over_catalogue" (% above, 0–500),"investment_share" (% of the construction investment, 1–100)} as on the O&M page; audited; 200 {thresholds}; 400 with the bilingual error and its field`,
+			"GET /api/v1/projects/supervision/thresholds":     "The supervision thresholds (the office): {thresholds: {amber, red (% of cost or schedule variance), stale_days (days before a risk rating goes stale)}}",
+			"POST /api/v1/projects/supervision/thresholds":    `Set the supervision thresholds as on the supervision page {"amber" (1–100),"red" (above amber, at most 500),"stale_days" (7–730)}; the office; audited; 200 {thresholds}; 400 with the bilingual error and its field`,
 			"GET /api/v1/experts/{id}":                        "One expert of the pool with what the draws consult (the office of any unit: the pool is the province's): {expert, absences: [{id, from, to, reason, actor, created_at}], ties: [{id, kind, unit, unit_name, until, note, actor, created_at}], reviews: [{date, what}], recusals: [{date, what, reason}], tie_years}",
 			"POST /api/v1/experts/{id}/absences":              `Mark the expert unavailable {"from", "to" (YYYY-MM-DD, both included), "reason"}; 201 {absence}; draws on a day inside the period leave the expert out`,
 			"POST /api/v1/experts/{id}/absences/{aid}":        `Correct an absence of the expert {"from", "to", "reason"}; 200 {absence}; draws already made keep the reasons they recorded`,
@@ -222,6 +225,8 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "POST /api/v1/projects/{id}/rating", Access: kit.Roles, Roles: Offices, Handler: h.apiRate},
 		{Pattern: "POST /api/v1/projects/{id}/action", Access: kit.Roles, Roles: Owners, Handler: h.apiAction},
 		{Pattern: "POST /api/v1/projects/{id}/action/review", Access: kit.Roles, Roles: Offices, Handler: h.apiActionReview},
+		{Pattern: "GET /api/v1/projects/supervision/thresholds", Access: kit.Roles, Roles: Offices, Handler: h.apiThresholds},
+		{Pattern: "POST /api/v1/projects/supervision/thresholds", Access: kit.Roles, Roles: Offices, Handler: h.apiSetThresholds},
 		{Pattern: "POST /api/v1/projects/{id}/draw", Access: kit.Roles, Roles: Offices, Handler: h.apiDraw},
 		{Pattern: "GET /api/v1/projects/reviews", Access: kit.Roles, Roles: Experts, Handler: h.apiReviews},
 		{Pattern: "POST /api/v1/projects/reviews/{id}/score", Access: kit.Roles, Roles: Experts, Handler: h.apiScore},
@@ -485,6 +490,10 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /api/v1/projects/{id}/progress", Request: apiProjectReq("view", "/progress", url.Values{"projected_end": {"2016-03-31"}}), Want: officeOK(module.ScopedRole(http.StatusBadRequest, un, Owners...))},
 		{Pattern: "POST /api/v1/projects/{id}/action", Request: apiProjectReq("view", "/action", url.Values{"plan": {"整改"}, "review_due": {"2099-12-31"}}), Want: module.ScopedRole(ok, un, Owners...)},
 		{Pattern: "POST /api/v1/projects/{id}/action/review", Request: apiProjectReq("view", "/action/review", url.Values{"review": {"已复核"}}), Want: module.ScopedRole(ok, un, Offices...)},
+		{Pattern: "GET /api/v1/projects/supervision/thresholds", Request: module.Get("/api/v1/projects/supervision/thresholds"), Want: module.AnyRole(ok, un, Offices...)},
+		{Pattern: "POST /api/v1/projects/supervision/thresholds", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/api/v1/projects/supervision/thresholds", url.Values{"amber": {"5"}, "red": {"10"}, "stale_days": {"90"}}
+		}, Want: module.AnyRole(ok, un, Offices...)},
 	}
 }
 

@@ -45,6 +45,7 @@ func portfolioRoutes(h handlers) []kit.Route {
 		{Pattern: "GET /api/v1/projects/om", Access: kit.Roles, Roles: Viewers, Handler: h.apiOM},
 		{Pattern: "POST /api/v1/projects/om", Access: kit.Roles, Roles: Owners, Handler: h.apiOMSubmit},
 		{Pattern: "POST /api/v1/projects/om/import", Access: kit.Roles, Roles: Owners, Handler: h.apiOMImport, BodyLimit: MaxImportBody},
+		{Pattern: "POST /api/v1/projects/om/thresholds", Access: kit.Roles, Roles: Offices, Handler: h.apiSetOMThresholds},
 	}
 }
 
@@ -206,15 +207,9 @@ func (h handlers) omReview(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h handlers) omThresholds(w http.ResponseWriter, r *http.Request) error {
-	var th dom.OMThresholds
-	var err error
-	for _, f := range []struct {
-		name string
-		to   *int
-	}{{"over_last_year", &th.OverLastYear}, {"over_catalogue", &th.OverCatalogue}, {"investment_share", &th.InvestmentShare}} {
-		if *f.to, err = strconv.Atoi(strings.TrimSpace(r.PostFormValue(f.name))); err != nil {
-			return h.renderOM(w, r, http.StatusBadRequest, nil, []*i18n.Error{dom.ErrWholeNumber(f.name).(*i18n.Error)})
-		}
+	th, err := omThresholdsOf(r.PostForm)
+	if err != nil {
+		return h.renderOM(w, r, http.StatusBadRequest, nil, []*i18n.Error{err.(*i18n.Error)})
 	}
 	if err := h.svc.SetOMThresholds(r.Context(), kit.Actor(r), th); err != nil {
 		if ue, ok := kit.UserError(err); ok {

@@ -95,6 +95,9 @@ func portfolioAuthz() []module.AuthzCase {
 			Want: module.ScopedRole(http.StatusCreated, un, Owners...)},
 		{Pattern: "POST /api/v1/projects/systems/{id}/retire", Request: idReq(http.MethodPost, "/api/v1/projects/systems/", "system", "/retire", url.Values{"retired_year": {"2031"}}),
 			Want: module.ScopedRole(ok, un, Owners...)},
+		{Pattern: "POST /api/v1/projects/om/thresholds", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/api/v1/projects/om/thresholds", url.Values{"over_last_year": {"10"}, "over_catalogue": {"20"}, "investment_share": {"15"}}
+		}, Want: module.AnyRole(ok, un, Offices...)},
 		// A form without a file: 400 with the error, nothing stored.
 		{Pattern: "POST /api/v1/projects/import", Request: func(*module.Fixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/api/v1/projects/import?dryRun=true", url.Values{}

@@ -2,8 +2,6 @@ package project
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 
 	dom "zhihui/internal/project"
 	"zhihui/internal/web/kit"
@@ -80,15 +78,9 @@ func (h handlers) renderSupervision(w http.ResponseWriter, r *http.Request, stat
 }
 
 func (h handlers) setThresholds(w http.ResponseWriter, r *http.Request) error {
-	var th dom.Thresholds
-	var err error
-	for _, f := range []struct {
-		name string
-		to   *int
-	}{{"amber", &th.Amber}, {"red", &th.Red}, {"stale_days", &th.StaleDays}} {
-		if *f.to, err = strconv.Atoi(strings.TrimSpace(r.PostFormValue(f.name))); err != nil {
-			return h.renderSupervision(w, r, http.StatusBadRequest, dom.ErrWholeNumber(f.name))
-		}
+	th, err := thresholdsOf(r.PostForm)
+	if err != nil {
+		return h.renderSupervision(w, r, http.StatusBadRequest, err)
 	}
 	if err := h.svc.SetThresholds(r.Context(), kit.Actor(r), th); err != nil {
 		if _, ok := kit.UserError(err); ok {

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"zhihui/internal/project"
+)
+
+// TestProjectThresholdsCommand: the office prints and changes the
+// supervision and O&M thresholds (a value not given keeps its own); a bad
+// value is refused naming its flag; a reporter is refused.
+func TestProjectThresholdsCommand(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			a, flags := cliSiteOn(t, engine, map[string][2]string{"office": {"office", "41"}, "rep": {"reporter", "4101"}})
+			ctx := context.Background()
+			svc := project.New(a.DB)
+			run := func(args ...string) (string, error) {
+				return captureStdout(t, func() error { return cmdRun("projects")(append(args, flags...)) })
+			}
+			out, err := run("thresholds", "--as", "office")
+			if err != nil || !strings.Contains(out, "stale_days") || !strings.Contains(out, "90") {
+				t.Fatalf("print: %v\n%s", err, out)
+			}
+			out, err = run("thresholds", "--as", "office", "--red", "25", "--json")
+			var got struct {
+				Thresholds project.Thresholds `json:"thresholds"`
+			}
+			want := project.Thresholds{Amber: 5, Red: 25, StaleDays: 90}
+			if err != nil || json.Unmarshal([]byte(out), &got) != nil || got.Thresholds != want {
+				t.Fatalf("set: %v\n%s", err, out)
+			}
+			if th, _ := svc.Thresholds(ctx); th != want {
+				t.Fatalf("stored: %+v", th)
+			}
+			if _, err := run("thresholds", "--as", "office", "--stale-days", "many"); err == nil || !strings.Contains(err.Error(), "--stale-days") {
+				t.Fatalf("bad value: %v", err)
+			}
+			if _, err := run("thresholds", "--as", "rep", "--red", "30"); err == nil {
+				t.Fatal("a reporter sets the thresholds")
+			}
+			if _, err := run("om", "thresholds", "--as", "office", "--investment-share", "0"); err == nil || !strings.Contains(err.Error(), "--investment-share") {
+				t.Fatalf("bad share: %v", err)
+			}
+			out, err = run("om", "thresholds", "--as", "office", "--over-last-year", "12")
+			if th, _ := svc.OMThresholds(ctx); err != nil || th.OverLastYear != 12 || th.InvestmentShare != project.DefaultOMThresholds.InvestmentShare || !strings.Contains(out, "12") {
+				t.Fatalf("om thresholds: %v %+v\n%s", err, th, out)
+			}
+			if th, _ := svc.Thresholds(ctx); th != want {
+				t.Fatalf("refused calls changed the thresholds: %+v", th)
+			}
+		})
+	}
+}

@@ -1,0 +1,86 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"zhihui/internal/auth"
+	"zhihui/internal/project"
+	"zhihui/internal/store"
+	"zhihui/internal/store/storetest"
+)
+
+// TestSettingsAPI: the office reads and sets the supervision thresholds
+// and the O&M thresholds in JSON as the pages do: stored, audited, bad
+// values refused with the field named in both languages, and a leader or
+// a reporter refused.
+func TestSettingsAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		svc := project.New(db)
+		_, office := e.user(t, "set-office", auth.Office, "41")
+		_, leader := e.user(t, "set-leader", auth.Leader, "41")
+		_, reporter := e.user(t, "set-rep", auth.Reporter, "4101")
+		rec := e.do(t, office, http.MethodGet, "/api/v1/projects/supervision/thresholds", nil)
+		var got struct {
+			Thresholds project.Thresholds `json:"thresholds"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK || got.Thresholds != project.DefaultThresholds {
+			t.Fatalf("read: %d %s", rec.Code, rec.Body.String())
+		}
+		rec = e.do(t, office, http.MethodPost, "/api/v1/projects/supervision/thresholds", js(`{"amber":8,"red":"20","stale_days":60}`))
+		want := project.Thresholds{Amber: 8, Red: 20, StaleDays: 60}
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK || got.Thresholds != want {
+			t.Fatalf("set: %d %s", rec.Code, rec.Body.String())
+		}
+		if th, err := svc.Thresholds(ctx); err != nil || th != want {
+			t.Fatalf("stored: %+v %v", th, err)
+		}
+		for body, field := range map[string]string{
+			`{"amber":8,"red":5,"stale_days":60}`:        "amber",
+			`{"amber":8,"red":20,"stale_days":"x"}`:      "stale_days",
+			`{"amber":8,"red":20,"stale_days":3}`:        "stale_days",
+			`{"amber":8,"red":20,"stale_days":60,"x":1}`: "x",
+		} {
+			rec := e.do(t, office, http.MethodPost, "/api/v1/projects/supervision/thresholds", js(body))
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"field":"`+field+`"`) {
+				t.Fatalf("%s: %d %s", body, rec.Code, rec.Body.String())
+			}
+		}
+		for _, c := range []client{leader, reporter} {
+			if rec := e.do(t, c, http.MethodPost, "/api/v1/projects/supervision/thresholds", js(`{"amber":1,"red":2,"stale_days":7}`)); rec.Code != http.StatusForbidden {
+				t.Fatalf("not the office: %d", rec.Code)
+			}
+		}
+		if th, _ := svc.Thresholds(ctx); th != want {
+			t.Fatalf("refused calls changed the thresholds: %+v", th)
+		}
+
+		rec = e.do(t, office, http.MethodPost, "/api/v1/projects/om/thresholds", js(`{"over_last_year":15,"over_catalogue":"25","investment_share":12}`))
+		var om struct {
+			Thresholds project.OMThresholds `json:"thresholds"`
+		}
+		wantOM := project.OMThresholds{OverLastYear: 15, OverCatalogue: 25, InvestmentShare: 12}
+		if err := json.Unmarshal(rec.Body.Bytes(), &om); err != nil || rec.Code != http.StatusOK || om.Thresholds != wantOM {
+			t.Fatalf("om thresholds: %d %s", rec.Code, rec.Body.String())
+		}
+		if th, err := svc.OMThresholds(ctx); err != nil || th != wantOM {
+			t.Fatalf("om stored: %+v %v", th, err)
+		}
+		rec = e.do(t, office, http.MethodPost, "/api/v1/projects/om/thresholds", js(`{"over_last_year":15,"over_catalogue":25,"investment_share":0}`))
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"field":"investment_share"`) {
+			t.Fatalf("om bad share: %d %s", rec.Code, rec.Body.String())
+		}
+		if rec := e.do(t, reporter, http.MethodPost, "/api/v1/projects/om/thresholds", js(`{"over_last_year":1,"over_catalogue":1,"investment_share":1}`)); rec.Code != http.StatusForbidden {
+			t.Fatalf("a reporter sets the O&M thresholds: %d", rec.Code)
+		}
+		var n int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action IN ('thresholds', 'om_thresholds') AND actor_name = 'set-office'`).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("audited: %d %v", n, err)
+		}
+	})
+}
