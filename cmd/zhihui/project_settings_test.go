@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
+	"zhihui/internal/audit"
 	"zhihui/internal/project"
 )
 
@@ -51,6 +53,48 @@ func TestProjectThresholdsCommand(t *testing.T) {
 			}
 			if th, _ := svc.Thresholds(ctx); th != want {
 				t.Fatalf("refused calls changed the thresholds: %+v", th)
+			}
+		})
+	}
+}
+
+// TestOMDecideCommand: another city's office is refused; a cut without a
+// reason is refused naming its flag; the city's office cuts the request
+// with the amount and reason, stored.
+func TestOMDecideCommand(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			a, flags := cliSiteOn(t, engine, map[string][2]string{"zz": {"office", "4101"}, "kf": {"office", "4102"}})
+			ctx := context.Background()
+			svc := project.New(a.DB)
+			all := []string{"/41/"}
+			sid, err := svc.AddSystem(ctx, audit.System, all, project.NewSystem{Owner: "4101", Name: "郑州市协同办公系统", OMCost: 500000, MLPSLevel: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			oid, err := svc.SubmitOM(ctx, audit.System, all, project.NewOM{SystemID: sid, Year: 2026, Amount: 800000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := strconv.FormatInt(oid, 10)
+			run := func(args ...string) (string, error) {
+				return captureStdout(t, func() error { return cmdRun("projects")(append(append([]string{"om", "decide"}, args...), flags...)) })
+			}
+			if _, err := run(id, "--as", "kf", "--decision", "approve"); err == nil || !strings.Contains(err.Error(), "outside its units") {
+				t.Fatalf("another city's office: %v", err)
+			}
+			if _, err := run(id, "--as", "zz", "--decision", "cut", "--approved", "60"); err == nil || !strings.Contains(err.Error(), "--reason") {
+				t.Fatalf("a cut without a reason: %v", err)
+			}
+			out, err := run(id, "--as", "zz", "--decision", "cut", "--approved", "60.5", "--reason", "按合同核减", "--json")
+			var got struct {
+				Request project.OMRequest `json:"request"`
+			}
+			if err != nil || json.Unmarshal([]byte(out), &got) != nil || got.Request.Status != project.OMCut {
+				t.Fatalf("cut: %v\n%s", err, out)
+			}
+			if x, err := svc.GetOM(ctx, all, oid); err != nil || x.Approved == nil || *x.Approved != 605000 || x.ReviewReason != "按合同核减" {
+				t.Fatalf("stored: %+v %v", x, err)
 			}
 		})
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
+	"zhihui/internal/audit"
 	"zhihui/internal/auth"
 	"zhihui/internal/project"
 	"zhihui/internal/store"
@@ -80,6 +82,60 @@ func TestSettingsAPI(t *testing.T) {
 		}
 		var n int
 		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action IN ('thresholds', 'om_thresholds') AND actor_name = 'set-office'`).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("audited: %d %v", n, err)
+		}
+	})
+}
+
+// TestOMDecideAPI: the office of the city cuts an O&M request in JSON
+// with the amount and reason, stored and audited; a cut without a reason
+// and a second decision are refused with the field named; another city's
+// office is refused.
+func TestOMDecideAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		svc := project.New(db)
+		all := []string{"/41/"}
+		sid, err := svc.AddSystem(ctx, audit.System, all, project.NewSystem{Owner: "4101", Name: "郑州市协同办公系统", OMCost: 500000, MLPSLevel: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		oid, err := svc.SubmitOM(ctx, audit.System, all, project.NewOM{SystemID: sid, Year: 2026, Amount: 800000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, zz := e.user(t, "dec-zz", auth.Office, "4101")
+		_, kf := e.user(t, "dec-kf", auth.Office, "4102")
+		target := "/api/v1/projects/om/" + strconv.FormatInt(oid, 10) + "/decide"
+		if rec := e.do(t, kf, http.MethodPost, target, js(`{"decision":"approve"}`)); rec.Code != http.StatusForbidden {
+			t.Fatalf("another city's office: %d", rec.Code)
+		}
+		for body, field := range map[string]string{
+			`{"decision":"cut","approved":"60"}`:                    "reason",
+			`{"decision":"cut","approved":"1.234567","reason":"x"}`: "approved",
+			`{"decision":"maybe"}`:                                  "decision",
+		} {
+			if rec := e.do(t, zz, http.MethodPost, target, js(body)); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"field":"`+field+`"`) {
+				t.Fatalf("%s: %d %s", body, rec.Code, rec.Body.String())
+			}
+		}
+		rec := e.do(t, zz, http.MethodPost, target, js(`{"decision":"cut","approved":"60.5","reason":"按合同核减"}`))
+		var got struct {
+			Request project.OMRequest `json:"request"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK || got.Request.Status != project.OMCut || got.Request.Approved == nil || *got.Request.Approved != 605000 {
+			t.Fatalf("cut: %d %s", rec.Code, rec.Body.String())
+		}
+		x, err := svc.GetOM(ctx, all, oid)
+		if err != nil || x.Status != project.OMCut || x.ReviewReason != "按合同核减" {
+			t.Fatalf("stored: %+v %v", x, err)
+		}
+		if rec := e.do(t, zz, http.MethodPost, target, js(`{"decision":"approve"}`)); rec.Code != http.StatusBadRequest {
+			t.Fatalf("decided twice: %d %s", rec.Code, rec.Body.String())
+		}
+		var n int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE entity = 'portfolio_om' AND action = 'review' AND actor_name = 'dec-zz'`).Scan(&n); err != nil || n != 1 {
 			t.Fatalf("audited: %d %v", n, err)
 		}
 	})

@@ -15,12 +15,13 @@ import (
 const omUsage = `usage: zhihui projects om list [--year Y] [--unit CODE] [--status submitted|approved|cut] [--flag any|CODE] [--json]
        zhihui projects om submit --system ID --amount WAN [--year Y] [--last-actual WAN] [--basis TEXT] [--json]
        zhihui projects om import FILE [--dry-run] [--json]
+       zhihui projects om decide ID --decision approve|cut [--approved WAN] [--reason R] [--json] (the office)
        zhihui projects om thresholds [--over-last-year PCT] [--over-catalogue PCT] [--investment-share PCT] [--json] (the office)
 every command takes --as USER (act as that user, within its units; default: the system, over the whole province), --lang zh-CN|en and --data DIR | --db DSN`
 
 // runOM handles the O&M budget requests (运维经费申请) as the API does.
 func runOM(env cli.Env, args []string) error {
-	return cli.Dispatch(env, "projects om", omUsage, args, map[string]func(cli.Env, []string) error{"list": omList, "submit": omSubmit, "import": omImport, "thresholds": omThresholdsCmd})
+	return cli.Dispatch(env, "projects om", omUsage, args, map[string]func(cli.Env, []string) error{"list": omList, "submit": omSubmit, "import": omImport, "thresholds": omThresholdsCmd, "decide": omDecide})
 }
 
 // printOM prints O&M requests as a table, flags in lang.

@@ -46,6 +46,7 @@ func portfolioRoutes(h handlers) []kit.Route {
 		{Pattern: "POST /api/v1/projects/om", Access: kit.Roles, Roles: Owners, Handler: h.apiOMSubmit},
 		{Pattern: "POST /api/v1/projects/om/import", Access: kit.Roles, Roles: Owners, Handler: h.apiOMImport, BodyLimit: MaxImportBody},
 		{Pattern: "POST /api/v1/projects/om/thresholds", Access: kit.Roles, Roles: Offices, Handler: h.apiSetOMThresholds},
+		{Pattern: "POST /api/v1/projects/om/{id}/decide", Access: kit.Roles, Roles: Offices, Handler: h.apiOMDecide},
 	}
 }
 
@@ -193,9 +194,9 @@ func (h handlers) omReview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	amount, err := optWan(r.PostForm, "approved")
+	d, err := omDecisionOf(r.PostForm)
 	if err == nil {
-		err = h.svc.ReviewOM(r.Context(), kit.Actor(r), scopes(r, Offices), id, r.PostFormValue("decision"), amount, r.PostFormValue("reason"))
+		err = h.svc.ReviewOM(r.Context(), kit.Actor(r), scopes(r, Offices), id, d.Decision, d.Approved, d.Reason)
 	}
 	if err == nil {
 		return kit.Redirect(w, r, fmt.Sprintf("/projects/om/%d?flash=om_reviewed", id))

@@ -26,6 +26,11 @@ func portfolioAuthzSetup(ctx context.Context, s *dom.Service, a audit.Actor, f *
 			return err
 		}
 		f.IDs["om-"+side.name] = oid
+		// A second request for the API's decision.
+		if oid, err = s.SubmitOM(ctx, a, all, dom.NewOM{SystemID: sid, Year: 2026, Amount: 100000}); err != nil {
+			return err
+		}
+		f.IDs["omapi-"+side.name] = oid
 	}
 	return nil
 }
@@ -95,6 +100,8 @@ func portfolioAuthz() []module.AuthzCase {
 			Want: module.ScopedRole(http.StatusCreated, un, Owners...)},
 		{Pattern: "POST /api/v1/projects/systems/{id}/retire", Request: idReq(http.MethodPost, "/api/v1/projects/systems/", "system", "/retire", url.Values{"retired_year": {"2031"}}),
 			Want: module.ScopedRole(ok, un, Owners...)},
+		{Pattern: "POST /api/v1/projects/om/{id}/decide", Request: idReq(http.MethodPost, "/api/v1/projects/om/", "omapi", "/decide", url.Values{"decision": {"approve"}}),
+			Want: module.ScopedRole(ok, un, Offices...)},
 		{Pattern: "POST /api/v1/projects/om/thresholds", Request: func(*module.Fixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/api/v1/projects/om/thresholds", url.Values{"over_last_year": {"10"}, "over_catalogue": {"20"}, "investment_share": {"15"}}
 		}, Want: module.AnyRole(ok, un, Offices...)},
