@@ -427,9 +427,9 @@ func (h handlers) document(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.svc.Get(r.Context(), scopes(r, Owners), id); err != nil {
 		return refuse(err)
 	}
-	name, data, err := kit.Upload(r, "file", dom.MaxDocument)
+	kind, name, data, err := documentOf(r)
 	if err == nil {
-		_, err = h.svc.AddDocument(r.Context(), kit.Actor(r), scopes(r, Owners), id, r.FormValue("kind"), name, data)
+		_, err = h.svc.AddDocument(r.Context(), kit.Actor(r), scopes(r, Owners), id, kind, name, data)
 	}
 	return h.stepped(w, r, id, err)
 }

@@ -105,6 +105,8 @@ func portfolioAuthz() []module.AuthzCase {
 		{Pattern: "POST /api/v1/projects/om/thresholds", Request: func(*module.Fixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/api/v1/projects/om/thresholds", url.Values{"over_last_year": {"10"}, "over_catalogue": {"20"}, "investment_share": {"15"}}
 		}, Want: module.AnyRole(ok, un, Offices...)},
+		// A form without a file: 400 once the project is in the caller's units.
+		{Pattern: "POST /api/v1/projects/{id}/documents", Request: apiProjectReq("doc", "/documents", url.Values{"kind": {"material"}}), Want: module.ScopedRole(http.StatusBadRequest, un, Owners...)},
 		// A form without a file: 400 with the error, nothing stored.
 		{Pattern: "POST /api/v1/projects/import", Request: func(*module.Fixture, bool) (string, string, url.Values) {
 			return http.MethodPost, "/api/v1/projects/import?dryRun=true", url.Values{}
