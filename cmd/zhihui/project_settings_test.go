@@ -99,3 +99,42 @@ func TestOMDecideCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestPublicationCommand: the office chooses the published fields (an
+// unknown one refused) and publishes and withdraws a project of its
+// units; another city's office is refused.
+func TestPublicationCommand(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			a, flags := cliSiteOn(t, engine, map[string][2]string{"zz": {"office", "4101"}, "kf": {"office", "4102"}})
+			ctx := context.Background()
+			svc := project.New(a.DB)
+			id, err := svc.Register(ctx, audit.System, []string{"/41/"}, project.NewProject{Name: "郑州市政务数据共享平台", Owner: "4101", Category: "new", Funding: "财政", Estimate: 1000000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := func(args ...string) (string, error) {
+				return captureStdout(t, func() error { return cmdRun("projects")(append(args, flags...)) })
+			}
+			if _, err := run("publication", "--as", "zz", "--fields", "stage,nonsense"); err == nil || !strings.Contains(err.Error(), "--fields") {
+				t.Fatalf("unknown field: %v", err)
+			}
+			if out, err := run("publication", "--as", "zz", "--fields", "stage,owner"); err != nil || strings.TrimSpace(out) != "owner,stage" {
+				t.Fatalf("fields: %v\n%s", err, out)
+			}
+			sid := strconv.FormatInt(id, 10)
+			if _, err := run("publish", sid, "--as", "kf"); err == nil || !strings.Contains(err.Error(), "outside its units") {
+				t.Fatalf("another city's office: %v", err)
+			}
+			if out, err := run("publish", sid, "--as", "zz", "--json"); err != nil || !strings.Contains(out, `"published": true`) {
+				t.Fatalf("publish: %v\n%s", err, out)
+			}
+			if _, err := run("publish", sid, "--as", "zz", "--withdraw"); err != nil {
+				t.Fatal(err)
+			}
+			if pub, err := svc.PublishedIDs(ctx, []int64{id}); err != nil || pub[id] {
+				t.Fatalf("withdrawn: %v %v", pub, err)
+			}
+		})
+	}
+}

@@ -140,3 +140,59 @@ func TestOMDecideAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestPublicationAPI: the office chooses the published fields and
+// publishes one project of its units in JSON, stored and audited, and the
+// public feed shows it; a bad publish value is refused naming the field;
+// another city's office is refused.
+func TestPublicationAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		svc := project.New(db)
+		id, err := svc.Register(ctx, audit.System, []string{"/41/"}, project.NewProject{Name: "郑州市政务数据共享平台", Owner: "4101", Category: "new", Funding: "财政", Estimate: 1000000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, zz := e.user(t, "pub-zz", auth.Office, "4101")
+		_, kf := e.user(t, "pub-kf", auth.Office, "4102")
+		if rec := e.do(t, zz, http.MethodPost, "/api/v1/projects/publication", js(`{"fields":["stage","nonsense"]}`)); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"field":"fields"`) {
+			t.Fatalf("unknown field: %d %s", rec.Code, rec.Body.String())
+		}
+		rec := e.do(t, zz, http.MethodPost, "/api/v1/projects/publication", js(`{"fields":["stage","owner"]}`))
+		var got struct {
+			Fields []string `json:"fields"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK || strings.Join(got.Fields, ",") != "owner,stage" {
+			t.Fatalf("fields: %d %s", rec.Code, rec.Body.String())
+		}
+		if f, err := svc.PublishedFields(ctx); err != nil || strings.Join(f, ",") != "owner,stage" {
+			t.Fatalf("stored fields: %v %v", f, err)
+		}
+		target := "/api/v1/projects/" + strconv.FormatInt(id, 10) + "/publish"
+		if rec := e.do(t, kf, http.MethodPost, target, js(`{"publish":1}`)); rec.Code != http.StatusForbidden {
+			t.Fatalf("another city's office: %d", rec.Code)
+		}
+		if rec := e.do(t, zz, http.MethodPost, target, js(`{"publish":"maybe"}`)); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"field":"publish"`) {
+			t.Fatalf("bad value: %d %s", rec.Code, rec.Body.String())
+		}
+		rec = e.do(t, zz, http.MethodPost, target, js(`{"publish":1}`))
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"published":true`) {
+			t.Fatalf("publish: %d %s", rec.Code, rec.Body.String())
+		}
+		if pub, err := svc.PublishedIDs(ctx, []int64{id}); err != nil || !pub[id] {
+			t.Fatalf("stored: %v %v", pub, err)
+		}
+		if rec := e.do(t, client{}, http.MethodGet, "/api/v1/public/projects", nil); !strings.Contains(rec.Body.String(), "郑州市政务数据共享平台") {
+			t.Fatalf("public feed: %d %s", rec.Code, rec.Body.String())
+		}
+		rec = e.do(t, zz, http.MethodPost, target, js(`{"publish":0}`))
+		if pub, _ := svc.PublishedIDs(ctx, []int64{id}); rec.Code != http.StatusOK || pub[id] {
+			t.Fatalf("withdraw: %d %s", rec.Code, rec.Body.String())
+		}
+		var n int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE actor_name = 'pub-zz' AND entity IN ('project', 'project_setting')`).Scan(&n); err != nil || n != 3 {
+			t.Fatalf("audited: %d %v", n, err)
+		}
+	})
+}

@@ -35,12 +35,12 @@ func runProjects(env cli.Env, args []string) error {
 		if st, ok := projectSteps[args[0]]; ok {
 			return runStep(env, args[0], st, args[1:])
 		}
-		if run, ok := map[string]func(cli.Env, []string) error{"document": projectsDocument, "draw": projectsDraw, "import": projectsImport, "reviews": projectsReviews, "score": projectsScore, "thresholds": projectsThresholds}[args[0]]; ok {
+		if run, ok := map[string]func(cli.Env, []string) error{"document": projectsDocument, "draw": projectsDraw, "import": projectsImport, "reviews": projectsReviews, "score": projectsScore, "thresholds": projectsThresholds, "publication": projectsPublication, "publish": projectsPublish}[args[0]]; ok {
 			return run(env, args[1:])
 		}
 	}
 	if len(args) == 0 || args[0] != "similar" {
-		return fmt.Errorf("usage: zhihui projects similar --all [--threshold T] [--json] [--data DIR] [--db DSN]\n%s\n%s\n%s\n%s\n%s\n%s\n%s", stepsUsage, omUsage, reviewsUsage, systemsUsage, importUsage, thresholdsUsage, "usage: zhihui projects document ID FILE --kind KIND [--json]")
+		return fmt.Errorf("usage: zhihui projects similar --all [--threshold T] [--json] [--data DIR] [--db DSN]\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s", stepsUsage, omUsage, reviewsUsage, systemsUsage, importUsage, thresholdsUsage, "usage: zhihui projects document ID FILE --kind KIND [--json]", publicationUsage)
 	}
 	fs := flag.NewFlagSet("projects similar", flag.ContinueOnError)
 	env.StoreFlags(fs)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"zhihui/internal/cli"
@@ -102,3 +103,82 @@ var omThresholdsCmd = settingCmd("projects om thresholds", omThresholdFields,
 		return s.SetOMThresholds(ctx, as.A, th)
 	},
 	func(th dom.OMThresholds) []any { return []any{th.OverLastYear, th.OverCatalogue, th.InvestmentShare} })
+
+const publicationUsage = `usage: zhihui projects publication [--fields F,F,...] [--json]   (the office: print or choose the fields the public page shows)
+       zhihui projects publish ID [--withdraw] [--json]   (the office: publish or withdraw one project of its units)`
+
+// projectsPublication prints or chooses the published fields.
+func projectsPublication(env cli.Env, args []string) error {
+	fs, as := cli.ActingFlags(env, "projects publication")
+	set := fs.String("fields", "", "the fields to publish, comma separated, of: "+strings.Join(dom.PublicFields, ", ")+" (default: print them)")
+	asJSON := fs.Bool("json", false, "print JSON as GET /api/v1/projects/publication does")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	a, err := openOffice(ctx, env, as)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	svc := dom.New(a.DB)
+	if *set != "" {
+		if err := svc.SetPublishedFields(ctx, as.A, strings.Split(*set, ",")); err != nil {
+			return fmt.Errorf("--fields: %w", err)
+		}
+	}
+	fields, err := svc.PublishedFields(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return cli.PrintJSON(os.Stdout, map[string]any{"fields": fields, "available": dom.PublicFields})
+	}
+	fmt.Println(strings.Join(fields, ","))
+	return nil
+}
+
+// projectsPublish publishes or withdraws one project.
+func projectsPublish(env cli.Env, args []string) error {
+	fs, as := cli.ActingFlags(env, "projects publish")
+	withdraw := fs.Bool("withdraw", false, "withdraw the project from the public page")
+	asJSON := fs.Bool("json", false, "print JSON as POST /api/v1/projects/{id}/publish does")
+	pos, err := cli.Positional(fs, args)
+	if err != nil {
+		return err
+	}
+	var id int64
+	if len(pos) == 1 {
+		id, _ = strconv.ParseInt(pos[0], 10, 64)
+	}
+	if id <= 0 {
+		return fmt.Errorf("%s", publicationUsage)
+	}
+	v := url.Values{"publish": {"1"}}
+	if *withdraw {
+		v.Set("publish", "0")
+	}
+	on, err := publishOf(v)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	a, err := cli.OpenAs(ctx, env, as)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	svc := dom.New(a.DB)
+	if err := svc.PublishProject(ctx, as.A, as.P.Scopes(Offices...), id, on); err != nil {
+		return outside(as, err)
+	}
+	pub, err := svc.PublishedIDs(ctx, []int64{id})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return cli.PrintJSON(os.Stdout, map[string]any{"id": id, "published": pub[id]})
+	}
+	fmt.Printf("project %d published: %v\n", id, pub[id])
+	return nil
+}

@@ -47,6 +47,9 @@ func portfolioRoutes(h handlers) []kit.Route {
 		{Pattern: "POST /api/v1/projects/om/import", Access: kit.Roles, Roles: Owners, Handler: h.apiOMImport, BodyLimit: MaxImportBody},
 		{Pattern: "POST /api/v1/projects/om/thresholds", Access: kit.Roles, Roles: Offices, Handler: h.apiSetOMThresholds},
 		{Pattern: "POST /api/v1/projects/om/{id}/decide", Access: kit.Roles, Roles: Offices, Handler: h.apiOMDecide},
+		{Pattern: "GET /api/v1/projects/publication", Access: kit.Roles, Roles: Offices, Handler: h.apiPublication},
+		{Pattern: "POST /api/v1/projects/publication", Access: kit.Roles, Roles: Offices, Handler: h.apiSetPublication},
+		{Pattern: "POST /api/v1/projects/{id}/publish", Access: kit.Roles, Roles: Offices, Handler: h.apiPublish},
 	}
 }
 
@@ -744,7 +747,11 @@ func (h handlers) publish(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.PublishProject(r.Context(), kit.Actor(r), scopes(r, Offices), id, r.PostFormValue("publish") == "1"); err != nil {
+	on, err := publishOf(r.PostForm)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.PublishProject(r.Context(), kit.Actor(r), scopes(r, Offices), id, on); err != nil {
 		return refuse(err)
 	}
 	// Back to the page of the list the office came from (a path of ours).

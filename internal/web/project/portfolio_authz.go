@@ -100,6 +100,11 @@ func portfolioAuthz() []module.AuthzCase {
 			Want: module.ScopedRole(http.StatusCreated, un, Owners...)},
 		{Pattern: "POST /api/v1/projects/systems/{id}/retire", Request: idReq(http.MethodPost, "/api/v1/projects/systems/", "system", "/retire", url.Values{"retired_year": {"2031"}}),
 			Want: module.ScopedRole(ok, un, Owners...)},
+		{Pattern: "GET /api/v1/projects/publication", Request: module.Get("/api/v1/projects/publication"), Want: module.AnyRole(ok, un, Offices...)},
+		{Pattern: "POST /api/v1/projects/publication", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/api/v1/projects/publication", url.Values{"fields": {"owner", "stage"}}
+		}, Want: module.AnyRole(ok, un, Offices...)},
+		{Pattern: "POST /api/v1/projects/{id}/publish", Request: apiProjectReq("view", "/publish", url.Values{"publish": {"1"}}), Want: module.ScopedRole(ok, un, Offices...)},
 		{Pattern: "POST /api/v1/projects/om/{id}/decide", Request: idReq(http.MethodPost, "/api/v1/projects/om/", "omapi", "/decide", url.Values{"decision": {"approve"}}),
 			Want: module.ScopedRole(ok, un, Offices...)},
 		{Pattern: "POST /api/v1/projects/om/thresholds", Request: func(*module.Fixture, bool) (string, string, url.Values) {
