@@ -138,3 +138,28 @@ func TestPublicationCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestExpertsWindowCommand: the office sets the window of years (a value
+// out of range refused naming its flag); a reporter is refused.
+func TestExpertsWindowCommand(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			a, flags := cliSiteOn(t, engine, map[string][2]string{"office": {"office", "41"}, "rep": {"reporter", "4101"}})
+			run := func(args ...string) (string, error) {
+				return captureStdout(t, func() error { return cmdRun("experts")(append(args, flags...)) })
+			}
+			if _, err := run("window", "--as", "office", "--years", "11"); err == nil || !strings.Contains(err.Error(), "--years") {
+				t.Fatalf("out of range: %v", err)
+			}
+			if _, err := run("window", "--as", "rep", "--years", "2"); err == nil {
+				t.Fatal("a reporter sets the window")
+			}
+			if out, err := run("window", "--as", "office", "--years", "4"); err != nil || strings.TrimSpace(out) != "4" {
+				t.Fatalf("set: %v\n%s", err, out)
+			}
+			if n, err := project.New(a.DB).TieYears(context.Background()); err != nil || n != 4 {
+				t.Fatalf("stored: %d %v", n, err)
+			}
+		})
+	}
+}

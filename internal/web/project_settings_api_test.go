@@ -196,3 +196,34 @@ func TestPublicationAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestTieWindowAPI: the office sets the window of years in JSON, stored
+// and audited; a value out of range is refused naming the field; a leader
+// is refused.
+func TestTieWindowAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		svc := project.New(db)
+		_, office := e.user(t, "win-office", auth.Office, "4101")
+		_, leader := e.user(t, "win-leader", auth.Leader, "41")
+		rec := e.do(t, office, http.MethodPost, "/api/v1/experts/window", js(`{"tie_years":5}`))
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"tie_years":5`) {
+			t.Fatalf("set: %d %s", rec.Code, rec.Body.String())
+		}
+		if n, err := svc.TieYears(ctx); err != nil || n != 5 {
+			t.Fatalf("stored: %d %v", n, err)
+		}
+		for _, body := range []string{`{"tie_years":11}`, `{"tie_years":"three"}`} {
+			if rec := e.do(t, office, http.MethodPost, "/api/v1/experts/window", js(body)); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"field":"tie_years"`) {
+				t.Fatalf("%s: %d %s", body, rec.Code, rec.Body.String())
+			}
+		}
+		if rec := e.do(t, leader, http.MethodPost, "/api/v1/experts/window", js(`{"tie_years":1}`)); rec.Code != http.StatusForbidden {
+			t.Fatalf("a leader: %d", rec.Code)
+		}
+		if n, _ := svc.TieYears(ctx); n != 5 {
+			t.Fatalf("refused calls changed the window: %d", n)
+		}
+	})
+}

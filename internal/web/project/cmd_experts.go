@@ -12,6 +12,7 @@ import (
 )
 
 const expertsUsage = `usage: zhihui experts show EXPERT [--json]
+       zhihui experts window [--years N] [--json]
        zhihui experts absence add EXPERT --from YYYY-MM-DD --to YYYY-MM-DD --reason R [--json]
        zhihui experts absence update EXPERT ABSENCE --from YYYY-MM-DD --to YYYY-MM-DD --reason R [--json]
        zhihui experts absence delete EXPERT ABSENCE
@@ -23,7 +24,8 @@ every command takes --as USER (default: the system) and --data DIR | --db DSN`
 
 func runExperts(env cli.Env, args []string) error {
 	return cli.Dispatch(env, "experts", expertsUsage, args, map[string]func(cli.Env, []string) error{
-		"show": expertsShow,
+		"show":   expertsShow,
+		"window": expertsWindow,
 		"absence": func(env cli.Env, args []string) error {
 			return cli.Dispatch(env, "experts absence", expertsUsage, args, map[string]func(cli.Env, []string) error{
 				"add": absenceCmd("add"), "update": absenceCmd("update"), "delete": absenceCmd("delete")})

@@ -182,3 +182,38 @@ func projectsPublish(env cli.Env, args []string) error {
 	fmt.Printf("project %d published: %v\n", id, pub[id])
 	return nil
 }
+
+// expertsWindow prints or sets the office's window of years for ties.
+func expertsWindow(env cli.Env, args []string) error {
+	fs, as := cli.ActingFlags(env, "experts window")
+	years := fs.String("years", "", "the window of years, 0 to 10 (default: print it)")
+	asJSON := fs.Bool("json", false, "print JSON as POST /api/v1/experts/window does")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	a, err := openOffice(ctx, env, as)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	svc := dom.New(a.DB)
+	if *years != "" {
+		n, err := tieYearsOf(url.Values{"tie_years": {*years}})
+		if err == nil {
+			err = svc.SetTieYears(ctx, as.A, n)
+		}
+		if err != nil {
+			return fmt.Errorf("--years: %w", err)
+		}
+	}
+	n, err := svc.TieYears(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return cli.PrintJSON(os.Stdout, map[string]any{"tie_years": n})
+	}
+	fmt.Println(n)
+	return nil
+}

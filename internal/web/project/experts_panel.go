@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 
 	"zhihui/internal/i18n"
 	dom "zhihui/internal/project"
@@ -81,10 +79,8 @@ func (h handlers) addTie(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h handlers) setTieYears(w http.ResponseWriter, r *http.Request) error {
-	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("tie_years")))
-	if err != nil {
-		err = i18n.Errorf("回避年限应为 0 至 10 的整数", "the window must be a whole number of years from 0 to 10").OnField("tie_years")
-	} else {
+	n, err := tieYearsOf(r.PostForm)
+	if err == nil {
 		err = h.svc.SetTieYears(r.Context(), kit.Actor(r), n)
 	}
 	if err == nil {

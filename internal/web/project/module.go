@@ -69,7 +69,7 @@ func Module() module.Module {
 	return module.Module{
 		Commands: []cli.Command{
 			{Name: "projects", Summary: "IT projects: similar --all [--threshold T] [--json] prints every pair of similar projects; submit|decide|amounts|baseline|progress|rate|action|action-review ID take a project through its steps as the API does (--as USER); om list|submit|import|decide handles O&M budget requests, om thresholds the outlier thresholds; thresholds the supervision thresholds, publication [--fields F,...] the published fields, publish ID [--withdraw] one project (the office); draw PROJECT --field F --size N (the office) | reviews | score SEAT --score N --opinion T (an expert) handle gate reviews", Run: runProjects},
-			{Name: "experts", Summary: "the expert pool's record the draws consult: show EXPERT | absence add|update|delete | tie add|update|delete; --as USER acts as an office", Run: runExperts},
+			{Name: "experts", Summary: "the expert pool's record the draws consult: show EXPERT | window [--years N] | absence add|update|delete | tie add|update|delete; --as USER acts as an office", Run: runExperts},
 		},
 		Name:    "project",
 		Schemas: []store.Schema{dom.Schema, dom.PanelSchema, dom.PortfolioSchema},
@@ -147,6 +147,7 @@ func Module() module.Module {
 			"POST /api/v1/experts/{id}/absences/{aid}/delete": "Remove an absence of the expert; 200 {deleted: id}",
 			"POST /api/v1/experts/{id}/ties":                  `Declare a tie of the expert with a unit {"kind": "employed"|"worked", "unit" (code), "until" (YYYY-MM-DD, empty while it lasts), "note"}; 201 {tie}; draws for the unit or a unit under it leave the expert out within the office's window of years`,
 			"POST /api/v1/experts/{id}/ties/{tid}":            `Correct a tie of the expert {"kind", "unit", "until", "note"}; 200 {tie}`,
+			"POST /api/v1/experts/window":                     `The office's window of years within which a tie or an earlier review keeps an expert off a panel {"tie_years" (0–10)} as on the expert pool's page; audited; 200 {tie_years}; 400 with the bilingual error and its field`,
 			"POST /api/v1/experts/{id}/ties/{tid}/delete":     "Remove a tie of the expert; 200 {deleted: id}",
 			"POST /api/v1/projects/{id}/documents":            `Add a document to the current stage of a project in the caller's units, checked as on the project page (kind, type, size): multipart with field file and kind, or JSON {"kind", "name", "content" (base64)}; 201 {id, project, …} with the project as GET /api/v1/projects/{id} gives it`,
 			"POST /api/v1/projects/import":                    "Import a project list as the import page does, all or nothing: a CSV body (text/csv), an XLSX body, or multipart with the file as field file; ?dryRun=true checks without storing; 200 {dry_run, written, rows, projects}; 400 {errors: [{row, column, zh, en}]}, nothing stored",
@@ -218,6 +219,7 @@ func routes(k *kit.Kit) ([]kit.Route, error) {
 		{Pattern: "POST /api/v1/experts/{id}/ties", Access: kit.Roles, Roles: Offices, Handler: h.apiAddTie},
 		{Pattern: "POST /api/v1/experts/{id}/ties/{tid}", Access: kit.Roles, Roles: Offices, Handler: h.apiUpdateTie},
 		{Pattern: "POST /api/v1/experts/{id}/ties/{tid}/delete", Access: kit.Roles, Roles: Offices, Handler: h.apiDeleteTie},
+		{Pattern: "POST /api/v1/experts/window", Access: kit.Roles, Roles: Offices, Handler: h.apiSetTieYears},
 		{Pattern: "GET /api/v1/projects", Access: kit.Roles, Roles: Viewers, Handler: h.apiList},
 		{Pattern: "POST /api/v1/projects", Access: kit.Roles, Roles: Owners, Handler: h.apiCreate},
 		{Pattern: "GET /api/v1/projects/{id}", Access: kit.Roles, Roles: Viewers, Handler: h.apiGet},
@@ -455,6 +457,9 @@ func authzCases() []module.AuthzCase {
 		{Pattern: "POST /api/v1/experts/{id}/ties/{tid}", Request: apiRecordReq("ties", "tie-api", "", url.Values{"kind": {"worked"}, "unit": {"4117"}, "until": {"2003-12-31"}}),
 			Want: module.AnyRole(ok, un, Offices...)},
 		{Pattern: "POST /api/v1/experts/{id}/ties/{tid}/delete", Request: apiRecordReq("ties", "tie-api", "/delete", nil), Want: module.AnyRole(ok, un, Offices...)},
+		{Pattern: "POST /api/v1/experts/window", Request: func(*module.Fixture, bool) (string, string, url.Values) {
+			return http.MethodPost, "/api/v1/experts/window", url.Values{"tie_years": {"3"}}
+		}, Want: module.AnyRole(ok, un, Offices...)},
 		{Pattern: "GET /projects/reviews", Request: module.Get("/projects/reviews"), Want: module.AnyRole(ok, see, Experts...)},
 		{Pattern: "GET /projects/reviews/{id}", Request: func(f *module.Fixture, inside bool) (string, string, url.Values) {
 			return http.MethodGet, "/projects/reviews/" + strconv.FormatInt(f.IDs["seat-"+module.Side(inside)], 10), nil
